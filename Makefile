@@ -1,0 +1,40 @@
+# Two commands on a fresh machine: `make run` starts the whole stack, `make test` passes the tests.
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install run test migrate lint format openapi bench clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --quiet
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install  ## start PostgreSQL, the broker, migrations, all services and the gateway
+	$(BIN)/b2b run
+
+test: install  ## the whole suite against real PostgreSQL and the real broker
+	$(BIN)/pytest
+
+migrate: install
+	$(BIN)/b2b migrate
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .data

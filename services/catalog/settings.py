@@ -1,0 +1,12 @@
+"""Settings of the catalog service: environment variables prefixed CATALOG_."""
+
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CATALOG_", extra="ignore")
+
+    service_name: str = "catalog"
+    database_url: str = "postgresql+asyncpg://postgres@localhost/b2b_catalog"

@@ -1,0 +1,19 @@
+"""The orders service application."""
+
+from fastapi import FastAPI
+
+from services.orders.events import CONSUMERS
+from services.orders.settings import Settings
+from shared.app import ServiceSpec, build_app
+
+SPEC = ServiceSpec(
+    name="orders",
+    title="Orders API",
+    description="Carts, quick order, requisition lists, checkout, the order state machine, delivery promises and OTIF, order export to ERP.",
+    routers=[],
+    consumers=CONSUMERS,
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    return build_app(SPEC, settings or Settings())

@@ -1,0 +1,5 @@
+from services.pricing import models
+from shared.kernel import KERNEL_METADATA
+from shared.migrations import run_env
+
+run_env([KERNEL_METADATA, models.Base.metadata])

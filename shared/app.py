@@ -1,0 +1,146 @@
+"""Builds a service's FastAPI application the same way for every service."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from sqlalchemy import make_url, text
+
+from shared.db import create_engine, create_sessionmaker
+from shared.events.consumer import EventConsumer, Handler, Outcome
+from shared.events.envelope import EventContract
+from shared.events.kafka import Publisher, broker_reachable
+from shared.events.relay import OutboxRelay
+from shared.idempotency import IdempotencyMiddleware
+from shared.observability import Metrics, MetricsMiddleware, RequestIdMiddleware, configure_logging
+from shared.problems import install_problem_handlers, problem_response
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+Worker = Callable[[FastAPI], Awaitable[None]]
+
+
+@dataclass
+class ServiceSpec:
+    """What makes one service different from another; everything else is the same."""
+
+    name: str
+    title: str
+    description: str
+    routers: Sequence[APIRouter] = ()
+    # consumer group name -> {event contract: handler}
+    consumers: dict[str, dict[type[EventContract], Handler]] = field(default_factory=dict)
+    workers: Sequence[Worker] = ()
+    version: str = "0.1.0"
+
+
+def asyncpg_dsn(database_url: str) -> str:
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
+    metrics = Metrics(spec.name)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.environment != "test":  # pytest owns logging in tests
+            configure_logging(spec.name, settings.log_level, settings.log_json)
+        engine = create_engine(settings.database_url, settings.db_pool_size)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine, service=spec.name)
+        app.state.publisher = Publisher(settings.kafka_bootstrap_servers, spec.name)
+        tasks: list[asyncio.Task[Any]] = []
+        if settings.run_workers:
+            relay = OutboxRelay(
+                app.state.sessionmaker,
+                app.state.publisher,
+                listen_dsn=asyncpg_dsn(settings.database_url),
+                on_published=metrics.events_published.labels(spec.name).inc,
+            )
+            tasks.append(asyncio.create_task(relay.run(), name=f"{spec.name}-relay"))
+            for group, handlers in spec.consumers.items():
+                consumer = EventConsumer(
+                    f"{spec.name}.{group}",
+                    handlers,
+                    app.state.sessionmaker,
+                    app.state.publisher,
+                    bootstrap_servers=settings.kafka_bootstrap_servers,
+                    on_outcome=_count_outcome(metrics, spec.name, group),
+                )
+                tasks.append(asyncio.create_task(consumer.run(), name=f"{spec.name}-{group}"))
+            for worker in spec.workers:
+                tasks.append(asyncio.create_task(worker(app), name=f"{spec.name}-worker"))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await app.state.publisher.close()
+            await engine.dispose()
+
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version=spec.version,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.service = spec.name
+    install_problem_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(_health_router(settings))
+    for router in spec.routers:
+        app.include_router(router)
+    return app
+
+
+def _count_outcome(metrics: Metrics, service: str, group: str) -> Callable[[Outcome], None]:
+    def count(outcome: Outcome) -> None:
+        metrics.events_consumed.labels(service, group, outcome.value).inc()
+
+    return count
+
+
+def _health_router(settings: ServiceSettings) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/health/live", summary="The process is up")
+    async def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get(
+        "/health/ready",
+        summary="The database and the broker are reachable",
+        responses={503: {"description": "A dependency is down"}},
+    )
+    async def ready(request: Request) -> Any:
+        checks: dict[str, str] = {}
+        try:
+            async with request.app.state.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception:
+            checks["database"] = "down"
+        ok = await broker_reachable(settings.kafka_bootstrap_servers)
+        checks["broker"] = "ok" if ok else "down"
+        if all(v == "ok" for v in checks.values()):
+            return {"status": "ok", "checks": checks}
+        return problem_response(
+            request, 503, slug="not-ready", detail="A dependency is down.", extra={"checks": checks}
+        )
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Any:
+        return request.app.state.metrics.render()
+
+    return router

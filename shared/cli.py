@@ -1,0 +1,128 @@
+"""`b2b`: the project's command line (run the stack, migrate, regenerate contracts)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import typer
+from rich.console import Console
+
+from shared import runtime
+
+app = typer.Typer(help="B2B commerce backend: development stack and tools.", no_args_is_help=True)
+console = Console()
+
+
+def _service_env(
+    service: str, database_url: str | None, bootstrap: str, ports: dict[str, int]
+) -> dict[str, str]:
+    prefix = service.upper() + "_"
+    env = dict(os.environ)
+    env.setdefault(prefix + "KAFKA_BOOTSTRAP_SERVERS", bootstrap)
+    env.setdefault(prefix + "DATA_DIR", str(runtime.DATA_DIR / "files" / service))
+    if database_url:
+        env.setdefault(prefix + "DATABASE_URL", database_url)
+    if "INTERNAL_SECRET" in os.environ:
+        env.setdefault(prefix + "INTERNAL_SECRET", os.environ["INTERNAL_SECRET"])
+    if service == "gateway":
+        for name, port in ports.items():
+            if name != "gateway":
+                env.setdefault(f"GATEWAY_{name.upper()}_URL", f"http://127.0.0.1:{port}")
+    return env
+
+
+@app.command()
+def migrate() -> None:
+    """Create each service's database if missing and migrate it to head."""
+    with runtime.infrastructure() as (database_url, _):
+        for service, url in runtime.prepare_databases(database_url).items():
+            console.print(f"[green]migrated[/] {service}  {url}")
+
+
+@app.command()
+def run(
+    port: int = typer.Option(
+        8000, envvar="GATEWAY_PORT", help="Gateway port; services use the next six"
+    ),
+) -> None:
+    """Start PostgreSQL, the broker, migrations, every service and the gateway. Ctrl-C stops all."""
+    from shared.contracts import all_topics
+    from shared.events.kafka import create_topics
+
+    ports = {name: port + i for i, name in enumerate(runtime.PORTS)}
+    busy = [f"{n}:{p}" for n, p in ports.items() if runtime.port_open("127.0.0.1", p)]
+    if busy:
+        console.print(f"[red]ports in use:[/] {', '.join(busy)}; set GATEWAY_PORT to another base")
+        raise typer.Exit(1)
+    broker_port = 9092 if not runtime.port_open("127.0.0.1", 9092) else None
+    started = time.monotonic()
+    processes: list[tuple[str, subprocess.Popen[bytes]]] = []
+    with runtime.infrastructure(broker_port=broker_port) as (database_url, bootstrap):
+        console.print(f"[green]database[/] {database_url}")
+        console.print(f"[green]broker[/]   {bootstrap}")
+        urls = runtime.prepare_databases(database_url)
+        console.print(f"[green]migrated[/] {', '.join(urls)}")
+        asyncio.run(create_topics(bootstrap, all_topics()))
+        try:
+            for name, service_port in ports.items():
+                cmd = [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    f"services.{name}.app:create_app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(service_port),
+                    "--no-access-log",
+                ]
+                env = _service_env(name, urls.get(name), bootstrap, ports)
+                processes.append((name, subprocess.Popen(cmd, env=env, cwd=runtime.ROOT)))
+            for service_port in ports.values():
+                runtime.wait_for_port("127.0.0.1", service_port, timeout=60)
+            gateway = f"http://127.0.0.1:{ports['gateway']}"
+            console.rule(f"[bold]stack up in {time.monotonic() - started:.1f}s")
+            console.print(f"API:  {gateway}/api/<service>/...")
+            console.print(f"Docs: {gateway}/docs  (merged OpenAPI at {gateway}/openapi.json)")
+            console.print("Ctrl-C stops everything.")
+            while all(p.poll() is None for _, p in processes):
+                time.sleep(0.5)
+            dead = [n for n, p in processes if p.poll() is not None]
+            console.print(f"[red]stopped unexpectedly:[/] {', '.join(dead)}")
+        except KeyboardInterrupt:
+            console.print("stopping...")
+        finally:
+            for _, p in processes:
+                if p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+            for _, p in processes:
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+
+
+@app.command()
+def revision(service: str, message: str = typer.Option(..., "-m")) -> None:
+    """Autogenerate a migration for a service from its models."""
+    from alembic import command
+
+    from shared.migrations import alembic_config
+
+    with runtime.infrastructure() as (database_url, _):
+        url = runtime.prepare_databases(database_url, (service,))[service]
+        command.revision(alembic_config(service, url), message=message, autogenerate=True)
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

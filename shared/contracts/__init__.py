@@ -1,0 +1,9 @@
+"""Event contracts, one module per publishing service. Importing this registers them all."""
+
+from shared.contracts import accounts  # noqa: F401
+
+
+def all_topics() -> set[str]:
+    from shared.events.envelope import all_contracts
+
+    return {contract.topic for contract in all_contracts().values()}

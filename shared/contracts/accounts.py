@@ -1,0 +1,58 @@
+"""Events the accounts service publishes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from shared.events.envelope import EventContract, register
+
+COMPANY_TOPIC = "accounts.company"
+
+
+@register
+class CompanyUpsertedV1(EventContract):
+    """A client company was created or its master data changed (API or ERP client feed)."""
+
+    event_type = "company.upserted.v1"
+    topic = COMPANY_TOPIC
+    aggregate_type = "company"
+
+    company_id: uuid.UUID
+    external_id: str | None
+    legal_name: str
+    tax_id: str | None
+    industry: str | None
+    client_type: str | None
+    client_group: str | None
+    sales_manager_id: uuid.UUID | None
+    credit_limit_minor: int | None
+    currency: str
+    payment_terms_days: int
+    status: str
+    updated_at: datetime
+
+    def aggregate_id(self) -> str:
+        return str(self.company_id)
+
+
+@register
+class CompanyCreditChangedV1(EventContract):
+    """The company's credit standing changed: its credit limit, or its receivables from ERP."""
+
+    event_type = "company.credit_changed.v1"
+    topic = COMPANY_TOPIC
+    aggregate_type = "company"
+
+    company_id: uuid.UUID
+    currency: str
+    credit_limit_minor: int | None
+    balance_minor: int
+    overdue_minor: int
+    oldest_overdue_date: date | None
+    purchase_limit_minor: int | None
+    available_credit_minor: int | None
+    changed_at: datetime
+
+    def aggregate_id(self) -> str:
+        return str(self.company_id)

@@ -1,0 +1,65 @@
+"""The CloudEvents envelope every event travels in, and the base of every event contract."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.db import utcnow
+
+TYPE_PREFIX = "com.b2b."
+
+
+class EventContract(BaseModel):
+    """One frozen class per event version. Never change a published one; add fields or a V2.
+
+    Consumers ignore fields they do not know (extra="ignore"), so adding fields is safe.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    event_type: ClassVar[str]  # e.g. "company.upserted.v1"
+    topic: ClassVar[str]  # e.g. "accounts.company"
+    aggregate_type: ClassVar[str]  # e.g. "company"
+
+    def aggregate_id(self) -> str:
+        raise NotImplementedError
+
+    @classmethod
+    def full_type(cls) -> str:
+        return TYPE_PREFIX + cls.event_type
+
+
+class CloudEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    specversion: str = "1.0"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    source: str
+    type: str
+    subject: str
+    time: datetime = Field(default_factory=utcnow)
+    datacontenttype: str = "application/json"
+    data: dict[str, Any]
+
+
+_REGISTRY: dict[str, type[EventContract]] = {}
+
+
+def register(cls: type[EventContract]) -> type[EventContract]:
+    """Class decorator: makes the contract known to consumers and to the AsyncAPI generator."""
+    _REGISTRY[cls.full_type()] = cls
+    return cls
+
+
+def contract_for(event_type: str) -> type[EventContract] | None:
+    return _REGISTRY.get(event_type)
+
+
+def all_contracts() -> dict[str, type[EventContract]]:
+    import shared.contracts  # noqa: F401 - importing registers every contract
+
+    return dict(_REGISTRY)

@@ -1,0 +1,92 @@
+"""Transactional outbox (Debezium's columns) and the inbox consumers record applied events in."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import BigInteger, Identity, Index, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import KernelBase, utcnow
+from shared.events.envelope import CloudEvent, EventContract
+
+
+class OutboxMessage(KernelBase):
+    __tablename__ = "outbox"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    # Commit order, so the relay publishes one aggregate's events in the order they happened.
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True), unique=True)
+    aggregate_type: Mapped[str] = mapped_column(String(64))
+    aggregate_id: Mapped[str] = mapped_column(String(128))
+    type: Mapped[str] = mapped_column(String(200))
+    topic: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+    published_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_outbox_unpublished", "seq", postgresql_where=text("published_at IS NULL")),
+    )
+
+
+class InboxEntry(KernelBase):
+    """One row per (consumer, event id) applied; written in the same transaction as the effect."""
+
+    __tablename__ = "inbox"
+
+    consumer: Mapped[str] = mapped_column(String(100), primary_key=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(200))
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+
+def record_event(session: AsyncSession, event: EventContract) -> CloudEvent:
+    """Add the event to the outbox in the caller's transaction; it is published after commit."""
+    envelope = CloudEvent(
+        source=f"/b2b/{session.info.get('service', 'unknown')}",
+        type=event.full_type(),
+        subject=event.aggregate_id(),
+        data=event.model_dump(mode="json"),
+    )
+    session.add(
+        OutboxMessage(
+            id=envelope.id,
+            aggregate_type=event.aggregate_type,
+            aggregate_id=event.aggregate_id(),
+            type=envelope.type,
+            topic=event.topic,
+            payload=orjson.loads(envelope.model_dump_json()),
+        )
+    )
+    return envelope
+
+
+def outbox_rows(events: list[EventContract], service: str) -> list[dict[str, Any]]:
+    """Outbox rows for a bulk insert, for feeds that emit thousands of events in one statement."""
+    rows = []
+    for event in events:
+        envelope = CloudEvent(
+            source=f"/b2b/{service}",
+            type=event.full_type(),
+            subject=event.aggregate_id(),
+            data=event.model_dump(mode="json"),
+        )
+        rows.append(
+            {
+                "id": envelope.id,
+                "aggregate_type": event.aggregate_type,
+                "aggregate_id": event.aggregate_id(),
+                "type": envelope.type,
+                "topic": event.topic,
+                "payload": orjson.loads(envelope.model_dump_json()),
+            }
+        )
+    return rows

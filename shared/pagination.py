@@ -1,0 +1,88 @@
+"""Cursor (keyset) pagination: stable under inserts, no OFFSET scans."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+import orjson
+from fastapi import Query
+from pydantic import BaseModel, Field
+from sqlalchemy import Select, literal, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from shared.problems import FieldError, Unprocessable
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page")
+
+
+class PageParams(BaseModel):
+    cursor: str | None = None
+    limit: int = 50
+
+
+def page_params(
+    cursor: Annotated[str | None, Query(description="Opaque cursor from `next_cursor`")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> PageParams:
+    return PageParams(cursor=cursor, limit=limit)
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(list(values), default=str)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = orjson.loads(base64.urlsafe_b64decode(padded))
+        if not isinstance(values, list):
+            raise ValueError("cursor is not a list")
+        return values
+    except ValueError as exc:
+        raise Unprocessable(
+            "The cursor is not valid.", errors=[FieldError(field="cursor", message=str(exc))]
+        ) from exc
+
+
+def _typed(key: InstrumentedAttribute[Any], value: Any) -> Any:
+    python_type = key.type.python_type
+    if value is None or not isinstance(value, str) or python_type is str:
+        return value
+    if python_type is datetime:
+        return datetime.fromisoformat(value)
+    if python_type is date:
+        return date.fromisoformat(value)
+    if python_type is uuid.UUID:
+        return uuid.UUID(value)
+    return python_type(value)
+
+
+async def paginate(
+    session: AsyncSession,
+    stmt: Select[Any],
+    keys: Sequence[InstrumentedAttribute[Any]],
+    params: PageParams,
+) -> tuple[list[Any], str | None]:
+    """Run `stmt` ordered by `keys` (the last one unique) from the cursor on; one page of rows."""
+    if params.cursor:
+        values = decode_cursor(params.cursor)
+        if len(values) != len(keys):
+            raise Unprocessable("The cursor does not fit this list.")
+        typed = [literal(_typed(k, v), type_=k.type) for k, v in zip(keys, values, strict=True)]
+        stmt = stmt.where(tuple_(*keys) > tuple_(*typed))
+    rows = list((await session.scalars(stmt.order_by(*keys).limit(params.limit + 1))).all())
+    if len(rows) <= params.limit:
+        return rows, None
+    rows = rows[: params.limit]
+    last = rows[-1]
+    return rows, encode_cursor([getattr(last, k.key) for k in keys])

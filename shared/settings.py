@@ -1,0 +1,47 @@
+"""Settings every service shares. Each service subclasses ServiceSettings with its own env prefix."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_INTERNAL_SECRET = "dev-internal-secret-change-me"
+DEV_JWT_SECRET = "dev-jwt-secret-change-me"
+
+
+class ServiceSettings(BaseSettings):
+    """Environment variables only; built once and passed to create_app(settings)."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    service_name: str = "service"
+    environment: str = Field("development", description="development, test or production")
+    database_url: str = Field(
+        "postgresql+asyncpg://postgres@localhost/postgres",
+        description="SQLAlchemy async URL of this service's own database",
+    )
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")
+    internal_secret: SecretStr = Field(
+        SecretStr(DEV_INTERNAL_SECRET),
+        description="HMAC key the gateway signs the forwarded principal with",
+    )
+    db_pool_size: int = 10
+    run_workers: bool = Field(
+        True, description="Run the outbox relay, event consumers and feed jobs in this process"
+    )
+    data_dir: str = Field(".data/files", description="Where uploaded feeds and reports are kept")
+    feed_max_bytes: int = Field(1024 * 1024 * 1024, description="Largest accepted feed upload")
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults(self) -> ServiceSettings:
+        if self.environment == "production":
+            unsafe = [
+                name
+                for name, dev in (("internal_secret", DEV_INTERNAL_SECRET),)
+                if getattr(self, name).get_secret_value() == dev
+            ]
+            if unsafe:
+                raise ValueError(f"refusing development defaults in production: {unsafe}")
+        return self

@@ -1,0 +1,1 @@
+"""Test kernel: real PostgreSQL and the real broker, started the way `make run` starts them."""

@@ -1,0 +1,141 @@
+"""Pytest fixtures every service's tests use (loaded by tests/conftest.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import make_url
+
+from shared.auth import Principal, Role, principal_headers
+from shared.runtime import DATA_DIR, DATABASE_SERVICES, infrastructure, prepare_databases
+from shared.settings import DEV_INTERNAL_SECRET
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[tuple[str, str]]:
+    """(database server URL, Kafka bootstrap servers): embedded unless the env names real ones."""
+    with infrastructure(data_dir=DATA_DIR / "test") as pair:
+        yield pair
+
+
+@pytest.fixture(scope="session")
+def database_urls(infra: tuple[str, str]) -> dict[str, str]:
+    """Every service database, dropped, recreated and migrated once per test session."""
+    server_url, _ = infra
+    return prepare_databases(server_url, DATABASE_SERVICES, suffix="_test", fresh=True)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(infra: tuple[str, str]) -> str:
+    return infra[1]
+
+
+def _dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def truncate_all(url: str) -> None:
+    conn = await asyncpg.connect(_dsn(url))
+    try:
+        tables = await conn.fetchval(
+            "SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') FROM pg_tables "
+            "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        )
+        if tables:
+            await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def service_settings(
+    database_urls: dict[str, str], kafka_bootstrap: str
+) -> AsyncIterator[Callable[..., Any]]:
+    """settings_for("accounts", run_workers=True): a service's Settings for this test.
+
+    Every database a test touched is emptied after it, so tests never see each other's rows.
+    """
+    touched: set[str] = set()
+
+    def settings_for(service: str, **overrides: Any) -> Any:
+        module = importlib.import_module(f"services.{service}.settings")
+        touched.add(service)
+        values: dict[str, Any] = {
+            "environment": "test",
+            "database_url": database_urls[service],
+            "kafka_bootstrap_servers": kafka_bootstrap,
+            "run_workers": False,
+            "log_json": False,
+            "data_dir": str(DATA_DIR / "test" / "files" / service),
+        }
+        values.update(overrides)
+        return module.Settings(**values)
+
+    yield settings_for
+    for service in touched:
+        if service in database_urls:
+            await truncate_all(database_urls[service])
+
+
+@contextlib.asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
+    """Run the app's lifespan (pool, producer, workers) around a block."""
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def start_app(service_settings: Callable[..., Any]) -> AsyncIterator[Callable[..., Any]]:
+    """start_app("accounts", **settings) -> a started FastAPI app, stopped after the test."""
+    stack = contextlib.AsyncExitStack()
+
+    async def start(service: str, **overrides: Any) -> FastAPI:
+        module = importlib.import_module(f"services.{service}.app")
+        app = module.create_app(service_settings(service, **overrides))
+        await stack.enter_async_context(running(app))
+        return app
+
+    async with stack:
+        yield start
+
+
+def client(app: FastAPI, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+    """An HTTP client that goes through the ASGI app, as a caller would."""
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test", headers=headers or {}
+    )
+
+
+def principal(
+    *roles: Role | str,
+    company_id: uuid.UUID | None = None,
+    subject: uuid.UUID | str | None = None,
+    kind: str = "user",
+    partner_code: str | None = None,
+    companies: list[uuid.UUID] | None = None,
+) -> Principal:
+    return Principal(
+        kind=kind,
+        subject=subject or uuid.uuid4(),
+        roles=frozenset(Role(r) for r in roles),
+        company_id=company_id,
+        companies=companies if companies is not None else ([company_id] if company_id else []),
+        partner_code=partner_code,
+    )
+
+
+def signed(p: Principal, secret: str = DEV_INTERNAL_SECRET) -> dict[str, str]:
+    """Headers as the gateway would forward them for principal `p`."""
+    return principal_headers(p, secret)
+
+
+def as_role(*roles: Role | str, **kwargs: Any) -> dict[str, str]:
+    return signed(principal(*roles, **kwargs))

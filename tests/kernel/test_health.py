@@ -1,0 +1,29 @@
+from shared.testing.fixtures import client
+
+
+async def test_live_and_ready_report_real_dependencies(start_app):
+    app = await start_app("catalog")
+    async with client(app) as http:
+        live = await http.get("/health/live")
+        ready = await http.get("/health/ready")
+    assert live.status_code == 200
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+    assert ready.headers["x-request-id"]
+
+
+async def test_ready_is_503_when_the_broker_is_unreachable(start_app):
+    app = await start_app("catalog", kafka_bootstrap_servers="127.0.0.1:1")
+    async with client(app) as http:
+        ready = await http.get("/health/ready")
+    assert ready.status_code == 503
+    assert ready.headers["content-type"] == "application/problem+json"
+    assert ready.json()["checks"]["broker"] == "down"
+
+
+async def test_metrics_count_requests_by_route_template(start_app):
+    app = await start_app("catalog")
+    async with client(app) as http:
+        await http.get("/health/live")
+        metrics = await http.get("/metrics")
+    assert 'route="/health/live"' in metrics.text
