@@ -25,6 +25,9 @@ class ServiceSettings(BaseSettings):
         SecretStr(DEV_INTERNAL_SECRET),
         description="HMAC key the gateway signs the forwarded principal with",
     )
+    jwt_secret: SecretStr = Field(
+        SecretStr(DEV_JWT_SECRET), description="HS256 key of people's access tokens"
+    )
     db_pool_size: int = 10
     run_workers: bool = Field(
         True, description="Run the outbox relay, event consumers and feed jobs in this process"
@@ -39,7 +42,10 @@ class ServiceSettings(BaseSettings):
         if self.environment == "production":
             unsafe = [
                 name
-                for name, dev in (("internal_secret", DEV_INTERNAL_SECRET),)
+                for name, dev in (
+                    ("internal_secret", DEV_INTERNAL_SECRET),
+                    ("jwt_secret", DEV_JWT_SECRET),
+                )
                 if getattr(self, name).get_secret_value() == dev
             ]
             if unsafe:

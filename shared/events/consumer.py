@@ -117,7 +117,12 @@ class EventConsumer:
         topic = record.topic + DLQ_SUFFIX
         producer = await self.publisher.producer()
         await self.publisher.ensure_topics({topic})
-        headers = [*list(record.headers or []), ("dlq_consumer", self.name.encode()), ("dlq_error", repr(error)[:4000].encode()), ("dlq_source", f"{record.topic}/{record.partition}/{record.offset}".encode())]
+        headers = [
+            *list(record.headers or []),
+            ("dlq_consumer", self.name.encode()),
+            ("dlq_error", repr(error)[:4000].encode()),
+            ("dlq_source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
+        ]
         await producer.send_and_wait(topic, value=record.value, key=record.key, headers=headers)
 
     async def run(self, ready: asyncio.Event | None = None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -30,7 +31,9 @@ def infra() -> Iterator[tuple[str, str]]:
 def database_urls(infra: tuple[str, str]) -> dict[str, str]:
     """Every service database, dropped, recreated and migrated once per test session."""
     server_url, _ = infra
-    return prepare_databases(server_url, DATABASE_SERVICES, suffix="_test", fresh=True)
+    # Runs side by side (two checkouts, two agents) need their own databases: set the suffix.
+    suffix = os.environ.get("B2B_TEST_DB_SUFFIX", "_test")
+    return prepare_databases(server_url, DATABASE_SERVICES, suffix=suffix, fresh=True)
 
 
 @pytest.fixture(scope="session")

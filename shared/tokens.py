@@ -1,0 +1,68 @@
+"""Access tokens for people: issued by accounts at login, verified by the gateway.
+
+HS256 with a secret both share (JWT_SECRET). Claims: sub (user id), company_id (the legal
+entity the user acts for now), companies (all it may act for), roles (in that company, plus
+staff roles), name, iat, exp, iss.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable
+
+import jwt
+
+from shared.auth import Principal, Role
+from shared.problems import Unauthorized
+
+ISSUER = "b2b-accounts"
+ALGORITHM = "HS256"
+
+
+def issue_access_token(
+    secret: str,
+    *,
+    user_id: uuid.UUID,
+    roles: Iterable[Role],
+    company_id: uuid.UUID | None,
+    companies: Iterable[uuid.UUID],
+    name: str | None = None,
+    ttl_seconds: int = 3600,
+    now: float | None = None,
+) -> str:
+    issued = int(now if now is not None else time.time())
+    claims = {
+        "iss": ISSUER,
+        "sub": str(user_id),
+        "company_id": str(company_id) if company_id else None,
+        "companies": [str(c) for c in companies],
+        "roles": sorted(str(r) for r in roles),
+        "name": name,
+        "iat": issued,
+        "exp": issued + ttl_seconds,
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def principal_from_token(token: str, secret: str) -> Principal:
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["exp", "sub"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("The access token has expired.") from exc
+    except jwt.PyJWTError as exc:
+        raise Unauthorized("The access token is not valid.") from exc
+    return Principal(
+        kind="user",
+        subject=uuid.UUID(claims["sub"]),
+        roles=frozenset(Role(r) for r in claims.get("roles", [])),
+        company_id=uuid.UUID(claims["company_id"]) if claims.get("company_id") else None,
+        companies=[uuid.UUID(c) for c in claims.get("companies", [])],
+        name=claims.get("name"),
+    )
