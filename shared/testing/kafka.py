@@ -1,0 +1,44 @@
+"""Read what really reached the broker, for tests that assert on published events."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+
+from shared.events.kafka import create_topics
+
+
+async def read_topic(
+    bootstrap: str, topic: str, *, expect: int, within: float = 10.0
+) -> list[ConsumerRecord]:
+    """Every record of `topic` from the beginning; waits until `expect` arrived or time is up."""
+    await create_topics(bootstrap, {topic})
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        deadline = time.monotonic() + within
+        partitions: set[int] | None = None
+        while not partitions and time.monotonic() < deadline:
+            partitions = consumer.partitions_for_topic(topic)
+            if not partitions:
+                await consumer.client.force_metadata_update()
+                await asyncio.sleep(0.1)
+        if not partitions:
+            return []
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        records: list[ConsumerRecord] = []
+        while len(records) < expect and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for recs in batch.values():
+                records.extend(recs)
+        if expect == 0:  # asserting absence: give stragglers a moment to show up
+            batch = await consumer.getmany(timeout_ms=500)
+            for recs in batch.values():
+                records.extend(recs)
+        return records
+    finally:
+        await consumer.stop()

@@ -1,0 +1,264 @@
+"""Outbox, relay and consumer guarantees, against the real PostgreSQL and a real broker."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import func, select, text
+
+from shared.app import asyncpg_dsn
+from shared.auth import Role
+from shared.db import create_engine, create_sessionmaker
+from shared.events.consumer import EventConsumer, Outcome, RetryPolicy
+from shared.events.envelope import CloudEvent
+from shared.events.kafka import Publisher
+from shared.events.outbox import OutboxMessage, record_event
+from shared.events.relay import OutboxRelay
+from shared.runtime import EmbeddedBroker, free_port
+from shared.testing.fixtures import as_role, client, running
+from shared.testing.kafka import read_topic
+from tests.kernel.widgets import (
+    WidgetCreatedV1,
+    create_widget_tables,
+    record_effect,
+    widget_app,
+)
+
+TOPIC = WidgetCreatedV1.topic
+
+
+@pytest.fixture
+async def catalog_db(service_settings, database_urls):
+    settings = service_settings("catalog")  # registers the database for cleanup
+    await create_widget_tables(asyncpg_dsn(database_urls["catalog"]))
+    engine = create_engine(settings.database_url, pool_size=2)
+    yield settings, create_sessionmaker(engine, service="catalog")
+    await engine.dispose()
+
+
+async def count(sessionmaker, stmt) -> int:
+    async with sessionmaker() as session:
+        return int(await session.scalar(stmt) or 0)
+
+
+async def test_rolled_back_transaction_publishes_nothing(catalog_db, kafka_bootstrap):
+    _, sessionmaker = catalog_db
+    widget = uuid.uuid4()
+    async with sessionmaker() as session:
+        record_event(session, WidgetCreatedV1(widget_id=widget, name="ghost"))
+        await session.flush()
+        await session.rollback()
+    publisher = Publisher(kafka_bootstrap, "test")
+    try:
+        assert await OutboxRelay(sessionmaker, publisher).drain() == 0
+    finally:
+        await publisher.close()
+    assert await count(sessionmaker, select(func.count()).select_from(OutboxMessage)) == 0
+    records = await read_topic(kafka_bootstrap, TOPIC, expect=0, within=1)
+    assert str(widget).encode() not in [r.key for r in records]
+
+
+async def test_failed_request_leaves_no_row_and_no_event(start_app, catalog_db):
+    _, sessionmaker = catalog_db
+    app = await start_app("catalog")
+    app = widget_app(app.state.settings)
+    async with running(app), client(app, as_role(Role.ADMIN)) as http:
+        ok = await http.post("/widgets", json={"name": "kept"})
+        failed = await http.post("/widgets", json={"name": "lost", "fail_after_write": True})
+    assert ok.status_code == 201
+    assert failed.status_code == 409
+    assert failed.headers["content-type"] == "application/problem+json"
+    names = await count(sessionmaker, text("SELECT count(*) FROM widgets WHERE name = 'lost'"))
+    events = await count(sessionmaker, select(func.count()).select_from(OutboxMessage))
+    assert names == 0
+    assert events == 1  # only the committed widget's event
+
+
+async def test_relay_publishes_with_aggregate_key_and_event_id_header(catalog_db, kafka_bootstrap):
+    _, sessionmaker = catalog_db
+    widget = uuid.uuid4()
+    async with sessionmaker() as session:
+        envelope = record_event(session, WidgetCreatedV1(widget_id=widget, name="w1"))
+        await session.commit()
+    publisher = Publisher(kafka_bootstrap, "test")
+    try:
+        assert await OutboxRelay(sessionmaker, publisher).drain() == 1
+    finally:
+        await publisher.close()
+    records = [
+        r
+        for r in await read_topic(kafka_bootstrap, TOPIC, expect=1)
+        if r.key == str(widget).encode()
+    ]
+    assert len(records) == 1
+    headers = dict(records[0].headers)
+    assert headers["ce_id"] == str(envelope.id).encode()
+    event = CloudEvent.model_validate_json(records[0].value)
+    assert event.type == "com.b2b.test.widget.created.v1"
+    assert event.source == "/b2b/catalog"
+    assert event.data["name"] == "w1"
+    unpublished = select(func.count()).where(OutboxMessage.published_at.is_(None))
+    assert await count(sessionmaker, unpublished) == 0
+
+
+async def test_event_committed_while_broker_is_down_is_delivered_when_it_is_back(catalog_db):
+    _, sessionmaker = catalog_db
+    broker = EmbeddedBroker(free_port())
+    broker.start()
+    publisher = Publisher(broker.bootstrap, "test")
+    relay = OutboxRelay(sessionmaker, publisher, batch_size=10)
+    try:
+        broker.stop()
+        widget = uuid.uuid4()
+        async with sessionmaker() as session:
+            record_event(session, WidgetCreatedV1(widget_id=widget, name="patient"))
+            await session.commit()
+        with pytest.raises(Exception):  # noqa: B017 - any broker error will do
+            await asyncio.wait_for(relay.publish_batch(), 30)
+        row = await count(
+            sessionmaker,
+            select(OutboxMessage.attempts).where(OutboxMessage.aggregate_id == str(widget)),
+        )
+        assert row == 1  # still in the outbox, one failed attempt recorded
+
+        broker.start()  # a fresh, empty broker on the same address
+        assert await relay.drain() == 1
+        records = await read_topic(broker.bootstrap, TOPIC, expect=1)
+        assert [r.key for r in records] == [str(widget).encode()]
+    finally:
+        await publisher.close()
+        broker.stop()
+
+
+async def test_redelivered_event_has_no_second_effect(catalog_db, kafka_bootstrap):
+    _, sessionmaker = catalog_db
+    publisher = Publisher(kafka_bootstrap, "test")
+    consumer = EventConsumer(
+        f"test-effects-{uuid.uuid4().hex[:8]}",
+        {WidgetCreatedV1: record_effect},
+        sessionmaker,
+        publisher,
+        bootstrap_servers=kafka_bootstrap,
+    )
+    widget = uuid.uuid4()
+    async with sessionmaker() as session:
+        envelope = record_event(session, WidgetCreatedV1(widget_id=widget, name="once"))
+        await session.commit()
+    # The same event reaches the topic twice, as after a relay crash before marking it sent.
+    await OutboxRelay(sessionmaker, publisher).drain()
+    await _publish_raw(kafka_bootstrap, envelope)
+    outcomes: list[Outcome] = []
+    consumer.on_outcome = outcomes.append
+    task = asyncio.create_task(consumer.run())
+    try:
+        async with asyncio.timeout(20):
+            while len([o for o in outcomes if o != Outcome.IGNORED]) < 2:
+                await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await publisher.close()
+    assert Outcome.APPLIED in outcomes and Outcome.DUPLICATE in outcomes
+    effects = text("SELECT count(*) FROM widget_effects WHERE widget_id = :w").bindparams(w=widget)
+    assert await count(sessionmaker, effects) == 1
+
+
+async def test_poison_message_is_parked_in_dead_letter_topic_with_its_error(
+    catalog_db, kafka_bootstrap
+):
+    _, sessionmaker = catalog_db
+    attempts = 0
+
+    async def always_fails(event: WidgetCreatedV1, session) -> None:
+        nonlocal attempts
+        attempts += 1
+        await record_effect(event, session)  # written, then rolled back with the failure
+        raise ValueError("cannot handle this widget")
+
+    publisher = Publisher(kafka_bootstrap, "test")
+    consumer = EventConsumer(
+        "test-poison",
+        {WidgetCreatedV1: always_fails},
+        sessionmaker,
+        publisher,
+        bootstrap_servers=kafka_bootstrap,
+        retry=RetryPolicy(attempts=3, base_seconds=0.01),
+    )
+    widget = uuid.uuid4()
+    envelope = CloudEvent(
+        source="/b2b/test",
+        type=WidgetCreatedV1.full_type(),
+        subject=str(widget),
+        data=WidgetCreatedV1(widget_id=widget, name="poison").model_dump(mode="json"),
+    )
+    record = await _publish_raw(kafka_bootstrap, envelope)
+    try:
+        outcome = await consumer.process(record)
+    finally:
+        await publisher.close()
+    assert outcome == Outcome.DEAD_LETTERED
+    assert attempts == 3
+    parked = [
+        r
+        for r in await read_topic(kafka_bootstrap, TOPIC + ".dlq", expect=1)
+        if r.key == str(widget).encode()
+    ]
+    assert len(parked) == 1
+    assert b"cannot handle this widget" in dict(parked[0].headers)["dlq_error"]
+    effects = text("SELECT count(*) FROM widget_effects WHERE widget_id = :w").bindparams(w=widget)
+    assert await count(sessionmaker, effects) == 0
+
+
+async def test_unparseable_message_goes_to_dead_letter_topic(catalog_db, kafka_bootstrap):
+    _, sessionmaker = catalog_db
+    publisher = Publisher(kafka_bootstrap, "test")
+    consumer = EventConsumer(
+        "test-garbage",
+        {WidgetCreatedV1: record_effect},
+        sessionmaker,
+        publisher,
+        bootstrap_servers=kafka_bootstrap,
+    )
+    key = uuid.uuid4().hex.encode()
+    record = await _send(kafka_bootstrap, TOPIC, b"{not json", key)
+    try:
+        assert await consumer.process(record) == Outcome.DEAD_LETTERED
+    finally:
+        await publisher.close()
+    parked = await read_topic(kafka_bootstrap, TOPIC + ".dlq", expect=2)
+    assert key in [r.key for r in parked]
+
+
+async def _publish_raw(bootstrap: str, envelope: CloudEvent):
+    return await _send(
+        bootstrap, TOPIC, orjson.dumps(envelope.model_dump(mode="json")), envelope.subject.encode()
+    )
+
+
+async def _send(bootstrap: str, topic: str, value: bytes, key: bytes):
+    """Produce one record and return it as a consumer would see it."""
+    from aiokafka.structs import ConsumerRecord
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        meta = await producer.send_and_wait(topic, value=value, key=key)
+    finally:
+        await producer.stop()
+    return ConsumerRecord(
+        topic=topic,
+        partition=meta.partition,
+        offset=meta.offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=key,
+        value=value,
+        checksum=None,
+        serialized_key_size=len(key),
+        serialized_value_size=len(value),
+        headers=(),
+    )

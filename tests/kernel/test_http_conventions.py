@@ -1,0 +1,105 @@
+"""Problem details, signed principals and Idempotency-Key, through a real app and database."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from shared.app import asyncpg_dsn
+from shared.auth import PRINCIPAL_HEADER, Role
+from shared.testing.fixtures import as_role, client, principal, running, signed
+from tests.kernel.widgets import create_widget_tables, widget_app
+
+
+@pytest.fixture
+async def widgets(service_settings, database_urls):
+    settings = service_settings("catalog")
+    await create_widget_tables(asyncpg_dsn(database_urls["catalog"]))
+    app = widget_app(settings)
+    async with running(app):
+        yield app
+
+
+async def widget_count(app, name: str) -> int:
+    async with app.state.sessionmaker() as session:
+        return await session.scalar(
+            text("SELECT count(*) FROM widgets WHERE name = :n").bindparams(n=name)
+        )
+
+
+async def test_invalid_body_is_a_problem_naming_the_field(widgets):
+    async with client(widgets, as_role(Role.ADMIN)) as http:
+        response = await http.post("/widgets", json={"name": ""})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == 422
+    assert problem["errors"][0]["field"] == "name"
+    assert problem["request_id"] == response.headers["x-request-id"]
+
+
+async def test_missing_forged_and_wrong_role_principals_are_refused(widgets):
+    admin = signed(principal(Role.ADMIN))
+    forged = {
+        **admin,
+        PRINCIPAL_HEADER: signed(principal(Role.ADMIN))[PRINCIPAL_HEADER][:-4] + "AAAA",
+    }
+    async with client(widgets) as http:
+        missing = await http.post("/widgets", json={"name": "a"})
+        tampered = await http.post("/widgets", json={"name": "a"}, headers=forged)
+        buyer = await http.post("/widgets", json={"name": "a"}, headers=as_role(Role.BUYER))
+        wrong_secret = await http.post(
+            "/widgets", json={"name": "a"}, headers=signed(principal(Role.ADMIN), secret="other")
+        )
+    assert [missing.status_code, tampered.status_code, wrong_secret.status_code] == [401, 401, 401]
+    assert buyer.status_code == 403
+    assert await widget_count(widgets, "a") == 0
+
+
+async def test_same_key_same_body_replays_the_first_answer(widgets):
+    headers = {**as_role(Role.ADMIN, subject="integrator-1"), "Idempotency-Key": "k-1"}
+    async with client(widgets, headers) as http:
+        first = await http.post("/widgets", json={"name": "once"})
+        again = await http.post("/widgets", json={"name": "once"})
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert await widget_count(widgets, "once") == 1
+
+
+async def test_same_key_other_body_is_422_and_changes_nothing(widgets):
+    headers = {**as_role(Role.ADMIN, subject="integrator-1"), "Idempotency-Key": "k-2"}
+    async with client(widgets, headers) as http:
+        await http.post("/widgets", json={"name": "first"})
+        other = await http.post("/widgets", json={"name": "second"})
+    assert other.status_code == 422
+    assert other.json()["type"].endswith("idempotency-key-reused")
+    assert await widget_count(widgets, "second") == 0
+
+
+async def test_keys_are_scoped_to_the_caller(widgets):
+    async with client(widgets) as http:
+        a = await http.post(
+            "/widgets",
+            json={"name": "a1"},
+            headers={**as_role(Role.ADMIN, subject="a"), "Idempotency-Key": "shared"},
+        )
+        b = await http.post(
+            "/widgets",
+            json={"name": "b1"},
+            headers={**as_role(Role.ADMIN, subject="b"), "Idempotency-Key": "shared"},
+        )
+    assert a.status_code == b.status_code == 201
+    assert a.json()["id"] != b.json()["id"]
+
+
+async def test_a_failed_request_frees_nothing_but_replays_its_error(widgets):
+    """A 4xx is an answer too: replayed, so a retry cannot half-apply a rejected request."""
+    headers = {**as_role(Role.ADMIN, subject="c"), "Idempotency-Key": "k-3"}
+    body = {"name": "bad", "fail_after_write": True}
+    async with client(widgets, headers) as http:
+        first = await http.post("/widgets", json=body)
+        again = await http.post("/widgets", json=body)
+    assert first.status_code == again.status_code == 409
+    assert again.headers["idempotent-replayed"] == "true"
+    assert await widget_count(widgets, "bad") == 0

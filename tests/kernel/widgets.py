@@ -1,0 +1,84 @@
+"""A tiny test-only aggregate ("widget") to exercise the kernel against a real database."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+
+import asyncpg
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.catalog.app import SPEC
+from shared.app import build_app
+from shared.auth import Role, allow
+from shared.db import SessionDep
+from shared.events.envelope import EventContract, register
+from shared.events.outbox import record_event
+from shared.problems import Conflict
+
+WIDGETS_DDL = """
+CREATE TABLE IF NOT EXISTS widgets (id uuid PRIMARY KEY, name text NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS widget_effects (event_id uuid NOT NULL, widget_id uuid NOT NULL);
+"""
+
+
+@register
+class WidgetCreatedV1(EventContract):
+    """Test-only: a widget was created."""
+
+    event_type = "test.widget.created.v1"
+    topic = "test.widget"
+    aggregate_type = "widget"
+
+    widget_id: uuid.UUID
+    name: str
+
+    def aggregate_id(self) -> str:
+        return str(self.widget_id)
+
+
+class WidgetCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=50)
+    fail_after_write: bool = False
+
+
+router = APIRouter()
+
+
+@router.post("/widgets", status_code=201)
+async def create_widget(
+    body: WidgetCreate, session: SessionDep, _: allow(Role.ADMIN)
+) -> dict[str, str]:
+    widget_id = uuid.uuid4()
+    await session.execute(
+        text("INSERT INTO widgets (id, name) VALUES (:id, :name)"),
+        {"id": widget_id, "name": body.name},
+    )
+    record_event(session, WidgetCreatedV1(widget_id=widget_id, name=body.name))
+    await session.flush()
+    if body.fail_after_write:
+        raise Conflict("Failing on purpose after the write.")
+    return {"id": str(widget_id), "name": body.name}
+
+
+def widget_app(settings) -> FastAPI:
+    return build_app(dataclasses.replace(SPEC, routers=[router]), settings)
+
+
+async def create_widget_tables(dsn: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(WIDGETS_DDL)
+    finally:
+        await conn.close()
+
+
+async def record_effect(event: WidgetCreatedV1, session: AsyncSession) -> None:
+    """The consumer's effect: one row per applied event."""
+    await session.execute(
+        text("INSERT INTO widget_effects (event_id, widget_id) VALUES (gen_random_uuid(), :w)"),
+        {"w": event.widget_id},
+    )
