@@ -6,7 +6,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test migrate lint format openapi bench clean
+.PHONY: install run test migrate lint format generate clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -38,3 +38,6 @@ format: install
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .data
+
+generate: install  ## regenerate openapi/, README's config table, .env.example (tests fail on drift)
+	$(BIN)/b2b generate

@@ -11,6 +11,7 @@ import time
 
 import typer
 from rich.console import Console
+from sqlalchemy import make_url
 
 from shared import runtime
 
@@ -38,10 +39,14 @@ def _service_env(
 
 @app.command()
 def migrate() -> None:
-    """Create each service's database if missing and migrate it to head."""
-    with runtime.infrastructure() as (database_url, _):
+    """Create each service's database if missing, migrate it to head, create the topics."""
+    from shared.contracts import all_topics
+    from shared.events.kafka import create_topics
+
+    with runtime.infrastructure() as (database_url, bootstrap):
         for service, url in runtime.prepare_databases(database_url).items():
-            console.print(f"[green]migrated[/] {service}  {url}")
+            console.print(f"[green]migrated[/] {service}  {make_url(url).render_as_string()}")
+        asyncio.run(create_topics(bootstrap, all_topics()))
 
 
 @app.command()
@@ -63,7 +68,7 @@ def run(
     started = time.monotonic()
     processes: list[tuple[str, subprocess.Popen[bytes]]] = []
     with runtime.infrastructure(broker_port=broker_port) as (database_url, bootstrap):
-        console.print(f"[green]database[/] {database_url}")
+        console.print(f"[green]database[/] {make_url(database_url).render_as_string()}")
         console.print(f"[green]broker[/]   {bootstrap}")
         urls = runtime.prepare_databases(database_url)
         console.print(f"[green]migrated[/] {', '.join(urls)}")
@@ -118,6 +123,33 @@ def revision(service: str, message: str = typer.Option(..., "-m")) -> None:
     with runtime.infrastructure() as (database_url, _):
         url = runtime.prepare_databases(database_url, (service,))[service]
         command.revision(alembic_config(service, url), message=message, autogenerate=True)
+
+
+@app.command()
+def generate(check: bool = typer.Option(False, help="Only report what is out of date")) -> None:
+    """Regenerate what is derived from code: openapi/, the README's configuration table and
+    .env.example."""
+    from shared import apidocs, configdoc
+
+    readme = runtime.ROOT / "README.md"
+    env_example = runtime.ROOT / ".env.example"
+    wanted = {
+        readme: configdoc.readme_with_table(readme.read_text()),
+        env_example: configdoc.env_example(),
+    }
+    if check:
+        stale = apidocs.drift() + [
+            p.name for p, text in wanted.items() if not p.exists() or p.read_text() != text
+        ]
+        if stale:
+            console.print(f"[red]out of date:[/] {', '.join(stale)}; run `make generate`")
+            raise typer.Exit(1)
+        console.print("generated files match the code")
+        return
+    for path, text in wanted.items():
+        path.write_text(text)
+    for path in [*apidocs.write(), *wanted]:
+        console.print(f"[green]wrote[/] {path.relative_to(runtime.ROOT)}")
 
 
 def main() -> None:  # pragma: no cover
