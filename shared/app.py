@@ -37,6 +37,8 @@ class ServiceSpec:
     # consumer group name -> {event contract: handler}
     consumers: dict[str, dict[type[EventContract], Handler]] = field(default_factory=dict)
     workers: Sequence[Worker] = ()
+    # Run once at start-up after the pool exists (e.g. the first admin); keep them idempotent.
+    on_startup: Sequence[Worker] = ()
     version: str = "0.1.0"
 
 
@@ -55,6 +57,8 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine, service=spec.name)
         app.state.publisher = Publisher(settings.kafka_bootstrap_servers, spec.name)
+        for hook in spec.on_startup:
+            await hook(app)
         tasks: list[asyncio.Task[Any]] = []
         if settings.run_workers:
             relay = OutboxRelay(
@@ -94,6 +98,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.service = spec.name
+    app.state.feed_wakeup = asyncio.Event()  # set when a feed job is queued by this process
     install_problem_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)

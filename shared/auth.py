@@ -52,6 +52,16 @@ class Principal(BaseModel):
         return bool(self.roles.intersection(roles))
 
     @property
+    def user_id(self) -> uuid.UUID | None:
+        """The person's id, or None for API keys and services."""
+        if self.kind != "user":
+            return None
+        try:
+            return uuid.UUID(str(self.subject))
+        except ValueError:
+            return None
+
+    @property
     def is_staff(self) -> bool:
         return bool(self.roles & STAFF_ROLES)
 

@@ -72,15 +72,22 @@ async def paginate(
     stmt: Select[Any],
     keys: Sequence[InstrumentedAttribute[Any]],
     params: PageParams,
+    *,
+    newest_first: bool = False,
 ) -> tuple[list[Any], str | None]:
-    """Run `stmt` ordered by `keys` (the last one unique) from the cursor on; one page of rows."""
+    """Run `stmt` ordered by `keys` (the last one unique) from the cursor on; one page of rows.
+
+    newest_first orders by every key descending (feed jobs, statements: latest first).
+    """
     if params.cursor:
         values = decode_cursor(params.cursor)
         if len(values) != len(keys):
             raise Unprocessable("The cursor does not fit this list.")
         typed = [literal(_typed(k, v), type_=k.type) for k, v in zip(keys, values, strict=True)]
-        stmt = stmt.where(tuple_(*keys) > tuple_(*typed))
-    rows = list((await session.scalars(stmt.order_by(*keys).limit(params.limit + 1))).all())
+        after = tuple_(*keys) < tuple_(*typed) if newest_first else tuple_(*keys) > tuple_(*typed)
+        stmt = stmt.where(after)
+    order = [k.desc() for k in keys] if newest_first else list(keys)
+    rows = list((await session.scalars(stmt.order_by(*order).limit(params.limit + 1))).all())
     if len(rows) <= params.limit:
         return rows, None
     rows = rows[: params.limit]

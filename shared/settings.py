@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_INTERNAL_SECRET = "dev-internal-secret-change-me"
-DEV_JWT_SECRET = "dev-jwt-secret-change-me"
+DEV_INTERNAL_SECRET = "dev-internal-secret-change-me-in-production"
+DEV_JWT_SECRET = "dev-jwt-secret-change-me-in-production-0123"
 
 
 class ServiceSettings(BaseSettings):

@@ -2,16 +2,44 @@
 
 from fastapi import FastAPI
 
+from services.accounts.api import companies, finance, people
+from services.accounts.api.feeds import SPECS
+from services.accounts.domain.secrets import hash_password
 from services.accounts.events import CONSUMERS
 from services.accounts.settings import Settings
+from services.accounts.store import people as people_store
+from services.accounts.store.models import User
 from shared.app import ServiceSpec, build_app
+from shared.feeds import feed_router, feed_worker
+
+
+async def bootstrap_admin(app: FastAPI) -> None:
+    """The first admin, so a fresh install can log in; does nothing once the user exists."""
+    settings: Settings = app.state.settings
+    if not settings.bootstrap_admin_email:
+        return
+    async with app.state.sessionmaker() as session, session.begin():
+        if await people_store.user_by_email(session, settings.bootstrap_admin_email) is None:
+            session.add(
+                User(
+                    email=settings.bootstrap_admin_email.lower(),
+                    name="Administrator",
+                    password_hash=hash_password(
+                        settings.bootstrap_admin_password.get_secret_value()
+                    ),
+                    staff_role="admin",
+                )
+            )
+
 
 SPEC = ServiceSpec(
     name="accounts",
     title="Accounts API",
     description="Companies (clients), their buyers and roles, client groups, credit standing, receivables, the client card and knowledge goals, login and API keys.",
-    routers=[],
+    routers=[people.router, companies.router, finance.router, feed_router(SPECS)],
     consumers=CONSUMERS,
+    workers=[feed_worker(SPECS)],
+    on_startup=[bootstrap_admin],
 )
 
 

@@ -1,8 +1,11 @@
 """Settings of the accounts service: environment variables prefixed ACCOUNTS_."""
 
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
+
+DEV_ADMIN_PASSWORD = "admin"
 
 
 class Settings(ServiceSettings):
@@ -10,3 +13,21 @@ class Settings(ServiceSettings):
 
     service_name: str = "accounts"
     database_url: str = "postgresql+asyncpg://postgres@localhost/b2b_accounts"
+    access_token_ttl_seconds: int = Field(3600, description="Lifetime of a login's access token")
+    invitation_ttl_hours: int = Field(168, description="How long an invitation can be accepted")
+    bootstrap_admin_email: str | None = Field(
+        "admin@example.com", description="Admin created at start-up when no such user exists"
+    )
+    bootstrap_admin_password: SecretStr = Field(
+        SecretStr(DEV_ADMIN_PASSWORD), description="Password of that admin (change it!)"
+    )
+
+    @model_validator(mode="after")
+    def _refuse_dev_admin(self) -> "Settings":
+        if (
+            self.environment == "production"
+            and self.bootstrap_admin_email
+            and self.bootstrap_admin_password.get_secret_value() == DEV_ADMIN_PASSWORD
+        ):
+            raise ValueError("set ACCOUNTS_BOOTSTRAP_ADMIN_PASSWORD in production")
+        return self

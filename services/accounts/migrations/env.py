@@ -1,4 +1,4 @@
-from services.accounts import models
+from services.accounts.store import models
 from shared.kernel import KERNEL_METADATA
 from shared.migrations import run_env
 

@@ -1,4 +1,4 @@
-from services.analytics import models
+from services.analytics.store import models
 from shared.kernel import KERNEL_METADATA
 from shared.migrations import run_env
 

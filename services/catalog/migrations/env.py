@@ -1,4 +1,4 @@
-from services.catalog import models
+from services.catalog.store import models
 from shared.kernel import KERNEL_METADATA
 from shared.migrations import run_env
 

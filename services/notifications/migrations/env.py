@@ -1,4 +1,4 @@
-from services.notifications import models
+from services.notifications.store import models
 from shared.kernel import KERNEL_METADATA
 from shared.migrations import run_env
 

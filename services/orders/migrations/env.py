@@ -1,4 +1,4 @@
-from services.orders import models
+from services.orders.store import models
 from shared.kernel import KERNEL_METADATA
 from shared.migrations import run_env
 

@@ -1,4 +1,4 @@
-from services.pricing import models
+from services.pricing.store import models
 from shared.kernel import KERNEL_METADATA
 from shared.migrations import run_env
 

@@ -1,0 +1,78 @@
+"""Who may touch which company: staff any; a client's user only the companies it belongs to.
+
+Membership is read from the database, not from the token, so a buyer removed from a company
+loses access at once rather than when the token expires.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.accounts.store import companies as company_store
+from services.accounts.store import people
+from services.accounts.store.models import Company
+from shared.auth import PEOPLE_ROLES, Principal, Role
+from shared.problems import Forbidden, NotFound, PreconditionFailed, ProblemError
+
+CLIENT_ROLES = (Role.BUYER, Role.COMPANY_ADMIN)
+STAFF = (Role.ADMIN, Role.SALES_MANAGER)
+PEOPLE = tuple(PEOPLE_ROLES)
+
+
+def user_id(principal: Principal) -> uuid.UUID:
+    if principal.user_id is None:
+        raise Forbidden("Only a person can do this.")
+    return principal.user_id
+
+
+async def _is_member(session: AsyncSession, principal: Principal, company_id: uuid.UUID) -> bool:
+    if principal.user_id is None:
+        return False
+    return await people.membership(session, principal.user_id, company_id) is not None
+
+
+async def visible_company(
+    session: AsyncSession, principal: Principal, company_id: uuid.UUID, *, lock: bool = False
+) -> Company:
+    """The company if the caller may see it; another tenant's company is 404."""
+    if not principal.has_any(*STAFF) and not await _is_member(session, principal, company_id):
+        raise NotFound("No such company.")
+    return await company_store.get_company(session, company_id, lock=lock)
+
+
+async def administered_company(
+    session: AsyncSession, principal: Principal, company_id: uuid.UUID
+) -> Company:
+    """The company if the caller administers it: staff, or its company admin."""
+    company = await visible_company(session, principal, company_id)
+    if not principal.has_any(*STAFF):
+        member = await people.membership(session, user_id(principal), company_id)
+        if member is None or member.role != Role.COMPANY_ADMIN:
+            raise Forbidden("Only the company's admin can do this.")
+    return company
+
+
+class PreconditionRequired(ProblemError):
+    status, slug = 428, "precondition-required"
+
+
+def etag(version: int) -> str:
+    return f'"v{version}"'
+
+
+def check_if_match(if_match: str | None, version: int) -> None:
+    """Optimistic concurrency: a write must name the version it read."""
+    if if_match is None:
+        raise PreconditionRequired("Send If-Match with the ETag you read.")
+    if if_match.strip() not in (etag(version), f"W/{etag(version)}", "*"):
+        raise PreconditionFailed(
+            "The company changed since you read it; read it again.",
+            headers={"ETag": etag(version)},
+        )
+
+
+def set_etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = etag(version)

@@ -1,0 +1,273 @@
+"""Request and response bodies of the accounts API (XCreate, XUpdate, XRead)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from services.accounts.domain.card import CardField
+
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=200)]
+CompanyStatus = Literal["active", "blocked"]
+MemberRole = Literal["buyer", "company_admin"]
+StaffRole = Literal["admin", "sales_manager"]
+GoalStatus = Literal["open", "in_progress", "achieved", "dropped"]
+
+
+class Read(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# Companies -----------------------------------------------------------------------------------
+
+
+class CompanyCreate(BaseModel):
+    legal_name: str = Field(min_length=1, max_length=300)
+    external_id: str | None = Field(None, max_length=100, description="The client's id in ERP")
+    tax_id: str | None = Field(None, max_length=32)
+    industry: str | None = Field(None, max_length=100)
+    client_type: Code | None = None
+    client_group: Code | None = Field(None, description="Code of a client group")
+    sales_manager_id: uuid.UUID | None = None
+    currency: Currency = "EUR"
+    credit_limit_minor: int | None = Field(None, ge=0, description="Minor units; null = none set")
+    payment_terms_days: int = Field(0, ge=0, le=365)
+    status: CompanyStatus = "active"
+
+
+class CompanyUpdate(BaseModel):
+    """Only the fields sent change; send If-Match with the ETag you read."""
+
+    legal_name: str | None = Field(None, min_length=1, max_length=300)
+    external_id: str | None = Field(None, max_length=100)
+    tax_id: str | None = Field(None, max_length=32)
+    industry: str | None = Field(None, max_length=100)
+    client_type: Code | None = None
+    client_group: Code | None = None
+    sales_manager_id: uuid.UUID | None = None
+    currency: Currency | None = None
+    credit_limit_minor: int | None = Field(None, ge=0)
+    payment_terms_days: int | None = Field(None, ge=0, le=365)
+    status: CompanyStatus | None = None
+
+
+class CompanyRead(Read):
+    id: uuid.UUID
+    external_id: str | None
+    legal_name: str
+    tax_id: str | None
+    industry: str | None
+    client_type: str | None
+    client_group: str | None = None
+    sales_manager_id: uuid.UUID | None
+    currency: str
+    credit_limit_minor: int | None
+    payment_terms_days: int
+    status: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CardRead(BaseModel):
+    company_id: uuid.UUID
+    client_type: str | None
+    fields: list[CardField] = Field(description="The fields this client type's card has")
+    values: dict[str, Any]
+    version: int
+
+
+class CardUpdate(BaseModel):
+    values: dict[str, Any] = Field(description="The whole card: fields left out are cleared")
+
+
+class ClientTypeWrite(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    card_fields: list[CardField] = Field(default_factory=list)
+
+
+class ClientTypeRead(Read):
+    code: str
+    name: str
+    card_fields: list[CardField]
+
+
+class ClientGroupCreate(BaseModel):
+    code: Code
+    name: str = Field(min_length=1, max_length=200)
+
+
+class ClientGroupRead(Read):
+    id: uuid.UUID
+    code: str
+    name: str
+
+
+class AddressCreate(BaseModel):
+    kind: Literal["legal", "billing", "shipping"]
+    label: str | None = Field(None, max_length=200)
+    line1: str = Field(min_length=1, max_length=300)
+    line2: str | None = Field(None, max_length=300)
+    city: str = Field(min_length=1, max_length=100)
+    postal_code: str | None = Field(None, max_length=20)
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+
+class AddressRead(Read, AddressCreate):
+    id: uuid.UUID
+    company_id: uuid.UUID
+
+
+class GoalWrite(BaseModel):
+    title: str = Field(min_length=1, max_length=300)
+    status: GoalStatus = "open"
+    due_date: date | None = None
+    note: str | None = Field(None, max_length=4000)
+
+
+class GoalRead(Read):
+    id: uuid.UUID
+    company_id: uuid.UUID
+    year: int
+    code: str
+    title: str
+    status: str
+    due_date: date | None
+    note: str | None
+    updated_at: datetime
+
+
+class CreditRead(BaseModel):
+    company_id: uuid.UUID
+    currency: str
+    credit_limit_minor: int | None
+    payment_terms_days: int
+    balance_minor: int = Field(description="What the company owes now (ERP)")
+    overdue_minor: int
+    oldest_overdue_date: date | None
+    purchase_limit_minor: int | None = Field(description="ERP's purchase limit, if any")
+    available_credit_minor: int | None = Field(description="null = no limit applies")
+    as_of: datetime | None = Field(description="When ERP last reported; null = never")
+
+
+class StatementRead(Read):
+    id: uuid.UUID
+    company_id: uuid.UUID
+    period_from: date
+    period_to: date
+    currency: str
+    closing_balance_minor: int | None
+    file_name: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    uploaded_at: datetime
+
+
+# People ------------------------------------------------------------------------------------
+
+
+class Login(BaseModel):
+    email: EmailStr
+    password: str = Field(min_length=1, max_length=200)
+
+
+class SwitchCompany(BaseModel):
+    company_id: uuid.UUID
+
+
+class MembershipRead(BaseModel):
+    company_id: uuid.UUID
+    legal_name: str
+    role: MemberRole
+
+
+class TokenRead(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+    company_id: uuid.UUID | None = Field(description="The legal entity this token acts for")
+    memberships: list[MembershipRead]
+
+
+class MeRead(BaseModel):
+    id: uuid.UUID
+    email: str
+    name: str
+    staff_role: str | None
+    company_id: uuid.UUID | None
+    memberships: list[MembershipRead]
+
+
+class MemberRead(BaseModel):
+    user_id: uuid.UUID
+    email: str
+    name: str
+    role: MemberRole
+    joined_at: datetime
+
+
+class InvitationCreate(BaseModel):
+    email: EmailStr
+    role: MemberRole = "buyer"
+
+
+class InvitationRead(BaseModel):
+    id: uuid.UUID
+    company_id: uuid.UUID
+    email: str
+    role: MemberRole
+    expires_at: datetime
+    token: str | None = Field(
+        None, description="Shown once, to the inviter, for the invitation link"
+    )
+
+
+class InvitationAccept(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    password: Password
+
+
+class StaffCreate(BaseModel):
+    email: EmailStr
+    name: str = Field(min_length=1, max_length=200)
+    password: Password
+    staff_role: StaffRole
+
+
+class UserRead(Read):
+    id: uuid.UUID
+    email: str
+    name: str
+    staff_role: str | None
+    active: bool
+    created_at: datetime
+
+
+class ApiKeyCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    role: Literal["integrator", "partner"]
+    partner_code: Code | None = Field(None, description="Required for partner keys")
+
+
+class ApiKeyRead(Read):
+    id: uuid.UUID
+    prefix: str
+    name: str
+    role: str
+    partner_code: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyRead):
+    key: str = Field(description="The full key; shown this once, never again")
+
+
+class ApiKeyVerify(BaseModel):
+    key: str = Field(max_length=200)

@@ -1,0 +1,225 @@
+"""Tables of the accounts service (its own database; no other service reads them)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shared.db import make_metadata, utcnow
+
+
+class Base(DeclarativeBase):
+    metadata = make_metadata()
+    type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+class ClientGroup(Base):
+    """A segment of clients (dealers, contractors, key accounts) that prices and policy target."""
+
+    __tablename__ = "client_groups"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+
+class ClientType(Base):
+    """A kind of client and the custom fields its client card has."""
+
+    __tablename__ = "client_types"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # [{"key", "label", "type", "required", "choices"}]; see domain.card.CardField
+    card_fields: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Company(Base):
+    """A client: one legal entity that buys. A holding's entities are separate companies."""
+
+    __tablename__ = "companies"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)  # ERP's client id
+    legal_name: Mapped[str] = mapped_column(String(300))
+    tax_id: Mapped[str | None] = mapped_column(String(32))
+    industry: Mapped[str | None] = mapped_column(String(100))
+    client_type: Mapped[str | None] = mapped_column(ForeignKey("client_types.code"))
+    client_group_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("client_groups.id"))
+    sales_manager_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    credit_limit_minor: Mapped[int | None] = mapped_column(BigInteger)
+    payment_terms_days: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    card: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'blocked')", name="status"),
+        CheckConstraint("credit_limit_minor IS NULL OR credit_limit_minor >= 0", name="credit"),
+        Index("ix_companies_legal_name_id", "legal_name", "id"),
+        Index("ix_companies_sales_manager_id", "sales_manager_id"),
+    )
+
+
+class Address(Base):
+    __tablename__ = "addresses"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    company_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # legal, billing, shipping
+    label: Mapped[str | None] = mapped_column(String(200))
+    line1: Mapped[str] = mapped_column(String(300))
+    line2: Mapped[str | None] = mapped_column(String(300))
+    city: Mapped[str] = mapped_column(String(100))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    country: Mapped[str] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+
+class User(Base):
+    """A person: a client's buyer, or staff (sales manager, admin) of the seller."""
+
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-case
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(Text)
+    staff_role: Mapped[str | None] = mapped_column(String(32))  # admin, sales_manager
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+
+class Membership(Base):
+    """A user may act for a company in a role; one user may act for several entities."""
+
+    __tablename__ = "memberships"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    company_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(32))  # buyer, company_admin
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+
+class Invitation(Base):
+    __tablename__ = "invitations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(32))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by: Mapped[uuid.UUID | None]
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+
+class ApiKey(Base):
+    """An integrator's or partner's key; only a hash of its secret is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))  # integrator, partner
+    partner_code: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+    revoked_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint("role IN ('integrator', 'partner')", name="role"),
+        CheckConstraint("role <> 'partner' OR partner_code IS NOT NULL", name="partner_code"),
+    )
+
+
+class KnowledgeGoal(Base):
+    """What the seller means to learn about a client this year, and how far it got."""
+
+    __tablename__ = "knowledge_goals"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    year: Mapped[int]
+    code: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    due_date: Mapped[date | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    updated_by: Mapped[uuid.UUID | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+    __table_args__ = (
+        UniqueConstraint("company_id", "year", "code"),
+        CheckConstraint("status IN ('open', 'in_progress', 'achieved', 'dropped')", name="status"),
+    )
+
+
+class Receivable(Base):
+    """The company's debt as ERP last reported it."""
+
+    __tablename__ = "receivables"
+
+    company_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True
+    )
+    currency: Mapped[str] = mapped_column(String(3))
+    balance_minor: Mapped[int] = mapped_column(BigInteger)
+    overdue_minor: Mapped[int] = mapped_column(BigInteger)
+    oldest_overdue_date: Mapped[date | None]
+    purchase_limit_minor: Mapped[int | None] = mapped_column(BigInteger)
+    as_of: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+
+class Statement(Base):
+    """A reconciliation statement (act) from ERP: a document the buyer downloads."""
+
+    __tablename__ = "statements"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    period_from: Mapped[date]
+    period_to: Mapped[date]
+    currency: Mapped[str] = mapped_column(String(3))
+    closing_balance_minor: Mapped[int | None] = mapped_column(BigInteger)
+    file_name: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(100))
+    file_path: Mapped[str] = mapped_column(Text)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+    __table_args__ = (
+        Index("ix_statements_company_period", "company_id", "period_to", "id"),
+        UniqueConstraint("company_id", "period_from", "period_to", "sha256"),
+    )

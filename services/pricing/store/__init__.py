@@ -1,0 +1,1 @@
+"""Persistence: tables and the repositories that query them."""

@@ -1,0 +1,80 @@
+"""What a service declares about one feed: its columns and checks, and how valid rows apply."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from shared.auth import Role
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.feeds.models import FeedJob
+
+
+class ColumnType(StrEnum):
+    TEXT = "text"
+    INTEGER = "integer"  # also money in minor units
+    DECIMAL = "decimal"  # quantities, with `scale` digits after the point at most
+    DATE = "date"  # YYYY-MM-DD
+    DATETIME = "datetime"  # ISO 8601 with an offset; stored in UTC
+    BOOLEAN = "boolean"  # true/false, 1/0, yes/no
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: ColumnType = ColumnType.TEXT
+    required: bool = False
+    description: str = ""
+    max_length: int | None = None
+    pattern: str | None = None  # a regular expression the whole text must match
+    choices: tuple[str, ...] | None = None
+    minimum: int | None = None
+    scale: int = 3  # DECIMAL only
+    upper: bool = False  # TEXT only: normalise to upper case (currency and country codes)
+
+    @property
+    def pg_type(self) -> str:
+        return {
+            ColumnType.TEXT: "text",
+            ColumnType.INTEGER: "bigint",
+            ColumnType.DECIMAL: f"numeric(38, {self.scale})",
+            ColumnType.DATE: "date",
+            ColumnType.DATETIME: "timestamptz",
+            ColumnType.BOOLEAN: "boolean",
+        }[self.type]
+
+
+# Rejections of rows by a rule that needs the database (unknown client group, unknown SKU):
+# given the session and the staging table of rows that passed the column checks, return
+# (row, field, reason) triples. Runs as SQL over the whole staging table, never row by row.
+DatabaseCheck = Callable[["AsyncSession", str], Awaitable[list[tuple[int, str, str]]]]
+# Applies the valid rows in the staging table in the job's transaction; returns counts.
+Apply = Callable[["AsyncSession", str, "FeedJob"], Awaitable[dict[str, Any]]]
+# Row rules needing no database: given the typed frame, a frame of (_row, field, reason).
+FrameCheck = Callable[[pl.DataFrame], pl.DataFrame]
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """One feed a service accepts at `POST /feeds/{kind}`."""
+
+    kind: str
+    title: str
+    description: str
+    columns: Sequence[Column]
+    key: Sequence[str]  # a row's identity; a key twice in one file is an error
+    apply: Apply
+    frame_checks: Sequence[FrameCheck] = ()
+    database_checks: Sequence[DatabaseCheck] = ()
+    supports_full: bool = False  # a `full` feed retires what it does not mention
+    roles: frozenset[Role] = field(default_factory=lambda: frozenset({Role.INTEGRATOR, Role.ADMIN}))
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)

@@ -1,0 +1,184 @@
+"""Reading a feed file and checking every row with polars, column by column, never row by row.
+
+The result is the typed frame of good rows and a frame of rejections: one line per
+(row, field, reason), row being the 1-based record number (the CSV header is not a record).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from shared.feeds.models import FeedFormat
+from shared.feeds.spec import Column, ColumnType, FeedSpec
+
+ROW = "_row"
+REJECTION_SCHEMA = {ROW: pl.Int64, "field": pl.Utf8, "reason": pl.Utf8, "value": pl.Utf8}
+_TRUE = ("true", "1", "yes", "y")
+_FALSE = ("false", "0", "no", "n")
+
+
+class UnreadableFeed(Exception):
+    """The file as a whole cannot be used: not parseable, or a required column is missing."""
+
+
+@dataclass
+class Checked:
+    valid: pl.DataFrame  # typed columns of the spec plus _row
+    rejections: pl.DataFrame  # REJECTION_SCHEMA
+    rows_total: int
+    ignored_columns: list[str]
+
+
+def read_feed(path: Path, fmt: FeedFormat) -> pl.DataFrame:
+    """Every column as text (typing is the checks' job, so a bad cell never fails the file)."""
+    try:
+        match fmt:
+            case FeedFormat.CSV:
+                frame = pl.read_csv(path, infer_schema=False, truncate_ragged_lines=False)
+            case FeedFormat.JSONL:
+                frame = pl.read_ndjson(path, infer_schema_length=None)
+            case FeedFormat.PARQUET:
+                frame = pl.read_parquet(path)
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise UnreadableFeed(f"the file is not valid {fmt.value}: {exc}") from exc
+    frame = frame.select(
+        pl.col(name).cast(pl.Utf8, strict=False).str.strip_chars().replace("", None)
+        for name in frame.columns
+    )
+    return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def _rejections(frame: pl.DataFrame, mask: pl.Expr, field: str, reason: str) -> pl.DataFrame:
+    value = pl.col(field).cast(pl.Utf8) if field in frame.columns else pl.lit(None, pl.Utf8)
+    return frame.filter(mask).select(
+        pl.col(ROW),
+        pl.lit(field).alias("field"),
+        pl.lit(reason).alias("reason"),
+        value.alias("value"),
+    )
+
+
+def _typed(column: Column) -> pl.Expr:
+    raw = pl.col(column.name)
+    match column.type:
+        case ColumnType.TEXT:
+            return raw.str.to_uppercase() if column.upper else raw
+        case ColumnType.INTEGER:
+            return raw.cast(pl.Int64, strict=False)
+        case ColumnType.DECIMAL:
+            return raw.cast(pl.Decimal(38, column.scale), strict=False)
+        case ColumnType.DATE:
+            return raw.str.to_date("%Y-%m-%d", strict=False)
+        case ColumnType.DATETIME:
+            return raw.str.to_datetime(strict=False, time_zone="UTC")
+        case ColumnType.BOOLEAN:
+            lower = raw.str.to_lowercase()
+            return (
+                pl.when(lower.is_in(_TRUE))
+                .then(True)
+                .when(lower.is_in(_FALSE))
+                .then(False)
+                .otherwise(None)
+            )
+
+
+_TYPE_REASON = {
+    ColumnType.INTEGER: "is not a whole number",
+    ColumnType.DECIMAL: "is not a decimal number",
+    ColumnType.DATE: "is not a date (YYYY-MM-DD)",
+    ColumnType.DATETIME: "is not a timestamp with a time zone (ISO 8601)",
+    ColumnType.BOOLEAN: "is not true or false",
+}
+
+
+def _column_rejections(frame: pl.DataFrame, column: Column) -> list[pl.DataFrame]:
+    """`frame` has the raw text in `name` and the typed value in `name__typed`."""
+    name = column.name
+    raw, typed = pl.col(name), pl.col(f"{name}__typed")
+    present = raw.is_not_null()
+    checks: list[tuple[pl.Expr, str]] = []
+    if column.required:
+        checks.append((raw.is_null(), "is required"))
+    if column.type != ColumnType.TEXT:
+        bad_type = present & typed.is_null()
+        if column.type == ColumnType.DECIMAL:
+            # More digits than the unit allows would be rounded silently by the cast.
+            digits = rf"^[+-]?\d+(\.\d{{1,{column.scale}}})?$" if column.scale else r"^[+-]?\d+$"
+            bad_type = bad_type | (present & ~raw.str.contains(digits))
+        if column.type == ColumnType.DATETIME:
+            # A timestamp without an offset is ambiguous; refuse rather than guess UTC.
+            bad_type = bad_type | (present & ~raw.str.contains(r"(Z|[+-]\d\d:?\d\d)$"))
+        checks.append((bad_type, _TYPE_REASON[column.type]))
+    if column.max_length is not None:
+        checks.append(
+            (
+                present & (raw.str.len_chars() > column.max_length),
+                f"is longer than {column.max_length} characters",
+            )
+        )
+    if column.pattern is not None:
+        checks.append(
+            (
+                present & ~raw.str.contains(f"^(?:{column.pattern})$"),
+                f"does not match {column.pattern}",
+            )
+        )
+    if column.choices is not None:
+        checks.append(
+            (present & ~typed.is_in(column.choices), f"must be one of: {', '.join(column.choices)}")
+        )
+    if column.minimum is not None and column.type in (ColumnType.INTEGER, ColumnType.DECIMAL):
+        checks.append(
+            ((typed < column.minimum).fill_null(False), f"must be at least {column.minimum}")
+        )
+    return [_rejections(frame, mask, name, reason) for mask, reason in checks]
+
+
+def check_frame(spec: FeedSpec, raw: pl.DataFrame) -> Checked:
+    """Apply the spec's column checks, key uniqueness and frame checks to a raw (text) frame."""
+    names = [c.name for c in spec.columns]
+    missing = [c.name for c in spec.columns if c.required and c.name not in raw.columns]
+    if missing:
+        raise UnreadableFeed(f"required columns are missing: {', '.join(missing)}")
+    ignored = [c for c in raw.columns if c != ROW and c not in names]
+    raw = raw.with_columns(pl.lit(None, pl.Utf8).alias(n) for n in names if n not in raw.columns)
+    raw = raw.select(ROW, *names)
+    typed = raw.select(ROW, *(_typed(c).alias(c.name) for c in spec.columns))
+
+    both = raw.with_columns(typed.select(pl.all().exclude(ROW).name.suffix("__typed")))
+    parts: list[pl.DataFrame] = []
+    for column in spec.columns:
+        parts.extend(_column_rejections(both, column))
+    for check in spec.frame_checks:
+        parts.append(
+            check(typed).select(ROW, "field", "reason").with_columns(value=pl.lit(None, pl.Utf8))
+        )
+    key = list(spec.key)
+    first_seen = typed.select(
+        ROW, pl.col(ROW).min().over(key).alias("_first"), *(pl.col(k) for k in key)
+    ).filter(pl.all_horizontal(pl.col(k).is_not_null() for k in key))
+    dupes = first_seen.filter(pl.col(ROW) != pl.col("_first")).select(
+        ROW,
+        pl.lit(",".join(key)).alias("field"),
+        pl.format("repeats the key of row {}", pl.col("_first")).alias("reason"),
+        pl.lit(None, pl.Utf8).alias("value"),
+    )
+    parts.append(dupes)
+    rejections = (
+        pl.concat([p.cast(REJECTION_SCHEMA) for p in parts])
+        if parts
+        else pl.DataFrame(schema=REJECTION_SCHEMA)
+    ).sort(ROW, "field")
+    valid = typed.join(rejections.select(ROW).unique(), on=ROW, how="anti").sort(ROW)
+    return Checked(
+        valid=valid, rejections=rejections, rows_total=raw.height, ignored_columns=ignored
+    )
+
+
+def write_report(rejections: pl.DataFrame, path: Path) -> None:
+    """The downloadable rejection report: row, field, reason, value (as sent)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rejections.rename({ROW: "row"}).write_csv(path)

@@ -1,0 +1,61 @@
+"""Small helpers to set up accounts data for a test, through the API where it matters."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from services.accounts.domain.secrets import hash_password
+from services.accounts.store.models import Company, Membership, User
+from shared.auth import Role
+from shared.testing.fixtures import as_role, client
+
+ADMIN = as_role(Role.ADMIN)
+
+
+async def add_company(app: FastAPI, **fields: Any) -> dict[str, Any]:
+    body = {"legal_name": f"Company {uuid.uuid4().hex[:6]}", **fields}
+    async with client(app, ADMIN) as http:
+        response = await http.post("/companies", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def add_user(
+    app: FastAPI,
+    email: str,
+    *,
+    password: str = "secret-password",
+    staff_role: str | None = None,
+    companies: dict[uuid.UUID, str] | None = None,
+) -> uuid.UUID:
+    """A user with memberships {company_id: role}, written directly (invitations are tested apart)."""
+    async with app.state.sessionmaker() as session, session.begin():
+        user = User(
+            email=email,
+            name=email.split("@")[0],
+            password_hash=hash_password(password),
+            staff_role=staff_role,
+        )
+        session.add(user)
+        await session.flush()
+        for company_id, role in (companies or {}).items():
+            session.add(Membership(user_id=user.id, company_id=company_id, role=role))
+        return user.id
+
+
+async def login(app: FastAPI, email: str, password: str = "secret-password") -> httpx.Response:
+    async with client(app) as http:
+        return await http.post("/auth/login", json={"email": email, "password": password})
+
+
+def member_headers(user_id: uuid.UUID, company_id: uuid.UUID, *roles: Role) -> dict[str, str]:
+    return as_role(*(roles or (Role.BUYER,)), subject=user_id, company_id=company_id)
+
+
+async def company_row(app: FastAPI, company_id: uuid.UUID | str) -> Company | None:
+    async with app.state.sessionmaker() as session:
+        return await session.get(Company, uuid.UUID(str(company_id)))
