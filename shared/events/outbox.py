@@ -109,9 +109,11 @@ async def record_events_from_query(
         text(
             f"""
             INSERT INTO outbox (id, aggregate_type, aggregate_id, type, topic, payload)
-            SELECT e.id, :aggregate_type, e.aggregate_id, :type, :topic,
+            SELECT e.id, CAST(:aggregate_type AS text), e.aggregate_id, CAST(:type AS text),
+                   CAST(:topic AS text),
                    jsonb_build_object(
-                       'specversion', '1.0', 'id', e.id, 'source', :source, 'type', :type,
+                       'specversion', '1.0', 'id', e.id, 'source', CAST(:source AS text),
+                       'type', CAST(:type AS text),
                        'subject', e.aggregate_id, 'time', now(),
                        'datacontenttype', 'application/json', 'data', e.data)
             FROM (SELECT gen_random_uuid() AS id, q.aggregate_id::text AS aggregate_id, q.data

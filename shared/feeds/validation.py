@@ -122,7 +122,10 @@ def _column_rejections(frame: pl.DataFrame, column: Column) -> list[pl.DataFrame
     if column.pattern is not None:
         checks.append(
             (
-                present & ~raw.str.contains(f"^(?:{column.pattern})$"),
+                present
+                & ~(typed if column.type == ColumnType.TEXT else raw).str.contains(
+                    f"^(?:{column.pattern})$"
+                ),
                 f"does not match {column.pattern}",
             )
         )

@@ -1,0 +1,97 @@
+"""Row checks of the feed machinery, as plain polars code (no server, no database)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from shared.feeds.models import FeedFormat
+from shared.feeds.spec import Column, ColumnType, FeedSpec
+from shared.feeds.validation import UnreadableFeed, check_frame, read_feed
+
+
+async def _apply(*_):  # never called: these tests stop at validation
+    raise AssertionError
+
+
+SPEC = FeedSpec(
+    kind="things",
+    title="Things",
+    description="",
+    columns=[
+        Column("code", required=True, max_length=5),
+        Column("qty", ColumnType.DECIMAL, scale=2, minimum=0),
+        Column("price_minor", ColumnType.INTEGER, required=True),
+        Column("day", ColumnType.DATE),
+        Column("at", ColumnType.DATETIME),
+        Column("ok", ColumnType.BOOLEAN),
+        Column("currency", pattern="[A-Z]{3}", upper=True),
+        Column("status", choices=("a", "b")),
+    ],
+    key=["code"],
+    apply=_apply,
+)
+
+
+def _csv(tmp_path: Path, text: str) -> pl.DataFrame:
+    path = tmp_path / "feed.csv"
+    path.write_text(text)
+    return read_feed(path, FeedFormat.CSV)
+
+
+def test_every_bad_cell_is_reported_with_its_row_and_field(tmp_path):
+    raw = _csv(
+        tmp_path,
+        "code,qty,price_minor,day,at,ok,currency,status,extra\n"
+        "A1,1.5,100,2026-01-31,2026-01-31T10:00:00Z,true,eur,a,x\n"  # row 1: good (eur -> EUR)
+        ",1.555,12.5,2026-02-30,2026-01-31T10:00:00,maybe,EURO,c,x\n"  # row 2: everything wrong
+        "A1,-1,100,,,,,,\n"  # row 3: duplicate key, negative qty
+        "TOOLONG,2,7,,,,,,\n",  # row 4: code too long
+    )
+    checked = check_frame(SPEC, raw)
+    found = {(r["_row"], r["field"]) for r in checked.rejections.iter_rows(named=True)}
+    assert found == {
+        (2, "code"),
+        (2, "qty"),
+        (2, "price_minor"),
+        (2, "day"),
+        (2, "at"),
+        (2, "ok"),
+        (2, "currency"),
+        (2, "status"),
+        (3, "qty"),
+        (3, "code"),
+        (4, "code"),
+    }
+    assert checked.valid.get_column("_row").to_list() == [1]
+    assert checked.valid.get_column("currency").to_list() == ["EUR"]
+    assert checked.ignored_columns == ["extra"]
+    duplicate = checked.rejections.filter((pl.col("_row") == 3) & (pl.col("field") == "code"))
+    assert duplicate.get_column("reason").item() == "repeats the key of row 1"
+
+
+def test_missing_required_column_makes_the_file_unusable(tmp_path):
+    with pytest.raises(UnreadableFeed, match="price_minor"):
+        check_frame(SPEC, _csv(tmp_path, "code\nA\n"))
+
+
+def test_jsonl_and_parquet_read_the_same_as_csv(tmp_path):
+    frame = pl.DataFrame({"code": ["A", "B"], "price_minor": [100, 200], "qty": ["1.25", None]})
+    frame.write_ndjson(tmp_path / "f.jsonl")
+    frame.write_parquet(tmp_path / "f.parquet")
+    for path, fmt in (
+        (tmp_path / "f.jsonl", FeedFormat.JSONL),
+        (tmp_path / "f.parquet", FeedFormat.PARQUET),
+    ):
+        checked = check_frame(SPEC, read_feed(path, fmt))
+        assert checked.rejections.height == 0
+        assert checked.valid.get_column("price_minor").to_list() == [100, 200]
+
+
+def test_garbage_is_an_unreadable_feed(tmp_path):
+    path = tmp_path / "f.parquet"
+    path.write_bytes(b"not parquet at all")
+    with pytest.raises(UnreadableFeed):
+        read_feed(path, FeedFormat.PARQUET)
