@@ -1,0 +1,1 @@
+"""HTTP side of the gateway: the proxy route and the merged docs."""

@@ -1,0 +1,1 @@
+"""The merged OpenAPI document the gateway serves and openapi/gateway.openapi.json holds."""

@@ -1,0 +1,31 @@
+"""Settings of the gateway: environment variables prefixed GATEWAY_."""
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
+
+    service_name: str = "gateway"
+    accounts_url: str = Field("http://127.0.0.1:8001", description="Base URL of accounts")
+    catalog_url: str = Field("http://127.0.0.1:8002", description="Base URL of catalog")
+    pricing_url: str = Field("http://127.0.0.1:8003", description="Base URL of pricing")
+    orders_url: str = Field("http://127.0.0.1:8004", description="Base URL of orders")
+    analytics_url: str = Field("http://127.0.0.1:8005", description="Base URL of analytics")
+    notifications_url: str = Field("http://127.0.0.1:8006", description="Base URL of notifications")
+    upstream_timeout_seconds: float = Field(30.0, description="Timeout of a call to a service")
+    feed_timeout_seconds: float = Field(600.0, description="Timeout of a feed upload or download")
+    max_body_bytes: int = Field(1024 * 1024, description="Largest request body (413 above)")
+    max_feed_body_bytes: int = Field(1024**3, description="Largest body on /feeds/ paths")
+    rate_limit_per_minute: int = Field(600, description="Sustained requests per minute per caller")
+    rate_limit_burst: int = Field(100, description="Requests a caller may make at once")
+    api_key_cache_seconds: float = Field(30.0, description="How long a verified API key is trusted")
+
+    def upstreams(self) -> dict[str, str]:
+        return {
+            name: getattr(self, f"{name}_url").rstrip("/")
+            for name in ("accounts", "catalog", "pricing", "orders", "analytics", "notifications")
+        }

@@ -1,0 +1,80 @@
+"""The gateway in front of real service apps, in process: upstream calls go through ASGI."""
+
+from __future__ import annotations
+
+import contextlib
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+
+from services.gateway.app import create_app
+from services.gateway.settings import Settings
+from shared.auth import verify_principal_headers
+from shared.settings import DEV_INTERNAL_SECRET
+from shared.testing.fixtures import running
+
+
+class RoutingTransport(httpx.AsyncBaseTransport):
+    """Sends http://<service>/... to that service's ASGI app; other hosts over the network."""
+
+    def __init__(self, apps: dict[str, FastAPI]) -> None:
+        self.apps = {host: httpx.ASGITransport(app=app) for host, app in apps.items()}
+        self.network = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        transport = self.apps.get(request.url.host, self.network)
+        return await transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.network.aclose()
+
+
+def echo_app() -> FastAPI:
+    """A real upstream that answers with what it received, to see what the gateway forwards."""
+    app = FastAPI()
+
+    @app.api_route("/{path:path}", methods=["GET", "POST"], include_in_schema=False)
+    async def echo(path: str, request: Request) -> dict:
+        body = b"".join([chunk async for chunk in request.stream()])
+        principal = verify_principal_headers(request.headers, DEV_INTERNAL_SECRET)
+        return {
+            "path": path,
+            "query": str(request.url.query),
+            "headers": dict(request.headers),
+            "body_bytes": len(body),
+            "principal": principal.model_dump(mode="json") if principal else None,
+        }
+
+    return app
+
+
+@pytest.fixture
+async def gateway(start_app):
+    """gateway(**settings) -> the gateway app, routing accounts to the real accounts app and
+    orders to an echo app; other services point at a closed port (down)."""
+    stack = contextlib.AsyncExitStack()
+
+    async def start(**overrides) -> FastAPI:
+        accounts = await start_app("accounts")
+        values = {
+            "environment": "test",
+            "log_json": False,
+            "accounts_url": "http://accounts",
+            "orders_url": "http://orders",
+            "catalog_url": "http://127.0.0.1:1",
+            "pricing_url": "http://127.0.0.1:1",
+            "analytics_url": "http://127.0.0.1:1",
+            "notifications_url": "http://127.0.0.1:1",
+            **overrides,
+        }
+        app = create_app(
+            Settings(**values),
+            transport=RoutingTransport({"accounts": accounts, "orders": echo_app()}),
+        )
+        app.state.accounts = accounts
+        await stack.enter_async_context(running(app))
+        return app
+
+    async with stack:
+        yield start
