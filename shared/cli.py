@@ -28,8 +28,9 @@ def _service_env(
     env.setdefault(prefix + "DATA_DIR", str(runtime.DATA_DIR / "files" / service))
     if database_url:
         env.setdefault(prefix + "DATABASE_URL", database_url)
-    if "INTERNAL_SECRET" in os.environ:
-        env.setdefault(prefix + "INTERNAL_SECRET", os.environ["INTERNAL_SECRET"])
+    for shared_secret in ("INTERNAL_SECRET", "JWT_SECRET"):  # every service must hold the same
+        if shared_secret in os.environ:
+            env.setdefault(prefix + shared_secret, os.environ[shared_secret])
     if service == "gateway":
         for name, port in ports.items():
             if name != "gateway":
