@@ -28,7 +28,11 @@ STACK_VARIABLES: list[tuple[str, str, str]] = [
         "(dev default)",
         "`b2b run` passes it to every service as `<SERVICE>_INTERNAL_SECRET`",
     ),
-    ("JWT_SECRET", "(dev default)", "`b2b run` passes it to accounts and the gateway as `<SERVICE>_JWT_SECRET`"),
+    (
+        "JWT_SECRET",
+        "(dev default)",
+        "`b2b run` passes it to accounts and the gateway as `<SERVICE>_JWT_SECRET`",
+    ),
     ("GATEWAY_PORT", "8000", "`b2b run`: gateway port; the services take the next six"),
     ("B2B_TEST_DB_SUFFIX", "_test", "tests: suffix of the test databases, for runs side by side"),
 ]

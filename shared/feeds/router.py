@@ -18,6 +18,7 @@ from shared.auth import Principal, PrincipalDep, Role, Roles
 from shared.db import SessionDep
 from shared.feeds.models import FINISHED_STATES, FeedFormat, FeedJob, FeedMode, FeedScope
 from shared.feeds.spec import FeedSpec
+from shared.links import public_path
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import Conflict, FieldError, NotFound, ProblemError, Unprocessable
 
@@ -71,7 +72,7 @@ def owner_of(principal: Principal) -> str:
 def _read(job: FeedJob, request: Request) -> FeedJobRead:
     read = FeedJobRead.model_validate(job)
     if job.report_path:
-        read.rejections_url = str(request.url_for("feed_job_rejections", job_id=str(job.id)).path)
+        read.rejections_url = public_path(request, "feed_job_rejections", job_id=str(job.id))
     return read
 
 
@@ -183,7 +184,7 @@ def _upload_endpoint(spec: FeedSpec) -> Any:
         await session.commit()
         request.app.state.feed_wakeup.set()
         response.status_code = 202
-        response.headers["Location"] = str(request.url_for("feed_job", job_id=str(job.id)).path)
+        response.headers["Location"] = public_path(request, "feed_job", job_id=str(job.id))
         return _read(job, request)
 
     return upload
@@ -205,7 +206,7 @@ def _replay(job: FeedJob, sha: str, request: Request, response: Response) -> Fee
         )
     response.status_code = 200
     response.headers["Idempotent-Replayed"] = "true"
-    response.headers["Location"] = str(request.url_for("feed_job", job_id=str(job.id)).path)
+    response.headers["Location"] = public_path(request, "feed_job", job_id=str(job.id))
     return _read(job, request)
 
 

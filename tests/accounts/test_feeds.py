@@ -268,3 +268,15 @@ async def test_the_worker_runs_queued_jobs_by_itself(start_app):
             break
         await asyncio.sleep(0.05)
     assert state == "succeeded"
+
+
+async def test_links_carry_the_gateway_prefix(accounts):
+    accepted = await post_feed(accounts, "clients", "external_id\nC1\n", headers={"X-Forwarded-Prefix": "/api/accounts"})
+    spoofed = await post_feed(accounts, "clients", "external_id\nC2\n", headers={"X-Forwarded-Prefix": "https://evil.example"})
+    assert accepted.headers["location"] == f"/api/accounts/feeds/jobs/{accepted.json()['id']}"
+    assert spoofed.headers["location"] == f"/feeds/jobs/{spoofed.json()['id']}"
+    await run_jobs(accounts)
+    async with client(accounts, {**ERP, "X-Forwarded-Prefix": "/api/accounts"}) as http:
+        done = (await http.get(f"/feeds/jobs/{accepted.json()['id']}")).json()
+    assert done["state"] == "failed"  # legal_name column missing
+    assert done["rejections_url"] is None

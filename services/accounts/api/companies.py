@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -44,6 +44,7 @@ from services.accounts.store.models import (
 )
 from shared.auth import Role, allow
 from shared.db import SessionDep, utcnow
+from shared.links import public_path
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import Conflict, NotFound, Unprocessable
 
@@ -93,7 +94,11 @@ async def list_companies(
 
 @router.post("/companies", status_code=201, summary="Create a company (client)")
 async def create_company(
-    body: CompanyCreate, session: SessionDep, response: Response, principal: allow(*STAFF)
+    body: CompanyCreate,
+    request: Request,
+    session: SessionDep,
+    response: Response,
+    principal: allow(*STAFF),
 ) -> CompanyRead:
     group = await store.group_by_code(session, body.client_group)
     await store.client_type(session, body.client_type)
@@ -111,7 +116,7 @@ async def create_company(
     if company.credit_limit_minor is not None:
         store.record_credit_changed(session, company, None)
     set_etag(response, company.version)
-    response.headers["Location"] = f"/companies/{company.id}"
+    response.headers["Location"] = public_path(request, "get_company", company_id=str(company.id))
     return _read(company, group.code if group else None)
 
 
