@@ -271,8 +271,15 @@ async def test_the_worker_runs_queued_jobs_by_itself(start_app):
 
 
 async def test_links_carry_the_gateway_prefix(accounts):
-    accepted = await post_feed(accounts, "clients", "external_id\nC1\n", headers={"X-Forwarded-Prefix": "/api/accounts"})
-    spoofed = await post_feed(accounts, "clients", "external_id\nC2\n", headers={"X-Forwarded-Prefix": "https://evil.example"})
+    accepted = await post_feed(
+        accounts, "clients", "external_id\nC1\n", headers={"X-Forwarded-Prefix": "/api/accounts"}
+    )
+    spoofed = await post_feed(
+        accounts,
+        "clients",
+        "external_id\nC2\n",
+        headers={"X-Forwarded-Prefix": "https://evil.example"},
+    )
     assert accepted.headers["location"] == f"/api/accounts/feeds/jobs/{accepted.json()['id']}"
     assert spoofed.headers["location"] == f"/feeds/jobs/{spoofed.json()['id']}"
     await run_jobs(accounts)
@@ -280,3 +287,30 @@ async def test_links_carry_the_gateway_prefix(accounts):
         done = (await http.get(f"/feeds/jobs/{accepted.json()['id']}")).json()
     assert done["state"] == "failed"  # legal_name column missing
     assert done["rejections_url"] is None
+
+
+async def test_a_job_whose_worker_died_is_taken_again_and_given_up_after_three_tries(accounts):
+    first = await post_feed(accounts, "clients", HEADER + "D1,Died Ltd,,,,,\n")
+    second = await post_feed(accounts, "clients", HEADER + "D2,Died Again Ltd,,,,,\n")
+    async with accounts.state.sessionmaker() as session, session.begin():
+        # As a crashed worker leaves them: mid-validation, heartbeat long gone.
+        await session.execute(
+            text(
+                "UPDATE feed_jobs SET state = 'validating', heartbeat_at = now() - interval '10 minutes', attempts = 1 WHERE id = :id"
+            ),
+            {"id": first.json()["id"]},
+        )
+        await session.execute(
+            text(
+                "UPDATE feed_jobs SET state = 'applying', heartbeat_at = now() - interval '10 minutes', attempts = 3 WHERE id = :id"
+            ),
+            {"id": second.json()["id"]},
+        )
+    await run_jobs(accounts)
+    retried, abandoned = (
+        await job(accounts, first.json()["id"]),
+        await job(accounts, second.json()["id"]),
+    )
+    assert retried["state"] == "succeeded"
+    assert abandoned["state"] == "failed" and "gave up" in abandoned["error"]
+    assert set(await companies(accounts)) == {"D1"}
