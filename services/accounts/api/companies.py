@@ -51,12 +51,22 @@ from shared.problems import Conflict, NotFound, Unprocessable
 router = APIRouter(tags=["companies"])
 IfMatch = Annotated[str | None, Header(description="The ETag you read")]
 CREDIT_FIELDS = ("credit_limit_minor", "currency")
+IF_MATCH_RESPONSES: dict[int | str, dict[str, str]] = {
+    412: {"description": "The company changed since you read it"},
+    428: {"description": "If-Match missing"},
+}
 
 
 def _read(company: Company, group_code: str | None) -> CompanyRead:
     read = CompanyRead.model_validate(company)
     read.client_group = group_code
     return read
+
+
+def _changed(company: Company) -> None:
+    """Every write of a company gives it a new version, and so a new ETag."""
+    company.version += 1
+    company.updated_at = utcnow()
 
 
 async def _group_code(session: SessionDep, company: Company) -> str | None:
@@ -132,10 +142,7 @@ async def get_company(
 @router.patch(
     "/companies/{company_id}",
     summary="Change a company's master data (If-Match required)",
-    responses={
-        412: {"description": "The company changed since you read it"},
-        428: {"description": "If-Match missing"},
-    },
+    responses=IF_MATCH_RESPONSES,
 )
 async def update_company(
     company_id: uuid.UUID,
@@ -158,8 +165,7 @@ async def update_company(
     credit_before = tuple(getattr(company, f) for f in CREDIT_FIELDS)
     for name, value in changes.items():
         setattr(company, name, value)
-    company.version += 1
-    company.updated_at = utcnow()
+    _changed(company)
     try:
         await session.flush()
     except IntegrityError as exc:
@@ -198,10 +204,7 @@ async def get_card(
 @router.put(
     "/companies/{company_id}/card",
     summary="Replace the client card's values (If-Match required)",
-    responses={
-        412: {"description": "Changed since read"},
-        428: {"description": "If-Match missing"},
-    },
+    responses=IF_MATCH_RESPONSES,
 )
 async def put_card(
     company_id: uuid.UUID,
@@ -218,8 +221,7 @@ async def put_card(
     if errors:
         raise Unprocessable("The card has invalid fields.", errors=errors)
     company.card = values
-    company.version += 1
-    company.updated_at = utcnow()
+    _changed(company)
     await session.flush()
     set_etag(response, company.version)
     return CardRead(
