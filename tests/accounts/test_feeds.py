@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import uuid
 
+import orjson
 import polars as pl
 from sqlalchemy import func, select, text
 
@@ -12,9 +14,10 @@ from services.accounts.api.feeds import SPECS
 from services.accounts.domain.credit import available_credit
 from services.accounts.store.models import Company, Receivable
 from shared.auth import Role
-from shared.contracts.accounts import CompanyCreditChangedV1, CompanyUpsertedV1
+from shared.contracts.accounts import COMPANY_TOPIC, CompanyCreditChangedV1, CompanyUpsertedV1
 from shared.feeds import process_next
 from shared.testing.fixtures import as_role, client
+from shared.testing.kafka import read_topic
 from tests.accounts.factories import add_company
 from tests.accounts.test_companies import outbox
 
@@ -314,3 +317,32 @@ async def test_a_job_whose_worker_died_is_taken_again_and_given_up_after_three_t
     assert retried["state"] == "succeeded"
     assert abandoned["state"] == "failed" and "gave up" in abandoned["error"]
     assert set(await companies(accounts)) == {"D1"}
+
+
+async def test_feed_events_reach_the_broker_and_parse_as_their_contracts(
+    start_app, kafka_bootstrap
+):
+    app = await start_app("accounts", run_workers=True)
+    tag = uuid.uuid4().hex[:8]
+    await post_feed(
+        app, "clients", HEADER + f"K{tag}-1,Kafka One,,,700,,\nK{tag}-2,Kafka Two,,,,,\n"
+    )
+    wanted = {f"K{tag}-1", f"K{tag}-2"}
+    seen: dict[str, dict] = {}
+    for _ in range(50):
+        records = await read_topic(kafka_bootstrap, COMPANY_TOPIC, expect=1, within=2)
+        for record in records:
+            envelope = orjson.loads(record.value)
+            data = envelope["data"]
+            if envelope["type"] == CompanyUpsertedV1.full_type() and data["external_id"] in wanted:
+                seen[data["external_id"]] = envelope
+                assert (
+                    record.key.decode() == data["company_id"]
+                )  # keyed by aggregate: per-company order
+                assert dict(record.headers)["ce_id"].decode() == envelope["id"]
+        if set(seen) == wanted:
+            break
+        await asyncio.sleep(0.1)
+    assert set(seen) == wanted
+    event = CompanyUpsertedV1.model_validate(seen[f"K{tag}-1"]["data"])
+    assert event.credit_limit_minor == 700 and event.legal_name == "Kafka One"
