@@ -69,7 +69,7 @@ async def run_feed(app, body: bytes, mode: str) -> dict[str, float]:
         assert accepted.status_code == 202, accepted.text
         await process_next(app, SPECS)
         finished = time.perf_counter()
-        job = (await http.get(f"/feeds/jobs/{accepted.json()['id']}")).json()
+        job = (await http.get(f"/feeds/{accepted.json()['id']}")).json()
     return {
         "upload_s": uploaded - started,
         "job_s": finished - uploaded,

@@ -219,6 +219,8 @@ async def _visible_job(session: Any, principal: Principal, job_id: uuid.UUID) ->
 
 
 def feed_router(specs: Sequence[FeedSpec]) -> APIRouter:
+    # Other /feeds/<word>/... routes of a service (a marketplace feed) must be included before
+    # this router, or /feeds/{job_id}/rejections would shadow them.
     router = APIRouter(prefix="/feeds", tags=["feeds"])
     readers = Roles(*frozenset().union(*(s.roles for s in specs)))
     for spec in specs:
@@ -274,7 +276,7 @@ def feed_router(specs: Sequence[FeedSpec]) -> APIRouter:
         return Page(items=[_read(r, request) for r in rows], next_cursor=cursor)
 
     @router.get(
-        "/jobs/{job_id}",
+        "/{job_id}",
         summary="One feed job: state, progress, counts",
         name="feed_job",
         dependencies=[Depends(readers)],
@@ -285,7 +287,7 @@ def feed_router(specs: Sequence[FeedSpec]) -> APIRouter:
         return _read(await _visible_job(session, principal, job_id), request)
 
     @router.get(
-        "/jobs/{job_id}/rejections",
+        "/{job_id}/rejections",
         summary="The rejected rows of a job as CSV: row, field, reason, value",
         name="feed_job_rejections",
         dependencies=[Depends(readers)],
@@ -315,7 +317,7 @@ def _describe(spec: FeedSpec) -> str:
         spec.description,
         "",
         "The body is the file itself (CSV with a header row, JSON lines, or Parquet), streamed. "
-        "The answer is 202 with the job; poll `GET /feeds/jobs/{id}`. Rejected rows are listed "
+        "The answer is 202 with the job; poll `GET /feeds/{id}`. Rejected rows are listed "
         "with their row number (1 = first record), field and reason at `rejections_url`.",
         "",
         f"Key: `{', '.join(spec.key)}`. Columns:",

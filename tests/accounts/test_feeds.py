@@ -38,7 +38,7 @@ async def run_jobs(app) -> None:
 
 async def job(app, job_id: str, headers=ERP) -> dict:
     async with client(app, headers) as http:
-        return (await http.get(f"/feeds/jobs/{job_id}")).json()
+        return (await http.get(f"/feeds/{job_id}")).json()
 
 
 async def companies(app) -> dict[str, Company]:
@@ -64,7 +64,7 @@ async def test_one_bad_row_rejects_the_whole_feed_and_the_report_names_rows_and_
     )
     accepted = await post_feed(accounts, "clients", body)
     assert accepted.status_code == 202, accepted.text
-    assert accepted.headers["location"] == f"/feeds/jobs/{accepted.json()['id']}"
+    assert accepted.headers["location"] == f"/feeds/{accepted.json()['id']}"
     await run_jobs(accounts)
     done = await job(accounts, accepted.json()["id"])
     assert done["state"] == "rejected"
@@ -207,7 +207,7 @@ async def test_an_integrator_sees_only_its_own_jobs_and_buyers_none(accounts):
     mine = await post_feed(accounts, "clients", HEADER + "C1,Alpha,,,,,\n")
     other_key = as_role(Role.INTEGRATOR, kind="api_key", subject="erp-key-2")
     async with client(accounts, other_key) as http:
-        assert (await http.get(f"/feeds/jobs/{mine.json()['id']}")).status_code == 404
+        assert (await http.get(f"/feeds/{mine.json()['id']}")).status_code == 404
         assert (await http.get("/feeds/jobs")).json()["items"] == []
     async with client(accounts, ERP) as http:
         assert [j["id"] for j in (await http.get("/feeds/jobs")).json()["items"]] == [
@@ -283,11 +283,11 @@ async def test_links_carry_the_gateway_prefix(accounts):
         "external_id\nC2\n",
         headers={"X-Forwarded-Prefix": "https://evil.example"},
     )
-    assert accepted.headers["location"] == f"/api/accounts/feeds/jobs/{accepted.json()['id']}"
-    assert spoofed.headers["location"] == f"/feeds/jobs/{spoofed.json()['id']}"
+    assert accepted.headers["location"] == f"/api/accounts/feeds/{accepted.json()['id']}"
+    assert spoofed.headers["location"] == f"/feeds/{spoofed.json()['id']}"
     await run_jobs(accounts)
     async with client(accounts, {**ERP, "X-Forwarded-Prefix": "/api/accounts"}) as http:
-        done = (await http.get(f"/feeds/jobs/{accepted.json()['id']}")).json()
+        done = (await http.get(f"/feeds/{accepted.json()['id']}")).json()
     assert done["state"] == "failed"  # legal_name column missing
     assert done["rejections_url"] is None
 
