@@ -1,46 +1,63 @@
-"""The gateway application."""
+"""The gateway application. Unlike the services it has no database, broker or workers, so it
+is built here rather than by shared.app.build_app, with the same middlewares and problems."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI
 
-from services.gateway.api import docs, proxy
-from services.gateway.api.auth import Authenticator
+from services.gateway.api import docs, health, proxy
+from services.gateway.api.auth import ApiKeyVerifier
+from services.gateway.api.deps import Gateway
+from services.gateway.api.docs_cache import DocsCache
 from services.gateway.domain.ratelimit import RateLimiter
 from services.gateway.settings import Settings
 from shared.observability import Metrics, MetricsMiddleware, RequestIdMiddleware, configure_logging
-from shared.problems import install_problem_handlers, problem_response
+from shared.problems import install_problem_handlers
+
+CONNECT_TIMEOUT_SECONDS = 5.0
 
 
 def create_app(
     settings: Settings | None = None, transport: httpx.AsyncBaseTransport | None = None
 ) -> FastAPI:
-    """`transport` lets tests route upstream calls to in-process apps (httpx.ASGITransport)."""
+    """`transport` carries every upstream call; tests pass one that routes to in-process apps
+    (see tests/gateway/conftest.py). None: the network."""
     settings = settings or Settings()
     metrics = Metrics("gateway")
+    upstreams = settings.upstreams()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if settings.environment != "test":
+        if settings.environment != "test":  # pytest owns logging in tests
             configure_logging("gateway", settings.log_level, settings.log_json)
         http = httpx.AsyncClient(
+            timeout=httpx.Timeout(
+                settings.upstream_timeout_seconds, connect=CONNECT_TIMEOUT_SECONDS
+            ),
+            limits=httpx.Limits(
+                max_connections=settings.upstream_max_connections,
+                max_keepalive_connections=settings.upstream_max_connections,
+            ),
             transport=transport,
-            timeout=settings.upstream_timeout_seconds,
-            limits=httpx.Limits(max_connections=500, max_keepalive_connections=100),
+            # Service URLs are internal: an HTTP_PROXY in the environment must not reroute them.
+            trust_env=False,
         )
-        app.state.http = http
-        app.state.authenticator = Authenticator(
-            http,
-            app.state.upstreams["accounts"],
-            settings.jwt_secret.get_secret_value(),
-            settings.internal_secret.get_secret_value(),
-            settings.api_key_cache_seconds,
+        app.state.gateway = Gateway(
+            settings=settings,
+            upstreams=upstreams,
+            http=http,
+            limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
+            api_keys=ApiKeyVerifier(
+                http,
+                upstreams["accounts"],
+                settings.internal_secret.get_secret_value(),
+                settings.api_key_cache_seconds,
+            ),
+            docs=DocsCache(),
         )
         try:
             yield
@@ -48,55 +65,22 @@ def create_app(
             await http.aclose()
 
     app = FastAPI(
-        title="B2B Commerce gateway",
+        title="B2B Commerce API gateway",
         lifespan=lifespan,
+        # /openapi.json and /docs are the merged document of every service, served by api/docs.
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
     )
     app.state.settings = settings
     app.state.metrics = metrics
-    app.state.upstreams = settings.upstreams()
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    app.state.service = "gateway"
     install_problem_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)
-    app.include_router(_health_router())
-    app.include_router(docs.router)
-    app.include_router(proxy.router)
+    for module in (health, docs, proxy):
+        # Not include_router: shared's MetricsMiddleware reads route templates only from the
+        # app's own routes, and through an included router every proxied URL (ids and all)
+        # would become a metrics label of its own.
+        app.router.routes.extend(module.router.routes)
     return app
-
-
-def _health_router() -> APIRouter:
-    router = APIRouter(include_in_schema=False)
-
-    @router.get("/health/live")
-    async def live() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @router.get("/health/ready")
-    async def ready(request: Request) -> Any:
-        """Ready when every service answers its liveness probe."""
-        http: httpx.AsyncClient = request.app.state.http
-
-        async def check(base: str) -> str:
-            try:
-                response = await http.get(f"{base}/health/live", timeout=2.0)
-                return "ok" if response.status_code == 200 else "down"
-            except httpx.HTTPError:
-                return "down"
-
-        upstreams = request.app.state.upstreams
-        results = await asyncio.gather(*(check(b) for b in upstreams.values()))
-        checks = dict(zip(upstreams, results, strict=True))
-        if all(v == "ok" for v in checks.values()):
-            return {"status": "ok", "checks": checks}
-        return problem_response(
-            request, 503, slug="not-ready", detail="A service is down.", extra={"checks": checks}
-        )
-
-    @router.get("/metrics")
-    async def metrics(request: Request) -> Any:
-        return request.app.state.metrics.render()
-
-    return router

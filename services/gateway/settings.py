@@ -5,6 +5,8 @@ from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
 
+SERVICES = ("accounts", "catalog", "pricing", "orders", "analytics", "notifications")
+
 
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
@@ -16,16 +18,26 @@ class Settings(ServiceSettings):
     orders_url: str = Field("http://127.0.0.1:8004", description="Base URL of orders")
     analytics_url: str = Field("http://127.0.0.1:8005", description="Base URL of analytics")
     notifications_url: str = Field("http://127.0.0.1:8006", description="Base URL of notifications")
-    upstream_timeout_seconds: float = Field(30.0, description="Timeout of a call to a service")
-    feed_timeout_seconds: float = Field(600.0, description="Timeout of a feed upload or download")
-    max_body_bytes: int = Field(1024 * 1024, description="Largest request body (413 above)")
-    max_feed_body_bytes: int = Field(1024**3, description="Largest body on /feeds/ paths")
-    rate_limit_per_minute: int = Field(600, description="Sustained requests per minute per caller")
+    upstream_timeout_seconds: float = Field(30.0, description="Timeout of a proxied request")
+    feed_timeout_seconds: float = Field(
+        600.0, description="Timeout of a proxied request to a `/feeds/` path (large uploads)"
+    )
+    upstream_max_connections: int = Field(
+        1000, description="Connections the gateway may hold open to the services at once"
+    )
+    max_body_bytes: int = Field(1024 * 1024, description="Largest request body, in bytes")
+    max_feed_body_bytes: int = Field(
+        1024 * 1024 * 1024, description="Largest request body to a `/feeds/` path, in bytes"
+    )
+    rate_limit_per_minute: int = Field(
+        600,
+        description="Requests a caller (user, API key or anonymous IP) may make per minute; 0 turns limiting off",
+    )
     rate_limit_burst: int = Field(100, description="Requests a caller may make at once")
-    api_key_cache_seconds: float = Field(30.0, description="How long a verified API key is trusted")
+    api_key_cache_seconds: float = Field(
+        30.0, description="How long a verified API key is trusted before accounts is asked again"
+    )
 
     def upstreams(self) -> dict[str, str]:
-        return {
-            name: getattr(self, f"{name}_url").rstrip("/")
-            for name in ("accounts", "catalog", "pricing", "orders", "analytics", "notifications")
-        }
+        """Service name -> base URL without a trailing slash."""
+        return {name: getattr(self, f"{name}_url").rstrip("/") for name in SERVICES}

@@ -146,7 +146,7 @@ async def test_rate_limit_answers_429_with_retry_after(gateway):
     async with client(gw, token) as http:
         statuses = [(await http.get("/api/orders/ping")).status_code for _ in range(4)]
         limited = await http.get("/api/orders/ping")
-    assert statuses[:3] == [200, 200, 200] and 429 in statuses + [limited.status_code]
+    assert statuses[:3] == [200, 200, 200] and 429 in [*statuses, limited.status_code]
     assert limited.status_code == 429
     assert int(limited.headers["retry-after"]) >= 1
 

@@ -1,1 +1,1 @@
-"""HTTP side of the gateway: the proxy route and the merged docs."""
+"""HTTP side of the gateway: the proxy, its own docs, health and metrics."""

@@ -1,71 +1,127 @@
-"""Who is calling: a person with a bearer JWT, or an integrator/partner with an API key."""
+"""Who is calling: a person's bearer token or an API key that accounts vouches for."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
+from collections.abc import Callable
 
 import httpx
-from fastapi import Request
+from pydantic import ValidationError
+from starlette.datastructures import Headers
 
+from services.gateway.api.problems import BadGateway, GatewayTimeout
+from services.gateway.domain.cache import TtlCache
+from services.gateway.domain.policy import ROLES_NOT_FOR_PEOPLE
 from shared.auth import Principal, Role, principal_headers
 from shared.problems import ServiceUnavailable, Unauthorized
 from shared.tokens import principal_from_token
 
-GATEWAY = Principal(kind="system", subject="gateway", roles=frozenset({Role.SYSTEM}))
+log = logging.getLogger(__name__)
+
+API_KEY_HEADER = "x-api-key"
+API_KEY_SCHEME = "b2b"
+MAX_KEY_LENGTH = 200
+VERIFY_PATH = "/internal/api-keys/verify"
+VERIFY_TIMEOUT_SECONDS = 5.0
+BEARER_CHALLENGE = "Bearer"
+INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"'
+API_KEY_CHALLENGE = "ApiKey"
+GATEWAY_PRINCIPAL = Principal(kind="system", subject="gateway", roles=frozenset({Role.SYSTEM}))
 
 
-class Authenticator:
+def credentials(headers: Headers) -> tuple[str, str] | None:
+    """("bearer", token) or ("api_key", key) from the request, None when it carries neither."""
+    authorization = headers.get("authorization")
+    if authorization:
+        scheme, _, value = authorization.strip().partition(" ")
+        value = value.strip()
+        if scheme.lower() == "bearer" and value:
+            return "bearer", value
+        if scheme.lower() == "apikey" and value:
+            return "api_key", value
+        raise Unauthorized(
+            "Send `Authorization: Bearer <token>` or an API key.",
+            headers={"WWW-Authenticate": BEARER_CHALLENGE},
+        )
+    key = headers.get(API_KEY_HEADER, "").strip()
+    return ("api_key", key) if key else None
+
+
+def person_from_token(token: str, jwt_secret: str) -> Principal:
+    try:
+        principal = principal_from_token(token, jwt_secret)
+    except Unauthorized as exc:
+        exc.headers = {"WWW-Authenticate": INVALID_TOKEN_CHALLENGE}
+        raise
+    if principal.roles & ROLES_NOT_FOR_PEOPLE:
+        raise Unauthorized(
+            "The access token is not valid.",
+            headers={"WWW-Authenticate": INVALID_TOKEN_CHALLENGE},
+        )
+    return principal
+
+
+def _well_formed(key: str) -> bool:
+    scheme, _, rest = key.partition("_")
+    prefix, _, secret = rest.partition("_")
+    return scheme == API_KEY_SCHEME and bool(prefix) and bool(secret) and len(key) <= MAX_KEY_LENGTH
+
+
+class ApiKeyVerifier:
+    """Asks accounts about a key and trusts the answer for a while.
+
+    The cache is keyed by the key's SHA-256, so the gateway's memory never holds a usable key.
+    Failures are not cached: a key created a second ago works at once.
+    """
+
     def __init__(
         self,
         http: httpx.AsyncClient,
         accounts_url: str,
-        jwt_secret: str,
         internal_secret: str,
-        key_cache_seconds: float,
+        cache_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.http = http
-        self.accounts_url = accounts_url
-        self.jwt_secret = jwt_secret
+        self.url = accounts_url.rstrip("/") + VERIFY_PATH
         self.internal_secret = internal_secret
-        self.key_cache_seconds = key_cache_seconds
-        # sha256(key) -> (principal, expires at); the key itself is never kept.
-        self.keys: dict[str, tuple[Principal, float]] = {}
+        self.cache: TtlCache[Principal] = TtlCache(cache_seconds, clock)
 
-    async def principal(self, request: Request) -> Principal | None:
-        authorization = request.headers.get("authorization", "")
-        scheme, _, credential = authorization.partition(" ")
-        if scheme.lower() == "bearer" and credential:
-            return principal_from_token(credential.strip(), self.jwt_secret)
-        key = request.headers.get("x-api-key") or (
-            credential.strip() if scheme.lower() == "apikey" else ""
+    async def verify(self, key: str, request_id: str | None = None) -> Principal:
+        unknown = Unauthorized(
+            "Unknown or revoked API key.", headers={"WWW-Authenticate": API_KEY_CHALLENGE}
         )
-        if key:
-            return await self.api_key(key)
-        if authorization:
-            raise Unauthorized("Use `Authorization: Bearer <token>` or `X-API-Key: <key>`.")
-        return None
-
-    async def api_key(self, key: str) -> Principal:
+        if not _well_formed(key):
+            raise unknown
         digest = hashlib.sha256(key.encode()).hexdigest()
-        cached = self.keys.get(digest)
-        if cached and cached[1] > time.monotonic():
-            return cached[0]
+        cached = self.cache.get(digest)
+        if cached is not None:
+            return cached
+        headers = principal_headers(GATEWAY_PRINCIPAL, self.internal_secret)
+        if request_id:
+            headers["x-request-id"] = request_id
         try:
             response = await self.http.post(
-                f"{self.accounts_url}/internal/api-keys/verify",
-                json={"key": key},
-                headers=principal_headers(GATEWAY, self.internal_secret),
+                self.url, json={"key": key}, headers=headers, timeout=VERIFY_TIMEOUT_SECONDS
             )
-        except httpx.HTTPError as exc:
-            raise ServiceUnavailable("Cannot check the API key now; try again.") from exc
+        except httpx.TimeoutException as exc:
+            raise GatewayTimeout("accounts did not answer whether the API key is valid.") from exc
+        except httpx.TransportError as exc:
+            raise ServiceUnavailable(
+                "API keys cannot be checked now: accounts is unreachable."
+            ) from exc
         if response.status_code == 401:
-            self.keys.pop(digest, None)
-            raise Unauthorized("The API key is not valid.")
-        if response.status_code != 200:
-            raise ServiceUnavailable("Cannot check the API key now; try again.")
-        principal = Principal.model_validate(response.json())
-        if len(self.keys) > 10_000:
-            self.keys.clear()
-        self.keys[digest] = (principal, time.monotonic() + self.key_cache_seconds)
+            raise unknown
+        try:
+            response.raise_for_status()
+            principal = Principal.model_validate(response.json())
+        except (httpx.HTTPStatusError, ValueError, ValidationError) as exc:
+            log.error("accounts answered the API-key check with %s", response.status_code)
+            raise BadGateway("accounts could not check the API key.") from exc
+        if principal.kind != "api_key":
+            log.error("accounts vouched for an API key as a %r", principal.kind)
+            raise BadGateway("accounts could not check the API key.")
+        self.cache.put(digest, principal)
         return principal

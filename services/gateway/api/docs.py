@@ -1,49 +1,50 @@
-"""The merged OpenAPI of every service behind the gateway, and Swagger UI over it."""
+"""`/openapi.json`: every service's document merged; `/docs`: Swagger UI over it."""
 
 from __future__ import annotations
 
 import asyncio
-import time
+import logging
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from services.gateway.openapi.service import merge_documents
+from services.gateway.api.deps import Gateway, GatewayDep
+from services.gateway.openapi.service import TITLE, merge_documents
 
-router = APIRouter(include_in_schema=False)
-CACHE_SECONDS = 60.0
-
-
-async def _fetch(
-    http: httpx.AsyncClient, name: str, base: str
-) -> tuple[str, dict[str, Any] | None]:
-    try:
-        response = await http.get(f"{base}/openapi.json", timeout=5.0)
-        return name, response.json() if response.status_code == 200 else None
-    except (httpx.HTTPError, ValueError):
-        return name, None
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["docs"])
+FETCH_TIMEOUT_SECONDS = 5.0
 
 
-@router.get("/openapi.json")
-async def openapi(request: Request) -> JSONResponse:
-    state = request.app.state
-    cached = getattr(state, "openapi_cache", None)
-    if cached and cached[1] > time.monotonic():
-        return JSONResponse(cached[0])
-    fetched = await asyncio.gather(*(_fetch(state.http, n, b) for n, b in state.upstreams.items()))
-    documents = {name: doc for name, doc in fetched if doc is not None}
-    merged = merge_documents(documents)
-    down = sorted(name for name, doc in fetched if doc is None)
-    if down:
-        merged["x-unavailable-services"] = down
-    else:  # only a complete document is worth caching
-        state.openapi_cache = (merged, time.monotonic() + CACHE_SECONDS)
-    return JSONResponse(merged)
+@router.get("/openapi.json", summary="The merged OpenAPI document of every service")
+async def openapi(gateway: GatewayDep) -> JSONResponse:
+    document = await gateway.docs.get(lambda: build_document(gateway))
+    return JSONResponse(document)
 
 
-@router.get("/docs")
+@router.get("/docs", summary="Swagger UI", response_class=HTMLResponse)
 async def docs() -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/openapi.json", title="B2B Commerce API")
+    return get_swagger_ui_html(openapi_url="/openapi.json", title=TITLE)
+
+
+async def build_document(gateway: Gateway) -> dict[str, Any]:
+    names = sorted(gateway.upstreams)
+    fetched = await asyncio.gather(*(_fetch(gateway, name) for name in names))
+    documents = {name: doc for name, doc in zip(names, fetched, strict=True) if doc is not None}
+    return merge_documents(documents, unavailable=[n for n in names if n not in documents])
+
+
+async def _fetch(gateway: Gateway, service: str) -> dict[str, Any] | None:
+    try:
+        response = await gateway.http.get(
+            gateway.upstreams[service] + "/openapi.json", timeout=FETCH_TIMEOUT_SECONDS
+        )
+        response.raise_for_status()
+        document = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        log.warning("no OpenAPI document from %s: %r", service, exc)
+        return None
+    return document if isinstance(document, dict) else None

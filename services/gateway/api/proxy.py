@@ -1,127 +1,267 @@
-"""`/api/<service>/<path>`: authenticate, check the edge rules, then stream to the service."""
+"""`/api/<service>/<path>`: authenticate, check, throttle, then stream to the service and back."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
+from urllib.parse import quote
 
 import httpx
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
+from starlette.requests import ClientDisconnect
 
-from services.gateway.domain import policy
-from shared.auth import PRINCIPAL_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, principal_headers
+from services.gateway.api.auth import BEARER_CHALLENGE, credentials, person_from_token
+from services.gateway.api.deps import Gateway, GatewayDep
+from services.gateway.api.problems import (
+    BadGateway,
+    GatewayTimeout,
+    PayloadTooLarge,
+    TooManyRequests,
+)
+from services.gateway.domain.policy import is_public, may_call
+from services.gateway.domain.routes import Target, resolve
+from shared.auth import Principal, principal_headers
 from shared.observability import REQUEST_ID_HEADER
-from shared.problems import Forbidden, NotFound, ProblemError, Unauthorized
+from shared.problems import Forbidden, ProblemError, ServiceUnavailable, Unauthorized
 
-router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
+router = APIRouter()
 
-# Never forwarded: hop-by-hop headers, the caller's credentials, and anything claiming to be
-# a principal (only the gateway signs those).
-DROP_REQUEST = {
-    "host",
-    "connection",
-    "keep-alive",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "upgrade",
-    "transfer-encoding",
-    "authorization",
-    "x-api-key",
-    "cookie",
-    PRINCIPAL_HEADER,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-}
-DROP_RESPONSE = {
-    "connection",
-    "keep-alive",
-    "transfer-encoding",
-    "trailer",
-    "upgrade",
-    REQUEST_ID_HEADER,
-}
-METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-
-
-class PayloadTooLarge(ProblemError):
-    status, slug = 413, "payload-too-large"
-
-
-class TooManyRequests(ProblemError):
-    status, slug = 429, "rate-limited"
+CLIENT_CLOSED_REQUEST = 499
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# Only these reach a service: credentials, cookies and forged x-principal headers never do.
+FORWARDED_REQUEST_HEADERS = (
+    "accept",
+    "accept-language",
+    "content-type",
+    "content-encoding",
+    "idempotency-key",
+    "if-match",
+    "if-none-match",
+    "if-modified-since",
+    "if-unmodified-since",
+    "user-agent",
+)
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+# The gateway's own server adds these; two copies would confuse clients.
+REPLACED_RESPONSE_HEADERS = frozenset({"date", "server", REQUEST_ID_HEADER})
 
 
-class UpstreamTimeout(ProblemError):
-    status, slug = 504, "upstream-timeout"
+@router.api_route("/api/{service}/{path:path}", methods=METHODS, include_in_schema=False)
+async def proxy(request: Request, gateway: GatewayDep) -> Response:
+    raw_path = request.scope.get("raw_path") or quote(request.url.path).encode()
+    target = resolve(raw_path.decode("latin-1"), gateway.upstreams.keys())
+    principal = await _authenticate(request, gateway, target)
+    if principal is not None and not may_call(principal, request.method, target.path):
+        raise Forbidden("This API key may not call this endpoint.")
+    _throttle(gateway, _caller(principal, request))
+    limit = (
+        gateway.settings.max_feed_body_bytes if target.is_feed else gateway.settings.max_body_bytes
+    )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
 
-
-class UpstreamDown(ProblemError):
-    status, slug = 503, "service-unavailable"
-
-
-async def _limited(request: Request, limit: int) -> AsyncIterator[bytes]:
-    seen = 0
-    async for chunk in request.stream():
-        seen += len(chunk)
-        if seen > limit:
-            raise PayloadTooLarge(f"The body is larger than {limit} bytes.")
-        yield chunk
-
-
-@router.api_route("/api/{service}/{path:path}", methods=METHODS)
-async def proxy(service: str, path: str, request: Request) -> StreamingResponse:
-    state = request.app.state
-    settings = state.settings
-    base = state.upstreams.get(service)
-    if base is None or policy.is_internal(path):
-        raise NotFound("No such API.")
-    method = request.method
-    principal = await state.authenticator.principal(request)
-    if principal is None and not policy.is_public(method, service, path):
-        raise Unauthorized("Authentication required.", headers={"WWW-Authenticate": "Bearer"})
-    if principal is not None and not policy.edge_allows(principal, method, service, path):
-        raise Forbidden("This key may not call this API.")
-
-    caller = f"{principal.kind}:{principal.subject}" if principal else f"ip:{_client_ip(request)}"
-    wait = state.rate_limiter.take(caller)
-    if wait:
-        raise TooManyRequests("Too many requests; slow down.", headers={"Retry-After": str(wait)})
-
-    feed = policy.is_feed_path(path)
-    limit = settings.max_feed_body_bytes if feed else settings.max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"The body is larger than {limit} bytes.")
-
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in DROP_REQUEST}
-    headers[REQUEST_ID_HEADER] = request.state.request_id
-    headers["x-forwarded-for"] = _client_ip(request)
-    if principal is not None:
-        headers.update(principal_headers(principal, settings.internal_secret.get_secret_value()))
-    has_body = bool(declared and declared != "0") or "transfer-encoding" in request.headers
-    upstream = state.http.build_request(
-        method,
-        f"{base}/{path}",
-        params=request.query_params.multi_items(),
-        headers=headers,
-        content=_limited(request, limit) if has_body else None,
-        timeout=settings.feed_timeout_seconds if feed else settings.upstream_timeout_seconds,
+    guard = _BodyGuard(limit)
+    upstream_request = gateway.http.build_request(
+        request.method,
+        httpx.URL(
+            gateway.upstreams[target.service] + target.upstream_path,
+            query=request.scope.get("query_string", b""),
+        ),
+        headers=_upstream_headers(request, gateway, target, principal),
+        content=guard.wrap(request.stream()) if _has_body(request) else None,
+        timeout=(
+            gateway.settings.feed_timeout_seconds
+            if target.is_feed
+            else gateway.settings.upstream_timeout_seconds
+        ),
     )
     try:
-        response = await state.http.send(upstream, stream=True)
-    except httpx.TimeoutException as exc:
-        raise UpstreamTimeout(f"The {service} service did not answer in time.") from exc
-    except httpx.TransportError as exc:
-        raise UpstreamDown(f"The {service} service is unavailable.") from exc
-    return StreamingResponse(
-        response.aiter_raw(),
-        status_code=response.status_code,
-        headers={k: v for k, v in response.headers.items() if k.lower() not in DROP_RESPONSE},
-        background=BackgroundTask(response.aclose),
+        upstream = await gateway.http.send(upstream_request, stream=True)
+    except ClientDisconnect:
+        # The caller went away mid-upload; nobody is left to answer. 499 as nginx logs it.
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
+    except Exception as exc:
+        if guard.exceeded:
+            raise _too_large(limit) from exc
+        problem = _upstream_problem(target.service, exc)
+        if problem is None:
+            raise
+        raise problem from exc
+
+    response = StreamingResponse(
+        _relay(upstream),
+        status_code=upstream.status_code,
+        background=BackgroundTask(upstream.aclose),
     )
+    response.raw_headers = _response_headers(upstream, gateway.upstreams[target.service], target)
+    return response
 
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+async def _authenticate(request: Request, gateway: Gateway, target: Target) -> Principal | None:
+    public = is_public(request.method, target.path)
+    try:
+        found = credentials(request.headers)
+        if found is None:
+            principal = None
+        elif found[0] == "bearer":
+            principal = person_from_token(found[1], gateway.settings.jwt_secret.get_secret_value())
+        else:
+            principal = await gateway.api_keys.verify(
+                found[1], getattr(request.state, "request_id", None)
+            )
+    except Unauthorized:
+        if public:  # e.g. logging in again with the expired token still attached
+            return None
+        # Bad credentials count against the address, so guessing keys or tokens is throttled.
+        _throttle(gateway, _anonymous(request))
+        raise
+    if principal is None:
+        if public:
+            return None
+        raise Unauthorized(
+            "Authentication required: a bearer token or an API key.",
+            headers={"WWW-Authenticate": BEARER_CHALLENGE},
+        )
+    return principal
+
+
+def _anonymous(request: Request) -> str:
+    return f"ip:{request.client.host if request.client else 'unknown'}"
+
+
+def _caller(principal: Principal | None, request: Request) -> str:
+    if principal is None:
+        return _anonymous(request)
+    return f"{principal.kind}:{principal.subject}"
+
+
+def _throttle(gateway: Gateway, caller: str) -> None:
+    wait = gateway.limiter.take(caller)
+    if wait:
+        raise TooManyRequests(
+            f"Too many requests; try again in {wait} s.", headers={"Retry-After": str(wait)}
+        )
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes.")
+
+
+def _has_body(request: Request) -> bool:
+    declared = request.headers.get("content-length", "")
+    return "transfer-encoding" in request.headers or (declared.isdigit() and int(declared) > 0)
+
+
+class _BodyGuard:
+    """Counts the body as it streams: Content-Length may be absent (chunked) or a lie."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.exceeded = False
+
+    async def wrap(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        size = 0
+        async for chunk in chunks:
+            size += len(chunk)
+            if size > self.limit:
+                self.exceeded = True
+                raise _too_large(self.limit)
+            if chunk:
+                yield chunk
+
+
+def _upstream_headers(
+    request: Request, gateway: Gateway, target: Target, principal: Principal | None
+) -> dict[str, str]:
+    incoming = request.headers
+    headers = {
+        name: ", ".join(incoming.getlist(name))
+        for name in FORWARDED_REQUEST_HEADERS
+        if name in incoming
+    }
+    if _has_body(request) and "content-length" in incoming:
+        headers["content-length"] = incoming["content-length"]
+    # Upstream responses are relayed byte for byte, so only ask for encodings the caller takes.
+    headers["accept-encoding"] = incoming.get("accept-encoding", "identity")
+    headers[REQUEST_ID_HEADER] = request.state.request_id
+    client = request.client.host if request.client else None
+    headers["x-forwarded-for"] = ", ".join(
+        v for v in (incoming.get("x-forwarded-for"), client) if v
+    )
+    headers["x-forwarded-proto"] = request.url.scheme
+    headers["x-forwarded-host"] = incoming.get("host", "")
+    headers["x-forwarded-prefix"] = f"/api/{target.service}"
+    if principal is not None:
+        headers.update(principal_headers(principal, gateway.internal_secret))
+    return headers
+
+
+def _response_headers(
+    upstream: httpx.Response, base_url: str, target: Target
+) -> list[tuple[bytes, bytes]]:
+    listed_in_connection = {
+        token.strip().lower()
+        for value in upstream.headers.get_list("connection")
+        for token in value.split(",")
+    }
+    out = []
+    for raw_name, raw_value in upstream.headers.raw:
+        name = raw_name.decode("latin-1").lower()
+        if name in HOP_BY_HOP or name in listed_in_connection or name in REPLACED_RESPONSE_HEADERS:
+            continue
+        if name in ("location", "content-location"):
+            raw_value = _gateway_location(raw_value.decode("latin-1"), base_url, target).encode(
+                "latin-1"
+            )
+        out.append((name.encode("latin-1"), raw_value))
+    return out
+
+
+def _gateway_location(location: str, base_url: str, target: Target) -> str:
+    """A service's own link (`/feeds/jobs/1` or its absolute URL) as the caller must follow it."""
+    prefix = f"/api/{target.service}"
+    if location == base_url or location.startswith(base_url + "/"):
+        location = location[len(base_url) :] or "/"
+    elif not location.startswith("/") or location.startswith("//"):
+        return location  # somewhere else entirely
+    if location == prefix or location.startswith(prefix + "/"):
+        return location
+    return prefix + location
+
+
+async def _relay(upstream: httpx.Response) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in upstream.aiter_raw():
+            yield chunk
+    finally:
+        await upstream.aclose()
+
+
+def _upstream_problem(service: str, exc: Exception) -> ProblemError | None:
+    if isinstance(exc, httpx.ConnectError | httpx.PoolTimeout):
+        log.warning("%s is unreachable: %r", service, exc)
+        return ServiceUnavailable(f"The {service} service is unavailable; try again shortly.")
+    if isinstance(exc, httpx.TimeoutException):
+        log.warning("%s timed out: %r", service, exc)
+        return GatewayTimeout(f"The {service} service did not answer in time.")
+    if isinstance(exc, httpx.TransportError):
+        log.warning("%s broke the connection: %r", service, exc)
+        return BadGateway(f"The {service} service gave no valid answer.")
+    return None

@@ -1,1 +1,1 @@
-"""Edge rules as plain Python: which paths are public, what keys may call, rate limits."""
+"""The gateway's rules as plain Python: which path goes where, who may call what, how fast."""

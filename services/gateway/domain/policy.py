@@ -1,71 +1,81 @@
-"""What may pass the gateway before a service sees the request.
+"""Who may call what at the edge. Coarse on purpose: each service still checks roles itself.
 
-Services check roles themselves on every endpoint; these rules are a second, coarse wall so a
-leaked integrator or partner key can reach nothing but its feeds.
+Paths are gateway paths. In a pattern `*` or `{name}` is one segment and `**` is any number of
+segments, none included.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shared.auth import Principal, Role
 
+ANY_METHOD = frozenset({"*"})
+READ = frozenset({"GET", "HEAD"})
+
 
 @dataclass(frozen=True)
-class Rule:
-    method: str  # "*" for any
-    service: str
-    path: re.Pattern[str]  # matched against the path after /api/<service>/
+class Route:
+    methods: frozenset[str]
+    pattern: str
+    _regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
-    def matches(self, method: str, service: str, path: str) -> bool:
-        return (
-            self.method in ("*", method) and self.service == service and bool(self.path.match(path))
-        )
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_regex", compile_pattern(self.pattern))
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.methods != ANY_METHOD and method.upper() not in self.methods:
+            return False
+        return self._regex.fullmatch(path) is not None
 
 
-def rule(method: str, service: str, pattern: str) -> Rule:
-    return Rule(method, service, re.compile(pattern))
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    out = ""
+    for segment in pattern.strip("/").split("/"):
+        if segment == "**":
+            out += "(?:/[^/]*)*"
+        elif segment == "*" or (segment.startswith("{") and segment.endswith("}")):
+            out += "/[^/]+"
+        else:
+            out += "/" + re.escape(segment)
+    return re.compile(out + "/?")
 
 
-# Reachable without credentials.
-PUBLIC = (
-    rule("POST", "accounts", r"^auth/login$"),
-    rule("POST", "accounts", r"^invitations/[^/]+/accept$"),
+# Reachable without credentials (besides the gateway's own health, metrics and docs).
+PUBLIC_ROUTES: tuple[Route, ...] = (
+    Route(frozenset({"POST"}), "/api/accounts/auth/login"),
+    Route(frozenset({"POST"}), "/api/accounts/invitations/{token}/accept"),
 )
 
-# The only paths a key with this role may call.
-KEY_ROLE_RULES: dict[Role, tuple[Rule, ...]] = {
+# What an API key may call, by its role; a key may call nothing else.
+API_KEY_ROUTES: dict[Role, tuple[Route, ...]] = {
     Role.INTEGRATOR: (
-        *(rule("*", svc, r"^feeds(/|$)") for svc in ("accounts", "catalog", "pricing", "orders")),
-        rule("POST", "accounts", r"^statements$"),
+        # ERP systems post and follow feeds of any service,
+        Route(ANY_METHOD, "/api/*/**/feeds/*/**"),
+        # and upload clients' reconciliation statements.
+        Route(frozenset({"POST"}), "/api/accounts/statements"),
     ),
+    # Marketplaces only pull the catalog and price feeds.
     Role.PARTNER: (
-        rule("GET", "catalog", r"^feeds/marketplace/"),
-        rule("GET", "pricing", r"^feeds/"),
+        Route(READ, "/api/catalog/feeds/marketplace/**"),
+        Route(READ, "/api/pricing/feeds/**"),
     ),
 }
 
-
-def is_public(method: str, service: str, path: str) -> bool:
-    return any(r.matches(method, service, path) for r in PUBLIC)
-
-
-def is_internal(path: str) -> bool:
-    """Service-to-service endpoints are never reachable from outside."""
-    return path == "internal" or path.startswith("internal/")
+# Roles a person's token may never carry: service identities are not for people.
+ROLES_NOT_FOR_PEOPLE = frozenset({Role.SYSTEM})
 
 
-def edge_allows(principal: Principal, method: str, service: str, path: str) -> bool:
-    """People pass (services decide); API keys only where their role's rules say."""
+def is_public(method: str, path: str) -> bool:
+    return any(route.matches(method, path) for route in PUBLIC_ROUTES)
+
+
+def may_call(principal: Principal, method: str, path: str) -> bool:
     if principal.kind != "api_key":
         return True
     return any(
-        r.matches(method, service, path)
-        for role in principal.roles
-        for r in KEY_ROLE_RULES.get(role, ())
+        route.matches(method, path)
+        for role in sorted(principal.roles)
+        for route in API_KEY_ROUTES.get(role, ())
     )
-
-
-def is_feed_path(path: str) -> bool:
-    return path == "feeds" or path.startswith("feeds/") or "/feeds/" in f"/{path}"

@@ -1,5 +1,7 @@
-"""Token buckets per caller. In memory, per gateway replica: N replicas allow N times the rate,
-which is the usual trade for not putting a shared store in the path of every request."""
+"""Token buckets, one per caller: `burst` requests at once, refilled at `per_minute`.
+
+Held in memory by each gateway replica; the clock is injectable so a test can drive it.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +9,6 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-
-MAX_TRACKED = 100_000
 
 
 @dataclass
@@ -19,29 +19,43 @@ class _Bucket:
 
 class RateLimiter:
     def __init__(
-        self, per_minute: int, burst: int, clock: Callable[[], float] = time.monotonic
+        self,
+        per_minute: int,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+        max_callers: int = 100_000,
     ) -> None:
         self.rate = per_minute / 60.0
-        self.burst = float(burst)
+        self.capacity = float(max(burst, 1))
         self.clock = clock
-        self.buckets: dict[str, _Bucket] = {}
+        self.max_callers = max_callers
+        self._buckets: dict[str, _Bucket] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self.rate > 0
 
     def take(self, caller: str) -> int:
-        """0 if the request may go; else the seconds to wait (for Retry-After)."""
-        now = self.clock()
-        bucket = self.buckets.get(caller)
-        if bucket is None:
-            if len(self.buckets) >= MAX_TRACKED:
-                self._forget_idle(now)
-            bucket = self.buckets[caller] = _Bucket(self.burst, now)
-        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
-        bucket.updated = now
-        if bucket.tokens >= 1.0:
-            bucket.tokens -= 1.0
+        """Takes one token: 0 if the request may go, else the whole seconds to wait (>= 1)."""
+        if not self.enabled:
             return 0
-        return max(1, math.ceil((1.0 - bucket.tokens) / self.rate))
+        now = self.clock()
+        bucket = self._buckets.get(caller)
+        if bucket is None:
+            if len(self._buckets) >= self.max_callers:
+                self._forget_idle(now)
+            bucket = self._buckets[caller] = _Bucket(self.capacity, now)
+        else:
+            bucket.tokens = min(self.capacity, bucket.tokens + (now - bucket.updated) * self.rate)
+            bucket.updated = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return 0
+        return max(1, math.ceil((1 - bucket.tokens) / self.rate))
 
     def _forget_idle(self, now: float) -> None:
-        # A bucket that would be full again holds no information.
-        full_after = self.burst / self.rate
-        self.buckets = {k: b for k, b in self.buckets.items() if now - b.updated < full_after}
+        """Drops callers whose bucket has refilled: forgetting them changes nothing."""
+        full_after = self.capacity / self.rate
+        self._buckets = {
+            caller: b for caller, b in self._buckets.items() if now - b.updated < full_after
+        }

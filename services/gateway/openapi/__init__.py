@@ -1,1 +1,1 @@
-"""The merged OpenAPI document the gateway serves and openapi/gateway.openapi.json holds."""
+"""The merged OpenAPI document of every service, as callers see it through the gateway."""

@@ -1,83 +1,223 @@
-"""Merges the services' OpenAPI documents into one, as seen through the gateway."""
+"""Merges the services' OpenAPI documents into the one document the gateway publishes.
+
+Pure and deterministic: its output is checked in as openapi/gateway.openapi.json and a test
+fails when it drifts from the code.
+"""
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-HIDDEN_PREFIXES = ("/internal", "/health", "/metrics")
-METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
-REF_PREFIX = "#/components/schemas/"
+from services.gateway.domain.policy import is_public
+
+TITLE = "B2B Commerce API"
+VERSION = "0.1.0"
+OPENAPI_VERSION = "3.1.0"
+HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+# Never reachable through the gateway, or the gateway's own business.
+HIDDEN_PREFIXES = ("/internal/", "/health/", "/metrics/")
+HIDDEN_PATHS = frozenset({"/internal", "/health", "/metrics"})
+
+DESCRIPTION = """\
+Every service of the B2B commerce backend behind one gateway: `/api/<service>/...`.
+
+People authenticate with `Authorization: Bearer <access token>` from
+`POST /api/accounts/auth/login`. ERP integrations and partner marketplaces use an API key in
+`X-API-Key` (or `Authorization: ApiKey <key>`): integrator keys may call `/feeds/` paths only,
+partner keys may only read the marketplace catalog feed and the price feeds.
+
+Errors are RFC 9457 problem details (`application/problem+json`). Every response carries
+`X-Request-ID`; send your own to trace a call. Callers are rate-limited; a 429 answer says in
+`Retry-After` how many seconds to wait.
+"""
+
+SECURITY_SCHEMES: dict[str, Any] = {
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A person's access token from POST /api/accounts/auth/login",
+    },
+    "apiKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "An integrator's or partner's API key: b2b_<prefix>_<secret>",
+    },
+}
+GATEWAY_PROBLEM = "GatewayProblem"
+GATEWAY_SCHEMAS: dict[str, Any] = {
+    GATEWAY_PROBLEM: {
+        "type": "object",
+        "title": "Problem",
+        "description": "RFC 9457 problem details",
+        "required": ["type", "title", "status"],
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "instance": {"type": "string"},
+            "request_id": {"type": "string"},
+        },
+    }
+}
 
 
-def _camel(service: str) -> str:
-    return "".join(part.capitalize() for part in service.split("_"))
+def _problem_response(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {
+            "application/problem+json": {
+                "schema": {"$ref": f"#/components/schemas/{GATEWAY_PROBLEM}"}
+            }
+        },
+    }
+    if headers:
+        response["headers"] = headers
+    return response
 
 
-def _rewrite_refs(node: Any, rename: dict[str, str]) -> Any:
+GATEWAY_RESPONSES: dict[str, Any] = {
+    "Unauthorized": _problem_response("No valid access token or API key"),
+    "TooManyRequests": _problem_response(
+        "Rate limit exceeded",
+        {
+            "Retry-After": {
+                "description": "Seconds to wait before the next request",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    ),
+}
+
+
+def camel(service: str) -> str:
+    """accounts -> Accounts, price_lists -> PriceLists: the prefix of a service's schemas."""
+    return "".join(part[:1].upper() + part[1:] for part in service.replace("-", "_").split("_"))
+
+
+def _hidden(path: str) -> bool:
+    return path in HIDDEN_PATHS or path.startswith(HIDDEN_PREFIXES)
+
+
+def _rewrite_refs(node: Any, renames: dict[str, str], in_mapping: bool = False) -> Any:
+    """A copy of `node` with every component reference pointing at its renamed component."""
+    if isinstance(node, dict) and in_mapping:  # a discriminator's mapping: value -> $ref
+        return {key: renames.get(value, value) for key, value in node.items()}
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():
-            if key == "$ref" and isinstance(value, str) and value.startswith(REF_PREFIX):
-                name = value[len(REF_PREFIX) :]
-                out[key] = REF_PREFIX + rename.get(name, name)
+            if key == "$ref" and isinstance(value, str):
+                out[key] = renames.get(value, value)
             else:
-                out[key] = _rewrite_refs(value, rename)
+                out[key] = _rewrite_refs(value, renames, in_mapping=key == "mapping")
         return out
     if isinstance(node, list):
-        return [_rewrite_refs(v, rename) for v in node]
+        return [_rewrite_refs(item, renames) for item in node]
     return node
 
 
-def merge_documents(documents: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """One OpenAPI 3.1 document: every service's public paths under /api/<service>, its schemas
-    prefixed with the service's name so two services' `Page` never collide."""
-    paths: dict[str, Any] = {}
-    schemas: dict[str, Any] = {}
-    tags = []
-    for service in sorted(documents):
-        document = documents[service]
-        prefix = _camel(service)
-        own = document.get("components", {}).get("schemas", {})
-        rename = {name: prefix + name for name in own}
-        for name in sorted(own):
-            schemas[rename[name]] = _rewrite_refs(own[name], rename)
-        for path in sorted(document.get("paths", {})):
-            if path.startswith(HIDDEN_PREFIXES):
-                continue
-            item = _rewrite_refs(copy.deepcopy(document["paths"][path]), rename)
-            for method in METHODS:
-                operation = item.get(method)
-                if operation is None:
-                    continue
-                if "operationId" in operation:
-                    operation["operationId"] = f"{service}_{operation['operationId']}"
-                operation["tags"] = [f"{service}: {t}" for t in operation.get("tags", [])] or [
-                    service
-                ]
-                for tag in operation["tags"]:
-                    if tag not in tags:
-                        tags.append(tag)
-            paths[f"/api/{service}{path}"] = item
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "B2B Commerce API",
-            "version": "0.1.0",
-            "description": (
-                "Every service behind one gateway. People authenticate with a bearer token from "
-                "`POST /api/accounts/auth/login`; integrators and partners with `X-API-Key`. "
-                "Errors are RFC 9457 problem+json."
-            ),
-        },
-        "paths": paths,
-        "components": {
-            "schemas": schemas,
-            "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
-            },
-        },
-        "security": [{"bearer": []}, {"apiKey": []}],
-        "tags": [{"name": t} for t in sorted(tags)],
+def _operation(
+    operation: dict[str, Any], service: str, method: str, gateway_path: str
+) -> dict[str, Any]:
+    operation = dict(operation)
+    if "operationId" in operation:
+        operation["operationId"] = f"{service}_{operation['operationId']}"
+    operation["tags"] = [f"{service}: {tag}" for tag in operation.get("tags", [])] or [service]
+    responses = dict(operation.get("responses", {}))
+    if is_public(method, gateway_path):
+        operation["security"] = []
+    else:
+        operation.pop("security", None)
+        responses.setdefault("401", {"$ref": "#/components/responses/Unauthorized"})
+    responses.setdefault("429", {"$ref": "#/components/responses/TooManyRequests"})
+    operation["responses"] = responses
+    return operation
+
+
+def _tags(paths: dict[str, Any], descriptions: dict[str, str]) -> list[dict[str, str]]:
+    """Every tag in use, sorted, so Swagger UI lists a service's operations together."""
+    used = {
+        tag
+        for item in paths.values()
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+        for tag in operation.get("tags", [])
     }
+    return [
+        {"name": tag, "description": descriptions[tag]} if tag in descriptions else {"name": tag}
+        for tag in sorted(used)
+    ]
+
+
+def _tag_groups(tags: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Redoc's grouping of the tags by service (Swagger UI ignores it)."""
+    groups: dict[str, list[str]] = {}
+    for tag in tags:
+        groups.setdefault(tag["name"].split(":", 1)[0], []).append(tag["name"])
+    return [{"name": service, "tags": names} for service, names in sorted(groups.items())]
+
+
+def merge_documents(
+    documents: Mapping[str, Mapping[str, Any]], *, unavailable: Iterable[str] = ()
+) -> dict[str, Any]:
+    """One OpenAPI 3.1 document of all services, each under `/api/<service>`.
+
+    Component names get the service's CamelCase name in front (`AccountsCompanyRead`) and every
+    `$ref` follows; operation ids get `<service>_`; internal, health and metrics paths go.
+    `unavailable` names services whose document could not be fetched.
+    """
+    paths: dict[str, Any] = {}
+    components: dict[str, dict[str, Any]] = {
+        "schemas": dict(GATEWAY_SCHEMAS),
+        "responses": dict(GATEWAY_RESPONSES),
+    }
+    descriptions: dict[str, str] = {}
+    for service in sorted(documents):
+        document = copy.deepcopy(dict(documents[service]))
+        prefix = camel(service)
+        own_components = {
+            section: items
+            for section, items in document.get("components", {}).items()
+            if section != "securitySchemes"  # the gateway's schemes replace the services' own
+        }
+        renames = {
+            f"#/components/{section}/{name}": f"#/components/{section}/{prefix}{name}"
+            for section, items in own_components.items()
+            for name in items
+        }
+        for section, items in _rewrite_refs(own_components, renames).items():
+            target = components.setdefault(section, {})
+            for name, value in items.items():
+                target[prefix + name] = value
+        for path, item in _rewrite_refs(document.get("paths", {}), renames).items():
+            if _hidden(path):
+                continue
+            gateway_path = f"/api/{service}{path}"
+            paths[gateway_path] = {
+                key: _operation(value, service, key, gateway_path) if key in HTTP_METHODS else value
+                for key, value in item.items()
+            }
+        info = document.get("info", {})
+        descriptions[service] = info.get("description") or info.get("title") or service
+
+    components["securitySchemes"] = copy.deepcopy(SECURITY_SCHEMES)
+    tags = _tags(paths, descriptions)
+    merged: dict[str, Any] = {
+        "openapi": OPENAPI_VERSION,
+        "info": {"title": TITLE, "version": VERSION, "description": DESCRIPTION},
+        "security": [{"bearer": []}, {"apiKey": []}],
+        "tags": tags,
+        "x-tagGroups": _tag_groups(tags),
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            section: dict(sorted(items.items())) for section, items in sorted(components.items())
+        },
+    }
+    down = sorted(set(unavailable))
+    if down:
+        merged["x-unavailable-services"] = down
+    return merged

@@ -1,0 +1,35 @@
+"""What the gateway holds while it runs, built in the app's lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+import httpx
+from fastapi import Depends, Request
+
+from services.gateway.api.auth import ApiKeyVerifier
+from services.gateway.api.docs_cache import DocsCache
+from services.gateway.domain.ratelimit import RateLimiter
+from services.gateway.settings import Settings
+
+
+@dataclass
+class Gateway:
+    settings: Settings
+    upstreams: dict[str, str]  # service -> base URL
+    http: httpx.AsyncClient  # one pool for every upstream
+    limiter: RateLimiter
+    api_keys: ApiKeyVerifier
+    docs: DocsCache
+
+    @property
+    def internal_secret(self) -> str:
+        return self.settings.internal_secret.get_secret_value()
+
+
+def get_gateway(request: Request) -> Gateway:
+    return request.app.state.gateway
+
+
+GatewayDep = Annotated[Gateway, Depends(get_gateway)]

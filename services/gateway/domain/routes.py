@@ -1,0 +1,46 @@
+"""How `/api/<service>/<path>` maps to a service, and which paths never leave the gateway."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from shared.problems import NotFound
+
+PREFIX = "/api/"
+FEEDS_MARK = "/feeds/"
+
+
+@dataclass(frozen=True)
+class Target:
+    service: str
+    path: str  # the whole gateway path, decoded: what the policy looks at
+    upstream_path: str  # the path at the service, still percent-encoded as the caller sent it
+
+    @property
+    def is_feed(self) -> bool:
+        """Feed uploads and downloads get the large body limit and the long timeout."""
+        return FEEDS_MARK in self.path
+
+
+def resolve(raw_path: str, services: Collection[str]) -> Target:
+    """The target of a gateway path, or NotFound for unknown services and refused paths.
+
+    Checks run on the decoded path split at every `/`, which is how the service's router will
+    see it, so `internal%2F...` or `%2e%2e` cannot sneak past them.
+    """
+    if not raw_path.startswith(PREFIX):
+        raise NotFound("No such resource.")
+    raw_service, _, raw_rest = raw_path[len(PREFIX) :].partition("/")
+    service = unquote(raw_service)
+    if service not in services:
+        raise NotFound(f"No service named {service!r}.")
+    rest = unquote(raw_rest)
+    segments = rest.split("/")
+    if any(s in (".", "..") for s in segments):
+        raise NotFound("No such resource.")
+    if segments[0].lower() == "internal":
+        # Service-to-service endpoints are reachable only inside the cluster.
+        raise NotFound("No such resource.")
+    return Target(service=service, path=f"/api/{service}/{rest}", upstream_path="/" + raw_rest)

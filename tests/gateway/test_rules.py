@@ -1,0 +1,141 @@
+"""The gateway's plain rules, without a server: routing, edge policy, rate limits, cache."""
+
+import uuid
+
+import pytest
+
+from services.gateway.domain.cache import TtlCache
+from services.gateway.domain.policy import is_public, may_call
+from services.gateway.domain.ratelimit import RateLimiter
+from services.gateway.domain.routes import resolve
+from shared.auth import Principal, Role
+from shared.problems import NotFound
+
+SERVICES = {"accounts", "catalog", "pricing"}
+
+
+def key(*roles: Role) -> Principal:
+    return Principal(kind="api_key", subject=str(uuid.uuid4()), roles=frozenset(roles))
+
+
+def test_resolve_keeps_the_callers_encoding_for_the_service():
+    target = resolve("/api/catalog/skus/A%2FB/stock", SERVICES)
+    assert target.service == "catalog"
+    assert target.upstream_path == "/skus/A%2FB/stock"
+    assert target.path == "/api/catalog/skus/A/B/stock"
+    assert not target.is_feed
+    assert resolve("/api/pricing/feeds/prices", SERVICES).is_feed
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/billing/invoices",
+        "/api/accounts/internal/api-keys/verify",
+        "/api/accounts/Internal/x",
+        "/api/accounts/internal%2Fapi-keys%2Fverify",
+        "/api/accounts/feeds/../internal/x",
+        "/api/accounts/feeds/%2E%2E/internal/x",
+        "/api/cat%61log/../accounts/internal",
+        "/health/live",
+    ],
+)
+def test_resolve_refuses_unknown_services_internal_and_dot_paths(path):
+    with pytest.raises(NotFound):
+        resolve(path, SERVICES)
+
+
+def test_public_routes():
+    assert is_public("POST", "/api/accounts/auth/login")
+    assert is_public("POST", "/api/accounts/invitations/abc-123/accept")
+    assert not is_public("GET", "/api/accounts/auth/login")
+    assert not is_public("POST", "/api/accounts/invitations/a/b/accept")
+    assert not is_public("POST", "/api/catalog/auth/login")
+
+
+@pytest.mark.parametrize(
+    ("roles", "method", "path", "allowed"),
+    [
+        ((Role.INTEGRATOR,), "POST", "/api/pricing/feeds/prices", True),
+        ((Role.INTEGRATOR,), "GET", "/api/accounts/feeds/jobs/1/rejections", True),
+        ((Role.INTEGRATOR,), "POST", "/api/accounts/statements", True),
+        ((Role.INTEGRATOR,), "GET", "/api/catalog/products", False),
+        ((Role.INTEGRATOR,), "GET", "/api/catalog/products/feeds", False),
+        ((Role.PARTNER,), "GET", "/api/catalog/feeds/marketplace/shop", True),
+        ((Role.PARTNER,), "HEAD", "/api/pricing/feeds/prices", True),
+        ((Role.PARTNER,), "POST", "/api/pricing/feeds/prices", False),
+        ((Role.PARTNER,), "GET", "/api/catalog/feeds/stock", False),
+        ((Role.PARTNER,), "GET", "/api/accounts/feeds/jobs", False),
+        ((Role.ADMIN,), "GET", "/api/catalog/products", False),  # keys carry key roles only
+        ((), "GET", "/api/pricing/feeds/prices", False),
+    ],
+)
+def test_api_keys_reach_only_their_routes(roles, method, path, allowed):
+    assert may_call(key(*roles), method, path) is allowed
+
+
+def test_people_pass_the_edge():
+    person = Principal(kind="user", subject=uuid.uuid4(), roles=frozenset({Role.BUYER}))
+    assert may_call(person, "DELETE", "/api/catalog/products/1")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_bucket_allows_the_burst_then_refills_at_the_rate():
+    clock = Clock()
+    limiter = RateLimiter(per_minute=60, burst=3, clock=clock)
+    assert [limiter.take("a") for _ in range(3)] == [0, 0, 0]
+    assert limiter.take("a") == 1
+    assert limiter.take("b") == 0  # callers do not share a bucket
+    clock.now += 0.5
+    assert limiter.take("a") == 1  # half a token is not a request
+    clock.now += 0.5
+    assert limiter.take("a") == 0
+    clock.now += 3600
+    assert [limiter.take("a") for _ in range(4)] == [0, 0, 0, 1]  # never above the burst
+
+
+def test_retry_after_is_whole_seconds_until_the_next_token():
+    clock = Clock()
+    limiter = RateLimiter(per_minute=6, burst=1, clock=clock)
+    assert limiter.take("a") == 0
+    assert limiter.take("a") == 10
+    clock.now += 9.5
+    assert limiter.take("a") == 1
+
+
+def test_zero_rate_turns_limiting_off():
+    limiter = RateLimiter(per_minute=0, burst=1)
+    assert all(limiter.take("a") == 0 for _ in range(1000))
+
+
+def test_idle_callers_are_forgotten_when_the_table_is_full():
+    clock = Clock()
+    limiter = RateLimiter(per_minute=60, burst=2, clock=clock, max_callers=2)
+    limiter.take("a")
+    clock.now += 10
+    limiter.take("b")
+    limiter.take("c")  # "a" has refilled long ago and goes; "b" is still draining
+    assert set(limiter._buckets) == {"b", "c"}
+
+
+def test_cache_expires_and_never_keeps_more_than_it_may():
+    clock = Clock()
+    cache: TtlCache[str] = TtlCache(30, clock, max_items=2)
+    cache.put("k1", "v1")
+    assert cache.get("k1") == "v1"
+    clock.now += 30
+    assert cache.get("k1") is None
+    for name in ("a", "b", "c"):
+        cache.put(name, name)
+    assert cache.get("c") == "c"
+    assert len(cache._items) == 2
+    off: TtlCache[str] = TtlCache(0, clock)
+    off.put("k", "v")
+    assert off.get("k") is None
