@@ -18,7 +18,6 @@ from prometheus_client import (
 )
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -122,13 +121,10 @@ class Metrics:
 
 
 def _route_template(scope: Scope) -> str:
-    app = scope.get("app")
-    router = getattr(app, "router", None)
-    for route in getattr(router, "routes", []):
-        match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return getattr(route, "path", scope["path"])
-    return "unmatched"
+    """The matched route's template (`/companies/{company_id}`), never the raw path: ids in
+    labels would grow the metric without bound. FastAPI leaves the route in the scope."""
+    route = scope.get("route")
+    return str(getattr(route, "path", None) or "unmatched")
 
 
 class MetricsMiddleware:

@@ -9,18 +9,14 @@ DEV_INTERNAL_SECRET = "dev-internal-secret-change-me-in-production"
 DEV_JWT_SECRET = "dev-jwt-secret-change-me-in-production-0123"
 
 
-class ServiceSettings(BaseSettings):
-    """Environment variables only; built once and passed to create_app(settings)."""
+class EdgeSettings(BaseSettings):
+    """What every process needs: environment, the shared secrets, logging. The gateway (no
+    database, no broker) uses this alone."""
 
     model_config = SettingsConfigDict(env_file=None, extra="ignore")
 
     service_name: str = "service"
     environment: str = Field("development", description="development, test or production")
-    database_url: str = Field(
-        "postgresql+asyncpg://postgres@localhost/postgres",
-        description="SQLAlchemy async URL of this service's own database",
-    )
-    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")
     internal_secret: SecretStr = Field(
         SecretStr(DEV_INTERNAL_SECRET),
         description="HMAC key the gateway signs the forwarded principal with",
@@ -28,17 +24,11 @@ class ServiceSettings(BaseSettings):
     jwt_secret: SecretStr = Field(
         SecretStr(DEV_JWT_SECRET), description="HS256 key of people's access tokens"
     )
-    db_pool_size: int = 10
-    run_workers: bool = Field(
-        True, description="Run the outbox relay, event consumers and feed jobs in this process"
-    )
-    data_dir: str = Field(".data/files", description="Where uploaded feeds and reports are kept")
-    feed_max_bytes: int = Field(1024 * 1024 * 1024, description="Largest accepted feed upload")
     log_level: str = "INFO"
     log_json: bool = True
 
     @model_validator(mode="after")
-    def _refuse_unsafe_defaults(self) -> ServiceSettings:
+    def _refuse_unsafe_defaults(self) -> EdgeSettings:
         if self.environment == "production":
             unsafe = [
                 name
@@ -51,3 +41,19 @@ class ServiceSettings(BaseSettings):
             if unsafe:
                 raise ValueError(f"refusing development defaults in production: {unsafe}")
         return self
+
+
+class ServiceSettings(EdgeSettings):
+    """A service with its own database, the broker, workers and feed files."""
+
+    database_url: str = Field(
+        "postgresql+asyncpg://postgres@localhost/postgres",
+        description="SQLAlchemy async URL of this service's own database",
+    )
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")
+    db_pool_size: int = 10
+    run_workers: bool = Field(
+        True, description="Run the outbox relay, event consumers and feed jobs in this process"
+    )
+    data_dir: str = Field(".data/files", description="Where uploaded feeds and reports are kept")
+    feed_max_bytes: int = Field(1024 * 1024 * 1024, description="Largest accepted feed upload")

@@ -3,12 +3,12 @@
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.settings import EdgeSettings
 
 SERVICES = ("accounts", "catalog", "pricing", "orders", "analytics", "notifications")
 
 
-class Settings(ServiceSettings):
+class Settings(EdgeSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
 
     service_name: str = "gateway"

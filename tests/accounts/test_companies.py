@@ -230,3 +230,12 @@ async def test_company_admin_keeps_addresses_and_buyer_only_reads_them(accounts)
     assert added.status_code == 201
     assert refused.status_code == 403
     assert [a["city"] for a in listed.json()] == ["Riga"]
+
+
+async def test_metrics_label_requests_by_route_template_not_by_id(accounts):
+    company = await add_company(accounts)
+    async with client(accounts, ADMIN) as http:
+        await http.get(f"/companies/{company['id']}")
+        metrics = (await http.get("/metrics")).text
+    assert 'route="/companies/{company_id}"' in metrics
+    assert company["id"] not in metrics
