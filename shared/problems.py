@@ -91,6 +91,26 @@ class ServiceUnavailable(ProblemError):
     status, slug = 503, "service-unavailable"
 
 
+class PayloadTooLarge(ProblemError):
+    status, slug = 413, "payload-too-large"
+
+
+class UnsupportedMediaType(ProblemError):
+    status, slug = 415, "unsupported-media-type"
+
+
+class TooManyRequests(ProblemError):
+    status, slug = 429, "rate-limited"
+
+
+class BadGateway(ProblemError):
+    status, slug = 502, "bad-gateway"
+
+
+class GatewayTimeout(ProblemError):
+    status, slug = 504, "upstream-timeout"
+
+
 def problem_response(
     request: Request,
     status: int,

@@ -20,7 +20,14 @@ from shared.feeds.models import FINISHED_STATES, FeedFormat, FeedJob, FeedMode, 
 from shared.feeds.spec import FeedSpec
 from shared.links import public_path
 from shared.pagination import Page, PageParams, page_params, paginate
-from shared.problems import Conflict, FieldError, NotFound, ProblemError, Unprocessable
+from shared.problems import (
+    Conflict,
+    FieldError,
+    NotFound,
+    PayloadTooLarge,
+    Unprocessable,
+    UnsupportedMediaType,
+)
 
 CONTENT_TYPES = {
     "text/csv": FeedFormat.CSV,
@@ -31,14 +38,6 @@ CONTENT_TYPES = {
     "application/x-parquet": FeedFormat.PARQUET,
 }
 CHUNK_LOG_EVERY = 1 << 20
-
-
-class PayloadTooLarge(ProblemError):
-    status, slug = 413, "payload-too-large"
-
-
-class UnsupportedMediaType(ProblemError):
-    status, slug = 415, "unsupported-media-type"
 
 
 class FeedJobRead(BaseModel):

@@ -11,11 +11,10 @@ import httpx
 from pydantic import ValidationError
 from starlette.datastructures import Headers
 
-from services.gateway.api.problems import BadGateway, GatewayTimeout
 from services.gateway.domain.cache import TtlCache
 from services.gateway.domain.policy import ROLES_NOT_FOR_PEOPLE
 from shared.auth import Principal, Role, principal_headers
-from shared.problems import ServiceUnavailable, Unauthorized
+from shared.problems import BadGateway, GatewayTimeout, ServiceUnavailable, Unauthorized
 from shared.tokens import principal_from_token
 
 log = logging.getLogger(__name__)

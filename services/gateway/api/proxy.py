@@ -14,17 +14,20 @@ from starlette.requests import ClientDisconnect
 
 from services.gateway.api.auth import BEARER_CHALLENGE, credentials, person_from_token
 from services.gateway.api.deps import Gateway, GatewayDep
-from services.gateway.api.problems import (
-    BadGateway,
-    GatewayTimeout,
-    PayloadTooLarge,
-    TooManyRequests,
-)
 from services.gateway.domain.policy import is_public, may_call
 from services.gateway.domain.routes import Target, resolve
 from shared.auth import Principal, principal_headers
 from shared.observability import REQUEST_ID_HEADER
-from shared.problems import Forbidden, ProblemError, ServiceUnavailable, Unauthorized
+from shared.problems import (
+    BadGateway,
+    Forbidden,
+    GatewayTimeout,
+    PayloadTooLarge,
+    ProblemError,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unauthorized,
+)
 
 log = logging.getLogger(__name__)
 router = APIRouter()
