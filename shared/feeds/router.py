@@ -1,7 +1,6 @@
 """HTTP side of feeds: `POST /feeds/{kind}` streams the upload to disk and queues a job;
 `GET /feeds/jobs...` shows the caller's jobs and their rejection reports."""
 
-import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -18,6 +17,7 @@ from shared.auth import Principal, PrincipalDep, Role, Roles
 from shared.db import SessionDep
 from shared.feeds.models import FINISHED_STATES, FeedFormat, FeedJob, FeedMode, FeedScope
 from shared.feeds.spec import FeedSpec
+from shared.files import save_stream
 from shared.links import public_path
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import (
@@ -88,29 +88,17 @@ def _format(content_type: str | None, explicit: FeedFormat | None) -> FeedFormat
 
 
 async def _store_upload(request: Request, path: Path, limit: int) -> tuple[int, str]:
-    """Stream the body to `path` without holding it in memory; (size, sha256)."""
+    """Stream the body to `path`; (size, sha256). A declared size over the limit fails at once."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The feed is larger than the limit of {limit} bytes.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    digest, size = hashlib.sha256(), 0
-    try:
-        with path.open("wb") as out:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    raise PayloadTooLarge(f"The feed is larger than the limit of {limit} bytes.")
-                digest.update(chunk)
-                out.write(chunk)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
+    size, sha = await save_stream(request.stream(), path, limit)
     if size == 0:
         path.unlink(missing_ok=True)
         raise Unprocessable(
             "The feed is empty.", errors=[FieldError(field="body", message="is empty")]
         )
-    return size, digest.hexdigest()
+    return size, sha
 
 
 def _upload_endpoint(spec: FeedSpec) -> Any:

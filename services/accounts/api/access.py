@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.accounts.store import companies as company_store
 from services.accounts.store import people
-from services.accounts.store.models import Company
+from services.accounts.store.models import Company, Membership
 from shared.auth import PEOPLE_ROLES, Principal, Role
 from shared.problems import Forbidden, NotFound, PreconditionFailed, ProblemError
 
@@ -28,31 +28,34 @@ def user_id(principal: Principal) -> uuid.UUID:
     return principal.user_id
 
 
-async def _is_member(session: AsyncSession, principal: Principal, company_id: uuid.UUID) -> bool:
+async def _membership(
+    session: AsyncSession, principal: Principal, company_id: uuid.UUID
+) -> Membership | None:
     if principal.user_id is None:
-        return False
-    return await people.membership(session, principal.user_id, company_id) is not None
+        return None
+    return await people.membership(session, principal.user_id, company_id)
 
 
 async def visible_company(
-    session: AsyncSession, principal: Principal, company_id: uuid.UUID, *, lock: bool = False
+    session: AsyncSession, principal: Principal, company_id: uuid.UUID
 ) -> Company:
     """The company if the caller may see it; another tenant's company is 404."""
-    if not principal.has_any(*STAFF) and not await _is_member(session, principal, company_id):
+    if not principal.has_any(*STAFF) and await _membership(session, principal, company_id) is None:
         raise NotFound("No such company.")
-    return await company_store.get_company(session, company_id, lock=lock)
+    return await company_store.get_company(session, company_id)
 
 
 async def administered_company(
     session: AsyncSession, principal: Principal, company_id: uuid.UUID
 ) -> Company:
     """The company if the caller administers it: staff, or its company admin."""
-    company = await visible_company(session, principal, company_id)
     if not principal.has_any(*STAFF):
-        member = await people.membership(session, user_id(principal), company_id)
-        if member is None or member.role != Role.COMPANY_ADMIN:
+        member = await _membership(session, principal, company_id)
+        if member is None:
+            raise NotFound("No such company.")
+        if member.role != Role.COMPANY_ADMIN:
             raise Forbidden("Only the company's admin can do this.")
-    return company
+    return await company_store.get_company(session, company_id)
 
 
 class PreconditionRequired(ProblemError):

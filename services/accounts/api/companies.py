@@ -63,6 +63,15 @@ def _read(company: Company, group_code: str | None) -> CompanyRead:
     return read
 
 
+async def _company_for_write(
+    session: SessionDep, company_id: uuid.UUID, if_match: str | None
+) -> Company:
+    """Locked until commit, and only if the caller read the current version."""
+    company = await store.get_company(session, company_id, lock=True)
+    check_if_match(if_match, company.version)
+    return company
+
+
 def _changed(company: Company) -> None:
     """Every write of a company gives it a new version, and so a new ETag."""
     company.version += 1
@@ -152,8 +161,7 @@ async def update_company(
     principal: allow(*STAFF),
     if_match: IfMatch = None,
 ) -> CompanyRead:
-    company = await store.get_company(session, company_id, lock=True)
-    check_if_match(if_match, company.version)
+    company = await _company_for_write(session, company_id, if_match)
     changes = body.model_dump(exclude_unset=True)
     if "client_group" in changes:
         group = await store.group_by_code(session, changes.pop("client_group"))
@@ -214,8 +222,7 @@ async def put_card(
     principal: allow(*STAFF),
     if_match: IfMatch = None,
 ) -> CardRead:
-    company = await store.get_company(session, company_id, lock=True)
-    check_if_match(if_match, company.version)
+    company = await _company_for_write(session, company_id, if_match)
     fields = await _card_fields(session, company)
     values, errors = validate_card(fields, body.values)
     if errors:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
+from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +18,7 @@ from services.accounts.store import companies as store
 from services.accounts.store.models import Statement
 from shared.auth import Role, allow
 from shared.db import SessionDep
+from shared.files import save_stream
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import Conflict, FieldError, Unprocessable
 
@@ -76,22 +77,7 @@ async def upload_statement(
         / str(company.id)
         / str(statement_id)
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    digest, size = hashlib.sha256(), 0
-    with path.open("wb") as out:
-        while chunk := await file.read(1 << 20):
-            size += len(chunk)
-            if size > MAX_STATEMENT_BYTES:
-                out.close()
-                path.unlink(missing_ok=True)
-                raise Unprocessable(
-                    "The document is too large.",
-                    errors=[
-                        FieldError(field="file", message=f"larger than {MAX_STATEMENT_BYTES} bytes")
-                    ],
-                )
-            digest.update(chunk)
-            out.write(chunk)
+    size, sha = await save_stream(_chunks(file), path, MAX_STATEMENT_BYTES)
     statement = Statement(
         id=statement_id,
         company_id=company.id,
@@ -103,7 +89,7 @@ async def upload_statement(
         content_type=content_type,
         file_path=str(path),
         size_bytes=size,
-        sha256=digest.hexdigest(),
+        sha256=sha,
     )
     session.add(statement)
     try:
@@ -112,6 +98,11 @@ async def upload_statement(
         path.unlink(missing_ok=True)
         raise Conflict("This statement was already uploaded.") from exc
     return StatementRead.model_validate(statement)
+
+
+async def _chunks(file: UploadFile) -> AsyncIterator[bytes]:
+    while chunk := await file.read(1 << 20):
+        yield chunk
 
 
 @router.get("/companies/{company_id}/statements", summary="The company's statements, latest first")

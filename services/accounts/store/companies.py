@@ -26,6 +26,11 @@ from shared.events.outbox import record_event
 from shared.problems import FieldError, NotFound, Unprocessable
 
 
+def _unknown(field: str, message: str) -> Unprocessable:
+    """A reference to something that does not exist: 422 naming the field."""
+    return Unprocessable(f"Unknown {field}.", errors=[FieldError(field=field, message=message)])
+
+
 async def get_company(
     session: AsyncSession, company_id: uuid.UUID, *, lock: bool = False
 ) -> Company:
@@ -70,10 +75,7 @@ async def group_by_code(session: AsyncSession, code: str | None) -> ClientGroup 
         return None
     group = await session.scalar(select(ClientGroup).where(ClientGroup.code == code))
     if group is None:
-        raise Unprocessable(
-            "Unknown client group.",
-            errors=[FieldError(field="client_group", message=f"no group {code!r}")],
-        )
+        raise _unknown("client_group", f"no group {code!r}")
     return group
 
 
@@ -92,10 +94,7 @@ async def client_type(session: AsyncSession, code: str | None) -> ClientType | N
         return None
     found = await session.get(ClientType, code)
     if found is None:
-        raise Unprocessable(
-            "Unknown client type.",
-            errors=[FieldError(field="client_type", message=f"no client type {code!r}")],
-        )
+        raise _unknown("client_type", f"no client type {code!r}")
     return found
 
 
@@ -104,10 +103,7 @@ async def check_sales_manager(session: AsyncSession, user_id: uuid.UUID | None) 
         return
     user = await session.get(User, user_id)
     if user is None or user.staff_role not in ("sales_manager", "admin"):
-        raise Unprocessable(
-            "Unknown sales manager.",
-            errors=[FieldError(field="sales_manager_id", message="is not a sales manager")],
-        )
+        raise _unknown("sales_manager_id", "is not a sales manager")
 
 
 async def addresses(session: AsyncSession, company_id: uuid.UUID) -> list[Address]:
@@ -160,10 +156,7 @@ async def statement(
 async def company_by_external_id(session: AsyncSession, external_id: str) -> Company:
     company = await session.scalar(select(Company).where(Company.external_id == external_id))
     if company is None:
-        raise Unprocessable(
-            "Unknown client.",
-            errors=[FieldError(field="external_id", message=f"no company {external_id!r}")],
-        )
+        raise _unknown("external_id", f"no company {external_id!r}")
     return company
 
 
