@@ -39,6 +39,8 @@ class ServiceSpec:
     workers: Sequence[Worker] = ()
     # Run once at start-up after the pool exists (e.g. the first admin); keep them idempotent.
     on_startup: Sequence[Worker] = ()
+    # Run in every process, workers or not, until it stops (e.g. a per-process cache listener).
+    background: Sequence[Worker] = ()
     version: str = "0.1.0"
 
 
@@ -59,7 +61,10 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         app.state.publisher = Publisher(settings.kafka_bootstrap_servers, spec.name)
         for hook in spec.on_startup:
             await hook(app)
-        tasks: list[asyncio.Task[Any]] = []
+        tasks: list[asyncio.Task[Any]] = [
+            asyncio.create_task(task(app), name=f"{spec.name}-background")
+            for task in spec.background
+        ]
         if settings.run_workers:
             relay = OutboxRelay(
                 app.state.sessionmaker,

@@ -2,16 +2,23 @@
 
 from fastapi import FastAPI
 
+from services.pricing.api import policy, prices
+from services.pricing.api.feeds import SPECS
+from services.pricing.engine import listen_for_price_changes, start_price_book
 from services.pricing.events import CONSUMERS
 from services.pricing.settings import Settings
 from shared.app import ServiceSpec, build_app
+from shared.feeds import feed_router, feed_worker
 
 SPEC = ServiceSpec(
     name="pricing",
     title="Pricing API",
     description="Price lists, contract prices, volume tiers, commercial policy, explainable price resolution over the SKU x client matrix, ERP price feeds.",
-    routers=[],
+    routers=[prices.router, policy.router, feed_router(SPECS)],
     consumers=CONSUMERS,
+    workers=[feed_worker(SPECS)],
+    on_startup=[start_price_book],
+    background=[listen_for_price_changes],
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -12,7 +13,7 @@ import polars as pl
 from shared.auth import Role
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
     from shared.feeds.models import FeedJob
 
@@ -57,6 +58,11 @@ class Column:
 DatabaseCheck = Callable[["AsyncSession", str], Awaitable[list[tuple[int, str, str]]]]
 # Applies the valid rows in the staging table in the job's transaction; returns counts.
 Apply = Callable[["AsyncSession", str, "FeedJob"], Awaitable[dict[str, Any]]]
+# A feed that cannot go through the generic path (too big to hold as one frame) processes its
+# claimed job itself: validate, apply and record the outcome on the job, all or nothing.
+Process = Callable[
+    ["async_sessionmaker[AsyncSession]", "FeedSpec", "FeedJob", Path], Awaitable[None]
+]
 # Row rules needing no database: given the typed frame, a frame of (_row, field, reason).
 FrameCheck = Callable[[pl.DataFrame], pl.DataFrame]
 
@@ -70,10 +76,11 @@ class FeedSpec:
     description: str
     columns: Sequence[Column]
     key: Sequence[str]  # a row's identity; a key twice in one file is an error
-    apply: Apply
+    apply: Apply | None = None  # required unless `process` is given
     frame_checks: Sequence[FrameCheck] = ()
     database_checks: Sequence[DatabaseCheck] = ()
     supports_full: bool = False  # a `full` feed retires what it does not mention
+    process: Process | None = None  # replaces the generic validate-and-apply path
     roles: frozenset[Role] = field(default_factory=lambda: frozenset({Role.INTEGRATOR, Role.ADMIN}))
 
     def column(self, name: str) -> Column:

@@ -160,16 +160,8 @@ def check_frame(spec: FeedSpec, raw: pl.DataFrame) -> Checked:
             check(typed).select(ROW, "field", "reason").with_columns(value=pl.lit(None, pl.Utf8))
         )
     key = list(spec.key)
-    first_seen = typed.select(
-        ROW, pl.col(ROW).min().over(key).alias("_first"), *(pl.col(k) for k in key)
-    ).filter(pl.all_horizontal(pl.col(k).is_not_null() for k in key))
-    dupes = first_seen.filter(pl.col(ROW) != pl.col("_first")).select(
-        ROW,
-        pl.lit(",".join(key)).alias("field"),
-        pl.format("repeats the key of row {}", pl.col("_first")).alias("reason"),
-        pl.lit(None, pl.Utf8).alias("value"),
-    )
-    parts.append(dupes)
+    if key:
+        parts.append(_duplicate_keys(typed, key))
     rejections = (
         pl.concat([p.cast(REJECTION_SCHEMA) for p in parts])
         if parts
@@ -178,6 +170,18 @@ def check_frame(spec: FeedSpec, raw: pl.DataFrame) -> Checked:
     valid = typed.join(rejections.select(ROW).unique(), on=ROW, how="anti").sort(ROW)
     return Checked(
         valid=valid, rejections=rejections, rows_total=raw.height, ignored_columns=ignored
+    )
+
+
+def _duplicate_keys(typed: pl.DataFrame, key: list[str]) -> pl.DataFrame:
+    first_seen = typed.select(
+        ROW, pl.col(ROW).min().over(key).alias("_first"), *(pl.col(k) for k in key)
+    ).filter(pl.all_horizontal(pl.col(k).is_not_null() for k in key))
+    return first_seen.filter(pl.col(ROW) != pl.col("_first")).select(
+        ROW,
+        pl.lit(",".join(key)).alias("field"),
+        pl.format("repeats the key of row {}", pl.col("_first")).alias("reason"),
+        pl.lit(None, pl.Utf8).alias("value"),
     )
 
 

@@ -147,7 +147,7 @@ async def process(
     """Validate and apply one claimed job, recording the outcome on the job row."""
     heartbeat = asyncio.create_task(_heartbeat(sessionmaker, job.id))
     try:
-        await _process(sessionmaker, spec, job, data_dir)
+        await (spec.process or _process)(sessionmaker, spec, job, data_dir)
     except UnreadableFeed as exc:
         await _set(
             sessionmaker,
@@ -200,6 +200,7 @@ async def _process(
             await _set(
                 sessionmaker, job.id, state=JobState.APPLYING, stage="applying", progress=0.6
             )
+            assert spec.apply is not None, f"feed {spec.kind} has neither apply nor process"
             result = await spec.apply(session, STAGING, job)
             if checked.ignored_columns:
                 result["ignored_columns"] = checked.ignored_columns

@@ -34,7 +34,7 @@ def test_precedence_contract_then_assigned_by_priority_then_group_then_base():
     assert resolve([*BASE, group]).rule == "group_list:group-a"
     assert resolve([*BASE, group, assigned_low, assigned_high]).unit_price_minor == 9_700
     line = resolve([*BASE, group, assigned_low, assigned_high, contract])
-    assert (line.unit_price_minor, line.rule) == (8_000, "contract:contract")
+    assert (line.unit_price_minor, line.rule) == (8_000, "contract")
     assert {loser.origin for loser in line.losers} == {"base", "group-a", "dealers", "project-x"}
     assert all(loser.reason == "contract comes first" for loser in line.losers)
 

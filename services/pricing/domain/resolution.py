@@ -77,6 +77,11 @@ class LinePrice:
     losers: list[Loser] = field(default_factory=list)
 
 
+def rule_of(source: Source, origin: str) -> str:
+    """The rule name of a price's origin: `contract`, or e.g. `assigned_list:DEALERS`."""
+    return "contract" if source == Source.CONTRACT else f"{source.name.lower()}:{origin}"
+
+
 def _rank(candidate: Candidate) -> tuple[int, int, str]:
     return (candidate.source, -candidate.priority, candidate.origin)
 
@@ -135,7 +140,7 @@ def resolve_line(
 
     price = winner.price_minor
     line.list_price_minor = price
-    line.rule = f"{winner.source.name.lower()}:{winner.origin}"
+    line.rule = rule_of(winner.source, winner.origin)
     line.steps.append(Step(line.rule, f"tier from {winner.min_qty} in {winner.origin}", price))
     if winner.source != Source.CONTRACT:
         for discount in (client_discount, ladder_discount, promotion):

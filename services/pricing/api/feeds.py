@@ -1,0 +1,88 @@
+"""The ERP price feed: list entries and client prices, on the kernel's feed jobs."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from services.pricing.store.feeds import process_prices
+from shared.feeds import Column, ColumnType, FeedSpec
+from shared.feeds.validation import ROW
+
+MAX_QTY = 99_999_999
+
+
+def _rule(frame: pl.DataFrame, mask: pl.Expr, field: str, reason: str) -> pl.DataFrame:
+    return frame.filter(mask).select(
+        ROW, pl.lit(field).alias("field"), pl.lit(reason).alias("reason")
+    )
+
+
+def _one_target(frame: pl.DataFrame) -> pl.DataFrame:
+    both = pl.col("list").is_not_null() & pl.col("client").is_not_null()
+    neither = pl.col("list").is_null() & pl.col("client").is_null()
+    return pl.concat(
+        [
+            _rule(frame, both, "client", "give either list or client, not both"),
+            _rule(frame, neither, "list", "give a list code or a client ERP id"),
+        ]
+    )
+
+
+def _price_for_upserts(frame: pl.DataFrame) -> pl.DataFrame:
+    upsert = pl.col("action").fill_null("upsert") == "upsert"
+    return pl.concat(
+        [
+            _rule(frame, upsert & pl.col("price_minor").is_null(), "price_minor", "is required"),
+            _rule(frame, upsert & (pl.col("price_minor") <= 0), "price_minor", "must be above 0"),
+        ]
+    )
+
+
+def _sane_window(frame: pl.DataFrame) -> pl.DataFrame:
+    return pl.concat(
+        [
+            _rule(
+                frame,
+                (pl.col("valid_to") <= pl.col("valid_from")).fill_null(False),
+                "valid_to",
+                "must be after valid_from",
+            ),
+            _rule(
+                frame,
+                ((pl.col("min_qty") <= 0) | (pl.col("min_qty") > MAX_QTY)).fill_null(False),
+                "min_qty",
+                f"must be above 0 and at most {MAX_QTY:,}",
+            ),
+        ]
+    )
+
+
+PRICES = FeedSpec(
+    kind="prices",
+    title="ERP price feed: list entries and client prices (the matrix)",
+    description=(
+        "Each row prices a SKU either in a price list (`list`) or for one client (`client`, "
+        "its ERP id). `scope=delta` upserts the rows (`action=delete` removes one); "
+        "`scope=full` replaces every list and every client the file names: send the whole "
+        "SKU x client matrix and it is stored factored (shared price vectors as derived lists, "
+        "exceptions as contract rows), answering exactly what the file said. Streams: "
+        "100 M-row files are fine."
+    ),
+    columns=[
+        Column("list", max_length=64, description="Price list code (or give client)"),
+        Column("client", max_length=100, description="Client's ERP id (or give list)"),
+        Column("sku", required=True, max_length=64),
+        Column("min_qty", ColumnType.DECIMAL, scale=3, description="Tier; default 1"),
+        Column("price_minor", ColumnType.INTEGER, description="Unit price, minor units, > 0"),
+        Column("currency", required=True, pattern=r"[A-Z]{3}", upper=True),
+        Column("valid_from", ColumnType.DATE, description="First day; default always"),
+        Column("valid_to", ColumnType.DATE, description="First day it no longer applies"),
+        Column("action", choices=("upsert", "delete"), description="Default upsert"),
+    ],
+    key=(),  # a row's identity needs the ids; the processor checks duplicates on those
+    frame_checks=[_one_target, _price_for_upserts, _sane_window],
+    supports_full=True,
+    process=process_prices,
+)
+
+SPECS = [PRICES]

@@ -1,0 +1,344 @@
+"""Resolving prices for a client: a cart, one explained line, ladder progress, the price list."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+import orjson
+import polars as pl
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, Field
+
+from services.pricing.domain.ladder import Level, progress
+from services.pricing.engine import PriceEngine
+from services.pricing.resolve import explain_line, resolve_cart
+from services.pricing.store import prices as store
+from shared.auth import Principal, Role, allow
+from shared.db import SessionDep
+from shared.problems import NotFound
+
+router = APIRouter(tags=["prices"])
+
+# Who may read a client's prices: its own people, staff, and services (orders pricing a cart).
+READERS = (Role.BUYER, Role.COMPANY_ADMIN, Role.SALES_MANAGER, Role.ADMIN, Role.SYSTEM)
+MAX_LINES = 5_000
+CURRENCY = r"^[A-Z]{3}$"
+QUANTITY = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=3)]
+
+
+def _engine(request: Request) -> PriceEngine:
+    return request.app.state.price_engine
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _may_see(principal: Principal, company_id: uuid.UUID) -> None:
+    """A client's people see only the company they act for; another's answers 404."""
+    principal.ensure_company(company_id)
+
+
+class CartLine(BaseModel):
+    sku: str = Field(max_length=64)
+    quantity: QUANTITY = Decimal(1)
+
+
+class ResolveRequest(BaseModel):
+    client_id: uuid.UUID = Field(description="The client company (one legal entity)")
+    currency: str | None = Field(None, pattern=CURRENCY, description="Default: the client's")
+    date: dt.date | None = Field(None, description="Price on this day (UTC); default today")
+    lines: list[CartLine] = Field(min_length=1, max_length=MAX_LINES)
+
+
+class NextTier(BaseModel):
+    min_qty: Decimal
+    unit_price_minor: int
+
+
+class ResolvedLine(BaseModel):
+    sku: str
+    quantity: Decimal
+    unit_price_minor: int | None = Field(description="Net unit price; null: no price for client")
+    list_price_minor: int | None = Field(description="Before discounts")
+    currency: str
+    rule: str = Field(description="What produced the price, e.g. contract, floor, promotion:X")
+    next_tier: NextTier | None
+
+
+class ResolveResponse(BaseModel):
+    client_id: uuid.UUID
+    currency: str
+    date: dt.date
+    lines: list[ResolvedLine]
+
+
+def _json_response(head: dict[str, object], lines: pl.DataFrame) -> Response:
+    # Serialised by polars in one go: a 5,000-line cart is no 5,000 pydantic objects.
+    body = orjson.dumps(head)[:-1] + b',"lines":' + lines.write_json().encode() + b"}"
+    return Response(body, media_type="application/json")
+
+
+@router.post(
+    "/prices/resolve",
+    summary="Prices of up to 5,000 cart lines for one client, with the rule behind each",
+    response_model=ResolveResponse,
+    description=(
+        "Order: contract price, assigned lists by priority, client-group list, base list; then "
+        "client discount (brand or category), ladder discount and promotion on list prices "
+        "(a contract price is net); never below the SKU's floor. One call, one pass over the "
+        "price book, however many lines."
+    ),
+)
+async def resolve(body: ResolveRequest, request: Request, principal: allow(*READERS)) -> Response:
+    _may_see(principal, body.client_id)
+    day = body.date or _today()
+    cart = await resolve_cart(
+        _engine(request),
+        body.client_id,
+        [line.sku for line in body.lines],
+        [line.quantity for line in body.lines],
+        currency=body.currency,
+        day=day,
+    )
+    head = {"client_id": str(body.client_id), "currency": cart.currency, "date": day.isoformat()}
+    return _json_response(head, cart.lines)
+
+
+class Candidate(BaseModel):
+    source: str
+    origin: str
+    price_list: str | None
+    derived_from_matrix: bool = Field(description="From the client's factored matrix list")
+    min_qty: Decimal
+    price_minor: int
+    currency: str
+    valid_from: date | None
+    valid_to: date | None
+
+
+class Step(BaseModel):
+    rule: str
+    detail: str
+    price_minor: int | None
+
+
+class Loser(BaseModel):
+    origin: str
+    price_minor: int
+    reason: str
+
+
+class Explanation(BaseModel):
+    client_id: uuid.UUID
+    sku: str
+    quantity: Decimal
+    currency: str
+    date: dt.date
+    unit_price_minor: int | None
+    list_price_minor: int | None
+    rule: str
+    next_tier: NextTier | None
+    steps: list[Step] = Field(description="The decision, in order")
+    losers: list[Loser] = Field(description="Candidates that did not win, and why")
+    replaced_by_contract: list[Candidate] = Field(
+        description="Matrix-list prices a contract row of the same tier replaces"
+    )
+    candidates: list[Candidate] = Field(description="Every price row considered")
+    discounts: dict[str, str]
+    floor_minor: int | None
+
+
+@router.get(
+    "/prices/explain",
+    summary="Why this is the client's price: the whole decision path",
+    response_model=Explanation,
+)
+async def explain(
+    request: Request,
+    principal: allow(*READERS),
+    client_id: uuid.UUID,
+    sku: Annotated[str, Query(max_length=64)],
+    quantity: Annotated[Decimal, Query(gt=0, max_digits=18, decimal_places=3)] = Decimal(1),
+    currency: Annotated[str | None, Query(pattern=CURRENCY)] = None,
+    on: Annotated[date | None, Query(alias="date")] = None,
+) -> Explanation:
+    _may_see(principal, client_id)
+    day = on or _today()
+    found = await explain_line(
+        _engine(request), client_id, sku, quantity, currency=currency, day=day
+    )
+    line = found.line
+    return Explanation(
+        client_id=client_id,
+        sku=sku,
+        quantity=quantity,
+        currency=line.currency,
+        date=day,
+        unit_price_minor=line.unit_price_minor,
+        list_price_minor=line.list_price_minor,
+        rule=line.rule,
+        next_tier=NextTier(min_qty=line.next_tier[0], unit_price_minor=line.next_tier[1])
+        if line.next_tier
+        else None,
+        steps=[Step(rule=s.rule, detail=s.detail, price_minor=s.price_minor) for s in line.steps],
+        losers=[
+            Loser(origin=x.origin, price_minor=x.price_minor, reason=x.reason) for x in line.losers
+        ],
+        replaced_by_contract=[Candidate(**c) for c in found.shadowed],
+        candidates=[Candidate(**c) for c in found.candidates],
+        discounts=found.discounts,
+        floor_minor=found.floor_minor,
+    )
+
+
+class LevelRead(BaseModel):
+    threshold_minor: int
+    discount_percent: Decimal
+    bonus_percent: Decimal
+
+
+class ProgressRead(BaseModel):
+    client_id: uuid.UUID
+    ladder: str | None
+    period: str | None
+    currency: str | None
+    turnover_minor: int = Field(description="Turnover this period, from placed orders")
+    current_level: LevelRead | None
+    next_level: LevelRead | None
+    left_minor: int | None = Field(description="Turnover still needed for the next level")
+    bonus_minor: int = Field(description="Retro bonus accrued at the current level")
+
+
+def _level(level: Level | None) -> LevelRead | None:
+    if level is None:
+        return None
+    return LevelRead(
+        threshold_minor=level.threshold_minor,
+        discount_percent=level.discount_percent,
+        bonus_percent=level.bonus_percent,
+    )
+
+
+@router.get(
+    "/clients/{client_id}/progress",
+    summary="Turnover this period, the ladder level reached, and what the next level needs",
+    response_model=ProgressRead,
+)
+async def client_progress(
+    client_id: uuid.UUID, session: SessionDep, principal: allow(*READERS)
+) -> ProgressRead:
+    _may_see(principal, client_id)
+    row = await store.client(session, client_id, _today())
+    if row is None:
+        raise NotFound("The pricing service knows no such client.")
+    if row.ladder is None:
+        return ProgressRead(
+            client_id=client_id,
+            ladder=None,
+            period=None,
+            currency=None,
+            turnover_minor=0,
+            current_level=None,
+            next_level=None,
+            left_minor=None,
+            bonus_minor=0,
+        )
+    levels = [
+        Level(
+            lv["threshold_minor"],
+            Decimal(str(lv.get("discount_percent", 0))),
+            Decimal(str(lv.get("bonus_percent", 0))),
+        )
+        for lv in row.ladder["levels"]
+    ]
+    reached = progress(row.turnover_minor, levels)
+    return ProgressRead(
+        client_id=client_id,
+        ladder=row.ladder["code"],
+        period=row.ladder["period"],
+        currency=row.ladder["currency"],
+        turnover_minor=reached.turnover_minor,
+        current_level=_level(reached.current),
+        next_level=_level(reached.next),
+        left_minor=reached.left_minor,
+        bonus_minor=reached.bonus_minor,
+    )
+
+
+PRICE_LIST_CHUNK = 5_000
+PRICE_LIST_COLUMNS = ["sku", "unit_price_minor", "list_price_minor", "currency", "rule"]
+
+
+@router.get(
+    "/clients/{client_id}/price-list",
+    summary="The client's personal price list (CSV streamed, or XLSX) for every SKU it may buy",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {
+                "text/csv": {},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+            }
+        }
+    },
+)
+async def client_price_list(
+    client_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: allow(*READERS),
+    format: Literal["csv", "xlsx"] = "csv",
+    currency: Annotated[str | None, Query(pattern=CURRENCY)] = None,
+    on: Annotated[date | None, Query(alias="date")] = None,
+) -> StreamingResponse:
+    _may_see(principal, client_id)
+    day = on or _today()
+    engine = _engine(request)
+    skus = await store.sellable_skus(session)
+    if await engine.client(client_id, day) is None:
+        raise NotFound("The pricing service knows no such client.")
+
+    async def chunks() -> AsyncIterator[pl.DataFrame]:
+        for start in range(0, len(skus), PRICE_LIST_CHUNK):
+            part = skus[start : start + PRICE_LIST_CHUNK]
+            cart = await resolve_cart(
+                engine, client_id, part, [Decimal(1)] * len(part), currency=currency, day=day
+            )
+            yield cart.lines.filter(pl.col("unit_price_minor").is_not_null()).select(
+                PRICE_LIST_COLUMNS
+            )
+
+    name = f"prices-{client_id}-{day.isoformat()}"
+    if format == "xlsx":
+        frames = [frame async for frame in chunks()]
+        buffer = io.BytesIO()
+        table = (
+            pl.concat(frames)
+            if frames
+            else pl.DataFrame(schema=dict.fromkeys(PRICE_LIST_COLUMNS, pl.Utf8))
+        )
+        table.write_excel(buffer, worksheet="prices")
+        return StreamingResponse(
+            iter([buffer.getvalue()]),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        )
+
+    async def csv() -> AsyncIterator[bytes]:
+        yield (",".join(PRICE_LIST_COLUMNS) + "\n").encode()
+        async for frame in chunks():
+            yield frame.write_csv(include_header=False).encode()
+
+    return StreamingResponse(
+        csv(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )

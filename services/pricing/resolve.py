@@ -1,0 +1,214 @@
+"""Resolving a cart and explaining one price: the book's candidates through the domain rules."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from services.pricing.domain.batch import (
+    CLIENT,
+    FLOOR,
+    LADDER,
+    NO_PRICE,
+    PROMOTION,
+    decide,
+    source_of,
+)
+from services.pricing.domain.batch import origin_of as rank_of
+from services.pricing.domain.resolution import Candidate, Discount, Source, resolve_line, rule_of
+from services.pricing.engine import ClientPrices, PriceBook, PriceEngine
+from services.pricing.store.prices import to_day_number
+from shared.problems import NotFound
+
+
+@dataclass
+class Cart:
+    client: ClientPrices
+    currency: str
+    day: date
+    lines: (
+        pl.DataFrame
+    )  # sku, quantity, unit_price_minor, list_price_minor, currency, rule, next_tier
+
+
+async def _client(engine: PriceEngine, company_id: uuid.UUID, day: date) -> ClientPrices:
+    client = await engine.client(company_id, day)
+    if client is None:
+        raise NotFound("The pricing service knows no such client.")
+    return client
+
+
+def _rules(book: PriceBook, decided: Any, labels: dict[str, Any]) -> np.ndarray:
+    rule = np.full(len(decided.key), "no price", dtype=object)
+    for key in np.unique(decided.key[decided.key >= 0]):
+        source = Source(int(source_of(np.int64(key))))
+        rank = int(rank_of(np.int64(key)))
+        origin = book.by_rank[rank].code if rank in book.by_rank else "contract"
+        rule[decided.key == key] = rule_of(source, origin)
+    step = decided.last_step
+    rule[step == CLIENT] = "client_discount:" + labels["client"][step == CLIENT].astype(object)
+    rule[step == LADDER] = f"ladder:{labels['ladder']}"
+    rule[step == PROMOTION] = "promotion:" + labels["promotion"][step == PROMOTION]
+    rule[step == FLOOR] = "floor"
+    return rule
+
+
+async def resolve_cart(
+    engine: PriceEngine,
+    company_id: uuid.UUID,
+    skus: list[str],
+    quantities: list[Decimal],
+    *,
+    currency: str | None,
+    day: date,
+) -> Cart:
+    book = await engine.ensure_book()
+    client = await _client(engine, company_id, day)
+    currency = currency or client.row.currency
+    today = to_day_number(day)
+    sku_ids = np.fromiter((book.sku_id.get(s, -1) for s in skus), np.int64, len(skus))
+    quantity = np.fromiter((int(q * 1000) for q in quantities), np.int64, len(quantities))
+    entries = await engine.entries_for(book, client, sku_ids)
+    gathered = book.gather(client, sku_ids, entries)
+    adjustments, labels = book.adjustments(client.row, sku_ids, currency, today)
+    decided = decide(quantity, gathered.candidates(gathered.usable(currency, today)), adjustments)
+
+    priced = decided.unit_price != NO_PRICE
+    has_next = decided.next_qty >= 0
+    rule = _rules(book, decided, labels)
+    rule[sku_ids < 0] = "unknown sku"
+    lines = pl.DataFrame(
+        {
+            "sku": skus,
+            "quantity": [str(q) for q in quantities],
+            "unit_price_minor": pl.Series(decided.unit_price).set(~pl.Series(priced), None),
+            "list_price_minor": pl.Series(decided.list_price).set(~pl.Series(priced), None),
+            "currency": currency,
+            "rule": rule.astype(str),
+            "_next_qty": pl.Series(decided.next_qty / 1000),
+            "_next_price": decided.next_price,
+            "_has_next": has_next,
+        }
+    ).select(
+        "sku",
+        "quantity",
+        "unit_price_minor",
+        "list_price_minor",
+        "currency",
+        "rule",
+        pl.when("_has_next")
+        .then(
+            pl.struct(
+                pl.col("_next_qty").cast(pl.Decimal(18, 3)).cast(pl.Utf8).alias("min_qty"),
+                pl.col("_next_price").alias("unit_price_minor"),
+            )
+        )
+        .alias("next_tier"),
+    )
+    return Cart(client, currency, day, lines)
+
+
+@dataclass
+class Explanation:
+    line: Any  # resolution.LinePrice
+    candidates: list[dict[str, Any]]
+    shadowed: list[dict[str, Any]]
+    discounts: dict[str, Any]
+    floor_minor: int | None
+
+
+def _day(value: int) -> date | None:
+    if abs(value) >= 2**31 - 1:
+        return None
+    return date.fromordinal(date(1970, 1, 1).toordinal() + int(value))
+
+
+async def explain_line(
+    engine: PriceEngine,
+    company_id: uuid.UUID,
+    sku: str,
+    quantity: Decimal,
+    *,
+    currency: str | None,
+    day: date,
+) -> Explanation:
+    """The whole decision for one line: every candidate, the steps, and why the others lost."""
+    book = await engine.ensure_book()
+    client = await _client(engine, company_id, day)
+    sku_id = book.sku_id.get(sku)
+    if sku_id is None:
+        raise NotFound(f"No SKU {sku}.")
+    currency = currency or client.row.currency
+    today = to_day_number(day)
+    sku_ids = np.array([sku_id], np.int64)
+    entries = await engine.entries_for(book, client, sku_ids)
+    g = book.gather(client, sku_ids, entries)
+    usable = g.usable(currency, today)
+    live_currency = (g.currency == currency) & (g.valid_from <= today) & (today < g.valid_to)
+    shadowed_mask = live_currency & ~usable
+
+    def describe(i: int) -> dict[str, Any]:
+        list_info = book.lists.get(int(g.list_id[i]))
+        return {
+            "source": Source(int(g.source[i])).name.lower(),
+            "origin": "contract" if g.source[i] == Source.CONTRACT else list_info.code,
+            "price_list": list_info.code if list_info else None,
+            "derived_from_matrix": bool(g.matrix[i]),
+            "min_qty": str(Decimal(int(g.min_qty[i])) / 1000),
+            "price_minor": int(g.price[i]),
+            "currency": str(g.currency[i]),
+            "valid_from": _day(int(g.valid_from[i])),
+            "valid_to": _day(int(g.valid_to[i])),
+        }
+
+    candidates = [
+        Candidate(
+            source=Source(int(g.source[i])),
+            origin=c["origin"],
+            priority=int(g.priority[i]),
+            min_qty=Decimal(c["min_qty"]),
+            price_minor=c["price_minor"],
+            currency=c["currency"],
+            valid_from=c["valid_from"],
+            valid_to=c["valid_to"],
+        )
+        for i in range(len(g.line))
+        if not shadowed_mask[i]
+        for c in [describe(i)]
+    ]
+    adjustments, labels = book.adjustments(client.row, sku_ids, currency, today)
+
+    def discount(kind: str, bp: int, label: str) -> Discount | None:
+        return Discount(kind, Decimal(bp) / 100, label) if bp > 0 else None
+
+    floor = int(adjustments.floor[0])
+    line = resolve_line(
+        sku,
+        quantity,
+        day=day,
+        currency=currency,
+        candidates=candidates,
+        client_discount=discount(
+            "client_discount", int(adjustments.client_bp[0]), str(labels["client"][0])
+        ),
+        ladder_discount=discount("ladder", int(adjustments.ladder_bp[0]), labels["ladder"]),
+        promotion=discount("promotion", int(adjustments.promotion_bp[0]), labels["promotion"][0]),
+        floor_minor=floor if floor != NO_PRICE else None,
+    )
+    return Explanation(
+        line=line,
+        candidates=[describe(i) for i in range(len(g.line))],
+        shadowed=[describe(i) for i in np.flatnonzero(shadowed_mask)],
+        discounts={
+            "client_percent": str(Decimal(int(adjustments.client_bp[0])) / 100),
+            "ladder_percent": str(Decimal(int(adjustments.ladder_bp[0])) / 100),
+            "promotion_percent": str(Decimal(int(adjustments.promotion_bp[0])) / 100),
+        },
+        floor_minor=floor if floor != NO_PRICE else None,
+    )
