@@ -26,7 +26,7 @@ class PriceChangedV1(EventContract):
 
     change_id: uuid.UUID
     cause: str = Field(description="feed:<job id>, or the edit, e.g. price_list.updated")
-    matrix: bool = Field(False, description="every client's contract prices were replaced")
+    matrix: bool = Field(False, description="many or all clients' own prices changed: re-read all")
     list_codes: list[str] = Field(default_factory=list, description="lists whose prices changed")
     client_ids: list[uuid.UUID] = Field(
         default_factory=list, description="companies whose own prices or policy changed"

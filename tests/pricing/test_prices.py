@@ -209,3 +209,50 @@ async def test_price_list_download_csv_and_xlsx(world):
     assert "S2,4700,4700,EUR,assigned_list:OUTLET" in rows
     assert len(rows) == 4
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+
+
+async def test_ladder_progress_discount_and_retro_bonus(world):
+    app, acme = world["app"], world["acme"]
+    levels = (
+        '[{"threshold_minor": 0, "discount_percent": "0", "bonus_percent": "0"},'
+        ' {"threshold_minor": 1000000, "discount_percent": "2", "bonus_percent": "1"},'
+        ' {"threshold_minor": 5000000, "discount_percent": "5", "bonus_percent": "3"}]'
+    )
+    await sql(
+        app,
+        "INSERT INTO ladders (code, name, period, currency, levels) VALUES"
+        " ('VOLUME', 'Volume', 'quarter', 'EUR', CAST(:levels AS jsonb))",
+        levels=levels,
+    )
+    await sql(
+        app,
+        "INSERT INTO client_ladders (client_id, ladder_id) SELECT c.id, l.id FROM clients c,"
+        " ladders l WHERE c.company_id = :c",
+        c=acme,
+    )
+    this_month = TODAY.replace(day=1)
+    last_year = this_month.replace(year=this_month.year - 1)
+    await sql(
+        app,
+        "INSERT INTO client_turnover (client_id, month, currency, amount_minor) SELECT id, CAST(:m AS date), 'EUR',"
+        " 1200000 FROM clients WHERE company_id = :c UNION ALL SELECT id, CAST(:old AS date), 'EUR', 9000000"
+        " FROM clients WHERE company_id = :c",
+        c=acme,
+        m=this_month,
+        old=last_year,
+    )
+    async with client(app, as_role(Role.BUYER, company_id=acme)) as http:
+        answer = await http.get(f"/clients/{acme}/progress")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["ladder"], body["period"], body["turnover_minor"]) == (
+        "VOLUME",
+        "quarter",
+        1200000,
+    )
+    assert body["current_level"]["threshold_minor"] == 1000000
+    assert body["next_level"]["threshold_minor"] == 5000000
+    assert (body["left_minor"], body["bonus_minor"]) == (3800000, 12000)
+    # The level's 2 % applies to list prices: S3 on BASE 3000 -> 2940.
+    prices = await resolve(app, acme, [("S3", 1)])
+    assert (prices["S3"]["unit_price_minor"], prices["S3"]["rule"]) == (2940, "ladder:VOLUME")

@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 BATCH_ROWS = 1_000_000
 COPY_ROWS = 500_000
 MAX_BITMAP_BYTES = 512 * 1024 * 1024
+MAX_NAMED_CLIENTS = 1_000  # more, and price.changed says `matrix` instead of naming them
 LOCK = 7_401_001  # one price feed applies at a time: they touch the same lists and clients
 ONE = 1000  # min_qty 1 in thousandths
 
@@ -446,14 +447,16 @@ async def _run(run: Job, data_dir: Path) -> None:
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK})
         result = await _apply(session, run, plan, others, full)
         result.update(plan.report())
+        companies = result.pop("company_ids")
+        many = len(companies) > MAX_NAMED_CLIENTS  # then the event says "every client"
         record_event(
             session,
             PriceChangedV1(
                 change_id=uuid.uuid4(),
                 cause=f"feed:{job.id}",
-                matrix=bool(full and plan.clients),
+                matrix=bool(full and plan.clients) or many,
                 list_codes=result.pop("list_codes"),
-                client_ids=result.pop("company_ids"),
+                client_ids=[] if many else companies,
                 sku_from=result.pop("sku_from"),
                 sku_to=result.pop("sku_to"),
                 rows=first.rows_total - bad_rows,
@@ -544,7 +547,8 @@ class Plan:
 
 
 def _cell_batches(plan: Plan) -> Iterator[pl.DataFrame]:
-    with pa.memory_map(str(plan.cells_path)) as source:
+    # Plain reads, not a memory map: mapped pages of a multi-GB file would count as our RSS.
+    with pa.OSFile(str(plan.cells_path)) as source:
         reader = ipc.open_file(source)
         for i in range(reader.num_record_batches):
             frame = pl.from_arrow(reader.get_batch(i))
@@ -585,14 +589,15 @@ def _factor(plan: Plan, first: FirstPass) -> None:
     )
     base = factoring.base_vectors(core_cells, core)
     members = factoring.member_percents(anchor_cells, membership, base)
-    # Fit every cell; count each member's derived cells to find SKUs it was not given.
+    # Fit every cell; count each member's cells on its list's SKUs to find those it was not
+    # given (a gap), which the list must not price for it.
     exceptions = 0
-    derived_counts: list[pl.DataFrame] = []
+    covered: list[pl.DataFrame] = []
     for batch in _cell_batches(plan):
         fitted = factoring.fit(batch.with_columns(factorable=pl.lit(True)), members, base)
         exceptions += int((~fitted["derived"]).sum())
-        derived_counts.append(fitted.filter("derived").group_by("client_id").len())
-    counts = pl.concat(derived_counts).group_by("client_id").agg(pl.col("len").sum())
+        covered.append(fitted.filter(pl.col("base").is_not_null()).group_by("client_id").len())
+    counts = pl.concat(covered).group_by("client_id").agg(pl.col("len").sum())
     sizes = base.group_by("cluster").len().rename({"len": "size"})
     short = (
         members.join(sizes, on="cluster")
@@ -603,15 +608,9 @@ def _factor(plan: Plan, first: FirstPass) -> None:
     if short.height:
         given = pl.concat(
             [
-                factoring.fit(
-                    b.filter(pl.col("client_id").is_in(short["client_id"].implode())).with_columns(
-                        factorable=pl.lit(True)
-                    ),
-                    members,
-                    base,
+                b.filter(pl.col("client_id").is_in(short["client_id"].implode())).select(
+                    "client_id", "sku_id"
                 )
-                .filter("derived")
-                .select("client_id", "sku_id")
                 for b in _cell_batches(plan)
             ]
         )
@@ -706,7 +705,7 @@ async def _apply(
     ).one()
     result.update(
         list_codes=list(codes),
-        company_ids=list(companies)[:1000],  # a matrix feed names them all: consumers take `matrix`
+        company_ids=list(companies),
         sku_from=sku_range[0] if not plan.cells else None,
         sku_to=sku_range[1] if not plan.cells else None,
     )
@@ -731,8 +730,12 @@ async def _stage(session: AsyncSession, name: str, frames: Iterator[pl.DataFrame
     await session.execute(text(f"CREATE TEMP TABLE {name} ({STAGE_COLUMNS}) ON COMMIT DROP"))
     columns = [c.split()[0] for c in STAGE_COLUMNS.split(", ")]
     await _copy(session, name, columns, _binary(frames, STAGE_FIELDS))
-    await session.execute(text(f"CREATE INDEX ON {name} (target, sku_id, min_qty, valid_from)"))
     await session.execute(text(f"ANALYZE {name}"))
+    # Staged rows probe the stored table's (client_id, sku_id) or primary-key index one by one:
+    # 1 M probes take about 2 s, where the hash or merge join the planner likes would read all
+    # 100 M stored rows (70 s). No index on the staging table, so it stays the outer side.
+    await session.execute(text("SET LOCAL enable_hashjoin = off"))
+    await session.execute(text("SET LOCAL enable_mergejoin = off"))
 
 
 def _overlap_sql(table: str, key: str, stage: str) -> str:
