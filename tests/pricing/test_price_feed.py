@@ -99,12 +99,23 @@ async def test_skip_bad_rows_applies_the_good_ones(pricing):
     assert await stored(app, "SELECT count(*) FROM price_list_entries") == 1
 
 
-async def test_overlap_with_stored_prices_fails_the_delta_and_changes_nothing(pricing):
+async def test_overlap_with_stored_prices_is_a_rejected_row(pricing):
     app = pricing
     assert (await feed(app, HEADER + "BASE,,S1,1,1000,EUR,,,\n"))["state"] == "succeeded"
-    job = await feed(app, HEADER + f"BASE,,S1,1,900,EUR,{NEXT_MONTH},,\nBASE,,S2,1,50,EUR,,,\n")
-    assert job["state"] == "failed" and "overlap" in job["error"]
+    body = HEADER + f"BASE,,S1,1,900,EUR,{NEXT_MONTH},,\nBASE,,S2,1,50,EUR,,,\n"
+    job = await feed(app, body)
+    assert (job["state"], job["rows_rejected"]) == ("rejected", 1)
+    async with client(app, ERP) as http:
+        report = (await http.get(job["rejections_url"].removeprefix("/api/pricing"))).text
+    assert "1,valid_from,overlaps a stored price valid since always," in report
     assert await stored(app, "SELECT count(*) FROM price_list_entries") == 1
+    skipped = await feed(app, body, mode="skip_bad_rows")
+    assert (skipped["state"], skipped["rows_applied"], skipped["rows_rejected"]) == (
+        "succeeded",
+        1,
+        1,
+    )
+    assert await stored(app, "SELECT count(*) FROM price_list_entries") == 2
 
 
 async def test_same_idempotency_key_twice_applies_once(pricing):

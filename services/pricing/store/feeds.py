@@ -38,7 +38,13 @@ from shared.db import utcnow
 from shared.events.outbox import record_event
 from shared.feeds.models import FeedFormat, FeedJob, FeedMode, FeedScope, JobState
 from shared.feeds.spec import FeedSpec
-from shared.feeds.validation import REJECTION_SCHEMA, ROW, UnreadableFeed, check_frame
+from shared.feeds.validation import (
+    REJECTION_SCHEMA,
+    ROW,
+    UnreadableFeed,
+    check_frame,
+    write_report,
+)
 from shared.pgcopy import DATE_NEG_INF, DATE_POS_INF, SIGNATURE, TRAILER, Field, encode
 
 log = logging.getLogger(__name__)
@@ -360,7 +366,11 @@ class FirstPass:
 
 
 class Rejected(Exception):
-    pass
+    """The database found bad rows (validity overlapping stored prices): roll back."""
+
+    def __init__(self, rejections: pl.DataFrame) -> None:
+        super().__init__(f"{rejections.height} rows rejected")
+        self.rejections = rejections
 
 
 @dataclass
@@ -415,34 +425,55 @@ async def _run(run: Job, data_dir: Path) -> None:
     rejections = (
         pl.concat(first.rejections) if first.rejections else pl.DataFrame(schema=REJECTION_SCHEMA)
     )
-    bad_rows = rejections[ROW].n_unique()
-    report = data_dir / "feeds" / run.spec.kind / f"{job.id}.rejections.csv"
-    summary: dict[str, Any] = {
-        "rows_total": first.rows_total,
-        "rows_rejected": bad_rows,
-        "report_path": str(report) if bad_rows else None,
-    }
-    if bad_rows:
-        await asyncio.to_thread(
-            lambda: rejections.sort(ROW, "field").rename({ROW: "row"}).write_csv(report)
-        )
-    if bad_rows and job.mode == FeedMode.ALL_OR_NOTHING:
-        await run.set(
-            state=JobState.REJECTED,
-            stage="done",
-            rows_applied=0,
-            progress=1.0,
-            finished_at=utcnow(),
-            error=f"{bad_rows} of {first.rows_total} rows are invalid; nothing was applied",
-            **summary,
-        )
-        return
-    if bad_rows and others is not None:
-        others = others.join(rejections.select(ROW).unique(), on=ROW, how="anti")
-
     full = job.scope == FeedScope.FULL
-    plan = await _plan(run, first, cells_path, full, rejections)
-    await run.set(state=JobState.APPLYING, stage="applying", progress=0.8, heartbeat_at=utcnow())
+    report = data_dir / "feeds" / run.spec.kind / f"{job.id}.rejections.csv"
+    # A second attempt only when skipping bad rows and the database found more of them.
+    for _ in range(2):
+        bad_rows = rejections[ROW].n_unique()
+        summary: dict[str, Any] = {
+            "rows_total": first.rows_total,
+            "rows_rejected": bad_rows,
+            "report_path": str(report) if bad_rows else None,
+        }
+        if bad_rows:
+            await asyncio.to_thread(write_report, rejections.sort(ROW, "field"), report)
+        if bad_rows and job.mode == FeedMode.ALL_OR_NOTHING:
+            await run.set(
+                state=JobState.REJECTED,
+                stage="done",
+                rows_applied=0,
+                progress=1.0,
+                finished_at=utcnow(),
+                error=f"{bad_rows} of {first.rows_total} rows are invalid; nothing was applied",
+                **summary,
+            )
+            return
+        if bad_rows and others is not None:
+            others = others.join(rejections.select(ROW).unique(), on=ROW, how="anti")
+        plan = await _plan(run, first, cells_path, full, rejections)
+        await run.set(
+            state=JobState.APPLYING, stage="applying", progress=0.8, heartbeat_at=utcnow()
+        )
+        try:
+            await _apply_all(run, first, plan, others, full, summary)
+        except Rejected as found:
+            rejections = pl.concat([rejections, found.rejections])
+            continue
+        invalidate_in_process(lists=True, clients=None)
+        return
+    raise RuntimeError("rows rejected by the database twice")
+
+
+async def _apply_all(
+    run: Job,
+    first: FirstPass,
+    plan: Plan,
+    others: pl.DataFrame | None,
+    full: bool,
+    summary: dict[str, Any],
+) -> None:
+    """One transaction: the prices, the price.changed event and the job's success."""
+    applied = first.rows_total - summary["rows_rejected"]
     async with run.sessionmaker() as session, session.begin():
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK})
         result = await _apply(session, run, plan, others, full)
@@ -453,30 +484,29 @@ async def _run(run: Job, data_dir: Path) -> None:
             session,
             PriceChangedV1(
                 change_id=uuid.uuid4(),
-                cause=f"feed:{job.id}",
+                cause=f"feed:{run.job.id}",
                 matrix=bool(full and plan.clients) or many,
                 list_codes=result.pop("list_codes"),
                 client_ids=[] if many else companies,
                 sku_from=result.pop("sku_from"),
                 sku_to=result.pop("sku_to"),
-                rows=first.rows_total - bad_rows,
+                rows=applied,
                 changed_at=utcnow(),
             ),
         )
         await session.execute(
             update(FeedJob)
-            .where(FeedJob.id == job.id)
+            .where(FeedJob.id == run.job.id)
             .values(
                 state=JobState.SUCCEEDED,
                 stage="done",
                 progress=1.0,
-                rows_applied=first.rows_total - bad_rows,
+                rows_applied=applied,
                 result=result,
                 finished_at=utcnow(),
                 **summary,
             )
         )
-    invalidate_in_process(lists=True, clients=None)
 
 
 def _first_pass_batch(
@@ -741,23 +771,36 @@ async def _stage(session: AsyncSession, name: str, frames: Iterator[pl.DataFrame
 def _overlap_sql(table: str, key: str, stage: str) -> str:
     """Rows of the feed whose validity overlaps a stored row (that the feed does not replace)."""
     return f"""
-        SELECT s._row FROM {stage} s JOIN {table} t
+        SELECT DISTINCT ON (s._row) s._row, t.valid_from
+        FROM {stage} s JOIN {table} t
           ON t.{key} = s.target AND t.sku_id = s.sku_id AND t.min_qty = s.min_qty
          AND t.valid_from <> s.valid_from
          AND daterange(t.valid_from, t.valid_to) && daterange(s.valid_from, s.valid_to)
         WHERE NOT s.is_delete AND NOT EXISTS (
             SELECT 1 FROM {stage} d WHERE d.target = t.{key} AND d.sku_id = t.sku_id
               AND d.min_qty = t.min_qty AND d.valid_from = t.valid_from)
-        LIMIT 100
+        ORDER BY s._row
     """
 
 
 async def _refuse_overlaps(session: AsyncSession, table: str, key: str, stage: str) -> None:
-    rows = list(await session.scalars(text(_overlap_sql(table, key, stage))))
-    if rows:
-        raise UnreadableFeed(
-            f"{len(rows)} or more rows overlap the validity of stored prices, e.g. rows "
-            f"{', '.join(map(str, sorted(rows)[:10]))}; nothing was applied"
+    found = (await session.execute(text(_overlap_sql(table, key, stage)))).all()
+    if found:
+        raise Rejected(
+            pl.DataFrame(
+                [
+                    (
+                        row,
+                        "valid_from",
+                        "overlaps a stored price"
+                        + (f" valid from {start}" if start.year > 1 else " valid since always"),
+                        None,
+                    )
+                    for row, start in found
+                ],
+                schema=REJECTION_SCHEMA,
+                orient="row",
+            )
         )
 
 
