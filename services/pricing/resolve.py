@@ -29,12 +29,62 @@ from shared.problems import NotFound
 
 @dataclass
 class Cart:
+    """The resolved lines as columns (NumPy), in the order asked."""
+
     client: ClientPrices
     currency: str
     day: date
-    lines: (
-        pl.DataFrame
-    )  # sku, quantity, unit_price_minor, list_price_minor, currency, rule, next_tier
+    skus: list[str]
+    quantities: list[Decimal]
+    unit_price: np.ndarray  # NO_PRICE where none
+    list_price: np.ndarray
+    rule: np.ndarray
+    next_qty: np.ndarray  # thousandths; -1 where no next tier
+    next_price: np.ndarray
+
+    def lines(self) -> list[dict[str, Any]]:
+        """The response's lines. Plain dicts serialised by orjson: for a cart this beats
+        building a DataFrame (a 200-line cart is answered in about a millisecond)."""
+        unit = self.unit_price.tolist()
+        listed = self.list_price.tolist()
+        next_qty = self.next_qty.tolist()
+        next_price = self.next_price.tolist()
+        return [
+            {
+                "sku": sku,
+                "quantity": str(quantity),
+                "unit_price_minor": None if u == NO_PRICE else u,
+                "list_price_minor": None if lp == NO_PRICE else lp,
+                "currency": self.currency,
+                "rule": rule,
+                "next_tier": None
+                if nq < 0
+                else {"min_qty": str(Decimal(nq) / 1000), "unit_price_minor": np_},
+            }
+            for sku, quantity, u, lp, rule, nq, np_ in zip(
+                self.skus,
+                self.quantities,
+                unit,
+                listed,
+                self.rule.tolist(),
+                next_qty,
+                next_price,
+                strict=True,
+            )
+        ]
+
+    def priced_frame(self) -> pl.DataFrame:
+        """sku, unit_price_minor, list_price_minor, currency, rule of the priced lines."""
+        priced = self.unit_price != NO_PRICE
+        return pl.DataFrame(
+            {
+                "sku": np.array(self.skus, dtype=object)[priced].astype(str),
+                "unit_price_minor": self.unit_price[priced],
+                "list_price_minor": self.list_price[priced],
+                "currency": self.currency,
+                "rule": self.rule[priced].astype(str),
+            }
+        )
 
 
 async def _client(engine: PriceEngine, company_id: uuid.UUID, day: date) -> ClientPrices:
@@ -79,39 +129,20 @@ async def resolve_cart(
     adjustments, labels = book.adjustments(client.row, sku_ids, currency, today)
     decided = decide(quantity, gathered.candidates(gathered.usable(currency, today)), adjustments)
 
-    priced = decided.unit_price != NO_PRICE
-    has_next = decided.next_qty >= 0
     rule = _rules(book, decided, labels)
     rule[sku_ids < 0] = "unknown sku"
-    lines = pl.DataFrame(
-        {
-            "sku": skus,
-            "quantity": [str(q) for q in quantities],
-            "unit_price_minor": pl.Series(decided.unit_price).set(~pl.Series(priced), None),
-            "list_price_minor": pl.Series(decided.list_price).set(~pl.Series(priced), None),
-            "currency": currency,
-            "rule": rule.astype(str),
-            "_next_qty": pl.Series(decided.next_qty / 1000),
-            "_next_price": decided.next_price,
-            "_has_next": has_next,
-        }
-    ).select(
-        "sku",
-        "quantity",
-        "unit_price_minor",
-        "list_price_minor",
-        "currency",
-        "rule",
-        pl.when("_has_next")
-        .then(
-            pl.struct(
-                pl.col("_next_qty").cast(pl.Decimal(18, 3)).cast(pl.Utf8).alias("min_qty"),
-                pl.col("_next_price").alias("unit_price_minor"),
-            )
-        )
-        .alias("next_tier"),
+    return Cart(
+        client,
+        currency,
+        day,
+        skus,
+        quantities,
+        decided.unit_price,
+        decided.list_price,
+        rule,
+        decided.next_qty,
+        decided.next_price,
     )
-    return Cart(client, currency, day, lines)
 
 
 @dataclass

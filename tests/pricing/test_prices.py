@@ -94,7 +94,7 @@ async def test_tiers_next_tier_validity_and_currency(world):
     app, other = world["app"], world["other"]
     below = await resolve(app, other, [("S1", "99.5")])
     assert below["S1"]["unit_price_minor"] == 10000
-    assert below["S1"]["next_tier"] == {"min_qty": "100.000", "unit_price_minor": 9000}
+    assert below["S1"]["next_tier"] == {"min_qty": "100", "unit_price_minor": 9000}
     at = await resolve(app, other, [("S1", 100)])
     assert (at["S1"]["unit_price_minor"], at["S1"]["next_tier"]) == (9000, None)
     acme = world["acme"]

@@ -49,7 +49,7 @@ from shared.pgcopy import DATE_NEG_INF, DATE_POS_INF, SIGNATURE, TRAILER, Field,
 
 log = logging.getLogger(__name__)
 
-BATCH_ROWS = 1_000_000
+BATCH_ROWS = 500_000
 COPY_ROWS = 500_000
 MAX_BITMAP_BYTES = 512 * 1024 * 1024
 MAX_NAMED_CLIENTS = 1_000  # more, and price.changed says `matrix` instead of naming them

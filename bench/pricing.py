@@ -1,0 +1,420 @@
+"""Pricing benchmark: a SKU x client matrix through the real feed endpoint, then real carts.
+
+    .venv/bin/python -m bench.pricing --rows 100000000 --shape factored
+    .venv/bin/python -m bench.pricing --rows 100000000 --shape random
+
+Generates the matrix as Parquet (cached under .data/bench/pricing), seeds the clients and SKUs
+the pricing service knows (as the accounts and catalog events would), starts the pricing
+service as its own process (uvicorn), posts the file to `POST /feeds/prices?scope=full`, and
+then drives `POST /prices/resolve` over HTTP. Prints ingest rows/s, storage, compression,
+resolve latency for 50- and 200-line carts (warm and cold clients), carts/s at saturation,
+a 1 M-row delta, and the service's peak RSS. Not a test: nothing here asserts a target.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import numpy as np
+import orjson
+import polars as pl
+import pyarrow.parquet as pq
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from shared.auth import Role
+from shared.runtime import DATA_DIR, free_port, infrastructure, prepare_databases
+from shared.testing.fixtures import as_role, truncate_all
+
+console = Console()
+PERCENTS_BP = np.array([-500, -300, -250, 200, 400])
+TABLES = ("contract_prices", "price_list_entries", "price_lists", "client_matrix", "matrix_gaps")
+FEED = as_role(Role.INTEGRATOR, kind="api_key", subject="bench-erp")
+READER = as_role(Role.ADMIN)
+
+
+def sku_code(i: int) -> str:
+    return f"SKU-{i:06d}"
+
+
+def client_code(i: int) -> str:
+    return f"C{i:07d}"
+
+
+def generate(path: Path, shape: str, clients: int, skus: int, types: int, seed: int) -> None:
+    """The matrix in chunks of 200 clients, so memory stays flat at any size."""
+    rng = np.random.default_rng(seed)
+    vectors = rng.integers(100, 500_000, size=(types, skus))
+    codes = np.array([sku_code(i) for i in range(1, skus + 1)])
+    schema = (
+        pl.DataFrame({"client": ["x"], "sku": ["x"], "price_minor": [1], "currency": ["EUR"]})
+        .to_arrow()
+        .schema
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    with (
+        pq.ParquetWriter(partial, schema, compression="zstd") as writer,
+        _progress() as progress,
+    ):
+        task = progress.add_task(f"generating {shape}", total=clients * skus)
+        for start in range(0, clients, 200):
+            n = min(200, clients - start)
+            if shape == "random":
+                prices = rng.integers(100, 500_000, size=(n, skus))
+            else:
+                kind = rng.integers(0, types, size=n)
+                bp = np.where(rng.random(n) < 0.3, rng.choice(PERCENTS_BP, size=n), 0)
+                prices = (vectors[kind] * (10_000 + bp[:, None]) + 5_000) // 10_000
+                personal = rng.random((n, skus)) < 0.01
+                prices[personal] = rng.integers(100, 500_000, size=int(personal.sum()))
+            names = np.array([client_code(i) for i in range(start + 1, start + n + 1)])
+            frame = pl.DataFrame(
+                {
+                    "client": np.repeat(names, skus),
+                    "sku": np.tile(codes, n),
+                    "price_minor": prices.reshape(-1),
+                    "currency": "EUR",
+                }
+            )
+            writer.write_table(frame.to_arrow())
+            progress.advance(task, n * skus)
+    partial.rename(path)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+async def seed(dsn: str, clients: int, skus: int) -> list[uuid.UUID]:
+    """Clients and SKUs as the accounts and catalog events would have projected them."""
+    now = dt.datetime.now(dt.UTC)
+    companies = [uuid.uuid4() for _ in range(clients)]
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.copy_records_to_table(
+            "clients",
+            records=[
+                (companies[i], client_code(i + 1), client_code(i + 1), "EUR", "active", now)
+                for i in range(clients)
+            ],
+            columns=["company_id", "external_id", "legal_name", "currency", "status", "updated_at"],
+        )
+        await conn.copy_records_to_table(
+            "skus",
+            records=[(sku_code(i), sku_code(i), "pcs", True, now) for i in range(1, skus + 1)],
+            columns=["sku", "name", "unit", "sellable", "updated_at"],
+        )
+    finally:
+        await conn.close()
+    return companies
+
+
+class Service:
+    """The pricing service as its own process, and its peak memory."""
+
+    def __init__(self, url: str, kafka: str, data_dir: Path) -> None:
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "PRICING_DATABASE_URL": url,
+            "PRICING_KAFKA_BOOTSTRAP_SERVERS": kafka,
+            "PRICING_RUN_WORKERS": "true",
+            "PRICING_DATA_DIR": str(data_dir),
+            "PRICING_FEED_MAX_BYTES": str(50_000_000_000),
+            "PRICING_LOG_JSON": "false",
+        }
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "services.pricing.app:create_app",
+                "--factory",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+        )
+        self.peak_kib = 0
+        self._watching = True
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def rss_kib(self) -> int:
+        with contextlib.suppress(OSError), open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS"):
+                    return int(line.split()[1])
+        return 0
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the service has used so far."""
+        with open(f"/proc/{self.process.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def _watch(self) -> None:
+        while self._watching:
+            self.peak_kib = max(self.peak_kib, self.rss_kib())
+            time.sleep(0.2)
+
+    async def ready(self) -> None:
+        async with httpx.AsyncClient(base_url=self.url) as http:
+            for _ in range(300):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await http.get("/health/ready")).status_code == 200:
+                        return
+                await asyncio.sleep(0.2)
+        raise RuntimeError("the pricing service did not start")
+
+    def stop(self) -> None:
+        self._watching = False
+        self.process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(15)
+        if self.process.poll() is None:
+            self.process.kill()
+
+
+async def _chunks(path: Path, size: int = 8 << 20) -> AsyncIterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(size):
+            yield chunk
+
+
+async def post_feed(service: Service, path: Path, rows: int, scope: str) -> tuple[float, dict]:
+    """Post the file and follow the job; (seconds from first byte to succeeded, job)."""
+    started = time.perf_counter()
+    async with httpx.AsyncClient(base_url=service.url, timeout=3600) as http:
+        posted = await http.post(
+            "/feeds/prices",
+            params={"scope": scope},
+            headers={**FEED, "Content-Type": "application/vnd.apache.parquet"},
+            content=_chunks(path),
+        )
+        posted.raise_for_status()
+        job_id = posted.json()["id"]
+        with _progress() as progress:
+            task = progress.add_task(f"{scope} feed", total=rows)
+            while True:
+                job = (await http.get(f"/feeds/{job_id}", headers=FEED)).json()
+                progress.update(
+                    task,
+                    completed=rows * job["progress"],
+                    description=f"{scope} feed: {job['stage']}",
+                )
+                if job["state"] in ("succeeded", "rejected", "failed"):
+                    return time.perf_counter() - started, job
+                await asyncio.sleep(0.5)
+
+
+async def storage(dsn: str) -> dict[str, int]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT relname, pg_total_relation_size(oid) AS bytes FROM pg_class "
+            "WHERE relkind = 'r' AND relname = ANY($1::text[])",
+            list(TABLES),
+        )
+    finally:
+        await conn.close()
+    return {r["relname"]: r["bytes"] for r in rows}
+
+
+def cart(rng: np.random.Generator, skus: int, lines: int) -> list[dict[str, str]]:
+    picked = rng.choice(skus, size=lines, replace=False) + 1
+    return [{"sku": sku_code(int(i)), "quantity": "1"} for i in picked]
+
+
+async def timed(http: httpx.AsyncClient, company: uuid.UUID, lines: list) -> float:
+    body = orjson.dumps({"client_id": str(company), "lines": lines})
+    started = time.perf_counter()
+    answer = await http.post(
+        "/prices/resolve", content=body, headers={**READER, "Content-Type": "application/json"}
+    )
+    elapsed = time.perf_counter() - started
+    answer.raise_for_status()
+    return elapsed * 1000
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = np.array(samples)
+    return float(np.percentile(ordered, 50)), float(np.percentile(ordered, 99))
+
+
+async def latencies(service: Service, companies: list[uuid.UUID], skus: int) -> dict[str, tuple]:
+    rng = np.random.default_rng(3)
+    found: dict[str, tuple] = {}
+    cold = iter(companies[100:])
+    per_size = max(1, min(300, (len(companies) - 100) // 2))
+    async with httpx.AsyncClient(base_url=service.url, timeout=60) as http:
+        warm = companies[:20]
+        for company in warm:  # load those clients once
+            await timed(http, company, cart(rng, skus, 50))
+        for lines in (50, 200):
+            found[f"{lines} lines, warm client"] = percentiles(
+                [await timed(http, warm[i % 20], cart(rng, skus, lines)) for i in range(500)]
+            )
+            found[f"{lines} lines, cold client"] = percentiles(
+                [await timed(http, next(cold), cart(rng, skus, lines)) for _ in range(per_size)]
+            )
+    return found
+
+
+async def saturation(
+    service: Service, companies: list[uuid.UUID], skus: int, workers: int, seconds: float
+) -> tuple[float, float, float, float]:
+    rng = np.random.default_rng(workers)
+    carts = [cart(rng, skus, 200) for _ in range(200)]
+    samples: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def worker(n: int) -> None:
+        async with httpx.AsyncClient(base_url=service.url, timeout=60) as http:
+            i = n
+            while time.perf_counter() < deadline:
+                samples.append(await timed(http, companies[i % 20], carts[i % len(carts)]))
+                i += workers
+
+    started, cpu = time.perf_counter(), service.cpu_seconds()
+    await asyncio.gather(*(worker(n) for n in range(workers)))
+    p50, p99 = percentiles(samples)
+    cpu_ms = (service.cpu_seconds() - cpu) * 1000 / len(samples)
+    return len(samples) / (time.perf_counter() - started), p50, p99, cpu_ms
+
+
+async def spot_check(
+    service: Service, path: Path, companies: list[uuid.UUID], count: int = 200
+) -> int:
+    """Resolved prices must equal the file's cells: a wrong answer must be loud."""
+    rows = pq.ParquetFile(path).metadata.num_rows
+    rng = np.random.default_rng(5)
+    picks = sorted(rng.choice(rows, size=count, replace=False).tolist())
+    frame = pl.scan_parquet(path).with_row_index("n").filter(pl.col("n").is_in(picks)).collect()
+    wrong = 0
+    async with httpx.AsyncClient(base_url=service.url, timeout=60) as http:
+        for client_id, sku, price in frame.select("client", "sku", "price_minor").iter_rows():
+            company = companies[int(client_id[1:]) - 1]
+            answer = await http.post(
+                "/prices/resolve",
+                headers=READER,
+                json={"client_id": str(company), "lines": [{"sku": sku, "quantity": "1"}]},
+            )
+            if answer.json()["lines"][0]["unit_price_minor"] != price:
+                wrong += 1
+                console.print(f"[red]mismatch {client_id} {sku}: file {price}, got {answer.text}")
+    return wrong
+
+
+def delta_file(path: Path, rows: int) -> Path:
+    delta = path.with_name(path.stem + f".delta{rows}.parquet")
+    if not delta.exists():
+        pl.scan_parquet(path).head(rows).with_columns(
+            (pl.col("price_minor") + 7).alias("price_minor")
+        ).sink_parquet(delta)
+    return delta
+
+
+def main(
+    rows: int = typer.Option(100_000_000, help="Logical prices (clients x SKUs)"),
+    shape: str = typer.Option("factored", help="factored | random"),
+    skus: int = typer.Option(5_000),
+    types: int = typer.Option(300, help="Price types of the factored shape"),
+    seed: int = typer.Option(1),
+    fresh: bool = typer.Option(False, help="Regenerate the feed file"),
+    delta_rows: int = typer.Option(1_000_000, help="Rows of the delta feed after the full one"),
+    saturate_seconds: float = typer.Option(15.0),
+) -> None:
+    if shape not in ("factored", "random"):
+        raise typer.BadParameter("shape is factored or random")
+    clients = rows // skus
+    rows = clients * skus
+    path = DATA_DIR / "bench" / "pricing" / f"{shape}-{rows}-{skus}-{seed}.parquet"
+    if fresh or not path.exists():
+        generate(path, shape, clients, skus, types, seed)
+    with infrastructure(data_dir=DATA_DIR / "bench") as (server_url, kafka):
+        url = prepare_databases(server_url, ("pricing",), suffix="_bench", fresh=True)["pricing"]
+        asyncio.run(run(url, kafka, path, shape, rows, clients, skus, delta_rows, saturate_seconds))
+
+
+async def run(
+    url: str,
+    kafka: str,
+    path: Path,
+    shape: str,
+    rows: int,
+    clients: int,
+    skus: int,
+    delta_rows: int,
+    saturate_seconds: float,
+) -> None:
+    dsn = url.replace("+asyncpg", "")
+    await truncate_all(url)
+    companies = await seed(dsn, clients, skus)
+    service = Service(url, kafka, DATA_DIR / "bench" / "pricing-service")
+    figures: dict[str, object] = {"shape": shape, "rows": rows, "clients": clients, "skus": skus}
+    try:
+        await service.ready()
+        seconds, job = await post_feed(service, path, rows, "full")
+        if job["state"] != "succeeded":
+            console.print(f"[red]feed {job['state']}: {job.get('error')}")
+            return
+        figures.update(ingest_s=round(seconds, 1), ingest_rows_per_s=round(rows / seconds))
+        figures["result"] = job["result"]
+        sizes = await storage(dsn)
+        total = sum(sizes.values())
+        figures.update(storage_bytes=total, bytes_per_price=round(total / rows, 2), tables=sizes)
+        figures["peak_rss_ingest_mib"] = round(service.peak_kib / 1024)
+        figures["wrong_prices_of_200"] = await spot_check(service, path, companies)
+        for name, (p50, p99) in (await latencies(service, companies, skus)).items():
+            figures[f"resolve {name} p50/p99 ms"] = (round(p50, 2), round(p99, 2))
+        for workers in (2, 8):
+            rate, p50, p99, cpu_ms = await saturation(
+                service, companies, skus, workers, saturate_seconds
+            )
+            figures[f"200-line carts/s at {workers} concurrent"] = round(rate)
+            figures[f"service CPU ms per cart at {workers} concurrent"] = round(cpu_ms, 2)
+            figures[f"200-line p50/p99 ms at {workers} concurrent"] = (round(p50, 2), round(p99, 2))
+        if delta_rows:
+            delta = delta_file(path, delta_rows)
+            seconds, job = await post_feed(service, delta, delta_rows, "delta")
+            figures[f"delta {delta_rows:,} rows s"] = round(seconds, 1)
+            figures["delta state"] = job["state"]
+        figures["peak_rss_mib"] = round(service.peak_kib / 1024)
+    finally:
+        service.stop()
+    table = Table("figure", "value")
+    for key, value in figures.items():
+        table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
+    console.print(table)
+    console.print(orjson.dumps(figures).decode())
+
+
+if __name__ == "__main__":
+    typer.run(main)
