@@ -26,8 +26,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.pricing.domain.batch import I64, Adjustments, Candidates, origin_key
-from services.pricing.domain.ladder import Level, progress
+from services.pricing.domain.batch import I64, Adjustments, Candidates, origin_key, with_markup
+from services.pricing.domain.ladder import levels_of, progress
 from services.pricing.domain.resolution import Source
 from services.pricing.store import prices as store
 from shared.contracts.pricing import PRICE_TOPIC, PriceChangedV1
@@ -38,10 +38,6 @@ log = logging.getLogger(__name__)
 
 CLIENT_TTL_SECONDS = 30.0  # turnover moves with orders; a ladder level may lag this much
 MAX_CACHED_CONTRACT_ROWS = 8_000_000  # ~ 300 MB of arrays
-
-
-def markup(price: I64, bp: int) -> I64:
-    return (price * (10_000 + bp) + 5_000) // 10_000
 
 
 def expand(lo: I64, hi: I64) -> tuple[I64, I64]:
@@ -106,7 +102,7 @@ def _with_derived(entries: pl.DataFrame, lists: pl.DataFrame) -> pl.DataFrame:
                 continue
             child = parent.with_columns(
                 pl.lit(list_id, pl.Int64).alias("list_id"),
-                ((pl.col("price") * (10_000 + bp) + 5_000) // 10_000).alias("price"),
+                with_markup(pl.col("price"), bp).alias("price"),
             )
             derived[list_id] = child
             parts.append(child)
@@ -289,7 +285,7 @@ class PriceBook:
                     "list_id": np.full(n, list_id, np.int64),
                     "rank": np.full(n, 0 if is_matrix else info.rank, np.int64),
                     "min_qty": entries.min_qty[pos],
-                    "price": markup(entries.price[pos], bp) if bp else entries.price[pos],
+                    "price": with_markup(entries.price[pos], bp) if bp else entries.price[pos],
                     "currency": np.full(n, info.currency, "U3"),
                     "valid_from": np.maximum(entries.valid_from[pos], info.valid_from),
                     "valid_to": np.minimum(entries.valid_to[pos], info.valid_to),
@@ -324,14 +320,7 @@ class PriceBook:
 
         ladder_bp, ladder_label = 0, ""
         if client.ladder and client.ladder["currency"] == currency:
-            levels = [
-                Level(
-                    lv["threshold_minor"],
-                    _decimal(lv.get("discount_percent", 0)),
-                    _decimal(lv.get("bonus_percent", 0)),
-                )
-                for lv in client.ladder["levels"]
-            ]
+            levels = levels_of(client.ladder["levels"])
             reached = progress(client.turnover_minor, levels).current
             if reached is not None:
                 ladder_bp = int(reached.discount_percent * 100)
@@ -365,12 +354,6 @@ class PriceBook:
             Adjustments(client_bp, np.full(n, ladder_bp, np.int64), promotion_bp, floor),
             {"client": client_label, "ladder": ladder_label, "promotion": promotion_label},
         )
-
-
-def _decimal(value: Any) -> Any:
-    from decimal import Decimal
-
-    return Decimal(str(value))
 
 
 _ENGINES: weakref.WeakSet[PriceEngine] = weakref.WeakSet()

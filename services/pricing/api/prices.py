@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from services.pricing.domain.ladder import Level, progress
+from services.pricing.domain.ladder import Level, levels_of, progress
 from services.pricing.engine import PriceEngine
 from services.pricing.resolve import explain_line, resolve_cart
 from services.pricing.store import prices as store
@@ -256,15 +256,7 @@ async def client_progress(
             left_minor=None,
             bonus_minor=0,
         )
-    levels = [
-        Level(
-            lv["threshold_minor"],
-            Decimal(str(lv.get("discount_percent", 0))),
-            Decimal(str(lv.get("bonus_percent", 0))),
-        )
-        for lv in row.ladder["levels"]
-    ]
-    reached = progress(row.turnover_minor, levels)
+    reached = progress(row.turnover_minor, levels_of(row.ladder["levels"]))
     return ProgressRead(
         client_id=client_id,
         ladder=row.ladder["code"],

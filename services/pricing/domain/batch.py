@@ -12,6 +12,7 @@ so every comparison and rounding is integer arithmetic.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -81,9 +82,14 @@ class Decided:
 CLIENT, LADDER, PROMOTION, FLOOR = 1, 2, 3, 4
 
 
-def percent_off(price: I64, bp: I64) -> I64:
-    """Round half up, as `resolution._percent_off` does with Decimals."""
-    return (price * (10_000 - bp) + 5_000) // 10_000
+def with_markup(price: Any, bp: Any) -> Any:
+    """price * (1 + bp / 10000), rounded half up, in integers; bp < 0 is a markdown.
+
+    The one formula for derived lists, factored matrix lists and discounts (as
+    `resolution._percent_off` does with Decimals); works on ints, NumPy arrays and polars
+    expressions alike.
+    """
+    return (price * (10_000 + bp) + 5_000) // 10_000
 
 
 def _first_per_line(lines: I64, order: I64) -> tuple[I64, I64]:
@@ -127,7 +133,7 @@ def decide(quantity: I64, candidates: Candidates, adjustments: Adjustments) -> D
     a = adjustments
     for step, bp in ((CLIENT, a.client_bp), (LADDER, a.ladder_bp), (PROMOTION, a.promotion_bp)):
         hit = on_list & (bp > 0)
-        unit[hit] = percent_off(unit[hit], bp[hit])
+        unit[hit] = with_markup(unit[hit], -bp[hit])
         last[hit] = step
     clamp = priced & (a.floor != NO_PRICE) & (unit < a.floor)
     unit[clamp] = a.floor[clamp]

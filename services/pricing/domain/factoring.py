@@ -23,6 +23,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from services.pricing.domain.batch import with_markup
+
 BAND = 8
 BANDS = 6
 ANCHORS = BAND * BANDS
@@ -115,7 +117,7 @@ def core_members(anchor_cells: pl.DataFrame, membership: pl.DataFrame) -> pl.Dat
     fits = (
         cells.join(bases, on=["cluster", "sku_id"])
         .with_columns(_ratio_bp())
-        .filter(apply_bp(pl.col("base"), pl.col("bp")) == pl.col("price"))
+        .filter(with_markup(pl.col("base"), pl.col("bp")) == pl.col("price"))
         .group_by("cluster", "vector", "client_id", "bp")
         .len()
         .group_by("cluster", "vector", "client_id")
@@ -142,20 +144,53 @@ def _ratio_bp() -> pl.Expr:
 
 
 def base_vectors(core_cells: pl.DataFrame, core: pl.DataFrame) -> pl.DataFrame:
-    """core_cells (client_id, sku_id, price, currency) -> (cluster, sku_id, base, currency)."""
-    return (
-        core_cells.join(core, on="client_id")
-        .group_by("cluster", "sku_id", "price", "currency")
+    """core_cells (client_id, sku_id, price, currency) -> (cluster, sku_id, base, currency).
+
+    The base price of a SKU is the one most core members agree on (the first member's when
+    they all differ). Done on a dense (member x SKU) array, cluster by cluster in order:
+    a hash aggregation over millions of core cells costs several hundred MB.
+    """
+    width = int(core_cells["sku_id"].max() or 0) + 1
+    currency = (
+        core_cells.group_by("client_id", "currency")
         .len()
-        .sort("len", "price", descending=[True, False])
-        .unique(["cluster", "sku_id"], keep="first")
-        .select("cluster", "sku_id", pl.col("price").alias("base"), "currency")
+        .join(core, on="client_id")
+        .group_by("cluster", "currency")
+        .agg(pl.col("len").sum())
+        .sort("len", "currency", descending=[True, False])
+        .unique("cluster", keep="first")
+        .select("cluster", "currency")
     )
-
-
-def apply_bp(base: pl.Expr, bp: pl.Expr) -> pl.Expr:
-    """The derived price: round half up of base * (10000 + bp) / 10000, in integers."""
-    return (base * (10_000 + bp) + 5_000) // 10_000
+    members = core.sort("client_id").with_columns(
+        pl.int_range(pl.len()).over("cluster").alias("slot")
+    )
+    clusters = members["cluster"].unique().sort().to_numpy()
+    slots = int(members["slot"].max() or 0) + 1
+    # Each core cell's place by binary search: no join over millions of cells.
+    member_ids = members["client_id"].to_numpy()
+    at = np.searchsorted(member_ids, core_cells["client_id"].to_numpy())
+    prices = np.zeros((len(clusters), slots, width), np.int64)
+    prices[
+        np.searchsorted(clusters, members["cluster"].to_numpy()[at]),
+        members["slot"].to_numpy()[at],
+        core_cells["sku_id"].to_numpy(),
+    ] = core_cells["price"].to_numpy()
+    base = prices[:, 0, :].copy()
+    votes = (prices == base[:, None, :]).sum(axis=1)
+    for slot in range(1, slots):  # a price more members share than the first's wins
+        candidate = prices[:, slot, :]
+        count = (prices == candidate[:, None, :]).sum(axis=1)
+        better = (candidate > 0) & ((count > votes) | (base == 0))
+        base = np.where(better, candidate, base)
+        votes = np.where(better, count, votes)
+    cluster_index, sku = np.nonzero(base)
+    return pl.DataFrame(
+        {
+            "cluster": clusters[cluster_index],
+            "sku_id": sku.astype(np.int64),
+            "base": base[cluster_index, sku],
+        }
+    ).join(currency, on="cluster")
 
 
 def member_percents(
@@ -168,7 +203,7 @@ def member_percents(
         .join(base, on=["cluster", "sku_id"])
         .with_columns(_ratio_bp())
         .filter(pl.col("bp") > -10_000)
-        .filter(apply_bp(pl.col("base"), pl.col("bp")) == pl.col("price"))
+        .filter(with_markup(pl.col("base"), pl.col("bp")) == pl.col("price"))
     )
     return (
         ratios.group_by("client_id", "cluster", "bp")
@@ -179,21 +214,43 @@ def member_percents(
     )
 
 
-def fit(cells: pl.DataFrame, members: pl.DataFrame, base: pl.DataFrame) -> pl.DataFrame:
-    """Mark each cell: `derived` when its member's list gives exactly its price.
+class Fit:
+    """Members and base vectors as sorted arrays, to check a batch of cells with NumPy.
 
-    cells: (client_id, sku_id, price, currency, factorable); members: (client_id, cluster, bp).
+    Memory is the base vectors' size (16 bytes an entry), not the matrix's, and a batch needs
+    no join: each cell finds its member's cluster and base price by binary search.
     """
-    return (
-        cells.join(members, on="client_id", how="left")
-        .join(base, on=["cluster", "sku_id"], how="left", suffix="_base")
-        .with_columns(
-            (
-                pl.col("factorable")
-                & (pl.col("currency") == pl.col("currency_base"))
-                & (apply_bp(pl.col("base"), pl.col("bp")) == pl.col("price"))
-            )
-            .fill_null(False)
-            .alias("derived")
+
+    def __init__(self, members: pl.DataFrame, base: pl.DataFrame) -> None:
+        members = members.sort("client_id")
+        self.client = members["client_id"].to_numpy()
+        self.cluster = members["cluster"].to_numpy()
+        self.bp = members["bp"].to_numpy()
+        self.width = int(base["sku_id"].max() or 0) + 1
+        base = base.with_columns((pl.col("cluster") * self.width + pl.col("sku_id")).alias("key"))
+        base = base.sort("key")
+        self.key = base["key"].to_numpy()
+        self.base = base["base"].to_numpy()
+        self.currency = base["currency"].to_numpy()
+        self.sizes = dict(base.group_by("cluster").len().iter_rows())
+
+    def check(self, cells: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(derived, covered) per cell: its list gives exactly its price; its list has the SKU."""
+        client = cells["client_id"].to_numpy()
+        sku = cells["sku_id"].to_numpy()
+        at = np.minimum(np.searchsorted(self.client, client), max(len(self.client) - 1, 0))
+        member = (self.client[at] == client) if len(self.client) else np.zeros(len(client), bool)
+        key = self.cluster[at] * self.width + sku
+        found = np.minimum(np.searchsorted(self.key, key), max(len(self.key) - 1, 0))
+        covered = (
+            member & (sku < self.width) & (self.key[found] == key)
+            if len(self.key)
+            else member & False
         )
-    )
+        price = cells["price"].to_numpy()
+        derived = (
+            covered
+            & (with_markup(self.base[found], self.bp[at]) == price)
+            & (self.currency[found] == cells["currency"].to_numpy())
+        )
+        return derived, covered

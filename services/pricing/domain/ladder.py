@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,18 @@ class Progress:
     next: Level | None
     left_minor: int | None  # turnover still needed for the next level
     bonus_minor: int  # retro bonus accrued at the current level
+
+
+def levels_of(stored: list[dict[str, Any]]) -> list[Level]:
+    """Levels as the ladders table keeps them (JSON; percents as strings or numbers)."""
+    return [
+        Level(
+            int(level["threshold_minor"]),
+            Decimal(str(level.get("discount_percent", 0))),
+            Decimal(str(level.get("bonus_percent", 0))),
+        )
+        for level in stored
+    ]
 
 
 def progress(turnover_minor: int, levels: list[Level]) -> Progress:

@@ -552,6 +552,7 @@ class Plan:
     members: pl.DataFrame | None = None  # client_id, cluster, bp
     base: pl.DataFrame | None = None  # cluster, sku_id, base, currency
     gaps: pl.DataFrame | None = None  # client_id, sku_id
+    fit: factoring.Fit | None = None
     exceptions: int = 0
 
     def report(self) -> dict[str, Any]:
@@ -615,20 +616,28 @@ def _factor(plan: Plan, first: FirstPass) -> None:
     core = factoring.core_members(anchor_cells, membership)
     core_ids = core["client_id"]
     core_cells = pl.concat(
-        [b.filter(pl.col("client_id").is_in(core_ids.implode())) for b in _cell_batches(plan)]
+        [
+            b.filter(pl.col("client_id").is_in(core_ids.implode())).select(
+                "client_id", "sku_id", "price", "currency"
+            )
+            for b in _cell_batches(plan)
+        ]
     )
     base = factoring.base_vectors(core_cells, core)
     members = factoring.member_percents(anchor_cells, membership, base)
     # Fit every cell; count each member's cells on its list's SKUs to find those it was not
     # given (a gap), which the list must not price for it.
+    fit = factoring.Fit(members, base)
     exceptions = 0
     covered: list[pl.DataFrame] = []
     for batch in _cell_batches(plan):
-        fitted = factoring.fit(batch.with_columns(factorable=pl.lit(True)), members, base)
-        exceptions += int((~fitted["derived"]).sum())
-        covered.append(fitted.filter(pl.col("base").is_not_null()).group_by("client_id").len())
+        derived, on_list = fit.check(batch)
+        exceptions += int((~derived).sum())
+        covered.append(batch.filter(pl.Series(on_list)).group_by("client_id").len())
     counts = pl.concat(covered).group_by("client_id").agg(pl.col("len").sum())
-    sizes = base.group_by("cluster").len().rename({"len": "size"})
+    sizes = pl.DataFrame(
+        list(fit.sizes.items()), schema={"cluster": pl.Int64, "size": pl.UInt32}, orient="row"
+    )
     short = (
         members.join(sizes, on="cluster")
         .join(counts, on="client_id", how="left")
@@ -651,6 +660,7 @@ def _factor(plan: Plan, first: FirstPass) -> None:
             .select("client_id", "sku_id")
         )
     plan.members, plan.base, plan.gaps, plan.exceptions = members, base, gaps, exceptions
+    plan.fit = fit
 
 
 # ---------------------------------------------------------------- applying
@@ -677,10 +687,9 @@ def _contract_frames(plan: Plan) -> Iterator[pl.DataFrame]:
     """The client cells that stay contract rows: all of them, or the factoring's exceptions."""
     for batch in _cell_batches(plan):
         rows = batch
-        if plan.members is not None and plan.base is not None:
-            rows = factoring.fit(
-                batch.with_columns(factorable=pl.lit(True)), plan.members, plan.base
-            ).filter(~pl.col("derived"))
+        if plan.fit is not None:
+            derived, _ = plan.fit.check(batch)
+            rows = batch.filter(pl.Series(~derived))
         for start in range(0, rows.height, COPY_ROWS):
             yield rows.slice(start, COPY_ROWS).select(
                 "client_id",
