@@ -20,6 +20,8 @@ All functions take and return polars frames; none touches the database.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 
@@ -30,6 +32,7 @@ BANDS = 6
 ANCHORS = BAND * BANDS
 CORE_MEMBERS = 3
 CANDIDATE_VECTORS = 6
+FIT_SAMPLE = 20  # members per cluster that judge which vector makes the best base
 
 
 def choose_anchors(sku_ids: np.ndarray) -> np.ndarray:
@@ -40,106 +43,129 @@ def choose_anchors(sku_ids: np.ndarray) -> np.ndarray:
     return ids[np.linspace(0, len(ids) - 1, ANCHORS).astype(np.int64)]
 
 
-def clusters(anchor_cells: pl.DataFrame, anchors: np.ndarray) -> pl.DataFrame:
-    """anchor_cells (client_id, sku_id, price) -> (client_id, cluster) for linked clients."""
-    if len(anchors) < 2 * BAND or anchor_cells.height == 0:
-        return pl.DataFrame(schema={"client_id": pl.Int64, "cluster": pl.Int64})
-    position = pl.DataFrame({"sku_id": anchors, "pos": np.arange(len(anchors))})
-    cells = anchor_cells.join(position, on="sku_id")
-    clients = cells["client_id"].unique().sort()
-    matrix = np.zeros((len(clients), len(anchors)), np.int64)
-    row = np.searchsorted(clients.to_numpy(), cells["client_id"].to_numpy())
-    matrix[row, cells["pos"].to_numpy()] = cells["price"].to_numpy()
+@dataclass
+class Anchors:
+    """Every client's prices at the anchor SKUs: one row per client, 0 where it has none."""
 
+    clients: np.ndarray  # sorted client ids
+    prices: np.ndarray  # (clients, anchors)
+
+    @classmethod
+    def of(cls, anchor_cells: pl.DataFrame, anchors: np.ndarray) -> Anchors:
+        clients = np.unique(anchor_cells["client_id"].to_numpy())
+        prices = np.zeros((len(clients), len(anchors)), np.int64)
+        prices[
+            np.searchsorted(clients, anchor_cells["client_id"].to_numpy()),
+            np.searchsorted(anchors, anchor_cells["sku_id"].to_numpy()),
+        ] = anchor_cells["price"].to_numpy()
+        return cls(clients, prices)
+
+    def rows(self, client_ids: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.clients, client_ids)
+
+
+def clusters(anchors: Anchors) -> pl.DataFrame:
+    """(client_id, cluster) for clients linked to at least one other."""
+    matrix = anchors.prices
+    if matrix.shape[1] < 2 * BAND or len(matrix) == 0:
+        return pl.DataFrame(schema={"client_id": pl.Int64, "cluster": pl.Int64})
     band_keys = []
-    for b in range(len(anchors) // BAND):
+    for b in range(matrix.shape[1] // BAND):
         block = matrix[:, b * BAND : (b + 1) * BAND]
         order = np.argsort(block, axis=1, kind="stable").astype(np.int64)
-        key = np.zeros(len(clients), np.int64)
+        key = np.zeros(len(matrix), np.int64)
         for i in range(BAND):
             key = key * BAND + order[:, i]
-        complete = (block > 0).all(axis=1)
-        band_keys.append(np.where(complete, key, -1 - np.arange(len(clients))))
-    links = []
-    for i in range(len(band_keys)):
-        for j in range(i + 1, len(band_keys)):
-            links.append(
-                pl.DataFrame(
-                    {
-                        "client_id": clients,
-                        "link": pl.Series(band_keys[i] * 40_320 + band_keys[j]).cast(pl.Utf8)
-                        + f"/{i}/{j}",
-                    }
-                )
-            )
-    edges = pl.concat(links).filter(~pl.col("link").str.starts_with("-"))
-    labels = pl.DataFrame({"client_id": clients, "cluster": clients})
+        band_keys.append(np.where((block > 0).all(axis=1), key, -1))
+    links = [
+        pl.DataFrame(
+            {
+                "client_id": anchors.clients,
+                "pair": i * len(band_keys) + j,
+                "first": band_keys[i],
+                "second": band_keys[j],
+            }
+        )
+        for i in range(len(band_keys))
+        for j in range(i + 1, len(band_keys))
+    ]
+    link = ["pair", "first", "second"]
+    edges = pl.concat(links).filter((pl.col("first") >= 0) & (pl.col("second") >= 0))
+    labels = pl.DataFrame({"client_id": anchors.clients, "cluster": anchors.clients})
     for _ in range(20):
         spread = (
             edges.join(labels, on="client_id")
-            .with_columns(pl.col("cluster").min().over("link"))
+            .with_columns(pl.col("cluster").min().over(link))
             .group_by("client_id")
             .agg(pl.col("cluster").min())
         )
-        updated = labels.join(spread, on="client_id", how="left", suffix="_new").select(
-            "client_id", pl.min_horizontal("cluster", "cluster_new").alias("cluster")
+        updated = (
+            labels.join(spread, on="client_id", how="left", suffix="_new")
+            .select("client_id", pl.min_horizontal("cluster", "cluster_new").alias("cluster"))
+            .sort("client_id")
         )
-        if updated.equals(labels.sort("client_id").select(updated.columns)):
+        if updated.equals(labels):
             break
-        labels = updated.sort("client_id")
+        labels = updated
     sizes = labels.group_by("cluster").len()
     return labels.join(sizes.filter(pl.col("len") > 1), on="cluster").select("client_id", "cluster")
 
 
-def core_members(anchor_cells: pl.DataFrame, membership: pl.DataFrame) -> pl.DataFrame:
+def _best_bp(prices: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the percent (bp) reproducing the most anchor prices from the base, and how many."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bp = np.rint(prices * 10_000 / base).astype(np.int64) - 10_000
+    valid = (prices > 0) & (base > 0) & (bp > -10_000)
+    valid &= with_markup(base, bp) == prices
+    bp = np.where(valid, bp, np.iinfo(np.int64).min)
+    # For each anchor's bp, how many anchors share it: the commonest valid one wins.
+    agree = ((bp[:, :, None] == bp[:, None, :]) & valid[:, None, :]).sum(axis=2)
+    agree = np.where(valid, agree, -1)
+    best = agree.argmax(axis=1)
+    rows = np.arange(len(prices))
+    return bp[rows, best], np.maximum(agree[rows, best], 0)
+
+
+def core_members(anchors: Anchors, membership: pl.DataFrame) -> pl.DataFrame:
     """(client_id, cluster): up to CORE_MEMBERS members sharing one exact anchor vector.
 
     Of a cluster's commonest anchor vectors, the one that reproduces the most members' anchor
-    prices with a single percent wins. Taking a marked-down vector as the base would make the
-    undiscounted clients' prices a double rounding away from exact, and so exceptions.
+    prices with a single percent wins (on a sample of members). Taking a marked-down vector
+    as the base would leave the undiscounted clients a double rounding away from exact.
     """
-    cells = anchor_cells.join(membership, on="client_id")
-    vectors = (
-        cells.sort("sku_id")
-        .group_by("client_id", "cluster")
-        .agg(pl.col("price").hash().sum().alias("vector"))
+    rows = anchors.rows(membership["client_id"].to_numpy())
+    weights = np.random.default_rng(0).integers(1, 2**31, anchors.prices.shape[1])
+    vectors = membership.with_columns(
+        pl.Series("vector", (anchors.prices[rows] * weights).sum(axis=1)),
+        pl.Series("row", rows),
     )
     candidates = (
         vectors.group_by("cluster", "vector")
-        .agg(pl.len().alias("members"), pl.col("client_id").min().alias("example"))
+        .agg(pl.len().alias("members"), pl.col("row").min().alias("example"))
         .sort("members", "vector", descending=[True, False])
         .group_by("cluster", maintain_order=True)
         .head(CANDIDATE_VECTORS)
     )
-    bases = candidates.join(
-        anchor_cells.rename({"client_id": "example", "price": "base"}), on="example"
-    ).select("cluster", "vector", "sku_id", "base")
-    fits = (
-        cells.join(bases, on=["cluster", "sku_id"])
-        .with_columns(_ratio_bp())
-        .filter(with_markup(pl.col("base"), pl.col("bp")) == pl.col("price"))
-        .group_by("cluster", "vector", "client_id", "bp")
-        .len()
-        .group_by("cluster", "vector", "client_id")
-        .agg(pl.col("len").max())
+    sample = vectors.sort("client_id").group_by("cluster", maintain_order=True).head(FIT_SAMPLE)
+    pairs = sample.select("cluster", "row").join(
+        candidates.select("cluster", "vector", "example"), on="cluster"
+    )
+    _, fitted = _best_bp(
+        anchors.prices[pairs["row"].to_numpy()], anchors.prices[pairs["example"].to_numpy()]
+    )
+    chosen = (
+        pairs.with_columns(pl.Series("fitted", fitted))
         .group_by("cluster", "vector")
-        .agg(pl.col("len").sum().alias("fitted"))
+        .agg(pl.col("fitted").sum())
         .sort("fitted", "vector", descending=[True, False])
         .unique("cluster", keep="first")
     )
     return (
-        vectors.join(fits.select("cluster", "vector"), on=["cluster", "vector"])
+        vectors.join(chosen.select("cluster", "vector"), on=["cluster", "vector"])
         .sort("client_id")
         .group_by("cluster")
         .head(CORE_MEMBERS)
         .select("client_id", "cluster")
-    )
-
-
-def _ratio_bp() -> pl.Expr:
-    """The percent (basis points) from base to price, rounded: a candidate to verify."""
-    return ((pl.col("price") * 10_000 / pl.col("base")).round(0).cast(pl.Int64) - 10_000).alias(
-        "bp"
     )
 
 
@@ -194,22 +220,24 @@ def base_vectors(core_cells: pl.DataFrame, core: pl.DataFrame) -> pl.DataFrame:
 
 
 def member_percents(
-    anchor_cells: pl.DataFrame, membership: pl.DataFrame, base: pl.DataFrame
+    anchors: Anchors, anchor_skus: np.ndarray, membership: pl.DataFrame, base: pl.DataFrame
 ) -> pl.DataFrame:
-    """(client_id, cluster, bp): each member's commonest ratio to the base that reproduces
-    its anchor price exactly."""
-    ratios = (
-        anchor_cells.join(membership, on="client_id")
-        .join(base, on=["cluster", "sku_id"])
-        .with_columns(_ratio_bp())
-        .filter(pl.col("bp") > -10_000)
-        .filter(with_markup(pl.col("base"), pl.col("bp")) == pl.col("price"))
+    """(client_id, cluster, bp): each member's percent on its cluster's base vector."""
+    clusters = np.unique(membership["cluster"].to_numpy())
+    at_anchors = base.filter(pl.col("sku_id").is_in(pl.Series(anchor_skus).implode()))
+    base_prices = np.zeros((len(clusters), len(anchor_skus)), np.int64)
+    base_prices[
+        np.searchsorted(clusters, at_anchors["cluster"].to_numpy()),
+        np.searchsorted(anchor_skus, at_anchors["sku_id"].to_numpy()),
+    ] = at_anchors["base"].to_numpy()
+    rows = anchors.rows(membership["client_id"].to_numpy())
+    bp, fitted = _best_bp(
+        anchors.prices[rows],
+        base_prices[np.searchsorted(clusters, membership["cluster"].to_numpy())],
     )
     return (
-        ratios.group_by("client_id", "cluster", "bp")
-        .len()
-        .sort("len", "bp", descending=[True, False])
-        .unique("client_id", keep="first")
+        membership.with_columns(pl.Series("bp", bp), pl.Series("fitted", fitted))
+        .filter(pl.col("fitted") > 0)
         .select("client_id", "cluster", "bp")
     )
 

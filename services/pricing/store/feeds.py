@@ -607,13 +607,13 @@ async def _plan(
 
 
 def _factor(plan: Plan, first: FirstPass) -> None:
-    anchor_cells = pl.concat(first.anchor_cells)
     assert first.anchors is not None
-    membership = factoring.clusters(anchor_cells, first.anchors)
+    anchors = factoring.Anchors.of(pl.concat(first.anchor_cells), first.anchors)
+    membership = factoring.clusters(anchors)
     if membership.height == 0:
         plan.exceptions = first.cells
         return
-    core = factoring.core_members(anchor_cells, membership)
+    core = factoring.core_members(anchors, membership)
     core_ids = core["client_id"]
     core_cells = pl.concat(
         [
@@ -624,7 +624,7 @@ def _factor(plan: Plan, first: FirstPass) -> None:
         ]
     )
     base = factoring.base_vectors(core_cells, core)
-    members = factoring.member_percents(anchor_cells, membership, base)
+    members = factoring.member_percents(anchors, first.anchors, membership, base)
     # Fit every cell; count each member's cells on its list's SKUs to find those it was not
     # given (a gap), which the list must not price for it.
     fit = factoring.Fit(members, base)
