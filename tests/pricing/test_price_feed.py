@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 from datetime import date, timedelta
 
 import orjson
 import pytest
 
+from shared.auth import Role
 from shared.contracts.pricing import PRICE_TOPIC
-from shared.testing.fixtures import client
+from shared.testing.fixtures import as_role, client
 from shared.testing.kafka import read_topic
 from tests.pricing.world import (
+    ADMIN,
     ERP,
     add_client,
     add_list,
@@ -240,3 +243,16 @@ async def test_a_second_process_drops_its_cache_when_price_changed_arrives(
     assert (await resolve(reader, acme, [("S1", 1)]))["S1"]["unit_price_minor"] == 1100
     records = await read_topic(kafka_bootstrap, PRICE_TOPIC, expect=2, within=5)
     assert any(orjson.loads(r.value)["data"]["list_codes"] == ["BASE"] for r in records)
+
+
+async def test_only_integrators_and_admins_post_price_feeds(pricing):
+    app = pricing
+    body = HEADER + "BASE,,S1,1,1000,EUR,,,\n"
+    buyer = as_role(Role.BUYER, company_id=uuid.uuid4())
+    partner = as_role(Role.PARTNER, kind="api_key", subject="marketplace")
+    for headers in (buyer, partner, as_role(Role.SALES_MANAGER)):
+        assert (await post_prices(app, body, headers=headers)).status_code == 403
+    posted = await post_prices(app, body)
+    async with client(app, partner) as http:
+        assert (await http.get(f"/feeds/{posted.json()['id']}")).status_code == 403
+    assert (await post_prices(app, body, headers=ADMIN)).status_code == 202
