@@ -777,15 +777,22 @@ async def _stage(session: AsyncSession, name: str, frames: Iterator[pl.DataFrame
     await session.execute(text("SET LOCAL enable_mergejoin = off"))
 
 
-def _overlap_sql(table: str, key: str, stage: str) -> str:
-    """Rows of the feed whose validity overlaps a stored row (that the feed does not replace)."""
+def _overlap_sql(table: str, key: str, stage: str, *, dated_side: str) -> str:
+    """Rows of the feed whose validity overlaps a stored row (that the feed does not replace).
+
+    Two rows of one SKU and tier overlap only if at least one of them is dated, so the check
+    runs twice: the feed's dated rows against every stored row, then the feed's open-ended
+    rows against the stored dated rows (a partial index): an open-ended delta never scans
+    the whole matrix.
+    """
+    dated = f"(isfinite({dated_side}.valid_from) OR isfinite({dated_side}.valid_to))"
     return f"""
         SELECT DISTINCT ON (s._row) s._row, t.valid_from
         FROM {stage} s JOIN {table} t
           ON t.{key} = s.target AND t.sku_id = s.sku_id AND t.min_qty = s.min_qty
          AND t.valid_from <> s.valid_from
          AND daterange(t.valid_from, t.valid_to) && daterange(s.valid_from, s.valid_to)
-        WHERE NOT s.is_delete AND NOT EXISTS (
+        WHERE NOT s.is_delete AND {dated} AND NOT EXISTS (
             SELECT 1 FROM {stage} d WHERE d.target = t.{key} AND d.sku_id = t.sku_id
               AND d.min_qty = t.min_qty AND d.valid_from = t.valid_from)
         ORDER BY s._row
@@ -793,7 +800,11 @@ def _overlap_sql(table: str, key: str, stage: str) -> str:
 
 
 async def _refuse_overlaps(session: AsyncSession, table: str, key: str, stage: str) -> None:
-    found = (await session.execute(text(_overlap_sql(table, key, stage)))).all()
+    found = (await session.execute(text(_overlap_sql(table, key, stage, dated_side="s")))).all()
+    await session.execute(text("SET LOCAL enable_hashjoin = on"))  # few stored dated rows
+    found += (await session.execute(text(_overlap_sql(table, key, stage, dated_side="t")))).all()
+    await session.execute(text("SET LOCAL enable_hashjoin = off"))
+    found = sorted(set(found))
     if found:
         raise Rejected(
             pl.DataFrame(
@@ -979,6 +990,12 @@ async def _replace_clients(
         await session.execute(
             text(
                 "CREATE INDEX ix_contract_prices_client_sku ON contract_prices (client_id, sku_id)"
+            )
+        )
+        await session.execute(
+            text(
+                "CREATE INDEX ix_contract_prices_dated ON contract_prices (client_id, sku_id)"
+                " WHERE isfinite(valid_from) OR isfinite(valid_to)"
             )
         )
     else:

@@ -148,7 +148,16 @@ class ContractPrice(Base):
     min_qty: Mapped[Decimal] = mapped_column(QTY, server_default=text("1"))
     currency: Mapped[str] = mapped_column(String(3))
 
-    __table_args__ = (Index("ix_contract_prices_client_sku", "client_id", "sku_id"),)
+    __table_args__ = (
+        Index("ix_contract_prices_client_sku", "client_id", "sku_id"),
+        # The few dated rows (future prices, ends): a delta's overlap check reads only these.
+        Index(
+            "ix_contract_prices_dated",
+            "client_id",
+            "sku_id",
+            postgresql_where=text("isfinite(valid_from) OR isfinite(valid_to)"),
+        ),
+    )
 
 
 class ClientMatrix(Base):

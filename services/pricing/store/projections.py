@@ -1,0 +1,131 @@
+"""What pricing keeps of other services' facts: clients (accounts), SKUs (catalog), turnover (orders).
+
+Every write is one set-based statement, safe to run again: the consumer's inbox makes each
+event apply once, and the `updated_at` guard makes an older event lose to a newer one that
+arrived first (topics are ordered per aggregate, but a replay or a feed can still interleave).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.pricing.store.models import Client, ClientTurnover, Sku
+from shared.contracts.accounts import CompanyUpsertedV1
+from shared.contracts.catalog import ProductUpsertedV1
+
+# A client known only from its orders: any company event is newer than this and fills it in.
+PLACEHOLDER_UPDATED_AT = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def month_of(moment: datetime) -> date:
+    """First day of the moment's UTC month: the turnover bucket an order counts in."""
+    return _utc(moment).astimezone(UTC).date().replace(day=1)
+
+
+async def upsert_client(session: AsyncSession, event: CompanyUpsertedV1) -> None:
+    updated_at = _utc(event.updated_at)
+    if event.external_id is not None:
+        # The ERP id moved to this company (accounts keeps it unique): the newest holder wins,
+        # unless this event is itself stale for its company.
+        newer_here = exists().where(
+            and_(Client.company_id == event.company_id, Client.updated_at > updated_at)
+        )
+        await session.execute(
+            update(Client)
+            .where(
+                Client.external_id == event.external_id,
+                Client.company_id != event.company_id,
+                Client.updated_at <= updated_at,
+                ~newer_here,
+            )
+            .values(external_id=None)
+        )
+    values = {
+        "company_id": event.company_id,
+        "external_id": event.external_id,
+        "legal_name": event.legal_name,
+        "group_code": event.client_group,
+        "currency": event.currency,
+        "status": event.status,
+        "updated_at": updated_at,
+    }
+    stmt = insert(Client).values(**values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[Client.company_id],
+            set_={k: stmt.excluded[k] for k in values if k != "company_id"},
+            where=Client.updated_at <= stmt.excluded.updated_at,
+        )
+    )
+
+
+async def upsert_sku(session: AsyncSession, event: ProductUpsertedV1) -> None:
+    values = {
+        "sku": event.sku,
+        "name": event.name,
+        "brand": event.brand,
+        "category": event.category,
+        "unit": event.unit,
+        "sellable": event.sellable,
+        "updated_at": _utc(event.updated_at),
+    }
+    stmt = insert(Sku).values(**values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[Sku.sku],
+            set_={k: stmt.excluded[k] for k in values if k != "sku"},
+            where=Sku.updated_at <= stmt.excluded.updated_at,
+        )
+    )
+
+
+async def add_turnover(
+    session: AsyncSession,
+    company_id: uuid.UUID,
+    *,
+    placed_at: datetime,
+    currency: str,
+    amount_minor: int,
+) -> None:
+    """Add (or, negative, take back) an order's total in its month and currency.
+
+    An order of a company pricing has not heard of yet gets a placeholder client, so the
+    turnover is kept; the company's own event fills the row in later.
+    """
+    await session.execute(
+        insert(Client)
+        .values(
+            company_id=company_id,
+            legal_name="",
+            currency=currency,
+            status="active",
+            updated_at=PLACEHOLDER_UPDATED_AT,
+        )
+        .on_conflict_do_nothing(index_elements=[Client.company_id])
+    )
+    client_id = select(Client.id).where(Client.company_id == company_id).scalar_subquery()
+    stmt = insert(ClientTurnover).values(
+        client_id=client_id,
+        month=month_of(placed_at),
+        currency=currency,
+        amount_minor=amount_minor,
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[
+                ClientTurnover.client_id,
+                ClientTurnover.month,
+                ClientTurnover.currency,
+            ],
+            set_={"amount_minor": ClientTurnover.amount_minor + stmt.excluded.amount_minor},
+        )
+    )
