@@ -1,0 +1,246 @@
+"""Request and response bodies of the commercial-policy admin API (XCreate, XUpdate, XRead).
+
+Money is integer minor units; percents are decimals with two places, sent and shown as
+strings ("5.00") so no float ever rounds them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from itertools import pairwise
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+Currency = Annotated[
+    str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217, e.g. EUR")
+]
+Code = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"),
+    Field(description="Letters, digits, `_`, `-`, `.`; up to 64"),
+]
+GroupCode = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+SkuCode = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+ScopeValue = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Name = Annotated[str, StringConstraints(max_length=200)]
+Percent = Annotated[
+    Decimal,
+    Field(gt=0, lt=100, max_digits=5, decimal_places=2, description="0 < p < 100, 2 places"),
+]
+LevelPercent = Annotated[
+    Decimal,
+    Field(ge=0, lt=100, max_digits=5, decimal_places=2, description="0 <= p < 100, 2 places"),
+]
+MarkupPercent = Annotated[
+    Decimal,
+    Field(
+        gt=-100,
+        le=1000,
+        max_digits=6,
+        decimal_places=2,
+        description="On the parent's prices: 2.50 is 2.5 % above, -5.00 is 5 % below",
+    ),
+]
+Money = Annotated[int, Field(ge=0, le=2**62, description="Minor units (cents)")]
+
+
+def _after_valid_from(valid_to: date | None, info: ValidationInfo) -> date | None:
+    """valid_to is exclusive (the first day it no longer applies), so it must be later."""
+    valid_from = info.data.get("valid_from")
+    if valid_to is not None and valid_from is not None and valid_to <= valid_from:
+        raise ValueError("must be after valid_from (it is the first day that no longer applies)")
+    return valid_to
+
+
+class Read(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# Price lists ---------------------------------------------------------------------------------
+
+
+class PriceListCreate(BaseModel):
+    code: Code
+    name: Name = ""
+    currency: Currency
+    priority: int = Field(0, ge=-1000, le=1000, description="Among a client's lists, higher wins")
+    is_base: bool = Field(False, description="Everyone's fallback list in its currency")
+    parent_code: Code | None = Field(
+        None, description="Derive prices from this list (same currency); no entries of its own"
+    )
+    markup_percent: MarkupPercent = Decimal(0)
+    valid_from: date | None = Field(None, description="First day the list applies")
+    valid_to: date | None = Field(None, description="First day it no longer applies")
+
+    _valid_to = field_validator("valid_to")(_after_valid_from)
+
+    @field_validator("markup_percent")
+    @classmethod
+    def _markup_needs_parent(cls, value: Decimal, info: ValidationInfo) -> Decimal:
+        if value != 0 and info.data.get("parent_code") is None:
+            raise ValueError("a markup needs a parent_code")
+        return value
+
+
+class PriceListUpdate(BaseModel):
+    """Only the fields sent change. `parent_code: null` makes the list stand on its own."""
+
+    name: Name | None = None
+    currency: Currency | None = None
+    priority: int | None = Field(None, ge=-1000, le=1000)
+    is_base: bool | None = None
+    parent_code: Code | None = None
+    markup_percent: MarkupPercent | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+class PriceListRead(BaseModel):
+    code: str
+    name: str
+    currency: str
+    priority: int
+    is_base: bool
+    is_matrix: bool = Field(description="Derived by the engine from a matrix feed: read-only")
+    parent_code: str | None
+    markup_percent: Decimal
+    valid_from: date | None
+    valid_to: date | None
+    updated_at: datetime
+
+
+class PriceListEntryRead(BaseModel):
+    sku: str
+    min_qty: Decimal = Field(description="Tier: the quantity from which this price applies")
+    price_minor: int
+    valid_from: date | None = Field(description="null: since always")
+    valid_to: date | None = Field(description="First day it no longer applies; null: open")
+
+
+# Assignments ---------------------------------------------------------------------------------
+
+
+class ListAssignment(BaseModel):
+    list_codes: list[Code] = Field(
+        max_length=200, description="The whole set: lists left out are unassigned"
+    )
+
+
+class ClientListsRead(BaseModel):
+    company_id: uuid.UUID
+    list_codes: list[str] = Field(description="Highest priority first (the resolution order)")
+
+
+class GroupListsRead(BaseModel):
+    group_code: str
+    list_codes: list[str] = Field(description="Highest priority first (the resolution order)")
+
+
+# Client discounts ----------------------------------------------------------------------------
+
+
+class ClientDiscount(BaseModel):
+    scope: Literal["brand", "category"]
+    value: ScopeValue = Field(description="The brand or category name, as the catalog has it")
+    percent: Percent
+
+
+class ClientDiscounts(BaseModel):
+    discounts: list[ClientDiscount] = Field(
+        max_length=1000, description="The whole set: discounts left out are removed"
+    )
+
+
+class ClientDiscountsRead(ClientDiscounts):
+    company_id: uuid.UUID
+
+
+# Floors --------------------------------------------------------------------------------------
+
+
+class FloorPriceWrite(BaseModel):
+    currency: Currency
+    price_minor: Money
+
+
+class FloorPriceRead(BaseModel):
+    sku: str
+    currency: str
+    price_minor: int
+
+
+# Promotions ----------------------------------------------------------------------------------
+
+
+class PromotionCreate(BaseModel):
+    code: Code
+    name: Name = ""
+    scope: Literal["sku", "brand", "category"]
+    value: ScopeValue = Field(description="SKU code, brand or category")
+    percent: Percent
+    valid_from: date = Field(description="First day")
+    valid_to: date | None = Field(None, description="First day it no longer applies; null: open")
+
+    _valid_to = field_validator("valid_to")(_after_valid_from)
+
+
+class PromotionRead(Read):
+    code: str
+    name: str
+    scope: str
+    value: str
+    percent: Decimal
+    valid_from: date
+    valid_to: date | None
+
+
+# Ladders -------------------------------------------------------------------------------------
+
+
+class LadderLevel(BaseModel):
+    threshold_minor: Money = Field(description="Turnover in the period from which it applies")
+    discount_percent: LevelPercent = Field(Decimal(0), description="Off list prices")
+    bonus_percent: LevelPercent = Field(Decimal(0), description="Retro bonus on the turnover")
+
+
+class LadderCreate(BaseModel):
+    code: Code
+    name: Name = ""
+    period: Literal["month", "quarter", "year"]
+    currency: Currency
+    levels: list[LadderLevel] = Field(min_length=1, max_length=50)
+
+    @field_validator("levels")
+    @classmethod
+    def _increasing(cls, levels: list[LadderLevel]) -> list[LadderLevel]:
+        thresholds = [level.threshold_minor for level in levels]
+        if any(b <= a for a, b in pairwise(thresholds)):
+            raise ValueError("threshold_minor must be strictly increasing from level to level")
+        return levels
+
+
+class LadderRead(Read):
+    code: str
+    name: str
+    period: str
+    currency: str
+    levels: list[LadderLevel]
+
+
+class ClientLadderWrite(BaseModel):
+    ladder_code: Code
+
+
+class ClientLadderRead(BaseModel):
+    company_id: uuid.UUID
+    ladder_code: str
