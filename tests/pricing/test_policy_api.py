@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from shared.auth import Role
 from shared.testing.fixtures import as_role, client
-from tests.pricing.conftest import fetch, price_changes, seed_client, seed_skus
+from tests.pricing.world import fetch, price_changes, seed_client, seed_skus
 
 ADMIN = as_role(Role.ADMIN)
 MANAGER = as_role(Role.SALES_MANAGER)

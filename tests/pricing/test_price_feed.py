@@ -17,13 +17,13 @@ from shared.testing.kafka import read_topic
 from tests.pricing.world import (
     ADMIN,
     ERP,
-    add_client,
     add_list,
-    add_skus,
     feed,
     post_prices,
     resolve,
     run_jobs,
+    seed_client,
+    seed_skus,
     sql,
 )
 
@@ -34,7 +34,7 @@ NEXT_MONTH = date.today() + timedelta(days=30)
 @pytest.fixture
 async def pricing(start_app):
     app = await start_app("pricing")
-    await add_skus(app, *[(f"S{i}", "Knauf" if i % 2 else "Ceresit", "glue") for i in range(1, 6)])
+    await seed_skus(app, [(f"S{i}", "Knauf" if i % 2 else "Ceresit", "glue") for i in range(1, 6)])
     await add_list(app, "BASE", base=True)
     await add_list(app, "USD-LIST", currency="USD")
     return app
@@ -46,7 +46,7 @@ async def stored(app, statement: str) -> int:
 
 async def test_each_kind_of_bad_row_is_named_and_nothing_is_applied(pricing):
     app = pricing
-    await add_client(app, "ACME")
+    await seed_client(app, external_id="ACME")
     assert (await feed(app, HEADER + "BASE,,S1,1,1000,EUR,,,\n"))["state"] == "succeeded"
     bad = (
         HEADER
@@ -88,7 +88,7 @@ async def test_each_kind_of_bad_row_is_named_and_nothing_is_applied(pricing):
         assert line in report, (line, report)
     assert "\n1," not in report
     # Nothing changed: the old price stands, no client prices were written.
-    prices = await resolve(app, await add_client(app, "LATER"), [("S1", 1)])
+    prices = await resolve(app, await seed_client(app, external_id="LATER"), [("S1", 1)])
     assert prices["S1"]["unit_price_minor"] == 1000
     assert await stored(app, "SELECT count(*) FROM contract_prices") == 0
 
@@ -137,7 +137,7 @@ async def test_same_idempotency_key_twice_applies_once(pricing):
 
 async def test_delta_upserts_deletes_and_a_full_list_snapshot(pricing):
     app = pricing
-    acme = await add_client(app, "ACME")
+    acme = await seed_client(app, external_id="ACME")
     await feed(
         app, HEADER + "BASE,,S1,1,1000,EUR,,,\nBASE,,S2,1,2000,EUR,,,\n,ACME,S1,1,700,EUR,,,\n"
     )
@@ -179,8 +179,8 @@ def matrix(clients: int, skus: int, seed: int = 7) -> tuple[dict[str, dict[str, 
 async def test_a_full_matrix_is_stored_factored_and_answers_every_cell_exactly(pricing):
     app = pricing
     cells, body = matrix(clients=40, skus=64)
-    await add_skus(app, *[(f"M{s}", None, None) for s in range(64)])
-    ids = {c: await add_client(app, c) for c in cells}
+    await seed_skus(app, [(f"M{s}", None, None) for s in range(64)])
+    ids = {c: await seed_client(app, external_id=c) for c in cells}
     job = await feed(app, body, scope="full")
     assert job["state"] == "succeeded", job
     result = job["result"]
@@ -201,8 +201,8 @@ async def test_a_full_matrix_is_stored_factored_and_answers_every_cell_exactly(p
 async def test_a_delta_on_a_factored_client_changes_and_deletes_single_cells(pricing):
     app = pricing
     cells, body = matrix(clients=20, skus=32, seed=11)
-    await add_skus(app, *[(f"M{s}", None, None) for s in range(32)])
-    ids = {c: await add_client(app, c) for c in cells}
+    await seed_skus(app, [(f"M{s}", None, None) for s in range(32)])
+    ids = {c: await seed_client(app, external_id=c) for c in cells}
     assert (await feed(app, body, scope="full"))["state"] == "succeeded"
     factored = (
         await sql(
@@ -226,9 +226,9 @@ async def test_a_second_process_drops_its_cache_when_price_changed_arrives(
 ):
     writer = await start_app("pricing", run_workers=True)
     reader = await start_app("pricing")
-    await add_skus(writer, ("S1", None, None))
+    await seed_skus(writer, [("S1", None, None)])
     await add_list(writer, "BASE", base=True)
-    acme = await add_client(writer, "ACME")
+    acme = await seed_client(writer, external_id="ACME")
     assert (await feed(writer, HEADER + "BASE,,S1,1,1000,EUR,,,\n"))["state"] == "succeeded"
     reader.state.price_engine.invalidate(lists=True, clients=None)
     assert (await resolve(reader, acme, [("S1", 1)]))["S1"]["unit_price_minor"] == 1000

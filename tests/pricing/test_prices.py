@@ -11,15 +11,15 @@ from shared.testing.fixtures import as_role, client
 from tests.pricing.world import (
     ADMIN,
     ERP,
-    add_client,
     add_list,
-    add_skus,
     assign,
     assign_group,
     discount,
     feed,
     floor,
     resolve,
+    seed_client,
+    seed_skus,
     sql,
 )
 
@@ -29,16 +29,11 @@ HEADER = "list,client,sku,min_qty,price_minor,currency,valid_from,valid_to\n"
 
 
 @pytest.fixture
-async def pricing(start_app):
-    return await start_app("pricing")
-
-
-@pytest.fixture
 async def world(pricing):
     """BASE for everyone, DEALERS for the dealers group, PROJECT assigned to ACME, tiers."""
     app = pricing
-    await add_skus(
-        app, ("S1", "Knauf", "boards"), ("S2", "Knauf", "glue"), ("S3", "Ceresit", "glue")
+    await seed_skus(
+        app, [("S1", "Knauf", "boards"), ("S2", "Knauf", "glue"), ("S3", "Ceresit", "glue")]
     )
     await add_list(app, "BASE", base=True)
     await add_list(app, "BASE-USD", base=True, currency="USD")
@@ -46,8 +41,8 @@ async def world(pricing):
     await add_list(app, "PROJECT", priority=5)
     await add_list(app, "OUTLET", priority=1)
     await add_list(app, "DEALERS-PLUS", parent="DEALERS", markup_bp=250)
-    acme = await add_client(app, "ACME", group="dealers")
-    other = await add_client(app, "OTHER")
+    acme = await seed_client(app, external_id="ACME", group_code="dealers")
+    other = await seed_client(app, external_id="OTHER")
     await assign_group(app, "dealers", "DEALERS")
     await assign(app, acme, "PROJECT")
     await assign(app, acme, "OUTLET")
@@ -112,7 +107,7 @@ async def test_tiers_next_tier_validity_and_currency(world):
 
 async def test_derived_list_applies_its_markup_to_the_parent(world):
     app = world["app"]
-    plus = await add_client(app, "PLUS")
+    plus = await seed_client(app, external_id="PLUS")
     await assign(app, plus, "DEALERS-PLUS")
     prices = await resolve(app, plus, [("S1", 1)])
     assert (prices["S1"]["unit_price_minor"], prices["S1"]["rule"]) == (

@@ -20,7 +20,7 @@ from shared.contracts.catalog import ProductUpsertedV1
 from shared.contracts.orders import OrderCancelledV1, OrderPlacedV1
 from shared.events.consumer import EventConsumer, Outcome
 from shared.events.envelope import CloudEvent, EventContract
-from tests.pricing.conftest import company_event, fetch, product_event
+from tests.pricing.world import company_event, fetch, product_event
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 

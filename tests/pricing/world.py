@@ -1,21 +1,29 @@
-"""A small priced world for the engine's tests, written straight into the pricing tables.
+"""A priced world for pricing's tests.
 
-Clients and SKUs normally arrive as accounts and catalog events; lists and policy through the
-admin API. The engine's tests only need them to exist, so they are inserted directly here and
-the code under test (resolve, explain, feeds, cache) is exercised through HTTP.
+Clients and SKUs arrive as production gets them, through pricing's projection handlers (the
+accounts and catalog events). Lists and policy the engine's tests only need to exist are
+inserted straight into the tables; the code under test (resolve, explain, feeds, cache, the
+policy API) is exercised through HTTP.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import text
 
 from services.pricing.api.feeds import SPECS
+from services.pricing.events import handle_company_upserted, handle_product_upserted
 from shared.auth import Role
+from shared.contracts.accounts import CompanyUpsertedV1
+from shared.contracts.catalog import ProductUpsertedV1
+from shared.contracts.pricing import PriceChangedV1
+from shared.db import utcnow
 from shared.feeds import process_next
 from shared.testing.fixtures import as_role, client
 
@@ -27,37 +35,8 @@ async def sql(app, statement: str, **params) -> list:
     async with app.state.sessionmaker() as session, session.begin():
         result = await session.execute(text(statement), params)
         rows = result.all() if result.returns_rows else []
-    # Written behind the engine's back (no price.changed event): drop its cache.
-    app.state.price_engine.invalidate(lists=True, clients=None)
+    drop_cached_prices(app)
     return rows
-
-
-async def add_client(
-    app, external_id: str, *, group: str | None = None, currency="EUR"
-) -> uuid.UUID:
-    company_id = uuid.uuid4()
-    await sql(
-        app,
-        "INSERT INTO clients (company_id, external_id, legal_name, group_code, currency, status, updated_at)"
-        " VALUES (:c, :e, :e, :g, :cur, 'active', now())",
-        c=company_id,
-        e=external_id,
-        g=group,
-        cur=currency,
-    )
-    return company_id
-
-
-async def add_skus(app, *skus: tuple[str, str | None, str | None]) -> None:
-    for sku, brand, category in skus:
-        await sql(
-            app,
-            "INSERT INTO skus (sku, name, brand, category, unit, sellable, updated_at)"
-            " VALUES (:s, :s, :b, :c, 'pcs', true, now())",
-            s=sku,
-            b=brand,
-            c=category,
-        )
 
 
 async def add_list(
@@ -130,6 +109,105 @@ async def floor(app, sku: str, price_minor: int, currency="EUR") -> None:
         cur=currency,
         p=price_minor,
     )
+
+
+def company_event(
+    company_id: uuid.UUID | None = None,
+    *,
+    external_id: str | None = None,
+    legal_name: str | None = None,
+    group_code: str | None = None,
+    currency: str = "EUR",
+    status: str = "active",
+    updated_at: datetime | None = None,
+) -> CompanyUpsertedV1:
+    """A company.upserted as accounts publishes it."""
+    return CompanyUpsertedV1(
+        company_id=company_id or uuid.uuid4(),
+        external_id=external_id,
+        legal_name=legal_name or external_id or "Client",
+        tax_id=None,
+        industry=None,
+        client_type=None,
+        client_group=group_code,
+        sales_manager_id=None,
+        credit_limit_minor=None,
+        currency=currency,
+        payment_terms_days=0,
+        status=status,
+        updated_at=updated_at or utcnow(),
+    )
+
+
+def product_event(
+    sku: str,
+    brand: str | None = None,
+    category: str | None = None,
+    *,
+    name: str | None = None,
+    unit: str = "pcs",
+    sellable: bool = True,
+    updated_at: datetime | None = None,
+) -> ProductUpsertedV1:
+    """A product.upserted as catalog publishes it."""
+    return ProductUpsertedV1(
+        sku=sku,
+        name=name or sku,
+        brand=brand,
+        category=category,
+        unit=unit,
+        sellable=sellable,
+        updated_at=updated_at or utcnow(),
+    )
+
+
+def drop_cached_prices(app) -> None:
+    """Seeds are written behind the price engine's back (no price.changed): drop its cache."""
+    engine = getattr(app.state, "price_engine", None)
+    if engine is not None:
+        engine.invalidate(lists=True, clients=None)
+
+
+async def seed_client(
+    app,
+    *,
+    external_id: str,
+    group_code: str | None = None,
+    currency: str = "EUR",
+    company_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """A client as the accounts event would make it; returns its company id."""
+    event = company_event(
+        company_id, external_id=external_id, group_code=group_code, currency=currency
+    )
+    async with app.state.sessionmaker() as session, session.begin():
+        await handle_company_upserted(event, session)
+    drop_cached_prices(app)
+    return event.company_id
+
+
+async def seed_skus(app, skus: Iterable[tuple[str, str | None, str | None]]) -> None:
+    """SKUs as catalog events would make them: [(sku, brand, category), ...], one transaction."""
+    async with app.state.sessionmaker() as session, session.begin():
+        for sku, brand, category in skus:
+            await handle_product_upserted(product_event(sku, brand, category), session)
+    drop_cached_prices(app)
+
+
+async def fetch(app, statement: str, **params: Any) -> list[Any]:
+    """Rows of a read-only query, for asserting on what the service stored."""
+    async with app.state.sessionmaker() as session:
+        return list((await session.execute(text(statement), params)).all())
+
+
+async def price_changes(app) -> list[dict[str, Any]]:
+    """The data of every price.changed in the outbox, oldest first."""
+    rows = await fetch(
+        app,
+        "SELECT payload FROM outbox WHERE type = :t ORDER BY seq",
+        t=PriceChangedV1.full_type(),
+    )
+    return [row.payload["data"] for row in rows]
 
 
 async def post_prices(app, body: str, *, headers=None, **params):
