@@ -998,6 +998,8 @@ async def _replace_clients(
                 " WHERE isfinite(valid_from) OR isfinite(valid_to)"
             )
         )
+        # A new table has no statistics until autovacuum comes; the next delta's plans need them.
+        await session.execute(text("ANALYZE contract_prices"))
     else:
         await session.execute(
             text("DELETE FROM contract_prices WHERE client_id = ANY(:ids)"), {"ids": client_ids}
