@@ -2,16 +2,20 @@
 
 from fastapi import FastAPI
 
+from services.catalog.api import products
+from services.catalog.api.feeds import SPECS
 from services.catalog.events import CONSUMERS
 from services.catalog.settings import Settings
 from shared.app import ServiceSpec, build_app
+from shared.feeds import feed_router, feed_worker
 
 SPEC = ServiceSpec(
     name="catalog",
     title="Catalog API",
     description="Products, SKUs, attributes, categories, units, warehouses, stock levels and reservations, search and marketplace feeds.",
-    routers=[],
+    routers=[products.router, feed_router(SPECS)],
     consumers=CONSUMERS,
+    workers=[feed_worker(SPECS)],
 )
 
 

@@ -1,13 +1,54 @@
 """Tables of the catalog service (its own database; no other service reads them)."""
 
+from __future__ import annotations
+
+import uuid
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import DateTime
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import CheckConstraint, DateTime, Index, Numeric, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import make_metadata
+from shared.db import make_metadata, utcnow
 
 
 class Base(DeclarativeBase):
     metadata = make_metadata()
     type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+class Product(Base):
+    """A sellable SKU, mastered in ERP: the catalog feed creates and updates it by `sku`."""
+
+    __tablename__ = "products"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    brand: Mapped[str | None] = mapped_column(String(100))
+    category: Mapped[str | None] = mapped_column(String(100))
+    unit: Mapped[str] = mapped_column(String(16), default="pcs")
+    min_order_qty: Mapped[Decimal] = mapped_column(Numeric(18, 3), default=Decimal(1))
+    order_multiple: Mapped[Decimal] = mapped_column(Numeric(18, 3), default=Decimal(1))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    replacement_sku: Mapped[str | None] = mapped_column(String(64))
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'discontinued')", name="status_known"),
+        CheckConstraint("min_order_qty > 0 AND order_multiple > 0", name="quantities_positive"),
+        Index("ix_products_category_sku", "category", "sku"),
+        Index("ix_products_brand_sku", "brand", "sku"),
+        # Search: trigram for SKU codes and names typed in part.
+        Index(
+            "ix_products_search_trgm",
+            text("(sku || ' ' || name) gin_trgm_ops"),
+            postgresql_using="gin",
+        ),
+    )

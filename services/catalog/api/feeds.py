@@ -1,0 +1,59 @@
+"""ERP feeds of the catalog, on the kernel's feed machinery."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from services.catalog.store import feeds as sql
+from shared.feeds import Column, ColumnType, FeedSpec
+from shared.feeds.validation import ROW
+
+
+def _rule(frame: pl.DataFrame, mask: pl.Expr, field: str, reason: str) -> pl.DataFrame:
+    return frame.filter(mask.fill_null(False)).select(
+        ROW, pl.lit(field).alias("field"), pl.lit(reason).alias("reason")
+    )
+
+
+def _product_rules(frame: pl.DataFrame) -> pl.DataFrame:
+    return pl.concat(
+        [
+            _rule(
+                frame,
+                pl.col("replacement_sku") == pl.col("sku"),
+                "replacement_sku",
+                "cannot be the product itself",
+            ),
+            _rule(frame, pl.col("min_order_qty") <= 0, "min_order_qty", "must be above 0"),
+            _rule(frame, pl.col("order_multiple") <= 0, "order_multiple", "must be above 0"),
+        ]
+    )
+
+
+CATALOG = FeedSpec(
+    kind="catalog",
+    title="ERP catalog feed: upsert products by SKU",
+    description=(
+        "Creates or updates products matched by SKU. An empty cell keeps the current value. "
+        "`scope=full` discontinues the active products the file leaves out."
+    ),
+    columns=[
+        Column("sku", required=True, max_length=64, pattern=r"[A-Za-z0-9][A-Za-z0-9._/-]*"),
+        Column("name", max_length=300, description="Required for a new product."),
+        Column("description", max_length=10_000),
+        Column("brand", max_length=100),
+        Column("category", max_length=100, description="Category code."),
+        Column("unit", max_length=16, description="Base unit of measure; default pcs."),
+        Column("min_order_qty", ColumnType.DECIMAL, scale=3, description="Default 1."),
+        Column("order_multiple", ColumnType.DECIMAL, scale=3, description="Default 1."),
+        Column("status", choices=("active", "discontinued")),
+        Column("replacement_sku", max_length=64, description="What to buy instead."),
+    ],
+    key=["sku"],
+    apply=sql.apply_products,
+    frame_checks=[_product_rules],
+    database_checks=[sql.check_products],
+    supports_full=True,
+)
+
+SPECS = [CATALOG]

@@ -1,0 +1,126 @@
+"""The ERP catalog feed and product reads, against real PostgreSQL and the real broker."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from services.catalog.api.feeds import SPECS
+from shared.auth import Role
+from shared.feeds import process_next
+from shared.testing.fixtures import as_role, client
+
+ERP = as_role(Role.INTEGRATOR, kind="api_key", subject="erp-key-1")
+BUYER = as_role(Role.BUYER, company_id=uuid.uuid4())
+HEADER = "sku,name,brand,category,unit,min_order_qty,order_multiple,status,replacement_sku\n"
+
+
+@pytest.fixture
+async def catalog(start_app):
+    return await start_app("catalog")
+
+
+async def feed(app, body: str, **params) -> dict:
+    async with client(app, {**ERP, "Content-Type": "text/csv"}) as http:
+        posted = await http.post("/feeds/catalog", content=body, params=params)
+        assert posted.status_code == 202, posted.text
+        while await process_next(app, SPECS):
+            pass
+        return (await http.get(f"/feeds/{posted.json()['id']}")).json()
+
+
+async def scalar(app, statement: str):
+    async with app.state.sessionmaker() as session:
+        return await session.scalar(text(statement))
+
+
+async def test_feed_creates_products_that_buyers_find(catalog):
+    job = await feed(
+        catalog,
+        HEADER
+        + "KN-100,Knauf board 12.5 mm,Knauf,boards,m2,10,5,,\n"
+        + "CE-200,Ceresit CM 11 tile glue,Ceresit,glue,bag,,,,\n",
+    )
+    assert (job["state"], job["result"]["created"], job["result"]["events"]) == ("succeeded", 2, 2)
+    assert (
+        await scalar(catalog, "SELECT count(*) FROM outbox WHERE type LIKE '%product.upserted.v1'")
+        == 2
+    )
+    async with client(catalog, BUYER) as http:
+        found = (await http.get("/products", params={"q": "tile glue"})).json()
+        one = (await http.get("/products/KN-100")).json()
+        by_code = (await http.get("/products", params={"q": "KN-1"})).json()
+        missing = await http.get("/products/NOPE")
+    assert [p["sku"] for p in found["items"]] == ["CE-200"]
+    assert [p["sku"] for p in by_code["items"]] == ["KN-100"]
+    assert (one["unit"], one["min_order_qty"], one["order_multiple"]) == ("m2", "10.000", "5.000")
+    assert missing.status_code == 404
+
+
+async def test_bad_rows_are_named_and_nothing_changes(catalog):
+    job = await feed(
+        catalog,
+        HEADER
+        + "OK-1,Fine,,,,,,,\n"
+        + "NEW-2,,,,,,,,\n"
+        + "bad sku!,Name,,,,,,,\n"
+        + "Q-4,Name,,,,0,,,\n"
+        + "R-5,Name,,,,,,,GHOST\n",
+    )
+    assert job["state"] == "rejected" and job["rows_rejected"] == 4
+    async with client(catalog, ERP) as http:
+        report = (await http.get(job["rejections_url"].removeprefix("/api/catalog"))).text
+    for line in (
+        "2,name,is required for a new product",
+        "3,sku,does not match",
+        "4,min_order_qty,must be above 0",
+        "5,replacement_sku,is not a known SKU",
+    ):
+        assert line in report, (line, report)
+    assert await scalar(catalog, "SELECT count(*) FROM products") == 0
+
+
+async def test_an_empty_cell_keeps_the_value_and_full_discontinues_the_rest(catalog):
+    await feed(catalog, HEADER + "A-1,Alpha,Knauf,boards,,,,,\nB-2,Beta,,,,,,,\n")
+    job = await feed(catalog, HEADER + "A-1,,,glue,,,,,\n", scope="full")
+    assert (job["result"]["updated"], job["result"]["discontinued"]) == (1, 1)
+    async with client(catalog, BUYER) as http:
+        alpha = (await http.get("/products/A-1")).json()
+        active = (await http.get("/products")).json()
+        gone = (await http.get("/products", params={"status": "discontinued"})).json()
+    assert (alpha["name"], alpha["brand"], alpha["category"]) == ("Alpha", "Knauf", "glue")
+    assert [p["sku"] for p in active["items"]] == ["A-1"]
+    assert [p["sku"] for p in gone["items"]] == ["B-2"]
+
+
+async def test_roles(catalog):
+    async with client(catalog, BUYER) as http:
+        assert (
+            await http.post("/feeds/catalog", content=HEADER, headers={"Content-Type": "text/csv"})
+        ).status_code == 403
+    for headers in (ERP, as_role(Role.PARTNER, kind="api_key", subject="market")):
+        async with client(catalog, headers) as http:
+            assert (await http.get("/products")).status_code == 403
+            assert (await http.get("/products/A-1")).status_code == 403
+
+
+async def test_pricing_learns_the_products_over_the_broker(start_app):
+    catalog = await start_app("catalog", run_workers=True)
+    pricing = await start_app("pricing", run_workers=True)
+    async with client(catalog, {**ERP, "Content-Type": "text/csv"}) as http:
+        posted = await http.post("/feeds/catalog", content=HEADER + "P-1,Panel,Knauf,boards,,,,,\n")
+    assert posted.status_code == 202
+    for _ in range(200):
+        async with pricing.state.sessionmaker() as session:
+            row = (
+                await session.execute(
+                    text("SELECT brand, category, sellable FROM skus WHERE sku = 'P-1'")
+                )
+            ).first()
+        if row is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert tuple(row) == ("Knauf", "boards", True)
