@@ -50,6 +50,10 @@ def migrate() -> None:
         asyncio.run(create_topics(bootstrap, all_topics()))
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 @app.command()
 def run(
     port: int = typer.Option(
@@ -66,6 +70,9 @@ def run(
         console.print(f"[red]ports in use:[/] {', '.join(busy)}; set GATEWAY_PORT to another base")
         raise typer.Exit(1)
     broker_port = 9092 if not runtime.port_open("127.0.0.1", 9092) else None
+    # `kill` (SIGTERM) stops the stack like Ctrl-C does: services, broker and database, not
+    # only this process, leaving the services running without their database.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     started = time.monotonic()
     processes: list[tuple[str, subprocess.Popen[bytes]]] = []
     with runtime.infrastructure(broker_port=broker_port) as (database_url, bootstrap):
