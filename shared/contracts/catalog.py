@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from shared.events.envelope import EventContract, register
 
 PRODUCT_TOPIC = "catalog.product"
+STOCK_TOPIC = "catalog.stock"
 
 
 @register
@@ -24,6 +26,25 @@ class ProductUpsertedV1(EventContract):
     unit: str
     sellable: bool
     updated_at: datetime
+
+    def aggregate_id(self) -> str:
+        return self.sku
+
+
+@register
+class StockChangedV1(EventContract):
+    """A SKU's stock in a warehouse changed (ERP stock feed, a reservation or its release)."""
+
+    event_type = "stock.changed.v1"
+    topic = STOCK_TOPIC
+    aggregate_type = "stock"
+
+    sku: str
+    warehouse: str
+    on_hand: Decimal
+    reserved: Decimal
+    available: Decimal
+    changed_at: datetime
 
     def aggregate_id(self) -> str:
         return self.sku

@@ -23,9 +23,9 @@ async def catalog(start_app):
     return await start_app("catalog")
 
 
-async def feed(app, body: str, **params) -> dict:
+async def feed(app, body: str, kind: str = "catalog", **params) -> dict:
     async with client(app, {**ERP, "Content-Type": "text/csv"}) as http:
-        posted = await http.post("/feeds/catalog", content=body, params=params)
+        posted = await http.post(f"/feeds/{kind}", content=body, params=params)
         assert posted.status_code == 202, posted.text
         while await process_next(app, SPECS):
             pass
@@ -105,6 +105,7 @@ async def test_roles(catalog):
         async with client(catalog, headers) as http:
             assert (await http.get("/products")).status_code == 403
             assert (await http.get("/products/A-1")).status_code == 403
+            assert (await http.get("/products/A-1/stock")).status_code == 403
 
 
 async def test_pricing_learns_the_products_over_the_broker(start_app):
@@ -124,3 +125,40 @@ async def test_pricing_learns_the_products_over_the_broker(start_app):
             break
         await asyncio.sleep(0.05)
     assert tuple(row) == ("Knauf", "boards", True)
+
+
+STOCK = "sku,warehouse,on_hand,as_of\n"
+
+
+async def stock(app, sku: str) -> dict[str, tuple[str, str]]:
+    async with client(app, BUYER) as http:
+        answer = await http.get(f"/products/{sku}/stock")
+    assert answer.status_code == 200, answer.text
+    return {s["warehouse"]: (s["on_hand"], s["available"]) for s in answer.json()}
+
+
+async def test_stock_feed_sets_levels_skips_stale_rows_and_full_zeroes_the_rest(catalog):
+    await feed(catalog, HEADER + "A-1,Alpha,,,,,,,\nB-2,Beta,,,,,,,\n")
+    job = await feed(
+        catalog,
+        STOCK
+        + "A-1,MSK,120.5,2026-11-23T08:00:00Z\n"
+        + "B-2,MSK,7,2026-11-23T08:00:00Z\n"
+        + "A-1,SPB,3,2026-11-23T08:00:00Z\n"
+        + "GHOST,MSK,1,\n",
+        "stock",
+        mode="skip_bad_rows",
+    )
+    assert (job["state"], job["rows_rejected"], job["result"]["events"]) == ("succeeded", 1, 3)
+    assert await stock(catalog, "A-1") == {"MSK": ("120.500", "120.500"), "SPB": ("3.000", "3.000")}
+    stale = await feed(catalog, STOCK + "A-1,MSK,1,2026-11-23T07:00:00Z\n", "stock")
+    assert stale["result"]["changed"] == 0
+    assert (await stock(catalog, "A-1"))["MSK"][0] == "120.500"
+    full = await feed(catalog, STOCK + "A-1,MSK,100,2026-11-23T09:00:00Z\n", "stock", scope="full")
+    assert (full["result"]["changed"], full["result"]["zeroed"]) == (1, 1)
+    assert await stock(catalog, "B-2") == {"MSK": ("0.000", "0.000")}
+    assert (await stock(catalog, "A-1"))["SPB"][0] == "3.000"  # another warehouse: untouched
+    assert (
+        await scalar(catalog, "SELECT count(*) FROM outbox WHERE type LIKE '%stock.changed.v1'")
+        == 5
+    )

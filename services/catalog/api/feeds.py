@@ -56,4 +56,25 @@ CATALOG = FeedSpec(
     supports_full=True,
 )
 
-SPECS = [CATALOG]
+STOCK = FeedSpec(
+    kind="stock",
+    title="ERP stock feed: on-hand quantity per SKU and warehouse",
+    description=(
+        "Sets each (SKU, warehouse) on-hand quantity in the SKU's base unit; reservations stay. "
+        "A row older (`as_of`) than the stored figure is skipped, so a late retry never "
+        "overwrites newer stock. `scope=full` sets to 0 what the file leaves out of the "
+        "warehouses it names. Unknown warehouses are created (ERP is their master)."
+    ),
+    columns=[
+        Column("sku", required=True, max_length=64),
+        Column("warehouse", required=True, max_length=64),
+        Column("on_hand", ColumnType.DECIMAL, required=True, scale=3, minimum=0),
+        Column("as_of", ColumnType.DATETIME, description="When ERP counted it; default now."),
+    ],
+    key=["sku", "warehouse"],
+    apply=sql.apply_stock,
+    database_checks=[sql.check_stock],
+    supports_full=True,
+)
+
+SPECS = [CATALOG, STOCK]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, or_, select
 
-from services.catalog.store.models import Product
+from services.catalog.store.models import Product, StockLevel
 from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.pagination import Page, PageParams, page_params, paginate
@@ -73,3 +73,32 @@ async def get_product(sku: str, session: SessionDep, principal: allow(*READERS))
     if product is None:
         raise NotFound(f"No product {sku}.")
     return ProductRead.model_validate(product)
+
+
+class StockRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    warehouse: str
+    on_hand: Decimal
+    reserved: Decimal
+    available: Decimal
+    as_of: datetime
+
+
+@router.get("/products/{sku}/stock", summary="Stock of one SKU per warehouse")
+async def get_stock(sku: str, session: SessionDep, principal: allow(*READERS)) -> list[StockRead]:
+    if await session.scalar(select(Product.id).where(Product.sku == sku)) is None:
+        raise NotFound(f"No product {sku}.")
+    levels = await session.scalars(
+        select(StockLevel).where(StockLevel.sku == sku).order_by(StockLevel.warehouse)
+    )
+    return [
+        StockRead(
+            warehouse=level.warehouse,
+            on_hand=level.on_hand,
+            reserved=level.reserved,
+            available=max(level.on_hand - level.reserved, Decimal(0)),
+            as_of=level.as_of,
+        )
+        for level in levels
+    ]

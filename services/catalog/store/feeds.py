@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts.catalog import ProductUpsertedV1
+from shared.contracts.catalog import ProductUpsertedV1, StockChangedV1
 from shared.events.outbox import record_events_from_query
 from shared.feeds.models import FeedJob, FeedScope
 
@@ -124,3 +124,77 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
         "discontinued": len(discontinued),
         "events": events,
     }
+
+
+# Stock -----------------------------------------------------------------------------------
+
+STOCK_DATA = """
+    SELECT l.sku AS aggregate_id, jsonb_build_object(
+        'sku', l.sku, 'warehouse', l.warehouse, 'on_hand', l.on_hand, 'reserved', l.reserved,
+        'available', greatest(l.on_hand - l.reserved, 0), 'changed_at', now()) AS data
+    FROM stock_levels l
+"""
+
+
+async def check_stock(session: AsyncSession, staging: str) -> list[tuple[int, str, str]]:
+    rows = await session.execute(
+        text(
+            f"""
+            SELECT s._row, 'sku', 'is not a known SKU'
+            FROM {staging} s LEFT JOIN products p ON p.sku = s.sku
+            WHERE p.id IS NULL
+            """
+        )
+    )
+    return [(r[0], r[1], r[2]) for r in rows.all()]
+
+
+async def apply_stock(session: AsyncSession, staging: str, job: FeedJob) -> dict[str, Any]:
+    """Set on-hand quantities; a row older (`as_of`) than what is stored is skipped."""
+    await session.execute(
+        text(
+            f"""
+            INSERT INTO warehouses (code, name, created_at)
+            SELECT DISTINCT warehouse, warehouse, now() FROM {staging}
+            ON CONFLICT (code) DO NOTHING
+            """
+        )
+    )
+    changed = await session.execute(
+        text(
+            f"""
+            INSERT INTO stock_levels (sku, warehouse, on_hand, reserved, as_of, updated_at)
+            SELECT sku, warehouse, on_hand, 0, coalesce(as_of, now()), now() FROM {staging}
+            ON CONFLICT (sku, warehouse) DO UPDATE
+               SET on_hand = excluded.on_hand, as_of = excluded.as_of, updated_at = now()
+             WHERE stock_levels.as_of <= excluded.as_of
+               AND stock_levels.on_hand IS DISTINCT FROM excluded.on_hand
+            RETURNING sku, warehouse
+            """
+        )
+    )
+    keys = changed.all()
+    zeroed: list[Any] = []
+    if job.scope == FeedScope.FULL:
+        # The feed is the whole stock of the warehouses it names: what it leaves out is gone.
+        result = await session.execute(
+            text(
+                f"""
+                UPDATE stock_levels l SET on_hand = 0, as_of = now(), updated_at = now()
+                WHERE l.on_hand <> 0
+                  AND l.warehouse IN (SELECT DISTINCT warehouse FROM {staging})
+                  AND NOT EXISTS (SELECT 1 FROM {staging} s
+                                  WHERE s.sku = l.sku AND s.warehouse = l.warehouse)
+                RETURNING l.sku, l.warehouse
+                """
+            )
+        )
+        zeroed = result.all()
+    touched = [f"{sku}\t{warehouse}" for sku, warehouse in [*keys, *zeroed]]
+    events = await record_events_from_query(
+        session,
+        StockChangedV1,
+        f"{STOCK_DATA} WHERE l.sku || E'\\t' || l.warehouse = ANY(CAST(:touched AS text[]))",
+        {"touched": touched},
+    )
+    return {"changed": len(keys), "zeroed": len(zeroed), "events": events}

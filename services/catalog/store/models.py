@@ -52,3 +52,30 @@ class Product(Base):
             postgresql_using="gin",
         ),
     )
+
+
+class Warehouse(Base):
+    """A warehouse stock is kept in; ERP is the master, so the stock feed creates them."""
+
+    __tablename__ = "warehouses"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+
+class StockLevel(Base):
+    """What a warehouse holds of a SKU, in the SKU's base unit; available = on hand - reserved."""
+
+    __tablename__ = "stock_levels"
+
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    warehouse: Mapped[str] = mapped_column(String(64), primary_key=True)
+    on_hand: Mapped[Decimal] = mapped_column(Numeric(18, 3), default=Decimal(0))
+    reserved: Mapped[Decimal] = mapped_column(Numeric(18, 3), default=Decimal(0))
+    as_of: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+    __table_args__ = (
+        CheckConstraint("on_hand >= 0 AND reserved >= 0", name="quantities_not_negative"),
+    )
