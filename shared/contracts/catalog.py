@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from decimal import Decimal
+
+from pydantic import BaseModel
 
 from shared.events.envelope import EventContract, register
 
@@ -48,3 +51,43 @@ class StockChangedV1(EventContract):
 
     def aggregate_id(self) -> str:
         return self.sku
+
+
+class ReservedLine(BaseModel):
+    sku: str
+    warehouse: str
+    quantity: Decimal
+
+
+@register
+class StockReservedV1(EventContract):
+    """Stock was held for a checkout until `expires_at`."""
+
+    event_type = "stock.reserved.v1"
+    topic = STOCK_TOPIC
+    aggregate_type = "reservation"
+
+    reservation_id: uuid.UUID
+    reference: str
+    lines: list[ReservedLine]
+    expires_at: datetime
+
+    def aggregate_id(self) -> str:
+        return str(self.reservation_id)
+
+
+@register
+class StockReleasedV1(EventContract):
+    """Held stock went back: released by the caller, or expired unconfirmed."""
+
+    event_type = "stock.released.v1"
+    topic = STOCK_TOPIC
+    aggregate_type = "reservation"
+
+    reservation_id: uuid.UUID
+    reference: str
+    reason: str  # released | expired
+    lines: list[ReservedLine]
+
+    def aggregate_id(self) -> str:
+        return str(self.reservation_id)

@@ -3,33 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 
-import pytest
 from sqlalchemy import text
 
-from services.catalog.api.feeds import SPECS
 from shared.auth import Role
-from shared.feeds import process_next
 from shared.testing.fixtures import as_role, client
-
-ERP = as_role(Role.INTEGRATOR, kind="api_key", subject="erp-key-1")
-BUYER = as_role(Role.BUYER, company_id=uuid.uuid4())
-HEADER = "sku,name,brand,category,unit,min_order_qty,order_multiple,status,replacement_sku\n"
-
-
-@pytest.fixture
-async def catalog(start_app):
-    return await start_app("catalog")
-
-
-async def feed(app, body: str, kind: str = "catalog", **params) -> dict:
-    async with client(app, {**ERP, "Content-Type": "text/csv"}) as http:
-        posted = await http.post(f"/feeds/{kind}", content=body, params=params)
-        assert posted.status_code == 202, posted.text
-        while await process_next(app, SPECS):
-            pass
-        return (await http.get(f"/feeds/{posted.json()['id']}")).json()
+from tests.catalog.world import BUYER, ERP, HEADER, STOCK, feed
 
 
 async def scalar(app, statement: str):
@@ -125,9 +104,6 @@ async def test_pricing_learns_the_products_over_the_broker(start_app):
             break
         await asyncio.sleep(0.05)
     assert tuple(row) == ("Knauf", "boards", True)
-
-
-STOCK = "sku,warehouse,on_hand,as_of\n"
 
 
 async def stock(app, sku: str) -> dict[str, tuple[str, str]]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, Index, Numeric, String, Text, text
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Numeric, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -79,3 +79,35 @@ class StockLevel(Base):
     __table_args__ = (
         CheckConstraint("on_hand >= 0 AND reserved >= 0", name="quantities_not_negative"),
     )
+
+
+class Reservation(Base):
+    """Stock held for a cart at checkout; released unless confirmed before it expires."""
+
+    __tablename__ = "reservations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    reference: Mapped[str] = mapped_column(String(200))  # e.g. the order or checkout id
+    state: Mapped[str] = mapped_column(String(16), default="held")
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('held', 'confirmed', 'released', 'expired')", name="state_known"
+        ),
+        Index("ix_reservations_held_expiry", "expires_at", postgresql_where=text("state = 'held'")),
+        Index("uq_reservations_reference", "reference", unique=True),
+    )
+
+
+class ReservationLine(Base):
+    __tablename__ = "reservation_lines"
+
+    reservation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reservations.id", ondelete="CASCADE"), primary_key=True
+    )
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    warehouse: Mapped[str] = mapped_column(String(64), primary_key=True)
+    quantity: Mapped[Decimal] = mapped_column(Numeric(18, 3))

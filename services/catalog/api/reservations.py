@@ -1,0 +1,152 @@
+"""Stock reservations for checkout: the orders service holds stock, then confirms or releases."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from services.catalog.store import reservations as store
+from services.catalog.store.models import Reservation
+from shared.auth import Role, allow
+from shared.db import SessionDep, utcnow
+from shared.links import public_path
+from shared.problems import Conflict, NotFound
+
+router = APIRouter(tags=["reservations"])
+log = logging.getLogger(__name__)
+HOLDERS = (Role.SYSTEM, Role.ADMIN)  # the orders service at checkout; staff to repair
+EXPIRY_POLL_SECONDS = 5.0
+
+
+class LineWanted(BaseModel):
+    sku: str = Field(max_length=64)
+    warehouse: str | None = Field(None, max_length=64, description="Default: most available")
+    quantity: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=3)]
+
+
+class ReservationCreate(BaseModel):
+    reference: str = Field(max_length=200, description="Checkout or order id; one per reference")
+    ttl_minutes: int = Field(15, ge=1, le=24 * 60)
+    lines: list[LineWanted] = Field(min_length=1, max_length=5_000)
+
+
+class LineRead(BaseModel):
+    sku: str
+    warehouse: str
+    quantity: Decimal
+
+
+class ReservationRead(BaseModel):
+    id: uuid.UUID
+    reference: str
+    state: str = Field(description="held, confirmed, released or expired")
+    expires_at: datetime
+    lines: list[LineRead]
+
+
+async def _read(session: Any, reservation: Reservation) -> ReservationRead:
+    lines = await store.lines_of(session, reservation.id)
+    return ReservationRead(
+        id=reservation.id,
+        reference=reservation.reference,
+        state=reservation.state,
+        expires_at=reservation.expires_at,
+        lines=[LineRead(sku=x.sku, warehouse=x.warehouse, quantity=x.quantity) for x in lines],
+    )
+
+
+@router.post(
+    "/reservations",
+    status_code=201,
+    summary="Hold stock for every line, or none (409 names the lines short of stock)",
+    responses={200: {"description": "A reservation with this reference exists: it is returned"}},
+)
+async def create_reservation(
+    body: ReservationCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: allow(*HOLDERS),
+) -> ReservationRead:
+    existing = await session.scalar(
+        select(Reservation).where(Reservation.reference == body.reference)
+    )
+    if existing is not None:
+        response.status_code = 200
+        return await _read(session, existing)
+    reservation = await store.reserve(
+        session,
+        body.reference,
+        [(x.sku, x.warehouse, x.quantity) for x in body.lines],
+        timedelta(minutes=body.ttl_minutes),
+    )
+    response.headers["Location"] = public_path(
+        request, "get_reservation", reservation_id=str(reservation.id)
+    )
+    return await _read(session, reservation)
+
+
+@router.get("/reservations/{reservation_id}", summary="One reservation", name="get_reservation")
+async def get_reservation(
+    reservation_id: uuid.UUID, session: SessionDep, principal: allow(*HOLDERS)
+) -> ReservationRead:
+    reservation = await session.get(Reservation, reservation_id)
+    if reservation is None:
+        raise NotFound("No such reservation.")
+    return await _read(session, reservation)
+
+
+@router.post(
+    "/reservations/{reservation_id}/confirm",
+    summary="Keep the stock held: the order was placed (it no longer expires)",
+)
+async def confirm_reservation(
+    reservation_id: uuid.UUID, session: SessionDep, principal: allow(*HOLDERS)
+) -> ReservationRead:
+    reservation = await store.locked(session, reservation_id)
+    if reservation is None:
+        raise NotFound("No such reservation.")
+    if reservation.state == "held" and reservation.expires_at <= utcnow():
+        await store.give_back(session, reservation, "expired")
+    if reservation.state not in ("held", "confirmed"):
+        raise Conflict(f"The reservation is {reservation.state}; reserve again.")
+    reservation.state, reservation.updated_at = "confirmed", utcnow()
+    await session.flush()
+    return await _read(session, reservation)
+
+
+@router.delete(
+    "/reservations/{reservation_id}",
+    status_code=204,
+    summary="Give the stock back (a cancelled checkout or order); releasing twice is harmless",
+)
+async def release_reservation(
+    reservation_id: uuid.UUID, session: SessionDep, principal: allow(*HOLDERS)
+) -> None:
+    reservation = await store.locked(session, reservation_id)
+    if reservation is None:
+        raise NotFound("No such reservation.")
+    if reservation.state in ("held", "confirmed"):
+        await store.give_back(session, reservation, "released")
+
+
+async def expire_reservations(app: FastAPI) -> None:
+    """Worker: release held reservations nobody confirmed in time."""
+    while True:
+        try:
+            async with app.state.sessionmaker() as session, session.begin():
+                released = await store.expire_due(session, utcnow())
+            if released:
+                log.info("released %d expired reservations", released)
+                continue
+        except Exception:
+            log.exception("reservation expiry failed; retrying")
+        await asyncio.sleep(EXPIRY_POLL_SECONDS)

@@ -1,0 +1,151 @@
+"""Holding stock for a checkout: reserve, confirm, release, expire. All in one transaction
+each, with the stock rows locked in a fixed order, so concurrent checkouts never oversell."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.catalog.store.models import Reservation, ReservationLine
+from shared.contracts.catalog import ReservedLine, StockReleasedV1, StockReservedV1
+from shared.db import utcnow
+from shared.events.outbox import record_event
+from shared.problems import Conflict, FieldError
+
+
+async def reserve(
+    session: AsyncSession,
+    reference: str,
+    wanted: list[tuple[str, str | None, Decimal]],
+    ttl: timedelta,
+) -> Reservation:
+    """Hold every line or none. A line without a warehouse takes the one with most available."""
+    skus = sorted({sku for sku, _, _ in wanted})
+    rows = await session.execute(
+        text(
+            "SELECT sku, warehouse, on_hand - reserved AS available FROM stock_levels "
+            "WHERE sku = ANY(:skus) ORDER BY sku, warehouse FOR UPDATE"
+        ),
+        {"skus": skus},
+    )
+    available: dict[tuple[str, str], Decimal] = {(r.sku, r.warehouse): r.available for r in rows}
+    chosen: dict[tuple[str, str], Decimal] = {}
+    errors: list[FieldError] = []
+    for row, (sku, warehouse, quantity) in enumerate(wanted, start=1):
+        if warehouse is None:
+            options = [(left, w) for (s, w), left in available.items() if s == sku]
+            warehouse = max(options)[1] if options else "-"
+        key = (sku, warehouse)
+        left = available.get(key, Decimal(0)) - chosen.get(key, Decimal(0))
+        if left < quantity:
+            errors.append(
+                FieldError(
+                    field="quantity",
+                    message=f"only {max(left, Decimal(0))} of {sku} available in {warehouse}",
+                    row=row,
+                )
+            )
+        chosen[key] = chosen.get(key, Decimal(0)) + quantity
+    if errors:
+        raise Conflict("Not enough stock; nothing was reserved.", errors=errors)
+    keys = sorted(chosen)
+    await session.execute(
+        text(
+            """
+            UPDATE stock_levels l SET reserved = l.reserved + x.quantity, updated_at = now()
+            FROM unnest(CAST(:skus AS text[]), CAST(:warehouses AS text[]),
+                        CAST(:quantities AS numeric[])) AS x(sku, warehouse, quantity)
+            WHERE l.sku = x.sku AND l.warehouse = x.warehouse
+            """
+        ),
+        {
+            "skus": [k[0] for k in keys],
+            "warehouses": [k[1] for k in keys],
+            "quantities": [chosen[k] for k in keys],
+        },
+    )
+    reservation = Reservation(
+        id=uuid.uuid4(), reference=reference, state="held", expires_at=utcnow() + ttl
+    )
+    session.add(reservation)
+    await session.flush()
+    session.add_all(
+        ReservationLine(reservation_id=reservation.id, sku=s, warehouse=w, quantity=chosen[(s, w)])
+        for s, w in keys
+    )
+    record_event(
+        session,
+        StockReservedV1(
+            reservation_id=reservation.id,
+            reference=reference,
+            lines=[ReservedLine(sku=s, warehouse=w, quantity=chosen[(s, w)]) for s, w in keys],
+            expires_at=reservation.expires_at,
+        ),
+    )
+    await session.flush()
+    return reservation
+
+
+async def lines_of(session: AsyncSession, reservation_id: uuid.UUID) -> list[ReservationLine]:
+    return list(
+        await session.scalars(
+            select(ReservationLine)
+            .where(ReservationLine.reservation_id == reservation_id)
+            .order_by(ReservationLine.sku, ReservationLine.warehouse)
+        )
+    )
+
+
+async def locked(session: AsyncSession, reservation_id: uuid.UUID) -> Reservation | None:
+    return await session.scalar(
+        select(Reservation).where(Reservation.id == reservation_id).with_for_update()
+    )
+
+
+async def give_back(session: AsyncSession, reservation: Reservation, reason: str) -> None:
+    """Return a held or confirmed reservation's stock; the reservation ends as `reason`."""
+    lines = await lines_of(session, reservation.id)
+    await session.execute(
+        text(
+            """
+            UPDATE stock_levels l SET reserved = greatest(l.reserved - r.quantity, 0),
+                updated_at = now()
+            FROM reservation_lines r
+            WHERE r.reservation_id = :id AND l.sku = r.sku AND l.warehouse = r.warehouse
+            """
+        ),
+        {"id": reservation.id},
+    )
+    reservation.state, reservation.updated_at = reason, utcnow()
+    record_event(
+        session,
+        StockReleasedV1(
+            reservation_id=reservation.id,
+            reference=reservation.reference,
+            reason=reason,
+            lines=[
+                ReservedLine(sku=x.sku, warehouse=x.warehouse, quantity=x.quantity) for x in lines
+            ],
+        ),
+    )
+    await session.flush()
+
+
+async def expire_due(session: AsyncSession, now: datetime, limit: int = 200) -> int:
+    """Release held reservations past their expiry; other workers skip the locked ones."""
+    due = list(
+        await session.scalars(
+            select(Reservation)
+            .where(Reservation.state == "held", Reservation.expires_at < now)
+            .order_by(Reservation.expires_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    for reservation in due:
+        await give_back(session, reservation, "expired")
+    return len(due)

@@ -1,0 +1,116 @@
+"""Stock reservations: never oversold under concurrency, all or nothing, expiry, roles."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import text
+
+from services.catalog.store import reservations as store
+from shared.auth import Role
+from shared.db import utcnow
+from shared.testing.fixtures import as_role, client
+from tests.catalog.world import HEADER, STOCK, feed
+
+ORDERS = as_role(Role.SYSTEM, kind="system", subject="orders")
+
+
+async def stocked(app, **levels: str) -> None:
+    """Products A-1.. with on-hand stock in MSK: stocked(app, A1="5")."""
+    skus = [name.replace("1", "-1").replace("2", "-2") for name in levels]
+    await feed(app, HEADER + "".join(f"{s},{s},,,,,,,\n" for s in skus))
+    rows = "".join(f"{s},MSK,{q},\n" for s, q in zip(skus, levels.values(), strict=True))
+    assert (await feed(app, STOCK + rows, "stock"))["state"] == "succeeded"
+
+
+async def reserved(app, sku: str) -> str:
+    async with app.state.sessionmaker() as session:
+        value = await session.scalar(
+            text("SELECT reserved FROM stock_levels WHERE sku = :s"), {"s": sku}
+        )
+    return str(value)
+
+
+def body(reference: str, *lines: tuple[str, str], ttl: int = 15) -> dict:
+    return {
+        "reference": reference,
+        "ttl_minutes": ttl,
+        "lines": [{"sku": s, "quantity": q} for s, q in lines],
+    }
+
+
+async def test_the_last_units_are_never_oversold_under_concurrent_checkouts(catalog):
+    await stocked(catalog, A1="5")
+
+    async def checkout(n: int) -> int:
+        async with client(catalog, ORDERS) as http:
+            answer = await http.post("/reservations", json=body(f"checkout-{n}", ("A-1", "1")))
+            return answer.status_code
+
+    statuses = await asyncio.gather(*(checkout(n) for n in range(20)))
+    assert sorted(statuses) == [201] * 5 + [409] * 15
+    assert await reserved(catalog, "A-1") == "5.000"
+
+
+async def test_all_lines_or_none_and_the_problem_names_the_short_line(catalog):
+    await stocked(catalog, A1="5", B2="1")
+    async with client(catalog, ORDERS) as http:
+        short = await http.post("/reservations", json=body("c-1", ("A-1", "2"), ("B-2", "3")))
+    assert short.status_code == 409
+    assert short.json()["errors"] == [
+        {"field": "quantity", "message": "only 1.000 of B-2 available in MSK", "row": 2}
+    ]
+    assert (await reserved(catalog, "A-1"), await reserved(catalog, "B-2")) == ("0.000", "0.000")
+
+
+async def test_release_confirm_and_the_same_reference_twice(catalog):
+    await stocked(catalog, A1="5")
+    async with client(catalog, ORDERS) as http:
+        first = await http.post("/reservations", json=body("order-7", ("A-1", "2")))
+        again = await http.post("/reservations", json=body("order-7", ("A-1", "2")))
+        assert (first.status_code, again.status_code) == (201, 200)
+        assert first.json()["id"] == again.json()["id"]
+        assert first.json()["lines"] == [{"sku": "A-1", "warehouse": "MSK", "quantity": "2.000"}]
+        assert await reserved(catalog, "A-1") == "2.000"
+        rid = first.json()["id"]
+        confirmed = await http.post(f"/reservations/{rid}/confirm")
+        assert confirmed.json()["state"] == "confirmed"
+        assert (await http.delete(f"/reservations/{rid}")).status_code == 204
+        assert (await http.delete(f"/reservations/{rid}")).status_code == 204
+        assert (await http.get(f"/reservations/{rid}")).json()["state"] == "released"
+    assert await reserved(catalog, "A-1") == "0.000"
+
+
+async def test_an_unconfirmed_reservation_expires_and_cannot_be_confirmed(catalog):
+    await stocked(catalog, A1="5")
+    async with client(catalog, ORDERS) as http:
+        held = (await http.post("/reservations", json=body("c-9", ("A-1", "4"), ttl=1))).json()
+    async with catalog.state.sessionmaker() as session, session.begin():
+        assert await store.expire_due(session, utcnow() + timedelta(minutes=2)) == 1
+    assert await reserved(catalog, "A-1") == "0.000"
+    async with client(catalog, ORDERS) as http:
+        late = await http.post(f"/reservations/{held['id']}/confirm")
+        assert late.status_code == 409
+        assert (await http.get(f"/reservations/{held['id']}")).json()["state"] == "expired"
+    async with catalog.state.sessionmaker() as session:
+        events = await session.scalar(
+            text("SELECT count(*) FROM outbox WHERE type LIKE '%stock.released.v1'")
+        )
+    assert events == 1
+
+
+async def test_only_the_orders_service_and_admins_hold_stock(catalog):
+    await stocked(catalog, A1="5")
+    for headers in (
+        as_role(Role.BUYER, company_id=uuid.uuid4()),
+        as_role(Role.INTEGRATOR, kind="api_key", subject="erp"),
+        as_role(Role.PARTNER, kind="api_key", subject="market"),
+    ):
+        async with client(catalog, headers) as http:
+            answer: httpx.Response = await http.post("/reservations", json=body("x", ("A-1", "1")))
+            assert answer.status_code == 403
+            assert (await http.get(f"/reservations/{uuid.uuid4()}")).status_code == 403
+    assert await reserved(catalog, "A-1") == "0.000"

@@ -1,0 +1,26 @@
+"""Helpers of the catalog tests: feeds posted and run as ERP would."""
+
+from __future__ import annotations
+
+import uuid
+
+from services.catalog.api.feeds import SPECS
+from shared.auth import Role
+from shared.feeds import process_next
+from shared.testing.fixtures import as_role, client
+
+ERP = as_role(Role.INTEGRATOR, kind="api_key", subject="erp-key-1")
+BUYER = as_role(Role.BUYER, company_id=uuid.uuid4())
+HEADER = "sku,name,brand,category,unit,min_order_qty,order_multiple,status,replacement_sku\n"
+
+
+async def feed(app, body: str, kind: str = "catalog", **params) -> dict:
+    async with client(app, {**ERP, "Content-Type": "text/csv"}) as http:
+        posted = await http.post(f"/feeds/{kind}", content=body, params=params)
+        assert posted.status_code == 202, posted.text
+        while await process_next(app, SPECS):
+            pass
+        return (await http.get(f"/feeds/{posted.json()['id']}")).json()
+
+
+STOCK = "sku,warehouse,on_hand,as_of\n"
