@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, or_, select
+from sqlalchemy import literal_column, select
 
 from services.catalog.store.models import Product, StockLevel
 from shared.auth import Role, allow
@@ -48,13 +48,12 @@ async def list_products(
 ) -> Page[ProductRead]:
     stmt = select(Product)
     if q:
-        # The trigram index serves both a SKU fragment and words of the name.
-        stmt = stmt.where(
-            or_(
-                (Product.sku + " " + Product.name).ilike(f"%{q}%"),
-                func.similarity(Product.sku + " " + Product.name, q) > 0.3,
-            )
-        )
+        # Every word must appear in the SKU or the name; the trigram index on exactly this
+        # expression serves each ILIKE, SKU fragments included.
+        searched = Product.sku.op("||")(literal_column("' '")).op("||")(Product.name)
+        for word in q.split()[:8]:
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            stmt = stmt.where(searched.ilike(f"%{escaped}%"))
     if category:
         stmt = stmt.where(Product.category == category)
     if brand:
