@@ -21,6 +21,7 @@ from shared.idempotency import IdempotencyMiddleware
 from shared.observability import Metrics, MetricsMiddleware, RequestIdMiddleware, configure_logging
 from shared.problems import install_problem_handlers, problem_response
 from shared.settings import ServiceSettings
+from shared.upstream import Upstreams
 
 log = logging.getLogger(__name__)
 Worker = Callable[[FastAPI], Awaitable[None]]
@@ -59,6 +60,8 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine, service=spec.name)
         app.state.publisher = Publisher(settings.kafka_bootstrap_servers, spec.name)
+        # Tests route calls to in-process apps by setting `upstream_transport` first.
+        app.state.upstreams = Upstreams(settings, getattr(app.state, "upstream_transport", None))
         for hook in spec.on_startup:
             await hook(app)
         tasks: list[asyncio.Task[Any]] = [
@@ -92,6 +95,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await app.state.publisher.close()
+            await app.state.upstreams.aclose()
             await engine.dispose()
 
     app = FastAPI(

@@ -31,10 +31,9 @@ def _service_env(
     for shared_secret in ("INTERNAL_SECRET", "JWT_SECRET"):  # every service must hold the same
         if shared_secret in os.environ:
             env.setdefault(prefix + shared_secret, os.environ[shared_secret])
-    if service == "gateway":
-        for name, port in ports.items():
-            if name != "gateway":
-                env.setdefault(f"GATEWAY_{name.upper()}_URL", f"http://127.0.0.1:{port}")
+    for name, port in ports.items():  # every service finds the others where `run` put them
+        if name not in ("gateway", service):
+            env.setdefault(f"{prefix}{name.upper()}_URL", f"http://127.0.0.1:{port}")
     return env
 
 

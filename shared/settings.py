@@ -57,3 +57,10 @@ class ServiceSettings(EdgeSettings):
     )
     data_dir: str = Field(".data/files", description="Where uploaded feeds and reports are kept")
     feed_max_bytes: int = Field(1024 * 1024 * 1024, description="Largest accepted feed upload")
+
+    # Where the other services answer: calls that must be answered now go over HTTP.
+    accounts_url: str = Field("http://127.0.0.1:8001", description="Base URL of accounts")
+    catalog_url: str = Field("http://127.0.0.1:8002", description="Base URL of catalog")
+    pricing_url: str = Field("http://127.0.0.1:8003", description="Base URL of pricing")
+    orders_url: str = Field("http://127.0.0.1:8004", description="Base URL of orders")
+    upstream_timeout_seconds: float = Field(10.0, description="Timeout of a call to a service")

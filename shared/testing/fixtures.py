@@ -95,14 +95,35 @@ async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
         yield app
 
 
+class RoutingTransport(httpx.AsyncBaseTransport):
+    """Sends http://<service>/... to that service's ASGI app; other hosts over the network."""
+
+    def __init__(self, apps: dict[str, FastAPI]) -> None:
+        self.apps = {host: httpx.ASGITransport(app=app) for host, app in apps.items()}
+        self.network = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        transport = self.apps.get(request.url.host, self.network)
+        return await transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.network.aclose()
+
+
 @pytest.fixture
 async def start_app(service_settings: Callable[..., Any]) -> AsyncIterator[Callable[..., Any]]:
-    """start_app("accounts", **settings) -> a started FastAPI app, stopped after the test."""
+    """start_app("orders", upstreams={"pricing": app}, **settings) -> a started FastAPI app,
+    stopped after the test. Calls to a service in `upstreams` go to that app in process."""
     stack = contextlib.AsyncExitStack()
 
-    async def start(service: str, **overrides: Any) -> FastAPI:
+    async def start(
+        service: str, upstreams: dict[str, FastAPI] | None = None, **overrides: Any
+    ) -> FastAPI:
         module = importlib.import_module(f"services.{service}.app")
+        for name in upstreams or {}:
+            overrides.setdefault(f"{name}_url", f"http://{name}")
         app = module.create_app(service_settings(service, **overrides))
+        app.state.upstream_transport = RoutingTransport(upstreams or {})
         await stack.enter_async_context(running(app))
         return app
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request
@@ -15,24 +14,9 @@ from services.gateway.settings import SERVICES, Settings
 from shared.auth import verify_principal_headers
 from shared.runtime import free_port
 from shared.settings import DEV_INTERNAL_SECRET
-from shared.testing.fixtures import running
+from shared.testing.fixtures import RoutingTransport, running
 
 CLOSED_PORT = "http://127.0.0.1:1"
-
-
-class RoutingTransport(httpx.AsyncBaseTransport):
-    """Sends http://<service>/... to that service's ASGI app; other hosts over the network."""
-
-    def __init__(self, apps: dict[str, FastAPI]) -> None:
-        self.apps = {host: httpx.ASGITransport(app=app) for host, app in apps.items()}
-        self.network = httpx.AsyncHTTPTransport()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        transport = self.apps.get(request.url.host, self.network)
-        return await transport.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.network.aclose()
 
 
 def echo_app() -> FastAPI:

@@ -1,0 +1,81 @@
+"""Calls to another service that must be answered now (orders asks pricing for a cart's prices).
+
+One pooled httpx client per process, on `app.state.upstreams`. Each call is signed as the
+caller's principal, or as this service (`system`) when no person is behind it. Connection
+failures and 5xx answers of idempotent calls are retried with jittered backoff; what still
+fails becomes a 503 problem that names the service, so the buyer is told what is down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from typing import Any
+
+import httpx
+
+from shared.auth import Principal, Role, principal_headers
+from shared.problems import GatewayTimeout, ServiceUnavailable
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+SERVICES = ("accounts", "catalog", "pricing", "orders")
+ATTEMPTS = 3
+BACKOFF_SECONDS = 0.05
+
+
+class Upstreams:
+    def __init__(
+        self, settings: ServiceSettings, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self.urls = {name: getattr(settings, f"{name}_url").rstrip("/") for name in SERVICES}
+        self.secret = settings.internal_secret.get_secret_value()
+        self.me = Principal(
+            kind="system", subject=settings.service_name, roles=frozenset({Role.SYSTEM})
+        )
+        self.http = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.upstream_timeout_seconds, connect=3.0),
+            limits=httpx.Limits(max_connections=50, max_keepalive_connections=50),
+            transport=transport,
+            trust_env=False,  # internal URLs: an HTTP_PROXY must not reroute them
+        )
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def call(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        as_principal: Principal | None = None,
+        idempotent: bool | None = None,
+        request_id: str | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """The answer, whatever its status below 500; 503/504 problems when `service` fails."""
+        retry = method in ("GET", "HEAD", "PUT", "DELETE") if idempotent is None else idempotent
+        headers = principal_headers(as_principal or self.me, self.secret)
+        if request_id:
+            headers["x-request-id"] = request_id
+        url = self.urls[service] + path
+        for attempt in range(1, ATTEMPTS + 1):
+            last = attempt == ATTEMPTS or not retry
+            try:
+                response = await self.http.request(method, url, headers=headers, **kwargs)
+            except httpx.TimeoutException as exc:
+                if last:
+                    raise GatewayTimeout(f"{service} did not answer in time.") from exc
+            except httpx.TransportError as exc:
+                if last:
+                    raise ServiceUnavailable(f"{service} is unreachable; try again.") from exc
+            else:
+                if response.status_code < 500:
+                    return response
+                if last:
+                    log.error("%s %s answered %s", method, url, response.status_code)
+                    raise ServiceUnavailable(f"{service} failed to answer; try again.")
+            await asyncio.sleep(BACKOFF_SECONDS * 2**attempt * random.uniform(0.5, 1.5))  # noqa: S311 (jitter)
+        raise AssertionError("unreachable")
