@@ -1,6 +1,35 @@
 """Events the catalog service consumes, by consumer group: plain handlers a test can call."""
 
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.catalog.store import reservations
+from shared.contracts.orders import OrderCancelledV1, OrderDeliveredV1, OrderShippedV1
 from shared.events.consumer import Handler
 from shared.events.envelope import EventContract
 
-CONSUMERS: dict[str, dict[type[EventContract], Handler]] = {}
+
+async def _let_go(session: AsyncSession, reservation_id: uuid.UUID | None) -> None:
+    if reservation_id is None:
+        return
+    reservation = await reservations.locked(session, reservation_id)
+    if reservation is not None and reservation.state in ("held", "confirmed"):
+        await reservations.give_back(session, reservation, "released")
+
+
+async def handle_order_left(
+    event: OrderShippedV1 | OrderDeliveredV1 | OrderCancelledV1, session: AsyncSession
+) -> None:
+    """Shipped or delivered, ERP's next stock feed counts the goods as gone; cancelled, they
+    are free again. Either way the order's reservation no longer holds them."""
+    await _let_go(session, event.reservation_id)
+
+
+CONSUMERS: dict[str, dict[type[EventContract], Handler]] = {
+    "catalog": {
+        OrderShippedV1: handle_order_left,
+        OrderDeliveredV1: handle_order_left,
+        OrderCancelledV1: handle_order_left,
+    }
+}

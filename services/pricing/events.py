@@ -37,6 +37,8 @@ async def handle_order_placed(event: OrderPlacedV1, session: AsyncSession) -> No
 
 async def handle_order_cancelled(event: OrderCancelledV1, session: AsyncSession) -> None:
     """A cancelled order stops counting, in the month it was placed in."""
+    if not event.counted:
+        return  # cancelled while waiting for approval: it never counted
     await projections.add_turnover(
         session,
         event.company_id,

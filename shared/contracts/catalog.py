@@ -28,6 +28,9 @@ class ProductUpsertedV1(EventContract):
     category: str | None
     unit: str
     sellable: bool
+    min_order_qty: Decimal = Decimal(1)
+    order_multiple: Decimal = Decimal(1)
+    replacement_sku: str | None = None
     updated_at: datetime
 
     def aggregate_id(self) -> str:

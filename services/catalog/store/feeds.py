@@ -17,7 +17,9 @@ CHANGES = "feed_changes"
 UPSERTED_DATA = """
     SELECT p.sku AS aggregate_id, jsonb_build_object(
         'sku', p.sku, 'name', p.name, 'brand', p.brand, 'category', p.category,
-        'unit', p.unit, 'sellable', p.status = 'active', 'updated_at', p.updated_at) AS data
+        'unit', p.unit, 'sellable', p.status = 'active', 'min_order_qty', p.min_order_qty,
+        'order_multiple', p.order_multiple, 'replacement_sku', p.replacement_sku,
+        'updated_at', p.updated_at) AS data
     FROM products p
 """
 

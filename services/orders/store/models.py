@@ -1,13 +1,240 @@
 """Tables of the orders service (its own database; no other service reads them)."""
 
-from datetime import datetime
+from __future__ import annotations
 
-from sqlalchemy import DateTime
-from sqlalchemy.orm import DeclarativeBase
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
 
-from shared.db import make_metadata
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Numeric,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shared.db import make_metadata, utcnow
+
+QUANTITY = Numeric(18, 3)
+ORDER_STATUSES = (
+    "pending_approval",
+    "credit_hold",
+    "placed",
+    "confirmed",
+    "shipped",
+    "delivered",
+    "cancelled",
+)
 
 
 class Base(DeclarativeBase):
     metadata = make_metadata()
     type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+class Product(Base):
+    """What orders needs to know of a SKU, projected from catalog's product.upserted."""
+
+    __tablename__ = "products"
+
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    unit: Mapped[str] = mapped_column(String(16))
+    min_order_qty: Mapped[Decimal] = mapped_column(QUANTITY)
+    order_multiple: Mapped[Decimal] = mapped_column(QUANTITY)
+    sellable: Mapped[bool]
+    replacement_sku: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+
+
+class Company(Base):
+    """A client as orders needs it, projected from accounts' company.upserted."""
+
+    __tablename__ = "companies"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)  # ERP's id
+    legal_name: Mapped[str] = mapped_column(String(300))
+    currency: Mapped[str] = mapped_column(String(3))
+    updated_at: Mapped[datetime]
+
+
+class Cart(Base):
+    """A buyer's named cart for one legal entity (project businesses keep one per project)."""
+
+    __tablename__ = "carts"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    company_id: Mapped[uuid.UUID]
+    owner: Mapped[str] = mapped_column(String(100))  # the buyer's subject
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+    __table_args__ = (Index("uq_carts_owner_name", "company_id", "owner", "name", unique=True),)
+
+
+class CartLine(Base):
+    __tablename__ = "cart_lines"
+
+    cart_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("carts.id", ondelete="CASCADE"), primary_key=True
+    )
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    quantity: Mapped[Decimal] = mapped_column(QUANTITY)  # in the SKU's base unit
+    position: Mapped[int] = mapped_column(BigInteger, Identity())  # keeps the order lines came in
+
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+
+class RequisitionList(Base):
+    """A saved list of SKUs a company orders again and again."""
+
+    __tablename__ = "requisition_lists"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    company_id: Mapped[uuid.UUID]
+    name: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+    __table_args__ = (Index("uq_requisition_lists_name", "company_id", "name", unique=True),)
+
+
+class RequisitionListLine(Base):
+    __tablename__ = "requisition_list_lines"
+
+    list_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("requisition_lists.id", ondelete="CASCADE"), primary_key=True
+    )
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    quantity: Mapped[Decimal] = mapped_column(QUANTITY)
+
+
+class ApprovalRule(Base):
+    """Set by the company admin: orders above an amount, or from a given buyer, wait for
+    approval before they go to ERP."""
+
+    __tablename__ = "approval_rules"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    company_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    above_minor: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    buyer: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+    __table_args__ = (
+        CheckConstraint(
+            "(above_minor IS NOT NULL AND currency IS NOT NULL) OR buyer IS NOT NULL",
+            name="says_something",
+        ),
+    )
+
+
+class Checkout(Base):
+    """One checkout attempt, the saga's memory: reserve stock, then create the order, or give
+    the stock back. The id is the reservation's reference in catalog."""
+
+    __tablename__ = "checkouts"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    company_id: Mapped[uuid.UUID]
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    cart_id: Mapped[uuid.UUID | None]
+    state: Mapped[str] = mapped_column(String(16), default="started")
+    reservation_id: Mapped[uuid.UUID | None]
+    order_id: Mapped[uuid.UUID | None]
+    failure: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('started', 'reserved', 'placed', 'settled', 'failed')", name="state_known"
+        ),
+        Index("uq_checkouts_key", "company_id", "idempotency_key", unique=True),
+        Index(
+            "ix_checkouts_unfinished",
+            "updated_at",
+            postgresql_where=text("state IN ('started', 'reserved', 'placed')"),
+        ),
+    )
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    company_id: Mapped[uuid.UUID]
+    source: Mapped[str] = mapped_column(String(16))  # portal, manager, erp
+    placed_by: Mapped[str] = mapped_column(String(100))
+    on_behalf_of_client: Mapped[bool] = mapped_column(default=False)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)  # ERP's number
+    status: Mapped[str] = mapped_column(String(20))
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+    currency: Mapped[str] = mapped_column(String(3))
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    comment: Mapped[str | None] = mapped_column(Text)
+    reservation_id: Mapped[uuid.UUID | None]
+    promised_from: Mapped[date | None]
+    promised_to: Mapped[date | None]
+    placed_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+    shipped_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN (" + ", ".join(f"'{s}'" for s in ORDER_STATUSES) + ")",
+            name="status_known",
+        ),
+        CheckConstraint("source IN ('portal', 'manager', 'erp')", name="source_known"),
+        Index("ix_orders_company_placed", "company_id", text("placed_at DESC"), "id"),
+    )
+
+
+class OrderLine(Base):
+    """One line and its immutable price snapshot: the price, the rule and the pricing day that
+    produced it, so a dispute months later is answered exactly."""
+
+    __tablename__ = "order_lines"
+
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True
+    )
+    line_no: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(300))
+    quantity: Mapped[Decimal] = mapped_column(QUANTITY)
+    unit_price_minor: Mapped[int] = mapped_column(BigInteger)
+    list_price_minor: Mapped[int | None] = mapped_column(BigInteger)
+    price_rule: Mapped[str] = mapped_column(String(200))
+    priced_on: Mapped[date]
+    delivered_quantity: Mapped[Decimal | None] = mapped_column(QUANTITY)
+
+
+class OrderTransition(Base):
+    """The audit trail: every status change, who made it and when."""
+
+    __tablename__ = "order_transitions"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,59 @@
+"""Who may touch which cart, list and order: a buyer only its company's, staff any."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.orders.store.models import Cart, Order, RequisitionList
+from shared.auth import Principal, Role
+from shared.problems import FieldError, NotFound, Unprocessable
+
+CLIENT_PEOPLE = (Role.BUYER, Role.COMPANY_ADMIN)
+SHOPPERS = (Role.BUYER, Role.COMPANY_ADMIN, Role.SALES_MANAGER, Role.ADMIN)
+
+
+def acting_company(principal: Principal, company_id: uuid.UUID | None) -> uuid.UUID:
+    """The client a cart or order is for: the buyer's own company; staff must name one."""
+    if principal.is_staff:
+        if company_id is None:
+            raise Unprocessable(
+                "Staff act on behalf of a client: name it.",
+                errors=[FieldError(field="company_id", message="is required for staff")],
+            )
+        return company_id
+    if principal.company_id is None:
+        raise Unprocessable("Choose the company you act for first (switch company).")
+    if company_id is not None and company_id != principal.company_id:
+        raise NotFound("No such company.")
+    return principal.company_id
+
+
+async def own_cart(session: AsyncSession, principal: Principal, cart_id: uuid.UUID) -> Cart:
+    """A cart is its owner's alone; another buyer's or company's is 404."""
+    cart = await session.get(Cart, cart_id)
+    if cart is None or cart.owner != str(principal.subject):
+        raise NotFound("No such cart.")
+    principal.ensure_company(cart.company_id)
+    return cart
+
+
+async def company_list(
+    session: AsyncSession, principal: Principal, list_id: uuid.UUID
+) -> RequisitionList:
+    found = await session.get(RequisitionList, list_id)
+    if found is None:
+        raise NotFound("No such requisition list.")
+    principal.ensure_company(found.company_id)
+    return found
+
+
+async def visible_order(
+    session: AsyncSession, principal: Principal, order_id: uuid.UUID, *, lock: bool = False
+) -> Order:
+    order = await session.get(Order, order_id, with_for_update=lock)
+    if order is None:
+        raise NotFound("No such order.")
+    principal.ensure_company(order.company_id)
+    return order

@@ -1,0 +1,358 @@
+"""Checkout, a saga over three services: price the cart (pricing), check credit (accounts),
+hold the stock (catalog), then create the order here, or give the stock back.
+
+Each step is recorded on the checkout row before the next starts, so a crash anywhere is
+recovered: `recover_checkouts` releases the stock of an interrupted checkout, or confirms the
+reservation of an order that was created. The Idempotency-Key names the checkout: a retried
+request finds it and never creates a second order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Header, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from services.orders import upstream
+from services.orders.api.access import SHOPPERS, own_cart
+from services.orders.api.schemas import OrderRead, read_order
+from services.orders.domain.approval import Rule, approval_reason
+from services.orders.domain.credit import decide_credit
+from services.orders.domain.lines import WantedLine, check_lines, line_total
+from services.orders.store import carts as cart_store
+from services.orders.store import orders as store
+from services.orders.store.catalog import ordering_rules
+from services.orders.store.models import ApprovalRule, Cart, CartLine, Checkout, Order
+from shared.auth import Principal, allow
+from shared.db import utcnow
+from shared.problems import Conflict, FieldError, ProblemError, Unprocessable
+
+router = APIRouter(tags=["checkout"])
+log = logging.getLogger(__name__)
+RECOVERY_POLL_SECONDS = 10.0
+
+
+class CheckoutBody(BaseModel):
+    comment: str | None = Field(None, max_length=2000)
+
+
+class PreconditionRequired(ProblemError):
+    status, slug = 428, "idempotency-key-required"
+
+
+class CreditRefused(ProblemError):
+    status, slug = 422, "credit-refused"
+
+
+async def _fail(app: FastAPI, checkout_id: uuid.UUID, reason: str) -> None:
+    async with app.state.sessionmaker.begin() as session:
+        await session.execute(
+            update(Checkout)
+            .where(Checkout.id == checkout_id)
+            .values(state="failed", failure=reason, updated_at=utcnow())
+        )
+
+
+async def _start(
+    app: FastAPI, principal: Principal, cart_id: uuid.UUID, key: str
+) -> tuple[Checkout, Cart, list[Any]]:
+    """Step 1: the checkout row, or the one this key started before."""
+    async with app.state.sessionmaker.begin() as session:
+        cart = await own_cart(session, principal, cart_id)
+        inserted = await session.scalar(
+            insert(Checkout)
+            .values(
+                id=uuid.uuid4(), company_id=cart.company_id, idempotency_key=key, cart_id=cart.id
+            )
+            .on_conflict_do_nothing()
+            .returning(Checkout.id)
+        )
+        checkout = await session.scalar(
+            select(Checkout).where(
+                Checkout.company_id == cart.company_id, Checkout.idempotency_key == key
+            )
+        )
+        assert checkout is not None
+        if inserted is None:
+            return checkout, cart, []
+        lines = await cart_store.cart_lines(session, cart.id)
+        session.expunge_all()
+        return checkout, cart, lines
+
+
+@router.post(
+    "/carts/{cart_id}/checkout",
+    status_code=201,
+    summary="Place the cart as an order: prices, credit and stock are checked, stock reserved",
+    responses={
+        200: {"description": "This Idempotency-Key placed an order before: it is returned"},
+        409: {"description": "Out of stock (lines named), or this key's checkout failed"},
+        422: {"description": "Unorderable or unpriced lines, below the minimum, or credit"},
+        428: {"description": "Idempotency-Key header missing"},
+        503: {"description": "Pricing, accounts or catalog cannot answer now"},
+    },
+)
+async def checkout(
+    cart_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    principal: allow(*SHOPPERS),
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    body: CheckoutBody | None = None,
+) -> OrderRead:
+    if not idempotency_key:
+        raise PreconditionRequired("Send an Idempotency-Key so a retry never orders twice.")
+    app = request.app
+    checkout_row, cart, lines = await _start(app, principal, cart_id, idempotency_key)
+    if not lines:
+        return await _earlier_outcome(app, checkout_row, principal, response)
+    try:
+        order_id = await _place(app, principal, checkout_row, cart, lines, body or CheckoutBody())
+    except ProblemError as problem:
+        await _fail(app, checkout_row.id, problem.detail or problem.slug)
+        raise
+    async with app.state.sessionmaker() as session:
+        return await read_order(session, await session.get_one(Order, order_id))
+
+
+async def _earlier_outcome(
+    app: FastAPI, checkout_row: Checkout, principal: Principal, response: Response
+) -> OrderRead:
+    if checkout_row.order_id is not None:
+        response.status_code = 200
+        async with app.state.sessionmaker() as session:
+            order = await session.get_one(Order, checkout_row.order_id)
+            principal.ensure_company(order.company_id)
+            return await read_order(session, order)
+    if checkout_row.state == "failed":
+        raise Conflict(
+            f"This checkout failed: {checkout_row.failure}. Fix the cart and check out with a "
+            "new Idempotency-Key.",
+            slug="checkout-failed",
+        )
+    if checkout_row.cart_id is not None and checkout_row.state == "started":
+        raise Conflict("The cart is empty.", slug="empty-cart")
+    raise Conflict("This checkout is still running; retry shortly.", slug="checkout-in-progress")
+
+
+async def _place(
+    app: FastAPI,
+    principal: Principal,
+    checkout_row: Checkout,
+    cart: Cart,
+    lines: list[Any],
+    body: CheckoutBody,
+) -> uuid.UUID:
+    settings = app.state.settings
+    quantities = [(sku, quantity) for sku, quantity, _, _ in lines]
+    names = {sku: name for sku, _, name, _ in lines}
+    async with app.state.sessionmaker() as session:
+        rules = await ordering_rules(session, [sku for sku, _ in quantities])
+        approvals = [
+            Rule(r.above_minor, r.currency, r.buyer)
+            for r in await session.scalars(
+                select(ApprovalRule).where(ApprovalRule.company_id == cart.company_id)
+            )
+        ]
+    _, problems = check_lines(
+        [WantedLine(i, s, str(q)) for i, (s, q) in enumerate(quantities, 1)], rules
+    )
+    if problems:
+        raise Unprocessable(
+            "Some cart lines cannot be ordered.",
+            errors=[
+                FieldError(field=f"lines.{p.field}", message=f"{p.sku}: {p.reason}", row=p.row)
+                for p in problems
+            ],
+        )
+    priced = await upstream.price_cart(app, principal, cart.company_id, quantities)
+    unpriced = [i for i, p in enumerate(priced.lines, 1) if p.unit_price_minor is None]
+    if unpriced:
+        raise Unprocessable(
+            "Some lines have no price for this client; ask your manager.",
+            errors=[
+                FieldError(field="lines.sku", message=f"{priced.lines[i - 1].sku}: no price", row=i)
+                for i in unpriced
+            ],
+        )
+    totals = [line_total(p.unit_price_minor or 0, p.quantity) for p in priced.lines]
+    total = sum(totals)
+    if total < settings.min_order_total_minor:
+        raise Unprocessable(
+            f"The minimum order is {settings.min_order_total_minor} {priced.currency} (minor "
+            f"units); this cart comes to {total}.",
+            slug="below-minimum-order",
+        )
+    buyer = str(principal.subject)
+    status, hold = "placed", None
+    reason = (
+        approval_reason(approvals, total, priced.currency, buyer)
+        if not principal.is_staff
+        else None
+    )
+    if reason:
+        status, hold = "pending_approval", reason
+    else:
+        status, hold = await credit_verdict(app, cart.company_id, total, priced.currency)
+    reservation_id = await upstream.reserve_stock(app, checkout_row.id, quantities)
+    async with app.state.sessionmaker.begin() as session:
+        await session.execute(
+            update(Checkout)
+            .where(Checkout.id == checkout_row.id)
+            .values(state="reserved", reservation_id=reservation_id, updated_at=utcnow())
+        )
+    try:
+        order_id = await _create_order(
+            app,
+            principal,
+            checkout_row,
+            cart,
+            priced,
+            totals,
+            names,
+            status,
+            hold,
+            reservation_id,
+            body,
+        )
+    except Exception:
+        await upstream.release_reservation(app, reservation_id)
+        raise
+    try:
+        await upstream.confirm_reservation(app, reservation_id)
+    except ProblemError:
+        log.warning("reservation %s not confirmed yet; recovery will", reservation_id)
+    else:
+        async with app.state.sessionmaker.begin() as session:
+            await session.execute(
+                update(Checkout)
+                .where(Checkout.id == checkout_row.id)
+                .values(state="settled", updated_at=utcnow())
+            )
+    return order_id
+
+
+async def credit_verdict(
+    app: FastAPI, company_id: uuid.UUID, total: int, currency: str
+) -> tuple[str, str | None]:
+    """("placed", None), ("credit_hold", why), or CreditRefused telling the buyer why."""
+    settings = app.state.settings
+    decision = decide_credit(
+        await upstream.credit_standing(app, company_id),
+        total,
+        currency,
+        overdue_threshold_minor=settings.overdue_threshold_minor,
+        on_breach=settings.credit_on_breach,
+    )
+    if decision.verdict == "refuse":
+        raise CreditRefused(f"The order cannot be placed on credit: {decision.reason}.")
+    if decision.verdict == "hold":
+        return "credit_hold", f"waiting for a sales manager: {decision.reason}"
+    return "placed", None
+
+
+async def _create_order(
+    app: FastAPI,
+    principal: Principal,
+    checkout_row: Checkout,
+    cart: Cart,
+    priced: upstream.PricedCart,
+    totals: list[int],
+    names: dict[str, str | None],
+    status: str,
+    hold: str | None,
+    reservation_id: uuid.UUID,
+    body: CheckoutBody,
+) -> uuid.UUID:
+    """Step 3, one transaction: the order, its price snapshots, the emptied cart, the event."""
+    now = utcnow()
+    async with app.state.sessionmaker.begin() as session:
+        order = Order(
+            id=uuid.uuid4(),
+            number=await store.next_number(session),
+            company_id=cart.company_id,
+            source="manager" if principal.is_staff else "portal",
+            placed_by=str(principal.subject),
+            on_behalf_of_client=principal.is_staff,
+            status=status,
+            hold_reason=hold,
+            currency=priced.currency,
+            total_minor=sum(totals),
+            comment=body.comment,
+            reservation_id=reservation_id,
+            placed_at=now,
+        )
+        session.add(order)
+        await session.flush()
+        await store.add_lines(
+            session,
+            order.id,
+            [
+                {
+                    "sku": p.sku,
+                    "name": names.get(p.sku),
+                    "quantity": p.quantity,
+                    "unit_price_minor": p.unit_price_minor,
+                    "list_price_minor": p.list_price_minor,
+                    "price_rule": p.rule,
+                    "priced_on": priced.priced_on,
+                }
+                for p in priced.lines
+            ],
+        )
+        await store.open_order(session, order, str(principal.subject), hold)
+        await session.execute(delete(CartLine).where(CartLine.cart_id == cart.id))
+        await session.execute(
+            update(Checkout)
+            .where(Checkout.id == checkout_row.id)
+            .values(state="placed", order_id=order.id, updated_at=now)
+        )
+        return order.id
+
+
+async def recover_checkouts(app: FastAPI) -> None:
+    """The saga's recovery: runs in the worker process, and once at its start-up."""
+    while True:
+        try:
+            await recover_once(app)
+        except Exception:
+            log.exception("checkout recovery failed; retrying")
+        await asyncio.sleep(RECOVERY_POLL_SECONDS)
+
+
+async def recover_once(app: FastAPI) -> int:
+    """Interrupted checkouts give their stock back; created orders get their stock confirmed."""
+    stale = utcnow() - timedelta(seconds=app.state.settings.checkout_stale_seconds)
+    async with app.state.sessionmaker() as session:
+        rows = list(
+            await session.scalars(
+                select(Checkout)
+                .where(
+                    Checkout.state.in_(("started", "reserved", "placed")),
+                    Checkout.updated_at < stale,
+                )
+                .limit(100)
+            )
+        )
+    for row in rows:
+        if row.state == "placed" and row.reservation_id:
+            await upstream.confirm_reservation(app, row.reservation_id)
+            state, failure = "settled", None
+        else:
+            if row.reservation_id:
+                await upstream.release_reservation(app, row.reservation_id)
+            state, failure = "failed", "interrupted; the stock was given back"
+        async with app.state.sessionmaker.begin() as session:
+            await session.execute(
+                update(Checkout)
+                .where(Checkout.id == row.id, Checkout.state == row.state)
+                .values(state=state, failure=failure, updated_at=utcnow())
+            )
+    return len(rows)

@@ -1,0 +1,247 @@
+"""ERP's side of orders: it pulls the orders to fulfil, posts status updates in bulk, and
+sends the offline orders (phone, a manager) so the portal shows one history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import AfterValidator, BaseModel, Field
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.orders.api.schemas import OrderSummary, summary
+from services.orders.domain.lifecycle import TransitionRefused
+from services.orders.domain.lines import line_total
+from services.orders.store import orders as store
+from services.orders.store.models import Company, Order
+from shared.auth import Role, allow
+from shared.db import SessionDep
+from shared.pagination import Page, PageParams, page_params, paginate
+from shared.problems import FieldError, Unprocessable
+
+router = APIRouter(prefix="/erp", tags=["ERP"])
+ERP = (Role.INTEGRATOR, Role.ADMIN)
+MAX_BATCH = 5_000
+QUANTITY = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=3)]
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("needs a timezone (UTC: end with Z)")
+    return value
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+
+
+@router.get("/orders", summary="Orders to fulfil (placed, oldest first): what ERP imports")
+async def orders_to_fulfil(
+    session: SessionDep,
+    principal: allow(*ERP),
+    page: Annotated[PageParams, Depends(page_params)],
+    status: Literal["placed", "confirmed", "shipped"] = "placed",
+) -> Page[OrderSummary]:
+    stmt = select(Order).where(Order.status == status, Order.source != "erp")
+    rows, cursor = await paginate(session, stmt, [Order.placed_at, Order.id], page)
+    return Page(items=[summary(o) for o in rows], next_cursor=cursor)
+
+
+class DeliveredQuantity(BaseModel):
+    sku: str = Field(max_length=64)
+    quantity: QUANTITY
+
+
+class StatusUpdate(BaseModel):
+    order: str = Field(max_length=100, description="Our number (SO-...) or ERP's own number")
+    status: Literal["confirmed", "shipped", "delivered", "cancelled"]
+    at: AwareDatetime
+    promised_from: date | None = None
+    promised_to: date | None = None
+    delivered: list[DeliveredQuantity] | None = Field(
+        None, description="Delivered quantities per SKU; omitted: everything ordered"
+    )
+    note: str | None = Field(None, max_length=1000)
+
+
+class StatusUpdates(BaseModel):
+    updates: list[StatusUpdate] = Field(min_length=1, max_length=MAX_BATCH)
+    mode: Literal["all_or_nothing", "skip_bad_rows"] = "all_or_nothing"
+
+
+class Rejected(BaseModel):
+    row: int
+    order: str
+    reason: str
+
+
+class UpdatesResult(BaseModel):
+    applied: int
+    unchanged: int = Field(description="Repeats of a status the order already had")
+    rejected: list[Rejected]
+
+
+async def _orders_by_reference(session: AsyncSession, references: list[str]) -> dict[str, Order]:
+    """Both our numbers and ERP's, in one query, locked in a fixed order (no deadlocks)."""
+    found = await session.scalars(
+        select(Order)
+        .where(or_(Order.number.in_(references), Order.external_id.in_(references)))
+        .order_by(Order.id)
+        .with_for_update()
+    )
+    by_reference: dict[str, Order] = {}
+    for order in found:
+        by_reference[order.number] = order
+        if order.external_id:
+            by_reference[order.external_id] = order
+    return by_reference
+
+
+@router.post(
+    "/order-updates",
+    summary="ERP posts status changes in bulk: confirmed (with the promised window), shipped, "
+    "delivered (with quantities), cancelled",
+    responses={422: {"description": "all_or_nothing and some rows are bad: nothing changed"}},
+)
+async def post_status_updates(
+    body: StatusUpdates, session: SessionDep, principal: allow(*ERP)
+) -> UpdatesResult:
+    orders = await _orders_by_reference(session, [u.order for u in body.updates])
+    actor = f"erp:{principal.subject}"
+    applied = unchanged = 0
+    rejected: list[Rejected] = []
+    ordered = sorted(enumerate(body.updates), key=lambda x: (x[1].order, x[1].at))
+    for row, update in ordered:  # per order in time order, so a batch may carry a whole journey
+        order = orders.get(update.order)
+        if order is None:
+            rejected.append(Rejected(row=row, order=update.order, reason="unknown order"))
+            continue
+        try:
+            async with session.begin_nested():
+                moved = await store.move(
+                    session,
+                    order,
+                    update.status,
+                    actor,
+                    at=update.at,
+                    note=update.note,
+                    promised=(update.promised_from, update.promised_to),
+                    delivered={d.sku: d.quantity for d in update.delivered}
+                    if update.delivered is not None
+                    else None,
+                )
+        except TransitionRefused as exc:
+            rejected.append(Rejected(row=row, order=update.order, reason=str(exc)))
+            continue
+        applied += moved
+        unchanged += not moved
+    if rejected and body.mode == "all_or_nothing":
+        raise Unprocessable(
+            "Some updates cannot be applied; nothing was changed.",
+            errors=[
+                FieldError(field="updates", message=f"{r.order}: {r.reason}", row=r.row)
+                for r in sorted(rejected, key=lambda r: r.row)
+            ],
+        )
+    return UpdatesResult(
+        applied=applied, unchanged=unchanged, rejected=sorted(rejected, key=lambda r: r.row)
+    )
+
+
+class OfflineLine(BaseModel):
+    sku: str = Field(max_length=64)
+    name: str | None = Field(None, max_length=300)
+    quantity: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=3)]
+    unit_price_minor: int = Field(ge=0)
+
+
+class OfflineOrder(BaseModel):
+    external_id: str = Field(max_length=100, description="ERP's order number")
+    client: str = Field(max_length=100, description="The client's ERP id")
+    placed_at: AwareDatetime
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    status: Literal["placed", "confirmed", "shipped", "delivered", "cancelled"] = "placed"
+    lines: list[OfflineLine] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class OfflineOrders(BaseModel):
+    orders: list[OfflineOrder] = Field(min_length=1, max_length=1_000)
+
+
+class ImportResult(BaseModel):
+    created: int
+    already_known: int
+
+
+@router.post(
+    "/offline-orders",
+    summary="Orders taken by phone or by a manager in ERP, so the history and analytics see "
+    "the whole client; idempotent by ERP's number, all or nothing",
+)
+async def import_offline_orders(
+    body: OfflineOrders, session: SessionDep, principal: allow(*ERP)
+) -> ImportResult:
+    clients = {
+        c.external_id: c.id
+        for c in await session.scalars(
+            select(Company).where(Company.external_id.in_({o.client for o in body.orders}))
+        )
+    }
+    errors = [
+        FieldError(field="client", message=f"unknown client {o.client}", row=i)
+        for i, o in enumerate(body.orders)
+        if o.client not in clients
+    ]
+    if errors:
+        raise Unprocessable("Unknown clients; nothing was imported.", errors=errors)
+    known = set(
+        await session.scalars(
+            select(Order.external_id).where(
+                Order.external_id.in_([o.external_id for o in body.orders])
+            )
+        )
+    )
+    actor = f"erp:{principal.subject}"
+    created = 0
+    for offline in body.orders:
+        if offline.external_id in known:
+            continue
+        known.add(offline.external_id)
+        order = Order(
+            id=uuid.uuid4(),
+            number=await store.next_number(session),
+            external_id=offline.external_id,
+            company_id=clients[offline.client],
+            source="erp",
+            placed_by=actor,
+            status="placed",
+            currency=offline.currency,
+            total_minor=sum(line_total(x.unit_price_minor, x.quantity) for x in offline.lines),
+            placed_at=offline.placed_at,
+        )
+        session.add(order)
+        await session.flush()
+        await store.add_lines(
+            session,
+            order.id,
+            [
+                {
+                    "sku": x.sku,
+                    "name": x.name,
+                    "quantity": x.quantity,
+                    "unit_price_minor": x.unit_price_minor,
+                    "list_price_minor": None,
+                    "price_rule": "erp",
+                    "priced_on": offline.placed_at.date(),
+                }
+                for x in offline.lines
+            ],
+        )
+        await store.open_order(session, order, actor, "offline order from ERP")
+        if offline.status != "placed":
+            await store.move(session, order, offline.status, actor, at=offline.placed_at)
+        created += 1
+    return ImportResult(created=created, already_known=len(body.orders) - created)

@@ -1,0 +1,133 @@
+"""Requisition lists: saved SKU lists a company reuses, filled like a cart, copied to a cart."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from services.orders.api.access import SHOPPERS, acting_company, company_list, own_cart
+from services.orders.api.carts import QuickOrderResult, add_wanted, read_wanted_lines
+from services.orders.domain.lines import WantedLine
+from services.orders.store.models import RequisitionList, RequisitionListLine
+from shared.auth import allow
+from shared.db import SessionDep
+from shared.problems import Conflict, FieldError, Unprocessable
+
+router = APIRouter(tags=["requisition lists"])
+
+
+class ListCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    company_id: uuid.UUID | None = Field(None, description="Staff only: the client")
+
+
+class ListLine(BaseModel):
+    sku: str
+    quantity: Decimal
+
+
+class ListRead(BaseModel):
+    id: uuid.UUID
+    name: str
+    company_id: uuid.UUID
+    created_by: str
+    lines: list[ListLine]
+
+
+class ToCart(BaseModel):
+    cart_id: uuid.UUID
+
+
+async def _read(session: SessionDep, found: RequisitionList) -> ListRead:
+    lines = await session.execute(
+        select(RequisitionListLine.sku, RequisitionListLine.quantity)
+        .where(RequisitionListLine.list_id == found.id)
+        .order_by(RequisitionListLine.sku)
+    )
+    return ListRead(
+        id=found.id,
+        name=found.name,
+        company_id=found.company_id,
+        created_by=found.created_by,
+        lines=[ListLine(sku=sku, quantity=q) for sku, q in lines],
+    )
+
+
+@router.get("/requisition-lists", summary="The company's saved lists")
+async def list_lists(
+    session: SessionDep, principal: allow(*SHOPPERS), company_id: uuid.UUID | None = None
+) -> list[ListRead]:
+    company = acting_company(principal, company_id)
+    found = await session.scalars(
+        select(RequisitionList)
+        .where(RequisitionList.company_id == company)
+        .order_by(RequisitionList.name)
+    )
+    return [await _read(session, x) for x in found]
+
+
+@router.post("/requisition-lists", status_code=201, summary="A new, empty saved list")
+async def create_list(
+    body: ListCreate, response: Response, session: SessionDep, principal: allow(*SHOPPERS)
+) -> ListRead:
+    found = RequisitionList(
+        company_id=acting_company(principal, body.company_id),
+        name=body.name,
+        created_by=str(principal.subject),
+    )
+    session.add(found)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"The company already has a list named {body.name!r}.") from exc
+    response.headers["Location"] = f"/requisition-lists/{found.id}"
+    return await _read(session, found)
+
+
+@router.get("/requisition-lists/{list_id}", summary="One saved list")
+async def get_list(
+    list_id: uuid.UUID, session: SessionDep, principal: allow(*SHOPPERS)
+) -> ListRead:
+    return await _read(session, await company_list(session, principal, list_id))
+
+
+@router.post(
+    "/requisition-lists/{list_id}/lines",
+    summary="Add lines as in quick order (pasted text or CSV); bad lines reported one by one",
+)
+async def add_list_lines(
+    list_id: uuid.UUID, request: Request, session: SessionDep, principal: allow(*SHOPPERS)
+) -> QuickOrderResult:
+    found = await company_list(session, principal, list_id)
+    return await add_wanted(session, found.id, await read_wanted_lines(request), requisition=True)
+
+
+@router.delete("/requisition-lists/{list_id}", status_code=204, summary="Drop a saved list")
+async def delete_list(
+    list_id: uuid.UUID, session: SessionDep, principal: allow(*SHOPPERS)
+) -> Response:
+    await session.delete(await company_list(session, principal, list_id))
+    return Response(status_code=204)
+
+
+@router.post(
+    "/requisition-lists/{list_id}/to-cart",
+    summary="Add the whole list to a cart; lines no longer orderable are reported",
+)
+async def list_to_cart(
+    list_id: uuid.UUID, body: ToCart, session: SessionDep, principal: allow(*SHOPPERS)
+) -> QuickOrderResult:
+    found = await _read(session, await company_list(session, principal, list_id))
+    cart = await own_cart(session, principal, body.cart_id)
+    if cart.company_id != found.company_id:
+        raise Unprocessable(
+            "The cart is for another company.",
+            errors=[FieldError(field="cart_id", message="is for another company")],
+        )
+    wanted = [WantedLine(i, x.sku, str(x.quantity)) for i, x in enumerate(found.lines, 1)]
+    return await add_wanted(session, cart.id, wanted)

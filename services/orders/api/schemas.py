@@ -1,0 +1,87 @@
+"""What the orders API returns for an order."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.orders.domain.lines import line_total
+from services.orders.store import orders as store
+from services.orders.store.models import Order, OrderTransition
+
+
+class OrderLineRead(BaseModel):
+    line_no: int
+    sku: str
+    name: str | None
+    quantity: Decimal
+    unit_price_minor: int
+    list_price_minor: int | None
+    line_total_minor: int
+    price_rule: str = Field(description="The pricing rule that produced the price, as snapshot")
+    priced_on: date
+    delivered_quantity: Decimal | None
+
+
+class TransitionRead(BaseModel):
+    from_status: str | None
+    to_status: str
+    at: datetime
+    actor: str
+    note: str | None
+
+
+class OrderSummary(BaseModel):
+    id: uuid.UUID
+    number: str
+    external_id: str | None
+    company_id: uuid.UUID
+    source: str = Field(description="portal, manager (on behalf of the client) or erp (offline)")
+    status: str
+    hold_reason: str | None
+    currency: str
+    total_minor: int
+    placed_at: datetime
+    promised_from: date | None
+    promised_to: date | None
+    delivered_at: datetime | None
+
+
+class OrderRead(OrderSummary):
+    placed_by: str
+    on_behalf_of_client: bool
+    comment: str | None
+    lines: list[OrderLineRead]
+    history: list[TransitionRead]
+
+
+def summary(order: Order) -> OrderSummary:
+    return OrderSummary.model_validate(order, from_attributes=True)
+
+
+async def read_order(session: AsyncSession, order: Order) -> OrderRead:
+    lines = await store.lines_of(session, order.id)
+    history = await session.scalars(
+        select(OrderTransition)
+        .where(OrderTransition.order_id == order.id)
+        .order_by(OrderTransition.id)
+    )
+    return OrderRead(
+        **summary(order).model_dump(),
+        placed_by=order.placed_by,
+        on_behalf_of_client=order.on_behalf_of_client,
+        comment=order.comment,
+        lines=[
+            OrderLineRead(
+                **{k: getattr(x, k) for k in OrderLineRead.model_fields if k != "line_total_minor"},
+                line_total_minor=line_total(x.unit_price_minor, x.quantity),
+            )
+            for x in lines
+        ],
+        history=[TransitionRead.model_validate(h, from_attributes=True) for h in history],
+    )

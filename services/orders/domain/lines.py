@@ -1,0 +1,117 @@
+"""What may go into a cart: quantities checked against the SKU's ordering rules, and quick
+order's pasted lists read line by line, so every bad line is reported and the rest added."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+MAX_LINES = 5_000
+SEPARATORS = re.compile(r"[\s,;]+")
+
+
+@dataclass(frozen=True)
+class OrderingRules:
+    min_order_qty: Decimal
+    order_multiple: Decimal
+    sellable: bool
+    replacement_sku: str | None
+
+
+@dataclass(frozen=True)
+class WantedLine:
+    row: int  # 1-based, as the buyer sees it in the file or the pasted text
+    sku: str
+    quantity: str | None  # as typed; None: the SKU's minimum
+
+
+@dataclass(frozen=True)
+class LineProblem:
+    row: int
+    sku: str
+    field: str
+    reason: str
+
+
+def parse_pasted(text: str) -> list[WantedLine]:
+    """Lines of `SKU [quantity]`, separated by spaces, tabs, commas or semicolons (as copied
+    from a spreadsheet or an e-mail)."""
+    wanted = []
+    for row, line in enumerate(text.splitlines(), start=1):
+        parts = [p for p in SEPARATORS.split(line.strip()) if p]
+        if parts:
+            wanted.append(WantedLine(row, parts[0], parts[1] if len(parts) > 1 else None))
+    return wanted
+
+
+def parse_csv(data: bytes) -> list[WantedLine]:
+    """A CSV with columns `sku` and `quantity` (a header row); row numbers count the header."""
+    reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+    fields = {(f or "").strip().lower(): f for f in reader.fieldnames or []}
+    if "sku" not in fields:
+        raise ValueError("the file needs a header row with a `sku` column (and `quantity`)")
+    quantity = fields.get("quantity") or fields.get("qty")
+    return [
+        WantedLine(
+            row,
+            (record[fields["sku"]] or "").strip(),
+            (record.get(quantity) or "").strip() or None if quantity else None,
+        )
+        for row, record in enumerate(reader, start=2)
+        if any((v or "").strip() for v in record.values())
+    ]
+
+
+def quantity_problem(quantity: Decimal, rules: OrderingRules) -> str | None:
+    if quantity <= 0:
+        return "must be above 0"
+    if quantity < rules.min_order_qty:
+        return f"below the minimum order quantity {rules.min_order_qty.normalize():f}"
+    if quantity % rules.order_multiple != 0:
+        return f"must be a multiple of {rules.order_multiple.normalize():f}"
+    return None
+
+
+def sellable_problem(sku: str, rules: OrderingRules | None) -> str | None:
+    if rules is None:
+        return "unknown SKU"
+    if not rules.sellable:
+        instead = f"; order {rules.replacement_sku} instead" if rules.replacement_sku else ""
+        return f"discontinued{instead}"
+    return None
+
+
+def check_lines(
+    wanted: list[WantedLine], rules: dict[str, OrderingRules]
+) -> tuple[dict[str, Decimal], list[LineProblem]]:
+    """The quantities to add per SKU (repeated SKUs add up) and a problem per bad line."""
+    good: dict[str, Decimal] = {}
+    problems: list[LineProblem] = []
+    for line in wanted:
+        known = rules.get(line.sku)
+        problem = sellable_problem(line.sku, known)
+        if problem or known is None:
+            problems.append(LineProblem(line.row, line.sku, "sku", problem or "unknown SKU"))
+            continue
+        try:
+            quantity = Decimal(line.quantity) if line.quantity else known.min_order_qty
+        except InvalidOperation:
+            problems.append(LineProblem(line.row, line.sku, "quantity", "is not a number"))
+            continue
+        if quantity.as_tuple().exponent < -3:  # type: ignore[operator]
+            problems.append(LineProblem(line.row, line.sku, "quantity", "has over 3 decimals"))
+            continue
+        problem = quantity_problem(quantity, known)
+        if problem:
+            problems.append(LineProblem(line.row, line.sku, "quantity", problem))
+            continue
+        good[line.sku] = good.get(line.sku, Decimal(0)) + quantity
+    return good, problems
+
+
+def line_total(unit_price_minor: int, quantity: Decimal) -> int:
+    """Minor units, half up: 3 x 0.333 kg at 1001 = 1000 (999.999 rounded)."""
+    return int((unit_price_minor * quantity).quantize(Decimal(1), rounding="ROUND_HALF_UP"))

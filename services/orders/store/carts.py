@@ -1,0 +1,77 @@
+"""Carts and requisition lists: every write is one statement over all its lines."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.orders.domain.lines import MAX_LINES
+from services.orders.store.models import Cart, CartLine, Product, RequisitionListLine
+from shared.db import utcnow
+from shared.problems import Conflict
+
+UPSERT = """
+    INSERT INTO {table} ({owner}, sku, quantity)
+    SELECT :owner_id, sku, quantity
+    FROM unnest(CAST(:skus AS text[]), CAST(:quantities AS numeric[])) AS l(sku, quantity)
+    ON CONFLICT ({owner}, sku) DO UPDATE SET quantity = {new_quantity}
+"""
+
+
+async def put_lines(
+    session: AsyncSession,
+    owner_id: uuid.UUID,
+    quantities: dict[str, Decimal],
+    *,
+    add: bool,
+    requisition: bool = False,
+) -> None:
+    """Set (or, with `add`, add to) the quantity of each SKU; refuses to grow past MAX_LINES."""
+    if not quantities:
+        return
+    table, owner = (
+        ("requisition_list_lines", "list_id") if requisition else ("cart_lines", "cart_id")
+    )
+    new_quantity = f"{table}.quantity + EXCLUDED.quantity" if add else "EXCLUDED.quantity"
+    await session.execute(
+        text(UPSERT.format(table=table, owner=owner, new_quantity=new_quantity)),
+        {"owner_id": owner_id, "skus": list(quantities), "quantities": list(quantities.values())},
+    )
+    line = RequisitionListLine if requisition else CartLine
+    key = line.list_id if requisition else line.cart_id  # type: ignore[attr-defined]
+    count = await session.scalar(select(func.count()).select_from(line).where(key == owner_id))
+    if count and count > MAX_LINES:
+        raise Conflict(f"A list holds at most {MAX_LINES} lines; this would make {count}.")
+    if not requisition:
+        await session.execute(update(Cart).where(Cart.id == owner_id).values(updated_at=utcnow()))
+
+
+async def remove_lines(session: AsyncSession, cart_id: uuid.UUID, skus: list[str]) -> None:
+    await session.execute(
+        delete(CartLine).where(CartLine.cart_id == cart_id, CartLine.sku.in_(skus))
+    )
+
+
+async def cart_lines(
+    session: AsyncSession, cart_id: uuid.UUID
+) -> list[tuple[str, Decimal, str | None, str | None]]:
+    """(sku, quantity, name, unit) in the order the lines came in."""
+    rows = await session.execute(
+        select(CartLine.sku, CartLine.quantity, Product.name, Product.unit)
+        .outerjoin(Product, Product.sku == CartLine.sku)
+        .where(CartLine.cart_id == cart_id)
+        .order_by(CartLine.position)
+    )
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+async def line_counts(session: AsyncSession, cart_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    rows = await session.execute(
+        select(CartLine.cart_id, func.count())
+        .where(CartLine.cart_id.in_(cart_ids))
+        .group_by(CartLine.cart_id)
+    )
+    return {cart_id: count for cart_id, count in rows}

@@ -1,0 +1,65 @@
+"""Projections of other services' facts that orders keeps to answer without asking them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.orders.domain.lines import OrderingRules
+from services.orders.store.models import Company, Product
+from shared.contracts.accounts import CompanyUpsertedV1
+from shared.contracts.catalog import ProductUpsertedV1
+
+
+async def upsert_product(session: AsyncSession, event: ProductUpsertedV1) -> None:
+    values = {
+        "sku": event.sku,
+        "name": event.name,
+        "unit": event.unit,
+        "min_order_qty": event.min_order_qty,
+        "order_multiple": event.order_multiple,
+        "sellable": event.sellable,
+        "replacement_sku": event.replacement_sku,
+        "updated_at": event.updated_at,
+    }
+    stmt = insert(Product).values(values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[Product.sku],
+            set_={k: stmt.excluded[k] for k in values if k != "sku"},
+            where=Product.updated_at <= stmt.excluded.updated_at,  # a late event changes nothing
+        )
+    )
+
+
+async def upsert_company(session: AsyncSession, event: CompanyUpsertedV1) -> None:
+    values = {
+        "id": event.company_id,
+        "external_id": event.external_id,
+        "legal_name": event.legal_name,
+        "currency": event.currency,
+        "updated_at": event.updated_at,
+    }
+    stmt = insert(Company).values(values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[Company.id],
+            set_={k: stmt.excluded[k] for k in values if k != "id"},
+            where=Company.updated_at <= stmt.excluded.updated_at,
+        )
+    )
+
+
+async def ordering_rules(session: AsyncSession, skus: list[str]) -> dict[str, OrderingRules]:
+    """The rules of every SKU named, in one query."""
+    rows = await session.execute(
+        select(
+            Product.sku,
+            Product.min_order_qty,
+            Product.order_multiple,
+            Product.sellable,
+            Product.replacement_sku,
+        ).where(Product.sku.in_(set(skus)))
+    )
+    return {row.sku: OrderingRules(*row[1:]) for row in rows}

@@ -1,0 +1,194 @@
+"""Orders: creation with their price snapshots, transitions with their audit trail and events."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.orders.domain.lifecycle import check_transition
+from services.orders.store.models import Order, OrderLine, OrderTransition
+from shared.contracts.orders import (
+    DeliveredLine,
+    OrderCancelledV1,
+    OrderConfirmedV1,
+    OrderDeliveredV1,
+    OrderedLine,
+    OrderPlacedV1,
+    OrderShippedV1,
+)
+from shared.db import utcnow
+from shared.events.outbox import record_event
+
+
+async def next_number(session: AsyncSession) -> str:
+    number = await session.scalar(text("SELECT nextval('order_numbers')"))
+    return f"SO-{number:08d}"
+
+
+async def add_lines(
+    session: AsyncSession, order_id: uuid.UUID, lines: list[dict[str, Any]]
+) -> None:
+    """All lines in one statement; each dict holds OrderLine's columns but order_id."""
+    if lines:
+        await session.execute(
+            insert(OrderLine),
+            [{"order_id": order_id, "line_no": i, **x} for i, x in enumerate(lines, 1)],
+        )
+
+
+async def lines_of(session: AsyncSession, order_id: uuid.UUID) -> list[OrderLine]:
+    return list(
+        await session.scalars(
+            select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.line_no)
+        )
+    )
+
+
+async def emit_placed(session: AsyncSession, order: Order) -> None:
+    lines = await lines_of(session, order.id)
+    record_event(
+        session,
+        OrderPlacedV1(
+            order_id=order.id,
+            company_id=order.company_id,
+            number=order.number,
+            source=order.source,
+            currency=order.currency,
+            total_minor=order.total_minor,
+            placed_at=order.placed_at,
+            promised_from=order.promised_from,
+            promised_to=order.promised_to,
+            lines=[
+                OrderedLine(
+                    sku=x.sku,
+                    quantity=x.quantity,
+                    unit_price_minor=x.unit_price_minor,
+                    list_price_minor=x.list_price_minor,
+                    rule=x.price_rule,
+                )
+                for x in lines
+            ],
+        ),
+    )
+
+
+async def open_order(session: AsyncSession, order: Order, actor: str, note: str | None) -> None:
+    """The first line of the audit trail; order.placed if nothing holds the order back."""
+    session.add(
+        OrderTransition(
+            order_id=order.id,
+            from_status=None,
+            to_status=order.status,
+            at=order.placed_at,
+            actor=actor,
+            note=note,
+        )
+    )
+    if order.status == "placed":
+        await emit_placed(session, order)
+
+
+async def move(
+    session: AsyncSession,
+    order: Order,
+    wanted: str,
+    actor: str,
+    *,
+    at: datetime | None = None,
+    note: str | None = None,
+    promised: tuple[date | None, date | None] | None = None,
+    delivered: dict[str, Decimal] | None = None,
+) -> bool:
+    """Moves the order (TransitionRefused if it may not), records the audit row and the event.
+    False when the order already was in that status (a repeated ERP update)."""
+    check_transition(order.status, wanted)
+    if promised is not None and any(promised):
+        order.promised_from, order.promised_to = promised
+    if wanted == order.status:
+        return False
+    at = at or utcnow()
+    was = order.status
+    session.add(
+        OrderTransition(
+            order_id=order.id, from_status=was, to_status=wanted, at=at, actor=actor, note=note
+        )
+    )
+    order.status, order.updated_at = wanted, utcnow()
+    base = {"order_id": order.id, "company_id": order.company_id, "number": order.number}
+    if wanted == "placed":
+        await emit_placed(session, order)
+    elif wanted == "confirmed":
+        order.confirmed_at = at
+        record_event(
+            session,
+            OrderConfirmedV1(
+                **base,
+                confirmed_at=at,
+                promised_from=order.promised_from,
+                promised_to=order.promised_to,
+            ),
+        )
+    elif wanted == "shipped":
+        order.shipped_at = at
+        record_event(
+            session, OrderShippedV1(**base, shipped_at=at, reservation_id=order.reservation_id)
+        )
+    elif wanted == "delivered":
+        order.delivered_at = at
+        await _deliver(session, order, at, delivered)
+    elif wanted == "cancelled":
+        order.cancelled_at = at
+        record_event(
+            session,
+            OrderCancelledV1(
+                **base,
+                currency=order.currency,
+                total_minor=order.total_minor,
+                placed_at=order.placed_at,
+                cancelled_at=at,
+                reason=note or "",
+                counted=was not in ("pending_approval", "credit_hold"),
+                reservation_id=order.reservation_id,
+            ),
+        )
+    await session.flush()
+    return True
+
+
+async def _deliver(
+    session: AsyncSession, order: Order, at: datetime, delivered: dict[str, Decimal] | None
+) -> None:
+    """Delivered quantities per SKU (all ordered, when ERP names none), and the OTIF facts."""
+    lines = await lines_of(session, order.id)
+    for line in lines:
+        line.delivered_quantity = (
+            line.quantity if delivered is None else delivered.get(line.sku, Decimal(0))
+        )
+    in_full = all(
+        x.delivered_quantity is not None and x.delivered_quantity >= x.quantity for x in lines
+    )
+    on_time = None if order.promised_to is None else at.date() <= order.promised_to
+    record_event(
+        session,
+        OrderDeliveredV1(
+            order_id=order.id,
+            company_id=order.company_id,
+            number=order.number,
+            delivered_at=at,
+            promised_to=order.promised_to,
+            on_time=on_time,
+            in_full=in_full,
+            reservation_id=order.reservation_id,
+            lines=[
+                DeliveredLine(
+                    sku=x.sku, ordered=x.quantity, delivered=x.delivered_quantity or Decimal(0)
+                )
+                for x in lines
+            ],
+        ),
+    )

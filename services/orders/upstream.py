@@ -1,0 +1,132 @@
+"""What orders asks other services now, over HTTP: prices, credit, stock reservations."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from fastapi import FastAPI
+
+from services.orders.domain.credit import CreditStanding
+from shared.auth import Principal
+from shared.problems import BadGateway, Conflict, FieldError, ProblemError
+
+RESERVATION_TTL_MINUTES = 15
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    sku: str
+    quantity: Decimal
+    unit_price_minor: int | None
+    list_price_minor: int | None
+    rule: str
+    next_tier: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class PricedCart:
+    currency: str
+    priced_on: date
+    lines: list[PricedLine]
+
+
+def _unexpected(service: str, response: Any) -> ProblemError:
+    return BadGateway(f"{service} answered {response.status_code}: {response.text[:300]}")
+
+
+async def price_cart(
+    app: FastAPI,
+    principal: Principal | None,
+    company_id: uuid.UUID,
+    lines: list[tuple[str, Decimal]],
+    currency: str | None = None,
+) -> PricedCart:
+    """Every line priced for the client in one call to pricing."""
+    body: dict[str, Any] = {
+        "client_id": str(company_id),
+        "lines": [{"sku": sku, "quantity": str(q)} for sku, q in lines],
+    }
+    if currency:
+        body["currency"] = currency
+    response = await app.state.upstreams.call(
+        "pricing", "POST", "/prices/resolve", json=body, idempotent=True, as_principal=principal
+    )
+    if response.status_code != 200:
+        raise _unexpected("pricing", response)
+    data = response.json()
+    return PricedCart(
+        currency=data["currency"],
+        priced_on=date.fromisoformat(data["date"]),
+        lines=[
+            PricedLine(
+                sku=x["sku"],
+                quantity=Decimal(x["quantity"]),
+                unit_price_minor=x["unit_price_minor"],
+                list_price_minor=x["list_price_minor"],
+                rule=x["rule"],
+                next_tier=x["next_tier"],
+            )
+            for x in data["lines"]
+        ],
+    )
+
+
+async def credit_standing(app: FastAPI, company_id: uuid.UUID) -> CreditStanding:
+    response = await app.state.upstreams.call("accounts", "GET", f"/companies/{company_id}/credit")
+    if response.status_code != 200:
+        raise _unexpected("accounts", response)
+    data = response.json()
+    return CreditStanding(
+        currency=data["currency"],
+        overdue_minor=data["overdue_minor"],
+        available_credit_minor=data["available_credit_minor"],
+    )
+
+
+async def reserve_stock(
+    app: FastAPI, reference: uuid.UUID, lines: list[tuple[str, Decimal]]
+) -> uuid.UUID:
+    """Hold stock for every line (or none); 409 with the short lines, as catalog named them."""
+    body = {
+        "reference": str(reference),
+        "ttl_minutes": RESERVATION_TTL_MINUTES,
+        "lines": [{"sku": sku, "quantity": str(q)} for sku, q in lines],
+    }
+    # Idempotent by reference: a retry returns the reservation the first attempt made.
+    response = await app.state.upstreams.call(
+        "catalog", "POST", "/reservations", json=body, idempotent=True
+    )
+    if response.status_code == 409:
+        problem = response.json()
+        raise Conflict(
+            problem.get("detail", "Not enough stock."),
+            slug="out-of-stock",
+            errors=[FieldError(**e) for e in problem.get("errors", [])],
+        )
+    if response.status_code not in (200, 201):
+        raise _unexpected("catalog", response)
+    return uuid.UUID(response.json()["id"])
+
+
+async def confirm_reservation(app: FastAPI, reservation_id: uuid.UUID) -> bool:
+    """False when the reservation is gone (expired or released) and cannot be confirmed."""
+    response = await app.state.upstreams.call(
+        "catalog", "POST", f"/reservations/{reservation_id}/confirm", idempotent=True
+    )
+    if response.status_code in (404, 409):
+        return False
+    if response.status_code != 200:
+        raise _unexpected("catalog", response)
+    return True
+
+
+async def release_reservation(app: FastAPI, reservation_id: uuid.UUID) -> None:
+    response = await app.state.upstreams.call(
+        "catalog", "DELETE", f"/reservations/{reservation_id}"
+    )
+    if response.status_code not in (200, 204, 404):
+        raise _unexpected("catalog", response)
