@@ -24,6 +24,7 @@ import numpy as np
 import polars as pl
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.pricing.domain.batch import I64, Adjustments, Candidates, origin_key, with_markup
@@ -406,6 +407,19 @@ class PriceEngine:
         if generation == self.generation and self.book is book:
             book.entries = table
             log.info("price book: %d entries in %.2fs", len(table), time.perf_counter() - started)
+
+    async def learned_new_skus(self, book: PriceBook, skus: list[str]) -> bool:
+        """Catalog added SKUs the book has not seen (product.upserted changes no price, so no
+        price.changed tells this process): drop the book when the database knows them now."""
+        unknown = [sku for sku in skus if sku not in book.sku_id]
+        async with self.sessionmaker() as session:
+            known = await session.scalar(
+                text("SELECT count(*) FROM skus WHERE sku = ANY(:unknown)"), {"unknown": unknown}
+            )
+        if not known:
+            return False
+        self.invalidate(lists=True, clients=None)
+        return True
 
     def invalidate(self, *, lists: bool = False, clients: list[uuid.UUID] | None = None) -> None:
         """Drop what changed: the shared book, some clients, or (clients=None) every client."""

@@ -119,10 +119,13 @@ async def resolve_cart(
     day: date,
 ) -> Cart:
     book = await engine.ensure_book()
+    sku_ids = np.fromiter((book.sku_id.get(s, -1) for s in skus), np.int64, len(skus))
+    if (sku_ids < 0).any() and await engine.learned_new_skus(book, skus):
+        book = await engine.ensure_book()
+        sku_ids = np.fromiter((book.sku_id.get(s, -1) for s in skus), np.int64, len(skus))
     client = await _client(engine, company_id, day)
     currency = currency or client.row.currency
     today = to_day_number(day)
-    sku_ids = np.fromiter((book.sku_id.get(s, -1) for s in skus), np.int64, len(skus))
     quantity = np.fromiter((int(q * 1000) for q in quantities), np.int64, len(quantities))
     entries = await engine.entries_for(book, client, sku_ids)
     gathered = book.gather(client, sku_ids, entries)

@@ -40,7 +40,10 @@ async def visible_company(
     session: AsyncSession, principal: Principal, company_id: uuid.UUID
 ) -> Company:
     """The company if the caller may see it (services see any); another tenant's is 404."""
-    if not principal.has_any(*STAFF, Role.SYSTEM) and await _membership(session, principal, company_id) is None:
+    if (
+        not principal.has_any(*STAFF, Role.SYSTEM)
+        and await _membership(session, principal, company_id) is None
+    ):
         raise NotFound("No such company.")
     return await company_store.get_company(session, company_id)
 

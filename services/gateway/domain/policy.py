@@ -53,8 +53,10 @@ API_KEY_ROUTES: dict[Role, tuple[Route, ...]] = {
     Role.INTEGRATOR: (
         # ERP systems post and follow feeds of any service,
         Route(ANY_METHOD, "/api/*/**/feeds/*/**"),
-        # and upload clients' reconciliation statements.
+        # upload clients' reconciliation statements,
         Route(frozenset({"POST"}), "/api/accounts/statements"),
+        # and take orders to fulfil, post their status and the offline orders.
+        Route(ANY_METHOD, "/api/orders/erp/**"),
     ),
     # Marketplaces only pull the catalog and price feeds.
     Role.PARTNER: (

@@ -1,0 +1,215 @@
+"""The whole journey through the gateway, services in process with their relays and consumers
+on the real broker: ERP feeds the world, a buyer finds, prices, quick-orders and checks out,
+ERP confirms, ships and delivers, and the order's events reach the broker in order."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import orjson
+from sqlalchemy import text
+
+from services.gateway.app import create_app as create_gateway
+from services.gateway.settings import SERVICES, Settings
+from shared.contracts.orders import ORDER_TOPIC
+from shared.testing.fixtures import RoutingTransport, client, running
+from shared.testing.kafka import read_topic
+from tests.accounts.factories import add_user
+
+CLOSED = "http://127.0.0.1:1"
+
+
+async def eventually(check, within: float = 20.0):
+    """Polls `check` (async, returns a value or None) until it answers."""
+    for _ in range(int(within / 0.1)):
+        value = await check()
+        if value:
+            return value
+        await asyncio.sleep(0.1)
+    raise AssertionError("the system did not settle in time")
+
+
+async def test_from_erp_feeds_to_a_delivered_order(start_app, kafka_bootstrap):
+    accounts = await start_app("accounts", run_workers=True)
+    catalog = await start_app("catalog", run_workers=True)
+    pricing = await start_app("pricing", run_workers=True)
+    orders = await start_app(
+        "orders",
+        run_workers=True,
+        upstreams={"accounts": accounts, "catalog": catalog, "pricing": pricing},
+    )
+    apps = {"accounts": accounts, "catalog": catalog, "pricing": pricing, "orders": orders}
+    urls = {f"{n}_url": (f"http://{n}" if n in apps else CLOSED) for n in SERVICES}
+    gateway = create_gateway(
+        Settings(environment="test", log_json=False, **urls), transport=RoutingTransport(apps)
+    )
+    async with running(gateway), client(gateway) as http:
+        await add_user(accounts, "boss@example.com", staff_role="admin")
+        login = await http.post(
+            "/api/accounts/auth/login",
+            json={"email": "boss@example.com", "password": "secret-password"},
+        )
+        admin = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        key = (
+            await http.post(
+                "/api/accounts/api-keys", headers=admin, json={"name": "ERP", "role": "integrator"}
+            )
+        ).json()["key"]
+        erp = {"X-API-Key": key}
+
+        async def post_feed(path: str, body: str) -> None:
+            posted = await http.post(
+                path, headers={**erp, "Content-Type": "text/csv"}, content=body
+            )
+            assert posted.status_code == 202, posted.text
+            job_url = f"{path.rsplit('/feeds/', 1)[0]}/feeds/{posted.json()['id']}"
+
+            async def done():
+                job = (await http.get(job_url, headers=erp)).json()
+                return job if job["state"] in ("succeeded", "rejected", "failed") else None
+
+            assert (await eventually(done))["state"] == "succeeded"
+
+        # ERP: clients, catalog, stock, prices.
+        await post_feed(
+            "/api/accounts/feeds/clients",
+            "external_id,legal_name,credit_limit_minor\nC-1,Alpha LLC,5000000\n",
+        )
+        await post_feed(
+            "/api/catalog/feeds/catalog",
+            "sku,name,brand,category,unit,min_order_qty,order_multiple\n"
+            "CE-200,Ceresit CM 11 tile glue,Ceresit,glue,bag,1,1\nKN-100,Knauf board,Knauf,boards,pcs,10,5\n",
+        )
+        await post_feed(
+            "/api/catalog/feeds/stock", "sku,warehouse,on_hand\nCE-200,MAIN,40\nKN-100,MAIN,400\n"
+        )
+        created = await http.post(
+            "/api/pricing/price-lists",
+            headers=admin,
+            json={"code": "BASE", "name": "Base", "currency": "EUR", "is_base": True},
+        )
+        assert created.status_code == 201, created.text
+
+        async def c1():
+            answer = await http.get("/api/accounts/companies", headers=admin, params={"limit": 50})
+            return next((c for c in answer.json()["items"] if c["external_id"] == "C-1"), None)
+
+        company = await eventually(c1)
+
+        async def pricing_knows_c1_and_the_skus():
+            answer = await http.post(
+                "/api/pricing/prices/resolve",
+                headers=admin,
+                json={
+                    "client_id": company["id"],
+                    "currency": "EUR",
+                    "lines": [{"sku": "CE-200"}, {"sku": "KN-100"}],
+                },
+            )
+            return answer.status_code == 200 and all(
+                x["rule"] != "unknown sku" for x in answer.json()["lines"]
+            )
+
+        await eventually(pricing_knows_c1_and_the_skus)
+        await post_feed(
+            "/api/pricing/feeds/prices",
+            "list,client,sku,min_qty,price_minor,currency\nBASE,,KN-100,1,480,EUR\n"
+            "BASE,,CE-200,1,890,EUR\n,C-1,CE-200,1,790,EUR\n",
+        )
+
+        # The buyer logs in for its company, finds the glue, sees its price and the stock.
+        buyer_id = await add_user(
+            accounts, "buyer@alpha.example", companies={uuid.UUID(company["id"]): "buyer"}
+        )
+        assert buyer_id
+        login = await http.post(
+            "/api/accounts/auth/login",
+            json={"email": "buyer@alpha.example", "password": "secret-password"},
+        )
+        buyer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        found = (
+            await http.get("/api/catalog/products", headers=buyer, params={"q": "tile glue"})
+        ).json()
+        assert [p["sku"] for p in found["items"]] == ["CE-200"]
+        stock = (await http.get("/api/catalog/products/CE-200/stock", headers=buyer)).json()
+        assert stock[0]["available"] == "40.000"
+
+        async def orders_knows_products():
+            cart = await http.post(
+                "/api/orders/carts", headers=buyer, json={"name": f"probe-{uuid.uuid4().hex[:6]}"}
+            )
+            probe = await http.put(
+                f"/api/orders/carts/{cart.json()['id']}/lines",
+                headers=buyer,
+                json={"lines": [{"sku": "KN-100", "quantity": "10"}]},
+            )
+            await http.delete(f"/api/orders/carts/{cart.json()['id']}", headers=buyer)
+            return probe.status_code == 200
+
+        await eventually(orders_knows_products)
+
+        # Quick order from a CSV file, then checkout.
+        cart = (await http.post("/api/orders/carts", headers=buyer, json={"name": "Site 7"})).json()
+        quick = await http.post(
+            f"/api/orders/carts/{cart['id']}/quick-order",
+            headers=buyer,
+            files={
+                "file": ("order.csv", b"sku,quantity\nCE-200,12\nKN-100,20\nXX-1,1\n", "text/csv")
+            },
+        )
+        assert quick.json()["added"] == 2
+        assert [p["sku"] for p in quick.json()["problems"]] == ["XX-1"]
+        priced = (await http.get(f"/api/orders/carts/{cart['id']}", headers=buyer)).json()
+        assert {x["sku"]: x["unit_price_minor"] for x in priced["lines"]} == {
+            "CE-200": 790,
+            "KN-100": 480,
+        }
+        placed = await http.post(
+            f"/api/orders/carts/{cart['id']}/checkout",
+            headers={**buyer, "Idempotency-Key": "checkout-1"},
+            json={},
+        )
+        assert placed.status_code == 201, placed.text
+        order = placed.json()
+        assert order["total_minor"] == 12 * 790 + 20 * 480
+        stock = (await http.get("/api/catalog/products/CE-200/stock", headers=buyer)).json()
+        assert (stock[0]["reserved"], stock[0]["available"]) == ("12.000", "28.000")
+
+        # ERP takes the order and moves it to delivery.
+        to_fulfil = (await http.get("/api/orders/erp/orders", headers=erp)).json()["items"]
+        assert [o["number"] for o in to_fulfil] == [order["number"]]
+        updates = [
+            {
+                "order": order["number"],
+                "status": "confirmed",
+                "at": "2026-11-23T10:00:00Z",
+                "promised_to": "2026-11-26",
+            },
+            {"order": order["number"], "status": "shipped", "at": "2026-11-24T10:00:00Z"},
+            {"order": order["number"], "status": "delivered", "at": "2026-11-25T10:00:00Z"},
+        ]
+        moved = await http.post(
+            "/api/orders/erp/order-updates", headers=erp, json={"updates": updates}
+        )
+        assert moved.json()["applied"] == 3, moved.text
+        final = (await http.get(f"/api/orders/orders/{order['id']}", headers=buyer)).json()
+        assert final["status"] == "delivered"
+
+    # The order's events on the broker, in order; catalog let go of the stock once shipped.
+    async def journey():
+        records = await read_topic(kafka_bootstrap, ORDER_TOPIC, expect=1, within=5)
+        mine = [orjson.loads(r.value) for r in records]
+        types = [e["type"].split(".")[-2] for e in mine if e["data"]["order_id"] == order["id"]]
+        return types if len(types) == 4 else None
+
+    assert await eventually(journey) == ["placed", "confirmed", "shipped", "delivered"]
+
+    async def released():
+        async with catalog.state.sessionmaker() as session:
+            reserved = await session.scalar(
+                text("SELECT reserved FROM stock_levels WHERE sku = 'CE-200'")
+            )
+        return reserved == 0
+
+    assert await eventually(released)
