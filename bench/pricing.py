@@ -14,12 +14,7 @@ a 1 M-row delta, and the service's peak RSS. Not a test: nothing here asserts a 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
-import os
-import subprocess
-import sys
-import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -36,8 +31,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bench.stack import ServiceProcess
 from shared.auth import Role
-from shared.runtime import DATA_DIR, free_port, infrastructure, prepare_databases
+from shared.runtime import DATA_DIR, infrastructure, prepare_databases
 from shared.testing.fixtures import as_role, truncate_all
 
 console = Console()
@@ -130,76 +126,11 @@ async def seed(dsn: str, clients: int, skus: int) -> list[uuid.UUID]:
     return companies
 
 
-class Service:
+def pricing_service(url: str, kafka: str, data_dir: Path) -> ServiceProcess:
     """The pricing service as its own process, and its peak memory."""
-
-    def __init__(self, url: str, kafka: str, data_dir: Path) -> None:
-        self.port = free_port()
-        env = {
-            **os.environ,
-            "PRICING_DATABASE_URL": url,
-            "PRICING_KAFKA_BOOTSTRAP_SERVERS": kafka,
-            "PRICING_RUN_WORKERS": "true",
-            "PRICING_DATA_DIR": str(data_dir),
-            "PRICING_FEED_MAX_BYTES": str(50_000_000_000),
-            "PRICING_LOG_JSON": "false",
-        }
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "services.pricing.app:create_app",
-                "--factory",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-        )
-        self.peak_kib = 0
-        self._watching = True
-        threading.Thread(target=self._watch, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def rss_kib(self) -> int:
-        with contextlib.suppress(OSError), open(f"/proc/{self.process.pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS"):
-                    return int(line.split()[1])
-        return 0
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU the service has used so far."""
-        with open(f"/proc/{self.process.pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def _watch(self) -> None:
-        while self._watching:
-            self.peak_kib = max(self.peak_kib, self.rss_kib())
-            time.sleep(0.2)
-
-    async def ready(self) -> None:
-        async with httpx.AsyncClient(base_url=self.url) as http:
-            for _ in range(300):
-                with contextlib.suppress(httpx.TransportError):
-                    if (await http.get("/health/ready")).status_code == 200:
-                        return
-                await asyncio.sleep(0.2)
-        raise RuntimeError("the pricing service did not start")
-
-    def stop(self) -> None:
-        self._watching = False
-        self.process.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(15)
-        if self.process.poll() is None:
-            self.process.kill()
+    return ServiceProcess(
+        "pricing", url, kafka, str(data_dir), env={"PRICING_FEED_MAX_BYTES": str(50_000_000_000)}
+    )
 
 
 async def _chunks(path: Path, size: int = 8 << 20) -> AsyncIterator[bytes]:
@@ -208,7 +139,9 @@ async def _chunks(path: Path, size: int = 8 << 20) -> AsyncIterator[bytes]:
             yield chunk
 
 
-async def post_feed(service: Service, path: Path, rows: int, scope: str) -> tuple[float, dict]:
+async def post_feed(
+    service: ServiceProcess, path: Path, rows: int, scope: str
+) -> tuple[float, dict]:
     """Post the file and follow the job; (seconds from first byte to succeeded, job)."""
     started = time.perf_counter()
     async with httpx.AsyncClient(base_url=service.url, timeout=3600) as http:
@@ -268,7 +201,9 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return float(np.percentile(ordered, 50)), float(np.percentile(ordered, 99))
 
 
-async def latencies(service: Service, companies: list[uuid.UUID], skus: int) -> dict[str, tuple]:
+async def latencies(
+    service: ServiceProcess, companies: list[uuid.UUID], skus: int
+) -> dict[str, tuple]:
     rng = np.random.default_rng(3)
     found: dict[str, tuple] = {}
     cold = iter(companies[100:])
@@ -288,7 +223,7 @@ async def latencies(service: Service, companies: list[uuid.UUID], skus: int) -> 
 
 
 async def saturation(
-    service: Service, companies: list[uuid.UUID], skus: int, workers: int, seconds: float
+    service: ServiceProcess, companies: list[uuid.UUID], skus: int, workers: int, seconds: float
 ) -> tuple[float, float, float, float]:
     rng = np.random.default_rng(workers)
     carts = [cart(rng, skus, 200) for _ in range(200)]
@@ -310,7 +245,7 @@ async def saturation(
 
 
 async def spot_check(
-    service: Service, path: Path, companies: list[uuid.UUID], count: int = 200
+    service: ServiceProcess, path: Path, companies: list[uuid.UUID], count: int = 200
 ) -> int:
     """Resolved prices must equal the file's cells: a wrong answer must be loud."""
     rows = pq.ParquetFile(path).metadata.num_rows
@@ -377,7 +312,7 @@ async def run(
     dsn = url.replace("+asyncpg", "")
     await truncate_all(url)
     companies = await seed(dsn, clients, skus)
-    service = Service(url, kafka, DATA_DIR / "bench" / "pricing-service")
+    service = pricing_service(url, kafka, DATA_DIR / "bench" / "pricing-service")
     figures: dict[str, object] = {"shape": shape, "rows": rows, "clients": clients, "skus": skus}
     try:
         await service.ready()

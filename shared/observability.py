@@ -57,6 +57,7 @@ def configure_logging(service: str, level: str = "INFO", as_json: bool = True) -
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per call between services
 
 
 class RequestIdMiddleware:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.store.models import Reservation, ReservationLine
@@ -32,13 +33,16 @@ async def reserve(
         ),
         {"skus": skus},
     )
-    available: dict[tuple[str, str], Decimal] = {(r.sku, r.warehouse): r.available for r in rows}
+    available: dict[tuple[str, str], Decimal] = {}
+    warehouses: dict[str, list[tuple[Decimal, str]]] = {}
+    for r in rows:
+        available[(r.sku, r.warehouse)] = r.available
+        warehouses.setdefault(r.sku, []).append((r.available, r.warehouse))
     chosen: dict[tuple[str, str], Decimal] = {}
     errors: list[FieldError] = []
     for row, (sku, warehouse, quantity) in enumerate(wanted, start=1):
         if warehouse is None:
-            options = [(left, w) for (s, w), left in available.items() if s == sku]
-            warehouse = max(options)[1] if options else "-"
+            warehouse = max(warehouses[sku])[1] if sku in warehouses else "-"
         key = (sku, warehouse)
         left = available.get(key, Decimal(0)) - chosen.get(key, Decimal(0))
         if left < quantity:
@@ -73,9 +77,12 @@ async def reserve(
     )
     session.add(reservation)
     await session.flush()
-    session.add_all(
-        ReservationLine(reservation_id=reservation.id, sku=s, warehouse=w, quantity=chosen[(s, w)])
-        for s, w in keys
+    await session.execute(
+        insert(ReservationLine),
+        [
+            {"reservation_id": reservation.id, "sku": s, "warehouse": w, "quantity": chosen[(s, w)]}
+            for s, w in keys
+        ],
     )
     record_event(
         session,
@@ -90,14 +97,14 @@ async def reserve(
     return reservation
 
 
-async def lines_of(session: AsyncSession, reservation_id: uuid.UUID) -> list[ReservationLine]:
-    return list(
-        await session.scalars(
-            select(ReservationLine)
-            .where(ReservationLine.reservation_id == reservation_id)
-            .order_by(ReservationLine.sku, ReservationLine.warehouse)
-        )
+async def lines_of(session: AsyncSession, reservation_id: uuid.UUID) -> list[Any]:
+    """(sku, warehouse, quantity) rows: plain rows, no ORM objects, for 5,000-line carts."""
+    result = await session.execute(
+        select(ReservationLine.sku, ReservationLine.warehouse, ReservationLine.quantity)
+        .where(ReservationLine.reservation_id == reservation_id)
+        .order_by(ReservationLine.sku, ReservationLine.warehouse)
     )
+    return list(result.all())
 
 
 async def locked(session: AsyncSession, reservation_id: uuid.UUID) -> Reservation | None:

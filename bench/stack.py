@@ -1,0 +1,96 @@
+"""Services as their own uvicorn processes on real sockets, for benchmarks: each one's memory
+and CPU can be read from /proc while it runs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+
+from shared.runtime import free_port
+
+
+class ServiceProcess:
+    def __init__(
+        self,
+        name: str,
+        database_url: str,
+        kafka: str,
+        data_dir: str,
+        env: dict[str, str] | None = None,
+        port: int | None = None,
+    ) -> None:
+        self.name = name
+        self.port = port or free_port()
+        prefix = name.upper() + "_"
+        environment = {
+            **os.environ,
+            prefix + "DATABASE_URL": database_url,
+            prefix + "KAFKA_BOOTSTRAP_SERVERS": kafka,
+            prefix + "RUN_WORKERS": "true",
+            prefix + "DATA_DIR": data_dir,
+            prefix + "LOG_JSON": "false",
+            **(env or {}),
+        }
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                f"services.{name}.app:create_app",
+                "--factory",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
+            env=environment,
+        )
+        self.peak_kib = 0
+        self._watching = True
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def rss_kib(self) -> int:
+        with contextlib.suppress(OSError), open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS"):
+                    return int(line.split()[1])
+        return 0
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the service has used so far."""
+        with open(f"/proc/{self.process.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def _watch(self) -> None:
+        while self._watching:
+            self.peak_kib = max(self.peak_kib, self.rss_kib())
+            time.sleep(0.2)
+
+    async def ready(self) -> None:
+        async with httpx.AsyncClient(base_url=self.url) as http:
+            for _ in range(300):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await http.get("/health/ready")).status_code == 200:
+                        return
+                await asyncio.sleep(0.2)
+        raise RuntimeError(f"the {self.name} service did not start")
+
+    def stop(self) -> None:
+        self._watching = False
+        self.process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(15)
+        if self.process.poll() is None:
+            self.process.kill()
