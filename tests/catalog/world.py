@@ -24,3 +24,12 @@ async def feed(app, body: str, kind: str = "catalog", **params) -> dict:
 
 
 STOCK = "sku,warehouse,on_hand,as_of\n"
+CATEGORIES = "code,name,parent\n"
+TREE = (
+    CATEGORIES
+    + "building,Building,\n"
+    + "adhesives,Adhesives,building\n"
+    + "tile-glue,Tile glue,adhesives\n"
+    + "boards,Boards,building\n"
+    + "garden,Garden,\n"
+)

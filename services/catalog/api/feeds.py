@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from services.catalog.store import categories
 from services.catalog.store import feeds as sql
 from shared.feeds import Column, ColumnType, FeedSpec
 from shared.feeds.validation import ROW
@@ -77,4 +78,33 @@ STOCK = FeedSpec(
     supports_full=True,
 )
 
-SPECS = [CATALOG, STOCK]
+
+def _category_rules(frame: pl.DataFrame) -> pl.DataFrame:
+    return _rule(
+        frame, pl.col("parent") == pl.col("code"), "parent", "cannot be the category itself"
+    )
+
+
+CATEGORY_CODE = r"[A-Za-z0-9][A-Za-z0-9._/-]*"
+
+CATEGORIES = FeedSpec(
+    kind="categories",
+    title="ERP categories feed: the category tree, upserted by code",
+    description=(
+        "Creates or updates categories matched by code. A row is the whole truth of its "
+        "category: an empty `parent` makes it a top-level category. A parent must exist or "
+        "come in the same file, and no category may end up under itself. Products name their "
+        "category by code in the catalog feed."
+    ),
+    columns=[
+        Column("code", required=True, max_length=100, pattern=CATEGORY_CODE),
+        Column("name", required=True, max_length=200),
+        Column("parent", max_length=100, description="Parent category code; empty: top level."),
+    ],
+    key=["code"],
+    apply=categories.apply_categories,
+    frame_checks=[_category_rules],
+    database_checks=[categories.check_categories],
+)
+
+SPECS = [CATALOG, STOCK, CATEGORIES]

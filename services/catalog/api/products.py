@@ -8,9 +8,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import literal_column, select
+from sqlalchemy import select
 
 from services.catalog.store.models import Product, StockLevel
+from services.catalog.store.products import ProductFilter, filtered
 from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.pagination import Page, PageParams, page_params, paginate
@@ -42,24 +43,15 @@ async def list_products(
     principal: allow(*READERS),
     page: Annotated[PageParams, Depends(page_params)],
     q: Annotated[str | None, Query(max_length=200, description="Part of SKU or name")] = None,
-    category: Annotated[str | None, Query(max_length=100)] = None,
+    category: Annotated[
+        str | None, Query(max_length=100, description="A category code; its subcategories too")
+    ] = None,
     brand: Annotated[str | None, Query(max_length=100)] = None,
     status: Literal["active", "discontinued"] | None = "active",
 ) -> Page[ProductRead]:
-    stmt = select(Product)
-    if q:
-        # Every word must appear in the SKU or the name; the trigram index on exactly this
-        # expression serves each ILIKE, SKU fragments included.
-        searched = Product.sku.op("||")(literal_column("' '")).op("||")(Product.name)
-        for word in q.split()[:8]:
-            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            stmt = stmt.where(searched.ilike(f"%{escaped}%"))
-    if category:
-        stmt = stmt.where(Product.category == category)
-    if brand:
-        stmt = stmt.where(Product.brand == brand)
-    if status:
-        stmt = stmt.where(Product.status == status)
+    stmt = filtered(
+        select(Product), ProductFilter(q=q, category=category, brand=brand, status=status)
+    )
     rows, cursor = await paginate(session, stmt, [Product.sku], page)
     return Page[ProductRead](
         items=[ProductRead.model_validate(r) for r in rows], next_cursor=cursor

@@ -54,6 +54,23 @@ class Product(Base):
     )
 
 
+class Category(Base):
+    """A node of the category tree, mastered in ERP (the categories feed); products name it by
+    `code` in `products.category`."""
+
+    __tablename__ = "categories"
+
+    code: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_code: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+    __table_args__ = (
+        CheckConstraint("parent_code IS DISTINCT FROM code", name="not_own_parent"),
+        Index("ix_categories_parent_code", "parent_code"),
+    )
+
+
 class Warehouse(Base):
     """A warehouse stock is kept in; ERP is the master, so the stock feed creates them."""
 
