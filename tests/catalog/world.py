@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 
 from services.catalog.api.feeds import SPECS
@@ -33,3 +35,18 @@ TREE = (
     + "boards,Boards,building\n"
     + "garden,Garden,\n"
 )
+ATTRIBUTES = (
+    "name,type,label,unit\n"
+    "color,text,Colour,\n"
+    "width_mm,number,Width,mm\n"
+    "frost_proof,bool,Frost-proof,\n"
+)
+
+
+def as_csv(rows: list[dict]) -> str:
+    """Rows as a CSV file, quoted as needed (JSON cells): the columns of the first row."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from services.catalog.domain.attributes import BadFilter, parse_condition
+from services.catalog.store import attributes as attribute_store
 from services.catalog.store.models import Product, StockLevel
 from services.catalog.store.products import ProductFilter, filtered
 from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.pagination import Page, PageParams, page_params, paginate
-from shared.problems import NotFound
+from shared.problems import FieldError, NotFound, Unprocessable
 
 router = APIRouter(tags=["products"])
 READERS = (Role.BUYER, Role.COMPANY_ADMIN, Role.SALES_MANAGER, Role.ADMIN, Role.SYSTEM)
@@ -34,24 +36,66 @@ class ProductRead(BaseModel):
     order_multiple: Decimal
     status: str
     replacement_sku: str | None
+    attributes: dict[str, Any] = Field(description="Declared attributes: name to value")
     updated_at: datetime
 
 
-@router.get("/products", summary="Search products by text, category, brand and status")
-async def list_products(
+ATTRIBUTE_FILTERS = (
+    "Attribute filters: `attr.<name>=<value>` for each declared attribute (`GET /attributes`): "
+    "text `attr.color=red` or any of `attr.color=red,blue`; bool `attr.frost_proof=true`; "
+    "number `attr.width_mm=100`, a range `100..200` (ends included), `100..` or `..200`. "
+    "An undeclared name or a value that does not fit the type is a 422 naming the parameter."
+)
+
+
+async def product_filter(
+    request: Request,
     session: SessionDep,
-    principal: allow(*READERS),
-    page: Annotated[PageParams, Depends(page_params)],
     q: Annotated[str | None, Query(max_length=200, description="Part of SKU or name")] = None,
     category: Annotated[
         str | None, Query(max_length=100, description="A category code; its subcategories too")
     ] = None,
     brand: Annotated[str | None, Query(max_length=100)] = None,
     status: Literal["active", "discontinued"] | None = "active",
-) -> Page[ProductRead]:
-    stmt = filtered(
-        select(Product), ProductFilter(q=q, category=category, brand=brand, status=status)
+) -> ProductFilter:
+    """The filter of a product search, `attr.<name>` parameters included."""
+    wanted = [
+        (key, key.removeprefix("attr."), value)
+        for key, value in request.query_params.multi_items()
+        if key.startswith("attr.")
+    ]
+    types = await attribute_store.types_of(session, {name for _, name, _ in wanted})
+    conditions, errors = [], []
+    for key, name, value in wanted:
+        if name not in types:
+            errors.append(FieldError(field=key, message="is not a declared attribute"))
+            continue
+        try:
+            conditions.append(parse_condition(name, types[name], value))
+        except BadFilter as exc:
+            errors.append(FieldError(field=key, message=str(exc)))
+    if errors:
+        raise Unprocessable("The attribute filter is invalid; see errors.", errors=errors)
+    return ProductFilter(
+        q=q, category=category, brand=brand, status=status, attributes=tuple(conditions)
     )
+
+
+FilterDep = Annotated[ProductFilter, Depends(product_filter)]
+
+
+@router.get(
+    "/products",
+    summary="Search products by text, category, brand, status and attributes",
+    description=ATTRIBUTE_FILTERS,
+)
+async def list_products(
+    session: SessionDep,
+    principal: allow(*READERS),
+    page: Annotated[PageParams, Depends(page_params)],
+    where: FilterDep,
+) -> Page[ProductRead]:
+    stmt = filtered(select(Product), where)
     rows, cursor = await paginate(session, stmt, [Product.sku], page)
     return Page[ProductRead](
         items=[ProductRead.model_validate(r) for r in rows], next_cursor=cursor

@@ -45,6 +45,13 @@ class Product(Base):
         CheckConstraint("min_order_qty > 0 AND order_multiple > 0", name="quantities_positive"),
         Index("ix_products_category_sku", "category", "sku"),
         Index("ix_products_brand_sku", "brand", "sku"),
+        # Attribute filters (`attributes @> '{"color": "red"}'`).
+        Index(
+            "ix_products_attributes",
+            "attributes",
+            postgresql_using="gin",
+            postgresql_ops={"attributes": "jsonb_path_ops"},
+        ),
         # Search: trigram for SKU codes and names typed in part.
         Index(
             "ix_products_search_trgm",
@@ -69,6 +76,23 @@ class Category(Base):
         CheckConstraint("parent_code IS DISTINCT FROM code", name="not_own_parent"),
         Index("ix_categories_parent_code", "parent_code"),
     )
+
+
+class AttributeDefinition(Base):
+    """A product attribute ERP declares (the attributes feed): its name and value type.
+
+    Products carry values in `products.attributes` as JSON of that type: number, text, bool.
+    """
+
+    __tablename__ = "attribute_definitions"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    type: Mapped[str] = mapped_column(String(8))
+    label: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str | None] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+    __table_args__ = (CheckConstraint("type IN ('number', 'text', 'bool')", name="type_known"),)
 
 
 class Warehouse(Base):
