@@ -12,11 +12,12 @@ from sqlalchemy import select
 
 from services.catalog.domain.attributes import BadFilter, parse_condition
 from services.catalog.store import attributes as attribute_store
+from services.catalog.store import products as store
 from services.catalog.store.models import Product, StockLevel
-from services.catalog.store.products import ProductFilter, filtered
+from services.catalog.store.products import ProductFilter, Sort
 from shared.auth import Role, allow
 from shared.db import SessionDep
-from shared.pagination import Page, PageParams, page_params, paginate
+from shared.pagination import Page, PageParams, page_params
 from shared.problems import FieldError, NotFound, Unprocessable
 
 router = APIRouter(tags=["products"])
@@ -51,7 +52,16 @@ ATTRIBUTE_FILTERS = (
 async def product_filter(
     request: Request,
     session: SessionDep,
-    q: Annotated[str | None, Query(max_length=200, description="Part of SKU or name")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description=(
+                "Words, each matched as a word prefix in name, brand, description or attribute "
+                "values, or anywhere in the SKU or name"
+            ),
+        ),
+    ] = None,
     category: Annotated[
         str | None, Query(max_length=100, description="A category code; its subcategories too")
     ] = None,
@@ -94,9 +104,14 @@ async def list_products(
     principal: allow(*READERS),
     page: Annotated[PageParams, Depends(page_params)],
     where: FilterDep,
+    sort: Annotated[
+        Sort | None,
+        Query(description="Default: relevance when `q` is given, else sku"),
+    ] = None,
 ) -> Page[ProductRead]:
-    stmt = filtered(select(Product), where)
-    rows, cursor = await paginate(session, stmt, [Product.sku], page)
+    rows, cursor = await store.search_page(
+        session, where, sort or ("relevance" if where.words else "sku"), page
+    )
     return Page[ProductRead](
         items=[ProductRead.model_validate(r) for r in rows], next_cursor=cursor
     )

@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Numeric, Select, Text, cast, func, literal_column, or_
+from sqlalchemy import (
+    ColumnElement,
+    Double,
+    Numeric,
+    Select,
+    Text,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.dialects.postgresql import JSONPATH
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.domain.attributes import AttributeCondition, AttributeType
 from services.catalog.store.categories import subtree
 from services.catalog.store.models import Product
+from shared.pagination import PageParams, decode_cursor, encode_cursor
+from shared.problems import FieldError, Unprocessable
 
 MAX_WORDS = 8
 
@@ -28,18 +48,29 @@ class ProductFilter:
         return (self.q or "").split()[:MAX_WORDS]
 
 
+def prefix_query(text_: str) -> str | None:
+    """A tsquery matching every word of `text_` as a word prefix: `'tile':* & 'glu':*`."""
+    tokens = re.findall(r"\w+", text_.lower())
+    return " & ".join(f"'{t}':*" for t in tokens) or None
+
+
 def _escaped(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def filtered(stmt: Select[Any], where: ProductFilter) -> Select[Any]:
     """`stmt` (over products) narrowed to what `where` asks for."""
-    if where.words:
-        # Every word must appear in the SKU or the name; the trigram index on exactly this
-        # expression serves each ILIKE, SKU fragments included.
-        searched = Product.sku.op("||")(literal_column("' '")).op("||")(Product.name)
-        for word in where.words:
-            stmt = stmt.where(searched.ilike(f"%{_escaped(word)}%"))
+    # Every word must be a word prefix in name, brand, description or attribute values (the
+    # GIN tsvector index), or appear anywhere in SKU or name (the trigram index on exactly
+    # that expression, for SKU fragments like "KN-1"). PostgreSQL ORs the two bitmaps.
+    searched = Product.sku.op("||")(literal_column("' '")).op("||")(Product.name)
+    for word in where.words:
+        typed = searched.ilike(f"%{_escaped(word)}%")
+        words = prefix_query(word)
+        if words is None:
+            stmt = stmt.where(typed)
+        else:
+            stmt = stmt.where(or_(typed, Product.search_vector.op("@@")(_tsquery(words))))
     if where.category:
         stmt = stmt.where(
             or_(Product.category == where.category, Product.category.in_(subtree(where.category)))
@@ -51,6 +82,81 @@ def filtered(stmt: Select[Any], where: ProductFilter) -> Select[Any]:
     for condition in where.attributes:
         stmt = stmt.where(attribute_matches(condition))
     return stmt
+
+
+def _tsquery(query: str) -> ColumnElement[Any]:
+    return func.to_tsquery(literal_column("'simple'"), query)
+
+
+def relevance(where: ProductFilter) -> ColumnElement[float]:
+    """Higher is better: word matches weighted by field (name first), and a SKU starting with
+    what was typed above any word match."""
+    words = prefix_query(" ".join(where.words))
+    rank: ColumnElement[Any] = (
+        func.ts_rank(Product.search_vector, _tsquery(words)) if words else literal(0.0)
+    )
+    sku_hit = case((Product.sku.ilike(f"{_escaped(where.q or '')}%"), 1.0), else_=0.0)
+    return cast(rank + sku_hit, Double)
+
+
+@dataclass(frozen=True)
+class SortKey:
+    expression: ColumnElement[Any]
+    descending: bool = False
+    parse: Callable[[Any], Any] = str  # a cursor value back to its Python type
+
+
+Sort = Literal["relevance", "name", "sku", "-updated_at"]
+
+
+def sort_keys(where: ProductFilter, sort: Sort) -> list[SortKey]:
+    """The order of a page; the SKU last, so every order is total and a cursor exact."""
+    sku = SortKey(Product.sku)
+    if sort == "relevance" and where.words:
+        return [SortKey(relevance(where), descending=True, parse=float), sku]
+    if sort == "name":
+        return [SortKey(Product.name), sku]
+    if sort == "-updated_at":
+        return [SortKey(Product.updated_at, descending=True, parse=datetime.fromisoformat), sku]
+    return [sku]
+
+
+async def search_page(
+    session: AsyncSession, where: ProductFilter, sort: Sort, params: PageParams
+) -> tuple[list[Product], str | None]:
+    """One page of products in `sort` order from the cursor on (keyset: no OFFSET)."""
+    keys = sort_keys(where, sort)
+    stmt = filtered(select(Product, *(k.expression for k in keys)), where)
+    if params.cursor:
+        stmt = stmt.where(_after(keys, sort, decode_cursor(params.cursor)))
+    stmt = stmt.order_by(*(k.expression.desc() if k.descending else k.expression for k in keys))
+    rows = (await session.execute(stmt.limit(params.limit + 1))).all()
+    cursor = None
+    if len(rows) > params.limit:
+        rows = rows[: params.limit]
+        cursor = encode_cursor([sort, *rows[-1][1:]])
+    return [r[0] for r in rows], cursor
+
+
+def _after(keys: list[SortKey], sort: Sort, cursor: list[Any]) -> ColumnElement[bool]:
+    """Rows strictly after the cursor's in the order of `keys` (mixed directions allowed)."""
+    if len(cursor) != len(keys) + 1 or cursor[0] != sort:
+        raise Unprocessable(
+            "The cursor belongs to another search order.",
+            errors=[FieldError(field="cursor", message=f"does not fit sort={sort}")],
+        )
+    try:
+        values = [k.parse(v) for k, v in zip(keys, cursor[1:], strict=True)]
+    except (TypeError, ValueError) as exc:
+        raise Unprocessable(
+            "The cursor is not valid.", errors=[FieldError(field="cursor", message=str(exc))]
+        ) from exc
+    later = []
+    for i, key in enumerate(keys):
+        same = [k.expression == v for k, v in zip(keys[:i], values[:i], strict=True)]
+        beyond = key.expression < values[i] if key.descending else key.expression > values[i]
+        later.append(and_(*same, beyond))
+    return or_(*later)
 
 
 def attribute_matches(condition: AttributeCondition) -> ColumnElement[bool]:
