@@ -117,6 +117,76 @@ async def list_products(
     )
 
 
+MAX_FACET_VALUES = 50
+
+
+class FacetValue(BaseModel):
+    value: Any = Field(description="A brand, a category code, or an attribute value")
+    label: str | None = Field(None, description="The category's name")
+    count: int
+
+
+class AttributeFacet(BaseModel):
+    name: str
+    label: str
+    type: str | None
+    values: list[FacetValue] = Field(description=f"The {MAX_FACET_VALUES} most frequent")
+    min: Decimal | None = Field(None, description="Number attributes: the smallest value")
+    max: Decimal | None = None
+
+
+class Facets(BaseModel):
+    total: int = Field(description="Products matching the filter")
+    brands: list[FacetValue]
+    categories: list[FacetValue]
+    attributes: list[AttributeFacet]
+
+
+def _top(values: list[FacetValue]) -> list[FacetValue]:
+    return sorted(values, key=lambda v: (-v.count, str(v.value)))[:MAX_FACET_VALUES]
+
+
+@router.get(
+    "/products/facets",
+    summary="Counts by brand, category and attribute value of the products a search matches",
+    description="Takes the filters of `GET /products`. " + ATTRIBUTE_FILTERS,
+)
+async def product_facets(
+    session: SessionDep, principal: allow(*READERS), where: FilterDep
+) -> Facets:
+    total = 0
+    brands: list[FacetValue] = []
+    categories: list[FacetValue] = []
+    by_attribute: dict[str, AttributeFacet] = {}
+    for facet, name, value, label, type_, count in await store.facet_rows(session, where):
+        if facet == "total":
+            total = count
+        elif facet == "brand":
+            brands.append(FacetValue(value=value, count=count))
+        elif facet == "category":
+            categories.append(FacetValue(value=value, label=label, count=count))
+        else:
+            attribute = by_attribute.setdefault(
+                name, AttributeFacet(name=name, label=label or name, type=type_, values=[])
+            )
+            attribute.values.append(FacetValue(value=value, count=count))
+    for attribute in by_attribute.values():
+        numbers = [Decimal(str(v.value)) for v in attribute.values if _is_number(v.value)]
+        if numbers:
+            attribute.min, attribute.max = min(numbers), max(numbers)
+        attribute.values = _top(attribute.values)
+    return Facets(
+        total=total,
+        brands=_top(brands),
+        categories=_top(categories),
+        attributes=sorted(by_attribute.values(), key=lambda a: a.name),
+    )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 @router.get("/products/{sku}", summary="One product")
 async def get_product(sku: str, session: SessionDep, principal: allow(*READERS)) -> ProductRead:
     product = await session.scalar(select(Product).where(Product.sku == sku))

@@ -22,13 +22,15 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    true,
+    union_all,
 )
-from sqlalchemy.dialects.postgresql import JSONPATH
+from sqlalchemy.dialects.postgresql import JSONB, JSONPATH
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.domain.attributes import AttributeCondition, AttributeType
 from services.catalog.store.categories import subtree
-from services.catalog.store.models import Product
+from services.catalog.store.models import AttributeDefinition, Category, Product
 from shared.pagination import PageParams, decode_cursor, encode_cursor
 from shared.problems import FieldError, Unprocessable
 
@@ -178,3 +180,54 @@ def attribute_matches(condition: AttributeCondition) -> ColumnElement[bool]:
         *(part for key, value in bounds.items() for part in (cast(key, Text), cast(value, Numeric)))
     )
     return func.jsonb_path_exists(Product.attributes, cast(path, JSONPATH), variables)
+
+
+async def facet_rows(session: AsyncSession, where: ProductFilter) -> list[Any]:
+    """Counts of the products matching `where` by brand, by category and by attribute value,
+    with the total: one query over the matched set.
+
+    Rows are (facet, name, value, label, type, count): facet is total, brand, category or
+    attribute; name is the attribute's; value is JSON (a brand, a category code, a value).
+    """
+    matched = filtered(select(Product.brand, Product.category, Product.attributes), where).cte(
+        "matched"
+    )
+    pair = func.jsonb_each(matched.c.attributes).table_valued("key", "value").alias("pair")
+    none = literal(None, Text)
+    total = select(
+        literal("total"), none, cast(literal(None), JSONB), none, none, func.count()
+    ).select_from(matched)
+    brands = (
+        select(literal("brand"), none, func.to_jsonb(matched.c.brand), none, none, func.count())
+        .where(matched.c.brand.is_not(None))
+        .group_by(matched.c.brand)
+    )
+    categories = (
+        select(
+            literal("category"),
+            none,
+            func.to_jsonb(matched.c.category),
+            func.min(Category.name),
+            none,
+            func.count(),
+        )
+        .select_from(matched)
+        .outerjoin(Category, Category.code == matched.c.category)
+        .where(matched.c.category.is_not(None))
+        .group_by(matched.c.category)
+    )
+    attributes = (
+        select(
+            literal("attribute"),
+            pair.c.key,
+            pair.c.value,
+            func.min(AttributeDefinition.label),
+            func.min(AttributeDefinition.type),
+            func.count(),
+        )
+        .select_from(matched)
+        .join(pair, true())
+        .outerjoin(AttributeDefinition, AttributeDefinition.name == pair.c.key)
+        .group_by(pair.c.key, pair.c.value)
+    )
+    return list((await session.execute(union_all(total, brands, categories, attributes))).all())
