@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from services.catalog.api import products, reservations
+from services.catalog.api import attributes, categories, products, reservations
 from services.catalog.api.feeds import SPECS
 from services.catalog.events import CONSUMERS
 from services.catalog.settings import Settings
@@ -13,7 +13,13 @@ SPEC = ServiceSpec(
     name="catalog",
     title="Catalog API",
     description="Products, SKUs, attributes, categories, units, warehouses, stock levels and reservations, search and marketplace feeds.",
-    routers=[products.router, reservations.router, feed_router(SPECS)],
+    routers=[
+        attributes.router,
+        categories.router,
+        products.router,
+        reservations.router,
+        feed_router(SPECS),
+    ],
     consumers=CONSUMERS,
     workers=[feed_worker(SPECS), reservations.expire_reservations],
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 
 from services.catalog.api.feeds import SPECS
@@ -24,3 +26,27 @@ async def feed(app, body: str, kind: str = "catalog", **params) -> dict:
 
 
 STOCK = "sku,warehouse,on_hand,as_of\n"
+CATEGORIES = "code,name,parent\n"
+TREE = (
+    CATEGORIES
+    + "building,Building,\n"
+    + "adhesives,Adhesives,building\n"
+    + "tile-glue,Tile glue,adhesives\n"
+    + "boards,Boards,building\n"
+    + "garden,Garden,\n"
+)
+ATTRIBUTES = (
+    "name,type,label,unit\n"
+    "color,text,Colour,\n"
+    "width_mm,number,Width,mm\n"
+    "frost_proof,bool,Frost-proof,\n"
+)
+
+
+def as_csv(rows: list[dict]) -> str:
+    """Rows as a CSV file, quoted as needed (JSON cells): the columns of the first row."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from services.catalog.domain.attributes import ATTRIBUTE_NAME, AttributeType
+from services.catalog.store import attributes, categories
 from services.catalog.store import feeds as sql
 from shared.feeds import Column, ColumnType, FeedSpec
 from shared.feeds.validation import ROW
@@ -48,11 +50,19 @@ CATALOG = FeedSpec(
         Column("order_multiple", ColumnType.DECIMAL, scale=3, description="Default 1."),
         Column("status", choices=("active", "discontinued")),
         Column("replacement_sku", max_length=64, description="What to buy instead."),
+        Column(
+            "attributes",
+            max_length=20_000,
+            description=(
+                'A JSON object of declared attributes, e.g. {"color": "red", "width_mm": 100}; '
+                "merged into the product's, a null value removes one."
+            ),
+        ),
     ],
     key=["sku"],
     apply=sql.apply_products,
     frame_checks=[_product_rules],
-    database_checks=[sql.check_products],
+    database_checks=[sql.check_products, attributes.check_product_attributes],
     supports_full=True,
 )
 
@@ -77,4 +87,52 @@ STOCK = FeedSpec(
     supports_full=True,
 )
 
-SPECS = [CATALOG, STOCK]
+
+def _category_rules(frame: pl.DataFrame) -> pl.DataFrame:
+    return _rule(
+        frame, pl.col("parent") == pl.col("code"), "parent", "cannot be the category itself"
+    )
+
+
+CATEGORY_CODE = r"[A-Za-z0-9][A-Za-z0-9._/-]*"
+
+CATEGORIES = FeedSpec(
+    kind="categories",
+    title="ERP categories feed: the category tree, upserted by code",
+    description=(
+        "Creates or updates categories matched by code. A row is the whole truth of its "
+        "category: an empty `parent` makes it a top-level category. A parent must exist or "
+        "come in the same file, and no category may end up under itself. Products name their "
+        "category by code in the catalog feed."
+    ),
+    columns=[
+        Column("code", required=True, max_length=100, pattern=CATEGORY_CODE),
+        Column("name", required=True, max_length=200),
+        Column("parent", max_length=100, description="Parent category code; empty: top level."),
+    ],
+    key=["code"],
+    apply=categories.apply_categories,
+    frame_checks=[_category_rules],
+    database_checks=[categories.check_categories],
+)
+
+ATTRIBUTES = FeedSpec(
+    kind="attributes",
+    title="ERP attributes feed: declare product attributes and their types",
+    description=(
+        "Declares the attributes products may carry in the catalog feed's `attributes` "
+        "column, matched by name: `number`, `text` or `bool`. A type changes only while no "
+        "product holds a value of the old type."
+    ),
+    columns=[
+        Column("name", required=True, max_length=64, pattern=ATTRIBUTE_NAME),
+        Column("type", required=True, choices=tuple(t.value for t in AttributeType)),
+        Column("label", max_length=200, description="Shown to buyers; default the name."),
+        Column("unit", max_length=16, description="Unit of a number, e.g. mm."),
+    ],
+    key=["name"],
+    apply=attributes.apply_definitions,
+    database_checks=[attributes.check_definitions],
+)
+
+SPECS = [CATALOG, STOCK, CATEGORIES, ATTRIBUTES]

@@ -52,10 +52,10 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
             SELECT x.*, x.existing_id IS NULL AS is_new,
                    (x.existing_id IS NULL OR
                     (x.name, x.description, x.brand, x.category, x.unit, x.min_order_qty,
-                     x.order_multiple, x.status, x.replacement_sku)
+                     x.order_multiple, x.status, x.replacement_sku, x.attributes)
                     IS DISTINCT FROM
                     (p.name, p.description, p.brand, p.category, p.unit, p.min_order_qty,
-                     p.order_multiple, p.status, p.replacement_sku)) AS changed
+                     p.order_multiple, p.status, p.replacement_sku, p.attributes)) AS changed
             FROM (
                 SELECT s._row, p.id AS existing_id, s.sku,
                        coalesce(s.name, p.name) AS name,
@@ -66,7 +66,12 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
                        coalesce(s.min_order_qty, p.min_order_qty, 1) AS min_order_qty,
                        coalesce(s.order_multiple, p.order_multiple, 1) AS order_multiple,
                        coalesce(s.status, p.status, 'active') AS status,
-                       coalesce(s.replacement_sku, p.replacement_sku) AS replacement_sku
+                       coalesce(s.replacement_sku, p.replacement_sku) AS replacement_sku,
+                       -- Attributes sent are merged in; a null value removes one.
+                       CASE WHEN s.attributes IS NULL THEN coalesce(p.attributes, '{{}}')
+                            ELSE jsonb_strip_nulls(coalesce(p.attributes, '{{}}')
+                                                   || CAST(s.attributes AS jsonb))
+                       END AS attributes
                 FROM {staging} s LEFT JOIN products p ON p.sku = s.sku
             ) x LEFT JOIN products p ON p.id = x.existing_id
             """
@@ -79,7 +84,8 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
                 name = f.name, description = f.description, brand = f.brand,
                 category = f.category, unit = f.unit, min_order_qty = f.min_order_qty,
                 order_multiple = f.order_multiple, status = f.status,
-                replacement_sku = f.replacement_sku, version = p.version + 1, updated_at = now()
+                replacement_sku = f.replacement_sku, attributes = f.attributes,
+                version = p.version + 1, updated_at = now()
             FROM {CHANGES} f WHERE f.existing_id = p.id AND f.changed AND NOT f.is_new
             """
         )
@@ -91,7 +97,7 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
                 min_order_qty, order_multiple, status, replacement_sku, attributes, version,
                 created_at, updated_at)
             SELECT gen_random_uuid(), sku, name, description, brand, category, unit,
-                min_order_qty, order_multiple, status, replacement_sku, '{{}}', 1, now(), now()
+                min_order_qty, order_multiple, status, replacement_sku, attributes, 1, now(), now()
             FROM {CHANGES} WHERE is_new
             """
         )

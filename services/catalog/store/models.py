@@ -7,8 +7,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Numeric, String, Text, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    CheckConstraint,
+    Computed,
+    DateTime,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import make_metadata, utcnow
@@ -17,6 +27,17 @@ from shared.db import make_metadata, utcnow
 class Base(DeclarativeBase):
     metadata = make_metadata()
     type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+# Words of the name weigh most, then brand, description and attribute values. 'simple' keeps
+# words as written (no stemming): product names mix languages, codes and sizes; the search
+# matches word prefixes instead.
+SEARCH_VECTOR = (
+    "setweight(to_tsvector('simple', coalesce(name, '')), 'A') || "
+    "setweight(to_tsvector('simple', coalesce(brand, '')), 'B') || "
+    "setweight(to_tsvector('simple', coalesce(description, '')), 'C') || "
+    "setweight(jsonb_to_tsvector('simple', attributes, '[\"string\", \"numeric\"]'), 'D')"
+)
 
 
 class Product(Base):
@@ -36,6 +57,10 @@ class Product(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     replacement_sku: Mapped[str | None] = mapped_column(String(64))
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # Full-text search over words: never loaded, only searched and ranked.
+    search_vector: Mapped[Any] = mapped_column(
+        TSVECTOR, Computed(SEARCH_VECTOR, persisted=True), deferred=True, deferred_raiseload=True
+    )
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
@@ -45,6 +70,16 @@ class Product(Base):
         CheckConstraint("min_order_qty > 0 AND order_multiple > 0", name="quantities_positive"),
         Index("ix_products_category_sku", "category", "sku"),
         Index("ix_products_brand_sku", "brand", "sku"),
+        # Attribute filters (`attributes @> '{"color": "red"}'`).
+        Index(
+            "ix_products_attributes",
+            "attributes",
+            postgresql_using="gin",
+            postgresql_ops={"attributes": "jsonb_path_ops"},
+        ),
+        Index("ix_products_search_vector", "search_vector", postgresql_using="gin"),
+        Index("ix_products_name_sku", "name", "sku"),
+        Index("ix_products_updated_at_sku", text("updated_at DESC"), "sku"),
         # Search: trigram for SKU codes and names typed in part.
         Index(
             "ix_products_search_trgm",
@@ -52,6 +87,40 @@ class Product(Base):
             postgresql_using="gin",
         ),
     )
+
+
+class Category(Base):
+    """A node of the category tree, mastered in ERP (the categories feed); products name it by
+    `code` in `products.category`."""
+
+    __tablename__ = "categories"
+
+    code: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_code: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+    __table_args__ = (
+        CheckConstraint("parent_code IS DISTINCT FROM code", name="not_own_parent"),
+        Index("ix_categories_parent_code", "parent_code"),
+    )
+
+
+class AttributeDefinition(Base):
+    """A product attribute ERP declares (the attributes feed): its name and value type.
+
+    Products carry values in `products.attributes` as JSON of that type: number, text, bool.
+    """
+
+    __tablename__ = "attribute_definitions"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    type: Mapped[str] = mapped_column(String(8))
+    label: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str | None] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+    __table_args__ = (CheckConstraint("type IN ('number', 'text', 'bool')", name="type_known"),)
 
 
 class Warehouse(Base):
