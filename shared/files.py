@@ -5,8 +5,31 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Protocol
 
 from shared.problems import PayloadTooLarge
+
+# What ERP sends as documents (statements, invoices, waybills, certificates).
+DOCUMENT_TYPES = frozenset(
+    {
+        "application/pdf",
+        "text/csv",
+        "image/jpeg",
+        "image/png",
+        "application/xml",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+)
+
+
+class Readable(Protocol):
+    async def read(self, size: int = -1) -> bytes: ...
+
+
+async def upload_chunks(file: Readable, size: int = 1 << 20) -> AsyncIterator[bytes]:
+    """An UploadFile read in chunks, for save_stream."""
+    while chunk := await file.read(size):
+        yield chunk
 
 
 async def save_stream(chunks: AsyncIterator[bytes], path: Path, limit: int) -> tuple[int, str]:

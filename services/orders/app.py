@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from services.orders.api import carts, checkout, erp, lists, orders
+from services.orders.api import carts, checkout, documents, erp, lists, orders, quotes
 from services.orders.events import CONSUMERS
 from services.orders.settings import Settings
 from shared.app import ServiceSpec, build_app
@@ -11,7 +11,15 @@ SPEC = ServiceSpec(
     name="orders",
     title="Orders API",
     description="Carts, quick order, requisition lists, checkout, the order state machine, delivery promises and OTIF, order export to ERP.",
-    routers=[carts.router, lists.router, checkout.router, orders.router, erp.router],
+    routers=[
+        carts.router,
+        lists.router,
+        checkout.router,
+        quotes.router,
+        orders.router,
+        erp.router,
+        documents.router,
+    ],
     consumers=CONSUMERS,
     workers=[checkout.recover_checkouts],
 )

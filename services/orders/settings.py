@@ -1,5 +1,6 @@
 """Settings of the orders service: environment variables prefixed ORDERS_."""
 
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field
@@ -26,3 +27,11 @@ class Settings(ServiceSettings):
     checkout_stale_seconds: float = Field(
         120, description="A checkout unfinished this long was interrupted: the saga recovers it"
     )
+    quote_max_discount_percent: Decimal = Field(
+        Decimal(10),
+        ge=0,
+        le=100,
+        description="How far below the client's own price a sales manager may quote (never "
+        "below the SKU's floor)",
+    )
+    quote_max_validity_days: int = Field(90, ge=1, description="The longest an offer may stand")

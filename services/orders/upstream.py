@@ -25,6 +25,7 @@ class PricedLine:
     list_price_minor: int | None
     rule: str
     next_tier: dict[str, Any] | None
+    floor_minor: int | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ async def price_cart(
                 list_price_minor=x["list_price_minor"],
                 rule=x["rule"],
                 next_tier=x["next_tier"],
+                floor_minor=x.get("floor_minor"),
             )
             for x in data["lines"]
         ],

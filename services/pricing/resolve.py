@@ -41,6 +41,7 @@ class Cart:
     rule: np.ndarray
     next_qty: np.ndarray  # thousandths; -1 where no next tier
     next_price: np.ndarray
+    floor: np.ndarray  # NO_PRICE where the SKU has no floor in the currency
 
     def lines(self) -> list[dict[str, Any]]:
         """The response's lines. Plain dicts serialised by orjson: for a cart this beats
@@ -49,6 +50,7 @@ class Cart:
         listed = self.list_price.tolist()
         next_qty = self.next_qty.tolist()
         next_price = self.next_price.tolist()
+        floor = self.floor.tolist()
         return [
             {
                 "sku": sku,
@@ -60,8 +62,9 @@ class Cart:
                 "next_tier": None
                 if nq < 0
                 else {"min_qty": str(Decimal(nq) / 1000), "unit_price_minor": np_},
+                "floor_minor": None if f == NO_PRICE else f,
             }
-            for sku, quantity, u, lp, rule, nq, np_ in zip(
+            for sku, quantity, u, lp, rule, nq, np_, f in zip(
                 self.skus,
                 self.quantities,
                 unit,
@@ -69,6 +72,7 @@ class Cart:
                 self.rule.tolist(),
                 next_qty,
                 next_price,
+                floor,
                 strict=True,
             )
         ]
@@ -145,6 +149,7 @@ async def resolve_cart(
         rule,
         decided.next_qty,
         decided.next_price,
+        adjustments.floor,
     )
 
 

@@ -109,3 +109,98 @@ class OrderCancelledV1(_OrderEvent):
     reason: str = ""
     counted: bool = Field(True, description="false: it never was placed, so never counted")
     reservation_id: uuid.UUID | None = None
+
+
+@register
+class OrderDocumentAddedV1(_OrderEvent):
+    """ERP attached a document (invoice, waybill, closing, certificate) the client can download."""
+
+    event_type = "order.document_added.v1"
+
+    document_id: uuid.UUID
+    kind: str
+    number: str | None = None
+    issued_on: date | None = None
+
+
+QUOTE_TOPIC = "orders.quote"
+
+
+class QuotedLine(BaseModel):
+    sku: str
+    quantity: Decimal
+    client_price_minor: int | None = Field(description="The client's price when asked")
+    quoted_price_minor: int | None = Field(description="The manager's price; null until offered")
+
+
+class _QuoteEvent(EventContract):
+    """Quote events are keyed by company, like orders: a quote's steps arrive in order."""
+
+    topic = QUOTE_TOPIC
+    aggregate_type = "quote"
+
+    quote_id: uuid.UUID
+    company_id: uuid.UUID
+    number: str
+    actor: str = Field(description="Who took the step: a user id, or system")
+    message: str | None = None
+
+    def aggregate_id(self) -> str:
+        return str(self.company_id)
+
+
+@register
+class QuoteRequestedV1(_QuoteEvent):
+    """A buyer asked for a quote on a cart (or asked again after changes)."""
+
+    event_type = "quote.requested.v1"
+
+    currency: str
+    lines: list[QuotedLine] = Field(default_factory=list)
+
+
+@register
+class QuoteOfferedV1(_QuoteEvent):
+    """A sales manager offered prices, valid through `valid_until` (inclusive, UTC)."""
+
+    event_type = "quote.offered.v1"
+
+    currency: str
+    total_minor: int
+    valid_until: date
+    revision: int = Field(description="1 for the first offer, +1 for each offer after changes")
+    lines: list[QuotedLine] = Field(default_factory=list)
+
+
+@register
+class QuoteOpenedV1(_QuoteEvent):
+    """The client first looked at an offer revision (later looks are not events)."""
+
+    event_type = "quote.opened.v1"
+
+    revision: int
+
+
+@register
+class QuoteChangesRequestedV1(_QuoteEvent):
+    event_type = "quote.changes_requested.v1"
+
+    revision: int
+
+
+@register
+class QuoteDeclinedV1(_QuoteEvent):
+    """The sales manager will not quote; the message says why."""
+
+    event_type = "quote.declined.v1"
+
+
+@register
+class QuoteAcceptedV1(_QuoteEvent):
+    """The client accepted an offer: it became the order, at the quoted prices."""
+
+    event_type = "quote.accepted.v1"
+
+    revision: int
+    order_id: uuid.UUID
+    total_minor: int

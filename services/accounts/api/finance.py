@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +17,7 @@ from services.accounts.store import companies as store
 from services.accounts.store.models import Statement
 from shared.auth import Role, allow
 from shared.db import SessionDep
-from shared.files import save_stream
+from shared.files import save_stream, upload_chunks
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import Conflict, FieldError, Unprocessable
 
@@ -78,7 +77,7 @@ async def upload_statement(
         / str(company.id)
         / str(statement_id)
     )
-    size, sha = await save_stream(_chunks(file), path, MAX_STATEMENT_BYTES)
+    size, sha = await save_stream(upload_chunks(file), path, MAX_STATEMENT_BYTES)
     statement = Statement(
         id=statement_id,
         company_id=company.id,
@@ -99,11 +98,6 @@ async def upload_statement(
         path.unlink(missing_ok=True)
         raise Conflict("This statement was already uploaded.") from exc
     return StatementRead.model_validate(statement)
-
-
-async def _chunks(file: UploadFile) -> AsyncIterator[bytes]:
-    while chunk := await file.read(1 << 20):
-        yield chunk
 
 
 @router.get("/companies/{company_id}/statements", summary="The company's statements, latest first")

@@ -12,13 +12,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders import upstream
 from services.orders.api.access import SHOPPERS, own_cart
@@ -28,6 +31,7 @@ from services.orders.domain.credit import decide_credit
 from services.orders.domain.lines import WantedLine, check_lines, line_total
 from services.orders.store import carts as cart_store
 from services.orders.store import orders as store
+from services.orders.store import quotes as quote_store
 from services.orders.store.catalog import ordering_rules
 from services.orders.store.models import ApprovalRule, Cart, CartLine, Checkout, Order
 from shared.auth import Principal, allow
@@ -66,25 +70,29 @@ async def _start(
     """Step 1: the checkout row, or the one this key started before."""
     async with app.state.sessionmaker.begin() as session:
         cart = await own_cart(session, principal, cart_id)
-        inserted = await session.scalar(
-            insert(Checkout)
-            .values(
-                id=uuid.uuid4(), company_id=cart.company_id, idempotency_key=key, cart_id=cart.id
-            )
-            .on_conflict_do_nothing()
-            .returning(Checkout.id)
-        )
-        checkout = await session.scalar(
-            select(Checkout).where(
-                Checkout.company_id == cart.company_id, Checkout.idempotency_key == key
-            )
-        )
-        assert checkout is not None
-        if inserted is None:
+        checkout, new = await open_checkout(session, cart.company_id, key, cart.id)
+        if not new:
             return checkout, cart, []
         lines = await cart_store.cart_lines(session, cart.id)
         session.expunge_all()
         return checkout, cart, lines
+
+
+async def open_checkout(
+    session: AsyncSession, company_id: uuid.UUID, key: str, cart_id: uuid.UUID | None = None
+) -> tuple[Checkout, bool]:
+    """The checkout this key names, and whether this call started it."""
+    inserted = await session.scalar(
+        insert(Checkout)
+        .values(id=uuid.uuid4(), company_id=company_id, idempotency_key=key, cart_id=cart_id)
+        .on_conflict_do_nothing()
+        .returning(Checkout.id)
+    )
+    checkout = await session.scalar(
+        select(Checkout).where(Checkout.company_id == company_id, Checkout.idempotency_key == key)
+    )
+    assert checkout is not None
+    return checkout, inserted is not None
 
 
 @router.post(
@@ -112,17 +120,20 @@ async def checkout(
     app = request.app
     checkout_row, cart, lines = await _start(app, principal, cart_id, idempotency_key)
     if not lines:
-        return await _earlier_outcome(app, checkout_row, principal, response)
-    try:
-        order_id = await _place(app, principal, checkout_row, cart, lines, body or CheckoutBody())
-    except ProblemError as problem:
-        await _fail(app, checkout_row.id, problem.detail or problem.slug)
-        raise
+        return await earlier_outcome(app, checkout_row, principal, response)
+    placing = Placing(
+        company_id=cart.company_id,
+        quantities=[(sku, quantity) for sku, quantity, _, _ in lines],
+        names={sku: name for sku, _, name, _ in lines},
+        comment=(body or CheckoutBody()).comment,
+        cart_id=cart.id,
+    )
+    order_id = await place(app, principal, checkout_row, placing)
     async with app.state.sessionmaker() as session:
         return await read_order(session, await session.get_one(Order, order_id))
 
 
-async def _earlier_outcome(
+async def earlier_outcome(
     app: FastAPI, checkout_row: Checkout, principal: Principal, response: Response
 ) -> OrderRead:
     if checkout_row.order_id is not None:
@@ -142,23 +153,41 @@ async def _earlier_outcome(
     raise Conflict("This checkout is still running; retry shortly.", slug="checkout-in-progress")
 
 
+@dataclass(frozen=True)
+class Placing:
+    """What an order is placed from: a cart (priced now) or an accepted quote (priced already)."""
+
+    company_id: uuid.UUID
+    quantities: list[tuple[str, Decimal]]
+    names: dict[str, str | None]
+    comment: str | None = None
+    cart_id: uuid.UUID | None = None  # emptied when the order is created
+    quote_id: uuid.UUID | None = None
+    priced: upstream.PricedCart | None = None
+
+
+async def place(
+    app: FastAPI, principal: Principal, checkout_row: Checkout, placing: Placing
+) -> uuid.UUID:
+    """Steps 2 to 4 of the saga. A ProblemError marks the checkout failed (stock given back)."""
+    try:
+        return await _place(app, principal, checkout_row, placing)
+    except ProblemError as problem:
+        await _fail(app, checkout_row.id, problem.detail or problem.slug)
+        raise
+
+
 async def _place(
-    app: FastAPI,
-    principal: Principal,
-    checkout_row: Checkout,
-    cart: Cart,
-    lines: list[Any],
-    body: CheckoutBody,
+    app: FastAPI, principal: Principal, checkout_row: Checkout, placing: Placing
 ) -> uuid.UUID:
     settings = app.state.settings
-    quantities = [(sku, quantity) for sku, quantity, _, _ in lines]
-    names = {sku: name for sku, _, name, _ in lines}
+    quantities = placing.quantities
     async with app.state.sessionmaker() as session:
         rules = await ordering_rules(session, [sku for sku, _ in quantities])
         approvals = [
             Rule(r.above_minor, r.currency, r.buyer)
             for r in await session.scalars(
-                select(ApprovalRule).where(ApprovalRule.company_id == cart.company_id)
+                select(ApprovalRule).where(ApprovalRule.company_id == placing.company_id)
             )
         ]
     _, problems = check_lines(
@@ -172,7 +201,9 @@ async def _place(
                 for p in problems
             ],
         )
-    priced = await upstream.price_cart(app, principal, cart.company_id, quantities)
+    priced = placing.priced or await upstream.price_cart(
+        app, principal, placing.company_id, quantities
+    )
     unpriced = [i for i, p in enumerate(priced.lines, 1) if p.unit_price_minor is None]
     if unpriced:
         raise Unprocessable(
@@ -200,7 +231,7 @@ async def _place(
     if reason:
         status, hold = "pending_approval", reason
     else:
-        status, hold = await credit_verdict(app, cart.company_id, total, priced.currency)
+        status, hold = await credit_verdict(app, placing.company_id, total, priced.currency)
     reservation_id = await upstream.reserve_stock(app, checkout_row.id, quantities)
     async with app.state.sessionmaker.begin() as session:
         await session.execute(
@@ -210,17 +241,7 @@ async def _place(
         )
     try:
         order_id = await _create_order(
-            app,
-            principal,
-            checkout_row,
-            cart,
-            priced,
-            totals,
-            names,
-            status,
-            hold,
-            reservation_id,
-            body,
+            app, principal, checkout_row, placing, priced, totals, status, hold, reservation_id
         )
     except Exception:
         await upstream.release_reservation(app, reservation_id)
@@ -262,14 +283,12 @@ async def _create_order(
     app: FastAPI,
     principal: Principal,
     checkout_row: Checkout,
-    cart: Cart,
+    placing: Placing,
     priced: upstream.PricedCart,
     totals: list[int],
-    names: dict[str, str | None],
     status: str,
     hold: str | None,
     reservation_id: uuid.UUID,
-    body: CheckoutBody,
 ) -> uuid.UUID:
     """Step 3, one transaction: the order, its price snapshots, the emptied cart, the event."""
     now = utcnow()
@@ -277,7 +296,7 @@ async def _create_order(
         order = Order(
             id=uuid.uuid4(),
             number=await store.next_number(session),
-            company_id=cart.company_id,
+            company_id=placing.company_id,
             source="manager" if principal.is_staff else "portal",
             placed_by=str(principal.subject),
             on_behalf_of_client=principal.is_staff,
@@ -285,8 +304,9 @@ async def _create_order(
             hold_reason=hold,
             currency=priced.currency,
             total_minor=sum(totals),
-            comment=body.comment,
+            comment=placing.comment,
             reservation_id=reservation_id,
+            quote_id=placing.quote_id,
             placed_at=now,
         )
         session.add(order)
@@ -297,7 +317,7 @@ async def _create_order(
             [
                 {
                     "sku": p.sku,
-                    "name": names.get(p.sku),
+                    "name": placing.names.get(p.sku),
                     "quantity": p.quantity,
                     "unit_price_minor": p.unit_price_minor,
                     "list_price_minor": p.list_price_minor,
@@ -308,7 +328,10 @@ async def _create_order(
             ],
         )
         await store.open_order(session, order, str(principal.subject), hold)
-        await session.execute(delete(CartLine).where(CartLine.cart_id == cart.id))
+        if placing.quote_id is not None:
+            await quote_store.mark_accepted(session, placing.quote_id, order)
+        if placing.cart_id is not None:
+            await session.execute(delete(CartLine).where(CartLine.cart_id == placing.cart_id))
         await session.execute(
             update(Checkout)
             .where(Checkout.id == checkout_row.id)

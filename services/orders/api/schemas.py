@@ -56,6 +56,7 @@ class OrderRead(OrderSummary):
     placed_by: str
     on_behalf_of_client: bool
     comment: str | None
+    quote_id: uuid.UUID | None = Field(description="The accepted quote the order was made from")
     lines: list[OrderLineRead]
     history: list[TransitionRead]
 
@@ -76,6 +77,7 @@ async def read_order(session: AsyncSession, order: Order) -> OrderRead:
         placed_by=order.placed_by,
         on_behalf_of_client=order.on_behalf_of_client,
         comment=order.comment,
+        quote_id=order.quote_id,
         lines=[
             OrderLineRead(
                 **{k: getattr(x, k) for k in OrderLineRead.model_fields if k != "line_total_minor"},

@@ -32,6 +32,7 @@ ORDER_STATUSES = (
     "delivered",
     "cancelled",
 )
+QUOTE_STATUSES = ("requested", "offered", "changes_requested", "accepted", "declined")
 
 
 class Base(DeclarativeBase):
@@ -185,6 +186,7 @@ class Order(Base):
     total_minor: Mapped[int] = mapped_column(BigInteger)
     comment: Mapped[str | None] = mapped_column(Text)
     reservation_id: Mapped[uuid.UUID | None]
+    quote_id: Mapped[uuid.UUID | None]  # the accepted quote this order was made from
     promised_from: Mapped[date | None]
     promised_to: Mapped[date | None]
     placed_at: Mapped[datetime]
@@ -238,3 +240,90 @@ class OrderTransition(Base):
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class Quote(Base):
+    """A request for quote: the buyer's cart as it was, the manager's offer on it, and whether
+    it became an order. `revision` counts offers; opening is recorded per revision."""
+
+    __tablename__ = "quotes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    company_id: Mapped[uuid.UUID]
+    requested_by: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="requested")
+    currency: Mapped[str] = mapped_column(String(3))
+    revision: Mapped[int] = mapped_column(default=0)
+    valid_until: Mapped[date | None]
+    offered_by: Mapped[str | None] = mapped_column(String(100))
+    offered_at: Mapped[datetime | None]
+    opened_at: Mapped[datetime | None]  # first look by the client at the current revision
+    order_id: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN (" + ", ".join(f"'{s}'" for s in QUOTE_STATUSES) + ")",
+            name="status_known",
+        ),
+        Index("ix_quotes_company_created", "company_id", text("created_at DESC"), "id"),
+    )
+
+
+class QuoteLine(Base):
+    __tablename__ = "quote_lines"
+
+    quote_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("quotes.id", ondelete="CASCADE"), primary_key=True
+    )
+    line_no: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(300))
+    quantity: Mapped[Decimal] = mapped_column(QUANTITY)
+    list_price_minor: Mapped[int | None] = mapped_column(BigInteger)
+    client_price_minor: Mapped[int | None] = mapped_column(BigInteger)
+    client_price_rule: Mapped[str] = mapped_column(String(200))
+    quoted_price_minor: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class QuoteStep(Base):
+    """The quote's conversation and audit trail: who asked, offered, opened, accepted, when."""
+
+    __tablename__ = "quote_steps"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    quote_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("quotes.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(20))
+    revision: Mapped[int]
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime]
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class OrderDocument(Base):
+    """An invoice, waybill or closing document ERP attached to an order; the file is on disk."""
+
+    __tablename__ = "order_documents"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    number: Mapped[str | None] = mapped_column(String(100))
+    issued_on: Mapped[date | None]
+    file_name: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(100))
+    file_path: Mapped[str] = mapped_column(Text)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('invoice', 'waybill', 'closing', 'certificate', 'other')", name="kind_known"
+        ),
+        Index("uq_order_documents_file", "order_id", "kind", "sha256", unique=True),
+    )

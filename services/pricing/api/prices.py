@@ -71,6 +71,9 @@ class ResolvedLine(BaseModel):
     currency: str
     rule: str = Field(description="What produced the price, e.g. contract, floor, promotion:X")
     next_tier: NextTier | None
+    floor_minor: int | None = Field(
+        None, description="The SKU's floor in this currency: no price, quoted or not, goes lower"
+    )
 
 
 class ResolveResponse(BaseModel):

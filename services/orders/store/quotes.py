@@ -1,0 +1,88 @@
+"""Quotes: their lines, their conversation (steps) and their events, written together."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.orders.store.models import Order, Quote, QuoteLine, QuoteStep
+from shared.contracts.orders import QuoteAcceptedV1, QuotedLine
+from shared.db import utcnow
+from shared.events.outbox import record_event
+from shared.problems import Conflict
+
+
+async def next_number(session: AsyncSession) -> str:
+    number = await session.scalar(text("SELECT nextval('quote_numbers')"))
+    return f"Q-{number:08d}"
+
+
+async def add_lines(
+    session: AsyncSession, quote_id: uuid.UUID, lines: list[dict[str, Any]]
+) -> None:
+    await session.execute(
+        insert(QuoteLine),
+        [{"quote_id": quote_id, "line_no": i, **x} for i, x in enumerate(lines, 1)],
+    )
+
+
+async def lines_of(session: AsyncSession, quote_id: uuid.UUID) -> list[QuoteLine]:
+    return list(
+        await session.scalars(
+            select(QuoteLine).where(QuoteLine.quote_id == quote_id).order_by(QuoteLine.line_no)
+        )
+    )
+
+
+def step(session: AsyncSession, quote: Quote, action: str, actor: str, message: str | None) -> None:
+    session.add(
+        QuoteStep(
+            quote_id=quote.id,
+            action=action,
+            revision=quote.revision,
+            actor=actor,
+            at=utcnow(),
+            message=message,
+        )
+    )
+
+
+def event_lines(lines: list[QuoteLine]) -> list[QuotedLine]:
+    return [
+        QuotedLine(
+            sku=x.sku,
+            quantity=x.quantity,
+            client_price_minor=x.client_price_minor,
+            quoted_price_minor=x.quoted_price_minor,
+        )
+        for x in lines
+    ]
+
+
+async def mark_accepted(session: AsyncSession, quote_id: uuid.UUID, order: Order) -> None:
+    """In the order's own transaction: the quote becomes that order, once. A second accept
+    running at the same time finds it accepted and fails, so its stock is given back."""
+    quote = await session.scalar(
+        update(Quote)
+        .where(Quote.id == quote_id, Quote.status == "offered")
+        .values(status="accepted", order_id=order.id, updated_at=utcnow())
+        .returning(Quote)
+    )
+    if quote is None:
+        raise Conflict("This quote was accepted or changed meanwhile.", slug="quote-not-offered")
+    step(session, quote, "accepted", order.placed_by, f"order {order.number}")
+    record_event(
+        session,
+        QuoteAcceptedV1(
+            quote_id=quote.id,
+            company_id=quote.company_id,
+            number=quote.number,
+            actor=order.placed_by,
+            revision=quote.revision,
+            order_id=order.id,
+            total_minor=order.total_minor,
+        ),
+    )
