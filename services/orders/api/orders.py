@@ -309,7 +309,7 @@ async def reorder(
             "The cart is for another company.",
             errors=[FieldError(field="cart_id", message="is for another company")],
         )
-    lines = await store.lines_of(session, order.id)
+    lines = await store.line_rows(session, order.id)
     return await add_wanted(
         session, cart.id, [WantedLine(x.line_no, x.sku, str(x.quantity)) for x in lines]
     )

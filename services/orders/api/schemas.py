@@ -66,7 +66,7 @@ def summary(order: Order) -> OrderSummary:
 
 
 async def read_order(session: AsyncSession, order: Order) -> OrderRead:
-    lines = await store.lines_of(session, order.id)
+    lines = await store.line_rows(session, order.id)
     history = await session.scalars(
         select(OrderTransition)
         .where(OrderTransition.order_id == order.id)

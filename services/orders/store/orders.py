@@ -42,6 +42,7 @@ async def add_lines(
 
 
 async def lines_of(session: AsyncSession, order_id: uuid.UUID) -> list[OrderLine]:
+    """The lines as ORM objects, for changing them (delivery)."""
     return list(
         await session.scalars(
             select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.line_no)
@@ -49,8 +50,17 @@ async def lines_of(session: AsyncSession, order_id: uuid.UUID) -> list[OrderLine
     )
 
 
+async def line_rows(session: AsyncSession, order_id: uuid.UUID) -> list[Any]:
+    """The lines as plain rows, for reading: a 5,000-line order builds no ORM objects."""
+    table = OrderLine.__table__
+    result = await session.execute(
+        select(table).where(table.c.order_id == order_id).order_by(table.c.line_no)
+    )
+    return list(result.all())
+
+
 async def emit_placed(session: AsyncSession, order: Order) -> None:
-    lines = await lines_of(session, order.id)
+    lines = await line_rows(session, order.id)
     record_event(
         session,
         OrderPlacedV1(
