@@ -2,7 +2,16 @@
 
 from fastapi import FastAPI
 
-from services.orders.api import carts, checkout, documents, erp, lists, orders, quotes
+from services.orders.api import (
+    carts,
+    checkout,
+    documents,
+    erp,
+    lists,
+    orders,
+    quotes,
+    shipments,
+)
 from services.orders.events import CONSUMERS
 from services.orders.settings import Settings
 from shared.app import ServiceSpec, build_app
@@ -18,6 +27,7 @@ SPEC = ServiceSpec(
         quotes.router,
         orders.router,
         erp.router,
+        shipments.router,
         documents.router,
     ],
     consumers=CONSUMERS,

@@ -123,6 +123,26 @@ class OrderDocumentAddedV1(_OrderEvent):
     issued_on: date | None = None
 
 
+class ShipmentLine(BaseModel):
+    sku: str
+    quantity: Decimal
+    delivered: Decimal | None = None
+
+
+@register
+class OrderShipmentV1(_OrderEvent):
+    """A part of an order left a warehouse (status shipped) or arrived (delivered)."""
+
+    event_type = "order.shipment.v1"
+
+    number: str = Field(description="ERP's shipment number")
+    status: str = Field(description="shipped or delivered")
+    at: datetime
+    warehouse: str | None = None
+    kind: str = Field("stock", description="stock or made_to_order")
+    lines: list[ShipmentLine] = Field(default_factory=list)
+
+
 QUOTE_TOPIC = "orders.quote"
 
 

@@ -84,7 +84,7 @@ class UpdatesResult(BaseModel):
     rejected: list[Rejected]
 
 
-async def _orders_by_reference(session: AsyncSession, references: list[str]) -> dict[str, Order]:
+async def orders_by_reference(session: AsyncSession, references: list[str]) -> dict[str, Order]:
     """Both our numbers and ERP's, in one query, locked in a fixed order (no deadlocks)."""
     found = await session.scalars(
         select(Order)
@@ -109,7 +109,7 @@ async def _orders_by_reference(session: AsyncSession, references: list[str]) -> 
 async def post_status_updates(
     body: StatusUpdates, session: SessionDep, principal: allow(*ERP)
 ) -> UpdatesResult:
-    orders = await _orders_by_reference(session, [u.order for u in body.updates])
+    orders = await orders_by_reference(session, [u.order for u in body.updates])
     actor = f"erp:{principal.subject}"
     applied = unchanged = 0
     rejected: list[Rejected] = []

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders.domain.lines import line_total
 from services.orders.store import orders as store
-from services.orders.store.models import Order, OrderTransition
+from services.orders.store.models import Order, OrderTransition, Shipment, ShipmentLine
 
 
 class OrderLineRead(BaseModel):
@@ -34,6 +34,22 @@ class TransitionRead(BaseModel):
     at: datetime
     actor: str
     note: str | None
+
+
+class ShipmentLineRead(BaseModel):
+    sku: str
+    quantity: Decimal
+    delivered_quantity: Decimal | None
+
+
+class ShipmentRead(BaseModel):
+    number: str = Field(description="ERP's shipment number")
+    warehouse: str | None
+    kind: str = Field(description="stock or made_to_order")
+    status: str
+    shipped_at: datetime
+    delivered_at: datetime | None
+    lines: list[ShipmentLineRead]
 
 
 class OrderSummary(BaseModel):
@@ -58,6 +74,7 @@ class OrderRead(OrderSummary):
     comment: str | None
     quote_id: uuid.UUID | None = Field(description="The accepted quote the order was made from")
     lines: list[OrderLineRead]
+    shipments: list[ShipmentRead]
     history: list[TransitionRead]
 
 
@@ -85,5 +102,35 @@ async def read_order(session: AsyncSession, order: Order) -> OrderRead:
             )
             for x in lines
         ],
+        shipments=await _shipments(session, order.id),
         history=[TransitionRead.model_validate(h, from_attributes=True) for h in history],
     )
+
+
+async def _shipments(session: AsyncSession, order_id: uuid.UUID) -> list[ShipmentRead]:
+    rows = (
+        await session.execute(
+            select(Shipment, ShipmentLine)
+            .join(ShipmentLine, ShipmentLine.shipment_id == Shipment.id)
+            .where(Shipment.order_id == order_id)
+            .order_by(Shipment.shipped_at, Shipment.number, ShipmentLine.sku)
+        )
+    ).all()
+    found: dict[uuid.UUID, ShipmentRead] = {}
+    for shipment, line in rows:
+        if shipment.id not in found:
+            found[shipment.id] = ShipmentRead(
+                number=shipment.number,
+                warehouse=shipment.warehouse,
+                kind=shipment.kind,
+                status=shipment.status,
+                shipped_at=shipment.shipped_at,
+                delivered_at=shipment.delivered_at,
+                lines=[],
+            )
+        found[shipment.id].lines.append(
+            ShipmentLineRead(
+                sku=line.sku, quantity=line.quantity, delivered_quantity=line.delivered_quantity
+            )
+        )
+    return list(found.values())

@@ -327,3 +327,35 @@ class OrderDocument(Base):
         ),
         Index("uq_order_documents_file", "order_id", "kind", "sha256", unique=True),
     )
+
+
+class Shipment(Base):
+    """One part of an order on its way, as ERP reports it (its own shipment number)."""
+
+    __tablename__ = "shipments"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    number: Mapped[str] = mapped_column(String(100))
+    warehouse: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16), default="stock")
+    status: Mapped[str] = mapped_column(String(16))
+    shipped_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('stock', 'made_to_order')", name="kind_known"),
+        CheckConstraint("status IN ('shipped', 'delivered')", name="status_known"),
+        Index("uq_shipments_order_number", "order_id", "number", unique=True),
+    )
+
+
+class ShipmentLine(Base):
+    __tablename__ = "shipment_lines"
+
+    shipment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("shipments.id", ondelete="CASCADE"), primary_key=True
+    )
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    quantity: Mapped[Decimal] = mapped_column(QUANTITY)
+    delivered_quantity: Mapped[Decimal | None] = mapped_column(QUANTITY)
