@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from services.catalog.api import attributes, categories, products, reservations
+from services.catalog.api import attributes, categories, products, quantities, reservations
 from services.catalog.api.feeds import SPECS
 from services.catalog.events import CONSUMERS
 from services.catalog.settings import Settings
@@ -16,6 +16,7 @@ SPEC = ServiceSpec(
     routers=[
         attributes.router,
         categories.router,
+        quantities.router,
         products.router,
         reservations.router,
         feed_router(SPECS),

@@ -17,6 +17,10 @@ def _rule(frame: pl.DataFrame, mask: pl.Expr, field: str, reason: str) -> pl.Dat
     )
 
 
+# pack=12;pallet=480: unit names, and how many base units one holds (3 decimals at most).
+UNITS = r"^[A-Za-z][A-Za-z0-9_.-]{0,15}=\d{1,12}(\.\d{1,3})?(;[A-Za-z][A-Za-z0-9_.-]{0,15}=\d{1,12}(\.\d{1,3})?)*$"
+
+
 def _product_rules(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(
         [
@@ -28,6 +32,13 @@ def _product_rules(frame: pl.DataFrame) -> pl.DataFrame:
             ),
             _rule(frame, pl.col("min_order_qty") <= 0, "min_order_qty", "must be above 0"),
             _rule(frame, pl.col("order_multiple") <= 0, "order_multiple", "must be above 0"),
+            _rule(
+                frame,
+                ~pl.col("units").str.contains(UNITS),
+                "units",
+                "must list unit=factor pairs like pack=12;pallet=480",
+            ),
+            _rule(frame, pl.col("unit_precision") > 3, "unit_precision", "must be 0 to 3"),
         ]
     )
 
@@ -58,11 +69,25 @@ CATALOG = FeedSpec(
                 "merged into the product's, a null value removes one."
             ),
         ),
+        Column(
+            "units",
+            max_length=1_000,
+            description=(
+                "Alternative units and how many base units one holds: pack=12;pallet=480. "
+                "Replaces the product's list."
+            ),
+        ),
+        Column(
+            "unit_precision",
+            ColumnType.INTEGER,
+            minimum=0,
+            description="Decimals a base quantity may have: 0 for pieces, up to 3; default 3.",
+        ),
     ],
     key=["sku"],
     apply=sql.apply_products,
     frame_checks=[_product_rules],
-    database_checks=[sql.check_products, attributes.check_product_attributes],
+    database_checks=[sql.check_products, sql.check_units, attributes.check_product_attributes],
     supports_full=True,
 )
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 
 from services.catalog.domain.attributes import BadFilter, parse_condition
@@ -24,6 +24,11 @@ router = APIRouter(tags=["products"])
 READERS = (Role.BUYER, Role.COMPANY_ADMIN, Role.SALES_MANAGER, Role.ADMIN, Role.SYSTEM)
 
 
+class UnitRead(BaseModel):
+    unit: str
+    factor: Decimal = Field(description="Base units in one of this unit")
+
+
 class ProductRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -38,7 +43,16 @@ class ProductRead(BaseModel):
     status: str
     replacement_sku: str | None
     attributes: dict[str, Any] = Field(description="Declared attributes: name to value")
+    units: list[UnitRead] = Field(description="Alternative units besides the base `unit`")
+    unit_precision: int = Field(description="Decimals a quantity in the base unit may have")
     updated_at: datetime
+
+    @field_validator("units", mode="before")
+    @classmethod
+    def _unit_list(cls, units: Any) -> Any:
+        if isinstance(units, dict):  # as stored: {"pack": "12"}
+            return [{"unit": u, "factor": f} for u, f in sorted(units.items())]
+        return units
 
 
 ATTRIBUTE_FILTERS = (

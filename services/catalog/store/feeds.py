@@ -43,6 +43,50 @@ async def check_products(session: AsyncSession, staging: str) -> list[tuple[int,
     return [(r[0], r[1], r[2]) for r in rows.all()]
 
 
+async def check_units(session: AsyncSession, staging: str) -> list[tuple[int, str, str]]:
+    """Units as the product will have them after the row (already `pack=12;pallet=480` in
+    form): a factor above 0, no unit named twice, none named like the base unit, and a minimum
+    and multiple the base unit's decimals can express."""
+    rows = await session.execute(
+        text(
+            f"""
+            WITH after AS (
+                SELECT s._row, s.units, p.units AS stored_units,
+                       coalesce(s.unit, p.unit, 'pcs') AS base,
+                       CAST(coalesce(s.unit_precision, p.unit_precision, 3) AS integer) AS decimals,
+                       coalesce(s.min_order_qty, p.min_order_qty, 1) AS min_order_qty,
+                       coalesce(s.order_multiple, p.order_multiple, 1) AS order_multiple
+                FROM {staging} s LEFT JOIN products p ON p.sku = s.sku
+            ), pairs AS (
+                SELECT a._row, 'units' AS field, split_part(kv, '=', 1) AS unit,
+                       CAST(split_part(kv, '=', 2) AS numeric) AS factor, a.base
+                FROM after a CROSS JOIN LATERAL unnest(string_to_array(a.units, ';')) AS kv
+                WHERE a.units IS NOT NULL
+                UNION ALL
+                -- a new base unit beside the units the product keeps
+                SELECT a._row, 'unit', kv.key, CAST(kv.value AS numeric), a.base
+                FROM after a CROSS JOIN LATERAL jsonb_each_text(a.stored_units) AS kv
+                WHERE a.units IS NULL
+            )
+            SELECT _row, field, unit || ' must hold more than 0 ' || base
+            FROM pairs WHERE factor <= 0
+            UNION ALL
+            SELECT _row, field, unit || ' is the base unit' FROM pairs WHERE unit = base
+            UNION ALL
+            SELECT _row, 'units', unit || ' is named twice'
+            FROM pairs GROUP BY _row, unit HAVING count(*) > 1
+            UNION ALL
+            SELECT _row, 'min_order_qty', 'has more decimals than unit_precision allows'
+            FROM after WHERE min_order_qty <> round(min_order_qty, decimals)
+            UNION ALL
+            SELECT _row, 'order_multiple', 'has more decimals than unit_precision allows'
+            FROM after WHERE order_multiple <> round(order_multiple, decimals)
+            """
+        )
+    )
+    return [(r[0], r[1], r[2]) for r in rows.all()]
+
+
 async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> dict[str, Any]:
     """Upsert products by SKU; an empty cell keeps the current value."""
     await session.execute(
@@ -52,10 +96,12 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
             SELECT x.*, x.existing_id IS NULL AS is_new,
                    (x.existing_id IS NULL OR
                     (x.name, x.description, x.brand, x.category, x.unit, x.min_order_qty,
-                     x.order_multiple, x.status, x.replacement_sku, x.attributes)
+                     x.order_multiple, x.status, x.replacement_sku, x.attributes, x.units,
+                     x.unit_precision)
                     IS DISTINCT FROM
                     (p.name, p.description, p.brand, p.category, p.unit, p.min_order_qty,
-                     p.order_multiple, p.status, p.replacement_sku, p.attributes)) AS changed
+                     p.order_multiple, p.status, p.replacement_sku, p.attributes, p.units,
+                     p.unit_precision)) AS changed
             FROM (
                 SELECT s._row, p.id AS existing_id, s.sku,
                        coalesce(s.name, p.name) AS name,
@@ -71,7 +117,15 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
                        CASE WHEN s.attributes IS NULL THEN coalesce(p.attributes, '{{}}')
                             ELSE jsonb_strip_nulls(coalesce(p.attributes, '{{}}')
                                                    || CAST(s.attributes AS jsonb))
-                       END AS attributes
+                       END AS attributes,
+                       -- Units sent replace the product's list of alternative units.
+                       CASE WHEN s.units IS NULL THEN coalesce(p.units, '{{}}')
+                            ELSE (SELECT jsonb_object_agg(
+                                             split_part(kv, '=', 1),
+                                             CAST(CAST(split_part(kv, '=', 2) AS numeric) AS text))
+                                  FROM unnest(string_to_array(s.units, ';')) kv)
+                       END AS units,
+                       coalesce(s.unit_precision, p.unit_precision, 3) AS unit_precision
                 FROM {staging} s LEFT JOIN products p ON p.sku = s.sku
             ) x LEFT JOIN products p ON p.id = x.existing_id
             """
@@ -85,6 +139,7 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
                 category = f.category, unit = f.unit, min_order_qty = f.min_order_qty,
                 order_multiple = f.order_multiple, status = f.status,
                 replacement_sku = f.replacement_sku, attributes = f.attributes,
+                units = f.units, unit_precision = f.unit_precision,
                 version = p.version + 1, updated_at = now()
             FROM {CHANGES} f WHERE f.existing_id = p.id AND f.changed AND NOT f.is_new
             """
@@ -94,10 +149,11 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
         text(
             f"""
             INSERT INTO products (id, sku, name, description, brand, category, unit,
-                min_order_qty, order_multiple, status, replacement_sku, attributes, version,
-                created_at, updated_at)
+                min_order_qty, order_multiple, status, replacement_sku, attributes, units,
+                unit_precision, version, created_at, updated_at)
             SELECT gen_random_uuid(), sku, name, description, brand, category, unit,
-                min_order_qty, order_multiple, status, replacement_sku, attributes, 1, now(), now()
+                min_order_qty, order_multiple, status, replacement_sku, attributes, units,
+                unit_precision, 1, now(), now()
             FROM {CHANGES} WHERE is_new
             """
         )

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Numeric,
+    SmallInteger,
     String,
     Text,
     text,
@@ -57,6 +58,13 @@ class Product(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     replacement_sku: Mapped[str | None] = mapped_column(String(64))
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # Alternative units: name -> how many base units one holds, as exact decimal text
+    # ({"pack": "12", "pallet": "480"}); JSON numbers would come back as floats.
+    units: Mapped[dict[str, str]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
+    # Decimals a quantity in the base unit may have: 0 for pieces, up to 3 (metres, kg).
+    unit_precision: Mapped[int] = mapped_column(SmallInteger, default=3, server_default=text("3"))
     # Full-text search over words: never loaded, only searched and ranked.
     search_vector: Mapped[Any] = mapped_column(
         TSVECTOR, Computed(SEARCH_VECTOR, persisted=True), deferred=True, deferred_raiseload=True
@@ -68,6 +76,7 @@ class Product(Base):
     __table_args__ = (
         CheckConstraint("status IN ('active', 'discontinued')", name="status_known"),
         CheckConstraint("min_order_qty > 0 AND order_multiple > 0", name="quantities_positive"),
+        CheckConstraint("unit_precision BETWEEN 0 AND 3", name="unit_precision_range"),
         Index("ix_products_category_sku", "category", "sku"),
         Index("ix_products_brand_sku", "brand", "sku"),
         # Attribute filters (`attributes @> '{"color": "red"}'`).

@@ -231,3 +231,9 @@ async def facet_rows(session: AsyncSession, where: ProductFilter) -> list[Any]:
         .group_by(pair.c.key, pair.c.value)
     )
     return list((await session.execute(union_all(total, brands, categories, attributes))).all())
+
+
+async def by_skus(session: AsyncSession, skus: list[str]) -> dict[str, Product]:
+    """The products of these SKUs, in one query."""
+    found = await session.scalars(select(Product).where(Product.sku.in_(sorted(set(skus)))))
+    return {p.sku: p for p in found}
