@@ -132,3 +132,21 @@ async def release_reservation(app: FastAPI, reservation_id: uuid.UUID) -> None:
     )
     if response.status_code not in (200, 204, 404):
         raise _unexpected("catalog", response)
+
+
+async def convert_quantities(
+    app: FastAPI, principal: Principal | None, lines: list[tuple[str, str, str]]
+) -> list[dict[str, Any]]:
+    """(sku, unit, quantity) lines in their base unit, in one call to catalog: a verdict per
+    line (`ok`, `base_quantity`, or `problem` and `message`)."""
+    response = await app.state.upstreams.call(
+        "catalog",
+        "POST",
+        "/products/quantities:convert",
+        json={"lines": [{"sku": s, "unit": u, "quantity": q} for s, u, q in lines]},
+        idempotent=True,
+        as_principal=principal,
+    )
+    if response.status_code != 200:
+        raise _unexpected("catalog", response)
+    return list(response.json()["lines"])

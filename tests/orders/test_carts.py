@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+from services.catalog.api.feeds import SPECS as CATALOG_FEEDS
 from shared.auth import Role
+from shared.contracts.catalog import ProductUpsertedV1
 from shared.testing.fixtures import as_role, client
-from tests.orders.world import new_cart
+from tests.orders.world import deliver_events, new_cart, post_feed
 
 
 async def test_a_cart_is_priced_in_one_call_with_savings_and_the_next_tier(shop):
@@ -126,3 +128,45 @@ async def test_carts_and_lists_of_other_buyers_and_companies_are_invisible(shop)
         async with client(shop.orders, as_role(wrong)) as http:
             assert (await http.get("/carts")).status_code == 403
             assert (await http.post("/carts", json={"name": "x"})).status_code == 403
+
+
+async def test_lines_in_packs_are_kept_in_the_base_unit(shop):
+    tiles = (
+        "sku,name,unit,min_order_qty,order_multiple,units,unit_precision\n"
+        "TILE-1,Floor tile 30x30,pcs,12,12,pack=12;pallet=480,0\n"
+    )
+    await post_feed(shop.catalog, CATALOG_FEEDS, "catalog", tiles)
+    await deliver_events(shop.catalog, ProductUpsertedV1, shop.pricing, shop.orders)
+    cart_id = await new_cart(shop)
+    async with shop.as_buyer() as http:
+        bad = await http.put(
+            f"/carts/{cart_id}/lines",
+            json={
+                "lines": [
+                    {"sku": "TILE-1", "quantity": "2", "unit": "pack"},
+                    {"sku": "TILE-1", "quantity": "1", "unit": "crate"},
+                    {"sku": "TILE-1", "quantity": "0.5", "unit": "pack"},
+                ]
+            },
+        )
+        assert bad.status_code == 422
+        assert [(e["row"], e["field"]) for e in bad.json()["errors"]] == [
+            (2, "lines.unit"),
+            (3, "lines.quantity"),
+        ]
+        good = await http.put(
+            f"/carts/{cart_id}/lines",
+            json={"lines": [{"sku": "TILE-1", "quantity": "2", "unit": "pack"}]},
+        )
+        assert good.status_code == 200, good.text
+        quick = await http.post(
+            f"/carts/{cart_id}/quick-order",
+            content="TILE-1 1 pallet\nTILE-1 1 crate\nCE-200 2",
+            headers={"Content-Type": "text/plain"},
+        )
+        assert quick.json()["added"] == 2
+        assert [(p["row"], p["field"]) for p in quick.json()["problems"]] == [(2, "unit")]
+        lines = {
+            x["sku"]: x["quantity"] for x in (await http.get(f"/carts/{cart_id}")).json()["lines"]
+        }
+    assert lines == {"TILE-1": "504.000", "CE-200": "2.000"}

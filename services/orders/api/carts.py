@@ -4,7 +4,8 @@ a requisition list or a past order."""
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -18,16 +19,18 @@ from services.orders.api.access import SHOPPERS, acting_company, own_cart
 from services.orders.domain.lines import (
     MAX_LINES,
     LineProblem,
+    OrderingRules,
     WantedLine,
     check_lines,
     line_total,
+    needs_conversion,
     parse_csv,
     parse_pasted,
 )
 from services.orders.store import carts as store
 from services.orders.store.catalog import ordering_rules
 from services.orders.store.models import Cart, CartLine
-from shared.auth import allow
+from shared.auth import Principal, allow
 from shared.db import SessionDep
 from shared.problems import Conflict, FieldError, Unprocessable
 
@@ -51,6 +54,9 @@ class CartSummary(BaseModel):
 class LineIn(BaseModel):
     sku: str = Field(max_length=64)
     quantity: QUANTITY
+    unit: str | None = Field(
+        None, max_length=16, description="pack, coil, pallet...: kept in the base unit"
+    )
 
 
 class LinesIn(BaseModel):
@@ -155,14 +161,61 @@ async def priced_cart(request: Request, session: Any, cart: Cart, principal: Any
     )
 
 
+async def in_base_units(
+    request: Request | None,
+    principal: Principal | None,
+    wanted: list[WantedLine],
+    rules: dict[str, OrderingRules],
+) -> tuple[list[WantedLine], list[LineProblem]]:
+    """Lines ordered in packs, coils or pallets, converted to the base unit by catalog in one
+    call; a line it refuses becomes a problem (unknown unit, not a whole pack...)."""
+    convert = [
+        i
+        for i, w in enumerate(wanted)
+        if needs_conversion(w, rules.get(w.sku)) and _positive(w.quantity)
+    ]
+    if not convert or request is None:
+        return wanted, []
+    verdicts = await upstream.convert_quantities(
+        request.app,
+        principal,
+        [(wanted[i].sku, wanted[i].unit or "", wanted[i].quantity or "") for i in convert],
+    )
+    converted, problems = list(wanted), []
+    for i, verdict in zip(convert, verdicts, strict=True):
+        line = wanted[i]
+        if verdict["ok"]:
+            converted[i] = replace(line, quantity=verdict["base_quantity"], unit=None)
+        else:
+            field = "unit" if verdict["problem"] == "unknown_unit" else "quantity"
+            problems.append(LineProblem(line.row, line.sku, field, verdict["message"]))
+    refused = {p.row for p in problems}
+    return [w for w in converted if w.row not in refused], problems
+
+
+def _positive(quantity: str | None) -> bool:
+    try:
+        return quantity is not None and Decimal(quantity) > 0
+    except InvalidOperation:
+        return False
+
+
 async def add_wanted(
-    session: Any, owner_id: uuid.UUID, wanted: list[WantedLine], *, requisition: bool = False
+    session: Any,
+    owner_id: uuid.UUID,
+    wanted: list[WantedLine],
+    *,
+    requisition: bool = False,
+    request: Request | None = None,
+    principal: Principal | None = None,
 ) -> QuickOrderResult:
     """Adds the good lines; reports the rest per line."""
     if len(wanted) > MAX_LINES:
         raise Unprocessable(f"At most {MAX_LINES} lines at once; this has {len(wanted)}.")
     rules = await ordering_rules(session, [w.sku for w in wanted])
+    wanted, unit_problems = await in_base_units(request, principal, wanted, rules)
     good, problems = check_lines(wanted, rules)
+    problems = sorted(unit_problems + problems, key=lambda p: p.row)
     await store.put_lines(session, owner_id, good, add=True, requisition=requisition)
     return QuickOrderResult(
         added=len(good), problems=[LineProblemRead(**vars(p)) for p in problems]
@@ -239,13 +292,18 @@ async def delete_cart(
     summary="Set (or add to) line quantities; every line must be orderable or nothing changes",
 )
 async def put_lines(
-    cart_id: uuid.UUID, body: LinesIn, session: SessionDep, principal: allow(*SHOPPERS)
+    cart_id: uuid.UUID,
+    body: LinesIn,
+    request: Request,
+    session: SessionDep,
+    principal: allow(*SHOPPERS),
 ) -> CartSummary:
     cart = await own_cart(session, principal, cart_id)
-    wanted = [WantedLine(i, x.sku, str(x.quantity)) for i, x in enumerate(body.lines, 1)]
+    wanted = [WantedLine(i, x.sku, str(x.quantity), x.unit) for i, x in enumerate(body.lines, 1)]
     rules = await ordering_rules(session, [x.sku for x in body.lines])
+    wanted, unit_problems = await in_base_units(request, principal, wanted, rules)
     good, problems = check_lines(wanted, rules)
-    refuse_problems(problems)
+    refuse_problems(sorted(unit_problems + problems, key=lambda p: p.row))
     await store.put_lines(session, cart.id, good, add=body.add)
     counts = await store.line_counts(session, [cart.id])
     return CartSummary(
@@ -290,7 +348,7 @@ async def quick_order(
 ) -> QuickOrderResult:
     cart = await own_cart(session, principal, cart_id)
     wanted = await read_wanted_lines(request)
-    return await add_wanted(session, cart.id, wanted)
+    return await add_wanted(session, cart.id, wanted, request=request, principal=principal)
 
 
 async def read_wanted_lines(request: Request) -> list[WantedLine]:

@@ -104,7 +104,14 @@ async def add_list_lines(
     list_id: uuid.UUID, request: Request, session: SessionDep, principal: allow(*SHOPPERS)
 ) -> QuickOrderResult:
     found = await company_list(session, principal, list_id)
-    return await add_wanted(session, found.id, await read_wanted_lines(request), requisition=True)
+    return await add_wanted(
+        session,
+        found.id,
+        await read_wanted_lines(request),
+        requisition=True,
+        request=request,
+        principal=principal,
+    )
 
 
 @router.delete("/requisition-lists/{list_id}", status_code=204, summary="Drop a saved list")

@@ -15,6 +15,7 @@ SEPARATORS = re.compile(r"[\s,;]+")
 
 @dataclass(frozen=True)
 class OrderingRules:
+    unit: str
     min_order_qty: Decimal
     order_multiple: Decimal
     sellable: bool
@@ -26,6 +27,7 @@ class WantedLine:
     row: int  # 1-based, as the buyer sees it in the file or the pasted text
     sku: str
     quantity: str | None  # as typed; None: the SKU's minimum
+    unit: str | None = None  # a pack, a coil...: converted to the base unit by catalog
 
 
 @dataclass(frozen=True)
@@ -37,28 +39,31 @@ class LineProblem:
 
 
 def parse_pasted(text: str) -> list[WantedLine]:
-    """Lines of `SKU [quantity]`, separated by spaces, tabs, commas or semicolons (as copied
-    from a spreadsheet or an e-mail)."""
+    """Lines of `SKU [quantity [unit]]`, separated by spaces, tabs, commas or semicolons (as
+    copied from a spreadsheet or an e-mail)."""
     wanted = []
     for row, line in enumerate(text.splitlines(), start=1):
-        parts = [p for p in SEPARATORS.split(line.strip()) if p]
-        if parts:
-            wanted.append(WantedLine(row, parts[0], parts[1] if len(parts) > 1 else None))
+        parts = [p for p in SEPARATORS.split(line.strip()) if p] + [None, None]
+        if parts[0]:
+            wanted.append(WantedLine(row, parts[0], parts[1], parts[2]))
     return wanted
 
 
 def parse_csv(data: bytes) -> list[WantedLine]:
-    """A CSV with columns `sku` and `quantity` (a header row); row numbers count the header."""
+    """A CSV with columns `sku`, `quantity` and optionally `unit` (a header row); row numbers
+    count the header."""
     reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
     fields = {(f or "").strip().lower(): f for f in reader.fieldnames or []}
     if "sku" not in fields:
         raise ValueError("the file needs a header row with a `sku` column (and `quantity`)")
     quantity = fields.get("quantity") or fields.get("qty")
+    unit = fields.get("unit")
     return [
         WantedLine(
             row,
             (record[fields["sku"]] or "").strip(),
             (record.get(quantity) or "").strip() or None if quantity else None,
+            (record.get(unit) or "").strip() or None if unit else None,
         )
         for row, record in enumerate(reader, start=2)
         if any((v or "").strip() for v in record.values())
@@ -115,3 +120,8 @@ def check_lines(
 def line_total(unit_price_minor: int, quantity: Decimal) -> int:
     """Minor units, half up: 3 x 0.333 kg at 1001 = 1000 (999.999 rounded)."""
     return int((unit_price_minor * quantity).quantize(Decimal(1), rounding="ROUND_HALF_UP"))
+
+
+def needs_conversion(line: WantedLine, rules: OrderingRules | None) -> bool:
+    """A line in another unit than the SKU's base unit (catalog knows the factors)."""
+    return line.unit is not None and rules is not None and line.unit != rules.unit

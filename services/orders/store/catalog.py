@@ -56,6 +56,7 @@ async def ordering_rules(session: AsyncSession, skus: list[str]) -> dict[str, Or
     rows = await session.execute(
         select(
             Product.sku,
+            Product.unit,
             Product.min_order_qty,
             Product.order_multiple,
             Product.sellable,
