@@ -27,7 +27,7 @@ from services.orders import upstream
 from services.orders.api.access import SHOPPERS, own_cart
 from services.orders.api.schemas import OrderRead, read_order
 from services.orders.domain.approval import Rule, approval_reason
-from services.orders.domain.credit import decide_credit
+from services.orders.domain.credit import CreditStanding, decide_credit
 from services.orders.domain.lines import WantedLine, check_lines, line_total
 from services.orders.store import carts as cart_store
 from services.orders.store import orders as store
@@ -201,8 +201,9 @@ async def _place(
                 for p in problems
             ],
         )
-    priced = placing.priced or await upstream.price_cart(
-        app, principal, placing.company_id, quantities
+    # Price and credit standing are independent: ask pricing and accounts at the same time.
+    priced, standing = await asyncio.gather(
+        _priced(app, principal, placing), upstream.credit_standing(app, placing.company_id)
     )
     unpriced = [i for i, p in enumerate(priced.lines, 1) if p.unit_price_minor is None]
     if unpriced:
@@ -231,7 +232,9 @@ async def _place(
     if reason:
         status, hold = "pending_approval", reason
     else:
-        status, hold = await credit_verdict(app, placing.company_id, total, priced.currency)
+        status, hold = await credit_verdict(
+            app, placing.company_id, total, priced.currency, standing
+        )
     reservation_id = await upstream.reserve_stock(app, checkout_row.id, quantities)
     async with app.state.sessionmaker.begin() as session:
         await session.execute(
@@ -260,13 +263,23 @@ async def _place(
     return order_id
 
 
+async def _priced(app: FastAPI, principal: Principal, placing: Placing) -> upstream.PricedCart:
+    if placing.priced is not None:
+        return placing.priced
+    return await upstream.price_cart(app, principal, placing.company_id, placing.quantities)
+
+
 async def credit_verdict(
-    app: FastAPI, company_id: uuid.UUID, total: int, currency: str
+    app: FastAPI,
+    company_id: uuid.UUID,
+    total: int,
+    currency: str,
+    standing: CreditStanding | None = None,
 ) -> tuple[str, str | None]:
     """("placed", None), ("credit_hold", why), or CreditRefused telling the buyer why."""
     settings = app.state.settings
     decision = decide_credit(
-        await upstream.credit_standing(app, company_id),
+        standing or await upstream.credit_standing(app, company_id),
         total,
         currency,
         overdue_threshold_minor=settings.overdue_threshold_minor,
