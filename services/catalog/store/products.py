@@ -56,6 +56,11 @@ def prefix_query(text_: str) -> str | None:
     return " & ".join(f"'{t}':*" for t in tokens) or None
 
 
+def sku_like(word: str) -> bool:
+    """Three characters or more with a digit or a sign in them: a SKU fragment, not a word."""
+    return len(word) >= 3 and not word.isalpha()
+
+
 def _escaped(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -63,16 +68,20 @@ def _escaped(word: str) -> str:
 def filtered(stmt: Select[Any], where: ProductFilter) -> Select[Any]:
     """`stmt` (over products) narrowed to what `where` asks for."""
     # Every word must be a word prefix in name, brand, description or attribute values (the
-    # GIN tsvector index), or appear anywhere in SKU or name (the trigram index on exactly
-    # that expression, for SKU fragments like "KN-1"). PostgreSQL ORs the two bitmaps.
+    # GIN tsvector index). A word that looks like a piece of a SKU ("KN-1", "0012") may also
+    # appear anywhere in SKU or name (the trigram index on exactly that expression);
+    # PostgreSQL ORs the two bitmaps. Plain words skip the trigram: "board" would match a
+    # fifth of a million-product catalog there, and under three characters it cannot use it.
     searched = Product.sku.op("||")(literal_column("' '")).op("||")(Product.name)
     for word in where.words:
         typed = searched.ilike(f"%{_escaped(word)}%")
         words = prefix_query(word)
         if words is None:
             stmt = stmt.where(typed)
-        else:
+        elif sku_like(word):
             stmt = stmt.where(or_(typed, Product.search_vector.op("@@")(_tsquery(words))))
+        else:
+            stmt = stmt.where(Product.search_vector.op("@@")(_tsquery(words)))
     if where.category:
         stmt = stmt.where(
             or_(Product.category == where.category, Product.category.in_(subtree(where.category)))
