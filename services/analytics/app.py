@@ -2,7 +2,9 @@
 
 from fastapi import FastAPI
 
+from services.analytics.api import clients, feedback, segments
 from services.analytics.events import CONSUMERS
+from services.analytics.recompute import recompute_periodically, share_definitions
 from services.analytics.settings import Settings
 from shared.app import ServiceSpec, build_app
 
@@ -10,8 +12,10 @@ SPEC = ServiceSpec(
     name="analytics",
     title="Analytics API",
     description="Client facts built from events: LTV, ABC/XYZ, RFM, regularity, ladder, churn risk, share of wallet, cross-sell gaps, satisfaction.",
-    routers=[],
+    routers=[clients.router, segments.router, feedback.router],
     consumers=CONSUMERS,
+    workers=[recompute_periodically],
+    on_startup=[share_definitions],
 )
 
 

@@ -1,0 +1,222 @@
+"""Writes of the facts, one statement per table, in the handler's transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.analytics.store.models import (
+    Client,
+    OrderFact,
+    OrderLineFact,
+    Product,
+    SkuMonthFact,
+)
+from shared.contracts.accounts import CompanyCreditChangedV1, CompanyUpsertedV1
+from shared.contracts.catalog import ProductUpsertedV1
+from shared.contracts.orders import OrderCancelledV1, OrderDeliveredV1, OrderPlacedV1
+
+
+def _minor(quantity: Decimal, unit_minor: int) -> int:
+    return int((quantity * unit_minor).to_integral_value(ROUND_HALF_EVEN))
+
+
+def _potential(value: Any) -> int | None:
+    try:
+        return int(Decimal(str(value))) if value is not None else None
+    except ArithmeticError:
+        return None
+
+
+async def upsert_client(
+    session: AsyncSession, event: CompanyUpsertedV1, *, size_key: str, potential_key: str
+) -> None:
+    size = event.card.get(size_key)
+    values = {
+        "id": event.company_id,
+        "legal_name": event.legal_name,
+        "industry": event.industry,
+        "client_type": event.client_type,
+        "client_group": event.client_group,
+        "size": str(size) if size is not None else None,
+        "sales_manager_id": event.sales_manager_id,
+        "currency": event.currency,
+        "status": event.status,
+        "purchase_potential_minor": _potential(event.card.get(potential_key)),
+        "updated_at": event.updated_at,
+    }
+    stmt = insert(Client).values(**values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[Client.id],
+            set_={k: stmt.excluded[k] for k in values if k != "id"},
+            where=Client.updated_at <= stmt.excluded.updated_at,
+        )
+    )
+
+
+async def set_credit(session: AsyncSession, event: CompanyCreditChangedV1) -> None:
+    values = {
+        "balance_minor": event.balance_minor,
+        "overdue_minor": event.overdue_minor,
+        "oldest_overdue_date": event.oldest_overdue_date,
+    }
+    stmt = insert(Client).values(
+        id=event.company_id,
+        legal_name="",
+        currency=event.currency,
+        status="active",
+        updated_at=event.changed_at.replace(year=1970),  # master data still to come
+        **values,
+    )
+    await session.execute(stmt.on_conflict_do_update(index_elements=[Client.id], set_=values))
+
+
+async def upsert_product(session: AsyncSession, event: ProductUpsertedV1) -> None:
+    values = {
+        "sku": event.sku,
+        "name": event.name,
+        "brand": event.brand,
+        "category": event.category,
+        "updated_at": event.updated_at,
+    }
+    stmt = insert(Product).values(**values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[Product.sku],
+            set_={k: stmt.excluded[k] for k in values if k != "sku"},
+            where=Product.updated_at <= stmt.excluded.updated_at,
+        )
+    )
+
+
+async def add_order(session: AsyncSession, event: OrderPlacedV1) -> bool:
+    """Record a placed order and its lines; False when it was already known."""
+    lines = []
+    costed = cost = 0
+    for no, line in enumerate(event.lines, start=1):
+        revenue = _minor(line.quantity, line.unit_price_minor)
+        line_cost = (
+            _minor(line.quantity, line.unit_cost_minor)
+            if line.unit_cost_minor is not None
+            else None
+        )
+        if line_cost is not None:
+            costed += revenue
+            cost += line_cost
+        lines.append(
+            {
+                "order_id": event.order_id,
+                "line_no": no,
+                "client_id": event.company_id,
+                "placed_at": event.placed_at,
+                "sku": line.sku,
+                "quantity": line.quantity,
+                "revenue_minor": revenue,
+                "cost_minor": line_cost,
+            }
+        )
+    inserted = await session.scalar(
+        insert(OrderFact)
+        .values(
+            order_id=event.order_id,
+            client_id=event.company_id,
+            currency=event.currency,
+            placed_at=event.placed_at,
+            total_minor=event.total_minor,
+            costed_minor=costed,
+            cost_minor=cost,
+            lines=len(lines),
+            source=event.source,
+            counted=True,
+        )
+        .on_conflict_do_nothing()
+        .returning(OrderFact.order_id)
+    )
+    if inserted is None:
+        return False
+    if lines:
+        await session.execute(insert(OrderLineFact), lines)
+        await _add_sku_months(session, lines, event.currency, sign=1)
+    return True
+
+
+async def _add_sku_months(
+    session: AsyncSession, lines: list[dict[str, Any]], currency: str, *, sign: int
+) -> None:
+    totals: dict[tuple[str, date], list[Any]] = defaultdict(lambda: [0, Decimal(0), 0])
+    for line in lines:
+        month = line["placed_at"].date().replace(day=1)
+        bucket = totals[(line["sku"], month)]
+        bucket[0] += sign * line["revenue_minor"]
+        bucket[1] += sign * Decimal(line["quantity"])
+        bucket[2] += sign
+    stmt = insert(SkuMonthFact).values(
+        [
+            {
+                "sku": sku,
+                "currency": currency,
+                "month": month,
+                "revenue_minor": revenue,
+                "quantity": quantity,
+                "lines": count,
+            }
+            for (sku, month), (revenue, quantity, count) in sorted(totals.items())
+        ]
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[SkuMonthFact.sku, SkuMonthFact.currency, SkuMonthFact.month],
+            set_={
+                "revenue_minor": SkuMonthFact.revenue_minor + stmt.excluded.revenue_minor,
+                "quantity": SkuMonthFact.quantity + stmt.excluded.quantity,
+                "lines": SkuMonthFact.lines + stmt.excluded.lines,
+            },
+        )
+    )
+
+
+async def cancel_order(session: AsyncSession, event: OrderCancelledV1) -> bool:
+    """The order stops counting; False when it was unknown or already cancelled."""
+    found = await session.scalar(
+        update(OrderFact)
+        .where(OrderFact.order_id == event.order_id, OrderFact.counted.is_(True))
+        .values(counted=False)
+        .returning(OrderFact.currency)
+    )
+    if found is None:
+        return False
+    rows = (
+        await session.execute(
+            OrderLineFact.__table__.select().where(OrderLineFact.order_id == event.order_id)
+        )
+    ).mappings()
+    lines = [dict(r) for r in rows]
+    if lines:
+        await _add_sku_months(session, lines, found, sign=-1)
+    return True
+
+
+async def deliver_order(session: AsyncSession, event: OrderDeliveredV1) -> bool:
+    done = await session.scalar(
+        update(OrderFact)
+        .where(OrderFact.order_id == event.order_id)
+        .values(delivered_at=event.delivered_at, on_time=event.on_time, in_full=event.in_full)
+        .returning(OrderFact.order_id)
+    )
+    return done is not None
+
+
+async def client_of_order(session: AsyncSession, order_id: uuid.UUID) -> uuid.UUID | None:
+    return await session.scalar(
+        OrderFact.__table__.select()
+        .with_only_columns(OrderFact.client_id)
+        .where(OrderFact.order_id == order_id)
+    )

@@ -1,0 +1,167 @@
+"""Every read query of the API: profiles, segment lists, SKU segments, summary, feedback."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.analytics.domain.metrics import SEGMENT_DIMENSIONS
+from services.analytics.store.models import (
+    BaseStats,
+    Client,
+    ClientSegment,
+    Feedback,
+    OrderFact,
+    SkuSegment,
+)
+
+
+async def client(session: AsyncSession, client_id: uuid.UUID) -> Client | None:
+    return await session.get(Client, client_id)
+
+
+async def segment(session: AsyncSession, client_id: uuid.UUID) -> ClientSegment | None:
+    return await session.get(ClientSegment, client_id)
+
+
+def segment_list(filters: dict[str, Any]) -> Select[Any]:
+    stmt = select(ClientSegment, Client.legal_name).join(
+        Client, Client.id == ClientSegment.client_id, isouter=True
+    )
+    for name in (*SEGMENT_DIMENSIONS, "currency"):
+        if filters.get(name):
+            stmt = stmt.where(getattr(ClientSegment, name).in_(filters[name]))
+    if filters.get("churn_raised") is not None:
+        stmt = stmt.where(ClientSegment.churn_raised.is_(filters["churn_raised"]))
+    if filters.get("min_churn_score") is not None:
+        stmt = stmt.where(ClientSegment.churn_score >= filters["min_churn_score"])
+    if filters.get("sales_manager_id"):
+        stmt = stmt.where(Client.sales_manager_id == filters["sales_manager_id"])
+    if filters.get("industry"):
+        stmt = stmt.where(Client.industry == filters["industry"])
+    return stmt
+
+
+async def segment_page(
+    session: AsyncSession, filters: dict[str, Any], after: uuid.UUID | None, limit: int
+) -> list[tuple[ClientSegment, str | None]]:
+    stmt = segment_list(filters)
+    if after:
+        stmt = stmt.where(ClientSegment.client_id > after)
+    rows = await session.execute(stmt.order_by(ClientSegment.client_id).limit(limit + 1))
+    return [(r[0], r[1]) for r in rows.all()]
+
+
+async def segment_counts(session: AsyncSession, currency: str | None) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for dimension in SEGMENT_DIMENSIONS:
+        column = getattr(ClientSegment, dimension)
+        stmt = select(column, func.count()).where(column.is_not(None)).group_by(column)
+        if currency:
+            stmt = stmt.where(ClientSegment.currency == currency)
+        out[dimension] = {k: n for k, n in (await session.execute(stmt.order_by(column))).all()}
+    return out
+
+
+async def sku_page(
+    session: AsyncSession, filters: dict[str, Any], after: tuple[str, str] | None, limit: int
+) -> list[SkuSegment]:
+    stmt = select(SkuSegment)
+    for name in ("abc", "xyz", "currency"):
+        if filters.get(name):
+            stmt = stmt.where(getattr(SkuSegment, name).in_(filters[name]))
+    if after:
+        stmt = stmt.where(
+            func.row(SkuSegment.sku, SkuSegment.currency) > func.row(after[0], after[1])
+        )
+    rows = await session.scalars(
+        stmt.order_by(SkuSegment.sku, SkuSegment.currency).limit(limit + 1)
+    )
+    return list(rows.all())
+
+
+async def summaries(session: AsyncSession, currency: str | None) -> list[BaseStats]:
+    stmt = select(BaseStats).order_by(BaseStats.currency)
+    if currency:
+        stmt = stmt.where(BaseStats.currency == currency)
+    return list((await session.scalars(stmt)).all())
+
+
+async def order_client(session: AsyncSession, order_id: uuid.UUID) -> uuid.UUID | None:
+    return await session.scalar(select(OrderFact.client_id).where(OrderFact.order_id == order_id))
+
+
+async def add_feedback(session: AsyncSession, values: dict[str, Any]) -> Feedback | None:
+    """The answer, or None when this person already answered this touchpoint of this order."""
+    row = await session.scalar(
+        insert(Feedback)
+        .values(id=uuid.uuid4(), **values)
+        .on_conflict_do_nothing()
+        .returning(Feedback)
+    )
+    return row
+
+
+async def peer_purchases(
+    session: AsyncSession, who: Client, months: int, as_of: datetime
+) -> pl.DataFrame:
+    """Distinct (client, category, SKU) bought in the window by the client and its peers:
+    clients of the same industry and type (and size, when the client's is known)."""
+    rows = await session.execute(
+        text(
+            """
+            SELECT DISTINCT l.client_id::text, p.category, l.sku
+            FROM clients c
+            JOIN order_line_facts l ON l.client_id = c.id AND l.placed_at > :since
+            JOIN order_facts o ON o.order_id = l.order_id AND o.counted
+            JOIN products p ON p.sku = l.sku AND p.category IS NOT NULL
+            WHERE c.id = :id OR (
+                c.industry IS NOT DISTINCT FROM :industry
+                AND c.client_type IS NOT DISTINCT FROM :client_type
+                AND (CAST(:size AS text) IS NULL OR c.size = :size))
+            """
+        ),
+        {
+            "id": who.id,
+            "industry": who.industry,
+            "client_type": who.client_type,
+            "size": who.size,
+            "since": as_of - timedelta(days=months * 30.4375),
+        },
+    )
+    return pl.DataFrame(rows.all(), schema=["client_id", "category", "sku"], orient="row")
+
+
+async def client_lines(
+    session: AsyncSession, client_id: uuid.UUID, months: int, as_of: datetime
+) -> pl.DataFrame:
+    rows = await session.execute(
+        text(
+            """
+            SELECT l.sku, l.placed_at, l.quantity::float8
+            FROM order_line_facts l JOIN order_facts o ON o.order_id = l.order_id AND o.counted
+            WHERE l.client_id = :id AND l.placed_at > :since
+            """
+        ),
+        {"id": client_id, "since": as_of - timedelta(days=(months + 1) * 30.4375)},
+    )
+    return pl.DataFrame(
+        rows.all(),
+        schema={"sku": pl.String, "placed_at": pl.Datetime("us", "UTC"), "quantity": pl.Float64},
+        orient="row",
+    )
+
+
+async def product_names(session: AsyncSession, skus: list[str]) -> dict[str, str]:
+    if not skus:
+        return {}
+    rows = await session.execute(
+        text("SELECT sku, name FROM products WHERE sku = ANY(:skus)"), {"skus": skus}
+    )
+    return dict(rows.all())
