@@ -2,9 +2,13 @@
 
 from fastapi import FastAPI
 
-from services.analytics.api import clients, feedback, segments
+from services.analytics.api import clients, feedback, plans, queues, report, segments
 from services.analytics.events import CONSUMERS
-from services.analytics.recompute import recompute_periodically, share_definitions
+from services.analytics.recompute import (
+    recompute_dirty_clients,
+    recompute_periodically,
+    share_definitions,
+)
 from services.analytics.settings import Settings
 from shared.app import ServiceSpec, build_app
 
@@ -12,9 +16,16 @@ SPEC = ServiceSpec(
     name="analytics",
     title="Analytics API",
     description="Client facts built from events: LTV, ABC/XYZ, RFM, regularity, ladder, churn risk, share of wallet, cross-sell gaps, satisfaction.",
-    routers=[clients.router, segments.router, feedback.router],
+    routers=[
+        clients.router,
+        segments.router,
+        plans.router,
+        feedback.router,
+        queues.router,
+        report.router,
+    ],
     consumers=CONSUMERS,
-    workers=[recompute_periodically],
+    workers=[recompute_dirty_clients, recompute_periodically],
     on_startup=[share_definitions],
 )
 

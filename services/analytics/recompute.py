@@ -61,30 +61,51 @@ async def recompute_all(
     }
 
 
-async def recompute_client(
-    session: AsyncSession, client_id: uuid.UUID, as_of: datetime | None = None
+async def recompute_clients(
+    session: AsyncSession, client_ids: list[uuid.UUID], as_of: datetime | None = None
 ) -> dict[str, Any]:
-    """One client's metrics against the stored base stats of its currency; without them (a
-    new currency, a fresh database) the whole base is recomputed once."""
+    """These clients' metrics against the stored base statistics of their currencies, in one
+    polars pass; without stored statistics for one of the currencies (a fresh database, a new
+    currency) the whole base is recomputed instead."""
     d = definitions(session)
     as_of = as_of or utcnow()
     await store.lock(session)
-    facts = await store.load_facts(session, as_of, d.history_months, client_id)
-    currencies = pl.concat(
-        [facts.clients.select("currency"), facts.orders.select("currency")]
-    ).collect()["currency"]
-    currency = currencies[0] if len(currencies) else None
-    base = await store.stored_base(session, currency) if currency else None
-    if base is None:
+    facts = await store.load_facts(session, as_of, d.history_months, client_ids)
+    currencies = set(
+        pl.concat([facts.clients.select("currency"), facts.orders.select("currency")])
+        .collect()["currency"]
+        .drop_nulls()
+        .to_list()
+    )
+    bases = await store.stored_bases(session)
+    if bases is None or not currencies <= set(bases["currency"].to_list()):
         return await recompute_all(session, d, as_of)
-    base_frame = pl.DataFrame([base], infer_schema_length=None)
-    frame, _ = client_metrics(facts, as_of, d, base=base_frame)
-    rows = segment_rows(frame, as_of).filter(pl.col("client_id") == str(client_id))
-    if rows.height == 0:
+    frame, _ = client_metrics(facts, as_of, d, base=bases)
+    return await store.replace_segments(session, segment_rows(frame, as_of))
+
+
+async def recompute_dirty(session: AsyncSession, limit: int = 5_000) -> dict[str, Any]:
+    """One batch of the clients whose facts changed since their last recompute."""
+    client_ids = await store.take_dirty(session, limit)
+    if not client_ids:
         return {"clients": 0, "segment_changed": 0, "churn_risk_raised": 0}
-    row = rows.to_dicts()[0]
-    row["client_id"] = client_id
-    return await store.replace_client_segment(session, row)
+    return await recompute_clients(session, client_ids)
+
+
+async def recompute_dirty_clients(app: FastAPI) -> None:
+    """Worker: every `dirty_poll_seconds`, recompute the clients events have touched."""
+    d: Settings = app.state.settings
+    while True:
+        try:
+            async with app.state.sessionmaker() as session, session.begin():
+                result = await recompute_dirty(session, d.dirty_batch_size)
+            if result["clients"]:
+                continue  # more may be waiting
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("recompute of changed clients failed")
+        await asyncio.sleep(d.dirty_poll_seconds)
 
 
 async def recompute_periodically(app: FastAPI) -> None:

@@ -19,6 +19,12 @@ class Settings(ServiceSettings):
     recompute_interval_seconds: float = Field(
         3600, ge=0, description="Full recompute of every segment this often (0: only on request)"
     )
+    dirty_poll_seconds: float = Field(
+        0.5, gt=0, description="How often the clients touched by events are recomputed"
+    )
+    dirty_batch_size: int = Field(
+        5000, ge=1, description="Clients touched by events recomputed in one polars pass"
+    )
     history_months: int = Field(
         24, ge=1, description="Months of orders the metrics look at (LTV, gaps, cohorts)"
     )

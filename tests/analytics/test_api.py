@@ -210,3 +210,30 @@ async def test_reorder_list_proposes_the_predictable_skus(analytics):
     assert [(li["sku"], li["xyz"]) for li in answer["lines"]] == [("STEADY", "X"), ("SWING", "Y")]
     assert answer["lines"][0]["average_monthly_quantity"] == "10.000"
     assert answer["lines"][0]["quantity"] == "9.857"  # 10 a month for 30 of 30.4375 days
+
+
+async def test_a_managers_work_queue_lists_clients_needing_action_with_reasons(analytics):
+    manager = uuid.uuid4()
+    silent, owing, fine = (company(manager=manager) for _ in range(3))
+    others = company(manager=uuid.uuid4())
+    await deliver(analytics, silent, owing, fine, others)
+    await deliver(analytics, *(placed(silent.company_id, d) for d in (100, 130, 160, 190)))
+    await deliver(analytics, *(placed(owing.company_id, d) for d in (3, 20, 40)))
+    await deliver(analytics, *(placed(fine.company_id, d) for d in (3, 33, 63)))
+    await deliver(analytics, *(placed(others.company_id, d) for d in (100, 130, 160, 190)))
+    await deliver(analytics, credit(owing.company_id, 25_000))
+    own = as_role(Role.SALES_MANAGER, subject=manager)
+    async with client(analytics, own) as http:
+        queue = (await http.get(f"/managers/{manager}/work-queue")).json()
+    assert [i["client_id"] for i in queue] == [str(silent.company_id), str(owing.company_id)]
+    assert queue[0]["reasons"][0]["kind"] == "churn_risk"
+    assert "no order for 100 days" in queue[0]["reasons"][0]["detail"]
+    assert queue[1]["reasons"] == [
+        {"kind": "overdue", "detail": "overdue 25000 minor units of EUR while buying often"}
+    ]
+    async with client(analytics, MANAGER) as http:  # another manager
+        assert (await http.get(f"/managers/{manager}/work-queue")).status_code == 404
+    async with client(analytics, ADMIN) as http:
+        assert len((await http.get(f"/managers/{manager}/work-queue")).json()) == 2
+    async with client(analytics, as_role(Role.BUYER, company_id=silent.company_id)) as http:
+        assert (await http.get(f"/managers/{manager}/work-queue")).status_code == 403

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 
@@ -155,3 +156,27 @@ async def test_through_the_broker_a_redelivered_order_changes_the_segment_once(
     assert await sql(
         app, "SELECT count(*) FROM order_facts WHERE client_id = :c", c=c.company_id
     ) == [(1,)]
+
+
+async def test_churn_risk_raised_is_an_event_once_per_crossing(start_app):
+    # the volume trend at most halfway to the line, whatever today's date: the gap decides
+    analytics = await start_app("analytics", recompute_interval_seconds=0, churn_drop_share=1.0)
+    quiet, busy = company(manager=uuid.uuid4()), company()
+    await deliver(analytics, quiet, busy, *(placed(busy.company_id, d) for d in (2, 32, 62)))
+    await deliver(analytics, *(placed(quiet.company_id, d) for d in (100, 130, 160, 190)))
+    await recompute(analytics)
+    await recompute(analytics)
+    raised = await outbox(analytics, "churn_risk_raised")
+    assert len(raised) == 1
+    event = raised[0]
+    assert (event["client_id"], event["score"]) == (str(quiet.company_id), 83)
+    assert event["sales_manager_id"] == str(quiet.sales_manager_id)
+    assert (event["days_since_last_order"], event["usual_gap_days"]) == (100, 30)
+    assert event["reason"] == "no order for 100 days, 3.3x its usual 30-day interval"
+    # a new order brings it back below the line; going silent again would raise it anew
+    await deliver(analytics, placed(quiet.company_id, 1))
+    assert await sql(
+        analytics,
+        "SELECT churn_raised FROM client_segments WHERE client_id = :c",
+        c=quiet.company_id,
+    ) == [(False,)]

@@ -12,10 +12,12 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from services.analytics.events import CONSUMERS
+from services.analytics.recompute import recompute_dirty
 from shared.auth import Role
 from shared.contracts.accounts import CompanyCreditChangedV1, CompanyUpsertedV1
 from shared.contracts.catalog import ProductUpsertedV1
 from shared.contracts.orders import (
+    DeliveredLine,
     OrderCancelledV1,
     OrderDeliveredV1,
     OrderedLine,
@@ -51,8 +53,15 @@ def consumer(app: FastAPI) -> EventConsumer:
 
 
 async def deliver(app: FastAPI, *events: EventContract | CloudEvent) -> list[Outcome]:
+    """Apply the events as the consumer would, then recompute the clients they touched (what
+    the worker does next)."""
     applier = consumer(app)
-    return [await applier.apply(e if isinstance(e, CloudEvent) else envelope(e)) for e in events]
+    outcomes = [
+        await applier.apply(e if isinstance(e, CloudEvent) else envelope(e)) for e in events
+    ]
+    async with app.state.sessionmaker() as session, session.begin():
+        await recompute_dirty(session)
+    return outcomes
 
 
 def company(
@@ -139,16 +148,28 @@ def cancelled(order: OrderPlacedV1) -> OrderCancelledV1:
     )
 
 
-def delivered(order: OrderPlacedV1, on_time: bool | None, in_full: bool) -> OrderDeliveredV1:
+def delivered(
+    order: OrderPlacedV1,
+    on_time: bool | None,
+    in_full: bool,
+    *,
+    at: datetime | None = None,
+    quantities: dict[str, str] | None = None,
+) -> OrderDeliveredV1:
+    """`quantities`: sku -> delivered quantity (the ordered lines otherwise not listed)."""
+    ordered = {line.sku: line.quantity for line in order.lines}
     return OrderDeliveredV1(
         order_id=order.order_id,
         company_id=order.company_id,
         number="SO-1",
-        delivered_at=NOW,
+        delivered_at=at or NOW,
         promised_to=None,
         on_time=on_time,
         in_full=in_full,
-        lines=[],
+        lines=[
+            DeliveredLine(sku=sku, ordered=ordered[sku], delivered=Decimal(q))
+            for sku, q in (quantities or {}).items()
+        ],
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from services.analytics.api.schemas import FeedbackCreate, FeedbackRead
-from services.analytics.recompute import recompute_client
+from services.analytics.recompute import recompute_clients
 from services.analytics.store import queries
 from shared.auth import Role, allow
 from shared.db import SessionDep
@@ -48,5 +48,5 @@ async def post_feedback(
     )
     if row is None:
         raise Conflict("You have already scored this touchpoint of this order.")
-    await recompute_client(session, company_id)
+    await recompute_clients(session, [company_id])
     return FeedbackRead.model_validate(row, from_attributes=True)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
@@ -22,6 +21,9 @@ from services.analytics.store.models import (
 from shared.contracts.accounts import CompanyCreditChangedV1, CompanyUpsertedV1
 from shared.contracts.catalog import ProductUpsertedV1
 from shared.contracts.orders import OrderCancelledV1, OrderDeliveredV1, OrderPlacedV1
+
+# A client known from its credit before its master data: any company.upserted replaces it.
+MASTER_DATA_TO_COME = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _minor(quantity: Decimal, unit_minor: int) -> int:
@@ -73,7 +75,7 @@ async def set_credit(session: AsyncSession, event: CompanyCreditChangedV1) -> No
         legal_name="",
         currency=event.currency,
         status="active",
-        updated_at=event.changed_at.replace(year=1970),  # master data still to come
+        updated_at=MASTER_DATA_TO_COME,
         **values,
     )
     await session.execute(stmt.on_conflict_do_update(index_elements=[Client.id], set_=values))
@@ -205,18 +207,40 @@ async def cancel_order(session: AsyncSession, event: OrderCancelledV1) -> bool:
 
 
 async def deliver_order(session: AsyncSession, event: OrderDeliveredV1) -> bool:
+    """On time, in full, and the delivered value: each delivered quantity at its line's price
+    (all of the order when the event lists no lines)."""
+    lines = (
+        await session.execute(
+            OrderLineFact.__table__.select()
+            .with_only_columns(
+                OrderLineFact.sku, OrderLineFact.quantity, OrderLineFact.revenue_minor
+            )
+            .where(OrderLineFact.order_id == event.order_id)
+        )
+    ).all()
+    delivered_minor: int | None = None
+    if event.lines and lines:
+        price = {sku: (revenue, quantity) for sku, quantity, revenue in lines}
+        delivered_minor = 0
+        for line in event.lines:
+            revenue, quantity = price.get(line.sku, (0, Decimal(1)))
+            if quantity:
+                delivered_minor += int(
+                    (Decimal(revenue) * line.delivered / quantity).to_integral_value(
+                        ROUND_HALF_EVEN
+                    )
+                )
     done = await session.scalar(
         update(OrderFact)
         .where(OrderFact.order_id == event.order_id)
-        .values(delivered_at=event.delivered_at, on_time=event.on_time, in_full=event.in_full)
+        .values(
+            delivered_at=event.delivered_at,
+            on_time=event.on_time,
+            in_full=event.in_full,
+            delivered_minor=(
+                delivered_minor if delivered_minor is not None else OrderFact.total_minor
+            ),
+        )
         .returning(OrderFact.order_id)
     )
     return done is not None
-
-
-async def client_of_order(session: AsyncSession, order_id: uuid.UUID) -> uuid.UUID | None:
-    return await session.scalar(
-        OrderFact.__table__.select()
-        .with_only_columns(OrderFact.client_id)
-        .where(OrderFact.order_id == order_id)
-    )

@@ -78,6 +78,8 @@ class OrderFact(Base):
     source: Mapped[str] = mapped_column(String(16))
     counted: Mapped[bool] = mapped_column(default=True)
     delivered_at: Mapped[datetime | None]
+    # What was delivered, valued at the order's prices (partial deliveries count partly).
+    delivered_minor: Mapped[int | None] = mapped_column(BigInteger)
     on_time: Mapped[bool | None]
     in_full: Mapped[bool | None]
 
@@ -187,6 +189,29 @@ class SkuSegment(Base):
     revenue_minor: Mapped[int] = mapped_column(BigInteger)
     quantity_cv: Mapped[float | None]
     computed_at: Mapped[datetime]
+
+
+class SalesPlan(Base):
+    """A client's sales plan for a month, set by its manager: plan versus fact."""
+
+    __tablename__ = "sales_plans"
+
+    client_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)  # the first day of the month
+    currency: Mapped[str] = mapped_column(String(3))
+    plan_minor: Mapped[int] = mapped_column(BigInteger)
+    set_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+
+class DirtyClient(Base):
+    """A client whose facts changed since its segments were last computed: the event handler
+    adds it in its transaction, the next batch recompute takes it."""
+
+    __tablename__ = "dirty_clients"
+
+    client_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    since: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
 
 
 class BaseStats(Base):

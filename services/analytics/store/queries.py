@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -18,6 +18,7 @@ from services.analytics.store.models import (
     ClientSegment,
     Feedback,
     OrderFact,
+    SalesPlan,
     SkuSegment,
 )
 
@@ -165,3 +166,77 @@ async def product_names(session: AsyncSession, skus: list[str]) -> dict[str, str
         text("SELECT sku, name FROM products WHERE sku = ANY(:skus)"), {"skus": skus}
     )
     return dict(rows.all())
+
+
+async def needing_action(
+    session: AsyncSession, manager_id: uuid.UUID, limit: int
+) -> list[tuple[ClientSegment, Client]]:
+    """A manager's clients with churn risk raised or overdue receivables, most at risk first."""
+    rows = await session.execute(
+        select(ClientSegment, Client)
+        .join(Client, Client.id == ClientSegment.client_id)
+        .where(
+            Client.sales_manager_id == manager_id,
+            ClientSegment.churn_raised.is_(True) | (Client.overdue_minor > 0),
+        )
+        .order_by(ClientSegment.churn_score.desc().nulls_last(), ClientSegment.client_id)
+        .limit(limit)
+    )
+    return [(r[0], r[1]) for r in rows.all()]
+
+
+async def set_plan(
+    session: AsyncSession,
+    client_id: uuid.UUID,
+    month: date,
+    currency: str,
+    plan_minor: int,
+    set_by: str,
+) -> None:
+    stmt = insert(SalesPlan).values(
+        client_id=client_id, month=month, currency=currency, plan_minor=plan_minor, set_by=set_by
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[SalesPlan.client_id, SalesPlan.month],
+            set_={
+                "currency": stmt.excluded.currency,
+                "plan_minor": stmt.excluded.plan_minor,
+                "set_by": stmt.excluded.set_by,
+                "updated_at": func.now(),
+            },
+        )
+    )
+
+
+async def plan_vs_fact(
+    session: AsyncSession, client_id: uuid.UUID, first: date, last: date
+) -> list[tuple[date, str | None, int | None, int, int]]:
+    """Per month from `first` to `last`: plan, shipped (delivered value) and ordered, the
+    facts in the plan's currency (or the client's when there is no plan)."""
+    rows = await session.execute(
+        text(
+            """
+            WITH months AS (
+                SELECT generate_series(CAST(:first AS date), CAST(:last AS date),
+                                       interval '1 month')::date AS month),
+            home AS (SELECT currency FROM clients WHERE id = :id)
+            SELECT m.month, coalesce(p.currency, (SELECT currency FROM home)), p.plan_minor,
+                   coalesce((SELECT sum(o.delivered_minor) FROM order_facts o
+                             WHERE o.client_id = :id AND o.counted
+                               AND o.currency = coalesce(p.currency, (SELECT currency FROM home))
+                               AND o.delivered_at >= m.month
+                               AND o.delivered_at < m.month + interval '1 month'), 0),
+                   coalesce((SELECT sum(o.total_minor) FROM order_facts o
+                             WHERE o.client_id = :id AND o.counted
+                               AND o.currency = coalesce(p.currency, (SELECT currency FROM home))
+                               AND o.placed_at >= m.month
+                               AND o.placed_at < m.month + interval '1 month'), 0)
+            FROM months m
+            LEFT JOIN sales_plans p ON p.client_id = :id AND p.month = m.month
+            ORDER BY m.month
+            """
+        ),
+        {"id": client_id, "first": first, "last": last},
+    )
+    return [(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows.all()]

@@ -15,7 +15,6 @@ from typing import Any
 import orjson
 import polars as pl
 from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analytics.domain.metrics import (
@@ -27,13 +26,8 @@ from services.analytics.domain.metrics import (
     Facts,
 )
 from services.analytics.domain.rows import SEGMENT_COLUMNS
-from services.analytics.store.models import ClientSegment
-from shared.contracts.analytics import (
-    ClientChurnRiskRaisedV1,
-    ClientSegmentChangedV1,
-    SegmentChange,
-)
-from shared.events.outbox import record_event, record_events_from_query
+from shared.contracts.analytics import ClientChurnRiskRaisedV1, ClientSegmentChangedV1
+from shared.events.outbox import record_events_from_query
 
 LOCK = "SELECT pg_advisory_xact_lock(hashtext('analytics.segments'))"
 ORDERS_SQL = """
@@ -99,18 +93,29 @@ def _since(as_of: datetime, months: int) -> str:
 
 
 async def load_facts(
-    session: AsyncSession, as_of: datetime, months: int, client_id: uuid.UUID | None = None
+    session: AsyncSession,
+    as_of: datetime,
+    months: int,
+    client_ids: list[uuid.UUID] | None = None,
 ) -> Facts:
+    """The facts of every client, or of `client_ids` only."""
     since = _since(as_of, months)
-    only = f" AND client_id = '{client_id}'" if client_id else ""
-    orders = await read_frame(session, ORDERS_SQL + only, ORDERS_SCHEMA, since=since)
+    ids = (
+        "'{" + ",".join(str(uuid.UUID(str(c))) for c in client_ids) + "}'::uuid[]"
+        if client_ids is not None
+        else ""
+    )
+    orders = await read_frame(
+        session,
+        ORDERS_SQL + (f" AND client_id = ANY({ids})" if ids else ""),
+        ORDERS_SCHEMA,
+        since=since,
+    )
     clients = await read_frame(
-        session, CLIENTS_SQL + (f" WHERE id = '{client_id}'" if client_id else ""), CLIENTS_SCHEMA
+        session, CLIENTS_SQL + (f" WHERE id = ANY({ids})" if ids else ""), CLIENTS_SCHEMA
     )
     feedback = await read_frame(
-        session,
-        FEEDBACK_SQL + (f" WHERE client_id = '{client_id}'" if client_id else ""),
-        FEEDBACK_SCHEMA,
+        session, FEEDBACK_SQL + (f" WHERE client_id = ANY({ids})" if ids else ""), FEEDBACK_SCHEMA
     )
     return Facts(orders.lazy(), clients.lazy(), feedback.lazy())
 
@@ -124,11 +129,30 @@ async def lock(session: AsyncSession) -> None:
     await session.execute(text(LOCK))
 
 
-async def stored_base(session: AsyncSession, currency: str) -> dict[str, Any] | None:
-    row = await session.scalar(
-        text("SELECT stats FROM base_stats WHERE currency = :c"), {"c": currency}
+async def stored_bases(session: AsyncSession) -> pl.DataFrame | None:
+    """The base statistics of the last full recompute, one row per currency."""
+    rows = (await session.execute(text("SELECT stats FROM base_stats"))).scalars().all()
+    bases = [row["base"] for row in rows if row.get("base")]
+    return pl.DataFrame(bases, infer_schema_length=None) if bases else None
+
+
+async def mark_dirty(session: AsyncSession, client_id: uuid.UUID) -> None:
+    """The client's facts changed: its segments are recomputed by the next batch."""
+    await session.execute(
+        text("INSERT INTO dirty_clients (client_id) VALUES (:id) ON CONFLICT DO NOTHING"),
+        {"id": client_id},
     )
-    return row.get("base") if row else None
+
+
+async def take_dirty(session: AsyncSession, limit: int) -> list[uuid.UUID]:
+    rows = await session.execute(
+        text(
+            "DELETE FROM dirty_clients WHERE client_id IN (SELECT client_id FROM dirty_clients "
+            "ORDER BY since, client_id LIMIT :n FOR UPDATE SKIP LOCKED) RETURNING client_id"
+        ),
+        {"n": limit},
+    )
+    return [r[0] for r in rows.all()]
 
 
 async def save_base(
@@ -225,59 +249,3 @@ async def replace_segments(session: AsyncSession, rows: pl.DataFrame) -> dict[st
         )
     )
     return {"clients": rows.height, "segment_changed": changed, "churn_risk_raised": raised}
-
-
-async def replace_client_segment(session: AsyncSession, row: dict[str, Any]) -> dict[str, int]:
-    """One client's new segments (after an event): the same events as `replace_segments`,
-    decided in Python for the one row, in two statements."""
-    client_id = row["client_id"]
-    old = (
-        (
-            await session.execute(
-                text(
-                    "SELECT c.sales_manager_id, s.* FROM (SELECT CAST(:id AS uuid) AS id) AS k "
-                    "LEFT JOIN clients c ON c.id = k.id "
-                    "LEFT JOIN client_segments s ON s.client_id = k.id"
-                ),
-                {"id": client_id},
-            )
-        )
-        .mappings()
-        .one()
-    )
-    changes = [
-        SegmentChange(dimension=d, previous=old[d], current=row[d])
-        for d in SEGMENT_DIMENSIONS
-        if old[d] != row[d]
-    ]
-    metrics = orjson.loads(row["metrics"])
-    at = row["computed_at"]
-    if changes:
-        record_event(
-            session,
-            ClientSegmentChangedV1(client_id=client_id, changes=changes, changed_at=at),
-        )
-    raised = bool(row["churn_raised"]) and not old["churn_raised"]
-    if raised:
-        usual = metrics.get("usual_gap_days")
-        record_event(
-            session,
-            ClientChurnRiskRaisedV1(
-                client_id=client_id,
-                score=row["churn_score"],
-                reason=metrics.get("churn_reason") or "",
-                days_since_last_order=metrics.get("days_since_last_order"),
-                usual_gap_days=round(usual) if usual is not None else None,
-                sales_manager_id=old["sales_manager_id"],
-                raised_at=at,
-            ),
-        )
-    values = {**row, "metrics": metrics}
-    stmt = insert(ClientSegment).values(**values)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[ClientSegment.client_id],
-            set_={c: stmt.excluded[c] for c in SEGMENT_COLUMNS if c != "client_id"},
-        )
-    )
-    return {"clients": 1, "segment_changed": int(bool(changes)), "churn_risk_raised": int(raised)}
