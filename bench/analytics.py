@@ -293,7 +293,26 @@ async def measure(database_url: str, events: int) -> dict[str, object]:
             async with app.state.sessionmaker() as session, session.begin():
                 await recompute_dirty(session)
             singles.append((time.perf_counter() - t) * 1000)
+        # per-request reads of one client: cross-sell against its peers, the reorder list
+        from services.analytics.domain.assortment import assortment_gaps, reorder_list
+        from services.analytics.store import queries
+
+        cross, reorder = [], []
+        async with app.state.sessionmaker() as session:
+            for client_id in ids[:10]:
+                now = datetime.now(UTC)
+                t = time.perf_counter()
+                who = await queries.client(session, client_id)
+                bought = await queries.peer_purchases(session, who, settings.history_months, now)
+                assortment_gaps(bought, "peers", settings)
+                cross.append((time.perf_counter() - t) * 1000)
+                t = time.perf_counter()
+                lines = await queries.client_lines(session, client_id, settings.xyz_months, now)
+                reorder_list(lines, now, settings)
+                reorder.append((time.perf_counter() - t) * 1000)
     return {
+        "cross_sell_ms_median": round(statistics.median(cross), 1),
+        "reorder_ms_median": round(statistics.median(reorder), 1),
         "full_recompute_s": round(full, 2),
         "stages_s": result["seconds"],
         "clients": result["clients"],

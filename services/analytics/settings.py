@@ -121,7 +121,12 @@ class Settings(ServiceSettings):
     crr_periods: int = Field(4, ge=1, description="Retention rate: periods in the summary")
     # Receivables behaviour
     frequent_buyer_min_orders: int = Field(
-        3, ge=1, description="Receivables: orders in the last 90 days that make a frequent buyer"
+        3,
+        ge=1,
+        description="Receivables: orders in the last days (below) that make a frequent buyer",
+    )
+    frequent_buyer_days: int = Field(
+        90, ge=1, description="Receivables: the days in which a frequent buyer's orders are counted"
     )
     # Cross-sell and reorder
     cross_sell_min_peer_share: float = Field(

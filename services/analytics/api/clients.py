@@ -107,7 +107,7 @@ async def cross_sell(
     if who.size:
         parts.append(f"size {who.size}")
         label += " of your size"
-    peers, gaps = assortment_gaps(bought, str(client_id), label, d)
+    gaps = assortment_gaps(bought, label, d)
     names = await queries.product_names(
         session, sorted({s["sku"] for g in gaps for s in g["skus"]})
     )
@@ -116,7 +116,7 @@ async def cross_sell(
             sku["name"] = names.get(sku["sku"])
     return CrossSell(
         client_id=client_id,
-        peers=peers,
+        peers=bought.peers,
         peer_definition=", ".join(parts),
         gaps=[AssortmentGap.model_validate(g) for g in gaps],
     )

@@ -4,42 +4,46 @@ likely need next (a reorder list from its history and each SKU's predictability 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import polars as pl
 
-from services.analytics.domain.metrics import _month_of, month_index
+from services.analytics.domain.metrics import DAYS_PER_MONTH, _month_of, month_index
 from services.analytics.settings import Settings
 
-DAYS_PER_MONTH = 30.4375
+
+@dataclass
+class PeerPurchases:
+    """What a client's peers bought, counted by the database: how many peers bought anything,
+    how many bought each category and each SKU; and the categories the client itself bought."""
+
+    peers: int
+    categories: pl.DataFrame  # category, buyers
+    skus: pl.DataFrame  # category, sku, peer_clients
+    own_categories: set[str]
 
 
 def assortment_gaps(
-    bought: pl.DataFrame, client_id: str, peer_label: str, d: Settings, top_skus: int = 3
-) -> tuple[int, list[dict[str, Any]]]:
-    """`bought`: distinct (client_id, category, sku) of the client and its peers.
-
-    A gap is a category at least `cross_sell_min_peer_share` of the peers buy and the client
+    bought: PeerPurchases, peer_label: str, d: Settings, top_skus: int = 3
+) -> list[dict[str, Any]]:
+    """A gap is a category at least `cross_sell_min_peer_share` of the peers buy and the client
     does not; ranked by that share; with the SKUs most peers buy in it. Fewer peers than
     `cross_sell_min_peers`: no gaps (too few to compare with)."""
-    peers = bought.filter(pl.col("client_id") != client_id)
-    n_peers = peers["client_id"].n_unique()
-    if n_peers < d.cross_sell_min_peers:
-        return n_peers, []
-    own = set(bought.filter(pl.col("client_id") == client_id)["category"].to_list())
+    if bought.peers < d.cross_sell_min_peers:
+        return []
     shares = (
-        peers.group_by("category")
-        .agg(buyers=pl.col("client_id").n_unique())
-        .with_columns(peer_share=pl.col("buyers") / n_peers)
-        .filter(pl.col("peer_share") >= d.cross_sell_min_peer_share, ~pl.col("category").is_in(own))
+        bought.categories.with_columns(peer_share=pl.col("buyers") / bought.peers)
+        .filter(
+            pl.col("peer_share") >= d.cross_sell_min_peer_share,
+            ~pl.col("category").is_in(sorted(bought.own_categories)),
+        )
         .sort(["peer_share", "category"], descending=[True, False])
     )
     skus = (
-        peers.group_by("category", "sku")
-        .agg(peer_clients=pl.col("client_id").n_unique())
-        .sort(["category", "peer_clients", "sku"], descending=[False, True, False])
+        bought.skus.sort(["category", "peer_clients", "sku"], descending=[False, True, False])
         .group_by("category", maintain_order=True)
         .head(top_skus)
     )
@@ -56,7 +60,7 @@ def assortment_gaps(
                 .to_dicts(),
             }
         )
-    return n_peers, gaps
+    return gaps
 
 
 def reorder_list(lines: pl.DataFrame, as_of: datetime, d: Settings) -> list[dict[str, Any]]:

@@ -139,7 +139,9 @@ def client_figures(facts: Facts, as_of: datetime, d: Settings) -> pl.LazyFrame:
         rfm_orders=pl.col("total_minor").filter(in_last(d.rfm_months)).len(),
         rfm_revenue_minor=pl.col("total_minor").filter(in_last(d.rfm_months)).sum(),
         wallet_revenue_minor=pl.col("total_minor").filter(in_last(d.wallet_months)).sum(),
-        orders_90d=pl.col("total_minor").filter(pl.col("placed_at") > as_of - _days(90)).len(),
+        frequent_window_orders=pl.col("total_minor")
+        .filter(pl.col("placed_at") > as_of - _days(d.frequent_buyer_days))
+        .len(),
         median_gap_days=gaps.median(),
         gap_mean=gaps.mean(),
         gap_std=gaps.std(ddof=0),
@@ -198,7 +200,7 @@ def client_figures(facts: Facts, as_of: datetime, d: Settings) -> pl.LazyFrame:
             currency=pl.coalesce("currency", "order_currency"),
             orders=pl.col("orders").fill_null(0).cast(pl.Int64),
             rfm_orders=pl.col("rfm_orders").fill_null(0).cast(pl.Int64),
-            orders_90d=pl.col("orders_90d").fill_null(0).cast(pl.Int64),
+            frequent_window_orders=pl.col("frequent_window_orders").fill_null(0).cast(pl.Int64),
             overdue_minor=pl.col("overdue_minor").fill_null(0),
             months_in_xyz=(
                 pl.lit(end_month) - pl.max_horizontal(pl.col("first_month"), pl.lit(xyz_start)) + 1
@@ -450,7 +452,7 @@ def client_metrics(
         gap_ratio=pl.col("days_since_last_order") / pl.col("usual_gap_days"),
         payment_behaviour=pl.when(pl.col("overdue_minor") <= 0)
         .then(pl.when(has_orders).then(pl.lit("pays_on_time")))
-        .when(pl.col("orders_90d") >= d.frequent_buyer_min_orders)
+        .when(pl.col("frequent_window_orders") >= d.frequent_buyer_min_orders)
         .then(pl.lit("buys_often_pays_late"))
         .otherwise(pl.lit("pays_late")),
         concentration=pl.when(pl.col("sales_share") > d.critical_dependency_share)

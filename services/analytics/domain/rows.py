@@ -41,7 +41,7 @@ METRIC_COLUMNS = {
     "purchase_potential_minor": "purchase_potential_minor",
     "sales_share": "sales_share",
     "overdue_minor": "overdue_minor",
-    "orders_90d": "orders_90d",
+    "frequent_window_orders": "frequent_window_orders",
     "otif_rate": "otif_rate",
     "nps_average": "nps_average",
     "csat_average": "csat_average",

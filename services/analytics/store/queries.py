@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.analytics.domain.assortment import PeerPurchases
 from services.analytics.domain.metrics import SEGMENT_DIMENSIONS
 from services.analytics.store.models import (
     BaseStats,
@@ -109,25 +110,28 @@ async def add_feedback(session: AsyncSession, values: dict[str, Any]) -> Feedbac
     return row
 
 
+PEER_PURCHASES = """
+    CREATE TEMP TABLE peer_bought ON COMMIT DROP AS
+    SELECT DISTINCT l.client_id, p.category, l.sku
+    FROM order_line_facts l
+    JOIN order_facts o ON o.order_id = l.order_id AND o.counted
+    JOIN products p ON p.sku = l.sku AND p.category IS NOT NULL
+    WHERE l.placed_at > :since AND l.client_id IN (
+        SELECT c.id FROM clients c
+        WHERE c.id = :id OR (
+            c.industry IS NOT DISTINCT FROM :industry
+            AND c.client_type IS NOT DISTINCT FROM :client_type
+            AND (CAST(:size AS text) IS NULL OR c.size = :size)))
+"""
+
+
 async def peer_purchases(
     session: AsyncSession, who: Client, months: int, as_of: datetime
-) -> pl.DataFrame:
-    """Distinct (client, category, SKU) bought in the window by the client and its peers:
-    clients of the same industry and type (and size, when the client's is known)."""
-    rows = await session.execute(
-        text(
-            """
-            SELECT DISTINCT l.client_id::text, p.category, l.sku
-            FROM clients c
-            JOIN order_line_facts l ON l.client_id = c.id AND l.placed_at > :since
-            JOIN order_facts o ON o.order_id = l.order_id AND o.counted
-            JOIN products p ON p.sku = l.sku AND p.category IS NOT NULL
-            WHERE c.id = :id OR (
-                c.industry IS NOT DISTINCT FROM :industry
-                AND c.client_type IS NOT DISTINCT FROM :client_type
-                AND (CAST(:size AS text) IS NULL OR c.size = :size))
-            """
-        ),
+) -> PeerPurchases:
+    """What the client and its peers (clients of the same industry and type, and size when the
+    client's is known) bought in the window, counted in the database."""
+    await session.execute(
+        text(PEER_PURCHASES),
         {
             "id": who.id,
             "industry": who.industry,
@@ -136,7 +140,40 @@ async def peer_purchases(
             "since": as_of - timedelta(days=months * 30.4375),
         },
     )
-    return pl.DataFrame(rows.all(), schema=["client_id", "category", "sku"], orient="row")
+    me = {"id": who.id}
+    peers = await session.scalar(
+        text("SELECT count(DISTINCT client_id) FROM peer_bought WHERE client_id <> :id"), me
+    )
+    categories = await session.execute(
+        text(
+            "SELECT category, count(DISTINCT client_id) FROM peer_bought "
+            "WHERE client_id <> :id GROUP BY category"
+        ),
+        me,
+    )
+    skus = await session.execute(
+        text(
+            "SELECT category, sku, count(*) FROM peer_bought WHERE client_id <> :id "
+            "GROUP BY category, sku"
+        ),
+        me,
+    )
+    own = await session.execute(
+        text("SELECT DISTINCT category FROM peer_bought WHERE client_id = :id"), me
+    )
+    await session.execute(text("DROP TABLE peer_bought"))
+    return PeerPurchases(
+        peers=int(peers or 0),
+        categories=pl.DataFrame(
+            categories.all(), schema={"category": pl.String, "buyers": pl.Int64}, orient="row"
+        ),
+        skus=pl.DataFrame(
+            skus.all(),
+            schema={"category": pl.String, "sku": pl.String, "peer_clients": pl.Int64},
+            orient="row",
+        ),
+        own_categories={r[0] for r in own.all()},
+    )
 
 
 async def client_lines(
