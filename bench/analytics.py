@@ -123,6 +123,7 @@ async def load(dsn: str, clients: int, per_client: float, lines: float) -> dict[
     try:
         await conn.execute(
             "TRUNCATE clients, products, order_facts, order_line_facts, sku_month_facts, "
+            "client_sku_facts, "
             "feedback, client_segments, sku_segments, base_stats, outbox, inbox"
         )
         industries = [f"industry-{i}" for i in range(10)]
@@ -198,6 +199,13 @@ async def load(dsn: str, clients: int, per_client: float, lines: float) -> dict[
             .with_columns(currency=pl.lit("EUR"))
         )
         await copy(conn, "sku_month_facts", sku_months)
+        client_skus = line_frame.group_by("client_id", "sku").agg(
+            lines=pl.len(),
+            quantity=pl.col("quantity").sum(),
+            revenue_minor=pl.col("revenue_minor").sum(),
+            last_at=_ts("placed_at").max(),
+        )
+        await copy(conn, "client_sku_facts", client_skus)
         sample = rng.choice(clients, clients // 4, replace=False)
         await copy(
             conn,

@@ -71,11 +71,11 @@ async def recompute_clients(
     as_of = as_of or utcnow()
     await store.lock(session)
     facts = await store.load_facts(session, as_of, d.history_months, client_ids)
-    currencies = set(
-        pl.concat([facts.clients.select("currency"), facts.orders.select("currency")])
-        .collect()["currency"]
-        .drop_nulls()
-        .to_list()
+    # A client is measured in its own currency (its orders' when accounts has not told yet).
+    known = facts.clients.select("client_id", "currency").collect()
+    strangers = facts.orders.filter(~pl.col("client_id").is_in(known["client_id"].implode()))
+    currencies = set(known["currency"].drop_nulls().to_list()) | set(
+        strangers.select("currency").collect()["currency"].to_list()
     )
     bases = await store.stored_bases(session)
     if bases is None or not currencies <= set(bases["currency"].to_list()):

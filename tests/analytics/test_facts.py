@@ -7,7 +7,8 @@ import uuid
 
 import pytest
 
-from services.analytics.recompute import recompute_all
+from services.analytics.recompute import recompute_all, recompute_dirty
+from services.analytics.store.segments import mark_dirty
 from shared.contracts.accounts import CompanyUpsertedV1
 from shared.contracts.analytics import CLIENT_TOPIC, ClientSegmentChangedV1
 from shared.contracts.orders import OrderPlacedV1
@@ -84,6 +85,9 @@ async def test_cancel_stops_counting_and_delivery_sets_otif(analytics):
     await deliver(analytics, c, kept, dropped, delivered(kept, True, True))
     await deliver(analytics, cancelled(dropped), cancelled(dropped))
     assert await sql(analytics, "SELECT sum(revenue_minor) FROM sku_month_facts") == [(1000,)]
+    assert await sql(analytics, "SELECT lines, quantity::text FROM client_sku_facts") == [
+        (1, "1.000")
+    ]
     profile = await sql(
         analytics, "SELECT revenue_minor, metrics->>'otif_rate' FROM client_segments"
     )
@@ -180,3 +184,12 @@ async def test_churn_risk_raised_is_an_event_once_per_crossing(start_app):
         "SELECT churn_raised FROM client_segments WHERE client_id = :c",
         c=quiet.company_id,
     ) == [(False,)]
+
+
+async def test_an_order_in_a_foreign_currency_does_not_force_a_full_recompute(analytics):
+    c, other = company(), company()
+    await deliver(analytics, c, other, placed(c.company_id, 5), placed(other.company_id, 5))
+    await deliver(analytics, placed(c.company_id, 3, currency="USD"))
+    async with analytics.state.sessionmaker() as session, session.begin():
+        await mark_dirty(session, c.company_id)
+        assert (await recompute_dirty(session))["clients"] == 1  # the one client, not all

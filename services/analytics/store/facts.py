@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analytics.store.models import (
     Client,
+    ClientSkuFact,
     OrderFact,
     OrderLineFact,
     Product,
@@ -147,6 +149,7 @@ async def add_order(session: AsyncSession, event: OrderPlacedV1) -> bool:
     if lines:
         await session.execute(insert(OrderLineFact), lines)
         await _add_sku_months(session, lines, event.currency, sign=1)
+        await _add_client_skus(session, lines, sign=1)
     return True
 
 
@@ -185,6 +188,43 @@ async def _add_sku_months(
     )
 
 
+async def _add_client_skus(
+    session: AsyncSession, lines: list[dict[str, Any]], *, sign: int
+) -> None:
+    totals: dict[tuple[uuid.UUID, str], list[Any]] = defaultdict(lambda: [0, Decimal(0), 0, None])
+    for line in lines:
+        bucket = totals[(line["client_id"], line["sku"])]
+        bucket[0] += sign
+        bucket[1] += sign * Decimal(line["quantity"])
+        bucket[2] += sign * line["revenue_minor"]
+        bucket[3] = max(bucket[3] or line["placed_at"], line["placed_at"])
+    stmt = insert(ClientSkuFact).values(
+        [
+            {
+                "client_id": client_id,
+                "sku": sku,
+                "lines": count,
+                "quantity": quantity,
+                "revenue_minor": revenue,
+                "last_at": last_at,
+            }
+            for (client_id, sku), (count, quantity, revenue, last_at) in sorted(totals.items())
+        ]
+    )
+    # A cancel leaves last_at as it was: the SKU was bought then, if not in that order.
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[ClientSkuFact.client_id, ClientSkuFact.sku],
+            set_={
+                "lines": ClientSkuFact.lines + stmt.excluded.lines,
+                "quantity": ClientSkuFact.quantity + stmt.excluded.quantity,
+                "revenue_minor": ClientSkuFact.revenue_minor + stmt.excluded.revenue_minor,
+                "last_at": func.greatest(ClientSkuFact.last_at, stmt.excluded.last_at),
+            },
+        )
+    )
+
+
 async def cancel_order(session: AsyncSession, event: OrderCancelledV1) -> bool:
     """The order stops counting; False when it was unknown or already cancelled."""
     found = await session.scalar(
@@ -203,6 +243,7 @@ async def cancel_order(session: AsyncSession, event: OrderCancelledV1) -> bool:
     lines = [dict(r) for r in rows]
     if lines:
         await _add_sku_months(session, lines, found, sign=-1)
+        await _add_client_skus(session, lines, sign=-1)
     return True
 
 

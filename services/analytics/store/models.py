@@ -103,6 +103,19 @@ class OrderLineFact(Base):
     __table_args__ = (Index("ix_order_line_facts_client", "client_id", "sku"),)
 
 
+class ClientSkuFact(Base):
+    """Per client and SKU: what it bought in counted orders, and when last (cross-sell peers)."""
+
+    __tablename__ = "client_sku_facts"
+
+    client_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    lines: Mapped[int]
+    quantity: Mapped[Decimal] = mapped_column(Numeric(20, 3))
+    revenue_minor: Mapped[int] = mapped_column(BigInteger)
+    last_at: Mapped[datetime]
+
+
 class SkuMonthFact(Base):
     """Per SKU, currency and month: revenue and quantity of counted orders (for SKU ABC/XYZ)."""
 

@@ -112,11 +112,10 @@ async def add_feedback(session: AsyncSession, values: dict[str, Any]) -> Feedbac
 
 PEER_PURCHASES = """
     CREATE TEMP TABLE peer_bought ON COMMIT DROP AS
-    SELECT DISTINCT l.client_id, p.category, l.sku
-    FROM order_line_facts l
-    JOIN order_facts o ON o.order_id = l.order_id AND o.counted
-    JOIN products p ON p.sku = l.sku AND p.category IS NOT NULL
-    WHERE l.placed_at > :since AND l.client_id IN (
+    SELECT f.client_id, p.category, f.sku
+    FROM client_sku_facts f
+    JOIN products p ON p.sku = f.sku AND p.category IS NOT NULL
+    WHERE f.lines > 0 AND f.last_at > :since AND f.client_id IN (
         SELECT c.id FROM clients c
         WHERE c.id = :id OR (
             c.industry IS NOT DISTINCT FROM :industry
