@@ -2,7 +2,13 @@
 
 from fastapi import FastAPI
 
+from services.analytics.api import clients, feedback, plans, queues, report, segments
 from services.analytics.events import CONSUMERS
+from services.analytics.recompute import (
+    recompute_dirty_clients,
+    recompute_periodically,
+    share_definitions,
+)
 from services.analytics.settings import Settings
 from shared.app import ServiceSpec, build_app
 
@@ -10,8 +16,17 @@ SPEC = ServiceSpec(
     name="analytics",
     title="Analytics API",
     description="Client facts built from events: LTV, ABC/XYZ, RFM, regularity, ladder, churn risk, share of wallet, cross-sell gaps, satisfaction.",
-    routers=[],
+    routers=[
+        clients.router,
+        segments.router,
+        plans.router,
+        feedback.router,
+        queues.router,
+        report.router,
+    ],
     consumers=CONSUMERS,
+    workers=[recompute_dirty_clients, recompute_periodically],
+    on_startup=[share_definitions],
 )
 
 

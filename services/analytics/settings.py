@@ -1,5 +1,10 @@
-"""Settings of the analytics service: environment variables prefixed ANALYTICS_."""
+"""Settings of the analytics service: environment variables prefixed ANALYTICS_.
 
+Every definition and threshold of a metric is here; services/analytics/README.md explains
+each one. The rules are plain Python in `domain/`, which takes these settings as an argument.
+"""
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -10,3 +15,127 @@ class Settings(ServiceSettings):
 
     service_name: str = "analytics"
     database_url: str = "postgresql+asyncpg://postgres@localhost/b2b_analytics"
+
+    recompute_interval_seconds: float = Field(
+        3600, ge=0, description="Full recompute of every segment this often (0: only on request)"
+    )
+    dirty_poll_seconds: float = Field(
+        0.5, gt=0, description="How often the clients touched by events are recomputed"
+    )
+    dirty_batch_size: int = Field(
+        5000, ge=1, description="Clients touched by events recomputed in one polars pass"
+    )
+    history_months: int = Field(
+        24, ge=1, description="Months of orders the metrics look at (LTV, gaps, cohorts)"
+    )
+    # ABC
+    abc_a_share: float = Field(
+        0.80, gt=0, lt=1, description="ABC: A = clients making the first this share of the total"
+    )
+    abc_b_share: float = Field(
+        0.95, gt=0, lt=1, description="ABC: B = the clients after A up to this cumulative share"
+    )
+    abc_months: int = Field(12, ge=1, description="ABC: months of revenue and margin ranked")
+    # XYZ
+    xyz_months: int = Field(12, ge=2, description="XYZ: months of purchases whose variation counts")
+    xyz_min_months: int = Field(
+        3, ge=2, description="XYZ: fewer months since the first order leave the client unclassified"
+    )
+    xyz_x_max: float = Field(
+        0.10, ge=0, description="XYZ: X when the coefficient of variation <= this"
+    )
+    xyz_y_max: float = Field(0.25, ge=0, description="XYZ: Y when <= this, Z above")
+    matrix_actions_json: dict[str, str] | None = Field(
+        None,
+        description="ABC/XYZ matrix: JSON object cell -> recommended action, overriding the "
+        "built-in table (see services/analytics/README.md)",
+    )
+    # RFM
+    rfm_months: int = Field(12, ge=1, description="RFM: months of orders counted in F and M")
+    rfm_segments_json: list[dict[str, object]] | None = Field(
+        None,
+        description="RFM: JSON list of named segments {name, r:[min,max], f:[min,max], "
+        "m:[min,max]}, first match wins, overriding the built-in table",
+    )
+    # Regularity, check tier, ladder
+    regular_min_orders: int = Field(
+        4, ge=2, description="Regularity: orders needed to be a regular buyer"
+    )
+    regular_max_gap_cv: float = Field(
+        0.5, ge=0, description="Regularity: regular when the gaps between orders vary at most this"
+    )
+    check_economy_below: float = Field(
+        0.5, gt=0, description="Check tier: economy below this multiple of the base's median check"
+    )
+    check_vip_from: float = Field(
+        2.0, gt=0, description="Check tier: VIP from this multiple of the base's median check"
+    )
+    ladder_adherent_min_months: int = Field(
+        12, ge=1, description="Ladder: months a regular client has bought to be an adherent"
+    )
+    ladder_adherent_min_wallet_share: float = Field(
+        0.5, ge=0, le=1, description="Ladder: share of wallet that makes a regular an adherent"
+    )
+    ladder_advocate_min_nps: float = Field(
+        9, ge=0, le=10, description="Ladder: an adherent whose average NPS score is >= this"
+    )
+    # Churn
+    churn_gap_factor: float = Field(
+        2.0, gt=1, description="Churn: at risk after this many times the client's median gap"
+    )
+    churn_single_order_gap_days: int = Field(
+        90, ge=1, description="Churn: the usual gap assumed for a client with one order"
+    )
+    churn_trend_months: int = Field(
+        3, ge=1, description="Churn: the last months compared with the months before them"
+    )
+    churn_drop_share: float = Field(
+        0.5, gt=0, le=1, description="Churn: at risk when monthly volume fell by this share"
+    )
+    churn_raise_score: int = Field(
+        50, ge=1, le=100, description="Churn: score from which the risk is raised (an event)"
+    )
+    # LTV, wallet, key clients
+    ltv_lifetime_months: float | None = Field(
+        None, description="LTV: client lifetime T in months; empty: the base's average lifetime"
+    )
+    wallet_months: int = Field(
+        12, ge=1, description="Share of wallet: months of revenue against the yearly potential"
+    )
+    potential_card_key: str = Field(
+        "purchase_potential_minor",
+        description="Client card field holding the yearly purchase potential in minor units",
+    )
+    size_card_key: str = Field("size", description="Client card field holding the client's size")
+    key_client_share: float = Field(
+        0.10, gt=0, lt=1, description="Key client: over this share of sales"
+    )
+    dependency_share: float = Field(
+        0.20, gt=0, lt=1, description="Concentration: over this share is a dependency risk"
+    )
+    critical_dependency_share: float = Field(
+        0.50, gt=0, le=1, description="Concentration: over this share is a critical dependency"
+    )
+    # Retention
+    crr_period_months: int = Field(3, ge=1, description="Retention rate: months in one period")
+    crr_periods: int = Field(4, ge=1, description="Retention rate: periods in the summary")
+    # Receivables behaviour
+    frequent_buyer_min_orders: int = Field(
+        3,
+        ge=1,
+        description="Receivables: orders in the last days (below) that make a frequent buyer",
+    )
+    frequent_buyer_days: int = Field(
+        90, ge=1, description="Receivables: the days in which a frequent buyer's orders are counted"
+    )
+    # Cross-sell and reorder
+    cross_sell_min_peer_share: float = Field(
+        0.3, gt=0, le=1, description="Cross-sell: categories at least this share of peers buy"
+    )
+    cross_sell_min_peers: int = Field(
+        3, ge=1, description="Cross-sell: fewest peers (same industry and type) to compare with"
+    )
+    reorder_period_days: int = Field(30, ge=1, description="Reorder list: the period it covers")
+    reorder_min_months: int = Field(
+        3, ge=1, description="Reorder list: months a SKU was bought in to be suggested"
+    )

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
+
+from pydantic import Field
 
 from shared.events.envelope import EventContract, register
 
@@ -31,6 +34,10 @@ class CompanyUpsertedV1(EventContract):
     payment_terms_days: int
     status: str
     updated_at: datetime
+    card: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The client card's fields (size, purchase potential...), by field key",
+    )
 
     def aggregate_id(self) -> str:
         return str(self.company_id)

@@ -23,6 +23,9 @@ class OrderedLine(BaseModel):
     unit_price_minor: int
     list_price_minor: int | None
     rule: str
+    unit_cost_minor: int | None = Field(
+        None, description="Cost of goods per unit when the seller knows it (margin analytics)"
+    )
 
 
 class DeliveredLine(BaseModel):

@@ -230,6 +230,8 @@ async def put_card(
     company.card = values
     _changed(company)
     await session.flush()
+    # Analytics reads size and purchase potential from the card (share of wallet, peers).
+    store.record_company_upserted(session, company, await _group_code(session, company))
     set_etag(response, company.version)
     return CardRead(
         company_id=company.id,

@@ -182,6 +182,7 @@ def record_company_upserted(
             payment_terms_days=company.payment_terms_days,
             status=company.status,
             updated_at=company.updated_at,
+            card=company.card or {},
         ),
     )
 

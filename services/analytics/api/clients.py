@@ -1,0 +1,142 @@
+"""One client: its profile, assortment gaps with cross-sell offers, and a suggested reorder
+list. A buyer sees only its own company (another's answers 404); staff see the base."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+
+from services.analytics.api.schemas import (
+    AssortmentGap,
+    ChurnRisk,
+    ClientProfile,
+    CrossSell,
+    ReorderLine,
+    ReorderList,
+    Segments,
+)
+from services.analytics.domain.assortment import assortment_gaps, reorder_list
+from services.analytics.store import queries
+from shared.auth import Principal, Role, allow
+from shared.db import SessionDep, utcnow
+from shared.problems import NotFound
+
+router = APIRouter(tags=["clients"])
+READERS = (Role.BUYER, Role.COMPANY_ADMIN, Role.SALES_MANAGER, Role.ADMIN, Role.SYSTEM)
+
+
+def _visible(principal: Principal, client_id: uuid.UUID) -> None:
+    principal.ensure_company(client_id)
+
+
+@router.get(
+    "/clients/{client_id}/profile",
+    summary="The client's value, segments, churn risk and satisfaction",
+    responses={404: {"description": "Unknown client, or another company's"}},
+)
+async def profile(
+    client_id: uuid.UUID, session: SessionDep, principal: allow(*READERS)
+) -> ClientProfile:
+    _visible(principal, client_id)
+    seg = await queries.segment(session, client_id)
+    who = await queries.client(session, client_id)
+    if seg is None and who is None:
+        raise NotFound("No such client.")
+    m = dict(seg.metrics) if seg else {}
+    segments = Segments(
+        regularity=seg.regularity if seg else None, ladder=seg.ladder if seg else None
+    )
+    churn = None
+    if seg and principal.is_staff:
+        segments = Segments(
+            abc_revenue=seg.abc_revenue,
+            abc_margin=seg.abc_margin,
+            xyz=seg.xyz,
+            matrix_cell=m.get("matrix_cell"),
+            matrix_action=m.get("matrix_action"),
+            rfm_segment=seg.rfm_segment,
+            rfm_scores=[m.get("r_score"), m.get("f_score"), m.get("m_score")],
+            regularity=seg.regularity,
+            check_tier=seg.check_tier,
+            ladder=seg.ladder,
+            payment_behaviour=seg.payment_behaviour,
+            concentration=seg.concentration,
+        )
+        churn = ChurnRisk(
+            score=seg.churn_score,
+            raised=seg.churn_raised,
+            reason=m.get("churn_reason"),
+            days_since_last_order=m.get("days_since_last_order"),
+            usual_gap_days=m.get("usual_gap_days"),
+        )
+    if not principal.is_staff:
+        for internal in ("churn_reason", "sales_share", "matrix_action", "matrix_cell"):
+            m.pop(internal, None)
+    return ClientProfile(
+        client_id=client_id,
+        currency=seg.currency if seg else who.currency,  # type: ignore[union-attr]
+        legal_name=who.legal_name if who else None,
+        industry=who.industry if who else None,
+        client_type=who.client_type if who else None,
+        size=who.size if who else None,
+        sales_manager_id=who.sales_manager_id if who else None,
+        segments=segments,
+        churn=churn,
+        metrics=m,
+        computed_at=seg.computed_at if seg else None,
+    )
+
+
+@router.get(
+    "/clients/{client_id}/cross-sell",
+    summary="Categories the client's peers buy and it does not, with SKUs to offer",
+    responses={404: {"description": "Unknown client, or another company's"}},
+)
+async def cross_sell(
+    client_id: uuid.UUID, request: Request, session: SessionDep, principal: allow(*READERS)
+) -> CrossSell:
+    _visible(principal, client_id)
+    who = await queries.client(session, client_id)
+    if who is None:
+        raise NotFound("No such client.")
+    d = request.app.state.settings
+    bought = await queries.peer_purchases(session, who, d.history_months, utcnow())
+    parts = [who.industry or "any industry", who.client_type or "any type"]
+    label = f"{who.industry or ''} {who.client_type or 'clients'}s".strip()
+    if who.size:
+        parts.append(f"size {who.size}")
+        label += " of your size"
+    gaps = assortment_gaps(bought, label, d)
+    names = await queries.product_names(
+        session, sorted({s["sku"] for g in gaps for s in g["skus"]})
+    )
+    for gap in gaps:
+        for sku in gap["skus"]:
+            sku["name"] = names.get(sku["sku"])
+    return CrossSell(
+        client_id=client_id,
+        peers=bought.peers,
+        peer_definition=", ".join(parts),
+        gaps=[AssortmentGap.model_validate(g) for g in gaps],
+    )
+
+
+@router.get(
+    "/clients/{client_id}/reorder",
+    summary="What the client will likely need in the next period, from its own history",
+    responses={404: {"description": "Another company's"}},
+)
+async def reorder(
+    client_id: uuid.UUID, request: Request, session: SessionDep, principal: allow(*READERS)
+) -> ReorderList:
+    _visible(principal, client_id)
+    d = request.app.state.settings
+    now = utcnow()
+    lines = reorder_list(await queries.client_lines(session, client_id, d.xyz_months, now), now, d)
+    names = await queries.product_names(session, [line["sku"] for line in lines])
+    return ReorderList(
+        client_id=client_id,
+        period_days=d.reorder_period_days,
+        lines=[ReorderLine(name=names.get(line["sku"]), **line) for line in lines],
+    )

@@ -1,0 +1,92 @@
+"""Plan versus fact: a sales plan per client and month, set by its manager, against what was
+actually shipped (delivered orders, valued at their prices) and ordered. The client sees its own."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
+
+from services.analytics.store import queries
+from shared.auth import Role, allow
+from shared.db import SessionDep
+from shared.problems import FieldError, Unprocessable
+
+router = APIRouter(tags=["plans"])
+MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+READERS = (Role.BUYER, Role.COMPANY_ADMIN, Role.SALES_MANAGER, Role.ADMIN, Role.SYSTEM)
+
+
+class PlanUpdate(BaseModel):
+    plan_minor: int = Field(ge=0)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
+class PlanVsFact(BaseModel):
+    month: str
+    currency: str | None
+    plan_minor: int | None
+    shipped_minor: int = Field(description="Delivered in the month, at the orders' prices")
+    ordered_minor: int = Field(description="Placed in the month (counted orders)")
+    completion: float | None = Field(description="shipped / plan")
+
+
+def _first_day(month: str) -> date:
+    return date(int(month[:4]), int(month[5:7]), 1)
+
+
+@router.put("/clients/{client_id}/plans/{month}", summary="Set a client's sales plan for a month")
+async def put_plan(
+    client_id: uuid.UUID,
+    month: Annotated[str, Path(pattern=MONTH, description="YYYY-MM")],
+    body: PlanUpdate,
+    session: SessionDep,
+    principal: allow(Role.SALES_MANAGER, Role.ADMIN),
+) -> PlanVsFact:
+    first = _first_day(month)
+    await queries.set_plan(
+        session, client_id, first, body.currency, body.plan_minor, str(principal.subject)
+    )
+    return (await _plan_vs_fact(session, client_id, first, first))[0]
+
+
+@router.get(
+    "/clients/{client_id}/plan-vs-fact",
+    summary="Plan against shipments and orders per month",
+    responses={404: {"description": "Another company's"}},
+)
+async def plan_vs_fact(
+    client_id: uuid.UUID,
+    session: SessionDep,
+    principal: allow(*READERS),
+    from_month: Annotated[str, Query(alias="from", pattern=MONTH)],
+    to_month: Annotated[str, Query(alias="to", pattern=MONTH)],
+) -> list[PlanVsFact]:
+    principal.ensure_company(client_id)
+    first, last = _first_day(from_month), _first_day(to_month)
+    if last < first or (last.year - first.year) * 12 + last.month - first.month >= 36:
+        raise Unprocessable(
+            "Choose up to 36 months, `from` before `to`.",
+            errors=[FieldError(field="to", message="must be 0-35 months after from")],
+        )
+    return await _plan_vs_fact(session, client_id, first, last)
+
+
+async def _plan_vs_fact(
+    session: SessionDep, client_id: uuid.UUID, first: date, last: date
+) -> list[PlanVsFact]:
+    rows = await queries.plan_vs_fact(session, client_id, first, last)
+    return [
+        PlanVsFact(
+            month=month.strftime("%Y-%m"),
+            currency=currency,
+            plan_minor=plan,
+            shipped_minor=shipped,
+            ordered_minor=ordered,
+            completion=round(shipped / plan, 4) if plan else None,
+        )
+        for month, currency, plan, shipped, ordered in rows
+    ]

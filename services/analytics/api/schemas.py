@@ -1,0 +1,159 @@
+"""Request and response bodies of the analytics API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+Touchpoint = Literal["portal", "manager", "delivery", "product"]
+
+
+class Segments(BaseModel):
+    abc_revenue: str | None = None
+    abc_margin: str | None = None
+    xyz: str | None = None
+    matrix_cell: str | None = None
+    matrix_action: str | None = None
+    rfm_segment: str | None = None
+    rfm_scores: list[int | None] | None = Field(None, description="[R, F, M], 1..5")
+    regularity: str | None = None
+    check_tier: str | None = None
+    ladder: str | None = None
+    payment_behaviour: str | None = None
+    concentration: str | None = None
+
+
+class ChurnRisk(BaseModel):
+    score: int | None
+    raised: bool
+    reason: str | None
+    days_since_last_order: int | None
+    usual_gap_days: float | None
+
+
+class ClientProfile(BaseModel):
+    """Everything analytics knows of one client. Buyers see their own company's profile
+    without the seller's internal labels (segments other than ladder and regularity, churn,
+    concentration)."""
+
+    client_id: uuid.UUID
+    currency: str
+    legal_name: str | None
+    industry: str | None
+    client_type: str | None
+    size: str | None
+    sales_manager_id: uuid.UUID | None
+    segments: Segments
+    churn: ChurnRisk | None
+    metrics: dict[str, Any] = Field(description="The figures behind the segments")
+    computed_at: datetime | None
+
+
+class ClientSegmentRow(BaseModel):
+    client_id: uuid.UUID
+    legal_name: str | None
+    currency: str
+    abc_revenue: str | None
+    abc_margin: str | None
+    xyz: str | None
+    rfm_segment: str | None
+    regularity: str | None
+    check_tier: str | None
+    ladder: str | None
+    churn_score: int | None
+    churn_raised: bool
+    payment_behaviour: str | None
+    concentration: str | None
+    revenue_minor: int
+    ltv_minor: int | None
+
+
+class SkuSegmentRow(BaseModel):
+    sku: str
+    currency: str
+    abc: str | None
+    xyz: str | None
+    revenue_minor: int
+    quantity_cv: float | None
+
+
+class SegmentCounts(BaseModel):
+    dimension: str
+    counts: dict[str, int]
+
+
+class FeedbackCreate(BaseModel):
+    order_id: uuid.UUID | None = Field(None, description="The order the answer is about")
+    touchpoint: Touchpoint
+    nps: int | None = Field(None, ge=0, le=10, description="How likely to recommend us, 0..10")
+    csat: int | None = Field(None, ge=1, le=5, description="How satisfied, 1..5")
+    comment: str | None = Field(None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _scores_something(self) -> FeedbackCreate:
+        if self.nps is None and self.csat is None:
+            raise ValueError("give nps, csat or both")
+        return self
+
+
+class FeedbackRead(BaseModel):
+    id: uuid.UUID
+    client_id: uuid.UUID
+    order_id: uuid.UUID | None
+    touchpoint: str
+    nps: int | None
+    csat: int | None
+    comment: str | None
+    created_at: datetime
+
+
+class CrossSellSku(BaseModel):
+    sku: str
+    name: str | None
+    peer_clients: int
+
+
+class AssortmentGap(BaseModel):
+    category: str
+    peer_share: float = Field(description="Share of the peers that buy this category")
+    reason: str
+    skus: list[CrossSellSku] = Field(description="What the peers buy most in it, to offer")
+
+
+class CrossSell(BaseModel):
+    client_id: uuid.UUID
+    peers: int = Field(description="Clients of the same industry, type and (if known) size")
+    peer_definition: str
+    gaps: list[AssortmentGap]
+
+
+class ReorderLine(BaseModel):
+    sku: str
+    name: str | None
+    quantity: str = Field(description="Suggested quantity for the period (3 decimals)")
+    xyz: str
+    months_bought: int
+    average_monthly_quantity: str
+
+
+class ReorderList(BaseModel):
+    client_id: uuid.UUID
+    period_days: int
+    lines: list[ReorderLine]
+
+
+class RecomputeResult(BaseModel):
+    clients: int
+    segment_changed: int
+    churn_risk_raised: int
+    skus: int
+    seconds: dict[str, float]
+
+
+class BaseSummary(BaseModel):
+    currency: str
+    computed_at: datetime
+    summary: dict[str, Any]

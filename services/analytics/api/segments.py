@@ -1,0 +1,147 @@
+"""The base: clients by segment (filters, cursor pages), counts per segment, SKU ABC/XYZ, the
+client-base summary, and the full recompute. Staff only."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from services.analytics.api.schemas import (
+    BaseSummary,
+    ClientSegmentRow,
+    RecomputeResult,
+    SegmentCounts,
+    SkuSegmentRow,
+)
+from services.analytics.recompute import recompute_all
+from services.analytics.store import queries
+from shared.auth import Role, allow
+from shared.db import SessionDep
+from shared.pagination import Page, PageParams, decode_cursor, encode_cursor, page_params
+from shared.problems import Unprocessable
+
+router = APIRouter(tags=["segments"])
+STAFF = (Role.SALES_MANAGER, Role.ADMIN, Role.SYSTEM)
+Many = Annotated[list[str] | None, Query()]
+
+
+def client_filters(
+    abc_revenue: Many = None,
+    abc_margin: Many = None,
+    xyz: Many = None,
+    rfm_segment: Many = None,
+    regularity: Many = None,
+    check_tier: Many = None,
+    ladder: Many = None,
+    payment_behaviour: Many = None,
+    concentration: Many = None,
+    currency: Many = None,
+    churn_raised: bool | None = None,
+    min_churn_score: Annotated[int | None, Query(ge=0, le=100)] = None,
+    sales_manager_id: uuid.UUID | None = None,
+    industry: str | None = None,
+) -> dict[str, object]:
+    return dict(locals())
+
+
+@router.get("/segments/clients", summary="Clients with their segments, filtered, by client id")
+async def list_clients(
+    session: SessionDep,
+    principal: allow(*STAFF),
+    filters: Annotated[dict[str, object], Depends(client_filters)],
+    page: Annotated[PageParams, Depends(page_params)],
+) -> Page[ClientSegmentRow]:
+    after = None
+    if page.cursor:
+        values = decode_cursor(page.cursor)
+        try:
+            after = uuid.UUID(str(values[0]))
+        except (ValueError, IndexError) as exc:
+            raise Unprocessable("The cursor does not fit this list.") from exc
+    rows = await queries.segment_page(session, filters, after, page.limit)
+    cursor = None
+    if len(rows) > page.limit:
+        rows = rows[: page.limit]
+        cursor = encode_cursor([str(rows[-1][0].client_id)])
+    items = [
+        ClientSegmentRow(
+            client_id=s.client_id,
+            legal_name=name,
+            currency=s.currency,
+            abc_revenue=s.abc_revenue,
+            abc_margin=s.abc_margin,
+            xyz=s.xyz,
+            rfm_segment=s.rfm_segment,
+            regularity=s.regularity,
+            check_tier=s.check_tier,
+            ladder=s.ladder,
+            churn_score=s.churn_score,
+            churn_raised=s.churn_raised,
+            payment_behaviour=s.payment_behaviour,
+            concentration=s.concentration,
+            revenue_minor=s.revenue_minor,
+            ltv_minor=s.ltv_minor,
+        )
+        for s, name in rows
+    ]
+    return Page(items=items, next_cursor=cursor)
+
+
+@router.get("/segments", summary="How many clients each segment of each dimension holds")
+async def segment_counts(
+    session: SessionDep, principal: allow(*STAFF), currency: str | None = None
+) -> list[SegmentCounts]:
+    counts = await queries.segment_counts(session, currency)
+    return [SegmentCounts(dimension=k, counts=v) for k, v in counts.items()]
+
+
+@router.get("/segments/skus", summary="SKU ABC by revenue and XYZ by monthly quantity")
+async def list_skus(
+    session: SessionDep,
+    principal: allow(*STAFF),
+    page: Annotated[PageParams, Depends(page_params)],
+    abc: Many = None,
+    xyz: Many = None,
+    currency: Many = None,
+) -> Page[SkuSegmentRow]:
+    after = None
+    if page.cursor:
+        values = decode_cursor(page.cursor)
+        if len(values) != 2:
+            raise Unprocessable("The cursor does not fit this list.")
+        after = (str(values[0]), str(values[1]))
+    rows = await queries.sku_page(
+        session, {"abc": abc, "xyz": xyz, "currency": currency}, after, page.limit
+    )
+    cursor = None
+    if len(rows) > page.limit:
+        rows = rows[: page.limit]
+        cursor = encode_cursor([rows[-1].sku, rows[-1].currency])
+    return Page(
+        items=[SkuSegmentRow.model_validate(r, from_attributes=True) for r in rows],
+        next_cursor=cursor,
+    )
+
+
+@router.get(
+    "/client-base/summary",
+    summary="The client base per currency: segments, matrix, retention, concentration, NPS",
+)
+async def summary(
+    session: SessionDep, principal: allow(*STAFF), currency: str | None = None
+) -> list[BaseSummary]:
+    rows = await queries.summaries(session, currency)
+    return [
+        BaseSummary(currency=r.currency, computed_at=r.computed_at, summary=r.stats["summary"])
+        for r in rows
+    ]
+
+
+@router.post("/recompute", summary="Recompute every client's segments now (admin)")
+async def recompute(
+    request: Request, session: SessionDep, principal: allow(Role.ADMIN, Role.SYSTEM)
+) -> RecomputeResult:
+    result = await recompute_all(session, request.app.state.settings)
+    return RecomputeResult.model_validate(result)

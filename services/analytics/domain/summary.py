@@ -1,0 +1,247 @@
+"""The client base at a glance, per currency: segment counts, the ABC/XYZ matrix, retention
+(CRR per period, cohort curve), penetration, concentration, LTV distribution, satisfaction
+against LTV and churn. And the SKU ABC/XYZ."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from services.analytics.domain.metrics import (
+    TOUCHPOINTS,
+    _month_of,
+    abc_classes,
+    month_index,
+    touchpoint_scores,
+)
+from services.analytics.settings import Settings
+
+LTV_BUCKETS = 10
+
+
+def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
+    counted = frame.filter(pl.col(column).is_not_null()).group_by(column).len().sort(column)
+    return dict(zip(counted[column].to_list(), counted["len"].to_list(), strict=True))
+
+
+def retention(orders: pl.LazyFrame, as_of: datetime, d: Settings) -> pl.DataFrame:
+    """CRR = (E - N) / S x 100 per period of `crr_period_months`, per currency: S clients that
+    bought in the period before, E clients that bought in the period, N those of E whose first
+    order ever is in the period. The current, incomplete period is left out."""
+    period = month_index(pl.col("placed_at")) // d.crr_period_months
+    current = _month_of(as_of) // d.crr_period_months
+    active = orders.select("currency", "client_id", period.alias("period")).unique()
+    first = active.group_by("currency", "client_id").agg(first=pl.col("period").min())
+    per = (
+        active.join(first, ["currency", "client_id"])
+        .group_by("currency", "period")
+        .agg(active=pl.len(), new=(pl.col("period") == pl.col("first")).sum())
+        .sort("currency", "period")
+        .with_columns(start=pl.col("active").shift(1).over("currency"))
+    )
+    return (
+        per.filter(
+            pl.col("period").is_between(current - d.crr_periods, current - 1),
+            pl.col("start") > 0,
+        )
+        .with_columns(
+            crr=((pl.col("active") - pl.col("new")) / pl.col("start") * 100).round(1),
+            starts=pl.format(
+                "{}-{}",
+                (pl.col("period") * d.crr_period_months // 12),
+                (pl.col("period") * d.crr_period_months % 12 + 1).cast(pl.String).str.zfill(2),
+            ),
+        )
+        .collect()
+    )
+
+
+def cohort_curve(orders: pl.LazyFrame, months: int = 12) -> pl.DataFrame:
+    """Share of each first-order-month cohort still buying k months later, pooled over the
+    cohorts old enough to have month k (per currency)."""
+    month = month_index(pl.col("placed_at"))
+    active = orders.select("currency", "client_id", month.alias("month")).unique()
+    cohorts = active.group_by("currency", "client_id").agg(cohort=pl.col("month").min())
+    last = active.group_by("currency").agg(last=pl.col("month").max())
+    sizes = cohorts.group_by("currency", "cohort").agg(size=pl.len())
+    reached = (
+        active.join(cohorts, ["currency", "client_id"])
+        .with_columns(offset=pl.col("month") - pl.col("cohort"))
+        .filter(pl.col("offset") < months)
+        .group_by("currency", "cohort", "offset")
+        .agg(active=pl.len())
+    )
+    offsets = pl.LazyFrame({"offset": list(range(months))}, schema={"offset": pl.Int32})
+    eligible = (
+        sizes.join(last, "currency")
+        .join(offsets, how="cross")
+        .filter(pl.col("cohort") + pl.col("offset") <= pl.col("last"))
+        .join(reached, ["currency", "cohort", "offset"], "left")
+    )
+    return (
+        eligible.group_by("currency", "offset")
+        .agg(share=(pl.col("active").fill_null(0).sum() / pl.col("size").sum()).round(4))
+        .sort("currency", "offset")
+        .collect()
+    )
+
+
+def summarise(
+    clients: pl.DataFrame,
+    orders: pl.LazyFrame,
+    feedback: pl.LazyFrame,
+    as_of: datetime,
+    d: Settings,
+) -> dict[str, dict[str, Any]]:
+    """{currency: summary} from the metrics frame and the facts."""
+    crr = retention(orders, as_of, d)
+    curve = cohort_curve(orders)
+    scores = touchpoint_scores(
+        feedback.join(clients.lazy().select("client_id", "currency"), "client_id"), "currency"
+    ).collect()
+    per_client_tp = (
+        feedback.group_by("client_id", "touchpoint")
+        .agg(score=pl.col("nps").mean())
+        .collect()
+        .join(
+            clients.select("client_id", "currency", "ltv_revenue_minor", "churn_score"), "client_id"
+        )
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for (currency,), group in clients.filter(pl.col("currency").is_not_null()).group_by(
+        "currency", maintain_order=True
+    ):
+        buyers = group.filter(pl.col("orders") > 0)
+        active = buyers.filter(pl.col("rfm_orders") > 0)
+        revenue = buyers.sort("abc_revenue_minor", descending=True)["abc_revenue_minor"]
+        total = int(revenue.sum() or 0)
+        shares = (revenue / total) if total else revenue * 0
+        matrix = (
+            buyers.filter(pl.col("matrix_cell").is_not_null())
+            .group_by("matrix_cell")
+            .agg(clients=pl.len(), revenue_minor=pl.col("abc_revenue_minor").sum())
+            .sort("matrix_cell")
+        )
+        ltv = buyers["ltv_revenue_minor"].drop_nulls()
+        edges: list[int] = []
+        histogram: list[int] = []
+        if len(ltv):
+            top = max(int(ltv.max() or 0), 1)
+            step = max(top // LTV_BUCKETS + 1, 1)
+            edges = [i * step for i in range(LTV_BUCKETS + 1)]
+            histogram = [0] * LTV_BUCKETS
+            for bucket, n in (ltv // step).clip(0, LTV_BUCKETS - 1).value_counts().iter_rows():
+                histogram[int(bucket)] = int(n)
+        tp = per_client_tp.filter(pl.col("currency") == currency)
+        satisfaction = []
+        for touchpoint in TOUCHPOINTS:
+            row = scores.filter(
+                (pl.col("currency") == currency) & (pl.col("touchpoint") == touchpoint)
+            )
+            these = tp.filter(pl.col("touchpoint") == touchpoint)
+            satisfaction.append(
+                {
+                    "touchpoint": touchpoint,
+                    "nps": row["nps"][0] if len(row) else None,
+                    "csat": row["csat"][0] if len(row) else None,
+                    "answers": int(row["nps_answers"][0] + row["csat_answers"][0])
+                    if len(row)
+                    else 0,
+                    "correlation_with_ltv": _corr(these, "ltv_revenue_minor"),
+                    "correlation_with_churn": _corr(these, "churn_score"),
+                }
+            )
+        out[currency] = {
+            "clients": group.height,
+            "buyers": buyers.height,
+            "active": active.height,
+            "revenue_minor": total,
+            "abc_revenue": _counts(buyers, "abc_revenue"),
+            "abc_margin": _counts(buyers, "abc_margin"),
+            "xyz": _counts(buyers, "xyz"),
+            "matrix": matrix.to_dicts(),
+            "rfm_segment": _counts(buyers, "rfm_segment"),
+            "rfm_map": buyers.group_by("r_score", "f_score")
+            .len()
+            .sort("r_score", "f_score")
+            .rename({"len": "clients"})
+            .to_dicts(),
+            "regularity": _counts(buyers, "regularity"),
+            "check_tier": _counts(buyers, "check_tier"),
+            "ladder": _counts(buyers, "ladder"),
+            "payment_behaviour": _counts(group, "payment_behaviour"),
+            "concentration": _counts(group, "concentration"),
+            "churn_raised": int(buyers["churn_raised"].sum()),
+            "penetration": round((active["regularity"] == "regular").sum() / active.height, 4)
+            if active.height
+            else None,
+            "top1_share": round(float(shares[:1].sum()), 4) if total else None,
+            "top10_share": round(float(shares[:10].sum()), 4) if total else None,
+            "hhi": round(float((shares**2).sum()), 4) if total else None,
+            "retention": crr.filter(pl.col("currency") == currency)
+            .select("starts", "start", "active", "new", "crr")
+            .to_dicts(),
+            "cohort_curve": curve.filter(pl.col("currency") == currency)["share"].to_list(),
+            "ltv_histogram": {"edges_minor": edges, "clients": histogram},
+            "satisfaction": satisfaction,
+        }
+    return out
+
+
+def _corr(frame: pl.DataFrame, column: str) -> float | None:
+    pairs = frame.select("score", column).drop_nulls()
+    if pairs.height < 3:
+        return None
+    value = pairs.select(pl.corr("score", column)).item()
+    return None if value is None or value != value else round(float(value), 4)
+
+
+def sku_segments(sku_months: pl.LazyFrame, as_of: datetime, d: Settings) -> pl.DataFrame:
+    """SKU ABC by revenue over `abc_months`, XYZ by the variation of monthly quantity over the
+    complete `xyz_months` (from the SKU's first month), per currency."""
+    end = _month_of(as_of) - 1
+    start = end - d.xyz_months + 1
+    abc_from = _month_of(as_of) - d.abc_months + 1
+    m = sku_months.with_columns(month=month_index(pl.col("month")))
+    per = m.group_by("sku", "currency").agg(
+        first_month=pl.col("month").min(),
+        revenue_minor=pl.col("revenue_minor").filter(pl.col("month") >= abc_from).sum(),
+        q_sum=pl.col("quantity").filter(pl.col("month").is_between(start, end)).sum(),
+        q_sumsq=(pl.col("quantity") ** 2).filter(pl.col("month").is_between(start, end)).sum(),
+    )
+    per = per.with_columns(
+        n=pl.lit(end) - pl.max_horizontal("first_month", pl.lit(start)) + 1
+    ).with_columns(mean=pl.when(pl.col("n") > 0).then(pl.col("q_sum") / pl.col("n")))
+    per = per.with_columns(
+        quantity_cv=pl.when(pl.col("mean") > 0).then(
+            (pl.col("q_sumsq") / pl.col("n") - pl.col("mean") ** 2).clip(lower_bound=0).sqrt()
+            / pl.col("mean")
+        )
+    )
+    classes = abc_classes(
+        per.select(pl.col("sku").alias("key"), "currency", "revenue_minor"),
+        "revenue_minor",
+        "currency",
+        d.abc_a_share,
+        d.abc_b_share,
+    ).select(pl.col("key").alias("sku"), "currency", "abc")
+    return (
+        per.join(classes, ["sku", "currency"], "left")
+        .with_columns(
+            xyz=pl.when(pl.col("n") < d.xyz_min_months)
+            .then(pl.lit(None, pl.String))
+            .when(pl.col("quantity_cv").is_null())
+            .then(pl.lit("Z"))
+            .when(pl.col("quantity_cv") <= d.xyz_x_max)
+            .then(pl.lit("X"))
+            .when(pl.col("quantity_cv") <= d.xyz_y_max)
+            .then(pl.lit("Y"))
+            .otherwise(pl.lit("Z")),
+            quantity_cv=pl.col("quantity_cv").round(4),
+        )
+        .select("sku", "currency", "abc", "xyz", "revenue_minor", "quantity_cv")
+        .sort("currency", "sku")
+        .collect()
+    )

@@ -1,0 +1,319 @@
+"""Every metric on hand-computed small data, with the edges of its thresholds."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import polars as pl
+import pytest
+
+from services.analytics.domain.metrics import Facts
+from services.analytics.domain.summary import cohort_curve, retention, sku_segments
+from tests.analytics.facts import AS_OF, client, definitions, metrics, monthly, order
+
+
+def column(rows, name):
+    return {k: v[name] for k, v in sorted(rows.items())}
+
+
+def test_abc_by_revenue_the_crossing_client_is_above_the_line_and_ties_never_split():
+    # 50 + 30 = 80 %: c3 starts at 80 % (not below it) -> B; c4 starts at 90 % -> B; c5 is
+    # tied with c4, so it joins c4's class although it alone would start at 95 % -> C.
+    rows = metrics(
+        [order(c, 5, v) for c, v in [("c1", 50), ("c2", 30), ("c3", 10), ("c4", 5), ("c5", 5)]]
+    )
+    assert column(rows, "abc_revenue") == {"c1": "A", "c2": "A", "c3": "B", "c4": "B", "c5": "B"}
+    untied = metrics(
+        [order(c, 5, v) for c, v in [("c1", 50), ("c2", 30), ("c3", 10), ("c4", 6), ("c5", 4)]]
+    )
+    assert column(untied, "abc_revenue") == {"c1": "A", "c2": "A", "c3": "B", "c4": "B", "c5": "C"}
+
+
+def test_abc_ties_are_deterministic_in_whichever_order_the_facts_come():
+    orders = [order(f"c{i}", 5, 10) for i in range(10)]
+    assert metrics(orders) == metrics(list(reversed(orders)))
+    assert set(column(metrics(orders), "abc_revenue").values()) == {"A"}
+
+
+def test_abc_by_margin_only_where_cost_is_known():
+    rows = metrics(
+        [
+            order("c1", 5, 1000, cost=200),  # margin 800
+            order("c2", 5, 1000, cost=900),  # margin 100
+            order("c3", 5, 1000, cost=1100),  # loss: C
+            order("c4", 5, 5000),  # no cost known: no margin class
+        ]
+    )
+    assert column(rows, "abc_margin") == {"c1": "A", "c2": "B", "c3": "C", "c4": None}
+    assert rows["c1"]["margin_share"] == pytest.approx(0.8)
+    assert rows["c4"]["margin_share"] is None and rows["c4"]["ltv_minor"] is None
+
+
+def test_a_client_without_orders_has_no_segments():
+    rows = metrics([order("c1", 5)], clients=[client("c1"), client("quiet")])
+    quiet = rows["quiet"]
+    assert quiet["orders"] == 0
+    for name in ("abc_revenue", "xyz", "rfm_segment", "regularity", "check_tier", "ladder"):
+        assert quiet[name] is None, name
+    assert quiet["churn_score"] is None and quiet["churn_raised"] is False
+    assert quiet["payment_behaviour"] is None
+
+
+def test_xyz_by_the_variation_of_monthly_purchases_with_exact_edges():
+    rows = metrics(
+        monthly("steady", [1000] * 12)
+        + monthly("edge_x", [900, 1100] * 6)  # cv exactly 0.10 -> X
+        + monthly("swings", [800, 1200] * 6)  # cv 0.20 -> Y
+        + monthly("erratic", [2000, 0] * 6)  # cv 1.0 -> Z
+        + monthly("three", [1000, 1000, 1000])  # three months of history: classified
+        + monthly("one", [1000])  # one month of history: not classified
+    )
+    assert column(rows, "xyz") == {
+        "edge_x": "X",
+        "erratic": "Z",
+        "one": None,
+        "steady": "X",
+        "swings": "Y",
+        "three": "X",
+    }
+    assert rows["edge_x"]["xyz_cv"] == pytest.approx(0.10)
+    assert rows["erratic"]["xyz_cv"] == pytest.approx(1.0)
+    assert rows["one"]["months_in_xyz"] == 1
+
+
+def test_xyz_thresholds_are_settings():
+    rows = metrics(monthly("swings", [800, 1200] * 6), xyz_x_max=0.2)
+    assert rows["swings"]["xyz"] == "X"
+
+
+def test_the_matrix_cell_and_its_action():
+    rows = metrics(monthly("big", [10_000] * 12) + monthly("small", [0, 100] * 6))
+    assert (rows["big"]["matrix_cell"], rows["small"]["matrix_cell"]) == ("AX", "CZ")
+    assert "replenishment" in rows["big"]["matrix_action"]
+    custom = metrics(monthly("big", [10_000] * 12), matrix_actions_json={"AX": "Hug them"})
+    assert custom["big"]["matrix_action"] == "Hug them"
+
+
+def test_rfm_quintiles_and_named_segments():
+    # client k: k orders of 100*k, the latest k*10 days ago
+    orders = [order(f"k{k}", k * 10 + 7 * n, 100 * k) for k in range(1, 6) for n in range(k)]
+    rows = metrics(orders)
+    scores = {c: (r["r_score"], r["f_score"], r["m_score"]) for c, r in sorted(rows.items())}
+    assert scores == {
+        "k1": (5, 1, 1),
+        "k2": (4, 2, 2),
+        "k3": (3, 3, 3),
+        "k4": (2, 4, 4),
+        "k5": (1, 5, 5),
+    }
+    assert column(rows, "rfm_segment") == {
+        "k1": "new",
+        "k2": "potential_loyalist",
+        "k3": "need_attention",
+        "k4": "at_risk",
+        "k5": "cant_lose",
+    }
+
+
+def test_equal_rfm_values_get_equal_scores():
+    rows = metrics([order(c, 10, 500) for c in ("a", "b", "c")])
+    assert {(r["r_score"], r["f_score"], r["m_score"]) for r in rows.values()} == {(5, 1, 1)}
+
+
+def test_regularity_from_the_number_and_evenness_of_orders():
+    rows = metrics(
+        [order("clockwork", d) for d in (10, 40, 70, 100)]
+        + [order("lumpy", d) for d in (10, 20, 30, 100)]  # gaps 10, 10, 70: cv 0.94
+        + [order("twice", d) for d in (10, 40)]
+        + [order("once", 10)]
+    )
+    assert column(rows, "regularity") == {
+        "clockwork": "regular",
+        "lumpy": "periodic",
+        "once": "one_off",
+        "twice": "periodic",
+    }
+    assert rows["lumpy"]["gap_cv"] == pytest.approx(800**0.5 / 30)
+
+
+def test_average_check_tier_against_the_base_median():
+    # average checks 100, 200 (the median), 399, 400: economy below 100, VIP from 400
+    rows = metrics(
+        [order(c, 5, v) for c, v in [("a", 99), ("b", 200), ("c", 399), ("d", 400), ("e", 200)]]
+    )
+    assert column(rows, "check_tier") == {
+        "a": "economy",
+        "b": "standard",
+        "c": "standard",
+        "d": "vip",
+        "e": "standard",
+    }
+
+
+def test_ltv_is_check_times_frequency_times_margin_share_times_lifetime():
+    rows = metrics(
+        [order("c", d, 1000, cost=600) for d in (10, 60, 110, 160)], ltv_lifetime_months=24
+    )
+    c = rows["c"]
+    assert c["average_check_minor"] == 1000
+    assert c["orders_per_month"] == pytest.approx(4 * 30.4375 / 160)
+    assert c["margin_share"] == pytest.approx(0.4)
+    assert c["ltv_minor"] == 7305  # 1000 x 0.7609375 x 0.4 x 24
+    assert c["ltv_revenue_minor"] == 18262  # 18262.5, to even
+
+
+def test_ltv_lifetime_defaults_to_the_base_average():
+    # tenure in months: a 1 (one order), b 1 + 60.875 days = 3 months -> average 2
+    rows = metrics([order("a", 5, cost=500), order("b", 5, cost=500), order("b", 65.875, cost=500)])
+    assert rows["a"]["lifetime_months"] == pytest.approx(2.0)
+
+
+def test_churn_risk_by_the_clients_own_interval_and_by_falling_volume():
+    rows = metrics(
+        [order("late", d) for d in (70, 100, 130, 160)]  # usual 30 days, silent 70
+        + [order("fine", d) for d in (45, 75, 105, 135)]  # silent 45: 1.5x
+        + monthly("fading", [1000, 1000, 1000, 1000, 400, 200])
+    )
+    late = rows["late"]
+    assert (late["churn_score"], late["churn_raised"]) == (58, True)
+    assert late["churn_reason"] == "no order for 70 days, 2.3x its usual 30-day interval"
+    assert (rows["fine"]["churn_score"], rows["fine"]["churn_raised"]) == (38, False)
+    fading = rows["fading"]
+    # Aug-Oct 1000+400+200 against May-Jul 3000: a 47 % drop
+    assert fading["volume_drop"] == pytest.approx(1 - 1600 / 3000)
+    assert fading["churn_reason"] == "monthly volume fell 47% over the last 3 months"
+    assert fading["churn_score"] == 47 and not fading["churn_raised"]
+
+
+def test_churn_of_a_one_order_client_uses_the_default_interval():
+    rows = metrics([order("once", 100)], churn_single_order_gap_days=50)
+    assert rows["once"]["churn_score"] == 50  # 100 / 50 = 2x -> the raise line
+    assert rows["once"]["churn_raised"]
+
+
+def test_share_of_wallet_key_clients_and_dependency():
+    rows = metrics(
+        [
+            order("whale", 5, 6000),
+            order("big", 5, 2500),
+            order("mid", 5, 1100),
+            order("tiny", 5, 400),
+        ],
+        clients=[
+            client("whale"),
+            client("big", purchase_potential_minor=10_000),
+            client("mid"),
+            client("tiny"),
+        ],
+    )
+    assert column(rows, "concentration") == {
+        "big": "dependency_risk",
+        "mid": "key",
+        "tiny": None,
+        "whale": "critical_dependency",
+    }
+    assert rows["big"]["share_of_wallet"] == pytest.approx(0.25)
+    assert rows["whale"]["share_of_wallet"] is None
+
+
+def test_receivables_behaviour_segment():
+    rows = metrics(
+        [order("often", d) for d in (5, 20, 40)] + [order("rare", 5), order("good", 5)],
+        clients=[
+            client("often", overdue_minor=500),
+            client("rare", overdue_minor=10),
+            client("good", overdue_minor=0),
+        ],
+    )
+    assert column(rows, "payment_behaviour") == {
+        "good": "pays_on_time",
+        "often": "buys_often_pays_late",
+        "rare": "pays_late",
+    }
+
+
+def test_ladder_from_buyer_to_advocate():
+    clockwork = [10, 40, 70, 100, 130, 160, 190, 220, 250, 280, 310, 340, 370]
+    rows = metrics(
+        [order("once", 10)]
+        + [order("twice", d) for d in (10, 40)]
+        + [order("regular", d) for d in (10, 40, 70, 100)]
+        + [order("adherent", d) for d in clockwork]
+        + [order("advocate", d) for d in clockwork]
+        + [order("small_wallet", d) for d in clockwork],
+        clients=[client("small_wallet", purchase_potential_minor=1_000_000)],
+        feedback=[
+            {"client_id": "advocate", "touchpoint": "manager", "nps": 10},
+            {"client_id": "advocate", "touchpoint": "portal", "nps": 9},
+            {"client_id": "adherent", "touchpoint": "portal", "nps": 6},
+        ],
+    )
+    assert column(rows, "ladder") == {
+        "adherent": "adherent",
+        "advocate": "advocate",
+        "once": "buyer",
+        "regular": "regular",
+        "small_wallet": "regular",
+        "twice": "repeat_buyer",
+    }
+
+
+def test_otif_rate_per_client():
+    rows = metrics(
+        [
+            order("c", 5, on_time=True, in_full=True),
+            order("c", 10, on_time=True, in_full=False),
+            order("c", 15, on_time=None, in_full=True),  # no promise: not counted
+            order("c", 20),  # not delivered yet
+        ]
+    )
+    assert rows["c"]["otif_rate"] == pytest.approx(0.5)
+
+
+def test_a_client_is_measured_in_its_own_currency():
+    rows = metrics([order("c", 5, 1000), order("c", 6, 9999, currency="USD")])
+    assert rows["c"]["revenue_minor"] == 1000 and rows["c"]["orders"] == 1
+
+
+def test_retention_rate_per_quarter():
+    rows = [
+        order("a", at=datetime(2026, 4, 10, tzinfo=UTC)),
+        order("a", at=datetime(2026, 7, 10, tzinfo=UTC)),
+        order("b", at=datetime(2026, 4, 10, tzinfo=UTC)),
+        order("c", at=datetime(2026, 8, 10, tzinfo=UTC)),  # new in Q3
+        order("d", at=datetime(2026, 2, 10, tzinfo=UTC)),
+        order("d", at=datetime(2026, 8, 10, tzinfo=UTC)),  # back after a quiet Q2
+        order("d", at=datetime(2026, 11, 10, tzinfo=UTC)),  # the current quarter: left out
+    ]
+    crr = retention(Facts.of(rows, []).orders, AS_OF, definitions())
+    assert crr.select("starts", "start", "active", "new", "crr").rows() == [
+        ("2026-04", 1, 2, 2, 0.0),  # S = {d}, E = {a, b} both new
+        ("2026-07", 2, 3, 1, 100.0),  # S = {a, b}, E = {a, c, d}, N = {c}
+    ]
+
+
+def test_cohort_curve_pools_cohorts_old_enough():
+    rows = [
+        order("a", at=datetime(2026, 8, 10, tzinfo=UTC)),
+        order("a", at=datetime(2026, 9, 10, tzinfo=UTC)),
+        order("b", at=datetime(2026, 8, 10, tzinfo=UTC)),
+        order("c", at=datetime(2026, 9, 10, tzinfo=UTC)),
+    ]
+    curve = cohort_curve(Facts.of(rows, []).orders, months=3)
+    # month 0: all 3; month 1: a of the August cohort (the September one is too young)
+    assert curve["share"].to_list() == [1.0, 0.5]
+
+
+def test_sku_abc_and_xyz():
+    frame = pl.DataFrame(
+        {
+            "sku": ["S1"] * 12 + ["S2"],
+            "currency": ["EUR"] * 13,
+            "month": [date(2025 + (10 + i) // 12, (10 + i) % 12 + 1, 1) for i in range(12)]
+            + [date(2026, 10, 1)],
+            "revenue_minor": [1000] * 12 + [500],
+            "quantity": [10.0] * 12 + [3.0],
+        }
+    )
+    skus = sku_segments(frame.lazy(), AS_OF, definitions())
+    assert skus.select("sku", "abc", "xyz").rows() == [("S1", "A", "X"), ("S2", "C", None)]

@@ -1,0 +1,199 @@
+"""The analytics tests' world: events as the producers would send them, applied through the
+consumer (inbox included), and the HTTP callers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from services.analytics.events import CONSUMERS
+from services.analytics.recompute import recompute_dirty
+from shared.auth import Role
+from shared.contracts.accounts import CompanyCreditChangedV1, CompanyUpsertedV1
+from shared.contracts.catalog import ProductUpsertedV1
+from shared.contracts.orders import (
+    DeliveredLine,
+    OrderCancelledV1,
+    OrderDeliveredV1,
+    OrderedLine,
+    OrderPlacedV1,
+)
+from shared.events.consumer import EventConsumer, Outcome
+from shared.events.envelope import CloudEvent, EventContract
+from shared.testing.fixtures import as_role
+
+NOW = datetime.now(UTC)
+ADMIN = as_role(Role.ADMIN)
+MANAGER = as_role(Role.SALES_MANAGER)
+
+
+def envelope(event: EventContract, event_id: uuid.UUID | None = None) -> CloudEvent:
+    return CloudEvent(
+        id=event_id or uuid.uuid4(),
+        source="/b2b/test",
+        type=event.full_type(),
+        subject=event.aggregate_id(),
+        data=event.model_dump(mode="json"),
+    )
+
+
+def consumer(app: FastAPI) -> EventConsumer:
+    return EventConsumer(
+        "analytics.analytics",
+        CONSUMERS["analytics"],
+        app.state.sessionmaker,
+        app.state.publisher,
+        bootstrap_servers=app.state.settings.kafka_bootstrap_servers,
+    )
+
+
+async def deliver(app: FastAPI, *events: EventContract | CloudEvent) -> list[Outcome]:
+    """Apply the events as the consumer would, then recompute the clients they touched (what
+    the worker does next)."""
+    applier = consumer(app)
+    outcomes = [
+        await applier.apply(e if isinstance(e, CloudEvent) else envelope(e)) for e in events
+    ]
+    async with app.state.sessionmaker() as session, session.begin():
+        await recompute_dirty(session)
+    return outcomes
+
+
+def company(
+    company_id: uuid.UUID | None = None,
+    *,
+    industry: str | None = "polymers",
+    client_type: str | None = "producer",
+    card: dict[str, Any] | None = None,
+    manager: uuid.UUID | None = None,
+    currency: str = "EUR",
+) -> CompanyUpsertedV1:
+    company_id = company_id or uuid.uuid4()
+    return CompanyUpsertedV1(
+        company_id=company_id,
+        external_id=None,
+        legal_name=f"Client {str(company_id)[:8]}",
+        tax_id=None,
+        industry=industry,
+        client_type=client_type,
+        client_group=None,
+        sales_manager_id=manager,
+        credit_limit_minor=None,
+        currency=currency,
+        payment_terms_days=30,
+        status="active",
+        updated_at=NOW,
+        card=card or {},
+    )
+
+
+def product(sku: str, category: str, brand: str = "Acme") -> ProductUpsertedV1:
+    return ProductUpsertedV1(
+        sku=sku, name=sku, brand=brand, category=category, unit="pcs", sellable=True, updated_at=NOW
+    )
+
+
+def placed(
+    company_id: uuid.UUID,
+    days_ago: float,
+    lines: dict[str, tuple[str, int]] | None = None,
+    *,
+    order_id: uuid.UUID | None = None,
+    cost: int | None = None,
+    currency: str = "EUR",
+    at: datetime | None = None,
+) -> OrderPlacedV1:
+    """lines: sku -> (quantity, unit price); `cost` is every line's unit cost when given."""
+    lines = lines or {"SKU-1": ("1", 1000)}
+    ordered = [
+        OrderedLine(
+            sku=sku,
+            quantity=Decimal(q),
+            unit_price_minor=price,
+            list_price_minor=None,
+            rule="base",
+            unit_cost_minor=cost,
+        )
+        for sku, (q, price) in lines.items()
+    ]
+    return OrderPlacedV1(
+        order_id=order_id or uuid.uuid4(),
+        company_id=company_id,
+        currency=currency,
+        total_minor=sum(round(Decimal(q) * p) for q, p in lines.values()),
+        placed_at=at or NOW - timedelta(days=days_ago),
+        lines=ordered,
+    )
+
+
+def months_ago(n: int, day: int = 15) -> datetime:
+    """The `day` of the calendar month `n` months before now."""
+    month = NOW.year * 12 + NOW.month - 1 - n
+    return datetime(month // 12, month % 12 + 1, day, 12, tzinfo=UTC)
+
+
+def cancelled(order: OrderPlacedV1) -> OrderCancelledV1:
+    return OrderCancelledV1(
+        order_id=order.order_id,
+        company_id=order.company_id,
+        currency=order.currency,
+        total_minor=order.total_minor,
+        placed_at=order.placed_at,
+        cancelled_at=NOW,
+    )
+
+
+def delivered(
+    order: OrderPlacedV1,
+    on_time: bool | None,
+    in_full: bool,
+    *,
+    at: datetime | None = None,
+    quantities: dict[str, str] | None = None,
+) -> OrderDeliveredV1:
+    """`quantities`: sku -> delivered quantity (the ordered lines otherwise not listed)."""
+    ordered = {line.sku: line.quantity for line in order.lines}
+    return OrderDeliveredV1(
+        order_id=order.order_id,
+        company_id=order.company_id,
+        number="SO-1",
+        delivered_at=at or NOW,
+        promised_to=None,
+        on_time=on_time,
+        in_full=in_full,
+        lines=[
+            DeliveredLine(sku=sku, ordered=ordered[sku], delivered=Decimal(q))
+            for sku, q in (quantities or {}).items()
+        ],
+    )
+
+
+def credit(company_id: uuid.UUID, overdue_minor: int) -> CompanyCreditChangedV1:
+    return CompanyCreditChangedV1(
+        company_id=company_id,
+        currency="EUR",
+        credit_limit_minor=None,
+        balance_minor=overdue_minor,
+        overdue_minor=overdue_minor,
+        oldest_overdue_date=None,
+        purchase_limit_minor=None,
+        available_credit_minor=None,
+        changed_at=NOW,
+    )
+
+
+async def sql(app: FastAPI, query: str, **params: Any) -> list[Any]:
+    async with app.state.sessionmaker() as session:
+        return list((await session.execute(text(query), params)).all())
+
+
+async def outbox(app: FastAPI, kind: str) -> list[dict[str, Any]]:
+    rows = await sql(
+        app, "SELECT payload FROM outbox WHERE type LIKE :t ORDER BY seq", t=f"%.{kind}.v1"
+    )
+    return [r[0]["data"] for r in rows]
