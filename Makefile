@@ -6,7 +6,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test migrate lint format generate clean
+.PHONY: install browser run test migrate lint format generate clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -21,7 +21,13 @@ install: $(VENV)/.installed
 run: install  ## start PostgreSQL, the broker, migrations, all services and the gateway
 	$(BIN)/b2b run
 
-test: install  ## the whole suite against real PostgreSQL and the real broker
+browser:  ## Chromium for the analytics report's browser test (Debian's package; skipped if it cannot be had)
+	@command -v chromium >/dev/null || { command -v apt-get >/dev/null && \
+		{ apt-get install -y -qq chromium >/dev/null 2>&1 || \
+		  { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; }; }; } || \
+		echo "Chromium not installed: the report's browser test will be skipped"
+
+test: install browser  ## the whole suite against real PostgreSQL and the real broker
 	$(BIN)/pytest
 
 migrate: install
