@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.events.envelope import EventContract, register
 
@@ -31,6 +31,10 @@ class ProductUpsertedV1(EventContract):
     min_order_qty: Decimal = Decimal(1)
     order_multiple: Decimal = Decimal(1)
     replacement_sku: str | None = None
+    cost_minor: int | None = Field(
+        None, description="Cost of goods per base unit (internal: for margins, not for buyers)"
+    )
+    cost_currency: str | None = None
     updated_at: datetime
 
     def aggregate_id(self) -> str:

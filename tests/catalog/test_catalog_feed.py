@@ -138,3 +138,23 @@ async def test_stock_feed_sets_levels_skips_stale_rows_and_full_zeroes_the_rest(
         await scalar(catalog, "SELECT count(*) FROM outbox WHERE type LIKE '%stock.changed.v1'")
         == 5
     )
+
+
+async def test_a_cost_needs_its_currency(catalog):
+    job = await feed(
+        catalog,
+        "sku,name,cost_minor,cost_currency\n"
+        "C-1,With cost,700,EUR\n"
+        "C-2,No currency,700,\n"
+        "C-3,Bad currency,700,euro\n"
+        "C-4,Negative,-1,EUR\n",
+    )
+    assert job["state"] == "rejected" and job["rows_rejected"] == 3
+    async with client(catalog, ERP) as http:
+        report = (await http.get(job["rejections_url"].removeprefix("/api/catalog"))).text
+    for line in ("2,cost_currency,cost_minor and cost_currency go together", "3,cost_currency,"):
+        assert line in report, (line, report)
+    assert "4,cost_minor," in report
+    good = await feed(catalog, "sku,name,cost_minor,cost_currency\nC-1,With cost,700,EUR\n")
+    assert good["state"] == "succeeded"
+    assert await scalar(catalog, "SELECT cost_minor FROM products WHERE sku = 'C-1'") == 700

@@ -12,8 +12,17 @@ from services.catalog.api.feeds import SPECS as CATALOG_FEEDS
 from services.orders import upstream
 from services.orders.api.checkout import recover_once
 from shared.auth import Role
+from shared.contracts.catalog import ProductUpsertedV1
 from shared.testing.fixtures import as_role, client
-from tests.orders.world import STOCK, new_cart, open_shop, outbox_types, post_feed, stock_of
+from tests.orders.world import (
+    STOCK,
+    deliver_events,
+    new_cart,
+    open_shop,
+    outbox_types,
+    post_feed,
+    stock_of,
+)
 
 
 async def checkout(shop, cart_id, key=None, headers=None):
@@ -180,3 +189,24 @@ async def test_an_interrupted_checkout_gives_its_stock_back(shop):
 async def _now(shop):
     async with shop.orders.state.sessionmaker() as session:
         return await session.scalar(text("SELECT now()"))
+
+
+async def test_the_cost_erp_gives_is_kept_per_line_for_margins_and_never_shown(shop):
+    costs = "sku,cost_minor,cost_currency\nCE-200,700,EUR\nKN-100,30000,RUB\n"
+    await post_feed(shop.catalog, CATALOG_FEEDS, "catalog", costs)
+    await deliver_events(shop.catalog, ProductUpsertedV1, shop.pricing, shop.orders)
+    placed = await checkout(shop, await new_cart(shop, {"CE-200": "2", "KN-100": "10"}))
+    assert placed.status_code == 201
+    assert all("cost" not in key for line in placed.json()["lines"] for key in line)
+    async with shop.orders.state.sessionmaker() as session:
+        payload = await session.scalar(
+            text("SELECT payload FROM outbox WHERE type LIKE '%order.placed%'")
+        )
+    # KN-100's cost is in roubles, the order in euros: no cost rather than a wrong margin.
+    assert {x["sku"]: x["unit_cost_minor"] for x in payload["data"]["lines"]} == {
+        "CE-200": 700,
+        "KN-100": None,
+    }
+    async with client(shop.catalog, shop.buyer) as http:
+        product = (await http.get("/products/CE-200")).json()
+    assert "cost_minor" not in product and "cost_currency" not in product

@@ -39,6 +39,12 @@ def _product_rules(frame: pl.DataFrame) -> pl.DataFrame:
                 "must list unit=factor pairs like pack=12;pallet=480",
             ),
             _rule(frame, pl.col("unit_precision") > 3, "unit_precision", "must be 0 to 3"),
+            _rule(
+                frame,
+                pl.col("cost_minor").is_null() != pl.col("cost_currency").is_null(),
+                "cost_currency",
+                "cost_minor and cost_currency go together",
+            ),
         ]
     )
 
@@ -83,6 +89,13 @@ CATALOG = FeedSpec(
             minimum=0,
             description="Decimals a base quantity may have: 0 for pieces, up to 3; default 3.",
         ),
+        Column(
+            "cost_minor",
+            ColumnType.INTEGER,
+            minimum=0,
+            description="Cost of goods per base unit, in minor units (never shown to buyers).",
+        ),
+        Column("cost_currency", pattern=r"[A-Z]{3}", description="ISO currency of the cost."),
     ],
     key=["sku"],
     apply=sql.apply_products,

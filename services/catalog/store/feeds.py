@@ -19,6 +19,7 @@ UPSERTED_DATA = """
         'sku', p.sku, 'name', p.name, 'brand', p.brand, 'category', p.category,
         'unit', p.unit, 'sellable', p.status = 'active', 'min_order_qty', p.min_order_qty,
         'order_multiple', p.order_multiple, 'replacement_sku', p.replacement_sku,
+        'cost_minor', p.cost_minor, 'cost_currency', p.cost_currency,
         'updated_at', p.updated_at) AS data
     FROM products p
 """
@@ -97,11 +98,11 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
                    (x.existing_id IS NULL OR
                     (x.name, x.description, x.brand, x.category, x.unit, x.min_order_qty,
                      x.order_multiple, x.status, x.replacement_sku, x.attributes, x.units,
-                     x.unit_precision)
+                     x.unit_precision, x.cost_minor, x.cost_currency)
                     IS DISTINCT FROM
                     (p.name, p.description, p.brand, p.category, p.unit, p.min_order_qty,
                      p.order_multiple, p.status, p.replacement_sku, p.attributes, p.units,
-                     p.unit_precision)) AS changed
+                     p.unit_precision, p.cost_minor, p.cost_currency)) AS changed
             FROM (
                 SELECT s._row, p.id AS existing_id, s.sku,
                        coalesce(s.name, p.name) AS name,
@@ -125,7 +126,9 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
                                              CAST(CAST(split_part(kv, '=', 2) AS numeric) AS text))
                                   FROM unnest(string_to_array(s.units, ';')) kv)
                        END AS units,
-                       coalesce(s.unit_precision, p.unit_precision, 3) AS unit_precision
+                       coalesce(s.unit_precision, p.unit_precision, 3) AS unit_precision,
+                       coalesce(s.cost_minor, p.cost_minor) AS cost_minor,
+                       coalesce(s.cost_currency, p.cost_currency) AS cost_currency
                 FROM {staging} s LEFT JOIN products p ON p.sku = s.sku
             ) x LEFT JOIN products p ON p.id = x.existing_id
             """
@@ -143,6 +146,7 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
                 order_multiple = f.order_multiple, status = f.status,
                 replacement_sku = f.replacement_sku, attributes = f.attributes,
                 units = f.units, unit_precision = f.unit_precision,
+                cost_minor = f.cost_minor, cost_currency = f.cost_currency,
                 version = p.version + 1, updated_at = now()
             FROM {CHANGES} f WHERE f.existing_id = p.id AND f.changed AND NOT f.is_new
             """
@@ -153,10 +157,10 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
             f"""
             INSERT INTO products (id, sku, name, description, brand, category, unit,
                 min_order_qty, order_multiple, status, replacement_sku, attributes, units,
-                unit_precision, version, created_at, updated_at)
+                unit_precision, cost_minor, cost_currency, version, created_at, updated_at)
             SELECT gen_random_uuid(), sku, name, description, brand, category, unit,
                 min_order_qty, order_multiple, status, replacement_sku, attributes, units,
-                unit_precision, 1, now(), now()
+                unit_precision, cost_minor, cost_currency, 1, now(), now()
             FROM {CHANGES} WHERE is_new
             """
         )

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Computed,
     DateTime,
@@ -65,6 +66,10 @@ class Product(Base):
     )
     # Decimals a quantity in the base unit may have: 0 for pieces, up to 3 (metres, kg).
     unit_precision: Mapped[int] = mapped_column(SmallInteger, default=3, server_default=text("3"))
+    # Cost of goods per base unit, from ERP: for margins (orders snapshot it, analytics and
+    # pricing use it); never shown to buyers.
+    cost_minor: Mapped[int | None] = mapped_column(BigInteger)
+    cost_currency: Mapped[str | None] = mapped_column(String(3))
     # Full-text search over words: never loaded, only searched and ranked.
     search_vector: Mapped[Any] = mapped_column(
         TSVECTOR, Computed(SEARCH_VECTOR, persisted=True), deferred=True, deferred_raiseload=True
@@ -77,6 +82,10 @@ class Product(Base):
         CheckConstraint("status IN ('active', 'discontinued')", name="status_known"),
         CheckConstraint("min_order_qty > 0 AND order_multiple > 0", name="quantities_positive"),
         CheckConstraint("unit_precision BETWEEN 0 AND 3", name="unit_precision_range"),
+        CheckConstraint(
+            "(cost_minor IS NULL) = (cost_currency IS NULL) AND cost_minor >= 0",
+            name="cost_with_currency",
+        ),
         Index("ix_products_category_sku", "category", "sku"),
         Index("ix_products_brand_sku", "brand", "sku"),
         # Attribute filters (`attributes @> '{"color": "red"}'`).

@@ -32,7 +32,7 @@ from services.orders.domain.lines import WantedLine, check_lines, line_total
 from services.orders.store import carts as cart_store
 from services.orders.store import orders as store
 from services.orders.store import quotes as quote_store
-from services.orders.store.catalog import ordering_rules
+from services.orders.store.catalog import ordering_rules, unit_costs
 from services.orders.store.models import ApprovalRule, Cart, CartLine, Checkout, Order
 from shared.auth import Principal, allow
 from shared.db import utcnow
@@ -306,6 +306,7 @@ async def _create_order(
     """Step 3, one transaction: the order, its price snapshots, the emptied cart, the event."""
     now = utcnow()
     async with app.state.sessionmaker.begin() as session:
+        costs = await unit_costs(session, [p.sku for p in priced.lines], priced.currency)
         order = Order(
             id=uuid.uuid4(),
             number=await store.next_number(session),
@@ -336,6 +337,7 @@ async def _create_order(
                     "list_price_minor": p.list_price_minor,
                     "price_rule": p.rule,
                     "priced_on": priced.priced_on,
+                    "unit_cost_minor": costs.get(p.sku),
                 }
                 for p in priced.lines
             ],

@@ -17,6 +17,7 @@ from services.orders.api.schemas import OrderSummary, summary
 from services.orders.domain.lifecycle import TransitionRefused
 from services.orders.domain.lines import line_total
 from services.orders.store import orders as store
+from services.orders.store.catalog import unit_costs
 from services.orders.store.models import Company, Order
 from shared.auth import Role, allow
 from shared.db import SessionDep
@@ -206,6 +207,10 @@ async def import_offline_orders(
     )
     actor = f"erp:{principal.subject}"
     created = 0
+    costs = {
+        currency: await unit_costs(session, [x.sku for o in body.orders for x in o.lines], currency)
+        for currency in {o.currency for o in body.orders}
+    }
     for offline in body.orders:
         if offline.external_id in known:
             continue
@@ -236,6 +241,7 @@ async def import_offline_orders(
                     "list_price_minor": None,
                     "price_rule": "erp",
                     "priced_on": offline.placed_at.date(),
+                    "unit_cost_minor": costs[offline.currency].get(x.sku),
                 }
                 for x in offline.lines
             ],

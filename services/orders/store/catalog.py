@@ -21,6 +21,8 @@ async def upsert_product(session: AsyncSession, event: ProductUpsertedV1) -> Non
         "order_multiple": event.order_multiple,
         "sellable": event.sellable,
         "replacement_sku": event.replacement_sku,
+        "cost_minor": event.cost_minor,
+        "cost_currency": event.cost_currency,
         "updated_at": event.updated_at,
     }
     stmt = insert(Product).values(values)
@@ -64,3 +66,15 @@ async def ordering_rules(session: AsyncSession, skus: list[str]) -> dict[str, Or
         ).where(Product.sku.in_(set(skus)))
     )
     return {row.sku: OrderingRules(*row[1:]) for row in rows}
+
+
+async def unit_costs(session: AsyncSession, skus: list[str], currency: str) -> dict[str, int]:
+    """Cost per base unit of the SKUs whose cost ERP gives in `currency` (for the snapshot)."""
+    rows = await session.execute(
+        select(Product.sku, Product.cost_minor).where(
+            Product.sku.in_(set(skus)),
+            Product.cost_currency == currency,
+            Product.cost_minor.is_not(None),
+        )
+    )
+    return {sku: cost for sku, cost in rows}

@@ -52,6 +52,8 @@ class Product(Base):
     order_multiple: Mapped[Decimal] = mapped_column(QUANTITY)
     sellable: Mapped[bool]
     replacement_sku: Mapped[str | None] = mapped_column(String(64))
+    cost_minor: Mapped[int | None] = mapped_column(BigInteger)  # per base unit
+    cost_currency: Mapped[str | None] = mapped_column(String(3))
     updated_at: Mapped[datetime]
 
 
@@ -223,6 +225,7 @@ class OrderLine(Base):
     list_price_minor: Mapped[int | None] = mapped_column(BigInteger)
     price_rule: Mapped[str] = mapped_column(String(200))
     priced_on: Mapped[date]
+    unit_cost_minor: Mapped[int | None] = mapped_column(BigInteger)  # for margins, not buyers
     delivered_quantity: Mapped[Decimal | None] = mapped_column(QUANTITY)
 
 

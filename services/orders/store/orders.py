@@ -80,6 +80,7 @@ async def emit_placed(session: AsyncSession, order: Order) -> None:
                     unit_price_minor=x.unit_price_minor,
                     list_price_minor=x.list_price_minor,
                     rule=x.price_rule,
+                    unit_cost_minor=x.unit_cost_minor,
                 )
                 for x in lines
             ],
