@@ -2,7 +2,14 @@
 
 from fastapi import FastAPI
 
-from services.catalog.api import attributes, categories, products, quantities, reservations
+from services.catalog.api import (
+    attributes,
+    categories,
+    marketplace,
+    products,
+    quantities,
+    reservations,
+)
 from services.catalog.api.feeds import SPECS
 from services.catalog.events import CONSUMERS
 from services.catalog.settings import Settings
@@ -19,6 +26,7 @@ SPEC = ServiceSpec(
         quantities.router,
         products.router,
         reservations.router,
+        marketplace.router,  # before the feed router: /feeds/marketplace/{partner}
         feed_router(SPECS),
     ],
     consumers=CONSUMERS,

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Computed,
     DateTime,
@@ -189,3 +190,28 @@ class ReservationLine(Base):
     sku: Mapped[str] = mapped_column(String(64), primary_key=True)
     warehouse: Mapped[str] = mapped_column(String(64), primary_key=True)
     quantity: Mapped[Decimal] = mapped_column(Numeric(18, 3))
+
+
+class MarketplacePartner(Base):
+    """A marketplace that pulls the catalog feed with a partner API key (its `partner_code`),
+    and the pricing price list whose prices it gets; admins manage them."""
+
+    __tablename__ = "marketplace_partners"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    price_list_code: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+
+class PriceListChanges(Base):
+    """How many price.changed events naming price lists catalog has heard: a version of every
+    list's prices, so a marketplace feed's ETag changes when its prices may have."""
+
+    __tablename__ = "price_list_changes"
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)  # "lists"
+    changes: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_change_id: Mapped[uuid.UUID]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
