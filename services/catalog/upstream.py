@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import uuid
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
@@ -51,3 +53,27 @@ async def price_list_prices(app: FastAPI, code: str, day: date) -> pl.DataFrame:
     if response.status_code != 200:
         raise _unexpected(response)
     return pl.read_csv(io.BytesIO(response.content), schema=LIST_PRICE_SCHEMA)
+
+
+async def client_prices(
+    app: FastAPI, principal: Principal, company_id: uuid.UUID, lines: list[tuple[str, Decimal]]
+) -> dict[str, Any] | None:
+    """The client's price of each (SKU, quantity): one resolve call, made as the caller, so
+    pricing checks again that a buyer acts for the company. pricing's answer
+    ({"currency", "lines": [...]}), or None when it knows no such client (yet)."""
+    response = await app.state.upstreams.call(
+        "pricing",
+        "POST",
+        "/prices/resolve",
+        json={
+            "client_id": str(company_id),
+            "lines": [{"sku": sku, "quantity": str(q)} for sku, q in lines],
+        },
+        idempotent=True,
+        as_principal=principal,
+    )
+    if response.status_code == 404:
+        return None
+    if response.status_code != 200:
+        raise _unexpected(response)
+    return response.json()
