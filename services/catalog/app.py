@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from services.catalog.api import (
     attributes,
     categories,
+    certificates,
     marketplace,
     products,
     quantities,
@@ -24,6 +25,7 @@ SPEC = ServiceSpec(
         attributes.router,
         categories.router,
         quantities.router,
+        certificates.router,
         products.router,
         reservations.router,
         marketplace.router,  # before the feed router: /feeds/marketplace/{partner}

@@ -57,7 +57,11 @@ async def stack(start_app):
         catalog,
         as_csv(
             [
-                product("A-1", attributes='{"color": "red"}'),
+                product(
+                    "A-1",
+                    attributes='{"color": "red"}',
+                    images="https://cdn.example.com/a1.jpg https://cdn.example.com/a1-b.jpg",
+                ),
                 product("B-1", name='Board "12,5 mm"'),
                 product("C-1"),
                 product("D-1", status="discontinued"),
@@ -92,6 +96,7 @@ async def test_a_partner_pulls_its_assortment_with_its_prices_and_stock(stack):
     a, b = rows
     assert (a["price_minor"], a["currency"], a["available"]) == (900, "EUR", "7.5")
     assert a["attributes"] == {"color": "red"}
+    assert a["images"] == ["https://cdn.example.com/a1.jpg", "https://cdn.example.com/a1-b.jpg"]
     assert a["tiers"] == [{"min_qty": "1", "price_minor": 900}]
     assert answer.text.startswith('{"sku":"A-1","name":"Product A-1",')  # compact, in order
     assert (b["price_minor"], b["available"], b["name"]) == (2000, "0", 'Board "12,5 mm"')
@@ -115,6 +120,7 @@ async def test_csv_by_accept_header_or_parameter_and_another_partner_another_lis
         ("B-1", "2000", "EUR", "0"),
     ]
     assert rows[1]["name"] == 'Board "12,5 mm"'  # quoted as CSV needs
+    assert rows[0]["images"] == "https://cdn.example.com/a1.jpg https://cdn.example.com/a1-b.jpg"
     async with client(catalog, MALL) as http:
         mall = lines((await http.get("/feeds/marketplace/mall")).text)
     assert [(r["sku"], r["price_minor"], r["currency"]) for r in mall] == [("A-1", 1100, "USD")]

@@ -63,6 +63,7 @@ class ProductRead(BaseModel):
     attributes: dict[str, Any] = Field(description="Declared attributes: name to value")
     units: list[UnitRead] = Field(description="Alternative units besides the base `unit`")
     unit_precision: int = Field(description="Decimals a quantity in the base unit may have")
+    images: list[str] = Field(description="Image URLs, the main one first")
     updated_at: datetime
     price: ClientPrice | None = Field(
         None, description="With `include=prices`: the client's price (null: pricing has none)"

@@ -97,11 +97,11 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
                    (x.existing_id IS NULL OR
                     (x.name, x.description, x.brand, x.category, x.unit, x.min_order_qty,
                      x.order_multiple, x.status, x.replacement_sku, x.attributes, x.units,
-                     x.unit_precision)
+                     x.unit_precision, x.images)
                     IS DISTINCT FROM
                     (p.name, p.description, p.brand, p.category, p.unit, p.min_order_qty,
                      p.order_multiple, p.status, p.replacement_sku, p.attributes, p.units,
-                     p.unit_precision)) AS changed
+                     p.unit_precision, p.images)) AS changed
             FROM (
                 SELECT s._row, p.id AS existing_id, s.sku,
                        coalesce(s.name, p.name) AS name,
@@ -125,7 +125,13 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
                                              CAST(CAST(split_part(kv, '=', 2) AS numeric) AS text))
                                   FROM unnest(string_to_array(s.units, ';')) kv)
                        END AS units,
-                       coalesce(s.unit_precision, p.unit_precision, 3) AS unit_precision
+                       coalesce(s.unit_precision, p.unit_precision, 3) AS unit_precision,
+                       -- Images sent replace the product's list.
+                       CASE WHEN s.images IS NULL THEN coalesce(p.images, '[]')
+                            ELSE to_jsonb(ARRAY(
+                                SELECT m[1]
+                                FROM regexp_matches(s.images, '([^[:space:]]+)', 'g') AS m))
+                       END AS images
                 FROM {staging} s LEFT JOIN products p ON p.sku = s.sku
             ) x LEFT JOIN products p ON p.id = x.existing_id
             """
@@ -139,7 +145,7 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
                 category = f.category, unit = f.unit, min_order_qty = f.min_order_qty,
                 order_multiple = f.order_multiple, status = f.status,
                 replacement_sku = f.replacement_sku, attributes = f.attributes,
-                units = f.units, unit_precision = f.unit_precision,
+                units = f.units, unit_precision = f.unit_precision, images = f.images,
                 version = p.version + 1, updated_at = now()
             FROM {CHANGES} f WHERE f.existing_id = p.id AND f.changed AND NOT f.is_new
             """
@@ -150,10 +156,10 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
             f"""
             INSERT INTO products (id, sku, name, description, brand, category, unit,
                 min_order_qty, order_multiple, status, replacement_sku, attributes, units,
-                unit_precision, version, created_at, updated_at)
+                unit_precision, images, version, created_at, updated_at)
             SELECT gen_random_uuid(), sku, name, description, brand, category, unit,
                 min_order_qty, order_multiple, status, replacement_sku, attributes, units,
-                unit_precision, 1, now(), now()
+                unit_precision, images, 1, now(), now()
             FROM {CHANGES} WHERE is_new
             """
         )

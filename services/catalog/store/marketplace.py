@@ -109,7 +109,7 @@ JSONL_OFFERS = (
         SELECT p.sku, p.name, p.description, p.brand, p.category, p.unit,
                CAST(trim_scale(p.min_order_qty) AS text) AS min_order_qty,
                CAST(trim_scale(p.order_multiple) AS text) AS order_multiple,
-               p.attributes, x.price_minor, CAST($4 AS text) AS currency, x.tiers,
+               p.attributes, p.images, x.price_minor, CAST($4 AS text) AS currency, x.tiers,
                CAST(trim_scale(coalesce(s.available, 0)) AS text) AS available, p.updated_at
     """
     + _OFFERS
@@ -128,6 +128,7 @@ CSV_COLUMNS = [
     "price_minor",
     "currency",
     "available",
+    "images",
     "description",
 ]
 CSV_OFFERS = (
@@ -135,7 +136,8 @@ CSV_OFFERS = (
     + """
     SELECT p.sku, p.name, p.brand, p.category, p.unit, trim_scale(p.min_order_qty),
            trim_scale(p.order_multiple), x.price_minor, CAST($4 AS text),
-           trim_scale(coalesce(s.available, 0)), p.description
+           trim_scale(coalesce(s.available, 0)),
+           array_to_string(ARRAY(SELECT jsonb_array_elements_text(p.images)), ' '), p.description
     """
     + _OFFERS
     + "ORDER BY p.sku"
