@@ -1,10 +1,16 @@
 """Catalog benchmark: N products through the ERP catalog feed, then product search pages.
 
     .venv/bin/python -m bench.catalog --products 1000000
+    .venv/bin/python -m bench.catalog --mode marketplace --products 100000
 
 Loads the products through the real feed job, then times `GET /products` pages (text search,
 filtered by category and brand, and plain category listing) through the ASGI app, and prints
 p50/p99 per query shape. Runs against the embedded PostgreSQL and broker in .data/bench.
+
+`--mode marketplace` runs catalog and pricing as their own uvicorn processes, prices 90 % of
+the products (two tiers) in a partner's list and times the partner's feed over HTTP: a full
+pull as JSON lines and as CSV (time, size, catalog's peak memory above its resting size) and
+the 304 of an unchanged feed.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import asyncpg
+import httpx
 import numpy as np
 import polars as pl
 import typer
@@ -114,11 +122,149 @@ async def bench(url: str, kafka: str, n: int, requests: int) -> None:
     console.print(table)
 
 
+async def settled(url: str, query: str, value: int, within: float = 1800) -> None:
+    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
+    try:
+        deadline = time.monotonic() + within
+        while not await conn.fetchval(query, value):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{query} ({value}) not true after {within}s")
+            await asyncio.sleep(1)
+    finally:
+        await conn.close()
+
+
+async def marketplace(urls: dict[str, str], kafka: str, n: int, requests: int) -> None:
+    from bench.orders import feed
+    from bench.stack import ServiceProcess
+
+    for url in urls.values():
+        await truncate_all(url)
+    data = DATA_DIR / "bench" / "marketplace-stack"
+    pricing = ServiceProcess("pricing", urls["pricing"], kafka, str(data / "pricing"))
+    catalog = ServiceProcess(
+        "catalog",
+        urls["catalog"],
+        kafka,
+        str(data / "catalog"),
+        env={"CATALOG_PRICING_URL": pricing.url, "CATALOG_FEED_MAX_BYTES": str(10**10)},
+    )
+
+    def admin() -> dict[str, str]:  # signed afresh: signatures expire after five minutes
+        return as_role(Role.ADMIN)
+
+    def partner() -> dict[str, str]:
+        return as_role(Role.PARTNER, kind="api_key", subject="bench", partner_code="shop")
+
+    figures: dict[str, object] = {"products": n}
+    try:
+        await pricing.ready()
+        await catalog.ready()
+        started = time.perf_counter()
+        async with httpx.AsyncClient(timeout=600) as http:
+            await feed(http, f"{catalog.url}/feeds/catalog", products(n).decode())
+            await feed(
+                http,
+                f"{catalog.url}/feeds/stock",
+                "sku,warehouse,on_hand\n"
+                + "".join(f"SKU-{i:07d},{w},{i % 50}\n" for i in range(1, n + 1) for w in "AB"),
+            )
+            # pricing learns the SKUs from catalog's product.upserted events, over the broker;
+            # measure once both are quiet (the relay has published everything).
+            await settled(urls["pricing"], "SELECT count(*) >= $1 FROM skus", n)
+            await settled(
+                urls["catalog"], "SELECT count(*) = $1 FROM outbox WHERE published_at IS NULL", 0
+            )
+            made = await http.post(
+                f"{pricing.url}/price-lists",
+                headers=admin(),
+                json={"code": "SHOP", "name": "Shop", "currency": "EUR"},
+            )
+            made.raise_for_status()
+            await feed(
+                http,
+                f"{pricing.url}/feeds/prices",
+                "list,client,sku,min_qty,price_minor,currency\n"
+                + "".join(
+                    f"SHOP,,SKU-{i:07d},1,{1000 + i % 900},EUR\n"
+                    f"SHOP,,SKU-{i:07d},10,{900 + i % 900},EUR\n"
+                    for i in range(1, n + 1)
+                    if i % 10
+                ),
+            )
+            put = await http.put(
+                f"{catalog.url}/marketplace/partners/shop",
+                headers=admin(),
+                json={"name": "Shop", "price_list_code": "SHOP"},
+            )
+            put.raise_for_status()
+            figures["seed s"] = round(time.perf_counter() - started, 1)
+            await http.get(f"{pricing.url}/price-lists/SHOP/prices", headers=admin())  # warm
+            started = time.perf_counter()
+            prices = await http.get(f"{pricing.url}/price-lists/SHOP/prices", headers=admin())
+            figures["pricing: the list's prices, s"] = round(time.perf_counter() - started, 2)
+            figures["pricing: the list's prices, MB"] = round(len(prices.content) / 1e6, 1)
+            etag = ""
+            for fmt in ("jsonl", "csv"):
+                await asyncio.sleep(1)
+                rest = catalog.rss_kib()
+                catalog.peak_kib = rest
+                started = time.perf_counter()
+                size = lines = 0
+                async with http.stream(
+                    "GET", f"{catalog.url}/feeds/marketplace/shop?format={fmt}", headers=partner()
+                ) as answer:
+                    answer.raise_for_status()
+                    first = None
+                    async for chunk in answer.aiter_bytes():
+                        first = first or time.perf_counter() - started
+                        size += len(chunk)
+                        lines += chunk.count(b"\n")
+                    etag = answer.headers["etag"] if fmt == "jsonl" else etag
+                seconds = time.perf_counter() - started
+                await asyncio.sleep(0.5)
+                figures[f"{fmt}: full feed s (first byte s)"] = (
+                    round(seconds, 2),
+                    round(first or 0, 2),
+                )
+                figures[f"{fmt}: MB, lines"] = (round(size / 1e6, 1), lines)
+                figures[f"{fmt}: catalog peak RSS above rest, MiB"] = round(
+                    (catalog.peak_kib - rest) / 1024
+                )
+            samples = []
+            for _ in range(requests):
+                started = time.perf_counter()
+                again = await http.get(
+                    f"{catalog.url}/feeds/marketplace/shop",
+                    headers={**partner(), "If-None-Match": etag},
+                )
+                samples.append((time.perf_counter() - started) * 1000)
+                assert again.status_code == 304, again.status_code
+            figures["unchanged feed (304) p50/p99 ms"] = tuple(
+                round(x, 1) for x in percentiles(samples)
+            )
+        figures["peak RSS MiB"] = {"catalog": round(catalog.peak_kib / 1024)}
+    finally:
+        catalog.stop()
+        pricing.stop()
+    table = Table("figure", "value")
+    for key, value in figures.items():
+        table.add_row(key, str(value))
+    console.print(table)
+
+
 def main(
     products_: int = typer.Option(1_000_000, "--products"),
     requests: int = typer.Option(300, help="Requests per query shape"),
+    mode: str = typer.Option("search", help="search or marketplace"),
 ) -> None:
     with infrastructure(data_dir=DATA_DIR / "bench") as (server_url, kafka):
+        if mode == "marketplace":
+            urls = prepare_databases(
+                server_url, ("catalog", "pricing"), suffix="_bench", fresh=True
+            )
+            asyncio.run(marketplace(urls, kafka, products_, requests))
+            return
         url = prepare_databases(server_url, ("catalog",), suffix="_bench", fresh=True)["catalog"]
         asyncio.run(bench(url, kafka, products_, requests))
 

@@ -2,7 +2,15 @@
 
 from fastapi import FastAPI
 
-from services.catalog.api import attributes, categories, products, quantities, reservations
+from services.catalog.api import (
+    attributes,
+    categories,
+    certificates,
+    marketplace,
+    products,
+    quantities,
+    reservations,
+)
 from services.catalog.api.feeds import SPECS
 from services.catalog.events import CONSUMERS
 from services.catalog.settings import Settings
@@ -17,8 +25,10 @@ SPEC = ServiceSpec(
         attributes.router,
         categories.router,
         quantities.router,
+        certificates.router,
         products.router,
         reservations.router,
+        marketplace.router,  # before the feed router: /feeds/marketplace/{partner}
         feed_router(SPECS),
     ],
     consumers=CONSUMERS,

@@ -4,8 +4,9 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.catalog.store import reservations
+from services.catalog.store import marketplace, reservations
 from shared.contracts.orders import OrderCancelledV1, OrderDeliveredV1, OrderShippedV1
+from shared.contracts.pricing import PriceChangedV1
 from shared.events.consumer import Handler
 from shared.events.envelope import EventContract
 
@@ -26,10 +27,19 @@ async def handle_order_left(
     await _let_go(session, event.reservation_id)
 
 
+async def handle_price_changed(event: PriceChangedV1, session: AsyncSession) -> None:
+    """A change naming price lists (or the matrix lists) moves the version marketplace feed
+    ETags are built from: a partner's next pull gets the new prices. Which list derives from
+    which is pricing's business, so any list's change counts for every feed."""
+    if event.list_codes or event.matrix:
+        await marketplace.count_price_list_change(session, event.change_id)
+
+
 CONSUMERS: dict[str, dict[type[EventContract], Handler]] = {
     "catalog": {
         OrderShippedV1: handle_order_left,
         OrderDeliveredV1: handle_order_left,
         OrderCancelledV1: handle_order_left,
+        PriceChangedV1: handle_price_changed,
     }
 }

@@ -1,5 +1,6 @@
 """Settings of the catalog service: environment variables prefixed CATALOG_."""
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -10,3 +11,6 @@ class Settings(ServiceSettings):
 
     service_name: str = "catalog"
     database_url: str = "postgresql+asyncpg://postgres@localhost/b2b_catalog"
+    marketplace_chunk_skus: int = Field(
+        5_000, ge=1, description="SKUs a marketplace feed reads per database round trip"
+    )

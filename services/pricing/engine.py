@@ -481,6 +481,14 @@ class PriceEngine:
             frame = await store.entries_for(session, roots, sku_ids[sku_ids >= 0].tolist())
         return EntryTable(frame, book.list_frame)
 
+    async def entries_of_list(self, book: PriceBook, list_id: int) -> EntryTable:
+        """The full table when loaded; else the entries of this list and its ancestors."""
+        if book.entries is not None:
+            return book.entries
+        async with self.sessionmaker() as session:
+            frame = await store.entries_of_lists(session, book.root_lists([list_id]))
+        return EntryTable(frame, book.list_frame)
+
 
 async def start_price_book(app: FastAPI) -> None:
     """Start-up hook: the small part of the book now, the entries in the background."""

@@ -153,6 +153,48 @@ async def resolve_cart(
     )
 
 
+LIST_PRICE_COLUMNS = ["sku", "min_qty", "price_minor", "currency"]
+
+
+async def list_prices(engine: PriceEngine, code: str, day: date) -> pl.DataFrame:
+    """A price list's prices on `day`, as the list states them (no client's discounts): sku,
+    min_qty, price_minor, currency, one row per SKU and tier, by SKU and tier. A derived list
+    has its parent's with its markup. Of two live rows of one tier the later start wins."""
+    book = await engine.ensure_book()
+    info = next((i for i in book.lists.values() if i.code == code), None)
+    if info is None:
+        raise NotFound(f"No price list {code}.")
+    today = to_day_number(day)
+    empty = pl.DataFrame(schema=dict.fromkeys(LIST_PRICE_COLUMNS, pl.Utf8))
+    if not (info.valid_from <= today < info.valid_to):
+        return empty
+    entries = await engine.entries_of_list(book, info.id)
+    lo, hi = np.searchsorted(entries.key, [info.id << 32, (info.id + 1) << 32])
+    window = slice(int(lo), int(hi))
+    live = (entries.valid_from[window] <= today) & (today < entries.valid_to[window])
+    if not live.any():
+        return empty
+    sku_id = entries.key[window][live] & 0xFFFFFFFF
+    frame = (
+        pl.DataFrame(
+            {
+                "sku": book.sku_code[sku_id].astype(str),
+                "min_qty": entries.min_qty[window][live],
+                "price_minor": entries.price[window][live],
+                "valid_from": entries.valid_from[window][live],
+            }
+        )
+        .sort("sku", "min_qty", "valid_from")
+        .unique(["sku", "min_qty"], keep="last", maintain_order=True)
+    )
+    return frame.select(
+        "sku",
+        (pl.col("min_qty").cast(pl.Decimal(18, 3)) / 1000).alias("min_qty"),
+        "price_minor",
+        pl.lit(info.currency).alias("currency"),
+    )
+
+
 @dataclass
 class Explanation:
     line: Any  # resolution.LinePrice

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import uuid
@@ -22,7 +23,12 @@ async def feed(app, body: str, kind: str = "catalog", **params) -> dict:
         assert posted.status_code == 202, posted.text
         while await process_next(app, SPECS):
             pass
-        return (await http.get(f"/feeds/{posted.json()['id']}")).json()
+        for _ in range(200):  # an app started with run_workers may be running it itself
+            job = (await http.get(f"/feeds/{posted.json()['id']}")).json()
+            if job["state"] in ("succeeded", "rejected", "failed"):
+                break
+            await asyncio.sleep(0.05)
+        return job
 
 
 STOCK = "sku,warehouse,on_hand,as_of\n"

@@ -85,6 +85,14 @@ async def test_integrator_key_only_reaches_feeds(start_gateway):
     assert products.headers["content-type"] == "application/problem+json"
 
 
+async def test_integrator_key_uploads_certificates_but_reads_no_products(start_gateway):
+    gateway = await start_gateway({"accounts": accounts(), "catalog": upstream_app()})
+    async with client(gateway, {"X-API-Key": INTEGRATOR_KEY}) as http:
+        upload = await http.post("/api/catalog/products/KN-100/certificates", content=b"x")
+        listing = await http.get("/api/catalog/products/KN-100/certificates")
+    assert [upload.status_code, listing.status_code] == [200, 403]
+
+
 async def test_partner_key_only_reads_the_marketplace_and_price_feeds(start_gateway):
     gateway = await start_gateway(
         {"accounts": accounts(), "catalog": upstream_app(), "pricing": upstream_app()}

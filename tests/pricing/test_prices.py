@@ -251,3 +251,50 @@ async def test_ladder_progress_discount_and_retro_bonus(world):
     # The level's 2 % applies to list prices: S3 on BASE 3000 -> 2940.
     prices = await resolve(app, acme, [("S3", 1)])
     assert (prices["S3"]["unit_price_minor"], prices["S3"]["rule"]) == (2940, "ladder:VOLUME")
+
+
+async def test_a_price_lists_prices_for_a_day_with_tiers_and_derived_markup(world):
+    app = world["app"]
+    catalog = as_role(Role.SYSTEM, kind="system", subject="catalog")
+    async with client(app, catalog) as http:
+        base = await http.get("/price-lists/BASE/prices")
+        derived = await http.get("/price-lists/DEALERS-PLUS/prices")
+        project_today = await http.get("/price-lists/PROJECT/prices")
+        project_tomorrow = await http.get(
+            "/price-lists/PROJECT/prices", params={"date": TOMORROW.isoformat()}
+        )
+        unknown = await http.get("/price-lists/NOPE/prices")
+    assert base.status_code == 200 and base.headers["content-type"].startswith("text/csv")
+    assert base.text.splitlines() == [
+        "sku,min_qty,price_minor,currency",
+        "S1,1.000,10000,EUR",
+        "S1,100.000,9000,EUR",
+        "S2,1.000,5000,EUR",
+        "S3,1.000,3000,EUR",
+    ]
+    # DEALERS with 2.5 % on top, rounded half up.
+    assert derived.text.splitlines()[1:] == ["S1,1.000,9738,EUR", "S2,1.000,4920,EUR"]
+    assert project_today.text.splitlines()[1:] == ["S2,10.000,4000,EUR"]
+    assert project_tomorrow.text.splitlines()[1:] == ["S2,10.000,4000,EUR", "S3,1.000,2500,EUR"]
+    assert unknown.status_code == 404
+    # The same from the loaded book as from the database while it loads.
+    engine = app.state.price_engine
+    if engine._entries_task is not None:
+        await engine._entries_task
+    assert engine.book.entries is not None
+    async with client(app, catalog) as http:
+        assert (await http.get("/price-lists/DEALERS-PLUS/prices")).text == derived.text
+        assert (await http.get("/price-lists/BASE/prices")).text == base.text
+
+
+async def test_a_price_lists_prices_are_for_staff_and_services(world):
+    app = world["app"]
+    for headers in (
+        as_role(Role.BUYER, company_id=world["acme"]),
+        as_role(Role.PARTNER, kind="api_key", subject="k", partner_code="shop"),
+        ERP,
+    ):
+        async with client(app, headers) as http:
+            assert (await http.get("/price-lists/BASE/prices")).status_code == 403
+    async with client(app, as_role(Role.SALES_MANAGER)) as http:
+        assert (await http.get("/price-lists/BASE/prices")).status_code == 200

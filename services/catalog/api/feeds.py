@@ -21,6 +21,11 @@ def _rule(frame: pl.DataFrame, mask: pl.Expr, field: str, reason: str) -> pl.Dat
 UNITS = r"^[A-Za-z][A-Za-z0-9_.-]{0,15}=\d{1,12}(\.\d{1,3})?(;[A-Za-z][A-Za-z0-9_.-]{0,15}=\d{1,12}(\.\d{1,3})?)*$"
 
 
+# https://cdn.example.com/kn-100.jpg https://...: URLs, the main image first.
+IMAGES = r"^\s*https?://[^\s/]+\S*(\s+https?://[^\s/]+\S*)*\s*$"
+MAX_IMAGES = 10
+
+
 def _product_rules(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(
         [
@@ -44,6 +49,18 @@ def _product_rules(frame: pl.DataFrame) -> pl.DataFrame:
                 pl.col("cost_minor").is_null() != pl.col("cost_currency").is_null(),
                 "cost_currency",
                 "cost_minor and cost_currency go together",
+            ),
+            _rule(
+                frame,
+                pl.col("images").str.count_matches(r"\S+") > MAX_IMAGES,
+                "images",
+                f"takes {MAX_IMAGES} URLs at most",
+            ),
+            _rule(
+                frame,
+                ~pl.col("images").str.contains(IMAGES),
+                "images",
+                "must be http(s) URLs separated by spaces",
             ),
         ]
     )
@@ -81,6 +98,14 @@ CATALOG = FeedSpec(
             description=(
                 "Alternative units and how many base units one holds: pack=12;pallet=480. "
                 "Replaces the product's list."
+            ),
+        ),
+        Column(
+            "images",
+            max_length=10_000,
+            description=(
+                f"Image URLs (http or https), the main one first, separated by spaces; up to "
+                f"{MAX_IMAGES}. Replaces the product's list."
             ),
         ),
         Column(

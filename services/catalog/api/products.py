@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -10,12 +11,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 
+from services.catalog import upstream
 from services.catalog.domain.attributes import BadFilter, parse_condition
 from services.catalog.store import attributes as attribute_store
 from services.catalog.store import products as store
 from services.catalog.store.models import Product, StockLevel
 from services.catalog.store.products import ProductFilter, Sort
-from shared.auth import Role, allow
+from shared.auth import Principal, Role, allow
 from shared.db import SessionDep
 from shared.pagination import Page, PageParams, page_params
 from shared.problems import FieldError, NotFound, Unprocessable
@@ -27,6 +29,22 @@ READERS = (Role.BUYER, Role.COMPANY_ADMIN, Role.SALES_MANAGER, Role.ADMIN, Role.
 class UnitRead(BaseModel):
     unit: str
     factor: Decimal = Field(description="Base units in one of this unit")
+
+
+class NextTier(BaseModel):
+    min_qty: Decimal
+    unit_price_minor: int
+
+
+class ClientPrice(BaseModel):
+    """The client's price as pricing resolved it, for the product's minimum order quantity."""
+
+    quantity: Decimal = Field(description="The quantity priced: the minimum order quantity")
+    unit_price_minor: int | None = Field(description="Net unit price; null: no price for client")
+    list_price_minor: int | None = Field(description="Before discounts")
+    currency: str
+    rule: str = Field(description="What produced the price, e.g. contract, base_list:BASE")
+    next_tier: NextTier | None
 
 
 class ProductRead(BaseModel):
@@ -45,7 +63,14 @@ class ProductRead(BaseModel):
     attributes: dict[str, Any] = Field(description="Declared attributes: name to value")
     units: list[UnitRead] = Field(description="Alternative units besides the base `unit`")
     unit_precision: int = Field(description="Decimals a quantity in the base unit may have")
+    images: list[str] = Field(description="Image URLs, the main one first")
     updated_at: datetime
+    price: ClientPrice | None = Field(
+        None, description="With `include=prices`: the client's price (null: pricing has none)"
+    )
+    available: Decimal | None = Field(
+        None, description="With `include=stock`: on hand less reserved over all warehouses"
+    )
 
     @field_validator("units", mode="before")
     @classmethod
@@ -108,12 +133,45 @@ async def product_filter(
 FilterDep = Annotated[ProductFilter, Depends(product_filter)]
 
 
+INCLUDES = ("prices", "stock")
+INCLUDE_DESCRIPTION = (
+    "`include=prices,stock` adds to each product the client's price (one batch call to "
+    "pricing for the page, for the product's minimum order quantity) and the stock available "
+    "now. Prices are the client's that `client_id` names: a buyer's own company by default "
+    "(another company's id answers 404); staff must name one."
+)
+
+
+def _includes(include: str | None) -> set[str]:
+    wanted = {part.strip() for part in (include or "").split(",") if part.strip()}
+    unknown = sorted(wanted - set(INCLUDES))
+    if unknown:
+        raise Unprocessable(
+            f"Unknown include: {', '.join(unknown)}.",
+            errors=[FieldError(field="include", message=f"takes {', '.join(INCLUDES)}")],
+        )
+    return wanted
+
+
+def _priced_client(principal: Principal, client_id: uuid.UUID | None) -> uuid.UUID:
+    """Whose prices a page shows: the buyer's own company, or the one staff name."""
+    chosen = client_id or principal.company_id
+    if chosen is None:
+        raise Unprocessable(
+            "Say whose prices to show.",
+            errors=[FieldError(field="client_id", message="is required for prices")],
+        )
+    principal.ensure_company(chosen)
+    return chosen
+
+
 @router.get(
     "/products",
     summary="Search products by text, category, brand, status and attributes",
-    description=ATTRIBUTE_FILTERS,
+    description=ATTRIBUTE_FILTERS + "\n\n" + INCLUDE_DESCRIPTION,
 )
 async def list_products(
+    request: Request,
     session: SessionDep,
     principal: allow(*READERS),
     page: Annotated[PageParams, Depends(page_params)],
@@ -122,13 +180,51 @@ async def list_products(
         Sort | None,
         Query(description="Default: relevance when `q` is given, else sku"),
     ] = None,
+    include: Annotated[
+        str | None, Query(max_length=50, description="prices, stock or prices,stock")
+    ] = None,
+    client_id: Annotated[
+        uuid.UUID | None,
+        Query(description="Whose prices (include=prices); default the buyer's company"),
+    ] = None,
 ) -> Page[ProductRead]:
+    wanted = _includes(include)
+    company_id = _priced_client(principal, client_id) if "prices" in wanted else None
     rows, cursor = await store.search_page(
         session, where, sort or ("relevance" if where.words else "sku"), page
     )
-    return Page[ProductRead](
-        items=[ProductRead.model_validate(r) for r in rows], next_cursor=cursor
-    )
+    items = [ProductRead.model_validate(r) for r in rows]
+    if "stock" in wanted and items:
+        available = await store.available_by_sku(session, [item.sku for item in items])
+        for item in items:
+            item.available = available.get(item.sku, Decimal("0.000"))
+    if company_id is not None and items:
+        prices = await client_prices(
+            request.app, principal, company_id, [(i.sku, i.min_order_qty) for i in items]
+        )
+        for item in items:
+            item.price = prices.get(item.sku)
+    return Page[ProductRead](items=items, next_cursor=cursor)
+
+
+async def client_prices(
+    app: Any, principal: Principal, company_id: uuid.UUID, lines: list[tuple[str, Decimal]]
+) -> dict[str, ClientPrice]:
+    """The page's prices by SKU; none when pricing does not know the client yet."""
+    answer = await upstream.client_prices(app, principal, company_id, lines)
+    if answer is None:
+        return {}
+    return {
+        line["sku"]: ClientPrice(
+            quantity=line["quantity"],
+            unit_price_minor=line["unit_price_minor"],
+            list_price_minor=line["list_price_minor"],
+            currency=line["currency"],
+            rule=line["rule"],
+            next_tier=line["next_tier"],
+        )
+        for line in answer["lines"]
+    }
 
 
 MAX_FACET_VALUES = 50

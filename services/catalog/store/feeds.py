@@ -98,11 +98,11 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
                    (x.existing_id IS NULL OR
                     (x.name, x.description, x.brand, x.category, x.unit, x.min_order_qty,
                      x.order_multiple, x.status, x.replacement_sku, x.attributes, x.units,
-                     x.unit_precision, x.cost_minor, x.cost_currency)
+                     x.unit_precision, x.cost_minor, x.cost_currency, x.images)
                     IS DISTINCT FROM
                     (p.name, p.description, p.brand, p.category, p.unit, p.min_order_qty,
                      p.order_multiple, p.status, p.replacement_sku, p.attributes, p.units,
-                     p.unit_precision, p.cost_minor, p.cost_currency)) AS changed
+                     p.unit_precision, p.cost_minor, p.cost_currency, p.images)) AS changed
             FROM (
                 SELECT s._row, p.id AS existing_id, s.sku,
                        coalesce(s.name, p.name) AS name,
@@ -128,7 +128,13 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
                        END AS units,
                        coalesce(s.unit_precision, p.unit_precision, 3) AS unit_precision,
                        coalesce(s.cost_minor, p.cost_minor) AS cost_minor,
-                       coalesce(s.cost_currency, p.cost_currency) AS cost_currency
+                       coalesce(s.cost_currency, p.cost_currency) AS cost_currency,
+                       -- Images sent replace the product's list.
+                       CASE WHEN s.images IS NULL THEN coalesce(p.images, '[]')
+                            ELSE to_jsonb(ARRAY(
+                                SELECT m[1]
+                                FROM regexp_matches(s.images, '([^[:space:]]+)', 'g') AS m))
+                       END AS images
                 FROM {staging} s LEFT JOIN products p ON p.sku = s.sku
             ) x LEFT JOIN products p ON p.id = x.existing_id
             """
@@ -145,7 +151,7 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
                 category = f.category, unit = f.unit, min_order_qty = f.min_order_qty,
                 order_multiple = f.order_multiple, status = f.status,
                 replacement_sku = f.replacement_sku, attributes = f.attributes,
-                units = f.units, unit_precision = f.unit_precision,
+                units = f.units, unit_precision = f.unit_precision, images = f.images,
                 cost_minor = f.cost_minor, cost_currency = f.cost_currency,
                 version = p.version + 1, updated_at = now()
             FROM {CHANGES} f WHERE f.existing_id = p.id AND f.changed AND NOT f.is_new
@@ -157,10 +163,11 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
             f"""
             INSERT INTO products (id, sku, name, description, brand, category, unit,
                 min_order_qty, order_multiple, status, replacement_sku, attributes, units,
-                unit_precision, cost_minor, cost_currency, version, created_at, updated_at)
+                unit_precision, cost_minor, cost_currency, images, version, created_at,
+                updated_at)
             SELECT gen_random_uuid(), sku, name, description, brand, category, unit,
                 min_order_qty, order_multiple, status, replacement_sku, attributes, units,
-                unit_precision, cost_minor, cost_currency, 1, now(), now()
+                unit_precision, cost_minor, cost_currency, images, 1, now(), now()
             FROM {CHANGES} WHERE is_new
             """
         )

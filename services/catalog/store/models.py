@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -70,6 +70,10 @@ class Product(Base):
     # pricing use it); never shown to buyers.
     cost_minor: Mapped[int | None] = mapped_column(BigInteger)
     cost_currency: Mapped[str | None] = mapped_column(String(3))
+    # Image URLs, the main one first; the images themselves live where ERP or a CDN keeps them.
+    images: Mapped[list[str]] = mapped_column(
+        JSONB, default=list, server_default=text("'[]'::jsonb")
+    )
     # Full-text search over words: never loaded, only searched and ranked.
     search_vector: Mapped[Any] = mapped_column(
         TSVECTOR, Computed(SEARCH_VECTOR, persisted=True), deferred=True, deferred_raiseload=True
@@ -198,3 +202,59 @@ class ReservationLine(Base):
     sku: Mapped[str] = mapped_column(String(64), primary_key=True)
     warehouse: Mapped[str] = mapped_column(String(64), primary_key=True)
     quantity: Mapped[Decimal] = mapped_column(Numeric(18, 3))
+
+
+class MarketplacePartner(Base):
+    """A marketplace that pulls the catalog feed with a partner API key (its `partner_code`),
+    and the pricing price list whose prices it gets; admins manage them."""
+
+    __tablename__ = "marketplace_partners"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    price_list_code: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+
+class PriceListChanges(Base):
+    """How many price.changed events naming price lists catalog has heard: a version of every
+    list's prices, so a marketplace feed's ETag changes when its prices may have."""
+
+    __tablename__ = "price_list_changes"
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)  # "lists"
+    changes: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_change_id: Mapped[uuid.UUID]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+
+class QualityCertificate(Base):
+    """A quality certificate (or declaration of conformity) of a SKU, or of one batch of it,
+    uploaded by ERP: a document buyers download. The file is kept under the data directory."""
+
+    __tablename__ = "quality_certificates"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    sku: Mapped[str] = mapped_column(String(64))
+    batch: Mapped[str | None] = mapped_column(String(100))  # null: every batch of the SKU
+    number: Mapped[str | None] = mapped_column(String(100))  # the certificate's own number
+    valid_to: Mapped[date | None]
+    file_name: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(100))
+    file_path: Mapped[str] = mapped_column(Text)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+    __table_args__ = (
+        Index("ix_quality_certificates_sku_batch", "sku", "batch", "uploaded_at"),
+        # The same file for the same SKU and batch once: a retried upload is a conflict.
+        Index(
+            "uq_quality_certificates_sku_batch_sha256",
+            "sku",
+            text("coalesce(batch, '')"),
+            "sha256",
+            unique=True,
+        ),
+    )

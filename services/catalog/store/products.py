@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -30,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.domain.attributes import AttributeCondition, AttributeType
 from services.catalog.store.categories import subtree
-from services.catalog.store.models import AttributeDefinition, Category, Product
+from services.catalog.store.models import AttributeDefinition, Category, Product, StockLevel
 from shared.pagination import PageParams, decode_cursor, encode_cursor
 from shared.problems import FieldError, Unprocessable
 
@@ -247,3 +248,16 @@ async def by_skus(session: AsyncSession, skus: list[str]) -> dict[str, Product]:
     """The products of these SKUs, in one query."""
     found = await session.scalars(select(Product).where(Product.sku.in_(sorted(set(skus)))))
     return {p.sku: p for p in found}
+
+
+async def available_by_sku(session: AsyncSession, skus: list[str]) -> dict[str, Decimal]:
+    """Stock available now per SKU (on hand less reserved, over all warehouses), one query."""
+    rows = await session.execute(
+        select(
+            StockLevel.sku,
+            func.sum(func.greatest(StockLevel.on_hand - StockLevel.reserved, 0)),
+        )
+        .where(StockLevel.sku.in_(sorted(set(skus))))
+        .group_by(StockLevel.sku)
+    )
+    return {sku: available for sku, available in rows.all()}

@@ -53,8 +53,9 @@ API_KEY_ROUTES: dict[Role, tuple[Route, ...]] = {
     Role.INTEGRATOR: (
         # ERP systems post and follow feeds of any service,
         Route(ANY_METHOD, "/api/*/**/feeds/*/**"),
-        # upload clients' reconciliation statements,
+        # upload clients' reconciliation statements and products' quality certificates,
         Route(frozenset({"POST"}), "/api/accounts/statements"),
+        Route(frozenset({"POST"}), "/api/catalog/products/{sku}/certificates"),
         # and take orders to fulfil, post their status and the offline orders.
         Route(ANY_METHOD, "/api/orders/erp/**"),
     ),

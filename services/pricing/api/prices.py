@@ -12,13 +12,13 @@ from typing import Annotated, Literal
 
 import orjson
 import polars as pl
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from services.pricing.domain.ladder import Level, levels_of, progress
 from services.pricing.engine import PriceEngine
-from services.pricing.resolve import explain_line, resolve_cart
+from services.pricing.resolve import explain_line, list_prices, resolve_cart
 from services.pricing.store import prices as store
 from shared.auth import Principal, Role, allow
 from shared.db import SessionDep
@@ -271,6 +271,32 @@ async def client_progress(
         left_minor=reached.left_minor,
         bonus_minor=reached.bonus_minor,
     )
+
+
+# Who may read a list's prices: staff, and services (catalog's marketplace feeds).
+LIST_READERS = (Role.ADMIN, Role.SALES_MANAGER, Role.SYSTEM)
+
+
+@router.get(
+    "/price-lists/{code}/prices",
+    summary="A price list's prices on a day, every SKU and tier, as CSV in one answer",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+    description=(
+        "Columns `sku,min_qty,price_minor,currency`, ordered by SKU and tier: the list's own "
+        "entries valid on the day, or for a derived list its parent's with its markup. No "
+        "client's discounts apply (that is `POST /prices/resolve`). A list outside its "
+        "validity window has no prices. For catalog's marketplace feeds: one call per feed."
+    ),
+)
+async def price_list_prices(
+    code: Annotated[str, Path(max_length=64, description="Price list code")],
+    request: Request,
+    principal: allow(*LIST_READERS),
+    on: Annotated[date | None, Query(alias="date", description="Default: today (UTC)")] = None,
+) -> Response:
+    frame = await list_prices(_engine(request), code, on or _today())
+    return Response(frame.write_csv(), media_type="text/csv")
 
 
 PRICE_LIST_CHUNK = 5_000

@@ -78,6 +78,12 @@ async def entries_for(
     return await copy_frame(session, query, ENTRY_SCHEMA, list_ids, sku_ids)
 
 
+async def entries_of_lists(session: AsyncSession, list_ids: list[int]) -> pl.DataFrame:
+    """Every entry of these lists: one list's prices while the full book loads."""
+    query = f"{ENTRIES} WHERE list_id = ANY($1::int[])"
+    return await copy_frame(session, query, ENTRY_SCHEMA, list_ids)
+
+
 async def price_lists(session: AsyncSession) -> pl.DataFrame:
     rows = (
         await session.execute(

@@ -1,7 +1,7 @@
 """product_cost
 
-Revision ID: catalog_0009
-Revises: catalog_0008
+Revision ID: catalog_0011
+Revises: catalog_0010
 Create Date: 2026-11-23 11:38:39.172511+00:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = "catalog_0009"
-down_revision: str | None = "catalog_0008"
+revision: str = "catalog_0011"
+down_revision: str | None = "catalog_0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

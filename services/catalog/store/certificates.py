@@ -1,0 +1,40 @@
+"""Every query of quality certificates."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.catalog.store.models import Product, QualityCertificate
+
+
+async def product_exists(session: AsyncSession, sku: str) -> bool:
+    return await session.scalar(select(Product.id).where(Product.sku == sku)) is not None
+
+
+async def add(session: AsyncSession, certificate: QualityCertificate) -> None:
+    session.add(certificate)
+    await session.flush()
+
+
+def certificates_query(sku: str, batch: str | None) -> Any:
+    """A SKU's certificates; with a batch, that batch's and those covering every batch."""
+    stmt = select(QualityCertificate).where(QualityCertificate.sku == sku)
+    if batch is not None:
+        stmt = stmt.where(
+            or_(QualityCertificate.batch == batch, QualityCertificate.batch.is_(None))
+        )
+    return stmt
+
+
+async def certificate(
+    session: AsyncSession, sku: str, certificate_id: uuid.UUID
+) -> QualityCertificate | None:
+    return await session.scalar(
+        select(QualityCertificate).where(
+            QualityCertificate.id == certificate_id, QualityCertificate.sku == sku
+        )
+    )
