@@ -29,6 +29,11 @@ class Settings(EdgeSettings):
     max_feed_body_bytes: int = Field(
         1024 * 1024 * 1024, description="Largest request body to a `/feeds/` path, in bytes"
     )
+    max_document_body_bytes: int = Field(
+        50 * 1024 * 1024,
+        description="Largest upload to a document collection (`.../documents`, "
+        "`.../certificates`, `.../statements`), in bytes",
+    )
     rate_limit_per_minute: int = Field(
         600,
         description="Requests a caller (user, API key or anonymous IP) may make per minute; 0 turns limiting off",

@@ -152,6 +152,19 @@ async def test_feed_paths_take_the_larger_feed_limit(start_gateway):
     assert too_big.status_code == 413
 
 
+async def test_document_uploads_take_the_document_limit(start_gateway):
+    gateway = await start_gateway(
+        {"orders": upstream_app()}, max_body_bytes=1000, max_document_body_bytes=5000
+    )
+    async with client(gateway, bearer(Role.ADMIN)) as http:
+        invoice = await http.post("/api/orders/erp/orders/SO-1/documents", content=b"a" * 4000)
+        too_big = await http.post("/api/orders/erp/orders/SO-1/documents", content=b"a" * 5001)
+        not_a_document = await http.post("/api/orders/carts", content=b"a" * 4000)
+    assert invoice.status_code == 200 and invoice.json()["size"] == 4000
+    assert too_big.status_code == 413
+    assert not_a_document.status_code == 413
+
+
 async def test_service_down_is_503_and_slow_service_is_504(start_gateway, serve):
     slow_catalog = await serve(upstream_app())
     gateway = await start_gateway(catalog_url=slow_catalog, upstream_timeout_seconds=0.3)

@@ -73,8 +73,13 @@ async def proxy(request: Request, gateway: GatewayDep) -> Response:
     if principal is not None and not may_call(principal, request.method, target.path):
         raise Forbidden("This API key may not call this endpoint.")
     _throttle(gateway, _caller(principal, request))
+    settings = gateway.settings
     limit = (
-        gateway.settings.max_feed_body_bytes if target.is_feed else gateway.settings.max_body_bytes
+        settings.max_feed_body_bytes
+        if target.is_feed
+        else settings.max_document_body_bytes
+        if target.is_document
+        else settings.max_body_bytes
     )
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:

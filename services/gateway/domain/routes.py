@@ -10,6 +10,8 @@ from shared.problems import NotFound
 
 PREFIX = "/api/"
 FEEDS_MARK = "/feeds/"
+# Collections that take file uploads (invoices and waybills, quality certificates, statements).
+DOCUMENT_COLLECTIONS = frozenset({"documents", "certificates", "statements"})
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,11 @@ class Target:
     def is_feed(self) -> bool:
         """Feed uploads and downloads get the large body limit and the long timeout."""
         return FEEDS_MARK in self.path
+
+    @property
+    def is_document(self) -> bool:
+        """A document collection: uploads are files (PDF, scans), above the JSON body limit."""
+        return self.path.rstrip("/").rsplit("/", 1)[-1] in DOCUMENT_COLLECTIONS
 
 
 def resolve(raw_path: str, services: Collection[str]) -> Target:
