@@ -1,0 +1,159 @@
+"""Queries on webhook subscriptions, their deliveries and the log of attempts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+LEASE = timedelta(minutes=2)
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    event_id: uuid.UUID,
+    event_type: str,
+    company_id: uuid.UUID | None,
+    payload: dict[str, Any],
+) -> int:
+    """One delivery per subscription that wants this event: its company's own, or seller-wide
+    ones (no company). A redelivered event adds nothing (unique subscription + event)."""
+    result = await session.execute(
+        text(
+            """
+            INSERT INTO webhook_deliveries (id, subscription_id, event_id, event_type, payload)
+            SELECT gen_random_uuid(), s.id, :event_id, :event_type, CAST(:payload AS jsonb)
+            FROM webhook_subscriptions s
+            WHERE (CAST(:event_type AS varchar) = ANY(s.event_types) OR '*' = ANY(s.event_types))
+              AND (s.company_id IS NULL OR s.company_id = CAST(:company_id AS uuid))
+            ON CONFLICT (subscription_id, event_id) DO NOTHING
+            """
+        ),
+        {
+            "event_id": event_id,
+            "event_type": event_type,
+            "company_id": str(company_id) if company_id else None,
+            "payload": orjson.dumps(payload).decode(),
+        },
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def claim(session: AsyncSession, now: datetime, limit: int) -> list[dict[str, Any]]:
+    """Due deliveries of active subscribers, leased to this worker for a while."""
+    rows = await session.execute(
+        text(
+            """
+            WITH due AS (
+                SELECT d.id FROM webhook_deliveries d
+                JOIN webhook_subscriptions s ON s.id = d.subscription_id
+                WHERE d.status = 'pending' AND d.next_attempt_at <= :now AND s.status = 'active'
+                ORDER BY d.next_attempt_at
+                LIMIT :limit
+                FOR UPDATE OF d SKIP LOCKED
+            )
+            UPDATE webhook_deliveries d SET next_attempt_at = :lease, attempts = d.attempts + 1
+            FROM due, webhook_subscriptions s
+            WHERE d.id = due.id AND s.id = d.subscription_id
+            RETURNING d.id, d.subscription_id, d.event_id, d.event_type, d.payload, d.attempts,
+                      s.url, s.secret, s.company_id, s.failing_since
+            """
+        ),
+        {"now": now, "limit": limit, "lease": now + LEASE},
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def record_attempts(session: AsyncSession, attempts: list[dict[str, Any]]) -> None:
+    if not attempts:
+        return
+    await session.execute(
+        text(
+            """
+            INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, error, duration_ms)
+            VALUES (:delivery_id, :attempt, :at, :status_code, :error, :duration_ms)
+            """
+        ),
+        attempts,
+    )
+
+
+async def mark_succeeded(
+    session: AsyncSession, ids: list[uuid.UUID], now: datetime, codes: list[int]
+) -> None:
+    if not ids:
+        return
+    await session.execute(
+        text(
+            """
+            UPDATE webhook_deliveries d SET status = 'succeeded', delivered_at = :now,
+                   last_status_code = v.code, last_error = NULL
+            FROM unnest(CAST(:ids AS uuid[]), CAST(:codes AS int[])) AS v(id, code)
+            WHERE d.id = v.id
+            """
+        ),
+        {"ids": ids, "codes": codes, "now": now},
+    )
+
+
+async def mark_failed(session: AsyncSession, failures: list[dict[str, Any]]) -> None:
+    """failures: id, status ('pending' to retry or 'failed' to give up), next_attempt_at,
+    code, error."""
+    if not failures:
+        return
+    await session.execute(
+        text(
+            """
+            UPDATE webhook_deliveries SET status = :status, next_attempt_at = :next_attempt_at,
+                   last_status_code = :code, last_error = :error
+            WHERE id = :id
+            """
+        ),
+        failures,
+    )
+
+
+async def subscribers_succeeded(session: AsyncSession, ids: set[uuid.UUID]) -> None:
+    if ids:
+        await session.execute(
+            text(
+                "UPDATE webhook_subscriptions SET failing_since = NULL "
+                "WHERE id = ANY(CAST(:ids AS uuid[])) AND failing_since IS NOT NULL"
+            ),
+            {"ids": list(ids)},
+        )
+
+
+async def subscribers_failed(
+    session: AsyncSession, ids: set[uuid.UUID], now: datetime
+) -> list[dict[str, Any]]:
+    """Start the failing clock of subscribers that were fine; their state after."""
+    if not ids:
+        return []
+    rows = await session.execute(
+        text(
+            """
+            UPDATE webhook_subscriptions SET failing_since = COALESCE(failing_since, :now)
+            WHERE id = ANY(CAST(:ids AS uuid[]))
+            RETURNING id, company_id, url, status, failing_since
+            """
+        ),
+        {"ids": list(ids), "now": now},
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def pause(session: AsyncSession, subscription_id: uuid.UUID, now: datetime) -> bool:
+    result = await session.execute(
+        text(
+            "UPDATE webhook_subscriptions SET status = 'paused', paused_at = :now "
+            "WHERE id = :id AND status = 'active'"
+        ),
+        {"id": subscription_id, "now": now},
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
