@@ -7,6 +7,7 @@ rows. Admins may edit or disable every built-in rule; they stay marked `builtin`
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 QUOTE_CLOSED = ["quote.accepted.v1", "quote.declined.v1", "quote.changes_requested.v1"]
@@ -657,3 +658,18 @@ TEMPLATES["digest"] = (
         ),
     },
 )
+
+
+def rule_rows() -> list[dict[str, Any]]:
+    return [
+        {**r, "id": uuid.uuid5(uuid.NAMESPACE_URL, "b2b:rule:" + r["code"]), "builtin": True}
+        for r in RULES
+    ]
+
+
+def template_rows() -> list[dict[str, Any]]:
+    return [
+        {"key": key, "locale": locale, "subject": subject, "body": body, "sample": sample}
+        for key, (sample, variants) in TEMPLATES.items()
+        for locale, (subject, body) in variants.items()
+    ]

@@ -200,7 +200,7 @@ async def _digest_message(
             "subject": subject,
             "body": body,
             "status": "pending",
-            "due_at": now,
+            "due_at": utcnow(),
         },
     )
 

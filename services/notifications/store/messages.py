@@ -6,7 +6,6 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,13 +15,12 @@ from services.notifications.store.models import Message, Rule, Template
 
 async def rules_for(session: AsyncSession, event_type: str) -> list[Rule]:
     """Enabled rules that fire on `event_type` or that it may cancel."""
-    probe = orjson.dumps([{"event_type": event_type}]).decode()
     rows = await session.scalars(
         select(Rule).where(
             Rule.enabled,
             or_(
                 Rule.event_type == event_type,
-                Rule.cancel_on.op("@>")(func.cast(probe, Rule.cancel_on.type)),
+                Rule.cancel_on.contains([{"event_type": event_type}]),
             ),
         )
     )

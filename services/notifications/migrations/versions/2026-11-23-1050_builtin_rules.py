@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-from services.notifications.builtin import RULES, TEMPLATES
+from services.notifications.builtin import TEMPLATES, rule_rows, template_rows
 
 revision: str = "notifications_0003"
 down_revision: str | None = "notifications_0002"
@@ -37,15 +37,7 @@ def upgrade() -> None:
         sa.column("cancel_on", JSONB()),
         sa.column("builtin", sa.Boolean()),
     )
-    import uuid
-
-    op.bulk_insert(
-        rules,
-        [
-            {**r, "id": uuid.uuid5(uuid.NAMESPACE_URL, "b2b:rule:" + r["code"]), "builtin": True}
-            for r in RULES
-        ],
-    )
+    op.bulk_insert(rules, rule_rows())
     templates = sa.table(
         "templates",
         sa.column("key", sa.String()),
@@ -54,14 +46,7 @@ def upgrade() -> None:
         sa.column("body", sa.Text()),
         sa.column("sample", JSONB()),
     )
-    op.bulk_insert(
-        templates,
-        [
-            {"key": key, "locale": locale, "subject": subject, "body": body, "sample": sample}
-            for key, (sample, variants) in TEMPLATES.items()
-            for locale, (subject, body) in variants.items()
-        ],
-    )
+    op.bulk_insert(templates, template_rows())
 
 
 def downgrade() -> None:
