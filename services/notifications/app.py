@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from services.notifications.api import inbox, preferences, public, rules, webhooks
 from services.notifications.events import CONSUMERS, run_consumer
 from services.notifications.settings import Settings
+from services.notifications.store.messages import RuleCache
 from services.notifications.workers import digest_worker, email_worker, webhook_worker
 from shared.app import ServiceSpec, build_app
 
@@ -25,5 +26,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = build_app(SPEC, settings or Settings())
     app.state.wake_delivery = asyncio.Event()  # the consumer committed work for the workers
     app.state.consumer_ready = asyncio.Event()  # set once the consumer joined its group
+    app.state.rule_cache = RuleCache(app.state.settings.rules_cache_seconds)
     app.state.outcomes = Counter()  # consumer outcomes: applied, duplicate, dead_lettered
     return app

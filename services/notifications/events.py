@@ -10,24 +10,25 @@ workers send what this committed, so a crash or an SMTP outage delays messages, 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notifications.domain import delivery, rules, signing, templates
 from services.notifications.settings import Settings
 from services.notifications.store import directory, messages, webhooks
-from services.notifications.store.models import Company
 from shared.contracts import all_topics
 from shared.db import utcnow
 from shared.events.consumer import EventConsumer, Handler, Outcome
 from shared.events.envelope import CloudEvent, EventContract, contract_for
-from shared.events.kafka import Publisher
+from shared.events.kafka import Publisher, create_topics
 from shared.events.outbox import InboxEntry
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ def topics() -> set[str]:
     return all_topics() | {ANALYTICS_TOPIC}
 
 
-def _company_context(company: Company | None) -> dict[str, Any]:
+def _company_context(company: directory.CompanyView | None) -> dict[str, Any]:
     if company is None:
         return {}
     return {
@@ -96,6 +97,7 @@ async def fan_out(
     data: dict[str, Any],
     *,
     now: datetime | None = None,
+    rule_cache: messages.RuleCache | None = None,
 ) -> int:
     """Apply one event; returns how many messages it created. Plain: a test can call it."""
     now = now or utcnow()
@@ -108,7 +110,14 @@ async def fan_out(
         await directory.apply_segments(session, data)
 
     company_id = rules.event_company(data)
-    company = await session.get(Company, company_id, populate_existing=True) if company_id else None
+    if rule_cache is not None:
+        found = await rule_cache.rules_for(session, event_type)
+    else:
+        found = await messages.rules_for(session, event_type)
+    company: directory.CompanyView | None = None
+    company_prefs: dict[tuple[str, str], bool] = {}
+    if company_id and found:
+        company, company_prefs = await directory.company_view(session, company_id)
     context = {
         "event": data,
         "company": _company_context(company),
@@ -131,13 +140,13 @@ async def fan_out(
         )
 
     created = 0
-    found = [rules.rule_from_row(r.__dict__) for r in await messages.rules_for(session, event_type)]
+    if not found:
+        return 0
     for rule in found:
         if rule.cancel_on and rules.cancels(rule, event_type, context):
             thread = rules.thread_of(rule, context)
             if thread:
                 await messages.cancel_thread(session, rule.code, thread)
-    company_prefs = await directory.company_preferences(session, company_id)
     for rule in found:
         if rule.event_type != event_type or not rules.matches(rule.conditions, context):
             continue
@@ -273,6 +282,7 @@ class NotificationConsumer(EventConsumer):
         *,
         on_applied: Callable[[], None] | None = None,
         on_outcome: Callable[[Outcome], None] | None = None,
+        rule_cache: messages.RuleCache | None = None,
     ) -> None:
         super().__init__(
             CONSUMER_NAME,
@@ -285,6 +295,7 @@ class NotificationConsumer(EventConsumer):
         self.topics = sorted(topics())
         self.settings = settings
         self.on_applied = on_applied
+        self.rule_cache = rule_cache
 
     async def apply(self, envelope: CloudEvent) -> Outcome:
         contract = contract_for(envelope.type)
@@ -299,10 +310,108 @@ class NotificationConsumer(EventConsumer):
             )
             if inserted is None:
                 return Outcome.DUPLICATE
-            await fan_out(session, self.settings, envelope.id, envelope.type, envelope.data)
+            await fan_out(
+                session,
+                self.settings,
+                envelope.id,
+                envelope.type,
+                envelope.data,
+                rule_cache=self.rule_cache,
+            )
         if self.on_applied:
             self.on_applied()
         return Outcome.APPLIED
+
+    async def apply_batch(self, records: list[ConsumerRecord]) -> list[Outcome] | None:
+        """A partition's batch in one transaction (one commit for many events); None when any
+        of it fails, and the caller applies the records one by one (retries, dead letters)."""
+        try:
+            envelopes = [CloudEvent.model_validate_json(r.value) for r in records]
+            for envelope in envelopes:
+                contract = contract_for(envelope.type)
+                if contract is not None:
+                    contract.model_validate(envelope.data)
+        except Exception:
+            return None
+        outcomes: list[Outcome] = []
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                new = set(
+                    await session.scalars(
+                        insert(InboxEntry)
+                        .values(
+                            [
+                                {"consumer": self.name, "event_id": e.id, "event_type": e.type}
+                                for e in envelopes
+                            ]
+                        )
+                        .on_conflict_do_nothing()
+                        .returning(InboxEntry.event_id)
+                    )
+                )
+                for envelope in envelopes:
+                    if envelope.id not in new:
+                        outcomes.append(Outcome.DUPLICATE)
+                        continue
+                    new.discard(envelope.id)  # the same event twice in one batch: once
+                    await fan_out(
+                        session,
+                        self.settings,
+                        envelope.id,
+                        envelope.type,
+                        envelope.data,
+                        rule_cache=self.rule_cache,
+                    )
+                    outcomes.append(Outcome.APPLIED)
+        except Exception:
+            log.warning("batch of %d failed; applying one by one", len(records), exc_info=True)
+            return None
+        if self.on_applied and Outcome.APPLIED in outcomes:
+            self.on_applied()
+        return outcomes
+
+    async def run(self, ready: asyncio.Event | None = None) -> None:
+        """The kernel's loop, applying each partition's batch in one transaction."""
+        failures = 0
+        while True:
+            consumer = AIOKafkaConsumer(
+                *self.topics,
+                bootstrap_servers=self.bootstrap_servers,
+                group_id=self.name,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                metadata_max_age_ms=5_000,
+            )
+            try:
+                await create_topics(self.bootstrap_servers, set(self.topics))
+                await consumer.start()
+                failures = 0
+                if ready is not None:
+                    ready.set()
+                while True:
+                    batch = await consumer.getmany(timeout_ms=500, max_records=500)
+                    for tp, records in batch.items():
+                        outcomes = await self.apply_batch(records)
+                        if outcomes is None:
+                            outcomes = [await self.process(record) for record in records]
+                        if self.on_outcome:
+                            for outcome in outcomes:
+                                self.on_outcome(outcome)
+                        await consumer.commit({tp: records[-1].offset + 1})
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                failures += 1
+                delay = min(30.0, 0.5 * 2**failures)
+                log.warning(
+                    "consumer %s lost the broker; retry in %.1fs", self.name, delay, exc_info=True
+                )
+                await asyncio.sleep(delay)
+            finally:
+                try:
+                    await consumer.stop()
+                except Exception:
+                    log.debug("consumer stop failed", exc_info=True)
 
 
 async def run_consumer(app: Any) -> None:
@@ -312,6 +421,7 @@ async def run_consumer(app: Any) -> None:
         app.state.settings,
         on_applied=app.state.wake_delivery.set,
         on_outcome=lambda outcome: app.state.outcomes.update([outcome.value]),
+        rule_cache=app.state.rule_cache,
     )
     app.state.consumer = consumer
     await consumer.run(ready=app.state.consumer_ready)

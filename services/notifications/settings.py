@@ -50,7 +50,7 @@ class Settings(ServiceSettings):
     webhook_pause_after_seconds: float = Field(
         86400.0, description="A subscriber failing this long is paused and its admin told"
     )
-    webhook_concurrency: int = Field(200, ge=1, description="Webhook calls in flight at once")
+    webhook_concurrency: int = Field(16, ge=1, description="Webhook calls in flight at once")
     throttle_per_recipient: int = Field(
         20, ge=1, description="Emails one person gets per throttle window; more go to a digest"
     )
@@ -58,6 +58,12 @@ class Settings(ServiceSettings):
     digest_hour: int = Field(8, ge=0, le=23, description="Local hour the daily digest goes out")
     delivery_poll_seconds: float = Field(
         1.0, description="How often the delivery workers look for due work when not woken"
+    )
+    rules_cache_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="How long a process trusts the rules it read (API changes in the "
+        "same process apply at once)",
     )
     delivery_batch: int = Field(500, ge=1, description="Messages or webhook calls per batch")
 

@@ -29,6 +29,7 @@ from services.notifications.store.models import Message, Person
 from shared.db import utcnow
 
 log = logging.getLogger(__name__)
+COALESCE_SECONDS = 0.02
 
 
 async def _loop(app: FastAPI, name: str, step: Callable[[FastAPI], Awaitable[int]]) -> None:
@@ -50,8 +51,10 @@ async def _loop(app: FastAPI, name: str, step: Callable[[FastAPI], Awaitable[int
         if done < settings.delivery_batch:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), settings.delivery_poll_seconds)
+            # gather what else arrives meanwhile into one batch (and let the other workers see
+            # the wake-up too) before taking work again
+            await asyncio.sleep(COALESCE_SECONDS)
             wake.clear()
-            await asyncio.sleep(0)  # let the other workers see the wake-up too
 
 
 # Email ----------------------------------------------------------------------------------------
@@ -243,12 +246,22 @@ async def send_webhooks(app: FastAPI, now: datetime | None = None) -> int:
         batch = await webhooks.claim(session, now, settings.delivery_batch)
     if not batch:
         return 0
+    # At most `webhook_concurrency` calls in flight: never more than the pool's connections,
+    # so no request queues inside httpcore (its queue costs time quadratic in its length).
+    gate = asyncio.Semaphore(settings.webhook_concurrency)
+
+    async def call(
+        http: httpx.AsyncClient, d: dict[str, Any]
+    ) -> tuple[int | None, str | None, int]:
+        async with gate:
+            return await _call(http, settings, d)
+
     http: httpx.AsyncClient | None = getattr(app.state, "webhook_http", None)
     if http is None:
         async with webhook_client(settings) as own:
-            results = await asyncio.gather(*(_call(own, settings, d) for d in batch))
+            results = await asyncio.gather(*(call(own, d) for d in batch))
     else:
-        results = await asyncio.gather(*(_call(http, settings, d) for d in batch))
+        results = await asyncio.gather(*(call(http, d) for d in batch))
     done = utcnow()
     attempts, ok_ids, ok_codes, failures = [], [], [], []
     ok_subs: set[uuid.UUID] = set()

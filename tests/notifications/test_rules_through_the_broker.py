@@ -202,3 +202,44 @@ async def test_each_builtin_rule_fires_on_its_event_only_once_and_only_for_its_c
     assert again[0]["n"] == before
     await eventually(emails_out)
     assert len(smtp.mailbox.received) == len(sent)
+
+
+async def test_a_malformed_event_is_dead_lettered_and_the_rest_of_its_batch_applied(
+    start_app, kafka_bootstrap, notifications_settings
+):
+    app = await start_app("notifications", **notifications_settings)
+    a, people = company_events("Alpha LLC")
+    await publish(kafka_bootstrap, *people)
+    await applied(app, people)
+    good = [
+        envelope(
+            OrderPlacedV1(
+                order_id=uuid.uuid4(),
+                company_id=a.id,
+                currency="EUR",
+                total_minor=100,
+                placed_at=utcnow(),
+                number=f"OK-{n}",
+            )
+        )
+        for n in range(2)
+    ]
+    broken = envelope(
+        event_type="order.placed.v1",
+        topic=OrderPlacedV1.topic,
+        data={"company_id": str(a.id), "number": "BROKEN"},  # no order id, total, currency
+    )
+    # one key: one partition, so the three arrive in one batch, the broken one in the middle
+    for item in (good[0], broken, good[1]):
+        item_topic, _, env = item
+        await publish(kafka_bootstrap, (item_topic, str(a.id), env))
+    await applied(app, good)
+
+    async def dead_lettered():
+        return app.state.outcomes["dead_lettered"] >= 1
+
+    await eventually(dead_lettered, within=30)
+    numbers = await rows(
+        app, "SELECT DISTINCT subject FROM messages WHERE rule_code = 'order.placed.inbox'"
+    )
+    assert sorted(r["subject"] for r in numbers) == ["Заказ OK-0 оформлен", "Заказ OK-1 оформлен"]

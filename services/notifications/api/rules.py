@@ -6,10 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications.api.access import RULE_ADMINS
 from services.notifications.domain import rules as domain
@@ -83,6 +84,12 @@ class RuleRead(RuleBase):
     updated_at: datetime
 
 
+def _rules_changed(request: Request, session: AsyncSession) -> None:
+    """This process reads rules afresh once the change commits (others within the cache TTL)."""
+    cache = request.app.state.rule_cache
+    event.listen(session.sync_session, "after_commit", lambda _: cache.clear(), once=True)
+
+
 def _read(rule: Rule) -> RuleRead:
     return RuleRead.model_validate(rule, from_attributes=True)
 
@@ -108,8 +115,9 @@ async def list_rules(session: SessionDep, principal: allow(*READERS)) -> list[Ru
 
 @router.post("/rules", tags=["rules"], status_code=201, summary="Add a rule")
 async def create_rule(
-    body: RuleCreate, session: SessionDep, principal: allow(*RULE_ADMINS)
+    body: RuleCreate, request: Request, session: SessionDep, principal: allow(*RULE_ADMINS)
 ) -> RuleRead:
+    _rules_changed(request, session)
     values = body.model_dump(mode="json")
     await _validated(session, values)
     rule = Rule(**values, builtin=False)
@@ -135,8 +143,13 @@ async def get_rule(rule_id: uuid.UUID, session: SessionDep, principal: allow(*RE
 
 @router.patch("/rules/{rule_id}", tags=["rules"], summary="Change a rule (built-ins too)")
 async def update_rule(
-    rule_id: uuid.UUID, body: RuleUpdate, session: SessionDep, principal: allow(*RULE_ADMINS)
+    rule_id: uuid.UUID,
+    body: RuleUpdate,
+    request: Request,
+    session: SessionDep,
+    principal: allow(*RULE_ADMINS),
 ) -> RuleRead:
+    _rules_changed(request, session)
     rule = await _rule(session, rule_id)
     changes = body.model_dump(mode="json", exclude_unset=True)
     merged = {**_read(rule).model_dump(mode="json"), **changes}
@@ -155,8 +168,9 @@ async def update_rule(
     summary="Delete an own rule (built-ins can only be disabled)",
 )
 async def delete_rule(
-    rule_id: uuid.UUID, session: SessionDep, principal: allow(*RULE_ADMINS)
+    rule_id: uuid.UUID, request: Request, session: SessionDep, principal: allow(*RULE_ADMINS)
 ) -> Response:
+    _rules_changed(request, session)
     rule = await _rule(session, rule_id)
     if rule.builtin:
         raise Conflict("A built-in rule cannot be deleted; disable it instead.")

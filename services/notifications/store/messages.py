@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,13 +11,14 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.notifications.domain import rules
 from services.notifications.store.models import Message, Rule, Template
 
 
-async def rules_for(session: AsyncSession, event_type: str) -> list[Rule]:
+async def rules_for(session: AsyncSession, event_type: str) -> list[rules.Rule]:
     """Enabled rules that fire on `event_type` or that it may cancel."""
-    rows = await session.scalars(
-        select(Rule).where(
+    rows = await session.execute(
+        select(*RULE_COLUMNS).where(
             Rule.enabled,
             or_(
                 Rule.event_type == event_type,
@@ -24,7 +26,47 @@ async def rules_for(session: AsyncSession, event_type: str) -> list[Rule]:
             ),
         )
     )
-    return list(rows)
+    return [rules.rule_from_row(dict(r._mapping)) for r in rows]
+
+
+RULE_COLUMNS = (
+    Rule.code,
+    Rule.event_type,
+    Rule.audience,
+    Rule.channel,
+    Rule.kind,
+    Rule.template,
+    Rule.conditions,
+    Rule.schedule,
+    Rule.dedupe,
+    Rule.thread,
+    Rule.cancel_on,
+)
+
+
+class RuleCache:
+    """Every enabled rule, read at most every `ttl` seconds: rules change rarely and are read
+    for every event. Changes through this process's API clear it at once; other processes
+    see them within `ttl`."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._loaded_at = -float("inf")
+        self._rules: list[rules.Rule] = []
+
+    def clear(self) -> None:
+        self._loaded_at = -float("inf")
+
+    async def rules_for(self, session: AsyncSession, event_type: str) -> list[rules.Rule]:
+        if time.monotonic() - self._loaded_at > self.ttl:
+            rows = await session.execute(select(*RULE_COLUMNS).where(Rule.enabled))
+            self._rules = [rules.rule_from_row(dict(r._mapping)) for r in rows]
+            self._loaded_at = time.monotonic()
+        return [
+            r
+            for r in self._rules
+            if r.event_type == event_type or any(c.event_type == event_type for c in r.cancel_on)
+        ]
 
 
 async def templates_of(session: AsyncSession, key: str) -> dict[str, Template]:

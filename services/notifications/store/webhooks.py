@@ -23,7 +23,8 @@ async def enqueue(
 ) -> int:
     """One delivery per subscription that wants this event: its company's own, or seller-wide
     ones (no company). A redelivered event adds nothing (unique subscription + event)."""
-    result = await session.execute(
+    conn = await session.connection()  # Core on the hot path: no ORM layer per event
+    result = await conn.execute(
         text(
             """
             INSERT INTO webhook_deliveries (id, subscription_id, event_id, event_type, payload)
