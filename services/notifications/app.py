@@ -24,7 +24,8 @@ SPEC = ServiceSpec(
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     app = build_app(SPEC, settings or Settings())
-    app.state.wake_delivery = asyncio.Event()  # the consumer committed work for the workers
+    app.state.wake_messages = asyncio.Event()  # the consumer committed messages to send
+    app.state.wake_webhooks = asyncio.Event()  # ... or webhook calls to make
     app.state.consumer_ready = asyncio.Event()  # set once the consumer joined its group
     app.state.rule_cache = RuleCache(app.state.settings.rules_cache_seconds)
     app.state.outcomes = Counter()  # consumer outcomes: applied, duplicate, dead_lettered

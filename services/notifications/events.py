@@ -14,6 +14,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 # read them as plain payloads, so they work before (and without importing) its contract module.
 ANALYTICS_TOPIC = "analytics.client"
 CONSUMER_NAME = "notifications.notifications"
+FETCH_MAX_WAIT_MS = 50
 INTERNAL_PREFIX = "notifications."
 
 # The kernel's per-contract consumers are not used: one generic consumer takes every event.
@@ -45,6 +47,13 @@ CONSUMERS: dict[str, dict[type[EventContract], Handler]] = {}
 
 def topics() -> set[str]:
     return all_topics() | {ANALYTICS_TOPIC}
+
+
+PROJECTIONS = {
+    "company.upserted.v1": directory.upsert_company,
+    "person.changed.v1": directory.replace_person,
+    "client.segment_changed.v1": directory.apply_segments,
+}
 
 
 def _company_context(company: directory.CompanyView | None) -> dict[str, Any]:
@@ -89,6 +98,25 @@ def _quiet(settings: Settings, r: directory.Recipient) -> delivery.QuietHours | 
     return delivery.QuietHours(r.quiet_from, r.quiet_to, r.timezone or settings.default_timezone)
 
 
+@dataclass
+class Batch:
+    """What events applied in one transaction share: companies and audiences looked up once,
+    and webhook deliveries inserted in one statement at the end (`flush`)."""
+
+    companies: dict[uuid.UUID, Any] = field(default_factory=dict)
+    audiences: dict[tuple[Any, ...], list[directory.Recipient]] = field(default_factory=dict)
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+
+    def forget_people(self) -> None:
+        self.companies.clear()
+        self.audiences.clear()
+
+    async def flush(self, session: AsyncSession) -> None:
+        if self.deliveries:
+            _queued(session, "webhook", await webhooks.enqueue_many(session, self.deliveries))
+            self.deliveries.clear()
+
+
 async def fan_out(
     session: AsyncSession,
     settings: Settings,
@@ -98,16 +126,16 @@ async def fan_out(
     *,
     now: datetime | None = None,
     rule_cache: messages.RuleCache | None = None,
+    batch: Batch | None = None,
 ) -> int:
-    """Apply one event; returns how many messages it created. Plain: a test can call it."""
+    """Apply one event; returns how many messages it created. Plain: a test can call it.
+    With `batch`, the caller runs `batch.flush(session)` before committing."""
     now = now or utcnow()
     event_type = rules.short_type(full_type)
-    if event_type == "company.upserted.v1":
-        await directory.upsert_company(session, data)
-    elif event_type == "person.changed.v1":
-        await directory.replace_person(session, data)
-    elif event_type == "client.segment_changed.v1":
-        await directory.apply_segments(session, data)
+    if event_type in PROJECTIONS:
+        await PROJECTIONS[event_type](session, data)
+        if batch is not None:
+            batch.forget_people()
 
     company_id = rules.event_company(data)
     if rule_cache is not None:
@@ -117,7 +145,12 @@ async def fan_out(
     company: directory.CompanyView | None = None
     company_prefs: dict[tuple[str, str], bool] = {}
     if company_id and found:
-        company, company_prefs = await directory.company_view(session, company_id)
+        if batch is None:
+            company, company_prefs = await directory.company_view(session, company_id)
+        else:
+            if company_id not in batch.companies:
+                batch.companies[company_id] = await directory.company_view(session, company_id)
+            company, company_prefs = batch.companies[company_id]
     context = {
         "event": data,
         "company": _company_context(company),
@@ -125,19 +158,22 @@ async def fan_out(
     }
 
     if not event_type.startswith(INTERNAL_PREFIX):
-        await webhooks.enqueue(
-            session,
-            event_id=event_id,
-            event_type=event_type,
-            company_id=company_id,
-            payload={
+        outgoing = {
+            "event_id": event_id,
+            "event_type": event_type,
+            "company_id": company_id,
+            "payload": {
                 "specversion": "1.0",
                 "id": str(event_id),
                 "type": full_type,
                 "source": "/b2b/notifications",
                 "data": data,
             },
-        )
+        }
+        if batch is None:
+            _queued(session, "webhook", await webhooks.enqueue_many(session, [outgoing]))
+        else:
+            batch.deliveries.append(outgoing)
 
     created = 0
     if not found:
@@ -150,7 +186,15 @@ async def fan_out(
     for rule in found:
         if rule.event_type != event_type or not rules.matches(rule.conditions, context):
             continue
-        recipients = await directory.audience(session, rule.audience, company, data)
+        if batch is None:
+            recipients = await directory.audience(session, rule.audience, company, data)
+        else:
+            key = (rule.audience, company_id, data.get("sales_manager_id"))
+            if key not in batch.audiences:
+                batch.audiences[key] = await directory.audience(
+                    session, rule.audience, company, data
+                )
+            recipients = batch.audiences[key]
         if not recipients:
             continue
         variants = await messages.templates_of(session, rule.template)
@@ -175,7 +219,22 @@ async def fan_out(
                 ),
                 now=now,
             )
+    _queued(session, "message", created)
     return created
+
+
+def _queued(session: AsyncSession, what: str, n: int) -> None:
+    """Count in the session what this transaction leaves for the workers, so the consumer wakes
+    only the workers that have something to do once it commits."""
+    if n:
+        session.info[what] = session.info.get(what, 0) + n
+
+
+def _wake(app: Any, info: dict[str, Any]) -> None:
+    if info.get("webhook"):
+        app.state.wake_webhooks.set()
+    if info.get("message"):
+        app.state.wake_messages.set()
 
 
 async def _message(
@@ -280,7 +339,7 @@ class NotificationConsumer(EventConsumer):
         publisher: Publisher,
         settings: Settings,
         *,
-        on_applied: Callable[[], None] | None = None,
+        on_applied: Callable[[dict[str, Any]], None] | None = None,
         on_outcome: Callable[[Outcome], None] | None = None,
         rule_cache: messages.RuleCache | None = None,
     ) -> None:
@@ -302,6 +361,7 @@ class NotificationConsumer(EventConsumer):
         if contract is not None:  # a known event must be well formed, or it is dead-lettered
             contract.model_validate(envelope.data)
         async with self.sessionmaker() as session, session.begin():
+            info = session.info
             inserted = await session.scalar(
                 insert(InboxEntry)
                 .values(consumer=self.name, event_id=envelope.id, event_type=envelope.type)
@@ -319,7 +379,7 @@ class NotificationConsumer(EventConsumer):
                 rule_cache=self.rule_cache,
             )
         if self.on_applied:
-            self.on_applied()
+            self.on_applied(info)
         return Outcome.APPLIED
 
     async def apply_batch(self, records: list[ConsumerRecord]) -> list[Outcome] | None:
@@ -336,6 +396,7 @@ class NotificationConsumer(EventConsumer):
         outcomes: list[Outcome] = []
         try:
             async with self.sessionmaker() as session, session.begin():
+                info = session.info
                 new = set(
                     await session.scalars(
                         insert(InboxEntry)
@@ -349,6 +410,7 @@ class NotificationConsumer(EventConsumer):
                         .returning(InboxEntry.event_id)
                     )
                 )
+                batch = Batch()
                 for envelope in envelopes:
                     if envelope.id not in new:
                         outcomes.append(Outcome.DUPLICATE)
@@ -361,13 +423,15 @@ class NotificationConsumer(EventConsumer):
                         envelope.type,
                         envelope.data,
                         rule_cache=self.rule_cache,
+                        batch=batch,
                     )
                     outcomes.append(Outcome.APPLIED)
+                await batch.flush(session)
         except Exception:
             log.warning("batch of %d failed; applying one by one", len(records), exc_info=True)
             return None
         if self.on_applied and Outcome.APPLIED in outcomes:
-            self.on_applied()
+            self.on_applied(info)
         return outcomes
 
     async def run(self, ready: asyncio.Event | None = None) -> None:
@@ -381,6 +445,9 @@ class NotificationConsumer(EventConsumer):
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
                 metadata_max_age_ms=5_000,
+                # the broker answers a fetch as soon as there is data, or after this long:
+                # messages wait on it, so keep it short
+                fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
             )
             try:
                 await create_topics(self.bootstrap_servers, set(self.topics))
@@ -419,7 +486,7 @@ async def run_consumer(app: Any) -> None:
         app.state.sessionmaker,
         app.state.publisher,
         app.state.settings,
-        on_applied=app.state.wake_delivery.set,
+        on_applied=lambda info: _wake(app, info),
         on_outcome=lambda outcome: app.state.outcomes.update([outcome.value]),
         rule_cache=app.state.rule_cache,
     )

@@ -50,7 +50,15 @@ class Settings(ServiceSettings):
     webhook_pause_after_seconds: float = Field(
         86400.0, description="A subscriber failing this long is paused and its admin told"
     )
-    webhook_concurrency: int = Field(16, ge=1, description="Webhook calls in flight at once")
+    webhook_concurrency: int = Field(
+        8, ge=1, description="Webhook calls in flight at once in one batch"
+    )
+    webhook_senders: int = Field(
+        4,
+        ge=1,
+        description="Webhook batches in flight at once in a process, each of up to "
+        "4 x webhook_concurrency calls with webhook_concurrency in flight",
+    )
     throttle_per_recipient: int = Field(
         20, ge=1, description="Emails one person gets per throttle window; more go to a digest"
     )

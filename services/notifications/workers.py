@@ -17,7 +17,6 @@ from typing import Any
 
 import aiosmtplib
 import httpx
-import orjson
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,11 +29,21 @@ from shared.db import utcnow
 
 log = logging.getLogger(__name__)
 COALESCE_SECONDS = 0.02
+DIGEST_POLL_SECONDS = 15.0
 
 
-async def _loop(app: FastAPI, name: str, step: Callable[[FastAPI], Awaitable[int]]) -> None:
+async def _loop(
+    app: FastAPI,
+    name: str,
+    step: Callable[[FastAPI], Awaitable[int]],
+    wake: asyncio.Event,
+    poll_seconds: float,
+    *,
+    full: int | None = None,
+) -> None:
+    """Run `step` until cancelled; a step that took a full batch runs again at once."""
     settings: Settings = app.state.settings
-    wake: asyncio.Event = app.state.wake_delivery
+    full = full or settings.delivery_batch
     failures = 0
     while True:
         try:
@@ -48,11 +57,10 @@ async def _loop(app: FastAPI, name: str, step: Callable[[FastAPI], Awaitable[int
             log.warning("%s worker failed; again in %.1fs", name, delay, exc_info=True)
             await asyncio.sleep(delay)
             continue
-        if done < settings.delivery_batch:
+        if done < full:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), settings.delivery_poll_seconds)
-            # gather what else arrives meanwhile into one batch (and let the other workers see
-            # the wake-up too) before taking work again
+                await asyncio.wait_for(wake.wait(), poll_seconds)
+            # gather what else arrives meanwhile into one batch before taking work again
             await asyncio.sleep(COALESCE_SECONDS)
             wake.clear()
 
@@ -141,7 +149,9 @@ async def send_emails(app: FastAPI, now: datetime | None = None) -> int:
 
 
 async def email_worker(app: FastAPI) -> None:
-    await _loop(app, "email", send_emails)
+    await _loop(
+        app, "email", send_emails, app.state.wake_messages, app.state.settings.delivery_poll_seconds
+    )
 
 
 # Digests --------------------------------------------------------------------------------------
@@ -209,7 +219,8 @@ async def _digest_message(
 
 
 async def digest_worker(app: FastAPI) -> None:
-    await _loop(app, "digest", send_digests)
+    # digests fall due by the clock (a daily hour, a throttle window): no need to hurry
+    await _loop(app, "digest", send_digests, asyncio.Event(), DIGEST_POLL_SECONDS)
 
 
 # Webhooks -------------------------------------------------------------------------------------
@@ -218,7 +229,7 @@ async def digest_worker(app: FastAPI) -> None:
 async def _call(
     http: httpx.AsyncClient, settings: Settings, d: dict[str, Any]
 ) -> tuple[int | None, str | None, int]:
-    body = orjson.dumps(d["payload"])
+    body = d["body"].encode()  # the stored CloudEvent as it is, signed as sent
     headers = signing.webhook_headers(
         d["secret"],
         body,
@@ -243,7 +254,7 @@ async def send_webhooks(app: FastAPI, now: datetime | None = None) -> int:
     settings: Settings = app.state.settings
     now = now or utcnow()
     async with app.state.sessionmaker() as session, session.begin():
-        batch = await webhooks.claim(session, now, settings.delivery_batch)
+        batch = await webhooks.claim(session, now, webhook_batch(settings))
     if not batch:
         return 0
     # At most `webhook_concurrency` calls in flight: never more than the pool's connections,
@@ -334,19 +345,38 @@ async def _pause(
     )
 
 
-def webhook_client(settings: Settings) -> httpx.AsyncClient:
+def webhook_client(settings: Settings, connections: int | None = None) -> httpx.AsyncClient:
+    connections = connections or settings.webhook_concurrency
     return httpx.AsyncClient(
         timeout=httpx.Timeout(settings.webhook_timeout_seconds, connect=5.0),
-        limits=httpx.Limits(
-            max_connections=settings.webhook_concurrency,
-            max_keepalive_connections=settings.webhook_concurrency,
-        ),
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
         trust_env=False,  # subscribers' URLs: no proxy from the environment
         follow_redirects=False,
     )
 
 
+def webhook_batch(settings: Settings) -> int:
+    """Small batches, several in flight (`webhook_senders`): a call waits for its own batch,
+    not for the slowest of a large one."""
+    return min(settings.delivery_batch, settings.webhook_concurrency * 4)
+
+
 async def webhook_worker(app: FastAPI) -> None:
-    async with webhook_client(app.state.settings) as http:
+    settings: Settings = app.state.settings
+    async with webhook_client(
+        settings, settings.webhook_concurrency * settings.webhook_senders
+    ) as http:
         app.state.webhook_http = http
-        await _loop(app, "webhook", send_webhooks)
+        await asyncio.gather(
+            *(
+                _loop(
+                    app,
+                    "webhook",
+                    send_webhooks,
+                    app.state.wake_webhooks,
+                    settings.delivery_poll_seconds,
+                    full=webhook_batch(settings),
+                )
+                for _ in range(settings.webhook_senders)
+            )
+        )

@@ -13,33 +13,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 LEASE = timedelta(minutes=2)
 
 
-async def enqueue(
-    session: AsyncSession,
-    *,
-    event_id: uuid.UUID,
-    event_type: str,
-    company_id: uuid.UUID | None,
-    payload: dict[str, Any],
-) -> int:
-    """One delivery per subscription that wants this event: its company's own, or seller-wide
-    ones (no company). A redelivered event adds nothing (unique subscription + event)."""
+async def enqueue_many(session: AsyncSession, events: list[dict[str, Any]]) -> int:
+    """One delivery per event and subscription that wants it (its event type, and the event's
+    company or every company), in one statement. `events`: event_id, event_type, company_id,
+    payload. A redelivered event adds nothing (unique subscription + event)."""
     conn = await session.connection()  # Core on the hot path: no ORM layer per event
     result = await conn.execute(
         text(
             """
             INSERT INTO webhook_deliveries (id, subscription_id, event_id, event_type, payload)
-            SELECT gen_random_uuid(), s.id, :event_id, :event_type, CAST(:payload AS jsonb)
-            FROM webhook_subscriptions s
-            WHERE (CAST(:event_type AS varchar) = ANY(s.event_types) OR '*' = ANY(s.event_types))
-              AND (s.company_id IS NULL OR s.company_id = CAST(:company_id AS uuid))
+            SELECT gen_random_uuid(), s.id, e.event_id, e.event_type, CAST(e.payload AS jsonb)
+            FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS varchar[]),
+                        CAST(:companies AS uuid[]), CAST(:payloads AS text[]))
+                 AS e(event_id, event_type, company_id, payload)
+            JOIN webhook_subscriptions s
+              ON (e.event_type = ANY(s.event_types) OR '*' = ANY(s.event_types))
+             AND (s.company_id IS NULL OR s.company_id = e.company_id)
             ON CONFLICT (subscription_id, event_id) DO NOTHING
             """
         ),
         {
-            "event_id": event_id,
-            "event_type": event_type,
-            "company_id": str(company_id) if company_id else None,
-            "payload": orjson.dumps(payload).decode(),
+            "ids": [e["event_id"] for e in events],
+            "types": [e["event_type"] for e in events],
+            "companies": [e["company_id"] for e in events],
+            "payloads": [orjson.dumps(e["payload"]).decode() for e in events],
         },
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -61,7 +58,8 @@ async def claim(session: AsyncSession, now: datetime, limit: int) -> list[dict[s
             UPDATE webhook_deliveries d SET next_attempt_at = :lease, attempts = d.attempts + 1
             FROM due, webhook_subscriptions s
             WHERE d.id = due.id AND s.id = d.subscription_id
-            RETURNING d.id, d.subscription_id, d.event_id, d.event_type, d.payload, d.attempts,
+            RETURNING d.id, d.subscription_id, d.event_id, d.event_type,
+                      CAST(d.payload AS text) AS body, d.attempts,
                       s.url, s.secret, s.company_id, s.failing_since
             """
         ),
@@ -73,14 +71,24 @@ async def claim(session: AsyncSession, now: datetime, limit: int) -> list[dict[s
 async def record_attempts(session: AsyncSession, attempts: list[dict[str, Any]]) -> None:
     if not attempts:
         return
-    await session.execute(
+    conn = await session.connection()
+    await conn.execute(
         text(
             """
             INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, error, duration_ms)
-            VALUES (:delivery_id, :attempt, :at, :status_code, :error, :duration_ms)
+            SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:attempts AS int[]),
+                                 CAST(:ats AS timestamptz[]), CAST(:codes AS int[]),
+                                 CAST(:errors AS text[]), CAST(:ms AS int[]))
             """
         ),
-        attempts,
+        {
+            "ids": [a["delivery_id"] for a in attempts],
+            "attempts": [a["attempt"] for a in attempts],
+            "ats": [a["at"] for a in attempts],
+            "codes": [a["status_code"] for a in attempts],
+            "errors": [a["error"] for a in attempts],
+            "ms": [a["duration_ms"] for a in attempts],
+        },
     )
 
 
