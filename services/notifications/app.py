@@ -1,19 +1,32 @@
 """The notifications service application."""
 
+import asyncio
+from collections import Counter
+
 from fastapi import FastAPI
 
-from services.notifications.events import CONSUMERS
+from services.notifications.api import inbox, preferences, public, rules, webhooks
+from services.notifications.events import CONSUMERS, run_consumer
 from services.notifications.settings import Settings
+from services.notifications.store.messages import RuleCache
+from services.notifications.workers import digest_worker, email_worker, webhook_worker
 from shared.app import ServiceSpec, build_app
 
 SPEC = ServiceSpec(
     name="notifications",
     title="Notifications API",
     description="Rules that turn events into messages; templates; email, signed webhooks and in-app inbox; preferences; delivery log.",
-    routers=[],
+    routers=[inbox.router, preferences.router, rules.router, webhooks.router, public.router],
     consumers=CONSUMERS,
+    workers=[run_consumer, email_worker, webhook_worker, digest_worker],
 )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return build_app(SPEC, settings or Settings())
+    app = build_app(SPEC, settings or Settings())
+    app.state.wake_messages = asyncio.Event()  # the consumer committed messages to send
+    app.state.wake_webhooks = asyncio.Event()  # ... or webhook calls to make
+    app.state.consumer_ready = asyncio.Event()  # set once the consumer joined its group
+    app.state.rule_cache = RuleCache(app.state.settings.rules_cache_seconds)
+    app.state.outcomes = Counter()  # consumer outcomes: applied, duplicate, dead_lettered
+    return app

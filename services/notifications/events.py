@@ -1,6 +1,494 @@
-"""Events the notifications service consumes, by consumer group: plain handlers a test can call."""
+"""What notifications consumes and what it makes of each event.
 
-from shared.events.consumer import Handler
-from shared.events.envelope import EventContract
+Every event of every topic goes through `fan_out`, in the consumer's transaction with the inbox
+row: projections (companies, people, segments) are updated, messages a later event makes moot
+are cancelled, webhook deliveries are queued for the subscribers that want the event, and each
+enabled rule that matches creates at most one message per recipient (unique rule, recipient,
+dedupe key — the event id unless the rule says otherwise). Nothing is sent here: the delivery
+workers send what this committed, so a crash or an SMTP outage delays messages, never loses them.
+"""
 
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.notifications.domain import delivery, rules, signing, templates
+from services.notifications.settings import Settings
+from services.notifications.store import directory, messages, webhooks
+from shared.contracts import all_topics
+from shared.db import utcnow
+from shared.events.consumer import EventConsumer, Handler, Outcome
+from shared.events.envelope import CloudEvent, EventContract, contract_for
+from shared.events.kafka import Publisher, create_topics
+from shared.events.outbox import InboxEntry
+
+log = logging.getLogger(__name__)
+
+# analytics publishes client.segment_changed.v1 and client.churn_risk_raised.v1 here; the rules
+# read them as plain payloads, so they work before (and without importing) its contract module.
+ANALYTICS_TOPIC = "analytics.client"
+CONSUMER_NAME = "notifications.notifications"
+FETCH_MAX_WAIT_MS = 50
+INTERNAL_PREFIX = "notifications."
+
+# The kernel's per-contract consumers are not used: one generic consumer takes every event.
 CONSUMERS: dict[str, dict[type[EventContract], Handler]] = {}
+
+
+def topics() -> set[str]:
+    return all_topics() | {ANALYTICS_TOPIC}
+
+
+PROJECTIONS = {
+    "company.upserted.v1": directory.upsert_company,
+    "person.changed.v1": directory.replace_person,
+    "client.segment_changed.v1": directory.apply_segments,
+}
+
+
+def _company_context(company: directory.CompanyView | None) -> dict[str, Any]:
+    if company is None:
+        return {}
+    return {
+        "id": str(company.id),
+        "legal_name": company.legal_name,
+        "client_group": company.client_group,
+        "status": company.status,
+        "sales_manager_id": str(company.sales_manager_id) if company.sales_manager_id else None,
+        "locale": company.locale,
+    }
+
+
+def _links(
+    settings: Settings, recipient: directory.Recipient, kind: str, data: dict[str, Any]
+) -> dict[str, str]:
+    secret = settings.link_secret.get_secret_value()
+    base = settings.public_url.rstrip("/")
+    links = {
+        "portal": settings.portal_url.rstrip("/"),
+        "unsubscribe": f"{base}/unsubscribe/"
+        + signing.link_token(secret, "unsubscribe", u=str(recipient.user_id), k=kind),
+    }
+    company_id = rules.event_company(data)
+    if "order_id" in data and company_id is not None:
+        links["survey"] = f"{base}/surveys/" + signing.link_token(
+            secret,
+            "survey",
+            u=str(recipient.user_id),
+            c=str(company_id),
+            s=f"order={data['order_id']}",
+            t="delivery",
+        )
+    return links
+
+
+def _quiet(settings: Settings, r: directory.Recipient) -> delivery.QuietHours | None:
+    if r.quiet_from is None or r.quiet_to is None:
+        return None
+    return delivery.QuietHours(r.quiet_from, r.quiet_to, r.timezone or settings.default_timezone)
+
+
+@dataclass
+class Batch:
+    """What events applied in one transaction share: companies and audiences looked up once,
+    and webhook deliveries inserted in one statement at the end (`flush`)."""
+
+    companies: dict[uuid.UUID, Any] = field(default_factory=dict)
+    audiences: dict[tuple[Any, ...], list[directory.Recipient]] = field(default_factory=dict)
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+
+    def forget_people(self) -> None:
+        self.companies.clear()
+        self.audiences.clear()
+
+    async def flush(self, session: AsyncSession) -> None:
+        if self.deliveries:
+            _queued(session, "webhook", await webhooks.enqueue_many(session, self.deliveries))
+            self.deliveries.clear()
+
+
+async def fan_out(
+    session: AsyncSession,
+    settings: Settings,
+    event_id: uuid.UUID,
+    full_type: str,
+    data: dict[str, Any],
+    *,
+    now: datetime | None = None,
+    rule_cache: messages.RuleCache | None = None,
+    batch: Batch | None = None,
+) -> int:
+    """Apply one event; returns how many messages it created. Plain: a test can call it.
+    With `batch`, the caller runs `batch.flush(session)` before committing."""
+    now = now or utcnow()
+    event_type = rules.short_type(full_type)
+    if event_type in PROJECTIONS:
+        await PROJECTIONS[event_type](session, data)
+        if batch is not None:
+            batch.forget_people()
+
+    company_id = rules.event_company(data)
+    if rule_cache is not None:
+        found = await rule_cache.rules_for(session, event_type)
+    else:
+        found = await messages.rules_for(session, event_type)
+    company: directory.CompanyView | None = None
+    company_prefs: dict[tuple[str, str], bool] = {}
+    if company_id and found:
+        if batch is None:
+            company, company_prefs = await directory.company_view(session, company_id)
+        else:
+            if company_id not in batch.companies:
+                batch.companies[company_id] = await directory.company_view(session, company_id)
+            company, company_prefs = batch.companies[company_id]
+    context = {
+        "event": data,
+        "company": _company_context(company),
+        "segment": dict(company.segments) if company else {},
+    }
+
+    if not event_type.startswith(INTERNAL_PREFIX):
+        outgoing = {
+            "event_id": event_id,
+            "event_type": event_type,
+            "company_id": company_id,
+            "payload": {
+                "specversion": "1.0",
+                "id": str(event_id),
+                "type": full_type,
+                "source": "/b2b/notifications",
+                "data": data,
+            },
+        }
+        if batch is None:
+            _queued(session, "webhook", await webhooks.enqueue_many(session, [outgoing]))
+        else:
+            batch.deliveries.append(outgoing)
+
+    created = 0
+    if not found:
+        return 0
+    for rule in found:
+        if rule.cancel_on and rules.cancels(rule, event_type, context):
+            thread = rules.thread_of(rule, context)
+            if thread:
+                await messages.cancel_thread(session, rule.code, thread)
+    for rule in found:
+        if rule.event_type != event_type or not rules.matches(rule.conditions, context):
+            continue
+        if batch is None:
+            recipients = await directory.audience(session, rule.audience, company, data)
+        else:
+            key = (rule.audience, company_id, data.get("sales_manager_id"))
+            if key not in batch.audiences:
+                batch.audiences[key] = await directory.audience(
+                    session, rule.audience, company, data
+                )
+            recipients = batch.audiences[key]
+        if not recipients:
+            continue
+        variants = await messages.templates_of(session, rule.template)
+        prefs = await directory.user_preferences(session, [r.user_id for r in recipients])
+        thread = rules.thread_of(rule, context)
+        if thread:  # a newer event of the thread replaces what is still waiting
+            await messages.cancel_thread(session, rule.code, thread)
+        for recipient in recipients:
+            created += await _message(
+                session,
+                settings,
+                rule,
+                recipient,
+                variants,
+                context,
+                event_id=event_id,
+                event_type=event_type,
+                company_id=company_id,
+                thread=thread,
+                enabled=delivery.channel_enabled(
+                    rule.kind, rule.channel, prefs[recipient.user_id], company_prefs
+                ),
+                now=now,
+            )
+    _queued(session, "message", created)
+    return created
+
+
+def _queued(session: AsyncSession, what: str, n: int) -> None:
+    """Count in the session what this transaction leaves for the workers, so the consumer wakes
+    only the workers that have something to do once it commits."""
+    if n:
+        session.info[what] = session.info.get(what, 0) + n
+
+
+def _wake(app: Any, info: dict[str, Any]) -> None:
+    if info.get("webhook"):
+        app.state.wake_webhooks.set()
+    if info.get("message"):
+        app.state.wake_messages.set()
+
+
+async def _message(
+    session: AsyncSession,
+    settings: Settings,
+    rule: rules.Rule,
+    recipient: directory.Recipient,
+    variants: dict[str, Any],
+    context: dict[str, Any],
+    *,
+    event_id: uuid.UUID,
+    event_type: str,
+    company_id: uuid.UUID | None,
+    thread: str | None,
+    enabled: bool,
+    now: datetime,
+) -> int:
+    locale = templates.pick_locale(
+        recipient.locale or context["company"].get("locale"), set(variants), settings.default_locale
+    )
+    if locale is None:
+        log.error("rule %s names template %s, which has no variant", rule.code, rule.template)
+        return 0
+    template = variants[locale]
+    links = _links(settings, recipient, rule.kind, context["event"])
+    rendered = templates.render(
+        template.subject,
+        template.body,
+        {
+            **context,
+            "recipient": {"name": recipient.name, "email": recipient.email},
+            "links": links,
+        },
+    )
+    due = rules.due_at(rule, context, now)
+    if not enabled:
+        status = "suppressed"
+    elif rule.channel == "inbox":
+        status = "delivered" if due <= now else "pending"
+    else:
+        due = delivery.after_quiet_hours(due, _quiet(settings, recipient))
+        recent = await messages.recent_emails(
+            session, recipient.user_id, now - timedelta(seconds=settings.throttle_window_seconds)
+        )
+        route = delivery.route_email(
+            digest_mode=recipient.digest,
+            recent_emails=recent,
+            limit=settings.throttle_per_recipient,
+        )
+        status = "pending"
+        if route == delivery.DIGEST:
+            status = "digest"
+            if recipient.digest:
+                due = max(
+                    due,
+                    delivery.next_digest_at(
+                        now, settings.digest_hour, recipient.timezone or settings.default_timezone
+                    ),
+                )
+            else:  # throttled: what the burst held back goes in one message at the window's end
+                due = max(due, now + timedelta(seconds=settings.throttle_window_seconds))
+    return int(
+        await messages.add_message(
+            session,
+            {
+                "rule_code": rule.code,
+                "event_id": event_id,
+                "event_type": event_type,
+                "dedupe_key": rules.dedupe_key(rule, event_id, context),
+                "recipient_id": recipient.user_id,
+                "company_id": company_id,
+                "channel": rule.channel,
+                "kind": rule.kind,
+                "locale": locale,
+                "address": recipient.email if rule.channel == "email" else None,
+                "subject": rendered.subject,
+                "body": rendered.body,
+                "thread": thread,
+                "status": status,
+                "due_at": due,
+                "sent_at": now if status == "delivered" else None,
+            },
+        )
+    )
+
+
+async def fan_out_internal(
+    session: AsyncSession, settings: Settings, event_type: str, key: str, data: dict[str, Any]
+) -> int:
+    """An event of our own (a subscriber paused) through the same rules; `key` makes it once."""
+    event_id = uuid.uuid5(uuid.NAMESPACE_URL, f"b2b:notifications:{event_type}:{key}")
+    return await fan_out(session, settings, event_id, "com.b2b." + event_type, data)
+
+
+class NotificationConsumer(EventConsumer):
+    """The kernel's consumer (inbox, retries, dead letters, offsets after commit) dispatching
+    every event type of its topics to `fan_out`, contract or not."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        publisher: Publisher,
+        settings: Settings,
+        *,
+        on_applied: Callable[[dict[str, Any]], None] | None = None,
+        on_outcome: Callable[[Outcome], None] | None = None,
+        rule_cache: messages.RuleCache | None = None,
+    ) -> None:
+        super().__init__(
+            CONSUMER_NAME,
+            {},
+            sessionmaker,
+            publisher,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            on_outcome=on_outcome,
+        )
+        self.topics = sorted(topics())
+        self.settings = settings
+        self.on_applied = on_applied
+        self.rule_cache = rule_cache
+
+    async def apply(self, envelope: CloudEvent) -> Outcome:
+        contract = contract_for(envelope.type)
+        if contract is not None:  # a known event must be well formed, or it is dead-lettered
+            contract.model_validate(envelope.data)
+        async with self.sessionmaker() as session, session.begin():
+            info = session.info
+            inserted = await session.scalar(
+                insert(InboxEntry)
+                .values(consumer=self.name, event_id=envelope.id, event_type=envelope.type)
+                .on_conflict_do_nothing()
+                .returning(InboxEntry.event_id)
+            )
+            if inserted is None:
+                return Outcome.DUPLICATE
+            await fan_out(
+                session,
+                self.settings,
+                envelope.id,
+                envelope.type,
+                envelope.data,
+                rule_cache=self.rule_cache,
+            )
+        if self.on_applied:
+            self.on_applied(info)
+        return Outcome.APPLIED
+
+    async def apply_batch(self, records: list[ConsumerRecord]) -> list[Outcome] | None:
+        """A partition's batch in one transaction (one commit for many events); None when any
+        of it fails, and the caller applies the records one by one (retries, dead letters)."""
+        try:
+            envelopes = [CloudEvent.model_validate_json(r.value) for r in records]
+            for envelope in envelopes:
+                contract = contract_for(envelope.type)
+                if contract is not None:
+                    contract.model_validate(envelope.data)
+        except Exception:
+            return None
+        outcomes: list[Outcome] = []
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                info = session.info
+                new = set(
+                    await session.scalars(
+                        insert(InboxEntry)
+                        .values(
+                            [
+                                {"consumer": self.name, "event_id": e.id, "event_type": e.type}
+                                for e in envelopes
+                            ]
+                        )
+                        .on_conflict_do_nothing()
+                        .returning(InboxEntry.event_id)
+                    )
+                )
+                batch = Batch()
+                for envelope in envelopes:
+                    if envelope.id not in new:
+                        outcomes.append(Outcome.DUPLICATE)
+                        continue
+                    new.discard(envelope.id)  # the same event twice in one batch: once
+                    await fan_out(
+                        session,
+                        self.settings,
+                        envelope.id,
+                        envelope.type,
+                        envelope.data,
+                        rule_cache=self.rule_cache,
+                        batch=batch,
+                    )
+                    outcomes.append(Outcome.APPLIED)
+                await batch.flush(session)
+        except Exception:
+            log.warning("batch of %d failed; applying one by one", len(records), exc_info=True)
+            return None
+        if self.on_applied and Outcome.APPLIED in outcomes:
+            self.on_applied(info)
+        return outcomes
+
+    async def run(self, ready: asyncio.Event | None = None) -> None:
+        """The kernel's loop, applying each partition's batch in one transaction."""
+        failures = 0
+        while True:
+            consumer = AIOKafkaConsumer(
+                *self.topics,
+                bootstrap_servers=self.bootstrap_servers,
+                group_id=self.name,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                metadata_max_age_ms=5_000,
+                # the broker answers a fetch as soon as there is data, or after this long:
+                # messages wait on it, so keep it short
+                fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+            )
+            try:
+                await create_topics(self.bootstrap_servers, set(self.topics))
+                await consumer.start()
+                failures = 0
+                if ready is not None:
+                    ready.set()
+                while True:
+                    batch = await consumer.getmany(timeout_ms=500, max_records=500)
+                    for tp, records in batch.items():
+                        outcomes = await self.apply_batch(records)
+                        if outcomes is None:
+                            outcomes = [await self.process(record) for record in records]
+                        if self.on_outcome:
+                            for outcome in outcomes:
+                                self.on_outcome(outcome)
+                        await consumer.commit({tp: records[-1].offset + 1})
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                failures += 1
+                delay = min(30.0, 0.5 * 2**failures)
+                log.warning(
+                    "consumer %s lost the broker; retry in %.1fs", self.name, delay, exc_info=True
+                )
+                await asyncio.sleep(delay)
+            finally:
+                try:
+                    await consumer.stop()
+                except Exception:
+                    log.debug("consumer stop failed", exc_info=True)
+
+
+async def run_consumer(app: Any) -> None:
+    consumer = NotificationConsumer(
+        app.state.sessionmaker,
+        app.state.publisher,
+        app.state.settings,
+        on_applied=lambda info: _wake(app, info),
+        on_outcome=lambda outcome: app.state.outcomes.update([outcome.value]),
+        rule_cache=app.state.rule_cache,
+    )
+    app.state.consumer = consumer
+    await consumer.run(ready=app.state.consumer_ready)

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from shared.events.envelope import EventContract, register
 
@@ -63,3 +63,34 @@ class CompanyCreditChangedV1(EventContract):
 
     def aggregate_id(self) -> str:
         return str(self.company_id)
+
+
+PERSON_TOPIC = "accounts.person"
+
+
+class PersonMembership(BaseModel):
+    """One company the person acts for, and in which role (buyer or company_admin)."""
+
+    company_id: uuid.UUID
+    role: str
+
+
+@register
+class PersonChangedV1(EventContract):
+    """A person's contact data, staff role or memberships changed (an invitation accepted, a
+    member removed, a staff user created). A full snapshot: consumers replace what they hold."""
+
+    event_type = "person.changed.v1"
+    topic = PERSON_TOPIC
+    aggregate_type = "person"
+
+    user_id: uuid.UUID
+    email: str
+    name: str
+    staff_role: str | None
+    active: bool
+    memberships: list[PersonMembership]
+    changed_at: datetime
+
+    def aggregate_id(self) -> str:
+        return str(self.user_id)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 
 from shared.auth import Role
+from shared.contracts.accounts import PersonChangedV1
 from shared.settings import DEV_JWT_SECRET
 from shared.testing.fixtures import as_role, client, principal, signed
 from shared.tokens import principal_from_token
 from tests.accounts.factories import ADMIN, add_company, add_user, login, member_headers
+from tests.accounts.test_companies import outbox
 
 SYSTEM = signed(principal(Role.SYSTEM, kind="system", subject="gateway"))
 
@@ -161,3 +163,41 @@ async def test_only_the_system_verifies_keys_and_only_admins_issue_them(accounts
             headers=as_role(Role.SALES_MANAGER),
         )
     assert staff.status_code == 403
+
+
+async def test_people_changes_are_published_for_notifications(accounts):
+    """person.changed carries who a person is and where they belong, after each change."""
+    company = await add_company(accounts)
+    cid = uuid.UUID(company["id"])
+    admin_id = await add_user(accounts, "chief@client.example", companies={cid: "company_admin"})
+    boss = member_headers(admin_id, cid, Role.COMPANY_ADMIN, Role.BUYER)
+    async with client(accounts, boss) as http:
+        invitation = (
+            await http.post(f"/companies/{cid}/invitations", json={"email": "b@client.example"})
+        ).json()
+    async with client(accounts) as anonymous:
+        await anonymous.post(
+            f"/invitations/{invitation['token']}/accept",
+            json={"name": "B", "password": "long-password"},
+        )
+    async with client(accounts, ADMIN) as http:
+        staff = await http.post(
+            "/users",
+            json={
+                "email": "m@seller.example",
+                "name": "M",
+                "password": "long-password",
+                "staff_role": "sales_manager",
+            },
+        )
+        assert staff.status_code == 201, staff.text
+    events = [e["data"] for e in await outbox(accounts, PersonChangedV1.full_type())]
+    assert [(e["email"], e["staff_role"], e["memberships"]) for e in events] == [
+        ("b@client.example", None, [{"company_id": str(cid), "role": "buyer"}]),
+        ("m@seller.example", "sales_manager", []),
+    ]
+    async with client(accounts, boss) as http:
+        removed = await http.delete(f"/companies/{cid}/members/{events[0]['user_id']}")
+        assert removed.status_code == 204
+    last = (await outbox(accounts, PersonChangedV1.full_type()))[-1]["data"]
+    assert (last["email"], last["memberships"]) == ("b@client.example", [])

@@ -202,7 +202,7 @@ async def accept_invitation(
             Membership(user_id=user.id, company_id=invitation.company_id, role=invitation.role)
         )
     invitation.accepted_at = utcnow()
-    await session.flush()
+    await people.record_person_changed(session, user)
     return await _token(request, session, user, invitation.company_id)
 
 
@@ -226,6 +226,9 @@ async def remove_member(
     if member.role == Role.COMPANY_ADMIN and await people.admins_count(session, company_id) <= 1:
         raise Conflict("This is the company's last admin; make another admin first.")
     await session.delete(member)
+    user = await session.get(User, member_id)
+    if user is not None:
+        await people.record_person_changed(session, user)
     return Response(status_code=204)
 
 
@@ -247,6 +250,7 @@ async def create_staff(
         await session.flush()
     except IntegrityError as exc:
         raise Conflict("A user with this email exists.") from exc
+    await people.record_person_changed(session, user)
     return UserRead.model_validate(user)
 
 

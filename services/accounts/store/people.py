@@ -9,6 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.accounts.store.models import ApiKey, Company, Invitation, Membership, User
+from shared.contracts.accounts import PersonChangedV1, PersonMembership
+from shared.db import utcnow
+from shared.events.outbox import record_event
 
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:
@@ -78,3 +81,23 @@ async def staff(session: AsyncSession, staff_role: str | None) -> list[User]:
     if staff_role:
         stmt = stmt.where(User.staff_role == staff_role)
     return list(await session.scalars(stmt.order_by(User.email)))
+
+
+async def record_person_changed(session: AsyncSession, user: User) -> None:
+    """Tell other services (notifications) who the person is and where they belong, now."""
+    await session.flush()
+    rows = await session.execute(
+        select(Membership.company_id, Membership.role).where(Membership.user_id == user.id)
+    )
+    record_event(
+        session,
+        PersonChangedV1(
+            user_id=user.id,
+            email=user.email,
+            name=user.name,
+            staff_role=user.staff_role,
+            active=user.active,
+            memberships=[PersonMembership(company_id=c, role=r) for c, r in rows],
+            changed_at=utcnow(),
+        ),
+    )

@@ -1,0 +1,92 @@
+"""Links in messages, opened without logging in (the signed token is the proof): unsubscribe
+from a kind of email, and answer the after-delivery survey (NPS or CSAT)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field, model_validator
+from sqlalchemy.dialects.postgresql import insert
+
+from services.notifications.domain import signing
+from services.notifications.settings import Settings
+from services.notifications.store import directory
+from services.notifications.store.models import SurveyResponse
+from shared.db import SessionDep
+from shared.problems import NotFound
+
+router = APIRouter(tags=["links"])
+
+
+class Unsubscribed(BaseModel):
+    kind: str
+    channel: str = "email"
+    enabled: bool = False
+
+
+class SurveyAnswer(BaseModel):
+    metric: Literal["nps", "csat"] = "nps"
+    score: int = Field(ge=0, le=10, description="NPS 0-10, CSAT 1-5")
+    comment: str | None = Field(None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _range(self) -> SurveyAnswer:
+        if self.metric == "csat" and not 1 <= self.score <= 5:
+            raise ValueError("CSAT is scored 1 to 5")
+        return self
+
+
+class SurveyRecorded(BaseModel):
+    subject: str
+    metric: str
+    score: int
+
+
+def _claims(request: Request, purpose: str, token: str) -> dict:
+    settings: Settings = request.app.state.settings
+    claims = signing.read_link_token(settings.link_secret.get_secret_value(), purpose, token)
+    if claims is None:
+        raise NotFound("This link is not valid.")
+    return claims
+
+
+@router.post(
+    "/unsubscribe/{token}",
+    summary="One-click unsubscribe (RFC 8058) from the kind of email the link came with",
+)
+async def unsubscribe(token: str, request: Request, session: SessionDep) -> Unsubscribed:
+    claims = _claims(request, "unsubscribe", token)
+    await directory.set_user_preferences(
+        session, uuid.UUID(claims["u"]), [(claims["k"], "email", False)]
+    )
+    return Unsubscribed(kind=claims["k"])
+
+
+@router.post("/surveys/{token}", summary="Answer a survey; answering again replaces the score")
+async def answer_survey(
+    token: str, body: SurveyAnswer, request: Request, session: SessionDep
+) -> SurveyRecorded:
+    claims = _claims(request, "survey", token)
+    values = {
+        "company_id": uuid.UUID(claims["c"]),
+        "user_id": uuid.UUID(claims["u"]),
+        "subject": claims["s"],
+        "touchpoint": claims["t"],
+        "metric": body.metric,
+        "score": body.score,
+        "comment": body.comment,
+    }
+    stmt = insert(SurveyResponse).values(**values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["subject", "user_id", "metric"],
+            set_={
+                "score": body.score,
+                "comment": body.comment,
+                "answered_at": stmt.excluded.answered_at,
+            },
+        )
+    )
+    return SurveyRecorded(subject=claims["s"], metric=body.metric, score=body.score)

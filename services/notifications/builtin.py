@@ -1,0 +1,675 @@
+# ruff: noqa: RUF001 - Russian templates are Cyrillic on purpose
+"""The built-in rules and templates, seeded by migration notifications_0003 (version 1).
+
+Frozen once released: change a built-in through the API, or add a migration that changes the
+rows. Admins may edit or disable every built-in rule; they stay marked `builtin`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+QUOTE_CLOSED = ["quote.accepted.v1", "quote.declined.v1", "quote.changes_requested.v1"]
+
+
+def _rule(
+    code: str,
+    event_type: str,
+    audience: str,
+    channel: str,
+    kind: str,
+    template: str,
+    description: str,
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "code": code,
+        "event_type": event_type,
+        "audience": audience,
+        "channel": channel,
+        "kind": kind,
+        "template": template,
+        "description": description,
+        "conditions": extra.get("conditions", []),
+        "schedule": extra.get("schedule"),
+        "dedupe": extra.get("dedupe", []),
+        "thread": extra.get("thread"),
+        "cancel_on": extra.get("cancel_on", []),
+    }
+
+
+_OVERDUE = [{"path": "event.overdue_minor", "op": "gt", "value": 0}]
+_OVERDUE_CLEARED = [
+    {
+        "event_type": "company.credit_changed.v1",
+        "when": [{"path": "event.overdue_minor", "op": "lte", "value": 0}],
+    }
+]
+_OVERDUE_KEY = ["event.company_id", "event.oldest_overdue_date"]
+
+
+def _overdue(code: str, days: int, audience: str, channel: str, kind: str, template: str) -> dict:
+    return _rule(
+        code,
+        "company.credit_changed.v1",
+        audience,
+        channel,
+        kind,
+        template,
+        f"Overdue receivables: reminder {days} days after the oldest debt fell due",
+        conditions=_OVERDUE,
+        schedule={"from_path": "event.oldest_overdue_date", "days": days},
+        dedupe=_OVERDUE_KEY,
+        thread="event.company_id",
+        cancel_on=_OVERDUE_CLEARED,
+    )
+
+
+RULES: list[dict[str, Any]] = [
+    _rule(
+        "order.placed.email",
+        "order.placed.v1",
+        "buyers",
+        "email",
+        "orders",
+        "order_placed",
+        "Order placed: the buyers get a confirmation",
+    ),
+    _rule(
+        "order.placed.inbox",
+        "order.placed.v1",
+        "buyers",
+        "inbox",
+        "orders",
+        "order_placed",
+        "Order placed: in the buyers' inbox",
+    ),
+    _rule(
+        "order.confirmed.email",
+        "order.confirmed.v1",
+        "buyers",
+        "email",
+        "orders",
+        "order_confirmed",
+        "ERP confirmed the order and promised a delivery window",
+    ),
+    _rule(
+        "order.shipped.email",
+        "order.shipped.v1",
+        "buyers",
+        "email",
+        "orders",
+        "order_shipped",
+        "The order left the warehouse",
+    ),
+    _rule(
+        "order.delivered.email",
+        "order.delivered.v1",
+        "buyers",
+        "email",
+        "orders",
+        "order_delivered",
+        "The order was delivered",
+    ),
+    _rule(
+        "order.cancelled.email",
+        "order.cancelled.v1",
+        "buyers",
+        "email",
+        "orders",
+        "order_cancelled",
+        "The order was cancelled",
+    ),
+    _rule(
+        "order.cancelled.manager",
+        "order.cancelled.v1",
+        "sales_manager",
+        "inbox",
+        "tasks",
+        "order_cancelled_manager",
+        "A client's order was cancelled: the manager is told",
+    ),
+    _rule(
+        "order.document.inbox",
+        "order.document_added.v1",
+        "buyers",
+        "inbox",
+        "orders",
+        "order_document",
+        "A document (invoice, waybill) is ready to download",
+    ),
+    _rule(
+        "survey.delivery",
+        "order.delivered.v1",
+        "buyers",
+        "email",
+        "surveys",
+        "delivery_survey",
+        "A day after delivery: how did we do (NPS/CSAT link)",
+        schedule={"days": 1},
+    ),
+    _rule(
+        "quote.requested.manager",
+        "quote.requested.v1",
+        "sales_manager",
+        "inbox",
+        "tasks",
+        "quote_requested",
+        "A client asked for a quote: a task for its sales manager",
+    ),
+    _rule(
+        "quote.offered.email",
+        "quote.offered.v1",
+        "buyers",
+        "email",
+        "quotes",
+        "quote_offered",
+        "The sales manager offered prices",
+    ),
+    _rule(
+        "quote.changes.manager",
+        "quote.changes_requested.v1",
+        "sales_manager",
+        "inbox",
+        "tasks",
+        "quote_changes_requested",
+        "The client asked for changes to an offer",
+    ),
+    _rule(
+        "quote.declined.email",
+        "quote.declined.v1",
+        "buyers",
+        "email",
+        "quotes",
+        "quote_declined",
+        "The sales manager will not quote",
+    ),
+    _rule(
+        "quote.accepted.manager",
+        "quote.accepted.v1",
+        "sales_manager",
+        "inbox",
+        "tasks",
+        "quote_accepted",
+        "The client accepted an offer; it is an order now",
+    ),
+    _rule(
+        "quote.expiring.email",
+        "quote.offered.v1",
+        "buyers",
+        "email",
+        "quotes",
+        "quote_expiring",
+        "Two days before an offer expires, unless answered",
+        schedule={"from_path": "event.valid_until", "days": -2},
+        thread="event.quote_id",
+        cancel_on=[{"event_type": t, "when": []} for t in QUOTE_CLOSED],
+    ),
+    _rule(
+        "quote.stalled.manager",
+        "quote.opened.v1",
+        "sales_manager",
+        "inbox",
+        "tasks",
+        "quote_stalled",
+        "An offer opened 3 days ago is not accepted yet: call the client",
+        schedule={"days": 3},
+        thread="event.quote_id",
+        cancel_on=[{"event_type": t, "when": []} for t in QUOTE_CLOSED],
+    ),
+    _overdue("finance.overdue.due", 0, "company_admins", "email", "finance", "overdue_reminder"),
+    _overdue("finance.overdue.7", 7, "company_admins", "email", "finance", "overdue_reminder"),
+    _overdue("finance.overdue.14", 14, "company_admins", "email", "finance", "overdue_reminder"),
+    _overdue(
+        "finance.overdue.escalate", 14, "sales_manager", "inbox", "tasks", "overdue_escalation"
+    ),
+    _rule(
+        "churn.reactivation",
+        "client.churn_risk_raised.v1",
+        "buyers",
+        "email",
+        "offers",
+        "churn_reactivation",
+        "Churn risk raised: a message inviting the client back",
+    ),
+    _rule(
+        "churn.manager",
+        "client.churn_risk_raised.v1",
+        "sales_manager",
+        "inbox",
+        "tasks",
+        "churn_task",
+        "Churn risk raised: a task for the sales manager",
+    ),
+    _rule(
+        "segment.manager",
+        "client.segment_changed.v1",
+        "sales_manager",
+        "inbox",
+        "tasks",
+        "segment_changed",
+        "The client moved to another segment",
+    ),
+    _rule(
+        "webhook.paused.company",
+        "notifications.webhook_paused.v1",
+        "company_admins",
+        "email",
+        "system",
+        "webhook_paused",
+        "A company's webhook subscriber was paused",
+        conditions=[{"path": "event.company_id", "op": "exists", "value": True}],
+    ),
+    _rule(
+        "webhook.paused.admins",
+        "notifications.webhook_paused.v1",
+        "admins",
+        "email",
+        "system",
+        "webhook_paused",
+        "A seller-wide webhook subscriber was paused",
+        conditions=[{"path": "event.company_id", "op": "exists", "value": False}],
+    ),
+]
+
+_ORDER = {
+    "order_id": "5d0c4a52-8a57-4b8e-9d0e-3f3c2b9c1a11",
+    "company_id": "0b8f7c64-2a1e-4a55-8f0e-6a7d3c2b1e00",
+    "number": "ORD-000123",
+    "currency": "EUR",
+    "total_minor": 1250000,
+    "placed_at": "2026-11-20T10:00:00+00:00",
+    "promised_from": "2026-11-25",
+    "promised_to": "2026-11-27",
+    "reason": "out of stock",
+    "kind": "invoice",
+    "on_time": True,
+    "in_full": True,
+}
+_QUOTE = {
+    "quote_id": "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+    "company_id": _ORDER["company_id"],
+    "number": "Q-000045",
+    "currency": "EUR",
+    "total_minor": 980000,
+    "valid_until": "2026-12-01",
+    "revision": 1,
+    "message": "Volume discount for the season",
+}
+_COMMON = {
+    "company": {"legal_name": "Stroymarket LLC"},
+    "recipient": {"name": "Anna Petrova", "email": "anna@example.com"},
+    "links": {
+        "portal": "https://portal.example.com",
+        "unsubscribe": "https://api.example.com/unsubscribe/TOKEN",
+        "survey": "https://api.example.com/surveys/TOKEN",
+    },
+}
+
+
+def _sample(event: dict[str, Any]) -> dict[str, Any]:
+    return {**_COMMON, "event": event}
+
+
+_CREDIT = {
+    "company_id": _ORDER["company_id"],
+    "currency": "EUR",
+    "overdue_minor": 420000,
+    "balance_minor": 1500000,
+    "oldest_overdue_date": "2026-11-10",
+}
+_CHURN = {
+    "client_id": _ORDER["company_id"],
+    "score": 78,
+    "reason": "no order for twice the usual interval",
+    "days_since_last_order": 64,
+    "usual_gap_days": 30,
+}
+_SEGMENT = {
+    "client_id": _ORDER["company_id"],
+    "changes": [{"dimension": "abc_revenue", "previous": "B", "current": "A"}],
+}
+_PAUSED = {
+    "company_id": _ORDER["company_id"],
+    "subscription_id": "1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b",
+    "url": "https://erp.example.com/hooks",
+    "failing_since": "2026-11-19T10:00:00+00:00",
+}
+
+# key -> (sample, {locale: (subject, body)})
+TEMPLATES: dict[str, tuple[dict[str, Any], dict[str, tuple[str, str]]]] = {
+    "order_placed": (
+        _sample(_ORDER),
+        {
+            "en": (
+                "Order {{ event.number }} placed",
+                "Hello {{ recipient.name }},\n\nwe received order {{ event.number }} of "
+                "{{ company.legal_name }} for {{ event.total_minor | money(event.currency) }}.\n"
+                "{{ links.portal }}/orders/{{ event.order_id }}",
+            ),
+            "ru": (
+                "Заказ {{ event.number }} оформлен",
+                "Здравствуйте, {{ recipient.name }}!\n\nМы получили заказ {{ event.number }} "
+                "компании {{ company.legal_name }} на сумму "
+                "{{ event.total_minor | money(event.currency) }}.\n"
+                "{{ links.portal }}/orders/{{ event.order_id }}",
+            ),
+        },
+    ),
+    "order_confirmed": (
+        _sample(_ORDER),
+        {
+            "en": (
+                "Order {{ event.number }} confirmed",
+                "Order {{ event.number }} is confirmed.{% if event.promised_to %} Delivery "
+                "{{ event.promised_from }} – {{ event.promised_to }}.{% endif %}",
+            ),
+            "ru": (
+                "Заказ {{ event.number }} подтверждён",
+                "Заказ {{ event.number }} подтверждён.{% if event.promised_to %} Доставка "
+                "{{ event.promised_from }} – {{ event.promised_to }}.{% endif %}",
+            ),
+        },
+    ),
+    "order_shipped": (
+        _sample(_ORDER),
+        {
+            "en": ("Order {{ event.number }} shipped", "Order {{ event.number }} is on its way."),
+            "ru": (
+                "Заказ {{ event.number }} отгружен",
+                "Заказ {{ event.number }} отгружен и в пути.",
+            ),
+        },
+    ),
+    "order_delivered": (
+        _sample(_ORDER),
+        {
+            "en": ("Order {{ event.number }} delivered", "Order {{ event.number }} was delivered."),
+            "ru": ("Заказ {{ event.number }} доставлен", "Заказ {{ event.number }} доставлен."),
+        },
+    ),
+    "order_cancelled": (
+        _sample(_ORDER),
+        {
+            "en": (
+                "Order {{ event.number }} cancelled",
+                "Order {{ event.number }} was cancelled.{% if event.reason %} Reason: "
+                "{{ event.reason }}.{% endif %}",
+            ),
+            "ru": (
+                "Заказ {{ event.number }} отменён",
+                "Заказ {{ event.number }} отменён.{% if event.reason %} Причина: "
+                "{{ event.reason }}.{% endif %}",
+            ),
+        },
+    ),
+    "order_cancelled_manager": (
+        _sample(_ORDER),
+        {
+            "en": (
+                "{{ company.legal_name }}: order {{ event.number }} cancelled",
+                "Order {{ event.number }} ({{ event.total_minor | money(event.currency) }}) was "
+                "cancelled. Call the client?",
+            ),
+            "ru": (
+                "{{ company.legal_name }}: заказ {{ event.number }} отменён",
+                "Заказ {{ event.number }} на {{ event.total_minor | money(event.currency) }} "
+                "отменён. Позвоните клиенту?",
+            ),
+        },
+    ),
+    "order_document": (
+        _sample(_ORDER),
+        {
+            "en": (
+                "A document for order {{ event.order_id }}",
+                "A new {{ event.kind }} is ready to download.",
+            ),
+            "ru": (
+                "Новый документ по заказу",
+                "Готов новый документ ({{ event.kind }}), его можно скачать в портале.",
+            ),
+        },
+    ),
+    "delivery_survey": (
+        _sample(_ORDER),
+        {
+            "en": (
+                "How did we do on order {{ event.number }}?",
+                "Please rate the delivery of order {{ event.number }} from 0 to 10: "
+                "{{ links.survey }}\n\nUnsubscribe: {{ links.unsubscribe }}",
+            ),
+            "ru": (
+                "Как мы справились с заказом {{ event.number }}?",
+                "Оцените доставку заказа {{ event.number }} от 0 до 10: {{ links.survey }}\n\n"
+                "Отписаться: {{ links.unsubscribe }}",
+            ),
+        },
+    ),
+    "quote_requested": (
+        _sample(_QUOTE),
+        {
+            "en": (
+                "{{ company.legal_name }} asks for a quote {{ event.number }}",
+                "Prepare an offer for quote {{ event.number }}.",
+            ),
+            "ru": (
+                "{{ company.legal_name }} запрашивает КП {{ event.number }}",
+                "Подготовьте предложение по запросу {{ event.number }}.",
+            ),
+        },
+    ),
+    "quote_offered": (
+        _sample(_QUOTE),
+        {
+            "en": (
+                "Your offer {{ event.number }} is ready",
+                "We offer {{ event.total_minor | money(event.currency) }}, valid until "
+                "{{ event.valid_until }}.{% if event.message %}\n{{ event.message }}{% endif %}",
+            ),
+            "ru": (
+                "Ваше предложение {{ event.number }} готово",
+                "Предлагаем {{ event.total_minor | money(event.currency) }}, действует до "
+                "{{ event.valid_until }}.{% if event.message %}\n{{ event.message }}{% endif %}",
+            ),
+        },
+    ),
+    "quote_changes_requested": (
+        _sample(_QUOTE),
+        {
+            "en": (
+                "{{ company.legal_name }} asks to change offer {{ event.number }}",
+                "{{ event.message or 'No comment.' }}",
+            ),
+            "ru": (
+                "{{ company.legal_name }} просит изменить КП {{ event.number }}",
+                "{{ event.message or 'Без комментария.' }}",
+            ),
+        },
+    ),
+    "quote_declined": (
+        _sample(_QUOTE),
+        {
+            "en": (
+                "Quote {{ event.number }}",
+                "We cannot quote this time. {{ event.message or '' }}",
+            ),
+            "ru": (
+                "Запрос {{ event.number }}",
+                "К сожалению, мы не можем сделать предложение. {{ event.message or '' }}",
+            ),
+        },
+    ),
+    "quote_accepted": (
+        _sample(_QUOTE),
+        {
+            "en": (
+                "{{ company.legal_name }} accepted offer {{ event.number }}",
+                "Accepted for {{ event.total_minor | money(event.currency) }}.",
+            ),
+            "ru": (
+                "{{ company.legal_name }} принял КП {{ event.number }}",
+                "Принято на {{ event.total_minor | money(event.currency) }}.",
+            ),
+        },
+    ),
+    "quote_expiring": (
+        _sample(_QUOTE),
+        {
+            "en": (
+                "Offer {{ event.number }} expires on {{ event.valid_until }}",
+                "Your offer for {{ event.total_minor | money(event.currency) }} is valid until "
+                "{{ event.valid_until }}. Accept it in the portal: {{ links.portal }}",
+            ),
+            "ru": (
+                "Предложение {{ event.number }} действует до {{ event.valid_until }}",
+                "Ваше предложение на {{ event.total_minor | money(event.currency) }} действует "
+                "до {{ event.valid_until }}. Принять: {{ links.portal }}",
+            ),
+        },
+    ),
+    "quote_stalled": (
+        _sample(_QUOTE),
+        {
+            "en": (
+                "Offer {{ event.number }} opened but not accepted",
+                "{{ company.legal_name }} opened the offer 3 days ago and has not answered.",
+            ),
+            "ru": (
+                "КП {{ event.number }} открыто, но не принято",
+                "{{ company.legal_name }} открыл предложение 3 дня назад и не ответил.",
+            ),
+        },
+    ),
+    "overdue_reminder": (
+        _sample(_CREDIT),
+        {
+            "en": (
+                "Overdue payment: {{ event.overdue_minor | money(event.currency) }}",
+                "{{ company.legal_name }} has {{ event.overdue_minor | money(event.currency) }} "
+                "overdue since {{ event.oldest_overdue_date }}. Please pay to keep ordering.",
+            ),
+            "ru": (
+                "Просроченная задолженность: {{ event.overdue_minor | money(event.currency) }}",
+                "У {{ company.legal_name }} просрочено "
+                "{{ event.overdue_minor | money(event.currency) }} с "
+                "{{ event.oldest_overdue_date }}. Пожалуйста, оплатите, чтобы продолжать заказы.",
+            ),
+        },
+    ),
+    "overdue_escalation": (
+        _sample(_CREDIT),
+        {
+            "en": (
+                "{{ company.legal_name }}: debt overdue 14 days",
+                "{{ event.overdue_minor | money(event.currency) }} overdue since "
+                "{{ event.oldest_overdue_date }}; reminders did not help. Call the client.",
+            ),
+            "ru": (
+                "{{ company.legal_name }}: просрочка 14 дней",
+                "{{ event.overdue_minor | money(event.currency) }} просрочено с "
+                "{{ event.oldest_overdue_date }}; напоминания не помогли. Позвоните клиенту.",
+            ),
+        },
+    ),
+    "churn_reactivation": (
+        _sample(_CHURN),
+        {
+            "en": (
+                "We miss you, {{ company.legal_name }}",
+                "It has been {{ event.days_since_last_order }} days since your last order. "
+                "Your prices are waiting: {{ links.portal }}\n\nUnsubscribe: {{ links.unsubscribe }}",
+            ),
+            "ru": (
+                "Мы скучаем, {{ company.legal_name }}",
+                "С вашего последнего заказа прошло {{ event.days_since_last_order }} дн. "
+                "Ваши цены ждут вас: {{ links.portal }}\n\nОтписаться: {{ links.unsubscribe }}",
+            ),
+        },
+    ),
+    "churn_task": (
+        _sample(_CHURN),
+        {
+            "en": (
+                "Churn risk {{ event.score }}: {{ company.legal_name }}",
+                "{{ event.reason }} (last order {{ event.days_since_last_order }} days ago, usually "
+                "every {{ event.usual_gap_days }}). Call the client.",
+            ),
+            "ru": (
+                "Риск оттока {{ event.score }}: {{ company.legal_name }}",
+                "{{ event.reason }} (последний заказ {{ event.days_since_last_order }} дн. назад, "
+                "обычно раз в {{ event.usual_gap_days }}). Позвоните клиенту.",
+            ),
+        },
+    ),
+    "segment_changed": (
+        _sample(_SEGMENT),
+        {
+            "en": (
+                "{{ company.legal_name }} changed segment",
+                "{% for c in event.changes %}{{ c.dimension }}: {{ c.previous }} → {{ c.current }}\n"
+                "{% endfor %}",
+            ),
+            "ru": (
+                "{{ company.legal_name }}: смена сегмента",
+                "{% for c in event.changes %}{{ c.dimension }}: {{ c.previous }} → {{ c.current }}\n"
+                "{% endfor %}",
+            ),
+        },
+    ),
+    "webhook_paused": (
+        _sample(_PAUSED),
+        {
+            "en": (
+                "Webhook paused: {{ event.url }}",
+                "Calls to {{ event.url }} have failed since {{ event.failing_since }}, so we paused "
+                "them. Events are kept; resume the subscription once the receiver is fixed.",
+            ),
+            "ru": (
+                "Вебхук приостановлен: {{ event.url }}",
+                "Вызовы {{ event.url }} не проходят с {{ event.failing_since }}, мы их "
+                "приостановили. События сохранены; возобновите подписку, когда приёмник починят.",
+            ),
+        },
+    ),
+}
+
+# The daily digest (and what a throttled burst is folded into): not a rule's template.
+TEMPLATES["digest"] = (
+    {
+        **_COMMON,
+        "count": 2,
+        "messages": [
+            {"subject": "Order ORD-000123 placed", "body": "We received order ORD-000123."},
+            {"subject": "Order ORD-000123 confirmed", "body": "Order ORD-000123 is confirmed."},
+        ],
+    },
+    {
+        "en": (
+            "{{ count }} updates",
+            "Hello {{ recipient.name }},\n\n{% for m in messages %}* {{ m.subject }}\n"
+            "{{ m.body }}\n{% endfor %}",
+        ),
+        "ru": (
+            "Обновлений: {{ count }}",
+            "Здравствуйте, {{ recipient.name }}!\n\n{% for m in messages %}* {{ m.subject }}\n"
+            "{{ m.body }}\n{% endfor %}",
+        ),
+    },
+)
+
+
+def rule_rows() -> list[dict[str, Any]]:
+    return [
+        {**r, "id": uuid.uuid5(uuid.NAMESPACE_URL, "b2b:rule:" + r["code"]), "builtin": True}
+        for r in RULES
+    ]
+
+
+def template_rows() -> list[dict[str, Any]]:
+    return [
+        {"key": key, "locale": locale, "subject": subject, "body": body, "sample": sample}
+        for key, (sample, variants) in TEMPLATES.items()
+        for locale, (subject, body) in variants.items()
+    ]

@@ -1,0 +1,171 @@
+"""Rules and templates through the API: admins manage them, nobody else; previews render the
+sample data; a stored rule with conditions on the client's segment fires on its event."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from shared.auth import Role
+from shared.contracts.orders import OrderPlacedV1
+from shared.db import utcnow
+from shared.testing.fixtures import as_role, client
+from tests.notifications.world import ADMIN, apply, company_events, envelope, rows
+
+RULE = {
+    "code": "big-order.manager",
+    "description": "A big order of an A-class client: the manager calls to thank",
+    "event_type": "order.placed.v1",
+    "conditions": [
+        {"path": "event.total_minor", "op": "gte", "value": 100000},
+        {"path": "segment.abc_revenue", "op": "eq", "value": "A"},
+    ],
+    "audience": "sales_manager",
+    "channel": "inbox",
+    "kind": "tasks",
+    "template": "big_order",
+}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        as_role(Role.BUYER, company_id=uuid.uuid4()),
+        as_role(Role.COMPANY_ADMIN, company_id=uuid.uuid4()),
+        as_role(Role.SALES_MANAGER),
+        as_role(Role.PARTNER, kind="api_key", subject="p1"),
+    ],
+)
+async def test_only_admins_change_rules_and_templates(start_app, headers):
+    app = await start_app("notifications")
+    async with client(app, headers) as http:
+        for method, path, body in [
+            ("POST", "/rules", RULE),
+            ("PUT", "/templates/x/en", {"subject": "s", "body": "b"}),
+            ("POST", "/templates/order_placed/en/preview", {}),
+            ("GET", "/templates", None),
+        ]:
+            answer = await http.request(method, path, json=body)
+            assert answer.status_code == 403, (method, path)
+            assert answer.headers["content-type"] == "application/problem+json"
+
+
+async def test_admin_adds_a_rule_on_segments_and_its_template_with_a_preview(start_app):
+    app = await start_app("notifications")
+    async with client(app, ADMIN) as http:
+        builtin = (await http.get("/rules")).json()
+        assert {"order.placed.email", "finance.overdue.14", "churn.manager"} <= {
+            r["code"] for r in builtin
+        }
+        missing = await http.post("/rules", json=RULE)
+        assert missing.status_code == 422  # no such template yet
+        bad = await http.put("/templates/big_order/en", json={"subject": "{% if %}", "body": "b"})
+        assert bad.status_code == 422
+        for locale, subject in [
+            ("en", "Big order {{ event.number }}"),
+            ("ru", "Крупный заказ {{ event.number }}"),
+        ]:
+            put = await http.put(
+                f"/templates/big_order/{locale}",
+                json={
+                    "subject": subject,
+                    "body": "{{ company.legal_name }}: {{ event.total_minor | money(event.currency) }}",
+                    "sample": {
+                        "event": {"number": "N-1", "total_minor": 250000, "currency": "EUR"},
+                        "company": {"legal_name": "Sample LLC"},
+                    },
+                },
+            )
+            assert put.status_code == 200, put.text
+        preview = await http.post("/templates/big_order/en/preview", json={})
+        assert preview.json() == {
+            "key": "big_order",
+            "locale": "en",
+            "subject": "Big order N-1",
+            "body": "Sample LLC: 2 500.00 EUR\n",
+        }
+        own_data = await http.post(
+            "/templates/big_order/ru/preview",
+            json={"data": {"event": {"number": "X"}, "company": {"legal_name": "Y"}}},
+        )
+        assert own_data.status_code == 422  # the data lacks total_minor: said, not hidden
+        builtin_preview = await http.post("/templates/order_placed/ru/preview", json={})
+        assert builtin_preview.json()["subject"] == "Заказ ORD-000123 оформлен"
+
+        created = await http.post("/rules", json=RULE)
+        assert created.status_code == 201, created.text
+        assert (await http.post("/rules", json=RULE)).status_code == 409
+        bad_op = await http.post(
+            "/rules", json={**RULE, "code": "x", "conditions": [{"path": "x.y", "op": "eq"}]}
+        )
+        assert bad_op.status_code == 422
+        builtin_id = next(r["id"] for r in builtin if r["code"] == "order.placed.inbox")
+        assert (await http.delete(f"/rules/{builtin_id}")).status_code == 409
+        off = await http.patch(f"/rules/{builtin_id}", json={"enabled": False})
+        assert off.json()["enabled"] is False
+
+    a, people = company_events("Alpha LLC")
+    await apply(app, *people)
+
+    def order(total: int):
+        return envelope(
+            OrderPlacedV1(
+                order_id=uuid.uuid4(),
+                company_id=a.id,
+                currency="EUR",
+                total_minor=total,
+                placed_at=utcnow(),
+                number=f"N-{total}",
+            )
+        )
+
+    await apply(app, order(500000))  # not an A client yet
+    await apply(
+        app,
+        envelope(
+            event_type="client.segment_changed.v1",
+            topic="analytics.client",
+            data={
+                "client_id": str(a.id),
+                "changes": [{"dimension": "abc_revenue", "previous": "B", "current": "A"}],
+                "changed_at": utcnow().isoformat(),
+            },
+        ),
+    )
+    await apply(app, order(500000), order(5000))
+    tasks = await rows(
+        app,
+        "SELECT recipient_id, subject FROM messages WHERE rule_code = 'big-order.manager'",
+    )
+    assert tasks == [{"recipient_id": a.manager_id, "subject": "Крупный заказ N-500000"}]
+    inbox = await rows(
+        app, "SELECT count(*) AS n FROM messages WHERE rule_code = 'order.placed.inbox'"
+    )
+    assert inbox[0]["n"] == 0  # disabled
+
+
+async def test_company_preferences_belong_to_the_company_admin(start_app):
+    app = await start_app("notifications")
+    a, people = company_events("Alpha LLC")
+    await apply(app, *people)
+    async with client(app, a.admin()) as http:
+        put = await http.put(
+            f"/companies/{a.id}/preferences",
+            json={
+                "locale": "en",
+                "preferences": [{"kind": "offers", "channel": "email", "enabled": False}],
+            },
+        )
+        assert put.status_code == 200
+        assert put.json()["locale"] == "en"
+        assert (await http.get(f"/companies/{uuid.uuid4()}/preferences")).status_code == 404
+    async with client(app, a.buyer()) as http:
+        assert (await http.get(f"/companies/{a.id}/preferences")).status_code == 403
+    async with client(app, ADMIN) as http:
+        got = await http.get(f"/companies/{a.id}/preferences")
+        assert got.json()["preferences"] == [
+            {"kind": "offers", "channel": "email", "enabled": False}
+        ]
+        bad = await http.put("/preferences/me", json={"timezone": "Mars/Olympus"})
+        assert bad.status_code == 422

@@ -1,0 +1,247 @@
+"""Each built-in rule fires on its event and on no other, through the real broker; a redelivered
+event sends nothing twice; a company's people never get another company's messages."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import timedelta
+
+from services.notifications.builtin import RULES
+from services.notifications.domain import rules as domain
+from shared.contracts.accounts import CompanyCreditChangedV1
+from shared.contracts.catalog import StockChangedV1
+from shared.contracts.orders import (
+    OrderCancelledV1,
+    OrderConfirmedV1,
+    OrderDeliveredV1,
+    OrderDocumentAddedV1,
+    OrderPlacedV1,
+    OrderShippedV1,
+    QuoteAcceptedV1,
+    QuoteChangesRequestedV1,
+    QuoteDeclinedV1,
+    QuoteOfferedV1,
+    QuoteOpenedV1,
+    QuoteRequestedV1,
+)
+from shared.db import utcnow
+from tests.notifications.world import (
+    applied,
+    company_events,
+    envelope,
+    eventually,
+    publish,
+    rows,
+    today,
+)
+
+
+def one_event_of_each_type(company_id: uuid.UUID) -> list:
+    now, order = utcnow(), uuid.uuid4()
+    common = {"order_id": order, "company_id": company_id, "number": "ORD-1"}
+
+    def quote(cls, **extra):
+        return cls(quote_id=uuid.uuid4(), company_id=company_id, number="Q-1", actor="u", **extra)
+
+    return [
+        envelope(OrderPlacedV1(**common, currency="EUR", total_minor=125000, placed_at=now)),
+        envelope(
+            OrderConfirmedV1(**common, confirmed_at=now, promised_from=None, promised_to=None)
+        ),
+        envelope(OrderShippedV1(**common, shipped_at=now)),
+        envelope(
+            OrderDeliveredV1(
+                **common, delivered_at=now, promised_to=None, on_time=None, in_full=True, lines=[]
+            )
+        ),
+        envelope(
+            OrderCancelledV1(
+                **common, currency="EUR", total_minor=125000, placed_at=now, cancelled_at=now
+            )
+        ),
+        envelope(
+            OrderDocumentAddedV1(
+                order_id=order, company_id=company_id, document_id=uuid.uuid4(), kind="invoice"
+            )
+        ),
+        envelope(quote(QuoteRequestedV1, currency="EUR")),
+        envelope(
+            quote(
+                QuoteOfferedV1,
+                currency="EUR",
+                total_minor=90000,
+                valid_until=today() + timedelta(days=10),
+                revision=1,
+            )
+        ),
+        envelope(quote(QuoteOpenedV1, revision=1)),
+        envelope(quote(QuoteChangesRequestedV1, revision=1)),
+        envelope(quote(QuoteDeclinedV1)),
+        envelope(quote(QuoteAcceptedV1, revision=1, order_id=uuid.uuid4(), total_minor=90000)),
+        envelope(
+            CompanyCreditChangedV1(
+                company_id=company_id,
+                currency="EUR",
+                credit_limit_minor=None,
+                balance_minor=50000,
+                overdue_minor=20000,
+                oldest_overdue_date=today() - timedelta(days=8),
+                purchase_limit_minor=None,
+                available_credit_minor=None,
+                changed_at=now,
+            )
+        ),
+        envelope(
+            event_type="client.churn_risk_raised.v1",
+            topic="analytics.client",
+            data={
+                "client_id": str(company_id),
+                "score": 80,
+                "reason": "no order for twice the usual interval",
+                "days_since_last_order": 60,
+                "usual_gap_days": 30,
+                "raised_at": now.isoformat(),
+            },
+        ),
+        envelope(
+            event_type="client.segment_changed.v1",
+            topic="analytics.client",
+            data={
+                "client_id": str(company_id),
+                "changes": [{"dimension": "abc_revenue", "previous": "B", "current": "A"}],
+                "changed_at": now.isoformat(),
+            },
+        ),
+        envelope(
+            StockChangedV1(
+                sku="SKU-1", warehouse="MAIN", on_hand=0, reserved=0, available=0, changed_at=now
+            )
+        ),
+    ]
+
+
+def expected_rules(event_type: str, data: dict) -> set[str]:
+    context = {"event": data, "company": {}, "segment": {}}
+    return {
+        r["code"]
+        for r in RULES
+        if r["event_type"] == event_type
+        and domain.matches(domain.rule_from_row(r).conditions, context)
+    }
+
+
+async def test_each_builtin_rule_fires_on_its_event_only_once_and_only_for_its_company(
+    start_app, kafka_bootstrap, smtp, notifications_settings
+):
+    smtp.start()
+    app = await start_app("notifications", **notifications_settings)
+    a, a_people = company_events("Alpha LLC")
+    b, b_people = company_events("Beta LLC")
+    await publish(kafka_bootstrap, *a_people, *b_people)
+    await applied(app, a_people + b_people)  # people first: other topics are not ordered
+    events = one_event_of_each_type(a.id)
+    await publish(kafka_bootstrap, *events)
+    await applied(app, events)
+
+    made = await rows(app, "SELECT * FROM messages WHERE event_type <> 'digest'")
+    by_event: dict[str, set[str]] = defaultdict(set)
+    for m in made:
+        by_event[str(m["event_id"])].add(m["rule_code"])
+    covered: set[str] = set()
+    for _, _, env in events:
+        short = domain.short_type(env.type)
+        want = expected_rules(short, env.data)
+        assert by_event.get(str(env.id), set()) == want, short
+        covered |= want
+    builtin = {r["code"] for r in RULES if not r["event_type"].startswith("notifications.")}
+    assert covered == builtin  # every built-in rule was exercised
+
+    # audiences: buyers = the company's buyers and admins; the manager gets the tasks
+    recipients = {(m["rule_code"], m["recipient_id"]) for m in made}
+    assert ("order.placed.email", a.buyer_id) in recipients
+    assert ("order.placed.email", a.admin_id) in recipients
+    assert ("finance.overdue.due", a.admin_id) in recipients
+    assert ("finance.overdue.due", a.buyer_id) not in recipients
+    assert ("churn.manager", a.manager_id) in recipients
+    assert ("quote.requested.manager", a.manager_id) in recipients
+    # nobody of Beta hears of Alpha's events
+    assert not {m["recipient_id"] for m in made} & {b.admin_id, b.buyer_id, b.manager_id}
+
+    async def emails_out():
+        # Due, or taken by the worker (a taken email stays pending under a lease until the
+        # SMTP server has it): either way not out yet.
+        waiting = await rows(
+            app,
+            "SELECT count(*) AS n FROM messages WHERE channel = 'email' AND status = 'pending' "
+            "AND (due_at <= now() OR attempts > 0)",
+        )
+        return waiting[0]["n"] == 0
+
+    await eventually(emails_out)
+    sent = await rows(app, "SELECT id, address FROM messages WHERE status = 'sent'")
+    assert sent
+    assert len(smtp.mailbox.received) == len(sent)
+    assert not [
+        m
+        for m in smtp.mailbox.received
+        if m["To"].startswith(("admin-" + str(b.admin_id), "buyer-" + str(b.buyer_id)))
+    ]
+    russian = smtp.mailbox.to(a.buyer_email)
+    assert any(m["Subject"].startswith("Заказ ORD-1") for m in russian)  # default locale ru
+    assert all(m["List-Unsubscribe"] for m in russian)
+
+    # the broker delivers everything again: nothing new is made or sent
+    before = len(made)
+    duplicates = app.state.outcomes["duplicate"]
+    await publish(kafka_bootstrap, *events)
+
+    async def redelivered():
+        return app.state.outcomes["duplicate"] >= duplicates + len(events)
+
+    await eventually(redelivered)
+    again = await rows(app, "SELECT count(*) AS n FROM messages WHERE event_type <> 'digest'")
+    assert again[0]["n"] == before
+    await eventually(emails_out)
+    assert len(smtp.mailbox.received) == len(sent)
+
+
+async def test_a_malformed_event_is_dead_lettered_and_the_rest_of_its_batch_applied(
+    start_app, kafka_bootstrap, notifications_settings
+):
+    app = await start_app("notifications", **notifications_settings)
+    a, people = company_events("Alpha LLC")
+    await publish(kafka_bootstrap, *people)
+    await applied(app, people)
+    good = [
+        envelope(
+            OrderPlacedV1(
+                order_id=uuid.uuid4(),
+                company_id=a.id,
+                currency="EUR",
+                total_minor=100,
+                placed_at=utcnow(),
+                number=f"OK-{n}",
+            )
+        )
+        for n in range(2)
+    ]
+    broken = envelope(
+        event_type="order.placed.v1",
+        topic=OrderPlacedV1.topic,
+        data={"company_id": str(a.id), "number": "BROKEN"},  # no order id, total, currency
+    )
+    # one key: one partition, so the three arrive in one batch, the broken one in the middle
+    for item in (good[0], broken, good[1]):
+        item_topic, _, env = item
+        await publish(kafka_bootstrap, (item_topic, str(a.id), env))
+    await applied(app, good)
+
+    async def dead_lettered():
+        return app.state.outcomes["dead_lettered"] >= 1
+
+    await eventually(dead_lettered, within=30)
+    numbers = await rows(
+        app, "SELECT DISTINCT subject FROM messages WHERE rule_code = 'order.placed.inbox'"
+    )
+    assert sorted(r["subject"] for r in numbers) == ["Заказ OK-0 оформлен", "Заказ OK-1 оформлен"]
