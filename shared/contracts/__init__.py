@@ -1,6 +1,6 @@
 """Event contracts, one module per publishing service. Importing this registers them all."""
 
-from shared.contracts import accounts, catalog, orders, pricing  # noqa: F401
+from shared.contracts import accounts, catalog, notifications, orders, pricing  # noqa: F401
 
 
 def all_topics() -> set[str]:

@@ -210,6 +210,13 @@ async def test_unsubscribe_link_and_survey_link(start_app):
         assert (await http.post("/surveys/forged.token", json={"score": 1})).status_code == 404
     scores = await rows(app, "SELECT user_id, subject, score FROM survey_responses")
     assert scores == [{"user_id": a.buyer_id, "subject": f"order={order_id}", "score": 10}]
+    published = await rows(
+        app, "SELECT payload FROM outbox WHERE type = 'com.b2b.survey.answered.v1' ORDER BY seq"
+    )
+    assert [(p["payload"]["data"]["metric"], p["payload"]["data"]["score"]) for p in published] == [
+        ("nps", 9),
+        ("nps", 10),
+    ]  # for analytics' NPS per touchpoint
 
     unsubscribe = next(w for w in survey["body"].split() if "/unsubscribe/" in w).split(
         "/api/notifications"
