@@ -53,6 +53,11 @@ class Settings(ServiceSettings):
     webhook_concurrency: int = Field(
         8, ge=1, description="Webhook calls in flight at once in one batch"
     )
+    webhook_allow_private_urls: bool = Field(
+        True,
+        description="Accept subscriber URLs on loopback, private or link-local addresses (turn "
+        "off in production: a subscriber must not reach our own network)",
+    )
     webhook_senders: int = Field(
         4,
         ge=1,

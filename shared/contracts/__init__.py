@@ -1,6 +1,13 @@
 """Event contracts, one module per publishing service. Importing this registers them all."""
 
-from shared.contracts import accounts, analytics, catalog, orders, pricing  # noqa: F401
+from shared.contracts import (  # noqa: F401
+    accounts,
+    analytics,
+    catalog,
+    notifications,
+    orders,
+    pricing,
+)
 
 
 def all_topics() -> set[str]:

@@ -51,6 +51,9 @@ def test_public_routes():
     assert not is_public("GET", "/api/accounts/auth/login")
     assert not is_public("POST", "/api/accounts/invitations/a/b/accept")
     assert not is_public("POST", "/api/catalog/auth/login")
+    assert is_public("POST", "/api/notifications/unsubscribe/tok.en")
+    assert is_public("POST", "/api/notifications/surveys/tok.en")
+    assert not is_public("GET", "/api/notifications/inbox")
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from services.notifications.workers import send_digests, send_emails
+from shared.auth import Role
 from shared.contracts.orders import OrderDeliveredV1, OrderPlacedV1, QuoteOfferedV1
 from shared.db import utcnow
-from shared.testing.fixtures import client
+from shared.testing.fixtures import as_role, client
 from tests.notifications.world import (
     applied,
     apply,
@@ -131,6 +132,10 @@ async def test_inbox_lists_counts_and_marks_read_only_ones_own_company(start_app
         answer = await http.get("/inbox")
         assert answer.status_code == 401
         assert answer.headers["content-type"] == "application/problem+json"
+    partner = as_role(Role.PARTNER, kind="api_key", subject="market-1")
+    async with client(app, partner) as http:  # an API key has no inbox
+        assert (await http.get("/inbox")).status_code == 403
+        assert (await http.get("/preferences/me")).status_code == 403
 
 
 async def _inbox(app, headers):
@@ -210,6 +215,13 @@ async def test_unsubscribe_link_and_survey_link(start_app):
         assert (await http.post("/surveys/forged.token", json={"score": 1})).status_code == 404
     scores = await rows(app, "SELECT user_id, subject, score FROM survey_responses")
     assert scores == [{"user_id": a.buyer_id, "subject": f"order={order_id}", "score": 10}]
+    published = await rows(
+        app, "SELECT payload FROM outbox WHERE type = 'com.b2b.survey.answered.v1' ORDER BY seq"
+    )
+    assert [(p["payload"]["data"]["metric"], p["payload"]["data"]["score"]) for p in published] == [
+        ("nps", 9),
+        ("nps", 10),
+    ]  # for analytics' NPS per touchpoint
 
     unsubscribe = next(w for w in survey["body"].split() if "/unsubscribe/" in w).split(
         "/api/notifications"

@@ -169,3 +169,16 @@ async def test_company_preferences_belong_to_the_company_admin(start_app):
         ]
         bad = await http.put("/preferences/me", json={"timezone": "Mars/Olympus"})
         assert bad.status_code == 422
+
+
+async def test_webhooks_into_our_own_network_are_refused_when_private_urls_are_off(start_app):
+    app = await start_app("notifications", webhook_allow_private_urls=False)
+    async with client(app, ADMIN) as http:
+        for url in ("http://127.0.0.1:9000/x", "http://10.1.2.3/x", "http://169.254.169.254/"):
+            refused = await http.post("/webhooks", json={"url": url, "event_types": ["*"]})
+            assert refused.status_code == 422, url
+            assert refused.json()["errors"][0]["field"] == "url"
+        bad_scheme = await http.post(
+            "/webhooks", json={"url": "file:///etc/passwd", "event_types": ["*"]}
+        )
+        assert bad_scheme.status_code == 422

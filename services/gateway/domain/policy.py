@@ -46,6 +46,9 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
 PUBLIC_ROUTES: tuple[Route, ...] = (
     Route(frozenset({"POST"}), "/api/accounts/auth/login"),
     Route(frozenset({"POST"}), "/api/accounts/invitations/{token}/accept"),
+    # Links in emails: the signed token is the proof (notifications checks it).
+    Route(frozenset({"POST"}), "/api/notifications/unsubscribe/{token}"),
+    Route(frozenset({"POST"}), "/api/notifications/surveys/{token}"),
 )
 
 # What an API key may call, by its role; a key may call nothing else.

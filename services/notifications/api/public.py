@@ -14,7 +14,9 @@ from services.notifications.domain import signing
 from services.notifications.settings import Settings
 from services.notifications.store import directory
 from services.notifications.store.models import SurveyResponse
-from shared.db import SessionDep
+from shared.contracts.notifications import SurveyAnsweredV1
+from shared.db import SessionDep, utcnow
+from shared.events.outbox import record_event
 from shared.problems import NotFound
 
 router = APIRouter(tags=["links"])
@@ -89,4 +91,5 @@ async def answer_survey(
             },
         )
     )
+    record_event(session, SurveyAnsweredV1(**values, answered_at=utcnow()))
     return SurveyRecorded(subject=claims["s"], metric=body.metric, score=body.score)

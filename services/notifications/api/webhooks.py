@@ -3,16 +3,19 @@ their delivery log with every attempt, manual redelivery and resuming a paused s
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import secrets
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import AnyHttpUrl, BaseModel, Field
 from sqlalchemy import select, update
 
 from services.notifications.api.access import COMPANY_MANAGERS, managed_company
+from services.notifications.settings import Settings
 from services.notifications.store.models import (
     WebhookAttempt,
     WebhookDelivery,
@@ -21,7 +24,7 @@ from services.notifications.store.models import (
 from shared.auth import Principal, Role, allow
 from shared.db import SessionDep, utcnow
 from shared.pagination import Page, PageParams, page_params, paginate
-from shared.problems import NotFound, Unprocessable
+from shared.problems import FieldError, NotFound, Unprocessable
 
 router = APIRouter(tags=["webhooks"])
 
@@ -86,6 +89,34 @@ class DeliveryDetail(DeliveryRead):
     log: list[AttemptRead]
 
 
+async def _reachable_url(request: Request, url: AnyHttpUrl) -> str:
+    """The URL, unless it points into our own network and that is not allowed (SSRF)."""
+    settings: Settings = request.app.state.settings
+    if settings.webhook_allow_private_urls:
+        return str(url)
+    host = url.host or ""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, url.port or 443)
+    except OSError as exc:
+        raise Unprocessable(
+            "The subscriber's host does not resolve.",
+            errors=[FieldError(field="url", message="host does not resolve")],
+        ) from exc
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if (
+            address.is_private
+            or address.is_loopback
+            or address.is_link_local
+            or address.is_reserved
+        ):
+            raise Unprocessable(
+                "Webhooks may not call our own network.",
+                errors=[FieldError(field="url", message="resolves to a private address")],
+            )
+    return str(url)
+
+
 def _read(s: WebhookSubscription) -> SubscriptionRead:
     return SubscriptionRead.model_validate(s, from_attributes=True)
 
@@ -105,8 +136,12 @@ async def _subscription(
 
 @router.post("/webhooks", status_code=201, summary="Subscribe a URL to event types")
 async def create_subscription(
-    body: SubscriptionCreate, session: SessionDep, principal: allow(*COMPANY_MANAGERS)
+    body: SubscriptionCreate,
+    request: Request,
+    session: SessionDep,
+    principal: allow(*COMPANY_MANAGERS),
 ) -> SubscriptionCreated:
+    url = await _reachable_url(request, body.url)
     if Role.ADMIN in principal.roles:
         company_id = body.company_id
     else:
@@ -115,7 +150,7 @@ async def create_subscription(
         company_id = managed_company(principal, body.company_id or principal.company_id)
     sub = WebhookSubscription(
         company_id=company_id,
-        url=str(body.url),
+        url=url,
         event_types=sorted(set(body.event_types)),
         secret="whsec_" + secrets.token_urlsafe(32),
         description=body.description,
@@ -150,12 +185,13 @@ async def get_subscription(
 async def update_subscription(
     subscription_id: uuid.UUID,
     body: SubscriptionUpdate,
+    request: Request,
     session: SessionDep,
     principal: allow(*COMPANY_MANAGERS),
 ) -> SubscriptionRead:
     sub = await _subscription(session, principal, subscription_id, lock=True)
     if body.url is not None:
-        sub.url = str(body.url)
+        sub.url = await _reachable_url(request, body.url)
     if body.event_types is not None:
         sub.event_types = sorted(set(body.event_types))
     if body.description is not None:

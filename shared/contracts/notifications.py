@@ -1,0 +1,34 @@
+"""Events the notifications service publishes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import Field
+
+from shared.events.envelope import EventContract, register
+
+FEEDBACK_TOPIC = "notifications.feedback"
+
+
+@register
+class SurveyAnsweredV1(EventContract):
+    """A client's person answered a survey link (after a delivery): NPS 0-10 or CSAT 1-5. A
+    second answer to the same survey replaces the first and is published again."""
+
+    event_type = "survey.answered.v1"
+    topic = FEEDBACK_TOPIC
+    aggregate_type = "company"
+
+    company_id: uuid.UUID
+    user_id: uuid.UUID
+    subject: str = Field(description="What was rated, e.g. order=<order id>")
+    touchpoint: str = Field(description="delivery")
+    metric: str = Field(description="nps or csat")
+    score: int
+    comment: str | None = None
+    answered_at: datetime
+
+    def aggregate_id(self) -> str:
+        return str(self.company_id)
