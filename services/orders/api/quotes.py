@@ -386,6 +386,37 @@ class QuoteReply(BaseModel):
     message: str = Field(min_length=1, max_length=4000)
 
 
+async def _reply(
+    session: AsyncSession,
+    principal: Principal,
+    quote_id: uuid.UUID,
+    action: str,
+    status: str,
+    message: str,
+) -> QuoteRead:
+    """A reply that only moves the quote and tells consumers: changes asked, or declined."""
+    quote = await _visible(session, principal, quote_id, lock=True)
+    _may(quote, action)
+    actor = str(principal.subject)
+    quote.status, quote.updated_at = status, utcnow()
+    store.step(session, quote, status, actor, message)
+    common = {
+        "quote_id": quote.id,
+        "company_id": quote.company_id,
+        "number": quote.number,
+        "actor": actor,
+        "message": message,
+    }
+    event = (
+        QuoteChangesRequestedV1(**common, revision=quote.revision)
+        if status == "changes_requested"
+        else QuoteDeclinedV1(**common)
+    )
+    record_event(session, event)
+    await session.commit()
+    return await _read(session, quote)
+
+
 @router.post(
     "/quotes/{quote_id}/request-changes",
     summary="Ask the sales manager to change the offer (also after it expired)",
@@ -393,47 +424,16 @@ class QuoteReply(BaseModel):
 async def request_changes(
     quote_id: uuid.UUID, body: QuoteReply, session: SessionDep, principal: allow(*CLIENT_PEOPLE)
 ) -> QuoteRead:
-    quote = await _visible(session, principal, quote_id, lock=True)
-    _may(quote, "request_changes")
-    actor = str(principal.subject)
-    quote.status, quote.updated_at = "changes_requested", utcnow()
-    store.step(session, quote, "changes_requested", actor, body.message)
-    record_event(
-        session,
-        QuoteChangesRequestedV1(
-            quote_id=quote.id,
-            company_id=quote.company_id,
-            number=quote.number,
-            actor=actor,
-            message=body.message,
-            revision=quote.revision,
-        ),
+    return await _reply(
+        session, principal, quote_id, "request_changes", "changes_requested", body.message
     )
-    await session.commit()
-    return await _read(session, quote)
 
 
 @router.post("/quotes/{quote_id}/decline", summary="Decline to quote, saying why (sales manager)")
 async def decline_quote(
     quote_id: uuid.UUID, body: QuoteReply, session: SessionDep, principal: allow(*SALES)
 ) -> QuoteRead:
-    quote = await _visible(session, principal, quote_id, lock=True)
-    _may(quote, "decline")
-    actor = str(principal.subject)
-    quote.status, quote.updated_at = "declined", utcnow()
-    store.step(session, quote, "declined", actor, body.message)
-    record_event(
-        session,
-        QuoteDeclinedV1(
-            quote_id=quote.id,
-            company_id=quote.company_id,
-            number=quote.number,
-            actor=actor,
-            message=body.message,
-        ),
-    )
-    await session.commit()
-    return await _read(session, quote)
+    return await _reply(session, principal, quote_id, "decline", "declined", body.message)
 
 
 @router.post(
