@@ -86,6 +86,10 @@ def test_discounts_stack_on_list_prices_not_on_contracts_and_floor_clamps():
         "floor",
         10_000,
     )
+    # The next tier is shown as the client would pay it: 9000 less the same discounts,
+    # and never under the floor.
+    assert listed.next_tier == (D(100), 7_503)  # 9000 -> 8100 -> 7695 -> 7502.625, rounded
+    assert floored.next_tier == (D(100), 8_500)
 
 
 def test_quantity_below_every_tier_of_an_origin_falls_through():

@@ -138,4 +138,11 @@ def decide(quantity: I64, candidates: Candidates, adjustments: Adjustments) -> D
     clamp = priced & (a.floor != NO_PRICE) & (unit < a.floor)
     unit[clamp] = a.floor[clamp]
     last[clamp] = FLOOR
+    # The next tier as the client would pay it: the same discounts and floor.
+    has_next = next_price != NO_PRICE
+    for bp in (a.client_bp, a.ladder_bp, a.promotion_bp):
+        hit = has_next & on_list & (bp > 0)
+        next_price[hit] = with_markup(next_price[hit], -bp[hit])
+    clamp = has_next & (a.floor != NO_PRICE) & (next_price < a.floor)
+    next_price[clamp] = a.floor[clamp]
     return Decided(unit, list_price, key, tier, next_qty, next_price, last)

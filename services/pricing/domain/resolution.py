@@ -153,4 +153,14 @@ def resolve_line(
         line.rule = "floor"
         line.steps.append(Step("floor", "raised to the SKU's floor price", price))
     line.unit_price_minor = price
+    if line.next_tier is not None:
+        # What the client would pay at the next tier: the same discounts and floor apply.
+        next_qty, next_price = line.next_tier
+        if winner.source != Source.CONTRACT:
+            for discount in (client_discount, ladder_discount, promotion):
+                if discount is not None and discount.percent > 0:
+                    next_price = _percent_off(next_price, discount.percent)
+        if floor_minor is not None and next_price < floor_minor:
+            next_price = floor_minor
+        line.next_tier = (next_qty, next_price)
     return line
