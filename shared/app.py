@@ -45,6 +45,27 @@ class ServiceSpec:
     version: str = "0.1.0"
 
 
+async def _stop(tasks: list[asyncio.Task[Any]], grace_seconds: float) -> None:
+    """Cancel the background tasks and wait for them, but never forever.
+
+    A task stuck in its clean-up (a broker call that never answers) would otherwise hold
+    the process's shutdown, and a test session, indefinitely; it is named and abandoned.
+    """
+    for task in tasks:
+        task.cancel()
+    if not tasks:
+        return
+    done, stuck = await asyncio.wait(tasks, timeout=grace_seconds)
+    for task in done:
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("%s ended with an error", task.get_name(), exc_info=task.exception())
+    for task in stuck:
+        frames = "".join(f"\n  {f.f_code.co_filename}:{f.f_lineno}" for f in task.get_stack())
+        log.error(
+            "%s did not stop within %ss; abandoned at:%s", task.get_name(), grace_seconds, frames
+        )
+
+
 def asyncpg_dsn(database_url: str) -> str:
     return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
@@ -91,9 +112,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await _stop(tasks, settings.shutdown_grace_seconds)
             await app.state.publisher.close()
             await app.state.upstreams.aclose()
             await engine.dispose()

@@ -57,6 +57,9 @@ class ServiceSettings(EdgeSettings):
     )
     data_dir: str = Field(".data/files", description="Where uploaded feeds and reports are kept")
     feed_max_bytes: int = Field(1024 * 1024 * 1024, description="Largest accepted feed upload")
+    shutdown_grace_seconds: float = Field(
+        15.0, description="How long background tasks get to stop before they are abandoned"
+    )
 
     # Where the other services answer: calls that must be answered now go over HTTP.
     accounts_url: str = Field("http://127.0.0.1:8001", description="Base URL of accounts")

@@ -1,4 +1,10 @@
-from shared.testing.fixtures import client
+import asyncio
+import dataclasses
+import time
+
+from services.catalog import app as catalog
+from shared.app import build_app
+from shared.testing.fixtures import client, running
 
 
 async def test_live_and_ready_report_real_dependencies(start_app):
@@ -27,3 +33,24 @@ async def test_metrics_count_requests_by_route_template(start_app):
         await http.get("/health/live")
         metrics = await http.get("/metrics")
     assert 'route="/health/live"' in metrics.text
+
+
+async def test_a_task_stuck_in_its_clean_up_does_not_hold_the_shutdown(service_settings, caplog):
+    released = asyncio.Event()
+
+    async def stubborn(app):
+        try:
+            await asyncio.Event().wait()
+        finally:
+            # A clean-up that never ends, as a broker call without an answer would.
+            await released.wait()
+
+    spec = dataclasses.replace(catalog.SPEC, background=[stubborn])
+    app = build_app(spec, service_settings("catalog", shutdown_grace_seconds=0.5))
+    started = time.monotonic()
+    async with running(app):
+        await asyncio.sleep(0)
+    assert time.monotonic() - started < 5
+    assert "catalog-background did not stop within 0.5s" in caplog.text
+    assert "test_health.py" in caplog.text  # where it was stuck
+    released.set()
