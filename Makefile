@@ -6,7 +6,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install browser run test migrate lint format generate clean
+.PHONY: install browser run demo test migrate lint format generate clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -20,6 +20,9 @@ install: $(VENV)/.installed
 
 run: install  ## start PostgreSQL, the broker, migrations, all services and the gateway
 	$(BIN)/b2b run
+
+demo: install  ## play a season of a small distributor into the stack `make run` started
+	$(BIN)/python -m demo
 
 browser:  ## Chromium for the analytics report's browser test (Debian's package; skipped if it cannot be had)
 	@command -v chromium >/dev/null || { command -v apt-get >/dev/null && \

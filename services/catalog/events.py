@@ -11,20 +11,21 @@ from shared.events.consumer import Handler
 from shared.events.envelope import EventContract
 
 
-async def _let_go(session: AsyncSession, reservation_id: uuid.UUID | None) -> None:
+async def _let_go(session: AsyncSession, reservation_id: uuid.UUID | None, reason: str) -> None:
     if reservation_id is None:
         return
     reservation = await reservations.locked(session, reservation_id)
     if reservation is not None and reservation.state in ("held", "confirmed"):
-        await reservations.give_back(session, reservation, "released")
+        await reservations.give_back(session, reservation, reason, left=reason == "shipped")
 
 
 async def handle_order_left(
     event: OrderShippedV1 | OrderDeliveredV1 | OrderCancelledV1, session: AsyncSession
 ) -> None:
-    """Shipped or delivered, ERP's next stock feed counts the goods as gone; cancelled, they
-    are free again. Either way the order's reservation no longer holds them."""
-    await _let_go(session, event.reservation_id)
+    """Shipped or delivered, the goods are gone (ERP's next stock feed confirms it); cancelled,
+    they are free again. Either way the order's reservation no longer holds them."""
+    cancelled = isinstance(event, OrderCancelledV1)
+    await _let_go(session, event.reservation_id, "released" if cancelled else "shipped")
 
 
 async def handle_price_changed(event: PriceChangedV1, session: AsyncSession) -> None:

@@ -85,7 +85,8 @@ class StockReservedV1(EventContract):
 
 @register
 class StockReleasedV1(EventContract):
-    """Held stock went back: released by the caller, or expired unconfirmed."""
+    """A reservation ended: released by the caller, expired unconfirmed, or shipped (its goods
+    left the warehouse, so on hand fell by as much as reserved did)."""
 
     event_type = "stock.released.v1"
     topic = STOCK_TOPIC
@@ -93,7 +94,7 @@ class StockReleasedV1(EventContract):
 
     reservation_id: uuid.UUID
     reference: str
-    reason: str  # released | expired
+    reason: str  # released | expired | shipped
     lines: list[ReservedLine]
 
     def aggregate_id(self) -> str:

@@ -317,3 +317,25 @@ def test_sku_abc_and_xyz():
     )
     skus = sku_segments(frame.lazy(), AS_OF, definitions())
     assert skus.select("sku", "abc", "xyz").rows() == [("S1", "A", "X"), ("S2", "C", None)]
+
+
+def test_nps_of_detractors_goes_below_zero_and_csat_counts_four_and_five():
+    from services.analytics.domain.metrics import touchpoint_scores
+
+    feedback = pl.LazyFrame(
+        {
+            "client_id": ["late", "late", "mixed", "mixed", "mixed", "mixed"],
+            "touchpoint": ["delivery"] * 6,
+            "nps": [4, 2, 10, 9, 3, None],
+            "csat": [2, None, 5, 4, 1, 3],
+        },
+        schema={"client_id": pl.String, "touchpoint": pl.String, "nps": pl.Int64, "csat": pl.Int64},
+    )
+    scores = {
+        row["client_id"]: row
+        for row in touchpoint_scores(feedback, "client_id").collect().to_dicts()
+    }
+    assert (scores["late"]["nps"], scores["late"]["nps_answers"]) == (-100.0, 2)
+    assert scores["late"]["csat"] == 0.0
+    assert round(scores["mixed"]["nps"], 4) == round(100 * (2 - 1) / 3, 4)
+    assert (scores["mixed"]["csat"], scores["mixed"]["csat_answers"]) == (50.0, 4)

@@ -20,7 +20,7 @@ from tests.accounts.factories import add_user
 CLOSED = "http://127.0.0.1:1"
 
 
-async def eventually(check, within: float = 20.0):
+async def eventually(check, within: float = 60.0):
     """Polls `check` (async, returns a value or None) until it answers."""
     for _ in range(int(within / 0.1)):
         value = await check()

@@ -1,9 +1,5 @@
 import pytest
-from sqlalchemy.dialects.postgresql import insert
 
-from services.notifications.builtin import rule_rows, template_rows
-from services.notifications.store.models import Rule, Template
-from shared.db import create_engine
 from tests.notifications.world import Receiver, SmtpServer
 
 
@@ -43,12 +39,5 @@ def notifications_settings(smtp):
 
 
 @pytest.fixture(autouse=True)
-async def builtin_rules(database_urls):
+async def builtin_rules(notification_rules):
     """The built-ins the migration seeds; the fixtures empty every table after a test."""
-    engine = create_engine(database_urls["notifications"], pool_size=1)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(insert(Rule).values(rule_rows()).on_conflict_do_nothing())
-            await conn.execute(insert(Template).values(template_rows()).on_conflict_do_nothing())
-    finally:
-        await engine.dispose()

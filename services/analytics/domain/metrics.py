@@ -228,13 +228,11 @@ def touchpoint_scores(feedback: pl.LazyFrame, *keys: str) -> pl.LazyFrame:
     touchpoint, with the number of answers of each."""
     return feedback.group_by(*keys, "touchpoint").agg(
         nps_answers=pl.col("nps").count(),
-        nps=pl.when(pl.col("nps").count() > 0).then(
-            100 * ((pl.col("nps") >= 9).sum() - (pl.col("nps") <= 6).sum()) / pl.col("nps").count()
-        ),
+        # Signed per answer (+1 promoter, -1 detractor): counts are unsigned in polars, and a
+        # base of detractors would wrap around instead of going below zero.
+        nps=100 * ((pl.col("nps") >= 9).cast(pl.Int8) - (pl.col("nps") <= 6).cast(pl.Int8)).mean(),
         csat_answers=pl.col("csat").count(),
-        csat=pl.when(pl.col("csat").count() > 0).then(
-            100 * (pl.col("csat") >= 4).sum() / pl.col("csat").count()
-        ),
+        csat=100 * (pl.col("csat") >= 4).cast(pl.Int8).mean(),
     )
 
 

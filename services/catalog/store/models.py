@@ -186,7 +186,7 @@ class Reservation(Base):
 
     __table_args__ = (
         CheckConstraint(
-            "state IN ('held', 'confirmed', 'released', 'expired')", name="state_known"
+            "state IN ('held', 'confirmed', 'released', 'expired', 'shipped')", name="state_known"
         ),
         Index("ix_reservations_held_expiry", "expires_at", postgresql_where=text("state = 'held'")),
         Index("uq_reservations_reference", "reference", unique=True),

@@ -113,19 +113,25 @@ async def locked(session: AsyncSession, reservation_id: uuid.UUID) -> Reservatio
     )
 
 
-async def give_back(session: AsyncSession, reservation: Reservation, reason: str) -> None:
-    """Return a held or confirmed reservation's stock; the reservation ends as `reason`."""
+async def give_back(
+    session: AsyncSession, reservation: Reservation, reason: str, *, left: bool = False
+) -> None:
+    """End a held or confirmed reservation as `reason`. Its stock is free again, unless the
+    goods `left` the warehouse: then they leave on hand too, so available stock stays right
+    until ERP's next stock feed counts them itself."""
     lines = await lines_of(session, reservation.id)
     await session.execute(
         text(
             """
             UPDATE stock_levels l SET reserved = greatest(l.reserved - r.quantity, 0),
+                on_hand = CASE WHEN :left THEN greatest(l.on_hand - r.quantity, 0)
+                               ELSE l.on_hand END,
                 updated_at = now()
             FROM reservation_lines r
             WHERE r.reservation_id = :id AND l.sku = r.sku AND l.warehouse = r.warehouse
             """
         ),
-        {"id": reservation.id},
+        {"id": reservation.id, "left": left},
     )
     reservation.state, reservation.updated_at = reason, utcnow()
     record_event(
