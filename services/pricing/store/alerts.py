@@ -65,7 +65,8 @@ ENDING = """
 
 CLAIM = f"""
     INSERT INTO contract_expiry_notices (client_id, valid_to, run_id, announced_at)
-    SELECT DISTINCT client_id, valid_to, :run, :now FROM ({ENDING}) AS e
+    SELECT DISTINCT client_id, valid_to, CAST(:run AS uuid), CAST(:now AS timestamptz)
+    FROM ({ENDING}) AS e
     ON CONFLICT DO NOTHING
 """
 
@@ -75,7 +76,7 @@ EXPIRING_DATA = f"""
         SELECT e.client_id, s.sku, min(e.valid_to) AS valid_to
         FROM ({ENDING}) AS e
         JOIN contract_expiry_notices n ON n.client_id = e.client_id
-            AND n.valid_to = e.valid_to AND n.run_id = :run
+            AND n.valid_to = e.valid_to AND n.run_id = CAST(:run AS uuid)
         JOIN skus s ON s.id = e.sku_id
         GROUP BY e.client_id, s.sku),
     ranked AS (
