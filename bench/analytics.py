@@ -318,7 +318,36 @@ async def measure(database_url: str, events: int) -> dict[str, object]:
                 lines = await queries.client_lines(session, client_id, settings.xyz_months, now)
                 reorder_list(lines, now, settings)
                 reorder.append((time.perf_counter() - t) * 1000)
+        # the cross-sell offer job: every client's gaps in one pass (rolled back: run 2 offers too)
+        from services.analytics.alerts import offer_cross_sell
+        from services.analytics.domain.cross_sell import cross_sell_gaps
+        from services.analytics.store import alerts as alert_store
+
+        now = datetime.now(UTC)
+        async with app.state.sessionmaker() as session:
+            t = time.perf_counter()
+            bought, peers = await alert_store.everyones_purchases(
+                session, settings.history_months, now
+            )
+            loaded_s = time.perf_counter() - t
+            t = time.perf_counter()
+            gaps = cross_sell_gaps(bought, peers, settings)
+            gaps_s = time.perf_counter() - t
+        async with app.state.sessionmaker() as session:
+            tx = await session.begin()
+            t = time.perf_counter()
+            offered = await offer_cross_sell(session, settings, now)
+            offer_s = time.perf_counter() - t
+            await tx.rollback()
     return {
+        "cross_sell_batch": {
+            "rows_read": bought.height,
+            "load_s": round(loaded_s, 2),
+            "gaps_s": round(gaps_s, 2),
+            "clients_with_gaps": gaps["client_id"].n_unique(),
+            "offer_job_s": round(offer_s, 2),
+            "offers": offered,
+        },
         "cross_sell_ms_median": round(statistics.median(cross), 1),
         "reorder_ms_median": round(statistics.median(reorder), 1),
         "full_recompute_s": round(full, 2),

@@ -58,11 +58,14 @@ def test_the_period_a_day_falls_in():
     assert period_start("year", date(2026, 11, 23)) == date(2026, 1, 1)
 
 
-async def _with_ladder(app, company_id: uuid.UUID, period: str = "month") -> None:
+async def _with_ladder(
+    app, company_id: uuid.UUID, period: str = "month", code: str = "VOLUME"
+) -> None:
     await sql(
         app,
-        "INSERT INTO ladders (code, name, period, currency, levels) VALUES ('VOLUME', 'Volume',"
+        "INSERT INTO ladders (code, name, period, currency, levels) VALUES (:code, 'Volume',"
         " :period, 'EUR', CAST(:levels AS jsonb)) ON CONFLICT (code) DO NOTHING",
+        code=code,
         period=period,
         levels='[{"threshold_minor": 0}, {"threshold_minor": 1000000, "discount_percent": "2"},'
         ' {"threshold_minor": 5000000, "discount_percent": "5", "bonus_percent": "1"}]',
@@ -70,8 +73,9 @@ async def _with_ladder(app, company_id: uuid.UUID, period: str = "month") -> Non
     await sql(
         app,
         "INSERT INTO client_ladders (client_id, ladder_id) SELECT c.id, l.id FROM clients c,"
-        " ladders l WHERE c.company_id = :c AND l.code = 'VOLUME'",
+        " ladders l WHERE c.company_id = :c AND l.code = :code",
         c=company_id,
+        code=code,
     )
 
 
@@ -122,6 +126,24 @@ async def test_orders_and_cancellations_tell_the_client_its_ladder_progress_once
         "bonus_percent": "0",
     }
     assert told[1]["left_minor"] == 3_900_000
+    # a quarter's turnover counts every month of the quarter, and only those
+    quarterly = await seed_client(pricing, external_id="QUARTER")
+    await _with_ladder(pricing, quarterly, period="quarter", code="QUARTERLY")
+    start = period_start("quarter", now.date())
+    await sql(
+        pricing,
+        "INSERT INTO client_turnover (client_id, month, currency, amount_minor) SELECT id,"
+        " CAST(:m AS date), 'EUR', 600000 FROM clients WHERE company_id = :c UNION ALL SELECT id,"
+        " CAST(:before AS date), 'EUR', 5000000 FROM clients WHERE company_id = :c",
+        c=quarterly,
+        m=start,
+        before=(start - timedelta(days=1)).replace(day=1),
+    )
+    await apply(pricing, handle_order_placed, placed(quarterly, 250_000, now))
+    quarter = await _told(pricing, quarterly)
+    assert [
+        (e["status"], e["period"], e["period_start"], e["turnover_minor"]) for e in quarter
+    ] == [("near", "quarter", start.isoformat(), 850_000)]
     other = await seed_client(pricing, external_id="NO-LADDER")
     await apply(pricing, handle_order_placed, placed(other, 990_000, now))
     assert await _told(pricing, other) == []

@@ -22,7 +22,9 @@ LADDER_TURNOVER = text(
                   WHERE t.client_id = c.id AND t.currency = l.currency
                     AND t.month >= date_trunc(l.period, CAST(:day AS date))::date
                     AND t.month < (date_trunc(l.period, CAST(:day AS date))
-                                   + CAST('1 ' || l.period AS interval))::date), 0)::bigint
+                                   + CASE l.period WHEN 'year' THEN interval '1 year'
+                                     WHEN 'quarter' THEN interval '3 months'
+                                     ELSE interval '1 month' END)::date), 0)::bigint
             AS turnover_minor
     FROM clients c
     JOIN client_ladders cl ON cl.client_id = c.id
