@@ -27,6 +27,7 @@ from services.analytics.domain.cross_sell import cross_sell_gaps
 from services.analytics.recompute import definitions
 from services.analytics.settings import Settings
 from services.analytics.store import alerts as store
+from services.analytics.store import queries
 from shared.contracts.analytics import (
     ClientCrossSellOfferV1,
     ClientKeySkuOutOfStockV1,
@@ -223,7 +224,7 @@ async def offer_cross_sell(session: AsyncSession, d: Settings, now: datetime | N
     if gaps.is_empty():
         return 0
     skus = gaps.select(pl.col("skus").explode().struct.field("sku")).unique().to_series()
-    names = await store.product_names(session, skus.drop_nulls().sort().to_list())
+    names = await queries.product_names(session, skus.drop_nulls().sort().to_list())
     events, offers = [], []
     for (client_id,), suggestions in gaps.group_by("client_id", maintain_order=True):
         rows = suggestions.to_dicts()

@@ -221,15 +221,6 @@ async def offered_recently(session: AsyncSession, since: datetime) -> set[str]:
     return {str(r) for r in rows}
 
 
-async def product_names(session: AsyncSession, skus: list[str]) -> dict[str, str]:
-    if not skus:
-        return {}
-    rows = await session.execute(
-        text("SELECT sku, name FROM products WHERE sku = ANY(:skus)"), {"skus": skus}
-    )
-    return dict(rows.all())
-
-
 async def remember_offers(session: AsyncSession, offers: list[dict[str, Any]]) -> None:
     if not offers:
         return
