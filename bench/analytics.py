@@ -318,7 +318,73 @@ async def measure(database_url: str, events: int) -> dict[str, object]:
                 lines = await queries.client_lines(session, client_id, settings.xyz_months, now)
                 reorder_list(lines, now, settings)
                 reorder.append((time.perf_counter() - t) * 1000)
+        # the cross-sell offer job: every client's gaps in one pass (rolled back: run 2 offers too)
+        from services.analytics.alerts import offer_cross_sell
+        from services.analytics.domain.cross_sell import cross_sell_gaps
+        from services.analytics.store import alerts as alert_store
+
+        now = datetime.now(UTC)
+        async with app.state.sessionmaker() as session:
+            t = time.perf_counter()
+            bought, peers = await alert_store.everyones_purchases(
+                session, settings.history_months, now
+            )
+            loaded_s = time.perf_counter() - t
+            t = time.perf_counter()
+            gaps = cross_sell_gaps(bought, peers, settings)
+            gaps_s = time.perf_counter() - t
+        # a price change of every client (a base list, a matrix): who buys what regularly,
+        # and what it last paid (the query before the calls to pricing)
+        from services.analytics.store.models import PriceCheck
+
+        async with app.state.sessionmaker() as session:
+            t = time.perf_counter()
+            paid = await alert_store.last_paid(
+                session,
+                PriceCheck(client_ids=None, sku_from=None, sku_to=None),
+                settings.regular_sku_months,
+                settings.regular_sku_min_months,
+                now,
+            )
+            last_paid_s = time.perf_counter() - t
+        # a best-selling SKU runs out: its buyers' own ABC, to find whose A class it is
+        from services.analytics.domain.alerts import key_sku_clients
+
+        async with app.state.sessionmaker() as session:
+            top_sku = await session.scalar(
+                text(
+                    "SELECT sku FROM sku_month_facts GROUP BY sku ORDER BY sum(lines) DESC LIMIT 1"
+                )
+            )
+            t = time.perf_counter()
+            buyers = await alert_store.buyers_purchases(session, top_sku, settings.abc_months, now)
+            key_for = key_sku_clients(buyers, top_sku, settings)
+            stock_out_s = time.perf_counter() - t
+        async with app.state.sessionmaker() as session:
+            tx = await session.begin()
+            t = time.perf_counter()
+            offered = await offer_cross_sell(session, settings, now)
+            offer_s = time.perf_counter() - t
+            await tx.rollback()
     return {
+        "cross_sell_batch": {
+            "rows_read": bought.height,
+            "load_s": round(loaded_s, 2),
+            "gaps_s": round(gaps_s, 2),
+            "clients_with_gaps": gaps["client_id"].n_unique(),
+            "offer_job_s": round(offer_s, 2),
+            "offers": offered,
+        },
+        "price_change_of_everyone": {
+            "last_paid_s": round(last_paid_s, 2),
+            "clients": paid["client_id"].n_unique(),
+            "regular_skus": paid.height,
+        },
+        "best_seller_out_of_stock": {
+            "s": round(stock_out_s, 2),
+            "buyers": buyers["client_id"].n_unique(),
+            "a_class_for": key_for.height,
+        },
         "cross_sell_ms_median": round(statistics.median(cross), 1),
         "reorder_ms_median": round(statistics.median(reorder), 1),
         "full_recompute_s": round(full, 2),

@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from services.analytics.alerts import check_price_changes, offer_cross_sell_periodically
 from services.analytics.api import clients, feedback, plans, queues, report, segments
 from services.analytics.events import CONSUMERS
 from services.analytics.recompute import (
@@ -25,7 +26,12 @@ SPEC = ServiceSpec(
         report.router,
     ],
     consumers=CONSUMERS,
-    workers=[recompute_dirty_clients, recompute_periodically],
+    workers=[
+        recompute_dirty_clients,
+        recompute_periodically,
+        check_price_changes,
+        offer_cross_sell_periodically,
+    ],
     on_startup=[share_definitions],
 )
 

@@ -5,16 +5,22 @@ catalog, orders (placed, delivered, cancelled) from orders. An event that change
 facts marks the client dirty in the same transaction; the recompute worker then recomputes the
 dirty clients in batches (one polars pass each) and emits the segment changes. A redelivered
 event is a no-op (the inbox), so it never causes a second change.
+
+Stock levels (catalog) and price changes (pricing) feed the alerts to clients
+(services/analytics/alerts.py): a SKU of a client's A class out of stock, price moves on the
+SKUs it buys regularly.
 """
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.analytics.alerts import handle_price_changed, handle_stock_changed
 from services.analytics.recompute import definitions
 from services.analytics.store import facts
 from services.analytics.store.segments import mark_dirty
 from shared.contracts.accounts import CompanyCreditChangedV1, CompanyUpsertedV1
-from shared.contracts.catalog import ProductUpsertedV1
+from shared.contracts.catalog import ProductUpsertedV1, StockChangedV1
 from shared.contracts.orders import OrderCancelledV1, OrderDeliveredV1, OrderPlacedV1
+from shared.contracts.pricing import PriceChangedV1
 from shared.events.consumer import Handler
 from shared.events.envelope import EventContract
 
@@ -64,5 +70,7 @@ CONSUMERS: dict[str, dict[type[EventContract], Handler]] = {
         OrderPlacedV1: handle_order_placed,
         OrderCancelledV1: handle_order_cancelled,
         OrderDeliveredV1: handle_order_delivered,
+        StockChangedV1: handle_stock_changed,
+        PriceChangedV1: handle_price_changed,
     }
 }

@@ -139,3 +139,25 @@ class Settings(ServiceSettings):
     reorder_min_months: int = Field(
         3, ge=1, description="Reorder list: months a SKU was bought in to be suggested"
     )
+    # Alerts to clients (services/analytics/alerts.py)
+    regular_sku_months: int = Field(
+        6, ge=1, description="Price alerts: months looked at for the SKUs a client buys regularly"
+    )
+    regular_sku_min_months: int = Field(
+        3, ge=1, description="Price alerts: a SKU bought in at least this many of those months"
+    )
+    price_move_min_percent: float = Field(
+        5.0, gt=0, description="Price alerts: told when a price moved at least this percent"
+    )
+    price_check_poll_seconds: float = Field(
+        2.0, gt=0, description="How often queued price changes are compared with what was paid"
+    )
+    cross_sell_offer_every_days: int = Field(
+        30, ge=1, description="Cross-sell offers: at most one per client in this many days"
+    )
+    cross_sell_offer_interval_seconds: float = Field(
+        86400, ge=0, description="Cross-sell offers: how often the job runs (0: never)"
+    )
+    cross_sell_offer_suggestions: int = Field(
+        3, ge=1, description="Cross-sell offers: categories suggested in one offer"
+    )

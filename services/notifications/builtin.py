@@ -1,5 +1,7 @@
 # ruff: noqa: RUF001 - Russian templates are Cyrillic on purpose
-"""The built-in rules and templates, seeded by migration notifications_0003 (version 1).
+"""The built-in rules and templates: version 1 seeded by migration notifications_0003, version 2
+(the alerts of pricing, orders and analytics about a client's terms, stock and assortment) by
+notifications_0004.
 
 Frozen once released: change a built-in through the API, or add a migration that changes the
 rows. Admins may edit or disable every built-in rule; they stay marked `builtin`.
@@ -660,16 +662,402 @@ TEMPLATES["digest"] = (
 )
 
 
-def rule_rows() -> list[dict[str, Any]]:
+# Version 2 (notifications_0004) -----------------------------------------------------------------
+# Alerts that need facts only pricing, orders and analytics have: each of those services
+# publishes an event that carries them, and these rules turn it into messages.
+
+_LADDER_NEAR = [{"path": "event.status", "op": "eq", "value": "near"}]
+_LADDER_REACHED = [{"path": "event.status", "op": "eq", "value": "reached"}]
+_EXPIRY_KEY = ["event.company_id", "event.earliest_valid_to"]
+
+RULES_V2: list[dict[str, Any]] = [
+    _rule(
+        "ladder.near.email",
+        "client.ladder_progress.v1",
+        "buyers",
+        "email",
+        "offers",
+        "ladder_near",
+        "The next discount level is within reach this period: once per level and period",
+        conditions=_LADDER_NEAR,
+        dedupe=["event.company_id", "event.period_start", "event.next_level.threshold_minor"],
+    ),
+    _rule(
+        "ladder.reached.email",
+        "client.ladder_progress.v1",
+        "buyers",
+        "email",
+        "offers",
+        "ladder_reached",
+        "The client reached a higher discount level: once per level and period",
+        conditions=_LADDER_REACHED,
+        dedupe=["event.company_id", "event.period_start", "event.current_level.threshold_minor"],
+    ),
+    _rule(
+        "contract.expiring.email",
+        "client.contract_prices_expiring.v1",
+        "buyers",
+        "email",
+        "finance",
+        "contract_expiring",
+        "Contract prices end soon: the buyers are told once per end date",
+        dedupe=_EXPIRY_KEY,
+    ),
+    _rule(
+        "contract.expiring.manager",
+        "client.contract_prices_expiring.v1",
+        "sales_manager",
+        "inbox",
+        "tasks",
+        "contract_expiring_manager",
+        "Contract prices end soon: a task to renew them",
+        dedupe=_EXPIRY_KEY,
+    ),
+    _rule(
+        "stock.back.inbox",
+        "requisition.stock_back.v1",
+        "buyers",
+        "inbox",
+        "stock",
+        "stock_back",
+        "A SKU on the company's requisition lists is back in stock",
+    ),
+    _rule(
+        "stock.back.email",
+        "requisition.stock_back.v1",
+        "buyers",
+        "email",
+        "stock",
+        "stock_back",
+        "A SKU on the company's requisition lists is back in stock (email)",
+    ),
+    _rule(
+        "stock.key_sku_out.manager",
+        "client.key_sku_out_of_stock.v1",
+        "sales_manager",
+        "inbox",
+        "tasks",
+        "key_sku_out_manager",
+        "A SKU of the client's A class is out of stock: offer a substitute or a date",
+    ),
+    _rule(
+        "stock.key_sku_out.inbox",
+        "client.key_sku_out_of_stock.v1",
+        "buyers",
+        "inbox",
+        "stock",
+        "key_sku_out",
+        "A SKU the client buys most is out of stock",
+    ),
+    _rule(
+        "prices.regular_changed.email",
+        "client.regular_sku_prices_changed.v1",
+        "buyers",
+        "email",
+        "finance",
+        "regular_prices_changed",
+        "Prices of SKUs the client buys regularly moved: once per price change",
+        dedupe=["event.client_id", "event.change_id"],
+    ),
+    _rule(
+        "cross_sell.offer.email",
+        "client.cross_sell_offer.v1",
+        "buyers",
+        "email",
+        "offers",
+        "cross_sell_offer",
+        "Categories the client's peers buy and it does not (at most one offer in a few days)",
+    ),
+]
+
+_LEVEL = {"threshold_minor": 1000000, "discount_percent": "2", "bonus_percent": "1"}
+_LADDER = {
+    "company_id": _ORDER["company_id"],
+    "status": "near",
+    "ladder": "VOLUME",
+    "period": "quarter",
+    "period_start": "2026-10-01",
+    "currency": "EUR",
+    "turnover_minor": 850000,
+    "current_level": {"threshold_minor": 0, "discount_percent": "0", "bonus_percent": "0"},
+    "next_level": _LEVEL,
+    "left_minor": 150000,
+    "changed_at": "2026-11-20T10:00:00+00:00",
+}
+_REACHED = {
+    **_LADDER,
+    "status": "reached",
+    "turnover_minor": 1020000,
+    "current_level": _LEVEL,
+    "next_level": {"threshold_minor": 5000000, "discount_percent": "5", "bonus_percent": "3"},
+    "left_minor": 3980000,
+}
+_EXPIRING = {
+    "company_id": _ORDER["company_id"],
+    "skus_count": 7,
+    "earliest_valid_to": "2026-12-01",
+    "last_day": "2026-11-30",
+    "skus": ["KN-100", "CE-200", "CE-210"],
+    "found_at": "2026-11-20T06:00:00+00:00",
+}
+_STOCK_BACK = {
+    "company_id": _ORDER["company_id"],
+    "skus": [{"sku": "KN-100", "name": "Knauf board 12.5 mm", "available": "500"}],
+    "lists": [{"list_id": "3c2b1a09-8f7e-4d6c-9b5a-4e3d2c1b0a99", "name": "Tower B"}],
+    "back_at": "2026-11-20T10:00:00+00:00",
+}
+_KEY_SKU_OUT = {
+    "client_id": _ORDER["company_id"],
+    "sku": "CE-200",
+    "name": "Ceresit CM 11 tile glue",
+    "currency": "EUR",
+    "revenue_minor": 4200000,
+    "revenue_share": "0.35",
+    "last_bought_at": "2026-11-02T09:00:00+00:00",
+    "sales_manager_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+    "out_at": "2026-11-20T10:00:00+00:00",
+}
+_PRICES_MOVED = {
+    "client_id": _ORDER["company_id"],
+    "change_id": "6f5e4d3c-2b1a-4098-8765-43210fedcba9",
+    "currency": "EUR",
+    "skus": [
+        {
+            "sku": "KN-100",
+            "name": "Knauf board 12.5 mm",
+            "quantity": "120",
+            "old_unit_price_minor": 1150,
+            "new_unit_price_minor": 1250,
+            "change_percent": "8.70",
+        },
+        {
+            "sku": "CE-200",
+            "name": "Ceresit CM 11 tile glue",
+            "quantity": "5",
+            "old_unit_price_minor": 890,
+            "new_unit_price_minor": 790,
+            "change_percent": "-11.24",
+        },
+    ],
+    "changed_at": "2026-11-20T10:00:00+00:00",
+}
+_CROSS_SELL = {
+    "client_id": _ORDER["company_id"],
+    "suggestions": [
+        {
+            "category": "primer",
+            "peer_share": "0.82",
+            "reason": "82 % of builders of your size also buy primer",
+            "skus": [
+                {"sku": "CT-17", "name": "Ceresit CT 17 primer", "peer_clients": 41},
+                {"sku": "KN-GR", "name": "Knauf Grundierung", "peer_clients": 30},
+            ],
+        }
+    ],
+    "offered_at": "2026-11-20T10:00:00+00:00",
+}
+
+TEMPLATES_V2: dict[str, tuple[dict[str, Any], dict[str, tuple[str, str]]]] = {
+    "ladder_near": (
+        _sample(_LADDER),
+        {
+            "en": (
+                "{{ event.left_minor | money(event.currency) }} to your next discount level",
+                "Hello {{ recipient.name }},\n\n{{ company.legal_name }} has ordered "
+                "{{ event.turnover_minor | money(event.currency) }} this {{ event.period }}. "
+                "Another {{ event.left_minor | money(event.currency) }} and from "
+                "{{ event.next_level.threshold_minor | money(event.currency) }} you get "
+                "{{ event.next_level.discount_percent }} % off list prices"
+                "{% if event.next_level.bonus_percent | float > 0 %} and a "
+                "{{ event.next_level.bonus_percent }} % bonus on the whole period{% endif %}.\n"
+                "{{ links.portal }}\n\nUnsubscribe: {{ links.unsubscribe }}",
+            ),
+            "ru": (
+                "До следующего уровня скидки {{ event.left_minor | money(event.currency) }}",
+                "Здравствуйте, {{ recipient.name }}!\n\n{{ company.legal_name }} заказала в этом "
+                "периоде на {{ event.turnover_minor | money(event.currency) }}. Ещё "
+                "{{ event.left_minor | money(event.currency) }} — и с оборота "
+                "{{ event.next_level.threshold_minor | money(event.currency) }} действует скидка "
+                "{{ event.next_level.discount_percent }} % от прайса"
+                "{% if event.next_level.bonus_percent | float > 0 %} и бонус "
+                "{{ event.next_level.bonus_percent }} % на весь оборот периода{% endif %}.\n"
+                "{{ links.portal }}\n\nОтписаться: {{ links.unsubscribe }}",
+            ),
+        },
+    ),
+    "ladder_reached": (
+        _sample(_REACHED),
+        {
+            "en": (
+                "You reached {{ event.current_level.discount_percent }} % off",
+                "Hello {{ recipient.name }},\n\nwith {{ event.turnover_minor | money(event.currency) "
+                "}} this {{ event.period }}, {{ company.legal_name }} reached the level of "
+                "{{ event.current_level.threshold_minor | money(event.currency) }}: "
+                "{{ event.current_level.discount_percent }} % off list prices from now on."
+                "{% if event.next_level %} The next level is "
+                "{{ event.left_minor | money(event.currency) }} away.{% endif %}\n"
+                "{{ links.portal }}\n\nUnsubscribe: {{ links.unsubscribe }}",
+            ),
+            "ru": (
+                "Вы получили скидку {{ event.current_level.discount_percent }} %",
+                "Здравствуйте, {{ recipient.name }}!\n\nС оборотом "
+                "{{ event.turnover_minor | money(event.currency) }} {{ company.legal_name }} "
+                "достигла уровня {{ event.current_level.threshold_minor | money(event.currency) }}: "
+                "теперь скидка {{ event.current_level.discount_percent }} % от прайса."
+                "{% if event.next_level %} До следующего уровня "
+                "{{ event.left_minor | money(event.currency) }}.{% endif %}\n"
+                "{{ links.portal }}\n\nОтписаться: {{ links.unsubscribe }}",
+            ),
+        },
+    ),
+    "contract_expiring": (
+        _sample(_EXPIRING),
+        {
+            "en": (
+                "Your contract prices end on {{ event.last_day }}",
+                "Hello {{ recipient.name }},\n\nthe contract prices of {{ event.skus_count }} "
+                "SKU(s) of {{ company.legal_name }} hold until {{ event.last_day }} "
+                "({{ event.skus | join(', ') }}{% if event.skus_count > event.skus | length %}, "
+                "...{% endif %}). Your sales manager will propose new terms; order before then "
+                "at the current prices: {{ links.portal }}",
+            ),
+            "ru": (
+                "Ваши договорные цены действуют до {{ event.last_day }}",
+                "Здравствуйте, {{ recipient.name }}!\n\nДоговорные цены {{ company.legal_name }} "
+                "на {{ event.skus_count }} SKU действуют до {{ event.last_day }} "
+                "({{ event.skus | join(', ') }}{% if event.skus_count > event.skus | length %}, "
+                "...{% endif %}). Менеджер предложит новые условия; до этой даты можно заказать "
+                "по текущим ценам: {{ links.portal }}",
+            ),
+        },
+    ),
+    "contract_expiring_manager": (
+        _sample(_EXPIRING),
+        {
+            "en": (
+                "{{ company.legal_name }}: contract prices end on {{ event.last_day }}",
+                "{{ event.skus_count }} contract price(s) end: {{ event.skus | join(', ') }}. "
+                "Agree new terms with the client.",
+            ),
+            "ru": (
+                "{{ company.legal_name }}: договорные цены заканчиваются {{ event.last_day }}",
+                "Заканчиваются договорные цены на {{ event.skus_count }} SKU: "
+                "{{ event.skus | join(', ') }}. Согласуйте с клиентом новые условия.",
+            ),
+        },
+    ),
+    "stock_back": (
+        _sample(_STOCK_BACK),
+        {
+            "en": (
+                "Back in stock: {{ event.skus | map(attribute='name') | join(', ') }}",
+                "{% for s in event.skus %}{{ s.name }} ({{ s.sku }}) is back in stock: "
+                "{{ s.available }} available.\n{% endfor %}It is on your list(s) "
+                "{{ event.lists | map(attribute='name') | join(', ') }}. {{ links.portal }}",
+            ),
+            "ru": (
+                "Снова в наличии: {{ event.skus | map(attribute='name') | join(', ') }}",
+                "{% for s in event.skus %}{{ s.name }} ({{ s.sku }}) снова в наличии: "
+                "{{ s.available }}.\n{% endfor %}Товар есть в ваших списках "
+                "{{ event.lists | map(attribute='name') | join(', ') }}. {{ links.portal }}",
+            ),
+        },
+    ),
+    "key_sku_out_manager": (
+        _sample(_KEY_SKU_OUT),
+        {
+            "en": (
+                "{{ company.legal_name }}: {{ event.sku }} is out of stock",
+                "{{ event.name }} ({{ event.sku }}) is out of stock. It is in the client's A "
+                "class: {{ event.revenue_minor | money(event.currency) }} in the last months, "
+                "{{ (event.revenue_share | float * 100) | round | int }} % of its purchases. "
+                "Offer a substitute or a delivery date.",
+            ),
+            "ru": (
+                "{{ company.legal_name }}: {{ event.sku }} нет в наличии",
+                "{{ event.name }} ({{ event.sku }}) закончился. Это товар группы A клиента: "
+                "{{ event.revenue_minor | money(event.currency) }} за последние месяцы, "
+                "{{ (event.revenue_share | float * 100) | round | int }} % его закупок. "
+                "Предложите замену или срок поставки.",
+            ),
+        },
+    ),
+    "key_sku_out": (
+        _sample(_KEY_SKU_OUT),
+        {
+            "en": (
+                "{{ event.name }} is out of stock",
+                "{{ event.name }} ({{ event.sku }}), one of the products you buy most, is out of "
+                "stock for now. Your sales manager will suggest a substitute or a date.",
+            ),
+            "ru": (
+                "{{ event.name }} временно нет в наличии",
+                "{{ event.name }} ({{ event.sku }}), один из ваших основных товаров, временно "
+                "закончился. Менеджер предложит замену или срок поставки.",
+            ),
+        },
+    ),
+    "regular_prices_changed": (
+        _sample(_PRICES_MOVED),
+        {
+            "en": (
+                "Prices changed on {{ event.skus | length }} product(s) you buy regularly",
+                "Hello {{ recipient.name }},\n\n{% for s in event.skus %}{{ s.name }} "
+                "({{ s.sku }}): {{ s.old_unit_price_minor | money(event.currency) }} → "
+                "{{ s.new_unit_price_minor | money(event.currency) }} ({{ s.change_percent }} %)"
+                "\n{% endfor %}\n{{ links.portal }}\n\nUnsubscribe: {{ links.unsubscribe }}",
+            ),
+            "ru": (
+                "Изменились цены на {{ event.skus | length }} товар(ов), которые вы покупаете",
+                "Здравствуйте, {{ recipient.name }}!\n\n{% for s in event.skus %}{{ s.name }} "
+                "({{ s.sku }}): {{ s.old_unit_price_minor | money(event.currency) }} → "
+                "{{ s.new_unit_price_minor | money(event.currency) }} ({{ s.change_percent }} %)"
+                "\n{% endfor %}\n{{ links.portal }}\n\nОтписаться: {{ links.unsubscribe }}",
+            ),
+        },
+    ),
+    "cross_sell_offer": (
+        _sample(_CROSS_SELL),
+        {
+            "en": (
+                "Clients like {{ company.legal_name }} also buy {{ event.suggestions | "
+                "map(attribute='category') | join(', ') }}",
+                "Hello {{ recipient.name }},\n\n{% for g in event.suggestions %}* {{ g.reason }}"
+                "{% if g.skus %}: {{ g.skus | map(attribute='name') | join(', ') }}{% endif %}\n"
+                "{% endfor %}\n{{ links.portal }}\n\nUnsubscribe: {{ links.unsubscribe }}",
+            ),
+            "ru": (
+                "Компании как {{ company.legal_name }} также покупают {{ event.suggestions | "
+                "map(attribute='category') | join(', ') }}",
+                "Здравствуйте, {{ recipient.name }}!\n\n{% for g in event.suggestions %}* "
+                "{{ (g.peer_share | float * 100) | round | int }} % похожих компаний покупают "
+                "{{ g.category }}{% if g.skus %}: {{ g.skus | map(attribute='name') | join(', ') "
+                "}}{% endif %}\n{% endfor %}\n{{ links.portal }}\n\nОтписаться: "
+                "{{ links.unsubscribe }}",
+            ),
+        },
+    ),
+}
+
+# Everything built in, in the order of the migrations that seed it.
+VERSIONS = {1: (RULES, TEMPLATES), 2: (RULES_V2, TEMPLATES_V2)}
+ALL_RULES = [r for rules, _ in VERSIONS.values() for r in rules]
+ALL_TEMPLATES = {k: v for _, templates in VERSIONS.values() for k, v in templates.items()}
+
+
+def rule_rows(version: int | None = None) -> list[dict[str, Any]]:
+    """The rule rows of one version (a migration seeds them), or of all."""
+    found = ALL_RULES if version is None else VERSIONS[version][0]
     return [
         {**r, "id": uuid.uuid5(uuid.NAMESPACE_URL, "b2b:rule:" + r["code"]), "builtin": True}
-        for r in RULES
+        for r in found
     ]
 
 
-def template_rows() -> list[dict[str, Any]]:
+def template_rows(version: int | None = None) -> list[dict[str, Any]]:
+    found = ALL_TEMPLATES if version is None else VERSIONS[version][1]
     return [
         {"key": key, "locale": locale, "subject": subject, "body": body, "sample": sample}
-        for key, (sample, variants) in TEMPLATES.items()
+        for key, (sample, variants) in found.items()
         for locale, (subject, body) in variants.items()
     ]

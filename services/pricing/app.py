@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from services.pricing.alerts import check_contract_expiry, share_settings
 from services.pricing.api import policy, prices
 from services.pricing.api.feeds import SPECS
 from services.pricing.engine import listen_for_price_changes, start_price_book
@@ -16,8 +17,8 @@ SPEC = ServiceSpec(
     description="Price lists, contract prices, volume tiers, commercial policy, explainable price resolution over the SKU x client matrix, ERP price feeds.",
     routers=[prices.router, policy.router, feed_router(SPECS)],
     consumers=CONSUMERS,
-    workers=[feed_worker(SPECS)],
-    on_startup=[start_price_book],
+    workers=[feed_worker(SPECS), check_contract_expiry],
+    on_startup=[start_price_book, share_settings],
     background=[listen_for_price_changes],
 )
 

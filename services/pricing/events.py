@@ -1,11 +1,14 @@
 """Events the pricing service consumes, by consumer group: plain handlers a test can call.
 
 Group "pricing" keeps pricing's projections: clients from accounts, SKUs from catalog, and
-each client's monthly turnover from orders (what the ladder levels are measured on).
+each client's monthly turnover from orders (what the ladder levels are measured on). A change
+of turnover that brings the client near its next ladder level, or onto one, is told
+(`client.ladder_progress.v1`, services/pricing/alerts.py) in the same transaction.
 """
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.pricing.alerts import tell_ladder_progress
 from services.pricing.store import projections
 from shared.contracts.accounts import CompanyUpsertedV1
 from shared.contracts.catalog import ProductUpsertedV1
@@ -33,6 +36,13 @@ async def handle_order_placed(event: OrderPlacedV1, session: AsyncSession) -> No
         currency=event.currency,
         amount_minor=event.total_minor,
     )
+    await tell_ladder_progress(
+        session,
+        event.company_id,
+        placed_at=event.placed_at,
+        currency=event.currency,
+        amount_minor=event.total_minor,
+    )
 
 
 async def handle_order_cancelled(event: OrderCancelledV1, session: AsyncSession) -> None:
@@ -40,6 +50,13 @@ async def handle_order_cancelled(event: OrderCancelledV1, session: AsyncSession)
     if not event.counted:
         return  # cancelled while waiting for approval: it never counted
     await projections.add_turnover(
+        session,
+        event.company_id,
+        placed_at=event.placed_at,
+        currency=event.currency,
+        amount_minor=-event.total_minor,
+    )
+    await tell_ladder_progress(
         session,
         event.company_id,
         placed_at=event.placed_at,

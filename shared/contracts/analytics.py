@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
@@ -54,6 +55,90 @@ class ClientChurnRiskRaisedV1(EventContract):
     usual_gap_days: int | None
     sales_manager_id: uuid.UUID | None = None
     raised_at: datetime
+
+    def aggregate_id(self) -> str:
+        return str(self.client_id)
+
+
+@register
+class ClientKeySkuOutOfStockV1(EventContract):
+    """A SKU that is in the client's own A class (ABC by the revenue of its purchases over the
+    last `ANALYTICS_ABC_MONTHS`) has no available stock left in any warehouse. One event per
+    such client and stock-out."""
+
+    event_type = "client.key_sku_out_of_stock.v1"
+    topic = CLIENT_TOPIC
+    aggregate_type = "client"
+
+    client_id: uuid.UUID
+    sku: str
+    name: str
+    currency: str
+    revenue_minor: int = Field(description="What the client bought of it in the ABC window")
+    revenue_share: Decimal = Field(description="Its share of the client's purchases, 0..1")
+    last_bought_at: datetime | None
+    sales_manager_id: uuid.UUID | None = None
+    out_at: datetime
+
+    def aggregate_id(self) -> str:
+        return str(self.client_id)
+
+
+class PriceMove(BaseModel):
+    sku: str
+    name: str
+    quantity: Decimal = Field(description="The quantity of the last purchase, priced again")
+    old_unit_price_minor: int = Field(description="What the client paid last time, per unit")
+    new_unit_price_minor: int = Field(description="Its price now for the same quantity")
+    change_percent: Decimal = Field(description="(new - old) / old x 100, 2 decimals")
+
+
+@register
+class ClientRegularSkuPricesChangedV1(EventContract):
+    """A price change (`price.changed.v1` of pricing) moved, by at least
+    `ANALYTICS_PRICE_MOVE_MIN_PERCENT`, the price of SKUs this client buys regularly (in at least
+    `ANALYTICS_REGULAR_SKU_MIN_MONTHS` of the last `ANALYTICS_REGULAR_SKU_MONTHS` months) against
+    what it paid last time. One event per client and price change."""
+
+    event_type = "client.regular_sku_prices_changed.v1"
+    topic = CLIENT_TOPIC
+    aggregate_type = "client"
+
+    client_id: uuid.UUID
+    change_id: uuid.UUID = Field(description="The price.changed event's change_id")
+    currency: str
+    skus: list[PriceMove]
+    changed_at: datetime
+
+    def aggregate_id(self) -> str:
+        return str(self.client_id)
+
+
+class SuggestedSku(BaseModel):
+    sku: str
+    name: str
+    peer_clients: int = Field(description="Peers that buy it")
+
+
+class CrossSellSuggestion(BaseModel):
+    category: str
+    peer_share: Decimal = Field(description="Share of the client's peers buying the category")
+    reason: str
+    skus: list[SuggestedSku]
+
+
+@register
+class ClientCrossSellOfferV1(EventContract):
+    """The periodic cross-sell job found categories the client's peers buy and it does not; at
+    most one offer per client every `ANALYTICS_CROSS_SELL_OFFER_EVERY_DAYS`."""
+
+    event_type = "client.cross_sell_offer.v1"
+    topic = CLIENT_TOPIC
+    aggregate_type = "client"
+
+    client_id: uuid.UUID
+    suggestions: list[CrossSellSuggestion]
+    offered_at: datetime
 
     def aggregate_id(self) -> str:
         return str(self.client_id)

@@ -227,3 +227,35 @@ class QuoteAcceptedV1(_QuoteEvent):
     revision: int
     order_id: uuid.UUID
     total_minor: int
+
+
+REQUISITION_TOPIC = "orders.requisition"
+
+
+class ListRef(BaseModel):
+    list_id: uuid.UUID
+    name: str
+
+
+class BackInStock(BaseModel):
+    sku: str
+    name: str
+    available: Decimal = Field(description="Available now, over every warehouse")
+
+
+@register
+class RequisitionStockBackV1(EventContract):
+    """A SKU that had no available stock in any warehouse has some again, and this company keeps
+    it on one or more of its requisition lists. One event per company and return to stock."""
+
+    event_type = "requisition.stock_back.v1"
+    topic = REQUISITION_TOPIC
+    aggregate_type = "company"
+
+    company_id: uuid.UUID
+    skus: list[BackInStock]
+    lists: list[ListRef] = Field(description="The company's lists that hold the SKUs")
+    back_at: datetime
+
+    def aggregate_id(self) -> str:
+        return str(self.company_id)

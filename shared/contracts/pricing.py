@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from shared.events.envelope import EventContract, register
 
@@ -39,3 +41,61 @@ class PriceChangedV1(EventContract):
 
     def aggregate_id(self) -> str:
         return str(self.change_id)
+
+
+# Client-keyed alerts: what pricing knows of one client that the client should hear about.
+CLIENT_TOPIC = "pricing.client"
+
+
+class LadderLevel(BaseModel):
+    threshold_minor: int = Field(description="Turnover in the period from which the level holds")
+    discount_percent: Decimal
+    bonus_percent: Decimal
+
+
+@register
+class ClientLadderProgressV1(EventContract):
+    """An order placed (or cancelled) moved a client's turnover this period either close to the
+    next level of its ladder (`status: near`: what is left fell to or below
+    `PRICING_LADDER_NUDGE_PERCENT` of the next level's threshold) or onto a higher level
+    (`status: reached`). Sent when the line is crossed, not at every order."""
+
+    event_type = "client.ladder_progress.v1"
+    topic = CLIENT_TOPIC
+    aggregate_type = "client"
+
+    company_id: uuid.UUID
+    status: Literal["near", "reached"]
+    ladder: str = Field(description="The ladder's code")
+    period: str = Field(description="month, quarter or year")
+    period_start: date = Field(description="First day of the period the turnover counts in")
+    currency: str
+    turnover_minor: int = Field(description="The client's turnover in the period so far")
+    current_level: LadderLevel | None
+    next_level: LadderLevel | None
+    left_minor: int | None = Field(description="Turnover still needed for the next level")
+    changed_at: datetime
+
+    def aggregate_id(self) -> str:
+        return str(self.company_id)
+
+
+@register
+class ClientContractPricesExpiringV1(EventContract):
+    """Some of a client's own (contract) prices end within `PRICING_CONTRACT_EXPIRY_DAYS` and
+    no row continues them. One event per client and end date (`valid_to`) found by the daily
+    check; an end date already announced is not announced again."""
+
+    event_type = "client.contract_prices_expiring.v1"
+    topic = CLIENT_TOPIC
+    aggregate_type = "client"
+
+    company_id: uuid.UUID
+    skus_count: int = Field(description="SKUs whose contract price ends")
+    earliest_valid_to: date = Field(description="First day without the price (exclusive end)")
+    last_day: date = Field(description="Last day the earliest-ending price still holds")
+    skus: list[str] = Field(description="A few of the SKUs, earliest ending first")
+    found_at: datetime
+
+    def aggregate_id(self) -> str:
+        return str(self.company_id)

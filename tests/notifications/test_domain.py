@@ -9,7 +9,8 @@ from datetime import time as clock
 
 import pytest
 
-from services.notifications.builtin import RULES, TEMPLATES
+from services.notifications.builtin import ALL_RULES as RULES
+from services.notifications.builtin import ALL_TEMPLATES as TEMPLATES
 from services.notifications.domain import delivery, rules, signing, templates
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

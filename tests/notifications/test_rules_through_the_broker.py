@@ -7,11 +7,21 @@ import uuid
 from collections import defaultdict
 from datetime import timedelta
 
-from services.notifications.builtin import RULES
+from services.notifications.builtin import ALL_RULES as RULES
 from services.notifications.domain import rules as domain
 from shared.contracts.accounts import CompanyCreditChangedV1
+from shared.contracts.analytics import (
+    ClientCrossSellOfferV1,
+    ClientKeySkuOutOfStockV1,
+    ClientRegularSkuPricesChangedV1,
+    CrossSellSuggestion,
+    PriceMove,
+    SuggestedSku,
+)
 from shared.contracts.catalog import StockChangedV1
 from shared.contracts.orders import (
+    BackInStock,
+    ListRef,
     OrderCancelledV1,
     OrderConfirmedV1,
     OrderDeliveredV1,
@@ -24,6 +34,12 @@ from shared.contracts.orders import (
     QuoteOfferedV1,
     QuoteOpenedV1,
     QuoteRequestedV1,
+    RequisitionStockBackV1,
+)
+from shared.contracts.pricing import (
+    ClientContractPricesExpiringV1,
+    ClientLadderProgressV1,
+    LadderLevel,
 )
 from shared.db import utcnow
 from tests.notifications.world import (
@@ -116,6 +132,101 @@ def one_event_of_each_type(company_id: uuid.UUID) -> list:
         envelope(
             StockChangedV1(
                 sku="SKU-1", warehouse="MAIN", on_hand=0, reserved=0, available=0, changed_at=now
+            )
+        ),
+        *client_alerts(company_id),
+    ]
+
+
+def ladder_event(company_id: uuid.UUID, status: str, next_threshold: int, **extra):
+    level = LadderLevel(threshold_minor=100000, discount_percent=2, bonus_percent=0)
+    upper = LadderLevel(threshold_minor=next_threshold, discount_percent=5, bonus_percent=1)
+    return ClientLadderProgressV1(
+        company_id=company_id,
+        status=status,
+        ladder="VOLUME",
+        period="month",
+        period_start=today().replace(day=1),
+        currency="EUR",
+        turnover_minor=next_threshold - 20000,
+        current_level=level,
+        next_level=upper,
+        left_minor=20000,
+        changed_at=utcnow(),
+        **extra,
+    )
+
+
+def expiring_event(company_id: uuid.UUID, valid_to):
+    return ClientContractPricesExpiringV1(
+        company_id=company_id,
+        skus_count=2,
+        earliest_valid_to=valid_to,
+        last_day=valid_to - timedelta(days=1),
+        skus=["KN-100", "CE-200"],
+        found_at=utcnow(),
+    )
+
+
+def price_moves_event(company_id: uuid.UUID, change_id: uuid.UUID):
+    return ClientRegularSkuPricesChangedV1(
+        client_id=company_id,
+        change_id=change_id,
+        currency="EUR",
+        skus=[
+            PriceMove(
+                sku="KN-100",
+                name="Knauf board",
+                quantity=10,
+                old_unit_price_minor=1000,
+                new_unit_price_minor=1100,
+                change_percent=10,
+            )
+        ],
+        changed_at=utcnow(),
+    )
+
+
+def client_alerts(company_id: uuid.UUID) -> list:
+    """One event of each alert pricing, orders and analytics publish about a client."""
+    now = utcnow()
+    return [
+        envelope(ladder_event(company_id, "near", 500000)),
+        envelope(ladder_event(company_id, "reached", 900000)),
+        envelope(expiring_event(company_id, today() + timedelta(days=10))),
+        envelope(
+            RequisitionStockBackV1(
+                company_id=company_id,
+                skus=[BackInStock(sku="KN-100", name="Knauf board", available=40)],
+                lists=[ListRef(list_id=uuid.uuid4(), name="Tower B")],
+                back_at=now,
+            )
+        ),
+        envelope(
+            ClientKeySkuOutOfStockV1(
+                client_id=company_id,
+                sku="CE-200",
+                name="Tile glue",
+                currency="EUR",
+                revenue_minor=400000,
+                revenue_share="0.4",
+                last_bought_at=now,
+                out_at=now,
+            )
+        ),
+        envelope(price_moves_event(company_id, uuid.uuid4())),
+        envelope(
+            ClientCrossSellOfferV1(
+                client_id=company_id,
+                suggestions=[
+                    CrossSellSuggestion(
+                        category="primer",
+                        peer_share="0.8",
+                        reason="80 % of builders also buy primer",
+                        skus=[SuggestedSku(sku="CT-17", name="Primer", peer_clients=4)],
+                    )
+                ],
+                offered_at=now,
             )
         ),
     ]

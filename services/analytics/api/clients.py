@@ -17,6 +17,7 @@ from services.analytics.api.schemas import (
     Segments,
 )
 from services.analytics.domain.assortment import assortment_gaps, reorder_list
+from services.analytics.domain.cross_sell import peer_label
 from services.analytics.store import queries
 from shared.auth import Principal, Role, allow
 from shared.db import SessionDep, utcnow
@@ -103,11 +104,9 @@ async def cross_sell(
     d = request.app.state.settings
     bought = await queries.peer_purchases(session, who, d.history_months, utcnow())
     parts = [who.industry or "any industry", who.client_type or "any type"]
-    label = f"{who.industry or ''} {who.client_type or 'clients'}s".strip()
     if who.size:
         parts.append(f"size {who.size}")
-        label += " of your size"
-    gaps = assortment_gaps(bought, label, d)
+    gaps = assortment_gaps(bought, peer_label(who.industry, who.client_type, who.size), d)
     names = await queries.product_names(
         session, sorted({s["sku"] for g in gaps for s in g["skus"]})
     )

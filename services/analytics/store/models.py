@@ -236,3 +236,48 @@ class BaseStats(Base):
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     stats: Mapped[dict[str, Any]] = mapped_column(JSONB)
     computed_at: Mapped[datetime]
+
+
+class StockLevel(Base):
+    """Available stock per SKU and warehouse, from catalog's stock.changed: what tells that a
+    SKU ran out everywhere (for the clients whose A class it is)."""
+
+    __tablename__ = "stock_levels"
+
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    warehouse: Mapped[str] = mapped_column(String(64), primary_key=True)
+    available: Mapped[Decimal] = mapped_column(QUANTITY)
+    changed_at: Mapped[datetime]
+
+
+class PriceCheck(Base):
+    """A price change (pricing's price.changed) to compare with what clients paid: the event
+    handler queues it, the price-check worker asks pricing and tells the clients concerned."""
+
+    __tablename__ = "price_checks"
+
+    change_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    client_ids: Mapped[list[str] | None] = mapped_column(JSONB)  # null: every client
+    sku_from: Mapped[str | None] = mapped_column(String(64))
+    sku_to: Mapped[str | None] = mapped_column(String(64))
+    changed_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    clients_told: Mapped[int | None]
+
+    __table_args__ = (
+        Index("ix_price_checks_pending", "changed_at", postgresql_where=text("done_at IS NULL")),
+    )
+
+
+class CrossSellOffer(Base):
+    """The last cross-sell offer told to a client: at most one every few days."""
+
+    __tablename__ = "cross_sell_offers"
+
+    client_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    offered_at: Mapped[datetime]
+    categories: Mapped[list[str]] = mapped_column(JSONB)
+
+
+# The clients that bought a SKU, when it runs out.
+Index("ix_client_sku_facts_sku", ClientSkuFact.sku, ClientSkuFact.last_at)

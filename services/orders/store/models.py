@@ -362,3 +362,19 @@ class ShipmentLine(Base):
     sku: Mapped[str] = mapped_column(String(64), primary_key=True)
     quantity: Mapped[Decimal] = mapped_column(QUANTITY)
     delivered_quantity: Mapped[Decimal | None] = mapped_column(QUANTITY)
+
+
+class StockLevel(Base):
+    """Available stock per SKU and warehouse, from catalog's stock.changed: what tells a SKU's
+    return to stock (none anywhere before, some now) for the requisition lists that hold it."""
+
+    __tablename__ = "stock_levels"
+
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    warehouse: Mapped[str] = mapped_column(String(64), primary_key=True)
+    available: Mapped[Decimal] = mapped_column(QUANTITY)
+    changed_at: Mapped[datetime]
+
+
+# The lists that hold a SKU, when it is back in stock.
+Index("ix_requisition_list_lines_sku", RequisitionListLine.sku)

@@ -259,3 +259,15 @@ class ClientTurnover(Base):
     month: Mapped[date] = mapped_column(primary_key=True)  # first day of the month
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     amount_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ContractExpiryNotice(Base):
+    """A client's contract prices ending on `valid_to` were announced (once per client and end
+    date, so a restart or a second worker does not announce them again)."""
+
+    __tablename__ = "contract_expiry_notices"
+
+    client_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    valid_to: Mapped[date] = mapped_column(primary_key=True)
+    run_id: Mapped[uuid.UUID]
+    announced_at: Mapped[datetime] = mapped_column(default=utcnow)

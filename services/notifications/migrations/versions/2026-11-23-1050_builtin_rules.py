@@ -37,7 +37,7 @@ def upgrade() -> None:
         sa.column("cancel_on", JSONB()),
         sa.column("builtin", sa.Boolean()),
     )
-    op.bulk_insert(rules, rule_rows())
+    op.bulk_insert(rules, rule_rows(1))
     templates = sa.table(
         "templates",
         sa.column("key", sa.String()),
@@ -46,7 +46,7 @@ def upgrade() -> None:
         sa.column("body", sa.Text()),
         sa.column("sample", JSONB()),
     )
-    op.bulk_insert(templates, template_rows())
+    op.bulk_insert(templates, template_rows(1))
 
 
 def downgrade() -> None:

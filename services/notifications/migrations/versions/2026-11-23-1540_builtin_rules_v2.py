@@ -1,0 +1,36 @@
+"""built-in rules and templates (version 2): ladder progress, contract prices ending, stock back
+on requisition lists, A-class SKU out of stock, price moves on regular SKUs, cross-sell offers
+
+Revision ID: notifications_0004
+Revises: notifications_0003
+Create Date: 2026-11-23 15:40:00+00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from services.notifications.builtin import RULES_V2, TEMPLATES_V2, rule_rows, template_rows
+from services.notifications.store.models import Rule, Template
+
+revision: str = "notifications_0004"
+down_revision: str | None = "notifications_0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.bulk_insert(Rule.__table__, rule_rows(2))
+    op.bulk_insert(Template.__table__, template_rows(2))
+
+
+def downgrade() -> None:
+    op.execute(
+        sa.text("DELETE FROM rules WHERE code = ANY(:codes)").bindparams(
+            codes=[r["code"] for r in RULES_V2]
+        )
+    )
+    op.execute(
+        sa.text("DELETE FROM templates WHERE key = ANY(:keys)").bindparams(keys=list(TEMPLATES_V2))
+    )

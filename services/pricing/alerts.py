@@ -1,0 +1,117 @@
+"""Pricing's client alerts: ladder progress after an order or a cancellation (in the consumer's
+transaction), and the daily check of contract prices that end soon (a worker). Both write their
+events to the outbox in the transaction that found them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.pricing.domain.alerts import expiry_window, ladder_alert, period_start
+from services.pricing.domain.ladder import Level, levels_of
+from services.pricing.settings import Settings
+from services.pricing.store import alerts as store
+from shared.contracts.pricing import ClientLadderProgressV1, LadderLevel
+from shared.db import utcnow
+from shared.events.outbox import record_event
+
+log = logging.getLogger(__name__)
+
+
+def settings_of(session: AsyncSession) -> Settings:
+    """The service's settings, put on its sessions at start-up (defaults for a bare session)."""
+    found = session.info.get("settings")
+    return found if isinstance(found, Settings) else Settings()
+
+
+async def share_settings(app: FastAPI) -> None:
+    """Start-up: the event handlers read the settings from their session."""
+    app.state.sessionmaker.configure(
+        info={"service": app.state.service, "settings": app.state.settings}
+    )
+
+
+def _level(level: Level | None) -> LadderLevel | None:
+    if level is None:
+        return None
+    return LadderLevel(
+        threshold_minor=level.threshold_minor,
+        discount_percent=level.discount_percent,
+        bonus_percent=level.bonus_percent,
+    )
+
+
+async def tell_ladder_progress(
+    session: AsyncSession,
+    company_id: uuid.UUID,
+    *,
+    placed_at: datetime,
+    currency: str,
+    amount_minor: int,
+) -> None:
+    """After an order's total was added to (or taken from) the turnover: tell the client when
+    it came near the next level or reached one. Only in the current period: a late order of a
+    closed period changes a retro bonus, not what the client can still reach."""
+    now = utcnow()
+    found = await store.ladder_turnover(session, company_id, placed_at.astimezone(UTC).date())
+    if found is None or found.currency != currency or amount_minor == 0:
+        return
+    if found.period_start != period_start(found.period, now.date()):
+        return
+    alert = ladder_alert(
+        levels_of(found.levels),
+        found.turnover_minor - amount_minor,
+        found.turnover_minor,
+        settings_of(session).ladder_nudge_percent,
+    )
+    if alert is None:
+        return
+    reached = alert.progress
+    record_event(
+        session,
+        ClientLadderProgressV1(
+            company_id=company_id,
+            status=alert.status,
+            ladder=found.code,
+            period=found.period,
+            period_start=found.period_start,
+            currency=found.currency,
+            turnover_minor=reached.turnover_minor,
+            current_level=_level(reached.current),
+            next_level=_level(reached.next),
+            left_minor=reached.left_minor,
+            changed_at=now,
+        ),
+    )
+
+
+async def announce_expiring_prices(session: AsyncSession, settings: Settings) -> int:
+    """One check: announce the contract prices ending within `contract_expiry_days`."""
+    now = utcnow()
+    after, until = expiry_window(now.date(), settings.contract_expiry_days)
+    return await store.announce_expiring(session, after, until, now)
+
+
+async def check_contract_expiry(app: FastAPI) -> None:
+    """Worker: every `contract_expiry_check_seconds` (first at start), announce contract prices
+    that end soon. Each (client, end date) is claimed in the transaction that writes its event,
+    so a restart or a second process does not announce it again."""
+    settings: Settings = app.state.settings
+    if not settings.contract_expiry_check_seconds:
+        return
+    while True:
+        try:
+            async with app.state.sessionmaker() as session, session.begin():
+                announced = await announce_expiring_prices(session, settings)
+            if announced:
+                log.info("contract prices ending soon announced", extra={"clients": announced})
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("contract expiry check failed")
+        await asyncio.sleep(settings.contract_expiry_check_seconds)
