@@ -438,9 +438,9 @@ class PriceEngine:
                     self.cached_rows -= dropped.size
 
     async def ensure_book(self) -> PriceBook:
-        if self.book is None:
+        # A price.changed arriving while the book loads drops that load: load again.
+        while self.book is None:
             await self.reload_book(entries_now=False)
-        assert self.book is not None
         return self.book
 
     async def client(self, company_id: uuid.UUID, today: date) -> ClientPrices | None:

@@ -148,6 +148,8 @@ def product_event(
     unit: str = "pcs",
     sellable: bool = True,
     updated_at: datetime | None = None,
+    cost_minor: int | None = None,
+    cost_currency: str | None = None,
 ) -> ProductUpsertedV1:
     """A product.upserted as catalog publishes it."""
     return ProductUpsertedV1(
@@ -157,6 +159,8 @@ def product_event(
         category=category,
         unit=unit,
         sellable=sellable,
+        cost_minor=cost_minor,
+        cost_currency=cost_currency,
         updated_at=updated_at or utcnow(),
     )
 
@@ -229,7 +233,7 @@ async def feed(app, body: str, **params) -> dict:
     async with client(app, ERP) as http:
         for _ in range(200):  # the app's own worker runs it
             job = (await http.get(f"/feeds/{posted.json()['id']}")).json()
-            if job["state"] in ("succeeded", "rejected", "failed"):
+            if job["state"] in ("succeeded", "rejected", "failed", "staged"):
                 break
             await asyncio.sleep(0.05)
     return job

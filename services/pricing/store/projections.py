@@ -76,6 +76,8 @@ async def upsert_sku(session: AsyncSession, event: ProductUpsertedV1) -> None:
         "category": event.category,
         "unit": event.unit,
         "sellable": event.sellable,
+        "cost_minor": event.cost_minor,
+        "cost_currency": event.cost_currency,
         "updated_at": _utc(event.updated_at),
     }
     stmt = insert(Sku).values(**values)
