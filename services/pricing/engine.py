@@ -228,6 +228,7 @@ class PriceBook:
         }
         self.promotions = promotions
         self.entries: EntryTable | None = None
+        self.version = 0  # the latest price version when the book was read
 
     def root_lists(self, list_ids: list[int]) -> list[int]:
         """The lists whose stored entries these lists read (themselves or their ancestors)."""
@@ -391,6 +392,7 @@ class PriceEngine:
                 await store.floors(session),
                 await store.promotions(session),
             )
+            book.version = await store.latest_version(session)
         if generation != self.generation:
             return
         self.book = book

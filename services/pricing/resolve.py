@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from services.pricing.domain import governance
 from services.pricing.domain.batch import (
     CLIENT,
     FLOOR,
@@ -22,7 +23,9 @@ from services.pricing.domain.batch import (
 )
 from services.pricing.domain.batch import origin_of as rank_of
 from services.pricing.domain.resolution import Candidate, Discount, Source, resolve_line, rule_of
-from services.pricing.engine import ClientPrices, PriceBook, PriceEngine
+from services.pricing.engine import ClientPrices, EntryTable, PriceBook, PriceEngine
+from services.pricing.store import prices as prices_store
+from services.pricing.store import versions
 from services.pricing.store.prices import to_day_number
 from shared.problems import NotFound
 
@@ -42,6 +45,7 @@ class Cart:
     next_qty: np.ndarray  # thousandths; -1 where no next tier
     next_price: np.ndarray
     floor: np.ndarray  # NO_PRICE where the SKU has no floor in the currency
+    price_version: int  # every price version up to this one is in these prices
 
     def lines(self) -> list[dict[str, Any]]:
         """The response's lines. Plain dicts serialised by orjson: for a cart this beats
@@ -150,6 +154,7 @@ async def resolve_cart(
         decided.next_qty,
         decided.next_price,
         adjustments.floor,
+        max(book.version, client.row.price_version),
     )
 
 
@@ -204,6 +209,74 @@ class Explanation:
     floor_minor: int | None
 
 
+async def _as_of(
+    engine: PriceEngine, book: PriceBook, client: ClientPrices, sku_id: int, moment: datetime
+) -> tuple[ClientPrices, EntryTable]:
+    """The client's own rows and its lists' entries of one SKU as they stood at `moment`."""
+    wanted = [i for _, i in book.lists_of(client.row)]
+    if client.row.matrix_list_id is not None:
+        wanted.append(client.row.matrix_list_id)
+    roots = book.root_lists(wanted)
+    async with engine.sessionmaker() as session:
+        stored = await prices_store.entries_for(session, roots, [sku_id])
+        changes = await versions.changes_since(
+            session, moment, [sku_id], [("C", client.row.id), *(("L", r) for r in roots)]
+        )
+    lists = governance.undo(
+        stored.select(
+            pl.lit("L").alias("target"),
+            pl.col("list_id").alias("target_id"),
+            "sku_id",
+            "min_qty",
+            "valid_from",
+            "price",
+            "valid_to",
+            pl.lit("").alias("currency"),
+        ),
+        changes.filter(pl.col("target") == "L"),
+    )
+    at = client.sku == sku_id
+    own = governance.undo(
+        pl.DataFrame(
+            {
+                "target": "C",
+                "target_id": client.row.id,
+                "sku_id": client.sku[at],
+                "min_qty": client.min_qty[at],
+                "valid_from": client.valid_from[at],
+                "price": client.price[at],
+                "valid_to": client.valid_to[at],
+                "currency": client.currency[at].astype(str),
+            },
+            schema_overrides={
+                "target": pl.Utf8,
+                "target_id": pl.Int64,
+                "sku_id": pl.Int64,
+                "min_qty": pl.Int64,
+                "valid_from": pl.Int64,
+                "price": pl.Int64,
+                "valid_to": pl.Int64,
+                "currency": pl.Utf8,
+            },
+        ),
+        changes.filter(pl.col("target") == "C"),
+    ).sort("min_qty")
+    then = ClientPrices(
+        row=client.row,
+        sku=own["sku_id"].to_numpy(),
+        min_qty=own["min_qty"].to_numpy(),
+        price=own["price"].to_numpy(),
+        currency=own["currency"].to_numpy().astype("U3"),
+        valid_from=own["valid_from"].to_numpy(),
+        valid_to=own["valid_to"].to_numpy(),
+        gaps=client.gaps,
+    )
+    entries = lists.select(
+        pl.col("target_id").alias("list_id"), "sku_id", "min_qty", "price", "valid_from", "valid_to"
+    )
+    return then, EntryTable(entries, book.list_frame)
+
+
 def _day(value: int) -> date | None:
     if abs(value) >= 2**31 - 1:
         return None
@@ -218,8 +291,10 @@ async def explain_line(
     *,
     currency: str | None,
     day: date,
+    as_of: datetime | None = None,
 ) -> Explanation:
-    """The whole decision for one line: every candidate, the steps, and why the others lost."""
+    """The whole decision for one line: every candidate, the steps, and why the others lost.
+    With `as_of`, the stored prices are those of that moment (later versions undone)."""
     book = await engine.ensure_book()
     client = await _client(engine, company_id, day)
     sku_id = book.sku_id.get(sku)
@@ -228,7 +303,10 @@ async def explain_line(
     currency = currency or client.row.currency
     today = to_day_number(day)
     sku_ids = np.array([sku_id], np.int64)
-    entries = await engine.entries_for(book, client, sku_ids)
+    if as_of is not None:
+        client, entries = await _as_of(engine, book, client, sku_id, as_of)
+    else:
+        entries = await engine.entries_for(book, client, sku_ids)
     g = book.gather(client, sku_ids, entries)
     usable = g.usable(currency, today)
     live_currency = (g.currency == currency) & (g.valid_from <= today) & (today < g.valid_to)

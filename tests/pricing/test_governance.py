@@ -238,3 +238,44 @@ async def test_a_rollback_restores_exactly_the_earlier_answers(pricing):
     assert await resolve(app, app.state.acme, lines) == earlier
     types = [r.type for r in await fetch(app, "SELECT type FROM outbox ORDER BY seq")]
     assert types.count(PriceVersionAppliedV1.full_type()) == 3  # start, change, rollback
+
+
+async def explain(app, company_id, sku: str, **params) -> dict:
+    async with client(app, ADMIN) as http:
+        answer = await http.get(
+            "/prices/explain", params={"client_id": str(company_id), "sku": sku, **params}
+        )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+async def test_explain_answers_as_of_a_past_moment_and_resolve_names_the_version(pricing):
+    app = pricing
+    acme = app.state.acme
+    [(moment,)] = await fetch(app, "SELECT clock_timestamp()")
+    first = (await fetch(app, "SELECT max(id) FROM price_versions"))[0][0]
+    async with client(app, ADMIN) as http:
+        answer = await http.post(
+            "/prices/resolve", json={"client_id": str(acme), "lines": [{"sku": "S1"}]}
+        )
+    assert answer.json()["price_version"] == first
+    applied = await feed(app, CHANGE)
+    assert (await explain(app, acme, "S1"))["unit_price_minor"] == 1100
+    assert (await explain(app, acme, "S2"))["unit_price_minor"] == 1710
+    then = {"as_of": moment.isoformat()}
+    s1 = await explain(app, acme, "S1", quantity="10", **then)
+    assert (s1["unit_price_minor"], s1["rule"]) == (900, "base_list:BASE")  # the removed tier
+    s2 = await explain(app, acme, "S2", **then)
+    assert (s2["unit_price_minor"], s2["rule"]) == (1800, "contract")
+    s4 = await explain(app, acme, "S4", **then)
+    assert s4["unit_price_minor"] is None  # not priced yet then
+    async with client(app, ADMIN) as http:
+        answer = await http.post(
+            "/prices/resolve", json={"client_id": str(acme), "lines": [{"sku": "S1"}]}
+        )
+        naive = await http.get(
+            "/prices/explain",
+            params={"client_id": str(acme), "sku": "S1", "as_of": "2026-01-01T00:00:00"},
+        )
+    assert answer.json()["price_version"] == applied["result"]["version"] > first
+    assert naive.status_code == 422 and naive.json()["errors"][0]["field"] == "as_of"

@@ -22,7 +22,7 @@ from services.pricing.resolve import explain_line, list_prices, resolve_cart
 from services.pricing.store import prices as store
 from shared.auth import Principal, Role, allow
 from shared.db import SessionDep
-from shared.problems import NotFound
+from shared.problems import FieldError, NotFound, Unprocessable
 
 router = APIRouter(tags=["prices"])
 
@@ -80,6 +80,10 @@ class ResolveResponse(BaseModel):
     client_id: uuid.UUID
     currency: str
     date: dt.date
+    price_version: int = Field(
+        description="The price version these prices include (every one up to it): what an "
+        "order line's price snapshot keeps; GET /price-versions/{id}"
+    )
     lines: list[ResolvedLine]
 
 
@@ -115,6 +119,7 @@ async def resolve(body: ResolveRequest, request: Request, principal: allow(*READ
             "client_id": str(body.client_id),
             "currency": cart.currency,
             "date": day.isoformat(),
+            "price_version": cart.price_version,
             "lines": cart.lines(),
         }
     )
@@ -177,11 +182,23 @@ async def explain(
     quantity: Annotated[Decimal, Query(gt=0, max_digits=18, decimal_places=3)] = Decimal(1),
     currency: Annotated[str | None, Query(pattern=CURRENCY)] = None,
     on: Annotated[date | None, Query(alias="date")] = None,
+    as_of: Annotated[
+        datetime | None,
+        Query(
+            description="Answer with the stored prices of that moment (ISO 8601 with offset): "
+            "price versions applied since are undone. Policy and assignments are today's."
+        ),
+    ] = None,
 ) -> Explanation:
     _may_see(principal, client_id)
     day = on or _today()
+    if as_of is not None and as_of.tzinfo is None:
+        raise Unprocessable(
+            "as_of needs a UTC offset.",
+            errors=[FieldError(field="as_of", message="give an offset, e.g. Z")],
+        )
     found = await explain_line(
-        _engine(request), client_id, sku, quantity, currency=currency, day=day
+        _engine(request), client_id, sku, quantity, currency=currency, day=day, as_of=as_of
     )
     line = found.line
     return Explanation(

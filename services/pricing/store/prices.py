@@ -171,6 +171,14 @@ class ClientRow:
     discounts: list[tuple[str, str, int]]  # (scope, value, bp)
     ladder: dict[str, Any] | None  # code, period, currency, levels
     turnover_minor: int  # in the ladder's currency, this period
+    price_version: int  # the latest price version when this was read
+
+
+LATEST_VERSION = "SELECT coalesce(max(id), 0) FROM price_versions WHERE applied_at IS NOT NULL"
+
+
+async def latest_version(session: AsyncSession) -> int:
+    return int(await session.scalar(text(LATEST_VERSION)) or 0)
 
 
 CLIENT = text(
@@ -187,13 +195,14 @@ CLIENT = text(
         coalesce((SELECT sum(t.amount_minor) FROM client_turnover t
                   WHERE t.client_id = c.id AND t.currency = l.currency
                     AND t.month >= date_trunc(l.period, CAST(:today AS date))::date
-                    AND t.month <= CAST(:today AS date)), 0)::bigint AS turnover_minor
+                    AND t.month <= CAST(:today AS date)), 0)::bigint AS turnover_minor,
+        (LATEST_VERSION) AS price_version
     FROM clients c
     LEFT JOIN client_matrix m ON m.client_id = c.id
     LEFT JOIN client_ladders cl ON cl.client_id = c.id
     LEFT JOIN ladders l ON l.id = cl.ladder_id
     WHERE c.company_id = :company_id
-    """
+    """.replace("LATEST_VERSION", LATEST_VERSION)
 )
 
 CONTRACT_SCHEMA = {
@@ -222,6 +231,7 @@ async def client(session: AsyncSession, company_id: uuid.UUID, today: date) -> C
         discounts=[(s, v, bp) for s, v, bp in row.discounts],
         ladder=row.ladder,
         turnover_minor=row.turnover_minor,
+        price_version=row.price_version,
     )
 
 
