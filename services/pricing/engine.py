@@ -310,8 +310,9 @@ class PriceBook:
             names, table = (
                 (self.brands, brand_bp) if scope == "brand" else (self.categories, category_bp)
             )
-            if value in names:
-                table[names.index(value)] = bp
+            if value in names:  # a segment rule's and a manual one on the same: the better
+                at = names.index(value)
+                table[at] = max(table[at], bp)
         by_brand, by_category = brand_bp[brand], category_bp[category]
         client_bp = np.maximum(by_brand, by_category)
         client_label = np.where(

@@ -207,6 +207,7 @@ class Explanation:
     shadowed: list[dict[str, Any]]
     discounts: dict[str, Any]
     floor_minor: int | None
+    assignments: list[dict[str, Any]]
 
 
 async def _as_of(
@@ -370,4 +371,5 @@ async def explain_line(
             "promotion_percent": str(Decimal(int(adjustments.promotion_bp[0])) / 100),
         },
         floor_minor=floor if floor != NO_PRICE else None,
+        assignments=client.row.assignments,
     )

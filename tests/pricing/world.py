@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 
 from services.pricing.api.feeds import SPECS
@@ -24,6 +25,7 @@ from shared.contracts.accounts import CompanyUpsertedV1
 from shared.contracts.catalog import ProductUpsertedV1
 from shared.contracts.pricing import PriceChangedV1
 from shared.db import utcnow
+from shared.events.envelope import CloudEvent, EventContract
 from shared.feeds import process_next
 from shared.testing.fixtures import as_role, client
 
@@ -251,3 +253,27 @@ async def resolve(app, company_id, lines, *, headers=ADMIN, **extra) -> dict:
         )
     assert answer.status_code == 200, answer.text
     return {line["sku"]: line for line in answer.json()["lines"]}
+
+
+def envelope(event: EventContract, source: str) -> CloudEvent:
+    """The event as its service's relay puts it on the broker."""
+    return CloudEvent(
+        source=f"/b2b/{source}",
+        type=event.full_type(),
+        subject=event.aggregate_id(),
+        data=event.model_dump(mode="json"),
+    )
+
+
+async def publish(bootstrap: str, *events: tuple[EventContract, str]) -> None:
+    """Put events on the real broker, keyed by aggregate as the relay does."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for event, source in events:
+            wrapped = envelope(event, source)
+            await producer.send_and_wait(
+                event.topic, value=wrapped.model_dump_json().encode(), key=wrapped.subject.encode()
+            )
+    finally:
+        await producer.stop()

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
+from services.pricing.api.segments import SegmentAssignmentRead
 from services.pricing.domain.ladder import Level, levels_of, progress
 from services.pricing.engine import PriceEngine
 from services.pricing.resolve import explain_line, list_prices, resolve_cart
@@ -167,6 +168,10 @@ class Explanation(BaseModel):
     candidates: list[Candidate] = Field(description="Every price row considered")
     discounts: dict[str, str]
     floor_minor: int | None
+    segment_assignments: list[SegmentAssignmentRead] = Field(
+        description="Lists and discounts segment rules gave the client, with the segments "
+        "that caused each"
+    )
 
 
 @router.get(
@@ -221,6 +226,7 @@ async def explain(
         candidates=[Candidate(**c) for c in found.candidates],
         discounts=found.discounts,
         floor_minor=found.floor_minor,
+        segment_assignments=[SegmentAssignmentRead.model_validate(a) for a in found.assignments],
     )
 
 
