@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from services.pricing.api import governance, policy, prices, segments
+from services.pricing.api import governance, policy, prices, segments, simulate
 from services.pricing.api.feeds import SPECS
 from services.pricing.engine import listen_for_price_changes, start_price_book
 from services.pricing.events import CONSUMERS
@@ -14,7 +14,14 @@ SPEC = ServiceSpec(
     name="pricing",
     title="Pricing API",
     description="Price lists, contract prices, volume tiers, commercial policy, explainable price resolution over the SKU x client matrix, ERP price feeds.",
-    routers=[prices.router, policy.router, governance.router, segments.router, feed_router(SPECS)],
+    routers=[
+        prices.router,
+        policy.router,
+        governance.router,
+        segments.router,
+        simulate.router,
+        feed_router(SPECS),
+    ],
     consumers=CONSUMERS,
     workers=[feed_worker(SPECS)],
     on_startup=[start_price_book],

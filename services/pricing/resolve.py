@@ -23,7 +23,14 @@ from services.pricing.domain.batch import (
 )
 from services.pricing.domain.batch import origin_of as rank_of
 from services.pricing.domain.resolution import Candidate, Discount, Source, resolve_line, rule_of
-from services.pricing.engine import ClientPrices, EntryTable, PriceBook, PriceEngine
+from services.pricing.engine import (
+    ClientPrices,
+    EntryTable,
+    PriceBook,
+    PriceEngine,
+    entry_rows,
+    entry_table,
+)
 from services.pricing.store import prices as prices_store
 from services.pricing.store import versions
 from services.pricing.store.prices import to_day_number
@@ -117,6 +124,22 @@ def _rules(book: PriceBook, decided: Any, labels: dict[str, Any]) -> np.ndarray:
     return rule
 
 
+def decide_lines(
+    book: PriceBook,
+    client: ClientPrices,
+    entries: EntryTable,
+    sku_ids: np.ndarray,
+    quantity: np.ndarray,
+    currency: str,
+    today: int,
+) -> tuple[Any, Any, dict[str, Any]]:
+    """The rules on arrays: each line's price from these candidates and adjustments."""
+    gathered = book.gather(client, sku_ids, entries)
+    adjustments, labels = book.adjustments(client.row, sku_ids, currency, today)
+    decided = decide(quantity, gathered.candidates(gathered.usable(currency, today)), adjustments)
+    return decided, adjustments, labels
+
+
 async def resolve_cart(
     engine: PriceEngine,
     company_id: uuid.UUID,
@@ -136,9 +159,9 @@ async def resolve_cart(
     today = to_day_number(day)
     quantity = np.fromiter((int(q * 1000) for q in quantities), np.int64, len(quantities))
     entries = await engine.entries_for(book, client, sku_ids)
-    gathered = book.gather(client, sku_ids, entries)
-    adjustments, labels = book.adjustments(client.row, sku_ids, currency, today)
-    decided = decide(quantity, gathered.candidates(gathered.usable(currency, today)), adjustments)
+    decided, adjustments, labels = decide_lines(
+        book, client, entries, sku_ids, quantity, currency, today
+    )
 
     rule = _rules(book, decided, labels)
     rule[sku_ids < 0] = "unknown sku"
@@ -223,59 +246,9 @@ async def _as_of(
         changes = await versions.changes_since(
             session, moment, [sku_id], [("C", client.row.id), *(("L", r) for r in roots)]
         )
-    lists = governance.undo(
-        stored.select(
-            pl.lit("L").alias("target"),
-            pl.col("list_id").alias("target_id"),
-            "sku_id",
-            "min_qty",
-            "valid_from",
-            "price",
-            "valid_to",
-            pl.lit("").alias("currency"),
-        ),
-        changes.filter(pl.col("target") == "L"),
-    )
-    at = client.sku == sku_id
-    own = governance.undo(
-        pl.DataFrame(
-            {
-                "target": "C",
-                "target_id": client.row.id,
-                "sku_id": client.sku[at],
-                "min_qty": client.min_qty[at],
-                "valid_from": client.valid_from[at],
-                "price": client.price[at],
-                "valid_to": client.valid_to[at],
-                "currency": client.currency[at].astype(str),
-            },
-            schema_overrides={
-                "target": pl.Utf8,
-                "target_id": pl.Int64,
-                "sku_id": pl.Int64,
-                "min_qty": pl.Int64,
-                "valid_from": pl.Int64,
-                "price": pl.Int64,
-                "valid_to": pl.Int64,
-                "currency": pl.Utf8,
-            },
-        ),
-        changes.filter(pl.col("target") == "C"),
-    ).sort("min_qty")
-    then = ClientPrices(
-        row=client.row,
-        sku=own["sku_id"].to_numpy(),
-        min_qty=own["min_qty"].to_numpy(),
-        price=own["price"].to_numpy(),
-        currency=own["currency"].to_numpy().astype("U3"),
-        valid_from=own["valid_from"].to_numpy(),
-        valid_to=own["valid_to"].to_numpy(),
-        gaps=client.gaps,
-    )
-    entries = lists.select(
-        pl.col("target_id").alias("list_id"), "sku_id", "min_qty", "price", "valid_from", "valid_to"
-    )
-    return then, EntryTable(entries, book.list_frame)
+    lists = governance.undo(entry_rows(stored), changes.filter(pl.col("target") == "L"))
+    own = governance.undo(client.rows(sku_id), changes.filter(pl.col("target") == "C"))
+    return client.with_rows(own), entry_table(lists, book.list_frame)
 
 
 def _day(value: int) -> date | None:
