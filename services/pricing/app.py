@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from services.pricing.api import governance, policy, prices, segments, simulate
+from services.pricing.api import governance, partners, policy, prices, segments, simulate
 from services.pricing.api.feeds import SPECS
 from services.pricing.engine import listen_for_price_changes, start_price_book
 from services.pricing.events import CONSUMERS
@@ -13,13 +13,14 @@ from shared.feeds import feed_router, feed_worker
 SPEC = ServiceSpec(
     name="pricing",
     title="Pricing API",
-    description="Price lists, contract prices, volume tiers, commercial policy, explainable price resolution over the SKU x client matrix, ERP price feeds.",
+    description="Price lists, contract prices, volume tiers, commercial policy, explainable price resolution over the SKU x client matrix, ERP price feeds with dry runs, guardrails, approval, versions and rollback, segment rules, simulations, per-client partner feeds.",
     routers=[
         prices.router,
         policy.router,
         governance.router,
         segments.router,
         simulate.router,
+        partners.router,
         feed_router(SPECS),
     ],
     consumers=CONSUMERS,

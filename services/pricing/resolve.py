@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -179,6 +180,26 @@ async def resolve_cart(
         adjustments.floor,
         max(book.version, client.row.price_version),
     )
+
+
+PRICE_LIST_CHUNK = 5_000
+
+
+async def client_prices(
+    engine: PriceEngine,
+    company_id: uuid.UUID,
+    skus: list[str],
+    *,
+    currency: str | None,
+    day: date,
+) -> AsyncIterator[pl.DataFrame]:
+    """The client's prices of these SKUs at quantity 1, in chunks (its price list)."""
+    for start in range(0, len(skus), PRICE_LIST_CHUNK):
+        part = skus[start : start + PRICE_LIST_CHUNK]
+        cart = await resolve_cart(
+            engine, company_id, part, [Decimal(1)] * len(part), currency=currency, day=day
+        )
+        yield cart.priced_frame()
 
 
 LIST_PRICE_COLUMNS = ["sku", "min_qty", "price_minor", "currency"]

@@ -122,6 +122,7 @@ def company_event(
     currency: str = "EUR",
     status: str = "active",
     updated_at: datetime | None = None,
+    partners: list[str] | None = None,
 ) -> CompanyUpsertedV1:
     """A company.upserted as accounts publishes it."""
     return CompanyUpsertedV1(
@@ -138,6 +139,7 @@ def company_event(
         payment_terms_days=0,
         status=status,
         updated_at=updated_at or utcnow(),
+        partners=partners or [],
     )
 
 
@@ -181,10 +183,15 @@ async def seed_client(
     group_code: str | None = None,
     currency: str = "EUR",
     company_id: uuid.UUID | None = None,
+    partners: list[str] | None = None,
 ) -> uuid.UUID:
     """A client as the accounts event would make it; returns its company id."""
     event = company_event(
-        company_id, external_id=external_id, group_code=group_code, currency=currency
+        company_id,
+        external_id=external_id,
+        group_code=group_code,
+        currency=currency,
+        partners=partners,
     )
     async with app.state.sessionmaker() as session, session.begin():
         await handle_company_upserted(event, session)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from services.pricing.api.segments import SegmentAssignmentRead
 from services.pricing.domain.ladder import Level, levels_of, progress
 from services.pricing.engine import PriceEngine
-from services.pricing.resolve import explain_line, list_prices, resolve_cart
+from services.pricing.resolve import client_prices, explain_line, list_prices, resolve_cart
 from services.pricing.store import prices as store
 from shared.auth import Principal, Role, allow
 from shared.db import SessionDep
@@ -322,7 +322,6 @@ async def price_list_prices(
     return Response(frame.write_csv(), media_type="text/csv")
 
 
-PRICE_LIST_CHUNK = 5_000
 PRICE_LIST_COLUMNS = ["sku", "unit_price_minor", "list_price_minor", "currency", "rule"]
 
 
@@ -355,13 +354,8 @@ async def client_price_list(
     if await engine.client(client_id, day) is None:
         raise NotFound("The pricing service knows no such client.")
 
-    async def chunks() -> AsyncIterator[pl.DataFrame]:
-        for start in range(0, len(skus), PRICE_LIST_CHUNK):
-            part = skus[start : start + PRICE_LIST_CHUNK]
-            cart = await resolve_cart(
-                engine, client_id, part, [Decimal(1)] * len(part), currency=currency, day=day
-            )
-            yield cart.priced_frame()
+    def chunks() -> AsyncIterator[pl.DataFrame]:
+        return client_prices(engine, client_id, skus, currency=currency, day=day)
 
     name = f"prices-{client_id}-{day.isoformat()}"
     if format == "xlsx":

@@ -23,7 +23,7 @@ from sqlalchemy import (
     String,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import make_metadata, utcnow
@@ -50,7 +50,13 @@ class Client(Base):
     group_code: Mapped[str | None] = mapped_column(String(64))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # Marketplace partners the client is registered with (accounts): who may pull its prices.
+    partners: Mapped[list[str]] = mapped_column(
+        ARRAY(String(64)), default=list, server_default="{}"
+    )
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_clients_partners", "partners", postgresql_using="gin"),)
 
 
 class Sku(Base):
@@ -305,19 +311,23 @@ class PriceVersionRow(Base):
     """A stored price row before and after a version: null price = the row did not exist.
 
     `target` is 'L' (a list entry, target_id = list id) or 'C' (a client's contract price,
-    target_id = client id). About 60 bytes a row with its key.
+    target_id = client id). No primary key, as in contract_prices: a version's diff has one
+    row per stored key by construction, rows arrive in version order (a BRIN index finds a
+    version's rows for a rollback), and explain as of a past moment reads one SKU's rows.
+    About 125 bytes a changed row with both indexes.
     """
 
     __tablename__ = "price_version_rows"
+    __mapper_args__ = {
+        "primary_key": ["version_id", "target", "target_id", "sku_id", "min_qty", "valid_from"]
+    }
 
-    version_id: Mapped[int] = mapped_column(
-        ForeignKey("price_versions.id", ondelete="CASCADE"), primary_key=True
-    )
-    target: Mapped[str] = mapped_column(String(1), primary_key=True)
-    target_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    sku_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    min_qty: Mapped[Decimal] = mapped_column(QTY, primary_key=True)
-    valid_from: Mapped[date] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(BigInteger)  # written with its version, never alone
+    target: Mapped[str] = mapped_column(String(1))
+    target_id: Mapped[int] = mapped_column(Integer)
+    sku_id: Mapped[int] = mapped_column(Integer)
+    min_qty: Mapped[Decimal] = mapped_column(QTY)
+    valid_from: Mapped[date]
     currency: Mapped[str] = mapped_column(String(3))
     old_price: Mapped[int | None] = mapped_column(BigInteger)
     old_valid_to: Mapped[date | None]
@@ -325,6 +335,7 @@ class PriceVersionRow(Base):
     new_valid_to: Mapped[date | None]
 
     __table_args__ = (
+        Index("ix_price_version_rows_version", "version_id", postgresql_using="brin"),
         # explain as of a past moment reads one SKU's rows of the versions since then
         Index("ix_price_version_rows_sku", "sku_id", "target", "target_id"),
     )

@@ -67,6 +67,7 @@ async def upsert_client(session: AsyncSession, event: CompanyUpsertedV1) -> None
         "group_code": event.client_group,
         "currency": event.currency,
         "status": event.status,
+        "partners": event.partners,
         "updated_at": updated_at,
     }
     stmt = insert(Client).values(**values)
