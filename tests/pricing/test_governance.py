@@ -95,7 +95,7 @@ async def test_a_dry_run_predicts_exactly_the_diff_the_real_feed_applies(pricing
     assert predicted["change_percent"]["max"] == 10.0
     assert predicted["top_clients"] == [{"client": "ACME", "rows": 1, "max_change_percent": 5.0}]
     async with client(app, ADMIN) as http:
-        csv = (await http.get(f"/price-feeds/{dry['id']}/diff")).text
+        csv = (await http.get(f"/feeds/prices/{dry['id']}/diff")).text
     diff = pl.read_csv(csv.encode()).sort("sku", "min_qty")
     assert diff.select("sku", "old_price", "new_price").rows() == [
         ("S1", 1000, 1100),
@@ -155,12 +155,12 @@ async def test_each_guardrail_stops_the_feed_and_names_the_rows(pricing):
     for headers in (ERP, as_role(Role.SALES_MANAGER)):
         async with client(app, headers) as http:
             refused = await http.post(
-                f"/price-feeds/{job['id']}/override", json={"reason": "ERP says so"}
+                f"/feeds/prices/{job['id']}/override", json={"reason": "ERP says so"}
             )
         assert refused.status_code == 403
     async with client(app, PRICING_MANAGER) as http:
         overridden = await http.post(
-            f"/price-feeds/{job['id']}/override", json={"reason": "supplier price rise"}
+            f"/feeds/prices/{job['id']}/override", json={"reason": "supplier price rise"}
         )
     assert overridden.status_code == 200, overridden.text
     applied = await feed_job(app, job["id"])
@@ -199,15 +199,29 @@ async def test_a_list_that_needs_approval_waits_for_a_second_person(pricing):
     assert job["result"]["diff"]["rows_changed"] == 1
     assert await stored_prices(app) == before
     async with client(app, ADMIN) as http:  # an admin is not a pricing manager
-        assert (await http.post(f"/price-feeds/{job['id']}/approve")).status_code == 403
+        assert (await http.post(f"/feeds/prices/{job['id']}/approve")).status_code == 403
     async with client(app, PRICING_MANAGER) as http:
-        same = await http.post(f"/price-feeds/{job['id']}/approve")
+        same = await http.post(f"/feeds/prices/{job['id']}/approve")
     assert same.status_code == 403  # who posted it
     async with client(app, OTHER_PRICING_MANAGER) as http:
-        approved = await http.post(f"/price-feeds/{job['id']}/approve")
+        approved = await http.post(f"/feeds/prices/{job['id']}/approve")
     assert approved.status_code == 200, approved.text
     done = await feed_job(app, job["id"])
     assert done["state"] == "succeeded", done
+    prices = await resolve(app, app.state.acme, [("S1", 1)])
+    assert prices["S1"]["unit_price_minor"] == 1050
+
+    # The next one a second pricing manager declines: it never applies.
+    posted = await post_prices(app, HEADER + "BASE,,S1,1,990,EUR,,,\n")
+    staged = await feed_job(app, posted.json()["id"])
+    assert staged["state"] == "staged"
+    async with client(app, OTHER_PRICING_MANAGER) as http:
+        declined = await http.post(
+            f"/feeds/prices/{staged['id']}/decline", json={"reason": "below our list"}
+        )
+        assert declined.status_code == 200
+        assert (await http.post(f"/feeds/prices/{staged['id']}/approve")).status_code == 409
+    assert (await feed_job(app, staged["id"]))["state"] == "rejected"
     prices = await resolve(app, app.state.acme, [("S1", 1)])
     assert prices["S1"]["unit_price_minor"] == 1050
 

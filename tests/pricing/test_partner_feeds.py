@@ -25,7 +25,7 @@ async def test_a_partner_pulls_each_registered_clients_own_prices_with_an_etag(s
     assert (await feed(app, prices))["state"] == "succeeded"
 
     async with client(app, OZON) as http:
-        listed = (await http.get("/partner-feeds/ozon/clients")).json()
+        listed = (await http.get("/feeds/partners/ozon/clients")).json()
         assert [c["company_id"] for c in listed["clients"]] == [str(acme)]
         url = listed["clients"][0]["prices_url"]
         first = await http.get(url)
@@ -36,8 +36,8 @@ async def test_a_partner_pulls_each_registered_clients_own_prices_with_an_etag(s
         unchanged = await http.get(url, headers={"If-None-Match": etag})
         assert (unchanged.status_code, unchanged.content) == (304, b"")
         # Another partner's client, or another partner's feed: not found.
-        assert (await http.get(f"/partner-feeds/ozon/clients/{beta}/prices")).status_code == 404
-        assert (await http.get("/partner-feeds/wb/clients")).status_code == 404
+        assert (await http.get(f"/feeds/partners/ozon/clients/{beta}/prices")).status_code == 404
+        assert (await http.get("/feeds/partners/wb/clients")).status_code == 404
     async with client(app, as_role(Role.BUYER, company_id=acme)) as http:
         assert (await http.get(url)).status_code == 403
 
@@ -48,5 +48,5 @@ async def test_a_partner_pulls_each_registered_clients_own_prices_with_an_etag(s
     assert "S1,880," in changed.text
     async with client(app, WB) as http:
         assert (
-            await http.get(f"/partner-feeds/wb/clients/{uuid.uuid4()}/prices")
+            await http.get(f"/feeds/partners/wb/clients/{uuid.uuid4()}/prices")
         ).status_code == 404

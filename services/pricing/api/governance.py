@@ -169,7 +169,7 @@ class HeldFeed(BaseModel):
 
 
 @router.post(
-    "/price-feeds/{job_id}/override",
+    "/feeds/prices/{job_id}/override",
     response_model=HeldFeed,
     summary="Apply a feed its guardrails stopped, with the reason (kept on its version)",
     description="Only a feed stopped by guardrails; it runs again and applies unless it waits for approval.",
@@ -190,7 +190,7 @@ async def override_guardrails(
 
 
 @router.post(
-    "/price-feeds/{job_id}/approve",
+    "/feeds/prices/{job_id}/approve",
     response_model=HeldFeed,
     summary="Approve a staged price feed: a pricing manager other than who posted it",
 )
@@ -208,7 +208,7 @@ async def approve_feed(
 
 
 @router.post(
-    "/price-feeds/{job_id}/decline",
+    "/feeds/prices/{job_id}/decline",
     response_model=HeldFeed,
     summary="Decline a staged price feed: it never applies",
 )
@@ -227,7 +227,7 @@ async def decline_feed(
 
 
 @router.get(
-    "/price-feeds/{job_id}/diff",
+    "/feeds/prices/{job_id}/diff",
     summary="The full diff of a dry run, a stopped or a staged feed, as CSV",
     response_class=FileResponse,
     responses={200: {"content": {"text/csv": {}}}},

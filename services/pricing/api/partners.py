@@ -57,7 +57,7 @@ async def _registered(session: SessionDep, partner: str, company_id: uuid.UUID |
 
 
 @router.get(
-    "/partner-feeds/{partner}/clients",
+    "/feeds/partners/{partner}/clients",
     response_model=PartnerClients,
     summary="The clients registered with a marketplace partner, each with its price feed",
 )
@@ -72,7 +72,7 @@ async def partner_clients(
                 company_id=company_id,
                 external_id=external_id,
                 legal_name=legal_name,
-                prices_url=f"/partner-feeds/{partner}/clients/{company_id}/prices",
+                prices_url=f"/feeds/partners/{partner}/clients/{company_id}/prices",
             )
             for company_id, external_id, legal_name in await _registered(session, partner)
         ],
@@ -91,7 +91,7 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 
 
 @router.get(
-    "/partner-feeds/{partner}/clients/{company_id}/prices",
+    "/feeds/partners/{partner}/clients/{company_id}/prices",
     summary="One registered client's resolved prices for a marketplace partner, as CSV",
     response_class=Response,
     responses={
