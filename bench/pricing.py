@@ -8,7 +8,8 @@ the pricing service knows (as the accounts and catalog events would), starts the
 service as its own process (uvicorn), posts the file to `POST /feeds/prices?scope=full`, and
 then drives `POST /prices/resolve` over HTTP. Prints ingest rows/s, storage, compression,
 resolve latency for 50- and 200-line carts (warm and cold clients), carts/s at saturation,
-a 1 M-row delta, and the service's peak RSS. Not a test: nothing here asserts a target.
+a dry run of a 1 M-row delta and the delta itself (with what its price version stores), and
+the service's peak RSS. Not a test: nothing here asserts a target.
 """
 
 from __future__ import annotations
@@ -140,14 +141,14 @@ async def _chunks(path: Path, size: int = 8 << 20) -> AsyncIterator[bytes]:
 
 
 async def post_feed(
-    service: ServiceProcess, path: Path, rows: int, scope: str
+    service: ServiceProcess, path: Path, rows: int, scope: str, *, dry_run: bool = False
 ) -> tuple[float, dict]:
     """Post the file and follow the job; (seconds from first byte to succeeded, job)."""
     started = time.perf_counter()
     async with httpx.AsyncClient(base_url=service.url, timeout=3600) as http:
         posted = await http.post(
             "/feeds/prices",
-            params={"scope": scope},
+            params={"scope": scope, "dry_run": str(dry_run).lower()},
             headers={**FEED, "Content-Type": "application/vnd.apache.parquet"},
             content=_chunks(path),
         )
@@ -162,7 +163,7 @@ async def post_feed(
                     completed=rows * job["progress"],
                     description=f"{scope} feed: {job['stage']}",
                 )
-                if job["state"] in ("succeeded", "rejected", "failed"):
+                if job["state"] in ("succeeded", "rejected", "failed", "staged"):
                     return time.perf_counter() - started, job
                 await asyncio.sleep(0.5)
 
@@ -178,6 +179,24 @@ async def storage(dsn: str) -> dict[str, int]:
     finally:
         await conn.close()
     return {r["relname"]: r["bytes"] for r in rows}
+
+
+async def version_cost(dsn: str, version: int | None) -> dict[str, object]:
+    """What the delta's price version stores: its changed rows, and their bytes on disk."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute("VACUUM ANALYZE price_version_rows")
+        rows = await connection.fetchval(
+            "SELECT count(*) FROM price_version_rows WHERE version_id = $1", version
+        )
+        total_rows = await connection.fetchval("SELECT count(*) FROM price_version_rows")
+        size = await connection.fetchval("SELECT pg_total_relation_size('price_version_rows')")
+    finally:
+        await connection.close()
+    return {
+        "delta version rows": rows,
+        "version bytes per changed row (with index)": round(size / max(total_rows, 1), 1),
+    }
 
 
 def cart(rng: np.random.Generator, skus: int, lines: int) -> list[dict[str, str]]:
@@ -338,9 +357,14 @@ async def run(
             figures[f"200-line p50/p99 ms at {workers} concurrent"] = (round(p50, 2), round(p99, 2))
         if delta_rows:
             delta = delta_file(path, delta_rows)
+            seconds, job = await post_feed(service, delta, delta_rows, "delta", dry_run=True)
+            figures[f"dry run of the delta {delta_rows:,} rows s"] = round(seconds, 1)
+            predicted = job["result"].get("diff", {})
             seconds, job = await post_feed(service, delta, delta_rows, "delta")
             figures[f"delta {delta_rows:,} rows s"] = round(seconds, 1)
             figures["delta state"] = job["state"]
+            figures["dry run predicted the applied diff"] = predicted == job["result"].get("diff")
+            figures.update(await version_cost(dsn, job["result"].get("version")))
         figures["peak_rss_mib"] = round(service.peak_kib / 1024)
     finally:
         service.stop()

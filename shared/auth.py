@@ -27,14 +27,17 @@ class Role(StrEnum):
     BUYER = "buyer"
     COMPANY_ADMIN = "company_admin"
     SALES_MANAGER = "sales_manager"
+    PRICING_MANAGER = "pricing_manager"  # approves price changes, overrides price guardrails
     INTEGRATOR = "integrator"
     PARTNER = "partner"
     ADMIN = "admin"
     SYSTEM = "system"  # service-to-service calls, e.g. the gateway checking an API key
 
 
-STAFF_ROLES = frozenset({Role.ADMIN, Role.SALES_MANAGER, Role.SYSTEM})
-PEOPLE_ROLES = frozenset({Role.BUYER, Role.COMPANY_ADMIN, Role.SALES_MANAGER, Role.ADMIN})
+STAFF_ROLES = frozenset({Role.ADMIN, Role.SALES_MANAGER, Role.PRICING_MANAGER, Role.SYSTEM})
+PEOPLE_ROLES = frozenset(
+    {Role.BUYER, Role.COMPANY_ADMIN, Role.SALES_MANAGER, Role.PRICING_MANAGER, Role.ADMIN}
+)
 
 
 class Principal(BaseModel):

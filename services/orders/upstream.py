@@ -33,6 +33,7 @@ class PricedCart:
     currency: str
     priced_on: date
     lines: list[PricedLine]
+    price_version: int | None = None  # pricing's price version behind these prices
 
 
 def _unexpected(service: str, response: Any) -> ProblemError:
@@ -62,6 +63,7 @@ async def price_cart(
     return PricedCart(
         currency=data["currency"],
         priced_on=date.fromisoformat(data["date"]),
+        price_version=data.get("price_version"),
         lines=[
             PricedLine(
                 sku=x["sku"],

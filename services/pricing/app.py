@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 
 from services.pricing.alerts import check_contract_expiry, share_settings
-from services.pricing.api import policy, prices
+from services.pricing.api import governance, partners, policy, prices, segments, simulate
 from services.pricing.api.feeds import SPECS
 from services.pricing.engine import listen_for_price_changes, start_price_book
 from services.pricing.events import CONSUMERS
@@ -14,8 +14,16 @@ from shared.feeds import feed_router, feed_worker
 SPEC = ServiceSpec(
     name="pricing",
     title="Pricing API",
-    description="Price lists, contract prices, volume tiers, commercial policy, explainable price resolution over the SKU x client matrix, ERP price feeds.",
-    routers=[prices.router, policy.router, feed_router(SPECS)],
+    description="Price lists, contract prices, volume tiers, commercial policy, explainable price resolution over the SKU x client matrix, ERP price feeds with dry runs, guardrails, approval, versions and rollback, segment rules, simulations, per-client partner feeds.",
+    routers=[
+        prices.router,
+        policy.router,
+        governance.router,
+        segments.router,
+        simulate.router,
+        partners.router,
+        feed_router(SPECS),
+    ],
     consumers=CONSUMERS,
     workers=[feed_worker(SPECS), check_contract_expiry],
     on_startup=[start_price_book, share_settings],

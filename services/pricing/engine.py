@@ -112,6 +112,48 @@ def _with_derived(entries: pl.DataFrame, lists: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(parts)
 
 
+# Stored price rows keyed as price versions key them (domain.governance.KEY).
+ROW_SCHEMA = {
+    "target": pl.Utf8,
+    "target_id": pl.Int64,
+    "sku_id": pl.Int64,
+    "min_qty": pl.Int64,
+    "valid_from": pl.Int64,
+    "price": pl.Int64,
+    "valid_to": pl.Int64,
+    "currency": pl.Utf8,
+}
+
+
+def entry_rows(entries: pl.DataFrame) -> pl.DataFrame:
+    """Stored list entries (store.prices.ENTRY_SCHEMA) keyed as price versions key them."""
+    return entries.select(
+        pl.lit("L").alias("target"),
+        pl.col("list_id").alias("target_id"),
+        "sku_id",
+        "min_qty",
+        "valid_from",
+        "price",
+        "valid_to",
+        pl.lit("").alias("currency"),
+    )
+
+
+def entry_table(rows: pl.DataFrame, lists: pl.DataFrame) -> EntryTable:
+    """An entry table from keyed list rows (after undoing or applying changes)."""
+    return EntryTable(
+        rows.select(
+            pl.col("target_id").alias("list_id"),
+            "sku_id",
+            "min_qty",
+            "price",
+            "valid_from",
+            "valid_to",
+        ),
+        lists,
+    )
+
+
 @dataclass
 class ClientPrices:
     row: store.ClientRow
@@ -141,6 +183,37 @@ class ClientPrices:
     @property
     def size(self) -> int:
         return len(self.sku) + len(self.gaps) + 1
+
+    def rows(self, sku_id: int | None = None) -> pl.DataFrame:
+        """The contract rows (of one SKU, or all) keyed as price versions key them."""
+        at = self.sku == sku_id if sku_id is not None else slice(None)
+        return pl.DataFrame(
+            {
+                "target": "C",
+                "target_id": self.row.id,
+                "sku_id": self.sku[at],
+                "min_qty": self.min_qty[at],
+                "valid_from": self.valid_from[at],
+                "price": self.price[at],
+                "valid_to": self.valid_to[at],
+                "currency": self.currency[at].astype(str),
+            },
+            schema=ROW_SCHEMA,
+        )
+
+    def with_rows(self, rows: pl.DataFrame) -> ClientPrices:
+        """The same client with other contract rows (a past moment's, or a proposal's)."""
+        rows = rows.sort("sku_id", "min_qty")
+        return ClientPrices(
+            row=self.row,
+            sku=rows["sku_id"].to_numpy(),
+            min_qty=rows["min_qty"].to_numpy(),
+            price=rows["price"].to_numpy(),
+            currency=rows["currency"].to_numpy().astype("U3"),
+            valid_from=rows["valid_from"].to_numpy(),
+            valid_to=rows["valid_to"].to_numpy(),
+            gaps=self.gaps,
+        )
 
 
 @dataclass
@@ -228,6 +301,7 @@ class PriceBook:
         }
         self.promotions = promotions
         self.entries: EntryTable | None = None
+        self.version = 0  # the latest price version when the book was read
 
     def root_lists(self, list_ids: list[int]) -> list[int]:
         """The lists whose stored entries these lists read (themselves or their ancestors)."""
@@ -309,8 +383,9 @@ class PriceBook:
             names, table = (
                 (self.brands, brand_bp) if scope == "brand" else (self.categories, category_bp)
             )
-            if value in names:
-                table[names.index(value)] = bp
+            if value in names:  # a segment rule's and a manual one on the same: the better
+                at = names.index(value)
+                table[at] = max(table[at], bp)
         by_brand, by_category = brand_bp[brand], category_bp[category]
         client_bp = np.maximum(by_brand, by_category)
         client_label = np.where(
@@ -391,6 +466,7 @@ class PriceEngine:
                 await store.floors(session),
                 await store.promotions(session),
             )
+            book.version = await store.latest_version(session)
         if generation != self.generation:
             return
         self.book = book
@@ -438,9 +514,9 @@ class PriceEngine:
                     self.cached_rows -= dropped.size
 
     async def ensure_book(self) -> PriceBook:
-        if self.book is None:
+        # A price.changed arriving while the book loads drops that load: load again.
+        while self.book is None:
             await self.reload_book(entries_now=False)
-        assert self.book is not None
         return self.book
 
     async def client(self, company_id: uuid.UUID, today: date) -> ClientPrices | None:

@@ -1,16 +1,21 @@
 """Events the pricing service consumes, by consumer group: plain handlers a test can call.
 
 Group "pricing" keeps pricing's projections: clients from accounts, SKUs from catalog, and
-each client's monthly turnover from orders (what the ladder levels are measured on). A change
-of turnover that brings the client near its next ladder level, or onto one, is told
-(`client.ladder_progress.v1`, services/pricing/alerts.py) in the same transaction.
+each client's monthly turnover and volumes from orders (what the ladder levels are measured
+on, what simulations price), and each client's segments from analytics (what segment rules
+assign on). A change of turnover that brings the client near its next ladder level, or onto
+one, is told (`client.ladder_progress.v1`, services/pricing/alerts.py) in the same transaction.
 """
+
+from datetime import UTC
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.pricing.alerts import tell_ladder_progress
-from services.pricing.store import projections
+from services.pricing.store import projections, segments
+from services.pricing.store.policy import record_price_change
 from shared.contracts.accounts import CompanyUpsertedV1
+from shared.contracts.analytics import ClientSegmentChangedV1
 from shared.contracts.catalog import ProductUpsertedV1
 from shared.contracts.orders import OrderCancelledV1, OrderPlacedV1
 from shared.events.consumer import Handler
@@ -28,7 +33,8 @@ async def handle_product_upserted(event: ProductUpsertedV1, session: AsyncSessio
 
 
 async def handle_order_placed(event: OrderPlacedV1, session: AsyncSession) -> None:
-    """A placed order counts toward the client's turnover in the month it was placed."""
+    """A placed order counts toward the client's turnover in the month it was placed, and
+    its lines toward the client's volumes per SKU (what simulations price)."""
     await projections.add_turnover(
         session,
         event.company_id,
@@ -43,6 +49,15 @@ async def handle_order_placed(event: OrderPlacedV1, session: AsyncSession) -> No
         currency=event.currency,
         amount_minor=event.total_minor,
     )
+    await projections.add_volumes(session, event)
+
+
+async def handle_segment_changed(event: ClientSegmentChangedV1, session: AsyncSession) -> None:
+    """The client moved segment: segment rules give or take its lists and discounts, each
+    assignment kept with the segments that caused it; caches hear a price.changed."""
+    client_id = await projections.set_segments(session, event)
+    if await segments.reassign(session, client_id, event.changed_at.astimezone(UTC).date()):
+        record_price_change(session, "client.segment_changed", client_ids=[event.client_id], rows=1)
 
 
 async def handle_order_cancelled(event: OrderCancelledV1, session: AsyncSession) -> None:
@@ -71,5 +86,6 @@ CONSUMERS: dict[str, dict[type[EventContract], Handler]] = {
         ProductUpsertedV1: handle_product_upserted,
         OrderPlacedV1: handle_order_placed,
         OrderCancelledV1: handle_order_cancelled,
+        ClientSegmentChangedV1: handle_segment_changed,
     }
 }

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from services.pricing.domain import governance
 from services.pricing.domain.batch import (
     CLIENT,
     FLOOR,
@@ -22,7 +24,16 @@ from services.pricing.domain.batch import (
 )
 from services.pricing.domain.batch import origin_of as rank_of
 from services.pricing.domain.resolution import Candidate, Discount, Source, resolve_line, rule_of
-from services.pricing.engine import ClientPrices, PriceBook, PriceEngine
+from services.pricing.engine import (
+    ClientPrices,
+    EntryTable,
+    PriceBook,
+    PriceEngine,
+    entry_rows,
+    entry_table,
+)
+from services.pricing.store import prices as prices_store
+from services.pricing.store import versions
 from services.pricing.store.prices import to_day_number
 from shared.problems import NotFound
 
@@ -42,6 +53,7 @@ class Cart:
     next_qty: np.ndarray  # thousandths; -1 where no next tier
     next_price: np.ndarray
     floor: np.ndarray  # NO_PRICE where the SKU has no floor in the currency
+    price_version: int  # every price version up to this one is in these prices
 
     def lines(self) -> list[dict[str, Any]]:
         """The response's lines. Plain dicts serialised by orjson: for a cart this beats
@@ -113,6 +125,22 @@ def _rules(book: PriceBook, decided: Any, labels: dict[str, Any]) -> np.ndarray:
     return rule
 
 
+def decide_lines(
+    book: PriceBook,
+    client: ClientPrices,
+    entries: EntryTable,
+    sku_ids: np.ndarray,
+    quantity: np.ndarray,
+    currency: str,
+    today: int,
+) -> tuple[Any, Any, dict[str, Any]]:
+    """The rules on arrays: each line's price from these candidates and adjustments."""
+    gathered = book.gather(client, sku_ids, entries)
+    adjustments, labels = book.adjustments(client.row, sku_ids, currency, today)
+    decided = decide(quantity, gathered.candidates(gathered.usable(currency, today)), adjustments)
+    return decided, adjustments, labels
+
+
 async def resolve_cart(
     engine: PriceEngine,
     company_id: uuid.UUID,
@@ -132,9 +160,9 @@ async def resolve_cart(
     today = to_day_number(day)
     quantity = np.fromiter((int(q * 1000) for q in quantities), np.int64, len(quantities))
     entries = await engine.entries_for(book, client, sku_ids)
-    gathered = book.gather(client, sku_ids, entries)
-    adjustments, labels = book.adjustments(client.row, sku_ids, currency, today)
-    decided = decide(quantity, gathered.candidates(gathered.usable(currency, today)), adjustments)
+    decided, adjustments, labels = decide_lines(
+        book, client, entries, sku_ids, quantity, currency, today
+    )
 
     rule = _rules(book, decided, labels)
     rule[sku_ids < 0] = "unknown sku"
@@ -150,7 +178,28 @@ async def resolve_cart(
         decided.next_qty,
         decided.next_price,
         adjustments.floor,
+        max(book.version, client.row.price_version),
     )
+
+
+PRICE_LIST_CHUNK = 5_000
+
+
+async def client_prices(
+    engine: PriceEngine,
+    company_id: uuid.UUID,
+    skus: list[str],
+    *,
+    currency: str | None,
+    day: date,
+) -> AsyncIterator[pl.DataFrame]:
+    """The client's prices of these SKUs at quantity 1, in chunks (its price list)."""
+    for start in range(0, len(skus), PRICE_LIST_CHUNK):
+        part = skus[start : start + PRICE_LIST_CHUNK]
+        cart = await resolve_cart(
+            engine, company_id, part, [Decimal(1)] * len(part), currency=currency, day=day
+        )
+        yield cart.priced_frame()
 
 
 LIST_PRICE_COLUMNS = ["sku", "min_qty", "price_minor", "currency"]
@@ -202,6 +251,25 @@ class Explanation:
     shadowed: list[dict[str, Any]]
     discounts: dict[str, Any]
     floor_minor: int | None
+    assignments: list[dict[str, Any]]
+
+
+async def _as_of(
+    engine: PriceEngine, book: PriceBook, client: ClientPrices, sku_id: int, moment: datetime
+) -> tuple[ClientPrices, EntryTable]:
+    """The client's own rows and its lists' entries of one SKU as they stood at `moment`."""
+    wanted = [i for _, i in book.lists_of(client.row)]
+    if client.row.matrix_list_id is not None:
+        wanted.append(client.row.matrix_list_id)
+    roots = book.root_lists(wanted)
+    async with engine.sessionmaker() as session:
+        stored = await prices_store.entries_for(session, roots, [sku_id])
+        changes = await versions.changes_since(
+            session, moment, [sku_id], [("C", client.row.id), *(("L", r) for r in roots)]
+        )
+    lists = governance.undo(entry_rows(stored), changes.filter(pl.col("target") == "L"))
+    own = governance.undo(client.rows(sku_id), changes.filter(pl.col("target") == "C"))
+    return client.with_rows(own), entry_table(lists, book.list_frame)
 
 
 def _day(value: int) -> date | None:
@@ -218,8 +286,10 @@ async def explain_line(
     *,
     currency: str | None,
     day: date,
+    as_of: datetime | None = None,
 ) -> Explanation:
-    """The whole decision for one line: every candidate, the steps, and why the others lost."""
+    """The whole decision for one line: every candidate, the steps, and why the others lost.
+    With `as_of`, the stored prices are those of that moment (later versions undone)."""
     book = await engine.ensure_book()
     client = await _client(engine, company_id, day)
     sku_id = book.sku_id.get(sku)
@@ -228,7 +298,10 @@ async def explain_line(
     currency = currency or client.row.currency
     today = to_day_number(day)
     sku_ids = np.array([sku_id], np.int64)
-    entries = await engine.entries_for(book, client, sku_ids)
+    if as_of is not None:
+        client, entries = await _as_of(engine, book, client, sku_id, as_of)
+    else:
+        entries = await engine.entries_for(book, client, sku_ids)
     g = book.gather(client, sku_ids, entries)
     usable = g.usable(currency, today)
     live_currency = (g.currency == currency) & (g.valid_from <= today) & (today < g.valid_to)
@@ -292,4 +365,5 @@ async def explain_line(
             "promotion_percent": str(Decimal(int(adjustments.promotion_bp[0])) / 100),
         },
         floor_minor=floor if floor != NO_PRICE else None,
+        assignments=client.row.assignments,
     )

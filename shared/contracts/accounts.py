@@ -38,6 +38,11 @@ class CompanyUpsertedV1(EventContract):
         default_factory=dict,
         description="The client card's fields (size, purchase potential...), by field key",
     )
+    partners: list[str] = Field(
+        default_factory=list,
+        description="Marketplace partners the client is registered with (pricing serves each "
+        "its resolved prices)",
+    )
 
     def aggregate_id(self) -> str:
         return str(self.company_id)

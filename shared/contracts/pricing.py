@@ -99,3 +99,31 @@ class ClientContractPricesExpiringV1(EventContract):
 
     def aggregate_id(self) -> str:
         return str(self.company_id)
+
+
+@register
+class PriceVersionAppliedV1(EventContract):
+    """A price version was applied: a price feed (approved, or past guardrails an authorised
+    person overrode with a reason), or the rollback of an earlier version. Fires beside the
+    `price.changed` of the same change; this one says who, why, and how to undo it."""
+
+    event_type = "price.version_applied.v1"
+    topic = PRICE_TOPIC
+    aggregate_type = "price_version"
+
+    version: int = Field(description="The version number; GET /price-versions/{version}")
+    cause: str = Field(description="feed:<job id>, or rollback:<version>")
+    rollback_of: int | None = Field(None, description="The version this one undid")
+    rows_added: int = 0
+    rows_changed: int = 0
+    rows_removed: int = 0
+    list_codes: list[str] = Field(default_factory=list)
+    client_ids: list[uuid.UUID] = Field(default_factory=list)
+    created_by: str
+    approved_by: str | None = None
+    override_by: str | None = None
+    override_reason: str | None = None
+    applied_at: datetime
+
+    def aggregate_id(self) -> str:
+        return str(self.version)

@@ -21,9 +21,12 @@ class JobState(StrEnum):
     SUCCEEDED = "succeeded"  # applied (all rows, or the valid ones in skip_bad_rows mode)
     REJECTED = "rejected"  # all_or_nothing and some rows were bad: nothing changed
     FAILED = "failed"  # unreadable file or an internal error: nothing changed
+    STAGED = "staged"  # checked and waiting for someone's approval: nothing changed yet
 
 
-FINISHED_STATES = frozenset({JobState.SUCCEEDED, JobState.REJECTED, JobState.FAILED})
+FINISHED_STATES = frozenset(
+    {JobState.SUCCEEDED, JobState.REJECTED, JobState.FAILED, JobState.STAGED}
+)
 
 
 class FeedMode(StrEnum):

@@ -45,7 +45,10 @@ class FeedJobRead(BaseModel):
 
     id: uuid.UUID
     kind: str
-    state: str = Field(description="queued, validating, applying, succeeded, rejected or failed")
+    state: str = Field(
+        description="queued, validating, applying, succeeded, rejected, failed, or staged "
+        "(waiting for an approval)"
+    )
     mode: FeedMode
     scope: FeedScope
     format: FeedFormat
@@ -120,8 +123,17 @@ def _upload_endpoint(spec: FeedSpec) -> Any:
         format: Annotated[
             FeedFormat | None, Query(description="Overrides the Content-Type")
         ] = None,
+        dry_run: Annotated[
+            bool,
+            Query(description="Report what the feed would change, and change nothing"),
+        ] = False,
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> FeedJobRead:
+        if dry_run and not spec.supports_dry_run:
+            raise Unprocessable(
+                f"The {spec.kind} feed has no dry run.",
+                errors=[FieldError(field="dry_run", message="not supported by this feed")],
+            )
         if scope == FeedScope.FULL and not spec.supports_full:
             raise Unprocessable(
                 f"The {spec.kind} feed has no full mode.",
@@ -154,6 +166,7 @@ def _upload_endpoint(spec: FeedSpec) -> Any:
             format=fmt,
             mode=mode,
             scope=scope,
+            options={"dry_run": True} if dry_run else {},
             file_path=str(path),
             size_bytes=size,
         )

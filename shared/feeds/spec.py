@@ -80,6 +80,9 @@ class FeedSpec:
     frame_checks: Sequence[FrameCheck] = ()
     database_checks: Sequence[DatabaseCheck] = ()
     supports_full: bool = False  # a `full` feed retires what it does not mention
+    # `?dry_run=true`: the processor reports what the feed would change and changes nothing
+    # (it finds `dry_run` in the job's options); only a `process` feed can honour it.
+    supports_dry_run: bool = False
     process: Process | None = None  # replaces the generic validate-and-apply path
     roles: frozenset[Role] = field(default_factory=lambda: frozenset({Role.INTEGRATOR, Role.ADMIN}))
 

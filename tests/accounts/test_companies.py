@@ -66,6 +66,23 @@ async def test_update_needs_the_current_etag(accounts):
     assert (await http_get_json(accounts, url))["industry"] == "steel"
 
 
+async def test_a_client_registered_with_marketplace_partners_says_so_in_its_event(accounts):
+    company = await add_company(accounts, legal_name="Acme", partners=["ozon"])
+    url = f"/companies/{company['id']}"
+    async with client(accounts, ADMIN) as http:
+        etag = (await http.get(url)).headers["etag"]
+        changed = await http.patch(
+            url, json={"partners": ["wb", "ozon", "wb"]}, headers={"If-Match": etag}
+        )
+        bad = await http.patch(
+            url, json={"partners": ["Not A Code"]}, headers={"If-Match": changed.headers["etag"]}
+        )
+    assert changed.json()["partners"] == ["ozon", "wb"]
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"].startswith("partners")
+    upserted = await outbox(accounts, CompanyUpsertedV1.full_type())
+    assert [e["data"]["partners"] for e in upserted] == [["ozon"], ["ozon", "wb"]]
+
+
 async def http_get_json(app, url: str) -> dict:
     async with client(app, ADMIN) as http:
         return (await http.get(url)).json()
@@ -174,7 +191,11 @@ async def test_buyer_of_company_a_gets_404_for_everything_of_company_b(accounts)
         ("post", "/client-groups", {Role.ADMIN}),
         ("get", "/companies/{id}/card", {Role.ADMIN, Role.SALES_MANAGER}),
         ("get", "/companies/{id}/knowledge-goals", {Role.ADMIN, Role.SALES_MANAGER}),
-        ("get", "/companies", {Role.ADMIN, Role.SALES_MANAGER, Role.BUYER, Role.COMPANY_ADMIN}),
+        (
+            "get",
+            "/companies",
+            {Role.ADMIN, Role.SALES_MANAGER, Role.PRICING_MANAGER, Role.BUYER, Role.COMPANY_ADMIN},
+        ),
         ("get", "/api-keys", {Role.ADMIN}),
     ],
 )

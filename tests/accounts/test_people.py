@@ -26,6 +26,22 @@ async def test_bootstrap_admin_logs_in_and_wrong_password_is_401(accounts):
     assert wrong.headers["content-type"] == "application/problem+json"
 
 
+async def test_an_admin_makes_a_pricing_manager_who_logs_in_with_that_role(accounts):
+    async with client(accounts, ADMIN) as http:
+        made = await http.post(
+            "/users",
+            json={
+                "email": "pm@seller.example",
+                "name": "PM",
+                "password": "long-password",
+                "staff_role": "pricing_manager",
+            },
+        )
+    assert made.status_code == 201, made.text
+    token = (await login(accounts, "pm@seller.example", "long-password")).json()["access_token"]
+    assert principal_from_token(token, DEV_JWT_SECRET).roles == {Role.PRICING_MANAGER}
+
+
 async def test_holding_user_switches_legal_entity_without_logging_in_again(accounts):
     north = await add_company(accounts, legal_name="A North Ltd")
     south = await add_company(accounts, legal_name="B South Ltd")

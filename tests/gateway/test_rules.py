@@ -67,6 +67,8 @@ def test_public_routes():
         ((Role.PARTNER,), "GET", "/api/catalog/feeds/marketplace/shop", True),
         ((Role.PARTNER,), "HEAD", "/api/pricing/feeds/prices", True),
         ((Role.PARTNER,), "POST", "/api/pricing/feeds/prices", False),
+        ((Role.PARTNER,), "GET", "/api/pricing/feeds/partners/ozon/clients/1/prices", True),
+        ((Role.INTEGRATOR,), "GET", "/api/pricing/feeds/prices/1/diff", True),
         ((Role.PARTNER,), "GET", "/api/catalog/feeds/stock", False),
         ((Role.PARTNER,), "GET", "/api/accounts/feeds/jobs", False),
         ((Role.ADMIN,), "GET", "/api/catalog/products", False),  # keys carry key roles only

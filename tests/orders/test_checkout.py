@@ -54,6 +54,10 @@ async def test_checkout_places_the_order_with_price_snapshots_and_holds_the_stoc
         1100,
     )
     assert first["price_rule"] == "base_list:BASE" and first["priced_on"]
+    # The price version that produced the price: the price feed's, in pricing.
+    async with shop.pricing.state.sessionmaker() as session:
+        version = await session.scalar(text("SELECT max(id) FROM price_versions"))
+    assert version and {x["price_version"] for x in order["lines"]} == {version}
     assert [h["to_status"] for h in order["history"]] == ["placed"]
     stock = await stock_of(shop, "CE-200")
     assert (stock["reserved"], stock["available"]) == ("60.000", "40.000")

@@ -16,11 +16,12 @@ from services.pricing.events import (
     handle_product_upserted,
 )
 from shared.contracts.accounts import CompanyUpsertedV1
+from shared.contracts.analytics import ClientSegmentChangedV1
 from shared.contracts.catalog import ProductUpsertedV1
 from shared.contracts.orders import OrderCancelledV1, OrderPlacedV1
 from shared.events.consumer import EventConsumer, Outcome
-from shared.events.envelope import CloudEvent, EventContract
-from tests.pricing.world import company_event, fetch, product_event
+from shared.events.envelope import CloudEvent
+from tests.pricing.world import company_event, envelope, fetch, product_event
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -51,15 +52,6 @@ def cancelled(order: OrderPlacedV1) -> OrderCancelledV1:
     )
 
 
-def envelope(event: EventContract, source: str) -> CloudEvent:
-    return CloudEvent(
-        source=f"/b2b/{source}",
-        type=event.full_type(),
-        subject=event.aggregate_id(),
-        data=event.model_dump(mode="json"),
-    )
-
-
 async def client_row(app, company_id):
     rows = await fetch(
         app,
@@ -80,13 +72,14 @@ async def turnover(app, company_id) -> dict[tuple[date, str], int]:
     return {(r.month, r.currency): r.amount_minor for r in rows}
 
 
-def test_the_pricing_group_consumes_clients_products_and_orders():
+def test_the_pricing_group_consumes_clients_products_orders_and_segments():
     assert set(CONSUMERS) == {"pricing"}
     assert set(CONSUMERS["pricing"]) == {
         CompanyUpsertedV1,
         ProductUpsertedV1,
         OrderPlacedV1,
         OrderCancelledV1,
+        ClientSegmentChangedV1,
     }
 
 

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 
 from services.pricing.api.feeds import SPECS
@@ -24,6 +25,7 @@ from shared.contracts.accounts import CompanyUpsertedV1
 from shared.contracts.catalog import ProductUpsertedV1
 from shared.contracts.pricing import PriceChangedV1
 from shared.db import utcnow
+from shared.events.envelope import CloudEvent, EventContract
 from shared.feeds import process_next
 from shared.testing.fixtures import as_role, client
 
@@ -120,6 +122,7 @@ def company_event(
     currency: str = "EUR",
     status: str = "active",
     updated_at: datetime | None = None,
+    partners: list[str] | None = None,
 ) -> CompanyUpsertedV1:
     """A company.upserted as accounts publishes it."""
     return CompanyUpsertedV1(
@@ -136,6 +139,7 @@ def company_event(
         payment_terms_days=0,
         status=status,
         updated_at=updated_at or utcnow(),
+        partners=partners or [],
     )
 
 
@@ -148,6 +152,8 @@ def product_event(
     unit: str = "pcs",
     sellable: bool = True,
     updated_at: datetime | None = None,
+    cost_minor: int | None = None,
+    cost_currency: str | None = None,
 ) -> ProductUpsertedV1:
     """A product.upserted as catalog publishes it."""
     return ProductUpsertedV1(
@@ -157,6 +163,8 @@ def product_event(
         category=category,
         unit=unit,
         sellable=sellable,
+        cost_minor=cost_minor,
+        cost_currency=cost_currency,
         updated_at=updated_at or utcnow(),
     )
 
@@ -175,10 +183,15 @@ async def seed_client(
     group_code: str | None = None,
     currency: str = "EUR",
     company_id: uuid.UUID | None = None,
+    partners: list[str] | None = None,
 ) -> uuid.UUID:
     """A client as the accounts event would make it; returns its company id."""
     event = company_event(
-        company_id, external_id=external_id, group_code=group_code, currency=currency
+        company_id,
+        external_id=external_id,
+        group_code=group_code,
+        currency=currency,
+        partners=partners,
     )
     async with app.state.sessionmaker() as session, session.begin():
         await handle_company_upserted(event, session)
@@ -229,7 +242,7 @@ async def feed(app, body: str, **params) -> dict:
     async with client(app, ERP) as http:
         for _ in range(200):  # the app's own worker runs it
             job = (await http.get(f"/feeds/{posted.json()['id']}")).json()
-            if job["state"] in ("succeeded", "rejected", "failed"):
+            if job["state"] in ("succeeded", "rejected", "failed", "staged"):
                 break
             await asyncio.sleep(0.05)
     return job
@@ -247,3 +260,27 @@ async def resolve(app, company_id, lines, *, headers=ADMIN, **extra) -> dict:
         )
     assert answer.status_code == 200, answer.text
     return {line["sku"]: line for line in answer.json()["lines"]}
+
+
+def envelope(event: EventContract, source: str) -> CloudEvent:
+    """The event as its service's relay puts it on the broker."""
+    return CloudEvent(
+        source=f"/b2b/{source}",
+        type=event.full_type(),
+        subject=event.aggregate_id(),
+        data=event.model_dump(mode="json"),
+    )
+
+
+async def publish(bootstrap: str, *events: tuple[EventContract, str]) -> None:
+    """Put events on the real broker, keyed by aggregate as the relay does."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for event, source in events:
+            wrapped = envelope(event, source)
+            await producer.send_and_wait(
+                event.topic, value=wrapped.model_dump_json().encode(), key=wrapped.subject.encode()
+            )
+    finally:
+        await producer.stop()

@@ -166,6 +166,8 @@ async def update_company(
     if "client_group" in changes:
         group = await store.group_by_code(session, changes.pop("client_group"))
         changes["client_group_id"] = group.id if group else None
+    if "partners" in changes:
+        changes["partners"] = sorted(set(changes["partners"] or []))
     if "client_type" in changes:
         await store.client_type(session, changes["client_type"])
     if "sales_manager_id" in changes:

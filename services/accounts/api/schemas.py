@@ -15,7 +15,7 @@ Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=200)]
 CompanyStatus = Literal["active", "blocked"]
 MemberRole = Literal["buyer", "company_admin"]
-StaffRole = Literal["admin", "sales_manager"]
+StaffRole = Literal["admin", "sales_manager", "pricing_manager"]
 GoalStatus = Literal["open", "in_progress", "achieved", "dropped"]
 
 
@@ -38,6 +38,12 @@ class CompanyCreate(BaseModel):
     credit_limit_minor: int | None = Field(None, ge=0, description="Minor units; null = none set")
     payment_terms_days: int = Field(0, ge=0, le=365)
     status: CompanyStatus = "active"
+    partners: list[Code] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Marketplace partners (codes) the client is registered with: each may "
+        "pull the client's own resolved prices from pricing",
+    )
 
 
 class CompanyUpdate(BaseModel):
@@ -54,6 +60,7 @@ class CompanyUpdate(BaseModel):
     credit_limit_minor: int | None = Field(None, ge=0)
     payment_terms_days: int | None = Field(None, ge=0, le=365)
     status: CompanyStatus | None = None
+    partners: list[Code] | None = Field(None, max_length=50, description="Replaces the set")
 
 
 class CompanyRead(Read):
@@ -69,6 +76,7 @@ class CompanyRead(Read):
     credit_limit_minor: int | None
     payment_terms_days: int
     status: str
+    partners: list[str] = Field(default_factory=list)
     version: int
     created_at: datetime
     updated_at: datetime

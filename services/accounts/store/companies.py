@@ -183,6 +183,7 @@ def record_company_upserted(
             status=company.status,
             updated_at=company.updated_at,
             card=company.card or {},
+            partners=list(company.partners or []),
         ),
     )
 

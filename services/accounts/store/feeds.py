@@ -25,7 +25,7 @@ UPSERTED_DATA = """
         'client_group', g.code, 'sales_manager_id', c.sales_manager_id,
         'credit_limit_minor', c.credit_limit_minor, 'currency', c.currency,
         'payment_terms_days', c.payment_terms_days, 'status', c.status,
-        'updated_at', c.updated_at, 'card', c.card) AS data
+        'updated_at', c.updated_at, 'card', c.card, 'partners', to_jsonb(c.partners)) AS data
     FROM companies c LEFT JOIN client_groups g ON g.id = c.client_group_id
 """
 

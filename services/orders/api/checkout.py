@@ -337,6 +337,7 @@ async def _create_order(
                     "list_price_minor": p.list_price_minor,
                     "price_rule": p.rule,
                     "priced_on": priced.priced_on,
+                    "price_version": priced.price_version,
                     "unit_cost_minor": costs.get(p.sku),
                 }
                 for p in priced.lines

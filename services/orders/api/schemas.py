@@ -25,6 +25,9 @@ class OrderLineRead(BaseModel):
     line_total_minor: int
     price_rule: str = Field(description="The pricing rule that produced the price, as snapshot")
     priced_on: date
+    price_version: int | None = Field(
+        None, description="Pricing's price version that produced the price (null: quoted, offline)"
+    )
     delivered_quantity: Decimal | None
 
 

@@ -209,8 +209,8 @@ class Order(Base):
 
 
 class OrderLine(Base):
-    """One line and its immutable price snapshot: the price, the rule and the pricing day that
-    produced it, so a dispute months later is answered exactly."""
+    """One line and its immutable price snapshot: the price, the rule, the price version and
+    the pricing day that produced it, so a dispute months later is answered exactly."""
 
     __tablename__ = "order_lines"
 
@@ -225,6 +225,9 @@ class OrderLine(Base):
     list_price_minor: Mapped[int | None] = mapped_column(BigInteger)
     price_rule: Mapped[str] = mapped_column(String(200))
     priced_on: Mapped[date]
+    # Pricing's price version the price came from (GET /price-versions/{id} in pricing);
+    # null for quoted, offline and older lines.
+    price_version: Mapped[int | None] = mapped_column(BigInteger)
     unit_cost_minor: Mapped[int | None] = mapped_column(BigInteger)  # for margins, not buyers
     delivered_quantity: Mapped[Decimal | None] = mapped_column(QUANTITY)
 

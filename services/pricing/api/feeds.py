@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from services.pricing.store.feeds import process_prices
+from shared.auth import Role
 from shared.feeds import Column, ColumnType, FeedSpec
 from shared.feeds.validation import ROW
 
@@ -82,6 +83,8 @@ PRICES = FeedSpec(
     key=(),  # a row's identity needs the ids; the processor checks duplicates on those
     frame_checks=[_one_target, _price_for_upserts, _sane_window],
     supports_full=True,
+    supports_dry_run=True,
+    roles=frozenset({Role.INTEGRATOR, Role.ADMIN, Role.PRICING_MANAGER}),
     process=process_prices,
 )
 

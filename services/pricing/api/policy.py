@@ -77,7 +77,7 @@ NOT_FOUND = {404: _problem("Not found")}
 CONFLICT = {409: _problem("Conflicts with the current state")}
 
 
-def _announce(request: Request, session: AsyncSession, cause: str, **change: Any) -> None:
+def announce(request: Request, session: AsyncSession, cause: str, **change: Any) -> None:
     """Record the edit's price.changed, and drop this process's cached prices once it commits
     (other processes hear the event; the relay publishes it after the commit)."""
     event: PriceChangedV1 = store.record_price_change(session, cause, **change)
@@ -163,7 +163,7 @@ async def create_price_list(
             updated_at=utcnow(),
         ),
     )
-    _announce(request, session, "price_list.created", list_codes=[price_list.code])
+    announce(request, session, "price_list.created", list_codes=[price_list.code])
     response.headers["Location"] = public_path(request, "get_price_list", code=price_list.code)
     return _list_read(price_list, parent.code if parent else None)
 
@@ -273,7 +273,7 @@ async def update_price_list(
     price_list.parent_id = parent_id
     price_list.updated_at = utcnow()
     await session.flush()
-    _announce(
+    announce(
         request,
         session,
         "price_list.updated",
@@ -300,7 +300,7 @@ async def delete_price_list(
             "delete or re-parent them first."
         )
     await store.remove_list(session, price_list)
-    _announce(request, session, "price_list.deleted", list_codes=[price_list.code])
+    announce(request, session, "price_list.deleted", list_codes=[price_list.code])
     return Response(status_code=204)
 
 
@@ -364,7 +364,7 @@ async def put_client_lists(
     codes = _unique(body.list_codes)
     list_ids = await store.assignable_lists(session, codes)
     await store.replace_client_lists(session, client.id, list_ids)
-    _announce(
+    announce(
         request,
         session,
         "client.price_lists.replaced",
@@ -413,7 +413,7 @@ async def put_group_lists(
     codes = _unique(body.list_codes)
     list_ids = await store.assignable_lists(session, codes)
     await store.replace_group_lists(session, group_code, list_ids)
-    _announce(
+    announce(
         request,
         session,
         "client_group.price_lists.replaced",
@@ -482,7 +482,7 @@ async def put_client_discounts(
     rows = await store.replace_discounts(
         session, client.id, [d.model_dump() for d in body.discounts]
     )
-    _announce(request, session, "client.discounts.replaced", client_ids=[company_id], rows=rows)
+    announce(request, session, "client.discounts.replaced", client_ids=[company_id], rows=rows)
     return _discounts_read(company_id, await store.client_discounts(session, client.id))
 
 
@@ -518,7 +518,7 @@ async def put_floor(
 ) -> FloorPriceRead:
     sku_id = await store.sku_id(session, sku)
     await store.set_floor(session, sku_id, body.currency, body.price_minor)
-    _announce(request, session, "floor_price.set", policy=True, skus=[sku], rows=1)
+    announce(request, session, "floor_price.set", policy=True, skus=[sku], rows=1)
     return FloorPriceRead(sku=sku, currency=body.currency, price_minor=body.price_minor)
 
 
@@ -538,7 +538,7 @@ async def delete_floor(
     sku_id = await store.sku_id(session, sku)
     if not await store.delete_floor(session, sku_id, currency):
         raise NotFound(f"SKU {sku!r} has no floor in {currency}.")
-    _announce(request, session, "floor_price.deleted", policy=True, skus=[sku], rows=1)
+    announce(request, session, "floor_price.deleted", policy=True, skus=[sku], rows=1)
     return Response(status_code=204)
 
 
@@ -596,7 +596,7 @@ async def create_promotion(
         session,
         Promotion(**body.model_dump(exclude={"percent"}), percent=body.percent.quantize(CENT)),
     )
-    _announce(
+    announce(
         request,
         session,
         "promotion.created",
@@ -652,7 +652,7 @@ async def delete_promotion(
 ) -> Response:
     promotion = await store.get_promotion(session, code)
     await store.remove_promotion(session, promotion)
-    _announce(
+    announce(
         request,
         session,
         "promotion.deleted",
@@ -714,7 +714,7 @@ async def create_ladder(
             levels=levels,
         ),
     )
-    _announce(request, session, "ladder.created", policy=True, rows=1)
+    announce(request, session, "ladder.created", policy=True, rows=1)
     response.headers["Location"] = public_path(request, "get_ladder", code=ladder.code)
     return _ladder_read(ladder)
 
@@ -761,7 +761,7 @@ async def put_client_ladder(
     client = await store.get_client(session, company_id, lock=True)
     ladder = await store.ladder_for_assignment(session, body.ladder_code)
     await store.assign_ladder(session, client.id, ladder.id)
-    _announce(request, session, "client.ladder.assigned", client_ids=[company_id], rows=1)
+    announce(request, session, "client.ladder.assigned", client_ids=[company_id], rows=1)
     return ClientLadderRead(company_id=company_id, ladder_code=ladder.code)
 
 
@@ -793,5 +793,5 @@ async def delete_client_ladder(
     client = await store.get_client(session, company_id, lock=True)
     if not await store.unassign_ladder(session, client.id):
         raise NotFound("The client is on no ladder.")
-    _announce(request, session, "client.ladder.removed", client_ids=[company_id], rows=1)
+    announce(request, session, "client.ladder.removed", client_ids=[company_id], rows=1)
     return Response(status_code=204)

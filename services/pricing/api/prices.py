@@ -16,13 +16,14 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
+from services.pricing.api.segments import SegmentAssignmentRead
 from services.pricing.domain.ladder import Level, levels_of, progress
 from services.pricing.engine import PriceEngine
-from services.pricing.resolve import explain_line, list_prices, resolve_cart
+from services.pricing.resolve import client_prices, explain_line, list_prices, resolve_cart
 from services.pricing.store import prices as store
 from shared.auth import Principal, Role, allow
 from shared.db import SessionDep
-from shared.problems import NotFound
+from shared.problems import FieldError, NotFound, Unprocessable
 
 router = APIRouter(tags=["prices"])
 
@@ -80,6 +81,10 @@ class ResolveResponse(BaseModel):
     client_id: uuid.UUID
     currency: str
     date: dt.date
+    price_version: int = Field(
+        description="The price version these prices include (every one up to it): what an "
+        "order line's price snapshot keeps; GET /price-versions/{id}"
+    )
     lines: list[ResolvedLine]
 
 
@@ -115,6 +120,7 @@ async def resolve(body: ResolveRequest, request: Request, principal: allow(*READ
             "client_id": str(body.client_id),
             "currency": cart.currency,
             "date": day.isoformat(),
+            "price_version": cart.price_version,
             "lines": cart.lines(),
         }
     )
@@ -162,6 +168,10 @@ class Explanation(BaseModel):
     candidates: list[Candidate] = Field(description="Every price row considered")
     discounts: dict[str, str]
     floor_minor: int | None
+    segment_assignments: list[SegmentAssignmentRead] = Field(
+        description="Lists and discounts segment rules gave the client, with the segments "
+        "that caused each"
+    )
 
 
 @router.get(
@@ -177,11 +187,23 @@ async def explain(
     quantity: Annotated[Decimal, Query(gt=0, max_digits=18, decimal_places=3)] = Decimal(1),
     currency: Annotated[str | None, Query(pattern=CURRENCY)] = None,
     on: Annotated[date | None, Query(alias="date")] = None,
+    as_of: Annotated[
+        datetime | None,
+        Query(
+            description="Answer with the stored prices of that moment (ISO 8601 with offset): "
+            "price versions applied since are undone. Policy and assignments are today's."
+        ),
+    ] = None,
 ) -> Explanation:
     _may_see(principal, client_id)
     day = on or _today()
+    if as_of is not None and as_of.tzinfo is None:
+        raise Unprocessable(
+            "as_of needs a UTC offset.",
+            errors=[FieldError(field="as_of", message="give an offset, e.g. Z")],
+        )
     found = await explain_line(
-        _engine(request), client_id, sku, quantity, currency=currency, day=day
+        _engine(request), client_id, sku, quantity, currency=currency, day=day, as_of=as_of
     )
     line = found.line
     return Explanation(
@@ -204,6 +226,7 @@ async def explain(
         candidates=[Candidate(**c) for c in found.candidates],
         discounts=found.discounts,
         floor_minor=found.floor_minor,
+        segment_assignments=[SegmentAssignmentRead.model_validate(a) for a in found.assignments],
     )
 
 
@@ -299,7 +322,6 @@ async def price_list_prices(
     return Response(frame.write_csv(), media_type="text/csv")
 
 
-PRICE_LIST_CHUNK = 5_000
 PRICE_LIST_COLUMNS = ["sku", "unit_price_minor", "list_price_minor", "currency", "rule"]
 
 
@@ -332,13 +354,8 @@ async def client_price_list(
     if await engine.client(client_id, day) is None:
         raise NotFound("The pricing service knows no such client.")
 
-    async def chunks() -> AsyncIterator[pl.DataFrame]:
-        for start in range(0, len(skus), PRICE_LIST_CHUNK):
-            part = skus[start : start + PRICE_LIST_CHUNK]
-            cart = await resolve_cart(
-                engine, client_id, part, [Decimal(1)] * len(part), currency=currency, day=day
-            )
-            yield cart.priced_frame()
+    def chunks() -> AsyncIterator[pl.DataFrame]:
+        return client_prices(engine, client_id, skus, currency=currency, day=day)
 
     name = f"prices-{client_id}-{day.isoformat()}"
     if format == "xlsx":

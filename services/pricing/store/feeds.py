@@ -31,8 +31,9 @@ import pyarrow.parquet as pq
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.pricing.domain import factoring
+from services.pricing.domain import factoring, governance
 from services.pricing.engine import invalidate_in_process
+from services.pricing.store import versions
 from shared.contracts.pricing import PriceChangedV1
 from shared.db import utcnow
 from shared.events.outbox import record_event
@@ -459,9 +460,50 @@ async def _run(run: Job, data_dir: Path) -> None:
         except Rejected as found:
             rejections = pl.concat([rejections, found.rejections])
             continue
+        except Held as held:
+            await _held(run, data_dir, held, summary)
+            return
         invalidate_in_process(lists=True, clients=None)
         return
     raise RuntimeError("rows rejected by the database twice")
+
+
+class Held(Exception):
+    """The feed was applied in its transaction but must not commit: a dry run, a guardrail
+    it breaks, or an approval it waits for. The transaction rolls back; `outcome` says why."""
+
+    def __init__(self, outcome: str, diff: pl.DataFrame, summary: dict[str, Any]) -> None:
+        super().__init__(outcome)
+        self.outcome = outcome
+        self.diff = diff
+        self.summary = summary
+        self.breaches = pl.DataFrame(schema=REJECTION_SCHEMA)
+        self.waiting: list[str] = []
+
+
+async def _govern(session: AsyncSession, run: Job, full_matrix: bool) -> dict[str, Any]:
+    """After the apply, before the commit: measure the diff against the guardrails and the
+    job's options. Raises Held to roll back; returns the diff's summary to commit with."""
+    options = run.job.options or {}
+    diff = await versions.read_diff(session)
+    summary = governance.summarise(diff)
+    if full_matrix:
+        summary["full_matrix"] = "a factored full client feed: client prices not diffed"
+    if options.get("dry_run"):
+        raise Held("dry_run", diff, summary)
+    limits = await versions.limits(session)
+    if not options.get("override"):
+        found = governance.breaches(diff, limits)
+        if found.height:
+            held = Held("stopped", diff, summary)
+            held.breaches = found
+            raise held
+    waiting = governance.needs_approval(diff, limits)
+    if waiting and not options.get("approved_by"):
+        held = Held("staged", diff, summary)
+        held.waiting = waiting
+        raise held
+    return summary
 
 
 async def _apply_all(
@@ -472,26 +514,47 @@ async def _apply_all(
     full: bool,
     summary: dict[str, Any],
 ) -> None:
-    """One transaction: the prices, the price.changed event and the job's success."""
+    """One transaction: the prices, their version, the events and the job's success."""
     applied = first.rows_total - summary["rows_rejected"]
     async with run.sessionmaker() as session, session.begin():
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK})
         result = await _apply(session, run, plan, others, full)
         result.update(plan.report())
+        full_matrix = bool(full and plan.clients)
+        diff = await _govern(session, run, full_matrix)
+        options = run.job.options or {}
+        version = await versions.record_version(
+            session,
+            cause=f"feed:{run.job.id}",
+            created_by=run.job.owner,
+            diff=diff,
+            job_id=run.job.id,
+            approved_by=options.get("approved_by"),
+            override=options.get("override"),
+            restorable=not full_matrix,
+        )
+        result.update(version=version.id, diff=diff)
         companies = result.pop("company_ids")
         many = len(companies) > MAX_NAMED_CLIENTS  # then the event says "every client"
+        list_codes = result.pop("list_codes")
         record_event(
             session,
             PriceChangedV1(
                 change_id=uuid.uuid4(),
                 cause=f"feed:{run.job.id}",
-                matrix=bool(full and plan.clients) or many,
-                list_codes=result.pop("list_codes"),
+                matrix=full_matrix or many,
+                list_codes=list_codes,
                 client_ids=[] if many else companies,
                 sku_from=result.pop("sku_from"),
                 sku_to=result.pop("sku_to"),
                 rows=applied,
                 changed_at=utcnow(),
+            ),
+        )
+        record_event(
+            session,
+            versions.applied_event(
+                version, list_codes=list_codes, client_ids=[] if many else companies
             ),
         )
         await session.execute(
@@ -507,6 +570,70 @@ async def _apply_all(
                 **summary,
             )
         )
+
+
+def diff_path(data_dir: Path, job_id: uuid.UUID) -> Path:
+    """Where a dry run's or a staged feed's full diff is kept, as CSV."""
+    return data_dir / "feeds" / PRICES_KIND / f"{job_id}.diff.csv"
+
+
+PRICES_KIND = "prices"
+
+
+def write_diff(diff: pl.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    diff.select(
+        pl.col("_row").alias("row"),
+        pl.when(pl.col("target") == "L")
+        .then(pl.lit("list"))
+        .otherwise(pl.lit("client"))
+        .alias("kind"),
+        pl.coalesce("list_code", "client").alias("target"),
+        "sku",
+        (pl.col("min_qty").cast(pl.Decimal(18, 3)) / 1000).alias("min_qty"),
+        "currency",
+        "old_price",
+        "new_price",
+        pl.when(pl.col("old_price").is_null() | pl.col("new_price").is_null())
+        .then(None)
+        .otherwise((pl.col("new_price") - pl.col("old_price")) * 100.0 / pl.col("old_price"))
+        .round(2)
+        .alias("change_percent"),
+    ).write_csv(path)
+
+
+async def _held(run: Job, data_dir: Path, held: Held, summary: dict[str, Any]) -> None:
+    """Record a feed that did not apply: a dry run, stopped by guardrails, or staged."""
+    await asyncio.to_thread(write_diff, held.diff, diff_path(data_dir, run.job.id))
+    result: dict[str, Any] = {"diff": held.summary}
+    values: dict[str, Any] = {"rows_applied": 0, "progress": 1.0, "finished_at": utcnow()}
+    if held.outcome == "dry_run":
+        result["dry_run"] = True
+        values.update(state=JobState.SUCCEEDED, stage="dry run: nothing applied")
+    elif held.outcome == "stopped":
+        report = data_dir / "feeds" / run.spec.kind / f"{run.job.id}.rejections.csv"
+        await asyncio.to_thread(write_report, held.breaches, report)
+        rows = held.breaches.filter(pl.col(ROW) > 0)[ROW].n_unique()
+        result["guardrails"] = held.breaches.head(50).to_dicts()
+        values.update(
+            state=JobState.REJECTED,
+            stage="stopped by guardrails",
+            report_path=str(report),
+            rows_rejected=rows,
+            error=(
+                f"{held.breaches.height} guardrail breaches ({rows} rows); nothing was applied. "
+                "A pricing manager or an admin may override them with a reason."
+            ),
+        )
+    else:
+        result["awaiting_approval"] = held.waiting
+        values.update(
+            state=JobState.STAGED,
+            stage="awaiting approval by a pricing manager",
+            error=None,
+        )
+    summary = {k: v for k, v in summary.items() if k not in values}
+    await run.set(result=result, **summary, **values)
 
 
 def _first_pass_batch(
@@ -828,6 +955,7 @@ async def _apply_list_rows(
     session: AsyncSession, rows: pl.DataFrame, list_ids: list[int], full: bool
 ) -> dict[str, Any]:
     await _stage(session, "list_staging", iter([_staging_frame(rows, "list_id")]))
+    await versions.diff_list_rows(session, full=full, list_ids=list_ids)
     if full:
         deleted = await session.execute(
             text("DELETE FROM price_list_entries WHERE list_id = ANY(:ids)"), {"ids": list_ids}
@@ -911,6 +1039,7 @@ async def _apply_client_rows(
         return {"clients_replaced": len(client_ids)}
     await _stage(session, "cell_staging", _staged_cells(plan, others))
     await _refuse_overlaps(session, "contract_prices", "client_id", "cell_staging")
+    await versions.diff_client_rows(session)
     # Set-based merge: rows that changed or were deleted go, rows that are new come; an
     # unchanged price is neither deleted nor rewritten.
     removed = await session.execute(

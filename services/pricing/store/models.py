@@ -23,7 +23,7 @@ from sqlalchemy import (
     String,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import make_metadata, utcnow
@@ -50,7 +50,13 @@ class Client(Base):
     group_code: Mapped[str | None] = mapped_column(String(64))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # Marketplace partners the client is registered with (accounts): who may pull its prices.
+    partners: Mapped[list[str]] = mapped_column(
+        ARRAY(String(64)), default=list, server_default="{}"
+    )
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_clients_partners", "partners", postgresql_using="gin"),)
 
 
 class Sku(Base):
@@ -65,6 +71,9 @@ class Sku(Base):
     category: Mapped[str | None] = mapped_column(String(100))
     unit: Mapped[str] = mapped_column(String(16), default="pcs")
     sellable: Mapped[bool] = mapped_column(default=True)
+    # Cost of goods (catalog, internal): the margin guardrail and simulations measure on it.
+    cost_minor: Mapped[int | None] = mapped_column(BigInteger)
+    cost_currency: Mapped[str | None] = mapped_column(String(3))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -271,3 +280,152 @@ class ContractExpiryNotice(Base):
     valid_to: Mapped[date] = mapped_column(primary_key=True)
     run_id: Mapped[uuid.UUID]
     announced_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PriceVersion(Base):
+    """One applied (or staged) change of stored prices: a feed, or the rollback of a version.
+
+    A version keeps the rows it changed, each with its value before and after
+    (`price_version_rows`), never a copy of the matrix: rolling back writes the befores
+    again, and `explain` as of a past moment undoes the versions applied since.
+    """
+
+    __tablename__ = "price_versions"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))  # staged | applied | rolled_back | discarded
+    cause: Mapped[str] = mapped_column(String(200))  # feed:<job id> | rollback:<version>
+    job_id: Mapped[uuid.UUID | None]
+    created_by: Mapped[str] = mapped_column(String(200))
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    override_by: Mapped[str | None] = mapped_column(String(200))
+    override_reason: Mapped[str | None] = mapped_column(String(1000))
+    reason: Mapped[str | None] = mapped_column(String(1000))  # why it was rolled back
+    rollback_of: Mapped[int | None] = mapped_column(BigInteger)
+    rolled_back_by: Mapped[int | None] = mapped_column(BigInteger)
+    # Whether the rows describe the whole change: a factored full-matrix feed rebuilds the
+    # stored form and keeps no rows, so it cannot be rolled back row by row.
+    restorable: Mapped[bool] = mapped_column(default=True)
+    rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    diff: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    applied_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('staged', 'applied', 'rolled_back', 'discarded')", name="state_known"
+        ),
+        Index("ix_price_versions_applied_at", "applied_at"),
+    )
+
+
+class PriceVersionRow(Base):
+    """A stored price row before and after a version: null price = the row did not exist.
+
+    `target` is 'L' (a list entry, target_id = list id) or 'C' (a client's contract price,
+    target_id = client id). No primary key, as in contract_prices: a version's diff has one
+    row per stored key by construction, rows arrive in version order (a BRIN index finds a
+    version's rows for a rollback), and explain as of a past moment reads one SKU's rows.
+    About 125 bytes a changed row with both indexes.
+    """
+
+    __tablename__ = "price_version_rows"
+    __mapper_args__ = {
+        "primary_key": ["version_id", "target", "target_id", "sku_id", "min_qty", "valid_from"]
+    }
+
+    version_id: Mapped[int] = mapped_column(BigInteger)  # written with its version, never alone
+    target: Mapped[str] = mapped_column(String(1))
+    target_id: Mapped[int] = mapped_column(Integer)
+    sku_id: Mapped[int] = mapped_column(Integer)
+    min_qty: Mapped[Decimal] = mapped_column(QTY)
+    valid_from: Mapped[date]
+    currency: Mapped[str] = mapped_column(String(3))
+    old_price: Mapped[int | None] = mapped_column(BigInteger)
+    old_valid_to: Mapped[date | None]
+    new_price: Mapped[int | None] = mapped_column(BigInteger)
+    new_valid_to: Mapped[date | None]
+
+    __table_args__ = (
+        Index("ix_price_version_rows_version", "version_id", postgresql_using="brin"),
+        # explain as of a past moment reads one SKU's rows of the versions since then
+        Index("ix_price_version_rows_sku", "sku_id", "target", "target_id"),
+    )
+
+
+class Guardrail(Base):
+    """Limits a price feed must respect, per price list; `*` holds the default (and the
+    limits on clients' own prices). A null limit is no limit."""
+
+    __tablename__ = "price_guardrails"
+
+    list_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    max_row_change_percent: Mapped[Decimal | None] = mapped_column(PERCENT)
+    max_feed_change_percent: Mapped[Decimal | None] = mapped_column(PERCENT)
+    min_margin_percent: Mapped[Decimal | None] = mapped_column(PERCENT)
+    enforce_floor: Mapped[bool] = mapped_column(default=True)
+    requires_approval: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ClientSegment(Base):
+    """Pricing's projection of a client's analytics segments (client.segment_changed)."""
+
+    __tablename__ = "client_segments"
+
+    client_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[datetime]
+
+
+class SegmentRule(Base):
+    """When a client's segments match `conditions` ({dimension: value}, all of them), give it
+    a price list or a discount, for `duration_days` (null: while it matches)."""
+
+    __tablename__ = "segment_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    conditions: Mapped[dict[str, str]] = mapped_column(JSONB)
+    action: Mapped[str] = mapped_column(String(16))  # price_list | discount
+    list_id: Mapped[int | None] = mapped_column(ForeignKey("price_lists.id", ondelete="CASCADE"))
+    discount_scope: Mapped[str | None] = mapped_column(String(16))
+    discount_value: Mapped[str | None] = mapped_column(String(100))
+    discount_percent: Mapped[Decimal | None] = mapped_column(PERCENT)
+    duration_days: Mapped[int | None]
+    valid_from: Mapped[date | None]
+    valid_to: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (CheckConstraint("action IN ('price_list', 'discount')", name="action_known"),)
+
+
+class SegmentAssignment(Base):
+    """What a segment rule gave a client, with the segments that caused it."""
+
+    __tablename__ = "segment_assignments"
+
+    client_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[int] = mapped_column(
+        ForeignKey("segment_rules.id", ondelete="CASCADE"), primary_key=True
+    )
+    segments: Mapped[dict[str, str]] = mapped_column(JSONB)
+    assigned_at: Mapped[datetime]
+    valid_to: Mapped[date | None]  # exclusive; null: while the rule matches
+
+
+class ClientSkuVolume(Base):
+    """What a client bought of a SKU per month (order.placed): what simulations price."""
+
+    __tablename__ = "client_sku_volumes"
+
+    client_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    quantity: Mapped[Decimal] = mapped_column(QTY)
+    lines: Mapped[int] = mapped_column(
+        default=0
+    )  # order lines: quantity / lines is a typical order
+    revenue_minor: Mapped[int] = mapped_column(BigInteger)

@@ -171,29 +171,58 @@ class ClientRow:
     discounts: list[tuple[str, str, int]]  # (scope, value, bp)
     ladder: dict[str, Any] | None  # code, period, currency, levels
     turnover_minor: int  # in the ladder's currency, this period
+    assignments: list[dict[str, Any]]  # what segment rules gave it, with the segments
+    price_version: int  # the latest price version when this was read
+
+
+LATEST_VERSION = "SELECT coalesce(max(id), 0) FROM price_versions WHERE applied_at IS NOT NULL"
+
+
+async def latest_version(session: AsyncSession) -> int:
+    return int(await session.scalar(text(LATEST_VERSION)) or 0)
 
 
 CLIENT = text(
     """
+    WITH live_rules AS (  -- what segment rules gave the client, while it lasts
+        SELECT r.*, a.segments, a.assigned_at, a.valid_to AS assignment_valid_to
+        FROM segment_assignments a JOIN segment_rules r ON r.id = a.rule_id
+        JOIN clients sc ON sc.id = a.client_id
+        WHERE sc.company_id = :company_id
+          AND (a.valid_to IS NULL OR a.valid_to > CAST(:today AS date))
+    )
     SELECT c.id, c.company_id, c.currency, c.group_code,
-        coalesce((SELECT array_agg(list_id ORDER BY list_id) FROM client_price_lists
-                  WHERE client_id = c.id), '{}') AS list_ids,
+        coalesce((SELECT array_agg(list_id ORDER BY list_id) FROM (
+                    SELECT list_id FROM client_price_lists WHERE client_id = c.id
+                    UNION SELECT r.list_id FROM live_rules r WHERE r.action = 'price_list'
+                  ) x), '{}') AS list_ids,
         m.list_id AS matrix_list_id, coalesce(m.markup_bp, 0) AS matrix_bp,
         coalesce((SELECT jsonb_agg(jsonb_build_array(scope, value, (percent * 100)::int))
-                  FROM client_discounts WHERE client_id = c.id), '[]') AS discounts,
+                  FROM (SELECT scope, value, percent FROM client_discounts WHERE client_id = c.id
+                        UNION ALL SELECT r.discount_scope, r.discount_value, r.discount_percent
+                        FROM live_rules r WHERE r.action = 'discount') d), '[]') AS discounts,
+        coalesce((SELECT jsonb_agg(jsonb_build_object(
+                    'rule', r.code, 'action', r.action, 'price_list', l.code,
+                    'discount_scope', r.discount_scope, 'discount_value', r.discount_value,
+                    'discount_percent', r.discount_percent, 'segments', r.segments,
+                    'assigned_at', r.assigned_at, 'valid_to', r.assignment_valid_to)
+                    ORDER BY r.code)
+                  FROM live_rules r LEFT JOIN price_lists l ON l.id = r.list_id), '[]')
+            AS assignments,
         CASE WHEN l.id IS NOT NULL THEN jsonb_build_object(
             'code', l.code, 'period', l.period, 'currency', l.currency, 'levels', l.levels)
         END AS ladder,
         coalesce((SELECT sum(t.amount_minor) FROM client_turnover t
                   WHERE t.client_id = c.id AND t.currency = l.currency
                     AND t.month >= date_trunc(l.period, CAST(:today AS date))::date
-                    AND t.month <= CAST(:today AS date)), 0)::bigint AS turnover_minor
+                    AND t.month <= CAST(:today AS date)), 0)::bigint AS turnover_minor,
+        (LATEST_VERSION) AS price_version
     FROM clients c
     LEFT JOIN client_matrix m ON m.client_id = c.id
     LEFT JOIN client_ladders cl ON cl.client_id = c.id
     LEFT JOIN ladders l ON l.id = cl.ladder_id
     WHERE c.company_id = :company_id
-    """
+    """.replace("LATEST_VERSION", LATEST_VERSION)
 )
 
 CONTRACT_SCHEMA = {
@@ -222,6 +251,8 @@ async def client(session: AsyncSession, company_id: uuid.UUID, today: date) -> C
         discounts=[(s, v, bp) for s, v, bp in row.discounts],
         ladder=row.ladder,
         turnover_minor=row.turnover_minor,
+        assignments=list(row.assignments),
+        price_version=row.price_version,
     )
 
 

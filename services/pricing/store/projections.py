@@ -1,4 +1,5 @@
-"""What pricing keeps of other services' facts: clients (accounts), SKUs (catalog), turnover (orders).
+"""What pricing keeps of other services' facts: clients (accounts), SKUs and costs (catalog),
+turnover and volumes (orders), segments (analytics).
 
 Every write is one set-based statement, safe to run again: the consumer's inbox makes each
 event apply once, and the `updated_at` guard makes an older event lose to a newer one that
@@ -9,14 +10,24 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, delete, exists, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.pricing.store.models import Client, ClientTurnover, Sku
+from services.pricing.store.models import (
+    Client,
+    ClientSegment,
+    ClientSkuVolume,
+    ClientTurnover,
+    Sku,
+)
 from shared.contracts.accounts import CompanyUpsertedV1
+from shared.contracts.analytics import ClientSegmentChangedV1
 from shared.contracts.catalog import ProductUpsertedV1
+from shared.contracts.orders import OrderPlacedV1
 
 # A client known only from its orders: any company event is newer than this and fills it in.
 PLACEHOLDER_UPDATED_AT = datetime(1970, 1, 1, tzinfo=UTC)
@@ -56,6 +67,7 @@ async def upsert_client(session: AsyncSession, event: CompanyUpsertedV1) -> None
         "group_code": event.client_group,
         "currency": event.currency,
         "status": event.status,
+        "partners": event.partners,
         "updated_at": updated_at,
     }
     stmt = insert(Client).values(**values)
@@ -76,6 +88,8 @@ async def upsert_sku(session: AsyncSession, event: ProductUpsertedV1) -> None:
         "category": event.category,
         "unit": event.unit,
         "sellable": event.sellable,
+        "cost_minor": event.cost_minor,
+        "cost_currency": event.cost_currency,
         "updated_at": _utc(event.updated_at),
     }
     stmt = insert(Sku).values(**values)
@@ -86,6 +100,94 @@ async def upsert_sku(session: AsyncSession, event: ProductUpsertedV1) -> None:
             where=Sku.updated_at <= stmt.excluded.updated_at,
         )
     )
+
+
+async def ensure_client(session: AsyncSession, company_id: uuid.UUID, currency: str) -> Any:
+    """The client's id (a scalar subquery); a company pricing has not heard of yet gets a
+    placeholder, so what is learnt about it is kept; its own event fills the row in later."""
+    await session.execute(
+        insert(Client)
+        .values(
+            company_id=company_id,
+            legal_name="",
+            currency=currency,
+            status="active",
+            updated_at=PLACEHOLDER_UPDATED_AT,
+        )
+        .on_conflict_do_nothing(index_elements=[Client.company_id])
+    )
+    return select(Client.id).where(Client.company_id == company_id).scalar_subquery()
+
+
+async def add_volumes(session: AsyncSession, event: OrderPlacedV1) -> None:
+    """The order's lines into the client's monthly volumes per SKU (what simulations price)."""
+    if not event.lines:
+        return
+    client_id = await ensure_client(session, event.company_id, event.currency)
+    month = month_of(event.placed_at)
+    by_sku: dict[str, list[Any]] = {}
+    for line in event.lines:
+        total = by_sku.setdefault(line.sku, [Decimal(0), 0, 0])
+        total[0] += line.quantity
+        total[1] += 1
+        total[2] += int((line.quantity * line.unit_price_minor).to_integral_value(ROUND_HALF_UP))
+    stmt = insert(ClientSkuVolume).values(
+        [
+            {
+                "client_id": client_id,
+                "month": month,
+                "sku": sku,
+                "currency": event.currency,
+                "quantity": quantity,
+                "lines": lines,
+                "revenue_minor": revenue,
+            }
+            for sku, (quantity, lines, revenue) in by_sku.items()
+        ]
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[
+                ClientSkuVolume.client_id,
+                ClientSkuVolume.month,
+                ClientSkuVolume.sku,
+                ClientSkuVolume.currency,
+            ],
+            set_={
+                "quantity": ClientSkuVolume.quantity + stmt.excluded.quantity,
+                "lines": ClientSkuVolume.lines + stmt.excluded.lines,
+                "revenue_minor": ClientSkuVolume.revenue_minor + stmt.excluded.revenue_minor,
+            },
+        )
+    )
+
+
+async def set_segments(session: AsyncSession, event: ClientSegmentChangedV1) -> int:
+    """The client's segments after the change; returns the client's id."""
+    client_id = await ensure_client(session, event.client_id, "EUR")
+    found = await session.scalar(select(client_id))
+    for change in event.changes:
+        if change.current is None:
+            await session.execute(
+                delete(ClientSegment).where(
+                    ClientSegment.client_id == found, ClientSegment.dimension == change.dimension
+                )
+            )
+            continue
+        stmt = insert(ClientSegment).values(
+            client_id=found,
+            dimension=change.dimension,
+            value=change.current,
+            changed_at=_utc(event.changed_at),
+        )
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[ClientSegment.client_id, ClientSegment.dimension],
+                set_={"value": stmt.excluded.value, "changed_at": stmt.excluded.changed_at},
+                where=ClientSegment.changed_at <= stmt.excluded.changed_at,
+            )
+        )
+    return int(found)
 
 
 async def add_turnover(
@@ -101,18 +203,7 @@ async def add_turnover(
     An order of a company pricing has not heard of yet gets a placeholder client, so the
     turnover is kept; the company's own event fills the row in later.
     """
-    await session.execute(
-        insert(Client)
-        .values(
-            company_id=company_id,
-            legal_name="",
-            currency=currency,
-            status="active",
-            updated_at=PLACEHOLDER_UPDATED_AT,
-        )
-        .on_conflict_do_nothing(index_elements=[Client.company_id])
-    )
-    client_id = select(Client.id).where(Client.company_id == company_id).scalar_subquery()
+    client_id = await ensure_client(session, company_id, currency)
     stmt = insert(ClientTurnover).values(
         client_id=client_id,
         month=month_of(placed_at),
