@@ -100,7 +100,7 @@ def run(
                 runtime.wait_for_port("127.0.0.1", service_port, timeout=60)
             gateway = f"http://127.0.0.1:{ports['gateway']}"
             console.rule(f"[bold]stack up in {time.monotonic() - started:.1f}s")
-            console.print(f"API:  {gateway}/api/<service>/...")
+            console.print(f"API:  {gateway}/api/v1/<service>/...")
             console.print(f"Docs: {gateway}/docs  (merged OpenAPI at {gateway}/openapi.json)")
             console.print("Ctrl-C stops everything.")
             while all(p.poll() is None for _, p in processes):
