@@ -9,9 +9,11 @@ from typing import Annotated
 
 import asyncpg
 from asyncpg.exceptions import (
+    CharacterNotInRepertoireError,
     ConnectionDoesNotExistError,
     OperatorInterventionError,
     PostgresConnectionError,
+    UntranslatableCharacterError,
 )
 from fastapi import Depends, FastAPI, Request, Response
 from sqlalchemy import DateTime, MetaData, make_url
@@ -98,24 +100,39 @@ CONNECTION_LOST = (
 )
 
 
-def database_unreachable(exc: BaseException) -> bool:
-    """The database is down or restarting (not a bad query): the caller should retry."""
+UNSTORABLE_TEXT = (CharacterNotInRepertoireError, UntranslatableCharacterError)
+
+
+def _caused_by(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
     seen: BaseException | None = exc
     for _ in range(6):  # SQLAlchemy wraps the driver's error, which wraps asyncpg's
         if seen is None:
             return False
-        if isinstance(seen, CONNECTION_LOST):
-            return True
-        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+        if isinstance(seen, kinds):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """The database is down or restarting (not a bad query): the caller should retry."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return _caused_by(exc, CONNECTION_LOST)
 
 
 def install_database_problems(app: FastAPI) -> None:
     """Requests that meet a database down get 503 with Retry-After, not a 500 or a hang."""
 
     async def unavailable(request: Request, exc: Exception) -> Response:
+        if _caused_by(exc, UNSTORABLE_TEXT):
+            # Only a NUL character gets here (the rest of Unicode is stored as sent).
+            return problem_response(
+                request,
+                422,
+                slug="validation-error",
+                detail="A text value contains the NUL character (\\u0000), which cannot be stored.",
+            )
         if not database_unreachable(exc):
             log.exception("unhandled error", exc_info=exc)
             return problem_response(request, 500, slug="internal", detail="Internal error.")

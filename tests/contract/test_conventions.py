@@ -146,3 +146,13 @@ async def test_writes_without_if_match_and_endpoints_with_their_own_etag_are_lef
         await http.post("/price-lists", json={"code": "FREE", "currency": "EUR"})
         unconditional = await http.patch("/price-lists/FREE", json={"name": "x"})
     assert unconditional.status_code == 200
+
+
+async def test_a_nul_character_is_refused_as_invalid_input_not_a_server_error(start_app):
+    pricing = await start_app("pricing")
+    async with client(pricing, ADMIN) as http:
+        answer = await http.post(
+            "/prices/resolve", json={"client_id": str(uuid.uuid4()), "lines": [{"sku": "A\x00B"}]}
+        )
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
