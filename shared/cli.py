@@ -159,6 +159,27 @@ def generate(check: bool = typer.Option(False, help="Only report what is out of 
         console.print(f"[green]wrote[/] {path.relative_to(runtime.ROOT)}")
 
 
+@app.command()
+def release(
+    version: str = typer.Option(
+        None, help="Version to cut; default: the gateway document's info.version"
+    ),
+) -> None:
+    """Keep a copy of today's contracts in openapi/released/<version>/: later documents are
+    checked against it (tests/contract/test_compatibility.py)."""
+    import json
+
+    from shared import apicompat, apidocs
+
+    stale = apidocs.drift()
+    if stale:
+        console.print(f"[red]out of date:[/] {', '.join(stale)}; run `make generate` first")
+        raise typer.Exit(1)
+    gateway = json.loads((apidocs.OPENAPI_DIR / "gateway.openapi.json").read_text())
+    target = apicompat.cut_release(version or gateway["info"]["version"])
+    console.print(f"[green]released[/] {target.relative_to(runtime.ROOT)}")
+
+
 def main() -> None:  # pragma: no cover
     app()
 
