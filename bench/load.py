@@ -101,35 +101,46 @@ async def catalog_page(http, recorder, buyer: Buyer, rng) -> None:
     )
 
 
+async def new_cart(http, recorder, buyer: Buyer) -> str | None:
+    created = await call(
+        http,
+        recorder,
+        "POST orders/carts",
+        "POST",
+        f"{API}/orders/carts",
+        json={"name": uuid.uuid4().hex[:12]},
+        headers=buyer.headers,
+    )
+    if created is None or created.status_code != 201:
+        return None
+    return created.json()["id"]
+
+
+async def fill_cart(http, recorder, buyer: Buyer, cart: str, rng, skus: int) -> bool:
+    """Replace the cart's lines with 10 random SKUs."""
+    filled = await call(
+        http,
+        recorder,
+        "PUT orders/carts/{id}/lines",
+        "PUT",
+        f"{API}/orders/carts/{cart}/lines",
+        json={"lines": cart_lines(rng, skus, 10)},
+        headers=buyer.headers,
+    )
+    return filled is not None and filled.status_code == 200
+
+
 async def own_cart(http, recorder, buyer: Buyer) -> str | None:
+    """The buyer's working cart, created on first use."""
     if buyer.cart is None:
-        created = await call(
-            http,
-            recorder,
-            "POST orders/carts",
-            "POST",
-            f"{API}/orders/carts",
-            json={"name": uuid.uuid4().hex[:12]},
-            headers=buyer.headers,
-        )
-        if created is None or created.status_code != 201:
-            return None
-        buyer.cart = created.json()["id"]
+        buyer.cart = await new_cart(http, recorder, buyer)
     return buyer.cart
 
 
 async def cart_update(http, recorder, buyer: Buyer, rng, skus: int) -> None:
     cart = await own_cart(http, recorder, buyer)
     if cart:
-        await call(
-            http,
-            recorder,
-            "PUT orders/carts/{id}/lines",
-            "PUT",
-            f"{API}/orders/carts/{cart}/lines",
-            json={"lines": cart_lines(rng, skus, 10)},
-            headers=buyer.headers,
-        )
+        await fill_cart(http, recorder, buyer, cart, rng, skus)
 
 
 async def cart_read(http, recorder, buyer: Buyer) -> None:
@@ -146,28 +157,8 @@ async def cart_read(http, recorder, buyer: Buyer) -> None:
 
 
 async def checkout(http, recorder, buyer: Buyer, rng, skus: int) -> None:
-    created = await call(
-        http,
-        recorder,
-        "POST orders/carts",
-        "POST",
-        f"{API}/orders/carts",
-        json={"name": uuid.uuid4().hex[:12]},
-        headers=buyer.headers,
-    )
-    if created is None or created.status_code != 201:
-        return
-    cart = created.json()["id"]
-    filled = await call(
-        http,
-        recorder,
-        "PUT orders/carts/{id}/lines",
-        "PUT",
-        f"{API}/orders/carts/{cart}/lines",
-        json={"lines": cart_lines(rng, skus, 10)},
-        headers=buyer.headers,
-    )
-    if filled is None or filled.status_code != 200:
+    cart = await new_cart(http, recorder, buyer)
+    if not cart or not await fill_cart(http, recorder, buyer, cart, rng, skus):
         return
     await call(
         http,
@@ -218,6 +209,19 @@ async def stock_feeds(http, recorder, key: str, skus: int, stop: asyncio.Event, 
     return applied
 
 
+def action(kind: int, http, recorder, buyer: Buyer, rng, skus: int):
+    """The coroutine of one buyer action of the mix (see MIX)."""
+    if kind == 0:
+        return catalog_page(http, recorder, buyer, rng)
+    if kind == 1:
+        return cart_update(http, recorder, buyer, rng, skus)
+    if kind == 2:
+        return cart_read(http, recorder, buyer)
+    if kind == 3:
+        return checkout(http, recorder, buyer, rng, skus)
+    return order_history(http, recorder, buyer)
+
+
 async def drive(gateway_url: str, key: str, companies, skus: int, rate: int, seconds: int):
     rng = np.random.default_rng(11)
     buyers = [Buyer(c) for c in companies]
@@ -241,13 +245,7 @@ async def drive(gateway_url: str, key: str, companies, skus: int, rate: int, sec
                 await asyncio.sleep(delay)
             buyer = buyers[int(rng.integers(0, len(buyers)))]
             kind = int(rng.choice(len(mix), p=mix))
-            work = (
-                catalog_page(http, recorder, buyer, rng),
-                cart_update(http, recorder, buyer, rng, skus),
-                cart_read(http, recorder, buyer),
-                checkout(http, recorder, buyer, rng, skus),
-                order_history(http, recorder, buyer),
-            )[kind]
+            work = action(kind, http, recorder, buyer, rng, skus)
 
             async def run(work=work) -> None:
                 async with in_flight:
