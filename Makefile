@@ -6,7 +6,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install browser run demo test migrate lint format generate clean
+.PHONY: install browser run demo test test-all load migrate lint format generate clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -30,8 +30,13 @@ browser:  ## Chromium for the analytics report's browser test (Debian's package;
 		  { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; }; }; } || \
 		echo "Chromium not installed: the report's browser test will be skipped"
 
-test: install browser  ## the whole suite against real PostgreSQL and the real broker
+test: install browser  ## the whole suite against real PostgreSQL and the real broker (fuzz, faults and contracts included)
 	$(BIN)/pytest
+
+load: install  ## the load benchmark through the gateway (prints throughput, p50/p99 per endpoint, errors)
+	$(BIN)/python -m bench.load --rate 300 --seconds 60
+
+test-all: test load  ## the suite, then the load benchmark
 
 migrate: install
 	$(BIN)/b2b migrate

@@ -200,12 +200,12 @@ class Season:
 
     async def sign_in(self) -> None:
         login = await self.http.post(
-            "/api/accounts/auth/login",
+            "/api/v1/accounts/auth/login",
             json={"email": self.admin_email, "password": self.admin_password},
         )
         self.admin = _bearer(_ok(login)["access_token"])
         manager = await self.http.post(
-            "/api/accounts/users",
+            "/api/v1/accounts/users",
             headers=self.admin,
             json={
                 "email": MANAGER_EMAIL,
@@ -218,12 +218,13 @@ class Season:
         self.manager = _bearer(
             _ok(
                 await self.http.post(
-                    "/api/accounts/auth/login", json={"email": MANAGER_EMAIL, "password": PASSWORD}
+                    "/api/v1/accounts/auth/login",
+                    json={"email": MANAGER_EMAIL, "password": PASSWORD},
                 )
             )["access_token"]
         )
         key = await self.http.post(
-            "/api/accounts/api-keys",
+            "/api/v1/accounts/api-keys",
             headers=self.admin,
             json={"name": f"ERP connector {uuid.uuid4().hex[:6]}", "role": "integrator"},
         )
@@ -250,7 +251,7 @@ class Season:
 
     async def load_master_data(self) -> None:
         await self.feed(
-            "/api/accounts/feeds/clients",
+            "/api/v1/accounts/feeds/clients",
             _csv(
                 [
                     "external_id",
@@ -276,7 +277,7 @@ class Season:
             ),
         )
         await self.feed(
-            "/api/catalog/feeds/catalog",
+            "/api/v1/catalog/feeds/catalog",
             _csv(
                 [
                     "sku",
@@ -296,11 +297,11 @@ class Season:
             ),
         )
         await self.feed(
-            "/api/catalog/feeds/stock",
+            "/api/v1/catalog/feeds/stock",
             _csv(["sku", "warehouse", "on_hand"], [[s.sku, WAREHOUSE, s.on_hand] for s in SKUS]),
         )
         base = await self.http.post(
-            "/api/pricing/price-lists",
+            "/api/v1/pricing/price-lists",
             headers=self.admin,
             json={"code": "BASE", "name": "Base prices", "currency": CURRENCY, "is_base": True},
         )
@@ -309,7 +310,7 @@ class Season:
         async def all_companies() -> dict[str, str] | None:
             page = _ok(
                 await self.http.get(
-                    "/api/accounts/companies", headers=self.admin, params={"limit": 200}
+                    "/api/v1/accounts/companies", headers=self.admin, params={"limit": 200}
                 )
             )
             found = {c["external_id"]: c["id"] for c in page["items"] if c["external_id"] in BY_ID}
@@ -319,7 +320,7 @@ class Season:
         await eventually(self._pricing_knows_everyone)
         await eventually(self._orders_knows_everyone)
         await self.feed(
-            "/api/pricing/feeds/prices",
+            "/api/v1/pricing/feeds/prices",
             _csv(
                 ["list", "client", "sku", "min_qty", "price_minor", "currency"],
                 [["BASE", "", s.sku, 1, s.price_minor, CURRENCY] for s in SKUS]
@@ -333,7 +334,7 @@ class Season:
     async def _pricing_knows_everyone(self) -> bool:
         for company_id in self.companies.values():
             answer = await self.http.post(
-                "/api/pricing/prices/resolve",
+                "/api/v1/pricing/prices/resolve",
                 headers=self.admin,
                 json={
                     "client_id": company_id,
@@ -350,13 +351,13 @@ class Season:
     async def _orders_knows_everyone(self) -> bool:
         """A probe cart on behalf of a client takes every SKU once orders has the catalog."""
         cart = await self.http.post(
-            "/api/orders/carts",
+            "/api/v1/orders/carts",
             headers=self.manager,
             json={"name": f"probe {uuid.uuid4().hex[:6]}", "company_id": self.companies["C-ALFA"]},
         )
         if cart.status_code != 201:
             return False
-        cart_url = f"/api/orders/carts/{cart.json()['id']}"
+        cart_url = f"/api/v1/orders/carts/{cart.json()['id']}"
         try:
             probe = await self.http.put(
                 f"{cart_url}/lines",
@@ -394,7 +395,7 @@ class Season:
                 )
         result = _ok(
             await self.http.post(
-                "/api/orders/erp/offline-orders", headers=self.erp, json={"orders": orders}
+                "/api/v1/orders/erp/offline-orders", headers=self.erp, json={"orders": orders}
             )
         )
         return int(result["created"])
@@ -402,7 +403,7 @@ class Season:
     async def load_receivables(self) -> None:
         """Epsilon owes money that fell due three weeks ago."""
         await self.feed(
-            "/api/accounts/feeds/receivables",
+            "/api/v1/accounts/feeds/receivables",
             _csv(
                 [
                     "external_id",
@@ -431,7 +432,7 @@ class Season:
             if client.external_id == "C-GAMMA":
                 continue  # gone quiet: nobody logs in
             known = await self.http.post(
-                "/api/accounts/auth/login",
+                "/api/v1/accounts/auth/login",
                 json={"email": client.buyer_email, "password": PASSWORD},
             )
             if known.status_code == 200:  # the demo played before on this stack
@@ -440,7 +441,7 @@ class Season:
             company_id = self.companies[client.external_id]
             invitation = _ok(
                 await self.http.post(
-                    f"/api/accounts/companies/{company_id}/invitations",
+                    f"/api/v1/accounts/companies/{company_id}/invitations",
                     headers=self.admin,
                     json={"email": client.buyer_email, "role": "buyer"},
                 ),
@@ -448,7 +449,7 @@ class Season:
             )
             accepted = _ok(
                 await self.http.post(
-                    f"/api/accounts/invitations/{invitation['token']}/accept",
+                    f"/api/v1/accounts/invitations/{invitation['token']}/accept",
                     json={"name": f"Buyer of {client.legal_name}", "password": PASSWORD},
                 )
             )
@@ -458,16 +459,18 @@ class Season:
         # Cart names are unique per buyer: the time keeps a second play on the same stack apart.
         named = f"{name}, {datetime.now(UTC):%d.%m %H:%M:%S}"
         cart = await self.http.post(
-            "/api/orders/carts", headers=self.buyers[client], json={"name": named}
+            "/api/v1/orders/carts", headers=self.buyers[client], json={"name": named}
         )
         return _ok(cart, 201)
 
     async def cart(self, client: str, cart_id: str) -> dict[str, Any]:
-        return _ok(await self.http.get(f"/api/orders/carts/{cart_id}", headers=self.buyers[client]))
+        return _ok(
+            await self.http.get(f"/api/v1/orders/carts/{cart_id}", headers=self.buyers[client])
+        )
 
     async def checkout(self, client: str, cart_id: str) -> httpx.Response:
         return await self.http.post(
-            f"/api/orders/carts/{cart_id}/checkout",
+            f"/api/v1/orders/carts/{cart_id}/checkout",
             headers={**self.buyers[client], "Idempotency-Key": f"checkout-{cart_id}"},
             json={},
         )
@@ -476,7 +479,7 @@ class Season:
         cart = await self.new_cart(client, "Site 12, floors 3-5")
         result = _ok(
             await self.http.post(
-                f"/api/orders/carts/{cart['id']}/quick-order",
+                f"/api/v1/orders/carts/{cart['id']}/quick-order",
                 headers=self.buyers[client],
                 files={"file": ("order.csv", text.encode(), "text/csv")},
             )
@@ -491,13 +494,13 @@ class Season:
     async def reorder_last(self, client: str) -> tuple[dict[str, Any], dict[str, Any]]:
         history = _ok(
             await self.http.get(
-                "/api/orders/orders", headers=self.buyers[client], params={"limit": 1}
+                "/api/v1/orders/orders", headers=self.buyers[client], params={"limit": 1}
             )
         )
         cart = await self.new_cart(client, "Same as last month")
         result = _ok(
             await self.http.post(
-                f"/api/orders/orders/{history['items'][0]['id']}/reorder",
+                f"/api/v1/orders/orders/{history['items'][0]['id']}/reorder",
                 headers=self.buyers[client],
                 json={"cart_id": cart["id"]},
             )
@@ -508,7 +511,7 @@ class Season:
         cart = await self.new_cart(client, "Portal order")
         _ok(
             await self.http.put(
-                f"/api/orders/carts/{cart['id']}/lines",
+                f"/api/v1/orders/carts/{cart['id']}/lines",
                 headers=self.buyers[client],
                 json={"lines": [{"sku": sku, "quantity": str(q)} for sku, q in lines.items()]},
             )
@@ -519,7 +522,7 @@ class Season:
         order = self.orders[client]
         return _ok(
             await self.http.post(
-                f"/api/orders/orders/{order['id']}/cancel",
+                f"/api/v1/orders/orders/{order['id']}/cancel",
                 headers=self.buyers[client],
                 json={"reason": reason},
             )
@@ -545,15 +548,18 @@ class Season:
         ]
         moved = _ok(
             await self.http.post(
-                "/api/orders/erp/order-updates", headers=self.erp, json={"updates": updates}
+                "/api/v1/orders/erp/order-updates", headers=self.erp, json={"updates": updates}
             )
         )
         return int(moved["applied"])
 
     async def rate(self, client: str, nps: int, csat: int, comment: str) -> dict[str, Any]:
-        return _ok(
-            await self.http.post(
-                "/api/analytics/feedback",
+        """The buyer rates the delivery of its order; analytics takes a rating only of an
+        order it has heard of, so a busy stack is given a moment."""
+
+        async def analytics_knows_the_order() -> dict[str, Any] | None:
+            rated = await self.http.post(
+                "/api/v1/analytics/feedback",
                 headers=self.buyers[client],
                 json={
                     "touchpoint": "delivery",
@@ -562,16 +568,17 @@ class Season:
                     "csat": csat,
                     "comment": comment,
                 },
-            ),
-            201,
-        )
+            )
+            return None if rated.status_code == 422 else _ok(rated, 201)
+
+        return await eventually(analytics_knows_the_order)
 
     async def segments(self) -> dict[str, dict[str, Any]]:
         """Analytics' segments of the season's clients, by ERP id, after a full recompute."""
-        _ok(await self.http.post("/api/analytics/recompute", headers=self.admin))
+        _ok(await self.http.post("/api/v1/analytics/recompute", headers=self.admin))
         page = _ok(
             await self.http.get(
-                "/api/analytics/segments/clients", headers=self.admin, params={"limit": 200}
+                "/api/v1/analytics/segments/clients", headers=self.admin, params={"limit": 200}
             )
         )
         by_company = {row["client_id"]: row for row in page["items"]}

@@ -12,7 +12,9 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy import make_url, text
 
-from shared.db import create_engine, create_sessionmaker
+from shared.apiconventions import install_conventions
+from shared.conditional import ConditionalRequestMiddleware
+from shared.db import create_engine, create_sessionmaker, install_database_problems
 from shared.events.consumer import EventConsumer, Handler, Outcome
 from shared.events.envelope import EventContract
 from shared.events.kafka import Publisher, broker_reachable
@@ -128,6 +130,9 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     app.state.service = spec.name
     app.state.feed_wakeup = asyncio.Event()  # set when a feed job is queued by this process
     install_problem_handlers(app)
+    install_database_problems(app)
+    install_conventions(app)
+    app.add_middleware(ConditionalRequestMiddleware)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)

@@ -100,7 +100,7 @@ def run(
                 runtime.wait_for_port("127.0.0.1", service_port, timeout=60)
             gateway = f"http://127.0.0.1:{ports['gateway']}"
             console.rule(f"[bold]stack up in {time.monotonic() - started:.1f}s")
-            console.print(f"API:  {gateway}/api/<service>/...")
+            console.print(f"API:  {gateway}/api/v1/<service>/...")
             console.print(f"Docs: {gateway}/docs  (merged OpenAPI at {gateway}/openapi.json)")
             console.print("Ctrl-C stops everything.")
             while all(p.poll() is None for _, p in processes):
@@ -157,6 +157,27 @@ def generate(check: bool = typer.Option(False, help="Only report what is out of 
         path.write_text(text)
     for path in [*apidocs.write(), *wanted]:
         console.print(f"[green]wrote[/] {path.relative_to(runtime.ROOT)}")
+
+
+@app.command()
+def release(
+    version: str = typer.Option(
+        None, help="Version to cut; default: the gateway document's info.version"
+    ),
+) -> None:
+    """Keep a copy of today's contracts in openapi/released/<version>/: later documents are
+    checked against it (tests/contract/test_compatibility.py)."""
+    import json
+
+    from shared import apicompat, apidocs
+
+    stale = apidocs.drift()
+    if stale:
+        console.print(f"[red]out of date:[/] {', '.join(stale)}; run `make generate` first")
+        raise typer.Exit(1)
+    gateway = json.loads((apidocs.OPENAPI_DIR / "gateway.openapi.json").read_text())
+    target = apicompat.cut_release(version or gateway["info"]["version"])
+    console.print(f"[green]released[/] {target.relative_to(runtime.ROOT)}")
 
 
 def main() -> None:  # pragma: no cover

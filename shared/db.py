@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData
+import asyncpg
+from asyncpg.exceptions import (
+    CharacterNotInRepertoireError,
+    ConnectionDoesNotExistError,
+    OperatorInterventionError,
+    PostgresConnectionError,
+    UntranslatableCharacterError,
+)
+from fastapi import Depends, FastAPI, Request, Response
+from sqlalchemy import DateTime, MetaData, make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -15,6 +26,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+
+from shared.problems import problem_response
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -40,15 +55,98 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# A database that does not answer is reported in seconds (503), never waited on for minutes.
+CONNECT_TIMEOUT_SECONDS = 5.0
+POOL_TIMEOUT_SECONDS = 10.0
+
+
+class DatabaseUnreachable(ConnectionError):
+    """No connection could be made: the server is down, restarting or its socket is gone."""
+
+
 def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def connect() -> asyncpg.Connection:
+        try:
+            return await asyncpg.connect(
+                dsn,
+                timeout=CONNECT_TIMEOUT_SECONDS,
+                # JIT planning costs more than it saves on short OLTP queries.
+                server_settings={"jit": "off"},
+            )
+        except OSError as exc:  # refused, or the Unix socket gone while the server restarts
+            raise DatabaseUnreachable(str(exc)) from exc
+
     return create_async_engine(
         url,
+        async_creator=connect,
         pool_size=pool_size,
         max_overflow=pool_size,
+        # A connection that died with a database restart is noticed and replaced on checkout,
+        # so a service recovers by itself when the database is back.
         pool_pre_ping=True,
-        # JIT planning costs more than it saves on short OLTP queries.
-        connect_args={"server_settings": {"jit": "off"}},
+        pool_timeout=POOL_TIMEOUT_SECONDS,
     )
+
+
+CONNECTION_LOST = (
+    ConnectionError,
+    TimeoutError,
+    PoolTimeout,
+    PostgresConnectionError,
+    OperatorInterventionError,  # shutting down, starting up
+    ConnectionDoesNotExistError,
+)
+
+
+UNSTORABLE_TEXT = (CharacterNotInRepertoireError, UntranslatableCharacterError)
+
+
+def _caused_by(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(6):  # SQLAlchemy wraps the driver's error, which wraps asyncpg's
+        if seen is None:
+            return False
+        if isinstance(seen, kinds):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """The database is down or restarting (not a bad query): the caller should retry."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return _caused_by(exc, CONNECTION_LOST)
+
+
+def install_database_problems(app: FastAPI) -> None:
+    """Requests that meet a database down get 503 with Retry-After, not a 500 or a hang."""
+
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        if _caused_by(exc, UNSTORABLE_TEXT):
+            # Only a NUL character gets here (the rest of Unicode is stored as sent).
+            return problem_response(
+                request,
+                422,
+                slug="validation-error",
+                detail="A text value contains the NUL character (\\u0000), which cannot be stored.",
+            )
+        if not database_unreachable(exc):
+            log.exception("unhandled error", exc_info=exc)
+            return problem_response(request, 500, slug="internal", detail="Internal error.")
+        log.warning("database unreachable: %r", exc)
+        return problem_response(
+            request,
+            503,
+            slug="database-unavailable",
+            detail="The database is unavailable; try again shortly.",
+            headers={"Retry-After": "2"},
+        )
+
+    for kind in (DBAPIError, *CONNECTION_LOST):
+        app.add_exception_handler(kind, unavailable)
 
 
 def create_sessionmaker(engine: AsyncEngine, service: str) -> async_sessionmaker[AsyncSession]:

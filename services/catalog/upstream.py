@@ -7,6 +7,7 @@ import uuid
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import polars as pl
 from fastapi import FastAPI
@@ -29,7 +30,7 @@ def _unexpected(response: Any) -> ProblemError:
 async def price_list_exists(app: FastAPI, principal: Principal, code: str) -> bool:
     """Whether pricing knows the list, asked as the person setting a partner up."""
     response = await app.state.upstreams.call(
-        "pricing", "GET", f"/price-lists/{code}", as_principal=principal
+        "pricing", "GET", f"/price-lists/{quote(code, safe='')}", as_principal=principal
     )
     if response.status_code == 404:
         return False
@@ -42,7 +43,10 @@ async def price_list_prices(app: FastAPI, code: str, day: date) -> pl.DataFrame:
     """Every SKU and tier of a list on `day` (sku, min_qty as text, price_minor, currency), by
     SKU and tier: one call, as the catalog service."""
     response = await app.state.upstreams.call(
-        "pricing", "GET", f"/price-lists/{code}/prices", params={"date": day.isoformat()}
+        "pricing",
+        "GET",
+        f"/price-lists/{quote(code, safe='')}/prices",
+        params={"date": day.isoformat()},
     )
     if response.status_code == 404:
         raise Conflict(

@@ -22,7 +22,7 @@ class Settings(ServiceSettings):
     smtp_timeout_seconds: float = Field(10.0, description="Timeout of one SMTP conversation")
     mail_from: str = Field("B2B <no-reply@example.com>", description="From of every email")
     public_url: str = Field(
-        "http://127.0.0.1:8000/api/notifications",
+        "http://127.0.0.1:8000/api/v1/notifications",
         description="Public base URL of this service, for unsubscribe and survey links",
     )
     portal_url: str = Field(

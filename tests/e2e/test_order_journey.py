@@ -47,13 +47,15 @@ async def test_from_erp_feeds_to_a_delivered_order(start_app, kafka_bootstrap):
     async with running(gateway), client(gateway) as http:
         await add_user(accounts, "boss@example.com", staff_role="admin")
         login = await http.post(
-            "/api/accounts/auth/login",
+            "/api/v1/accounts/auth/login",
             json={"email": "boss@example.com", "password": "secret-password"},
         )
         admin = {"Authorization": f"Bearer {login.json()['access_token']}"}
         key = (
             await http.post(
-                "/api/accounts/api-keys", headers=admin, json={"name": "ERP", "role": "integrator"}
+                "/api/v1/accounts/api-keys",
+                headers=admin,
+                json={"name": "ERP", "role": "integrator"},
             )
         ).json()["key"]
         erp = {"X-API-Key": key}
@@ -73,33 +75,36 @@ async def test_from_erp_feeds_to_a_delivered_order(start_app, kafka_bootstrap):
 
         # ERP: clients, catalog, stock, prices.
         await post_feed(
-            "/api/accounts/feeds/clients",
+            "/api/v1/accounts/feeds/clients",
             "external_id,legal_name,credit_limit_minor\nC-1,Alpha LLC,5000000\n",
         )
         await post_feed(
-            "/api/catalog/feeds/catalog",
+            "/api/v1/catalog/feeds/catalog",
             "sku,name,brand,category,unit,min_order_qty,order_multiple\n"
             "CE-200,Ceresit CM 11 tile glue,Ceresit,glue,bag,1,1\nKN-100,Knauf board,Knauf,boards,pcs,10,5\n",
         )
         await post_feed(
-            "/api/catalog/feeds/stock", "sku,warehouse,on_hand\nCE-200,MAIN,40\nKN-100,MAIN,400\n"
+            "/api/v1/catalog/feeds/stock",
+            "sku,warehouse,on_hand\nCE-200,MAIN,40\nKN-100,MAIN,400\n",
         )
         created = await http.post(
-            "/api/pricing/price-lists",
+            "/api/v1/pricing/price-lists",
             headers=admin,
             json={"code": "BASE", "name": "Base", "currency": "EUR", "is_base": True},
         )
         assert created.status_code == 201, created.text
 
         async def c1():
-            answer = await http.get("/api/accounts/companies", headers=admin, params={"limit": 50})
+            answer = await http.get(
+                "/api/v1/accounts/companies", headers=admin, params={"limit": 50}
+            )
             return next((c for c in answer.json()["items"] if c["external_id"] == "C-1"), None)
 
         company = await eventually(c1)
 
         async def pricing_knows_c1_and_the_skus():
             answer = await http.post(
-                "/api/pricing/prices/resolve",
+                "/api/v1/pricing/prices/resolve",
                 headers=admin,
                 json={
                     "client_id": company["id"],
@@ -113,7 +118,7 @@ async def test_from_erp_feeds_to_a_delivered_order(start_app, kafka_bootstrap):
 
         await eventually(pricing_knows_c1_and_the_skus)
         await post_feed(
-            "/api/pricing/feeds/prices",
+            "/api/v1/pricing/feeds/prices",
             "list,client,sku,min_qty,price_minor,currency\nBASE,,KN-100,1,480,EUR\n"
             "BASE,,CE-200,1,890,EUR\n,C-1,CE-200,1,790,EUR\n",
         )
@@ -124,35 +129,39 @@ async def test_from_erp_feeds_to_a_delivered_order(start_app, kafka_bootstrap):
         )
         assert buyer_id
         login = await http.post(
-            "/api/accounts/auth/login",
+            "/api/v1/accounts/auth/login",
             json={"email": "buyer@alpha.example", "password": "secret-password"},
         )
         buyer = {"Authorization": f"Bearer {login.json()['access_token']}"}
         found = (
-            await http.get("/api/catalog/products", headers=buyer, params={"q": "tile glue"})
+            await http.get("/api/v1/catalog/products", headers=buyer, params={"q": "tile glue"})
         ).json()
         assert [p["sku"] for p in found["items"]] == ["CE-200"]
-        stock = (await http.get("/api/catalog/products/CE-200/stock", headers=buyer)).json()
+        stock = (await http.get("/api/v1/catalog/products/CE-200/stock", headers=buyer)).json()
         assert stock[0]["available"] == "40.000"
 
         async def orders_knows_products():
             cart = await http.post(
-                "/api/orders/carts", headers=buyer, json={"name": f"probe-{uuid.uuid4().hex[:6]}"}
+                "/api/v1/orders/carts",
+                headers=buyer,
+                json={"name": f"probe-{uuid.uuid4().hex[:6]}"},
             )
             probe = await http.put(
-                f"/api/orders/carts/{cart.json()['id']}/lines",
+                f"/api/v1/orders/carts/{cart.json()['id']}/lines",
                 headers=buyer,
                 json={"lines": [{"sku": "KN-100", "quantity": "10"}]},
             )
-            await http.delete(f"/api/orders/carts/{cart.json()['id']}", headers=buyer)
+            await http.delete(f"/api/v1/orders/carts/{cart.json()['id']}", headers=buyer)
             return probe.status_code == 200
 
         await eventually(orders_knows_products)
 
         # Quick order from a CSV file, then checkout.
-        cart = (await http.post("/api/orders/carts", headers=buyer, json={"name": "Site 7"})).json()
+        cart = (
+            await http.post("/api/v1/orders/carts", headers=buyer, json={"name": "Site 7"})
+        ).json()
         quick = await http.post(
-            f"/api/orders/carts/{cart['id']}/quick-order",
+            f"/api/v1/orders/carts/{cart['id']}/quick-order",
             headers=buyer,
             files={
                 "file": ("order.csv", b"sku,quantity\nCE-200,12\nKN-100,20\nXX-1,1\n", "text/csv")
@@ -160,24 +169,24 @@ async def test_from_erp_feeds_to_a_delivered_order(start_app, kafka_bootstrap):
         )
         assert quick.json()["added"] == 2
         assert [p["sku"] for p in quick.json()["problems"]] == ["XX-1"]
-        priced = (await http.get(f"/api/orders/carts/{cart['id']}", headers=buyer)).json()
+        priced = (await http.get(f"/api/v1/orders/carts/{cart['id']}", headers=buyer)).json()
         assert {x["sku"]: x["unit_price_minor"] for x in priced["lines"]} == {
             "CE-200": 790,
             "KN-100": 480,
         }
         placed = await http.post(
-            f"/api/orders/carts/{cart['id']}/checkout",
+            f"/api/v1/orders/carts/{cart['id']}/checkout",
             headers={**buyer, "Idempotency-Key": "checkout-1"},
             json={},
         )
         assert placed.status_code == 201, placed.text
         order = placed.json()
         assert order["total_minor"] == 12 * 790 + 20 * 480
-        stock = (await http.get("/api/catalog/products/CE-200/stock", headers=buyer)).json()
+        stock = (await http.get("/api/v1/catalog/products/CE-200/stock", headers=buyer)).json()
         assert (stock[0]["reserved"], stock[0]["available"]) == ("12.000", "28.000")
 
         # ERP takes the order and moves it to delivery.
-        to_fulfil = (await http.get("/api/orders/erp/orders", headers=erp)).json()["items"]
+        to_fulfil = (await http.get("/api/v1/orders/erp/orders", headers=erp)).json()["items"]
         assert [o["number"] for o in to_fulfil] == [order["number"]]
         updates = [
             {
@@ -190,10 +199,10 @@ async def test_from_erp_feeds_to_a_delivered_order(start_app, kafka_bootstrap):
             {"order": order["number"], "status": "delivered", "at": "2026-11-25T10:00:00Z"},
         ]
         moved = await http.post(
-            "/api/orders/erp/order-updates", headers=erp, json={"updates": updates}
+            "/api/v1/orders/erp/order-updates", headers=erp, json={"updates": updates}
         )
         assert moved.json()["applied"] == 3, moved.text
-        final = (await http.get(f"/api/orders/orders/{order['id']}", headers=buyer)).json()
+        final = (await http.get(f"/api/v1/orders/orders/{order['id']}", headers=buyer)).json()
         assert final["status"] == "delivered"
 
     # The order's events on the broker, in order; catalog let go of the stock once shipped.

@@ -40,7 +40,7 @@ async def stock(season: Season, sku: str, expected: tuple[str, str]) -> bool:
 
     async def level() -> bool:
         answer = await season.http.get(
-            f"/api/catalog/products/{sku}/stock", headers=season.buyers["C-ALFA"]
+            f"/api/v1/catalog/products/{sku}/stock", headers=season.buyers["C-ALFA"]
         )
         first = answer.json()[0]
         return (first["reserved"], first["available"]) == expected
@@ -80,7 +80,7 @@ async def test_a_season_of_a_small_distributor(start_app, notification_rules, sm
             alfa, beta = season.companies["C-ALFA"], season.companies["C-BETA"]
             # A partner system listens to Alfa's orders through a signed webhook.
             subscribed = await http.post(
-                "/api/notifications/webhooks",
+                "/api/v1/notifications/webhooks",
                 headers=season.admin,
                 json={
                     "url": receiver.url,
@@ -91,12 +91,12 @@ async def test_a_season_of_a_small_distributor(start_app, notification_rules, sm
             assert subscribed.status_code == 201, subscribed.text
             alfa_hook = subscribed.json()["secret"]
             resolved = await http.post(
-                "/api/pricing/prices/resolve",
+                "/api/v1/pricing/prices/resolve",
                 headers=season.admin,
                 json={"client_id": alfa, "currency": "EUR", "lines": [{"sku": "CE-11"}]},
             )
             beta_price = await http.post(
-                "/api/pricing/prices/resolve",
+                "/api/v1/pricing/prices/resolve",
                 headers=season.admin,
                 json={"client_id": beta, "currency": "EUR", "lines": [{"sku": "CE-11"}]},
             )
@@ -157,7 +157,7 @@ async def test_a_season_of_a_small_distributor(start_app, notification_rules, sm
             assert await season.fulfil("C-ZETA", promised_in_days=5, delivered_in_days=5) == 3
             late = (
                 await http.get(
-                    f"/api/orders/orders/{season.orders['C-BETA']['id']}",
+                    f"/api/v1/orders/orders/{season.orders['C-BETA']['id']}",
                     headers=season.buyers["C-BETA"],
                 )
             ).json()
@@ -185,7 +185,7 @@ async def test_a_season_of_a_small_distributor(start_app, notification_rules, sm
 
             async def beta_profile():
                 profile = await http.get(
-                    f"/api/analytics/clients/{beta}/profile", headers=season.admin
+                    f"/api/v1/analytics/clients/{beta}/profile", headers=season.admin
                 )
                 body = profile.json()
                 return body if body["metrics"].get("nps_average") is not None else None

@@ -26,7 +26,7 @@ def accounts() -> object:
 async def test_no_credentials_is_401_with_a_challenge(start_gateway):
     gateway = await start_gateway({"catalog": upstream_app()})
     async with client(gateway) as http:
-        response = await http.get("/api/catalog/products")
+        response = await http.get("/api/v1/catalog/products")
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["www-authenticate"] == "Bearer"
@@ -43,7 +43,7 @@ async def test_bad_expired_and_odd_tokens_are_401(start_gateway):
     }
     async with client(gateway) as http:
         for case, headers in cases.items():
-            response = await http.get("/api/catalog/products", headers=headers)
+            response = await http.get("/api/v1/catalog/products", headers=headers)
             assert response.status_code == 401, case
             assert response.headers["www-authenticate"].startswith("Bearer"), case
 
@@ -53,10 +53,10 @@ async def test_public_paths_pass_without_credentials_even_with_a_stale_token(sta
     gateway = await start_gateway({"accounts": upstream})
     stale = bearer(Role.BUYER, now=time.time() - 7200)
     async with client(gateway) as http:
-        login = await http.post("/api/accounts/auth/login", json={"email": "a@b.c"})
-        again = await http.post("/api/accounts/auth/login", json={}, headers=stale)
-        accept = await http.post("/api/accounts/invitations/tok-123/accept", json={})
-        not_public = await http.get("/api/accounts/auth/login")
+        login = await http.post("/api/v1/accounts/auth/login", json={"email": "a@b.c"})
+        again = await http.post("/api/v1/accounts/auth/login", json={}, headers=stale)
+        accept = await http.post("/api/v1/accounts/invitations/tok-123/accept", json={})
+        not_public = await http.get("/api/v1/accounts/auth/login")
     assert [login.status_code, again.status_code, accept.status_code] == [200, 200, 200]
     assert verify_principal_headers(login.json()["headers"], DEV_INTERNAL_SECRET) is None
     assert not_public.status_code == 401
@@ -65,17 +65,17 @@ async def test_public_paths_pass_without_credentials_even_with_a_stale_token(sta
 async def test_a_person_passes_everywhere_the_services_allow(start_gateway):
     gateway = await start_gateway({"orders": upstream_app()})
     async with client(gateway, bearer(Role.BUYER)) as http:
-        response = await http.delete("/api/orders/carts/1/lines/2")
+        response = await http.delete("/api/v1/orders/carts/1/lines/2")
     assert response.status_code == 200
 
 
 async def test_integrator_key_only_reaches_feeds(start_gateway):
     gateway = await start_gateway({"accounts": accounts(), "catalog": upstream_app()})
     async with client(gateway, {"X-API-Key": INTEGRATOR_KEY}) as http:
-        feed = await http.post("/api/catalog/feeds/stock", content=b"sku,qty\nA,1\n")
-        jobs = await http.get("/api/accounts/feeds/jobs")
-        products = await http.get("/api/catalog/products")
-        companies = await http.get("/api/accounts/companies")
+        feed = await http.post("/api/v1/catalog/feeds/stock", content=b"sku,qty\nA,1\n")
+        jobs = await http.get("/api/v1/accounts/feeds/jobs")
+        products = await http.get("/api/v1/catalog/products")
+        companies = await http.get("/api/v1/accounts/companies")
     assert feed.status_code == 200
     caller = verify_principal_headers(feed.json()["headers"], DEV_INTERNAL_SECRET)
     assert caller == INTEGRATOR
@@ -88,8 +88,8 @@ async def test_integrator_key_only_reaches_feeds(start_gateway):
 async def test_integrator_key_uploads_certificates_but_reads_no_products(start_gateway):
     gateway = await start_gateway({"accounts": accounts(), "catalog": upstream_app()})
     async with client(gateway, {"X-API-Key": INTEGRATOR_KEY}) as http:
-        upload = await http.post("/api/catalog/products/KN-100/certificates", content=b"x")
-        listing = await http.get("/api/catalog/products/KN-100/certificates")
+        upload = await http.post("/api/v1/catalog/products/KN-100/certificates", content=b"x")
+        listing = await http.get("/api/v1/catalog/products/KN-100/certificates")
     assert [upload.status_code, listing.status_code] == [200, 403]
 
 
@@ -98,11 +98,11 @@ async def test_partner_key_only_reads_the_marketplace_and_price_feeds(start_gate
         {"accounts": accounts(), "catalog": upstream_app(), "pricing": upstream_app()}
     )
     async with client(gateway, {"Authorization": f"ApiKey {PARTNER_KEY}"}) as http:
-        marketplace = await http.get("/api/catalog/feeds/marketplace/shop")
-        prices = await http.get("/api/pricing/feeds/prices/latest")
-        upload = await http.post("/api/catalog/feeds/marketplace/shop", content=b"x")
-        stock_feed = await http.get("/api/catalog/feeds/stock")
-        products = await http.get("/api/catalog/products")
+        marketplace = await http.get("/api/v1/catalog/feeds/marketplace/shop")
+        prices = await http.get("/api/v1/pricing/feeds/prices/latest")
+        upload = await http.post("/api/v1/catalog/feeds/marketplace/shop", content=b"x")
+        stock_feed = await http.get("/api/v1/catalog/feeds/stock")
+        products = await http.get("/api/v1/catalog/products")
     assert [marketplace.status_code, prices.status_code] == [200, 200]
     assert [upload.status_code, stock_feed.status_code, products.status_code] == [403, 403, 403]
 
@@ -112,16 +112,16 @@ async def test_verified_keys_are_cached_by_hash_and_failures_are_not(start_gatew
     gateway = await start_gateway({"accounts": stand_in, "catalog": upstream_app()})
     async with client(gateway) as http:
         for _ in range(3):
-            ok = await http.get("/api/catalog/feeds/jobs", headers={"X-API-Key": INTEGRATOR_KEY})
+            ok = await http.get("/api/v1/catalog/feeds/jobs", headers={"X-API-Key": INTEGRATOR_KEY})
             assert ok.status_code == 200
         assert stand_in.state.verify_calls == 1
         for _ in range(2):
             unknown = await http.get(
-                "/api/catalog/feeds/jobs", headers={"X-API-Key": "b2b_no_such"}
+                "/api/v1/catalog/feeds/jobs", headers={"X-API-Key": "b2b_no_such"}
             )
             assert unknown.status_code == 401
         assert stand_in.state.verify_calls == 3
-        malformed = await http.get("/api/catalog/feeds/jobs", headers={"X-API-Key": "hello"})
+        malformed = await http.get("/api/v1/catalog/feeds/jobs", headers={"X-API-Key": "hello"})
     assert malformed.status_code == 401
     assert stand_in.state.verify_calls == 3  # not worth asking accounts about
     cache = gateway.state.gateway.api_keys.cache
@@ -131,6 +131,6 @@ async def test_verified_keys_are_cached_by_hash_and_failures_are_not(start_gatew
 async def test_keys_cannot_be_checked_while_accounts_is_down(start_gateway):
     gateway = await start_gateway({"catalog": upstream_app()})
     async with client(gateway, {"X-API-Key": INTEGRATOR_KEY}) as http:
-        response = await http.get("/api/catalog/feeds/jobs")
+        response = await http.get("/api/v1/catalog/feeds/jobs")
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"

@@ -72,9 +72,9 @@ def test_merge_prefixes_rewrites_and_hides():
         }
     )
     assert list(merged["paths"]) == [
-        "/api/accounts/auth/login",
-        "/api/accounts/me",
-        "/api/price_lists/pets",
+        "/api/v1/accounts/auth/login",
+        "/api/v1/accounts/me",
+        "/api/v1/price_lists/pets",
     ]
     schemas = merged["components"]["schemas"]
     assert {"PriceListsPage", "PriceListsPet", "PriceListsCat", "AccountsPage"} <= set(schemas)
@@ -84,14 +84,14 @@ def test_merge_prefixes_rewrites_and_hides():
     assert schemas["PriceListsPet"]["discriminator"]["mapping"] == {
         "cat": "#/components/schemas/PriceListsCat"
     }
-    operation = merged["paths"]["/api/price_lists/pets"]["get"]
+    operation = merged["paths"]["/api/v1/price_lists/pets"]["get"]
     assert operation["operationId"] == "price_lists_pets"
     assert operation["tags"] == ["price_lists: things"]
     assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/PriceListsPage"
     }
     assert "401" in operation["responses"] and "429" in operation["responses"]
-    login = merged["paths"]["/api/accounts/auth/login"]["get"]
+    login = merged["paths"]["/api/v1/accounts/auth/login"]["get"]
     assert "security" not in login  # only POST /auth/login is public
     assert set(merged["components"]["securitySchemes"]) == {"bearer", "apiKey"}
     assert merged["components"]["securitySchemes"]["apiKey"]["name"] == "X-API-Key"
@@ -113,9 +113,11 @@ def test_the_real_services_merge_without_dangling_refs():
     merged = merge_documents(documents)
     assert dangling_refs(merged) == []
     assert not [p for p in merged["paths"] if "/internal" in p or "/health/" in p]
-    public = merged["paths"]["/api/accounts/auth/login"]["post"]
+    public = merged["paths"]["/api/v1/accounts/auth/login"]["post"]
     assert public["security"] == []
-    assert merged["paths"]["/api/accounts/api-keys"]["post"]["operationId"].startswith("accounts_")
+    assert merged["paths"]["/api/v1/accounts/api-keys"]["post"]["operationId"].startswith(
+        "accounts_"
+    )
 
 
 class Widget(BaseModel):
@@ -143,7 +145,7 @@ async def test_openapi_json_merges_the_live_services_and_names_the_missing(start
         docs = await http.get("/docs")
     assert first.status_code == 200
     merged = first.json()
-    assert "/api/catalog/widgets" in merged["paths"]
+    assert "/api/v1/catalog/widgets" in merged["paths"]
     assert "CatalogWidget" in merged["components"]["schemas"]
     assert merged["x-unavailable-services"] == ["accounts", "analytics", "notifications", "orders"]
     assert second.json() == merged
@@ -172,7 +174,7 @@ async def test_ready_lists_the_services_that_are_down(start_gateway):
 async def test_metrics_count_proxied_requests(start_gateway):
     gateway = await start_gateway({"catalog": upstream_app()})
     async with client(gateway, bearer(Role.BUYER)) as http:
-        await http.get("/api/catalog/products")
+        await http.get("/api/v1/catalog/products")
         metrics = await http.get("/metrics")
     assert metrics.status_code == 200
     assert 'route="/api/{service}/{path:path}"' in metrics.text
@@ -184,9 +186,11 @@ async def test_rate_limit_is_per_caller_with_retry_after(start_gateway):
     )
     alice, bob = bearer(Role.BUYER), bearer(Role.BUYER)
     async with client(gateway) as http:
-        statuses = [(await http.get("/api/catalog/x", headers=alice)).status_code for _ in range(3)]
-        limited = await http.get("/api/catalog/x", headers=alice)
-        other = await http.get("/api/catalog/x", headers=bob)
+        statuses = [
+            (await http.get("/api/v1/catalog/x", headers=alice)).status_code for _ in range(3)
+        ]
+        limited = await http.get("/api/v1/catalog/x", headers=alice)
+        other = await http.get("/api/v1/catalog/x", headers=bob)
     assert statuses == [200, 200, 429]
     assert limited.status_code == 429
     assert limited.headers["content-type"] == "application/problem+json"
@@ -200,5 +204,5 @@ async def test_bad_credentials_are_throttled_by_address(start_gateway):
     )
     guess = {"Authorization": "Bearer guessed.token.value"}
     async with client(gateway, guess) as http:
-        statuses = [(await http.get("/api/catalog/x")).status_code for _ in range(3)]
+        statuses = [(await http.get("/api/v1/catalog/x")).status_code for _ in range(3)]
     assert statuses == [401, 401, 429]

@@ -18,7 +18,7 @@ from shared.tokens import issue_access_token
 async def admin_token(gw) -> str:
     async with client(gw) as http:
         response = await http.post(
-            "/api/accounts/auth/login", json={"email": "admin@example.com", "password": "admin"}
+            "/api/v1/accounts/auth/login", json={"email": "admin@example.com", "password": "admin"}
         )
     assert response.status_code == 200, response.text
     return response.json()["access_token"]
@@ -32,7 +32,7 @@ async def test_login_then_call_a_service_with_the_token(gateway):
     gw = await gateway()
     token = await admin_token(gw)
     async with client(gw, bearer(token)) as http:
-        me = await http.get("/api/accounts/me")
+        me = await http.get("/api/v1/accounts/me")
     assert me.status_code == 200
     assert me.json()["email"] == "admin@example.com"
 
@@ -52,10 +52,10 @@ async def test_missing_bad_and_expired_credentials_are_401(gateway):
         "guess-the-secret-guess-the-secret!!",
     )
     async with client(gw) as http:
-        missing = await http.get("/api/accounts/me")
-        bad = await http.get("/api/accounts/me", headers=bearer(forged))
-        old = await http.get("/api/accounts/me", headers=bearer(expired))
-        odd = await http.get("/api/accounts/me", headers={"Authorization": "Basic abc"})
+        missing = await http.get("/api/v1/accounts/me")
+        bad = await http.get("/api/v1/accounts/me", headers=bearer(forged))
+        old = await http.get("/api/v1/accounts/me", headers=bearer(expired))
+        odd = await http.get("/api/v1/accounts/me", headers={"Authorization": "Basic abc"})
     assert [r.status_code for r in (missing, bad, old, odd)] == [401, 401, 401, 401]
     assert missing.headers["www-authenticate"] == "Bearer"
     assert missing.headers["content-type"] == "application/problem+json"
@@ -65,22 +65,22 @@ async def test_api_keys_reach_only_their_feeds(gateway):
     gw = await gateway(api_key_cache_seconds=0)
     async with client(gw, bearer(await admin_token(gw))) as http:
         integrator = (
-            await http.post("/api/accounts/api-keys", json={"name": "ERP", "role": "integrator"})
+            await http.post("/api/v1/accounts/api-keys", json={"name": "ERP", "role": "integrator"})
         ).json()
         partner = (
             await http.post(
-                "/api/accounts/api-keys",
+                "/api/v1/accounts/api-keys",
                 json={"name": "Shop", "role": "partner", "partner_code": "shop"},
             )
         ).json()
     async with client(gw, {"X-API-Key": integrator["key"]}) as http:
-        jobs = await http.get("/api/accounts/feeds/jobs")
-        companies = await http.get("/api/accounts/companies")
+        jobs = await http.get("/api/v1/accounts/feeds/jobs")
+        companies = await http.get("/api/v1/accounts/companies")
     async with client(gw, {"Authorization": f"ApiKey {partner['key']}"}) as http:
-        partner_companies = await http.get("/api/accounts/companies")
-        partner_feed_upload = await http.post("/api/accounts/feeds/clients", content=b"x")
+        partner_companies = await http.get("/api/v1/accounts/companies")
+        partner_feed_upload = await http.post("/api/v1/accounts/feeds/clients", content=b"x")
     async with client(gw, {"X-API-Key": integrator["key"] + "tampered"}) as http:
-        wrong = await http.get("/api/accounts/feeds/jobs")
+        wrong = await http.get("/api/v1/accounts/feeds/jobs")
     assert jobs.status_code == 200 and jobs.json()["items"] == []
     assert companies.status_code == 403
     assert partner_companies.status_code == 403
@@ -88,16 +88,16 @@ async def test_api_keys_reach_only_their_feeds(gateway):
     assert wrong.status_code == 401
 
     async with client(gw, bearer(await admin_token(gw))) as http:
-        await http.delete(f"/api/accounts/api-keys/{integrator['id']}")
+        await http.delete(f"/api/v1/accounts/api-keys/{integrator['id']}")
     async with client(gw, {"X-API-Key": integrator["key"]}) as http:
-        assert (await http.get("/api/accounts/feeds/jobs")).status_code == 401
+        assert (await http.get("/api/v1/accounts/feeds/jobs")).status_code == 401
 
 
 async def test_internal_endpoints_and_unknown_services_are_404(gateway):
     gw = await gateway()
     async with client(gw, as_role(Role.ADMIN) | bearer(await admin_token(gw))) as http:
-        internal = await http.post("/api/accounts/internal/api-keys/verify", json={"key": "x"})
-        unknown = await http.get("/api/nosuch/things")
+        internal = await http.post("/api/v1/accounts/internal/api-keys/verify", json={"key": "x"})
+        unknown = await http.get("/api/v1/nosuch/things")
     assert internal.status_code == 404 and unknown.status_code == 404
 
 
@@ -109,7 +109,7 @@ async def test_forged_principal_headers_are_replaced_and_request_is_forwarded_wh
     )
     forged_admin = as_role(Role.ADMIN)
     async with client(gw, {**forged_admin, **bearer(token), "X-Request-ID": "req-42"}) as http:
-        response = await http.post("/api/orders/carts/lines?sku=A&sku=B", content=b"x" * 5000)
+        response = await http.post("/api/v1/orders/carts/lines?sku=A&sku=B", content=b"x" * 5000)
     echoed = response.json()
     assert response.status_code == 200
     assert echoed["principal"]["subject"] == str(user) and echoed["principal"]["roles"] == ["buyer"]
@@ -129,9 +129,9 @@ async def test_bodies_over_the_limit_are_413(gateway):
             yield b"y" * 500
 
     async with client(gw, token) as http:
-        declared = await http.post("/api/orders/x", content=b"x" * 2000)
-        streamed = await http.post("/api/orders/x", content=chunks())
-        small = await http.post("/api/orders/x", content=b"x" * 900)
+        declared = await http.post("/api/v1/orders/x", content=b"x" * 2000)
+        streamed = await http.post("/api/v1/orders/x", content=chunks())
+        small = await http.post("/api/v1/orders/x", content=b"x" * 900)
     assert (
         declared.status_code == 413
         and declared.headers["content-type"] == "application/problem+json"
@@ -144,8 +144,8 @@ async def test_rate_limit_answers_429_with_retry_after(gateway):
     gw = await gateway(rate_limit_burst=3, rate_limit_per_minute=6)
     token = bearer(await admin_token(gw))  # the login itself is the first request of "ip:..."
     async with client(gw, token) as http:
-        statuses = [(await http.get("/api/orders/ping")).status_code for _ in range(4)]
-        limited = await http.get("/api/orders/ping")
+        statuses = [(await http.get("/api/v1/orders/ping")).status_code for _ in range(4)]
+        limited = await http.get("/api/v1/orders/ping")
     assert statuses[:3] == [200, 200, 200] and 429 in [*statuses, limited.status_code]
     assert limited.status_code == 429
     assert int(limited.headers["retry-after"]) >= 1
@@ -164,7 +164,7 @@ def test_token_bucket_refills_at_the_configured_rate():
 async def test_a_service_that_is_down_is_a_503_problem_and_not_ready(gateway):
     gw = await gateway()
     async with client(gw, bearer(await admin_token(gw))) as http:
-        down = await http.get("/api/catalog/products")
+        down = await http.get("/api/v1/catalog/products")
         ready = await http.get("/health/ready")
     assert down.status_code == 503 and down.headers["content-type"] == "application/problem+json"
     assert ready.status_code == 503 and ready.json()["checks"]["catalog"] == "down"
@@ -176,7 +176,7 @@ async def test_merged_openapi_and_swagger_ui_are_served(gateway):
     async with client(gw) as http:
         document = (await http.get("/openapi.json")).json()
         docs = await http.get("/docs")
-    assert "/api/accounts/auth/login" in document["paths"]
+    assert "/api/v1/accounts/auth/login" in document["paths"]
     assert not any("/internal/" in p or p.endswith("/health/live") for p in document["paths"])
     assert "catalog" in document["x-unavailable-services"]
     assert docs.status_code == 200 and "/openapi.json" in docs.text
@@ -211,8 +211,8 @@ def test_merge_prefixes_paths_schemas_refs_and_operation_ids():
         "components": {"schemas": {"Page": {}}},
     }
     merged = merge_documents({"catalog": one, "order_lines": two})
-    assert sorted(merged["paths"]) == ["/api/catalog/things", "/api/order_lines/things"]
-    operation = merged["paths"]["/api/catalog/things"]["get"]
+    assert sorted(merged["paths"]) == ["/api/v1/catalog/things", "/api/v1/order_lines/things"]
+    operation = merged["paths"]["/api/v1/catalog/things"]["get"]
     assert operation["operationId"] == "catalog_list" and operation["tags"] == ["catalog: things"]
     assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/CatalogPage"

@@ -30,7 +30,7 @@ async def test_request_reaches_the_service_with_a_fresh_signed_principal(start_g
     }
     async with client(gateway, headers) as http:
         response = await http.post(
-            "/api/catalog/products/search?q=bolt&page=2", json={"sku": "A-1"}
+            "/api/v1/catalog/products/search?q=bolt&page=2", json={"sku": "A-1"}
         )
     assert response.status_code == 200, response.text
     seen = response.json()
@@ -43,7 +43,7 @@ async def test_request_reaches_the_service_with_a_fresh_signed_principal(start_g
     assert sent["idempotency-key"] == "k-1"
     assert sent["if-match"] == '"v7"'
     assert sent["x-request-id"] == "req-123"
-    assert sent["x-forwarded-prefix"] == "/api/catalog"
+    assert sent["x-forwarded-prefix"] == "/api/v1/catalog"
     assert "authorization" not in sent and "cookie" not in sent
     assert sent[PRINCIPAL_HEADER] != forged[PRINCIPAL_HEADER]
     caller = verify_principal_headers(sent, DEV_INTERNAL_SECRET)
@@ -56,7 +56,7 @@ async def test_request_reaches_the_service_with_a_fresh_signed_principal(start_g
 async def test_forged_principal_headers_never_reach_the_service_on_public_paths(start_gateway):
     gateway = await start_gateway({"accounts": upstream_app()})
     async with client(gateway, signed(principal(Role.ADMIN))) as http:
-        response = await http.post("/api/accounts/auth/login", json={"email": "a@b.c"})
+        response = await http.post("/api/v1/accounts/auth/login", json={"email": "a@b.c"})
     sent = response.json()["headers"]
     assert not {PRINCIPAL_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER} & set(sent)
 
@@ -64,7 +64,7 @@ async def test_forged_principal_headers_never_reach_the_service_on_public_paths(
 async def test_a_request_id_is_made_when_the_caller_sends_none(start_gateway):
     gateway = await start_gateway({"catalog": upstream_app()})
     async with client(gateway, bearer(Role.BUYER)) as http:
-        response = await http.get("/api/catalog/anything")
+        response = await http.get("/api/v1/catalog/anything")
     sent = response.json()["headers"]
     assert sent["x-request-id"]
     assert response.headers["x-request-id"] == sent["x-request-id"]
@@ -74,10 +74,10 @@ async def test_a_request_id_is_made_when_the_caller_sends_none(start_gateway):
 async def test_status_headers_and_links_come_back_as_the_gateway_path(start_gateway):
     gateway = await start_gateway({"catalog": upstream_app()})
     async with client(gateway, bearer(Role.ADMIN)) as http:
-        created = await http.post("/api/catalog/things", json={})
-        problem = await http.get("/api/catalog/widgets/not-a-number")
+        created = await http.post("/api/v1/catalog/things", json={})
+        problem = await http.get("/api/v1/catalog/widgets/not-a-number")
     assert created.status_code == 201
-    assert created.headers["location"] == "/api/catalog/things/1"
+    assert created.headers["location"] == "/api/v1/catalog/things/1"
     assert created.headers["etag"] == '"v1"'
     assert created.json() == {"id": "1"}
     assert problem.status_code == 422
@@ -87,7 +87,7 @@ async def test_status_headers_and_links_come_back_as_the_gateway_path(start_gate
 async def test_encoded_path_segments_are_forwarded_as_sent(start_gateway):
     gateway = await start_gateway({"catalog": upstream_app()})
     async with client(gateway, bearer(Role.BUYER)) as http:
-        response = await http.get("/api/catalog/skus/A%2FB%20C")
+        response = await http.get("/api/v1/catalog/skus/A%2FB%20C")
     assert response.json()["raw_path"] == "/skus/A%2FB%20C"
 
 
@@ -99,7 +99,7 @@ async def test_request_body_streams_through_without_a_length(start_gateway):
             yield b"y" * 1024
 
     async with client(gateway, bearer(Role.ADMIN)) as http:
-        response = await http.put("/api/catalog/blob", content=chunks())
+        response = await http.put("/api/v1/catalog/blob", content=chunks())
     assert response.status_code == 200
     assert response.json()["size"] == 64 * 1024
 
@@ -107,10 +107,10 @@ async def test_request_body_streams_through_without_a_length(start_gateway):
 async def test_unknown_service_and_internal_paths_are_404(start_gateway):
     gateway = await start_gateway({"accounts": upstream_app()})
     async with client(gateway, bearer(Role.ADMIN)) as http:
-        unknown = await http.get("/api/billing/invoices")
-        internal = await http.post("/api/accounts/internal/api-keys/verify", json={})
-        encoded = await http.post("/api/accounts/internal%2Fapi-keys%2Fverify", json={})
-        dotted = await http.get("/api/accounts/feeds/%2e%2e/internal/x")
+        unknown = await http.get("/api/v1/billing/invoices")
+        internal = await http.post("/api/v1/accounts/internal/api-keys/verify", json={})
+        encoded = await http.post("/api/v1/accounts/internal%2Fapi-keys%2Fverify", json={})
+        dotted = await http.get("/api/v1/accounts/feeds/%2e%2e/internal/x")
         no_service = await http.get("/api")
     for response in (unknown, internal, encoded, dotted, no_service):
         assert response.status_code == 404, response.url
@@ -128,9 +128,9 @@ async def test_body_over_the_limit_is_413_declared_or_streamed(start_gateway):
             yield b"z" * 500
 
     async with client(gateway, bearer(Role.ADMIN)) as http:
-        declared = await http.post("/api/catalog/products", content=b"z" * 1001)
-        streamed = await http.post("/api/catalog/products", content=chunks())
-        fits = await http.post("/api/catalog/products", content=b"z" * 1000)
+        declared = await http.post("/api/v1/catalog/products", content=b"z" * 1001)
+        streamed = await http.post("/api/v1/catalog/products", content=chunks())
+        fits = await http.post("/api/v1/catalog/products", content=b"z" * 1000)
     assert declared.status_code == 413
     assert declared.headers["content-type"] == "application/problem+json"
     assert streamed.status_code == 413
@@ -145,8 +145,8 @@ async def test_feed_paths_take_the_larger_feed_limit(start_gateway):
         {"pricing": upstream_app()}, max_body_bytes=1000, max_feed_body_bytes=5000
     )
     async with client(gateway, bearer(Role.ADMIN)) as http:
-        feed = await http.post("/api/pricing/feeds/prices", content=b"a" * 4000)
-        too_big = await http.post("/api/pricing/feeds/prices", content=b"a" * 5001)
+        feed = await http.post("/api/v1/pricing/feeds/prices", content=b"a" * 4000)
+        too_big = await http.post("/api/v1/pricing/feeds/prices", content=b"a" * 5001)
     assert feed.status_code == 200
     assert feed.json()["size"] == 4000
     assert too_big.status_code == 413
@@ -157,9 +157,9 @@ async def test_document_uploads_take_the_document_limit(start_gateway):
         {"orders": upstream_app()}, max_body_bytes=1000, max_document_body_bytes=5000
     )
     async with client(gateway, bearer(Role.ADMIN)) as http:
-        invoice = await http.post("/api/orders/erp/orders/SO-1/documents", content=b"a" * 4000)
-        too_big = await http.post("/api/orders/erp/orders/SO-1/documents", content=b"a" * 5001)
-        not_a_document = await http.post("/api/orders/carts", content=b"a" * 4000)
+        invoice = await http.post("/api/v1/orders/erp/orders/SO-1/documents", content=b"a" * 4000)
+        too_big = await http.post("/api/v1/orders/erp/orders/SO-1/documents", content=b"a" * 5001)
+        not_a_document = await http.post("/api/v1/orders/carts", content=b"a" * 4000)
     assert invoice.status_code == 200 and invoice.json()["size"] == 4000
     assert too_big.status_code == 413
     assert not_a_document.status_code == 413
@@ -169,8 +169,8 @@ async def test_service_down_is_503_and_slow_service_is_504(start_gateway, serve)
     slow_catalog = await serve(upstream_app())
     gateway = await start_gateway(catalog_url=slow_catalog, upstream_timeout_seconds=0.3)
     async with client(gateway, bearer(Role.BUYER)) as http:
-        down = await http.get("/api/orders/orders")
-        slow = await http.get("/api/catalog/slow")
+        down = await http.get("/api/v1/orders/orders")
+        slow = await http.get("/api/v1/catalog/slow")
     assert down.status_code == 503
     assert down.headers["content-type"] == "application/problem+json"
     assert "orders" in down.json()["detail"]
@@ -186,8 +186,8 @@ async def test_through_real_sockets_bodies_stream_both_ways(start_gateway, serve
             yield b"u" * 4096
 
     async with client(gateway, bearer(Role.ADMIN)) as http:
-        upload = await http.post("/api/catalog/feeds/stock", content=chunks())
-        download = await http.get("/api/catalog/download", params={"size": 2 * 1024 * 1024})
+        upload = await http.post("/api/v1/catalog/feeds/stock", content=chunks())
+        download = await http.get("/api/v1/catalog/download", params={"size": 2 * 1024 * 1024})
     assert upload.status_code == 200
     assert upload.json()["size"] == 256 * 4096
     assert upload.json()["headers"]["transfer-encoding"] == "chunked"
@@ -199,7 +199,20 @@ async def test_through_real_sockets_bodies_stream_both_ways(start_gateway, serve
 async def test_head_answers_headers_only(start_gateway, serve):
     gateway = await start_gateway(catalog_url=await serve(upstream_app()))
     async with client(gateway, bearer(Role.BUYER)) as http:
-        response = await http.head("/api/catalog/anything")
+        response = await http.head("/api/v1/catalog/anything")
     assert response.status_code == 200
     assert response.content == b""
     assert int(response.headers["content-length"]) > 0  # the length a GET would have
+
+
+async def test_the_unversioned_prefix_still_answers_but_says_it_is_deprecated(start_gateway):
+    gateway = await start_gateway({"catalog": upstream_app()})
+    async with client(gateway, bearer(Role.BUYER)) as http:
+        old = await http.post("/api/catalog/products/search?q=bolt", json={"sku": "A-1"})
+        new = await http.post("/api/v1/catalog/products/search?q=bolt", json={"sku": "A-1"})
+    assert old.status_code == new.status_code == 200
+    assert old.json()["path"] == new.json()["path"] == "/products/search"
+    assert old.json()["headers"]["x-forwarded-prefix"] == "/api/catalog"
+    assert old.headers["deprecation"] == "true"
+    assert old.headers["link"] == '</api/v1/catalog/products/search>; rel="successor-version"'
+    assert "deprecation" not in new.headers

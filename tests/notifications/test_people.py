@@ -202,7 +202,7 @@ async def test_unsubscribe_link_and_survey_link(start_app):
     )
     assert survey["due_at"] > utcnow() + timedelta(hours=23)  # a day after delivery
     survey_path = next(w for w in survey["body"].split() if "/surveys/" in w).split(
-        "/api/notifications"
+        "/api/v1/notifications"
     )[1]
     async with client(app) as http:
         answer = await http.post(survey_path, json={"metric": "nps", "score": 9})
@@ -224,7 +224,7 @@ async def test_unsubscribe_link_and_survey_link(start_app):
     ]  # for analytics' NPS per touchpoint
 
     unsubscribe = next(w for w in survey["body"].split() if "/unsubscribe/" in w).split(
-        "/api/notifications"
+        "/api/v1/notifications"
     )[1]
     async with client(app) as http:
         done = await http.post(unsubscribe)

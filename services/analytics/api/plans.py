@@ -16,7 +16,7 @@ from shared.db import SessionDep
 from shared.problems import FieldError, Unprocessable
 
 router = APIRouter(tags=["plans"])
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH = r"^[1-9]\d{3}-(0[1-9]|1[0-2])$"  # year 0 does not exist
 READERS = (Role.BUYER, Role.COMPANY_ADMIN, Role.SALES_MANAGER, Role.ADMIN, Role.SYSTEM)
 
 

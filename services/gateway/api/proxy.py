@@ -1,4 +1,4 @@
-"""`/api/<service>/<path>`: authenticate, check, throttle, then stream to the service and back."""
+"""`/api/v1/<service>/<path>`: authenticate, check, throttle, then stream to the service and back."""
 
 from __future__ import annotations
 
@@ -119,6 +119,11 @@ async def proxy(request: Request, gateway: GatewayDep) -> Response:
         background=BackgroundTask(upstream.aclose),
     )
     response.raw_headers = _response_headers(upstream, gateway.upstreams[target.service], target)
+    if not target.versioned:
+        response.raw_headers += [
+            (b"deprecation", b"true"),
+            (b"link", f'<{target.successor}>; rel="successor-version"'.encode("latin-1")),
+        ]
     return response
 
 
@@ -215,7 +220,7 @@ def _upstream_headers(
     )
     headers["x-forwarded-proto"] = request.url.scheme
     headers["x-forwarded-host"] = incoming.get("host", "")
-    headers["x-forwarded-prefix"] = f"/api/{target.service}"
+    headers["x-forwarded-prefix"] = target.prefix
     if principal is not None:
         headers.update(principal_headers(principal, gateway.internal_secret))
     return headers
@@ -244,7 +249,7 @@ def _response_headers(
 
 def _gateway_location(location: str, base_url: str, target: Target) -> str:
     """A service's own link (`/feeds/jobs/1` or its absolute URL) as the caller must follow it."""
-    prefix = f"/api/{target.service}"
+    prefix = target.prefix
     if location == base_url or location.startswith(base_url + "/"):
         location = location[len(base_url) :] or "/"
     elif not location.startswith("/") or location.startswith("//"):

@@ -1,4 +1,9 @@
-"""How `/api/<service>/<path>` maps to a service, and which paths never leave the gateway."""
+"""How `/api/v1/<service>/<path>` maps to a service, and which paths never leave the gateway.
+
+`/api/<service>/<path>`, the prefix before versioning, stays an alias of `/api/v1/`: links
+already sent in e-mails (unsubscribe, surveys) and ERP jobs configured with it keep working.
+Answers on the alias say they are deprecated and name the versioned path (RFC 9745, 8288).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from urllib.parse import unquote
 from shared.problems import NotFound
 
 PREFIX = "/api/"
+VERSION = "v1"
 FEEDS_MARK = "/feeds/"
 # Collections that take file uploads (invoices and waybills, quality certificates, statements).
 DOCUMENT_COLLECTIONS = frozenset({"documents", "certificates", "statements"})
@@ -17,8 +23,20 @@ DOCUMENT_COLLECTIONS = frozenset({"documents", "certificates", "statements"})
 @dataclass(frozen=True)
 class Target:
     service: str
-    path: str  # the whole gateway path, decoded: what the policy looks at
+    path: str  # `/api/<service>/<rest>` decoded, without the version: what the policy looks at
     upstream_path: str  # the path at the service, still percent-encoded as the caller sent it
+    versioned: bool = True  # False: called through the unversioned alias
+
+    @property
+    def prefix(self) -> str:
+        """Where the caller found the service: links it gets back start with this."""
+        version = f"/{VERSION}" if self.versioned else ""
+        return f"/api{version}/{self.service}"
+
+    @property
+    def successor(self) -> str:
+        """The versioned path of this call, for the alias's deprecation link."""
+        return f"/api/{VERSION}/{self.service}{self.upstream_path}"
 
     @property
     def is_feed(self) -> bool:
@@ -40,6 +58,9 @@ def resolve(raw_path: str, services: Collection[str]) -> Target:
     if not raw_path.startswith(PREFIX):
         raise NotFound("No such resource.")
     raw_service, _, raw_rest = raw_path[len(PREFIX) :].partition("/")
+    versioned = unquote(raw_service) == VERSION
+    if versioned:
+        raw_service, _, raw_rest = raw_rest.partition("/")
     service = unquote(raw_service)
     if service not in services:
         raise NotFound(f"No service named {service!r}.")
@@ -50,4 +71,9 @@ def resolve(raw_path: str, services: Collection[str]) -> Target:
     if segments[0].lower() == "internal":
         # Service-to-service endpoints are reachable only inside the cluster.
         raise NotFound("No such resource.")
-    return Target(service=service, path=f"/api/{service}/{rest}", upstream_path="/" + raw_rest)
+    return Target(
+        service=service,
+        path=f"/api/{service}/{rest}",
+        upstream_path="/" + raw_rest,
+        versioned=versioned,
+    )

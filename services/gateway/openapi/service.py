@@ -15,20 +15,25 @@ from services.gateway.domain.policy import is_public
 TITLE = "B2B Commerce API"
 VERSION = "0.1.0"
 OPENAPI_VERSION = "3.1.0"
+API_PREFIX = "/api/v1"
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 # Never reachable through the gateway, or the gateway's own business.
 HIDDEN_PREFIXES = ("/internal/", "/health/", "/metrics/")
 HIDDEN_PATHS = frozenset({"/internal", "/health", "/metrics"})
 
 DESCRIPTION = """\
-Every service of the B2B commerce backend behind one gateway: `/api/<service>/...`.
+Every service of the B2B commerce backend behind one gateway: `/api/v1/<service>/...`
+(`/api/<service>/...` is a deprecated alias of it, answered with `Deprecation: true`).
 
 People authenticate with `Authorization: Bearer <access token>` from
-`POST /api/accounts/auth/login`. ERP integrations and partner marketplaces use an API key in
+`POST /api/v1/accounts/auth/login`. ERP integrations and partner marketplaces use an API key in
 `X-API-Key` (or `Authorization: ApiKey <key>`): integrator keys may call `/feeds/` paths only,
 partner keys may only read the marketplace catalog feed and the price feeds.
 
-Errors are RFC 9457 problem details (`application/problem+json`). Every response carries
+Errors are RFC 9457 problem details (`application/problem+json`); lists take `limit` and
+`cursor` and answer `next_cursor`; POSTs that create something take `Idempotency-Key`; a JSON
+resource read with `ETag` is updated safely with `If-Match` (a stale one gets 412). See
+openapi/README.md in the repository for every convention. Every response carries
 `X-Request-ID`; send your own to trace a call. Callers are rate-limited; a 429 answer says in
 `Retry-After` how many seconds to wait.
 """
@@ -164,7 +169,7 @@ def _tag_groups(tags: list[dict[str, str]]) -> list[dict[str, Any]]:
 def merge_documents(
     documents: Mapping[str, Mapping[str, Any]], *, unavailable: Iterable[str] = ()
 ) -> dict[str, Any]:
-    """One OpenAPI 3.1 document of all services, each under `/api/<service>`.
+    """One OpenAPI 3.1 document of all services, each under `/api/v1/<service>`.
 
     Component names get the service's CamelCase name in front (`AccountsCompanyRead`) and every
     `$ref` follows; operation ids get `<service>_`; internal, health and metrics paths go.
@@ -196,9 +201,9 @@ def merge_documents(
         for path, item in _rewrite_refs(document.get("paths", {}), renames).items():
             if _hidden(path):
                 continue
-            gateway_path = f"/api/{service}{path}"
-            paths[gateway_path] = {
-                key: _operation(value, service, key, gateway_path) if key in HTTP_METHODS else value
+            policy_path = f"/api/{service}{path}"  # the policy's paths carry no version
+            paths[f"{API_PREFIX}/{service}{path}"] = {
+                key: _operation(value, service, key, policy_path) if key in HTTP_METHODS else value
                 for key, value in item.items()
             }
         info = document.get("info", {})

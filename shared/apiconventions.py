@@ -1,0 +1,125 @@
+"""The HTTP conventions the kernel applies to every service, written into its OpenAPI document.
+
+The middlewares (idempotency, conditional requests, problem handlers) behave the same on every
+endpoint; this makes each service's document say so, so clients and the fuzzer see the
+contract as it is served: problem+json errors, `Idempotency-Key` on POSTs that create,
+`ETag` on JSON reads and `If-Match` on the writes of a resource that can be read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from shared.problems import PROBLEM_JSON, Problem
+
+PROBLEM_REF = "#/components/schemas/Problem"
+WRITE_METHODS = ("put", "patch", "delete")
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Send the same key again (with the same body) to get the first answer back instead of "
+        "creating twice; another body with the same key gets 422."
+    ),
+    "schema": {"type": "string", "maxLength": 200},
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETag you read; the change is refused with 412 when it is stale.",
+    "schema": {"type": "string"},
+}
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETag you hold; 304 when the resource is unchanged.",
+    "schema": {"type": "string"},
+}
+ETAG_HEADER = {
+    "ETag": {
+        "description": "Send it back in If-Match to change this resource safely",
+        "schema": {"type": "string"},
+    }
+}
+
+
+def _problem_content() -> dict[str, Any]:
+    return {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}}
+
+
+def _has_header(operation: dict[str, Any], name: str) -> bool:
+    return any(
+        p.get("in") == "header" and p.get("name", "").lower() == name.lower()
+        for p in operation.get("parameters", [])
+    )
+
+
+def _add_parameter(operation: dict[str, Any], parameter: dict[str, Any]) -> None:
+    if not _has_header(operation, parameter["name"]):
+        operation.setdefault("parameters", []).append(dict(parameter))
+
+
+def apply_conventions(document: dict[str, Any]) -> dict[str, Any]:
+    """The document with the kernel's conventions written in (it is changed in place)."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(problem_schema.pop("$defs", {}))
+    schemas["Problem"] = problem_schema
+    paths = document.get("paths", {})
+    for path, item in paths.items():
+        parent = path.rsplit("/", 1)[0]
+        # A part that cannot be read alone (a cart's lines) is guarded by its parent's ETag.
+        guard = path if "get" in item else parent if "get" in paths.get(parent, {}) else None
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            for status, response in responses.items():
+                if status[:1] in ("4", "5"):
+                    # Every error is a problem (FastAPI would document 422 as its own shape).
+                    response["content"] = _problem_content()
+            responses.setdefault(
+                "default",
+                {"description": "A problem (RFC 9457)", "content": _problem_content()},
+            )
+            if method == "post" and "201" in responses and not path.startswith("/feeds/"):
+                _add_parameter(operation, IDEMPOTENCY_KEY)
+            if method == "get" and "json" in str(responses.get("200", {}).get("content", {})):
+                _add_parameter(operation, IF_NONE_MATCH)
+                responses["200"].setdefault("headers", {}).update(ETAG_HEADER)
+                responses.setdefault("304", {"description": "Not modified since that ETag"})
+            if method in WRITE_METHODS and guard:
+                _add_parameter(
+                    operation,
+                    {
+                        **IF_MATCH,
+                        "description": f"The ETag of GET {guard}. " + IF_MATCH["description"],
+                    },
+                )
+                responses.setdefault(
+                    "412",
+                    {"description": "Stale If-Match: read again", "content": _problem_content()},
+                )
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if unused not in str(document.get("paths", {})):
+            schemas.pop(unused, None)
+    return document
+
+
+def install_conventions(app: FastAPI) -> None:
+    """Serve `app`'s OpenAPI document with the conventions written in."""
+
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = apply_conventions(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

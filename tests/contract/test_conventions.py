@@ -1,0 +1,158 @@
+"""The API conventions of openapi/README.md hold on every service, as its document says.
+
+Driven from the generated documents: every POST that creates (201) takes Idempotency-Key and
+replays the first answer; every error is problem+json; a stale If-Match gets 412.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from shared import apidocs
+from shared.auth import Role
+from shared.testing.fixtures import as_role, client
+
+ADMIN = as_role(Role.ADMIN, subject="conventions-admin")
+
+
+def creating_posts(document: dict) -> list[tuple[str, dict]]:
+    return [
+        (path, item["post"])
+        for path, item in document["paths"].items()
+        if "post" in item and "201" in item["post"]["responses"]
+    ]
+
+
+def header_names(operation: dict) -> set[str]:
+    return {p["name"].lower() for p in operation.get("parameters", []) if p["in"] == "header"}
+
+
+@pytest.mark.parametrize("service", apidocs.API_SERVICES)
+def test_every_creating_post_declares_idempotency_key_and_every_error_is_a_problem(service):
+    document = apidocs.service_document(service)
+    posts = creating_posts(document)
+    assert posts, f"{service} creates nothing?"
+    for path, operation in posts:
+        assert "idempotency-key" in header_names(operation), f"POST {path}"
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                if status[:1] in "45" or status == "default":
+                    assert list(response["content"]) == ["application/problem+json"], (
+                        f"{method} {path} {status}"
+                    )
+
+
+def concrete(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", lambda m: str(uuid.uuid4()) if "id" in m.group() else "X-1", path)
+
+
+@pytest.mark.parametrize("service", apidocs.API_SERVICES)
+async def test_every_creating_post_replays_its_first_answer_for_the_same_key(start_app, service):
+    """Whatever the endpoint answers (created, refused, not found), the same key and body get
+    that answer again without running the endpoint twice, and another body is refused."""
+    app = await start_app(service)
+    posts = creating_posts(app.openapi())
+    async with client(app, ADMIN) as http:
+        for path, _operation in posts:
+            url = concrete(path)
+            body = {"probe": path}
+            key = {"Idempotency-Key": f"probe-{uuid.uuid4()}"}
+            first = await http.post(url, json=body, headers=key)
+            again = await http.post(url, json=body, headers=key)
+            other = await http.post(url, json={"probe": "other"}, headers=key)
+            assert first.status_code < 500, (path, first.text)
+            assert again.headers.get("idempotent-replayed") == "true", path
+            assert (again.status_code, again.content) == (first.status_code, first.content), path
+            assert other.status_code == 422, path
+            assert other.json()["type"].endswith("/idempotency-key-reused"), path
+
+
+async def test_a_create_sent_twice_with_one_key_creates_once(start_app):
+    pricing = await start_app("pricing")
+    body = {"code": "IDEM", "currency": "EUR"}
+    async with client(pricing, {**ADMIN, "Idempotency-Key": "list-idem"}) as http:
+        first = await http.post("/price-lists", json=body)
+        again = await http.post("/price-lists", json=body)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    async with pricing.state.sessionmaker() as session:
+        count = await session.scalar(text("SELECT count(*) FROM price_lists WHERE code = 'IDEM'"))
+    assert count == 1
+
+
+async def test_a_stale_if_match_gets_412_and_changes_nothing(start_app):
+    pricing = await start_app("pricing")
+    async with client(pricing, ADMIN) as http:
+        created = await http.post("/price-lists", json={"code": "ETAG", "currency": "EUR"})
+        assert created.status_code == 201, created.text
+        read = await http.get("/price-lists/ETAG")
+        etag = read.headers["etag"]
+        assert (
+            await http.get("/price-lists/ETAG", headers={"If-None-Match": etag})
+        ).status_code == 304
+
+        first = await http.patch(
+            "/price-lists/ETAG", json={"name": "Spring"}, headers={"If-Match": etag}
+        )
+        assert first.status_code == 200, first.text
+        stale = await http.patch(
+            "/price-lists/ETAG", json={"name": "Autumn"}, headers={"If-Match": etag}
+        )
+        assert stale.status_code == 412
+        assert stale.headers["content-type"] == "application/problem+json"
+        now = await http.get("/price-lists/ETAG")
+        assert now.json()["name"] == "Spring"
+        assert stale.headers["etag"] == now.headers["etag"] != etag
+        fresh = await http.patch(
+            "/price-lists/ETAG", json={"name": "Autumn"}, headers={"If-Match": now.headers["etag"]}
+        )
+        assert fresh.status_code == 200
+        gone = await http.delete("/price-lists/ETAG", headers={"If-Match": etag})
+        assert gone.status_code == 412
+    assert (await _list_name(pricing, "ETAG")) == "Autumn"
+
+
+async def _list_name(app, code: str) -> str | None:
+    async with app.state.sessionmaker() as session:
+        return await session.scalar(
+            text("SELECT name FROM price_lists WHERE code = :c").bindparams(c=code)
+        )
+
+
+async def test_writes_without_if_match_and_endpoints_with_their_own_etag_are_left_alone(
+    start_app,
+):
+    accounts = await start_app("accounts")
+    async with client(accounts, ADMIN) as http:
+        company = await http.post(
+            "/companies",
+            json={"legal_name": "Alpha LLC", "tax_id": "7701234567", "currency": "EUR"},
+        )
+        assert company.status_code == 201, company.text
+        path = f"/companies/{company.json()['id']}"
+        read = await http.get(path)
+        etag = read.headers["etag"]  # the company's own row version
+        changed = await http.patch(path, json={"legal_name": "Alpha"}, headers={"If-Match": etag})
+        assert changed.status_code == 200, changed.text
+        stale = await http.patch(path, json={"legal_name": "Beta"}, headers={"If-Match": etag})
+        assert stale.status_code == 412
+    pricing = await start_app("pricing")
+    async with client(pricing, ADMIN) as http:
+        await http.post("/price-lists", json={"code": "FREE", "currency": "EUR"})
+        unconditional = await http.patch("/price-lists/FREE", json={"name": "x"})
+    assert unconditional.status_code == 200
+
+
+async def test_a_nul_character_is_refused_as_invalid_input_not_a_server_error(start_app):
+    pricing = await start_app("pricing")
+    async with client(pricing, ADMIN) as http:
+        answer = await http.post(
+            "/prices/resolve", json={"client_id": str(uuid.uuid4()), "lines": [{"sku": "A\x00B"}]}
+        )
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
