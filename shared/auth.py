@@ -27,14 +27,17 @@ class Role(StrEnum):
     BUYER = "buyer"
     COMPANY_ADMIN = "company_admin"
     SALES_MANAGER = "sales_manager"
+    HEAD_OF_SALES = "head_of_sales"  # sees every manager's clients and gets concentration alerts
     INTEGRATOR = "integrator"
     PARTNER = "partner"
     ADMIN = "admin"
     SYSTEM = "system"  # service-to-service calls, e.g. the gateway checking an API key
 
 
-STAFF_ROLES = frozenset({Role.ADMIN, Role.SALES_MANAGER, Role.SYSTEM})
-PEOPLE_ROLES = frozenset({Role.BUYER, Role.COMPANY_ADMIN, Role.SALES_MANAGER, Role.ADMIN})
+STAFF_ROLES = frozenset({Role.ADMIN, Role.HEAD_OF_SALES, Role.SALES_MANAGER, Role.SYSTEM})
+PEOPLE_ROLES = frozenset(
+    {Role.BUYER, Role.COMPANY_ADMIN, Role.SALES_MANAGER, Role.HEAD_OF_SALES, Role.ADMIN}
+)
 
 
 class Principal(BaseModel):

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from services.analytics.api import clients, feedback, plans, queues, report, segments
+from services.analytics.api import clients, feedback, plans, queues, report, sales, segments
 from services.analytics.events import CONSUMERS
 from services.analytics.recompute import (
     recompute_dirty_clients,
@@ -23,6 +23,7 @@ SPEC = ServiceSpec(
         feedback.router,
         queues.router,
         report.router,
+        sales.router,
     ],
     consumers=CONSUMERS,
     workers=[recompute_dirty_clients, recompute_periodically],

@@ -660,16 +660,121 @@ TEMPLATES["digest"] = (
 )
 
 
-def rule_rows() -> list[dict[str, Any]]:
+def rule_rows(rules: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Rows of the built-in rules of version 1, or of `rules` (a later version)."""
     return [
         {**r, "id": uuid.uuid5(uuid.NAMESPACE_URL, "b2b:rule:" + r["code"]), "builtin": True}
-        for r in RULES
+        for r in (RULES if rules is None else rules)
     ]
 
 
-def template_rows() -> list[dict[str, Any]]:
+def template_rows(templates: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     return [
         {"key": key, "locale": locale, "subject": subject, "body": body, "sample": sample}
-        for key, (sample, variants) in TEMPLATES.items()
+        for key, (sample, variants) in (TEMPLATES if templates is None else templates).items()
         for locale, (subject, body) in variants.items()
     ]
+
+
+# Version 2 (migration notifications_0004): sales analytics ------------------------------------
+
+_CONCENTRATION = {
+    "client_id": _ORDER["company_id"],
+    "currency": "EUR",
+    "level": 0.3,
+    "previous_level": 0.2,
+    "share": 0.34,
+}
+_KEY_CHURN = {**_CHURN, "key_account": True}
+_SURVEY_LINKS = {**_COMMON["links"], "churn_survey": "https://api.example.com/churn-surveys/T"}
+
+SALES_RULES: list[dict[str, Any]] = [
+    _rule(
+        "sales.concentration.head",
+        "client.concentration_alert.v1",
+        "head_of_sales",
+        "email",
+        "tasks",
+        "concentration_alert",
+        "One client passed 20, 30, 40 or 50 % of sales: the head of sales is told",
+    ),
+    _rule(
+        "sales.concentration.inbox",
+        "client.concentration_alert.v1",
+        "head_of_sales",
+        "inbox",
+        "tasks",
+        "concentration_alert",
+        "One client passed a concentration level: in the head of sales' inbox",
+    ),
+    _rule(
+        "churn.questionnaire",
+        "client.churn_risk_raised.v1",
+        "company_admins",
+        "email",
+        "surveys",
+        "churn_questionnaire",
+        "A client that stopped buying: what did not suit (product, service, the sale)",
+    ),
+    _rule(
+        "churn.winback.key",
+        "client.churn_risk_raised.v1",
+        "sales_manager",
+        "inbox",
+        "tasks",
+        "winback_task",
+        "A key client is leaving: a win-back task for its manager",
+        conditions=[{"path": "event.key_account", "op": "eq", "value": True}],
+    ),
+]
+
+SALES_TEMPLATES: dict[str, tuple[dict[str, Any], dict[str, tuple[str, str]]]] = {
+    "concentration_alert": (
+        _sample(_CONCENTRATION),
+        {
+            "en": (
+                "{{ company.legal_name }} makes {{ (event.share * 100) | round(1) }} % of sales",
+                "{{ company.legal_name }} passed {{ (event.level * 100) | round(0) | int }} % of "
+                "our {{ event.currency }} sales (now {{ (event.share * 100) | round(1) }} %). "
+                "Depending on one client this much is a risk: plan how to spread it.",
+            ),
+            "ru": (
+                "{{ company.legal_name }}: {{ (event.share * 100) | round(1) }} % продаж",
+                "{{ company.legal_name }} превысил {{ (event.level * 100) | round(0) | int }} % "
+                "наших продаж в {{ event.currency }} (сейчас {{ (event.share * 100) | round(1) }} "
+                "%). Зависимость от одного клиента - риск: спланируйте, как её снизить.",
+            ),
+        },
+    ),
+    "churn_questionnaire": (
+        {**_sample(_CHURN), "links": _SURVEY_LINKS},
+        {
+            "en": (
+                "{{ company.legal_name }}, what did not suit you?",
+                "You have not ordered for {{ event.days_since_last_order }} days. Tell us in two "
+                "minutes what did not suit you in the product, in our service or when buying: "
+                "{{ links.churn_survey }}\n\nUnsubscribe: {{ links.unsubscribe }}",
+            ),
+            "ru": (
+                "{{ company.legal_name }}, что вас не устроило?",
+                "Вы не заказывали {{ event.days_since_last_order }} дн. Расскажите за две минуты, "
+                "что не устроило в товаре, в нашем сервисе или при покупке: "
+                "{{ links.churn_survey }}\n\nОтписаться: {{ links.unsubscribe }}",
+            ),
+        },
+    ),
+    "winback_task": (
+        _sample(_KEY_CHURN),
+        {
+            "en": (
+                "Win back key client {{ company.legal_name }}",
+                "A key client is leaving: {{ event.reason }}. Call, find out why, make an offer.",
+            ),
+            "ru": (
+                "Верните ключевого клиента {{ company.legal_name }}",
+                "Ключевой клиент уходит: {{ event.reason }}. Позвоните, узнайте причину, "
+                "сделайте предложение.",
+            ),
+        },
+    ),
+}

@@ -1,7 +1,7 @@
 import pytest
 from sqlalchemy.dialects.postgresql import insert
 
-from services.notifications.builtin import rule_rows, template_rows
+from services.notifications.builtin import SALES_RULES, SALES_TEMPLATES, rule_rows, template_rows
 from services.notifications.store.models import Rule, Template
 from shared.db import create_engine
 from tests.notifications.world import Receiver, SmtpServer
@@ -48,7 +48,10 @@ async def builtin_rules(database_urls):
     engine = create_engine(database_urls["notifications"], pool_size=1)
     try:
         async with engine.begin() as conn:
-            await conn.execute(insert(Rule).values(rule_rows()).on_conflict_do_nothing())
-            await conn.execute(insert(Template).values(template_rows()).on_conflict_do_nothing())
+            for rules, templates in ((None, None), (SALES_RULES, SALES_TEMPLATES)):
+                await conn.execute(insert(Rule).values(rule_rows(rules)).on_conflict_do_nothing())
+                await conn.execute(
+                    insert(Template).values(template_rows(templates)).on_conflict_do_nothing()
+                )
     finally:
         await engine.dispose()

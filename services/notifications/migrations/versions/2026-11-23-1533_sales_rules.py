@@ -1,0 +1,85 @@
+"""sales rules: concentration alerts to the head of sales, the churn questionnaire and its
+answers, win-back tasks for key clients (built-ins version 2)
+
+Revision ID: notifications_0004
+Revises: notifications_0003
+Create Date: 2026-11-23 15:33:56.224571+00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects.postgresql import JSONB
+
+from services.notifications.builtin import (
+    SALES_RULES,
+    SALES_TEMPLATES,
+    rule_rows,
+    template_rows,
+)
+
+revision: str = "notifications_0004"
+down_revision: str | None = "notifications_0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "churn_survey_responses",
+        sa.Column("company_id", sa.Uuid(), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("main_reason", sa.String(length=16), nullable=False),
+        sa.Column("product", sa.Text(), nullable=True),
+        sa.Column("service", sa.Text(), nullable=True),
+        sa.Column("sale", sa.Text(), nullable=True),
+        sa.Column(
+            "answered_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("company_id", "user_id", name=op.f("pk_churn_survey_responses")),
+    )
+    rules = sa.table(
+        "rules",
+        sa.column("id", sa.Uuid()),
+        sa.column("code", sa.String()),
+        sa.column("description", sa.Text()),
+        sa.column("event_type", sa.String()),
+        sa.column("conditions", JSONB()),
+        sa.column("audience", sa.String()),
+        sa.column("channel", sa.String()),
+        sa.column("kind", sa.String()),
+        sa.column("template", sa.String()),
+        sa.column("schedule", JSONB()),
+        sa.column("dedupe", JSONB()),
+        sa.column("thread", sa.String()),
+        sa.column("cancel_on", JSONB()),
+        sa.column("builtin", sa.Boolean()),
+    )
+    op.bulk_insert(rules, rule_rows(SALES_RULES))
+    templates = sa.table(
+        "templates",
+        sa.column("key", sa.String()),
+        sa.column("locale", sa.String()),
+        sa.column("subject", sa.Text()),
+        sa.column("body", sa.Text()),
+        sa.column("sample", JSONB()),
+    )
+    op.bulk_insert(templates, template_rows(SALES_TEMPLATES))
+
+
+def downgrade() -> None:
+    op.execute(
+        sa.text("DELETE FROM rules WHERE code = ANY(:codes)").bindparams(
+            codes=[r["code"] for r in SALES_RULES]
+        )
+    )
+    op.execute(
+        sa.text("DELETE FROM templates WHERE key = ANY(:keys)").bindparams(
+            keys=list(SALES_TEMPLATES)
+        )
+    )
+    op.drop_table("churn_survey_responses")
