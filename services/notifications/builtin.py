@@ -10,6 +10,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
 QUOTE_CLOSED = ["quote.accepted.v1", "quote.declined.v1", "quote.changes_requested.v1"]
 
 
@@ -658,6 +661,28 @@ TEMPLATES["digest"] = (
         ),
     },
 )
+
+
+def seed(op: Any, rules: list[dict[str, Any]], templates: dict[str, Any]) -> None:
+    """Insert built-in rules and templates from a migration (`op` is alembic's)."""
+    text, json = sa.Text(), JSONB()
+    rule_table = sa.table(
+        "rules",
+        sa.column("id", sa.Uuid()),
+        *(sa.column(c, sa.String()) for c in ("code", "event_type", "audience", "channel")),
+        *(sa.column(c, sa.String()) for c in ("kind", "template", "thread")),
+        sa.column("description", text),
+        *(sa.column(c, json) for c in ("conditions", "schedule", "dedupe", "cancel_on")),
+        sa.column("builtin", sa.Boolean()),
+    )
+    op.bulk_insert(rule_table, rule_rows(rules))
+    template_table = sa.table(
+        "templates",
+        *(sa.column(c, sa.String()) for c in ("key", "locale")),
+        *(sa.column(c, text) for c in ("subject", "body")),
+        sa.column("sample", json),
+    )
+    op.bulk_insert(template_table, template_rows(templates))
 
 
 def rule_rows(rules: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:

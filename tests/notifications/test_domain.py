@@ -9,7 +9,7 @@ from datetime import time as clock
 
 import pytest
 
-from services.notifications.builtin import RULES, TEMPLATES
+from services.notifications.builtin import RULES, SALES_RULES, SALES_TEMPLATES, TEMPLATES
 from services.notifications.domain import delivery, rules, signing, templates
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -209,16 +209,19 @@ def test_templates_render_in_a_sandbox():
     assert templates.pick_locale(None, {"en"}, "ru") == "en"
 
 
-@pytest.mark.parametrize("key", sorted(TEMPLATES))
+ALL_TEMPLATES = {**TEMPLATES, **SALES_TEMPLATES}
+
+
+@pytest.mark.parametrize("key", sorted(ALL_TEMPLATES))
 def test_every_builtin_template_renders_its_sample_in_russian_and_english(key):
-    sample, variants = TEMPLATES[key]
+    sample, variants = ALL_TEMPLATES[key]
     assert set(variants) == {"ru", "en"}
     for subject, body in variants.values():
         out = templates.render(subject, body, sample, strict=True)
         assert out.subject and out.body.strip()
 
 
-@pytest.mark.parametrize("row", RULES, ids=lambda r: r["code"])
+@pytest.mark.parametrize("row", RULES + SALES_RULES, ids=lambda r: r["code"])
 def test_every_builtin_rule_is_valid_and_names_a_template(row):
     built = rules.rule_from_row(row)
-    assert built.template in TEMPLATES
+    assert built.template in ALL_TEMPLATES

@@ -1,4 +1,5 @@
-"""Sales rules: a concentration alert that analytics raises reaches the head of sales through
+"""Sales rules (their templates and validity are checked with the others in test_domain): a
+concentration alert that analytics raises reaches the head of sales through
 the real broker; a departing key client's manager gets a win-back task; the churn questionnaire
 link records the answer once per person and publishes it for analytics."""
 
@@ -6,11 +7,7 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
 from services.analytics.events import CONSUMERS as ANALYTICS_CONSUMERS
-from services.notifications.builtin import SALES_RULES, SALES_TEMPLATES
-from services.notifications.domain import rules, templates
 from shared.contracts.analytics import CLIENT_TOPIC
 from shared.contracts.orders import OrderedLine, OrderPlacedV1
 from shared.db import utcnow
@@ -27,20 +24,6 @@ from tests.notifications.world import (
     publish,
     rows,
 )
-
-
-@pytest.mark.parametrize("key", sorted(SALES_TEMPLATES))
-def test_every_sales_template_renders_its_sample_in_russian_and_english(key):
-    sample, variants = SALES_TEMPLATES[key]
-    assert set(variants) == {"ru", "en"}
-    for subject, body in variants.values():
-        out = templates.render(subject, body, sample, strict=True)
-        assert out.subject and out.body.strip()
-
-
-@pytest.mark.parametrize("row", SALES_RULES, ids=lambda r: r["code"])
-def test_every_sales_rule_is_valid_and_names_a_sales_template(row):
-    assert rules.rule_from_row(row).template in SALES_TEMPLATES
 
 
 async def test_a_client_passing_a_concentration_level_reaches_the_head_of_sales_by_the_broker(

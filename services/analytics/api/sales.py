@@ -8,17 +8,18 @@ the head of sales and admins see everyone. Money figures are in one currency (`c
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 import polars as pl
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from services.analytics.domain import sales as rules
 from services.analytics.settings import Settings
 from services.analytics.store import sales as store
-from shared.auth import Principal, Role, allow
+from shared.auth import Principal, PrincipalDep, Role, allow
 from shared.db import SessionDep, utcnow
 from shared.problems import FieldError, NotFound, Unprocessable
 
@@ -57,9 +58,33 @@ def _period(start: date | None, end: date | None) -> tuple[datetime, datetime]:
     return first, datetime.combine(end + timedelta(days=1), time(), UTC)
 
 
-def _history(request: Request, until: datetime) -> datetime:
-    """Deals are numbered over the history window, so a repeat is known as one."""
-    return until - timedelta(days=_settings(request).history_months * 31)
+@dataclass(frozen=True)
+class Window:
+    """A money view's question: whose clients, in which currency, over which period."""
+
+    scope: store.Scope
+    since: datetime
+    until: datetime
+
+
+async def money_window(
+    principal: PrincipalDep, currency: Currency, start: From = None, end: To = None
+) -> Window:
+    since, until = _period(start, end)
+    return Window(_scope(principal, currency), since, until)
+
+
+MoneyWindow = Annotated[Window, Depends(money_window)]
+
+
+async def _deals(request: Request, session: SessionDep, w: Window) -> pl.DataFrame:
+    """The orders up to the period's end marked into deals, over the history window so that a
+    repeat deal is known as one."""
+    d = _settings(request)
+    since = w.until - timedelta(days=d.history_months * 31)
+    return rules.mark_deals(
+        await store.orders(session, w.scope, since, w.until), d.addon_window_days
+    )
 
 
 @router.get("/pipeline", summary="Conversion and days between the pipeline's stages")
@@ -77,12 +102,9 @@ async def funnels(
     request: Request,
     session: SessionDep,
     principal: allow(*SALES),
-    currency: Currency,
-    start: From = None,
-    end: To = None,
+    w: MoneyWindow,
 ) -> dict[str, Any]:
-    since, until = _period(start, end)
-    scope = _scope(principal, currency)
+    scope, since, until = w.scope, w.since, w.until
     changes = await store.pipeline(session, scope)
     leads = (
         changes.group_by("client_id")
@@ -114,20 +136,11 @@ async def repeat_deals(
     request: Request,
     session: SessionDep,
     principal: allow(*SALES),
-    currency: Currency,
-    start: From = None,
-    end: To = None,
+    w: MoneyWindow,
 ) -> dict[str, Any]:
-    since, until = _period(start, end)
-    scope = _scope(principal, currency)
-    d = _settings(request)
-    marked = rules.mark_deals(
-        await store.orders(session, scope, _history(request, until), until), d.addon_window_days
-    )
-    figures = rules.repeat_figures(
-        marked, await store.lines(session, scope, since, until), since, until
-    )
-    return {"window_days": d.addon_window_days, **figures}
+    lines = await store.lines(session, w.scope, w.since, w.until)
+    figures = rules.repeat_figures(await _deals(request, session, w), lines, w.since, w.until)
+    return {"window_days": _settings(request).addon_window_days, **figures}
 
 
 @router.get("/co-purchases", summary="SKUs or categories bought together, per segment")
@@ -135,23 +148,16 @@ async def co_purchases(
     request: Request,
     session: SessionDep,
     principal: allow(*SALES),
-    currency: Currency,
-    start: From = None,
-    end: To = None,
+    w: MoneyWindow,
     level: Literal["sku", "category"] = "sku",
     segment: Literal["none", "abc_revenue", "industry"] = "abc_revenue",
     min_together: Annotated[int, Query(ge=1)] = 2,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> list[dict[str, Any]]:
-    since, until = _period(start, end)
-    scope = _scope(principal, currency)
-    marked = rules.mark_deals(
-        await store.orders(session, scope, _history(request, until), until),
-        _settings(request).addon_window_days,
-    )
-    clients = await store.clients(session, scope)
+    marked = await _deals(request, session, w)
+    clients = await store.clients(session, w.scope)
     lines = (
-        (await store.lines(session, scope, since, until))
+        (await store.lines(session, w.scope, w.since, w.until))
         .join(marked.select("order_id", "deal_id"), on="order_id")
         .join(clients.select("client_id", "abc_revenue", "industry"), on="client_id", how="left")
         .with_columns(
@@ -237,16 +243,10 @@ async def team(
     request: Request,
     session: SessionDep,
     principal: allow(*SALES),
-    currency: Currency,
-    start: From = None,
-    end: To = None,
+    w: MoneyWindow,
 ) -> list[dict[str, Any]]:
-    since, until = _period(start, end)
-    scope = _scope(principal, currency)
-    marked = rules.mark_deals(
-        await store.orders(session, scope, _history(request, until), until),
-        _settings(request).addon_window_days,
-    )
+    scope, since, until = w.scope, w.since, w.until
+    marked = await _deals(request, session, w)
     first_month = since.date().replace(day=1)
     rows = rules.team_performance(
         marked,
@@ -347,22 +347,15 @@ async def retention(
     request: Request,
     session: SessionDep,
     principal: allow(*HEADS),
-    currency: Currency,
-    start: From = None,
-    end: To = None,
+    w: MoneyWindow,
 ) -> dict[str, Any]:
-    since, until = _period(start, end)
-    scope = store.Scope(None, currency)
-    marked = rules.mark_deals(
-        await store.orders(session, scope, _history(request, until), until),
-        _settings(request).addon_window_days,
-    )
-    last = (until - timedelta(days=1)).date()
+    currency = w.scope.currency or ""
+    last = (w.until - timedelta(days=1)).date()
     return {
         "months": rules.retention_payoff(
-            marked,
-            await store.lines(session, scope, since, until),
-            await store.spend(session, currency, since.date().replace(day=1), last),
+            await _deals(request, session, w),
+            await store.lines(session, w.scope, w.since, w.until),
+            await store.spend(session, currency, w.since.date().replace(day=1), last),
         ),
         "crr": await store.crr_trend(session, currency),
     }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
 import polars as pl
 
 DAY_US = 86_400_000_000
@@ -36,61 +37,72 @@ def _days(later: pl.Expr, earlier: pl.Expr) -> pl.Expr:
 
 def mark_deals(orders: pl.DataFrame, window_days: int) -> pl.DataFrame:
     """The orders with `parent_id` (the order an add-on adds to), `addon` and `deal_id` (the
-    first order of its deal), `deal_no` (1 = the client's first deal) and `first_deal`."""
+    first order of its deal), `deal_no` (1 = the client's first deal) and `first_deal`.
+
+    Orders are addressed by their row in (client, time) order, so following the chain of
+    add-ons to the deal's first order is a few array gathers, not joins of ids."""
     window = float(window_days)
-    frame = orders.sort("client_id", "placed_at", "order_id")
-    named = frame.select(
-        parent_id=pl.col("order_id"),
+    frame = orders.sort("client_id", "placed_at", "order_id").with_row_index("row")
+    rows = frame.select(
+        adds_to_order_id=pl.col("order_id"),
+        parent_row=pl.col("row"),
         parent_client=pl.col("client_id"),
         parent_at=pl.col("placed_at"),
     )
-    explicit = (
-        frame.select("order_id", "client_id", "placed_at", "adds_to_order_id")
-        .join(named, left_on="adds_to_order_id", right_on="parent_id", how="left")
-        .with_columns(gap=_days(pl.col("placed_at"), pl.col("parent_at")))
-        .select(
-            "order_id",
-            explicit_parent=pl.when(
-                (pl.col("parent_client") == pl.col("client_id"))
-                & pl.col("gap").is_between(0, window)
-            ).then(pl.col("adds_to_order_id")),
+    named = (
+        frame.filter(pl.col("adds_to_order_id").is_not_null())
+        .select("row", "client_id", "placed_at", "adds_to_order_id")
+        .join(rows, on="adds_to_order_id", how="inner")
+        .filter(
+            (pl.col("parent_client") == pl.col("client_id"))
+            & _days(pl.col("placed_at"), pl.col("parent_at")).is_between(0, window)
         )
-    )
-    same_need = frame.with_columns(
-        previous_id=pl.col("order_id").shift(1).over("client_id", "need"),
-        previous_at=pl.col("placed_at").shift(1).over("client_id", "need"),
-    ).select(
-        "order_id",
-        need_parent=pl.when(
-            pl.col("need").is_not_null()
-            & (_days(pl.col("placed_at"), pl.col("previous_at")) <= window)
-        ).then(pl.col("previous_id")),
+        .select("row", explicit=pl.col("parent_row"))
     )
     frame = (
-        frame.join(explicit, on="order_id", how="left")
-        .join(same_need, on="order_id", how="left")
-        .with_columns(parent_id=pl.coalesce("explicit_parent", "need_parent"))
-        .drop("explicit_parent", "need_parent")
-        .with_columns(addon=pl.col("parent_id").is_not_null(), deal_id=pl.col("order_id"))
-    )
-    # Follow the parents to the deal's first order; parents are earlier, so this ends.
-    parents = frame.select(pl.col("order_id").alias("deal_id"), grand=pl.col("parent_id"))
-    frame = frame.with_columns(deal_id=pl.coalesce("parent_id", "order_id"))
-    for _ in range(len(frame)):
-        moved = frame.join(parents, on="deal_id", how="left").with_columns(
-            deal_id=pl.coalesce("grand", "deal_id")
+        frame.with_columns(
+            need_parent=pl.when(
+                pl.col("need").is_not_null()
+                & (
+                    _days(
+                        pl.col("placed_at"), pl.col("placed_at").shift(1).over("client_id", "need")
+                    )
+                    <= window
+                )
+            ).then(pl.col("row").shift(1).over("client_id", "need"))
         )
-        if moved["deal_id"].equals(frame["deal_id"]):
-            break
-        frame = moved.drop("grand")
-    starts = (
-        frame.filter(~pl.col("addon"))
-        .select("client_id", "deal_id", "placed_at")
-        .with_columns(deal_no=pl.col("placed_at").rank("ordinal").over("client_id").cast(pl.Int64))
-        .select("deal_id", "deal_no")
+        .join(named, on="row", how="left")
+        .with_columns(parent_row=pl.coalesce("explicit", "need_parent"))
     )
-    return frame.join(starts, on="deal_id", how="left").with_columns(
-        first_deal=pl.col("deal_no") == 1
+    parent = frame["parent_row"].fill_null(-1).cast(pl.Int64).to_numpy()
+    deal = np.where(parent >= 0, parent, np.arange(len(parent)))
+    while True:  # parents are earlier rows, so this ends
+        up = parent[deal]
+        moved = np.where(up >= 0, up, deal)
+        if np.array_equal(moved, deal):
+            break
+        deal = moved
+    addon = parent >= 0
+    # a deal's number: the deals the client started up to and with its first order
+    start_no = (
+        frame.select("client_id")
+        .with_columns(start=pl.Series(~addon).cast(pl.Int64))
+        .select(pl.col("start").cum_sum().over("client_id"))["start"]
+        .to_numpy()
+    )
+    ids = frame["order_id"]
+    return (
+        frame.drop("row", "need_parent", "explicit", "parent_row")
+        .with_columns(
+            addon=pl.Series(addon),
+            parent_id=ids.gather(np.maximum(parent, 0)),
+            deal_id=ids.gather(deal),
+            deal_no=pl.Series(start_no[deal], dtype=pl.Int64),
+        )
+        .with_columns(
+            parent_id=pl.when(pl.col("addon")).then(pl.col("parent_id")),
+            first_deal=pl.col("deal_no") == 1,
+        )
     )
 
 

@@ -10,14 +10,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects.postgresql import JSONB
 
-from services.notifications.builtin import (
-    SALES_RULES,
-    SALES_TEMPLATES,
-    rule_rows,
-    template_rows,
-)
+from services.notifications.builtin import SALES_RULES, SALES_TEMPLATES, seed
 
 revision: str = "notifications_0004"
 down_revision: str | None = "notifications_0003"
@@ -42,33 +36,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("company_id", "user_id", name=op.f("pk_churn_survey_responses")),
     )
-    rules = sa.table(
-        "rules",
-        sa.column("id", sa.Uuid()),
-        sa.column("code", sa.String()),
-        sa.column("description", sa.Text()),
-        sa.column("event_type", sa.String()),
-        sa.column("conditions", JSONB()),
-        sa.column("audience", sa.String()),
-        sa.column("channel", sa.String()),
-        sa.column("kind", sa.String()),
-        sa.column("template", sa.String()),
-        sa.column("schedule", JSONB()),
-        sa.column("dedupe", JSONB()),
-        sa.column("thread", sa.String()),
-        sa.column("cancel_on", JSONB()),
-        sa.column("builtin", sa.Boolean()),
-    )
-    op.bulk_insert(rules, rule_rows(SALES_RULES))
-    templates = sa.table(
-        "templates",
-        sa.column("key", sa.String()),
-        sa.column("locale", sa.String()),
-        sa.column("subject", sa.Text()),
-        sa.column("body", sa.Text()),
-        sa.column("sample", JSONB()),
-    )
-    op.bulk_insert(templates, template_rows(SALES_TEMPLATES))
+    seed(op, SALES_RULES, SALES_TEMPLATES)
 
 
 def downgrade() -> None:
