@@ -28,15 +28,25 @@ class Role(StrEnum):
     COMPANY_ADMIN = "company_admin"
     SALES_MANAGER = "sales_manager"
     PRICING_MANAGER = "pricing_manager"  # approves price changes, overrides price guardrails
+    HEAD_OF_SALES = "head_of_sales"  # sees every manager's clients and gets concentration alerts
     INTEGRATOR = "integrator"
     PARTNER = "partner"
     ADMIN = "admin"
     SYSTEM = "system"  # service-to-service calls, e.g. the gateway checking an API key
 
 
-STAFF_ROLES = frozenset({Role.ADMIN, Role.SALES_MANAGER, Role.PRICING_MANAGER, Role.SYSTEM})
+STAFF_ROLES = frozenset(
+    {Role.ADMIN, Role.HEAD_OF_SALES, Role.SALES_MANAGER, Role.PRICING_MANAGER, Role.SYSTEM}
+)
 PEOPLE_ROLES = frozenset(
-    {Role.BUYER, Role.COMPANY_ADMIN, Role.SALES_MANAGER, Role.PRICING_MANAGER, Role.ADMIN}
+    {
+        Role.BUYER,
+        Role.COMPANY_ADMIN,
+        Role.SALES_MANAGER,
+        Role.HEAD_OF_SALES,
+        Role.PRICING_MANAGER,
+        Role.ADMIN,
+    }
 )
 
 

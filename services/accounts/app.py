@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from services.accounts.api import companies, finance, people
+from services.accounts.api import companies, finance, people, pipeline
 from services.accounts.api.feeds import SPECS
 from services.accounts.domain.secrets import hash_password
 from services.accounts.events import CONSUMERS
@@ -36,7 +36,13 @@ SPEC = ServiceSpec(
     name="accounts",
     title="Accounts API",
     description="Companies (clients), their buyers and roles, client groups, credit standing, receivables, the client card and knowledge goals, login and API keys.",
-    routers=[people.router, companies.router, finance.router, feed_router(SPECS)],
+    routers=[
+        people.router,
+        companies.router,
+        finance.router,
+        pipeline.router,
+        feed_router(SPECS),
+    ],
     consumers=CONSUMERS,
     workers=[feed_worker(SPECS)],
     on_startup=[bootstrap_admin],

@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 
 from services.analytics.alerts import check_price_changes, offer_cross_sell_periodically
-from services.analytics.api import clients, feedback, plans, queues, report, segments
+from services.analytics.api import clients, feedback, plans, queues, report, sales, segments
 from services.analytics.events import CONSUMERS
 from services.analytics.recompute import (
     recompute_dirty_clients,
@@ -24,6 +24,7 @@ SPEC = ServiceSpec(
         feedback.router,
         queues.router,
         report.router,
+        sales.router,
     ],
     consumers=CONSUMERS,
     workers=[

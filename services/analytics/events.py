@@ -15,12 +15,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analytics.alerts import handle_price_changed, handle_stock_changed
 from services.analytics.recompute import definitions
-from services.analytics.store import facts
+from services.analytics.store import facts, sales_facts
 from services.analytics.store.segments import mark_dirty
-from shared.contracts.accounts import CompanyCreditChangedV1, CompanyUpsertedV1
+from shared.contracts.accounts import (
+    CompanyCreditChangedV1,
+    CompanyStageChangedV1,
+    CompanyUpsertedV1,
+)
 from shared.contracts.catalog import ProductUpsertedV1, StockChangedV1
-from shared.contracts.orders import OrderCancelledV1, OrderDeliveredV1, OrderPlacedV1
+from shared.contracts.notifications import ChurnSurveyAnsweredV1
+from shared.contracts.orders import (
+    OrderCancelledV1,
+    OrderClaimRecordedV1,
+    OrderDeliveredV1,
+    OrderPlacedV1,
+    QuoteAcceptedV1,
+    QuoteDeclinedV1,
+    QuoteOfferedV1,
+    QuoteRequestedV1,
+)
 from shared.contracts.pricing import PriceChangedV1
+from shared.db import utcnow
 from shared.events.consumer import Handler
 from shared.events.envelope import EventContract
 
@@ -51,9 +66,79 @@ async def handle_order_placed(event: OrderPlacedV1, session: AsyncSession) -> No
 
 
 async def handle_order_cancelled(event: OrderCancelledV1, session: AsyncSession) -> None:
-    """A cancelled order stops counting."""
+    """A cancelled order stops counting; its reason counts among the loss reasons."""
+    if event.reason_code is not None:
+        await sales_facts.add_loss_reason(
+            session,
+            kind="cancellation",
+            source_id=str(event.order_id),
+            client_id=event.company_id,
+            reason_code=event.reason_code,
+            detail=event.reason or None,
+            at=event.cancelled_at,
+        )
     if event.counted and await facts.cancel_order(session, event):
         await mark_dirty(session, event.company_id)
+
+
+async def handle_claim_recorded(event: OrderClaimRecordedV1, session: AsyncSession) -> None:
+    """A return or a complaint, with its reason."""
+    await sales_facts.add_loss_reason(
+        session,
+        kind=event.kind,
+        source_id=str(event.claim_id),
+        client_id=event.company_id,
+        reason_code=event.reason_code,
+        detail=event.comment,
+        at=event.recorded_at,
+    )
+
+
+async def handle_churn_survey(event: ChurnSurveyAnsweredV1, session: AsyncSession) -> None:
+    """A departing client's answer: what did not suit in the product, service, the sale."""
+    parts = [
+        f"{k}: {v}"
+        for k, v in (("product", event.product), ("service", event.service), ("sale", event.sale))
+        if v
+    ]
+    await sales_facts.add_loss_reason(
+        session,
+        kind="survey",
+        source_id=f"{event.company_id}:{event.user_id}",
+        client_id=event.company_id,
+        reason_code=event.main_reason,
+        detail="; ".join(parts) or None,
+        at=event.answered_at,
+    )
+
+
+async def handle_stage_changed(event: CompanyStageChangedV1, session: AsyncSession) -> None:
+    """A move along the pipeline: conversion and time between stages."""
+    await sales_facts.add_stage_change(session, event)
+
+
+async def handle_quote_requested(event: QuoteRequestedV1, session: AsyncSession) -> None:
+    await sales_facts.quote_requested(
+        session, event.quote_id, event.company_id, event.currency, utcnow(), event.lines
+    )
+
+
+async def handle_quote_offered(event: QuoteOfferedV1, session: AsyncSession) -> None:
+    values = {"offered_at": utcnow(), "offered_minor": event.total_minor, "offered_by": event.actor}
+    await sales_facts.quote_offered(session, event.quote_id, values, event.lines)
+
+
+async def handle_quote_accepted(event: QuoteAcceptedV1, session: AsyncSession) -> None:
+    values = {
+        "accepted_at": utcnow(),
+        "accepted_minor": event.total_minor,
+        "order_id": event.order_id,
+    }
+    await sales_facts.quote_closed(session, event.quote_id, values)
+
+
+async def handle_quote_declined(event: QuoteDeclinedV1, session: AsyncSession) -> None:
+    await sales_facts.quote_closed(session, event.quote_id, {"declined_at": utcnow()})
 
 
 async def handle_order_delivered(event: OrderDeliveredV1, session: AsyncSession) -> None:
@@ -72,5 +157,12 @@ CONSUMERS: dict[str, dict[type[EventContract], Handler]] = {
         OrderDeliveredV1: handle_order_delivered,
         StockChangedV1: handle_stock_changed,
         PriceChangedV1: handle_price_changed,
+        OrderClaimRecordedV1: handle_claim_recorded,
+        ChurnSurveyAnsweredV1: handle_churn_survey,
+        CompanyStageChangedV1: handle_stage_changed,
+        QuoteRequestedV1: handle_quote_requested,
+        QuoteOfferedV1: handle_quote_offered,
+        QuoteAcceptedV1: handle_quote_accepted,
+        QuoteDeclinedV1: handle_quote_declined,
     }
 }

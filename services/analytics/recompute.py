@@ -88,7 +88,12 @@ async def recompute_dirty(session: AsyncSession, limit: int = 5_000) -> dict[str
     """One batch of the clients whose facts changed since their last recompute."""
     client_ids = await store.take_dirty(session, limit)
     if not client_ids:
-        return {"clients": 0, "segment_changed": 0, "churn_risk_raised": 0}
+        return {
+            "clients": 0,
+            "segment_changed": 0,
+            "churn_risk_raised": 0,
+            "concentration_alert": 0,
+        }
     return await recompute_clients(session, client_ids)
 
 

@@ -116,6 +116,24 @@ class Settings(ServiceSettings):
     critical_dependency_share: float = Field(
         0.50, gt=0, le=1, description="Concentration: over this share is a critical dependency"
     )
+    concentration_alert_levels: list[float] = Field(
+        [0.2, 0.3, 0.4, 0.5],
+        description="Concentration alerts: an event when one client's share of sales passes "
+        "each of these (JSON list)",
+    )
+    key_accounts_per_manager: int = Field(
+        3, ge=1, description="Key accounts: most key clients one manager should carry"
+    )
+    # Sales: deals, add-ons, offers
+    addon_window_days: int = Field(
+        14,
+        ge=0,
+        description="Add-on: an order naming an earlier order, or for the same need, within "
+        "this many days of it adds to that deal rather than being a repeat deal",
+    )
+    offer_accept_days: int = Field(
+        30, ge=1, description="Upsell funnel: an offer counts as accepted when ordered within"
+    )
     # Retention
     crr_period_months: int = Field(3, ge=1, description="Retention rate: months in one period")
     crr_periods: int = Field(4, ge=1, description="Retention rate: periods in the summary")

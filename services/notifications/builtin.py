@@ -12,6 +12,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
 QUOTE_CLOSED = ["quote.accepted.v1", "quote.declined.v1", "quote.changes_requested.v1"]
 
 
@@ -1040,7 +1043,115 @@ TEMPLATES_V2: dict[str, tuple[dict[str, Any], dict[str, tuple[str, str]]]] = {
 }
 
 # Everything built in, in the order of the migrations that seed it.
-VERSIONS = {1: (RULES, TEMPLATES), 2: (RULES_V2, TEMPLATES_V2)}
+# Version 3 (migration notifications_0005): sales analytics ------------------------------------
+
+_CONCENTRATION = {
+    "client_id": _ORDER["company_id"],
+    "currency": "EUR",
+    "level": 0.3,
+    "previous_level": 0.2,
+    "share": 0.34,
+}
+_KEY_CHURN = {**_CHURN, "key_account": True}
+_SURVEY_LINKS = {**_COMMON["links"], "churn_survey": "https://api.example.com/churn-surveys/T"}
+
+SALES_RULES: list[dict[str, Any]] = [
+    _rule(
+        "sales.concentration.head",
+        "client.concentration_alert.v1",
+        "head_of_sales",
+        "email",
+        "tasks",
+        "concentration_alert",
+        "One client passed 20, 30, 40 or 50 % of sales: the head of sales is told",
+    ),
+    _rule(
+        "sales.concentration.inbox",
+        "client.concentration_alert.v1",
+        "head_of_sales",
+        "inbox",
+        "tasks",
+        "concentration_alert",
+        "One client passed a concentration level: in the head of sales' inbox",
+    ),
+    _rule(
+        "churn.questionnaire",
+        "client.churn_risk_raised.v1",
+        "company_admins",
+        "email",
+        "surveys",
+        "churn_questionnaire",
+        "A client that stopped buying: what did not suit (product, service, the sale)",
+    ),
+    _rule(
+        "churn.winback.key",
+        "client.churn_risk_raised.v1",
+        "sales_manager",
+        "inbox",
+        "tasks",
+        "winback_task",
+        "A key client is leaving: a win-back task for its manager",
+        conditions=[{"path": "event.key_account", "op": "eq", "value": True}],
+    ),
+]
+
+SALES_TEMPLATES: dict[str, tuple[dict[str, Any], dict[str, tuple[str, str]]]] = {
+    "concentration_alert": (
+        _sample(_CONCENTRATION),
+        {
+            "en": (
+                "{{ company.legal_name }} makes {{ (event.share * 100) | round(1) }} % of sales",
+                "{{ company.legal_name }} passed {{ (event.level * 100) | round(0) | int }} % of "
+                "our {{ event.currency }} sales (now {{ (event.share * 100) | round(1) }} %). "
+                "Depending on one client this much is a risk: plan how to spread it.",
+            ),
+            "ru": (
+                "{{ company.legal_name }}: {{ (event.share * 100) | round(1) }} % продаж",
+                "{{ company.legal_name }} превысил {{ (event.level * 100) | round(0) | int }} % "
+                "наших продаж в {{ event.currency }} (сейчас {{ (event.share * 100) | round(1) }} "
+                "%). Зависимость от одного клиента - риск: спланируйте, как её снизить.",
+            ),
+        },
+    ),
+    "churn_questionnaire": (
+        {**_sample(_CHURN), "links": _SURVEY_LINKS},
+        {
+            "en": (
+                "{{ company.legal_name }}, what did not suit you?",
+                "You have not ordered for {{ event.days_since_last_order }} days. Tell us in two "
+                "minutes what did not suit you in the product, in our service or when buying: "
+                "{{ links.churn_survey }}\n\nUnsubscribe: {{ links.unsubscribe }}",
+            ),
+            "ru": (
+                "{{ company.legal_name }}, что вас не устроило?",
+                "Вы не заказывали {{ event.days_since_last_order }} дн. Расскажите за две минуты, "
+                "что не устроило в товаре, в нашем сервисе или при покупке: "
+                "{{ links.churn_survey }}\n\nОтписаться: {{ links.unsubscribe }}",
+            ),
+        },
+    ),
+    "winback_task": (
+        _sample(_KEY_CHURN),
+        {
+            "en": (
+                "Win back key client {{ company.legal_name }}",
+                "A key client is leaving: {{ event.reason }}. Call, find out why, make an offer.",
+            ),
+            "ru": (
+                "Верните ключевого клиента {{ company.legal_name }}",
+                "Ключевой клиент уходит: {{ event.reason }}. Позвоните, узнайте причину, "
+                "сделайте предложение.",
+            ),
+        },
+    ),
+}
+
+
+VERSIONS = {
+    1: (RULES, TEMPLATES),
+    2: (RULES_V2, TEMPLATES_V2),
+    3: (SALES_RULES, SALES_TEMPLATES),
+}
 ALL_RULES = [r for rules, _ in VERSIONS.values() for r in rules]
 ALL_TEMPLATES = {k: v for _, templates in VERSIONS.values() for k, v in templates.items()}
 
@@ -1061,3 +1172,28 @@ def template_rows(version: int | None = None) -> list[dict[str, Any]]:
         for key, (sample, variants) in found.items()
         for locale, (subject, body) in variants.items()
     ]
+
+
+def seed(op: Any, version: int) -> None:
+    """Insert one version's built-in rules and templates from a migration (`op` is alembic's).
+
+    The tables are described here, not taken from the models, so an old migration keeps
+    working when a later one adds a column."""
+    text, json = sa.Text(), JSONB()
+    rule_table = sa.table(
+        "rules",
+        sa.column("id", sa.Uuid()),
+        *(sa.column(c, sa.String()) for c in ("code", "event_type", "audience", "channel")),
+        *(sa.column(c, sa.String()) for c in ("kind", "template", "thread")),
+        sa.column("description", text),
+        *(sa.column(c, json) for c in ("conditions", "schedule", "dedupe", "cancel_on")),
+        sa.column("builtin", sa.Boolean()),
+    )
+    op.bulk_insert(rule_table, rule_rows(version))
+    template_table = sa.table(
+        "templates",
+        *(sa.column(c, sa.String()) for c in ("key", "locale")),
+        *(sa.column(c, text) for c in ("subject", "body")),
+        sa.column("sample", json),
+    )
+    op.bulk_insert(template_table, template_rows(version))

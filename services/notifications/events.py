@@ -89,6 +89,11 @@ def _links(
             s=f"order={data['order_id']}",
             t="delivery",
         )
+    if kind == "surveys" and company_id is not None and "order_id" not in data:
+        # A client that stopped buying: the churn questionnaire.
+        links["churn_survey"] = f"{base}/churn-surveys/" + signing.link_token(
+            secret, "churn_survey", u=str(recipient.user_id), c=str(company_id)
+        )
     return links
 
 

@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from services.orders.api import (
     carts,
     checkout,
+    claims,
     documents,
     erp,
     lists,
@@ -29,6 +30,7 @@ SPEC = ServiceSpec(
         erp.router,
         shipments.router,
         documents.router,
+        claims.router,
     ],
     consumers=CONSUMERS,
     workers=[checkout.recover_checkouts],

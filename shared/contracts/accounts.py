@@ -70,6 +70,30 @@ class CompanyCreditChangedV1(EventContract):
         return str(self.company_id)
 
 
+@register
+class CompanyStageChangedV1(EventContract):
+    """A company moved to another stage of the sales pipeline (lead, qualified, first quote,
+    first order, repeat, as the seller configured it): set by a manager, or reached by a quote
+    requested or an order placed. `position` orders the stages; a lead is a company before its
+    first order, with the `source` it came from."""
+
+    event_type = "company.stage_changed.v1"
+    topic = COMPANY_TOPIC
+    aggregate_type = "company"
+
+    company_id: uuid.UUID
+    source: str | None = Field(description="Where the lead came from (exhibition, website...)")
+    from_stage: str | None
+    to_stage: str
+    position: int = Field(description="The stage's place in the pipeline, 1 = first")
+    sales_manager_id: uuid.UUID | None
+    actor: str = Field(description="A user id, or system when an order or quote moved it")
+    changed_at: datetime
+
+    def aggregate_id(self) -> str:
+        return str(self.company_id)
+
+
 PERSON_TOPIC = "accounts.person"
 
 

@@ -54,6 +54,28 @@ class ClientChurnRiskRaisedV1(EventContract):
     days_since_last_order: int | None
     usual_gap_days: int | None
     sales_manager_id: uuid.UUID | None = None
+    key_account: bool = Field(False, description="A key client (by share of sales or marked)")
+    raised_at: datetime
+
+    def aggregate_id(self) -> str:
+        return str(self.client_id)
+
+
+@register
+class ClientConcentrationAlertV1(EventContract):
+    """One client's share of the seller's sales (in its currency, over the ABC window) passed
+    a concentration level (by default 20, 30, 40 or 50 %) it was below at the last recompute."""
+
+    event_type = "client.concentration_alert.v1"
+    topic = CLIENT_TOPIC
+    aggregate_type = "client"
+
+    client_id: uuid.UUID
+    currency: str
+    level: float = Field(description="The level passed, e.g. 0.3")
+    previous_level: float | None
+    share: float = Field(description="The client's share of sales now")
+    sales_manager_id: uuid.UUID | None = None
     raised_at: datetime
 
     def aggregate_id(self) -> str:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import Field
 
+from shared.contracts.orders import LossReason
 from shared.events.envelope import EventContract, register
 
 FEEDBACK_TOPIC = "notifications.feedback"
@@ -28,6 +29,27 @@ class SurveyAnsweredV1(EventContract):
     metric: str = Field(description="nps or csat")
     score: int
     comment: str | None = None
+    answered_at: datetime
+
+    def aggregate_id(self) -> str:
+        return str(self.company_id)
+
+
+@register
+class ChurnSurveyAnsweredV1(EventContract):
+    """A person of a client that stopped buying answered the churn questionnaire: what did not
+    suit in the product, in our service, at the time of sale, and the main reason."""
+
+    event_type = "churn_survey.answered.v1"
+    topic = FEEDBACK_TOPIC
+    aggregate_type = "company"
+
+    company_id: uuid.UUID
+    user_id: uuid.UUID
+    main_reason: LossReason
+    product: str | None = None
+    service: str | None = None
+    sale: str | None = None
     answered_at: datetime
 
     def aggregate_id(self) -> str:

@@ -9,12 +9,17 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from shared.events.envelope import EventContract, register
 
 ORDER_TOPIC = "orders.order"
+
+# Why a client cancels, returns, complains or leaves: the product, our service, the sale itself
+# (how it was sold, the time of sale), the price, the delivery, something else.
+LossReason = Literal["product", "service", "sale", "price", "delivery", "other"]
 
 
 class OrderedLine(BaseModel):
@@ -60,6 +65,12 @@ class OrderPlacedV1(_OrderEvent):
     lines: list[OrderedLine] = Field(default_factory=list)
     promised_from: date | None = None
     promised_to: date | None = None
+    placed_by: str | None = Field(None, description="The user who placed it (a manager on behalf)")
+    on_behalf: bool = Field(False, description="Staff placed it on the client's behalf")
+    adds_to_order_id: uuid.UUID | None = Field(
+        None, description="The earlier order this one adds to (the same need), if the buyer said"
+    )
+    need: str | None = Field(None, description="The client's need or project the order serves")
 
 
 @register
@@ -110,6 +121,7 @@ class OrderCancelledV1(_OrderEvent):
     cancelled_at: datetime
     number: str = ""
     reason: str = ""
+    reason_code: LossReason | None = None
     counted: bool = Field(True, description="false: it never was placed, so never counted")
     reservation_id: uuid.UUID | None = None
 
@@ -144,6 +156,23 @@ class OrderShipmentV1(_OrderEvent):
     warehouse: str | None = None
     kind: str = Field("stock", description="stock or made_to_order")
     lines: list[ShipmentLine] = Field(default_factory=list)
+
+
+@register
+class OrderClaimRecordedV1(_OrderEvent):
+    """A client returned goods of an order or complained about it, with the reason."""
+
+    event_type = "order.claim_recorded.v1"
+
+    claim_id: uuid.UUID
+    number: str
+    kind: Literal["return", "complaint"]
+    reason_code: LossReason
+    comment: str | None = None
+    amount_minor: int | None = Field(None, description="Value returned, in the order's currency")
+    currency: str
+    recorded_by: str
+    recorded_at: datetime
 
 
 QUOTE_TOPIC = "orders.quote"

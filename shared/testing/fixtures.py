@@ -15,7 +15,15 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import make_url
 
-from shared.auth import Principal, Role, principal_headers
+from shared.auth import (
+    PRINCIPAL_HEADER,
+    TIMESTAMP_HEADER,
+    Principal,
+    Role,
+    principal_headers,
+    verify_principal_headers,
+)
+from shared.problems import Unauthorized
 from shared.runtime import DATA_DIR, DATABASE_SERVICES, infrastructure, prepare_databases
 from shared.settings import DEV_INTERNAL_SECRET
 
@@ -131,10 +139,28 @@ async def start_app(service_settings: Callable[..., Any]) -> AsyncIterator[Calla
         yield start
 
 
+async def _fresh_principal(request: httpx.Request) -> None:
+    """Principal headers a test module signs at import outlive MAX_SKEW_SECONDS when a long run
+    reaches the test minutes later: a correctly signed principal is signed again, now. A
+    forged or wrongly signed one is left as it is, for the tests of refusals."""
+    stamp = request.headers.get(TIMESTAMP_HEADER)
+    if not request.headers.get(PRINCIPAL_HEADER) or not stamp or not stamp.isdigit():
+        return
+    try:
+        found = verify_principal_headers(request.headers, DEV_INTERNAL_SECRET, now=float(stamp))
+    except Unauthorized:
+        return
+    if found is not None:
+        request.headers.update(principal_headers(found, DEV_INTERNAL_SECRET))
+
+
 def client(app: FastAPI, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
     """An HTTP client that goes through the ASGI app, as a caller would."""
     return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test", headers=headers or {}
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://test",
+        headers=headers or {},
+        event_hooks={"request": [_fresh_principal]},
     )
 
 

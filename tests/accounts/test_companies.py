@@ -186,15 +186,26 @@ async def test_buyer_of_company_a_gets_404_for_everything_of_company_b(accounts)
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
     [
-        ("post", "/companies", {Role.ADMIN, Role.SALES_MANAGER}),
-        ("get", "/client-types", {Role.ADMIN, Role.SALES_MANAGER}),
+        ("post", "/companies", {Role.ADMIN, Role.SALES_MANAGER, Role.HEAD_OF_SALES}),
+        ("get", "/client-types", {Role.ADMIN, Role.SALES_MANAGER, Role.HEAD_OF_SALES}),
         ("post", "/client-groups", {Role.ADMIN}),
-        ("get", "/companies/{id}/card", {Role.ADMIN, Role.SALES_MANAGER}),
-        ("get", "/companies/{id}/knowledge-goals", {Role.ADMIN, Role.SALES_MANAGER}),
+        ("get", "/companies/{id}/card", {Role.ADMIN, Role.SALES_MANAGER, Role.HEAD_OF_SALES}),
+        (
+            "get",
+            "/companies/{id}/knowledge-goals",
+            {Role.ADMIN, Role.SALES_MANAGER, Role.HEAD_OF_SALES},
+        ),
         (
             "get",
             "/companies",
-            {Role.ADMIN, Role.SALES_MANAGER, Role.PRICING_MANAGER, Role.BUYER, Role.COMPANY_ADMIN},
+            {
+                Role.ADMIN,
+                Role.SALES_MANAGER,
+                Role.HEAD_OF_SALES,
+                Role.PRICING_MANAGER,
+                Role.BUYER,
+                Role.COMPANY_ADMIN,
+            },
         ),
         ("get", "/api-keys", {Role.ADMIN}),
     ],

@@ -10,7 +10,11 @@ import pytest
 from services.analytics.recompute import recompute_all, recompute_dirty
 from services.analytics.store.segments import mark_dirty
 from shared.contracts.accounts import CompanyUpsertedV1
-from shared.contracts.analytics import CLIENT_TOPIC, ClientSegmentChangedV1
+from shared.contracts.analytics import (
+    CLIENT_TOPIC,
+    ClientConcentrationAlertV1,
+    ClientSegmentChangedV1,
+)
 from shared.contracts.orders import OrderPlacedV1
 from shared.events.consumer import Outcome
 from shared.events.envelope import CloudEvent
@@ -156,7 +160,8 @@ async def test_through_the_broker_a_redelivered_order_changes_the_segment_once(
     await asyncio.sleep(1)  # the duplicate has had its chance to arrive
     records = [r for r in await read_topic(kafka_bootstrap, CLIENT_TOPIC, expect=1) if r.key == key]
     types = [CloudEvent.model_validate_json(r.value).type for r in records]
-    assert types == [ClientSegmentChangedV1.full_type()]
+    # a one-client base: the client makes all of the sales, past every concentration level
+    assert types == [ClientSegmentChangedV1.full_type(), ClientConcentrationAlertV1.full_type()]
     assert await sql(
         app, "SELECT count(*) FROM order_facts WHERE client_id = :c", c=c.company_id
     ) == [(1,)]

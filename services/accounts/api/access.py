@@ -18,7 +18,7 @@ from shared.auth import PEOPLE_ROLES, Principal, Role
 from shared.problems import Forbidden, NotFound, PreconditionFailed, ProblemError
 
 CLIENT_ROLES = (Role.BUYER, Role.COMPANY_ADMIN)
-STAFF = (Role.ADMIN, Role.SALES_MANAGER)
+STAFF = (Role.ADMIN, Role.HEAD_OF_SALES, Role.SALES_MANAGER)
 PEOPLE = tuple(PEOPLE_ROLES)
 
 

@@ -15,7 +15,7 @@ Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=200)]
 CompanyStatus = Literal["active", "blocked"]
 MemberRole = Literal["buyer", "company_admin"]
-StaffRole = Literal["admin", "sales_manager", "pricing_manager"]
+StaffRole = Literal["admin", "head_of_sales", "sales_manager", "pricing_manager"]
 GoalStatus = Literal["open", "in_progress", "achieved", "dropped"]
 
 

@@ -102,7 +102,7 @@ async def check_sales_manager(session: AsyncSession, user_id: uuid.UUID | None) 
     if user_id is None:
         return
     user = await session.get(User, user_id)
-    if user is None or user.staff_role not in ("sales_manager", "admin"):
+    if user is None or user.staff_role not in ("sales_manager", "head_of_sales", "admin"):
         raise _unknown("sales_manager_id", "is not a sales manager")
 
 

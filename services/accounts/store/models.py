@@ -227,3 +227,50 @@ class Statement(Base):
         Index("ix_statements_company_period", "company_id", "period_to", "id"),
         UniqueConstraint("company_id", "period_from", "period_to", "sha256"),
     )
+
+
+# The sales pipeline: a company is a lead before its first order -----------------------------
+
+
+class PipelineStage(Base):
+    """One stage of the seller's pipeline (lead, qualified, first quote, first order, repeat).
+
+    `reached_on` names the fact that moves a company into the stage by itself: a quote
+    requested, its first order, a repeat order; null: a manager moves it."""
+
+    __tablename__ = "pipeline_stages"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(unique=True)
+    reached_on: Mapped[str | None] = mapped_column(String(32), unique=True)
+
+
+class CompanyPipeline(Base):
+    """Where a company stands in the pipeline, where it came from, and how many orders it
+    placed (the first and a repeat order move it)."""
+
+    __tablename__ = "company_pipeline"
+
+    company_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True
+    )
+    source: Mapped[str | None] = mapped_column(String(100))
+    stage: Mapped[str | None] = mapped_column(String(64))
+    stage_since: Mapped[datetime | None]
+    orders_placed: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class StageChange(Base):
+    """A company's move from one stage to another, with its time and who moved it."""
+
+    __tablename__ = "stage_changes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    company_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
+    from_stage: Mapped[str | None] = mapped_column(String(64))
+    to_stage: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))

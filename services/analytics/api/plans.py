@@ -34,7 +34,8 @@ class PlanVsFact(BaseModel):
     completion: float | None = Field(description="shipped / plan")
 
 
-def _first_day(month: str) -> date:
+def first_day(month: str) -> date:
+    """The first day of a `MONTH` (YYYY-MM)."""
     return date(int(month[:4]), int(month[5:7]), 1)
 
 
@@ -46,7 +47,7 @@ async def put_plan(
     session: SessionDep,
     principal: allow(Role.SALES_MANAGER, Role.ADMIN),
 ) -> PlanVsFact:
-    first = _first_day(month)
+    first = first_day(month)
     await queries.set_plan(
         session, client_id, first, body.currency, body.plan_minor, str(principal.subject)
     )
@@ -66,7 +67,7 @@ async def plan_vs_fact(
     to_month: Annotated[str, Query(alias="to", pattern=MONTH)],
 ) -> list[PlanVsFact]:
     principal.ensure_company(client_id)
-    first, last = _first_day(from_month), _first_day(to_month)
+    first, last = first_day(from_month), first_day(to_month)
     if last < first or (last.year - first.year) * 12 + last.month - first.month >= 36:
         raise Unprocessable(
             "Choose up to 36 months, `from` before `to`.",

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
+from services.analytics.domain.concentration import concentration_level
 from services.analytics.domain.tables import matrix_actions, rfm_segments
 from services.analytics.settings import Settings
 
@@ -459,6 +460,9 @@ def client_metrics(
         .then(pl.lit("dependency_risk"))
         .when(pl.col("sales_share") > d.key_client_share)
         .then(pl.lit("key")),
+        concentration_level=concentration_level(
+            pl.col("sales_share"), d.concentration_alert_levels
+        ),
     )
     gap_part = (pl.col("gap_ratio") / (2 * d.churn_gap_factor)).clip(0, 1)
     drop_part = (pl.col("volume_drop").fill_null(0) / (2 * d.churn_drop_share)).clip(0, 1)

@@ -40,6 +40,7 @@ METRIC_COLUMNS = {
     "share_of_wallet": "share_of_wallet",
     "purchase_potential_minor": "purchase_potential_minor",
     "sales_share": "sales_share",
+    "concentration_level": "concentration_level",
     "overdue_minor": "overdue_minor",
     "frequent_window_orders": "frequent_window_orders",
     "otif_rate": "otif_rate",

@@ -125,6 +125,8 @@ async def add_order(session: AsyncSession, event: OrderPlacedV1) -> bool:
                 "quantity": line.quantity,
                 "revenue_minor": revenue,
                 "cost_minor": line_cost,
+                "unit_price_minor": line.unit_price_minor,
+                "list_price_minor": line.list_price_minor,
             }
         )
     inserted = await session.scalar(
@@ -140,6 +142,10 @@ async def add_order(session: AsyncSession, event: OrderPlacedV1) -> bool:
             lines=len(lines),
             source=event.source,
             counted=True,
+            placed_by=event.placed_by,
+            on_behalf=event.on_behalf,
+            adds_to_order_id=event.adds_to_order_id,
+            need=event.need,
         )
         .on_conflict_do_nothing()
         .returning(OrderFact.order_id)

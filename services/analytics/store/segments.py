@@ -26,7 +26,11 @@ from services.analytics.domain.metrics import (
     Facts,
 )
 from services.analytics.domain.rows import SEGMENT_COLUMNS
-from shared.contracts.analytics import ClientChurnRiskRaisedV1, ClientSegmentChangedV1
+from shared.contracts.analytics import (
+    ClientChurnRiskRaisedV1,
+    ClientConcentrationAlertV1,
+    ClientSegmentChangedV1,
+)
 from shared.events.outbox import record_events_from_query
 
 LOCK = "SELECT pg_advisory_xact_lock(hashtext('analytics.segments'))"
@@ -213,11 +217,28 @@ CHURN_RAISED_DATA = """
         'days_since_last_order', (n.metrics->>'days_since_last_order')::int,
         'usual_gap_days', round((n.metrics->>'usual_gap_days')::numeric)::int,
         'sales_manager_id', c.sales_manager_id,
+        'key_account', n.concentration IS NOT NULL
+            OR EXISTS (SELECT 1 FROM key_account_marks k WHERE k.client_id = n.client_id),
         'raised_at', n.computed_at) AS data
     FROM segments_new n
     LEFT JOIN client_segments o ON o.client_id = n.client_id
     LEFT JOIN clients c ON c.id = n.client_id
     WHERE n.churn_raised AND NOT coalesce(o.churn_raised, false)
+"""
+# A level is passed when the new one is above the one stored: rises only, once per level.
+CONCENTRATION_ALERT_DATA = """
+    SELECT n.client_id AS aggregate_id, jsonb_build_object(
+        'client_id', n.client_id, 'currency', n.currency,
+        'level', (n.metrics->>'concentration_level')::float8,
+        'previous_level', (o.metrics->>'concentration_level')::float8,
+        'share', (n.metrics->>'sales_share')::float8,
+        'sales_manager_id', c.sales_manager_id,
+        'raised_at', n.computed_at) AS data
+    FROM segments_new n
+    LEFT JOIN client_segments o ON o.client_id = n.client_id
+    LEFT JOIN clients c ON c.id = n.client_id
+    WHERE (n.metrics->>'concentration_level')::float8
+          > coalesce((o.metrics->>'concentration_level')::float8, 0)
 """
 
 
@@ -240,6 +261,9 @@ async def replace_segments(session: AsyncSession, rows: pl.DataFrame) -> dict[st
     )
     changed = await record_events_from_query(session, ClientSegmentChangedV1, SEGMENT_CHANGED_DATA)
     raised = await record_events_from_query(session, ClientChurnRiskRaisedV1, CHURN_RAISED_DATA)
+    alerts = await record_events_from_query(
+        session, ClientConcentrationAlertV1, CONCENTRATION_ALERT_DATA
+    )
     assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in SEGMENT_COLUMNS if c != "client_id")
     columns = ", ".join(SEGMENT_COLUMNS)
     await session.execute(
@@ -248,4 +272,9 @@ async def replace_segments(session: AsyncSession, rows: pl.DataFrame) -> dict[st
             f"ON CONFLICT (client_id) DO UPDATE SET {assignments}"
         )
     )
-    return {"clients": rows.height, "segment_changed": changed, "churn_risk_raised": raised}
+    return {
+        "clients": rows.height,
+        "segment_changed": changed,
+        "churn_risk_raised": raised,
+        "concentration_alert": alerts,
+    }

@@ -49,6 +49,7 @@ PUBLIC_ROUTES: tuple[Route, ...] = (
     # Links in emails: the signed token is the proof (notifications checks it).
     Route(frozenset({"POST"}), "/api/notifications/unsubscribe/{token}"),
     Route(frozenset({"POST"}), "/api/notifications/surveys/{token}"),
+    Route(frozenset({"POST"}), "/api/notifications/churn-surveys/{token}"),
 )
 
 # What an API key may call, by its role; a key may call nothing else.

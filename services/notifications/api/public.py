@@ -13,8 +13,9 @@ from sqlalchemy.dialects.postgresql import insert
 from services.notifications.domain import signing
 from services.notifications.settings import Settings
 from services.notifications.store import directory
-from services.notifications.store.models import SurveyResponse
-from shared.contracts.notifications import SurveyAnsweredV1
+from services.notifications.store.models import ChurnSurveyResponse, SurveyResponse
+from shared.contracts.notifications import ChurnSurveyAnsweredV1, SurveyAnsweredV1
+from shared.contracts.orders import LossReason
 from shared.db import SessionDep, utcnow
 from shared.events.outbox import record_event
 from shared.problems import NotFound
@@ -93,3 +94,36 @@ async def answer_survey(
     )
     record_event(session, SurveyAnsweredV1(**values, answered_at=utcnow()))
     return SurveyRecorded(subject=claims["s"], metric=body.metric, score=body.score)
+
+
+class ChurnSurveyAnswer(BaseModel):
+    main_reason: LossReason = Field(
+        description="What mattered most: product, service, sale, price, delivery, other"
+    )
+    product: str | None = Field(None, max_length=2000, description="What did not suit in it")
+    service: str | None = Field(None, max_length=2000, description="In our service")
+    sale: str | None = Field(None, max_length=2000, description="At the time of sale")
+
+
+@router.post(
+    "/churn-surveys/{token}",
+    summary="Answer the questionnaire of a client that stopped buying; answering again replaces",
+)
+async def answer_churn_survey(
+    token: str, body: ChurnSurveyAnswer, request: Request, session: SessionDep
+) -> ChurnSurveyAnswer:
+    claims = _claims(request, "churn_survey", token)
+    values = {
+        "company_id": uuid.UUID(claims["c"]),
+        "user_id": uuid.UUID(claims["u"]),
+        **body.model_dump(),
+    }
+    stmt = insert(ChurnSurveyResponse).values(**values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["company_id", "user_id"],
+            set_={**body.model_dump(), "answered_at": utcnow()},
+        )
+    )
+    record_event(session, ChurnSurveyAnsweredV1(**values, answered_at=utcnow()))
+    return body

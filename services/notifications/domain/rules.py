@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "exists", "contains")
-AUDIENCES = ("buyers", "company_admins", "sales_manager", "admins")
+AUDIENCES = ("buyers", "company_admins", "sales_manager", "head_of_sales", "admins")
 CHANNELS = ("email", "inbox")
 KINDS = ("orders", "quotes", "finance", "offers", "surveys", "stock", "tasks", "system")
 _MISSING = object()

@@ -292,3 +292,18 @@ class SurveyResponse(Base):
             name="score_range",
         ),
     )
+
+
+class ChurnSurveyResponse(Base):
+    """A departing client's answer to the churn questionnaire (one per person and company; a
+    second answer replaces the first)."""
+
+    __tablename__ = "churn_survey_responses"
+
+    company_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    main_reason: Mapped[str] = mapped_column(String(16))
+    product: Mapped[str | None] = mapped_column(Text)
+    service: Mapped[str | None] = mapped_column(Text)
+    sale: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))

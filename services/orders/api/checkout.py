@@ -45,6 +45,28 @@ RECOVERY_POLL_SECONDS = 10.0
 
 class CheckoutBody(BaseModel):
     comment: str | None = Field(None, max_length=2000)
+    adds_to_order_id: uuid.UUID | None = Field(
+        None, description="An earlier order of the company this one adds to (the same need)"
+    )
+    need: str | None = Field(
+        None, max_length=100, description="The need or project the order serves, e.g. Tower B"
+    )
+
+
+async def check_adds_to(
+    session: AsyncSession, company_id: uuid.UUID, order_id: uuid.UUID | None
+) -> None:
+    """An add-on names an order of the same company; another's is as unknown as none."""
+    if order_id is None:
+        return
+    found = await session.scalar(
+        select(Order.id).where(Order.id == order_id, Order.company_id == company_id)
+    )
+    if found is None:
+        raise Unprocessable(
+            "The order this one adds to is not an order of the company.",
+            errors=[FieldError(field="adds_to_order_id", message="no such order of the company")],
+        )
 
 
 class PreconditionRequired(ProblemError):
@@ -118,6 +140,10 @@ async def checkout(
     if not idempotency_key:
         raise PreconditionRequired("Send an Idempotency-Key so a retry never orders twice.")
     app = request.app
+    body = body or CheckoutBody()
+    async with app.state.sessionmaker() as session:
+        cart_row = await own_cart(session, principal, cart_id)
+        await check_adds_to(session, cart_row.company_id, body.adds_to_order_id)
     checkout_row, cart, lines = await _start(app, principal, cart_id, idempotency_key)
     if not lines:
         return await earlier_outcome(app, checkout_row, principal, response)
@@ -125,8 +151,10 @@ async def checkout(
         company_id=cart.company_id,
         quantities=[(sku, quantity) for sku, quantity, _, _ in lines],
         names={sku: name for sku, _, name, _ in lines},
-        comment=(body or CheckoutBody()).comment,
+        comment=body.comment,
         cart_id=cart.id,
+        adds_to_order_id=body.adds_to_order_id,
+        need=body.need,
     )
     order_id = await place(app, principal, checkout_row, placing)
     async with app.state.sessionmaker() as session:
@@ -164,6 +192,8 @@ class Placing:
     cart_id: uuid.UUID | None = None  # emptied when the order is created
     quote_id: uuid.UUID | None = None
     priced: upstream.PricedCart | None = None
+    adds_to_order_id: uuid.UUID | None = None
+    need: str | None = None
 
 
 async def place(
@@ -321,6 +351,8 @@ async def _create_order(
             comment=placing.comment,
             reservation_id=reservation_id,
             quote_id=placing.quote_id,
+            adds_to_order_id=placing.adds_to_order_id,
+            need=placing.need,
             placed_at=now,
         )
         session.add(order)

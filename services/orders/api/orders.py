@@ -30,6 +30,7 @@ from services.orders.domain.lines import WantedLine
 from services.orders.store import orders as store
 from services.orders.store.models import ApprovalRule, Order, OrderLine
 from shared.auth import Principal, Role, allow
+from shared.contracts.orders import LossReason
 from shared.db import SessionDep
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import Conflict, FieldError, Forbidden, NotFound, Unprocessable
@@ -187,6 +188,9 @@ async def get_order(
 
 class CancelBody(BaseModel):
     reason: str = Field(min_length=1, max_length=1000)
+    reason_code: LossReason | None = Field(
+        None, description="What did not suit: product, service, sale, price, delivery, other"
+    )
 
 
 @router.post(
@@ -199,7 +203,14 @@ async def cancel_order(
 ) -> OrderRead:
     order = await visible_order(session, principal, order_id, lock=True)
     try:
-        await store.move(session, order, "cancelled", str(principal.subject), note=body.reason)
+        await store.move(
+            session,
+            order,
+            "cancelled",
+            str(principal.subject),
+            note=body.reason,
+            reason_code=body.reason_code,
+        )
     except TransitionRefused as exc:
         raise Conflict(f"Cannot cancel: {exc}.") from exc
     return await read_order(session, order)

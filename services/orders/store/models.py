@@ -189,6 +189,11 @@ class Order(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     reservation_id: Mapped[uuid.UUID | None]
     quote_id: Mapped[uuid.UUID | None]  # the accepted quote this order was made from
+    # The earlier order of the same need this one adds to (an add-on, not a new deal), and the
+    # need or project itself, as the buyer named them at checkout.
+    adds_to_order_id: Mapped[uuid.UUID | None]
+    need: Mapped[str | None] = mapped_column(String(100))
+    cancel_reason_code: Mapped[str | None] = mapped_column(String(16))
     promised_from: Mapped[date | None]
     promised_to: Mapped[date | None]
     placed_at: Mapped[datetime]
@@ -381,3 +386,21 @@ class StockLevel(Base):
 
 # The lists that hold a SKU, when it is back in stock.
 Index("ix_requisition_list_lines_sku", RequisitionListLine.sku)
+
+
+class OrderClaim(Base):
+    """A return of goods or a complaint about an order, with its reason (churn analytics)."""
+
+    __tablename__ = "order_claims"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"), index=True)
+    company_id: Mapped[uuid.UUID]
+    kind: Mapped[str] = mapped_column(String(16))  # return, complaint
+    reason_code: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str | None] = mapped_column(Text)
+    amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+    __table_args__ = (CheckConstraint("kind IN ('return', 'complaint')", name="kind_known"),)

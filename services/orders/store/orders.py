@@ -73,6 +73,10 @@ async def emit_placed(session: AsyncSession, order: Order) -> None:
             placed_at=order.placed_at,
             promised_from=order.promised_from,
             promised_to=order.promised_to,
+            placed_by=order.placed_by,
+            on_behalf=order.on_behalf_of_client,
+            adds_to_order_id=order.adds_to_order_id,
+            need=order.need,
             lines=[
                 OrderedLine(
                     sku=x.sku,
@@ -114,6 +118,7 @@ async def move(
     note: str | None = None,
     promised: tuple[date | None, date | None] | None = None,
     delivered: dict[str, Decimal] | None = None,
+    reason_code: str | None = None,
 ) -> bool:
     """Moves the order (TransitionRefused if it may not), records the audit row and the event.
     False when the order already was in that status (a repeated ERP update)."""
@@ -154,6 +159,7 @@ async def move(
         await _deliver(session, order, at, delivered)
     elif wanted == "cancelled":
         order.cancelled_at = at
+        order.cancel_reason_code = reason_code
         record_event(
             session,
             OrderCancelledV1(
@@ -163,6 +169,7 @@ async def move(
                 placed_at=order.placed_at,
                 cancelled_at=at,
                 reason=note or "",
+                reason_code=reason_code,
                 counted=was not in ("pending_approval", "credit_hold"),
                 reservation_id=order.reservation_id,
             ),

@@ -11,8 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from services.notifications.builtin import RULES_V2, TEMPLATES_V2, rule_rows, template_rows
-from services.notifications.store.models import Rule, Template
+from services.notifications.builtin import RULES_V2, TEMPLATES_V2, seed
 
 revision: str = "notifications_0004"
 down_revision: str | None = "notifications_0003"
@@ -21,8 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.bulk_insert(Rule.__table__, rule_rows(2))
-    op.bulk_insert(Template.__table__, template_rows(2))
+    seed(op, 2)
 
 
 def downgrade() -> None:

@@ -1,0 +1,429 @@
+"""Sales analytics under /sales: the pipeline and the four funnels, repeat deals with add-ons
+taken out, co-purchases, key accounts and concentration, the team's performance and plans,
+loss reasons and win-back, the retention payoff.
+
+A sales manager sees only the clients assigned to them (and only their own row of the team);
+the head of sales and admins see everyone. Money figures are in one currency (`currency`)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+
+import polars as pl
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, Field
+
+from services.analytics.api.plans import MONTH, first_day
+from services.analytics.domain import sales as rules
+from services.analytics.settings import Settings
+from services.analytics.store import sales as store
+from shared.auth import Principal, PrincipalDep, Role, allow
+from shared.db import SessionDep, utcnow
+from shared.problems import FieldError, NotFound, Unprocessable
+
+router = APIRouter(prefix="/sales", tags=["sales"])
+SALES = (Role.SALES_MANAGER, Role.HEAD_OF_SALES, Role.ADMIN)
+HEADS = (Role.HEAD_OF_SALES, Role.ADMIN)
+Currency = Annotated[str, Query(pattern=r"^[A-Z]{3}$", description="The money figures' currency")]
+From = Annotated[date | None, Query(alias="from", description="First day (default: 90 days ago)")]
+To = Annotated[date | None, Query(alias="to", description="Last day, included (default: today)")]
+KEY_CRITERIA = Literal["potential", "reputation", "innovator", "demanding", "strategic"]
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _scope(principal: Principal, currency: str | None = None) -> store.Scope:
+    """A sales manager (who is not also a head) sees the clients assigned to them."""
+    if principal.has_any(*HEADS):
+        return store.Scope(None, currency)
+    if principal.user_id is None:
+        raise NotFound("No such view.")
+    return store.Scope(principal.user_id, currency)
+
+
+def _period(start: date | None, end: date | None) -> tuple[datetime, datetime]:
+    end = end or utcnow().date()
+    start = start or end - timedelta(days=89)
+    if start > end or (end - start).days > 3 * 366:
+        raise Unprocessable(
+            "Choose a period of up to three years, `from` before `to`.",
+            errors=[FieldError(field="to", message="must be on or after from, within 3 years")],
+        )
+    first = datetime.combine(start, time(), UTC)
+    return first, datetime.combine(end + timedelta(days=1), time(), UTC)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A money view's question: whose clients, in which currency, over which period."""
+
+    scope: store.Scope
+    since: datetime
+    until: datetime
+
+
+async def money_window(
+    principal: PrincipalDep, currency: Currency, start: From = None, end: To = None
+) -> Window:
+    since, until = _period(start, end)
+    return Window(_scope(principal, currency), since, until)
+
+
+MoneyWindow = Annotated[Window, Depends(money_window)]
+
+
+async def _deals(request: Request, session: SessionDep, w: Window) -> pl.DataFrame:
+    """The orders up to the period's end marked into deals, over the history window so that a
+    repeat deal is known as one."""
+    d = _settings(request)
+    since = w.until - timedelta(days=d.history_months * 31)
+    return rules.mark_deals(
+        await store.orders(session, w.scope, since, w.until), d.addon_window_days
+    )
+
+
+@router.get("/pipeline", summary="Conversion and days between the pipeline's stages")
+async def pipeline(
+    session: SessionDep,
+    principal: allow(*SALES),
+    by: Literal["all", "source", "manager", "segment"] = "all",
+) -> list[dict[str, Any]]:
+    changes = await store.pipeline(session, _scope(principal))
+    return rules.pipeline_conversion(changes, None if by == "all" else by)
+
+
+@router.get("/funnels", summary="Client, financial, unit and upsell conversion")
+async def funnels(
+    request: Request,
+    session: SessionDep,
+    principal: allow(*SALES),
+    w: MoneyWindow,
+) -> dict[str, Any]:
+    scope, since, until = w.scope, w.since, w.until
+    changes = await store.pipeline(session, scope)
+    leads = (
+        changes.group_by("client_id")
+        .agg(entered_at=pl.col("changed_at").min())
+        .filter(pl.col("entered_at").is_between(since, until, closed="left"))
+    )
+    orders = await store.orders(session, scope, since, until)
+    lines = await store.lines(session, scope, since, until)
+    return {
+        "client": rules.client_conversion(leads, await store.first_orders(session, scope)),
+        "financial": rules.financial_funnel(
+            await store.quotes(session, scope, since, until),
+            orders,
+            await store.balance(session, scope),
+        ),
+        "unit": rules.unit_funnel(await store.quote_lines(session, scope, since, until), lines),
+        "upsell": rules.upsell_funnel(
+            await store.offers(session, scope, since, until),
+            lines.select("client_id", "sku", "placed_at"),
+            _settings(request).offer_accept_days,
+        ),
+        "notes": "Carts are not known to analytics (orders publishes no cart events): the unit "
+        "funnel starts at quotes. Paid = delivered less the balance ERP reports owed.",
+    }
+
+
+@router.get("/repeat-deals", summary="Repeat deals with add-ons taken out")
+async def repeat_deals(
+    request: Request,
+    session: SessionDep,
+    principal: allow(*SALES),
+    w: MoneyWindow,
+) -> dict[str, Any]:
+    lines = await store.lines(session, w.scope, w.since, w.until)
+    figures = rules.repeat_figures(await _deals(request, session, w), lines, w.since, w.until)
+    return {"window_days": _settings(request).addon_window_days, **figures}
+
+
+@router.get("/co-purchases", summary="SKUs or categories bought together, per segment")
+async def co_purchases(
+    request: Request,
+    session: SessionDep,
+    principal: allow(*SALES),
+    w: MoneyWindow,
+    level: Literal["sku", "category"] = "sku",
+    segment: Literal["none", "abc_revenue", "industry"] = "abc_revenue",
+    min_together: Annotated[int, Query(ge=1)] = 2,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> list[dict[str, Any]]:
+    marked = await _deals(request, session, w)
+    clients = await store.clients(session, w.scope)
+    lines = (
+        (await store.lines(session, w.scope, w.since, w.until))
+        .join(marked.select("order_id", "deal_id"), on="order_id")
+        .join(clients.select("client_id", "abc_revenue", "industry"), on="client_id", how="left")
+        .with_columns(
+            segment=pl.lit("all") if segment == "none" else pl.col(segment).fill_null("none")
+        )
+    )
+    return rules.co_purchases(lines, level, min_together, limit).to_dicts()
+
+
+class KeyAccountsRead(BaseModel):
+    level: str
+    threshold: float
+    clients: list[dict[str, Any]]
+    managers: list[dict[str, Any]] = Field(description="Key accounts per manager and the limit")
+
+
+@router.get("/key-accounts", summary="Key clients by share of sales or a manager's criteria")
+async def key_accounts(
+    request: Request,
+    session: SessionDep,
+    principal: allow(*SALES),
+    level: Literal["company", "department", "manager"] = "company",
+) -> KeyAccountsRead:
+    d = _settings(request)
+    # Shares are of the whole level's sales, then narrowed to what the caller may see.
+    everyone = await store.clients(session, store.Scope(None))
+    clients, managers = rules.key_accounts(
+        everyone,
+        await store.marks(session),
+        level=level,
+        threshold=d.key_client_share,
+        per_manager=d.key_accounts_per_manager,
+    )
+    scope = _scope(principal)
+    if scope.manager_id is not None:
+        mine = str(scope.manager_id)
+        clients = clients.filter(pl.col("manager_id") == mine)
+        managers = managers.filter(pl.col("manager_id") == mine)
+    return KeyAccountsRead(
+        level=level,
+        threshold=d.key_client_share,
+        clients=clients.select(
+            "client_id",
+            "legal_name",
+            "currency",
+            "manager_id",
+            "department",
+            "revenue_minor",
+            pl.col("share").round(4),
+            "key_by_share",
+            "criteria",
+        ).to_dicts(),
+        managers=managers.to_dicts(),
+    )
+
+
+class KeyAccountMarkWrite(BaseModel):
+    criteria: list[KEY_CRITERIA] = Field(
+        max_length=5, description="Why the client is key besides its share; empty clears"
+    )
+    note: str | None = Field(None, max_length=2000)
+
+
+@router.put("/key-accounts/{client_id}", summary="Mark a client key by a manager's criteria")
+async def mark_key_account(
+    client_id: uuid.UUID,
+    body: KeyAccountMarkWrite,
+    session: SessionDep,
+    principal: allow(*SALES),
+) -> KeyAccountMarkWrite:
+    manager = await store.client_manager(session, client_id)
+    scope = _scope(principal)
+    if scope.manager_id is not None and manager != scope.manager_id:
+        raise NotFound("No such client of yours.")
+    await store.set_mark(
+        session, client_id, sorted(set(body.criteria)), body.note, str(principal.subject)
+    )
+    return body
+
+
+@router.get("/team", summary="Each manager's results in the period, plan versus fact")
+async def team(
+    request: Request,
+    session: SessionDep,
+    principal: allow(*SALES),
+    w: MoneyWindow,
+) -> list[dict[str, Any]]:
+    scope, since, until = w.scope, w.since, w.until
+    marked = await _deals(request, session, w)
+    first_month = since.date().replace(day=1)
+    rows = rules.team_performance(
+        marked,
+        await store.clients(session, scope),
+        await store.quotes(session, scope, since, until),
+        await store.plans(session, scope, first_month, (until - timedelta(days=1)).date()),
+        since,
+        until,
+    )
+    names = await store.team_names(session)
+    return [{**names.get(r["manager_id"], {"name": None, "department": None}), **r} for r in rows]
+
+
+class TeamMemberWrite(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    department: str | None = Field(None, max_length=100)
+
+
+@router.put("/team/{manager_id}", summary="A sales manager's name and department")
+async def put_team_member(
+    manager_id: uuid.UUID, body: TeamMemberWrite, session: SessionDep, principal: allow(*HEADS)
+) -> TeamMemberWrite:
+    await store.set_team_member(
+        session, {"manager_id": manager_id, "name": body.name, "department": body.department}
+    )
+    return body
+
+
+class ManagerPlanWrite(BaseModel):
+    plan_minor: int = Field(ge=0)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
+@router.put("/plans/{manager_id}/{month}", summary="A sales manager's plan for a month")
+async def put_manager_plan(
+    manager_id: uuid.UUID,
+    month: Annotated[str, Path(pattern=MONTH, description="YYYY-MM")],
+    body: ManagerPlanWrite,
+    session: SessionDep,
+    principal: allow(*HEADS),
+) -> ManagerPlanWrite:
+    await store.set_plan(
+        session,
+        {
+            "manager_id": manager_id,
+            "month": first_day(month),
+            "currency": body.currency,
+            "plan_minor": body.plan_minor,
+            "set_by": str(principal.subject),
+        },
+    )
+    return body
+
+
+@router.get("/churn-reasons", summary="Why clients cancel, return, complain and leave")
+async def churn_reasons(
+    session: SessionDep,
+    principal: allow(*SALES),
+    start: From = None,
+    end: To = None,
+    by: Literal["segment", "manager"] = "segment",
+) -> list[dict[str, Any]]:
+    since, until = _period(start, end)
+    return rules.loss_reasons(
+        await store.loss_reasons(session, _scope(principal), since, until), by
+    )
+
+
+@router.get("/win-back", summary="Key clients at risk of leaving: a task for their manager")
+async def win_back(
+    request: Request, session: SessionDep, principal: allow(*SALES)
+) -> list[dict[str, Any]]:
+    d = _settings(request)
+    everyone = await store.clients(session, store.Scope(None))
+    key, _ = rules.key_accounts(
+        everyone,
+        await store.marks(session),
+        level="company",
+        threshold=d.key_client_share,
+        per_manager=d.key_accounts_per_manager,
+    )
+    tasks = key.filter(pl.col("churn_raised"))
+    scope = _scope(principal)
+    if scope.manager_id is not None:
+        tasks = tasks.filter(pl.col("manager_id") == str(scope.manager_id))
+    return tasks.select(
+        "client_id",
+        "legal_name",
+        "manager_id",
+        pl.col("share").round(4),
+        "criteria",
+        task=pl.lit("win the client back: call, find out why, make an offer"),
+    ).to_dicts()
+
+
+@router.get("/retention", summary="Spend on keeping clients against winning them, and CRR")
+async def retention(
+    request: Request,
+    session: SessionDep,
+    principal: allow(*HEADS),
+    w: MoneyWindow,
+) -> dict[str, Any]:
+    currency = w.scope.currency or ""
+    last = (w.until - timedelta(days=1)).date()
+    return {
+        "months": rules.retention_payoff(
+            await _deals(request, session, w),
+            await store.lines(session, w.scope, w.since, w.until),
+            await store.spend(session, currency, w.since.date().replace(day=1), last),
+        ),
+        "crr": await store.crr_trend(session, currency),
+    }
+
+
+class SpendWrite(BaseModel):
+    amount_minor: int = Field(ge=0)
+
+
+@router.put("/spend/{month}/{currency}/{kind}", summary="Money spent in a month on clients")
+async def put_spend(
+    month: Annotated[str, Path(pattern=MONTH, description="YYYY-MM")],
+    currency: Annotated[str, Path(pattern=r"^[A-Z]{3}$")],
+    kind: Literal["acquisition", "loyalty_bonus", "retro_bonus"],
+    body: SpendWrite,
+    session: SessionDep,
+    principal: allow(*HEADS),
+) -> SpendWrite:
+    await store.set_spend(
+        session,
+        {
+            "month": first_day(month),
+            "currency": currency,
+            "kind": kind,
+            "amount_minor": body.amount_minor,
+            "set_by": str(principal.subject),
+        },
+    )
+    return body
+
+
+class OfferShown(BaseModel):
+    client_id: uuid.UUID
+    kind: Literal["upsell", "cross_sell"]
+    sku: str = Field(min_length=1, max_length=64, description="The SKU offered")
+    instead_of_sku: str | None = Field(None, max_length=64, description="Upsell: the cheaper one")
+    shown_at: datetime | None = None
+
+
+class OffersShown(BaseModel):
+    offers: list[OfferShown] = Field(min_length=1, max_length=1000)
+
+
+@router.post("/offers", status_code=201, summary="Record upsell or cross-sell offers shown")
+async def offers_shown(
+    body: OffersShown, session: SessionDep, principal: allow(*SALES, Role.SYSTEM)
+) -> dict[str, int]:
+    now = utcnow()
+    errors = [
+        FieldError(field="shown_at", message="must carry a time zone", row=i)
+        for i, o in enumerate(body.offers, start=1)
+        if o.shown_at is not None and o.shown_at.tzinfo is None
+    ]
+    if errors:
+        raise Unprocessable("Some offers are not valid.", errors=errors)
+    await store.add_offers(
+        session,
+        [
+            {
+                "id": uuid.uuid4(),
+                "client_id": o.client_id,
+                "kind": o.kind,
+                "sku": o.sku,
+                "instead_of_sku": o.instead_of_sku,
+                "shown_at": o.shown_at or now,
+                "shown_by": str(principal.subject),
+            }
+            for o in body.offers
+        ],
+    )
+    return {"recorded": len(body.offers)}
