@@ -41,11 +41,15 @@ from shared.events.envelope import EventContract
 
 
 async def handle_company_upserted(event: CompanyUpsertedV1, session: AsyncSession) -> None:
-    """Industry, type, size (peers for cross-sell), purchase potential (share of wallet)."""
+    """Industry, type, size (peers for cross-sell), purchase potential (share of wallet).
+
+    The client is recomputed too: its segments use these, and its orders may have come first
+    (topics are not ordered among themselves), recomputed while the client was unknown."""
     d = definitions(session)
     await facts.upsert_client(
         session, event, size_key=d.size_card_key, potential_key=d.potential_card_key
     )
+    await mark_dirty(session, event.company_id)
 
 
 async def handle_credit_changed(event: CompanyCreditChangedV1, session: AsyncSession) -> None:

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -99,6 +100,14 @@ class EventConsumer:
             for attempt in range(self.retry.attempts):
                 try:
                     return await self.apply(envelope)
+                except ValidationError as exc:
+                    error = exc  # a payload that breaks its contract never gets better
+                    log.warning(
+                        "event breaks its contract",
+                        extra={"event_id": str(envelope.id), "event_type": envelope.type},
+                        exc_info=True,
+                    )
+                    break
                 except Exception as exc:
                     error = exc
                     log.warning(

@@ -198,3 +198,14 @@ async def test_an_order_in_a_foreign_currency_does_not_force_a_full_recompute(an
     async with analytics.state.sessionmaker() as session, session.begin():
         await mark_dirty(session, c.company_id)
         assert (await recompute_dirty(session))["clients"] == 1  # the one client, not all
+
+
+async def test_a_company_arriving_after_its_orders_is_recomputed(analytics):
+    # Orders and companies come on different topics, in no order among them: the company's
+    # card (here its purchase potential, for share of wallet) must still reach its segments.
+    c = company(card={"purchase_potential_minor": 100_000})
+    await deliver(analytics, placed(c.company_id, 3))
+    metric = "SELECT metrics->>'purchase_potential_minor' FROM client_segments"
+    assert await sql(analytics, metric) == [(None,)]
+    await deliver(analytics, c)
+    assert await sql(analytics, metric) == [("100000",)]

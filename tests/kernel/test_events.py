@@ -235,6 +235,41 @@ async def test_unparseable_message_goes_to_dead_letter_topic(catalog_db, kafka_b
     assert key in [r.key for r in parked]
 
 
+async def test_an_event_breaking_its_contract_is_parked_at_once(catalog_db, kafka_bootstrap):
+    # A payload that fails validation fails the same way every time: retrying it only holds
+    # up the events behind it.
+    _, sessionmaker = catalog_db
+    publisher = Publisher(kafka_bootstrap, "test")
+    consumer = EventConsumer(
+        "test-contract",
+        {WidgetCreatedV1: record_effect},
+        sessionmaker,
+        publisher,
+        bootstrap_servers=kafka_bootstrap,
+        retry=RetryPolicy(attempts=5, base_seconds=30),  # a retry would time the test out
+    )
+    widget = uuid.uuid4()
+    envelope = CloudEvent(
+        source="/b2b/test",
+        type=WidgetCreatedV1.full_type(),
+        subject=str(widget),
+        data={"widget_id": str(widget)},  # no name
+    )
+    record = await _publish_raw(kafka_bootstrap, envelope)
+    try:
+        async with asyncio.timeout(20):
+            assert await consumer.process(record) == Outcome.DEAD_LETTERED
+    finally:
+        await publisher.close()
+    parked = [
+        r
+        for r in await read_topic(kafka_bootstrap, TOPIC + ".dlq", expect=1)
+        if r.key == str(widget).encode()
+    ]
+    assert len(parked) == 1
+    assert b"name" in dict(parked[0].headers)["dlq_error"]
+
+
 async def _publish_raw(bootstrap: str, envelope: CloudEvent):
     return await _send(
         bootstrap, TOPIC, orjson.dumps(envelope.model_dump(mode="json")), envelope.subject.encode()
