@@ -4,7 +4,9 @@ reason, price versions and their rollback.
 A price feed (`POST /feeds/prices`, `?dry_run=true` to only see its diff) is applied in its
 transaction, measured, and committed only when it breaks no guardrail and needs no approval;
 otherwise it stops (`rejected`, the report names the rows and why) or waits (`staged`). Both
-keep the uploaded file: an override or an approval here queues the same job again.
+keep the uploaded file: an override or an approval here queues the same job again. An edit
+of a list's entries is such a job; an edit of a derived list's parent or markup is a price
+version with `list_changes`, staged, approved, declined and rolled back here.
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@ promotions and turnover ladders.
 
 Staff only: admins and sales managers read, admins write. Every write records one
 `price.changed` event in its own transaction, naming the lists or clients it touched (or
-`policy: true`), so price caches and subscribers refresh exactly what changed.
+`policy: true`), so price caches and subscribers refresh exactly what changed. An edit that
+moves prices (a derived list's parent or markup) is governed like a price feed
+(`services/pricing/list_edits.py`); a list's entries are edited in `list_entries.py`.
 """
 
 from __future__ import annotations
