@@ -24,7 +24,6 @@ from services.pricing.store import prices as prices_store
 from services.pricing.store import versions
 from services.pricing.store.models import PriceVersion
 from services.pricing.store.prices import NEVER_AFTER, NEVER_BEFORE
-from shared.db import utcnow
 from shared.events.outbox import record_event
 from shared.problems import Conflict, FieldError, Unprocessable
 
@@ -292,24 +291,18 @@ async def edit_settings(
     changes = changes_of(current, settings, {i: code for i in settings})
     cause = f"price_list.updated:{code}"
     waiting = governance.needs_approval(diff, limits)
-    if waiting:
-        staged = PriceVersion(
-            state="staged",
-            cause=cause,
-            created_by=by,
-            override_by=(override or {}).get("by"),
-            override_reason=(override or {}).get("reason"),
-            diff=summary,
-            list_changes=changes,
-            created_at=utcnow(),
-        )
-        session.add(staged)
-        await session.flush()
-        return Outcome("staged", summary, staged, waiting)
     version = await versions.record_version(
-        session, cause=cause, created_by=by, diff=summary, override=override, table=None
+        session,
+        cause=cause,
+        created_by=by,
+        diff=summary,
+        override=override,
+        table=None,
+        list_changes=changes,
+        staged=bool(waiting),
     )
-    version.list_changes = changes
+    if waiting:
+        return Outcome("staged", summary, version, waiting)
     codes = sorted({code, *diff["list_code"].drop_nulls().to_list()})
     record_event(session, versions.applied_event(version, list_codes=codes, client_ids=[]))
     return Outcome("applied", summary, version, list_codes=codes)

@@ -40,6 +40,14 @@ async def order(app, company_id, *lines: tuple[str, str, int]) -> OrderPlacedV1:
     return event
 
 
+async def simulate(app, *rows: dict) -> dict:
+    """The simulation of these proposed rows on this month's volumes."""
+    async with client(app, as_role(Role.PRICING_MANAGER)) as http:
+        answer = await http.post("/prices/simulate", json={"rows": list(rows), "months": 1})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
 async def segment(app, company_id, value: str) -> None:
     event = ClientSegmentChangedV1(
         client_id=company_id,
@@ -68,17 +76,11 @@ async def test_a_simulation_prices_actual_volumes_before_and_after_by_segment(st
     await order(app, acme, ("S1", "5", 800))
     await order(app, beta, ("S1", "4", 1000), ("S2", "3", 500))
 
-    proposal = {
-        "rows": [
-            {"list": "BASE", "sku": "S1", "price_minor": 1100, "currency": "EUR"},
-            {"client": "ACME", "sku": "S1", "price_minor": 760, "currency": "EUR"},
-        ],
-        "months": 1,
-    }
-    async with client(app, as_role(Role.PRICING_MANAGER)) as http:
-        answer = await http.post("/prices/simulate", json=proposal)
-    assert answer.status_code == 200, answer.text
-    found = answer.json()
+    found = await simulate(
+        app,
+        {"list": "BASE", "sku": "S1", "price_minor": 1100, "currency": "EUR"},
+        {"client": "ACME", "sku": "S1", "price_minor": 760, "currency": "EUR"},
+    )
     # ACME: 10 x 800 = 8,000 -> 10 x 760 = 7,600; margin 2,000 -> 1,600 (cost 600)
     # BETA:  4 x 1,000 = 4,000 -> 4 x 1,100 = 4,400; margin 1,600 -> 2,000; S2 untouched
     [total] = found["totals"]
@@ -140,17 +142,12 @@ async def test_a_cancelled_order_stops_counting_in_simulations(start_app):
         await handle_order_placed(gone, session)
 
     async def simulated() -> dict:
-        proposal = {
-            "rows": [
-                {"list": "BASE", "sku": "S1", "price_minor": 1100, "currency": "EUR"},
-                {"list": "BASE", "sku": "S2", "price_minor": 550, "currency": "EUR"},
-            ],
-            "months": 1,
-        }
-        async with client(app, as_role(Role.PRICING_MANAGER)) as http:
-            answer = await http.post("/prices/simulate", json=proposal)
-        assert answer.status_code == 200, answer.text
-        return answer.json()["totals"][0]
+        found = await simulate(
+            app,
+            {"list": "BASE", "sku": "S1", "price_minor": 1100, "currency": "EUR"},
+            {"list": "BASE", "sku": "S2", "price_minor": 550, "currency": "EUR"},
+        )
+        return found["totals"][0]
 
     before = await simulated()
     assert (before["lines"], before["revenue_before_minor"]) == (2, 7 * 1000 + 3 * 500)

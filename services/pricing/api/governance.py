@@ -383,11 +383,11 @@ async def _roll_back_lists(
         diff=diff,
         rollback_of=version.id,
         table=None,
+        list_changes=[
+            {**c, "before": c["after"], "after": c["before"]} for c in version.list_changes
+        ],
     )
     rollback.reason = reason
-    rollback.list_changes = [
-        {**c, "before": c["after"], "after": c["before"]} for c in version.list_changes
-    ]
     version.state, version.rolled_back_by = "rolled_back", rollback.id
     _announce_lists(request, session, rollback, codes)
     await session.flush()
