@@ -3,7 +3,15 @@
 from fastapi import FastAPI
 
 from services.pricing.alerts import check_contract_expiry, share_settings
-from services.pricing.api import governance, partners, policy, prices, segments, simulate
+from services.pricing.api import (
+    governance,
+    list_entries,
+    partners,
+    policy,
+    prices,
+    segments,
+    simulate,
+)
 from services.pricing.api.feeds import SPECS
 from services.pricing.engine import listen_for_price_changes, start_price_book
 from services.pricing.events import CONSUMERS
@@ -18,6 +26,7 @@ SPEC = ServiceSpec(
     routers=[
         prices.router,
         policy.router,
+        list_entries.router,
         governance.router,
         segments.router,
         simulate.router,

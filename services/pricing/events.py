@@ -61,7 +61,8 @@ async def handle_segment_changed(event: ClientSegmentChangedV1, session: AsyncSe
 
 
 async def handle_order_cancelled(event: OrderCancelledV1, session: AsyncSession) -> None:
-    """A cancelled order stops counting, in the month it was placed in."""
+    """A cancelled order stops counting, in the month it was placed in: its turnover, and
+    its volumes in simulations."""
     if not event.counted:
         return  # cancelled while waiting for approval: it never counted
     await projections.add_turnover(
@@ -78,6 +79,7 @@ async def handle_order_cancelled(event: OrderCancelledV1, session: AsyncSession)
         currency=event.currency,
         amount_minor=-event.total_minor,
     )
+    await projections.take_back_volumes(session, event)
 
 
 CONSUMERS: dict[str, dict[type[EventContract], Handler]] = {

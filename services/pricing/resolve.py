@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from services.pricing import list_edits
 from services.pricing.domain import governance
 from services.pricing.domain.batch import (
     CLIENT,
@@ -257,19 +258,23 @@ class Explanation:
 async def _as_of(
     engine: PriceEngine, book: PriceBook, client: ClientPrices, sku_id: int, moment: datetime
 ) -> tuple[ClientPrices, EntryTable]:
-    """The client's own rows and its lists' entries of one SKU as they stood at `moment`."""
+    """The client's own rows and its lists' entries of one SKU as they stood at `moment`
+    (derived lists with the parent and markup they had then)."""
     wanted = [i for _, i in book.lists_of(client.row)]
     if client.row.matrix_list_id is not None:
         wanted.append(client.row.matrix_list_id)
-    roots = book.root_lists(wanted)
     async with engine.sessionmaker() as session:
+        then = list_edits.with_settings(
+            book.list_frame, await list_edits.settings_as_of(session, moment)
+        )
+        roots = sorted(set(book.root_lists(wanted)) | set(list_edits.source_lists(then, wanted)))
         stored = await prices_store.entries_for(session, roots, [sku_id])
         changes = await versions.changes_since(
             session, moment, [sku_id], [("C", client.row.id), *(("L", r) for r in roots)]
         )
     lists = governance.undo(entry_rows(stored), changes.filter(pl.col("target") == "L"))
     own = governance.undo(client.rows(sku_id), changes.filter(pl.col("target") == "C"))
-    return client.with_rows(own), entry_table(lists, book.list_frame)
+    return client.with_rows(own), entry_table(lists, then)
 
 
 def _day(value: int) -> date | None:

@@ -6,13 +6,14 @@ import uuid
 from decimal import Decimal
 
 from services.pricing.events import (
+    handle_order_cancelled,
     handle_order_placed,
     handle_product_upserted,
     handle_segment_changed,
 )
 from shared.auth import Role
 from shared.contracts.analytics import ClientSegmentChangedV1, SegmentChange
-from shared.contracts.orders import OrderedLine, OrderPlacedV1
+from shared.contracts.orders import OrderCancelledV1, OrderedLine, OrderPlacedV1
 from shared.db import utcnow
 from shared.testing.fixtures import as_role, client
 from tests.pricing.world import ADMIN, add_list, feed, product_event, seed_client, seed_skus
@@ -20,7 +21,7 @@ from tests.pricing.world import ADMIN, add_list, feed, product_event, seed_clien
 HEADER = "list,client,sku,min_qty,price_minor,currency,valid_from,valid_to,action\n"
 
 
-async def order(app, company_id, *lines: tuple[str, str, int]) -> None:
+async def order(app, company_id, *lines: tuple[str, str, int]) -> OrderPlacedV1:
     event = OrderPlacedV1(
         order_id=uuid.uuid4(),
         company_id=company_id,
@@ -36,6 +37,15 @@ async def order(app, company_id, *lines: tuple[str, str, int]) -> None:
     )
     async with app.state.sessionmaker() as session, session.begin():
         await handle_order_placed(event, session)
+    return event
+
+
+async def simulate(app, *rows: dict) -> dict:
+    """The simulation of these proposed rows on this month's volumes."""
+    async with client(app, as_role(Role.PRICING_MANAGER)) as http:
+        answer = await http.post("/prices/simulate", json={"rows": list(rows), "months": 1})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
 
 
 async def segment(app, company_id, value: str) -> None:
@@ -66,17 +76,11 @@ async def test_a_simulation_prices_actual_volumes_before_and_after_by_segment(st
     await order(app, acme, ("S1", "5", 800))
     await order(app, beta, ("S1", "4", 1000), ("S2", "3", 500))
 
-    proposal = {
-        "rows": [
-            {"list": "BASE", "sku": "S1", "price_minor": 1100, "currency": "EUR"},
-            {"client": "ACME", "sku": "S1", "price_minor": 760, "currency": "EUR"},
-        ],
-        "months": 1,
-    }
-    async with client(app, as_role(Role.PRICING_MANAGER)) as http:
-        answer = await http.post("/prices/simulate", json=proposal)
-    assert answer.status_code == 200, answer.text
-    found = answer.json()
+    found = await simulate(
+        app,
+        {"list": "BASE", "sku": "S1", "price_minor": 1100, "currency": "EUR"},
+        {"client": "ACME", "sku": "S1", "price_minor": 760, "currency": "EUR"},
+    )
     # ACME: 10 x 800 = 8,000 -> 10 x 760 = 7,600; margin 2,000 -> 1,600 (cost 600)
     # BETA:  4 x 1,000 = 4,000 -> 4 x 1,100 = 4,400; margin 1,600 -> 2,000; S2 untouched
     [total] = found["totals"]
@@ -122,3 +126,42 @@ async def test_a_simulation_names_the_bad_row_and_refuses_buyers(start_app):
     assert bad.json()["errors"][0]["field"] == "rows[1].sku"
     async with client(app, as_role(Role.BUYER, company_id=uuid.uuid4())) as http:
         assert (await http.post("/prices/simulate", json=body)).status_code == 403
+
+
+async def test_a_cancelled_order_stops_counting_in_simulations(start_app):
+    app = await start_app("pricing")
+    await seed_skus(app, [("S1", "Knauf", "boards"), ("S2", "Knauf", "boards")])
+    await add_list(app, "BASE", base=True)
+    acme = await seed_client(app, external_id="ACME")
+    prices = HEADER + "BASE,,S1,1,1000,EUR,,,\nBASE,,S2,1,500,EUR,,,\n"
+    assert (await feed(app, prices))["state"] == "succeeded"
+    kept = await order(app, acme, ("S1", "2", 1000))
+    gone = await order(app, acme, ("S1", "5", 1000), ("S2", "3", 500))
+    # The same order told twice (a new event id) counts once.
+    async with app.state.sessionmaker() as session, session.begin():
+        await handle_order_placed(gone, session)
+
+    async def simulated() -> dict:
+        found = await simulate(
+            app,
+            {"list": "BASE", "sku": "S1", "price_minor": 1100, "currency": "EUR"},
+            {"list": "BASE", "sku": "S2", "price_minor": 550, "currency": "EUR"},
+        )
+        return found["totals"][0]
+
+    before = await simulated()
+    assert (before["lines"], before["revenue_before_minor"]) == (2, 7 * 1000 + 3 * 500)
+    cancel = OrderCancelledV1(
+        order_id=gone.order_id,
+        company_id=acme,
+        currency="EUR",
+        total_minor=gone.total_minor,
+        placed_at=gone.placed_at,
+        cancelled_at=utcnow(),
+    )
+    for _ in range(2):  # told twice (a replay with a new event id): taken back once
+        async with app.state.sessionmaker() as session, session.begin():
+            await handle_order_cancelled(cancel, session)
+    after = await simulated()
+    assert (after["lines"], after["revenue_before_minor"]) == (1, 2 * 1000)
+    assert kept.order_id != gone.order_id

@@ -4,7 +4,9 @@ reason, price versions and their rollback.
 A price feed (`POST /feeds/prices`, `?dry_run=true` to only see its diff) is applied in its
 transaction, measured, and committed only when it breaks no guardrail and needs no approval;
 otherwise it stops (`rejected`, the report names the rows and why) or waits (`staged`). Both
-keep the uploaded file: an override or an approval here queues the same job again.
+keep the uploaded file: an override or an approval here queues the same job again. An edit
+of a list's entries is such a job; an edit of a derived list's parent or markup is a price
+version with `list_changes`, staged, approved, declined and rolled back here.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 
+from services.pricing import list_edits
 from services.pricing.api.policy import announce
 from services.pricing.domain import governance
 from services.pricing.store import versions
 from services.pricing.store.feeds import LOCK, PRICES_KIND, diff_path
 from services.pricing.store.models import Guardrail, PriceVersion
-from shared.auth import Role, allow
+from shared.auth import Principal, Role, allow
 from shared.db import SessionDep, utcnow
 from shared.events.outbox import record_event
 from shared.feeds.models import FeedJob, JobState
@@ -258,7 +261,7 @@ async def feed_diff(
 
 class VersionRead(BaseModel):
     id: int
-    state: str = Field(description="applied or rolled_back")
+    state: str = Field(description="staged, applied, rolled_back or discarded (declined)")
     cause: str
     job_id: uuid.UUID | None
     created_by: str
@@ -271,6 +274,9 @@ class VersionRead(BaseModel):
     restorable: bool = Field(description="false: a factored full matrix; no row-level undo")
     rows: int = Field(description="Stored price rows it changed (its storage: ~60 bytes each)")
     diff: dict[str, Any]
+    list_changes: list[dict[str, Any]] = Field(
+        description="An edit of derived lists: each list's parent and markup before and after"
+    )
     applied_at: datetime | None
 
 
@@ -324,6 +330,8 @@ async def rollback_version(
         raise NotFound("No such price version.")
     if version.state != "applied":
         raise Conflict(f"Version {version_id} is {version.state}; only an applied one rolls back.")
+    if version.list_changes:
+        return await _roll_back_lists(request, session, principal, version, body.reason)
     if not version.restorable:
         raise Conflict("A factored full-matrix feed keeps no rows to undo: post the old matrix.")
     drifted = await versions.drifted_rows(session, version_id)
@@ -359,3 +367,85 @@ async def rollback_version(
     record_event(session, versions.applied_event(rollback, list_codes=codes, client_ids=companies))
     await session.flush()
     return _version_read(rollback)
+
+
+# Edits of derived lists (parent, markup): staged, approved or declined, rolled back ---------
+
+
+async def _roll_back_lists(
+    request: Request, session: Any, principal: Principal, version: PriceVersion, reason: str
+) -> VersionRead:
+    diff, codes = await list_edits.apply_version(session, version, "before")
+    rollback = await versions.record_version(
+        session,
+        cause=f"rollback:{version.id}",
+        created_by=owner_of(principal),
+        diff=diff,
+        rollback_of=version.id,
+        table=None,
+        list_changes=[
+            {**c, "before": c["after"], "after": c["before"]} for c in version.list_changes
+        ],
+    )
+    rollback.reason = reason
+    version.state, version.rolled_back_by = "rolled_back", rollback.id
+    _announce_lists(request, session, rollback, codes)
+    await session.flush()
+    return _version_read(rollback)
+
+
+def _announce_lists(
+    request: Request, session: Any, version: PriceVersion, codes: list[str]
+) -> None:
+    announce(request, session, version.cause, list_codes=codes)
+    record_event(session, versions.applied_event(version, list_codes=codes, client_ids=[]))
+
+
+async def _staged_version(session: Any, version_id: int) -> PriceVersion:
+    version = await versions.get_version(session, version_id, lock=True)
+    if version is None:
+        raise NotFound("No such price version.")
+    if version.state != "staged":
+        raise Conflict(f"Version {version_id} is {version.state}; only a staged one waits.")
+    return version
+
+
+@router.post(
+    "/price-versions/{version_id}/approve",
+    response_model=VersionRead,
+    summary="Approve a staged edit of a list: a pricing manager other than who made it",
+    description=(
+        "The list's parent and markup become what the edit said, if the list still stands "
+        "where the edit found it (409 otherwise); the version is applied from now."
+    ),
+)
+async def approve_version(
+    version_id: int, request: Request, session: SessionDep, principal: allow(*APPROVERS)
+) -> VersionRead:
+    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK})
+    version = await _staged_version(session, version_id)
+    by = owner_of(principal)
+    if by in (version.created_by, version.override_by):
+        raise Forbidden("A second person approves: not who made or overrode the edit.")
+    diff, codes = await list_edits.apply_version(session, version, "after")
+    now = utcnow()
+    version.state, version.approved_by, version.diff = "applied", by, diff
+    version.applied_at = now
+    _announce_lists(request, session, version, codes)
+    await session.flush()
+    return _version_read(version)
+
+
+@router.post(
+    "/price-versions/{version_id}/decline",
+    response_model=VersionRead,
+    summary="Decline a staged edit of a list: it never applies",
+)
+async def decline_version(
+    version_id: int, body: Reason, session: SessionDep, principal: allow(*APPROVERS)
+) -> VersionRead:
+    version = await _staged_version(session, version_id)
+    version.state = "discarded"
+    version.reason = f"declined by {owner_of(principal)}: {body.reason}"
+    await session.flush()
+    return _version_read(version)

@@ -3,7 +3,9 @@ promotions and turnover ladders.
 
 Staff only: admins and sales managers read, admins write. Every write records one
 `price.changed` event in its own transaction, naming the lists or clients it touched (or
-`policy: true`), so price caches and subscribers refresh exactly what changed.
+`policy: true`), so price caches and subscribers refresh exactly what changed. An edit that
+moves prices (a derived list's parent or markup) is governed like a price feed
+(`services/pricing/list_edits.py`); a list's entries are edited in `list_entries.py`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import event as orm_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.pricing import list_edits
 from services.pricing.api.policy_schemas import (
     ClientDiscount,
     ClientDiscounts,
@@ -32,7 +35,9 @@ from services.pricing.api.policy_schemas import (
     LadderLevel,
     LadderRead,
     ListAssignment,
+    PriceEditRead,
     PriceListCreate,
+    PriceListEditRead,
     PriceListEntryRead,
     PriceListRead,
     PriceListUpdate,
@@ -44,6 +49,7 @@ from services.pricing.store.models import FloorPrice, Ladder, PriceList, Promoti
 from shared.auth import Role, allow
 from shared.contracts.pricing import PriceChangedV1
 from shared.db import SessionDep, utcnow
+from shared.feeds.router import owner_of
 from shared.links import public_path
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import Conflict, NotFound, Problem
@@ -208,23 +214,45 @@ async def get_price_list(
 
 @router.patch(
     "/price-lists/{code}",
-    response_model=PriceListRead,
+    response_model=PriceListEditRead,
     summary="Change a price list",
     description=(
         "Only the fields sent change. `parent_code: null` makes a derived list stand on its "
         "own (its markup goes to 0). A list with entries of its own cannot become derived, a "
         "list other lists derive from keeps its currency, and no list may derive from itself "
-        "through any chain. Lists derived from matrix feeds are read-only (409)."
+        "through any chain. Lists derived from matrix feeds are read-only (409).\n\n"
+        "A change of `parent_code` or `markup_percent` moves the prices of the list and of "
+        "the lists deriving from it, so it is governed like a price feed: `dry_run=true` "
+        "answers its diff (`price_change`) and changes nothing; a guardrail breach is a 422 "
+        "naming the SKUs, which `override_reason` overrides; a list whose guardrail requires "
+        "approval answers 202 with a staged price version, which a second pricing manager "
+        "approves (`POST /price-versions/{id}/approve`); applied, it is a price version that "
+        "rollback undoes."
     ),
-    responses={**WRITE_ERRORS, **NOT_FOUND, **CONFLICT},
+    responses={
+        **WRITE_ERRORS,
+        **NOT_FOUND,
+        **CONFLICT,
+        202: {"model": PriceListEditRead, "description": "Staged: waits for approval"},
+    },
 )
 async def update_price_list(
     code: ListCode,
     body: PriceListUpdate,
     request: Request,
+    response: Response,
     session: SessionDep,
     principal: allow(*WRITERS),
-) -> PriceListRead:
+    dry_run: Annotated[bool, Query(description="Answer the diff and change nothing")] = False,
+    override_reason: Annotated[
+        str | None,
+        Query(
+            min_length=3,
+            max_length=1000,
+            description="Apply past the guardrails; the reason is kept on the price version",
+        ),
+    ] = None,
+) -> PriceListEditRead:
     price_list = store.editable(await store.get_list(session, code, lock=True))
     changes = body.model_dump(exclude_unset=True)
     for name in ("name", "currency", "priority", "is_base", "markup_percent"):
@@ -257,36 +285,84 @@ async def update_price_list(
         parent_id = parent.id
 
     markup = changes.pop("markup_percent", None)
+    markup_bp = price_list.markup_bp
     if parent_id is None:
         if markup:
             raise store.invalid("markup_percent", "a markup needs a parent_code")
-        price_list.markup_bp = 0
+        markup_bp = 0
     elif markup is not None:
-        price_list.markup_bp = _basis_points(markup)
+        markup_bp = _basis_points(markup)
     valid_from = changes.get("valid_from", price_list.valid_from)
     valid_to = changes.get("valid_to", price_list.valid_to)
     if valid_from is not None and valid_to is not None and valid_to <= valid_from:
         raise store.invalid("valid_to", "must be after valid_from")
 
+    by = owner_of(principal)
+    outcome = await list_edits.edit_settings(
+        session,
+        {price_list.id: (parent_id or 0, markup_bp)},
+        code=code,
+        field_name="markup_percent" if markup is not None else "parent_code",
+        by=by,
+        dry_run=dry_run,
+        override=None
+        if override_reason is None
+        else {"by": by, "reason": override_reason, "at": str(utcnow())},
+    )
+    if dry_run:
+        diff = outcome.diff if outcome else list_edits.no_change()
+        return _edit_read(price_list, current_parent, PriceEditRead(state="dry_run", diff=diff))
+    if outcome is not None and outcome.state == "staged":
+        if changes:
+            raise store.invalid(
+                next(iter(changes)),
+                "send it on its own: this list's price change waits for approval",
+            )
+        response.status_code = 202
+        return _edit_read(price_list, current_parent, _price_edit(outcome))
+
     for name, value in changes.items():
         setattr(price_list, name, value)
     price_list.parent_id = parent_id
+    price_list.markup_bp = markup_bp
     price_list.updated_at = utcnow()
     await session.flush()
     announce(
         request,
         session,
         "price_list.updated",
-        list_codes=[price_list.code, *(c for c, _ in derived)],
+        list_codes=sorted(
+            {price_list.code, *(c for c, _ in derived), *(outcome.list_codes if outcome else [])}
+        ),
     )
-    return _list_read(price_list, parent_code)
+    return _edit_read(price_list, parent_code, _price_edit(outcome) if outcome else None)
+
+
+def _price_edit(outcome: list_edits.Outcome) -> PriceEditRead:
+    return PriceEditRead(
+        state=outcome.state,  # type: ignore[arg-type]
+        version=outcome.version.id if outcome.version else None,
+        diff=outcome.diff,
+        awaiting_approval=outcome.awaiting_approval,
+    )
+
+
+def _edit_read(
+    price_list: PriceList, parent_code: str | None, change: PriceEditRead | None
+) -> PriceListEditRead:
+    return PriceListEditRead(
+        **_list_read(price_list, parent_code).model_dump(), price_change=change
+    )
 
 
 @router.delete(
     "/price-lists/{code}",
     status_code=204,
-    summary="Delete a price list with its entries and assignments",
-    description="Refused (409) while other lists derive from it, and for matrix lists.",
+    summary="Delete a price list and its assignments",
+    description=(
+        "Refused (409) while other lists derive from it, while it has entries (delete them "
+        "through a governed edit first), and for matrix lists."
+    ),
     responses={**WRITE_ERRORS, **NOT_FOUND, **CONFLICT},
 )
 async def delete_price_list(
@@ -298,6 +374,12 @@ async def delete_price_list(
         raise Conflict(
             f"Lists {', '.join(c for c, _ in derived)} derive from this one; "
             "delete or re-parent them first."
+        )
+    if await store.has_entries(session, price_list.id):
+        # Its prices go through a governed, versioned edit, never silently with the list.
+        raise Conflict(
+            "This list still has prices: delete its entries first (POST "
+            f"/price-lists/{code}/entries with action delete, or a price feed)."
         )
     await store.remove_list(session, price_list)
     announce(request, session, "price_list.deleted", list_codes=[price_list.code])

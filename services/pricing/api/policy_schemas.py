@@ -10,7 +10,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import pairwise
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -117,6 +117,57 @@ class PriceListRead(BaseModel):
     valid_from: date | None
     valid_to: date | None
     updated_at: datetime
+
+
+class PriceEditRead(BaseModel):
+    """What an edit of a list's prices did, under the price feed's governance."""
+
+    state: Literal["applied", "dry_run", "staged"] = Field(
+        description="applied (a price version), dry_run (nothing changed), or staged: waits "
+        "for a second pricing manager's approval"
+    )
+    version: int | None = Field(
+        None, description="The price version: applied, or staged until approved"
+    )
+    job_id: uuid.UUID | None = Field(
+        None,
+        description="The price feed job an entries edit ran as: its `/feeds/prices/{id}/diff`, "
+        "`approve`, `decline`, `override`",
+    )
+    diff: dict[str, Any] = Field(
+        description="Rows added, changed, removed; the % change distribution; the SKUs and "
+        "lists most affected"
+    )
+    awaiting_approval: list[str] = Field(
+        default_factory=list, description="The lists whose guardrail asks for approval"
+    )
+
+
+class PriceListEditRead(PriceListRead):
+    price_change: PriceEditRead | None = Field(
+        None,
+        description="When the edit moves prices (a derived list's parent or markup): what it "
+        "did. With `dry_run` or while staged the list above is unchanged.",
+    )
+
+
+class EntryEdit(BaseModel):
+    sku: SkuCode
+    min_qty: Decimal = Field(
+        Decimal(1), gt=0, le=99_999_999, max_digits=11, decimal_places=3, description="Tier"
+    )
+    price_minor: int | None = Field(
+        None, gt=0, le=2**62, description="Unit price in the list's currency; for upserts"
+    )
+    valid_from: date | None = Field(None, description="First day; null: always")
+    valid_to: date | None = Field(None, description="First day it no longer applies")
+    action: Literal["upsert", "delete"] = "upsert"
+
+
+class EntriesEdit(BaseModel):
+    rows: list[EntryEdit] = Field(
+        min_length=1, max_length=10_000, description="Entries to upsert or delete, by key"
+    )
 
 
 class PriceListEntryRead(BaseModel):

@@ -523,9 +523,10 @@ async def _apply_all(
         full_matrix = bool(full and plan.clients)
         diff = await _govern(session, run, full_matrix)
         options = run.job.options or {}
+        cause = f"{options.get('source', 'feed')}:{run.job.id}"  # list_edit: a list's entries
         version = await versions.record_version(
             session,
-            cause=f"feed:{run.job.id}",
+            cause=cause,
             created_by=run.job.owner,
             diff=diff,
             job_id=run.job.id,
@@ -541,7 +542,7 @@ async def _apply_all(
             session,
             PriceChangedV1(
                 change_id=uuid.uuid4(),
-                cause=f"feed:{run.job.id}",
+                cause=cause,
                 matrix=full_matrix or many,
                 list_codes=list_codes,
                 client_ids=[] if many else companies,

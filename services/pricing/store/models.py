@@ -308,6 +308,11 @@ class PriceVersion(Base):
     restorable: Mapped[bool] = mapped_column(default=True)
     rows: Mapped[int] = mapped_column(BigInteger, default=0)
     diff: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # A derived list's parent and markup before and after, for an edit of lists rather than
+    # of stored rows: [{"list_id", "code", "before": {...}, "after": {...}}].
+    list_changes: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, default=list, server_default="[]"
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     applied_at: Mapped[datetime | None]
 
@@ -428,4 +433,20 @@ class ClientSkuVolume(Base):
     lines: Mapped[int] = mapped_column(
         default=0
     )  # order lines: quantity / lines is a typical order
+    revenue_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class OrderSkuVolume(Base):
+    """One placed order's volumes per SKU, kept so that its cancellation takes exactly them
+    back out of `client_sku_volumes` (order.cancelled carries no lines)."""
+
+    __tablename__ = "order_sku_volumes"
+
+    client_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    month: Mapped[date]
+    quantity: Mapped[Decimal] = mapped_column(QTY)
+    lines: Mapped[int]
     revenue_minor: Mapped[int] = mapped_column(BigInteger)

@@ -22,12 +22,13 @@ from services.pricing.store.models import (
     ClientSegment,
     ClientSkuVolume,
     ClientTurnover,
+    OrderSkuVolume,
     Sku,
 )
 from shared.contracts.accounts import CompanyUpsertedV1
 from shared.contracts.analytics import ClientSegmentChangedV1
 from shared.contracts.catalog import ProductUpsertedV1
-from shared.contracts.orders import OrderPlacedV1
+from shared.contracts.orders import OrderCancelledV1, OrderPlacedV1
 
 # A client known only from its orders: any company event is newer than this and fills it in.
 PLACEHOLDER_UPDATED_AT = datetime(1970, 1, 1, tzinfo=UTC)
@@ -119,8 +120,14 @@ async def ensure_client(session: AsyncSession, company_id: uuid.UUID, currency: 
     return select(Client.id).where(Client.company_id == company_id).scalar_subquery()
 
 
+_VOLUME_KEY = ["client_id", "month", "sku", "currency"]
+
+
 async def add_volumes(session: AsyncSession, event: OrderPlacedV1) -> None:
-    """The order's lines into the client's monthly volumes per SKU (what simulations price)."""
+    """The order's lines into the client's monthly volumes per SKU (what simulations price).
+
+    The order's own volumes are kept too (`order_sku_volumes`), in the same statement: its
+    cancellation takes exactly them back, and an order told twice counts once."""
     if not event.lines:
         return
     client_id = await ensure_client(session, event.company_id, event.currency)
@@ -131,33 +138,73 @@ async def add_volumes(session: AsyncSession, event: OrderPlacedV1) -> None:
         total[0] += line.quantity
         total[1] += 1
         total[2] += int((line.quantity * line.unit_price_minor).to_integral_value(ROUND_HALF_UP))
-    stmt = insert(ClientSkuVolume).values(
-        [
-            {
-                "client_id": client_id,
-                "month": month,
-                "sku": sku,
-                "currency": event.currency,
-                "quantity": quantity,
-                "lines": lines,
-                "revenue_minor": revenue,
-            }
-            for sku, (quantity, lines, revenue) in by_sku.items()
-        ]
+    kept = (
+        insert(OrderSkuVolume)
+        .values(
+            [
+                {
+                    "client_id": client_id,
+                    "order_id": event.order_id,
+                    "sku": sku,
+                    "currency": event.currency,
+                    "month": month,
+                    "quantity": quantity,
+                    "lines": lines,
+                    "revenue_minor": revenue,
+                }
+                for sku, (quantity, lines, revenue) in by_sku.items()
+            ]
+        )
+        .on_conflict_do_nothing()
+        .returning(*_volume_columns(OrderSkuVolume))
+        .cte("kept")
+    )
+    stmt = insert(ClientSkuVolume).from_select(
+        [*_VOLUME_KEY, "quantity", "lines", "revenue_minor"], select(kept)
     )
     await session.execute(
         stmt.on_conflict_do_update(
-            index_elements=[
-                ClientSkuVolume.client_id,
-                ClientSkuVolume.month,
-                ClientSkuVolume.sku,
-                ClientSkuVolume.currency,
-            ],
+            index_elements=[getattr(ClientSkuVolume, k) for k in _VOLUME_KEY],
             set_={
                 "quantity": ClientSkuVolume.quantity + stmt.excluded.quantity,
                 "lines": ClientSkuVolume.lines + stmt.excluded.lines,
                 "revenue_minor": ClientSkuVolume.revenue_minor + stmt.excluded.revenue_minor,
             },
+        )
+    )
+
+
+def _volume_columns(table: Any) -> list[Any]:
+    return [
+        *(getattr(table, k) for k in _VOLUME_KEY),
+        table.quantity,
+        table.lines,
+        table.revenue_minor,
+    ]
+
+
+async def take_back_volumes(session: AsyncSession, event: OrderCancelledV1) -> None:
+    """A cancelled order stops counting in simulations: the volumes its placing added (kept
+    per order) come out of the client's months, and months left empty go."""
+    client_id = select(Client.id).where(Client.company_id == event.company_id).scalar_subquery()
+    gone = (
+        delete(OrderSkuVolume)
+        .where(OrderSkuVolume.client_id == client_id, OrderSkuVolume.order_id == event.order_id)
+        .returning(*_volume_columns(OrderSkuVolume))
+        .cte("gone")
+    )
+    await session.execute(
+        update(ClientSkuVolume)
+        .where(*(getattr(ClientSkuVolume, k) == gone.c[k] for k in _VOLUME_KEY))
+        .values(
+            quantity=ClientSkuVolume.quantity - gone.c.quantity,
+            lines=ClientSkuVolume.lines - gone.c.lines,
+            revenue_minor=ClientSkuVolume.revenue_minor - gone.c.revenue_minor,
+        )
+    )
+    await session.execute(
+        delete(ClientSkuVolume).where(
+            ClientSkuVolume.client_id == client_id, ClientSkuVolume.lines <= 0
         )
     )
 

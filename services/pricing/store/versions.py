@@ -168,11 +168,14 @@ async def record_version(
     rollback_of: int | None = None,
     restorable: bool = True,
     table: str | None = "price_diff",
+    list_changes: list[dict[str, Any]] | None = None,
+    staged: bool = False,
 ) -> PriceVersion:
-    """An applied version, with the rows of `table` (the transaction's diff) as its rows."""
+    """An applied (or staged) version, with the rows of `table` (the transaction's diff) as
+    its rows, or the lists' settings it changes (`list_changes`)."""
     now = utcnow()
     version = PriceVersion(
-        state="applied",
+        state="staged" if staged else "applied",
         cause=cause,
         job_id=job_id,
         created_by=created_by,
@@ -182,8 +185,9 @@ async def record_version(
         rollback_of=rollback_of,
         restorable=restorable,
         diff=diff,
+        list_changes=list_changes or [],
         created_at=now,
-        applied_at=now,
+        applied_at=None if staged else now,
     )
     session.add(version)
     await session.flush()
