@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from services.orders.api.access import SHOPPERS, acting_company, company_list, own_cart
+from services.orders.api.access import SHOPPERS, acting_client, company_list, own_cart
 from services.orders.api.carts import QuickOrderResult, add_wanted, read_wanted_lines
 from services.orders.domain.lines import WantedLine
 from services.orders.store.models import RequisitionList, RequisitionListLine
@@ -62,7 +62,7 @@ async def _read(session: SessionDep, found: RequisitionList) -> ListRead:
 async def list_lists(
     session: SessionDep, principal: allow(*SHOPPERS), company_id: uuid.UUID | None = None
 ) -> list[ListRead]:
-    company = acting_company(principal, company_id)
+    company = await acting_client(session, principal, company_id)
     found = await session.scalars(
         select(RequisitionList)
         .where(RequisitionList.company_id == company)
@@ -76,7 +76,7 @@ async def create_list(
     body: ListCreate, response: Response, session: SessionDep, principal: allow(*SHOPPERS)
 ) -> ListRead:
     found = RequisitionList(
-        company_id=acting_company(principal, body.company_id),
+        company_id=await acting_client(session, principal, body.company_id),
         name=body.name,
         created_by=str(principal.subject),
     )
