@@ -143,3 +143,28 @@ async def test_a_reassigned_client_goes_with_its_carts_and_orders_to_the_new_man
         assert (await http.get("/carts")).json() == []
     async with client(shop.orders, ivan) as http:
         assert [o["id"] for o in (await http.get("/orders")).json()["items"]] == [order["id"]]
+
+
+async def test_a_manager_keeps_its_clients_requisition_lists_with_their_lines(shop):
+    _, other_buyer, _, _ = await second_client(shop)
+    own = {"company_id": str(shop.company_id)}
+    async with client(shop.orders, shop.manager) as http:
+        for name, text in (("Weekly", "CE-200 2\nKN-100 10\n"), ("Monthly", "KN-100 50\n")):
+            made = (await http.post("/requisition-lists", json={"name": name, **own})).json()
+            added = await http.post(
+                f"/requisition-lists/{made['id']}/lines",
+                content=text,
+                headers={"Content-Type": "text/plain"},
+            )
+            assert added.status_code == 200, added.text
+        listed = (await http.get("/requisition-lists", params=own)).json()
+    async with client(shop.orders, other_buyer) as http:
+        theirs = (await http.post("/requisition-lists", json={"name": "Theirs"})).json()
+    async with client(shop.orders, shop.manager) as http:
+        assert (await http.get(f"/requisition-lists/{theirs['id']}")).status_code == 404
+    async with client(shop.orders, HEAD) as http:
+        assert (await http.get(f"/requisition-lists/{theirs['id']}")).status_code == 200
+    assert [(x["name"], [(y["sku"], y["quantity"]) for y in x["lines"]]) for x in listed] == [
+        ("Monthly", [("KN-100", "50.000")]),
+        ("Weekly", [("CE-200", "2.000"), ("KN-100", "10.000")]),
+    ]
