@@ -40,6 +40,16 @@ STAFF_ROLES = frozenset(
 )
 # Staff who see every client; a sales manager holding none of these sees only its own clients.
 ALL_CLIENTS_ROLES = frozenset({Role.ADMIN, Role.HEAD_OF_SALES, Role.PRICING_MANAGER, Role.SYSTEM})
+# Who may read one client's data (its prices, say): its own people, sales staff, admins and
+# services; a sales manager only for its clients (`Principal.assigned_manager`).
+CLIENT_READERS = (
+    Role.BUYER,
+    Role.COMPANY_ADMIN,
+    Role.SALES_MANAGER,
+    Role.HEAD_OF_SALES,
+    Role.ADMIN,
+    Role.SYSTEM,
+)
 # Matches no assigned manager: a sales-manager credential that is not a person sees no client.
 NO_MANAGER = uuid.UUID(int=0)
 PEOPLE_ROLES = frozenset(

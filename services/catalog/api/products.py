@@ -17,20 +17,13 @@ from services.catalog.store import attributes as attribute_store
 from services.catalog.store import products as store
 from services.catalog.store.models import Product, StockLevel
 from services.catalog.store.products import ProductFilter, Sort
-from shared.auth import Principal, Role, allow
+from shared.auth import CLIENT_READERS, Principal, allow
 from shared.db import SessionDep
 from shared.pagination import Page, PageParams, page_params
 from shared.problems import FieldError, NotFound, Unprocessable
 
 router = APIRouter(tags=["products"])
-READERS = (
-    Role.BUYER,
-    Role.COMPANY_ADMIN,
-    Role.SALES_MANAGER,
-    Role.HEAD_OF_SALES,
-    Role.ADMIN,
-    Role.SYSTEM,
-)
+READERS = CLIENT_READERS
 
 
 class UnitRead(BaseModel):

@@ -22,21 +22,14 @@ from services.pricing.domain.ladder import Level, levels_of, progress
 from services.pricing.engine import PriceEngine
 from services.pricing.resolve import client_prices, explain_line, list_prices, resolve_cart
 from services.pricing.store import prices as store
-from shared.auth import Principal, Role, allow
+from shared.auth import CLIENT_READERS, Principal, Role, allow
 from shared.db import SessionDep
 from shared.problems import FieldError, NotFound, Unprocessable
 
 router = APIRouter(tags=["prices"])
 
 # Who may read a client's prices: its own people, staff, and services (orders pricing a cart).
-READERS = (
-    Role.BUYER,
-    Role.COMPANY_ADMIN,
-    Role.SALES_MANAGER,
-    Role.HEAD_OF_SALES,
-    Role.ADMIN,
-    Role.SYSTEM,
-)
+READERS = CLIENT_READERS
 MAX_LINES = 5_000
 CURRENCY = r"^[A-Z]{3}$"
 QUANTITY = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=3)]
