@@ -12,6 +12,7 @@ from tests.catalog.world import STOCK, as_csv, feed
 from tests.pricing import world as pricing_world
 
 PRICES = "list,client,sku,min_qty,price_minor,currency,valid_from,valid_to\n"
+ALPHAS_MANAGER = uuid.uuid4()
 
 
 @pytest.fixture
@@ -20,7 +21,9 @@ async def stack(start_app):
     pricing = await start_app("pricing")
     await pricing_world.seed_skus(pricing, [("A-1", "Knauf", None), ("B-1", "Ceresit", None)])
     await pricing_world.add_list(pricing, "BASE", base=True)
-    alpha = await pricing_world.seed_client(pricing, external_id="ALPHA")
+    alpha = await pricing_world.seed_client(
+        pricing, external_id="ALPHA", sales_manager_id=ALPHAS_MANAGER
+    )
     beta = await pricing_world.seed_client(pricing, external_id="BETA")
     await pricing_world.discount(pricing, beta, "brand", "Knauf", "10")
     job = await pricing_world.feed(
@@ -82,9 +85,27 @@ async def test_a_buyer_cannot_ask_for_another_companys_prices(stack):
     assert by_sku(own)["A-1"]["price"]["unit_price_minor"] == 700
 
 
+async def test_a_sales_manager_sees_its_clients_prices_the_head_of_sales_all(stack):
+    catalog, alpha, beta = stack
+    async with client(catalog, as_role(Role.SALES_MANAGER, subject=ALPHAS_MANAGER)) as http:
+        own = await http.get("/products", params={"include": "prices", "client_id": str(alpha)})
+        other = await http.get("/products", params={"include": "prices", "client_id": str(beta)})
+    assert by_sku(own)["A-1"]["price"]["unit_price_minor"] == 700
+    assert other.status_code == 404
+    async with client(catalog, as_role(Role.HEAD_OF_SALES)) as http:
+        alpha_page = await http.get(
+            "/products", params={"include": "prices", "client_id": str(alpha)}
+        )
+        beta_page = await http.get(
+            "/products", params={"include": "prices", "client_id": str(beta)}
+        )
+    assert by_sku(alpha_page)["A-1"]["price"]["unit_price_minor"] == 700
+    assert by_sku(beta_page)["A-1"]["price"]["unit_price_minor"] == 900
+
+
 async def test_staff_name_the_client_and_services_need_one(stack):
     catalog, alpha, _ = stack
-    async with client(catalog, as_role(Role.SALES_MANAGER)) as http:
+    async with client(catalog, as_role(Role.ADMIN)) as http:
         named = await http.get("/products", params={"include": "prices", "client_id": str(alpha)})
         unnamed = await http.get("/products", params={"include": "prices"})
         unknown = await http.get(

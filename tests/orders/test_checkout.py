@@ -131,8 +131,7 @@ async def test_credit_breach_can_hold_the_order_for_the_sales_manager(start_app)
     assert await outbox_types(shop.orders) == []  # not placed: ERP and turnover do not see it
     async with shop.as_buyer() as http:
         assert (await http.post(f"/orders/{order['id']}/approve")).status_code == 403
-    manager = as_role(Role.SALES_MANAGER)
-    async with client(shop.orders, manager) as http:
+    async with client(shop.orders, shop.manager) as http:
         approved = await http.post(f"/orders/{order['id']}/approve")
     assert approved.json()["status"] == "placed"
     assert [h["to_status"] for h in approved.json()["history"]] == ["credit_hold", "placed"]

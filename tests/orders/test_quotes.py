@@ -12,8 +12,6 @@ from shared.testing.fixtures import as_role, client
 from tests.orders.world import ADMIN, new_cart, outbox_types, stock_of
 from tests.pricing.world import drop_cached_prices
 
-MANAGER = as_role(Role.SALES_MANAGER)
-
 
 def in_days(days: int) -> str:
     return (datetime.now(UTC).date() + timedelta(days=days)).isoformat()
@@ -27,8 +25,8 @@ async def ask(shop, lines=None, message="Need a better price for 60 bags"):
     return asked.json()
 
 
-async def offer(shop, quote_id, lines, valid_until=None, headers=MANAGER):
-    async with client(shop.orders, headers) as http:
+async def offer(shop, quote_id, lines, valid_until=None, headers=None):
+    async with client(shop.orders, headers or shop.manager) as http:
         return await http.put(
             f"/quotes/{quote_id}/offer",
             json={
@@ -168,7 +166,7 @@ async def test_only_sales_offers_and_only_the_company_sees_its_quotes(shop):
         assert (
             await http.post(f"/quotes/{quote['id']}/accept", headers={"Idempotency-Key": "k"})
         ).status_code == 404
-    async with client(shop.orders, MANAGER) as http:
+    async with client(shop.orders, shop.manager) as http:
         listed = (await http.get("/quotes", params={"status": "requested"})).json()["items"]
         assert [q["id"] for q in listed] == [quote["id"]]
         assert (

@@ -24,8 +24,7 @@ async def test_an_add_on_names_its_order_and_need_and_a_manager_places_on_behalf
     shop = await open_shop(start_app)
     first = await checkout(shop, await new_cart(shop, {"CE-200": "1"}), need="Tower B")
     assert first.status_code == 201, first.text
-    manager_id = uuid.uuid4()
-    manager = as_role(Role.SALES_MANAGER, subject=manager_id)
+    manager_id, manager = shop.manager_id, shop.manager
     async with client(shop.orders, manager) as http:
         cart = await http.post(
             "/carts", json={"name": "For them", "company_id": str(shop.company_id)}

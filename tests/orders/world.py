@@ -21,6 +21,7 @@ from shared.contracts.accounts import CompanyUpsertedV1
 from shared.contracts.catalog import ProductUpsertedV1
 from shared.feeds import process_next
 from shared.testing.fixtures import as_role, client
+from tests.accounts.factories import add_user
 from tests.pricing.world import add_list, drop_cached_prices
 
 ERP = as_role(Role.INTEGRATOR, kind="api_key", subject="erp-key-1")
@@ -50,6 +51,8 @@ class Shop:
     company_id: uuid.UUID
     buyer: dict[str, str]
     buyer_id: uuid.UUID
+    manager: dict[str, str]  # the client's assigned sales manager
+    manager_id: uuid.UUID
 
     def as_buyer(self, **headers: str) -> Any:
         return client(self.orders, {**self.buyer, **headers})
@@ -109,8 +112,13 @@ async def open_shop(
         **orders_settings,
     )
     apps = (accounts, catalog, pricing, orders)
+    manager_id = await add_user(accounts, "manager@example.com", staff_role="sales_manager")
     company_id = await new_company(
-        apps, "C1", credit_limit_minor=credit_limit_minor, currency="EUR"
+        apps,
+        "C1",
+        credit_limit_minor=credit_limit_minor,
+        currency="EUR",
+        sales_manager_id=str(manager_id),
     )
     await post_feed(catalog, CATALOG_FEEDS, "catalog", PRODUCTS)
     await post_feed(catalog, CATALOG_FEEDS, "stock", STOCK)
@@ -120,7 +128,10 @@ async def open_shop(
     drop_cached_prices(pricing)
     buyer_id = uuid.uuid4()
     buyer = as_role(Role.BUYER, company_id=company_id, subject=buyer_id)
-    return Shop(accounts, catalog, pricing, orders, company_id, buyer, buyer_id)
+    manager = as_role(Role.SALES_MANAGER, subject=manager_id)
+    return Shop(
+        accounts, catalog, pricing, orders, company_id, buyer, buyer_id, manager, manager_id
+    )
 
 
 async def new_cart(

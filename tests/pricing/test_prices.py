@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -150,6 +151,39 @@ async def test_explain_gives_the_path_and_the_losers(world):
     assert ("BASE", "OUTLET comes first") in reasons
     assert {c["origin"] for c in body["candidates"]} == {"PROJECT", "OUTLET", "DEALERS", "BASE"}
     assert body["steps"][0]["rule"] == "assigned_list:OUTLET"
+
+
+async def client_reads(app, headers, company_id) -> list[int]:
+    """Status of each read of one client's prices: resolve, explain, progress, price list."""
+    body = {"client_id": str(company_id), "lines": [{"sku": "S1", "quantity": "1"}]}
+    async with client(app, headers) as http:
+        return [
+            (await http.post("/prices/resolve", json=body)).status_code,
+            (
+                await http.get(
+                    "/prices/explain", params={"client_id": str(company_id), "sku": "S1"}
+                )
+            ).status_code,
+            (await http.get(f"/clients/{company_id}/progress")).status_code,
+            (await http.get(f"/clients/{company_id}/price-list")).status_code,
+        ]
+
+
+async def test_a_sales_manager_reads_only_its_clients_prices_the_head_of_sales_all(world):
+    app, acme, other = world["app"], world["acme"], world["other"]
+    olga, ivan = uuid.uuid4(), uuid.uuid4()
+    await seed_client(
+        app, external_id="ACME", group_code="dealers", company_id=acme, sales_manager_id=olga
+    )
+    await seed_client(app, external_id="OTHER", company_id=other, sales_manager_id=ivan)
+    manager = as_role(Role.SALES_MANAGER, subject=olga)
+    assert await client_reads(app, manager, acme) == [200] * 4
+    assert await client_reads(app, manager, other) == [404] * 4
+    head = as_role(Role.HEAD_OF_SALES)
+    assert await client_reads(app, head, acme) == await client_reads(app, head, other) == [200] * 4
+    # OTHER handed over to Olga: hers from the next company.upserted on
+    await seed_client(app, external_id="OTHER", company_id=other, sales_manager_id=olga)
+    assert await client_reads(app, manager, other) == [200] * 4
 
 
 async def test_roles_buyer_only_its_company_integrator_and_partner_never(world):

@@ -123,6 +123,7 @@ def company_event(
     status: str = "active",
     updated_at: datetime | None = None,
     partners: list[str] | None = None,
+    sales_manager_id: uuid.UUID | None = None,
 ) -> CompanyUpsertedV1:
     """A company.upserted as accounts publishes it."""
     return CompanyUpsertedV1(
@@ -133,7 +134,7 @@ def company_event(
         industry=None,
         client_type=None,
         client_group=group_code,
-        sales_manager_id=None,
+        sales_manager_id=sales_manager_id,
         credit_limit_minor=None,
         currency=currency,
         payment_terms_days=0,
@@ -184,6 +185,7 @@ async def seed_client(
     currency: str = "EUR",
     company_id: uuid.UUID | None = None,
     partners: list[str] | None = None,
+    sales_manager_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """A client as the accounts event would make it; returns its company id."""
     event = company_event(
@@ -192,6 +194,7 @@ async def seed_client(
         group_code=group_code,
         currency=currency,
         partners=partners,
+        sales_manager_id=sales_manager_id,
     )
     async with app.state.sessionmaker() as session, session.begin():
         await handle_company_upserted(event, session)

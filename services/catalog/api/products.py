@@ -17,13 +17,13 @@ from services.catalog.store import attributes as attribute_store
 from services.catalog.store import products as store
 from services.catalog.store.models import Product, StockLevel
 from services.catalog.store.products import ProductFilter, Sort
-from shared.auth import Principal, Role, allow
+from shared.auth import CLIENT_READERS, Principal, allow
 from shared.db import SessionDep
 from shared.pagination import Page, PageParams, page_params
 from shared.problems import FieldError, NotFound, Unprocessable
 
 router = APIRouter(tags=["products"])
-READERS = (Role.BUYER, Role.COMPANY_ADMIN, Role.SALES_MANAGER, Role.ADMIN, Role.SYSTEM)
+READERS = CLIENT_READERS
 
 
 class UnitRead(BaseModel):
@@ -138,7 +138,8 @@ INCLUDE_DESCRIPTION = (
     "`include=prices,stock` adds to each product the client's price (one batch call to "
     "pricing for the page, for the product's minimum order quantity) and the stock available "
     "now. Prices are the client's that `client_id` names: a buyer's own company by default "
-    "(another company's id answers 404); staff must name one."
+    "(another company's id answers 404); staff must name one, and a sales manager only one of "
+    "the clients assigned to it (pricing checks; another answers 404)."
 )
 
 
@@ -213,6 +214,10 @@ async def client_prices(
     """The page's prices by SKU; none when pricing does not know the client yet."""
     answer = await upstream.client_prices(app, principal, company_id, lines)
     if answer is None:
+        if principal.assigned_manager is not None:
+            # Pricing answers a client not assigned to this sales manager as unknown: so the
+            # manager's page is refused rather than shown without prices.
+            raise NotFound("No such client.")
         return {}
     return {
         line["sku"]: ClientPrice(

@@ -1,17 +1,21 @@
-"""Who may touch which cart, list and order: a buyer only its company's, staff any."""
+"""Who may touch which cart, list, quote and order: a buyer only its company's, a sales manager
+only the clients assigned to it (accounts' company.upserted says which), heads of sales and
+admins any. Another's is 404, as if it did not exist."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.orders.store import catalog as clients
 from services.orders.store.models import Cart, Order, RequisitionList
 from shared.auth import Principal, Role
 from shared.problems import FieldError, NotFound, Unprocessable
 
 CLIENT_PEOPLE = (Role.BUYER, Role.COMPANY_ADMIN)
-SHOPPERS = (Role.BUYER, Role.COMPANY_ADMIN, Role.SALES_MANAGER, Role.ADMIN)
+SHOPPERS = (Role.BUYER, Role.COMPANY_ADMIN, Role.SALES_MANAGER, Role.HEAD_OF_SALES, Role.ADMIN)
 
 
 def acting_company(principal: Principal, company_id: uuid.UUID | None) -> uuid.UUID:
@@ -30,12 +34,38 @@ def acting_company(principal: Principal, company_id: uuid.UUID | None) -> uuid.U
     return principal.company_id
 
 
+async def ensure_client(session: AsyncSession, principal: Principal, company_id: uuid.UUID) -> None:
+    """404 unless the caller may act for this client."""
+    principal.ensure_company(company_id)
+    manager = principal.assigned_manager
+    if manager is not None and not await clients.manages(session, manager, company_id):
+        raise NotFound("No such resource.")
+
+
+async def acting_client(
+    session: AsyncSession, principal: Principal, company_id: uuid.UUID | None
+) -> uuid.UUID:
+    """`acting_company`, and a sales manager acts only for its own clients."""
+    chosen = acting_company(principal, company_id)
+    await ensure_client(session, principal, chosen)
+    return chosen
+
+
+def in_scope(stmt: Any, company_column: Any, principal: Principal) -> Any:
+    """A list narrowed to a sales manager's clients, in the same query."""
+    manager = principal.assigned_manager
+    if manager is None:
+        return stmt
+    return stmt.where(company_column.in_(clients.managed_by(manager)))
+
+
 async def own_cart(session: AsyncSession, principal: Principal, cart_id: uuid.UUID) -> Cart:
     """A cart is its owner's alone; another buyer's or company's is 404."""
     cart = await session.get(Cart, cart_id)
     if cart is None or cart.owner != str(principal.subject):
         raise NotFound("No such cart.")
-    principal.ensure_company(cart.company_id)
+    # The owner may since have lost the client (reassigned): the cart goes with the client.
+    await ensure_client(session, principal, cart.company_id)
     return cart
 
 
@@ -45,7 +75,7 @@ async def company_list(
     found = await session.get(RequisitionList, list_id)
     if found is None:
         raise NotFound("No such requisition list.")
-    principal.ensure_company(found.company_id)
+    await ensure_client(session, principal, found.company_id)
     return found
 
 
@@ -55,5 +85,5 @@ async def visible_order(
     order = await session.get(Order, order_id, with_for_update=lock)
     if order is None:
         raise NotFound("No such order.")
-    principal.ensure_company(order.company_id)
+    await ensure_client(session, principal, order.company_id)
     return order

@@ -15,7 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import UploadFile
 
 from services.orders import upstream
-from services.orders.api.access import SHOPPERS, acting_company, own_cart
+from services.orders.api.access import (
+    SHOPPERS,
+    acting_client,
+    acting_company,
+    in_scope,
+    own_cart,
+)
 from services.orders.domain.lines import (
     MAX_LINES,
     LineProblem,
@@ -242,7 +248,7 @@ async def list_carts(
     stmt = select(Cart).where(Cart.owner == str(principal.subject)).order_by(Cart.name)
     if not principal.is_staff or company_id:
         stmt = stmt.where(Cart.company_id == acting_company(principal, company_id))
-    carts = list(await session.scalars(stmt))
+    carts = list(await session.scalars(in_scope(stmt, Cart.company_id, principal)))
     counts = await store.line_counts(session, [c.id for c in carts])
     return [
         CartSummary(id=c.id, name=c.name, company_id=c.company_id, lines=counts.get(c.id, 0))
@@ -255,7 +261,7 @@ async def create_cart(
     body: CartCreate, response: Response, session: SessionDep, principal: allow(*SHOPPERS)
 ) -> CartSummary:
     cart = Cart(
-        company_id=acting_company(principal, body.company_id),
+        company_id=await acting_client(session, principal, body.company_id),
         owner=str(principal.subject),
         name=body.name,
     )

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from services.orders.api.access import SHOPPERS, acting_company, company_list, own_cart
+from services.orders.api.access import SHOPPERS, acting_client, company_list, own_cart
 from services.orders.api.carts import QuickOrderResult, add_wanted, read_wanted_lines
 from services.orders.domain.lines import WantedLine
 from services.orders.store.models import RequisitionList, RequisitionListLine
@@ -43,32 +43,43 @@ class ToCart(BaseModel):
     cart_id: uuid.UUID
 
 
+async def _read_all(session: SessionDep, lists: list[RequisitionList]) -> list[ListRead]:
+    """The lists with their lines, read in one query however many lists there are."""
+    lines: dict[uuid.UUID, list[ListLine]] = {x.id: [] for x in lists}
+    rows = await session.execute(
+        select(RequisitionListLine.list_id, RequisitionListLine.sku, RequisitionListLine.quantity)
+        .where(RequisitionListLine.list_id.in_(list(lines)))
+        .order_by(RequisitionListLine.list_id, RequisitionListLine.sku)
+    )
+    for list_id, sku, quantity in rows:
+        lines[list_id].append(ListLine(sku=sku, quantity=quantity))
+    return [
+        ListRead(
+            id=x.id,
+            name=x.name,
+            company_id=x.company_id,
+            created_by=x.created_by,
+            lines=lines[x.id],
+        )
+        for x in lists
+    ]
+
+
 async def _read(session: SessionDep, found: RequisitionList) -> ListRead:
-    lines = await session.execute(
-        select(RequisitionListLine.sku, RequisitionListLine.quantity)
-        .where(RequisitionListLine.list_id == found.id)
-        .order_by(RequisitionListLine.sku)
-    )
-    return ListRead(
-        id=found.id,
-        name=found.name,
-        company_id=found.company_id,
-        created_by=found.created_by,
-        lines=[ListLine(sku=sku, quantity=q) for sku, q in lines],
-    )
+    return (await _read_all(session, [found]))[0]
 
 
 @router.get("/requisition-lists", summary="The company's saved lists")
 async def list_lists(
     session: SessionDep, principal: allow(*SHOPPERS), company_id: uuid.UUID | None = None
 ) -> list[ListRead]:
-    company = acting_company(principal, company_id)
+    company = await acting_client(session, principal, company_id)
     found = await session.scalars(
         select(RequisitionList)
         .where(RequisitionList.company_id == company)
         .order_by(RequisitionList.name)
     )
-    return [await _read(session, x) for x in found]
+    return await _read_all(session, list(found))
 
 
 @router.post("/requisition-lists", status_code=201, summary="A new, empty saved list")
@@ -76,7 +87,7 @@ async def create_list(
     body: ListCreate, response: Response, session: SessionDep, principal: allow(*SHOPPERS)
 ) -> ListRead:
     found = RequisitionList(
-        company_id=acting_company(principal, body.company_id),
+        company_id=await acting_client(session, principal, body.company_id),
         name=body.name,
         created_by=str(principal.subject),
     )

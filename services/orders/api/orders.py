@@ -19,6 +19,7 @@ from services.orders.api.access import (
     CLIENT_PEOPLE,
     SHOPPERS,
     acting_company,
+    in_scope,
     own_cart,
     visible_order,
 )
@@ -68,7 +69,7 @@ def order_filters(
 
 
 def _history_query(principal: Principal, f: OrderFilters) -> Any:
-    stmt = select(Order)
+    stmt = in_scope(select(Order), Order.company_id, principal)
     if not principal.is_staff or f.company_id:
         stmt = stmt.where(Order.company_id == acting_company(principal, f.company_id))
     if f.status:
@@ -226,7 +227,7 @@ async def approve_order(
     order_id: uuid.UUID,
     request: Request,
     session: SessionDep,
-    principal: allow(Role.COMPANY_ADMIN, Role.SALES_MANAGER, Role.ADMIN),
+    principal: allow(Role.COMPANY_ADMIN, Role.SALES_MANAGER, Role.HEAD_OF_SALES, Role.ADMIN),
 ) -> OrderRead:
     order = await visible_order(session, principal, order_id, lock=True)
     if order.status not in WAITING:

@@ -16,7 +16,14 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders import upstream
-from services.orders.api.access import CLIENT_PEOPLE, SHOPPERS, acting_company, own_cart
+from services.orders.api.access import (
+    CLIENT_PEOPLE,
+    SHOPPERS,
+    acting_company,
+    ensure_client,
+    in_scope,
+    own_cart,
+)
 from services.orders.api.checkout import (
     Placing,
     PreconditionRequired,
@@ -44,7 +51,7 @@ from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import Conflict, FieldError, NotFound, Unprocessable
 
 router = APIRouter(tags=["quotes"])
-SALES = (Role.SALES_MANAGER, Role.ADMIN)
+SALES = (Role.SALES_MANAGER, Role.HEAD_OF_SALES, Role.ADMIN)
 READERS = (*SHOPPERS, Role.SYSTEM)
 
 
@@ -136,7 +143,7 @@ async def _visible(
     quote = await session.get(Quote, quote_id, with_for_update=lock)
     if quote is None:
         raise NotFound("No such quote.")
-    principal.ensure_company(quote.company_id)
+    await ensure_client(session, principal, quote.company_id)
     return quote
 
 
@@ -235,7 +242,7 @@ async def list_quotes(
         Query(pattern="^(requested|offered|changes_requested|accepted|declined)$"),
     ] = None,
 ) -> Page[QuoteSummary]:
-    stmt = select(Quote)
+    stmt = in_scope(select(Quote), Quote.company_id, principal)
     if not principal.is_staff or company_id:
         stmt = stmt.where(Quote.company_id == acting_company(principal, company_id))
     if status:

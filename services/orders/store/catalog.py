@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import uuid
+
+from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +43,7 @@ async def upsert_company(session: AsyncSession, event: CompanyUpsertedV1) -> Non
         "external_id": event.external_id,
         "legal_name": event.legal_name,
         "currency": event.currency,
+        "sales_manager_id": event.sales_manager_id,
         "updated_at": event.updated_at,
     }
     stmt = insert(Company).values(values)
@@ -51,6 +54,15 @@ async def upsert_company(session: AsyncSession, event: CompanyUpsertedV1) -> Non
             where=Company.updated_at <= stmt.excluded.updated_at,
         )
     )
+
+
+def managed_by(manager_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
+    """The ids of the clients assigned to a sales manager, as a subquery to filter by."""
+    return select(Company.id).where(Company.sales_manager_id == manager_id)
+
+
+async def manages(session: AsyncSession, manager_id: uuid.UUID, company_id: uuid.UUID) -> bool:
+    return bool(await session.scalar(managed_by(manager_id).where(Company.id == company_id)))
 
 
 async def ordering_rules(session: AsyncSession, skus: list[str]) -> dict[str, OrderingRules]:

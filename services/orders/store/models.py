@@ -66,6 +66,8 @@ class Company(Base):
     external_id: Mapped[str | None] = mapped_column(String(100), unique=True)  # ERP's id
     legal_name: Mapped[str] = mapped_column(String(300))
     currency: Mapped[str] = mapped_column(String(3))
+    # The sales manager assigned to the client: the one sales manager who may act for it here.
+    sales_manager_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     updated_at: Mapped[datetime]
 
 

@@ -15,20 +15,21 @@ import polars as pl
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.pricing.api.segments import SegmentAssignmentRead
 from services.pricing.domain.ladder import Level, levels_of, progress
 from services.pricing.engine import PriceEngine
 from services.pricing.resolve import client_prices, explain_line, list_prices, resolve_cart
 from services.pricing.store import prices as store
-from shared.auth import Principal, Role, allow
+from shared.auth import CLIENT_READERS, Principal, Role, allow
 from shared.db import SessionDep
 from shared.problems import FieldError, NotFound, Unprocessable
 
 router = APIRouter(tags=["prices"])
 
 # Who may read a client's prices: its own people, staff, and services (orders pricing a cart).
-READERS = (Role.BUYER, Role.COMPANY_ADMIN, Role.SALES_MANAGER, Role.ADMIN, Role.SYSTEM)
+READERS = CLIENT_READERS
 MAX_LINES = 5_000
 CURRENCY = r"^[A-Z]{3}$"
 QUANTITY = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=3)]
@@ -42,9 +43,13 @@ def _today() -> date:
     return datetime.now(UTC).date()
 
 
-def _may_see(principal: Principal, company_id: uuid.UUID) -> None:
-    """A client's people see only the company they act for; another's answers 404."""
+async def _may_see(session: AsyncSession, principal: Principal, company_id: uuid.UUID) -> None:
+    """A client's people see only the company they act for, a sales manager only the clients
+    assigned to it; another's answers 404, as an unknown client does."""
     principal.ensure_company(company_id)
+    manager = principal.assigned_manager
+    if manager is not None and not await store.manages(session, manager, company_id):
+        raise NotFound("The pricing service knows no such client.")
 
 
 class CartLine(BaseModel):
@@ -104,8 +109,10 @@ def _json_response(body: dict[str, object]) -> Response:
         "price book, however many lines."
     ),
 )
-async def resolve(body: ResolveRequest, request: Request, principal: allow(*READERS)) -> Response:
-    _may_see(principal, body.client_id)
+async def resolve(
+    body: ResolveRequest, request: Request, session: SessionDep, principal: allow(*READERS)
+) -> Response:
+    await _may_see(session, principal, body.client_id)
     day = body.date or _today()
     cart = await resolve_cart(
         _engine(request),
@@ -181,6 +188,7 @@ class Explanation(BaseModel):
 )
 async def explain(
     request: Request,
+    session: SessionDep,
     principal: allow(*READERS),
     client_id: uuid.UUID,
     sku: Annotated[str, Query(max_length=64)],
@@ -195,7 +203,7 @@ async def explain(
         ),
     ] = None,
 ) -> Explanation:
-    _may_see(principal, client_id)
+    await _may_see(session, principal, client_id)
     day = on or _today()
     if as_of is not None and as_of.tzinfo is None:
         raise Unprocessable(
@@ -266,7 +274,7 @@ def _level(level: Level | None) -> LevelRead | None:
 async def client_progress(
     client_id: uuid.UUID, session: SessionDep, principal: allow(*READERS)
 ) -> ProgressRead:
-    _may_see(principal, client_id)
+    await _may_see(session, principal, client_id)
     row = await store.client(session, client_id, _today())
     if row is None:
         raise NotFound("The pricing service knows no such client.")
@@ -347,7 +355,7 @@ async def client_price_list(
     currency: Annotated[str | None, Query(pattern=CURRENCY)] = None,
     on: Annotated[date | None, Query(alias="date")] = None,
 ) -> StreamingResponse:
-    _may_see(principal, client_id)
+    await _may_see(session, principal, client_id)
     day = on or _today()
     engine = _engine(request)
     skus = await store.sellable_skus(session)

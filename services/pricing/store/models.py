@@ -54,6 +54,8 @@ class Client(Base):
     partners: Mapped[list[str]] = mapped_column(
         ARRAY(String(64)), default=list, server_default="{}"
     )
+    # The assigned sales manager: of the sales managers, only it may read the client's prices.
+    sales_manager_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (Index("ix_clients_partners", "partners", postgresql_using="gin"),)

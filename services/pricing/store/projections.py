@@ -69,6 +69,7 @@ async def upsert_client(session: AsyncSession, event: CompanyUpsertedV1) -> None
         "currency": event.currency,
         "status": event.status,
         "partners": event.partners,
+        "sales_manager_id": event.sales_manager_id,
         "updated_at": updated_at,
     }
     stmt = insert(Client).values(**values)
