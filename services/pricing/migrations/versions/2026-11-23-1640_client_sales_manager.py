@@ -1,7 +1,7 @@
 """client_sales_manager
 
-Revision ID: pricing_0006
-Revises: pricing_0005
+Revision ID: pricing_0007
+Revises: pricing_0006
 Create Date: 2026-11-23 16:40:42.544209+00:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = 'pricing_0006'
-down_revision: str | None = 'pricing_0005'
+revision: str = 'pricing_0007'
+down_revision: str | None = 'pricing_0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
