@@ -14,7 +14,8 @@ from shared.testing.fixtures import as_role, client
 from tests.pricing.world import fetch, price_changes, seed_client, seed_skus
 
 ADMIN = as_role(Role.ADMIN)
-MANAGER = as_role(Role.SALES_MANAGER)
+MANAGER_ID = uuid.uuid4()
+MANAGER = as_role(Role.SALES_MANAGER, subject=MANAGER_ID)  # the clients' own, where it matters
 OUTSIDERS = {
     "buyer": as_role(Role.BUYER, company_id=uuid.uuid4()),
     "company_admin": as_role(Role.COMPANY_ADMIN, company_id=uuid.uuid4()),
@@ -344,7 +345,7 @@ async def test_entries_show_sku_codes_tiers_and_validity_page_by_page(pricing):
 
 
 async def test_client_lists_are_replaced_and_read_in_priority_order(pricing):
-    company = await seed_client(pricing, external_id="C-1")
+    company = await seed_client(pricing, external_id="C-1", sales_manager_id=MANAGER_ID)
     await create_list(pricing, "LOW", priority=1)
     await create_list(pricing, "HIGH", priority=9)
     await create_list(pricing, "OTHER")
@@ -398,7 +399,7 @@ async def test_group_lists_are_replaced_and_the_event_names_what_moved(pricing):
 
 
 async def test_client_discounts_are_replaced(pricing):
-    company = await seed_client(pricing, external_id="C-1")
+    company = await seed_client(pricing, external_id="C-1", sales_manager_id=MANAGER_ID)
     path = f"/clients/{company}/discounts"
     body = {
         "discounts": [
@@ -620,7 +621,7 @@ async def test_ladders_are_created_read_and_assigned(pricing):
         "bonus_percent": "0.50",
     }
 
-    company = await seed_client(pricing, external_id="C-1")
+    company = await seed_client(pricing, external_id="C-1", sales_manager_id=MANAGER_ID)
     path = f"/clients/{company}/ladder"
     assert (await call(pricing, "GET", path)).status_code == 404
     put = await call(pricing, "PUT", path, json={"ladder_code": "VOLUME"})

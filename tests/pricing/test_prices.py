@@ -154,7 +154,8 @@ async def test_explain_gives_the_path_and_the_losers(world):
 
 
 async def client_reads(app, headers, company_id) -> list[int]:
-    """Status of each read of one client's prices: resolve, explain, progress, price list."""
+    """Status of each read of one client's prices: resolve, explain, progress, price list,
+    and of its terms: assigned lists, discounts."""
     body = {"client_id": str(company_id), "lines": [{"sku": "S1", "quantity": "1"}]}
     async with client(app, headers) as http:
         return [
@@ -166,6 +167,8 @@ async def client_reads(app, headers, company_id) -> list[int]:
             ).status_code,
             (await http.get(f"/clients/{company_id}/progress")).status_code,
             (await http.get(f"/clients/{company_id}/price-list")).status_code,
+            (await http.get(f"/clients/{company_id}/price-lists")).status_code,
+            (await http.get(f"/clients/{company_id}/discounts")).status_code,
         ]
 
 
@@ -177,13 +180,13 @@ async def test_a_sales_manager_reads_only_its_clients_prices_the_head_of_sales_a
     )
     await seed_client(app, external_id="OTHER", company_id=other, sales_manager_id=ivan)
     manager = as_role(Role.SALES_MANAGER, subject=olga)
-    assert await client_reads(app, manager, acme) == [200] * 4
-    assert await client_reads(app, manager, other) == [404] * 4
+    assert await client_reads(app, manager, acme) == [200] * 6
+    assert await client_reads(app, manager, other) == [404] * 6
     head = as_role(Role.HEAD_OF_SALES)
-    assert await client_reads(app, head, acme) == await client_reads(app, head, other) == [200] * 4
+    assert await client_reads(app, head, acme) == await client_reads(app, head, other) == [200] * 6
     # OTHER handed over to Olga: hers from the next company.upserted on
     await seed_client(app, external_id="OTHER", company_id=other, sales_manager_id=olga)
-    assert await client_reads(app, manager, other) == [200] * 4
+    assert await client_reads(app, manager, other) == [200] * 6
 
 
 async def test_roles_buyer_only_its_company_integrator_and_partner_never(world):

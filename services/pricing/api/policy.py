@@ -20,6 +20,7 @@ from sqlalchemy import event as orm_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.pricing import list_edits
+from services.pricing.api.access import may_see
 from services.pricing.api.policy_schemas import (
     ClientDiscount,
     ClientDiscounts,
@@ -56,7 +57,7 @@ from shared.problems import Conflict, NotFound, Problem
 
 router = APIRouter(tags=["commercial policy"])
 
-READERS = (Role.ADMIN, Role.SALES_MANAGER)
+READERS = (Role.ADMIN, Role.PRICING_MANAGER, Role.HEAD_OF_SALES, Role.SALES_MANAGER)
 WRITERS = (Role.ADMIN,)
 Pages = Annotated[PageParams, Depends(page_params)]
 CompanyId = Annotated[uuid.UUID, Path(description="The client's company id (accounts)")]
@@ -467,6 +468,7 @@ async def put_client_lists(
 async def get_client_lists(
     company_id: CompanyId, session: SessionDep, principal: allow(*READERS)
 ) -> ClientListsRead:
+    await may_see(session, principal, company_id)
     client = await store.get_client(session, company_id)
     return ClientListsRead(
         company_id=company_id, list_codes=await store.client_list_codes(session, client.id)
@@ -577,6 +579,7 @@ async def put_client_discounts(
 async def get_client_discounts(
     company_id: CompanyId, session: SessionDep, principal: allow(*READERS)
 ) -> ClientDiscountsRead:
+    await may_see(session, principal, company_id)
     client = await store.get_client(session, company_id)
     return _discounts_read(company_id, await store.client_discounts(session, client.id))
 
@@ -856,6 +859,7 @@ async def put_client_ladder(
 async def get_client_ladder(
     company_id: CompanyId, session: SessionDep, principal: allow(*READERS)
 ) -> ClientLadderRead:
+    await may_see(session, principal, company_id)
     client = await store.get_client(session, company_id)
     code = await store.client_ladder_code(session, client.id)
     if code is None:

@@ -15,14 +15,14 @@ import polars as pl
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.pricing.api.access import may_see
 from services.pricing.api.segments import SegmentAssignmentRead
 from services.pricing.domain.ladder import Level, levels_of, progress
 from services.pricing.engine import PriceEngine
 from services.pricing.resolve import client_prices, explain_line, list_prices, resolve_cart
 from services.pricing.store import prices as store
-from shared.auth import CLIENT_READERS, Principal, Role, allow
+from shared.auth import CLIENT_READERS, Role, allow
 from shared.db import SessionDep
 from shared.problems import FieldError, NotFound, Unprocessable
 
@@ -41,15 +41,6 @@ def _engine(request: Request) -> PriceEngine:
 
 def _today() -> date:
     return datetime.now(UTC).date()
-
-
-async def _may_see(session: AsyncSession, principal: Principal, company_id: uuid.UUID) -> None:
-    """A client's people see only the company they act for, a sales manager only the clients
-    assigned to it; another's answers 404, as an unknown client does."""
-    principal.ensure_company(company_id)
-    manager = principal.assigned_manager
-    if manager is not None and not await store.manages(session, manager, company_id):
-        raise NotFound("The pricing service knows no such client.")
 
 
 class CartLine(BaseModel):
@@ -112,7 +103,7 @@ def _json_response(body: dict[str, object]) -> Response:
 async def resolve(
     body: ResolveRequest, request: Request, session: SessionDep, principal: allow(*READERS)
 ) -> Response:
-    await _may_see(session, principal, body.client_id)
+    await may_see(session, principal, body.client_id)
     day = body.date or _today()
     cart = await resolve_cart(
         _engine(request),
@@ -203,7 +194,7 @@ async def explain(
         ),
     ] = None,
 ) -> Explanation:
-    await _may_see(session, principal, client_id)
+    await may_see(session, principal, client_id)
     day = on or _today()
     if as_of is not None and as_of.tzinfo is None:
         raise Unprocessable(
@@ -274,7 +265,7 @@ def _level(level: Level | None) -> LevelRead | None:
 async def client_progress(
     client_id: uuid.UUID, session: SessionDep, principal: allow(*READERS)
 ) -> ProgressRead:
-    await _may_see(session, principal, client_id)
+    await may_see(session, principal, client_id)
     row = await store.client(session, client_id, _today())
     if row is None:
         raise NotFound("The pricing service knows no such client.")
@@ -355,7 +346,7 @@ async def client_price_list(
     currency: Annotated[str | None, Query(pattern=CURRENCY)] = None,
     on: Annotated[date | None, Query(alias="date")] = None,
 ) -> StreamingResponse:
-    await _may_see(session, principal, client_id)
+    await may_see(session, principal, client_id)
     day = on or _today()
     engine = _engine(request)
     skus = await store.sellable_skus(session)
