@@ -26,6 +26,7 @@ from shared.auth import (
 from shared.problems import Unauthorized
 from shared.runtime import DATA_DIR, DATABASE_SERVICES, infrastructure, prepare_databases
 from shared.settings import DEV_INTERNAL_SECRET
+from shared.testing.kafka import skip_backlog
 
 
 @pytest.fixture(scope="session")
@@ -125,12 +126,21 @@ async def start_app(service_settings: Callable[..., Any]) -> AsyncIterator[Calla
     stack = contextlib.AsyncExitStack()
 
     async def start(
-        service: str, upstreams: dict[str, FastAPI] | None = None, **overrides: Any
+        service: str,
+        upstreams: dict[str, FastAPI] | None = None,
+        from_now: bool = False,
+        **overrides: Any,
     ) -> FastAPI:
+        """`from_now`: the service's consumers skip what earlier tests left on the broker."""
         module = importlib.import_module(f"services.{service}.app")
         for name in upstreams or {}:
             overrides.setdefault(f"{name}_url", f"http://{name}")
-        app = module.create_app(service_settings(service, **overrides))
+        settings = service_settings(service, **overrides)
+        if from_now:
+            for group, handlers in module.SPEC.consumers.items():
+                topics = {contract.topic for contract in handlers}
+                await skip_backlog(settings.kafka_bootstrap_servers, f"{service}.{group}", topics)
+        app = module.create_app(settings)
         app.state.upstream_transport = RoutingTransport(upstreams or {})
         await stack.enter_async_context(running(app))
         return app

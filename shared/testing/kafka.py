@@ -42,3 +42,24 @@ async def read_topic(
         return records
     finally:
         await consumer.stop()
+
+
+async def skip_backlog(bootstrap: str, group: str, topics: set[str]) -> None:
+    """Commit `group`'s offsets at the current end of `topics`: a service a test starts then
+    reads only what is published from now on, not every event earlier tests of the session
+    left on the broker (which the group, reading from the earliest offset, would wade through
+    first). The broker takes commits from members only, so this joins the group, briefly."""
+    await create_topics(bootstrap, topics)
+    consumer = AIOKafkaConsumer(
+        *sorted(topics), bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        async with asyncio.timeout(30):
+            while not consumer.assignment():
+                await consumer.getmany(timeout_ms=100)
+        tps = sorted(consumer.assignment())
+        await consumer.seek_to_end(*tps)
+        await consumer.commit({tp: await consumer.position(tp) for tp in tps})
+    finally:
+        await consumer.stop()

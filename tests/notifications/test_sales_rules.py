@@ -29,7 +29,9 @@ from tests.notifications.world import (
 async def test_a_client_passing_a_concentration_level_reaches_the_head_of_sales_by_the_broker(
     start_app, kafka_bootstrap, notifications_settings
 ):
-    analytics = await start_app("analytics", run_workers=True, recompute_interval_seconds=0)
+    analytics = await start_app(
+        "analytics", run_workers=True, from_now=True, recompute_interval_seconds=0
+    )
     app = await start_app("notifications", **notifications_settings)
     head, admin = uuid.uuid4(), uuid.uuid4()
     company, people = company_events("Alpha LLC")

@@ -154,7 +154,11 @@ async def test_through_the_broker_an_order_near_the_next_level_is_published(
 ):
     # the service's own setting decides what "near" is: 10 % here
     app = await start_app(
-        "pricing", run_workers=True, ladder_nudge_percent=10, contract_expiry_check_seconds=0
+        "pricing",
+        run_workers=True,
+        from_now=True,
+        ladder_nudge_percent=10,
+        contract_expiry_check_seconds=0,
     )
     company = await seed_client(app, external_id=f"BRK-{uuid.uuid4().hex[:8]}")
     await _with_ladder(app, company)

@@ -242,7 +242,7 @@ async def test_the_same_envelope_applied_twice_counts_once(pricing):
 
 
 async def test_the_running_service_projects_events_from_the_broker(start_app, kafka_bootstrap):
-    app = await start_app("pricing", run_workers=True)
+    app = await start_app("pricing", run_workers=True, from_now=True)
     company = uuid.uuid4()
     sku = f"BRK-{uuid.uuid4().hex[:8]}"
     events = [

@@ -56,7 +56,7 @@ async def eventually(app, company_id, sku: str, check) -> dict:
 async def test_a_segment_change_on_the_broker_moves_the_client_to_the_key_accounts_list(
     start_app, kafka_bootstrap
 ):
-    app = await start_app("pricing", run_workers=True)
+    app = await start_app("pricing", run_workers=True, from_now=True)
     await seed_skus(app, [("S1", "Knauf", "boards")])
     await add_list(app, "BASE", base=True)
     await add_list(app, "KEY", priority=10)
