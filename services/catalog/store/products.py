@@ -141,8 +141,8 @@ async def search_branches(
     await session.execute(
         text(
             "SELECT set_config('plan_cache_mode', 'force_custom_plan', true),"
-            f" set_config('work_mem', '{SEARCH_WORK_MEM}', true)"
-        )
+            " set_config('work_mem', :work_mem, true)"
+        ).bindparams(work_mem=SEARCH_WORK_MEM)
     )
     common: list[ColumnElement[bool]] = []
     if where.category:
