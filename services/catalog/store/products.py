@@ -80,21 +80,23 @@ def _prefix_match(word: str) -> ColumnElement[bool]:
     return Product.search_vector.op("@@")(_tsquery(prefix_query(word)))
 
 
-def _indexed_prefix_match(word: str) -> ColumnElement[bool]:
-    """The same, with the GIN index of word prefixes able to serve it.
+def _indexed_prefix_match(word: str, guarded: bool) -> ColumnElement[bool]:
+    """The same, through the GIN index of word prefixes.
 
     That index holds every prefix of every word as an exact term, so a word typed in part is
-    one GIN key. Its expression costs thirty microseconds a row when PostgreSQL filters rows
-    with it instead, so it goes only where the index is the likely way in; the tsvector
-    match beside it is what such a filter mostly evaluates (cheaper conditions go first).
+    one GIN key. Its expression costs some 25 us a row when PostgreSQL filters rows with it
+    instead of using the index, which it may when another index is a way in (a category or
+    brand, an attribute, a sort order): `guarded` then puts the tsvector match beside it,
+    which such a filter checks first. Without another way in, that check would only repeat
+    the index's answer on every row found (a third of a common word's search).
     """
-    return and_(
-        _prefix_match(word),
-        func.catalog_word_prefixes(Product.search_vector).op("@@")(_tsquery(prefix_terms(word))),
+    indexed = func.catalog_word_prefixes(Product.search_vector).op("@@")(
+        _tsquery(prefix_terms(word))
     )
+    return and_(_prefix_match(word), indexed) if guarded else indexed
 
 
-def _text_branches(words: list[str]) -> list[list[ColumnElement[bool]]]:
+def _text_branches(words: list[str], guarded: bool) -> list[list[ColumnElement[bool]]]:
     """The conditions of the words, as alternatives whose union is what they match.
 
     Every word must be a word prefix in name, brand, description or attribute values. A word
@@ -117,21 +119,24 @@ def _text_branches(words: list[str]) -> list[list[ColumnElement[bool]]]:
             if prefix_query(word) is None:
                 found.append(typed)
             elif i == fragment:
-                found.append(typed if fragment_typed else _indexed_prefix_match(word))
+                found.append(typed if fragment_typed else _indexed_prefix_match(word, guarded))
             elif sku_like(word):
                 found.append(or_(typed, _prefix_match(word)))
             else:
-                found.append(_prefix_match(word) if fragment_typed else _indexed_prefix_match(word))
+                found.append(
+                    _prefix_match(word) if fragment_typed else _indexed_prefix_match(word, guarded)
+                )
         return found
 
     return [conditions(False)] if fragment is None else [conditions(False), conditions(True)]
 
 
 async def search_branches(
-    session: AsyncSession, where: ProductFilter
+    session: AsyncSession, where: ProductFilter, ordered: bool = False
 ) -> list[list[ColumnElement[bool]]]:
     """What `where` asks for, as conditions on products: one list, or two whose union it is
-    (see `_text_branches`). One query reads a category's subtree."""
+    (see `_text_branches`). `ordered`: the rows are wanted in an order an index gives (SKU,
+    name, last update). One query reads a category's subtree."""
     # For this transaction, in one round trip:
     # - the best plan depends on the words and the category (a common word ranks 20,000
     #   rows, a rare one 20): plan each search for its values, not once for the statement
@@ -156,7 +161,8 @@ async def search_branches(
     if where.status:
         common.append(Product.status == where.status)
     common += [attribute_matches(condition) for condition in where.attributes]
-    return [[*text, *common] for text in _text_branches(where.words)]
+    guarded = ordered or bool(where.category or where.brand or where.attributes)
+    return [[*text, *common] for text in _text_branches(where.words, guarded)]
 
 
 def _tsquery(query: str) -> ColumnElement[Any]:
@@ -211,7 +217,7 @@ async def search_page(
         .where(*conditions, *after)
         .order_by(*_ordered(keys, [k.expression for k in keys]))
         .limit(params.limit + 1)
-        for conditions in await search_branches(session, where)
+        for conditions in await search_branches(session, where, ordered=sort != "relevance")
     ]
     if len(branches) == 1:
         chosen = branches[0].subquery("page")
