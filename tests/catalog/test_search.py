@@ -7,7 +7,7 @@ import json
 from sqlalchemy import text
 
 from shared.testing.fixtures import client
-from tests.catalog.world import ATTRIBUTES, BUYER, as_csv, feed
+from tests.catalog.world import ATTRIBUTES, BUYER, TREE, as_csv, feed
 
 
 def product(sku: str, name: str, **more) -> dict:
@@ -153,3 +153,22 @@ async def test_search_reaches_a_word_by_any_prefix_but_not_from_its_middle(catal
         assert await search(http, q="olt") == []  # a word's middle is not a prefix
         assert await search(http, q="ancho b") == ["AB-1001", "XK-5100"]
         assert await search(http, q="bolt", status="discontinued") == []
+
+
+async def test_words_with_a_category_subtree_brand_or_another_order_find_the_same(catalog):
+    await feed(catalog, TREE, "categories")
+    job = await feed(
+        catalog,
+        "sku,name,brand,category\n"
+        "G-1,Tile glue,Ceresit,tile-glue\n"  # under adhesives
+        "G-2,Glue gun,Bosch,tools\n"
+        "G-3,Wood glue,Knauf,adhesives\n"
+        "B-1,Board glued,Knauf,boards\n",
+    )
+    assert job["state"] == "succeeded", job
+    async with client(catalog, BUYER) as http:
+        assert await search(http, q="glu", category="adhesives") == ["G-1", "G-3"]
+        assert await search(http, q="glu", category="building", brand="Knauf") == ["B-1", "G-3"]
+        assert await search(http, q="glu", sort="name") == ["B-1", "G-2", "G-1", "G-3"]
+        assert await search(http, q="glu", sort="-updated_at", category="boards") == ["B-1"]
+        assert await search(http, q="glu gun", category="adhesives") == []
