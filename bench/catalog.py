@@ -5,7 +5,9 @@
 
 Loads the products through the real feed job, then times `GET /products` pages (text search,
 filtered by category and brand, and plain category listing) through the ASGI app, and prints
-p50/p99 per query shape. Runs against the embedded PostgreSQL and broker in .data/bench.
+p50/p99 and the mean rows of a page per query shape, the sizes of the table and its search
+indexes, and the bench process's peak RSS. Runs against the embedded PostgreSQL and broker in
+.data/bench.
 
 `--mode marketplace` runs catalog and pricing as their own uvicorn processes, prices 90 % of
 the products (two tiers) in a partner's list and times the partner's feed over HTTP: a full
@@ -16,6 +18,7 @@ the 304 of an unchanged feed.
 from __future__ import annotations
 
 import asyncio
+import resource
 import time
 
 import asyncpg
@@ -101,7 +104,7 @@ async def bench(url: str, kafka: str, n: int, requests: int) -> None:
             "SKU fragment": lambda: {"q": f"SKU-{rng.integers(0, n):07d}"[:10]},
             "category page": lambda: {"category": CATEGORIES[rng.integers(0, len(CATEGORIES))]},
         }
-        table = Table("query (page of 50)", "state", "p50 ms", "p99 ms")
+        table = Table("query (page of 50)", "state", "p50 ms", "p99 ms", "rows")
         async with client(app, as_role(Role.BUYER, company_id=None)) as http:
             for state in ("right after the load", "after (auto)vacuum"):
                 if state.startswith("after"):
@@ -111,15 +114,28 @@ async def bench(url: str, kafka: str, n: int, requests: int) -> None:
                         conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
                         await conn.exec_driver_sql("VACUUM ANALYZE products")
                 for name, params in shapes.items():
-                    samples = []
+                    samples, rows = [], 0
                     for _ in range(requests):
                         started = time.perf_counter()
                         answer = await http.get("/products", params={**params(), "limit": 50})
                         samples.append((time.perf_counter() - started) * 1000)
                         answer.raise_for_status()
+                        rows += len(answer.json()["items"])
                     p50, p99 = percentiles(samples)
-                    table.add_row(name, state, f"{p50:.1f}", f"{p99:.1f}")
+                    table.add_row(name, state, f"{p50:.1f}", f"{p99:.1f}", f"{rows / requests:.1f}")
+        async with app.state.engine.connect() as conn:
+            sizes = (
+                await conn.exec_driver_sql(
+                    "SELECT c.relname, pg_relation_size(c.oid) FROM pg_class c"
+                    " WHERE c.relname = 'products' OR c.relname LIKE 'ix_products_search%'"
+                    " ORDER BY c.relname"
+                )
+            ).all()
     console.print(table)
+    for relation, size in sizes:
+        console.print(f"{relation}: {size / 2**20:.0f} MiB")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    console.print(f"bench process peak RSS: {peak:.0f} MiB (app and client in one process)")
 
 
 async def settled(url: str, query: str, value: int, within: float = 1800) -> None:

@@ -7,7 +7,7 @@ import json
 from sqlalchemy import text
 
 from shared.testing.fixtures import client
-from tests.catalog.world import ATTRIBUTES, BUYER, as_csv, feed
+from tests.catalog.world import ATTRIBUTES, BUYER, TREE, as_csv, feed
 
 
 def product(sku: str, name: str, **more) -> dict:
@@ -100,3 +100,75 @@ async def test_every_order_pages_with_a_cursor_without_gaps_or_repeats(catalog):
     assert [p["sku"] for p in relevant["items"] + rest["items"]] == ["CE-200", "PR-7"]
     assert rest["next_cursor"] is None
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "cursor"
+
+
+async def fasteners(app) -> None:
+    job = await feed(
+        app,
+        as_csv(
+            [
+                product("AB-1001", "Anchor bolt 1001"),  # "100": a word prefix and in the SKU
+                product("XK-5100", "Anchor bolt M8"),  # "100" inside the SKU only
+                product("ZZ-9", "Bolt 100 pack"),  # "100" a word of the name only
+                product("QQ-7", "Screw 100"),  # no bolt
+                product("TT-100", "Tile cross", description="For bolted joints"),
+            ]
+        ),
+    )
+    assert job["state"] == "succeeded", job
+
+
+async def test_a_sku_fragment_matches_as_a_word_prefix_or_inside_sku_and_name_in_one_list(catalog):
+    await fasteners(catalog)
+    async with client(catalog, BUYER) as http:
+        ranked = await search(http, q="bolt 100")
+        assert sorted(ranked) == ["AB-1001", "TT-100", "XK-5100", "ZZ-9"]
+        assert ranked[:2] == ["AB-1001", "ZZ-9"]  # both words in the name rank first
+        assert await search(http, q="bolt 100", sort="sku") == sorted(ranked)
+        # Every SKU-like word must match one way or the other, whichever way the first did.
+        assert await search(http, q="XK-5 bolt 100") == ["XK-5100"]
+        assert await search(http, q="100 1001") == ["AB-1001"]
+        assert await search(http, q="100 screw") == ["QQ-7"]
+        # Page by page, the two ways of matching give the same list once each.
+        seen, cursor = [], None
+        while True:
+            params = {"q": "bolt 100", "limit": 1} | ({"cursor": cursor} if cursor else {})
+            page = (await http.get("/products", params=params)).json()
+            seen += [p["sku"] for p in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        facets = (await http.get("/products/facets", params={"q": "bolt 100"})).json()
+    assert seen == ranked
+    assert facets["total"] == 4
+
+
+async def test_search_reaches_a_word_by_any_prefix_but_not_from_its_middle(catalog):
+    await fasteners(catalog)
+    async with client(catalog, BUYER) as http:
+        for typed in ("b", "bo", "bol", "bolt", "BOLT"):
+            assert sorted(await search(http, q=typed)) == ["AB-1001", "TT-100", "XK-5100", "ZZ-9"]
+        assert await search(http, q="bolte") == ["TT-100"]  # bolted, in the description
+        assert await search(http, q="bolts") == []
+        assert await search(http, q="olt") == []  # a word's middle is not a prefix
+        assert await search(http, q="ancho b") == ["AB-1001", "XK-5100"]
+        assert await search(http, q="bolt", status="discontinued") == []
+
+
+async def test_words_with_a_category_subtree_brand_or_another_order_find_the_same(catalog):
+    await feed(catalog, TREE, "categories")
+    job = await feed(
+        catalog,
+        "sku,name,brand,category\n"
+        "G-1,Tile glue,Ceresit,tile-glue\n"  # under adhesives
+        "G-2,Glue gun,Bosch,tools\n"
+        "G-3,Wood glue,Knauf,adhesives\n"
+        "B-1,Board glued,Knauf,boards\n",
+    )
+    assert job["state"] == "succeeded", job
+    async with client(catalog, BUYER) as http:
+        assert await search(http, q="glu", category="adhesives") == ["G-1", "G-3"]
+        assert await search(http, q="glu", category="building", brand="Knauf") == ["B-1", "G-3"]
+        assert await search(http, q="glu", sort="name") == ["B-1", "G-2", "G-1", "G-3"]
+        assert await search(http, q="glu", sort="-updated_at", category="boards") == ["B-1"]
+        assert await search(http, q="glu gun", category="adhesives") == []

@@ -104,4 +104,7 @@ async def definitions(session: AsyncSession, names: Iterable[str] | None = None)
 
 
 async def types_of(session: AsyncSession, names: Iterable[str]) -> dict[str, AttributeType]:
+    names = list(names)
+    if not names:  # a search without attribute filters: no round trip
+        return {}
     return {d.name: AttributeType(d.type) for d in await definitions(session, names)}

@@ -99,7 +99,13 @@ class Product(Base):
             postgresql_using="gin",
             postgresql_ops={"attributes": "jsonb_path_ops"},
         ),
-        Index("ix_products_search_vector", "search_vector", postgresql_using="gin"),
+        # Words typed in part: every prefix of every search word is a GIN key (migration
+        # catalog_0013 defines the function).
+        Index(
+            "ix_products_search_prefixes",
+            text("catalog_word_prefixes(search_vector)"),
+            postgresql_using="gin",
+        ),
         Index("ix_products_name_sku", "name", "sku"),
         Index("ix_products_updated_at_sku", text("updated_at DESC"), "sku"),
         # Search: trigram for SKU codes and names typed in part.

@@ -13,7 +13,6 @@ from sqlalchemy import (
     ColumnElement,
     Double,
     Numeric,
-    Select,
     Text,
     and_,
     case,
@@ -23,7 +22,9 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     true,
+    union,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import JSONB, JSONPATH
@@ -36,6 +37,7 @@ from shared.pagination import PageParams, decode_cursor, encode_cursor
 from shared.problems import FieldError, Unprocessable
 
 MAX_WORDS = 8
+SEARCH_WORK_MEM = "32MB"  # an exact bitmap of every page of some 16 M products
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,12 @@ def prefix_query(text_: str) -> str | None:
     return " & ".join(f"'{t}':*" for t in tokens) or None
 
 
+def prefix_terms(text_: str) -> str | None:
+    """The same words as exact terms (`'tile' & 'glu'`), for the index of word prefixes."""
+    tokens = re.findall(r"\w+", text_.lower())
+    return " & ".join(f"'{t}'" for t in tokens) or None
+
+
 def sku_like(word: str) -> bool:
     """Three characters or more with a digit or a sign in them: a SKU fragment, not a word."""
     return len(word) >= 3 and not word.isalpha()
@@ -66,35 +74,95 @@ def _escaped(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def filtered(stmt: Select[Any], where: ProductFilter) -> Select[Any]:
-    """`stmt` (over products) narrowed to what `where` asks for."""
-    # Every word must be a word prefix in name, brand, description or attribute values (the
-    # GIN tsvector index). A word that looks like a piece of a SKU ("KN-1", "0012") may also
-    # appear anywhere in SKU or name (the trigram index on exactly that expression);
-    # PostgreSQL ORs the two bitmaps. Plain words skip the trigram: "board" would match a
-    # fifth of a million-product catalog there, and under three characters it cannot use it.
+def _prefix_match(word: str) -> ColumnElement[bool]:
+    """`word` is a word prefix in name, brand, description or attribute values: checked on
+    the row's tsvector, a microsecond a row, and no index serves it."""
+    return Product.search_vector.op("@@")(_tsquery(prefix_query(word)))
+
+
+def _indexed_prefix_match(word: str, guarded: bool) -> ColumnElement[bool]:
+    """The same, through the GIN index of word prefixes.
+
+    That index holds every prefix of every word as an exact term, so a word typed in part is
+    one GIN key. Its expression costs some 25 us a row when PostgreSQL filters rows with it
+    instead of using the index, which it may when another index is a way in (a category or
+    brand, an attribute, a sort order): `guarded` then puts the tsvector match beside it,
+    which such a filter checks first. Without another way in, that check would only repeat
+    the index's answer on every row found (a third of a common word's search).
+    """
+    indexed = func.catalog_word_prefixes(Product.search_vector).op("@@")(
+        _tsquery(prefix_terms(word))
+    )
+    return and_(_prefix_match(word), indexed) if guarded else indexed
+
+
+def _text_branches(words: list[str], guarded: bool) -> list[list[ColumnElement[bool]]]:
+    """The conditions of the words, as alternatives whose union is what they match.
+
+    Every word must be a word prefix in name, brand, description or attribute values. A word
+    that looks like a piece of a SKU ("KN-1", "0012") may instead appear anywhere in SKU or
+    name (the trigram index on exactly that expression). Plain words skip the trigram:
+    "board" would match a fifth of a million-product catalog there, and under three
+    characters it cannot use it. An OR of the two indexes made PostgreSQL check the other
+    words with the costly prefix expression row by row, so the first SKU-like word splits
+    the search in two: its prefix match through the prefix index, or its trigram match with
+    the other words checked on the tsvector. Further SKU-like words are checked either way
+    on the rows found.
+    """
     searched = Product.sku.op("||")(literal_column("' '")).op("||")(Product.name)
-    for word in where.words:
-        typed = searched.ilike(f"%{_escaped(word)}%")
-        words = prefix_query(word)
-        if words is None:
-            stmt = stmt.where(typed)
-        elif sku_like(word):
-            stmt = stmt.where(or_(typed, Product.search_vector.op("@@")(_tsquery(words))))
-        else:
-            stmt = stmt.where(Product.search_vector.op("@@")(_tsquery(words)))
+    fragment = next((i for i, w in enumerate(words) if prefix_query(w) and sku_like(w)), None)
+
+    def conditions(fragment_typed: bool) -> list[ColumnElement[bool]]:
+        found = []
+        for i, word in enumerate(words):
+            typed = searched.ilike(f"%{_escaped(word)}%")
+            if prefix_query(word) is None:
+                found.append(typed)
+            elif i == fragment:
+                found.append(typed if fragment_typed else _indexed_prefix_match(word, guarded))
+            elif sku_like(word):
+                found.append(or_(typed, _prefix_match(word)))
+            else:
+                found.append(
+                    _prefix_match(word) if fragment_typed else _indexed_prefix_match(word, guarded)
+                )
+        return found
+
+    return [conditions(False)] if fragment is None else [conditions(False), conditions(True)]
+
+
+async def search_branches(
+    session: AsyncSession, where: ProductFilter, ordered: bool = False
+) -> list[list[ColumnElement[bool]]]:
+    """What `where` asks for, as conditions on products: one list, or two whose union it is
+    (see `_text_branches`). `ordered`: the rows are wanted in an order an index gives (SKU,
+    name, last update). One query reads a category's subtree."""
+    # For this transaction, in one round trip:
+    # - the best plan depends on the words and the category (a common word ranks 20,000
+    #   rows, a rare one 20): plan each search for its values, not once for the statement
+    #   as PostgreSQL does after a prepared statement's fifth run;
+    # - the bitmap of a common word's rows must stay exact: a lossy page is checked row by
+    #   row with the costly prefix expression (4 MB holds about 2 M products' pages).
+    await session.execute(
+        text(
+            "SELECT set_config('plan_cache_mode', 'force_custom_plan', true),"
+            " set_config('work_mem', :work_mem, true)"
+        ).bindparams(work_mem=SEARCH_WORK_MEM)
+    )
+    common: list[ColumnElement[bool]] = []
     if where.category:
-        # One IN over the code and its descendants: a semi-join the category index serves
-        # (an OR with the subtree made PostgreSQL filter every row the other conditions found).
-        codes = subtree(where.category).union(select(literal(where.category)))
-        stmt = stmt.where(Product.category.in_(codes))
+        # The code and its descendants, read first and passed as values: the planner then
+        # knows how many products they hold (as a subquery it guessed, and walked the whole
+        # SKU index for a category page).
+        codes = {where.category, *(await session.scalars(subtree(where.category)))}
+        common.append(Product.category.in_(sorted(codes)))
     if where.brand:
-        stmt = stmt.where(Product.brand == where.brand)
+        common.append(Product.brand == where.brand)
     if where.status:
-        stmt = stmt.where(Product.status == where.status)
-    for condition in where.attributes:
-        stmt = stmt.where(attribute_matches(condition))
-    return stmt
+        common.append(Product.status == where.status)
+    common += [attribute_matches(condition) for condition in where.attributes]
+    guarded = ordered or bool(where.category or where.brand or where.attributes)
+    return [[*text, *common] for text in _text_branches(where.words, guarded)]
 
 
 def _tsquery(query: str) -> ColumnElement[Any]:
@@ -139,16 +207,45 @@ async def search_page(
 ) -> tuple[list[Product], str | None]:
     """One page of products in `sort` order from the cursor on (keyset: no OFFSET)."""
     keys = sort_keys(where, sort)
-    stmt = filtered(select(Product, *(k.expression for k in keys)), where)
-    if params.cursor:
-        stmt = stmt.where(_after(keys, sort, decode_cursor(params.cursor)))
-    stmt = stmt.order_by(*(k.expression.desc() if k.descending else k.expression for k in keys))
-    rows = (await session.execute(stmt.limit(params.limit + 1))).all()
+    # The page is chosen over narrow rows (id and sort keys), then only its products are read
+    # whole: a relevance page ranks every match, and carrying every match's full row through
+    # the sort cost as much as the ranking. With two branches each gives its own first page
+    # and the union is ordered again.
+    after = [_after(keys, sort, decode_cursor(params.cursor))] if params.cursor else []
+    branches = [
+        select(Product.id, *(k.expression.label(f"key{i}") for i, k in enumerate(keys)))
+        .where(*conditions, *after)
+        .order_by(*_ordered(keys, [k.expression for k in keys]))
+        .limit(params.limit + 1)
+        for conditions in await search_branches(session, where, ordered=sort != "relevance")
+    ]
+    if len(branches) == 1:
+        chosen = branches[0].subquery("page")
+    else:
+        found = union(*branches).subquery("found")
+        chosen = (
+            select(found)
+            .order_by(*_ordered(keys, [found.c[f"key{i}"] for i in range(len(keys))]))
+            .limit(params.limit + 1)
+            .subquery("page")
+        )
+    columns = [chosen.c[f"key{i}"] for i in range(len(keys))]
+    stmt = (
+        select(Product, *columns)
+        .join(chosen, chosen.c.id == Product.id)
+        .order_by(*_ordered(keys, columns))
+    )
+    rows = (await session.execute(stmt)).all()
     cursor = None
     if len(rows) > params.limit:
         rows = rows[: params.limit]
         cursor = encode_cursor([sort, *rows[-1][1:]])
     return [r[0] for r in rows], cursor
+
+
+def _ordered(keys: list[SortKey], columns: list[Any]) -> list[Any]:
+    """`columns` (the keys' values in some query) ordered as `keys` say."""
+    return [c.desc() if k.descending else c for k, c in zip(keys, columns, strict=True)]
 
 
 def _after(keys: list[SortKey], sort: Sort, cursor: list[Any]) -> ColumnElement[bool]:
@@ -200,8 +297,12 @@ async def facet_rows(session: AsyncSession, where: ProductFilter) -> list[Any]:
     Rows are (facet, name, value, label, type, count): facet is total, brand, category or
     attribute; name is the attribute's; value is JSON (a brand, a category code, a value).
     """
-    matched = filtered(select(Product.brand, Product.category, Product.attributes), where).cte(
-        "matched"
+    branches = await search_branches(session, where)
+    found: Any = and_(*branches[0])
+    if len(branches) > 1:
+        found = Product.id.in_(union(*(select(Product.id).where(*b) for b in branches)))
+    matched = (
+        select(Product.brand, Product.category, Product.attributes).where(found).cte("matched")
     )
     pair = func.jsonb_each(matched.c.attributes).table_valued("key", "value").alias("pair")
     none = literal(None, Text)
