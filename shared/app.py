@@ -101,7 +101,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             tasks.append(asyncio.create_task(relay.run(), name=f"{spec.name}-relay"))
             for group, handlers in spec.consumers.items():
                 consumer = EventConsumer(
-                    f"{spec.name}.{group}",
+                    f"{spec.name}.{group}{settings.consumer_group_suffix}",
                     handlers,
                     app.state.sessionmaker,
                     app.state.publisher,

@@ -55,6 +55,11 @@ class ServiceSettings(EdgeSettings):
     run_workers: bool = Field(
         True, description="Run the outbox relay, event consumers and feed jobs in this process"
     )
+    consumer_group_suffix: str = Field(
+        "",
+        description="Appended to the service's consumer group names: a second, separate "
+        "reader of the same topics (tests give each service they start its own groups)",
+    )
     data_dir: str = Field(".data/files", description="Where uploaded feeds and reports are kept")
     feed_max_bytes: int = Field(1024 * 1024 * 1024, description="Largest accepted feed upload")
     shutdown_grace_seconds: float = Field(

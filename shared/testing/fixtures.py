@@ -135,11 +135,14 @@ async def start_app(service_settings: Callable[..., Any]) -> AsyncIterator[Calla
         module = importlib.import_module(f"services.{service}.app")
         for name in upstreams or {}:
             overrides.setdefault(f"{name}_url", f"http://{name}")
+        if from_now:  # its own groups: no member of an earlier test's app to wait for
+            overrides["consumer_group_suffix"] = f"-{uuid.uuid4().hex[:8]}"
         settings = service_settings(service, **overrides)
         if from_now:
             for group, handlers in module.SPEC.consumers.items():
                 topics = {contract.topic for contract in handlers}
-                await skip_backlog(settings.kafka_bootstrap_servers, f"{service}.{group}", topics)
+                name = f"{service}.{group}{settings.consumer_group_suffix}"
+                await skip_backlog(settings.kafka_bootstrap_servers, name, topics)
         app = module.create_app(settings)
         app.state.upstream_transport = RoutingTransport(upstreams or {})
         await stack.enter_async_context(running(app))

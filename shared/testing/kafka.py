@@ -53,13 +53,17 @@ async def skip_backlog(bootstrap: str, group: str, topics: set[str]) -> None:
     consumer = AIOKafkaConsumer(
         *sorted(topics), bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
     )
-    await consumer.start()
+    step = "join"
     try:
         async with asyncio.timeout(30):
+            await consumer.start()
             while not consumer.assignment():
                 await consumer.getmany(timeout_ms=100)
-        tps = sorted(consumer.assignment())
-        await consumer.seek_to_end(*tps)
-        await consumer.commit({tp: await consumer.position(tp) for tp in tps})
-    finally:
-        await consumer.stop()
+            step = "commit"
+            tps = sorted(consumer.assignment())
+            await consumer.seek_to_end(*tps)
+            await consumer.commit({tp: await consumer.position(tp) for tp in tps})
+            step = "leave"
+            await consumer.stop()
+    except TimeoutError as exc:
+        raise TimeoutError(f"skip_backlog of {group}: the broker did not answer ({step})") from exc
