@@ -376,7 +376,7 @@ def main(
         urls = prepare_databases(server_url, SERVICES, suffix="_load", fresh=True)
         args = {"rate": rate, "seconds": seconds, "clients": clients, "skus": skus}
         figures = asyncio.run(run_stack(urls, kafka, args))
-    console.print(orjson.dumps(figures).decode())
+    console.print(orjson.dumps(figures, option=orjson.OPT_SERIALIZE_NUMPY).decode())
 
 
 if __name__ == "__main__":
