@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import asyncpg
 from asyncpg.exceptions import (
@@ -17,6 +17,7 @@ from asyncpg.exceptions import (
 )
 from fastapi import Depends, FastAPI, Request, Response
 from sqlalchemy import DateTime, MetaData, make_url
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
@@ -62,6 +63,25 @@ POOL_TIMEOUT_SECONDS = 10.0
 
 class DatabaseUnreachable(ConnectionError):
     """No connection could be made: the server is down, restarting or its socket is gone."""
+
+
+async def upsert_unless_newer(
+    session: AsyncSession,
+    model: type[Any],
+    values: dict[str, Any],
+    key: tuple[str, ...],
+    stamp: str = "updated_at",
+) -> None:
+    """Write one projected row from an event, unless the stored row is newer: events of one
+    thing may arrive out of order, and a late one changes nothing."""
+    stmt = insert(model).values(values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=list(key),
+            set_={k: stmt.excluded[k] for k in values if k not in key},
+            where=getattr(model, stamp) <= stmt.excluded[stamp],
+        )
+    )
 
 
 def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:

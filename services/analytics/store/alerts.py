@@ -18,6 +18,7 @@ from services.analytics.store.models import CrossSellOffer, PriceCheck, StockLev
 from services.analytics.store.segments import read_frame
 from shared.contracts.catalog import StockChangedV1
 from shared.contracts.pricing import PriceChangedV1
+from shared.db import upsert_unless_newer
 
 
 def months_back(as_of: datetime, months: int) -> datetime:
@@ -39,19 +40,13 @@ async def total_available(session: AsyncSession, sku: str) -> Decimal | None:
 
 async def set_level(session: AsyncSession, event: StockChangedV1) -> None:
     """The warehouse's level, unless a newer one arrived first."""
-    stmt = insert(StockLevel).values(
-        sku=event.sku,
-        warehouse=event.warehouse,
-        available=event.available,
-        changed_at=event.changed_at,
-    )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[StockLevel.sku, StockLevel.warehouse],
-            set_={"available": stmt.excluded.available, "changed_at": stmt.excluded.changed_at},
-            where=StockLevel.changed_at <= stmt.excluded.changed_at,
-        )
-    )
+    values = {
+        "sku": event.sku,
+        "warehouse": event.warehouse,
+        "available": event.available,
+        "changed_at": event.changed_at,
+    }
+    await upsert_unless_newer(session, StockLevel, values, ("sku", "warehouse"), "changed_at")
 
 
 # Each buyer of the SKU in the window (found through the client x SKU facts), with everything it

@@ -23,6 +23,7 @@ from services.analytics.store.models import (
 from shared.contracts.accounts import CompanyCreditChangedV1, CompanyUpsertedV1
 from shared.contracts.catalog import ProductUpsertedV1
 from shared.contracts.orders import OrderCancelledV1, OrderDeliveredV1, OrderPlacedV1
+from shared.db import upsert_unless_newer
 
 # A client known from its credit before its master data: any company.upserted replaces it.
 MASTER_DATA_TO_COME = datetime(1970, 1, 1, tzinfo=UTC)
@@ -56,14 +57,7 @@ async def upsert_client(
         "purchase_potential_minor": _potential(event.card.get(potential_key)),
         "updated_at": event.updated_at,
     }
-    stmt = insert(Client).values(**values)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[Client.id],
-            set_={k: stmt.excluded[k] for k in values if k != "id"},
-            where=Client.updated_at <= stmt.excluded.updated_at,
-        )
-    )
+    await upsert_unless_newer(session, Client, values, ("id",))
 
 
 async def set_credit(session: AsyncSession, event: CompanyCreditChangedV1) -> None:
@@ -91,14 +85,7 @@ async def upsert_product(session: AsyncSession, event: ProductUpsertedV1) -> Non
         "category": event.category,
         "updated_at": event.updated_at,
     }
-    stmt = insert(Product).values(**values)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[Product.sku],
-            set_={k: stmt.excluded[k] for k in values if k != "sku"},
-            where=Product.updated_at <= stmt.excluded.updated_at,
-        )
-    )
+    await upsert_unless_newer(session, Product, values, ("sku",))
 
 
 async def add_order(session: AsyncSession, event: OrderPlacedV1) -> bool:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import Select, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders.domain.lines import OrderingRules
 from services.orders.store.models import Company, Product
 from shared.contracts.accounts import CompanyUpsertedV1
 from shared.contracts.catalog import ProductUpsertedV1
+from shared.db import upsert_unless_newer
 
 
 async def upsert_product(session: AsyncSession, event: ProductUpsertedV1) -> None:
@@ -27,14 +27,7 @@ async def upsert_product(session: AsyncSession, event: ProductUpsertedV1) -> Non
         "cost_currency": event.cost_currency,
         "updated_at": event.updated_at,
     }
-    stmt = insert(Product).values(values)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[Product.sku],
-            set_={k: stmt.excluded[k] for k in values if k != "sku"},
-            where=Product.updated_at <= stmt.excluded.updated_at,  # a late event changes nothing
-        )
-    )
+    await upsert_unless_newer(session, Product, values, ("sku",))
 
 
 async def upsert_company(session: AsyncSession, event: CompanyUpsertedV1) -> None:
@@ -46,14 +39,7 @@ async def upsert_company(session: AsyncSession, event: CompanyUpsertedV1) -> Non
         "sales_manager_id": event.sales_manager_id,
         "updated_at": event.updated_at,
     }
-    stmt = insert(Company).values(values)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[Company.id],
-            set_={k: stmt.excluded[k] for k in values if k != "id"},
-            where=Company.updated_at <= stmt.excluded.updated_at,
-        )
-    )
+    await upsert_unless_newer(session, Company, values, ("id",))
 
 
 def managed_by(manager_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:

@@ -7,7 +7,6 @@ from collections import defaultdict
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders.store.models import (
@@ -17,6 +16,7 @@ from services.orders.store.models import (
     StockLevel,
 )
 from shared.contracts.catalog import StockChangedV1
+from shared.db import upsert_unless_newer
 
 
 async def total_available(session: AsyncSession, sku: str) -> Decimal | None:
@@ -37,14 +37,7 @@ async def set_level(session: AsyncSession, event: StockChangedV1) -> None:
         "available": event.available,
         "changed_at": event.changed_at,
     }
-    stmt = insert(StockLevel).values(values)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[StockLevel.sku, StockLevel.warehouse],
-            set_={"available": stmt.excluded.available, "changed_at": stmt.excluded.changed_at},
-            where=StockLevel.changed_at <= stmt.excluded.changed_at,
-        )
-    )
+    await upsert_unless_newer(session, StockLevel, values, ("sku", "warehouse"), "changed_at")
 
 
 async def lists_holding(

@@ -29,6 +29,7 @@ from shared.contracts.accounts import CompanyUpsertedV1
 from shared.contracts.analytics import ClientSegmentChangedV1
 from shared.contracts.catalog import ProductUpsertedV1
 from shared.contracts.orders import OrderCancelledV1, OrderPlacedV1
+from shared.db import upsert_unless_newer
 
 # A client known only from its orders: any company event is newer than this and fills it in.
 PLACEHOLDER_UPDATED_AT = datetime(1970, 1, 1, tzinfo=UTC)
@@ -72,14 +73,7 @@ async def upsert_client(session: AsyncSession, event: CompanyUpsertedV1) -> None
         "sales_manager_id": event.sales_manager_id,
         "updated_at": updated_at,
     }
-    stmt = insert(Client).values(**values)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[Client.company_id],
-            set_={k: stmt.excluded[k] for k in values if k != "company_id"},
-            where=Client.updated_at <= stmt.excluded.updated_at,
-        )
-    )
+    await upsert_unless_newer(session, Client, values, ("company_id",))
 
 
 async def upsert_sku(session: AsyncSession, event: ProductUpsertedV1) -> None:
@@ -94,14 +88,7 @@ async def upsert_sku(session: AsyncSession, event: ProductUpsertedV1) -> None:
         "cost_currency": event.cost_currency,
         "updated_at": _utc(event.updated_at),
     }
-    stmt = insert(Sku).values(**values)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[Sku.sku],
-            set_={k: stmt.excluded[k] for k in values if k != "sku"},
-            where=Sku.updated_at <= stmt.excluded.updated_at,
-        )
-    )
+    await upsert_unless_newer(session, Sku, values, ("sku",))
 
 
 async def ensure_client(session: AsyncSession, company_id: uuid.UUID, currency: str) -> Any:
@@ -222,18 +209,14 @@ async def set_segments(session: AsyncSession, event: ClientSegmentChangedV1) -> 
                 )
             )
             continue
-        stmt = insert(ClientSegment).values(
-            client_id=found,
-            dimension=change.dimension,
-            value=change.current,
-            changed_at=_utc(event.changed_at),
-        )
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[ClientSegment.client_id, ClientSegment.dimension],
-                set_={"value": stmt.excluded.value, "changed_at": stmt.excluded.changed_at},
-                where=ClientSegment.changed_at <= stmt.excluded.changed_at,
-            )
+        values = {
+            "client_id": found,
+            "dimension": change.dimension,
+            "value": change.current,
+            "changed_at": _utc(event.changed_at),
+        }
+        await upsert_unless_newer(
+            session, ClientSegment, values, ("client_id", "dimension"), "changed_at"
         )
     return int(found)
 
