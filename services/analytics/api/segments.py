@@ -27,7 +27,7 @@ STAFF = (Role.SALES_MANAGER, Role.ADMIN, Role.SYSTEM)
 Many = Annotated[list[str] | None, Query()]
 
 
-def client_filters(
+async def client_filters(
     abc_revenue: Many = None,
     abc_margin: Many = None,
     xyz: Many = None,

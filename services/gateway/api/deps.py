@@ -28,7 +28,7 @@ class Gateway:
         return self.settings.internal_secret.get_secret_value()
 
 
-def get_gateway(request: Request) -> Gateway:
+async def get_gateway(request: Request) -> Gateway:
     return request.app.state.gateway
 
 

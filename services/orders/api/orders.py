@@ -50,7 +50,7 @@ class OrderFilters(BaseModel):
     sku: str | None = None
 
 
-def order_filters(
+async def order_filters(
     company_id: uuid.UUID | None = None,
     status: Annotated[list[str] | None, Query()] = None,
     source: Annotated[str | None, Query(pattern="^(portal|manager|erp)$")] = None,
