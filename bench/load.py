@@ -42,6 +42,9 @@ from shared.tokens import issue_access_token
 console = Console()
 API = "/api/v1"
 MAX_IN_FLIGHT = 400
+# httpcore looks at every connection of a pool on each request: one pool of 400 would make the
+# sender, not the stack, the slow part. Buyers are spread over several small pools instead.
+SENDER_POOLS = 8
 
 
 class Recorder:
@@ -225,14 +228,23 @@ def action(kind: int, http, recorder, buyer: Buyer, rng, skus: int):
 async def drive(gateway_url: str, key: str, companies, skus: int, rate: int, seconds: int):
     rng = np.random.default_rng(11)
     buyers = [Buyer(c) for c in companies]
-    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
-    async with httpx.AsyncClient(base_url=gateway_url, timeout=30, limits=limits) as http:
+    per_pool = MAX_IN_FLIGHT // SENDER_POOLS
+    limits = httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool)
+    async with contextlib.AsyncExitStack() as pools:
+        senders = [
+            await pools.enter_async_context(
+                httpx.AsyncClient(base_url=gateway_url, timeout=30, limits=limits)
+            )
+            for _ in range(SENDER_POOLS)
+        ]
         # Warm-up: every buyer's first page (pricing's book, the pools), not measured.
         warm = Recorder()
-        await asyncio.gather(*(catalog_page(http, warm, b, rng) for b in buyers[:50]))
+        await asyncio.gather(
+            *(catalog_page(senders[n % SENDER_POOLS], warm, b, rng) for n, b in enumerate(buyers))
+        )
         recorder = Recorder()
         stop = asyncio.Event()
-        feeds = asyncio.create_task(stock_feeds(http, recorder, key, skus, stop, rng))
+        feeds = asyncio.create_task(stock_feeds(senders[0], recorder, key, skus, stop, rng))
         in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         tasks: list[asyncio.Task] = []
         mix = np.array([0.55, 0.20, 0.10, 0.05, 0.10])
@@ -243,9 +255,10 @@ async def drive(gateway_url: str, key: str, companies, skus: int, rate: int, sec
             delay = due - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            buyer = buyers[int(rng.integers(0, len(buyers)))]
+            index = int(rng.integers(0, len(buyers)))
             kind = int(rng.choice(len(mix), p=mix))
-            work = action(kind, http, recorder, buyer, rng, skus)
+            http = senders[index % SENDER_POOLS]
+            work = action(kind, http, recorder, buyers[index], rng, skus)
 
             async def run(work=work) -> None:
                 async with in_flight:

@@ -15,8 +15,7 @@ from sqlalchemy import make_url, text
 from shared.apiconventions import install_conventions
 from shared.conditional import ConditionalRequestMiddleware
 from shared.db import create_engine, create_sessionmaker, install_database_problems
-from shared.events.consumer import EventConsumer, Handler, Outcome
-from shared.events.envelope import EventContract
+from shared.events.consumer import EventConsumer, Handlers, Outcome
 from shared.events.kafka import Publisher, broker_reachable
 from shared.events.relay import OutboxRelay
 from shared.idempotency import IdempotencyMiddleware
@@ -38,7 +37,7 @@ class ServiceSpec:
     description: str
     routers: Sequence[APIRouter] = ()
     # consumer group name -> {event contract: handler}
-    consumers: dict[str, dict[type[EventContract], Handler]] = field(default_factory=dict)
+    consumers: dict[str, Handlers] = field(default_factory=dict)
     workers: Sequence[Worker] = ()
     # Run once at start-up after the pool exists (e.g. the first admin); keep them idempotent.
     on_startup: Sequence[Worker] = ()

@@ -68,17 +68,18 @@ class DatabaseUnreachable(ConnectionError):
 async def upsert_unless_newer(
     session: AsyncSession,
     model: type[Any],
-    values: dict[str, Any],
+    values: dict[str, Any] | list[dict[str, Any]],
     key: tuple[str, ...],
     stamp: str = "updated_at",
 ) -> None:
-    """Write one projected row from an event, unless the stored row is newer: events of one
-    thing may arrive out of order, and a late one changes nothing."""
+    """Write projected rows from events (one, or many of distinct keys), unless the stored row
+    is newer: events of one thing may arrive out of order, and a late one changes nothing."""
     stmt = insert(model).values(values)
+    columns = values[0] if isinstance(values, list) else values
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=list(key),
-            set_={k: stmt.excluded[k] for k in values if k not in key},
+            set_={k: stmt.excluded[k] for k in columns if k not in key},
             where=getattr(model, stamp) <= stmt.excluded[stamp],
         )
     )
@@ -103,9 +104,10 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         async_creator=connect,
         pool_size=pool_size,
         max_overflow=pool_size,
-        # A connection that died with a database restart is noticed and replaced on checkout,
-        # so a service recovers by itself when the database is back.
-        pool_pre_ping=True,
+        # No ping on checkout: it is a round trip per transaction. A connection that died with
+        # a database restart fails its first statement instead; SQLAlchemy sees a disconnect
+        # and drops every pooled connection, that request gets a 503, and the next ones get
+        # new connections, so a service still recovers by itself when the database is back.
         pool_timeout=POOL_TIMEOUT_SECONDS,
     )
 

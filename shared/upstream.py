@@ -36,7 +36,8 @@ class Upstreams:
         )
         self.http = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.upstream_timeout_seconds, connect=3.0),
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=50),
+            # httpcore walks every idle connection on each call: keep few of them.
+            limits=httpx.Limits(max_connections=50, max_keepalive_connections=16),
             transport=transport,
             trust_env=False,  # internal URLs: an HTTP_PROXY must not reroute them
         )

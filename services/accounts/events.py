@@ -12,8 +12,7 @@ from services.accounts.domain.pipeline import milestone_of_order, stage_reached
 from services.accounts.store import pipeline
 from shared.contracts.orders import OrderPlacedV1, QuoteRequestedV1
 from shared.db import utcnow
-from shared.events.consumer import Handler
-from shared.events.envelope import EventContract
+from shared.events.consumer import Handlers
 
 
 async def _reach(session: AsyncSession, company, row, milestone: str | None, at, actor) -> None:
@@ -43,7 +42,7 @@ async def handle_quote_requested(event: QuoteRequestedV1, session: AsyncSession)
     await _reach(session, company, row, "quote_requested", utcnow(), "system")
 
 
-CONSUMERS: dict[str, dict[type[EventContract], Handler]] = {
+CONSUMERS: dict[str, Handlers] = {
     "accounts": {
         OrderPlacedV1: handle_order_placed,
         QuoteRequestedV1: handle_quote_requested,

@@ -28,6 +28,8 @@ from services.analytics.recompute import definitions
 from services.analytics.settings import Settings
 from services.analytics.store import alerts as store
 from services.analytics.store import queries
+from services.analytics.store.models import StockLevel
+from shared import stock_levels
 from shared.contracts.analytics import (
     ClientCrossSellOfferV1,
     ClientKeySkuOutOfStockV1,
@@ -50,28 +52,30 @@ PRICING_CALLS_IN_FLIGHT = 8
 # Stock ----------------------------------------------------------------------------------------
 
 
-async def handle_stock_changed(event: StockChangedV1, session: AsyncSession) -> None:
-    """A SKU available somewhere and now nowhere: each client whose A class it is hears it."""
-    before = await store.total_available(session, event.sku)
-    await store.set_level(session, event)
-    after = await store.total_available(session, event.sku) or Decimal(0)
-    if not out_of_stock(before, after):
-        return
+async def handle_stock_changed(events: list[StockChangedV1], session: AsyncSession) -> None:
+    """Stock levels, a batch at a time. A SKU available somewhere and now nowhere: each client
+    whose A class it is hears it."""
+    for move in await stock_levels.apply_to(session, StockLevel, events):
+        if out_of_stock(move.before, move.after):  # rare: the queries for it are per SKU
+            await _tell_key_sku_out(session, move.sku)
+
+
+async def _tell_key_sku_out(session: AsyncSession, sku: str) -> None:
     d = definitions(session)
     now = utcnow()
-    purchases = await store.buyers_purchases(session, event.sku, d.abc_months, now)
+    purchases = await store.buyers_purchases(session, sku, d.abc_months, now)
     if purchases.is_empty():
         return
-    found = key_sku_clients(purchases, event.sku, d)
+    found = key_sku_clients(purchases, sku, d)
     if found.is_empty():
         return
-    managers, name = await store.managers_and_name(session, found["client_id"].to_list(), event.sku)
+    managers, name = await store.managers_and_name(session, found["client_id"].to_list(), sku)
     for row in found.iter_rows(named=True):  # one event per client concerned
         record_event(
             session,
             ClientKeySkuOutOfStockV1(
                 client_id=row["client_id"],
-                sku=event.sku,
+                sku=sku,
                 name=name,
                 currency=row["currency"],
                 revenue_minor=row["revenue_minor"],

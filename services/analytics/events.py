@@ -36,8 +36,7 @@ from shared.contracts.orders import (
 )
 from shared.contracts.pricing import PriceChangedV1
 from shared.db import utcnow
-from shared.events.consumer import Handler
-from shared.events.envelope import EventContract
+from shared.events.consumer import Handlers, Many
 
 
 async def handle_company_upserted(event: CompanyUpsertedV1, session: AsyncSession) -> None:
@@ -151,7 +150,7 @@ async def handle_order_delivered(event: OrderDeliveredV1, session: AsyncSession)
         await mark_dirty(session, event.company_id)
 
 
-CONSUMERS: dict[str, dict[type[EventContract], Handler]] = {
+CONSUMERS: dict[str, Handlers] = {
     "analytics": {
         CompanyUpsertedV1: handle_company_upserted,
         CompanyCreditChangedV1: handle_credit_changed,
@@ -159,7 +158,7 @@ CONSUMERS: dict[str, dict[type[EventContract], Handler]] = {
         OrderPlacedV1: handle_order_placed,
         OrderCancelledV1: handle_order_cancelled,
         OrderDeliveredV1: handle_order_delivered,
-        StockChangedV1: handle_stock_changed,
+        StockChangedV1: Many(handle_stock_changed),
         PriceChangedV1: handle_price_changed,
         OrderClaimRecordedV1: handle_claim_recorded,
         ChurnSurveyAnsweredV1: handle_churn_survey,

@@ -7,8 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.catalog.store import marketplace, reservations
 from shared.contracts.orders import OrderCancelledV1, OrderDeliveredV1, OrderShippedV1
 from shared.contracts.pricing import PriceChangedV1
-from shared.events.consumer import Handler
-from shared.events.envelope import EventContract
+from shared.events.consumer import Handlers
 
 
 async def _let_go(session: AsyncSession, reservation_id: uuid.UUID | None, reason: str) -> None:
@@ -36,7 +35,7 @@ async def handle_price_changed(event: PriceChangedV1, session: AsyncSession) -> 
         await marketplace.count_price_list_change(session, event.change_id)
 
 
-CONSUMERS: dict[str, dict[type[EventContract], Handler]] = {
+CONSUMERS: dict[str, Handlers] = {
     "catalog": {
         OrderShippedV1: handle_order_left,
         OrderDeliveredV1: handle_order_left,

@@ -40,7 +40,9 @@ def create_app(
             ),
             limits=httpx.Limits(
                 max_connections=settings.upstream_max_connections,
-                max_keepalive_connections=settings.upstream_max_connections,
+                # httpcore looks at every idle connection on each request and response: a
+                # thousand idle ones after a burst made the gateway slowest when busiest.
+                max_keepalive_connections=settings.upstream_idle_connections,
             ),
             transport=transport,
             # Service URLs are internal: an HTTP_PROXY in the environment must not reroute them.

@@ -10,7 +10,6 @@ workers send what this committed, so a crash or an SMTP outage delays messages, 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -18,8 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notifications.domain import delivery, rules, signing, templates
@@ -27,10 +24,9 @@ from services.notifications.settings import Settings
 from services.notifications.store import directory, messages, webhooks
 from shared.contracts import all_topics
 from shared.db import utcnow
-from shared.events.consumer import EventConsumer, Handler, Outcome
-from shared.events.envelope import CloudEvent, EventContract, contract_for
-from shared.events.kafka import Publisher, create_topics
-from shared.events.outbox import InboxEntry
+from shared.events.consumer import EventConsumer, Handlers, Outcome
+from shared.events.envelope import CloudEvent, contract_for
+from shared.events.kafka import Publisher
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +38,7 @@ FETCH_MAX_WAIT_MS = 50
 INTERNAL_PREFIX = "notifications."
 
 # The kernel's per-contract consumers are not used: one generic consumer takes every event.
-CONSUMERS: dict[str, dict[type[EventContract], Handler]] = {}
+CONSUMERS: dict[str, Handlers] = {}
 
 
 def topics() -> set[str]:
@@ -361,129 +357,33 @@ class NotificationConsumer(EventConsumer):
         self.on_applied = on_applied
         self.rule_cache = rule_cache
 
-    async def apply(self, envelope: CloudEvent) -> Outcome:
+    fetch_max_wait_ms = FETCH_MAX_WAIT_MS
+
+    def parse(self, envelope: CloudEvent) -> Any:
         contract = contract_for(envelope.type)
         if contract is not None:  # a known event must be well formed, or it is dead-lettered
             contract.model_validate(envelope.data)
-        async with self.sessionmaker() as session, session.begin():
-            info = session.info
-            inserted = await session.scalar(
-                insert(InboxEntry)
-                .values(consumer=self.name, event_id=envelope.id, event_type=envelope.type)
-                .on_conflict_do_nothing()
-                .returning(InboxEntry.event_id)
-            )
-            if inserted is None:
-                return Outcome.DUPLICATE
-            await fan_out(
-                session,
-                self.settings,
-                envelope.id,
-                envelope.type,
-                envelope.data,
-                rule_cache=self.rule_cache,
-            )
+        return envelope.data
+
+    async def handle(self, session: AsyncSession, envelope: CloudEvent, event: Any) -> None:
+        batch = session.info.setdefault("batch", Batch())
+        await fan_out(
+            session,
+            self.settings,
+            envelope.id,
+            envelope.type,
+            event,
+            rule_cache=self.rule_cache,
+            batch=batch,
+        )
+
+    async def before_commit(self, session: AsyncSession) -> None:
+        if "batch" in session.info:
+            await session.info["batch"].flush(session)
+
+    def after_commit(self, info: dict[str, Any]) -> None:
         if self.on_applied:
             self.on_applied(info)
-        return Outcome.APPLIED
-
-    async def apply_batch(self, records: list[ConsumerRecord]) -> list[Outcome] | None:
-        """A partition's batch in one transaction (one commit for many events); None when any
-        of it fails, and the caller applies the records one by one (retries, dead letters)."""
-        try:
-            envelopes = [CloudEvent.model_validate_json(r.value) for r in records]
-            for envelope in envelopes:
-                contract = contract_for(envelope.type)
-                if contract is not None:
-                    contract.model_validate(envelope.data)
-        except Exception:
-            return None
-        outcomes: list[Outcome] = []
-        try:
-            async with self.sessionmaker() as session, session.begin():
-                info = session.info
-                new = set(
-                    await session.scalars(
-                        insert(InboxEntry)
-                        .values(
-                            [
-                                {"consumer": self.name, "event_id": e.id, "event_type": e.type}
-                                for e in envelopes
-                            ]
-                        )
-                        .on_conflict_do_nothing()
-                        .returning(InboxEntry.event_id)
-                    )
-                )
-                batch = Batch()
-                for envelope in envelopes:
-                    if envelope.id not in new:
-                        outcomes.append(Outcome.DUPLICATE)
-                        continue
-                    new.discard(envelope.id)  # the same event twice in one batch: once
-                    await fan_out(
-                        session,
-                        self.settings,
-                        envelope.id,
-                        envelope.type,
-                        envelope.data,
-                        rule_cache=self.rule_cache,
-                        batch=batch,
-                    )
-                    outcomes.append(Outcome.APPLIED)
-                await batch.flush(session)
-        except Exception:
-            log.warning("batch of %d failed; applying one by one", len(records), exc_info=True)
-            return None
-        if self.on_applied and Outcome.APPLIED in outcomes:
-            self.on_applied(info)
-        return outcomes
-
-    async def run(self, ready: asyncio.Event | None = None) -> None:
-        """The kernel's loop, applying each partition's batch in one transaction."""
-        failures = 0
-        while True:
-            consumer = AIOKafkaConsumer(
-                *self.topics,
-                bootstrap_servers=self.bootstrap_servers,
-                group_id=self.name,
-                enable_auto_commit=False,
-                auto_offset_reset="earliest",
-                metadata_max_age_ms=5_000,
-                # the broker answers a fetch as soon as there is data, or after this long:
-                # messages wait on it, so keep it short
-                fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
-            )
-            try:
-                await create_topics(self.bootstrap_servers, set(self.topics))
-                await consumer.start()
-                failures = 0
-                if ready is not None:
-                    ready.set()
-                while True:
-                    batch = await consumer.getmany(timeout_ms=500, max_records=500)
-                    for tp, records in batch.items():
-                        outcomes = await self.apply_batch(records)
-                        if outcomes is None:
-                            outcomes = [await self.process(record) for record in records]
-                        if self.on_outcome:
-                            for outcome in outcomes:
-                                self.on_outcome(outcome)
-                        await consumer.commit({tp: records[-1].offset + 1})
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                failures += 1
-                delay = min(30.0, 0.5 * 2**failures)
-                log.warning(
-                    "consumer %s lost the broker; retry in %.1fs", self.name, delay, exc_info=True
-                )
-                await asyncio.sleep(delay)
-            finally:
-                try:
-                    await consumer.stop()
-                except Exception:
-                    log.debug("consumer stop failed", exc_info=True)
 
 
 async def run_consumer(app: Any) -> None:

@@ -18,8 +18,7 @@ from shared.contracts.accounts import CompanyUpsertedV1
 from shared.contracts.analytics import ClientSegmentChangedV1
 from shared.contracts.catalog import ProductUpsertedV1
 from shared.contracts.orders import OrderCancelledV1, OrderPlacedV1
-from shared.events.consumer import Handler
-from shared.events.envelope import EventContract
+from shared.events.consumer import Handlers
 
 
 async def handle_company_upserted(event: CompanyUpsertedV1, session: AsyncSession) -> None:
@@ -82,7 +81,7 @@ async def handle_order_cancelled(event: OrderCancelledV1, session: AsyncSession)
     await projections.take_back_volumes(session, event)
 
 
-CONSUMERS: dict[str, dict[type[EventContract], Handler]] = {
+CONSUMERS: dict[str, Handlers] = {
     "pricing": {
         CompanyUpsertedV1: handle_company_upserted,
         ProductUpsertedV1: handle_product_upserted,

@@ -1,12 +1,15 @@
 """Consumer base: each event id has its effect once, poison messages go to a dead-letter topic.
 
 The inbox row and the handler's effect commit in one transaction; the Kafka offset is committed
-only after that, so a crash redelivers and the inbox turns the redelivery into a no-op.
+only after that, so a crash redelivers and the inbox turns the redelivery into a no-op. A
+fetched batch is applied in one transaction; when any event of it fails, the batch is applied
+again one event at a time, so the failing one alone is retried and dead-lettered.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -26,7 +29,23 @@ from shared.events.outbox import InboxEntry
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Any, AsyncSession], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Many:
+    """A handler that takes, at once, every event of its type that a batch holds in a row
+    (`{StockChangedV1: Many(handle_stock_changed)}`), in their order: one set-based statement
+    for a hundred stock levels rather than a hundred of them."""
+
+    handler: Callable[[list[Any], AsyncSession], Awaitable[None]]
+
+
+# A consumer group's handlers by the contract they apply.
+Handlers = dict[type[EventContract], Handler | Many]
 DLQ_SUFFIX = ".dlq"
+# Events applied in one transaction: enough to make a feed's burst cheap, few enough that
+# the rows they lock are not held long.
+BATCH_SIZE = 100
 
 
 class Outcome(StrEnum):
@@ -50,10 +69,12 @@ class RetryPolicy:
 class EventConsumer:
     """Consumes `topics` as consumer group `name`, dispatching on the CloudEvents `type`."""
 
+    fetch_max_wait_ms = 100
+
     def __init__(
         self,
         name: str,
-        handlers: dict[type[EventContract], Handler],
+        handlers: Handlers,
         sessionmaker: async_sessionmaker[AsyncSession],
         publisher: Publisher,
         *,
@@ -62,7 +83,9 @@ class EventConsumer:
         on_outcome: Callable[[Outcome], None] | None = None,
     ) -> None:
         self.name = name
-        self.handlers = {contract.full_type(): handler for contract, handler in handlers.items()}
+        self.handlers: dict[str, Handler | Many] = {
+            contract.full_type(): handler for contract, handler in handlers.items()
+        }
         self.topics = sorted({contract.topic for contract in handlers})
         self.sessionmaker = sessionmaker
         self.publisher = publisher
@@ -70,24 +93,102 @@ class EventConsumer:
         self.retry = retry or RetryPolicy()
         self.on_outcome = on_outcome
 
-    async def apply(self, envelope: CloudEvent) -> Outcome:
-        """Apply one event exactly once; a test can call this without a broker."""
+    def parse(self, envelope: CloudEvent) -> Any:
+        """The event as this consumer applies it, or None to ignore it. Raises ValidationError
+        when the payload breaks its contract."""
         handler = self.handlers.get(envelope.type)
         contract = contract_for(envelope.type)
         if handler is None or contract is None:
-            return Outcome.IGNORED
-        event = contract.model_validate(envelope.data)
-        async with self.sessionmaker() as session, session.begin():
-            inserted = await session.scalar(
-                insert(InboxEntry)
-                .values(consumer=self.name, event_id=envelope.id, event_type=envelope.type)
-                .on_conflict_do_nothing()
-                .returning(InboxEntry.event_id)
-            )
-            if inserted is None:
-                return Outcome.DUPLICATE
+            return None
+        return contract.model_validate(envelope.data)
+
+    async def handle(self, session: AsyncSession, envelope: CloudEvent, event: Any) -> None:
+        """One new event's effect, inside the transaction that records it in the inbox."""
+        handler = self.handlers[envelope.type]
+        if isinstance(handler, Many):
+            await handler.handler([event], session)
+        else:
             await handler(event, session)
-        return Outcome.APPLIED
+
+    async def handle_all(self, session: AsyncSession, new: list[tuple[CloudEvent, Any]]) -> None:
+        """New events' effects in their order; a `Many` handler takes its run in one call."""
+        first = True
+        for type_, run in itertools.groupby(new, key=lambda pair: pair[0].type):
+            handler = self.handlers.get(type_)
+            pairs = list(run)
+            calls = [pairs] if isinstance(handler, Many) else [[pair] for pair in pairs]
+            for call in calls:
+                if not first:
+                    # Each call sees the rows as the calls before it left them, as it would
+                    # in a transaction of its own, not objects they loaded.
+                    await session.flush()
+                    session.expunge_all()
+                first = False
+                if isinstance(handler, Many):
+                    await handler.handler([event for _, event in call], session)
+                else:
+                    await self.handle(session, *call[0])
+
+    async def before_commit(self, session: AsyncSession) -> None:
+        """What the events of one transaction leave to do together (a subclass's batch)."""
+
+    def after_commit(self, info: dict[str, Any]) -> None:
+        """Told the session's `info` once the transaction that applied events committed."""
+
+    async def apply(self, envelope: CloudEvent) -> Outcome:
+        """Apply one event exactly once; a test can call this without a broker."""
+        return (await self.apply_all([envelope]))[0]
+
+    async def apply_all(self, envelopes: list[CloudEvent]) -> list[Outcome]:
+        """Apply events in one transaction: one inbox statement and one commit for all of them,
+        which is what keeps a consumer up with a feed's thousand events a second. Any failure
+        rolls all of them back."""
+        events = [self.parse(envelope) for envelope in envelopes]
+        wanted = [e for e, event in zip(envelopes, events, strict=True) if event is not None]
+        if not wanted:
+            return [Outcome.IGNORED] * len(envelopes)
+        outcomes: list[Outcome] = []
+        async with self.sessionmaker() as session, session.begin():
+            info = session.info
+            new = set(
+                await session.scalars(
+                    insert(InboxEntry)
+                    .values(
+                        [
+                            {"consumer": self.name, "event_id": e.id, "event_type": e.type}
+                            for e in wanted
+                        ]
+                    )
+                    .on_conflict_do_nothing()
+                    .returning(InboxEntry.event_id)
+                )
+            )
+            applied: list[tuple[CloudEvent, Any]] = []
+            for envelope, event in zip(envelopes, events, strict=True):
+                if event is None:
+                    outcomes.append(Outcome.IGNORED)
+                elif envelope.id not in new:
+                    outcomes.append(Outcome.DUPLICATE)
+                else:
+                    new.discard(envelope.id)  # the same event twice in one batch: once
+                    applied.append((envelope, event))
+                    outcomes.append(Outcome.APPLIED)
+            await self.handle_all(session, applied)
+            await self.before_commit(session)
+        if Outcome.APPLIED in outcomes:
+            self.after_commit(info)
+        return outcomes
+
+    async def apply_batch(self, records: list[ConsumerRecord]) -> list[Outcome] | None:
+        """A fetched batch in one transaction; None when any of it fails, and the caller
+        applies the records one by one (retries, dead letters), so one bad event never holds
+        up or undoes the others."""
+        try:
+            envelopes = [CloudEvent.model_validate_json(r.value) for r in records]
+            return await self.apply_all(envelopes)
+        except Exception:
+            log.info("a batch of %d failed; applying one by one", len(records), exc_info=True)
+            return None
 
     async def process(self, record: ConsumerRecord) -> Outcome:
         """Parse, apply with retries, and dead-letter what still fails."""
@@ -145,6 +246,9 @@ class EventConsumer:
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
                 metadata_max_age_ms=5_000,
+                # How long the broker may sit on a fetch with nothing new: the most an event
+                # can wait before a consumer sees it.
+                fetch_max_wait_ms=self.fetch_max_wait_ms,
             )
             try:
                 await create_topics(self.bootstrap_servers, set(self.topics))
@@ -155,11 +259,15 @@ class EventConsumer:
                 while True:
                     batch = await consumer.getmany(timeout_ms=500, max_records=500)
                     for tp, records in batch.items():
-                        for record in records:
-                            outcome = await self.process(record)
+                        for start in range(0, len(records), BATCH_SIZE):
+                            chunk = records[start : start + BATCH_SIZE]
+                            outcomes = await self.apply_batch(chunk) if len(chunk) > 1 else None
+                            if outcomes is None:
+                                outcomes = [await self.process(record) for record in chunk]
                             if self.on_outcome:
-                                self.on_outcome(outcome)
-                        await consumer.commit({tp: records[-1].offset + 1})
+                                for outcome in outcomes:
+                                    self.on_outcome(outcome)
+                            await consumer.commit({tp: chunk[-1].offset + 1})
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -270,6 +270,108 @@ async def test_an_event_breaking_its_contract_is_parked_at_once(catalog_db, kafk
     assert b"name" in dict(parked[0].headers)["dlq_error"]
 
 
+def _widget_envelope(name: str) -> CloudEvent:
+    widget = uuid.uuid4()
+    return CloudEvent(
+        source="/b2b/test",
+        type=WidgetCreatedV1.full_type(),
+        subject=str(widget),
+        data=WidgetCreatedV1(widget_id=widget, name=name).model_dump(mode="json"),
+    )
+
+
+async def _effects(sessionmaker, envelopes: list[CloudEvent]) -> list[int]:
+    """Effects per event, in the events' order."""
+    async with sessionmaker() as session:
+        rows = dict(
+            (
+                await session.execute(
+                    text(
+                        "SELECT widget_id::text, count(*) FROM widget_effects"
+                        " WHERE widget_id::text = ANY(:ids) GROUP BY widget_id"
+                    ),
+                    {"ids": [e.subject for e in envelopes]},
+                )
+            ).all()
+        )
+    return [rows.get(e.subject, 0) for e in envelopes]
+
+
+async def test_events_applied_together_commit_once_and_a_repeat_is_a_duplicate(
+    catalog_db, kafka_bootstrap
+):
+    _, sessionmaker = catalog_db
+    commits = 0
+
+    class Counting(EventConsumer):
+        def after_commit(self, info) -> None:
+            nonlocal commits
+            commits += 1
+
+    publisher = Publisher(kafka_bootstrap, "test")
+    consumer = Counting(
+        f"test-batch-{uuid.uuid4().hex[:8]}",
+        {WidgetCreatedV1: record_effect},
+        sessionmaker,
+        publisher,
+        bootstrap_servers=kafka_bootstrap,
+    )
+    envelopes = [_widget_envelope(f"batch {n}") for n in range(50)]
+    try:
+        first = await consumer.apply_all([*envelopes, envelopes[7]])
+        again = await consumer.apply_all(envelopes[:3])
+    finally:
+        await publisher.close()
+    assert first == [Outcome.APPLIED] * 50 + [Outcome.DUPLICATE]
+    assert again == [Outcome.DUPLICATE] * 3
+    assert commits == 1  # the second call applied nothing
+    assert await _effects(sessionmaker, envelopes) == [1] * 50
+
+
+async def test_one_failing_event_leaves_the_rest_of_its_batch_applied(catalog_db, kafka_bootstrap):
+    _, sessionmaker = catalog_db
+
+    async def fails_on_poison(event: WidgetCreatedV1, session) -> None:
+        await record_effect(event, session)  # written, then rolled back with the failure
+        if event.name == "poison":
+            raise ValueError("cannot handle this widget")
+
+    publisher = Publisher(kafka_bootstrap, "test")
+    consumer = EventConsumer(
+        f"test-batch-poison-{uuid.uuid4().hex[:8]}",
+        {WidgetCreatedV1: fails_on_poison},
+        sessionmaker,
+        publisher,
+        bootstrap_servers=kafka_bootstrap,
+        retry=RetryPolicy(attempts=2, base_seconds=0.01),
+    )
+    envelopes = [_widget_envelope("poison" if n == 4 else f"good {n}") for n in range(10)]
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:  # all on one partition (one key), so the consumer fetches them as one batch
+        for envelope in envelopes:
+            await producer.send(TOPIC, orjson.dumps(envelope.model_dump(mode="json")), key=b"k")
+        await producer.flush()
+    finally:
+        await producer.stop()
+    outcomes: list[Outcome] = []
+    consumer.on_outcome = outcomes.append
+    task = asyncio.create_task(consumer.run())
+    try:
+        async with asyncio.timeout(30):
+            while (await _effects(sessionmaker, envelopes)).count(1) < 9 or (
+                Outcome.DEAD_LETTERED not in outcomes
+            ):
+                await asyncio.sleep(0.1)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await publisher.close()
+    assert await _effects(sessionmaker, envelopes) == [1, 1, 1, 1, 0, 1, 1, 1, 1, 1]
+    parked = await read_topic(kafka_bootstrap, TOPIC + ".dlq", expect=1)
+    assert envelopes[4].id.hex.encode() in b"".join(r.value.replace(b"-", b"") for r in parked)
+
+
 async def _publish_raw(bootstrap: str, envelope: CloudEvent):
     return await _send(
         bootstrap, TOPIC, orjson.dumps(envelope.model_dump(mode="json")), envelope.subject.encode()

@@ -17,6 +17,7 @@ from shared.contracts.catalog import ProductUpsertedV1, StockChangedV1
 from shared.contracts.orders import RequisitionStockBackV1
 from shared.db import utcnow
 from shared.events.envelope import CloudEvent
+from tests.kernel.test_stock_levels import stock_change
 
 
 def test_back_in_stock_means_available_nowhere_before_and_somewhere_now():
@@ -53,14 +54,7 @@ async def _list(app, company_id: uuid.UUID, name: str, *skus: str) -> uuid.UUID:
 
 
 def _stock(sku: str, warehouse: str, available: int, at) -> CloudEvent:
-    event = StockChangedV1(
-        sku=sku,
-        warehouse=warehouse,
-        on_hand=Decimal(available),
-        reserved=Decimal(0),
-        available=Decimal(available),
-        changed_at=at,
-    )
+    event = stock_change(sku, warehouse, available, at)
     return CloudEvent(
         source="/b2b/catalog",
         type=event.full_type(),

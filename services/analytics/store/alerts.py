@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import polars as pl
@@ -14,11 +13,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analytics.domain.metrics import DAYS_PER_MONTH
-from services.analytics.store.models import CrossSellOffer, PriceCheck, StockLevel
+from services.analytics.store.models import CrossSellOffer, PriceCheck
 from services.analytics.store.segments import read_frame
-from shared.contracts.catalog import StockChangedV1
 from shared.contracts.pricing import PriceChangedV1
-from shared.db import upsert_unless_newer
 
 
 def months_back(as_of: datetime, months: int) -> datetime:
@@ -26,27 +23,6 @@ def months_back(as_of: datetime, months: int) -> datetime:
 
 
 # Stock ----------------------------------------------------------------------------------------
-
-
-async def total_available(session: AsyncSession, sku: str) -> Decimal | None:
-    """Available over every warehouse; None when no warehouse of the SKU was ever reported."""
-    total, warehouses = (
-        await session.execute(
-            select(func.sum(StockLevel.available), func.count()).where(StockLevel.sku == sku)
-        )
-    ).one()
-    return total if warehouses else None
-
-
-async def set_level(session: AsyncSession, event: StockChangedV1) -> None:
-    """The warehouse's level, unless a newer one arrived first."""
-    values = {
-        "sku": event.sku,
-        "warehouse": event.warehouse,
-        "available": event.available,
-        "changed_at": event.changed_at,
-    }
-    await upsert_unless_newer(session, StockLevel, values, ("sku", "warehouse"), "changed_at")
 
 
 # Each buyer of the SKU in the window (found through the client x SKU facts), with everything it

@@ -4,57 +4,41 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from decimal import Decimal
+from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders.store.models import (
     Product,
     RequisitionList,
     RequisitionListLine,
-    StockLevel,
 )
-from shared.contracts.catalog import StockChangedV1
-from shared.db import upsert_unless_newer
-
-
-async def total_available(session: AsyncSession, sku: str) -> Decimal | None:
-    """Available over every warehouse; None when no warehouse of the SKU was ever reported."""
-    total, warehouses = (
-        await session.execute(
-            select(func.sum(StockLevel.available), func.count()).where(StockLevel.sku == sku)
-        )
-    ).one()
-    return total if warehouses else None
-
-
-async def set_level(session: AsyncSession, event: StockChangedV1) -> None:
-    """The warehouse's level, unless a newer one arrived first."""
-    values = {
-        "sku": event.sku,
-        "warehouse": event.warehouse,
-        "available": event.available,
-        "changed_at": event.changed_at,
-    }
-    await upsert_unless_newer(session, StockLevel, values, ("sku", "warehouse"), "changed_at")
 
 
 async def lists_holding(
-    session: AsyncSession, sku: str
-) -> dict[uuid.UUID, list[tuple[uuid.UUID, str]]]:
-    """company id -> its requisition lists (id, name) that hold the SKU, in one query."""
+    session: AsyncSession, skus: Iterable[str]
+) -> dict[uuid.UUID, list[tuple[uuid.UUID, str, str]]]:
+    """company id -> (list id, list name, SKU) of its requisition lists holding the SKUs."""
     rows = await session.execute(
-        select(RequisitionList.company_id, RequisitionList.id, RequisitionList.name)
+        select(
+            RequisitionList.company_id,
+            RequisitionList.id,
+            RequisitionList.name,
+            RequisitionListLine.sku,
+        )
         .join(RequisitionListLine, RequisitionListLine.list_id == RequisitionList.id)
-        .where(RequisitionListLine.sku == sku)
-        .order_by(RequisitionList.company_id, RequisitionList.name)
+        .where(RequisitionListLine.sku.in_(sorted(set(skus))))
+        .order_by(RequisitionList.company_id, RequisitionList.name, RequisitionListLine.sku)
     )
-    found: dict[uuid.UUID, list[tuple[uuid.UUID, str]]] = defaultdict(list)
-    for company_id, list_id, name in rows:
-        found[company_id].append((list_id, name))
+    found: dict[uuid.UUID, list[tuple[uuid.UUID, str, str]]] = defaultdict(list)
+    for company_id, list_id, name, sku in rows:
+        found[company_id].append((list_id, name, sku))
     return found
 
 
-async def product_name(session: AsyncSession, sku: str) -> str:
-    return await session.scalar(select(Product.name).where(Product.sku == sku)) or sku
+async def product_names(session: AsyncSession, skus: Iterable[str]) -> dict[str, str]:
+    rows = await session.execute(
+        select(Product.sku, Product.name).where(Product.sku.in_(sorted(set(skus))))
+    )
+    return {sku: name for sku, name in rows}
