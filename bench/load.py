@@ -32,7 +32,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.orders import SERVICES, cart_lines, seed, sku_code
-from bench.stack import ServiceProcess
+from bench.stack import ServiceProcess, database_cpu_seconds
 from shared.auth import Role
 from shared.runtime import DATA_DIR, infrastructure, prepare_databases
 from shared.settings import DEV_JWT_SECRET
@@ -358,7 +358,9 @@ async def run_stack(urls: dict[str, str], kafka: str, args: dict) -> dict:
                     headers=as_role(Role.ADMIN),
                 )
             ).json()["key"]
+        pg_dir = DATA_DIR / "bench" / "pg"
         cpu_before = {n: s.cpu_seconds() for n, s in stack.items()}
+        cpu_before["postgres"] = database_cpu_seconds(pg_dir)
         sender_before = time.process_time()
         recorder, sent_for, elapsed, feeds = await drive(
             stack["gateway"].url, key, companies, args["skus"], args["rate"], args["seconds"]
@@ -366,6 +368,7 @@ async def run_stack(urls: dict[str, str], kafka: str, args: dict) -> dict:
         figures = report(recorder, sent_for, elapsed, feeds, args["rate"])
         # CPU per request while the load ran: where the two cores go, whatever the rate.
         cpu = {n: s.cpu_seconds() - cpu_before[n] for n, s in stack.items()}
+        cpu["postgres"] = database_cpu_seconds(pg_dir) - cpu_before["postgres"]
         cpu["load sender"] = time.process_time() - sender_before
         figures["cpu_ms_per_request"] = {
             n: round(1000 * seconds / max(recorder.done, 1), 2) for n, seconds in cpu.items()

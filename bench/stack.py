@@ -10,10 +10,42 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 
 from shared.runtime import free_port
+
+
+def _stat(pid: int) -> list[str]:
+    """/proc/PID/stat's fields after the command name (the state is [0], the parent [1])."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()
+
+
+def process_cpu_seconds(pid: int, reaped_children: bool = False) -> float:
+    """User + system CPU of the process, and of its children that ended if asked."""
+    fields = _stat(pid)
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu_seconds(pg_dir: Path) -> float:
+    """CPU of the embedded PostgreSQL in `pg_dir`: the postmaster, its backends and the
+    backends that ended. The services' queries cost the machine this too. 0 when the
+    database is not the embedded one."""
+    if not (pg_dir / "postmaster.pid").exists():
+        return 0.0
+    postmaster = int((pg_dir / "postmaster.pid").read_text().split()[0])
+    total = process_cpu_seconds(postmaster, reaped_children=True)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                if int(_stat(int(entry.name))[1]) == postmaster:
+                    total += process_cpu_seconds(int(entry.name))
+    return total
 
 
 class ServiceProcess:
@@ -69,9 +101,7 @@ class ServiceProcess:
 
     def cpu_seconds(self) -> float:
         """User + system CPU the service has used so far."""
-        with open(f"/proc/{self.process.pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_seconds(self.process.pid)
 
     def _watch(self) -> None:
         while self._watching:

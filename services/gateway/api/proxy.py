@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 CLIENT_CLOSED_REQUEST = 499
+# Answers up to this size are read whole and sent on; larger ones (feeds, files) stream.
+BUFFERED_RESPONSE_BYTES = 1024 * 1024
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # Only these reach a service: credentials, cookies and forged x-principal headers never do.
 FORWARDED_REQUEST_HEADERS = (
@@ -113,11 +115,24 @@ async def proxy(request: Request, gateway: GatewayDep) -> Response:
             raise
         raise problem from exc
 
-    response = StreamingResponse(
-        _relay(upstream),
-        status_code=upstream.status_code,
-        background=BackgroundTask(upstream.aclose),
-    )
+    declared = upstream.headers.get("content-length", "")
+    response: Response
+    if declared.isdigit() and int(declared) <= BUFFERED_RESPONSE_BYTES:
+        # Most answers are a page of JSON: relayed whole, without a streaming response's
+        # task group, which costs more than the copy.
+        try:
+            body = b"".join([chunk async for chunk in upstream.aiter_raw()])  # still encoded
+            response = Response(body, status_code=upstream.status_code)
+        except httpx.TransportError as exc:
+            raise _upstream_problem(target.service, exc) or exc from exc
+        finally:
+            await upstream.aclose()
+    else:
+        response = StreamingResponse(
+            _relay(upstream),
+            status_code=upstream.status_code,
+            background=BackgroundTask(upstream.aclose),
+        )
     response.raw_headers = _response_headers(upstream, gateway.upstreams[target.service], target)
     if not target.versioned:
         response.raw_headers += [
