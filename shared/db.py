@@ -195,6 +195,13 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.commit()
 
 
+async def release(session: AsyncSession) -> None:
+    """A read-only request's connection back to the pool before it waits on another service:
+    held across the call, slow answers would hold every pooled connection, and the requests
+    queued for one would fail when the pool timed out. Nothing must have been written."""
+    await session.close()
+
+
 # scope="function": commit runs when the endpoint returns, before the response is sent, so a
 # failed commit becomes an error response instead of a 200 for a change that never happened.
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]

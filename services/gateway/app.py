@@ -17,6 +17,7 @@ from services.gateway.domain.ratelimit import RateLimiter
 from services.gateway.settings import Settings
 from shared.observability import Metrics, MetricsMiddleware, RequestIdMiddleware, configure_logging
 from shared.problems import install_problem_handlers
+from shared.upstream import internal_client
 
 CONNECT_TIMEOUT_SECONDS = 5.0
 
@@ -34,19 +35,10 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.environment != "test":  # pytest owns logging in tests
             configure_logging("gateway", settings.log_level, settings.log_json)
-        http = httpx.AsyncClient(
-            timeout=httpx.Timeout(
-                settings.upstream_timeout_seconds, connect=CONNECT_TIMEOUT_SECONDS
-            ),
-            limits=httpx.Limits(
-                max_connections=settings.upstream_max_connections,
-                # httpcore looks at every idle connection on each request and response: a
-                # thousand idle ones after a burst made the gateway slowest when busiest.
-                max_keepalive_connections=settings.upstream_idle_connections,
-            ),
+        http = internal_client(
+            httpx.Timeout(settings.upstream_timeout_seconds, connect=CONNECT_TIMEOUT_SECONDS),
+            max_connections=settings.upstream_max_connections,
             transport=transport,
-            # Service URLs are internal: an HTTP_PROXY in the environment must not reroute them.
-            trust_env=False,
         )
         app.state.gateway = Gateway(
             settings=settings,

@@ -25,11 +25,6 @@ class Settings(EdgeSettings):
     upstream_max_connections: int = Field(
         1000, description="Connections the gateway may hold open to the services at once"
     )
-    upstream_idle_connections: int = Field(
-        32,
-        description="Idle connections to the services kept open for the next requests; more "
-        "cost the gateway time on every request",
-    )
     max_body_bytes: int = Field(1024 * 1024, description="Largest request body, in bytes")
     max_feed_body_bytes: int = Field(
         1024 * 1024 * 1024, description="Largest request body to a `/feeds/` path, in bytes"

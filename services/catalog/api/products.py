@@ -18,7 +18,7 @@ from services.catalog.store import products as store
 from services.catalog.store.models import Product, StockLevel
 from services.catalog.store.products import ProductFilter, Sort
 from shared.auth import CLIENT_READERS, Principal, allow
-from shared.db import SessionDep
+from shared.db import SessionDep, release
 from shared.pagination import Page, PageParams, page_params
 from shared.problems import FieldError, NotFound, Unprocessable
 
@@ -199,6 +199,7 @@ async def list_products(
         available = await store.available_by_sku(session, [item.sku for item in items])
         for item in items:
             item.available = available.get(item.sku, Decimal("0.000"))
+    await release(session)
     if company_id is not None and items:
         prices = await client_prices(
             request.app, principal, company_id, [(i.sku, i.min_order_qty) for i in items]

@@ -37,7 +37,7 @@ from services.orders.store import carts as store
 from services.orders.store.catalog import ordering_rules
 from services.orders.store.models import Cart, CartLine
 from shared.auth import Principal, allow
-from shared.db import SessionDep
+from shared.db import SessionDep, release
 from shared.problems import Conflict, FieldError, Unprocessable
 
 router = APIRouter(tags=["carts"])
@@ -111,8 +111,13 @@ class QuickOrderResult(BaseModel):
     problems: list[LineProblemRead]
 
 
-async def priced_cart(request: Request, session: Any, cart: Cart, principal: Any) -> CartRead:
-    rows = await store.cart_lines(session, cart.id)
+async def priced_cart(
+    request: Request,
+    cart: Cart,
+    rows: list[tuple[str, Decimal, str | None, str | None]],
+    principal: Any,
+) -> CartRead:
+    """The cart's lines (sku, quantity, name, unit) priced by pricing in one call."""
     if not rows:
         return CartRead(
             id=cart.id,
@@ -282,7 +287,9 @@ async def get_cart(
     cart_id: uuid.UUID, request: Request, session: SessionDep, principal: allow(*SHOPPERS)
 ) -> CartRead:
     cart = await own_cart(session, principal, cart_id)
-    return await priced_cart(request, session, cart, principal)
+    rows = await store.cart_lines(session, cart.id)
+    await release(session)
+    return await priced_cart(request, cart, rows, principal)
 
 
 @router.delete("/carts/{cart_id}", status_code=204, summary="Drop a cart and its lines")
