@@ -13,6 +13,7 @@ import logging
 import random
 from typing import Any
 
+import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
@@ -24,6 +25,25 @@ log = logging.getLogger(__name__)
 SERVICES = ("accounts", "catalog", "pricing", "orders")
 ATTEMPTS = 3
 BACKOFF_SECONDS = 0.05
+
+
+class _Transport(AiohttpTransport):
+    """httpx-aiohttp 0.2 reports every connection error as a connect timeout: a refused
+    connection must stay one (503: the service is down) and a connection broken mid-call
+    another (502), not a timeout (504)."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await super().handle_async_request(request)
+        except httpx.TransportError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, asyncio.TimeoutError):  # aiohttp's timeouts are ones
+                raise
+            if isinstance(cause, aiohttp.ClientConnectorError):
+                raise httpx.ConnectError(str(cause), request=request) from cause
+            if isinstance(cause, aiohttp.ClientConnectionError):
+                raise httpx.RemoteProtocolError(str(cause), request=request) from cause
+            raise
 
 
 def internal_client(
@@ -42,7 +62,7 @@ def internal_client(
         base_url=base_url,
         timeout=timeout,
         transport=transport
-        or AiohttpTransport(
+        or _Transport(
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
             )
