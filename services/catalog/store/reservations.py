@@ -23,8 +23,9 @@ async def reserve(
     reference: str,
     wanted: list[tuple[str, str | None, Decimal]],
     ttl: timedelta,
-) -> Reservation:
-    """Hold every line or none. A line without a warehouse takes the one with most available."""
+) -> tuple[Reservation, list[Any]]:
+    """Hold every line or none. A line without a warehouse takes the one with most available.
+    Returns the reservation (not attached to the session) and its lines as stored."""
     skus = sorted({sku for sku, _, _ in wanted})
     rows = await session.execute(
         text(
@@ -57,44 +58,57 @@ async def reserve(
     if errors:
         raise Conflict("Not enough stock; nothing was reserved.", errors=errors)
     keys = sorted(chosen)
+    reservation = Reservation(
+        id=uuid.uuid4(), reference=reference, state="held", expires_at=utcnow() + ttl
+    )
     await session.execute(
-        text(
-            """
-            UPDATE stock_levels l SET reserved = l.reserved + x.quantity, updated_at = now()
-            FROM unnest(CAST(:skus AS text[]), CAST(:warehouses AS text[]),
-                        CAST(:quantities AS numeric[])) AS x(sku, warehouse, quantity)
-            WHERE l.sku = x.sku AND l.warehouse = x.warehouse
-            """
-        ),
+        insert(Reservation).values(
+            id=reservation.id,
+            reference=reference,
+            state=reservation.state,
+            expires_at=reservation.expires_at,
+        )
+    )
+    held = await session.execute(
+        HOLD,
         {
+            "id": reservation.id,
             "skus": [k[0] for k in keys],
             "warehouses": [k[1] for k in keys],
             "quantities": [chosen[k] for k in keys],
         },
     )
-    reservation = Reservation(
-        id=uuid.uuid4(), reference=reference, state="held", expires_at=utcnow() + ttl
-    )
-    session.add(reservation)
-    await session.flush()
-    await session.execute(
-        insert(ReservationLine),
-        [
-            {"reservation_id": reservation.id, "sku": s, "warehouse": w, "quantity": chosen[(s, w)]}
-            for s, w in keys
-        ],
-    )
     record_event(
         session,
-        StockReservedV1(
-            reservation_id=reservation.id,
-            reference=reference,
-            lines=[ReservedLine(sku=s, warehouse=w, quantity=chosen[(s, w)]) for s, w in keys],
-            expires_at=reservation.expires_at,
+        StockReservedV1.model_validate(
+            {
+                "reservation_id": reservation.id,
+                "reference": reference,
+                "lines": [{"sku": s, "warehouse": w, "quantity": chosen[(s, w)]} for s, w in keys],
+                "expires_at": reservation.expires_at,
+            }
         ),
     )
-    await session.flush()
-    return reservation
+    return reservation, sorted(held.all())
+
+
+# The stock rows (locked above) and the reservation's lines in one statement; the lines come
+# back as stored, for the answer.
+HOLD = text(
+    """
+    WITH wanted AS (
+        SELECT * FROM unnest(CAST(:skus AS text[]), CAST(:warehouses AS text[]),
+                             CAST(:quantities AS numeric[])) AS x(sku, warehouse, quantity)
+    ), held AS (
+        UPDATE stock_levels l SET reserved = l.reserved + w.quantity, updated_at = now()
+        FROM wanted w
+        WHERE l.sku = w.sku AND l.warehouse = w.warehouse
+    )
+    INSERT INTO reservation_lines (reservation_id, sku, warehouse, quantity)
+    SELECT :id, sku, warehouse, quantity FROM wanted
+    RETURNING sku, warehouse, quantity
+    """
+)
 
 
 async def lines_of(session: AsyncSession, reservation_id: uuid.UUID) -> list[Any]:
@@ -107,10 +121,15 @@ async def lines_of(session: AsyncSession, reservation_id: uuid.UUID) -> list[Any
     return list(result.all())
 
 
-async def locked(session: AsyncSession, reservation_id: uuid.UUID) -> Reservation | None:
-    return await session.scalar(
-        select(Reservation).where(Reservation.id == reservation_id).with_for_update()
-    )
+async def locked(
+    session: AsyncSession, reservation_id: uuid.UUID | None = None, reference: str | None = None
+) -> Reservation | None:
+    """The reservation by its id or by its reference, locked for a change of state."""
+    if reference is None:
+        found = Reservation.id == reservation_id
+    else:
+        found = Reservation.reference == reference
+    return await session.scalar(select(Reservation).where(found).with_for_update())
 
 
 async def give_back(
