@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -92,21 +94,30 @@ async def read_order(session: AsyncSession, order: Order) -> OrderRead:
         .where(OrderTransition.order_id == order.id)
         .order_by(OrderTransition.id)
     )
-    return OrderRead(
-        **summary(order).model_dump(),
-        placed_by=order.placed_by,
-        on_behalf_of_client=order.on_behalf_of_client,
-        comment=order.comment,
-        quote_id=order.quote_id,
-        lines=[
-            OrderLineRead(
-                **{k: getattr(x, k) for k in OrderLineRead.model_fields if k != "line_total_minor"},
-                line_total_minor=line_total(x.unit_price_minor, x.quantity),
-            )
-            for x in lines
-        ],
-        shipments=await _shipments(session, order.id),
-        history=[TransitionRead.model_validate(h, from_attributes=True) for h in history],
+    return order_read(order, lines, await _shipments(session, order.id), list(history))
+
+
+ORDER_COLUMNS = [
+    name for name in OrderRead.model_fields if name not in ("lines", "shipments", "history")
+]
+
+
+def order_read(
+    order: Order, lines: Sequence[Any], shipments: list[ShipmentRead], history: Sequence[Any]
+) -> OrderRead:
+    """The order as the API shows it, from its stored lines (rows) and history (rows or audit
+    objects): validated in one pass, not a model built per line."""
+    return OrderRead.model_validate(
+        {
+            **{name: getattr(order, name) for name in ORDER_COLUMNS},
+            "lines": [
+                {**x._mapping, "line_total_minor": line_total(x.unit_price_minor, x.quantity)}
+                for x in lines
+            ],
+            "shipments": shipments,
+            "history": history,
+        },
+        from_attributes=True,
     )
 
 

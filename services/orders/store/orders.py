@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders.domain.lifecycle import check_transition
@@ -24,10 +25,66 @@ from shared.contracts.orders import (
 from shared.db import utcnow
 from shared.events.outbox import record_event
 
+# SO- and the sequence's next value, at least eight digits.
+NUMBER = (
+    select(literal_column("'SO-' || lpad(n::text, greatest(8, length(n::text)), '0')"))
+    .select_from(text("nextval('order_numbers') AS n"))
+    .scalar_subquery()
+)
+
 
 async def next_number(session: AsyncSession) -> str:
-    number = await session.scalar(text("SELECT nextval('order_numbers')"))
-    return f"SO-{number:08d}"
+    return str(await session.scalar(select(NUMBER)))
+
+
+async def insert_order(session: AsyncSession, values: dict[str, Any]) -> str:
+    """The order row in one statement, numbered from the sequence; returns its number."""
+    return str(
+        await session.scalar(insert(Order).values(**values, number=NUMBER).returning(Order.number))
+    )
+
+
+# Every line in one statement from columns (not a row per line), its unit cost from the
+# product when ERP gives it in the order's currency, and the stored lines returned: the event
+# and the response are made of what was written.
+PLACE_LINES = text(
+    """
+    INSERT INTO order_lines (order_id, line_no, sku, name, quantity, unit_price_minor,
+                             list_price_minor, price_rule, priced_on, price_version,
+                             unit_cost_minor)
+    SELECT :order_id, l.line_no, l.sku, l.name, l.quantity, l.unit_price_minor,
+           l.list_price_minor, l.price_rule, :priced_on, :price_version, p.cost_minor
+    FROM unnest(CAST(:skus AS text[]), CAST(:names AS text[]), CAST(:quantities AS numeric[]),
+                CAST(:unit_prices AS bigint[]), CAST(:list_prices AS bigint[]),
+                CAST(:rules AS text[])) WITH ORDINALITY
+         AS l(sku, name, quantity, unit_price_minor, list_price_minor, price_rule, line_no)
+    LEFT JOIN products p ON p.sku = l.sku AND p.cost_currency = :currency
+    RETURNING *
+    """
+)
+
+
+async def place_lines(
+    session: AsyncSession,
+    order_id: uuid.UUID,
+    currency: str,
+    priced_on: date,
+    price_version: int | None,
+    columns: dict[str, list[Any]],
+) -> list[Any]:
+    """The order's lines with their price snapshots, numbered in the order given; `columns`
+    holds skus, names, quantities, unit_prices, list_prices and rules."""
+    rows = await session.execute(
+        PLACE_LINES,
+        {
+            "order_id": order_id,
+            "currency": currency,
+            "priced_on": priced_on,
+            "price_version": price_version,
+            **columns,
+        },
+    )
+    return sorted(rows.all(), key=lambda row: row.line_no)
 
 
 async def add_lines(
@@ -59,8 +116,12 @@ async def line_rows(session: AsyncSession, order_id: uuid.UUID) -> list[Any]:
     return list(result.all())
 
 
-async def emit_placed(session: AsyncSession, order: Order) -> None:
-    lines = await line_rows(session, order.id)
+async def emit_placed(
+    session: AsyncSession, order: Order, lines: Sequence[Any] | None = None
+) -> None:
+    """order.placed with every line; `lines` as stored, when the caller has them already."""
+    if lines is None:
+        lines = await line_rows(session, order.id)
     record_event(
         session,
         OrderPlacedV1(
@@ -92,7 +153,13 @@ async def emit_placed(session: AsyncSession, order: Order) -> None:
     )
 
 
-async def open_order(session: AsyncSession, order: Order, actor: str, note: str | None) -> None:
+async def open_order(
+    session: AsyncSession,
+    order: Order,
+    actor: str,
+    note: str | None,
+    lines: Sequence[Any] | None = None,
+) -> None:
     """The first line of the audit trail; order.placed if nothing holds the order back."""
     session.add(
         OrderTransition(
@@ -105,7 +172,7 @@ async def open_order(session: AsyncSession, order: Order, actor: str, note: str 
         )
     )
     if order.status == "placed":
-        await emit_placed(session, order)
+        await emit_placed(session, order, lines)
 
 
 async def move(
