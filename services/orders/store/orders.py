@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, literal_column, select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders.domain.lifecycle import check_transition
@@ -26,65 +26,80 @@ from shared.db import utcnow
 from shared.events.outbox import record_event
 
 # SO- and the sequence's next value, at least eight digits.
-NUMBER = (
-    select(literal_column("'SO-' || lpad(n::text, greatest(8, length(n::text)), '0')"))
-    .select_from(text("nextval('order_numbers') AS n"))
-    .scalar_subquery()
+NEXT_NUMBER = (
+    "SELECT 'SO-' || lpad(n::text, greatest(8, length(n::text)), '0') "
+    "FROM nextval('order_numbers') AS n"
 )
 
 
 async def next_number(session: AsyncSession) -> str:
-    return str(await session.scalar(select(NUMBER)))
+    return str(await session.scalar(text(NEXT_NUMBER)))
 
 
-async def insert_order(session: AsyncSession, values: dict[str, Any]) -> str:
-    """The order row in one statement, numbered from the sequence; returns its number."""
-    return str(
-        await session.scalar(insert(Order).values(**values, number=NUMBER).returning(Order.number))
+# The order (numbered from the sequence), its first audit row and every line in one
+# statement; lines from columns (not a row per line), each with its unit cost when ERP gives
+# it in the order's currency. The stored lines come back: the event and the answer are made
+# of what was written.
+PLACE_ORDER = text(
+    f"""
+    WITH placed AS (
+        INSERT INTO orders (id, number, company_id, source, placed_by, on_behalf_of_client,
+                            status, hold_reason, currency, total_minor, comment, reservation_id,
+                            quote_id, adds_to_order_id, need, placed_at, updated_at)
+        VALUES (:id, ({NEXT_NUMBER}), :company_id, :source, :placed_by, :on_behalf_of_client,
+                :status, :hold_reason, :currency, :total_minor, :comment, :reservation_id,
+                :quote_id, :adds_to_order_id, :need, :placed_at, :updated_at)
+        RETURNING id, number
+    ), audit AS (
+        INSERT INTO order_transitions (order_id, from_status, to_status, at, actor, note)
+        SELECT id, NULL, :status, :placed_at, :actor, :note FROM placed
+    ), lines AS (
+        INSERT INTO order_lines (order_id, line_no, sku, name, quantity, unit_price_minor,
+                                 list_price_minor, price_rule, priced_on, price_version,
+                                 unit_cost_minor)
+        SELECT placed.id, l.line_no, l.sku, l.name, l.quantity, l.unit_price_minor,
+               l.list_price_minor, l.price_rule, :priced_on, :price_version, p.cost_minor
+        FROM placed
+        CROSS JOIN unnest(CAST(:skus AS text[]), CAST(:names AS text[]),
+                          CAST(:quantities AS numeric[]), CAST(:unit_prices AS bigint[]),
+                          CAST(:list_prices AS bigint[]), CAST(:rules AS text[]))
+             WITH ORDINALITY
+             AS l(sku, name, quantity, unit_price_minor, list_price_minor, price_rule, line_no)
+        LEFT JOIN products p ON p.sku = l.sku AND p.cost_currency = :currency
+        RETURNING *
     )
-
-
-# Every line in one statement from columns (not a row per line), its unit cost from the
-# product when ERP gives it in the order's currency, and the stored lines returned: the event
-# and the response are made of what was written.
-PLACE_LINES = text(
-    """
-    INSERT INTO order_lines (order_id, line_no, sku, name, quantity, unit_price_minor,
-                             list_price_minor, price_rule, priced_on, price_version,
-                             unit_cost_minor)
-    SELECT :order_id, l.line_no, l.sku, l.name, l.quantity, l.unit_price_minor,
-           l.list_price_minor, l.price_rule, :priced_on, :price_version, p.cost_minor
-    FROM unnest(CAST(:skus AS text[]), CAST(:names AS text[]), CAST(:quantities AS numeric[]),
-                CAST(:unit_prices AS bigint[]), CAST(:list_prices AS bigint[]),
-                CAST(:rules AS text[])) WITH ORDINALITY
-         AS l(sku, name, quantity, unit_price_minor, list_price_minor, price_rule, line_no)
-    LEFT JOIN products p ON p.sku = l.sku AND p.cost_currency = :currency
-    RETURNING *
+    SELECT (SELECT number FROM placed) AS order_number, lines.* FROM lines ORDER BY line_no
     """
 )
 
 
-async def place_lines(
+async def place_order(
     session: AsyncSession,
-    order_id: uuid.UUID,
-    currency: str,
+    order: dict[str, Any],
+    actor: str,
+    note: str | None,
     priced_on: date,
     price_version: int | None,
-    columns: dict[str, list[Any]],
-) -> list[Any]:
-    """The order's lines with their price snapshots, numbered in the order given; `columns`
-    holds skus, names, quantities, unit_prices, list_prices and rules."""
-    rows = await session.execute(
-        PLACE_LINES,
-        {
-            "order_id": order_id,
-            "currency": currency,
-            "priced_on": priced_on,
-            "price_version": price_version,
-            **columns,
-        },
-    )
-    return sorted(rows.all(), key=lambda row: row.line_no)
+    lines: dict[str, list[Any]],
+) -> tuple[str, list[Any]]:
+    """Writes the order (`order` holds its columns but the number), the audit row of its first
+    status and its lines with their price snapshots, numbered in the order given (`lines`
+    holds skus, names, quantities, unit_prices, list_prices and rules). Returns the order's
+    number and its lines as stored."""
+    rows = (
+        await session.execute(
+            PLACE_ORDER,
+            {
+                **order,
+                "actor": actor,
+                "note": note,
+                "priced_on": priced_on,
+                "price_version": price_version,
+                **lines,
+            },
+        )
+    ).all()
+    return rows[0].order_number, rows
 
 
 async def add_lines(
@@ -153,13 +168,7 @@ async def emit_placed(
     )
 
 
-async def open_order(
-    session: AsyncSession,
-    order: Order,
-    actor: str,
-    note: str | None,
-    lines: Sequence[Any] | None = None,
-) -> None:
+async def open_order(session: AsyncSession, order: Order, actor: str, note: str | None) -> None:
     """The first line of the audit trail; order.placed if nothing holds the order back."""
     session.add(
         OrderTransition(
@@ -172,7 +181,7 @@ async def open_order(
         )
     )
     if order.status == "placed":
-        await emit_placed(session, order, lines)
+        await emit_placed(session, order)
 
 
 async def move(
