@@ -55,7 +55,7 @@ class ReservationRead(BaseModel):
 
 async def _read(
     session: Any,
-    reservation: Reservation,
+    reservation: Reservation | store.Held,
     lines: list[Any] | None = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
@@ -130,16 +130,15 @@ async def get_reservation(
 async def confirm_reservation(
     reservation_id: uuid.UUID, session: SessionDep, principal: allow(*HOLDERS)
 ) -> Response:
+    reservation = await store.confirm_live(session, reservation_id)
+    if reservation is not None:
+        return await _read(session, reservation)
     reservation = await store.locked(session, reservation_id)
     if reservation is None:
         raise NotFound("No such reservation.")
     if reservation.state == "held" and reservation.expires_at <= utcnow():
         await store.give_back(session, reservation, "expired")
-    if reservation.state not in ("held", "confirmed"):
-        raise Conflict(f"The reservation is {reservation.state}; reserve again.")
-    reservation.state, reservation.updated_at = "confirmed", utcnow()
-    await session.flush()
-    return await _read(session, reservation)
+    raise Conflict(f"The reservation is {reservation.state}; reserve again.")
 
 
 @router.delete(
