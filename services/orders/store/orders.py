@@ -18,7 +18,6 @@ from shared.contracts.orders import (
     OrderCancelledV1,
     OrderConfirmedV1,
     OrderDeliveredV1,
-    OrderedLine,
     OrderPlacedV1,
     OrderShippedV1,
 )
@@ -137,33 +136,36 @@ async def emit_placed(
     """order.placed with every line; `lines` as stored, when the caller has them already."""
     if lines is None:
         lines = await line_rows(session, order.id)
+    # Validated from plain dicts in one pass: a 200-line order builds no line model by hand.
     record_event(
         session,
-        OrderPlacedV1(
-            order_id=order.id,
-            company_id=order.company_id,
-            number=order.number,
-            source=order.source,
-            currency=order.currency,
-            total_minor=order.total_minor,
-            placed_at=order.placed_at,
-            promised_from=order.promised_from,
-            promised_to=order.promised_to,
-            placed_by=order.placed_by,
-            on_behalf=order.on_behalf_of_client,
-            adds_to_order_id=order.adds_to_order_id,
-            need=order.need,
-            lines=[
-                OrderedLine(
-                    sku=x.sku,
-                    quantity=x.quantity,
-                    unit_price_minor=x.unit_price_minor,
-                    list_price_minor=x.list_price_minor,
-                    rule=x.price_rule,
-                    unit_cost_minor=x.unit_cost_minor,
-                )
-                for x in lines
-            ],
+        OrderPlacedV1.model_validate(
+            {
+                "order_id": order.id,
+                "company_id": order.company_id,
+                "number": order.number,
+                "source": order.source,
+                "currency": order.currency,
+                "total_minor": order.total_minor,
+                "placed_at": order.placed_at,
+                "promised_from": order.promised_from,
+                "promised_to": order.promised_to,
+                "placed_by": order.placed_by,
+                "on_behalf": order.on_behalf_of_client,
+                "adds_to_order_id": order.adds_to_order_id,
+                "need": order.need,
+                "lines": [
+                    {
+                        "sku": x.sku,
+                        "quantity": x.quantity,
+                        "unit_price_minor": x.unit_price_minor,
+                        "list_price_minor": x.list_price_minor,
+                        "rule": x.price_rule,
+                        "unit_cost_minor": x.unit_cost_minor,
+                    }
+                    for x in lines
+                ],
+            }
         ),
     )
 
