@@ -182,19 +182,7 @@ async def test_an_interrupted_checkout_gives_its_stock_back(shop):
     """A crash after the stock was held and before the order: recovery releases the stock."""
     reference = uuid.uuid4()
     reservation = await upstream.reserve_stock(shop.orders, reference, [("CE-200", 7)])
-    async with shop.orders.state.sessionmaker() as session, session.begin():
-        await session.execute(
-            text(
-                "INSERT INTO checkouts (id, company_id, idempotency_key, state, reservation_id,"
-                " created_at, updated_at) VALUES (:id, :c, 'k1', 'reserved', :r, :t, :t)"
-            ),
-            {
-                "id": reference,
-                "c": shop.company_id,
-                "r": reservation,
-                "t": (await _now(shop)) - timedelta(minutes=10),
-            },
-        )
+    await interrupted(shop, reference, "reserved", reservation)
     assert (await stock_of(shop, "CE-200"))["reserved"] == "7.000"
     assert await recover_once(shop.orders) == 1
     assert (await stock_of(shop, "CE-200"))["reserved"] == "0.000"
@@ -208,24 +196,32 @@ async def test_a_checkout_interrupted_before_its_order_gives_back_what_it_reserv
     reference = uuid.uuid4()
     reservation = await upstream.reserve_stock(shop.orders, reference, [("CE-200", 4)])
     assert await upstream.confirm_reservation(shop.orders, reservation)
-    async with shop.orders.state.sessionmaker() as session, session.begin():
-        await session.execute(
-            text(
-                "INSERT INTO checkouts (id, company_id, idempotency_key, state, created_at,"
-                " updated_at) VALUES (:id, :c, 'k2', 'started', :t, :t)"
-            ),
-            {
-                "id": reference,
-                "c": shop.company_id,
-                "t": (await _now(shop)) - timedelta(minutes=10),
-            },
-        )
+    await interrupted(shop, reference, "started")
     assert (await stock_of(shop, "CE-200"))["reserved"] == "4.000"
     assert await recover_once(shop.orders) == 1
     assert (await stock_of(shop, "CE-200"))["reserved"] == "0.000"
     assert await count(shop.catalog, "reservations", "state = 'released'") == 1
     assert await count(shop.orders, "checkouts", "state = 'failed'") == 1
     assert await count(shop.orders, "orders") == 0
+
+
+async def interrupted(shop, checkout_id, state, reservation=None):
+    """A checkout row left in `state` ten minutes ago, as a crash leaves it."""
+    async with shop.orders.state.sessionmaker() as session, session.begin():
+        await session.execute(
+            text(
+                "INSERT INTO checkouts (id, company_id, idempotency_key, state, reservation_id,"
+                " created_at, updated_at) VALUES (:id, :c, :k, :s, :r, :t, :t)"
+            ),
+            {
+                "id": checkout_id,
+                "c": shop.company_id,
+                "k": f"key-{checkout_id}",
+                "s": state,
+                "r": reservation,
+                "t": (await _now(shop)) - timedelta(minutes=10),
+            },
+        )
 
 
 async def _now(shop):
