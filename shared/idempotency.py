@@ -183,19 +183,20 @@ async def _finish(
     headers: list[list[str]],
     body: bytes,
 ) -> None:
+    # One statement: the key's outcome and the pruning of keys past KEEP_FOR.
+    where = (IdempotencyRecord.scope == owner) & (IdempotencyRecord.key == key)
+    expired = IdempotencyRecord.created_at < utcnow() - KEEP_FOR
     async with sessionmaker() as session, session.begin():
-        where = (IdempotencyRecord.scope == owner) & (IdempotencyRecord.key == key)
         if status >= 500:
-            await session.execute(delete(IdempotencyRecord).where(where))
+            await session.execute(delete(IdempotencyRecord).where(where | expired))
         else:
+            pruned = delete(IdempotencyRecord).where(expired, ~where).cte("pruned")
             await session.execute(
                 update(IdempotencyRecord)
                 .where(where)
                 .values(state="done", status=status, response_headers=headers, response_body=body)
+                .add_cte(pruned)
             )
-        await session.execute(
-            delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - KEEP_FOR)
-        )
 
 
 async def _send_stored(

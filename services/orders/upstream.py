@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from fastapi import FastAPI
 
 from services.orders.domain.credit import CreditStanding
@@ -59,7 +60,7 @@ async def price_cart(
     )
     if response.status_code != 200:
         raise _unexpected("pricing", response)
-    data = response.json()
+    data = orjson.loads(response.content)
     return PricedCart(
         currency=data["currency"],
         priced_on=date.fromisoformat(data["date"]),
@@ -113,7 +114,7 @@ async def reserve_stock(
         )
     if response.status_code not in (200, 201):
         raise _unexpected("catalog", response)
-    return uuid.UUID(response.json()["id"])
+    return uuid.UUID(orjson.loads(response.content)["id"])
 
 
 async def confirm_reservation(app: FastAPI, reservation_id: uuid.UUID) -> bool:
@@ -133,6 +134,15 @@ async def release_reservation(app: FastAPI, reservation_id: uuid.UUID) -> None:
         "catalog", "DELETE", f"/reservations/{reservation_id}"
     )
     if response.status_code not in (200, 204, 404):
+        raise _unexpected("catalog", response)
+
+
+async def release_by_reference(app: FastAPI, reference: uuid.UUID) -> None:
+    """Give back whatever stock catalog holds under this reference (none is fine)."""
+    response = await app.state.upstreams.call(
+        "catalog", "DELETE", "/reservations", params={"reference": str(reference)}
+    )
+    if response.status_code not in (200, 204):
         raise _unexpected("catalog", response)
 
 

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import BigInteger, Identity, Index, String, Text, text
+from sqlalchemy import BigInteger, Dialect, Identity, Index, String, Text, TypeDecorator, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import KernelBase, utcnow
 from shared.events.envelope import CloudEvent, EventContract
+
+
+class JsonPayload(TypeDecorator[dict[str, Any]]):
+    """JSONB written with orjson: an outbox row holds a whole event, a 200-line order's too."""
+
+    impl = JSONB
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], str | None]:
+        def serialise(value: Any) -> str | None:
+            return None if value is None else orjson.dumps(value).decode()
+
+        return serialise
 
 
 class OutboxMessage(KernelBase):
@@ -26,7 +40,7 @@ class OutboxMessage(KernelBase):
     aggregate_id: Mapped[str] = mapped_column(String(128))
     type: Mapped[str] = mapped_column(String(200))
     topic: Mapped[str] = mapped_column(String(200))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonPayload)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
     published_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0, server_default=text("0"))

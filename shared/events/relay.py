@@ -10,11 +10,11 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import asyncpg
-import orjson
-from sqlalchemy import select, update
+from sqlalchemy import Text, cast, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db import utcnow
@@ -49,9 +49,16 @@ class OutboxRelay:
     async def publish_batch(self) -> int:
         """Publish one batch of unpublished rows; returns how many were published."""
         async with self.sessionmaker() as session:
+            # The payload as PostgreSQL's JSON text: published as it is, never parsed here.
             rows = (
-                await session.scalars(
-                    select(OutboxMessage)
+                await session.execute(
+                    select(
+                        OutboxMessage.id,
+                        OutboxMessage.topic,
+                        OutboxMessage.aggregate_id,
+                        OutboxMessage.type,
+                        cast(OutboxMessage.payload, Text).label("payload"),
+                    )
                     .where(OutboxMessage.published_at.is_(None))
                     .order_by(OutboxMessage.seq)
                     .limit(self.batch_size)
@@ -81,13 +88,13 @@ class OutboxRelay:
             self.on_published(len(rows))
         return len(rows)
 
-    async def _send(self, rows: list[OutboxMessage]) -> None:
+    async def _send(self, rows: Sequence[Any]) -> None:
         producer = await self.publisher.producer()
         await self.publisher.ensure_topics({r.topic for r in rows})
         pending = [
             await producer.send(
                 r.topic,
-                value=orjson.dumps(r.payload),
+                value=r.payload.encode(),
                 key=r.aggregate_id.encode(),
                 headers=[
                     ("ce_id", str(r.id).encode()),

@@ -84,6 +84,20 @@ async def test_release_confirm_and_the_same_reference_twice(catalog):
     assert await reserved(catalog, "A-1") == "0.000"
 
 
+async def test_a_reference_gives_back_what_it_holds_even_confirmed_and_none_is_fine(catalog):
+    """A checkout that crashed before it kept the reservation's id releases by its own id."""
+    await stocked(catalog, A1="5")
+    async with client(catalog, ORDERS) as http:
+        held = (await http.post("/reservations", json=body("checkout-3", ("A-1", "3")))).json()
+        await http.post(f"/reservations/{held['id']}/confirm")
+        gone = await http.delete("/reservations", params={"reference": "checkout-3"})
+        assert gone.status_code == 204
+        assert (await http.get(f"/reservations/{held['id']}")).json()["state"] == "released"
+        never = await http.delete("/reservations", params={"reference": "checkout-none"})
+        assert never.status_code == 204
+    assert await reserved(catalog, "A-1") == "0.000"
+
+
 async def test_an_unconfirmed_reservation_expires_and_cannot_be_confirmed(catalog):
     await stocked(catalog, A1="5")
     async with client(catalog, ORDERS) as http:
@@ -113,4 +127,6 @@ async def test_only_the_orders_service_and_admins_hold_stock(catalog):
             answer: httpx.Response = await http.post("/reservations", json=body("x", ("A-1", "1")))
             assert answer.status_code == 403
             assert (await http.get(f"/reservations/{uuid.uuid4()}")).status_code == 403
+            refused = await http.delete("/reservations", params={"reference": "x"})
+            assert refused.status_code == 403
     assert await reserved(catalog, "A-1") == "0.000"

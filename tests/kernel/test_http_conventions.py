@@ -103,3 +103,24 @@ async def test_a_failed_request_frees_nothing_but_replays_its_error(widgets):
     assert first.status_code == again.status_code == 409
     assert again.headers["idempotent-replayed"] == "true"
     assert await widget_count(widgets, "bad") == 0
+
+
+async def test_keys_older_than_a_day_are_pruned_when_another_request_finishes(widgets):
+    """Recording an answer also forgets keys past their day; a fresh key stays replayable."""
+    async with client(widgets, as_role(Role.ADMIN, subject="d")) as http:
+        await http.post("/widgets", json={"name": "old"}, headers={"Idempotency-Key": "k-old"})
+        async with widgets.state.sessionmaker() as session, session.begin():
+            await session.execute(
+                text(
+                    "UPDATE idempotency_keys SET created_at = now() - interval '25 hours' "
+                    "WHERE key = 'k-old'"
+                )
+            )
+        await http.post("/widgets", json={"name": "new"}, headers={"Idempotency-Key": "k-new"})
+        again = await http.post(
+            "/widgets", json={"name": "new"}, headers={"Idempotency-Key": "k-new"}
+        )
+    assert again.headers["idempotent-replayed"] == "true"
+    async with widgets.state.sessionmaker() as session:
+        keys = set(await session.scalars(text("SELECT key FROM idempotency_keys")))
+    assert keys == {"k-new"}

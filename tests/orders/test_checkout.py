@@ -67,6 +67,19 @@ async def test_checkout_places_the_order_with_price_snapshots_and_holds_the_stoc
     assert await outbox_types(shop.orders) == ["order.placed"]
 
 
+async def test_the_checkout_answer_is_the_order_as_stored(shop):
+    """Checkout answers from what it wrote, without reading the order back: exactly what
+    GET /orders/{id} shows, snapshots, totals and history alike."""
+    cart_id = await new_cart(shop, {"CE-200": "60", "KN-100": "10"})
+    placed = await checkout(shop, cart_id)
+    assert placed.status_code == 201, placed.text
+    async with shop.as_buyer() as http:
+        stored = await http.get(f"/orders/{placed.json()['id']}")
+    assert stored.status_code == 200
+    assert placed.json() == stored.json()
+    assert [x["line_total_minor"] for x in placed.json()["lines"]] == [60 * 1100, 10 * 480]
+
+
 async def test_a_retried_checkout_returns_the_same_order_and_never_orders_twice(shop):
     cart_id = await new_cart(shop, {"CE-200": "2"})
     key = str(uuid.uuid4())
@@ -169,24 +182,46 @@ async def test_an_interrupted_checkout_gives_its_stock_back(shop):
     """A crash after the stock was held and before the order: recovery releases the stock."""
     reference = uuid.uuid4()
     reservation = await upstream.reserve_stock(shop.orders, reference, [("CE-200", 7)])
-    async with shop.orders.state.sessionmaker() as session, session.begin():
-        await session.execute(
-            text(
-                "INSERT INTO checkouts (id, company_id, idempotency_key, state, reservation_id,"
-                " created_at, updated_at) VALUES (:id, :c, 'k1', 'reserved', :r, :t, :t)"
-            ),
-            {
-                "id": reference,
-                "c": shop.company_id,
-                "r": reservation,
-                "t": (await _now(shop)) - timedelta(minutes=10),
-            },
-        )
+    await interrupted(shop, reference, "reserved", reservation)
     assert (await stock_of(shop, "CE-200"))["reserved"] == "7.000"
     assert await recover_once(shop.orders) == 1
     assert (await stock_of(shop, "CE-200"))["reserved"] == "0.000"
     assert await count(shop.orders, "checkouts", "state = 'failed'") == 1
     assert await recover_once(shop.orders) == 0
+
+
+async def test_a_checkout_interrupted_before_its_order_gives_back_what_it_reserved(shop):
+    """A crash after catalog held (even confirmed) the stock and before the order committed:
+    the checkout row never learnt the reservation's id; recovery releases it by reference."""
+    reference = uuid.uuid4()
+    reservation = await upstream.reserve_stock(shop.orders, reference, [("CE-200", 4)])
+    assert await upstream.confirm_reservation(shop.orders, reservation)
+    await interrupted(shop, reference, "started")
+    assert (await stock_of(shop, "CE-200"))["reserved"] == "4.000"
+    assert await recover_once(shop.orders) == 1
+    assert (await stock_of(shop, "CE-200"))["reserved"] == "0.000"
+    assert await count(shop.catalog, "reservations", "state = 'released'") == 1
+    assert await count(shop.orders, "checkouts", "state = 'failed'") == 1
+    assert await count(shop.orders, "orders") == 0
+
+
+async def interrupted(shop, checkout_id, state, reservation=None):
+    """A checkout row left in `state` ten minutes ago, as a crash leaves it."""
+    async with shop.orders.state.sessionmaker() as session, session.begin():
+        await session.execute(
+            text(
+                "INSERT INTO checkouts (id, company_id, idempotency_key, state, reservation_id,"
+                " created_at, updated_at) VALUES (:id, :c, :k, :s, :r, :t, :t)"
+            ),
+            {
+                "id": checkout_id,
+                "c": shop.company_id,
+                "k": f"key-{checkout_id}",
+                "s": state,
+                "r": reservation,
+                "t": (await _now(shop)) - timedelta(minutes=10),
+            },
+        )
 
 
 async def _now(shop):

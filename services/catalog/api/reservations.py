@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+import orjson
+from fastapi import APIRouter, FastAPI, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -52,14 +53,29 @@ class ReservationRead(BaseModel):
     lines: list[LineRead]
 
 
-async def _read(session: Any, reservation: Reservation) -> ReservationRead:
-    lines = await store.lines_of(session, reservation.id)
-    return ReservationRead(
-        id=reservation.id,
-        reference=reservation.reference,
-        state=reservation.state,
-        expires_at=reservation.expires_at,
-        lines=[LineRead(sku=x.sku, warehouse=x.warehouse, quantity=x.quantity) for x in lines],
+async def _read(
+    session: Any,
+    reservation: Reservation | store.Held,
+    lines: list[Any] | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The reservation (ReservationRead's shape) with its lines, read unless given: plain
+    dicts through orjson, so a 5,000-line reservation builds no model per line."""
+    if lines is None:
+        lines = await store.lines_of(session, reservation.id)
+    document = {
+        "id": reservation.id,
+        "reference": reservation.reference,
+        "state": reservation.state,
+        "expires_at": reservation.expires_at,
+        "lines": [{"sku": s, "warehouse": w, "quantity": q} for s, w, q in lines],
+    }
+    return Response(
+        orjson.dumps(document, default=str, option=orjson.OPT_UTC_Z),  # str: Decimal quantities
+        status_code=status_code,
+        media_type="application/json",
+        headers=headers,
     )
 
 
@@ -67,37 +83,39 @@ async def _read(session: Any, reservation: Reservation) -> ReservationRead:
     "/reservations",
     status_code=201,
     summary="Hold stock for every line, or none (409 names the lines short of stock)",
+    response_model=ReservationRead,
     responses={200: {"description": "A reservation with this reference exists: it is returned"}},
 )
 async def create_reservation(
     body: ReservationCreate,
     request: Request,
-    response: Response,
     session: SessionDep,
     principal: allow(*HOLDERS),
-) -> ReservationRead:
+) -> Response:
     existing = await session.scalar(
         select(Reservation).where(Reservation.reference == body.reference)
     )
     if existing is not None:
-        response.status_code = 200
         return await _read(session, existing)
-    reservation = await store.reserve(
+    reservation, lines = await store.reserve(
         session,
         body.reference,
         [(x.sku, x.warehouse, x.quantity) for x in body.lines],
         timedelta(minutes=body.ttl_minutes),
     )
-    response.headers["Location"] = public_path(
-        request, "get_reservation", reservation_id=str(reservation.id)
-    )
-    return await _read(session, reservation)
+    location = public_path(request, "get_reservation", reservation_id=str(reservation.id))
+    return await _read(session, reservation, lines, 201, {"Location": location})
 
 
-@router.get("/reservations/{reservation_id}", summary="One reservation", name="get_reservation")
+@router.get(
+    "/reservations/{reservation_id}",
+    summary="One reservation",
+    name="get_reservation",
+    response_model=ReservationRead,
+)
 async def get_reservation(
     reservation_id: uuid.UUID, session: SessionDep, principal: allow(*HOLDERS)
-) -> ReservationRead:
+) -> Response:
     reservation = await session.get(Reservation, reservation_id)
     if reservation is None:
         raise NotFound("No such reservation.")
@@ -107,20 +125,20 @@ async def get_reservation(
 @router.post(
     "/reservations/{reservation_id}/confirm",
     summary="Keep the stock held: the order was placed (it no longer expires)",
+    response_model=ReservationRead,
 )
 async def confirm_reservation(
     reservation_id: uuid.UUID, session: SessionDep, principal: allow(*HOLDERS)
-) -> ReservationRead:
+) -> Response:
+    reservation = await store.confirm_live(session, reservation_id)
+    if reservation is not None:
+        return await _read(session, reservation)
     reservation = await store.locked(session, reservation_id)
     if reservation is None:
         raise NotFound("No such reservation.")
     if reservation.state == "held" and reservation.expires_at <= utcnow():
         await store.give_back(session, reservation, "expired")
-    if reservation.state not in ("held", "confirmed"):
-        raise Conflict(f"The reservation is {reservation.state}; reserve again.")
-    reservation.state, reservation.updated_at = "confirmed", utcnow()
-    await session.flush()
-    return await _read(session, reservation)
+    raise Conflict(f"The reservation is {reservation.state}; reserve again.")
 
 
 @router.delete(
@@ -135,6 +153,22 @@ async def release_reservation(
     if reservation is None:
         raise NotFound("No such reservation.")
     if reservation.state in ("held", "confirmed"):
+        await store.give_back(session, reservation, "released")
+
+
+@router.delete(
+    "/reservations",
+    status_code=204,
+    summary="Give back the stock held under a reference, if any: a checkout interrupted before "
+    "it kept the reservation's id",
+)
+async def release_by_reference(
+    reference: Annotated[str, Query(max_length=200)],
+    session: SessionDep,
+    principal: allow(*HOLDERS),
+) -> None:
+    reservation = await store.locked(session, reference=reference)
+    if reservation is not None and reservation.state in ("held", "confirmed"):
         await store.give_back(session, reservation, "released")
 
 

@@ -4,11 +4,12 @@ each, with the stock rows locked in a fixed order, so concurrent checkouts never
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.store.models import Reservation, ReservationLine
@@ -18,13 +19,24 @@ from shared.events.outbox import record_event
 from shared.problems import Conflict, FieldError
 
 
+@dataclass(frozen=True)
+class Held:
+    """A reservation just made, as its answer needs it."""
+
+    id: uuid.UUID
+    reference: str
+    state: str
+    expires_at: datetime
+
+
 async def reserve(
     session: AsyncSession,
     reference: str,
     wanted: list[tuple[str, str | None, Decimal]],
     ttl: timedelta,
-) -> Reservation:
-    """Hold every line or none. A line without a warehouse takes the one with most available."""
+) -> tuple[Held, list[tuple[str, str, Decimal]]]:
+    """Hold every line or none. A line without a warehouse takes the one with most available.
+    Returns the reservation and its lines (sku, warehouse, quantity) as stored."""
     skus = sorted({sku for sku, _, _ in wanted})
     rows = await session.execute(
         text(
@@ -57,44 +69,53 @@ async def reserve(
     if errors:
         raise Conflict("Not enough stock; nothing was reserved.", errors=errors)
     keys = sorted(chosen)
+    held = Held(uuid.uuid4(), reference, "held", utcnow() + ttl)
     await session.execute(
-        text(
-            """
-            UPDATE stock_levels l SET reserved = l.reserved + x.quantity, updated_at = now()
-            FROM unnest(CAST(:skus AS text[]), CAST(:warehouses AS text[]),
-                        CAST(:quantities AS numeric[])) AS x(sku, warehouse, quantity)
-            WHERE l.sku = x.sku AND l.warehouse = x.warehouse
-            """
-        ),
+        insert(Reservation).values(
+            id=held.id, reference=reference, state=held.state, expires_at=held.expires_at
+        )
+    )
+    await session.execute(
+        HOLD,
         {
+            "id": held.id,
             "skus": [k[0] for k in keys],
             "warehouses": [k[1] for k in keys],
             "quantities": [chosen[k] for k in keys],
         },
     )
-    reservation = Reservation(
-        id=uuid.uuid4(), reference=reference, state="held", expires_at=utcnow() + ttl
-    )
-    session.add(reservation)
-    await session.flush()
-    await session.execute(
-        insert(ReservationLine),
-        [
-            {"reservation_id": reservation.id, "sku": s, "warehouse": w, "quantity": chosen[(s, w)]}
-            for s, w in keys
-        ],
-    )
+    # As stored in numeric(18, 3): quantities carry at most three decimals (the API checks).
+    lines = [(s, w, chosen[(s, w)].quantize(STORED)) for s, w in keys]
     record_event(
         session,
-        StockReservedV1(
-            reservation_id=reservation.id,
-            reference=reference,
-            lines=[ReservedLine(sku=s, warehouse=w, quantity=chosen[(s, w)]) for s, w in keys],
-            expires_at=reservation.expires_at,
+        StockReservedV1.model_validate(
+            {
+                "reservation_id": held.id,
+                "reference": reference,
+                "lines": [{"sku": s, "warehouse": w, "quantity": chosen[(s, w)]} for s, w in keys],
+                "expires_at": held.expires_at,
+            }
         ),
     )
-    await session.flush()
-    return reservation
+    return held, lines
+
+
+STORED = Decimal("0.001")
+# The stock rows (locked above) and the reservation's lines in one statement.
+HOLD = text(
+    """
+    WITH wanted AS (
+        SELECT * FROM unnest(CAST(:skus AS text[]), CAST(:warehouses AS text[]),
+                             CAST(:quantities AS numeric[])) AS x(sku, warehouse, quantity)
+    ), held AS (
+        UPDATE stock_levels l SET reserved = l.reserved + w.quantity, updated_at = now()
+        FROM wanted w
+        WHERE l.sku = w.sku AND l.warehouse = w.warehouse
+    )
+    INSERT INTO reservation_lines (reservation_id, sku, warehouse, quantity)
+    SELECT :id, sku, warehouse, quantity FROM wanted
+    """
+)
 
 
 async def lines_of(session: AsyncSession, reservation_id: uuid.UUID) -> list[Any]:
@@ -107,10 +128,30 @@ async def lines_of(session: AsyncSession, reservation_id: uuid.UUID) -> list[Any
     return list(result.all())
 
 
-async def locked(session: AsyncSession, reservation_id: uuid.UUID) -> Reservation | None:
-    return await session.scalar(
-        select(Reservation).where(Reservation.id == reservation_id).with_for_update()
+async def confirm_live(session: AsyncSession, reservation_id: uuid.UUID) -> Reservation | None:
+    """Confirms a held reservation not yet expired (a confirmed one stays so) in one
+    statement; None when it is missing, expired or ended, for the caller to say which."""
+    now = utcnow()
+    live = (Reservation.state == "confirmed") | (
+        (Reservation.state == "held") & (Reservation.expires_at > now)
     )
+    return await session.scalar(
+        update(Reservation)
+        .where(Reservation.id == reservation_id, live)
+        .values(state="confirmed", updated_at=now)
+        .returning(Reservation)
+    )
+
+
+async def locked(
+    session: AsyncSession, reservation_id: uuid.UUID | None = None, reference: str | None = None
+) -> Reservation | None:
+    """The reservation by its id or by its reference, locked for a change of state."""
+    if reference is None:
+        found = Reservation.id == reservation_id
+    else:
+        found = Reservation.reference == reference
+    return await session.scalar(select(Reservation).where(found).with_for_update())
 
 
 async def give_back(

@@ -1,10 +1,12 @@
 """Checkout, a saga over three services: price the cart (pricing), check credit (accounts),
 hold the stock (catalog), then create the order here, or give the stock back.
 
-Each step is recorded on the checkout row before the next starts, so a crash anywhere is
-recovered: `recover_checkouts` releases the stock of an interrupted checkout, or confirms the
-reservation of an order that was created. The Idempotency-Key names the checkout: a retried
-request finds it and never creates a second order.
+Three transactions here: the checkout row with what the order is made of; the order with
+catalog's confirmation of its stock (asked before the commit); a failure. A crash anywhere is
+recovered by `recover_checkouts`: a checkout still `started` has no order, so whatever catalog
+holds under its id (the reservation's reference) is given back; an order whose stock was not
+confirmed gets it confirmed. The Idempotency-Key names the checkout: a retried request finds
+it and never creates a second order.
 """
 
 from __future__ import annotations
@@ -25,14 +27,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders import upstream
 from services.orders.api.access import SHOPPERS, own_cart
-from services.orders.api.schemas import OrderRead, read_order
+from services.orders.api.schemas import OrderRead, order_read, placed_order_json, read_order
 from services.orders.domain.approval import Rule, approval_reason
 from services.orders.domain.credit import CreditStanding, decide_credit
-from services.orders.domain.lines import WantedLine, check_lines, line_total
+from services.orders.domain.lines import OrderingRules, WantedLine, check_lines, line_total
 from services.orders.store import carts as cart_store
 from services.orders.store import orders as store
 from services.orders.store import quotes as quote_store
-from services.orders.store.catalog import ordering_rules, unit_costs
+from services.orders.store.catalog import ordering_rules
 from services.orders.store.models import ApprovalRule, Cart, CartLine, Checkout, Order
 from shared.auth import Principal, allow
 from shared.db import utcnow
@@ -86,41 +88,75 @@ async def _fail(app: FastAPI, checkout_id: uuid.UUID, reason: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Started:
+    """What step 1 found: the checkout row and, when this call started it, the cart's lines
+    with their ordering rules and the company's approval rules."""
+
+    checkout: Checkout
+    cart: Cart
+    lines: list[tuple[str, Decimal, str | None]]
+    rules: dict[str, OrderingRules]
+    approvals: list[Rule]
+
+
 async def _start(
-    app: FastAPI, principal: Principal, cart_id: uuid.UUID, key: str
-) -> tuple[Checkout, Cart, list[Any]]:
-    """Step 1: the checkout row, or the one this key started before."""
+    app: FastAPI,
+    principal: Principal,
+    cart_id: uuid.UUID,
+    key: str,
+    adds_to_order_id: uuid.UUID | None,
+) -> Started:
+    """Step 1, one transaction: the checkout row (or the one this key started before) and
+    everything the order is made of that orders itself knows."""
     async with app.state.sessionmaker.begin() as session:
         cart = await own_cart(session, principal, cart_id)
+        await check_adds_to(session, cart.company_id, adds_to_order_id)
         checkout, new = await open_checkout(session, cart.company_id, key, cart.id)
-        if not new:
-            return checkout, cart, []
-        lines = await cart_store.cart_lines(session, cart.id)
+        lines: list[tuple[str, Decimal, str | None]] = []
+        rules: dict[str, OrderingRules] = {}
+        approvals: list[Rule] = []
+        if new:
+            lines, rules = await cart_store.lines_to_order(session, cart.id)
+            if lines:
+                approvals = await approval_rules(session, cart.company_id)
         session.expunge_all()
-        return checkout, cart, lines
+    return Started(checkout, cart, lines, rules, approvals)
+
+
+async def approval_rules(session: AsyncSession, company_id: uuid.UUID) -> list[Rule]:
+    rows = await session.execute(
+        select(ApprovalRule.above_minor, ApprovalRule.currency, ApprovalRule.buyer).where(
+            ApprovalRule.company_id == company_id
+        )
+    )
+    return [Rule(*row) for row in rows]
 
 
 async def open_checkout(
     session: AsyncSession, company_id: uuid.UUID, key: str, cart_id: uuid.UUID | None = None
 ) -> tuple[Checkout, bool]:
     """The checkout this key names, and whether this call started it."""
-    inserted = await session.scalar(
+    started = await session.scalar(
         insert(Checkout)
         .values(id=uuid.uuid4(), company_id=company_id, idempotency_key=key, cart_id=cart_id)
         .on_conflict_do_nothing()
-        .returning(Checkout.id)
+        .returning(Checkout)
     )
+    if started is not None:
+        return started, True
     checkout = await session.scalar(
         select(Checkout).where(Checkout.company_id == company_id, Checkout.idempotency_key == key)
     )
     assert checkout is not None
-    return checkout, inserted is not None
+    return checkout, False
 
 
 @router.post(
     "/carts/{cart_id}/checkout",
     status_code=201,
     summary="Place the cart as an order: prices, credit and stock are checked, stock reserved",
+    response_model=OrderRead,
     responses={
         200: {"description": "This Idempotency-Key placed an order before: it is returned"},
         409: {"description": "Out of stock (lines named), or this key's checkout failed"},
@@ -136,29 +172,28 @@ async def checkout(
     principal: allow(*SHOPPERS),
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     body: CheckoutBody | None = None,
-) -> OrderRead:
+) -> Any:
     if not idempotency_key:
         raise PreconditionRequired("Send an Idempotency-Key so a retry never orders twice.")
     app = request.app
     body = body or CheckoutBody()
-    async with app.state.sessionmaker() as session:
-        cart_row = await own_cart(session, principal, cart_id)
-        await check_adds_to(session, cart_row.company_id, body.adds_to_order_id)
-    checkout_row, cart, lines = await _start(app, principal, cart_id, idempotency_key)
-    if not lines:
-        return await earlier_outcome(app, checkout_row, principal, response)
+    started = await _start(app, principal, cart_id, idempotency_key, body.adds_to_order_id)
+    if not started.lines:
+        return await earlier_outcome(app, started.checkout, principal, response)
     placing = Placing(
-        company_id=cart.company_id,
-        quantities=[(sku, quantity) for sku, quantity, _, _ in lines],
-        names={sku: name for sku, _, name, _ in lines},
+        company_id=started.cart.company_id,
+        quantities=[(sku, quantity) for sku, quantity, _ in started.lines],
+        names={sku: name for sku, _, name in started.lines},
         comment=body.comment,
-        cart_id=cart.id,
+        cart_id=started.cart.id,
         adds_to_order_id=body.adds_to_order_id,
         need=body.need,
+        rules=started.rules,
+        approvals=started.approvals,
     )
-    order_id = await place(app, principal, checkout_row, placing)
-    async with app.state.sessionmaker() as session:
-        return await read_order(session, await session.get_one(Order, order_id))
+    placed = await place(app, principal, started.checkout, placing)
+    # The order as written, serialised once: no second read, no model per line.
+    return Response(placed.json(), status_code=201, media_type="application/json")
 
 
 async def earlier_outcome(
@@ -194,11 +229,29 @@ class Placing:
     priced: upstream.PricedCart | None = None
     adds_to_order_id: uuid.UUID | None = None
     need: str | None = None
+    # Read with the cart in step 1; None: read them here (an accepted quote).
+    rules: dict[str, OrderingRules] | None = None
+    approvals: list[Rule] | None = None
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    """The order as step 3 wrote it: the row, its stored lines and its first audit entry."""
+
+    order: Order  # not attached to a session
+    lines: list[Any]
+    history: list[dict[str, Any]]
+
+    def read(self) -> OrderRead:
+        return order_read(self.order, self.lines, [], self.history)
+
+    def json(self) -> bytes:
+        return placed_order_json(self.order, self.lines, self.history)
 
 
 async def place(
     app: FastAPI, principal: Principal, checkout_row: Checkout, placing: Placing
-) -> uuid.UUID:
+) -> PlacedOrder:
     """Steps 2 to 4 of the saga. A ProblemError marks the checkout failed (stock given back)."""
     try:
         return await _place(app, principal, checkout_row, placing)
@@ -209,17 +262,14 @@ async def place(
 
 async def _place(
     app: FastAPI, principal: Principal, checkout_row: Checkout, placing: Placing
-) -> uuid.UUID:
+) -> PlacedOrder:
     settings = app.state.settings
     quantities = placing.quantities
-    async with app.state.sessionmaker() as session:
-        rules = await ordering_rules(session, [sku for sku, _ in quantities])
-        approvals = [
-            Rule(r.above_minor, r.currency, r.buyer)
-            for r in await session.scalars(
-                select(ApprovalRule).where(ApprovalRule.company_id == placing.company_id)
-            )
-        ]
+    rules, approvals = placing.rules, placing.approvals
+    if rules is None or approvals is None:
+        async with app.state.sessionmaker() as session:
+            rules = await ordering_rules(session, [sku for sku, _ in quantities])
+            approvals = await approval_rules(session, placing.company_id)
     _, problems = check_lines(
         [WantedLine(i, s, str(q)) for i, (s, q) in enumerate(quantities, 1)], rules
     )
@@ -266,31 +316,13 @@ async def _place(
             app, placing.company_id, total, priced.currency, standing
         )
     reservation_id = await upstream.reserve_stock(app, checkout_row.id, quantities)
-    async with app.state.sessionmaker.begin() as session:
-        await session.execute(
-            update(Checkout)
-            .where(Checkout.id == checkout_row.id)
-            .values(state="reserved", reservation_id=reservation_id, updated_at=utcnow())
-        )
     try:
-        order_id = await _create_order(
+        return await _create_order(
             app, principal, checkout_row, placing, priced, totals, status, hold, reservation_id
         )
     except Exception:
         await upstream.release_reservation(app, reservation_id)
         raise
-    try:
-        await upstream.confirm_reservation(app, reservation_id)
-    except ProblemError:
-        log.warning("reservation %s not confirmed yet; recovery will", reservation_id)
-    else:
-        async with app.state.sessionmaker.begin() as session:
-            await session.execute(
-                update(Checkout)
-                .where(Checkout.id == checkout_row.id)
-                .values(state="settled", updated_at=utcnow())
-            )
-    return order_id
 
 
 async def _priced(app: FastAPI, principal: Principal, placing: Placing) -> upstream.PricedCart:
@@ -332,60 +364,70 @@ async def _create_order(
     status: str,
     hold: str | None,
     reservation_id: uuid.UUID,
-) -> uuid.UUID:
-    """Step 3, one transaction: the order, its price snapshots, the emptied cart, the event."""
+) -> PlacedOrder:
+    """Step 3, one transaction: the order, its price snapshots, the emptied cart, the event,
+    and catalog's confirmation of the stock before it commits. A crash before the commit
+    leaves the checkout `started`: recovery gives back what catalog holds under its id."""
     now = utcnow()
+    actor = str(principal.subject)
+    values = {
+        "id": uuid.uuid4(),
+        "company_id": placing.company_id,
+        "source": "manager" if principal.is_staff else "portal",
+        "placed_by": actor,
+        "on_behalf_of_client": principal.is_staff,
+        "status": status,
+        "hold_reason": hold,
+        "currency": priced.currency,
+        "total_minor": sum(totals),
+        "comment": placing.comment,
+        "reservation_id": reservation_id,
+        "quote_id": placing.quote_id,
+        "adds_to_order_id": placing.adds_to_order_id,
+        "need": placing.need,
+        "placed_at": now,
+        "updated_at": now,
+    }
+    order = Order(**values)
     async with app.state.sessionmaker.begin() as session:
-        costs = await unit_costs(session, [p.sku for p in priced.lines], priced.currency)
-        order = Order(
-            id=uuid.uuid4(),
-            number=await store.next_number(session),
-            company_id=placing.company_id,
-            source="manager" if principal.is_staff else "portal",
-            placed_by=str(principal.subject),
-            on_behalf_of_client=principal.is_staff,
-            status=status,
-            hold_reason=hold,
-            currency=priced.currency,
-            total_minor=sum(totals),
-            comment=placing.comment,
-            reservation_id=reservation_id,
-            quote_id=placing.quote_id,
-            adds_to_order_id=placing.adds_to_order_id,
-            need=placing.need,
-            placed_at=now,
-        )
-        session.add(order)
-        await session.flush()
-        await store.add_lines(
+        order.number, lines = await store.place_order(
             session,
-            order.id,
-            [
-                {
-                    "sku": p.sku,
-                    "name": placing.names.get(p.sku),
-                    "quantity": p.quantity,
-                    "unit_price_minor": p.unit_price_minor,
-                    "list_price_minor": p.list_price_minor,
-                    "price_rule": p.rule,
-                    "priced_on": priced.priced_on,
-                    "price_version": priced.price_version,
-                    "unit_cost_minor": costs.get(p.sku),
-                }
-                for p in priced.lines
-            ],
+            values,
+            actor,
+            hold,
+            priced.priced_on,
+            priced.price_version,
+            {
+                "skus": [p.sku for p in priced.lines],
+                "names": [placing.names.get(p.sku) for p in priced.lines],
+                "quantities": [p.quantity for p in priced.lines],
+                "unit_prices": [p.unit_price_minor for p in priced.lines],
+                "list_prices": [p.list_price_minor for p in priced.lines],
+                "rules": [p.rule for p in priced.lines],
+            },
         )
-        await store.open_order(session, order, str(principal.subject), hold)
+        if status == "placed":
+            await store.emit_placed(session, order, lines)
         if placing.quote_id is not None:
             await quote_store.mark_accepted(session, placing.quote_id, order)
-        if placing.cart_id is not None:
-            await session.execute(delete(CartLine).where(CartLine.cart_id == placing.cart_id))
-        await session.execute(
+        try:
+            await upstream.confirm_reservation(app, reservation_id)
+            state = "settled"
+        except ProblemError:
+            log.warning("reservation %s not confirmed yet; recovery will", reservation_id)
+            state = "placed"
+        done = (
             update(Checkout)
             .where(Checkout.id == checkout_row.id)
-            .values(state="placed", order_id=order.id, updated_at=now)
+            .values(state=state, reservation_id=reservation_id, order_id=order.id, updated_at=now)
         )
-        return order.id
+        if placing.cart_id is not None:  # emptied in the same statement
+            done = done.add_cte(
+                delete(CartLine).where(CartLine.cart_id == placing.cart_id).cte("emptied")
+            )
+        await session.execute(done)
+    first = {"from_status": None, "to_status": status, "at": now, "actor": actor, "note": hold}
+    return PlacedOrder(order, lines, [first])
 
 
 async def recover_checkouts(app: FastAPI) -> None:
@@ -419,6 +461,8 @@ async def recover_once(app: FastAPI) -> int:
         else:
             if row.reservation_id:
                 await upstream.release_reservation(app, row.reservation_id)
+            else:  # it may have reserved without recording the reservation's id
+                await upstream.release_by_reference(app, row.id)
             state, failure = "failed", "interrupted; the stock was given back"
         async with app.state.sessionmaker.begin() as session:
             await session.execute(

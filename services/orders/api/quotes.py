@@ -31,12 +31,12 @@ from services.orders.api.checkout import (
     open_checkout,
     place,
 )
-from services.orders.api.schemas import OrderRead, read_order
+from services.orders.api.schemas import OrderRead
 from services.orders.domain import quotes as rules
 from services.orders.domain.lines import line_total
 from services.orders.store import carts as cart_store
 from services.orders.store import quotes as store
-from services.orders.store.models import Order, Quote, QuoteStep
+from services.orders.store.models import Quote, QuoteStep
 from shared.auth import Principal, Role, allow
 from shared.contracts.orders import (
     QuoteChangesRequestedV1,
@@ -503,6 +503,4 @@ async def accept_quote(
             ],
         ),
     )
-    order_id = await place(app, principal, checkout_row, placing)
-    async with app.state.sessionmaker() as session:
-        return await read_order(session, await session.get_one(Order, order_id))
+    return (await place(app, principal, checkout_row, placing)).read()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
+import orjson
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -92,22 +95,46 @@ async def read_order(session: AsyncSession, order: Order) -> OrderRead:
         .where(OrderTransition.order_id == order.id)
         .order_by(OrderTransition.id)
     )
-    return OrderRead(
-        **summary(order).model_dump(),
-        placed_by=order.placed_by,
-        on_behalf_of_client=order.on_behalf_of_client,
-        comment=order.comment,
-        quote_id=order.quote_id,
-        lines=[
-            OrderLineRead(
-                **{k: getattr(x, k) for k in OrderLineRead.model_fields if k != "line_total_minor"},
-                line_total_minor=line_total(x.unit_price_minor, x.quantity),
-            )
-            for x in lines
-        ],
-        shipments=await _shipments(session, order.id),
-        history=[TransitionRead.model_validate(h, from_attributes=True) for h in history],
+    return order_read(order, lines, await _shipments(session, order.id), list(history))
+
+
+ORDER_COLUMNS = [
+    name for name in OrderRead.model_fields if name not in ("lines", "shipments", "history")
+]
+LINE_COLUMNS = [name for name in OrderLineRead.model_fields if name != "line_total_minor"]
+
+
+def _line(row: Any) -> dict[str, Any]:
+    line = {name: getattr(row, name) for name in LINE_COLUMNS}
+    line["line_total_minor"] = line_total(row.unit_price_minor, row.quantity)
+    return line
+
+
+def order_read(
+    order: Order, lines: Sequence[Any], shipments: list[ShipmentRead], history: Sequence[Any]
+) -> OrderRead:
+    """The order as the API shows it, from its stored lines (rows) and history (rows or audit
+    objects): validated in one pass, not a model built per line."""
+    return OrderRead.model_validate(
+        {
+            **{name: getattr(order, name) for name in ORDER_COLUMNS},
+            "lines": [_line(x) for x in lines],
+            "shipments": shipments,
+            "history": history,
+        },
+        from_attributes=True,
     )
+
+
+def placed_order_json(order: Order, lines: Sequence[Any], history: list[dict[str, Any]]) -> bytes:
+    """OrderRead's JSON for an order just written (no shipments yet), from plain values through
+    orjson: what checkout answers for a 200-line order without a model per line. Decimals are
+    written as pydantic writes them (str), UTC times with Z."""
+    document = {name: getattr(order, name) for name in ORDER_COLUMNS}
+    document["lines"] = [_line(x) for x in lines]
+    document["shipments"] = []
+    document["history"] = history
+    return orjson.dumps(document, default=str, option=orjson.OPT_UTC_Z)
 
 
 async def _shipments(session: AsyncSession, order_id: uuid.UUID) -> list[ShipmentRead]:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.orders.domain.lines import MAX_LINES
+from services.orders.domain.lines import MAX_LINES, OrderingRules
 from services.orders.store.models import Cart, CartLine, Product, RequisitionListLine
 from shared.db import utcnow
 from shared.problems import Conflict
@@ -66,6 +66,32 @@ async def cart_lines(
         .order_by(CartLine.position)
     )
     return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+async def lines_to_order(
+    session: AsyncSession, cart_id: uuid.UUID
+) -> tuple[list[tuple[str, Decimal, str | None]], dict[str, OrderingRules]]:
+    """(sku, quantity, name) in the order the lines came in, and the ordering rules of the
+    SKUs orders knows, in one query: what checkout checks again before it orders."""
+    rows = (
+        await session.execute(
+            select(
+                CartLine.sku,
+                CartLine.quantity,
+                Product.name,
+                Product.unit,
+                Product.min_order_qty,
+                Product.order_multiple,
+                Product.sellable,
+                Product.replacement_sku,
+            )
+            .outerjoin(Product, Product.sku == CartLine.sku)
+            .where(CartLine.cart_id == cart_id)
+            .order_by(CartLine.position)
+        )
+    ).all()
+    rules = {row.sku: OrderingRules(*row[3:]) for row in rows if row.unit is not None}
+    return [(row.sku, row.quantity, row.name) for row in rows], rules
 
 
 async def line_counts(session: AsyncSession, cart_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:

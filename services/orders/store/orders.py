@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,17 +18,87 @@ from shared.contracts.orders import (
     OrderCancelledV1,
     OrderConfirmedV1,
     OrderDeliveredV1,
-    OrderedLine,
     OrderPlacedV1,
     OrderShippedV1,
 )
 from shared.db import utcnow
 from shared.events.outbox import record_event
 
+# SO- and the sequence's next value, at least eight digits.
+NEXT_NUMBER = (
+    "SELECT 'SO-' || lpad(n::text, greatest(8, length(n::text)), '0') "
+    "FROM nextval('order_numbers') AS n"
+)
+
 
 async def next_number(session: AsyncSession) -> str:
-    number = await session.scalar(text("SELECT nextval('order_numbers')"))
-    return f"SO-{number:08d}"
+    return str(await session.scalar(text(NEXT_NUMBER)))
+
+
+# The order (numbered from the sequence), its first audit row and every line in one
+# statement; lines from columns (not a row per line), each with its unit cost when ERP gives
+# it in the order's currency. The stored lines come back: the event and the answer are made
+# of what was written.
+PLACE_ORDER = text(
+    f"""
+    WITH placed AS (
+        INSERT INTO orders (id, number, company_id, source, placed_by, on_behalf_of_client,
+                            status, hold_reason, currency, total_minor, comment, reservation_id,
+                            quote_id, adds_to_order_id, need, placed_at, updated_at)
+        VALUES (:id, ({NEXT_NUMBER}), :company_id, :source, :placed_by, :on_behalf_of_client,
+                :status, :hold_reason, :currency, :total_minor, :comment, :reservation_id,
+                :quote_id, :adds_to_order_id, :need, :placed_at, :updated_at)
+        RETURNING id, number
+    ), audit AS (
+        INSERT INTO order_transitions (order_id, from_status, to_status, at, actor, note)
+        SELECT id, NULL, :status, :placed_at, :actor, :note FROM placed
+    ), lines AS (
+        INSERT INTO order_lines (order_id, line_no, sku, name, quantity, unit_price_minor,
+                                 list_price_minor, price_rule, priced_on, price_version,
+                                 unit_cost_minor)
+        SELECT placed.id, l.line_no, l.sku, l.name, l.quantity, l.unit_price_minor,
+               l.list_price_minor, l.price_rule, :priced_on, :price_version, p.cost_minor
+        FROM placed
+        CROSS JOIN unnest(CAST(:skus AS text[]), CAST(:names AS text[]),
+                          CAST(:quantities AS numeric[]), CAST(:unit_prices AS bigint[]),
+                          CAST(:list_prices AS bigint[]), CAST(:rules AS text[]))
+             WITH ORDINALITY
+             AS l(sku, name, quantity, unit_price_minor, list_price_minor, price_rule, line_no)
+        LEFT JOIN products p ON p.sku = l.sku AND p.cost_currency = :currency
+        RETURNING *
+    )
+    SELECT (SELECT number FROM placed) AS order_number, lines.* FROM lines ORDER BY line_no
+    """
+)
+
+
+async def place_order(
+    session: AsyncSession,
+    order: dict[str, Any],
+    actor: str,
+    note: str | None,
+    priced_on: date,
+    price_version: int | None,
+    lines: dict[str, list[Any]],
+) -> tuple[str, list[Any]]:
+    """Writes the order (`order` holds its columns but the number), the audit row of its first
+    status and its lines with their price snapshots, numbered in the order given (`lines`
+    holds skus, names, quantities, unit_prices, list_prices and rules). Returns the order's
+    number and its lines as stored."""
+    rows = (
+        await session.execute(
+            PLACE_ORDER,
+            {
+                **order,
+                "actor": actor,
+                "note": note,
+                "priced_on": priced_on,
+                "price_version": price_version,
+                **lines,
+            },
+        )
+    ).all()
+    return rows[0].order_number, rows
 
 
 async def add_lines(
@@ -59,35 +130,42 @@ async def line_rows(session: AsyncSession, order_id: uuid.UUID) -> list[Any]:
     return list(result.all())
 
 
-async def emit_placed(session: AsyncSession, order: Order) -> None:
-    lines = await line_rows(session, order.id)
+async def emit_placed(
+    session: AsyncSession, order: Order, lines: Sequence[Any] | None = None
+) -> None:
+    """order.placed with every line; `lines` as stored, when the caller has them already."""
+    if lines is None:
+        lines = await line_rows(session, order.id)
+    # Validated from plain dicts in one pass: a 200-line order builds no line model by hand.
     record_event(
         session,
-        OrderPlacedV1(
-            order_id=order.id,
-            company_id=order.company_id,
-            number=order.number,
-            source=order.source,
-            currency=order.currency,
-            total_minor=order.total_minor,
-            placed_at=order.placed_at,
-            promised_from=order.promised_from,
-            promised_to=order.promised_to,
-            placed_by=order.placed_by,
-            on_behalf=order.on_behalf_of_client,
-            adds_to_order_id=order.adds_to_order_id,
-            need=order.need,
-            lines=[
-                OrderedLine(
-                    sku=x.sku,
-                    quantity=x.quantity,
-                    unit_price_minor=x.unit_price_minor,
-                    list_price_minor=x.list_price_minor,
-                    rule=x.price_rule,
-                    unit_cost_minor=x.unit_cost_minor,
-                )
-                for x in lines
-            ],
+        OrderPlacedV1.model_validate(
+            {
+                "order_id": order.id,
+                "company_id": order.company_id,
+                "number": order.number,
+                "source": order.source,
+                "currency": order.currency,
+                "total_minor": order.total_minor,
+                "placed_at": order.placed_at,
+                "promised_from": order.promised_from,
+                "promised_to": order.promised_to,
+                "placed_by": order.placed_by,
+                "on_behalf": order.on_behalf_of_client,
+                "adds_to_order_id": order.adds_to_order_id,
+                "need": order.need,
+                "lines": [
+                    {
+                        "sku": x.sku,
+                        "quantity": x.quantity,
+                        "unit_price_minor": x.unit_price_minor,
+                        "list_price_minor": x.list_price_minor,
+                        "rule": x.price_rule,
+                        "unit_cost_minor": x.unit_cost_minor,
+                    }
+                    for x in lines
+                ],
+            }
         ),
     )
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, select, update
+from sqlalchemy import and_, delete, exists, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -110,6 +109,35 @@ async def ensure_client(session: AsyncSession, company_id: uuid.UUID, currency: 
 
 _VOLUME_KEY = ["client_id", "month", "sku", "currency"]
 
+# The order's lines summed per SKU in SQL (a 200-line order is one statement with four
+# arrays, not a 1,600-parameter VALUES list compiled afresh each time). round() on numeric
+# rounds half away from zero, as ROUND_HALF_UP does.
+ADD_VOLUMES = text(
+    """
+    WITH per_sku AS (
+        SELECT l.sku, sum(l.quantity) AS quantity, count(*) AS lines,
+               sum(round(l.quantity * l.unit_price_minor))::bigint AS revenue_minor
+        FROM unnest(CAST(:skus AS text[]), CAST(:quantities AS numeric[]),
+                    CAST(:prices AS bigint[])) AS l(sku, quantity, unit_price_minor)
+        GROUP BY l.sku
+    ), kept AS (
+        INSERT INTO order_sku_volumes
+            (client_id, order_id, sku, currency, month, quantity, lines, revenue_minor)
+        SELECT (SELECT id FROM clients WHERE company_id = :company_id), :order_id, sku,
+               :currency, :month, quantity, lines, revenue_minor
+        FROM per_sku
+        ON CONFLICT DO NOTHING
+        RETURNING client_id, month, sku, currency, quantity, lines, revenue_minor
+    )
+    INSERT INTO client_sku_volumes (client_id, month, sku, currency, quantity, lines, revenue_minor)
+    SELECT client_id, month, sku, currency, quantity, lines, revenue_minor FROM kept
+    ON CONFLICT (client_id, month, sku, currency) DO UPDATE SET
+        quantity = client_sku_volumes.quantity + EXCLUDED.quantity,
+        lines = client_sku_volumes.lines + EXCLUDED.lines,
+        revenue_minor = client_sku_volumes.revenue_minor + EXCLUDED.revenue_minor
+    """
+)
+
 
 async def add_volumes(session: AsyncSession, event: OrderPlacedV1) -> None:
     """The order's lines into the client's monthly volumes per SKU (what simulations price).
@@ -118,47 +146,18 @@ async def add_volumes(session: AsyncSession, event: OrderPlacedV1) -> None:
     cancellation takes exactly them back, and an order told twice counts once."""
     if not event.lines:
         return
-    client_id = await ensure_client(session, event.company_id, event.currency)
-    month = month_of(event.placed_at)
-    by_sku: dict[str, list[Any]] = {}
-    for line in event.lines:
-        total = by_sku.setdefault(line.sku, [Decimal(0), 0, 0])
-        total[0] += line.quantity
-        total[1] += 1
-        total[2] += int((line.quantity * line.unit_price_minor).to_integral_value(ROUND_HALF_UP))
-    kept = (
-        insert(OrderSkuVolume)
-        .values(
-            [
-                {
-                    "client_id": client_id,
-                    "order_id": event.order_id,
-                    "sku": sku,
-                    "currency": event.currency,
-                    "month": month,
-                    "quantity": quantity,
-                    "lines": lines,
-                    "revenue_minor": revenue,
-                }
-                for sku, (quantity, lines, revenue) in by_sku.items()
-            ]
-        )
-        .on_conflict_do_nothing()
-        .returning(*_volume_columns(OrderSkuVolume))
-        .cte("kept")
-    )
-    stmt = insert(ClientSkuVolume).from_select(
-        [*_VOLUME_KEY, "quantity", "lines", "revenue_minor"], select(kept)
-    )
+    await ensure_client(session, event.company_id, event.currency)
     await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[getattr(ClientSkuVolume, k) for k in _VOLUME_KEY],
-            set_={
-                "quantity": ClientSkuVolume.quantity + stmt.excluded.quantity,
-                "lines": ClientSkuVolume.lines + stmt.excluded.lines,
-                "revenue_minor": ClientSkuVolume.revenue_minor + stmt.excluded.revenue_minor,
-            },
-        )
+        ADD_VOLUMES,
+        {
+            "company_id": event.company_id,
+            "order_id": event.order_id,
+            "currency": event.currency,
+            "month": month_of(event.placed_at),
+            "skus": [line.sku for line in event.lines],
+            "quantities": [line.quantity for line in event.lines],
+            "prices": [line.unit_price_minor for line in event.lines],
+        },
     )
 
 
