@@ -174,16 +174,15 @@ async def checkout(http, recorder, buyer: Buyer, rng, skus: int) -> None:
     )
 
 
-async def order_history(http, recorder, buyer: Buyer) -> None:
+async def read(http, recorder, buyer: Buyer, path: str, **params) -> None:
+    """A GET of `path` (below /api/v1/) as the buyer, recorded as `GET path`."""
     await call(
-        http,
-        recorder,
-        "GET orders/orders",
-        "GET",
-        f"{API}/orders/orders",
-        params={"limit": 20},
-        headers=buyer.headers,
+        http, recorder, f"GET {path}", "GET", f"{API}/{path}", params=params, headers=buyer.headers
     )
+
+
+async def order_history(http, recorder, buyer: Buyer) -> None:
+    await read(http, recorder, buyer, "orders/orders", limit=20)
 
 
 async def stock_feeds(http, recorder, key: str, skus: int, stop: asyncio.Event, rng) -> int:
@@ -215,14 +214,7 @@ async def stock_feeds(http, recorder, key: str, skus: int, stop: asyncio.Event, 
 
 async def floor(http, recorder, buyer: Buyer) -> None:
     """A request that does nothing behind the gateway: what a hop costs at the least."""
-    await call(
-        http,
-        recorder,
-        "GET catalog/health/live",
-        "GET",
-        f"{API}/catalog/health/live",
-        headers=buyer.headers,
-    )
+    await read(http, recorder, buyer, "catalog/health/live")
 
 
 def action(kind: int, http, recorder, buyer: Buyer, rng, skus: int):
