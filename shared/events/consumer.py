@@ -105,10 +105,8 @@ class EventConsumer:
     async def handle(self, session: AsyncSession, envelope: CloudEvent, event: Any) -> None:
         """One new event's effect, inside the transaction that records it in the inbox."""
         handler = self.handlers[envelope.type]
-        if isinstance(handler, Many):
-            await handler.handler([event], session)
-        else:
-            await handler(event, session)
+        assert not isinstance(handler, Many)  # handle_all gives those their runs
+        await handler(event, session)
 
     async def handle_all(self, session: AsyncSession, new: list[tuple[CloudEvent, Any]]) -> None:
         """New events' effects in their order; a `Many` handler takes its run in one call."""
