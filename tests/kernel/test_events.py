@@ -40,6 +40,18 @@ async def catalog_db(service_settings, database_urls):
     await engine.dispose()
 
 
+def _consumer(sessionmaker, bootstrap: str, name: str, handlers, kind=EventConsumer, **options):
+    """A consumer of the widget topic with a publisher of its own (for its dead letters)."""
+    return kind(
+        name,
+        handlers,
+        sessionmaker,
+        Publisher(bootstrap, "test"),
+        bootstrap_servers=bootstrap,
+        **options,
+    )
+
+
 async def count(sessionmaker, stmt) -> int:
     async with sessionmaker() as session:
         return int(await session.scalar(stmt) or 0)
@@ -136,14 +148,13 @@ async def test_event_committed_while_broker_is_down_is_delivered_when_it_is_back
 
 async def test_redelivered_event_has_no_second_effect(catalog_db, kafka_bootstrap):
     _, sessionmaker = catalog_db
-    publisher = Publisher(kafka_bootstrap, "test")
-    consumer = EventConsumer(
+    consumer = _consumer(
+        sessionmaker,
+        kafka_bootstrap,
         f"test-effects-{uuid.uuid4().hex[:8]}",
         {WidgetCreatedV1: record_effect},
-        sessionmaker,
-        publisher,
-        bootstrap_servers=kafka_bootstrap,
     )
+    publisher = consumer.publisher
     widget = uuid.uuid4()
     async with sessionmaker() as session:
         envelope = record_event(session, WidgetCreatedV1(widget_id=widget, name="once"))
@@ -181,27 +192,20 @@ async def test_poison_message_is_parked_in_dead_letter_topic_with_its_error(
         await record_effect(event, session)  # written, then rolled back with the failure
         raise ValueError("cannot handle this widget")
 
-    publisher = Publisher(kafka_bootstrap, "test")
-    consumer = EventConsumer(
+    consumer = _consumer(
+        sessionmaker,
+        kafka_bootstrap,
         "test-poison",
         {WidgetCreatedV1: always_fails},
-        sessionmaker,
-        publisher,
-        bootstrap_servers=kafka_bootstrap,
         retry=RetryPolicy(attempts=3, base_seconds=0.01),
     )
-    widget = uuid.uuid4()
-    envelope = CloudEvent(
-        source="/b2b/test",
-        type=WidgetCreatedV1.full_type(),
-        subject=str(widget),
-        data=WidgetCreatedV1(widget_id=widget, name="poison").model_dump(mode="json"),
-    )
+    envelope = _widget_envelope("poison")
+    widget = uuid.UUID(envelope.subject)
     record = await _publish_raw(kafka_bootstrap, envelope)
     try:
         outcome = await consumer.process(record)
     finally:
-        await publisher.close()
+        await consumer.publisher.close()
     assert outcome == Outcome.DEAD_LETTERED
     assert attempts == 3
     parked = [
@@ -217,20 +221,15 @@ async def test_poison_message_is_parked_in_dead_letter_topic_with_its_error(
 
 async def test_unparseable_message_goes_to_dead_letter_topic(catalog_db, kafka_bootstrap):
     _, sessionmaker = catalog_db
-    publisher = Publisher(kafka_bootstrap, "test")
-    consumer = EventConsumer(
-        "test-garbage",
-        {WidgetCreatedV1: record_effect},
-        sessionmaker,
-        publisher,
-        bootstrap_servers=kafka_bootstrap,
+    consumer = _consumer(
+        sessionmaker, kafka_bootstrap, "test-garbage", {WidgetCreatedV1: record_effect}
     )
     key = uuid.uuid4().hex.encode()
     record = await _send(kafka_bootstrap, TOPIC, b"{not json", key)
     try:
         assert await consumer.process(record) == Outcome.DEAD_LETTERED
     finally:
-        await publisher.close()
+        await consumer.publisher.close()
     parked = await read_topic(kafka_bootstrap, TOPIC + ".dlq", expect=2)
     assert key in [r.key for r in parked]
 
@@ -239,15 +238,13 @@ async def test_an_event_breaking_its_contract_is_parked_at_once(catalog_db, kafk
     # A payload that fails validation fails the same way every time: retrying it only holds
     # up the events behind it.
     _, sessionmaker = catalog_db
-    publisher = Publisher(kafka_bootstrap, "test")
-    consumer = EventConsumer(
+    consumer = _consumer(
+        sessionmaker,
+        kafka_bootstrap,
         "test-contract",
         {WidgetCreatedV1: record_effect},
-        sessionmaker,
-        publisher,
-        bootstrap_servers=kafka_bootstrap,
-        retry=RetryPolicy(attempts=5, base_seconds=30),  # a retry would time the test out
-    )
+        retry=RetryPolicy(attempts=5, base_seconds=30),
+    )  # a retry would time the test out
     widget = uuid.uuid4()
     envelope = CloudEvent(
         source="/b2b/test",
@@ -260,7 +257,7 @@ async def test_an_event_breaking_its_contract_is_parked_at_once(catalog_db, kafk
         async with asyncio.timeout(20):
             assert await consumer.process(record) == Outcome.DEAD_LETTERED
     finally:
-        await publisher.close()
+        await consumer.publisher.close()
     parked = [
         r
         for r in await read_topic(kafka_bootstrap, TOPIC + ".dlq", expect=1)
@@ -308,20 +305,19 @@ async def test_events_applied_together_commit_once_and_a_repeat_is_a_duplicate(
             nonlocal commits
             commits += 1
 
-    publisher = Publisher(kafka_bootstrap, "test")
-    consumer = Counting(
+    consumer = _consumer(
+        sessionmaker,
+        kafka_bootstrap,
         f"test-batch-{uuid.uuid4().hex[:8]}",
         {WidgetCreatedV1: record_effect},
-        sessionmaker,
-        publisher,
-        bootstrap_servers=kafka_bootstrap,
+        kind=Counting,
     )
     envelopes = [_widget_envelope(f"batch {n}") for n in range(50)]
     try:
         first = await consumer.apply_all([*envelopes, envelopes[7]])
         again = await consumer.apply_all(envelopes[:3])
     finally:
-        await publisher.close()
+        await consumer.publisher.close()
     assert first == [Outcome.APPLIED] * 50 + [Outcome.DUPLICATE]
     assert again == [Outcome.DUPLICATE] * 3
     assert commits == 1  # the second call applied nothing
@@ -336,13 +332,11 @@ async def test_one_failing_event_leaves_the_rest_of_its_batch_applied(catalog_db
         if event.name == "poison":
             raise ValueError("cannot handle this widget")
 
-    publisher = Publisher(kafka_bootstrap, "test")
-    consumer = EventConsumer(
+    consumer = _consumer(
+        sessionmaker,
+        kafka_bootstrap,
         f"test-batch-poison-{uuid.uuid4().hex[:8]}",
         {WidgetCreatedV1: fails_on_poison},
-        sessionmaker,
-        publisher,
-        bootstrap_servers=kafka_bootstrap,
         retry=RetryPolicy(attempts=2, base_seconds=0.01),
     )
     envelopes = [_widget_envelope("poison" if n == 4 else f"good {n}") for n in range(10)]
@@ -366,7 +360,7 @@ async def test_one_failing_event_leaves_the_rest_of_its_batch_applied(catalog_db
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        await publisher.close()
+        await consumer.publisher.close()
     assert await _effects(sessionmaker, envelopes) == [1, 1, 1, 1, 0, 1, 1, 1, 1, 1]
     parked = await read_topic(kafka_bootstrap, TOPIC + ".dlq", expect=1)
     assert envelopes[4].id.hex.encode() in b"".join(r.value.replace(b"-", b"") for r in parked)
