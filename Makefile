@@ -6,7 +6,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install browser run demo test test-all load migrate lint format generate clean
+.PHONY: install browser run demo test test-dates test-all load migrate lint format generate clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -32,6 +32,17 @@ browser:  ## Chromium for the analytics report's browser test (Debian's package;
 
 test: install browser  ## the whole suite against real PostgreSQL and the real broker (fuzz, faults and contracts included)
 	$(BIN)/pytest
+
+# The 1st, the 15th and the last day of a month, 29 February and 31 December; early, midday
+# and late in the day. The clock starts there and runs on (shared/clock.py).
+CLOCK_DAYS := 2027-03-01T00:20:00Z 2027-03-15T12:00:00Z 2027-04-30T21:00:00Z \
+	2028-02-29T12:00:00Z 2026-12-31T20:00:00Z
+
+test-dates: install  ## the date-sensitive tests with the clock set to five awkward days
+	@for day in $(CLOCK_DAYS); do \
+		echo "== the clock reads $$day"; \
+		B2B_CLOCK=$$day $(BIN)/pytest -m dates -q || exit 1; \
+	done
 
 load: install  ## the load benchmark through the gateway (prints throughput, p50/p99 per endpoint, errors)
 	$(BIN)/python -m bench.load --rate 300 --seconds 60

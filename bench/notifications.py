@@ -27,8 +27,8 @@ import uvicorn
 from bench.stack import ServiceProcess
 from shared.app import asyncpg_dsn
 from shared.auth import Role
+from shared.clock import utcnow
 from shared.contracts.orders import OrderPlacedV1
-from shared.db import utcnow
 from shared.events.envelope import CloudEvent
 from shared.events.kafka import Publisher
 from shared.runtime import DATA_DIR, free_port, infrastructure, prepare_databases

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
@@ -50,10 +50,6 @@ class KernelBase(DeclarativeBase):
 
     metadata = make_metadata()
     type_annotation_map = {datetime: DateTime(timezone=True)}
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 # A database that does not answer is reported in seconds (503), never waited on for minutes.

@@ -18,7 +18,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import verify_principal_headers
-from shared.db import KernelBase, utcnow
+from shared.clock import utcnow
+from shared.db import KernelBase
 from shared.problems import problem_response
 
 HEADER = "idempotency-key"

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from sqlalchemy.dialects.postgresql import insert
 
@@ -6,6 +8,41 @@ from services.notifications.store.models import Rule, Template
 from shared.db import create_engine
 
 pytest_plugins = ["shared.testing.fixtures"]
+
+# Tests whose outcome could depend on the day they run: months and periods (analytics), price
+# validity, ladders and contract ends (pricing), reservation expiry (catalog), quote validity
+# (orders), invitations (accounts), quiet hours and digests (notifications). `make test-dates`
+# runs them with the clock (B2B_CLOCK) on the 1st, the 15th and the last day of a month, on
+# 29 February and on 31 December.
+DATE_SENSITIVE = (
+    "accounts/test_people.py",
+    "accounts/test_statements.py",
+    "analytics/",
+    "catalog/test_reservations.py",
+    "orders/test_quotes.py",
+    "orders/test_lifecycle.py",
+    "orders/test_shipments.py",
+    "pricing/test_prices.py",
+    "pricing/test_policy_api.py",
+    "pricing/test_price_feed.py",
+    "pricing/test_resolution_rules.py",
+    "pricing/test_segments.py",
+    "pricing/test_client_alerts.py",
+    "pricing/test_simulate.py",
+    "notifications/test_domain.py",
+    "notifications/test_channels.py",
+    "notifications/test_people.py",
+    "notifications/test_client_alerts.py",
+    "notifications/test_rules_through_the_broker.py",
+)
+TESTS = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        where = item.path.relative_to(TESTS).as_posix()
+        if where.startswith(DATE_SENSITIVE):
+            item.add_marker(pytest.mark.dates)
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.accounts.domain.pipeline import milestone_of_order, stage_reached
 from services.accounts.store import pipeline
+from shared.clock import utcnow
 from shared.contracts.orders import OrderPlacedV1, QuoteRequestedV1
-from shared.db import utcnow
 from shared.events.consumer import Handlers
 
 

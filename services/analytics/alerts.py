@@ -30,6 +30,7 @@ from services.analytics.store import alerts as store
 from services.analytics.store import queries
 from services.analytics.store.models import StockLevel
 from shared import stock_levels
+from shared.clock import utcnow
 from shared.contracts.analytics import (
     ClientCrossSellOfferV1,
     ClientKeySkuOutOfStockV1,
@@ -40,7 +41,6 @@ from shared.contracts.analytics import (
 )
 from shared.contracts.catalog import StockChangedV1
 from shared.contracts.pricing import PriceChangedV1
-from shared.db import utcnow
 from shared.events.outbox import OutboxMessage, outbox_rows, record_event
 from shared.upstream import Upstreams
 

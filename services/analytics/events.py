@@ -17,6 +17,7 @@ from services.analytics.alerts import handle_price_changed, handle_stock_changed
 from services.analytics.recompute import definitions
 from services.analytics.store import facts, sales_facts
 from services.analytics.store.segments import mark_dirty
+from shared.clock import utcnow
 from shared.contracts.accounts import (
     CompanyCreditChangedV1,
     CompanyStageChangedV1,
@@ -35,7 +36,6 @@ from shared.contracts.orders import (
     QuoteRequestedV1,
 )
 from shared.contracts.pricing import PriceChangedV1
-from shared.db import utcnow
 from shared.events.consumer import Handlers, Many
 
 

@@ -20,7 +20,7 @@ from services.analytics.domain.rows import segment_rows
 from services.analytics.domain.summary import sku_segments, summarise
 from services.analytics.settings import Settings
 from services.analytics.store import segments as store
-from shared.db import utcnow
+from shared.clock import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.notifications.domain import delivery, rules, signing, templates
 from services.notifications.settings import Settings
 from services.notifications.store import directory, messages, webhooks
+from shared.clock import utcnow
 from shared.contracts import all_topics
-from shared.db import utcnow
 from shared.events.consumer import EventConsumer, Handlers, Outcome
 from shared.events.envelope import CloudEvent, contract_for
 from shared.events.kafka import Publisher

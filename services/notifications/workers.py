@@ -25,7 +25,7 @@ from services.notifications.events import fan_out_internal
 from services.notifications.settings import Settings
 from services.notifications.store import messages, webhooks
 from services.notifications.store.models import Message, Person
-from shared.db import utcnow
+from shared.clock import utcnow
 
 log = logging.getLogger(__name__)
 COALESCE_SECONDS = 0.02

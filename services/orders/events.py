@@ -11,10 +11,10 @@ from services.orders.store import catalog as projections
 from services.orders.store import stock
 from services.orders.store.models import StockLevel
 from shared import stock_levels
+from shared.clock import utcnow
 from shared.contracts.accounts import CompanyUpsertedV1
 from shared.contracts.catalog import ProductUpsertedV1, StockChangedV1
 from shared.contracts.orders import BackInStock, ListRef, RequisitionStockBackV1
-from shared.db import utcnow
 from shared.events.consumer import Handlers, Many
 from shared.events.outbox import record_event
 

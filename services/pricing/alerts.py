@@ -16,8 +16,8 @@ from services.pricing.domain.alerts import expiry_window, ladder_alert, period_s
 from services.pricing.domain.ladder import Level, levels_of
 from services.pricing.settings import Settings
 from services.pricing.store import alerts as store
+from shared.clock import utcnow
 from shared.contracts.pricing import ClientLadderProgressV1, LadderLevel
-from shared.db import utcnow
 from shared.events.outbox import record_event
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.db import utcnow
+from shared.clock import utcnow
 
 TYPE_PREFIX = "com.b2b."
 

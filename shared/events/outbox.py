@@ -13,7 +13,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import KernelBase, utcnow
+from shared.clock import utcnow
+from shared.db import KernelBase
 from shared.events.envelope import CloudEvent, EventContract
 
 
@@ -116,7 +117,8 @@ async def record_events_from_query(
 
     For feeds that change thousands of aggregates: the events are built in SQL, in the
     feed's transaction, without a Python loop. `data` must be the contract's JSON shape; the
-    contract tests parse such payloads with the contract class.
+    contract tests parse such payloads with the contract class. `:now` is the clock's time,
+    for `query` too.
     """
     source = f"/b2b/{session.info.get('service', 'unknown')}"
     result = await session.execute(
@@ -128,7 +130,7 @@ async def record_events_from_query(
                    jsonb_build_object(
                        'specversion', '1.0', 'id', e.id, 'source', CAST(:source AS text),
                        'type', CAST(:type AS text),
-                       'subject', e.aggregate_id, 'time', now(),
+                       'subject', e.aggregate_id, 'time', CAST(:now AS timestamptz),
                        'datacontenttype', 'application/json', 'data', e.data)
             FROM (SELECT gen_random_uuid() AS id, q.aggregate_id::text AS aggregate_id, q.data
                   FROM ({query}) AS q) AS e
@@ -140,6 +142,7 @@ async def record_events_from_query(
             "type": contract.full_type(),
             "topic": contract.topic,
             "source": source,
+            "now": utcnow(),
         },
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ import asyncpg
 from sqlalchemy import Text, cast, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.db import utcnow
+from shared.clock import utcnow
 from shared.events.kafka import Publisher
 from shared.events.outbox import OutboxMessage
 

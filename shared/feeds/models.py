@@ -11,7 +11,8 @@ from sqlalchemy import BigInteger, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import KernelBase, utcnow
+from shared.clock import utcnow
+from shared.db import KernelBase
 
 
 class JobState(StrEnum):

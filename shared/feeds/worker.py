@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.db import utcnow
+from shared.clock import utcnow
 from shared.feeds.models import FeedFormat, FeedJob, FeedMode, JobState
 from shared.feeds.spec import FeedSpec
 from shared.feeds.validation import (

@@ -15,6 +15,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import make_url
 
+from shared import clock
 from shared.auth import (
     PRINCIPAL_HEADER,
     TIMESTAMP_HEADER,
@@ -27,6 +28,12 @@ from shared.problems import Unauthorized
 from shared.runtime import DATA_DIR, DATABASE_SERVICES, infrastructure, prepare_databases
 from shared.settings import DEV_INTERNAL_SECRET
 from shared.testing.kafka import skip_backlog
+
+
+def pytest_report_header() -> str:
+    """Which day the tests believe it is: a failure on a set clock is reproducible."""
+    where = f"{clock.ENV}={os.environ[clock.ENV]}" if os.environ.get(clock.ENV) else "the machine's"
+    return f"clock: {clock.utcnow().isoformat(timespec='seconds')} ({where})"
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from services.analytics.domain.assortment import assortment_gaps
 from services.analytics.domain.cross_sell import cross_sell_gaps, peer_label
 from services.analytics.store import alerts as store
 from services.analytics.store import queries
+from shared.clock import utcnow
 from shared.contracts.analytics import (
     ClientCrossSellOfferV1,
     ClientKeySkuOutOfStockV1,
@@ -26,7 +27,6 @@ from shared.contracts.analytics import (
 )
 from shared.contracts.catalog import StockChangedV1
 from shared.contracts.pricing import PriceChangedV1
-from shared.db import utcnow
 from shared.problems import ServiceUnavailable
 from tests.analytics.facts import definitions
 from tests.analytics.world import (

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from services.analytics.events import CONSUMERS
 from services.analytics.recompute import recompute_dirty
 from shared.auth import Role
+from shared.clock import utcnow
 from shared.contracts.accounts import CompanyCreditChangedV1, CompanyUpsertedV1
 from shared.contracts.catalog import ProductUpsertedV1
 from shared.contracts.orders import (
@@ -27,7 +28,7 @@ from shared.events.consumer import EventConsumer, Outcome
 from shared.events.envelope import CloudEvent, EventContract
 from shared.testing.fixtures import as_role
 
-NOW = datetime.now(UTC)
+NOW = utcnow()
 ADMIN = as_role(Role.ADMIN)
 MANAGER = as_role(Role.SALES_MANAGER)
 

@@ -13,8 +13,8 @@ from sqlalchemy import text
 
 from services.catalog.events import CONSUMERS
 from shared.auth import Role
+from shared.clock import utcnow
 from shared.contracts.pricing import PriceChangedV1
-from shared.db import utcnow
 from shared.events.consumer import EventConsumer, Outcome
 from shared.events.envelope import CloudEvent
 from shared.testing.fixtures import as_role, client

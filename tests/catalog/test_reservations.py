@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from services.catalog.store import reservations as store
 from shared.auth import Role
-from shared.db import utcnow
+from shared.clock import utcnow
 from shared.testing.fixtures import as_role, client
 from tests.catalog.world import HEADER, STOCK, feed
 

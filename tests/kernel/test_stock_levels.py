@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from shared.clock import utcnow
 from shared.contracts.catalog import StockChangedV1
-from shared.db import utcnow
 from shared.stock_levels import Level, Move, apply_changes
 
 

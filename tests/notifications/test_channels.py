@@ -13,8 +13,8 @@ from services.notifications.domain.signing import (
     TIMESTAMP_HEADER,
     verify_webhook,
 )
+from shared.clock import utcnow
 from shared.contracts.orders import OrderPlacedV1, OrderShippedV1
-from shared.db import utcnow
 from shared.testing.fixtures import client
 from tests.notifications.world import (
     applied,

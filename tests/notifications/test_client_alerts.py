@@ -6,12 +6,13 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from shared.clock import today
 from tests.notifications.test_rules_through_the_broker import (
     expiring_event,
     ladder_event,
     price_moves_event,
 )
-from tests.notifications.world import applied, company_events, envelope, publish, rows, today
+from tests.notifications.world import applied, company_events, envelope, publish, rows
 
 
 async def _messages(app, rule_code: str) -> list[dict]:

@@ -4,12 +4,12 @@ its isolation between companies, digests and throttling, unsubscribe and survey 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from services.notifications.workers import send_digests, send_emails
 from shared.auth import Role
+from shared.clock import today, utcnow
 from shared.contracts.orders import OrderDeliveredV1, OrderPlacedV1, QuoteOfferedV1
-from shared.db import utcnow
 from shared.testing.fixtures import as_role, client
 from tests.notifications.world import (
     applied,
@@ -19,7 +19,6 @@ from tests.notifications.world import (
     eventually,
     publish,
     rows,
-    today,
 )
 
 
@@ -45,7 +44,7 @@ async def test_preferences_and_quiet_hours_are_honoured(
     b, b_people = company_events("Beta LLC")
     await publish(kafka_bootstrap, *people, *b_people)
     await applied(app, people + b_people)
-    now = datetime.now(UTC)
+    now = utcnow()
     quiet_from = (now - timedelta(hours=1)).time().replace(microsecond=0)
     quiet_to = (now + timedelta(hours=2)).time().replace(second=0, microsecond=0)
     async with client(app, a.buyer()) as http:  # the buyer wants no order emails, in English

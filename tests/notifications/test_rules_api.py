@@ -8,8 +8,8 @@ import uuid
 import pytest
 
 from shared.auth import Role
+from shared.clock import utcnow
 from shared.contracts.orders import OrderPlacedV1
-from shared.db import utcnow
 from shared.testing.fixtures import as_role, client
 from tests.notifications.world import ADMIN, apply, company_events, envelope, rows
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from services.notifications.builtin import ALL_RULES as RULES
 from services.notifications.builtin import SALES_RULES
 from services.notifications.domain import rules as domain
+from shared.clock import today, utcnow
 from shared.contracts.accounts import CompanyCreditChangedV1
 from shared.contracts.analytics import (
     ClientCrossSellOfferV1,
@@ -42,7 +43,6 @@ from shared.contracts.pricing import (
     ClientLadderProgressV1,
     LadderLevel,
 )
-from shared.db import utcnow
 from tests.notifications.world import (
     applied,
     company_events,
@@ -50,7 +50,6 @@ from tests.notifications.world import (
     eventually,
     publish,
     rows,
-    today,
 )
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import uuid
 
 from services.analytics.events import CONSUMERS as ANALYTICS_CONSUMERS
+from shared.clock import utcnow
 from shared.contracts.analytics import CLIENT_TOPIC
 from shared.contracts.orders import OrderedLine, OrderPlacedV1
-from shared.db import utcnow
 from shared.events.consumer import EventConsumer
 from shared.events.envelope import CloudEvent
 from shared.testing.fixtures import client

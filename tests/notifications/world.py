@@ -23,8 +23,8 @@ from sqlalchemy import text
 
 from services.notifications.events import fan_out
 from shared.auth import Role
+from shared.clock import utcnow
 from shared.contracts.accounts import CompanyUpsertedV1, PersonChangedV1, PersonMembership
-from shared.db import utcnow
 from shared.events.envelope import CloudEvent, EventContract
 from shared.events.kafka import Publisher
 from shared.runtime import free_port
@@ -308,10 +308,6 @@ async def rows(app: FastAPI, sql: str, **params: Any) -> list[dict[str, Any]]:
     async with app.state.sessionmaker() as session:
         result = await session.execute(text(sql), params)
         return [dict(r._mapping) for r in result]
-
-
-def today() -> date:
-    return utcnow().date()
 
 
 def iso(d: date | datetime) -> str:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import text
 
 from shared.auth import Role
+from shared.clock import today
 from shared.testing.fixtures import as_role, client
 from tests.orders.world import ADMIN, new_cart, outbox_types, stock_of
 from tests.pricing.world import drop_cached_prices
 
 
 def in_days(days: int) -> str:
-    return (datetime.now(UTC).date() + timedelta(days=days)).isoformat()
+    return (today() + timedelta(days=days)).isoformat()
 
 
 async def ask(shop, lines=None, message="Need a better price for 60 bags"):

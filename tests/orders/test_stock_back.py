@@ -13,9 +13,9 @@ from sqlalchemy import text
 
 from services.orders.domain.stock import back_in_stock
 from services.orders.events import handle_product_upserted
+from shared.clock import utcnow
 from shared.contracts.catalog import ProductUpsertedV1, StockChangedV1
 from shared.contracts.orders import RequisitionStockBackV1
-from shared.db import utcnow
 from shared.events.envelope import CloudEvent
 from tests.kernel.test_stock_levels import stock_change
 

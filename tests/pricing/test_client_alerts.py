@@ -14,13 +14,13 @@ from services.pricing.alerts import announce_expiring_prices
 from services.pricing.domain.alerts import ladder_alert, period_start
 from services.pricing.domain.ladder import Level
 from services.pricing.events import handle_order_cancelled, handle_order_placed
+from shared.clock import utcnow
 from shared.contracts.orders import OrderPlacedV1
 from shared.contracts.pricing import (
     CLIENT_TOPIC,
     ClientContractPricesExpiringV1,
     ClientLadderProgressV1,
 )
-from shared.db import utcnow
 from shared.events.envelope import CloudEvent
 from shared.testing.kafka import read_topic
 from tests.pricing.test_projections import apply, cancelled, envelope, placed

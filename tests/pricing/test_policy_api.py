@@ -4,12 +4,13 @@ discounts, floors, promotions, ladders, who may do what, and the event each writ
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
 
 from shared.auth import Role
+from shared.clock import today
 from shared.testing.fixtures import as_role, client
 from tests.pricing.world import fetch, price_changes, seed_client, seed_skus
 
@@ -22,7 +23,7 @@ OUTSIDERS = {
     "integrator": as_role(Role.INTEGRATOR, kind="api_key", subject="erp-key"),
     "partner": as_role(Role.PARTNER, kind="api_key", subject="mp-key", partner_code="mp"),
 }
-TODAY = date.today()
+TODAY = today()
 
 
 async def call(app, method: str, path: str, headers=ADMIN, **kwargs):

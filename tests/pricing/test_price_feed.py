@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import orjson
 import pytest
 
 from shared.auth import Role
+from shared.clock import today
 from shared.contracts.pricing import PRICE_TOPIC
 from shared.testing.fixtures import as_role, client
 from shared.testing.kafka import read_topic
@@ -28,7 +29,7 @@ from tests.pricing.world import (
 )
 
 HEADER = "list,client,sku,min_qty,price_minor,currency,valid_from,valid_to,action\n"
-NEXT_MONTH = date.today() + timedelta(days=30)
+NEXT_MONTH = today() + timedelta(days=30)
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ async def test_each_kind_of_bad_row_is_named_and_nothing_is_applied(pricing):
         + "BASE,,S4,1,100,euro,,,\n"  # 8 currency not ISO
         + "USD-LIST,,S4,1,100,EUR,,,\n"  # 9 not the list's currency
         + f"BASE,,S5,1,100,EUR,2026-01-01,{NEXT_MONTH},\n"  # 10 overlaps 11
-        + f"BASE,,S5,1,90,EUR,{date.today()},,\n"  # 11
+        + f"BASE,,S5,1,90,EUR,{today()},,\n"  # 11
         + ",ACME,S2,1,100,EUR,,,\n"  # 12
         + ",ACME,S2,1,110,EUR,,,\n"  # 13 same cell twice
         + "BASE,,S3,1,100,EUR,2027-01-01,2026-01-01,\n"  # 14 ends before it starts
@@ -79,7 +80,7 @@ async def test_each_kind_of_bad_row_is_named_and_nothing_is_applied(pricing):
         '7,client,"give either list or client, not both"',
         "8,currency,does not match",
         "9,currency,differs from the list's currency USD",
-        f"11,valid_from,overlaps the validity of row 10,{date.today()}",
+        f"11,valid_from,overlaps the validity of row 10,{today()}",
         "13,sku,repeats this client's price for the SKU at quantity 1",
         "14,valid_to,must be after valid_from",
         "15,min_qty,is not a decimal number",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from shared.auth import Role
+from shared.clock import today
 from shared.testing.fixtures import as_role, client
 from tests.pricing.world import (
     ADMIN,
@@ -24,7 +25,7 @@ from tests.pricing.world import (
     sql,
 )
 
-TODAY = date.today()
+TODAY = today()
 TOMORROW = TODAY + timedelta(days=1)
 HEADER = "list,client,sku,min_qty,price_minor,currency,valid_from,valid_to\n"
 

@@ -8,8 +8,8 @@ import uuid
 from datetime import timedelta
 
 from shared.auth import Role
+from shared.clock import utcnow
 from shared.contracts.analytics import ClientSegmentChangedV1, SegmentChange
-from shared.db import utcnow
 from shared.testing.fixtures import as_role, client
 from tests.pricing.world import (
     ADMIN,

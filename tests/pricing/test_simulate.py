@@ -12,9 +12,9 @@ from services.pricing.events import (
     handle_segment_changed,
 )
 from shared.auth import Role
+from shared.clock import utcnow
 from shared.contracts.analytics import ClientSegmentChangedV1, SegmentChange
 from shared.contracts.orders import OrderCancelledV1, OrderedLine, OrderPlacedV1
-from shared.db import utcnow
 from shared.testing.fixtures import as_role, client
 from tests.pricing.world import ADMIN, add_list, feed, product_event, seed_client, seed_skus
 

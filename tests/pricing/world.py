@@ -21,10 +21,10 @@ from sqlalchemy import text
 from services.pricing.api.feeds import SPECS
 from services.pricing.events import handle_company_upserted, handle_product_upserted
 from shared.auth import Role
+from shared.clock import utcnow
 from shared.contracts.accounts import CompanyUpsertedV1
 from shared.contracts.catalog import ProductUpsertedV1
 from shared.contracts.pricing import PriceChangedV1
-from shared.db import utcnow
 from shared.events.envelope import CloudEvent, EventContract
 from shared.feeds import process_next
 from shared.testing.fixtures import as_role, client

@@ -43,7 +43,8 @@ from services.accounts.store.models import (
     KnowledgeGoal,
 )
 from shared.auth import Role, allow
-from shared.db import SessionDep, utcnow
+from shared.clock import utcnow
+from shared.db import SessionDep
 from shared.links import public_path
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import Conflict, NotFound, Unprocessable

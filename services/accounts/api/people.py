@@ -32,7 +32,8 @@ from services.accounts.settings import Settings
 from services.accounts.store import people
 from services.accounts.store.models import ApiKey, Invitation, Membership, User
 from shared.auth import Principal, Role, allow
-from shared.db import SessionDep, utcnow
+from shared.clock import utcnow
+from shared.db import SessionDep
 from shared.problems import Conflict, FieldError, NotFound, Unauthorized, Unprocessable
 from shared.tokens import issue_access_token
 

@@ -16,7 +16,8 @@ from services.accounts.domain.pipeline import Stage, check_stages
 from services.accounts.store import companies as company_store
 from services.accounts.store import pipeline as store
 from shared.auth import Role, allow
-from shared.db import SessionDep, utcnow
+from shared.clock import utcnow
+from shared.db import SessionDep
 from shared.problems import FieldError, Unprocessable
 
 router = APIRouter(tags=["pipeline"])

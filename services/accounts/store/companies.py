@@ -20,8 +20,8 @@ from services.accounts.store.models import (
     Statement,
     User,
 )
+from shared.clock import utcnow
 from shared.contracts.accounts import CompanyCreditChangedV1, CompanyUpsertedV1
-from shared.db import utcnow
 from shared.events.outbox import record_event
 from shared.problems import FieldError, NotFound, Unprocessable
 

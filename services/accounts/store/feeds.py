@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.clock import utcnow
 from shared.contracts.accounts import CompanyCreditChangedV1, CompanyUpsertedV1
 from shared.events.outbox import record_events_from_query
 from shared.feeds.models import FeedJob, FeedScope
@@ -40,7 +41,7 @@ CREDIT_DATA = """
             WHEN least(c.credit_limit_minor, r.purchase_limit_minor) IS NULL THEN NULL
             ELSE greatest(least(c.credit_limit_minor, r.purchase_limit_minor)
                           - coalesce(r.balance_minor, 0), 0) END,
-        'changed_at', now()) AS data
+        'changed_at', CAST(:now AS timestamptz)) AS data
     FROM companies c LEFT JOIN receivables r ON r.company_id = c.id
 """
 
@@ -215,8 +216,8 @@ async def apply_receivables(session: AsyncSession, staging: str, job: FeedJob) -
             CREATE TEMP TABLE {CHANGES} ON COMMIT DROP AS
             SELECT c.id AS company_id, s.currency, s.balance_minor, s.overdue_minor,
                    s.oldest_overdue_date, s.purchase_limit_minor,
-                   coalesce(s.as_of, now()) AS as_of,
-                   r.as_of IS NOT NULL AND r.as_of > coalesce(s.as_of, now()) AS stale,
+                   coalesce(s.as_of, CAST(:now AS timestamptz)) AS as_of,
+                   r.as_of IS NOT NULL AND r.as_of > coalesce(s.as_of, CAST(:now AS timestamptz)) AS stale,
                    (r.company_id IS NULL OR
                     (s.currency, s.balance_minor, s.overdue_minor, s.oldest_overdue_date,
                      s.purchase_limit_minor)
@@ -227,7 +228,8 @@ async def apply_receivables(session: AsyncSession, staging: str, job: FeedJob) -
             JOIN companies c ON c.external_id = s.external_id
             LEFT JOIN receivables r ON r.company_id = c.id
             """
-        )
+        ),
+        {"now": utcnow()},
     )
     await session.execute(
         text(

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.accounts.store.models import ApiKey, Company, Invitation, Membership, User
+from shared.clock import utcnow
 from shared.contracts.accounts import PersonChangedV1, PersonMembership
-from shared.db import utcnow
 from shared.events.outbox import record_event
 
 

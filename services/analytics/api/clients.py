@@ -20,7 +20,8 @@ from services.analytics.domain.assortment import assortment_gaps, reorder_list
 from services.analytics.domain.cross_sell import peer_label
 from services.analytics.store import queries
 from shared.auth import Principal, Role, allow
-from shared.db import SessionDep, utcnow
+from shared.clock import utcnow
+from shared.db import SessionDep
 from shared.problems import NotFound
 
 router = APIRouter(tags=["clients"])

@@ -21,7 +21,8 @@ from services.analytics.domain import sales as rules
 from services.analytics.settings import Settings
 from services.analytics.store import sales as store
 from shared.auth import Principal, PrincipalDep, Role, allow
-from shared.db import SessionDep, utcnow
+from shared.clock import utcnow
+from shared.db import SessionDep
 from shared.problems import FieldError, NotFound, Unprocessable
 
 router = APIRouter(prefix="/sales", tags=["sales"])

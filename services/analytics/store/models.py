@@ -15,7 +15,8 @@ from sqlalchemy import BigInteger, DateTime, Index, Numeric, SmallInteger, Strin
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import make_metadata, utcnow
+from shared.clock import utcnow
+from shared.db import make_metadata
 
 QUANTITY = Numeric(18, 3)
 

@@ -4,7 +4,7 @@ pulls, JSON lines or CSV, with an ETag so an unchanged feed costs a 304."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 import polars as pl
@@ -25,6 +25,7 @@ from services.catalog.store import marketplace as store
 from services.catalog.store.models import MarketplacePartner
 from services.catalog.upstream import price_list_exists, price_list_prices
 from shared.auth import Principal, Role, allow
+from shared.clock import today
 from shared.db import SessionDep
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import FieldError, Forbidden, NotFound, Problem, ProblemError, Unprocessable
@@ -189,7 +190,7 @@ async def marketplace_feed(
     except NotAcceptable as exc:
         raise ProblemError(str(exc), status=406, slug="not-acceptable") from exc
     found = await _known(session, partner)
-    day = datetime.now(UTC).date()
+    day = today()
     etag = feed_etag(
         [
             "marketplace.v1",

@@ -17,7 +17,8 @@ from sqlalchemy import select
 from services.catalog.store import reservations as store
 from services.catalog.store.models import Reservation
 from shared.auth import Role, allow
-from shared.db import SessionDep, utcnow
+from shared.clock import utcnow
+from shared.db import SessionDep
 from shared.links import public_path
 from shared.problems import Conflict, NotFound
 

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.clock import utcnow
 from shared.contracts.catalog import ProductUpsertedV1, StockChangedV1
 from shared.events.outbox import record_events_from_query
 from shared.feeds.models import FeedJob, FeedScope
@@ -209,7 +210,8 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
 STOCK_DATA = """
     SELECT l.sku AS aggregate_id, jsonb_build_object(
         'sku', l.sku, 'warehouse', l.warehouse, 'on_hand', l.on_hand, 'reserved', l.reserved,
-        'available', greatest(l.on_hand - l.reserved, 0), 'changed_at', now()) AS data
+        'available', greatest(l.on_hand - l.reserved, 0),
+        'changed_at', CAST(:now AS timestamptz)) AS data
     FROM stock_levels l
 """
 
@@ -242,14 +244,15 @@ async def apply_stock(session: AsyncSession, staging: str, job: FeedJob) -> dict
         text(
             f"""
             INSERT INTO stock_levels (sku, warehouse, on_hand, reserved, as_of, updated_at)
-            SELECT sku, warehouse, on_hand, 0, coalesce(as_of, now()), now() FROM {staging}
+            SELECT sku, warehouse, on_hand, 0, coalesce(as_of, CAST(:now AS timestamptz)), now() FROM {staging}
             ON CONFLICT (sku, warehouse) DO UPDATE
                SET on_hand = excluded.on_hand, as_of = excluded.as_of, updated_at = now()
              WHERE stock_levels.as_of <= excluded.as_of
                AND stock_levels.on_hand IS DISTINCT FROM excluded.on_hand
             RETURNING sku, warehouse
             """
-        )
+        ),
+        {"now": utcnow()},
     )
     keys = changed.all()
     zeroed: list[Any] = []
@@ -258,14 +261,15 @@ async def apply_stock(session: AsyncSession, staging: str, job: FeedJob) -> dict
         result = await session.execute(
             text(
                 f"""
-                UPDATE stock_levels l SET on_hand = 0, as_of = now(), updated_at = now()
+                UPDATE stock_levels l SET on_hand = 0, as_of = CAST(:now AS timestamptz), updated_at = now()
                 WHERE l.on_hand <> 0
                   AND l.warehouse IN (SELECT DISTINCT warehouse FROM {staging})
                   AND NOT EXISTS (SELECT 1 FROM {staging} s
                                   WHERE s.sku = l.sku AND s.warehouse = l.warehouse)
                 RETURNING l.sku, l.warehouse
                 """
-            )
+            ),
+            {"now": utcnow()},
         )
         zeroed = result.all()
     touched = [f"{sku}\t{warehouse}" for sku, warehouse in [*keys, *zeroed]]

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.store.models import MarketplacePartner, PriceListChanges
-from shared.db import utcnow
+from shared.clock import utcnow
 from shared.events.outbox import OutboxMessage
 
 LISTS = "lists"

@@ -23,7 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import make_metadata, utcnow
+from shared.clock import utcnow
+from shared.db import make_metadata
 
 
 class Base(DeclarativeBase):

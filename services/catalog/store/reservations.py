@@ -13,8 +13,8 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.store.models import Reservation, ReservationLine
+from shared.clock import utcnow
 from shared.contracts.catalog import ReservedLine, StockReleasedV1, StockReservedV1
-from shared.db import utcnow
 from shared.events.outbox import record_event
 from shared.problems import Conflict, FieldError
 

@@ -14,7 +14,8 @@ from services.notifications.api.access import PEOPLE, person
 from services.notifications.store import messages as store
 from services.notifications.store.models import Message
 from shared.auth import Principal, allow
-from shared.db import SessionDep, utcnow
+from shared.clock import utcnow
+from shared.db import SessionDep
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import NotFound
 

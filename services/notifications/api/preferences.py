@@ -18,7 +18,8 @@ from services.notifications.domain.templates import LOCALES
 from services.notifications.store import directory
 from services.notifications.store.models import Company, RecipientSettings
 from shared.auth import allow
-from shared.db import SessionDep, utcnow
+from shared.clock import utcnow
+from shared.db import SessionDep
 
 router = APIRouter(tags=["preferences"])
 Kind = Literal[KINDS]  # type: ignore[valid-type]

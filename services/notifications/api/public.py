@@ -14,9 +14,10 @@ from services.notifications.domain import signing
 from services.notifications.settings import Settings
 from services.notifications.store import directory
 from services.notifications.store.models import ChurnSurveyResponse, SurveyResponse
+from shared.clock import utcnow
 from shared.contracts.notifications import ChurnSurveyAnsweredV1, SurveyAnsweredV1
 from shared.contracts.orders import LossReason
-from shared.db import SessionDep, utcnow
+from shared.db import SessionDep
 from shared.events.outbox import record_event
 from shared.problems import NotFound
 

@@ -19,7 +19,8 @@ from services.notifications.domain.templates import LOCALES
 from services.notifications.store import messages as store
 from services.notifications.store.models import Rule, Template
 from shared.auth import Role, allow
-from shared.db import SessionDep, utcnow
+from shared.clock import utcnow
+from shared.db import SessionDep
 from shared.problems import Conflict, FieldError, NotFound, Unprocessable
 
 router = APIRouter()

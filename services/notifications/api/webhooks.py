@@ -22,7 +22,8 @@ from services.notifications.store.models import (
     WebhookSubscription,
 )
 from shared.auth import Principal, Role, allow
-from shared.db import SessionDep, utcnow
+from shared.clock import utcnow
+from shared.db import SessionDep
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import FieldError, NotFound, Unprocessable
 

@@ -19,7 +19,7 @@ from services.notifications.store.models import (
     Person,
     UserPreference,
 )
-from shared.db import utcnow
+from shared.clock import utcnow
 
 
 async def upsert_company(session: AsyncSession, data: dict[str, Any]) -> None:

@@ -37,7 +37,7 @@ from services.orders.store import quotes as quote_store
 from services.orders.store.catalog import ordering_rules
 from services.orders.store.models import ApprovalRule, Cart, CartLine, Checkout, Order
 from shared.auth import Principal, allow
-from shared.db import utcnow
+from shared.clock import utcnow
 from shared.problems import Conflict, FieldError, ProblemError, Unprocessable
 
 router = APIRouter(tags=["checkout"])

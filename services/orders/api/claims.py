@@ -14,8 +14,9 @@ from sqlalchemy import select
 from services.orders.api.access import SHOPPERS, visible_order
 from services.orders.store.models import OrderClaim
 from shared.auth import allow
+from shared.clock import utcnow
 from shared.contracts.orders import LossReason, OrderClaimRecordedV1
-from shared.db import SessionDep, utcnow
+from shared.db import SessionDep
 from shared.events.outbox import record_event
 from shared.problems import FieldError, Unprocessable
 

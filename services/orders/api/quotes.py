@@ -6,7 +6,7 @@ checkout saga as a cart (credit, approval rules, stock)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -38,6 +38,7 @@ from services.orders.store import carts as cart_store
 from services.orders.store import quotes as store
 from services.orders.store.models import Quote, QuoteStep
 from shared.auth import Principal, Role, allow
+from shared.clock import today, utcnow
 from shared.contracts.orders import (
     QuoteChangesRequestedV1,
     QuoteDeclinedV1,
@@ -45,7 +46,7 @@ from shared.contracts.orders import (
     QuoteOpenedV1,
     QuoteRequestedV1,
 )
-from shared.db import SessionDep, utcnow
+from shared.db import SessionDep
 from shared.events.outbox import record_event
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import Conflict, FieldError, NotFound, Unprocessable
@@ -53,10 +54,6 @@ from shared.problems import Conflict, FieldError, NotFound, Unprocessable
 router = APIRouter(tags=["quotes"])
 SALES = (Role.SALES_MANAGER, Role.HEAD_OF_SALES, Role.ADMIN)
 READERS = (*SHOPPERS, Role.SYSTEM)
-
-
-def _today() -> date:
-    return datetime.now(UTC).date()
 
 
 class QuoteLineRead(BaseModel):
@@ -104,7 +101,7 @@ class QuoteRead(QuoteSummary):
 
 def _summary(quote: Quote) -> QuoteSummary:
     found = QuoteSummary.model_validate(quote, from_attributes=True)
-    found.status = rules.effective_status(quote.status, quote.valid_until, _today())
+    found.status = rules.effective_status(quote.status, quote.valid_until, today())
     return found
 
 
@@ -325,7 +322,7 @@ async def offer_quote(
         for i, x in enumerate(body.lines, 1)
         if not 1 <= x.line_no <= len(lines)
     ]
-    problem = rules.validity_problem(body.valid_until, _today(), settings.quote_max_validity_days)
+    problem = rules.validity_problem(body.valid_until, today(), settings.quote_max_validity_days)
     if problem:
         errors.append(FieldError(field="valid_until", message=problem))
     if errors:
@@ -469,7 +466,7 @@ async def accept_quote(
         quote = await _visible(session, principal, quote_id)
         checkout_row, new = await open_checkout(session, quote.company_id, idempotency_key)
         if new:
-            if rules.effective_status(quote.status, quote.valid_until, _today()) == "expired":
+            if rules.effective_status(quote.status, quote.valid_until, today()) == "expired":
                 raise Conflict(
                     f"The offer was valid until {quote.valid_until}; ask for changes to get "
                     "a new one.",
@@ -489,7 +486,7 @@ async def accept_quote(
         quote_id=quote.id,
         priced=upstream.PricedCart(
             currency=quote.currency,
-            priced_on=quote.offered_at.date() if quote.offered_at else _today(),
+            priced_on=quote.offered_at.date() if quote.offered_at else today(),
             lines=[
                 upstream.PricedLine(
                     sku=x.sku,

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders.domain.lines import MAX_LINES, OrderingRules
 from services.orders.store.models import Cart, CartLine, Product, RequisitionListLine
-from shared.db import utcnow
+from shared.clock import utcnow
 from shared.problems import Conflict
 
 UPSERT = """

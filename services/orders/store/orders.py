@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders.domain.lifecycle import check_transition
 from services.orders.store.models import Order, OrderLine, OrderTransition
+from shared.clock import utcnow
 from shared.contracts.orders import (
     DeliveredLine,
     OrderCancelledV1,
@@ -21,7 +22,6 @@ from shared.contracts.orders import (
     OrderPlacedV1,
     OrderShippedV1,
 )
-from shared.db import utcnow
 from shared.events.outbox import record_event
 
 # SO- and the sequence's next value, at least eight digits.

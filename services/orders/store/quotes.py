@@ -9,8 +9,8 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders.store.models import Order, Quote, QuoteLine, QuoteStep
+from shared.clock import utcnow
 from shared.contracts.orders import QuoteAcceptedV1, QuotedLine
-from shared.db import utcnow
 from shared.events.outbox import record_event
 from shared.problems import Conflict
 

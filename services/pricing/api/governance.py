@@ -31,7 +31,8 @@ from services.pricing.store import versions
 from services.pricing.store.feeds import LOCK, PRICES_KIND, diff_path
 from services.pricing.store.models import Guardrail, PriceVersion
 from shared.auth import Principal, Role, allow
-from shared.db import SessionDep, utcnow
+from shared.clock import utcnow
+from shared.db import SessionDep
 from shared.events.outbox import record_event
 from shared.feeds.models import FeedJob, JobState
 from shared.feeds.router import owner_of

@@ -24,7 +24,7 @@ from services.pricing.api.policy import ListCode
 from services.pricing.api.policy_schemas import EntriesEdit, EntryEdit, PriceEditRead
 from services.pricing.store import policy as store
 from shared.auth import Role, allow
-from shared.db import utcnow
+from shared.clock import utcnow
 from shared.feeds.models import FeedFormat, FeedJob, FeedMode, FeedScope, JobState
 from shared.feeds.router import owner_of
 from shared.feeds.worker import process

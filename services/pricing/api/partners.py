@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated
 
 import polars as pl
@@ -16,6 +15,7 @@ from sqlalchemy import text
 from services.pricing.resolve import client_prices
 from services.pricing.store import prices as store
 from shared.auth import Principal, Role, allow
+from shared.clock import today
 from shared.db import SessionDep
 from shared.problems import NotFound
 
@@ -118,7 +118,7 @@ async def partner_client_prices(
     if not await _registered(session, partner, company_id):
         raise NotFound("No such client of this partner.")
     skus = await store.sellable_skus(session)
-    day = datetime.now(UTC).date()
+    day = today()
     frames = [
         frame.select(COLUMNS)
         async for frame in client_prices(

@@ -48,8 +48,9 @@ from services.pricing.api.policy_schemas import (
 from services.pricing.store import policy as store
 from services.pricing.store.models import FloorPrice, Ladder, PriceList, Promotion
 from shared.auth import Role, allow
+from shared.clock import utcnow
 from shared.contracts.pricing import PriceChangedV1
-from shared.db import SessionDep, utcnow
+from shared.db import SessionDep
 from shared.feeds.router import owner_of
 from shared.links import public_path
 from shared.pagination import Page, PageParams, page_params, paginate

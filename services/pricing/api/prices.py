@@ -6,7 +6,7 @@ import datetime as dt
 import io
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -23,6 +23,7 @@ from services.pricing.engine import PriceEngine
 from services.pricing.resolve import client_prices, explain_line, list_prices, resolve_cart
 from services.pricing.store import prices as store
 from shared.auth import CLIENT_READERS, Role, allow
+from shared.clock import today
 from shared.db import SessionDep
 from shared.problems import FieldError, NotFound, Unprocessable
 
@@ -37,10 +38,6 @@ QUANTITY = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=3)]
 
 def _engine(request: Request) -> PriceEngine:
     return request.app.state.price_engine
-
-
-def _today() -> date:
-    return datetime.now(UTC).date()
 
 
 class CartLine(BaseModel):
@@ -104,7 +101,7 @@ async def resolve(
     body: ResolveRequest, request: Request, session: SessionDep, principal: allow(*READERS)
 ) -> Response:
     await may_see(session, principal, body.client_id)
-    day = body.date or _today()
+    day = body.date or today()
     cart = await resolve_cart(
         _engine(request),
         body.client_id,
@@ -195,7 +192,7 @@ async def explain(
     ] = None,
 ) -> Explanation:
     await may_see(session, principal, client_id)
-    day = on or _today()
+    day = on or today()
     if as_of is not None and as_of.tzinfo is None:
         raise Unprocessable(
             "as_of needs a UTC offset.",
@@ -266,7 +263,7 @@ async def client_progress(
     client_id: uuid.UUID, session: SessionDep, principal: allow(*READERS)
 ) -> ProgressRead:
     await may_see(session, principal, client_id)
-    row = await store.client(session, client_id, _today())
+    row = await store.client(session, client_id, today())
     if row is None:
         raise NotFound("The pricing service knows no such client.")
     if row.ladder is None:
@@ -317,7 +314,7 @@ async def price_list_prices(
     principal: allow(*LIST_READERS),
     on: Annotated[date | None, Query(alias="date", description="Default: today (UTC)")] = None,
 ) -> Response:
-    frame = await list_prices(_engine(request), code, on or _today())
+    frame = await list_prices(_engine(request), code, on or today())
     return Response(frame.write_csv(), media_type="text/csv")
 
 
@@ -347,7 +344,7 @@ async def client_price_list(
     on: Annotated[date | None, Query(alias="date")] = None,
 ) -> StreamingResponse:
     await may_see(session, principal, client_id)
-    day = on or _today()
+    day = on or today()
     engine = _engine(request)
     skus = await store.sellable_skus(session)
     if await engine.client(client_id, day) is None:

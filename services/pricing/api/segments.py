@@ -23,6 +23,7 @@ from services.pricing.store import segments as store
 from services.pricing.store.models import SegmentRule
 from services.pricing.store.prices import client as client_row
 from shared.auth import Role, allow
+from shared.clock import today
 from shared.db import SessionDep
 from shared.problems import Conflict, NotFound, Unprocessable
 
@@ -179,7 +180,7 @@ class ClientSegmentsRead(BaseModel):
 async def client_assignments(
     company_id: uuid.UUID, session: SessionDep, principal: allow(*READERS)
 ) -> ClientSegmentsRead:
-    row = await client_row(session, company_id, date.today())
+    row = await client_row(session, company_id, today())
     if row is None:
         raise NotFound("The pricing service knows no such client.")
     return ClientSegmentsRead(

@@ -3,7 +3,7 @@ actual volumes of the last months, by segment. Nothing is written."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from services.pricing.simulate import ProposedRow, simulate
 from shared.auth import Role, allow
+from shared.clock import today
 from shared.db import SessionDep
 
 router = APIRouter(tags=["price governance"])
@@ -102,8 +103,8 @@ def _first_of_month(months_back: int, today: date) -> date:
 async def simulate_change(
     body: SimulationRequest, request: Request, session: SessionDep, principal: allow(*READERS)
 ) -> dict[str, Any]:
-    today = datetime.now(UTC).date()
-    since = _first_of_month(body.months - 1, today)
+    day = today()
+    since = _first_of_month(body.months - 1, day)
     rows = [
         ProposedRow(r.list, r.client, r.sku, r.min_qty, r.price_minor, r.currency)
         for r in body.rows
@@ -113,7 +114,7 @@ async def simulate_change(
         session,
         rows,
         since=since,
-        day=today,
+        day=day,
         dimension=body.segment_dimension,
     )
     return {"since": since, "segment_dimension": body.segment_dimension, **found}

@@ -34,8 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.pricing.domain import factoring, governance
 from services.pricing.engine import invalidate_in_process
 from services.pricing.store import versions
+from shared.clock import utcnow
 from shared.contracts.pricing import PriceChangedV1
-from shared.db import utcnow
 from shared.events.outbox import record_event
 from shared.feeds.models import FeedFormat, FeedJob, FeedMode, FeedScope, JobState
 from shared.feeds.spec import FeedSpec

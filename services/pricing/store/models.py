@@ -26,7 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import make_metadata, utcnow
+from shared.clock import utcnow
+from shared.db import make_metadata
 
 QTY = Numeric(18, 3)
 PERCENT = Numeric(5, 2)  # two decimals, so percent arithmetic on minor units stays exact

@@ -33,8 +33,8 @@ from services.pricing.store.models import (
     Promotion,
     Sku,
 )
+from shared.clock import utcnow
 from shared.contracts.pricing import PriceChangedV1
-from shared.db import utcnow
 from shared.events.outbox import record_event
 from shared.pagination import PageParams, decode_cursor, encode_cursor
 from shared.problems import Conflict, FieldError, NotFound, Unprocessable

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.pricing.domain import segments as rules_domain
 from services.pricing.store.models import ClientSegment, SegmentAssignment, SegmentRule
-from shared.db import utcnow
+from shared.clock import utcnow
 
 
 def as_rule(row: SegmentRule) -> rules_domain.Rule:

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.pricing.domain.governance import Limits
 from services.pricing.store.models import Guardrail, PriceVersion
 from services.pricing.store.prices import NEVER_AFTER, NEVER_BEFORE, copy_frame, day_number
+from shared.clock import utcnow
 from shared.contracts.pricing import PriceVersionAppliedV1
-from shared.db import utcnow
 
 DIFF_COLUMNS = """_row bigint, target char(1), target_id int, sku_id int, min_qty numeric(18,3),
     valid_from date, currency char(3), old_price bigint, old_valid_to date, new_price bigint,
