@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 import asyncpg
 import numpy as np
@@ -29,6 +29,7 @@ import typer
 from sqlalchemy import text
 
 from shared.app import asyncpg_dsn
+from shared.clock import utcnow
 from shared.runtime import DATA_DIR, infrastructure, prepare_databases
 
 DAYS = 730
@@ -114,7 +115,7 @@ async def copy(conn: asyncpg.Connection, table: str, frame: pl.DataFrame, chunk:
 
 
 async def load(dsn: str, clients: int, per_client: float, lines: float) -> dict[str, float]:
-    now = datetime.now(UTC)
+    now = utcnow()
     started = time.perf_counter()
     client_ids, orders, line_frame = generate(clients, per_client, lines, now)
     generated = time.perf_counter()
@@ -308,7 +309,7 @@ async def measure(database_url: str, events: int) -> dict[str, object]:
         cross, reorder = [], []
         async with app.state.sessionmaker() as session:
             for client_id in ids[:10]:
-                now = datetime.now(UTC)
+                now = utcnow()
                 t = time.perf_counter()
                 who = await queries.client(session, client_id)
                 bought = await queries.peer_purchases(session, who, settings.history_months, now)
@@ -323,7 +324,7 @@ async def measure(database_url: str, events: int) -> dict[str, object]:
         from services.analytics.domain.cross_sell import cross_sell_gaps
         from services.analytics.store import alerts as alert_store
 
-        now = datetime.now(UTC)
+        now = utcnow()
         async with app.state.sessionmaker() as session:
             t = time.perf_counter()
             bought, peers = await alert_store.everyones_purchases(

@@ -23,6 +23,8 @@ from typing import Any
 
 import httpx
 
+from shared.clock import today, utcnow
+
 CURRENCY = "EUR"
 WAREHOUSE = "MAIN"
 PASSWORD = "season-password-1"
@@ -188,7 +190,7 @@ class Season:
     http: httpx.AsyncClient  # base URL = the gateway
     admin_email: str = "admin@example.com"
     admin_password: str = "admin"
-    today: date = field(default_factory=lambda: datetime.now(UTC).date())
+    today: date = field(default_factory=lambda: today())
     admin: dict[str, str] = field(default_factory=dict)
     erp: dict[str, str] = field(default_factory=dict)
     manager: dict[str, str] = field(default_factory=dict)
@@ -457,7 +459,7 @@ class Season:
 
     async def new_cart(self, client: str, name: str) -> dict[str, Any]:
         # Cart names are unique per buyer: the time keeps a second play on the same stack apart.
-        named = f"{name}, {datetime.now(UTC):%d.%m %H:%M:%S}"
+        named = f"{name}, {utcnow():%d.%m %H:%M:%S}"
         cart = await self.http.post(
             "/api/v1/orders/carts", headers=self.buyers[client], json={"name": named}
         )
@@ -531,7 +533,7 @@ class Season:
     async def fulfil(self, client: str, promised_in_days: int, delivered_in_days: int) -> int:
         """ERP confirms with a promised date, ships now and delivers `delivered_in_days` later."""
         order = self.orders[client]
-        now = datetime.now(UTC)
+        now = utcnow()
         updates = [
             {
                 "order": order["number"],
