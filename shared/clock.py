@@ -11,7 +11,9 @@ polling loops behave as usual. Child processes inherit the variable and agree on
 Unset, the clock is the machine's.
 
 Security timestamps (signatures, token lifetimes) keep the machine's time: they measure real
-elapsed seconds, not business days.
+elapsed seconds, not business days. So do the `updated_at` audit columns that bulk SQL stamps
+with the database's `now()`; no rule compares them with the clock. SQL that decides anything
+by time takes the clock's time as a parameter (`:now`).
 """
 
 from __future__ import annotations

@@ -45,13 +45,13 @@ CLAIM = text(
     """
     UPDATE feed_jobs SET
         state = 'validating', stage = 'reading', attempts = attempts + 1,
-        started_at = coalesce(started_at, now()), heartbeat_at = now()
+        started_at = coalesce(started_at, :now), heartbeat_at = :now
     WHERE id = (
         SELECT id FROM feed_jobs
         WHERE kind = ANY(:kinds) AND (
             state = 'queued'
             OR (state IN ('validating', 'applying')
-                AND heartbeat_at < now() - make_interval(secs => :stale))
+                AND heartbeat_at < CAST(:now AS timestamptz) - make_interval(secs => :stale))
         )
         ORDER BY created_at
         FOR UPDATE SKIP LOCKED
@@ -84,7 +84,9 @@ async def claim_next(
     sessionmaker: async_sessionmaker[AsyncSession], kinds: Sequence[str]
 ) -> FeedJob | None:
     async with sessionmaker() as session, session.begin():
-        job_id = await session.scalar(CLAIM, {"kinds": list(kinds), "stale": STALE_SECONDS})
+        job_id = await session.scalar(
+            CLAIM, {"kinds": list(kinds), "stale": STALE_SECONDS, "now": utcnow()}
+        )
         if job_id is None:
             return None
         job = await session.get(FeedJob, job_id)

@@ -6,6 +6,7 @@ import json
 
 from sqlalchemy import text
 
+from shared.clock import utcnow
 from shared.testing.fixtures import client
 from tests.catalog.world import ATTRIBUTES, BUYER, TREE, as_csv, feed
 
@@ -67,7 +68,8 @@ async def test_every_order_pages_with_a_cursor_without_gaps_or_repeats(catalog):
     await seeded(catalog)
     async with catalog.state.sessionmaker() as session, session.begin():
         await session.execute(
-            text("UPDATE products SET updated_at = now() - interval '1 day' WHERE sku = 'SE-1'")
+            text("UPDATE products SET updated_at = :now - interval '1 day' WHERE sku = 'SE-1'"),
+            {"now": utcnow()},
         )
     expected = {
         "sku": ["CE-200", "KN-100", "PR-7", "SE-1"],

@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from shared.app import asyncpg_dsn
 from shared.auth import PRINCIPAL_HEADER, Role
+from shared.clock import utcnow
 from shared.testing.fixtures import as_role, client, principal, running, signed
 from tests.kernel.widgets import create_widget_tables, widget_app
 
@@ -112,9 +113,10 @@ async def test_keys_older_than_a_day_are_pruned_when_another_request_finishes(wi
         async with widgets.state.sessionmaker() as session, session.begin():
             await session.execute(
                 text(
-                    "UPDATE idempotency_keys SET created_at = now() - interval '25 hours' "
+                    "UPDATE idempotency_keys SET created_at = :now - interval '25 hours' "
                     "WHERE key = 'k-old'"
-                )
+                ),
+                {"now": utcnow()},
             )
         await http.post("/widgets", json={"name": "new"}, headers={"Idempotency-Key": "k-new"})
         again = await http.post(

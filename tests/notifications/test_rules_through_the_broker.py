@@ -287,7 +287,8 @@ async def test_each_builtin_rule_fires_on_its_event_only_once_and_only_for_its_c
         waiting = await rows(
             app,
             "SELECT count(*) AS n FROM messages WHERE channel = 'email' AND status = 'pending' "
-            "AND (due_at <= now() OR attempts > 0)",
+            "AND (due_at <= :now OR attempts > 0)",
+            now=utcnow(),
         )
         return waiting[0]["n"] == 0
 

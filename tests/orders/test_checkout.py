@@ -12,6 +12,7 @@ from services.catalog.api.feeds import SPECS as CATALOG_FEEDS
 from services.orders import upstream
 from services.orders.api.checkout import recover_once
 from shared.auth import Role
+from shared.clock import utcnow
 from shared.contracts.catalog import ProductUpsertedV1
 from shared.testing.fixtures import as_role, client
 from tests.orders.world import (
@@ -219,14 +220,9 @@ async def interrupted(shop, checkout_id, state, reservation=None):
                 "k": f"key-{checkout_id}",
                 "s": state,
                 "r": reservation,
-                "t": (await _now(shop)) - timedelta(minutes=10),
+                "t": utcnow() - timedelta(minutes=10),
             },
         )
-
-
-async def _now(shop):
-    async with shop.orders.state.sessionmaker() as session:
-        return await session.scalar(text("SELECT now()"))
 
 
 async def test_the_cost_erp_gives_is_kept_per_line_for_margins_and_never_shown(shop):
