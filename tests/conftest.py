@@ -23,6 +23,8 @@ DATE_SENSITIVE = (
     "orders/test_lifecycle.py",
     "orders/test_shipments.py",
     "pricing/test_prices.py",
+    "pricing/test_governance.py",
+    "pricing/test_list_edits.py",
     "pricing/test_policy_api.py",
     "pricing/test_price_feed.py",
     "pricing/test_resolution_rules.py",

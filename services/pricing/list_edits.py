@@ -24,6 +24,7 @@ from services.pricing.store import prices as prices_store
 from services.pricing.store import versions
 from services.pricing.store.models import PriceVersion
 from services.pricing.store.prices import NEVER_AFTER, NEVER_BEFORE
+from shared.clock import utcnow
 from shared.events.outbox import record_event
 from shared.problems import Conflict, FieldError, Unprocessable
 
@@ -192,13 +193,14 @@ async def store_settings(session: AsyncSession, settings: Settings) -> None:
         text(
             """
             UPDATE price_lists l SET parent_id = nullif(s.parent, 0), markup_bp = s.markup,
-                updated_at = now()
+                updated_at = CAST(:now AS timestamptz)
             FROM unnest(CAST(:ids AS int[]), CAST(:parents AS int[]), CAST(:markups AS int[]))
                 AS s(id, parent, markup)
             WHERE l.id = s.id
             """
         ),
         {
+            "now": utcnow(),
             "ids": ids,
             "parents": [settings[i][0] for i in ids],
             "markups": [settings[i][1] for i in ids],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from sqlalchemy import text
 
@@ -68,8 +69,8 @@ async def test_every_order_pages_with_a_cursor_without_gaps_or_repeats(catalog):
     await seeded(catalog)
     async with catalog.state.sessionmaker() as session, session.begin():
         await session.execute(
-            text("UPDATE products SET updated_at = :now - interval '1 day' WHERE sku = 'SE-1'"),
-            {"now": utcnow()},
+            text("UPDATE products SET updated_at = :at WHERE sku = 'SE-1'"),
+            {"at": utcnow() - timedelta(days=1)},
         )
     expected = {
         "sku": ["CE-200", "KN-100", "PR-7", "SE-1"],

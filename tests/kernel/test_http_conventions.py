@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import text
 
@@ -112,11 +114,8 @@ async def test_keys_older_than_a_day_are_pruned_when_another_request_finishes(wi
         await http.post("/widgets", json={"name": "old"}, headers={"Idempotency-Key": "k-old"})
         async with widgets.state.sessionmaker() as session, session.begin():
             await session.execute(
-                text(
-                    "UPDATE idempotency_keys SET created_at = :now - interval '25 hours' "
-                    "WHERE key = 'k-old'"
-                ),
-                {"now": utcnow()},
+                text("UPDATE idempotency_keys SET created_at = :old WHERE key = 'k-old'"),
+                {"old": utcnow() - timedelta(hours=25)},
             )
         await http.post("/widgets", json={"name": "new"}, headers={"Idempotency-Key": "k-new"})
         again = await http.post(

@@ -9,6 +9,7 @@ import pytest
 
 from services.pricing.events import handle_product_upserted
 from shared.auth import Role
+from shared.clock import utcnow
 from shared.contracts.pricing import PriceVersionAppliedV1
 from shared.testing.fixtures import as_role, client
 from tests.pricing.world import (
@@ -266,7 +267,7 @@ async def explain(app, company_id, sku: str, **params) -> dict:
 async def test_explain_answers_as_of_a_past_moment_and_resolve_names_the_version(pricing):
     app = pricing
     acme = app.state.acme
-    [(moment,)] = await fetch(app, "SELECT clock_timestamp()")
+    moment = utcnow()
     first = (await fetch(app, "SELECT max(id) FROM price_versions"))[0][0]
     async with client(app, ADMIN) as http:
         answer = await http.post(

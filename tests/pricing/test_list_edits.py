@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from shared.auth import Role
+from shared.clock import utcnow
 from shared.testing.fixtures import as_role, client
 from tests.pricing.test_governance import (
     OTHER_PRICING_MANAGER,
@@ -156,7 +157,7 @@ async def test_rollback_of_an_entries_edit_restores_resolve_and_explain_sees_it(
     acme = app.state.acme
     lines = [("S1", 10), ("S3", 1), ("S4", 1)]
     earlier = await resolve(app, acme, lines)
-    [(moment,)] = await fetch(app, "SELECT clock_timestamp()")
+    moment = utcnow()
     version = (await edit(app, EDIT)).json()["version"]
     assert await resolve(app, acme, lines) != earlier
     then = await explain(app, acme, "S1", quantity="10", as_of=moment.isoformat())
@@ -173,7 +174,7 @@ async def test_a_markup_edit_is_governed_versioned_and_rolled_back(pricing):
     lines = [("S1", 1), ("S2", 1), ("S3", 1)]
     earlier = await resolve(app, beta, lines)
     assert earlier["S1"]["unit_price_minor"] == 900  # 1000 - 10 %
-    [(moment,)] = await fetch(app, "SELECT clock_timestamp()")
+    moment = utcnow()
 
     dry = await patch(app, "DEALER", {"markup_percent": "-5"}, dry_run="true")
     assert dry.status_code == 200, dry.text

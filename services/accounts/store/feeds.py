@@ -124,10 +124,11 @@ async def apply_clients(session: AsyncSession, staging: str, job: FeedJob) -> di
                 sales_manager_id = f.sales_manager_id, currency = f.currency,
                 credit_limit_minor = f.credit_limit_minor,
                 payment_terms_days = f.payment_terms_days, status = f.status,
-                version = c.version + 1, updated_at = now()
+                version = c.version + 1, updated_at = CAST(:now AS timestamptz)
             FROM {CHANGES} f WHERE f.company_id = c.id AND f.changed AND NOT f.is_new
             """
-        )
+        ),
+        {"now": utcnow()},
     )
     await session.execute(
         text(
@@ -137,10 +138,11 @@ async def apply_clients(session: AsyncSession, staging: str, job: FeedJob) -> di
                 payment_terms_days, status, card, version, created_at, updated_at)
             SELECT company_id, external_id, legal_name, tax_id, industry, client_type,
                 client_group_id, sales_manager_id, currency, credit_limit_minor,
-                payment_terms_days, status, '{{}}', 1, now(), now()
+                payment_terms_days, status, '{{}}', 1, CAST(:now AS timestamptz), CAST(:now AS timestamptz)
             FROM {CHANGES} WHERE is_new
             """
-        )
+        ),
+        {"now": utcnow()},
     )
     retired = 0
     if job.scope == FeedScope.FULL:
@@ -151,14 +153,15 @@ async def apply_clients(session: AsyncSession, staging: str, job: FeedJob) -> di
                 f"""
                 WITH blocked AS (
                     UPDATE companies c SET status = 'blocked', version = c.version + 1,
-                        updated_at = now()
+                        updated_at = CAST(:now AS timestamptz)
                     WHERE c.external_id IS NOT NULL AND c.status = 'active'
                       AND NOT EXISTS (SELECT 1 FROM {staging} s WHERE s.external_id = c.external_id)
                     RETURNING c.id)
                 INSERT INTO {CHANGES} (company_id, is_new, changed, credit_changed)
                 SELECT id, false, true, false FROM blocked
                 """
-            )
+            ),
+            {"now": utcnow()},
         )
         retired = int(result.rowcount or 0)  # type: ignore[attr-defined]
     counts = (
@@ -237,16 +240,17 @@ async def apply_receivables(session: AsyncSession, staging: str, job: FeedJob) -
             INSERT INTO receivables (company_id, currency, balance_minor, overdue_minor,
                 oldest_overdue_date, purchase_limit_minor, as_of, updated_at)
             SELECT company_id, currency, balance_minor, overdue_minor, oldest_overdue_date,
-                   purchase_limit_minor, as_of, now()
+                   purchase_limit_minor, as_of, CAST(:now AS timestamptz)
             FROM {CHANGES} WHERE NOT stale
             ON CONFLICT (company_id) DO UPDATE SET
                 currency = EXCLUDED.currency, balance_minor = EXCLUDED.balance_minor,
                 overdue_minor = EXCLUDED.overdue_minor,
                 oldest_overdue_date = EXCLUDED.oldest_overdue_date,
                 purchase_limit_minor = EXCLUDED.purchase_limit_minor,
-                as_of = EXCLUDED.as_of, updated_at = now()
+                as_of = EXCLUDED.as_of, updated_at = CAST(:now AS timestamptz)
             """
-        )
+        ),
+        {"now": utcnow()},
     )
     counts = (
         await session.execute(

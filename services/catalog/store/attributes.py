@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.domain.attributes import AttributeType
 from services.catalog.store.models import AttributeDefinition
+from shared.clock import utcnow
 from shared.feeds.models import FeedJob
 
 # jsonb_typeof of a value of each declared type.
@@ -43,16 +44,17 @@ async def apply_definitions(session: AsyncSession, staging: str, job: FeedJob) -
         text(
             f"""
             INSERT INTO attribute_definitions (name, type, label, unit, updated_at)
-            SELECT name, type, coalesce(label, name), unit, now() FROM {staging}
+            SELECT name, type, coalesce(label, name), unit, CAST(:now AS timestamptz) FROM {staging}
             ON CONFLICT (name) DO UPDATE
                SET type = excluded.type, label = excluded.label, unit = excluded.unit,
-                   updated_at = now()
+                   updated_at = CAST(:now AS timestamptz)
              WHERE (attribute_definitions.type, attribute_definitions.label,
                     attribute_definitions.unit)
                    IS DISTINCT FROM (excluded.type, excluded.label, excluded.unit)
             RETURNING (xmax = 0) AS created
             """
-        )
+        ),
+        {"now": utcnow()},
     )
     created = [r.created for r in result]
     return {"created": sum(created), "updated": len(created) - sum(created)}

@@ -9,6 +9,7 @@ from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.store.models import Category
+from shared.clock import utcnow
 from shared.feeds.models import FeedJob
 
 # A tree deeper than this is a data error; the walks stop here instead of running forever.
@@ -53,14 +54,15 @@ async def apply_categories(session: AsyncSession, staging: str, job: FeedJob) ->
         text(
             f"""
             INSERT INTO categories (code, name, parent_code, updated_at)
-            SELECT code, name, parent, now() FROM {staging}
+            SELECT code, name, parent, CAST(:now AS timestamptz) FROM {staging}
             ON CONFLICT (code) DO UPDATE
-               SET name = excluded.name, parent_code = excluded.parent_code, updated_at = now()
+               SET name = excluded.name, parent_code = excluded.parent_code, updated_at = CAST(:now AS timestamptz)
              WHERE (categories.name, categories.parent_code)
                    IS DISTINCT FROM (excluded.name, excluded.parent_code)
             RETURNING (xmax = 0) AS created
             """
-        )
+        ),
+        {"now": utcnow()},
     )
     created = [r.created for r in result]
     return {"created": sum(created), "updated": len(created) - sum(created)}

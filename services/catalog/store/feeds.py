@@ -154,10 +154,11 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
                 replacement_sku = f.replacement_sku, attributes = f.attributes,
                 units = f.units, unit_precision = f.unit_precision, images = f.images,
                 cost_minor = f.cost_minor, cost_currency = f.cost_currency,
-                version = p.version + 1, updated_at = now()
+                version = p.version + 1, updated_at = CAST(:now AS timestamptz)
             FROM {CHANGES} f WHERE f.existing_id = p.id AND f.changed AND NOT f.is_new
             """
-        )
+        ),
+        {"now": utcnow()},
     )
     created = await session.execute(
         text(
@@ -168,10 +169,11 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
                 updated_at)
             SELECT gen_random_uuid(), sku, name, description, brand, category, unit,
                 min_order_qty, order_multiple, status, replacement_sku, attributes, units,
-                unit_precision, cost_minor, cost_currency, images, 1, now(), now()
+                unit_precision, cost_minor, cost_currency, images, 1, CAST(:now AS timestamptz), CAST(:now AS timestamptz)
             FROM {CHANGES} WHERE is_new
             """
-        )
+        ),
+        {"now": utcnow()},
     )
     discontinued: list[str] = []
     if job.scope == FeedScope.FULL:
@@ -181,12 +183,13 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
             text(
                 f"""
                 UPDATE products p SET status = 'discontinued', version = p.version + 1,
-                    updated_at = now()
+                    updated_at = CAST(:now AS timestamptz)
                 WHERE p.status = 'active'
                   AND NOT EXISTS (SELECT 1 FROM {CHANGES} f WHERE f.sku = p.sku)
                 RETURNING p.sku
                 """
-            )
+            ),
+            {"now": utcnow()},
         )
         discontinued = list(result.scalars())
     events = await record_events_from_query(
@@ -235,18 +238,19 @@ async def apply_stock(session: AsyncSession, staging: str, job: FeedJob) -> dict
         text(
             f"""
             INSERT INTO warehouses (code, name, created_at)
-            SELECT DISTINCT warehouse, warehouse, now() FROM {staging}
+            SELECT DISTINCT warehouse, warehouse, CAST(:now AS timestamptz) FROM {staging}
             ON CONFLICT (code) DO NOTHING
             """
-        )
+        ),
+        {"now": utcnow()},
     )
     changed = await session.execute(
         text(
             f"""
             INSERT INTO stock_levels (sku, warehouse, on_hand, reserved, as_of, updated_at)
-            SELECT sku, warehouse, on_hand, 0, coalesce(as_of, CAST(:now AS timestamptz)), now() FROM {staging}
+            SELECT sku, warehouse, on_hand, 0, coalesce(as_of, CAST(:now AS timestamptz)), CAST(:now AS timestamptz) FROM {staging}
             ON CONFLICT (sku, warehouse) DO UPDATE
-               SET on_hand = excluded.on_hand, as_of = excluded.as_of, updated_at = now()
+               SET on_hand = excluded.on_hand, as_of = excluded.as_of, updated_at = CAST(:now AS timestamptz)
              WHERE stock_levels.as_of <= excluded.as_of
                AND stock_levels.on_hand IS DISTINCT FROM excluded.on_hand
             RETURNING sku, warehouse
@@ -261,7 +265,7 @@ async def apply_stock(session: AsyncSession, staging: str, job: FeedJob) -> dict
         result = await session.execute(
             text(
                 f"""
-                UPDATE stock_levels l SET on_hand = 0, as_of = CAST(:now AS timestamptz), updated_at = now()
+                UPDATE stock_levels l SET on_hand = 0, as_of = CAST(:now AS timestamptz), updated_at = CAST(:now AS timestamptz)
                 WHERE l.on_hand <> 0
                   AND l.warehouse IN (SELECT DISTINCT warehouse FROM {staging})
                   AND NOT EXISTS (SELECT 1 FROM {staging} s

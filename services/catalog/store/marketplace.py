@@ -72,7 +72,7 @@ async def count_price_list_change(session: AsyncSession, change_id: uuid.UUID) -
             set_={
                 "changes": PriceListChanges.changes + 1,
                 "last_change_id": change_id,
-                "updated_at": func.now(),
+                "updated_at": utcnow(),
             },
         )
     )

@@ -167,12 +167,12 @@ async def give_back(
             UPDATE stock_levels l SET reserved = greatest(l.reserved - r.quantity, 0),
                 on_hand = CASE WHEN :left THEN greatest(l.on_hand - r.quantity, 0)
                                ELSE l.on_hand END,
-                updated_at = now()
+                updated_at = CAST(:now AS timestamptz)
             FROM reservation_lines r
             WHERE r.reservation_id = :id AND l.sku = r.sku AND l.warehouse = r.warehouse
             """
         ),
-        {"id": reservation.id, "left": left},
+        {"now": utcnow(), "id": reservation.id, "left": left},
     )
     reservation.state, reservation.updated_at = reason, utcnow()
     record_event(

@@ -987,7 +987,8 @@ async def _apply_list_rows(
         )
     )
     await session.execute(
-        text("UPDATE price_lists SET updated_at = now() WHERE id = ANY(:ids)"), {"ids": list_ids}
+        text("UPDATE price_lists SET updated_at = :now WHERE id = ANY(:ids)"),
+        {"ids": list_ids, "now": utcnow()},
     )
     return {"list_entries_written": written.rowcount, "list_entries_deleted": deleted.rowcount}
 
@@ -1167,12 +1168,17 @@ async def _store_derived_lists(session: AsyncSession, run: Job, plan: Plan) -> N
             """
             INSERT INTO price_lists (code, name, currency, priority, is_base, is_matrix, markup_bp, updated_at)
             SELECT 'MATRIX-' || :tag || '-' || n, 'Derived from matrix feed ' || :job, currency, 0,
-                   false, true, 0, now()
+                   false, true, 0, CAST(:now AS timestamptz)
             FROM unnest(CAST(:currencies AS text[])) WITH ORDINALITY AS u(currency, n)
             RETURNING id, code
             """
         ),
-        {"tag": tag, "job": str(run.job.id), "currencies": clusters["currency"].to_list()},
+        {
+            "now": utcnow(),
+            "tag": tag,
+            "job": str(run.job.id),
+            "currencies": clusters["currency"].to_list(),
+        },
     )
     by_code = {code: list_id for list_id, code in ids}
     mapping = clusters.with_columns(
