@@ -35,6 +35,12 @@ STACK_VARIABLES: list[tuple[str, str, str]] = [
     ),
     ("GATEWAY_PORT", "8000", "`b2b run`: gateway port; the services take the next six"),
     ("B2B_TEST_DB_SUFFIX", "_test", "tests: suffix of the test databases, for runs side by side"),
+    (
+        "B2B_CLOCK",
+        "(the machine's time)",
+        "Business time starts here (ISO 8601 with offset, e.g. `2028-02-29T12:00:00Z`) and runs "
+        "on: validity, expiry, months and quiet hours follow it (`shared/clock.py`)",
+    ),
 ]
 
 
