@@ -27,7 +27,14 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.pricing.domain.batch import I64, Adjustments, Candidates, origin_key, with_markup
+from services.pricing.domain.batch import (
+    I64,
+    Adjustments,
+    Candidates,
+    origin_key,
+    usable_candidates,
+    with_markup,
+)
 from services.pricing.domain.ladder import levels_of, progress
 from services.pricing.domain.resolution import Source
 from services.pricing.store import prices as store
@@ -234,12 +241,7 @@ class Gathered:
 
     def usable(self, currency: str, day: int) -> np.ndarray:
         live = (self.currency == currency) & (self.valid_from <= day) & (day < self.valid_to)
-        # A contract row replaces the matrix list's price of the same SKU and tier.
-        own = live & ~self.matrix
-        taken = np.isin(
-            (self.line << 48) | self.min_qty, (self.line[own] << 48) | self.min_qty[own]
-        )
-        return live & ~(self.matrix & taken)
+        return usable_candidates(self.line, self.source, self.min_qty, self.matrix, live)
 
     def candidates(self, keep: np.ndarray) -> Candidates:
         return Candidates(

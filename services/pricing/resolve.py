@@ -308,9 +308,6 @@ async def explain_line(
     else:
         entries = await engine.entries_for(book, client, sku_ids)
     g = book.gather(client, sku_ids, entries)
-    usable = g.usable(currency, today)
-    live_currency = (g.currency == currency) & (g.valid_from <= today) & (today < g.valid_to)
-    shadowed_mask = live_currency & ~usable
 
     def describe(i: int) -> dict[str, Any]:
         list_info = book.lists.get(int(g.list_id[i]))
@@ -336,9 +333,9 @@ async def explain_line(
             currency=c["currency"],
             valid_from=c["valid_from"],
             valid_to=c["valid_to"],
+            from_matrix=c["derived_from_matrix"],
         )
         for i in range(len(g.line))
-        if not shadowed_mask[i]
         for c in [describe(i)]
     ]
     adjustments, labels = book.adjustments(client.row, sku_ids, currency, today)
@@ -360,10 +357,11 @@ async def explain_line(
         promotion=discount("promotion", int(adjustments.promotion_bp[0]), labels["promotion"][0]),
         floor_minor=floor if floor != NO_PRICE else None,
     )
+    replaced = {id(c) for c in line.replaced}
     return Explanation(
         line=line,
         candidates=[describe(i) for i in range(len(g.line))],
-        shadowed=[describe(i) for i in np.flatnonzero(shadowed_mask)],
+        shadowed=[describe(i) for i, c in enumerate(candidates) if id(c) in replaced],
         discounts={
             "client_percent": str(Decimal(int(adjustments.client_bp[0])) / 100),
             "ladder_percent": str(Decimal(int(adjustments.ladder_bp[0])) / 100),

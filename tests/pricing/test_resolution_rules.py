@@ -92,6 +92,28 @@ def test_discounts_stack_on_list_prices_not_on_contracts_and_floor_clamps():
     assert floored.next_tier == (D(100), 8_500)
 
 
+def test_a_matrix_price_gives_way_only_to_a_live_contract_row_of_its_tier():
+    def matrix(min_qty, minor):
+        return Candidate(Source.CONTRACT, "contract", 0, D(min_qty), minor, "EUR", from_matrix=True)
+
+    group = price(Source.GROUP_LIST, "group-a", 1, 9_800)
+    assigned = price(Source.ASSIGNED_LIST, "project-x", 1, 9_700, priority=5)
+    # Lists pricing the same SKU and tier never replace the matrix price: they lose to it.
+    line = resolve([*BASE, group, assigned, matrix(1, 9_871)], qty="100")
+    assert (line.unit_price_minor, line.rule, line.replaced) == (9_871, "contract", [])
+    assert {x.reason for x in line.losers} == {"contract comes first"}
+    # The client's own row of the same tier does (the factoring's exception), while it is
+    # valid; a contract row of another tier joins the matrix price as one more tier.
+    exception = price(Source.CONTRACT, "contract", 1, 9_000)
+    line = resolve([*BASE, matrix(1, 9_871), exception])
+    assert (line.unit_price_minor, line.replaced) == (9_000, [matrix(1, 9_871)])
+    ended = price(Source.CONTRACT, "contract", 1, 9_000, valid_to=TODAY)
+    assert resolve([*BASE, matrix(1, 9_871), ended]).unit_price_minor == 9_871
+    bulk = price(Source.CONTRACT, "contract", 50, 8_000)
+    line = resolve([*BASE, matrix(1, 9_871), bulk], qty="10")
+    assert (line.unit_price_minor, line.next_tier, line.replaced) == (9_871, (D(50), 8_000), [])
+
+
 def test_quantity_below_every_tier_of_an_origin_falls_through():
     bulk_only = price(Source.ASSIGNED_LIST, "bulk", 50, 8_000)
     line = resolve([*BASE, bulk_only], qty="10")

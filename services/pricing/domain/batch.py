@@ -92,6 +92,18 @@ def with_markup(price: Any, bp: Any) -> Any:
     return (price * (10_000 + bp) + 5_000) // 10_000
 
 
+def usable_candidates(
+    line: I64, source: I64, min_qty: I64, matrix: npt.NDArray[np.bool_], live: Any
+) -> Any:
+    """The live candidates that count. A price of the client's factored matrix list gives way
+    to a live contract row of the client for the same line and tier (the exception the
+    factoring kept); list rows (assigned, group, base) never replace it: they are weaker
+    origins and lose to it in `decide`."""
+    contract = live & (source == int(Source.CONTRACT)) & ~matrix
+    tier = (line << 48) | min_qty
+    return live & ~(matrix & np.isin(tier, tier[contract]))
+
+
 def _first_per_line(lines: I64, order: I64) -> tuple[I64, I64]:
     """(line, index into the candidates) of the first candidate of each line in `order`."""
     ordered = lines[order]

@@ -1,10 +1,12 @@
 """How one cart line gets its price, and why: plain Python, no database.
 
 The store gathers every candidate for a (client, SKU) in one batched query; this module decides.
-Order of precedence: a contract price, then the lists assigned to the client (highest priority
-first), then its client group's list, then the base list. A contract price is already the net
-price agreed with the client; list prices then get the client discount, the ladder discount and
-a promotion, one after the other. Whatever the result, it never goes below the SKU's floor.
+Order of precedence: a contract price (the client's contract rows and its factored matrix
+list, of which a contract row of the same tier replaces the price), then the lists assigned
+to the client (highest priority first), then its client group's list, then the base list.
+A contract price is already the net price agreed with the client; list prices then get the
+client discount, the ladder discount and a promotion, one after the other. Whatever the
+result, it never goes below the SKU's floor.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ class Candidate:
     currency: str
     valid_from: date | None = None  # inclusive
     valid_to: date | None = None  # exclusive: valid_to is the first day it no longer applies
+    # From the client's factored matrix list (source CONTRACT): the client's own contract
+    # row of the same tier replaces it, as the factoring stored that cell as an exception.
+    from_matrix: bool = False
 
     def valid_on(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (
@@ -75,6 +80,7 @@ class LinePrice:
     next_tier: tuple[Decimal, int] | None = None  # (min quantity, unit price) of the next tier
     steps: list[Step] = field(default_factory=list)
     losers: list[Loser] = field(default_factory=list)
+    replaced: list[Candidate] = field(default_factory=list)  # matrix prices a contract row replaced
 
 
 def rule_of(source: Source, origin: str) -> str:
@@ -112,6 +118,13 @@ def resolve_line(
             line.losers.append(Loser(c.origin, c.price_minor, f"not valid on {day.isoformat()}"))
         else:
             usable.append(c)
+    # Only the client's own contract rows replace its matrix list's price of the same tier;
+    # a list row never does (it is a weaker origin and loses below).
+    contract_tiers = {
+        c.min_qty for c in usable if c.source == Source.CONTRACT and not c.from_matrix
+    }
+    line.replaced = [c for c in usable if c.from_matrix and c.min_qty in contract_tiers]
+    usable = [c for c in usable if not (c.from_matrix and c.min_qty in contract_tiers)]
 
     # The strongest origin that has a tier for this quantity wins; its other tiers give the
     # next level; every other origin loses to it.
