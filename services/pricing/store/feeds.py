@@ -927,8 +927,28 @@ def _overlap_sql(table: str, key: str, stage: str, *, dated_side: str) -> str:
     """
 
 
-async def _refuse_overlaps(session: AsyncSession, table: str, key: str, stage: str) -> None:
+def _matrix_overlap_sql(stage: str) -> str:
+    """The feed's dated rows over a client's open price that its derived matrix list holds:
+    the same overlap as over that price stored as a contract row."""
+    return f"""
+        SELECT DISTINCT ON (s._row) s._row, x.valid_from
+        FROM {stage} s CROSS JOIN LATERAL ({versions.matrix_cell("s")}) x
+        WHERE NOT s.is_delete AND (isfinite(s.valid_from) OR isfinite(s.valid_to))
+          AND x.valid_from <> s.valid_from
+          AND daterange(x.valid_from, x.valid_to) && daterange(s.valid_from, s.valid_to)
+          AND NOT EXISTS (
+              SELECT 1 FROM {stage} d WHERE d.target = s.target AND d.sku_id = s.sku_id
+                AND d.min_qty = s.min_qty AND d.valid_from = x.valid_from)
+        ORDER BY s._row
+    """
+
+
+async def _refuse_overlaps(
+    session: AsyncSession, table: str, key: str, stage: str, *, matrix: bool = False
+) -> None:
     found = (await session.execute(text(_overlap_sql(table, key, stage, dated_side="s")))).all()
+    if matrix:
+        found += (await session.execute(text(_matrix_overlap_sql(stage)))).all()
     await session.execute(text("SET LOCAL enable_hashjoin = on"))  # few stored dated rows
     found += (await session.execute(text(_overlap_sql(table, key, stage, dated_side="t")))).all()
     await session.execute(text("SET LOCAL enable_hashjoin = off"))
@@ -1040,7 +1060,7 @@ async def _apply_client_rows(
             await session.execute(text(INSERT_CONTRACT))
         return {"clients_replaced": len(client_ids)}
     await _stage(session, "cell_staging", _staged_cells(plan, others))
-    await _refuse_overlaps(session, "contract_prices", "client_id", "cell_staging")
+    await _refuse_overlaps(session, "contract_prices", "client_id", "cell_staging", matrix=True)
     await versions.diff_client_rows(session)
     # Set-based merge: rows that changed or were deleted go, rows that are new come; an
     # unchanged price is neither deleted nor rewritten.
@@ -1056,7 +1076,8 @@ async def _apply_client_rows(
         )
     )
     written = await session.execute(text(INSERT_CONTRACT))
-    # A deleted cell of a client on a derived list must not fall back to the list's price.
+    # A client's open price deleted, or given an end, where a derived list holds it: the
+    # list must not answer for it again (as a deleted or ended contract row would not).
     gaps = await session.execute(
         text(
             """
@@ -1064,7 +1085,8 @@ async def _apply_client_rows(
             SELECT s.target, s.sku_id FROM cell_staging s
             JOIN client_matrix m ON m.client_id = s.target
             JOIN price_list_entries e ON e.list_id = m.list_id AND e.sku_id = s.sku_id
-            WHERE s.is_delete AND s.min_qty = 1
+            WHERE (s.is_delete OR isfinite(s.valid_to)) AND s.min_qty = 1
+              AND NOT isfinite(s.valid_from)
             ON CONFLICT DO NOTHING
             """
         )

@@ -77,8 +77,30 @@ async def diff_list_rows(session: AsyncSession, *, full: bool, list_ids: list[in
         )
 
 
+def matrix_cell(stage: str) -> str:
+    """The price of the staged row's client, SKU and tier that its derived matrix list holds,
+    as the resolver computes it (the list's price with the client's markup), unless a gap or a
+    contract row of the same key stands for it: a stored row of the client like any other.
+    One row or none, to join LATERAL to the staging table aliased `stage`."""
+    return f"""
+        SELECT (e.price_minor * (10000 + m.markup_bp) + 5000) / 10000 AS price_minor,
+               e.valid_from, coalesce(e.valid_to, 'infinity') AS valid_to, l.currency
+        FROM client_matrix m
+        JOIN price_lists l ON l.id = m.list_id
+        JOIN price_list_entries e ON e.list_id = m.list_id AND e.sku_id = {stage}.sku_id
+         AND e.min_qty = {stage}.min_qty
+        WHERE m.client_id = {stage}.target
+          AND NOT EXISTS (
+              SELECT 1 FROM matrix_gaps g WHERE g.client_id = m.client_id AND g.sku_id = e.sku_id)
+          AND NOT EXISTS (
+              SELECT 1 FROM contract_prices c WHERE c.client_id = m.client_id
+                 AND c.sku_id = e.sku_id AND c.min_qty = e.min_qty AND c.valid_from = e.valid_from)
+    """
+
+
 async def diff_client_rows(session: AsyncSession) -> None:
-    """The clients' own prices a delta's staged rows add, change or remove."""
+    """The clients' own prices a delta's staged rows add, change or remove: contract rows,
+    and cells a derived matrix list holds (the same prices, stored another way)."""
     await start_diff(session)
     await session.execute(
         text(
@@ -90,11 +112,16 @@ async def diff_client_rows(session: AsyncSession) -> None:
                    CASE WHEN NOT s.is_delete THEN s.price END,
                    CASE WHEN NOT s.is_delete THEN {_open_end("s.valid_to")} END
             FROM cell_staging s
-            LEFT JOIN contract_prices t
-              ON t.client_id = s.target AND t.sku_id = s.sku_id
-             AND t.min_qty = s.min_qty AND t.valid_from = s.valid_from
-            WHERE CASE WHEN s.is_delete THEN t.client_id IS NOT NULL
-                  ELSE t.client_id IS NULL OR (t.price_minor, t.valid_to, t.currency)
+            LEFT JOIN LATERAL (
+                SELECT c.price_minor, c.valid_to, c.currency FROM contract_prices c
+                WHERE c.client_id = s.target AND c.sku_id = s.sku_id
+                  AND c.min_qty = s.min_qty AND c.valid_from = s.valid_from
+                UNION ALL
+                SELECT x.price_minor, x.valid_to, x.currency FROM ({matrix_cell("s")}) x
+                WHERE x.valid_from = s.valid_from
+            ) t ON true
+            WHERE CASE WHEN s.is_delete THEN t.price_minor IS NOT NULL
+                  ELSE t.price_minor IS NULL OR (t.price_minor, t.valid_to, t.currency)
                        IS DISTINCT FROM (s.price, s.valid_to, s.currency) END
             """
         )
