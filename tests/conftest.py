@@ -25,6 +25,7 @@ DATE_SENSITIVE = (
     "pricing/test_prices.py",
     "pricing/test_governance.py",
     "pricing/test_list_edits.py",
+    "pricing/test_matrix_beside_lists.py",
     "pricing/test_policy_api.py",
     "pricing/test_price_feed.py",
     "pricing/test_resolution_rules.py",
