@@ -6,7 +6,8 @@ catalog's confirmation of its stock (asked before the commit); a failure. A cras
 recovered by `recover_checkouts`: a checkout still `started` has no order, so whatever catalog
 holds under its id (the reservation's reference) is given back; an order whose stock was not
 confirmed gets it confirmed. The Idempotency-Key names the checkout: a retried request finds
-it and never creates a second order.
+it and never creates a second order; a refused checkout placed nothing, so the same key checks
+out again once the buyer fixed the cart.
 """
 
 from __future__ import annotations
@@ -118,8 +119,9 @@ async def _start(
         approvals: list[Rule] = []
         if new:
             lines, rules = await cart_store.lines_to_order(session, cart.id)
-            if lines:
-                approvals = await approval_rules(session, cart.company_id)
+            if not lines:  # raised inside: the checkout row rolls back, the key stays free
+                raise Conflict("The cart is empty.", slug="empty-cart")
+            approvals = await approval_rules(session, cart.company_id)
         session.expunge_all()
     return Started(checkout, cart, lines, rules, approvals)
 
@@ -136,12 +138,20 @@ async def approval_rules(session: AsyncSession, company_id: uuid.UUID) -> list[R
 async def open_checkout(
     session: AsyncSession, company_id: uuid.UUID, key: str, cart_id: uuid.UUID | None = None
 ) -> tuple[Checkout, bool]:
-    """The checkout this key names, and whether this call started it."""
+    """The checkout this key names, and whether this call (re)started it. A failed checkout
+    left no order and gave its stock back, so its key starts afresh, under a new id: catalog
+    sees a new reservation reference. One statement, so two calls never both restart it."""
+    now = utcnow()
+    fresh = {"id": uuid.uuid4(), "state": "started", "cart_id": cart_id, "updated_at": now}
+    stmt = insert(Checkout).values(
+        **fresh, company_id=company_id, idempotency_key=key, created_at=now
+    )
     started = await session.scalar(
-        insert(Checkout)
-        .values(id=uuid.uuid4(), company_id=company_id, idempotency_key=key, cart_id=cart_id)
-        .on_conflict_do_nothing()
-        .returning(Checkout)
+        stmt.on_conflict_do_update(
+            index_elements=[Checkout.company_id, Checkout.idempotency_key],
+            set_={**fresh, "failure": None, "reservation_id": None},
+            where=(Checkout.state == "failed") & Checkout.order_id.is_(None),
+        ).returning(Checkout)
     )
     if started is not None:
         return started, True
@@ -159,7 +169,10 @@ async def open_checkout(
     response_model=OrderRead,
     responses={
         200: {"description": "This Idempotency-Key placed an order before: it is returned"},
-        409: {"description": "Out of stock (lines named), or this key's checkout failed"},
+        409: {
+            "description": "Out of stock (lines named), an empty cart, or this key's checkout "
+            "still running"
+        },
         422: {"description": "Unorderable or unpriced lines, below the minimum, or credit"},
         428: {"description": "Idempotency-Key header missing"},
         503: {"description": "Pricing, accounts or catalog cannot answer now"},
@@ -178,7 +191,7 @@ async def checkout(
     app = request.app
     body = body or CheckoutBody()
     started = await _start(app, principal, cart_id, idempotency_key, body.adds_to_order_id)
-    if not started.lines:
+    if not started.lines:  # this key's checkout started before
         return await earlier_outcome(app, started.checkout, principal, response)
     placing = Placing(
         company_id=started.cart.company_id,
@@ -205,14 +218,6 @@ async def earlier_outcome(
             order = await session.get_one(Order, checkout_row.order_id)
             principal.ensure_company(order.company_id)
             return await read_order(session, order)
-    if checkout_row.state == "failed":
-        raise Conflict(
-            f"This checkout failed: {checkout_row.failure}. Fix the cart and check out with a "
-            "new Idempotency-Key.",
-            slug="checkout-failed",
-        )
-    if checkout_row.cart_id is not None and checkout_row.state == "started":
-        raise Conflict("The cart is empty.", slug="empty-cart")
     raise Conflict("This checkout is still running; retry shortly.", slug="checkout-in-progress")
 
 
