@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.orders.domain.lifecycle import check_transition
+from services.orders.domain.lifecycle import moves
 from services.orders.store.models import Order, OrderLine, OrderTransition
 from shared.clock import utcnow
 from shared.contracts.orders import (
@@ -199,11 +199,19 @@ async def move(
     reason_code: str | None = None,
 ) -> bool:
     """Moves the order (TransitionRefused if it may not), records the audit row and the event.
-    False when the order already was in that status (a repeated ERP update)."""
-    check_transition(order.status, wanted)
-    if promised is not None and any(promised):
+    False when the update changes nothing: the order already is in that status, or, for an
+    update stamped `at` (ERP's), went through it at that time or skipped it earlier
+    (domain.lifecycle.moves)."""
+    reached = {
+        "confirmed": order.confirmed_at,
+        "shipped": order.shipped_at,
+        "delivered": order.delivered_at,
+        "cancelled": order.cancelled_at,
+    }
+    moving = moves(order.status, wanted, at, reached)
+    if promised is not None and any(promised) and (moving or wanted == order.status):
         order.promised_from, order.promised_to = promised
-    if wanted == order.status:
+    if not moving:
         return False
     at = at or utcnow()
     was = order.status
