@@ -20,6 +20,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, FastAPI, Header, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import delete, select, update
@@ -32,10 +33,11 @@ from services.orders.api.schemas import OrderRead, order_read, placed_order_json
 from services.orders.domain.approval import Rule, approval_reason
 from services.orders.domain.credit import CreditStanding, decide_credit
 from services.orders.domain.lines import OrderingRules, WantedLine, check_lines, line_total
+from services.orders.domain.stock import sources_by_line
 from services.orders.store import carts as cart_store
 from services.orders.store import orders as store
 from services.orders.store import quotes as quote_store
-from services.orders.store.catalog import ordering_rules
+from services.orders.store.catalog import ordering_rules, preferred_warehouse
 from services.orders.store.models import ApprovalRule, Cart, CartLine, Checkout, Order
 from shared.auth import Principal, allow
 from shared.clock import utcnow
@@ -99,6 +101,7 @@ class Started:
     lines: list[tuple[str, Decimal, str | None]]
     rules: dict[str, OrderingRules]
     approvals: list[Rule]
+    preferred_warehouse: str | None = None
 
 
 async def _start(
@@ -117,13 +120,15 @@ async def _start(
         lines: list[tuple[str, Decimal, str | None]] = []
         rules: dict[str, OrderingRules] = {}
         approvals: list[Rule] = []
+        warehouse = None
         if new:
             lines, rules = await cart_store.lines_to_order(session, cart.id)
             if not lines:  # raised inside: the checkout row rolls back, the key stays free
                 raise Conflict("The cart is empty.", slug="empty-cart")
             approvals = await approval_rules(session, cart.company_id)
+            warehouse = await preferred_warehouse(session, cart.company_id)
         session.expunge_all()
-    return Started(checkout, cart, lines, rules, approvals)
+    return Started(checkout, cart, lines, rules, approvals, warehouse)
 
 
 async def approval_rules(session: AsyncSession, company_id: uuid.UUID) -> list[Rule]:
@@ -203,6 +208,7 @@ async def checkout(
         need=body.need,
         rules=started.rules,
         approvals=started.approvals,
+        preferred_warehouse=started.preferred_warehouse,
     )
     placed = await place(app, principal, started.checkout, placing)
     # The order as written, serialised once: no second read, no model per line.
@@ -237,6 +243,7 @@ class Placing:
     # Read with the cart in step 1; None: read them here (an accepted quote).
     rules: dict[str, OrderingRules] | None = None
     approvals: list[Rule] | None = None
+    preferred_warehouse: str | None = None  # the client's: catalog takes stock from it first
 
 
 @dataclass(frozen=True)
@@ -320,13 +327,15 @@ async def _place(
         status, hold = await credit_verdict(
             app, placing.company_id, total, priced.currency, standing
         )
-    reservation_id = await upstream.reserve_stock(app, checkout_row.id, quantities)
+    held = await upstream.reserve_stock(
+        app, checkout_row.id, quantities, placing.preferred_warehouse
+    )
     try:
         return await _create_order(
-            app, principal, checkout_row, placing, priced, totals, status, hold, reservation_id
+            app, principal, checkout_row, placing, priced, totals, status, hold, held
         )
     except Exception:
-        await upstream.release_reservation(app, reservation_id)
+        await upstream.release_reservation(app, held.id)
         raise
 
 
@@ -368,13 +377,14 @@ async def _create_order(
     totals: list[int],
     status: str,
     hold: str | None,
-    reservation_id: uuid.UUID,
+    held: upstream.HeldStock,
 ) -> PlacedOrder:
     """Step 3, one transaction: the order, its price snapshots, the emptied cart, the event,
     and catalog's confirmation of the stock before it commits. A crash before the commit
     leaves the checkout `started`: recovery gives back what catalog holds under its id."""
     now = utcnow()
     actor = str(principal.subject)
+    reservation_id = held.id
     values = {
         "id": uuid.uuid4(),
         "company_id": placing.company_id,
@@ -409,6 +419,12 @@ async def _create_order(
                 "unit_prices": [p.unit_price_minor for p in priced.lines],
                 "list_prices": [p.list_price_minor for p in priced.lines],
                 "rules": [p.rule for p in priced.lines],
+                "sources": [
+                    orjson.dumps(x).decode()
+                    for x in sources_by_line(
+                        [(p.sku, p.quantity) for p in priced.lines], held.lines
+                    )
+                ],
             },
         )
         if status == "placed":

@@ -55,15 +55,18 @@ PLACE_ORDER = text(
     ), lines AS (
         INSERT INTO order_lines (order_id, line_no, sku, name, quantity, unit_price_minor,
                                  list_price_minor, price_rule, priced_on, price_version,
-                                 unit_cost_minor)
+                                 unit_cost_minor, sources)
         SELECT placed.id, l.line_no, l.sku, l.name, l.quantity, l.unit_price_minor,
-               l.list_price_minor, l.price_rule, :priced_on, :price_version, p.cost_minor
+               l.list_price_minor, l.price_rule, :priced_on, :price_version, p.cost_minor,
+               CAST(l.sources AS jsonb)
         FROM placed
         CROSS JOIN unnest(CAST(:skus AS text[]), CAST(:names AS text[]),
                           CAST(:quantities AS numeric[]), CAST(:unit_prices AS bigint[]),
-                          CAST(:list_prices AS bigint[]), CAST(:rules AS text[]))
+                          CAST(:list_prices AS bigint[]), CAST(:rules AS text[]),
+                          CAST(:sources AS text[]))
              WITH ORDINALITY
-             AS l(sku, name, quantity, unit_price_minor, list_price_minor, price_rule, line_no)
+             AS l(sku, name, quantity, unit_price_minor, list_price_minor, price_rule, sources,
+                  line_no)
         LEFT JOIN products p ON p.sku = l.sku AND p.cost_currency = :currency
         RETURNING *
     )
@@ -83,8 +86,8 @@ async def place_order(
 ) -> tuple[str, list[Any]]:
     """Writes the order (`order` holds its columns but the number), the audit row of its first
     status and its lines with their price snapshots, numbered in the order given (`lines`
-    holds skus, names, quantities, unit_prices, list_prices and rules). Returns the order's
-    number and its lines as stored."""
+    holds skus, names, quantities, unit_prices, list_prices, rules and sources, each line's
+    as JSON text). Returns the order's number and its lines as stored."""
     rows = (
         await session.execute(
             PLACE_ORDER,
@@ -162,6 +165,7 @@ async def emit_placed(
                         "list_price_minor": x.list_price_minor,
                         "rule": x.price_rule,
                         "unit_cost_minor": x.unit_cost_minor,
+                        "sources": x.sources,
                     }
                     for x in lines
                 ],
