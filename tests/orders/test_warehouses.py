@@ -4,8 +4,11 @@ cancelling or shipping gives back or takes from the right warehouses."""
 
 from __future__ import annotations
 
+from decimal import Decimal as D
+
 from services.catalog import events as catalog_events
 from services.catalog.api.feeds import SPECS as CATALOG_FEEDS
+from services.orders.domain.stock import sources_by_line
 from shared.contracts.accounts import CompanyUpsertedV1
 from shared.contracts.orders import OrderCancelledV1, OrderPlacedV1, OrderShippedV1
 from shared.testing.fixtures import client
@@ -14,6 +17,15 @@ from tests.orders.test_lifecycle import erp_updates, outbox_payloads
 from tests.orders.world import ADMIN, deliver_events, new_cart, post_feed
 
 TWO_WAREHOUSES = "sku,warehouse,on_hand\nCE-200,MAIN,40\nCE-200,SOUTH,30\n"
+
+
+def test_a_sku_on_two_lines_shares_its_warehouses_out_first_line_first():
+    held = [("A", "MAIN", D("40.000")), ("A", "SOUTH", D("20.000")), ("B", "MAIN", D(1))]
+    assert sources_by_line([("A", D(50)), ("B", D(1)), ("A", D(10))], held) == [
+        [{"warehouse": "MAIN", "quantity": "40.000"}, {"warehouse": "SOUTH", "quantity": "10.000"}],
+        [{"warehouse": "MAIN", "quantity": "1.000"}],
+        [{"warehouse": "SOUTH", "quantity": "10.000"}],
+    ]
 
 
 async def available(shop) -> str:
