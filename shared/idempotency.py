@@ -1,8 +1,10 @@
 """Idempotency-Key for POSTs that create things.
 
-Same key and same body: the first answer is replayed. Same key, other body: 422.
-A request still running under the key: 409. Server errors free the key for a retry.
-Keys are scoped to the caller, so two callers never see each other's answers.
+Only a success pins a key: same key and same body after a 2xx replay that answer; same key,
+other body is 422. An answer that changed nothing (a 4xx refusal, a 5xx) frees the key, so the
+caller may fix the request (or the cart behind it) and send it again under the same key.
+A request still running under the key: 409. Keys are scoped to the caller, so two callers never
+see each other's answers.
 """
 
 from __future__ import annotations
@@ -188,7 +190,7 @@ async def _finish(
     where = (IdempotencyRecord.scope == owner) & (IdempotencyRecord.key == key)
     expired = IdempotencyRecord.created_at < utcnow() - KEEP_FOR
     async with sessionmaker() as session, session.begin():
-        if status >= 500:
+        if not 200 <= status < 300:
             await session.execute(delete(IdempotencyRecord).where(where | expired))
         else:
             pruned = delete(IdempotencyRecord).where(expired, ~where).cte("pruned")

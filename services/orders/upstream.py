@@ -92,13 +92,26 @@ async def credit_standing(app: FastAPI, company_id: uuid.UUID) -> CreditStanding
     )
 
 
+@dataclass(frozen=True)
+class HeldStock:
+    """A reservation catalog made: its id and what each warehouse holds of each SKU."""
+
+    id: uuid.UUID
+    lines: list[tuple[str, str, Decimal]]  # sku, warehouse, quantity
+
+
 async def reserve_stock(
-    app: FastAPI, reference: uuid.UUID, lines: list[tuple[str, Decimal]]
-) -> uuid.UUID:
-    """Hold stock for every line (or none); 409 with the short lines, as catalog named them."""
+    app: FastAPI,
+    reference: uuid.UUID,
+    lines: list[tuple[str, Decimal]],
+    preferred_warehouse: str | None = None,
+) -> HeldStock:
+    """Hold stock for every line (or none), from the client's preferred warehouse first and
+    split over others when need be; 409 with the short lines, as catalog named them."""
     body = {
         "reference": str(reference),
         "ttl_minutes": RESERVATION_TTL_MINUTES,
+        "preferred_warehouse": preferred_warehouse,
         "lines": [{"sku": sku, "quantity": str(q)} for sku, q in lines],
     }
     # Idempotent by reference: a retry returns the reservation the first attempt made.
@@ -114,7 +127,11 @@ async def reserve_stock(
         )
     if response.status_code not in (200, 201):
         raise _unexpected("catalog", response)
-    return uuid.UUID(orjson.loads(response.content)["id"])
+    held = orjson.loads(response.content)
+    return HeldStock(
+        uuid.UUID(held["id"]),
+        [(x["sku"], x["warehouse"], Decimal(x["quantity"])) for x in held["lines"]],
+    )
 
 
 async def confirm_reservation(app: FastAPI, reservation_id: uuid.UUID) -> bool:

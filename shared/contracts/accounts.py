@@ -43,6 +43,10 @@ class CompanyUpsertedV1(EventContract):
         description="Marketplace partners the client is registered with (pricing serves each "
         "its resolved prices)",
     )
+    preferred_warehouse: str | None = Field(
+        None,
+        description="The warehouse (catalog's code) the client's orders take stock from first",
+    )
 
     def aggregate_id(self) -> str:
         return str(self.company_id)

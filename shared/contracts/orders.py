@@ -22,6 +22,13 @@ ORDER_TOPIC = "orders.order"
 LossReason = Literal["product", "service", "sale", "price", "delivery", "other"]
 
 
+class LineSource(BaseModel):
+    """Part of an order line held in one warehouse."""
+
+    warehouse: str
+    quantity: Decimal
+
+
 class OrderedLine(BaseModel):
     sku: str
     quantity: Decimal
@@ -30,6 +37,11 @@ class OrderedLine(BaseModel):
     rule: str
     unit_cost_minor: int | None = Field(
         None, description="Cost of goods per unit when the seller knows it (margin analytics)"
+    )
+    sources: list[LineSource] = Field(
+        default_factory=list,
+        description="The warehouses holding the line's goods and how much each (a line may "
+        "be split); empty when the order reserved no stock here (an offline order)",
     )
 
 

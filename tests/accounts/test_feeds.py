@@ -124,6 +124,26 @@ async def test_second_feed_updates_only_what_changed_and_empty_cells_keep_values
     assert len(await outbox(accounts, CompanyUpsertedV1.full_type())) == 3
 
 
+async def test_erp_names_a_clients_preferred_warehouse_and_it_travels_in_the_event(accounts):
+    header = "external_id,legal_name,preferred_warehouse\n"
+    await post_feed(accounts, "clients", header + "C1,Alpha,SOUTH\nC2,Beta,\n")
+    await run_jobs(accounts)
+    await post_feed(accounts, "clients", header + "C1,Alpha,\nC2,Beta,MAIN\n")
+    await run_jobs(accounts)
+    stored = await companies(accounts)
+    assert (stored["C1"].preferred_warehouse, stored["C1"].version) == ("SOUTH", 1)
+    assert (stored["C2"].preferred_warehouse, stored["C2"].version) == ("MAIN", 2)
+    events = [
+        CompanyUpsertedV1.model_validate(e["data"])
+        for e in await outbox(accounts, CompanyUpsertedV1.full_type())
+    ]
+    assert sorted((e.external_id, e.preferred_warehouse or "") for e in events) == [
+        ("C1", "SOUTH"),
+        ("C2", ""),
+        ("C2", "MAIN"),
+    ]
+
+
 async def test_full_feed_blocks_the_erp_clients_it_leaves_out(accounts):
     await post_feed(accounts, "clients", HEADER + "C1,Alpha,,,,,\nC2,Beta,,,,,\n")
     manual = await add_company(accounts, legal_name="Walk-in")  # no ERP id: not the feed's business

@@ -34,6 +34,14 @@ async def reserved(app, sku: str) -> str:
     return str(value)
 
 
+async def reserved_by_warehouse(app, sku: str) -> dict[str, str]:
+    async with app.state.sessionmaker() as session:
+        rows = await session.execute(
+            text("SELECT warehouse, reserved FROM stock_levels WHERE sku = :s"), {"s": sku}
+        )
+    return {warehouse: str(quantity) for warehouse, quantity in rows}
+
+
 def body(reference: str, *lines: tuple[str, str], ttl: int = 15) -> dict:
     return {
         "reference": reference,
@@ -61,7 +69,7 @@ async def test_all_lines_or_none_and_the_problem_names_the_short_line(catalog):
         short = await http.post("/reservations", json=body("c-1", ("A-1", "2"), ("B-2", "3")))
     assert short.status_code == 409
     assert short.json()["errors"] == [
-        {"field": "quantity", "message": "only 1.000 of B-2 available in MSK", "row": 2}
+        {"field": "quantity", "message": "only 1.000 of B-2 available", "row": 2}
     ]
     assert (await reserved(catalog, "A-1"), await reserved(catalog, "B-2")) == ("0.000", "0.000")
 
@@ -130,3 +138,46 @@ async def test_only_the_orders_service_and_admins_hold_stock(catalog):
             refused = await http.delete("/reservations", params={"reference": "x"})
             assert refused.status_code == 403
     assert await reserved(catalog, "A-1") == "0.000"
+
+
+async def test_a_line_is_split_over_warehouses_the_preferred_first_and_each_gets_its_own_back(
+    catalog,
+):
+    """40 in MSK and 30 in SPB: 60 are there. Without a preference the warehouse with the
+    most goes first; with one, it does. Release and expiry give each warehouse what it held."""
+    await stocked(catalog, A1="40", B2="40")
+    more = "A-1,SPB,30,\nB-2,SPB,30,\n"
+    assert (await feed(catalog, STOCK + more, "stock"))["state"] == "succeeded"
+    async with client(catalog, ORDERS) as http:
+        plain = await http.post("/reservations", json=body("c-1", ("A-1", "60")))
+        preferred = await http.post(
+            "/reservations",
+            json={**body("c-2", ("B-2", "60"), ttl=1), "preferred_warehouse": "SPB"},
+        )
+        assert (plain.status_code, preferred.status_code) == (201, 201), plain.text
+        assert plain.json()["lines"] == [
+            {"sku": "A-1", "warehouse": "MSK", "quantity": "40.000"},
+            {"sku": "A-1", "warehouse": "SPB", "quantity": "20.000"},
+        ]
+        assert preferred.json()["lines"] == [
+            {"sku": "B-2", "warehouse": "MSK", "quantity": "30.000"},
+            {"sku": "B-2", "warehouse": "SPB", "quantity": "30.000"},
+        ]
+        assert await reserved_by_warehouse(catalog, "A-1") == {"MSK": "40.000", "SPB": "20.000"}
+        assert await reserved_by_warehouse(catalog, "B-2") == {"MSK": "30.000", "SPB": "30.000"}
+        named = {"sku": "A-1", "warehouse": "SPB", "quantity": "11"}
+        short = await http.post(
+            "/reservations",
+            json={"reference": "c-3", "lines": [named, {"sku": "A-1", "quantity": "11"}]},
+        )
+        assert short.status_code == 409
+        assert [e["message"] for e in short.json()["errors"]] == [
+            "only 10.000 of A-1 available in SPB",
+            "only 10.000 of A-1 available",
+        ]
+        released = await http.delete(f"/reservations/{plain.json()['id']}")
+        assert released.status_code == 204
+    assert await reserved_by_warehouse(catalog, "A-1") == {"MSK": "0.000", "SPB": "0.000"}
+    async with catalog.state.sessionmaker() as session, session.begin():
+        assert await store.expire_due(session, utcnow() + timedelta(minutes=2)) == 1
+    assert await reserved_by_warehouse(catalog, "B-2") == {"MSK": "0.000", "SPB": "0.000"}

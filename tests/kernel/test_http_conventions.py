@@ -96,16 +96,24 @@ async def test_keys_are_scoped_to_the_caller(widgets):
     assert a.json()["id"] != b.json()["id"]
 
 
-async def test_a_failed_request_frees_nothing_but_replays_its_error(widgets):
-    """A 4xx is an answer too: replayed, so a retry cannot half-apply a rejected request."""
+async def test_a_refused_request_does_not_pin_its_key(widgets):
+    """A 4xx changed nothing: the same key runs again (no replay), and once the request is
+    fixed the same key creates; from then on that success is what the key replays."""
     headers = {**as_role(Role.ADMIN, subject="c"), "Idempotency-Key": "k-3"}
-    body = {"name": "bad", "fail_after_write": True}
+    refused = {"name": "bad", "fail_after_write": True}
     async with client(widgets, headers) as http:
-        first = await http.post("/widgets", json=body)
-        again = await http.post("/widgets", json=body)
+        first = await http.post("/widgets", json=refused)
+        again = await http.post("/widgets", json=refused)
+        fixed = await http.post("/widgets", json={"name": "bad"})
+        replayed = await http.post("/widgets", json={"name": "bad"})
+        other = await http.post("/widgets", json={"name": "other"})
     assert first.status_code == again.status_code == 409
-    assert again.headers["idempotent-replayed"] == "true"
-    assert await widget_count(widgets, "bad") == 0
+    assert "idempotent-replayed" not in again.headers
+    assert fixed.status_code == replayed.status_code == 201
+    assert replayed.headers["idempotent-replayed"] == "true"
+    assert replayed.json() == fixed.json()
+    assert other.status_code == 422 and other.json()["type"].endswith("idempotency-key-reused")
+    assert await widget_count(widgets, "bad") == 1
 
 
 async def test_keys_older_than_a_day_are_pruned_when_another_request_finishes(widgets):

@@ -182,3 +182,47 @@ async def test_webhooks_into_our_own_network_are_refused_when_private_urls_are_o
             "/webhooks", json={"url": "file:///etc/passwd", "event_types": ["*"]}
         )
         assert bad_scheme.status_code == 422
+
+
+async def test_webhooks_take_the_published_event_types_in_either_spelling_and_refuse_others(
+    start_app,
+):
+    """The CloudEvents type and the short type both subscribe (stored short, as events are
+    matched), so an order placed reaches the subscriber; a type nobody publishes is a 422
+    naming its index, never a subscription that silently gets nothing."""
+    app = await start_app("notifications")
+    hook = {"url": "https://93.184.215.14/b2b"}  # public, and no DNS needed
+    async with client(app, ADMIN) as http:
+        created = await http.post(
+            "/webhooks",
+            json={**hook, "event_types": ["com.b2b.order.placed.v1", "stock.changed.v1"]},
+        )
+        assert created.status_code == 201, created.text
+        sub = created.json()
+        assert sub["event_types"] == ["order.placed.v1", "stock.changed.v1"]
+        for wrong in (["order.placed.v1", "order.placed"], ["*", "com.b2b.order.placed.v9"]):
+            refused = await http.post("/webhooks", json={**hook, "event_types": wrong})
+            assert refused.status_code == 422, wrong
+            assert [(e["field"], e["row"]) for e in refused.json()["errors"]] == [
+                ("event_types[1]", 1)
+            ]
+        patched = await http.patch(
+            f"/webhooks/{sub['id']}", json={"event_types": ["com.b2b.order.placed"]}
+        )
+        assert patched.status_code == 422
+        assert (await http.get(f"/webhooks/{sub['id']}")).json()["event_types"] == sub[
+            "event_types"
+        ]
+    order = OrderPlacedV1(
+        order_id=uuid.uuid4(),
+        company_id=uuid.uuid4(),
+        currency="EUR",
+        total_minor=100,
+        placed_at=utcnow(),
+    )
+    await apply(app, envelope(order))
+    queued = await rows(
+        app, "SELECT event_type FROM webhook_deliveries WHERE subscription_id = :s", s=sub["id"]
+    )
+    assert [r["event_type"] for r in queued] == ["order.placed.v1"]
+    assert await rows(app, "SELECT count(*) AS n FROM webhook_subscriptions") == [{"n": 1}]

@@ -94,6 +94,38 @@ async def test_a_retried_checkout_returns_the_same_order_and_never_orders_twice(
     assert (await stock_of(shop, "CE-200"))["reserved"] == "2.000"
 
 
+async def test_a_refused_checkout_does_not_pin_its_key(shop):
+    """Out of stock changed nothing: once the buyer fixes the cart, the same key places the
+    order, and from then on returns that order."""
+    cart_id = await new_cart(shop, {"CE-200": "150"})
+    key = str(uuid.uuid4())
+    refused = await checkout(shop, cart_id, key)
+    assert refused.status_code == 409 and refused.json()["type"].endswith("/out-of-stock")
+    async with shop.as_buyer() as http:
+        fixed = await http.put(
+            f"/carts/{cart_id}/lines", json={"lines": [{"sku": "CE-200", "quantity": "60"}]}
+        )
+    assert fixed.status_code == 200, fixed.text
+    placed = await checkout(shop, cart_id, key)
+    assert placed.status_code == 201, placed.text
+    again = await checkout(shop, cart_id, key)
+    assert again.status_code in (200, 201) and again.json()["id"] == placed.json()["id"]
+    assert await count(shop.orders, "orders") == 1
+    assert (await stock_of(shop, "CE-200"))["reserved"] == "60.000"
+
+
+async def test_an_empty_cart_does_not_pin_its_key_either(shop):
+    cart_id = await new_cart(shop)
+    key = str(uuid.uuid4())
+    empty = await checkout(shop, cart_id, key)
+    assert empty.status_code == 409 and empty.json()["type"].endswith("/empty-cart")
+    async with shop.as_buyer() as http:
+        await http.put(
+            f"/carts/{cart_id}/lines", json={"lines": [{"sku": "CE-200", "quantity": "2"}]}
+        )
+    assert (await checkout(shop, cart_id, key)).status_code == 201
+
+
 async def test_checkout_needs_an_idempotency_key(shop):
     cart_id = await new_cart(shop, {"CE-200": "1"})
     async with shop.as_buyer() as http:
@@ -182,7 +214,7 @@ async def test_unpriced_and_below_minimum_orders_are_refused(start_app):
 async def test_an_interrupted_checkout_gives_its_stock_back(shop):
     """A crash after the stock was held and before the order: recovery releases the stock."""
     reference = uuid.uuid4()
-    reservation = await upstream.reserve_stock(shop.orders, reference, [("CE-200", 7)])
+    reservation = (await upstream.reserve_stock(shop.orders, reference, [("CE-200", 7)])).id
     await interrupted(shop, reference, "reserved", reservation)
     assert (await stock_of(shop, "CE-200"))["reserved"] == "7.000"
     assert await recover_once(shop.orders) == 1
@@ -195,7 +227,7 @@ async def test_a_checkout_interrupted_before_its_order_gives_back_what_it_reserv
     """A crash after catalog held (even confirmed) the stock and before the order committed:
     the checkout row never learnt the reservation's id; recovery releases it by reference."""
     reference = uuid.uuid4()
-    reservation = await upstream.reserve_stock(shop.orders, reference, [("CE-200", 4)])
+    reservation = (await upstream.reserve_stock(shop.orders, reference, [("CE-200", 4)])).id
     assert await upstream.confirm_reservation(shop.orders, reservation)
     await interrupted(shop, reference, "started")
     assert (await stock_of(shop, "CE-200"))["reserved"] == "4.000"

@@ -221,3 +221,57 @@ async def test_reorder_copies_a_past_order_into_a_cart(shop):
         "CE-200": "4.000",
         "KN-100": "10.000",
     }
+
+
+async def test_erp_sending_a_whole_batch_again_changes_nothing(shop):
+    """After a timeout ERP sends the batch again: every update the order went through at that
+    time is unchanged, with no event; only a real regression is refused."""
+    order = await place(shop)
+    journey = [
+        {
+            "order": order["number"],
+            "status": "confirmed",
+            "at": "2026-11-23T08:00:00Z",
+            "promised_to": "2026-11-25",
+        },
+        {"order": order["number"], "status": "shipped", "at": "2026-11-24T08:00:00Z"},
+        {"order": order["number"], "status": "delivered", "at": "2026-11-25T15:00:00Z"},
+    ]
+    first = await erp_updates(shop, journey)
+    assert first.json() == {"applied": 3, "unchanged": 0, "rejected": []}
+    events = await outbox_types(shop.orders)
+    again = await erp_updates(shop, journey)
+    assert again.status_code == 200, again.text
+    assert again.json() == {"applied": 0, "unchanged": 3, "rejected": []}
+    assert await outbox_types(shop.orders) == events
+    moved = await erp_updates(shop, [{**journey[0], "at": "2026-11-23T09:30:00Z"}])
+    assert moved.status_code == 422
+    assert (
+        "was confirmed at 2026-11-23T08:00:00+00:00, not at 2026-11-23T09:30:00"
+        in (moved.json()["errors"][0]["message"])
+    )
+    async with shop.as_buyer() as http:
+        history = (await http.get(f"/orders/{order['id']}")).json()["history"]
+    assert [h["to_status"] for h in history] == ["placed", "confirmed", "shipped", "delivered"]
+
+
+async def test_a_step_erp_reports_late_is_unchanged_and_one_after_the_fact_is_refused(shop):
+    order = await place(shop)
+    number = order["number"]
+    delivered = await erp_updates(
+        shop, [{"order": number, "status": "delivered", "at": "2026-11-25T15:00:00Z"}]
+    )
+    assert delivered.json()["applied"] == 1
+    late = await erp_updates(
+        shop,
+        [
+            {"order": number, "status": "shipped", "at": "2026-11-24T08:00:00Z"},
+            {"order": number, "status": "confirmed", "at": "2026-11-23T08:00:00Z"},
+        ],
+    )
+    assert late.json() == {"applied": 0, "unchanged": 2, "rejected": []}
+    after = await erp_updates(
+        shop, [{"order": number, "status": "shipped", "at": "2026-11-26T08:00:00Z"}]
+    )
+    assert "a delivered order cannot become shipped" in after.json()["errors"][0]["message"]
+    assert await outbox_types(shop.orders) == ["order.placed", "order.delivered"]

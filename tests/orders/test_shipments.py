@@ -119,3 +119,21 @@ async def test_a_shipment_carrying_more_than_is_left_is_refused_and_changes_noth
     assert skipped.json()["applied"] == 1 and skipped.json()["rejected"][0]["row"] == 1
     async with shop.as_buyer() as http:
         assert (await http.post("/erp/shipments", json={"shipments": []})).status_code == 403
+
+
+async def test_a_shipments_batch_sent_again_changes_nothing_and_another_time_is_refused(shop):
+    """The same rule as order updates: what the shipment went through at that time is
+    unchanged; the same shipment said to have left at another time is a regression."""
+    order = await place(shop, {"CE-200": "4"})
+    batch = [
+        part(order["number"], "SH-1", "shipped", "2026-11-24T08:00:00Z", warehouse="MAIN"),
+        part(order["number"], "SH-1", "delivered", "2026-11-25T09:00:00Z"),
+    ]
+    assert (await shipments(shop, batch)).json() == {"applied": 2, "unchanged": 0, "rejected": []}
+    events = len(await outbox_payloads(shop.orders, "shipment"))
+    again = await shipments(shop, batch)
+    assert again.json() == {"applied": 0, "unchanged": 2, "rejected": []}
+    assert len(await outbox_payloads(shop.orders, "shipment")) == events
+    other_time = await shipments(shop, [{**batch[0], "at": "2026-11-24T10:00:00Z"}])
+    assert other_time.status_code == 422
+    assert "was shipped at 2026-11-24T08:00:00+00:00" in other_time.json()["errors"][0]["message"]

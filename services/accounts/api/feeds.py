@@ -29,6 +29,12 @@ CLIENTS = FeedSpec(
         Column("credit_limit_minor", ColumnType.INTEGER, minimum=0, description="Minor units."),
         Column("payment_terms_days", ColumnType.INTEGER, minimum=0),
         Column("status", choices=("active", "blocked")),
+        Column(
+            "preferred_warehouse",
+            max_length=64,
+            description="Catalog's code of the warehouse the client's orders take stock from "
+            "first.",
+        ),
     ],
     key=["external_id"],
     apply=sql.apply_clients,

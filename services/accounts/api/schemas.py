@@ -15,6 +15,10 @@ Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=200)]
 CompanyStatus = Literal["active", "blocked"]
 MemberRole = Literal["buyer", "company_admin"]
+WAREHOUSE = (
+    "The warehouse (catalog's code) the client's orders take stock from first; the rest "
+    "comes from the others (most available first). None: most available first"
+)
 StaffRole = Literal["admin", "head_of_sales", "sales_manager", "pricing_manager"]
 GoalStatus = Literal["open", "in_progress", "achieved", "dropped"]
 
@@ -44,6 +48,9 @@ class CompanyCreate(BaseModel):
         description="Marketplace partners (codes) the client is registered with: each may "
         "pull the client's own resolved prices from pricing",
     )
+    preferred_warehouse: str | None = Field(
+        None, min_length=1, max_length=64, description=WAREHOUSE
+    )
 
 
 class CompanyUpdate(BaseModel):
@@ -61,6 +68,9 @@ class CompanyUpdate(BaseModel):
     payment_terms_days: int | None = Field(None, ge=0, le=365)
     status: CompanyStatus | None = None
     partners: list[Code] | None = Field(None, max_length=50, description="Replaces the set")
+    preferred_warehouse: str | None = Field(
+        None, min_length=1, max_length=64, description=WAREHOUSE
+    )
 
 
 class CompanyRead(Read):
@@ -77,6 +87,7 @@ class CompanyRead(Read):
     payment_terms_days: int
     status: str
     partners: list[str] = Field(default_factory=list)
+    preferred_warehouse: str | None = Field(None, description=WAREHOUSE)
     version: int
     created_at: datetime
     updated_at: datetime

@@ -184,6 +184,7 @@ def record_company_upserted(
             updated_at=company.updated_at,
             card=company.card or {},
             partners=list(company.partners or []),
+            preferred_warehouse=company.preferred_warehouse,
         ),
     )
 

@@ -26,7 +26,8 @@ UPSERTED_DATA = """
         'client_group', g.code, 'sales_manager_id', c.sales_manager_id,
         'credit_limit_minor', c.credit_limit_minor, 'currency', c.currency,
         'payment_terms_days', c.payment_terms_days, 'status', c.status,
-        'updated_at', c.updated_at, 'card', c.card, 'partners', to_jsonb(c.partners)) AS data
+        'updated_at', c.updated_at, 'card', c.card, 'partners', to_jsonb(c.partners),
+        'preferred_warehouse', c.preferred_warehouse) AS data
     FROM companies c LEFT JOIN client_groups g ON g.id = c.client_group_id
 """
 
@@ -86,11 +87,11 @@ async def apply_clients(session: AsyncSession, staging: str, job: FeedJob) -> di
                    (x.existing_id IS NULL OR
                     (x.legal_name, x.tax_id, x.industry, x.client_type, x.client_group_id,
                      x.sales_manager_id, x.currency, x.credit_limit_minor,
-                     x.payment_terms_days, x.status)
+                     x.payment_terms_days, x.status, x.preferred_warehouse)
                     IS DISTINCT FROM
                     (c.legal_name, c.tax_id, c.industry, c.client_type, c.client_group_id,
                      c.sales_manager_id, c.currency, c.credit_limit_minor,
-                     c.payment_terms_days, c.status)) AS changed,
+                     c.payment_terms_days, c.status, c.preferred_warehouse)) AS changed,
                    (CASE WHEN x.existing_id IS NULL THEN x.credit_limit_minor IS NOT NULL
                          ELSE (x.credit_limit_minor, x.currency)
                               IS DISTINCT FROM (c.credit_limit_minor, c.currency) END)
@@ -105,7 +106,9 @@ async def apply_clients(session: AsyncSession, staging: str, job: FeedJob) -> di
                        coalesce(s.currency, c.currency, 'EUR') AS currency,
                        coalesce(s.credit_limit_minor, c.credit_limit_minor) AS credit_limit_minor,
                        coalesce(s.payment_terms_days, c.payment_terms_days, 0) AS payment_terms_days,
-                       coalesce(s.status, c.status, 'active') AS status
+                       coalesce(s.status, c.status, 'active') AS status,
+                       coalesce(s.preferred_warehouse, c.preferred_warehouse)
+                           AS preferred_warehouse
                 FROM {staging} s
                 LEFT JOIN companies c ON c.external_id = s.external_id
                 LEFT JOIN client_groups g ON g.code = s.client_group
@@ -124,6 +127,7 @@ async def apply_clients(session: AsyncSession, staging: str, job: FeedJob) -> di
                 sales_manager_id = f.sales_manager_id, currency = f.currency,
                 credit_limit_minor = f.credit_limit_minor,
                 payment_terms_days = f.payment_terms_days, status = f.status,
+                preferred_warehouse = f.preferred_warehouse,
                 version = c.version + 1, updated_at = CAST(:now AS timestamptz)
             FROM {CHANGES} f WHERE f.company_id = c.id AND f.changed AND NOT f.is_new
             """
@@ -135,10 +139,12 @@ async def apply_clients(session: AsyncSession, staging: str, job: FeedJob) -> di
             f"""
             INSERT INTO companies (id, external_id, legal_name, tax_id, industry, client_type,
                 client_group_id, sales_manager_id, currency, credit_limit_minor,
-                payment_terms_days, status, card, version, created_at, updated_at)
+                payment_terms_days, status, preferred_warehouse, card, version, created_at,
+                updated_at)
             SELECT company_id, external_id, legal_name, tax_id, industry, client_type,
                 client_group_id, sales_manager_id, currency, credit_limit_minor,
-                payment_terms_days, status, '{{}}', 1, CAST(:now AS timestamptz), CAST(:now AS timestamptz)
+                payment_terms_days, status, preferred_warehouse, '{{}}', 1,
+                CAST(:now AS timestamptz), CAST(:now AS timestamptz)
             FROM {CHANGES} WHERE is_new
             """
         ),

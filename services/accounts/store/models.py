@@ -74,6 +74,8 @@ class Company(Base):
     partners: Mapped[list[str]] = mapped_column(
         ARRAY(String(64)), default=list, server_default="{}"
     )
+    # The warehouse (catalog's code) the client's orders take stock from first.
+    preferred_warehouse: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))

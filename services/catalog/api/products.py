@@ -69,7 +69,9 @@ class ProductRead(BaseModel):
         None, description="With `include=prices`: the client's price (null: pricing has none)"
     )
     available: Decimal | None = Field(
-        None, description="With `include=stock`: on hand less reserved over all warehouses"
+        None,
+        description="With `include=stock`: what a checkout can have now, on hand less "
+        "reserved summed over every warehouse (a reservation draws from all of them)",
     )
 
     @field_validator("units", mode="before")

@@ -30,17 +30,29 @@ EXPIRY_POLL_SECONDS = 5.0
 
 class LineWanted(BaseModel):
     sku: str = Field(max_length=64)
-    warehouse: str | None = Field(None, max_length=64, description="Default: most available")
+    warehouse: str | None = Field(
+        None,
+        max_length=64,
+        description="Hold it only from this warehouse. Default: from every warehouse holding "
+        "the SKU, the preferred one first, then the one with the most available, then by "
+        "code; split when one is not enough",
+    )
     quantity: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=3)]
 
 
 class ReservationCreate(BaseModel):
     reference: str = Field(max_length=200, description="Checkout or order id; one per reference")
     ttl_minutes: int = Field(15, ge=1, le=24 * 60)
+    preferred_warehouse: str | None = Field(
+        None, max_length=64, description="The buyer's warehouse: lines draw from it first"
+    )
     lines: list[LineWanted] = Field(min_length=1, max_length=5_000)
 
 
 class LineRead(BaseModel):
+    """What one warehouse holds of a SKU for the reservation: a line split over warehouses
+    is one of these per warehouse."""
+
     sku: str
     warehouse: str
     quantity: Decimal
@@ -83,7 +95,8 @@ async def _read(
 @router.post(
     "/reservations",
     status_code=201,
-    summary="Hold stock for every line, or none (409 names the lines short of stock)",
+    summary="Hold stock for every line, or none (409 names the lines short of stock); a line "
+    "is split over warehouses when one is not enough",
     response_model=ReservationRead,
     responses={200: {"description": "A reservation with this reference exists: it is returned"}},
 )
@@ -103,6 +116,7 @@ async def create_reservation(
         body.reference,
         [(x.sku, x.warehouse, x.quantity) for x in body.lines],
         timedelta(minutes=body.ttl_minutes),
+        body.preferred_warehouse,
     )
     location = public_path(request, "get_reservation", reservation_id=str(reservation.id))
     return await _read(session, reservation, lines, 201, {"Location": location})

@@ -1,5 +1,7 @@
 """Holding stock for a checkout: reserve, confirm, release, expire. All in one transaction
-each, with the stock rows locked in a fixed order, so concurrent checkouts never oversell."""
+each, with the stock rows locked in a fixed order, so concurrent checkouts never oversell.
+A reservation's lines are per SKU and warehouse (a line may be split over warehouses), so
+confirming, releasing, expiring and shipping give each warehouse back what it held."""
 
 from __future__ import annotations
 
@@ -9,9 +11,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.catalog.domain.allocation import allocate
 from services.catalog.store.models import Reservation, ReservationLine
 from shared.clock import utcnow
 from shared.contracts.catalog import ReservedLine, StockReleasedV1, StockReservedV1
@@ -34,65 +37,58 @@ async def reserve(
     reference: str,
     wanted: list[tuple[str, str | None, Decimal]],
     ttl: timedelta,
+    preferred: str | None = None,
 ) -> tuple[Held, list[tuple[str, str, Decimal]]]:
-    """Hold every line or none. A line without a warehouse takes the one with most available.
-    Returns the reservation and its lines (sku, warehouse, quantity) as stored."""
-    skus = sorted({sku for sku, _, _ in wanted})
+    """Hold every line or none, each from the warehouses domain.allocation chooses (the
+    `preferred` one first). Two statements whatever the number of lines: the stock rows read
+    and locked, then the reservation, its lines and the stock held. Returns the reservation
+    and its lines (sku, warehouse, quantity) as stored."""
     rows = await session.execute(
         text(
             "SELECT sku, warehouse, on_hand - reserved AS available FROM stock_levels "
             "WHERE sku = ANY(:skus) ORDER BY sku, warehouse FOR UPDATE"
         ),
-        {"skus": skus},
+        {"skus": sorted({sku for sku, _, _ in wanted})},
     )
-    available: dict[tuple[str, str], Decimal] = {}
-    warehouses: dict[str, list[tuple[Decimal, str]]] = {}
-    for r in rows:
-        available[(r.sku, r.warehouse)] = r.available
-        warehouses.setdefault(r.sku, []).append((r.available, r.warehouse))
-    chosen: dict[tuple[str, str], Decimal] = {}
-    errors: list[FieldError] = []
-    for row, (sku, warehouse, quantity) in enumerate(wanted, start=1):
-        if warehouse is None:
-            warehouse = max(warehouses[sku])[1] if sku in warehouses else "-"
-        key = (sku, warehouse)
-        left = available.get(key, Decimal(0)) - chosen.get(key, Decimal(0))
-        if left < quantity:
-            errors.append(
+    available = {(r.sku, r.warehouse): r.available for r in rows}
+    taken, short = allocate(wanted, available, preferred)
+    if short:
+        raise Conflict(
+            "Not enough stock; nothing was reserved.",
+            errors=[
                 FieldError(
                     field="quantity",
-                    message=f"only {max(left, Decimal(0))} of {sku} available in {warehouse}",
-                    row=row,
+                    message=f"only {x.available:.3f} of {x.sku} available"
+                    + (f" in {x.warehouse}" if x.warehouse is not None else ""),
+                    row=x.row,
                 )
-            )
-        chosen[key] = chosen.get(key, Decimal(0)) + quantity
-    if errors:
-        raise Conflict("Not enough stock; nothing was reserved.", errors=errors)
-    keys = sorted(chosen)
-    held = Held(uuid.uuid4(), reference, "held", utcnow() + ttl)
-    await session.execute(
-        insert(Reservation).values(
-            id=held.id, reference=reference, state=held.state, expires_at=held.expires_at
+                for x in short
+            ],
         )
-    )
+    keys = sorted(taken)
+    now = utcnow()
+    held = Held(uuid.uuid4(), reference, "held", now + ttl)
     await session.execute(
         HOLD,
         {
             "id": held.id,
+            "reference": reference,
+            "expires_at": held.expires_at,
+            "now": now,
             "skus": [k[0] for k in keys],
             "warehouses": [k[1] for k in keys],
-            "quantities": [chosen[k] for k in keys],
+            "quantities": [taken[k] for k in keys],
         },
     )
     # As stored in numeric(18, 3): quantities carry at most three decimals (the API checks).
-    lines = [(s, w, chosen[(s, w)].quantize(STORED)) for s, w in keys]
+    lines = [(s, w, taken[(s, w)].quantize(STORED)) for s, w in keys]
     record_event(
         session,
         StockReservedV1.model_validate(
             {
                 "reservation_id": held.id,
                 "reference": reference,
-                "lines": [{"sku": s, "warehouse": w, "quantity": chosen[(s, w)]} for s, w in keys],
+                "lines": [{"sku": s, "warehouse": w, "quantity": q} for s, w, q in lines],
                 "expires_at": held.expires_at,
             }
         ),
@@ -101,10 +97,14 @@ async def reserve(
 
 
 STORED = Decimal("0.001")
-# The stock rows (locked above) and the reservation's lines in one statement.
+# The reservation, the stock rows (locked before) and the reservation's lines in one
+# statement; the lines' foreign key is checked at its end, when the reservation is there.
 HOLD = text(
     """
-    WITH wanted AS (
+    WITH reservation AS (
+        INSERT INTO reservations (id, reference, state, expires_at, created_at, updated_at)
+        VALUES (:id, :reference, 'held', :expires_at, :now, :now)
+    ), wanted AS (
         SELECT * FROM unnest(CAST(:skus AS text[]), CAST(:warehouses AS text[]),
                              CAST(:quantities AS numeric[])) AS x(sku, warehouse, quantity)
     ), held AS (

@@ -11,10 +11,11 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import AnyHttpUrl, BaseModel, Field
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, Field
 from sqlalchemy import select, update
 
 from services.notifications.api.access import COMPANY_MANAGERS, managed_company
+from services.notifications.domain.rules import short_type
 from services.notifications.settings import Settings
 from services.notifications.store.models import (
     WebhookAttempt,
@@ -24,16 +25,38 @@ from services.notifications.store.models import (
 from shared.auth import Principal, Role, allow
 from shared.clock import utcnow
 from shared.db import SessionDep
+from shared.events.envelope import all_contracts
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import FieldError, NotFound, Unprocessable
 
 router = APIRouter(tags=["webhooks"])
 
 
+# Every event type published (shared/contracts), as deliveries match them: the short type.
+PUBLISHED = frozenset(short_type(full_type) for full_type in all_contracts())
+
+
+def _published(value: str) -> str:
+    """A published event type in its stored (short) form: a subscription to any other spelling
+    would never receive anything."""
+    short = short_type(value)
+    if value != "*" and short not in PUBLISHED:
+        raise ValueError(f"{value!r} is not a published event type (see the AsyncAPI document)")
+    return short
+
+
+EventType = Annotated[str, Field(max_length=200), AfterValidator(_published)]
+EVENT_TYPES = (
+    "Event types to receive, each as its short type (`order.placed.v1`) or its CloudEvents "
+    "type (`com.b2b.order.placed.v1`), as the AsyncAPI document lists them; stored short. "
+    "'*': all. Another spelling is a 422 naming its index."
+)
+
+
 class SubscriptionCreate(BaseModel):
     url: AnyHttpUrl
-    event_types: list[str] = Field(
-        min_length=1, examples=[["order.placed.v1", "order.shipped.v1"]], description="'*': all"
+    event_types: list[EventType] = Field(
+        min_length=1, examples=[["order.placed.v1", "order.shipped.v1"]], description=EVENT_TYPES
     )
     description: str = ""
     company_id: uuid.UUID | None = Field(
@@ -43,7 +66,7 @@ class SubscriptionCreate(BaseModel):
 
 class SubscriptionUpdate(BaseModel):
     url: AnyHttpUrl | None = None
-    event_types: list[str] | None = Field(None, min_length=1)
+    event_types: list[EventType] | None = Field(None, min_length=1, description=EVENT_TYPES)
     description: str | None = None
 
 

@@ -6,7 +6,8 @@ catalog's confirmation of its stock (asked before the commit); a failure. A cras
 recovered by `recover_checkouts`: a checkout still `started` has no order, so whatever catalog
 holds under its id (the reservation's reference) is given back; an order whose stock was not
 confirmed gets it confirmed. The Idempotency-Key names the checkout: a retried request finds
-it and never creates a second order.
+it and never creates a second order; a refused checkout placed nothing, so the same key checks
+out again once the buyer fixed the cart.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, FastAPI, Header, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import delete, select, update
@@ -31,10 +33,11 @@ from services.orders.api.schemas import OrderRead, order_read, placed_order_json
 from services.orders.domain.approval import Rule, approval_reason
 from services.orders.domain.credit import CreditStanding, decide_credit
 from services.orders.domain.lines import OrderingRules, WantedLine, check_lines, line_total
+from services.orders.domain.stock import sources_by_line
 from services.orders.store import carts as cart_store
 from services.orders.store import orders as store
 from services.orders.store import quotes as quote_store
-from services.orders.store.catalog import ordering_rules
+from services.orders.store.catalog import ordering_rules, preferred_warehouse
 from services.orders.store.models import ApprovalRule, Cart, CartLine, Checkout, Order
 from shared.auth import Principal, allow
 from shared.clock import utcnow
@@ -98,6 +101,7 @@ class Started:
     lines: list[tuple[str, Decimal, str | None]]
     rules: dict[str, OrderingRules]
     approvals: list[Rule]
+    preferred_warehouse: str | None = None
 
 
 async def _start(
@@ -116,12 +120,15 @@ async def _start(
         lines: list[tuple[str, Decimal, str | None]] = []
         rules: dict[str, OrderingRules] = {}
         approvals: list[Rule] = []
+        warehouse = None
         if new:
             lines, rules = await cart_store.lines_to_order(session, cart.id)
-            if lines:
-                approvals = await approval_rules(session, cart.company_id)
+            if not lines:  # raised inside: the checkout row rolls back, the key stays free
+                raise Conflict("The cart is empty.", slug="empty-cart")
+            approvals = await approval_rules(session, cart.company_id)
+            warehouse = await preferred_warehouse(session, cart.company_id)
         session.expunge_all()
-    return Started(checkout, cart, lines, rules, approvals)
+    return Started(checkout, cart, lines, rules, approvals, warehouse)
 
 
 async def approval_rules(session: AsyncSession, company_id: uuid.UUID) -> list[Rule]:
@@ -136,12 +143,20 @@ async def approval_rules(session: AsyncSession, company_id: uuid.UUID) -> list[R
 async def open_checkout(
     session: AsyncSession, company_id: uuid.UUID, key: str, cart_id: uuid.UUID | None = None
 ) -> tuple[Checkout, bool]:
-    """The checkout this key names, and whether this call started it."""
+    """The checkout this key names, and whether this call (re)started it. A failed checkout
+    left no order and gave its stock back, so its key starts afresh, under a new id: catalog
+    sees a new reservation reference. One statement, so two calls never both restart it."""
+    now = utcnow()
+    fresh = {"id": uuid.uuid4(), "state": "started", "cart_id": cart_id, "updated_at": now}
+    stmt = insert(Checkout).values(
+        **fresh, company_id=company_id, idempotency_key=key, created_at=now
+    )
     started = await session.scalar(
-        insert(Checkout)
-        .values(id=uuid.uuid4(), company_id=company_id, idempotency_key=key, cart_id=cart_id)
-        .on_conflict_do_nothing()
-        .returning(Checkout)
+        stmt.on_conflict_do_update(
+            index_elements=[Checkout.company_id, Checkout.idempotency_key],
+            set_={**fresh, "failure": None, "reservation_id": None},
+            where=(Checkout.state == "failed") & Checkout.order_id.is_(None),
+        ).returning(Checkout)
     )
     if started is not None:
         return started, True
@@ -159,7 +174,10 @@ async def open_checkout(
     response_model=OrderRead,
     responses={
         200: {"description": "This Idempotency-Key placed an order before: it is returned"},
-        409: {"description": "Out of stock (lines named), or this key's checkout failed"},
+        409: {
+            "description": "Out of stock (lines named), an empty cart, or this key's checkout "
+            "still running"
+        },
         422: {"description": "Unorderable or unpriced lines, below the minimum, or credit"},
         428: {"description": "Idempotency-Key header missing"},
         503: {"description": "Pricing, accounts or catalog cannot answer now"},
@@ -178,7 +196,7 @@ async def checkout(
     app = request.app
     body = body or CheckoutBody()
     started = await _start(app, principal, cart_id, idempotency_key, body.adds_to_order_id)
-    if not started.lines:
+    if not started.lines:  # this key's checkout started before
         return await earlier_outcome(app, started.checkout, principal, response)
     placing = Placing(
         company_id=started.cart.company_id,
@@ -190,6 +208,7 @@ async def checkout(
         need=body.need,
         rules=started.rules,
         approvals=started.approvals,
+        preferred_warehouse=started.preferred_warehouse,
     )
     placed = await place(app, principal, started.checkout, placing)
     # The order as written, serialised once: no second read, no model per line.
@@ -205,14 +224,6 @@ async def earlier_outcome(
             order = await session.get_one(Order, checkout_row.order_id)
             principal.ensure_company(order.company_id)
             return await read_order(session, order)
-    if checkout_row.state == "failed":
-        raise Conflict(
-            f"This checkout failed: {checkout_row.failure}. Fix the cart and check out with a "
-            "new Idempotency-Key.",
-            slug="checkout-failed",
-        )
-    if checkout_row.cart_id is not None and checkout_row.state == "started":
-        raise Conflict("The cart is empty.", slug="empty-cart")
     raise Conflict("This checkout is still running; retry shortly.", slug="checkout-in-progress")
 
 
@@ -232,6 +243,7 @@ class Placing:
     # Read with the cart in step 1; None: read them here (an accepted quote).
     rules: dict[str, OrderingRules] | None = None
     approvals: list[Rule] | None = None
+    preferred_warehouse: str | None = None  # the client's: catalog takes stock from it first
 
 
 @dataclass(frozen=True)
@@ -315,13 +327,15 @@ async def _place(
         status, hold = await credit_verdict(
             app, placing.company_id, total, priced.currency, standing
         )
-    reservation_id = await upstream.reserve_stock(app, checkout_row.id, quantities)
+    held = await upstream.reserve_stock(
+        app, checkout_row.id, quantities, placing.preferred_warehouse
+    )
     try:
         return await _create_order(
-            app, principal, checkout_row, placing, priced, totals, status, hold, reservation_id
+            app, principal, checkout_row, placing, priced, totals, status, hold, held
         )
     except Exception:
-        await upstream.release_reservation(app, reservation_id)
+        await upstream.release_reservation(app, held.id)
         raise
 
 
@@ -363,13 +377,14 @@ async def _create_order(
     totals: list[int],
     status: str,
     hold: str | None,
-    reservation_id: uuid.UUID,
+    held: upstream.HeldStock,
 ) -> PlacedOrder:
     """Step 3, one transaction: the order, its price snapshots, the emptied cart, the event,
     and catalog's confirmation of the stock before it commits. A crash before the commit
     leaves the checkout `started`: recovery gives back what catalog holds under its id."""
     now = utcnow()
     actor = str(principal.subject)
+    reservation_id = held.id
     values = {
         "id": uuid.uuid4(),
         "company_id": placing.company_id,
@@ -404,6 +419,12 @@ async def _create_order(
                 "unit_prices": [p.unit_price_minor for p in priced.lines],
                 "list_prices": [p.list_price_minor for p in priced.lines],
                 "rules": [p.rule for p in priced.lines],
+                "sources": [
+                    orjson.dumps(x).decode()
+                    for x in sources_by_line(
+                        [(p.sku, p.quantity) for p in priced.lines], held.lines
+                    )
+                ],
             },
         )
         if status == "placed":

@@ -81,7 +81,10 @@ class Rejected(BaseModel):
 
 class UpdatesResult(BaseModel):
     applied: int
-    unchanged: int = Field(description="Repeats of a status the order already had")
+    unchanged: int = Field(
+        description="Updates that changed nothing: the status the order is in, one it went "
+        "through at that same time (a batch sent again), or a step it skipped reported late"
+    )
     rejected: list[Rejected]
 
 

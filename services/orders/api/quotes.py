@@ -36,6 +36,7 @@ from services.orders.domain import quotes as rules
 from services.orders.domain.lines import line_total
 from services.orders.store import carts as cart_store
 from services.orders.store import quotes as store
+from services.orders.store.catalog import preferred_warehouse
 from services.orders.store.models import Quote, QuoteStep
 from shared.auth import Principal, Role, allow
 from shared.clock import today, utcnow
@@ -474,6 +475,7 @@ async def accept_quote(
                 )
             _may(quote, "accept")
             lines = await store.lines_of(session, quote.id)
+            warehouse = await preferred_warehouse(session, quote.company_id)
         session.expunge_all()
     if not new:
         return await earlier_outcome(app, checkout_row, principal, response)
@@ -484,6 +486,7 @@ async def accept_quote(
         names={x.sku: x.name for x in lines},
         comment=f"quote {quote.number}",
         quote_id=quote.id,
+        preferred_warehouse=warehouse,
         priced=upstream.PricedCart(
             currency=quote.currency,
             priced_on=quote.offered_at.date() if quote.offered_at else today(),

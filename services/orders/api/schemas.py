@@ -18,6 +18,11 @@ from services.orders.store import orders as store
 from services.orders.store.models import Order, OrderTransition, Shipment, ShipmentLine
 
 
+class LineSourceRead(BaseModel):
+    warehouse: str
+    quantity: Decimal
+
+
 class OrderLineRead(BaseModel):
     line_no: int
     sku: str
@@ -32,6 +37,12 @@ class OrderLineRead(BaseModel):
         None, description="Pricing's price version that produced the price (null: quoted, offline)"
     )
     delivered_quantity: Decimal | None
+    sources: list[LineSourceRead] = Field(
+        default_factory=list,
+        description="The warehouses holding the line's goods and how much each: a line is split "
+        "when its client's preferred warehouse (or the one with the most) has not enough; "
+        "empty when nothing was reserved here (an offline order)",
+    )
 
 
 class TransitionRead(BaseModel):

@@ -23,7 +23,7 @@ from services.orders.api.erp import (
     UpdatesResult,
     orders_by_reference,
 )
-from services.orders.domain.lifecycle import TransitionRefused
+from services.orders.domain.lifecycle import TransitionRefused, moves
 from services.orders.domain.shipments import (
     ShipmentRefused,
     delivered_lines,
@@ -97,9 +97,16 @@ async def _apply(session: AsyncSession, order: Order, update: ShipmentUpdate, ac
     lines = await _lines(session, [s.id for s in shipments.values()])
     reported = {x.sku: x.quantity for x in update.lines} if update.lines is not None else None
     shipment = shipments.get(update.shipment)
+    # A shipment follows the order's rule: sent again (or late) it changes nothing; reported
+    # with another time for a status it went through, it is refused.
+    if shipment is not None and not moves(
+        shipment.status,
+        update.status,
+        update.at,
+        {"shipped": shipment.shipped_at, "delivered": shipment.delivered_at},
+    ):
+        return False
     if update.status == "shipped":
-        if shipment is not None:
-            return False
         ordered: dict[str, Decimal] = defaultdict(Decimal)
         for line in await store.line_rows(session, order.id):
             ordered[line.sku] += line.quantity
@@ -137,8 +144,6 @@ async def _apply(session: AsyncSession, order: Order, update: ShipmentUpdate, ac
         return True
     if shipment is None:
         raise ShipmentRefused(f"no shipment {update.shipment} has left for this order")
-    if shipment.status == "delivered":
-        return False
     mine = lines[shipment.id]
     arrived = delivered_lines({k: v.quantity for k, v in mine.items()}, reported)
     for sku, quantity in arrived.items():

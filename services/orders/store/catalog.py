@@ -37,9 +37,15 @@ async def upsert_company(session: AsyncSession, event: CompanyUpsertedV1) -> Non
         "legal_name": event.legal_name,
         "currency": event.currency,
         "sales_manager_id": event.sales_manager_id,
+        "preferred_warehouse": event.preferred_warehouse,
         "updated_at": event.updated_at,
     }
     await upsert_unless_newer(session, Company, values, ("id",))
+
+
+async def preferred_warehouse(session: AsyncSession, company_id: uuid.UUID) -> str | None:
+    """The warehouse the client's orders take stock from first, if accounts named one."""
+    return await session.scalar(select(Company.preferred_warehouse).where(Company.id == company_id))
 
 
 def managed_by(manager_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:

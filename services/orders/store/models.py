@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.clock import utcnow
@@ -69,6 +70,8 @@ class Company(Base):
     currency: Mapped[str] = mapped_column(String(3))
     # The sales manager assigned to the client: the one sales manager who may act for it here.
     sales_manager_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    # The warehouse its orders take stock from first (catalog's reservation rule).
+    preferred_warehouse: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime]
 
 
@@ -238,6 +241,11 @@ class OrderLine(Base):
     price_version: Mapped[int | None] = mapped_column(BigInteger)
     unit_cost_minor: Mapped[int | None] = mapped_column(BigInteger)  # for margins, not buyers
     delivered_quantity: Mapped[Decimal | None] = mapped_column(QUANTITY)
+    # Where catalog holds the line's stock: [{"warehouse": "MAIN", "quantity": "40.000"}], a
+    # line split over warehouses has several; empty when nothing was reserved (offline orders).
+    sources: Mapped[list[dict[str, str]]] = mapped_column(
+        JSONB, default=list, server_default=text("'[]'::jsonb")
+    )
 
 
 class OrderTransition(Base):

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.orders.domain.lifecycle import check_transition
+from services.orders.domain.lifecycle import moves
 from services.orders.store.models import Order, OrderLine, OrderTransition
 from shared.clock import utcnow
 from shared.contracts.orders import (
@@ -55,15 +55,18 @@ PLACE_ORDER = text(
     ), lines AS (
         INSERT INTO order_lines (order_id, line_no, sku, name, quantity, unit_price_minor,
                                  list_price_minor, price_rule, priced_on, price_version,
-                                 unit_cost_minor)
+                                 unit_cost_minor, sources)
         SELECT placed.id, l.line_no, l.sku, l.name, l.quantity, l.unit_price_minor,
-               l.list_price_minor, l.price_rule, :priced_on, :price_version, p.cost_minor
+               l.list_price_minor, l.price_rule, :priced_on, :price_version, p.cost_minor,
+               CAST(l.sources AS jsonb)
         FROM placed
         CROSS JOIN unnest(CAST(:skus AS text[]), CAST(:names AS text[]),
                           CAST(:quantities AS numeric[]), CAST(:unit_prices AS bigint[]),
-                          CAST(:list_prices AS bigint[]), CAST(:rules AS text[]))
+                          CAST(:list_prices AS bigint[]), CAST(:rules AS text[]),
+                          CAST(:sources AS text[]))
              WITH ORDINALITY
-             AS l(sku, name, quantity, unit_price_minor, list_price_minor, price_rule, line_no)
+             AS l(sku, name, quantity, unit_price_minor, list_price_minor, price_rule, sources,
+                  line_no)
         LEFT JOIN products p ON p.sku = l.sku AND p.cost_currency = :currency
         RETURNING *
     )
@@ -83,8 +86,8 @@ async def place_order(
 ) -> tuple[str, list[Any]]:
     """Writes the order (`order` holds its columns but the number), the audit row of its first
     status and its lines with their price snapshots, numbered in the order given (`lines`
-    holds skus, names, quantities, unit_prices, list_prices and rules). Returns the order's
-    number and its lines as stored."""
+    holds skus, names, quantities, unit_prices, list_prices, rules and sources, each line's
+    as JSON text). Returns the order's number and its lines as stored."""
     rows = (
         await session.execute(
             PLACE_ORDER,
@@ -162,6 +165,7 @@ async def emit_placed(
                         "list_price_minor": x.list_price_minor,
                         "rule": x.price_rule,
                         "unit_cost_minor": x.unit_cost_minor,
+                        "sources": x.sources,
                     }
                     for x in lines
                 ],
@@ -199,11 +203,19 @@ async def move(
     reason_code: str | None = None,
 ) -> bool:
     """Moves the order (TransitionRefused if it may not), records the audit row and the event.
-    False when the order already was in that status (a repeated ERP update)."""
-    check_transition(order.status, wanted)
-    if promised is not None and any(promised):
+    False when the update changes nothing: the order already is in that status, or, for an
+    update stamped `at` (ERP's), went through it at that time or skipped it earlier
+    (domain.lifecycle.moves)."""
+    reached = {
+        "confirmed": order.confirmed_at,
+        "shipped": order.shipped_at,
+        "delivered": order.delivered_at,
+        "cancelled": order.cancelled_at,
+    }
+    moving = moves(order.status, wanted, at, reached)
+    if promised is not None and any(promised) and (moving or wanted == order.status):
         order.promised_from, order.promised_to = promised
-    if wanted == order.status:
+    if not moving:
         return False
     at = at or utcnow()
     was = order.status

@@ -1,0 +1,70 @@
+"""Where a reservation takes each line's stock from when several warehouses hold the SKU.
+
+A line naming a warehouse takes only from it. Any other line takes from every warehouse
+holding the SKU, in this order: the buyer's preferred warehouse, then the one with the most
+available (it serves the most of the line, so the fewest splits), then by code, so the same
+stock always gives the same answer. A line is split over warehouses when one is not enough,
+which is why `available` (summed over every warehouse) is what a checkout can have. Lines of
+one SKU draw in turn, the first line first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Short:
+    """A line the warehouses cannot fill: what they have for it."""
+
+    row: int  # 1-based, as the lines were given
+    sku: str
+    available: Decimal
+    warehouse: str | None  # the warehouse the line named, if it named one
+
+
+def draw_order(
+    available: Mapping[tuple[str, str], Decimal], preferred: str | None
+) -> dict[str, list[str]]:
+    """SKU -> its warehouses in the order lines draw from them."""
+    ranked = sorted(
+        available, key=lambda k: (k[0], k[1] != preferred, -max(available[k], ZERO), k[1])
+    )
+    order: dict[str, list[str]] = {}
+    for sku, warehouse in ranked:
+        order.setdefault(sku, []).append(warehouse)
+    return order
+
+
+def allocate(
+    wanted: Sequence[tuple[str, str | None, Decimal]],
+    available: Mapping[tuple[str, str], Decimal],
+    preferred: str | None = None,
+) -> tuple[dict[tuple[str, str], Decimal], list[Short]]:
+    """The quantity to hold per (sku, warehouse) for `wanted` (sku, warehouse or None,
+    quantity) lines, given what each (sku, warehouse) has available; and the lines short of
+    stock (then nothing is to be held)."""
+    left = {key: max(quantity, ZERO) for key, quantity in available.items()}
+    order = draw_order(available, preferred)
+    taken: dict[tuple[str, str], Decimal] = {}
+    short: list[Short] = []
+    for row, (sku, named, quantity) in enumerate(wanted, start=1):
+        need, plan = quantity, []
+        for warehouse in [named] if named is not None else order.get(sku, []):
+            take = min(left.get((sku, warehouse), ZERO), need)
+            if take > 0:
+                plan.append(((sku, warehouse), take))
+                need -= take
+            if need == 0:
+                break
+        if need > 0:
+            short.append(Short(row, sku, quantity - need, named))
+            continue
+        for key, take in plan:
+            left[key] -= take
+            taken[key] = taken.get(key, ZERO) + take
+    return (taken, []) if not short else ({}, short)
