@@ -108,7 +108,7 @@ HOLD = text(
         SELECT * FROM unnest(CAST(:skus AS text[]), CAST(:warehouses AS text[]),
                              CAST(:quantities AS numeric[])) AS x(sku, warehouse, quantity)
     ), held AS (
-        UPDATE stock_levels l SET reserved = l.reserved + w.quantity, updated_at = now()
+        UPDATE stock_levels l SET reserved = l.reserved + w.quantity, updated_at = :now
         FROM wanted w
         WHERE l.sku = w.sku AND l.warehouse = w.warehouse
     )
