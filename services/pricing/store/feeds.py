@@ -311,7 +311,6 @@ def check_others(others: pl.DataFrame, cells: CellIndex) -> pl.DataFrame:
     group = ["target", "sku_id", "min_qty"]
     marked = keyed.with_columns(
         pl.col("valid_from").shift(1).over(group).alias("prev_from"),
-        pl.col("valid_to").shift(1).over(group).alias("prev_to"),
         pl.col(ROW).shift(1).over(group).alias("prev_row"),
     )
     shown = pl.when(pl.col("valid_from") != DATE_NEG_INF).then(pl.col("valid_from").cast(pl.Date))
@@ -322,11 +321,16 @@ def check_others(others: pl.DataFrame, cells: CellIndex) -> pl.DataFrame:
         pl.format("repeats the key of row {}", pl.col("prev_row")),
         shown,
     )
+    # A delete holds no validity: deleting the open price and giving a dated one for the
+    # same cell is one ERP message ("the standing price is gone; this month's is X").
+    live = keyed.filter(~pl.col("delete")).with_columns(
+        pl.col("valid_from").shift(1).over(group).alias("prev_from"),
+        pl.col("valid_to").shift(1).over(group).alias("prev_to"),
+        pl.col(ROW).shift(1).over(group).alias("prev_row"),
+    )
     overlap = _rejection(
-        marked,
-        ~pl.col("delete")
-        & (pl.col("valid_from") != pl.col("prev_from"))
-        & (pl.col("valid_from") < pl.col("prev_to")),
+        live,
+        (pl.col("valid_from") != pl.col("prev_from")) & (pl.col("valid_from") < pl.col("prev_to")),
         "valid_from",
         pl.format("overlaps the validity of row {}", pl.col("prev_row")),
         shown,
