@@ -185,6 +185,25 @@ async def test_one_delta_deletes_a_list_price_and_dates_a_new_one(pricing):
     assert "3,valid_from,overlaps the validity of row 2," in report
 
 
+async def test_a_row_inside_an_earlier_longer_one_is_refused_not_only_its_neighbour(pricing):
+    app = pricing
+    start = today() + timedelta(days=10)
+    day = [start + timedelta(days=d) for d in (0, 60, 10, 20, 30, 40)]
+    body = (
+        HEADER
+        + f"BASE,,S1,1,1000,EUR,{day[0]},{day[1]},\n"  # 1: two months
+        + f"BASE,,S1,1,900,EUR,{day[2]},{day[3]},\n"  # 2: inside 1
+        + f"BASE,,S1,1,800,EUR,{day[4]},{day[5]},\n"  # 3: inside 1, after 2
+    )
+    job = await feed(app, body, mode="skip_bad_rows")
+    assert (job["state"], job["rows_applied"], job["rows_rejected"]) == ("succeeded", 1, 2), job
+    async with client(app, ERP) as http:
+        report = (await http.get(job["rejections_url"].removeprefix("/api/pricing"))).text
+    assert "2,valid_from,overlaps the validity of row 1," in report
+    assert "3,valid_from,overlaps the validity of row 1," in report
+    assert await stored(app, "SELECT count(*) FROM price_list_entries") == 1
+
+
 def matrix(clients: int, skus: int, seed: int = 7) -> tuple[dict[str, dict[str, int]], str]:
     """Three price types, uniform percents, a few exceptions and holes, two unique clients."""
     rng = random.Random(seed)
