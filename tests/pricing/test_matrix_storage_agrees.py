@@ -133,6 +133,48 @@ async def test_deleting_the_open_price_lets_a_dated_one_stand_in_both_storages(s
         assert await prices_on(app, ids, sku, day) == {MATRIX: want, PLAIN: want}, day
 
 
+async def test_one_delta_deletes_the_open_price_and_dates_a_new_one_in_both_storages(storages):
+    """What an ERP sends in one file: the standing price is gone, this month's price is 777."""
+    app, ids, vector, prices = storages
+    sku = SKUS[8]
+    start = today().replace(day=1)
+    end = (start + timedelta(days=31)).replace(day=1)
+    rows = f",{{client}},{sku},1,,EUR,,,delete\n,{{client}},{sku},1,777,EUR,{start},{end},\n"
+    dry = await answers(app, rows, dry_run="true")
+    assert dry[MATRIX] == dry[PLAIN]
+    assert dry[PLAIN][:3] == ("succeeded", 0, 0), dry[PLAIN]
+    assert (dry[PLAIN][3]["rows_added"], dry[PLAIN][3]["rows_removed"]) == (1, 1)
+    assert f",{prices[sku]},," in dry[PLAIN][5] and ",,777," in dry[PLAIN][5]
+    assert await prices_on(app, ids, sku, today()) == {MATRIX: prices[sku], PLAIN: prices[sku]}
+    seen = await answers(app, rows)
+    assert seen[MATRIX] == seen[PLAIN]
+    assert seen[PLAIN][:3] == ("succeeded", 2, 0), seen[PLAIN]
+    base = vector[sku] * 2  # outside the month the client has no price of its own
+    for day, want in ((start - timedelta(days=1), base), (today(), 777), (end, base)):
+        assert await prices_on(app, ids, sku, day) == {MATRIX: want, PLAIN: want}, day
+
+
+async def test_two_dated_rows_overlapping_beside_a_delete_stay_refused_in_both_storages(storages):
+    app, ids, _, prices = storages
+    sku = SKUS[9]
+    start = today() + timedelta(days=10)
+    rows = (
+        f",{{client}},{sku},1,,EUR,,,delete\n"
+        f",{{client}},{sku},1,777,EUR,{start},{start + timedelta(days=20)},\n"
+        f",{{client}},{sku},1,666,EUR,{start + timedelta(days=5)},,\n"  # inside row 2's window
+    )
+    for params in ({"dry_run": "true"}, {}):
+        seen = await answers(app, rows, **params)
+        assert seen[MATRIX] == seen[PLAIN], params
+        assert seen[PLAIN][:3] == ("rejected", 0, 1), seen[PLAIN]
+        assert "3,valid_from,overlaps the validity of row 2," in seen[PLAIN][4]
+    assert await prices_on(app, ids, sku, start) == {MATRIX: prices[sku], PLAIN: prices[sku]}
+    skipped = await answers(app, rows, mode="skip_bad_rows")
+    assert skipped[MATRIX] == skipped[PLAIN]
+    assert skipped[PLAIN][:3] == ("succeeded", 2, 1), skipped[PLAIN]
+    assert await prices_on(app, ids, sku, start) == {MATRIX: 777, PLAIN: 777}
+
+
 async def test_an_end_date_on_the_open_price_ends_it_in_both_storages(storages):
     app, ids, vector, prices = storages
     sku = SKUS[5]

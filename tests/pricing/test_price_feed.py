@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import orjson
 import pytest
 
 from shared.auth import Role
-from shared.clock import today
+from shared.clock import moved_to, today
 from shared.contracts.pricing import PRICE_TOPIC
 from shared.testing.fixtures import as_role, client
 from shared.testing.kafka import read_topic
@@ -153,6 +153,55 @@ async def test_delta_upserts_deletes_and_a_full_list_snapshot(pricing):
     ] == "succeeded"
     prices = await resolve(app, acme, [("S1", 1), ("S3", 1)])
     assert (prices["S1"]["unit_price_minor"], prices["S3"]["unit_price_minor"]) == (None, 300)
+
+
+async def test_one_delta_deletes_a_list_price_and_dates_a_new_one(pricing):
+    app = pricing
+    acme = await seed_client(app, external_id="ACME")
+    assert (await feed(app, HEADER + "BASE,,S1,1,1000,EUR,,,\n"))["state"] == "succeeded"
+    start = today().replace(day=1)
+    end = (start + timedelta(days=31)).replace(day=1)
+    body = HEADER + f"BASE,,S1,1,,EUR,,,delete\nBASE,,S1,1,900,EUR,{start},{end},\n"
+    dry = await feed(app, body, dry_run="true")
+    assert (dry["state"], dry["rows_rejected"]) == ("succeeded", 0), dry
+    assert (dry["result"]["diff"]["rows_added"], dry["result"]["diff"]["rows_removed"]) == (1, 1)
+    assert (await resolve(app, acme, [("S1", 1)]))["S1"]["unit_price_minor"] == 1000
+    job = await feed(app, body)
+    assert (job["state"], job["rows_applied"]) == ("succeeded", 2), job
+    for day, want in ((start - timedelta(days=1), None), (today(), 900), (end, None)):
+        with moved_to(datetime.combine(day, time(12), UTC)):
+            assert (await resolve(app, acme, [("S1", 1)]))["S1"]["unit_price_minor"] == want, day
+    # Two real rows overlapping each other stay refused beside a delete.
+    overlapping = (
+        HEADER
+        + "BASE,,S2,1,,EUR,,,delete\n"
+        + f"BASE,,S2,1,800,EUR,{start},{end},\n"
+        + f"BASE,,S2,1,700,EUR,{start + timedelta(days=5)},,\n"
+    )
+    refused = await feed(app, overlapping)
+    assert (refused["state"], refused["rows_rejected"]) == ("rejected", 1), refused
+    async with client(app, ERP) as http:
+        report = (await http.get(refused["rejections_url"].removeprefix("/api/pricing"))).text
+    assert "3,valid_from,overlaps the validity of row 2," in report
+
+
+async def test_a_row_inside_an_earlier_longer_one_is_refused_not_only_its_neighbour(pricing):
+    app = pricing
+    start = today() + timedelta(days=10)
+    day = [start + timedelta(days=d) for d in (0, 60, 10, 20, 30, 40)]
+    body = (
+        HEADER
+        + f"BASE,,S1,1,1000,EUR,{day[0]},{day[1]},\n"  # 1: two months
+        + f"BASE,,S1,1,900,EUR,{day[2]},{day[3]},\n"  # 2: inside 1
+        + f"BASE,,S1,1,800,EUR,{day[4]},{day[5]},\n"  # 3: inside 1, after 2
+    )
+    job = await feed(app, body, mode="skip_bad_rows")
+    assert (job["state"], job["rows_applied"], job["rows_rejected"]) == ("succeeded", 1, 2), job
+    async with client(app, ERP) as http:
+        report = (await http.get(job["rejections_url"].removeprefix("/api/pricing"))).text
+    assert "2,valid_from,overlaps the validity of row 1," in report
+    assert "3,valid_from,overlaps the validity of row 1," in report
+    assert await stored(app, "SELECT count(*) FROM price_list_entries") == 1
 
 
 def matrix(clients: int, skus: int, seed: int = 7) -> tuple[dict[str, dict[str, int]], str]:

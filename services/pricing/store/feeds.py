@@ -311,7 +311,6 @@ def check_others(others: pl.DataFrame, cells: CellIndex) -> pl.DataFrame:
     group = ["target", "sku_id", "min_qty"]
     marked = keyed.with_columns(
         pl.col("valid_from").shift(1).over(group).alias("prev_from"),
-        pl.col("valid_to").shift(1).over(group).alias("prev_to"),
         pl.col(ROW).shift(1).over(group).alias("prev_row"),
     )
     shown = pl.when(pl.col("valid_from") != DATE_NEG_INF).then(pl.col("valid_from").cast(pl.Date))
@@ -322,13 +321,29 @@ def check_others(others: pl.DataFrame, cells: CellIndex) -> pl.DataFrame:
         pl.format("repeats the key of row {}", pl.col("prev_row")),
         shown,
     )
+    # A delete holds no validity: deleting the open price and giving a dated one for the
+    # same cell is one ERP message ("the standing price is gone; this month's is X").
+    # Each row meets the furthest end any earlier row reached, not only its neighbour's:
+    # a short row inside a long one must not hide a later row inside it too.
+    live = keyed.filter(~pl.col("delete")).with_columns(
+        pl.col("valid_to").cum_max().over(group).alias("reach")
+    )
+    reached = live.with_columns(
+        pl.col("reach").shift(1).over(group).alias("prev_reach"),
+        pl.when(pl.col("valid_to") == pl.col("reach"))
+        .then(pl.col(ROW))
+        .forward_fill()
+        .shift(1)
+        .over(group)
+        .alias("reach_row"),
+        pl.col("valid_from").shift(1).over(group).alias("prev_from"),
+    )
     overlap = _rejection(
-        marked,
-        ~pl.col("delete")
-        & (pl.col("valid_from") != pl.col("prev_from"))
-        & (pl.col("valid_from") < pl.col("prev_to")),
+        reached,
+        (pl.col("valid_from") != pl.col("prev_from"))
+        & (pl.col("valid_from") < pl.col("prev_reach")),
         "valid_from",
-        pl.format("overlaps the validity of row {}", pl.col("prev_row")),
+        pl.format("overlaps the validity of row {}", pl.col("reach_row")),
         shown,
     )
     # A dated price at quantity 1 next to the same client's open-ended one.
