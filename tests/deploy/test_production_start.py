@@ -66,9 +66,7 @@ def test_every_service_starts_in_production_with_the_compose_environment(service
 
 
 @pytest.mark.parametrize("service", sorted(SERVICES))
-def test_every_service_starts_in_production_with_the_kubernetes_environment(
-    service, monkeypatch
-):
+def test_every_service_starts_in_production_with_the_kubernetes_environment(service, monkeypatch):
     _start(service, kubernetes_environment(service), monkeypatch)
 
 
