@@ -20,14 +20,18 @@ class Settings(EdgeSettings):
     notifications_url: str = Field("http://127.0.0.1:8006", description="Base URL of notifications")
     upstream_timeout_seconds: float = Field(30.0, description="Timeout of a proxied request")
     feed_timeout_seconds: float = Field(
-        600.0, description="Timeout of a proxied request to a `/feeds/` path (large uploads)"
+        600.0,
+        description="Timeout of a proxied feed upload or partner feed download, for the roles "
+        "that may use it",
     )
     upstream_max_connections: int = Field(
         1000, description="Connections the gateway may hold open to the services at once"
     )
     max_body_bytes: int = Field(1024 * 1024, description="Largest request body, in bytes")
     max_feed_body_bytes: int = Field(
-        1024 * 1024 * 1024, description="Largest request body to a `/feeds/` path, in bytes"
+        1024 * 1024 * 1024,
+        description="Largest feed upload (`POST .../feeds/<kind>`, by a role that may post it), "
+        "in bytes",
     )
     max_document_body_bytes: int = Field(
         50 * 1024 * 1024,

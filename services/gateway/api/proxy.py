@@ -14,7 +14,7 @@ from starlette.requests import ClientDisconnect
 
 from services.gateway.api.auth import BEARER_CHALLENGE, credentials, person_from_token
 from services.gateway.api.deps import Gateway, GatewayDep
-from services.gateway.domain.policy import is_public, may_call
+from services.gateway.domain.policy import feed_of, is_public, may_call
 from services.gateway.domain.routes import Target, resolve
 from shared.auth import Principal, principal_headers
 from shared.observability import REQUEST_ID_HEADER
@@ -76,9 +76,10 @@ async def proxy(request: Request, gateway: GatewayDep) -> Response:
         raise Forbidden("This API key may not call this endpoint.")
     _throttle(gateway, _caller(principal, request))
     settings = gateway.settings
+    feed = feed_of(principal, request.method, target.path)
     limit = (
         settings.max_feed_body_bytes
-        if target.is_feed
+        if feed is not None and feed.upload
         else settings.max_document_body_bytes
         if target.is_document
         else settings.max_body_bytes
@@ -97,9 +98,7 @@ async def proxy(request: Request, gateway: GatewayDep) -> Response:
         headers=_upstream_headers(request, gateway, target, principal),
         content=guard.wrap(request.stream()) if _has_body(request) else None,
         timeout=(
-            gateway.settings.feed_timeout_seconds
-            if target.is_feed
-            else gateway.settings.upstream_timeout_seconds
+            settings.feed_timeout_seconds if feed is not None else settings.upstream_timeout_seconds
         ),
     )
     try:
