@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import typer
@@ -82,18 +81,7 @@ def run(
         asyncio.run(create_topics(bootstrap, all_topics()))
         try:
             for name, service_port in ports.items():
-                cmd = [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "--factory",
-                    f"services.{name}.app:create_app",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(service_port),
-                    "--no-access-log",
-                ]
+                cmd = runtime.service_command(name, service_port)
                 env = _service_env(name, urls.get(name), bootstrap, ports)
                 processes.append((name, subprocess.Popen(cmd, env=env, cwd=runtime.ROOT)))
             for service_port in ports.values():

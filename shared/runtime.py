@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,6 +35,24 @@ PORTS = {
     "analytics": 8005,
     "notifications": 8006,
 }
+
+
+def service_command(service: str, port: int) -> list[str]:
+    """How `b2b run` starts a service. Uvicorn's own X-Forwarded-For handling is off: it would
+    believe any local caller, and the gateway decides whose it believes (trusted_proxies)."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        f"services.{service}.app:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--no-proxy-headers",
+    ]
 
 
 def free_port() -> int:

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.deploy.test_manifests import SERVICES, compose, manifests
+from tests.deploy.test_manifests import DEPLOY, SERVICES, compose, manifests
 
 PLACEHOLDER = re.compile(r"\$\{(\w+)(?::?[-?][^}]*)?\}")
 
@@ -76,3 +76,10 @@ def test_production_refuses_what_a_manifest_leaves_at_its_development_default(mo
     del env["NOTIFICATIONS_LINK_SECRET"]
     with pytest.raises(ValueError, match="link_secret"):
         _start("notifications", env, monkeypatch)
+
+
+def test_the_image_leaves_forwarded_for_to_the_gateway():
+    """Uvicorn would believe X-Forwarded-For from 127.0.0.1 (a sidecar); the gateway alone
+    decides whose it believes (GATEWAY_TRUSTED_PROXIES)."""
+    command = (DEPLOY / "Dockerfile").read_text().split("CMD", 1)[1]
+    assert "--no-proxy-headers" in command
