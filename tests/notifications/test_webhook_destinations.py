@@ -16,17 +16,9 @@ from services.notifications.domain.destinations import first_refusal, refusal
 from services.notifications.outbound import webhook_client
 from services.notifications.settings import Settings
 from services.notifications.store.models import WebhookSubscription
-from shared.clock import utcnow
-from shared.contracts.orders import OrderPlacedV1
 from shared.testing.fixtures import client
-from tests.notifications.world import (
-    applied,
-    company_events,
-    envelope,
-    eventually,
-    publish,
-    rows,
-)
+from tests.notifications.test_channels import placed
+from tests.notifications.world import applied, company_events, eventually, publish, rows
 
 PRODUCTION = {
     "environment": "production",
@@ -88,16 +80,7 @@ async def test_a_connection_to_our_own_network_is_refused_whatever_the_spelling(
 
 
 async def _deliver_one_order(app, kafka_bootstrap, company_id: uuid.UUID) -> None:
-    event = envelope(
-        OrderPlacedV1(
-            order_id=uuid.uuid4(),
-            company_id=company_id,
-            currency="EUR",
-            total_minor=100,
-            placed_at=utcnow(),
-            number="ORD-1",
-        )
-    )
+    event = placed(company_id, "ORD-1")
     await publish(kafka_bootstrap, event)
     await applied(app, [event])
 
