@@ -5,17 +5,21 @@ body."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
+import asyncpg
 import httpx
 import orjson
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, make_url
 
 from services.notifications.domain.destinations import first_refusal, refusal
 from services.notifications.outbound import webhook_client
 from services.notifications.settings import Settings
 from services.notifications.store.models import WebhookSubscription
+from shared.migrations import upgrade
+from shared.runtime import create_database, service_database_url
 from shared.testing.fixtures import client
 from tests.notifications.test_channels import placed
 from tests.notifications.world import applied, company_events, eventually, publish, rows
@@ -157,3 +161,39 @@ async def test_the_delivery_log_shows_status_and_a_short_reason_never_the_answer
         (500, "500 Internal Server Error")
     ]
     assert b"hunter2" not in detail.content and b"Traceback" not in orjson.dumps(delivery)
+
+
+async def test_the_logs_kept_before_lose_the_answers_they_held(infra):
+    """What receivers answered, logged before this change, is gone after the migration."""
+    url = service_database_url(infra[0], "notifications", "_migration_test")
+    await create_database(url, drop_first=True)
+    await asyncio.to_thread(upgrade, "notifications", url, "notifications_0005")
+    conn = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(False))
+    try:
+        sub, delivery = uuid.uuid4(), uuid.uuid4()
+        await conn.execute(
+            "INSERT INTO webhook_subscriptions (id, url, event_types, secret, created_by) "
+            "VALUES ($1, 'https://hooks.example/x', '{*}', 'whsec_x', 'test')",
+            sub,
+        )
+        await conn.execute(
+            "INSERT INTO webhook_deliveries (id, subscription_id, event_id, event_type, payload, "
+            "last_status_code, last_error) VALUES ($1, $2, $3, 'x', '{}', 500, "
+            "'Traceback: password=hunter2')",
+            delivery,
+            sub,
+            uuid.uuid4(),
+        )
+        await conn.execute(
+            "INSERT INTO webhook_attempts (delivery_id, attempt, status_code, error, duration_ms) "
+            "VALUES ($1, 1, 500, 'Traceback: password=hunter2', 5), "
+            "($1, 2, NULL, 'connection timed out', 5)",
+            delivery,
+        )
+        await asyncio.to_thread(upgrade, "notifications", url)
+        attempts = await conn.fetch("SELECT status_code, error FROM webhook_attempts ORDER BY id")
+        last = await conn.fetchval("SELECT last_error FROM webhook_deliveries")
+    finally:
+        await conn.close()
+    assert [tuple(a) for a in attempts] == [(500, "HTTP 500"), (None, "connection timed out")]
+    assert last == "HTTP 500"
