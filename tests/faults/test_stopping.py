@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from shared.orphans import alive, command_line
-from shared.runtime import ROOT, free_port, port_open
+from shared.runtime import DATA_DIR, ROOT, free_port, port_open
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -103,9 +105,14 @@ def stop(stack: Stack, sig: int = signal.SIGTERM) -> None:
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One data directory for the module: what one test leaves, the next one starts on."""
-    return tmp_path_factory.mktemp("stack")
+def data_dir() -> Iterator[Path]:
+    """One data directory for the module: what one test leaves, the next one starts on. Not
+    under pytest's temporary directory: run as root, PostgreSQL runs as another user, and a
+    pytest starting meanwhile makes that directory its owner's alone again."""
+    path = DATA_DIR / "test" / f"stopping-{uuid.uuid4().hex[:8]}"
+    path.mkdir(parents=True)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def test_sigterm_stops_the_database_and_the_broker_as_ctrl_c_does(data_dir):
