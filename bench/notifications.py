@@ -137,6 +137,8 @@ async def run(
             env={
                 "NOTIFICATIONS_LOG_LEVEL": "WARNING",
                 "NOTIFICATIONS_DELIVERY_POLL_SECONDS": "0.05",
+                # the receivers listen on 127.0.0.1
+                "NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE_URLS": "true",
             },
         )
         for _ in range(processes)

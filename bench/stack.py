@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from shared.runtime import free_port
+from shared.runtime import die_with_parent, free_port
 
 
 def _stat(pid: int) -> list[str]:
@@ -83,6 +83,7 @@ class ServiceProcess:
                 "warning",
             ],
             env=environment,
+            preexec_fn=die_with_parent(),  # a benchmark killed leaves no service behind
         )
         self.peak_kib = 0
         self._watching = True

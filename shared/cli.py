@@ -6,8 +6,8 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import time
+from collections.abc import Callable
 
 import typer
 from rich.console import Console
@@ -49,8 +49,59 @@ def migrate() -> None:
         asyncio.run(create_topics(bootstrap, all_topics()))
 
 
-def _stop_on_sigterm(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+def _how(returncode: int) -> str:
+    if returncode < 0:
+        return f"killed by {signal.Signals(-returncode).name}"
+    return f"exit code {returncode}"
+
+
+def supervise(
+    commands: dict[str, tuple[list[str], dict[str, str]]],
+    on_start: Callable[[list[tuple[str, subprocess.Popen[bytes]]]], None],
+    say: Callable[[str], None] = console.print,
+) -> str:
+    """Starts every service, calls `on_start` with them, and keeps them until one stops by
+    itself, Ctrl-C or SIGTERM; then stops the others, the first started first. Returns what
+    happened, as it said it.
+
+    Each service runs in its own process group, so Ctrl-C in the terminal reaches only us and
+    we stop the services in order (before, they died of it first and we took that for a
+    crash); each dies with us if we are killed."""
+    # Ctrl-C stops the stack, even when the shell that started us had it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    processes: list[tuple[str, subprocess.Popen[bytes]]] = []
+    try:
+        for name, (cmd, env) in commands.items():
+            process = subprocess.Popen(
+                cmd,
+                env=env,
+                cwd=runtime.ROOT,
+                process_group=0,
+                preexec_fn=runtime.die_with_parent(),
+            )
+            processes.append((name, process))
+        on_start(processes)
+        while all(p.poll() is None for _, p in processes):
+            time.sleep(0.2)
+        what = ", ".join(
+            f"{n} ({_how(p.returncode)})" for n, p in processes if p.returncode is not None
+        )
+        what = f"stopped unexpectedly: {what}"
+    except runtime.Terminated:
+        what = "SIGTERM"
+    except KeyboardInterrupt:
+        what = "Ctrl-C"
+    say(f"{what}; stopping the stack...")
+    for _, p in processes:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for _, p in processes:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    return what
 
 
 @app.command()
@@ -68,34 +119,22 @@ def run(
     if busy:
         console.print(f"[red]ports in use:[/] {', '.join(busy)}; set GATEWAY_PORT to another base")
         raise typer.Exit(1)
-    broker_port = 9092 if not runtime.port_open("127.0.0.1", 9092) else None
-    # `kill` (SIGTERM) stops the stack like Ctrl-C does: services, broker and database, not
-    # only this process, leaving the services running without their database.
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     started = time.monotonic()
-    processes: list[tuple[str, subprocess.Popen[bytes]]] = []
-    with runtime.infrastructure(broker_port=broker_port) as (database_url, bootstrap):
+    with runtime.infrastructure(broker_port=9092) as (database_url, bootstrap):
         console.print(f"[green]database[/] {make_url(database_url).render_as_string()}")
         console.print(f"[green]broker[/]   {bootstrap}")
         urls = runtime.prepare_databases(database_url)
         console.print(f"[green]migrated[/] {', '.join(urls)}")
         asyncio.run(create_topics(bootstrap, all_topics()))
-        try:
-            for name, service_port in ports.items():
-                cmd = [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "--factory",
-                    f"services.{name}.app:create_app",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(service_port),
-                    "--no-access-log",
-                ]
-                env = _service_env(name, urls.get(name), bootstrap, ports)
-                processes.append((name, subprocess.Popen(cmd, env=env, cwd=runtime.ROOT)))
+        commands = {
+            name: (
+                runtime.service_command(name, service_port),
+                _service_env(name, urls.get(name), bootstrap, ports),
+            )
+            for name, service_port in ports.items()
+        }
+
+        def started_all(_: object) -> None:
             for service_port in ports.values():
                 runtime.wait_for_port("127.0.0.1", service_port, timeout=60)
             gateway = f"http://127.0.0.1:{ports['gateway']}"
@@ -103,21 +142,11 @@ def run(
             console.print(f"API:  {gateway}/api/v1/<service>/...")
             console.print(f"Docs: {gateway}/docs  (merged OpenAPI at {gateway}/openapi.json)")
             console.print("Ctrl-C stops everything.")
-            while all(p.poll() is None for _, p in processes):
-                time.sleep(0.5)
-            dead = [n for n, p in processes if p.poll() is not None]
-            console.print(f"[red]stopped unexpectedly:[/] {', '.join(dead)}")
-        except KeyboardInterrupt:
-            console.print("stopping...")
-        finally:
-            for _, p in processes:
-                if p.poll() is None:
-                    p.send_signal(signal.SIGTERM)
-            for _, p in processes:
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+
+        what = supervise(commands, started_all)
+    console.print("stopped: services, broker and database")
+    if what.startswith("stopped unexpectedly"):
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -2,7 +2,8 @@
 
 HS256 with a secret both share (JWT_SECRET). Claims: sub (user id), company_id (the legal
 entity the user acts for now), companies (all it may act for), roles (in that company, plus
-staff roles), name, iat, exp, iss.
+staff roles), name, gen (the person's access generation when issued: raised when it loses
+access, so the gateway can refuse older tokens before they expire), iat, exp, iss.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ def issue_access_token(
     name: str | None = None,
     ttl_seconds: int = 3600,
     now: float | None = None,
+    generation: int = 0,
 ) -> str:
     issued = int(now if now is not None else time.time())
     claims = {
@@ -39,6 +41,7 @@ def issue_access_token(
         "companies": [str(c) for c in companies],
         "roles": sorted(str(r) for r in roles),
         "name": name,
+        "gen": generation,
         "iat": issued,
         "exp": issued + ttl_seconds,
     }
@@ -46,6 +49,11 @@ def issue_access_token(
 
 
 def principal_from_token(token: str, secret: str) -> Principal:
+    return read_access_token(token, secret)[0]
+
+
+def read_access_token(token: str, secret: str) -> tuple[Principal, int]:
+    """The person a valid token names, and the access generation it was issued at."""
     try:
         claims = jwt.decode(
             token,
@@ -58,7 +66,7 @@ def principal_from_token(token: str, secret: str) -> Principal:
         raise Unauthorized("The access token has expired.") from exc
     except jwt.PyJWTError as exc:
         raise Unauthorized("The access token is not valid.") from exc
-    return Principal(
+    principal = Principal(
         kind="user",
         subject=uuid.UUID(claims["sub"]),
         roles=frozenset(Role(r) for r in claims.get("roles", [])),
@@ -66,3 +74,5 @@ def principal_from_token(token: str, secret: str) -> Principal:
         companies=[uuid.UUID(c) for c in claims.get("companies", [])],
         name=claims.get("name"),
     )
+    generation = claims.get("gen", 0)
+    return principal, generation if isinstance(generation, int) else 0

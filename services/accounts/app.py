@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from services.accounts.api import companies, finance, people, pipeline
+from services.accounts.api import companies, finance, people, pipeline, revocations
 from services.accounts.api.feeds import SPECS
 from services.accounts.domain.secrets import hash_password
 from services.accounts.events import CONSUMERS
@@ -38,6 +38,7 @@ SPEC = ServiceSpec(
     description="Companies (clients), their buyers and roles, client groups, credit standing, receivables, the client card and knowledge goals, login and API keys.",
     routers=[
         people.router,
+        revocations.router,
         companies.router,
         finance.router,
         pipeline.router,

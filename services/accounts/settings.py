@@ -15,6 +15,13 @@ class Settings(ServiceSettings):
     database_url: str = "postgresql+asyncpg://postgres@localhost/b2b_accounts"
     access_token_ttl_seconds: int = Field(3600, description="Lifetime of a login's access token")
     invitation_ttl_hours: int = Field(168, description="How long an invitation can be accepted")
+    login_free_attempts: int = Field(
+        5, ge=1, description="Failed passwords of one email before its login is locked"
+    )
+    login_lockout_seconds: float = Field(
+        30.0, gt=0, description="First lock-out; each further failure doubles it"
+    )
+    login_lockout_max_seconds: float = Field(900.0, gt=0, description="Longest lock-out")
     bootstrap_admin_email: str | None = Field(
         "admin@example.com", description="Admin created at start-up when no such user exists"
     )

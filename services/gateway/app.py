@@ -3,6 +3,7 @@ is built here rather than by shared.app.build_app, with the same middlewares and
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -13,6 +14,8 @@ from services.gateway.api import docs, health, proxy
 from services.gateway.api.auth import ApiKeyVerifier
 from services.gateway.api.deps import Gateway
 from services.gateway.api.docs_cache import DocsCache
+from services.gateway.api.revocations import RevocationWatch
+from services.gateway.domain.clients import parse_networks
 from services.gateway.domain.ratelimit import RateLimiter
 from services.gateway.settings import Settings
 from shared.observability import Metrics, MetricsMiddleware, RequestIdMiddleware, configure_logging
@@ -40,22 +43,29 @@ def create_app(
             max_connections=settings.upstream_max_connections,
             transport=transport,
         )
+        secret = settings.internal_secret.get_secret_value()
+        revocations = RevocationWatch(
+            http, upstreams["accounts"], secret, settings.revocation_poll_seconds
+        )
         app.state.gateway = Gateway(
             settings=settings,
             upstreams=upstreams,
             http=http,
             limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
             api_keys=ApiKeyVerifier(
-                http,
-                upstreams["accounts"],
-                settings.internal_secret.get_secret_value(),
-                settings.api_key_cache_seconds,
+                http, upstreams["accounts"], secret, settings.api_key_cache_seconds
             ),
+            revocations=revocations,
             docs=DocsCache(),
+            proxies=parse_networks(settings.trusted_proxies),
         )
+        watching = asyncio.create_task(revocations.run(), name="revocations")
         try:
             yield
         finally:
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
             await http.aclose()
 
     app = FastAPI(

@@ -1,8 +1,9 @@
 """Settings of the gateway: environment variables prefixed GATEWAY_."""
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.gateway.domain.clients import parse_networks
 from shared.settings import EdgeSettings
 
 SERVICES = ("accounts", "catalog", "pricing", "orders", "analytics", "notifications")
@@ -20,14 +21,18 @@ class Settings(EdgeSettings):
     notifications_url: str = Field("http://127.0.0.1:8006", description="Base URL of notifications")
     upstream_timeout_seconds: float = Field(30.0, description="Timeout of a proxied request")
     feed_timeout_seconds: float = Field(
-        600.0, description="Timeout of a proxied request to a `/feeds/` path (large uploads)"
+        600.0,
+        description="Timeout of a proxied feed upload or partner feed download, for the roles "
+        "that may use it",
     )
     upstream_max_connections: int = Field(
         1000, description="Connections the gateway may hold open to the services at once"
     )
     max_body_bytes: int = Field(1024 * 1024, description="Largest request body, in bytes")
     max_feed_body_bytes: int = Field(
-        1024 * 1024 * 1024, description="Largest request body to a `/feeds/` path, in bytes"
+        1024 * 1024 * 1024,
+        description="Largest feed upload (`POST .../feeds/<kind>`, by a role that may post it), "
+        "in bytes",
     )
     max_document_body_bytes: int = Field(
         50 * 1024 * 1024,
@@ -39,9 +44,29 @@ class Settings(EdgeSettings):
         description="Requests a caller (user, API key or anonymous IP) may make per minute; 0 turns limiting off",
     )
     rate_limit_burst: int = Field(100, description="Requests a caller may make at once")
-    api_key_cache_seconds: float = Field(
-        30.0, description="How long a verified API key is trusted before accounts is asked again"
+    trusted_proxies: str = Field(
+        "",
+        description="Proxies in front of the gateway whose X-Forwarded-For is believed "
+        "(addresses or networks, comma-separated, e.g. `10.0.0.0/8`); none by default: the "
+        "connection's address is the caller's",
     )
+    api_key_cache_seconds: float = Field(
+        30.0,
+        description="How long a verified API key is trusted before accounts is asked again (a "
+        "revoked one is refused sooner: see revocation_poll_seconds)",
+    )
+    revocation_poll_seconds: float = Field(
+        2.0,
+        gt=0,
+        description="How often accounts is asked who lost access (removed members, deactivated "
+        "people, revoked keys): their tokens and keys are refused from then on",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)
+        return value
 
     def upstreams(self) -> dict[str, str]:
         """Service name -> base URL without a trailing slash."""

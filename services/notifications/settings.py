@@ -54,9 +54,10 @@ class Settings(ServiceSettings):
         8, ge=1, description="Webhook calls in flight at once in one batch"
     )
     webhook_allow_private_urls: bool = Field(
-        True,
-        description="Accept subscriber URLs on loopback, private or link-local addresses (turn "
-        "off in production: a subscriber must not reach our own network)",
+        False,
+        description="Let webhooks call loopback, private, link-local and other non-public "
+        "addresses (tests and development only; production refuses it: a subscriber must not "
+        "reach our own network)",
     )
     webhook_senders: int = Field(
         4,
@@ -81,10 +82,11 @@ class Settings(ServiceSettings):
     delivery_batch: int = Field(500, ge=1, description="Messages or webhook calls per batch")
 
     @model_validator(mode="after")
-    def _refuse_dev_link_secret(self) -> "Settings":
-        if (
-            self.environment == "production"
-            and self.link_secret.get_secret_value() == DEV_LINK_SECRET
-        ):
+    def _refuse_development_settings(self) -> "Settings":
+        if self.environment != "production":
+            return self
+        if self.link_secret.get_secret_value() == DEV_LINK_SECRET:
             raise ValueError("refusing the development link_secret in production")
+        if self.webhook_allow_private_urls:
+            raise ValueError("refusing webhook_allow_private_urls in production")
         return self

@@ -20,6 +20,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.notifications import outbound
 from services.notifications.domain import delivery, signing, templates
 from services.notifications.events import fan_out_internal
 from services.notifications.settings import Settings
@@ -243,9 +244,9 @@ async def _call(
         response = await http.post(d["url"], content=body, headers=headers)
         code, error = response.status_code, None
         if not 200 <= code < 300:
-            error = response.text[:500]
+            error = outbound.status_reason(code)
     except httpx.HTTPError as exc:
-        code, error = None, repr(exc)[:2000]
+        code, error = None, outbound.failure_reason(exc)
     return code, error, int((time.perf_counter() - started) * 1000)
 
 
@@ -269,7 +270,7 @@ async def send_webhooks(app: FastAPI, now: datetime | None = None) -> int:
 
     http: httpx.AsyncClient | None = getattr(app.state, "webhook_http", None)
     if http is None:
-        async with webhook_client(settings) as own:
+        async with outbound.webhook_client(settings) as own:
             results = await asyncio.gather(*(call(own, d) for d in batch))
     else:
         results = await asyncio.gather(*(call(http, d) for d in batch))
@@ -345,16 +346,6 @@ async def _pause(
     )
 
 
-def webhook_client(settings: Settings, connections: int | None = None) -> httpx.AsyncClient:
-    connections = connections or settings.webhook_concurrency
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.webhook_timeout_seconds, connect=5.0),
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-        trust_env=False,  # subscribers' URLs: no proxy from the environment
-        follow_redirects=False,
-    )
-
-
 def webhook_batch(settings: Settings) -> int:
     """Small batches, several in flight (`webhook_senders`): a call waits for its own batch,
     not for the slowest of a large one."""
@@ -363,7 +354,7 @@ def webhook_batch(settings: Settings) -> int:
 
 async def webhook_worker(app: FastAPI) -> None:
     settings: Settings = app.state.settings
-    async with webhook_client(
+    async with outbound.webhook_client(
         settings, settings.webhook_concurrency * settings.webhook_senders
     ) as http:
         app.state.webhook_http = http

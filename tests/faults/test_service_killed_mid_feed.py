@@ -19,7 +19,12 @@ from shared.auth import Role
 from shared.feeds import worker
 from shared.testing.fixtures import as_role, client
 
-ERP = as_role(Role.INTEGRATOR, kind="api_key", subject="erp-crash")
+
+def erp() -> dict[str, str]:
+    """Signed now: signed at import, it expires (5 minutes) before a long run gets here."""
+    return as_role(Role.INTEGRATOR, kind="api_key", subject="erp-crash")
+
+
 ROWS = 150_000
 KEY = {"Idempotency-Key": "clients-crash-1", "Content-Type": "text/csv"}
 
@@ -49,7 +54,7 @@ async def test_a_feed_interrupted_by_a_crash_is_all_or_nothing_and_resumes(
     )
     try:
         await process.ready()
-        async with httpx.AsyncClient(base_url=process.url, headers=ERP, timeout=60) as http:
+        async with httpx.AsyncClient(base_url=process.url, headers=erp(), timeout=60) as http:
             accepted = await http.post("/feeds/clients", content=feed, headers=KEY)
         assert accepted.status_code == 202, accepted.text
         job_id = accepted.json()["id"]
@@ -73,7 +78,7 @@ async def test_a_feed_interrupted_by_a_crash_is_all_or_nothing_and_resumes(
     )
 
     # The file comes again with its key: the same job, not a second application.
-    async with client(observer, ERP) as http:
+    async with client(observer, erp()) as http:
         again = await http.post("/feeds/clients", content=feed, headers=KEY)
     assert again.status_code == 200, again.text
     assert again.json()["id"] == job_id

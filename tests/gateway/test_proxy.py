@@ -152,6 +152,36 @@ async def test_feed_paths_take_the_larger_feed_limit(start_gateway):
     assert too_big.status_code == 413
 
 
+async def test_the_feed_limits_are_only_for_feed_routes_and_the_roles_that_post_them(
+    start_gateway, serve
+):
+    gateway = await start_gateway(
+        {"orders": upstream_app(), "catalog": upstream_app()},
+        pricing_url=await serve(upstream_app()),
+        max_body_bytes=1000,
+        max_feed_body_bytes=5000,
+        upstream_timeout_seconds=0.3,
+        feed_timeout_seconds=5.0,
+    )
+    feed = b"sku,price\n" + b"a" * 3990
+    async with client(gateway, bearer(Role.BUYER)) as buyer:
+        buyers_feed = await buyer.post("/api/v1/pricing/feeds/prices", content=feed)
+        buyers_slow_feed = await buyer.post("/api/v1/pricing/feeds/prices?delay=0.6", content=b"x")
+    async with client(gateway, bearer(Role.ADMIN)) as admin:
+        not_a_feed = await admin.post("/api/v1/catalog/products/feeds", content=feed)
+        nor_this = await admin.post("/api/v1/orders/feeds/prices", content=feed)
+        slow_not_a_feed = await admin.post("/api/v1/pricing/prices/feeds?delay=0.6", content=b"x")
+        admins_feed = await admin.post("/api/v1/pricing/feeds/prices?delay=0.6", content=feed)
+    async with client(gateway, bearer(Role.PRICING_MANAGER)) as pricing_manager:
+        price_feed = await pricing_manager.post("/api/v1/pricing/feeds/prices", content=feed)
+        stock_feed = await pricing_manager.post("/api/v1/catalog/feeds/stock", content=feed)
+    assert [buyers_feed.status_code, not_a_feed.status_code, nor_this.status_code] == [413] * 3
+    assert [buyers_slow_feed.status_code, slow_not_a_feed.status_code] == [504, 504]
+    assert admins_feed.status_code == 200 and admins_feed.json()["size"] == len(feed)
+    assert price_feed.status_code == 200
+    assert stock_feed.status_code == 413  # a pricing manager posts price feeds only
+
+
 async def test_document_uploads_take_the_document_limit(start_gateway):
     gateway = await start_gateway(
         {"orders": upstream_app()}, max_body_bytes=1000, max_document_body_bytes=5000

@@ -1,11 +1,13 @@
 """The gateway's plain rules, without a server: routing, edge policy, rate limits, cache."""
 
 import uuid
+from pathlib import Path
 
+import orjson
 import pytest
 
 from services.gateway.domain.cache import TtlCache
-from services.gateway.domain.policy import is_public, may_call
+from services.gateway.domain.policy import FEEDS, feed_of, is_public, may_call
 from services.gateway.domain.ratelimit import RateLimiter
 from services.gateway.domain.routes import resolve
 from shared.auth import Principal, Role
@@ -23,8 +25,6 @@ def test_resolve_keeps_the_callers_encoding_for_the_service():
     assert target.service == "catalog"
     assert target.upstream_path == "/skus/A%2FB/stock"
     assert target.path == "/api/catalog/skus/A/B/stock"
-    assert not target.is_feed
-    assert resolve("/api/pricing/feeds/prices", SERVICES).is_feed
 
 
 @pytest.mark.parametrize(
@@ -77,6 +77,61 @@ def test_public_routes():
 )
 def test_api_keys_reach_only_their_routes(roles, method, path, allowed):
     assert may_call(key(*roles), method, path) is allowed
+
+
+def person(*roles: Role) -> Principal:
+    return Principal(kind="user", subject=uuid.uuid4(), roles=frozenset(roles))
+
+
+@pytest.mark.parametrize(
+    ("caller", "method", "path", "feed"),
+    [
+        (key(Role.INTEGRATOR), "POST", "/api/pricing/feeds/prices", "upload"),
+        (person(Role.ADMIN), "POST", "/api/catalog/feeds/stock", "upload"),
+        (person(Role.PRICING_MANAGER), "POST", "/api/pricing/feeds/prices", "upload"),
+        (key(Role.PARTNER), "GET", "/api/catalog/feeds/marketplace/shop", "download"),
+        # a feed route, by a role that may not post it
+        (person(Role.BUYER), "POST", "/api/pricing/feeds/prices", None),
+        (person(Role.PRICING_MANAGER), "POST", "/api/catalog/feeds/stock", None),
+        (key(Role.PARTNER), "POST", "/api/accounts/feeds/clients", None),
+        (None, "POST", "/api/accounts/feeds/clients", None),
+        # a path with a `feeds` segment that is no feed
+        (person(Role.ADMIN), "POST", "/api/catalog/products/feeds", None),
+        (person(Role.ADMIN), "POST", "/api/orders/feeds/anything", None),
+        (key(Role.INTEGRATOR), "POST", "/api/pricing/feeds/prices/1/approve", None),
+        (key(Role.INTEGRATOR), "GET", "/api/accounts/feeds/jobs", None),
+    ],
+)
+def test_only_feed_routes_for_the_roles_that_may_use_them_get_the_feed_limits(
+    caller, method, path, feed
+):
+    found = feed_of(caller, method, path)
+    assert (found and ("upload" if found.upload else "download")) == feed
+
+
+def test_the_feed_uploads_are_the_services_feeds_with_their_roles():
+    """Every `POST /feeds/{kind}` a service declares, with the roles it lets post, and no more."""
+    from services.accounts.api.feeds import SPECS as ACCOUNTS
+    from services.catalog.api.feeds import SPECS as CATALOG
+    from services.pricing.api.feeds import SPECS as PRICING
+
+    declared = {
+        (f"/api/{service}/feeds/{spec.kind}", spec.roles)
+        for service, specs in (("accounts", ACCOUNTS), ("catalog", CATALOG), ("pricing", PRICING))
+        for spec in specs
+    }
+    assert {(f.route.pattern, f.roles) for f in FEEDS if f.upload} == declared
+    documents = Path(__file__).resolve().parents[2] / "openapi"
+    file_bodies = {
+        f"/api/{service}{path}"
+        for service in ("accounts", "catalog", "pricing", "orders", "analytics", "notifications")
+        for path, operations in orjson.loads((documents / f"{service}.openapi.json").read_bytes())[
+            "paths"
+        ].items()
+        if "text/csv" in operations.get("post", {}).get("requestBody", {}).get("content", {})
+        and "/feeds/" in path
+    }
+    assert file_bodies == {pattern for pattern, _ in declared}
 
 
 def test_people_pass_the_edge():

@@ -52,6 +52,8 @@ def upstream_app(title: str = "Echo API") -> FastAPI:
     async def echo(request: Request, path: str) -> JSONResponse:
         app.state.hits += 1
         body = b"".join([chunk async for chunk in request.stream()])
+        if "delay" in request.query_params:  # a service that takes its time to answer
+            await asyncio.sleep(float(request.query_params["delay"]))
         return JSONResponse(
             {
                 "method": request.method,

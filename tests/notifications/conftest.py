@@ -27,9 +27,11 @@ async def receiver():
 
 @pytest.fixture
 def notifications_settings(smtp):
-    """Settings of a notifications app with its workers on, fast to retry."""
+    """Settings of a notifications app with its workers on, fast to retry, calling webhook
+    receivers on this machine (127.0.0.1: allowed in tests only)."""
     return {
         "run_workers": True,
+        "webhook_allow_private_urls": True,
         "smtp_port": smtp.port,
         "delivery_poll_seconds": 0.2,
         "email_retry_max_seconds": 0.5,

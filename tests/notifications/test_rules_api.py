@@ -171,10 +171,21 @@ async def test_company_preferences_belong_to_the_company_admin(start_app):
         assert bad.status_code == 422
 
 
-async def test_webhooks_into_our_own_network_are_refused_when_private_urls_are_off(start_app):
-    app = await start_app("notifications", webhook_allow_private_urls=False)
+async def test_webhooks_into_our_own_network_are_refused_by_default(start_app):
+    app = await start_app("notifications")  # private URLs are off unless a test turns them on
     async with client(app, ADMIN) as http:
-        for url in ("http://127.0.0.1:9000/x", "http://10.1.2.3/x", "http://169.254.169.254/"):
+        for url in (
+            "http://127.0.0.1:9000/x",
+            "http://10.0.0.1/x",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[::1]:8080/",
+            "http://2130706433/",  # 127.0.0.1 as one number
+            "http://0x7f.1/",
+            "http://0.0.0.0:8006/",
+            "http://[::ffff:127.0.0.1]/",  # IPv4-mapped IPv6
+            "http://224.0.0.1/",
+            "http://localhost:8000/",
+        ):
             refused = await http.post("/webhooks", json={"url": url, "event_types": ["*"]})
             assert refused.status_code == 422, url
             assert refused.json()["errors"][0]["field"] == "url"

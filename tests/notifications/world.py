@@ -89,10 +89,11 @@ class Call:
 
 @dataclass
 class Receiver:
-    """An HTTP server on a real socket; answers `statuses` in turn, then `then`."""
+    """An HTTP server on a real socket; answers `statuses` in turn, then `then`, with `body`."""
 
     statuses: list[int] = field(default_factory=list)
     then: int = 200
+    body: bytes = b"ok"
     calls: list[Call] = field(default_factory=list)
     port: int = field(default_factory=free_port)
     server: uvicorn.Server | None = None
@@ -122,7 +123,7 @@ class Receiver:
             self.on_call(call)
         status = self.statuses.pop(0) if self.statuses else self.then
         await send({"type": "http.response.start", "status": status, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok"})
+        await send({"type": "http.response.body", "body": self.body})
 
     async def start(self) -> None:
         config = uvicorn.Config(

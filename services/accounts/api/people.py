@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy.exc import IntegrityError
 
 from services.accounts.api.access import PEOPLE, STAFF, administered_company, user_id
+from services.accounts.api.logins import password_attempt, password_proved
 from services.accounts.api.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -73,6 +74,7 @@ async def _token(
         companies=[m.company_id for m in memberships],
         name=user.name,
         ttl_seconds=settings.access_token_ttl_seconds,
+        generation=user.access_generation,
     )
     return TokenRead(
         access_token=token,
@@ -86,13 +88,18 @@ async def _token(
     "/auth/login",
     tags=["auth"],
     summary="Log in with email and password; returns a bearer token",
-    responses={401: {"description": "Wrong email or password"}},
+    responses={
+        401: {"description": "Wrong email or password"},
+        429: {"description": "Locked after too many wrong passwords; see Retry-After"},
+    },
 )
 async def login(body: Login, request: Request, session: SessionDep) -> TokenRead:
+    await password_attempt(request, body.email)
     user = await people.user_by_email(session, body.email)
     if not secrets.verify_password(user.password_hash if user else None, body.password):
         raise Unauthorized("Wrong email or password.")
     assert user is not None
+    await password_proved(session, body.email)
     if not user.active:
         raise Unauthorized("This user is deactivated.")
     return await _token(request, session, user, None)
@@ -177,7 +184,10 @@ async def invite(
     "/invitations/{token}/accept",
     tags=["members"],
     summary="Accept an invitation (no login needed): creates the user or adds the company",
-    responses={404: {"description": "Unknown, used or expired invitation"}},
+    responses={
+        404: {"description": "Unknown, used or expired invitation"},
+        429: {"description": "The existing login is locked after wrong passwords; see Retry-After"},
+    },
 )
 async def accept_invitation(
     token: Token, body: InvitationAccept, request: Request, session: SessionDep
@@ -194,9 +204,12 @@ async def accept_invitation(
         )
         session.add(user)
         await session.flush()
-    elif not secrets.verify_password(user.password_hash, body.password):
+    else:
         # An existing user proves it is them before another company is added to their login.
-        raise Unauthorized("This email has an account: give its password to accept.")
+        await password_attempt(request, user.email)
+        if not secrets.verify_password(user.password_hash, body.password):
+            raise Unauthorized("This email has an account: give its password to accept.")
+        await password_proved(session, user.email)
     member = await people.membership(session, user.id, invitation.company_id)
     if member is None:
         session.add(
@@ -227,6 +240,8 @@ async def remove_member(
     if member.role == Role.COMPANY_ADMIN and await people.admins_count(session, company_id) <= 1:
         raise Conflict("This is the company's last admin; make another admin first.")
     await session.delete(member)
+    # The tokens it holds name this company: they stop working now, not in an hour.
+    await people.revoke_access(session, [member_id], utcnow())
     user = await session.get(User, member_id)
     if user is not None:
         await people.record_person_changed(session, user)

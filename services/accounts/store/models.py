@@ -117,6 +117,10 @@ class User(Base):
     staff_role: Mapped[str | None] = mapped_column(String(32))  # admin, sales_manager
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+    # Raised when the person loses access (removed from a company, deactivated): tokens carry
+    # the generation they were issued at, and the gateway refuses older ones (see README).
+    access_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    access_revoked_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class Membership(Base):
@@ -132,6 +136,18 @@ class Membership(Base):
     )
     role: Mapped[str] = mapped_column(String(32))  # buyer, company_admin
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+
+class LoginFailures(Base):
+    """Failed passwords of one email (known or not, so the lock-out says nothing of who has an
+    account): after a few the login is locked for a growing while; a success forgets them."""
+
+    __tablename__ = "login_failures"
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)  # lower-case
+    failures: Mapped[int]
+    last_failed_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
 
 
 class Invitation(Base):

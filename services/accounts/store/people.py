@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.accounts.store.models import ApiKey, Company, Invitation, Membership, User
+from services.accounts.store.models import (
+    ApiKey,
+    Company,
+    Invitation,
+    LoginFailures,
+    Membership,
+    User,
+)
 from shared.clock import utcnow
 from shared.contracts.accounts import PersonChangedV1, PersonMembership
 from shared.events.outbox import record_event
@@ -101,3 +110,65 @@ async def record_person_changed(session: AsyncSession, user: User) -> None:
             changed_at=utcnow(),
         ),
     )
+
+
+# Password attempts ----------------------------------------------------------------------------
+
+
+async def count_login_attempt(
+    session: AsyncSession, email: str, now: datetime, forget_before: datetime
+) -> tuple[int, datetime | None]:
+    """Counts an attempt as a failure until its password proves right, unless the login is
+    locked (then nothing changes). Returns the failures in a row and the lock found."""
+    f = LoginFailures.__table__
+    locked = f.c.locked_until > now
+    stmt = insert(LoginFailures).values(email=email, failures=1, last_failed_at=now)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[f.c.email],
+        set_={
+            "failures": case(
+                (locked, f.c.failures),
+                (f.c.last_failed_at < forget_before, 1),
+                else_=f.c.failures + 1,
+            ),
+            "last_failed_at": case((locked, f.c.last_failed_at), else_=now),
+        },
+    ).returning(f.c.failures, f.c.locked_until)
+    row = (await session.execute(stmt)).one()
+    return row.failures, row.locked_until
+
+
+async def lock_login(session: AsyncSession, email: str, until: datetime) -> None:
+    await session.execute(
+        update(LoginFailures).where(LoginFailures.email == email).values(locked_until=until)
+    )
+
+
+async def forget_login_failures(session: AsyncSession, email: str) -> None:
+    await session.execute(delete(LoginFailures).where(LoginFailures.email == email))
+
+
+# Revoked access ---------------------------------------------------------------------------------
+
+
+async def revoke_access(session: AsyncSession, user_ids: list[uuid.UUID], now: datetime) -> None:
+    """Every token these people hold stops working (the gateway asks within seconds)."""
+    if user_ids:
+        await session.execute(
+            update(User)
+            .where(User.id.in_(user_ids))
+            .values(access_generation=User.access_generation + 1, access_revoked_at=now)
+            .execution_options(synchronize_session="fetch")
+        )
+
+
+async def revocations(session: AsyncSession, since: datetime) -> dict[str, Any]:
+    """Access revoked since `since`: people (with the generation a token needs) and keys."""
+    users = await session.execute(
+        select(User.id, User.access_generation).where(User.access_revoked_at >= since)
+    )
+    keys = await session.scalars(select(ApiKey.id).where(ApiKey.revoked_at >= since))
+    return {
+        "users": [{"id": u.id, "generation": u.access_generation} for u in users],
+        "api_keys": list(keys),
+    }

@@ -15,7 +15,7 @@ from services.gateway.domain.cache import TtlCache
 from services.gateway.domain.policy import ROLES_NOT_FOR_PEOPLE
 from shared.auth import Principal, Role, principal_headers
 from shared.problems import BadGateway, GatewayTimeout, ServiceUnavailable, Unauthorized
-from shared.tokens import principal_from_token
+from shared.tokens import read_access_token
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +48,10 @@ def credentials(headers: Headers) -> tuple[str, str] | None:
     return ("api_key", key) if key else None
 
 
-def person_from_token(token: str, jwt_secret: str) -> Principal:
+def person_from_token(token: str, jwt_secret: str) -> tuple[Principal, int]:
+    """The person and the access generation its token was issued at."""
     try:
-        principal = principal_from_token(token, jwt_secret)
+        principal, generation = read_access_token(token, jwt_secret)
     except Unauthorized as exc:
         exc.headers = {"WWW-Authenticate": INVALID_TOKEN_CHALLENGE}
         raise
@@ -59,7 +60,7 @@ def person_from_token(token: str, jwt_secret: str) -> Principal:
             "The access token is not valid.",
             headers={"WWW-Authenticate": INVALID_TOKEN_CHALLENGE},
         )
-    return principal
+    return principal, generation
 
 
 def _well_formed(key: str) -> bool:

@@ -10,6 +10,8 @@ from fastapi import Depends, Request
 
 from services.gateway.api.auth import ApiKeyVerifier
 from services.gateway.api.docs_cache import DocsCache
+from services.gateway.api.revocations import RevocationWatch
+from services.gateway.domain.clients import Network
 from services.gateway.domain.ratelimit import RateLimiter
 from services.gateway.settings import Settings
 
@@ -21,7 +23,9 @@ class Gateway:
     http: httpx.AsyncClient  # one pool for every upstream
     limiter: RateLimiter
     api_keys: ApiKeyVerifier
+    revocations: RevocationWatch
     docs: DocsCache
+    proxies: tuple[Network, ...] = ()  # whose X-Forwarded-For is believed
 
     @property
     def internal_secret(self) -> str:

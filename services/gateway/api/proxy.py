@@ -12,9 +12,16 @@ from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect
 
-from services.gateway.api.auth import BEARER_CHALLENGE, credentials, person_from_token
+from services.gateway.api.auth import (
+    API_KEY_CHALLENGE,
+    BEARER_CHALLENGE,
+    INVALID_TOKEN_CHALLENGE,
+    credentials,
+    person_from_token,
+)
 from services.gateway.api.deps import Gateway, GatewayDep
-from services.gateway.domain.policy import is_public, may_call
+from services.gateway.domain.clients import client_address, is_trusted
+from services.gateway.domain.policy import feed_of, is_public, may_call
 from services.gateway.domain.routes import Target, resolve
 from shared.auth import Principal, principal_headers
 from shared.observability import REQUEST_ID_HEADER
@@ -74,11 +81,12 @@ async def proxy(request: Request, gateway: GatewayDep) -> Response:
     principal = await _authenticate(request, gateway, target)
     if principal is not None and not may_call(principal, request.method, target.path):
         raise Forbidden("This API key may not call this endpoint.")
-    _throttle(gateway, _caller(principal, request))
+    _throttle(gateway, _caller(principal, request, gateway))
     settings = gateway.settings
+    feed = feed_of(principal, request.method, target.path)
     limit = (
         settings.max_feed_body_bytes
-        if target.is_feed
+        if feed is not None and feed.upload
         else settings.max_document_body_bytes
         if target.is_document
         else settings.max_body_bytes
@@ -97,9 +105,7 @@ async def proxy(request: Request, gateway: GatewayDep) -> Response:
         headers=_upstream_headers(request, gateway, target, principal),
         content=guard.wrap(request.stream()) if _has_body(request) else None,
         timeout=(
-            gateway.settings.feed_timeout_seconds
-            if target.is_feed
-            else gateway.settings.upstream_timeout_seconds
+            settings.feed_timeout_seconds if feed is not None else settings.upstream_timeout_seconds
         ),
     )
     try:
@@ -149,16 +155,27 @@ async def _authenticate(request: Request, gateway: Gateway, target: Target) -> P
         if found is None:
             principal = None
         elif found[0] == "bearer":
-            principal = person_from_token(found[1], gateway.settings.jwt_secret.get_secret_value())
+            principal, generation = person_from_token(
+                found[1], gateway.settings.jwt_secret.get_secret_value()
+            )
+            if gateway.revocations.current.refuses(principal, generation):
+                raise Unauthorized(
+                    "This access was taken away; log in again.",
+                    headers={"WWW-Authenticate": INVALID_TOKEN_CHALLENGE},
+                )
         else:
             principal = await gateway.api_keys.verify(
                 found[1], getattr(request.state, "request_id", None)
             )
+            if gateway.revocations.current.refuses(principal):
+                raise Unauthorized(
+                    "Unknown or revoked API key.", headers={"WWW-Authenticate": API_KEY_CHALLENGE}
+                )
     except Unauthorized:
         if public:  # e.g. logging in again with the expired token still attached
             return None
         # Bad credentials count against the address, so guessing keys or tokens is throttled.
-        _throttle(gateway, _anonymous(request))
+        _throttle(gateway, _anonymous(request, gateway))
         raise
     if principal is None:
         if public:
@@ -170,13 +187,18 @@ async def _authenticate(request: Request, gateway: Gateway, target: Target) -> P
     return principal
 
 
-def _anonymous(request: Request) -> str:
-    return f"ip:{request.client.host if request.client else 'unknown'}"
+def _client(request: Request, gateway: Gateway) -> str:
+    peer = request.client.host if request.client else "unknown"
+    return client_address(peer, request.headers.getlist("x-forwarded-for"), gateway.proxies)
 
 
-def _caller(principal: Principal | None, request: Request) -> str:
+def _anonymous(request: Request, gateway: Gateway) -> str:
+    return f"ip:{_client(request, gateway)}"
+
+
+def _caller(principal: Principal | None, request: Request, gateway: Gateway) -> str:
     if principal is None:
-        return _anonymous(request)
+        return _anonymous(request, gateway)
     return f"{principal.kind}:{principal.subject}"
 
 
@@ -229,10 +251,10 @@ def _upstream_headers(
     # Upstream responses are relayed byte for byte, so only ask for encodings the caller takes.
     headers["accept-encoding"] = incoming.get("accept-encoding", "identity")
     headers[REQUEST_ID_HEADER] = request.state.request_id
-    client = request.client.host if request.client else None
-    headers["x-forwarded-for"] = ", ".join(
-        v for v in (incoming.get("x-forwarded-for"), client) if v
-    )
+    peer = request.client.host if request.client else "unknown"
+    # The chain so far only when a proxy of ours reports it; anyone else's is made up.
+    chain = incoming.getlist("x-forwarded-for") if is_trusted(peer, gateway.proxies) else []
+    headers["x-forwarded-for"] = ", ".join([*chain, peer])
     headers["x-forwarded-proto"] = request.url.scheme
     headers["x-forwarded-host"] = incoming.get("host", "")
     headers["x-forwarded-prefix"] = target.prefix

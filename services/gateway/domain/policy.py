@@ -73,6 +73,42 @@ API_KEY_ROUTES: dict[Role, tuple[Route, ...]] = {
 # Roles a person's token may never carry: service identities are not for people.
 ROLES_NOT_FOR_PEOPLE = frozenset({Role.SYSTEM})
 
+POST = frozenset({"POST"})
+FEED_POSTERS = frozenset({Role.INTEGRATOR, Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A feed route: only these get the feed timeout (files take minutes), and uploads the
+    feed body limit (up to a GiB), and only for the roles the service lets use them."""
+
+    route: Route
+    roles: frozenset[Role]
+    upload: bool = True
+
+
+# The services' `POST /feeds/{kind}` (their OpenAPI declares a file body; a test keeps this
+# list in step with it) and the partners' feed downloads.
+FEEDS: tuple[Feed, ...] = (
+    Feed(Route(POST, "/api/accounts/feeds/clients"), FEED_POSTERS),
+    Feed(Route(POST, "/api/accounts/feeds/receivables"), FEED_POSTERS),
+    Feed(Route(POST, "/api/catalog/feeds/catalog"), FEED_POSTERS),
+    Feed(Route(POST, "/api/catalog/feeds/stock"), FEED_POSTERS),
+    Feed(Route(POST, "/api/catalog/feeds/categories"), FEED_POSTERS),
+    Feed(Route(POST, "/api/catalog/feeds/attributes"), FEED_POSTERS),
+    Feed(Route(POST, "/api/pricing/feeds/prices"), FEED_POSTERS | {Role.PRICING_MANAGER}),
+    Feed(
+        Route(READ, "/api/catalog/feeds/marketplace/{partner}"),
+        frozenset({Role.PARTNER, Role.ADMIN}),
+        upload=False,
+    ),
+    Feed(
+        Route(READ, "/api/pricing/feeds/partners/{partner}/clients/{company_id}/prices"),
+        frozenset({Role.PARTNER, Role.ADMIN}),
+        upload=False,
+    ),
+)
+
 
 def is_public(method: str, path: str) -> bool:
     return any(route.matches(method, path) for route in PUBLIC_ROUTES)
@@ -85,4 +121,18 @@ def may_call(principal: Principal, method: str, path: str) -> bool:
         route.matches(method, path)
         for role in sorted(principal.roles)
         for route in API_KEY_ROUTES.get(role, ())
+    )
+
+
+def feed_of(principal: Principal | None, method: str, path: str) -> Feed | None:
+    """The feed this call is, when the caller may use it; None gets the ordinary limits."""
+    if principal is None:
+        return None
+    return next(
+        (
+            feed
+            for feed in FEEDS
+            if principal.roles & feed.roles and feed.route.matches(method, path)
+        ),
+        None,
     )

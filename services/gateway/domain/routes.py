@@ -15,7 +15,6 @@ from shared.problems import NotFound
 
 PREFIX = "/api/"
 VERSION = "v1"
-FEEDS_MARK = "/feeds/"
 # Collections that take file uploads (invoices and waybills, quality certificates, statements).
 DOCUMENT_COLLECTIONS = frozenset({"documents", "certificates", "statements"})
 
@@ -37,11 +36,6 @@ class Target:
     def successor(self) -> str:
         """The versioned path of this call, for the alias's deprecation link."""
         return f"/api/{VERSION}/{self.service}{self.upstream_path}"
-
-    @property
-    def is_feed(self) -> bool:
-        """Feed uploads and downloads get the large body limit and the long timeout."""
-        return FEEDS_MARK in self.path
 
     @property
     def is_document(self) -> bool:

@@ -4,7 +4,6 @@ their delivery log with every attempt, manual redelivery and resuming a paused s
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import secrets
 import uuid
 from datetime import datetime
@@ -16,6 +15,7 @@ from sqlalchemy import select, update
 
 from services.notifications.api.access import COMPANY_MANAGERS, managed_company
 from services.notifications.domain.rules import short_type
+from services.notifications.domain.destinations import first_refusal
 from services.notifications.settings import Settings
 from services.notifications.store.models import (
     WebhookAttempt,
@@ -114,11 +114,12 @@ class DeliveryDetail(DeliveryRead):
 
 
 async def _reachable_url(request: Request, url: AnyHttpUrl) -> str:
-    """The URL, unless it points into our own network and that is not allowed (SSRF)."""
+    """The URL, unless it points into our own network and that is not allowed (SSRF). The
+    delivery checks again at every connection (outbound.PublicNetwork): DNS may change."""
     settings: Settings = request.app.state.settings
     if settings.webhook_allow_private_urls:
         return str(url)
-    host = url.host or ""
+    host = (url.host or "").strip("[]")
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, url.port or 443)
     except OSError as exc:
@@ -126,18 +127,12 @@ async def _reachable_url(request: Request, url: AnyHttpUrl) -> str:
             "The subscriber's host does not resolve.",
             errors=[FieldError(field="url", message="host does not resolve")],
         ) from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if (
-            address.is_private
-            or address.is_loopback
-            or address.is_link_local
-            or address.is_reserved
-        ):
-            raise Unprocessable(
-                "Webhooks may not call our own network.",
-                errors=[FieldError(field="url", message="resolves to a private address")],
-            )
+    reason = first_refusal([str(info[4][0]) for info in infos])
+    if reason is not None:
+        raise Unprocessable(
+            "Webhooks may not call our own network.",
+            errors=[FieldError(field="url", message=f"resolves to a non-public address: {reason}")],
+        )
     return str(url)
 
 
