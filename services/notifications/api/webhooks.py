@@ -14,8 +14,8 @@ from pydantic import AfterValidator, AnyHttpUrl, BaseModel, Field
 from sqlalchemy import select, update
 
 from services.notifications.api.access import COMPANY_MANAGERS, managed_company
-from services.notifications.domain.rules import short_type
 from services.notifications.domain.destinations import first_refusal
+from services.notifications.domain.rules import short_type
 from services.notifications.settings import Settings
 from services.notifications.store.models import (
     WebhookAttempt,
