@@ -87,10 +87,19 @@ class Settings(ServiceSettings):
         90, ge=1, description="Churn: the usual gap assumed for a client with one order"
     )
     churn_trend_months: int = Field(
-        3, ge=1, description="Churn: the last months compared with the months before them"
+        3,
+        ge=1,
+        description="Churn: purchases of the last this many months (x 30.4375 days, ending now) "
+        "compared with as many before them",
+    )
+    churn_trend_min_orders: int = Field(
+        3,
+        ge=1,
+        description="Churn: fewest orders in the earlier window for the trend to judge a client "
+        "(fewer: its gap alone does)",
     )
     churn_drop_share: float = Field(
-        0.5, gt=0, le=1, description="Churn: at risk when monthly volume fell by this share"
+        0.5, gt=0, le=1, description="Churn: at risk when purchases fell by this share"
     )
     churn_raise_score: int = Field(
         50, ge=1, le=100, description="Churn: score from which the risk is raised (an event)"

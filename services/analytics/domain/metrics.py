@@ -7,9 +7,9 @@ them from the whole base, one client's recompute after an event reuses the store
 both paths classify with the same code.
 
 Conventions: money is integer minor units in the client's currency (orders in another
-currency are left out of that client's figures); months are calendar months in UTC; the
-current month is incomplete, so month-series metrics (XYZ, trend) use the complete months
-before `as_of`.
+currency are left out of that client's figures). Windows of N months are N x 30.4375 days
+ending at `as_of` (ABC, RFM, wallet, the churn trend); month series (XYZ) are calendar months
+in UTC, and the current month is incomplete, so they use the complete months before `as_of`.
 """
 
 from __future__ import annotations
@@ -126,6 +126,9 @@ def client_figures(facts: Facts, as_of: datetime, d: Settings) -> pl.LazyFrame:
     )
     in_last = lambda months: pl.col("placed_at") > as_of - _months(months)  # noqa: E731
     gaps = pl.col("placed_at").sort().diff().dt.total_seconds() / 86_400
+    trend_window = _months(d.churn_trend_months)
+    trend_recent = pl.col("placed_at") > as_of - trend_window
+    trend_previous = ~trend_recent & (pl.col("placed_at") > as_of - 2 * trend_window)
     per_client = orders.group_by("client_id").agg(
         order_currency=pl.col("currency").first(),
         orders=pl.len(),
@@ -146,25 +149,23 @@ def client_figures(facts: Facts, as_of: datetime, d: Settings) -> pl.LazyFrame:
         median_gap_days=gaps.median(),
         gap_mean=gaps.mean(),
         gap_std=gaps.std(ddof=0),
+        # The volume trend: two equal windows of days ending now, not calendar months, so
+        # the day of the month never decides (see `volume_drop`).
+        recent_orders=trend_recent.sum(),
+        recent_volume=pl.col("total_minor").filter(trend_recent).sum(),
+        previous_orders=trend_previous.sum(),
+        previous_volume=pl.col("total_minor").filter(trend_previous).sum(),
         delivered_known=(pl.col("delivered") & pl.col("on_time").is_not_null()).sum(),
         otif=(pl.col("delivered") & pl.col("on_time") & pl.col("in_full")).sum(),
     )
     # Monthly series: sums over the months with purchases; months without count as zeros.
     monthly = orders.group_by("client_id", "month").agg(value=pl.col("total_minor").sum())
     xyz_start = end_month - d.xyz_months + 1
-    recent_from = end_month - d.churn_trend_months + 1
-    previous_from = recent_from - d.churn_trend_months
     series = monthly.group_by("client_id").agg(
         first_month=pl.col("month").min(),
         xyz_sum=pl.col("value").filter(pl.col("month").is_between(xyz_start, end_month)).sum(),
         xyz_sumsq=(pl.col("value").cast(pl.Float64) ** 2)
         .filter(pl.col("month").is_between(xyz_start, end_month))
-        .sum(),
-        recent_volume=pl.col("value")
-        .filter(pl.col("month").is_between(recent_from, end_month))
-        .sum(),
-        previous_volume=pl.col("value")
-        .filter(pl.col("month").is_between(previous_from, recent_from - 1))
         .sum(),
     )
     by_year = (
@@ -408,9 +409,13 @@ def client_metrics(
         usual_gap_days=pl.when(pl.col("orders") >= 2)
         .then(pl.col("median_gap_days").clip(lower_bound=1))
         .otherwise(pl.lit(float(d.churn_single_order_gap_days))),
-        volume_drop=pl.when(pl.col("previous_volume") > 0).then(
-            (1 - pl.col("recent_volume").fill_null(0) / pl.col("previous_volume")).clip(0, 1)
-        ),
+        # Judged only for a client still buying, with enough orders before for one order's
+        # timing not to be the whole trend; a client who stopped is judged by its gap.
+        volume_drop=pl.when(
+            (pl.col("recent_orders") >= 1)
+            & (pl.col("previous_orders") >= d.churn_trend_min_orders)
+            & (pl.col("previous_volume") > 0)
+        ).then((1 - pl.col("recent_volume") / pl.col("previous_volume")).clip(0, 1)),
     )
     f = f.with_columns(
         ltv_minor=(pl.col("ltv_revenue_minor") * pl.col("margin_share")).round(0).cast(pl.Int64),
@@ -492,8 +497,9 @@ def client_metrics(
         )
         .otherwise(
             pl.format(
-                "monthly volume fell {}% over the last {} months",
+                "purchases fell {}% in the last {} months against the {} before",
                 (pl.col("volume_drop") * 100).round(0).cast(pl.Int64),
+                pl.lit(d.churn_trend_months),
                 pl.lit(d.churn_trend_months),
             )
         ),

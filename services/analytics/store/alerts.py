@@ -8,13 +8,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analytics.domain.metrics import DAYS_PER_MONTH
 from services.analytics.store.models import CrossSellOffer, PriceCheck
 from services.analytics.store.segments import read_frame
+from shared.clock import utcnow
 from shared.contracts.pricing import PriceChangedV1
 
 
@@ -102,7 +103,7 @@ async def finish_price_check(session: AsyncSession, change_id: uuid.UUID, told: 
     await session.execute(
         update(PriceCheck)
         .where(PriceCheck.change_id == change_id)
-        .values(done_at=func.now(), clients_told=told)
+        .values(done_at=utcnow(), clients_told=told)
     )
 
 

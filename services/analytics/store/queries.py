@@ -22,6 +22,7 @@ from services.analytics.store.models import (
     SalesPlan,
     SkuSegment,
 )
+from shared.clock import utcnow
 
 
 async def client(session: AsyncSession, client_id: uuid.UUID) -> Client | None:
@@ -239,7 +240,7 @@ async def set_plan(
                 "currency": stmt.excluded.currency,
                 "plan_minor": stmt.excluded.plan_minor,
                 "set_by": stmt.excluded.set_by,
-                "updated_at": func.now(),
+                "updated_at": utcnow(),
             },
         )
     )

@@ -22,6 +22,7 @@ from services.analytics.store.models import (
     UpsellOffer,
 )
 from services.analytics.store.segments import read_frame
+from shared.clock import utcnow
 
 UTC_TS = pl.Datetime("us", "UTC")
 
@@ -244,7 +245,7 @@ async def set_mark(
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[KeyAccountMark.client_id],
-            set_={"criteria": criteria, "note": note, "set_by": by, "updated_at": text("now()")},
+            set_={"criteria": criteria, "note": note, "set_by": by, "updated_at": utcnow()},
         )
     )
 

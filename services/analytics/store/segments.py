@@ -26,6 +26,7 @@ from services.analytics.domain.metrics import (
     Facts,
 )
 from services.analytics.domain.rows import SEGMENT_COLUMNS
+from shared.clock import utcnow
 from shared.contracts.analytics import (
     ClientChurnRiskRaisedV1,
     ClientConcentrationAlertV1,
@@ -143,8 +144,10 @@ async def stored_bases(session: AsyncSession) -> pl.DataFrame | None:
 async def mark_dirty(session: AsyncSession, client_id: uuid.UUID) -> None:
     """The client's facts changed: its segments are recomputed by the next batch."""
     await session.execute(
-        text("INSERT INTO dirty_clients (client_id) VALUES (:id) ON CONFLICT DO NOTHING"),
-        {"id": client_id},
+        text(
+            "INSERT INTO dirty_clients (client_id, since) VALUES (:id, :now) ON CONFLICT DO NOTHING"
+        ),
+        {"id": client_id, "now": utcnow()},
     )
 
 
