@@ -44,7 +44,12 @@ async def recompute_all(
     rows = segment_rows(frame, as_of)
     window = facts.orders.filter(pl.col("placed_at") <= as_of)
     summary = summarise(frame, window, facts.feedback, as_of, d)
-    skus = sku_segments(await store.load_sku_months(session), as_of, d)
+    skus = sku_segments(
+        await store.load_sku_months(session),
+        await store.load_sku_revenue(session, as_of, d.abc_months),
+        as_of,
+        d,
+    )
     computed = time.perf_counter()
     counts = await store.replace_segments(session, rows)
     await store.save_base(session, base, summary, as_of)

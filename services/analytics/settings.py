@@ -4,7 +4,7 @@ Every definition and threshold of a metric is here; services/analytics/README.md
 each one. The rules are plain Python in `domain/`, which takes these settings as an argument.
 """
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -144,7 +144,12 @@ class Settings(ServiceSettings):
         30, ge=1, description="Upsell funnel: an offer counts as accepted when ordered within"
     )
     # Retention
-    crr_period_months: int = Field(3, ge=1, description="Retention rate: months in one period")
+    crr_period_months: int = Field(
+        3,
+        ge=1,
+        description="Retention rate: months in one calendar period (1, 2, 3, 4, 6 or 12: "
+        "periods start in January)",
+    )
     crr_periods: int = Field(4, ge=1, description="Retention rate: periods in the summary")
     # Receivables behaviour
     frequent_buyer_min_orders: int = Field(
@@ -188,3 +193,10 @@ class Settings(ServiceSettings):
     cross_sell_offer_suggestions: int = Field(
         3, ge=1, description="Cross-sell offers: categories suggested in one offer"
     )
+
+    @field_validator("crr_period_months")
+    @classmethod
+    def _calendar_periods(cls, months: int) -> int:
+        if 12 % months:
+            raise ValueError("must divide the year: 1, 2, 3, 4, 6 or 12")
+        return months

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 
 from services.analytics.recompute import recompute_all, recompute_dirty
 from services.analytics.store.segments import mark_dirty
+from shared.clock import moved_to
 from shared.contracts.accounts import CompanyUpsertedV1
 from shared.contracts.analytics import (
     CLIENT_TOPIC,
@@ -122,6 +124,28 @@ async def test_full_recompute_classifies_the_base_and_a_second_run_emits_nothing
     assert len(await outbox(analytics, "segment_changed")) == before + first["segment_changed"]
     skus = await sql(analytics, "SELECT sku, abc FROM sku_segments")
     assert skus == [("SKU-1", "A")]
+
+
+async def test_sku_abc_counts_the_clients_rolling_year(analytics):
+    # 15 Nov 2026: the window is 12 x 30.4375 days, from 15 Nov 2025 06:00 on
+    def on(year: int, month: int, day: int) -> datetime:
+        return datetime(year, month, day, 10, tzinfo=UTC)
+
+    with moved_to(datetime(2026, 11, 15, 12, tzinfo=UTC)):
+        c, other = company(), company()
+        await deliver(
+            analytics,
+            c,
+            other,
+            placed(c.company_id, 0, {"X": ("1", 5000)}, at=on(2025, 11, 20)),
+            placed(c.company_id, 0, {"Z": ("1", 700)}, at=on(2025, 11, 14)),  # before it
+            placed(other.company_id, 0, {"Y": ("1", 4000), "Z": ("1", 1000)}, at=on(2026, 5, 10)),
+        )
+        await recompute(analytics)
+    skus = await sql(analytics, "SELECT sku, abc, revenue_minor FROM sku_segments ORDER BY sku")
+    assert skus == [("X", "A", 5000), ("Y", "A", 4000), ("Z", "B", 1000)]
+    clients = "SELECT sum((metrics->>'abc_revenue_minor')::bigint) FROM client_segments"
+    assert await sql(analytics, clients) == [(10_000,)]
 
 
 async def test_through_the_broker_a_redelivered_order_changes_the_segment_once(

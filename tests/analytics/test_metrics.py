@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
 
 from services.analytics.domain.metrics import Facts
-from services.analytics.domain.summary import cohort_curve, retention, sku_segments
-from tests.analytics.facts import AS_OF, client, definitions, metrics, monthly, order
+from services.analytics.domain.summary import cohort_curve
+from tests.analytics.facts import client, metrics, monthly, order
 
 
 def column(rows, name):
@@ -310,23 +310,6 @@ def test_a_client_is_measured_in_its_own_currency():
     assert rows["c"]["revenue_minor"] == 1000 and rows["c"]["orders"] == 1
 
 
-def test_retention_rate_per_quarter():
-    rows = [
-        order("a", at=datetime(2026, 4, 10, tzinfo=UTC)),
-        order("a", at=datetime(2026, 7, 10, tzinfo=UTC)),
-        order("b", at=datetime(2026, 4, 10, tzinfo=UTC)),
-        order("c", at=datetime(2026, 8, 10, tzinfo=UTC)),  # new in Q3
-        order("d", at=datetime(2026, 2, 10, tzinfo=UTC)),
-        order("d", at=datetime(2026, 8, 10, tzinfo=UTC)),  # back after a quiet Q2
-        order("d", at=datetime(2026, 11, 10, tzinfo=UTC)),  # the current quarter: left out
-    ]
-    crr = retention(Facts.of(rows, []).orders, AS_OF, definitions())
-    assert crr.select("starts", "start", "active", "new", "crr").rows() == [
-        ("2026-04", 1, 2, 2, 0.0),  # S = {d}, E = {a, b} both new
-        ("2026-07", 2, 3, 1, 100.0),  # S = {a, b}, E = {a, c, d}, N = {c}
-    ]
-
-
 def test_cohort_curve_pools_cohorts_old_enough():
     rows = [
         order("a", at=datetime(2026, 8, 10, tzinfo=UTC)),
@@ -337,21 +320,6 @@ def test_cohort_curve_pools_cohorts_old_enough():
     curve = cohort_curve(Facts.of(rows, []).orders, months=3)
     # month 0: all 3; month 1: a of the August cohort (the September one is too young)
     assert curve["share"].to_list() == [1.0, 0.5]
-
-
-def test_sku_abc_and_xyz():
-    frame = pl.DataFrame(
-        {
-            "sku": ["S1"] * 12 + ["S2"],
-            "currency": ["EUR"] * 13,
-            "month": [date(2025 + (10 + i) // 12, (10 + i) % 12 + 1, 1) for i in range(12)]
-            + [date(2026, 10, 1)],
-            "revenue_minor": [1000] * 12 + [500],
-            "quantity": [10.0] * 12 + [3.0],
-        }
-    )
-    skus = sku_segments(frame.lazy(), AS_OF, definitions())
-    assert skus.select("sku", "abc", "xyz").rows() == [("S1", "A", "X"), ("S2", "C", None)]
 
 
 def test_nps_of_detractors_goes_below_zero_and_csat_counts_four_and_five():

@@ -227,8 +227,10 @@ def client_figures(facts: Facts, as_of: datetime, d: Settings) -> pl.LazyFrame:
 
 def touchpoint_scores(feedback: pl.LazyFrame, *keys: str) -> pl.LazyFrame:
     """NPS (% promoters 9-10 minus % detractors 0-6) and CSAT (% of 4-5 out of 1-5) per
-    touchpoint, with the number of answers of each."""
+    touchpoint, with the number of answers of each and of responses (one response may answer
+    both)."""
     return feedback.group_by(*keys, "touchpoint").agg(
+        answers=(pl.col("nps").is_not_null() | pl.col("csat").is_not_null()).sum(),
         nps_answers=pl.col("nps").count(),
         # Signed per answer (+1 promoter, -1 detractor): counts are unsigned in polars, and a
         # base of detractors would wrap around instead of going below zero.

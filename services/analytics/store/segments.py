@@ -45,6 +45,15 @@ CLIENTS_SQL = """
 """
 FEEDBACK_SQL = "SELECT client_id, touchpoint, nps, csat FROM feedback"
 SKU_MONTHS_SQL = "SELECT sku, currency, month, revenue_minor, quantity FROM sku_month_facts"
+# The SKUs' revenue in the ABC window, from the lines: the months' sums cannot cut a window of
+# days (the clients' ABC window).
+SKU_REVENUE_SQL = """
+    SELECT l.sku, o.currency, sum(l.revenue_minor) AS revenue_minor
+    FROM order_line_facts l JOIN order_facts o ON o.order_id = l.order_id
+    WHERE o.counted AND l.placed_at > {since} AND l.placed_at <= {as_of}
+    GROUP BY l.sku, o.currency
+"""
+SKU_REVENUE_SCHEMA = {"sku": pl.String, "currency": pl.String, "revenue_minor": pl.Int64}
 SKU_MONTHS_SCHEMA = {
     "sku": pl.String,
     "currency": pl.String,
@@ -127,6 +136,19 @@ async def load_facts(
 
 async def load_sku_months(session: AsyncSession) -> pl.LazyFrame:
     return (await read_frame(session, SKU_MONTHS_SQL, SKU_MONTHS_SCHEMA)).lazy()
+
+
+async def load_sku_revenue(session: AsyncSession, as_of: datetime, months: int) -> pl.LazyFrame:
+    """Per SKU and currency, the revenue of counted orders in the last `months` (x 30.4375
+    days) up to `as_of`."""
+    frame = await read_frame(
+        session,
+        SKU_REVENUE_SQL,
+        SKU_REVENUE_SCHEMA,
+        since=_since(as_of, months),
+        as_of=f"'{as_of.isoformat()}'::timestamptz",
+    )
+    return frame.lazy()
 
 
 async def lock(session: AsyncSession) -> None:
