@@ -25,6 +25,14 @@ class Settings(ServiceSettings):
     dirty_batch_size: int = Field(
         5000, ge=1, description="Clients touched by events recomputed in one polars pass"
     )
+    base_move_share: float = Field(
+        0.02,
+        ge=0,
+        lt=1,
+        description="Recompute after events: the whole base is recomputed instead when a "
+        "currency's sales total or number of buyers moved by more than this share since the "
+        "base statistics were computed",
+    )
     history_months: int = Field(
         24, ge=1, description="Months of orders the metrics look at (LTV, gaps, cohorts)"
     )

@@ -364,37 +364,48 @@ def client_metrics(
     """(one row per client with every figure and segment, the base stats used).
 
     `base` None: derive the base stats from these facts (a full recompute)."""
-    figures = client_figures(facts, as_of, d).collect().lazy()
+    figures = client_figures(facts, as_of, d).collect()
     if base is None:
-        base = base_stats(figures, d)
+        base = base_stats(figures.lazy(), d)
+    return classify(figures, base, d), base
+
+
+def classify(figures: pl.DataFrame, base: pl.DataFrame, d: Settings) -> pl.DataFrame:
+    """Every client's segments from its raw figures against the base statistics."""
     lifetime = (
         pl.lit(float(d.ltv_lifetime_months))
         if d.ltv_lifetime_months
         else pl.col("average_lifetime_months")
     )
     has_orders = pl.col("orders") > 0
-    f = figures.join(base.lazy(), "currency", "left").with_columns(
-        abc_costed=pl.when(pl.col("abc_costed_minor") > 0).then(pl.col("abc_margin_minor")),
-        average_check_minor=pl.when(has_orders).then(pl.col("revenue_minor") / pl.col("orders")),
-        orders_per_month=pl.when(has_orders).then(pl.col("orders") / pl.col("age_months")),
-        margin_share=pl.when(pl.col("costed_minor") > 0).then(
-            pl.col("margin_minor") / pl.col("costed_minor")
-        ),
-        lifetime_months=pl.when(has_orders).then(lifetime),
-        gap_cv=pl.when(pl.col("gap_mean") > 0).then(pl.col("gap_std") / pl.col("gap_mean")),
-        share_of_wallet=pl.when(pl.col("purchase_potential_minor") > 0).then(
-            pl.col("wallet_revenue_minor")
-            / (pl.col("purchase_potential_minor") * d.wallet_months / 12)
-        ),
-        sales_share=pl.when(pl.col("sales_total_minor") > 0).then(
-            pl.col("abc_revenue_minor").fill_null(0) / pl.col("sales_total_minor")
-        ),
-        xyz_mean=pl.when(pl.col("months_in_xyz") > 0).then(
-            pl.col("xyz_sum") / pl.col("months_in_xyz")
-        ),
-        otif_rate=pl.when(pl.col("delivered_known") > 0).then(
-            pl.col("otif") / pl.col("delivered_known")
-        ),
+    f = (
+        figures.lazy()
+        .join(base.lazy(), "currency", "left")
+        .with_columns(
+            abc_costed=pl.when(pl.col("abc_costed_minor") > 0).then(pl.col("abc_margin_minor")),
+            average_check_minor=pl.when(has_orders).then(
+                pl.col("revenue_minor") / pl.col("orders")
+            ),
+            orders_per_month=pl.when(has_orders).then(pl.col("orders") / pl.col("age_months")),
+            margin_share=pl.when(pl.col("costed_minor") > 0).then(
+                pl.col("margin_minor") / pl.col("costed_minor")
+            ),
+            lifetime_months=pl.when(has_orders).then(lifetime),
+            gap_cv=pl.when(pl.col("gap_mean") > 0).then(pl.col("gap_std") / pl.col("gap_mean")),
+            share_of_wallet=pl.when(pl.col("purchase_potential_minor") > 0).then(
+                pl.col("wallet_revenue_minor")
+                / (pl.col("purchase_potential_minor") * d.wallet_months / 12)
+            ),
+            sales_share=pl.when(pl.col("sales_total_minor") > 0).then(
+                pl.col("abc_revenue_minor").fill_null(0) / pl.col("sales_total_minor")
+            ),
+            xyz_mean=pl.when(pl.col("months_in_xyz") > 0).then(
+                pl.col("xyz_sum") / pl.col("months_in_xyz")
+            ),
+            otif_rate=pl.when(pl.col("delivered_known") > 0).then(
+                pl.col("otif") / pl.col("delivered_known")
+            ),
+        )
     )
     f = f.with_columns(
         xyz_cv=pl.when(pl.col("xyz_mean") > 0).then(
@@ -510,7 +521,7 @@ def client_metrics(
         ),
         ladder=_ladder(d),
     )
-    return f.collect(), base
+    return f.collect()
 
 
 def _rfm_segment(d: Settings) -> pl.Expr:

@@ -163,6 +163,24 @@ async def stored_bases(session: AsyncSession) -> pl.DataFrame | None:
     return pl.DataFrame(bases, infer_schema_length=None) if bases else None
 
 
+# Per currency, the sales in the ABC window and the buyers of every client but `ids`, as last
+# recomputed: with a batch's new figures, the base as it is now.
+OTHERS_SQL = """
+    SELECT currency, coalesce(sum((metrics->>'abc_revenue_minor')::bigint), 0) AS sales_minor,
+           count(*) FILTER (WHERE (metrics->>'orders')::int > 0) AS buyers
+    FROM client_segments WHERE client_id <> ALL(CAST(:ids AS uuid[])) GROUP BY currency
+"""
+
+
+async def others_in_base(session: AsyncSession, client_ids: list[uuid.UUID]) -> pl.DataFrame:
+    rows = (await session.execute(text(OTHERS_SQL), {"ids": client_ids})).all()
+    return pl.DataFrame(
+        [tuple(r) for r in rows],
+        schema={"currency": pl.String, "sales_minor": pl.Int64, "buyers": pl.Int64},
+        orient="row",
+    )
+
+
 async def mark_dirty(session: AsyncSession, client_id: uuid.UUID) -> None:
     """The client's facts changed: its segments are recomputed by the next batch."""
     await session.execute(
