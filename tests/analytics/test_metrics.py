@@ -293,6 +293,25 @@ def test_ladder_from_buyer_to_advocate():
     }
 
 
+def test_months_are_days_over_30_4375():
+    # tenure = days from first to last order / 30.4375 + 1: adherent from 11 x 30.4375 = 334.8
+    def every(first: float, n: int = 4) -> list[float]:
+        return [10 + first * k / (n - 1) for k in range(n)]
+
+    rows = metrics(
+        [order("long", d) for d in every(335)]
+        + [order("short", d) for d in every(334)]
+        + [order("young", d) for d in (1, 61)]
+    )
+    assert rows["long"]["tenure_months"] == pytest.approx(335 / 30.4375 + 1)
+    assert (rows["long"]["ladder"], rows["short"]["ladder"]) == ("adherent", "regular")
+    # C: 2 orders over an age of 61 days = 2.004 months
+    assert rows["young"]["orders_per_month"] == pytest.approx(2 / (61 / 30.4375))
+    # T: the base's mean tenure, (12.006 + 11.973 + 2.971) / 3
+    tenures = [335 / 30.4375 + 1, 334 / 30.4375 + 1, 60 / 30.4375 + 1]
+    assert rows["young"]["lifetime_months"] == pytest.approx(sum(tenures) / 3)
+
+
 def test_otif_rate_per_client():
     rows = metrics(
         [
