@@ -14,6 +14,7 @@ template's `locale` variable: `{{ amount_minor | money(currency) }}`, `{{ share 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -60,10 +61,18 @@ def locale_of(accept_language: str | None) -> str:
     return DEFAULT_LOCALE
 
 
-def _decimal(value: Any) -> Decimal:
-    if isinstance(value, bool):
-        raise InvalidOperation
-    return Decimal(str(value))
+def _figure(value: Any, show: Callable[[Decimal], str]) -> str:
+    """`show` of the value as a Decimal; a dash for None; anything not a number as it is (a
+    template's missing field renders empty)."""
+    if value is None:
+        return EMPTY
+    try:
+        if isinstance(value, bool):
+            raise InvalidOperation
+        amount = Decimal(str(value))
+    except (InvalidOperation, TypeError, ValueError):
+        return str(value)
+    return show(amount)
 
 
 @cache
@@ -77,37 +86,34 @@ def _pattern(locale: str, kind: str, digits: tuple[int, int]) -> NumberPattern:
 
 def money(minor: Any, currency: str, *, locale: str | None = DEFAULT_LOCALE) -> str:
     """420000, "EUR" -> "€4,200.00" (en), "4 200,00 €" (ru); 5000, "JPY" -> "¥5,000"."""
-    if minor is None:
-        return EMPTY
-    try:
-        exponent = minor_exponent(str(currency))
-        amount = _decimal(int(minor)).scaleb(-exponent)
-    except (InvalidOperation, TypeError, ValueError):
-        return str(minor)  # not an amount (a template's missing field renders empty)
-    pattern = _pattern(str(_locale(locale)), "money", (exponent, exponent))
-    return pattern.apply(amount, _locale(locale), currency=str(currency), currency_digits=False)
+    where = _locale(locale)
+    exponent = minor_exponent(str(currency))
+    pattern = _pattern(str(where), "money", (exponent, exponent))
+
+    def show(amount: Decimal) -> str:
+        if amount != amount.to_integral_value():
+            return str(amount)  # minor units are whole
+        return pattern.apply(
+            amount.scaleb(-exponent), where, currency=str(currency), currency_digits=False
+        )
+
+    return _figure(minor, show)
 
 
 def percent(fraction: Any, digits: int = 1, *, locale: str | None = DEFAULT_LOCALE) -> str:
     """0.3333 -> "33.3%" (en), "33,3 %" (ru); 1.0 -> "100%". At most `digits` decimals."""
-    if fraction is None:
-        return EMPTY
-    try:
-        value = _decimal(fraction)
-    except (InvalidOperation, TypeError, ValueError):
-        return str(fraction)
-    return _pattern(str(_locale(locale)), "percent", (0, digits)).apply(value, _locale(locale))
+    where = _locale(locale)
+    return _figure(
+        fraction, lambda value: _pattern(str(where), "percent", (0, digits)).apply(value, where)
+    )
 
 
 def number(value: Any, digits: int = 2, *, locale: str | None = DEFAULT_LOCALE) -> str:
     """1234.5678 -> "1,234.57" (en), "1 234,57" (ru); at most `digits` decimals."""
-    if value is None:
-        return EMPTY
-    try:
-        amount = _decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        return str(value)
-    return format_decimal(amount, format=f"#,##0.{'#' * digits}", locale=_locale(locale))
+    shape = f"#,##0.{'#' * digits}"
+    return _figure(
+        value, lambda amount: format_decimal(amount, format=shape, locale=_locale(locale))
+    )
 
 
 def _when(value: Any) -> datetime | None:

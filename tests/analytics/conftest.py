@@ -12,6 +12,12 @@ from shared.clock import moved_to
 from tests.analytics.world import NOW
 
 
+@pytest.fixture
+async def analytics(start_app):
+    """The analytics service, with no periodic recompute: a test recomputes when it says so."""
+    return await start_app("analytics", recompute_interval_seconds=0)
+
+
 @pytest.fixture(autouse=True)
 def clock_at_now() -> Iterator[None]:
     with moved_to(NOW):

@@ -7,24 +7,13 @@ import polars as pl
 import pytest
 
 from services.analytics.domain.base import current_base
-from services.analytics.recompute import recompute_all
-from tests.analytics.world import company, deliver, outbox, placed, sql
-
-
-@pytest.fixture
-async def analytics(start_app):
-    return await start_app("analytics", recompute_interval_seconds=0)
-
-
-async def recompute(app):
-    async with app.state.sessionmaker() as session, session.begin():
-        return await recompute_all(session, app.state.settings)
+from tests.analytics.world import company, deliver, outbox, placed, recompute_base, sql
 
 
 async def test_an_import_of_history_is_measured_against_the_base_it_made(analytics):
     base = [company() for _ in range(10)]
     await deliver(analytics, *base, *(placed(c.company_id, 20) for c in base))
-    await recompute(analytics)  # the stored statistics: 10 buyers, 10,000 of sales
+    await recompute_base(analytics)  # the stored statistics: 10 buyers, 10,000 of sales
     alerts_before = len(await outbox(analytics, "concentration_alert"))
     changes_before = len(await outbox(analytics, "segment_changed"))
     importers = {str(c.company_id) for c in base[:4]}
@@ -55,14 +44,14 @@ async def test_an_import_of_history_is_measured_against_the_base_it_made(analyti
     }
     assert labels == {"dependency_risk"}
     # what the hourly full recompute finds is what the events already said
-    again = await recompute(analytics)
+    again = await recompute_base(analytics)
     assert (again["segment_changed"], again["concentration_alert"]) == (0, 0)
 
 
 async def test_a_small_move_keeps_the_statistics_and_measures_shares_against_today(analytics):
     base = [company() for _ in range(60)]
     await deliver(analytics, *base, *(placed(c.company_id, 20) for c in base))
-    await recompute(analytics)  # 60 buyers, 60,000
+    await recompute_base(analytics)  # 60 buyers, 60,000
     await deliver(analytics, placed(base[0].company_id, 10, {"SKU-1": ("1", 1000)}))  # +1.7 %
     share = await sql(
         analytics,

@@ -6,9 +6,7 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 
-import pytest
-
-from services.analytics.recompute import recompute_all, recompute_dirty
+from services.analytics.recompute import recompute_dirty
 from services.analytics.store.segments import mark_dirty
 from shared.clock import moved_to
 from shared.contracts.accounts import CompanyUpsertedV1
@@ -32,18 +30,9 @@ from tests.analytics.world import (
     outbox,
     placed,
     product,
+    recompute_base,
     sql,
 )
-
-
-@pytest.fixture
-async def analytics(start_app):
-    return await start_app("analytics", recompute_interval_seconds=0)
-
-
-async def recompute(app):
-    async with app.state.sessionmaker() as session, session.begin():
-        return await recompute_all(session, app.state.settings)
 
 
 async def test_an_order_delivered_twice_counts_once_and_changes_segments_once(analytics):
@@ -112,11 +101,11 @@ async def test_full_recompute_classifies_the_base_and_a_second_run_emits_nothing
     for c, value in zip(clients, (8000, 1000, 600, 400), strict=True):
         await deliver(analytics, placed(c.company_id, 30, {"SKU-1": ("1", value)}))
     before = len(await outbox(analytics, "segment_changed"))
-    first = await recompute(analytics)
+    first = await recompute_base(analytics)
     assert first["clients"] == 4
     abc = dict(await sql(analytics, "SELECT revenue_minor, abc_revenue FROM client_segments"))
     assert abc == {8000: "A", 1000: "B", 600: "B", 400: "C"}
-    again = await recompute(analytics)
+    again = await recompute_base(analytics)
     assert (again["segment_changed"], again["churn_risk_raised"]) == (0, 0)
     assert len(await outbox(analytics, "segment_changed")) == before + first["segment_changed"]
     skus = await sql(analytics, "SELECT sku, abc FROM sku_segments")
@@ -138,7 +127,7 @@ async def test_sku_abc_counts_the_clients_rolling_year(analytics):
             placed(c.company_id, 0, {"Z": ("1", 700)}, at=on(2025, 11, 14)),  # before it
             placed(other.company_id, 0, {"Y": ("1", 4000), "Z": ("1", 1000)}, at=on(2026, 5, 10)),
         )
-        await recompute(analytics)
+        await recompute_base(analytics)
     skus = await sql(analytics, "SELECT sku, abc, revenue_minor FROM sku_segments ORDER BY sku")
     assert skus == [("X", "A", 5000), ("Y", "A", 4000), ("Z", "B", 1000)]
     clients = "SELECT sum((metrics->>'abc_revenue_minor')::bigint) FROM client_segments"
@@ -194,8 +183,8 @@ async def test_churn_risk_raised_is_an_event_once_per_crossing(start_app):
     quiet, busy = company(manager=uuid.uuid4()), company()
     await deliver(analytics, quiet, busy, *(placed(busy.company_id, d) for d in (2, 32, 62)))
     await deliver(analytics, *(placed(quiet.company_id, d) for d in (100, 130, 160, 190)))
-    await recompute(analytics)
-    await recompute(analytics)
+    await recompute_base(analytics)
+    await recompute_base(analytics)
     raised = await outbox(analytics, "churn_risk_raised")
     assert len(raised) == 1
     event = raised[0]

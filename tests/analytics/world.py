@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from services.analytics.events import CONSUMERS
-from services.analytics.recompute import recompute_dirty
+from services.analytics.recompute import recompute_all, recompute_dirty
 from shared.auth import Role
 from shared.clock import utcnow
 from shared.contracts.accounts import CompanyCreditChangedV1, CompanyUpsertedV1
@@ -72,6 +72,13 @@ async def deliver(app: FastAPI, *events: EventContract | CloudEvent) -> list[Out
     async with app.state.sessionmaker() as session, session.begin():
         await recompute_dirty(session)
     return outcomes
+
+
+async def recompute_base(app: FastAPI) -> dict[str, Any]:
+    """The full recompute of every client, the base statistics and the summary (the hourly
+    worker's)."""
+    async with app.state.sessionmaker() as session, session.begin():
+        return await recompute_all(session, app.state.settings)
 
 
 def company(
