@@ -15,7 +15,8 @@ import polars as pl
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.analytics.domain.metrics import client_metrics
+from services.analytics.domain.base import current_base
+from services.analytics.domain.metrics import classify, client_figures, client_metrics
 from services.analytics.domain.rows import segment_rows
 from services.analytics.domain.summary import sku_segments, summarise
 from services.analytics.settings import Settings
@@ -44,7 +45,12 @@ async def recompute_all(
     rows = segment_rows(frame, as_of)
     window = facts.orders.filter(pl.col("placed_at") <= as_of)
     summary = summarise(frame, window, facts.feedback, as_of, d)
-    skus = sku_segments(await store.load_sku_months(session), as_of, d)
+    skus = sku_segments(
+        await store.load_sku_months(session),
+        await store.load_sku_revenue(session, as_of, d.abc_months),
+        as_of,
+        d,
+    )
     computed = time.perf_counter()
     counts = await store.replace_segments(session, rows)
     await store.save_base(session, base, summary, as_of)
@@ -66,7 +72,8 @@ async def recompute_clients(
 ) -> dict[str, Any]:
     """These clients' metrics against the stored base statistics of their currencies, in one
     polars pass; without stored statistics for one of the currencies (a fresh database, a new
-    currency) the whole base is recomputed instead."""
+    currency), or when the base moved since they were computed (domain/base.py), the whole base
+    is recomputed instead."""
     d = definitions(session)
     as_of = as_of or utcnow()
     await store.lock(session)
@@ -80,8 +87,13 @@ async def recompute_clients(
     bases = await store.stored_bases(session)
     if bases is None or not currencies <= set(bases["currency"].to_list()):
         return await recompute_all(session, d, as_of)
-    frame, _ = client_metrics(facts, as_of, d, base=bases)
-    return await store.replace_segments(session, segment_rows(frame, as_of))
+    figures = client_figures(facts, as_of, d).collect()
+    others = await store.others_in_base(session, client_ids)
+    base = current_base(bases, others, figures, d.base_move_share)
+    if base is None:
+        log.info("the base moved: every client is recomputed", extra={"clients": len(client_ids)})
+        return await recompute_all(session, d, as_of)
+    return await store.replace_segments(session, segment_rows(classify(figures, base, d), as_of))
 
 
 async def recompute_dirty(session: AsyncSession, limit: int = 5_000) -> dict[str, Any]:

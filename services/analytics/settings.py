@@ -4,7 +4,7 @@ Every definition and threshold of a metric is here; services/analytics/README.md
 each one. The rules are plain Python in `domain/`, which takes these settings as an argument.
 """
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -24,6 +24,14 @@ class Settings(ServiceSettings):
     )
     dirty_batch_size: int = Field(
         5000, ge=1, description="Clients touched by events recomputed in one polars pass"
+    )
+    base_move_share: float = Field(
+        0.02,
+        ge=0,
+        lt=1,
+        description="Recompute after events: the whole base is recomputed instead when a "
+        "currency's sales total or number of buyers moved by more than this share since the "
+        "base statistics were computed",
     )
     history_months: int = Field(
         24, ge=1, description="Months of orders the metrics look at (LTV, gaps, cohorts)"
@@ -87,10 +95,19 @@ class Settings(ServiceSettings):
         90, ge=1, description="Churn: the usual gap assumed for a client with one order"
     )
     churn_trend_months: int = Field(
-        3, ge=1, description="Churn: the last months compared with the months before them"
+        3,
+        ge=1,
+        description="Churn: purchases of the last this many months (x 30.4375 days, ending now) "
+        "compared with as many before them",
+    )
+    churn_trend_min_orders: int = Field(
+        3,
+        ge=1,
+        description="Churn: fewest orders in the earlier window for the trend to judge a client "
+        "(fewer: its gap alone does)",
     )
     churn_drop_share: float = Field(
-        0.5, gt=0, le=1, description="Churn: at risk when monthly volume fell by this share"
+        0.5, gt=0, le=1, description="Churn: at risk when purchases fell by this share"
     )
     churn_raise_score: int = Field(
         50, ge=1, le=100, description="Churn: score from which the risk is raised (an event)"
@@ -135,7 +152,12 @@ class Settings(ServiceSettings):
         30, ge=1, description="Upsell funnel: an offer counts as accepted when ordered within"
     )
     # Retention
-    crr_period_months: int = Field(3, ge=1, description="Retention rate: months in one period")
+    crr_period_months: int = Field(
+        3,
+        ge=1,
+        description="Retention rate: months in one calendar period (1, 2, 3, 4, 6 or 12: "
+        "periods start in January)",
+    )
     crr_periods: int = Field(4, ge=1, description="Retention rate: periods in the summary")
     # Receivables behaviour
     frequent_buyer_min_orders: int = Field(
@@ -179,3 +201,10 @@ class Settings(ServiceSettings):
     cross_sell_offer_suggestions: int = Field(
         3, ge=1, description="Cross-sell offers: categories suggested in one offer"
     )
+
+    @field_validator("crr_period_months")
+    @classmethod
+    def _calendar_periods(cls, months: int) -> int:
+        if 12 % months:
+            raise ValueError("must divide the year: 1, 2, 3, 4, 6 or 12")
+        return months

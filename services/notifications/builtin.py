@@ -368,12 +368,12 @@ TEMPLATES: dict[str, tuple[dict[str, Any], dict[str, tuple[str, str]]]] = {
             "en": (
                 "Order {{ event.number }} confirmed",
                 "Order {{ event.number }} is confirmed.{% if event.promised_to %} Delivery "
-                "{{ event.promised_from }} – {{ event.promised_to }}.{% endif %}",
+                "{{ event.promised_from | day }} – {{ event.promised_to | day }}.{% endif %}",
             ),
             "ru": (
                 "Заказ {{ event.number }} подтверждён",
                 "Заказ {{ event.number }} подтверждён.{% if event.promised_to %} Доставка "
-                "{{ event.promised_from }} – {{ event.promised_to }}.{% endif %}",
+                "{{ event.promised_from | day }} – {{ event.promised_to | day }}{% endif %}",
             ),
         },
     ),
@@ -471,12 +471,12 @@ TEMPLATES: dict[str, tuple[dict[str, Any], dict[str, tuple[str, str]]]] = {
             "en": (
                 "Your offer {{ event.number }} is ready",
                 "We offer {{ event.total_minor | money(event.currency) }}, valid until "
-                "{{ event.valid_until }}.{% if event.message %}\n{{ event.message }}{% endif %}",
+                "{{ event.valid_until | day }}.{% if event.message +%}\n{{ event.message }}{% endif %}",
             ),
             "ru": (
                 "Ваше предложение {{ event.number }} готово",
                 "Предлагаем {{ event.total_minor | money(event.currency) }}, действует до "
-                "{{ event.valid_until }}.{% if event.message %}\n{{ event.message }}{% endif %}",
+                "{{ event.valid_until | day }}{% if event.message +%}\n{{ event.message }}{% endif %}",
             ),
         },
     ),
@@ -523,14 +523,14 @@ TEMPLATES: dict[str, tuple[dict[str, Any], dict[str, tuple[str, str]]]] = {
         _sample(_QUOTE),
         {
             "en": (
-                "Offer {{ event.number }} expires on {{ event.valid_until }}",
+                "Offer {{ event.number }} expires on {{ event.valid_until | day }}",
                 "Your offer for {{ event.total_minor | money(event.currency) }} is valid until "
-                "{{ event.valid_until }}. Accept it in the portal: {{ links.portal }}",
+                "{{ event.valid_until | day }}. Accept it in the portal: {{ links.portal }}",
             ),
             "ru": (
-                "Предложение {{ event.number }} действует до {{ event.valid_until }}",
+                "Предложение {{ event.number }} действует до {{ event.valid_until | day }}",
                 "Ваше предложение на {{ event.total_minor | money(event.currency) }} действует "
-                "до {{ event.valid_until }}. Принять: {{ links.portal }}",
+                "до {{ event.valid_until | day }} Принять: {{ links.portal }}",
             ),
         },
     ),
@@ -553,13 +553,13 @@ TEMPLATES: dict[str, tuple[dict[str, Any], dict[str, tuple[str, str]]]] = {
             "en": (
                 "Overdue payment: {{ event.overdue_minor | money(event.currency) }}",
                 "{{ company.legal_name }} has {{ event.overdue_minor | money(event.currency) }} "
-                "overdue since {{ event.oldest_overdue_date }}. Please pay to keep ordering.",
+                "overdue since {{ event.oldest_overdue_date | day }}. Please pay to keep ordering.",
             ),
             "ru": (
                 "Просроченная задолженность: {{ event.overdue_minor | money(event.currency) }}",
                 "У {{ company.legal_name }} просрочено "
                 "{{ event.overdue_minor | money(event.currency) }} с "
-                "{{ event.oldest_overdue_date }}. Пожалуйста, оплатите, чтобы продолжать заказы.",
+                "{{ event.oldest_overdue_date | day }} Пожалуйста, оплатите, чтобы продолжать заказы.",
             ),
         },
     ),
@@ -569,12 +569,12 @@ TEMPLATES: dict[str, tuple[dict[str, Any], dict[str, tuple[str, str]]]] = {
             "en": (
                 "{{ company.legal_name }}: debt overdue 14 days",
                 "{{ event.overdue_minor | money(event.currency) }} overdue since "
-                "{{ event.oldest_overdue_date }}; reminders did not help. Call the client.",
+                "{{ event.oldest_overdue_date | day }}; reminders did not help. Call the client.",
             ),
             "ru": (
                 "{{ company.legal_name }}: просрочка 14 дней",
                 "{{ event.overdue_minor | money(event.currency) }} просрочено с "
-                "{{ event.oldest_overdue_date }}; напоминания не помогли. Позвоните клиенту.",
+                "{{ event.oldest_overdue_date | day }}; напоминания не помогли. Позвоните клиенту.",
             ),
         },
     ),
@@ -628,12 +628,12 @@ TEMPLATES: dict[str, tuple[dict[str, Any], dict[str, tuple[str, str]]]] = {
         {
             "en": (
                 "Webhook paused: {{ event.url }}",
-                "Calls to {{ event.url }} have failed since {{ event.failing_since }}, so we paused "
+                "Calls to {{ event.url }} have failed since {{ event.failing_since | moment }}, so we paused "
                 "them. Events are kept; resume the subscription once the receiver is fixed.",
             ),
             "ru": (
                 "Вебхук приостановлен: {{ event.url }}",
-                "Вызовы {{ event.url }} не проходят с {{ event.failing_since }}, мы их "
+                "Вызовы {{ event.url }} не проходят с {{ event.failing_since | moment }}, мы их "
                 "приостановили. События сохранены; возобновите подписку, когда приёмник починят.",
             ),
         },
@@ -870,9 +870,9 @@ TEMPLATES_V2: dict[str, tuple[dict[str, Any], dict[str, tuple[str, str]]]] = {
                 "{{ event.turnover_minor | money(event.currency) }} this {{ event.period }}. "
                 "Another {{ event.left_minor | money(event.currency) }} and from "
                 "{{ event.next_level.threshold_minor | money(event.currency) }} you get "
-                "{{ event.next_level.discount_percent }} % off list prices"
+                "{{ (event.next_level.discount_percent | float / 100) | percent }} off list prices"
                 "{% if event.next_level.bonus_percent | float > 0 %} and a "
-                "{{ event.next_level.bonus_percent }} % bonus on the whole period{% endif %}.\n"
+                "{{ (event.next_level.bonus_percent | float / 100) | percent }} bonus on the whole period{% endif %}.\n"
                 "{{ links.portal }}\n\nUnsubscribe: {{ links.unsubscribe }}",
             ),
             "ru": (
@@ -881,9 +881,9 @@ TEMPLATES_V2: dict[str, tuple[dict[str, Any], dict[str, tuple[str, str]]]] = {
                 "периоде на {{ event.turnover_minor | money(event.currency) }}. Ещё "
                 "{{ event.left_minor | money(event.currency) }} — и с оборота "
                 "{{ event.next_level.threshold_minor | money(event.currency) }} действует скидка "
-                "{{ event.next_level.discount_percent }} % от прайса"
+                "{{ (event.next_level.discount_percent | float / 100) | percent }} от прайса"
                 "{% if event.next_level.bonus_percent | float > 0 %} и бонус "
-                "{{ event.next_level.bonus_percent }} % на весь оборот периода{% endif %}.\n"
+                "{{ (event.next_level.bonus_percent | float / 100) | percent }} на весь оборот периода{% endif %}.\n"
                 "{{ links.portal }}\n\nОтписаться: {{ links.unsubscribe }}",
             ),
         },
@@ -892,23 +892,23 @@ TEMPLATES_V2: dict[str, tuple[dict[str, Any], dict[str, tuple[str, str]]]] = {
         _sample(_REACHED),
         {
             "en": (
-                "You reached {{ event.current_level.discount_percent }} % off",
+                "You reached {{ (event.current_level.discount_percent | float / 100) | percent }} off",
                 "Hello {{ recipient.name }},\n\nwith {{ event.turnover_minor | money(event.currency) "
                 "}} this {{ event.period }}, {{ company.legal_name }} reached the level of "
                 "{{ event.current_level.threshold_minor | money(event.currency) }}: "
-                "{{ event.current_level.discount_percent }} % off list prices from now on."
+                "{{ (event.current_level.discount_percent | float / 100) | percent }} off list prices from now on."
                 "{% if event.next_level %} The next level is "
-                "{{ event.left_minor | money(event.currency) }} away.{% endif %}\n"
+                "{{ event.left_minor | money(event.currency) }} away.{% endif +%}\n"
                 "{{ links.portal }}\n\nUnsubscribe: {{ links.unsubscribe }}",
             ),
             "ru": (
-                "Вы получили скидку {{ event.current_level.discount_percent }} %",
+                "Вы получили скидку {{ (event.current_level.discount_percent | float / 100) | percent }}",
                 "Здравствуйте, {{ recipient.name }}!\n\nС оборотом "
                 "{{ event.turnover_minor | money(event.currency) }} {{ company.legal_name }} "
                 "достигла уровня {{ event.current_level.threshold_minor | money(event.currency) }}: "
-                "теперь скидка {{ event.current_level.discount_percent }} % от прайса."
+                "теперь скидка {{ (event.current_level.discount_percent | float / 100) | percent }} от прайса."
                 "{% if event.next_level %} До следующего уровня "
-                "{{ event.left_minor | money(event.currency) }}.{% endif %}\n"
+                "{{ event.left_minor | money(event.currency) }}.{% endif +%}\n"
                 "{{ links.portal }}\n\nОтписаться: {{ links.unsubscribe }}",
             ),
         },
@@ -917,17 +917,17 @@ TEMPLATES_V2: dict[str, tuple[dict[str, Any], dict[str, tuple[str, str]]]] = {
         _sample(_EXPIRING),
         {
             "en": (
-                "Your contract prices end on {{ event.last_day }}",
+                "Your contract prices end on {{ event.last_day | day }}",
                 "Hello {{ recipient.name }},\n\nthe contract prices of {{ event.skus_count }} "
-                "SKU(s) of {{ company.legal_name }} hold until {{ event.last_day }} "
+                "SKU(s) of {{ company.legal_name }} hold until {{ event.last_day | day }} "
                 "({{ event.skus | join(', ') }}{% if event.skus_count > event.skus | length %}, "
                 "...{% endif %}). Your sales manager will propose new terms; order before then "
                 "at the current prices: {{ links.portal }}",
             ),
             "ru": (
-                "Ваши договорные цены действуют до {{ event.last_day }}",
+                "Ваши договорные цены действуют до {{ event.last_day | day }}",
                 "Здравствуйте, {{ recipient.name }}!\n\nДоговорные цены {{ company.legal_name }} "
-                "на {{ event.skus_count }} SKU действуют до {{ event.last_day }} "
+                "на {{ event.skus_count }} SKU действуют до {{ event.last_day | day }} "
                 "({{ event.skus | join(', ') }}{% if event.skus_count > event.skus | length %}, "
                 "...{% endif %}). Менеджер предложит новые условия; до этой даты можно заказать "
                 "по текущим ценам: {{ links.portal }}",
@@ -938,12 +938,12 @@ TEMPLATES_V2: dict[str, tuple[dict[str, Any], dict[str, tuple[str, str]]]] = {
         _sample(_EXPIRING),
         {
             "en": (
-                "{{ company.legal_name }}: contract prices end on {{ event.last_day }}",
+                "{{ company.legal_name }}: contract prices end on {{ event.last_day | day }}",
                 "{{ event.skus_count }} contract price(s) end: {{ event.skus | join(', ') }}. "
                 "Agree new terms with the client.",
             ),
             "ru": (
-                "{{ company.legal_name }}: договорные цены заканчиваются {{ event.last_day }}",
+                "{{ company.legal_name }}: договорные цены заканчиваются {{ event.last_day | day }}",
                 "Заканчиваются договорные цены на {{ event.skus_count }} SKU: "
                 "{{ event.skus | join(', ') }}. Согласуйте с клиентом новые условия.",
             ),
@@ -955,13 +955,13 @@ TEMPLATES_V2: dict[str, tuple[dict[str, Any], dict[str, tuple[str, str]]]] = {
             "en": (
                 "Back in stock: {{ event.skus | map(attribute='name') | join(', ') }}",
                 "{% for s in event.skus %}{{ s.name }} ({{ s.sku }}) is back in stock: "
-                "{{ s.available }} available.\n{% endfor %}It is on your list(s) "
+                "{{ s.available | number }} available.\n{% endfor %}It is on your list(s) "
                 "{{ event.lists | map(attribute='name') | join(', ') }}. {{ links.portal }}",
             ),
             "ru": (
                 "Снова в наличии: {{ event.skus | map(attribute='name') | join(', ') }}",
                 "{% for s in event.skus %}{{ s.name }} ({{ s.sku }}) снова в наличии: "
-                "{{ s.available }}.\n{% endfor %}Товар есть в ваших списках "
+                "{{ s.available | number }}.\n{% endfor %}Товар есть в ваших списках "
                 "{{ event.lists | map(attribute='name') | join(', ') }}. {{ links.portal }}",
             ),
         },
@@ -973,14 +973,14 @@ TEMPLATES_V2: dict[str, tuple[dict[str, Any], dict[str, tuple[str, str]]]] = {
                 "{{ company.legal_name }}: {{ event.sku }} is out of stock",
                 "{{ event.name }} ({{ event.sku }}) is out of stock. It is in the client's A "
                 "class: {{ event.revenue_minor | money(event.currency) }} in the last months, "
-                "{{ (event.revenue_share | float * 100) | round | int }} % of its purchases. "
+                "{{ event.revenue_share | percent(0) }} of its purchases. "
                 "Offer a substitute or a delivery date.",
             ),
             "ru": (
                 "{{ company.legal_name }}: {{ event.sku }} нет в наличии",
                 "{{ event.name }} ({{ event.sku }}) закончился. Это товар группы A клиента: "
                 "{{ event.revenue_minor | money(event.currency) }} за последние месяцы, "
-                "{{ (event.revenue_share | float * 100) | round | int }} % его закупок. "
+                "{{ event.revenue_share | percent(0) }} его закупок. "
                 "Предложите замену или срок поставки.",
             ),
         },
@@ -1007,14 +1007,14 @@ TEMPLATES_V2: dict[str, tuple[dict[str, Any], dict[str, tuple[str, str]]]] = {
                 "Prices changed on {{ event.skus | length }} product(s) you buy regularly",
                 "Hello {{ recipient.name }},\n\n{% for s in event.skus %}{{ s.name }} "
                 "({{ s.sku }}): {{ s.old_unit_price_minor | money(event.currency) }} → "
-                "{{ s.new_unit_price_minor | money(event.currency) }} ({{ s.change_percent }} %)"
+                "{{ s.new_unit_price_minor | money(event.currency) }} ({{ (s.change_percent | float / 100) | percent }})"
                 "\n{% endfor %}\n{{ links.portal }}\n\nUnsubscribe: {{ links.unsubscribe }}",
             ),
             "ru": (
                 "Изменились цены на {{ event.skus | length }} товар(ов), которые вы покупаете",
                 "Здравствуйте, {{ recipient.name }}!\n\n{% for s in event.skus %}{{ s.name }} "
                 "({{ s.sku }}): {{ s.old_unit_price_minor | money(event.currency) }} → "
-                "{{ s.new_unit_price_minor | money(event.currency) }} ({{ s.change_percent }} %)"
+                "{{ s.new_unit_price_minor | money(event.currency) }} ({{ (s.change_percent | float / 100) | percent }})"
                 "\n{% endfor %}\n{{ links.portal }}\n\nОтписаться: {{ links.unsubscribe }}",
             ),
         },
@@ -1026,16 +1026,16 @@ TEMPLATES_V2: dict[str, tuple[dict[str, Any], dict[str, tuple[str, str]]]] = {
                 "Clients like {{ company.legal_name }} also buy {{ event.suggestions | "
                 "map(attribute='category') | join(', ') }}",
                 "Hello {{ recipient.name }},\n\n{% for g in event.suggestions %}* {{ g.reason }}"
-                "{% if g.skus %}: {{ g.skus | map(attribute='name') | join(', ') }}{% endif %}\n"
-                "{% endfor %}\n{{ links.portal }}\n\nUnsubscribe: {{ links.unsubscribe }}",
+                "{% if g.skus %}: {{ g.skus | map(attribute='name') | join(', ') }}{% endif +%}\n"
+                "{% endfor +%}\n{{ links.portal }}\n\nUnsubscribe: {{ links.unsubscribe }}",
             ),
             "ru": (
                 "Компании как {{ company.legal_name }} также покупают {{ event.suggestions | "
                 "map(attribute='category') | join(', ') }}",
                 "Здравствуйте, {{ recipient.name }}!\n\n{% for g in event.suggestions %}* "
-                "{{ (g.peer_share | float * 100) | round | int }} % похожих компаний покупают "
+                "{{ g.peer_share | percent(0) }} похожих компаний покупают "
                 "{{ g.category }}{% if g.skus %}: {{ g.skus | map(attribute='name') | join(', ') "
-                "}}{% endif %}\n{% endfor %}\n{{ links.portal }}\n\nОтписаться: "
+                "}}{% endif +%}\n{% endfor +%}\n{{ links.portal }}\n\nОтписаться: "
                 "{{ links.unsubscribe }}",
             ),
         },
@@ -1100,16 +1100,16 @@ SALES_TEMPLATES: dict[str, tuple[dict[str, Any], dict[str, tuple[str, str]]]] = 
         _sample(_CONCENTRATION),
         {
             "en": (
-                "{{ company.legal_name }} makes {{ (event.share * 100) | round(1) }} % of sales",
-                "{{ company.legal_name }} passed {{ (event.level * 100) | round(0) | int }} % of "
-                "our {{ event.currency }} sales (now {{ (event.share * 100) | round(1) }} %). "
+                "{{ company.legal_name }} makes {{ event.share | percent }} of sales",
+                "{{ company.legal_name }} passed {{ event.level | percent(0) }} of "
+                "our {{ event.currency }} sales (now {{ event.share | percent }}). "
                 "Depending on one client this much is a risk: plan how to spread it.",
             ),
             "ru": (
-                "{{ company.legal_name }}: {{ (event.share * 100) | round(1) }} % продаж",
-                "{{ company.legal_name }} превысил {{ (event.level * 100) | round(0) | int }} % "
-                "наших продаж в {{ event.currency }} (сейчас {{ (event.share * 100) | round(1) }} "
-                "%). Зависимость от одного клиента - риск: спланируйте, как её снизить.",
+                "{{ company.legal_name }}: {{ event.share | percent }} продаж",
+                "{{ company.legal_name }} превысил {{ event.level | percent(0) }} "
+                "наших продаж в {{ event.currency }} (сейчас {{ event.share | percent }}"
+                "). Зависимость от одного клиента - риск: спланируйте, как её снизить.",
             ),
         },
     ),

@@ -269,6 +269,7 @@ async def _message(
             "recipient": {"name": recipient.name, "email": recipient.email},
             "links": links,
         },
+        locale=locale,
     )
     due = rules.due_at(rule, context, now)
     if not enabled:

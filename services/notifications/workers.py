@@ -194,6 +194,7 @@ async def _digest_message(
                 "messages": items,
                 "recipient": {"name": person.name, "email": person.email},
             },
+            locale=chosen,
         )
         subject, body = rendered.subject, rendered.body
     for m in held:

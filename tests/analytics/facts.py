@@ -56,10 +56,12 @@ def client(client_id: str, currency: str = "EUR", **fields: Any) -> dict[str, An
     return {"client_id": client_id, "currency": currency, **fields}
 
 
-def metrics(orders, clients=None, feedback=None, **overrides) -> dict[str, dict[str, Any]]:
-    """{client id: its row} for the hand-made facts."""
+def metrics(
+    orders, clients=None, feedback=None, *, as_of: datetime = AS_OF, **overrides
+) -> dict[str, dict[str, Any]]:
+    """{client id: its row} for the hand-made facts, as of `as_of`."""
     ids = sorted({o["client_id"] for o in orders} | {c["client_id"] for c in clients or []})
     known = {c["client_id"] for c in clients or []}
     clients = [*(clients or []), *(client(i) for i in ids if i not in known)]
-    frame, _ = client_metrics(Facts.of(orders, clients, feedback), AS_OF, definitions(**overrides))
+    frame, _ = client_metrics(Facts.of(orders, clients, feedback), as_of, definitions(**overrides))
     return {row["client_id"]: row for row in frame.to_dicts()}

@@ -229,7 +229,7 @@ async def test_a_managers_work_queue_lists_clients_needing_action_with_reasons(a
     assert queue[0]["reasons"][0]["kind"] == "churn_risk"
     assert "no order for 100 days" in queue[0]["reasons"][0]["detail"]
     assert queue[1]["reasons"] == [
-        {"kind": "overdue", "detail": "overdue 25000 minor units of EUR while buying often"}
+        {"kind": "overdue", "detail": "overdue €250.00 while buying often"}
     ]
     async with client(analytics, MANAGER) as http:  # another manager
         assert (await http.get(f"/managers/{manager}/work-queue")).status_code == 404

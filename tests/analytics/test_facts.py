@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 
-import pytest
-
-from services.analytics.recompute import recompute_all, recompute_dirty
+from services.analytics.recompute import recompute_dirty
 from services.analytics.store.segments import mark_dirty
+from shared.clock import moved_to
 from shared.contracts.accounts import CompanyUpsertedV1
 from shared.contracts.analytics import (
     CLIENT_TOPIC,
@@ -30,18 +30,9 @@ from tests.analytics.world import (
     outbox,
     placed,
     product,
+    recompute_base,
     sql,
 )
-
-
-@pytest.fixture
-async def analytics(start_app):
-    return await start_app("analytics", recompute_interval_seconds=0)
-
-
-async def recompute(app):
-    async with app.state.sessionmaker() as session, session.begin():
-        return await recompute_all(session, app.state.settings)
 
 
 async def test_an_order_delivered_twice_counts_once_and_changes_segments_once(analytics):
@@ -70,13 +61,10 @@ async def test_an_order_delivered_twice_counts_once_and_changes_segments_once(an
     second = placed(c.company_id, 2)
     await deliver(analytics, second)
     changes = await outbox(analytics, "segment_changed")
-    # against the stored breakpoints of a one-client base, two orders make a champion
-    assert [ch["dimension"] for ch in changes[-1]["changes"]] == [
-        "rfm_segment",
-        "regularity",
-        "ladder",
-    ]
-    assert changes[-1]["changes"][1] == {
+    # the order doubles a one-client base: measured against the base as it is now (not the
+    # stale breakpoints of its first order, which made it a champion), it stays "new"
+    assert [ch["dimension"] for ch in changes[-1]["changes"]] == ["regularity", "ladder"]
+    assert changes[-1]["changes"][0] == {
         "dimension": "regularity",
         "previous": "one_off",
         "current": "periodic",
@@ -113,15 +101,37 @@ async def test_full_recompute_classifies_the_base_and_a_second_run_emits_nothing
     for c, value in zip(clients, (8000, 1000, 600, 400), strict=True):
         await deliver(analytics, placed(c.company_id, 30, {"SKU-1": ("1", value)}))
     before = len(await outbox(analytics, "segment_changed"))
-    first = await recompute(analytics)
+    first = await recompute_base(analytics)
     assert first["clients"] == 4
     abc = dict(await sql(analytics, "SELECT revenue_minor, abc_revenue FROM client_segments"))
     assert abc == {8000: "A", 1000: "B", 600: "B", 400: "C"}
-    again = await recompute(analytics)
+    again = await recompute_base(analytics)
     assert (again["segment_changed"], again["churn_risk_raised"]) == (0, 0)
     assert len(await outbox(analytics, "segment_changed")) == before + first["segment_changed"]
     skus = await sql(analytics, "SELECT sku, abc FROM sku_segments")
     assert skus == [("SKU-1", "A")]
+
+
+async def test_sku_abc_counts_the_clients_rolling_year(analytics):
+    # 15 Nov 2026: the window is 12 x 30.4375 days, from 15 Nov 2025 06:00 on
+    def on(year: int, month: int, day: int) -> datetime:
+        return datetime(year, month, day, 10, tzinfo=UTC)
+
+    with moved_to(datetime(2026, 11, 15, 12, tzinfo=UTC)):
+        c, other = company(), company()
+        await deliver(
+            analytics,
+            c,
+            other,
+            placed(c.company_id, 0, {"X": ("1", 5000)}, at=on(2025, 11, 20)),
+            placed(c.company_id, 0, {"Z": ("1", 700)}, at=on(2025, 11, 14)),  # before it
+            placed(other.company_id, 0, {"Y": ("1", 4000), "Z": ("1", 1000)}, at=on(2026, 5, 10)),
+        )
+        await recompute_base(analytics)
+    skus = await sql(analytics, "SELECT sku, abc, revenue_minor FROM sku_segments ORDER BY sku")
+    assert skus == [("X", "A", 5000), ("Y", "A", 4000), ("Z", "B", 1000)]
+    clients = "SELECT sum((metrics->>'abc_revenue_minor')::bigint) FROM client_segments"
+    assert await sql(analytics, clients) == [(10_000,)]
 
 
 async def test_through_the_broker_a_redelivered_order_changes_the_segment_once(
@@ -173,8 +183,8 @@ async def test_churn_risk_raised_is_an_event_once_per_crossing(start_app):
     quiet, busy = company(manager=uuid.uuid4()), company()
     await deliver(analytics, quiet, busy, *(placed(busy.company_id, d) for d in (2, 32, 62)))
     await deliver(analytics, *(placed(quiet.company_id, d) for d in (100, 130, 160, 190)))
-    await recompute(analytics)
-    await recompute(analytics)
+    await recompute_base(analytics)
+    await recompute_base(analytics)
     raised = await outbox(analytics, "churn_risk_raised")
     assert len(raised) == 1
     event = raised[0]

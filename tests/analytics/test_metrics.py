@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
 
 from services.analytics.domain.metrics import Facts
-from services.analytics.domain.summary import cohort_curve, retention, sku_segments
-from tests.analytics.facts import AS_OF, client, definitions, metrics, monthly, order
+from services.analytics.domain.summary import cohort_curve
+from tests.analytics.facts import client, metrics, monthly, order
 
 
 def column(rows, name):
@@ -169,20 +169,55 @@ def test_ltv_lifetime_defaults_to_the_base_average():
 
 
 def test_churn_risk_by_the_clients_own_interval_and_by_falling_volume():
+    fading = [(10, 700), (40, 500), (70, 400), (100, 1000), (130, 1000), (160, 1000)]
+    halved = [(10, 500), (40, 500), (70, 500), (100, 1000), (130, 1000), (160, 1000)]
     rows = metrics(
-        [order("late", d) for d in (70, 100, 130, 160)]  # usual 30 days, silent 70
+        [order("late", d) for d in (70, 100, 130)]  # usual 30 days, silent 70
         + [order("fine", d) for d in (45, 75, 105, 135)]  # silent 45: 1.5x
-        + monthly("fading", [1000, 1000, 1000, 1000, 400, 200])
+        + [order("fading", d, total) for d, total in fading]
+        + [order("halved", d, total) for d, total in halved]
     )
     late = rows["late"]
     assert (late["churn_score"], late["churn_raised"]) == (58, True)
     assert late["churn_reason"] == "no order for 70 days, 2.3x its usual 30-day interval"
     assert (rows["fine"]["churn_score"], rows["fine"]["churn_raised"]) == (38, False)
+    # the last 91.3 days (3 x 30.4375) hold 1600, the 91.3 before them 3000: a 47 % fall
     fading = rows["fading"]
-    # Aug-Oct 1000+400+200 against May-Jul 3000: a 47 % drop
     assert fading["volume_drop"] == pytest.approx(1 - 1600 / 3000)
-    assert fading["churn_reason"] == "monthly volume fell 47% over the last 3 months"
+    assert fading["churn_reason"] == "purchases fell 47% in the last 3 months against the 3 before"
     assert fading["churn_score"] == 47 and not fading["churn_raised"]
+    assert (rows["halved"]["churn_score"], rows["halved"]["churn_raised"]) == (50, True)
+
+
+def test_the_volume_trend_does_not_depend_on_the_day_of_the_month():
+    # A quarterly buyer who ordered yesterday, on the 1st: calendar months would compare an
+    # empty Sep-Nov with the August order (a 100 % fall) and leave December's order out.
+    as_of = datetime(2026, 12, 2, 12, tzinfo=UTC)
+    quarterly = [datetime(2026, m, d, 10, tzinfo=UTC) for m, d in ((3, 2), (5, 30), (8, 31))]
+    steady = [as_of - timedelta(days=1 + 30 * k) for k in range(7)]
+    rows = metrics(
+        [order("quarterly", at=at) for at in [*quarterly, datetime(2026, 12, 1, 10, tzinfo=UTC)]]
+        + [order("steady", at=at) for at in steady],
+        as_of=as_of,
+    )
+    assert rows["quarterly"]["volume_drop"] is None  # one order before: the gap judges
+    assert (rows["quarterly"]["churn_score"], rows["quarterly"]["churn_raised"]) == (0, False)
+    # an order every 30 days, the last yesterday: 4 in the last 91.3 days, 3 before, on any day
+    for day in range(1, 32):
+        moved = datetime(2027, 1, day, 12, tzinfo=UTC)
+        shifted = [at + (moved - as_of) for at in steady]
+        row = metrics([order("steady", at=at) for at in shifted], as_of=moved)["steady"]
+        assert (row["volume_drop"], row["churn_score"]) == (0.0, 1), moved
+
+
+def test_the_trend_needs_a_few_orders_before_it_judges():
+    # every 60-70 days: 1 order in the last 91.3 days, 2 before; a "50 % fall" that is only
+    # the timing of one order, so the gap judges (30 days against a usual 65)
+    rows = metrics([order("bimonthly", d) for d in (30, 100, 160)])
+    assert rows["bimonthly"]["volume_drop"] is None
+    assert (rows["bimonthly"]["churn_score"], rows["bimonthly"]["churn_raised"]) == (12, False)
+    judged = metrics([order("bimonthly", d) for d in (30, 100, 160)], churn_trend_min_orders=2)
+    assert judged["bimonthly"]["churn_score"] == 50
 
 
 def test_churn_of_a_one_order_client_uses_the_default_interval():
@@ -258,6 +293,25 @@ def test_ladder_from_buyer_to_advocate():
     }
 
 
+def test_months_are_days_over_30_4375():
+    # tenure = days from first to last order / 30.4375 + 1: adherent from 11 x 30.4375 = 334.8
+    def every(first: float, n: int = 4) -> list[float]:
+        return [10 + first * k / (n - 1) for k in range(n)]
+
+    rows = metrics(
+        [order("long", d) for d in every(335)]
+        + [order("short", d) for d in every(334)]
+        + [order("young", d) for d in (1, 61)]
+    )
+    assert rows["long"]["tenure_months"] == pytest.approx(335 / 30.4375 + 1)
+    assert (rows["long"]["ladder"], rows["short"]["ladder"]) == ("adherent", "regular")
+    # C: 2 orders over an age of 61 days = 2.004 months
+    assert rows["young"]["orders_per_month"] == pytest.approx(2 / (61 / 30.4375))
+    # T: the base's mean tenure, (12.006 + 11.973 + 2.971) / 3
+    tenures = [335 / 30.4375 + 1, 334 / 30.4375 + 1, 60 / 30.4375 + 1]
+    assert rows["young"]["lifetime_months"] == pytest.approx(sum(tenures) / 3)
+
+
 def test_otif_rate_per_client():
     rows = metrics(
         [
@@ -275,23 +329,6 @@ def test_a_client_is_measured_in_its_own_currency():
     assert rows["c"]["revenue_minor"] == 1000 and rows["c"]["orders"] == 1
 
 
-def test_retention_rate_per_quarter():
-    rows = [
-        order("a", at=datetime(2026, 4, 10, tzinfo=UTC)),
-        order("a", at=datetime(2026, 7, 10, tzinfo=UTC)),
-        order("b", at=datetime(2026, 4, 10, tzinfo=UTC)),
-        order("c", at=datetime(2026, 8, 10, tzinfo=UTC)),  # new in Q3
-        order("d", at=datetime(2026, 2, 10, tzinfo=UTC)),
-        order("d", at=datetime(2026, 8, 10, tzinfo=UTC)),  # back after a quiet Q2
-        order("d", at=datetime(2026, 11, 10, tzinfo=UTC)),  # the current quarter: left out
-    ]
-    crr = retention(Facts.of(rows, []).orders, AS_OF, definitions())
-    assert crr.select("starts", "start", "active", "new", "crr").rows() == [
-        ("2026-04", 1, 2, 2, 0.0),  # S = {d}, E = {a, b} both new
-        ("2026-07", 2, 3, 1, 100.0),  # S = {a, b}, E = {a, c, d}, N = {c}
-    ]
-
-
 def test_cohort_curve_pools_cohorts_old_enough():
     rows = [
         order("a", at=datetime(2026, 8, 10, tzinfo=UTC)),
@@ -302,21 +339,6 @@ def test_cohort_curve_pools_cohorts_old_enough():
     curve = cohort_curve(Facts.of(rows, []).orders, months=3)
     # month 0: all 3; month 1: a of the August cohort (the September one is too young)
     assert curve["share"].to_list() == [1.0, 0.5]
-
-
-def test_sku_abc_and_xyz():
-    frame = pl.DataFrame(
-        {
-            "sku": ["S1"] * 12 + ["S2"],
-            "currency": ["EUR"] * 13,
-            "month": [date(2025 + (10 + i) // 12, (10 + i) % 12 + 1, 1) for i in range(12)]
-            + [date(2026, 10, 1)],
-            "revenue_minor": [1000] * 12 + [500],
-            "quantity": [10.0] * 12 + [3.0],
-        }
-    )
-    skus = sku_segments(frame.lazy(), AS_OF, definitions())
-    assert skus.select("sku", "abc", "xyz").rows() == [("S1", "A", "X"), ("S2", "C", None)]
 
 
 def test_nps_of_detractors_goes_below_zero_and_csat_counts_four_and_five():

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from services.analytics.events import CONSUMERS
-from services.analytics.recompute import recompute_dirty
+from services.analytics.recompute import recompute_all, recompute_dirty
 from shared.auth import Role
 from shared.clock import utcnow
 from shared.contracts.accounts import CompanyCreditChangedV1, CompanyUpsertedV1
@@ -28,7 +28,16 @@ from shared.events.consumer import EventConsumer, Outcome
 from shared.events.envelope import CloudEvent, EventContract
 from shared.testing.fixtures import as_role
 
-NOW = utcnow()
+
+def _before_midnight(moment: datetime) -> datetime:
+    """The moment, or 23:30 of its day when later: a test that builds facts relative to NOW
+    and then measures them never straddles midnight (nor the end of a month or a year)."""
+    return min(moment, moment.replace(hour=23, minute=30, second=0, microsecond=0))
+
+
+# The moment every analytics test starts at (tests/analytics/conftest.py sets the clock to it):
+# the clock's day, the machine's or the one B2B_CLOCK names.
+NOW = _before_midnight(utcnow())
 ADMIN = as_role(Role.ADMIN)
 MANAGER = as_role(Role.SALES_MANAGER)
 
@@ -63,6 +72,13 @@ async def deliver(app: FastAPI, *events: EventContract | CloudEvent) -> list[Out
     async with app.state.sessionmaker() as session, session.begin():
         await recompute_dirty(session)
     return outcomes
+
+
+async def recompute_base(app: FastAPI) -> dict[str, Any]:
+    """The full recompute of every client, the base statistics and the summary (the hourly
+    worker's)."""
+    async with app.state.sessionmaker() as session, session.begin():
+        return await recompute_all(session, app.state.settings)
 
 
 def company(

@@ -197,7 +197,7 @@ def test_templates_render_in_a_sandbox():
         {"event": {"number": "N1", "total": 123456}},
     )
     assert out.subject == "Order N1"
-    assert out.body == "1 234.56 EUR\n"
+    assert out.body == "€1,234.56\n"
     with pytest.raises(templates.TemplateProblem):
         templates.render("{{ ''.__class__.__mro__ }}", "x", {}, strict=True)
     with pytest.raises(templates.TemplateProblem):

@@ -83,7 +83,7 @@ async def test_admin_adds_a_rule_on_segments_and_its_template_with_a_preview(sta
             "key": "big_order",
             "locale": "en",
             "subject": "Big order N-1",
-            "body": "Sample LLC: 2 500.00 EUR\n",
+            "body": "Sample LLC: €2,500.00\n",
         }
         own_data = await http.post(
             "/templates/big_order/ru/preview",

@@ -160,7 +160,7 @@ async def test_credit_breach_refuses_with_the_reason_and_reserves_nothing(start_
     assert refused.status_code == 422
     problem = refused.json()
     assert problem["type"].endswith("/credit-refused")
-    assert "exceeds the credit left, 10000 EUR" in problem["detail"]
+    assert "exceeds the credit left, €100.00" in problem["detail"]
     assert await count(shop.orders, "orders") == 0
     assert (await stock_of(shop, "CE-200"))["reserved"] == "0.000"
     smaller = await new_cart(shop, {"CE-200": "8"}, name="Smaller")

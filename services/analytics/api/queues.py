@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from services.analytics.store import queries
+from shared import display
 from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.problems import NotFound
@@ -60,7 +61,7 @@ async def work_queue(
             reasons.append(
                 QueueReason(
                     kind="overdue",
-                    detail=f"overdue {who.overdue_minor} minor units of {seg.currency}"
+                    detail=f"overdue {display.money(who.overdue_minor, seg.currency)}"
                     + (" while buying often" if often else ""),
                 )
             )

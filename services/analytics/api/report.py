@@ -1,49 +1,37 @@
 """`GET /reports/client-base`: an HTML page people can look at, with the charts drawn as inline
 SVG on the server (ABC/XYZ heatmap, LTV distribution, cohort retention curve, RFM map) from the
-same summary the API serves. No JavaScript is needed to draw them; a few lines mark each chart
-as drawn once the browser has laid it out (what the browser test checks)."""
+same summary the API serves, laid out by the Jinja template `templates/client_base.html` with
+every figure formatted for the reader's language (`shared/display.py`). No JavaScript is needed
+to draw them; a few lines mark each chart as drawn once the browser has laid it out (what the
+browser test checks)."""
 
 from __future__ import annotations
 
 from html import escape
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Header
 from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from services.analytics.store import queries
+from shared import display
 from shared.auth import Role, allow
 from shared.db import SessionDep
 
 router = APIRouter(tags=["reports"])
 W, H = 420, 260
-STYLE = """
-body{font-family:system-ui,sans-serif;margin:24px;color:#1f2937}
-h1{font-size:22px}h2{font-size:16px;margin:0 0 8px}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(440px,1fr));gap:20px}
-figure{margin:0;padding:12px;border:1px solid #e5e7eb;border-radius:8px}
-table{border-collapse:collapse;font-size:13px}td,th{padding:3px 8px;border-bottom:1px solid #eee;text-align:right}
-th:first-child,td:first-child{text-align:left}.kpi{display:flex;gap:24px;margin:12px 0 20px}
-.kpi div{font-size:13px}.kpi b{display:block;font-size:20px}
-"""
-MARK_DRAWN = """
-window.addEventListener('load', function () {
-  document.querySelectorAll('figure.chart').forEach(function (fig) {
-    var svg = fig.querySelector('svg'); if (!svg) return;
-    var marks = Array.prototype.filter.call(svg.querySelectorAll('rect.mark,polyline.mark,circle.mark'),
-      function (el) { var b = el.getBBox(); return b.width > 0 || b.height > 0; });
-    var box = svg.getBoundingClientRect();
-    fig.setAttribute('data-drawn', String(marks.length));
-    fig.setAttribute('data-size', Math.round(box.width) + 'x' + Math.round(box.height));
-  });
-});
-"""
-
-
-def _money(minor: int | float | None, currency: str) -> str:
-    if minor is None:
-        return "-"
-    return f"{minor / 100:,.0f} {currency}"
+PAGES = display.install(
+    Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+)
+SEGMENT_TABLES = ("rfm_segment", "ladder", "regularity", "check_tier", "payment_behaviour")
 
 
 def _shade(value: float, top: float) -> str:
@@ -84,7 +72,7 @@ def matrix_chart(summary: dict[str, Any]) -> str:
     return _svg("".join(out), "ABC/XYZ matrix")
 
 
-def ltv_chart(summary: dict[str, Any], currency: str) -> str:
+def ltv_chart(summary: dict[str, Any], currency: str, locale: str) -> str:
     hist = summary.get("ltv_histogram") or {}
     counts, edges = hist.get("clients") or [], hist.get("edges_minor") or []
     top = max(counts or [0]) or 1
@@ -95,18 +83,18 @@ def ltv_chart(summary: dict[str, Any], currency: str) -> str:
         out.append(
             f'<rect class="mark" x="{40 + i * bar_w + 1}" y="{H - 30 - h}" width="{bar_w - 2}" '
             f'height="{max(h, 0.5)}" fill="#2563eb"><title>{n} clients from '
-            f"{escape(_money(edges[i], currency))}</title></rect>"
+            f"{escape(display.money(edges[i], currency, locale=locale))}</title></rect>"
         )
     if edges:
         out.append(f'<text x="40" y="{H - 12}" font-size="11">0</text>')
         out.append(
             f'<text x="{W - 10}" y="{H - 12}" font-size="11" text-anchor="end">'
-            f"{escape(_money(edges[-1], currency))}</text>"
+            f"{escape(display.money(edges[-1], currency, locale=locale))}</text>"
         )
     return _svg("".join(out), "LTV distribution")
 
 
-def cohort_chart(summary: dict[str, Any]) -> str:
+def cohort_chart(summary: dict[str, Any], locale: str) -> str:
     curve = summary.get("cohort_curve") or []
     out = [
         f'<line x1="40" y1="{H - 30}" x2="{W - 10}" y2="{H - 30}" stroke="#94a3b8"/>',
@@ -125,7 +113,7 @@ def cohort_chart(summary: dict[str, Any]) -> str:
         )
         out += [
             f'<circle class="mark" cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#059669">'
-            f"<title>month {i}: {curve[i] * 100:.0f}%</title></circle>"
+            f"<title>month {i}: {escape(display.percent(curve[i], 0, locale=locale))}</title></circle>"
             for i, (x, y) in enumerate(points)
         ]
     return _svg("".join(out), "Cohort retention")
@@ -157,61 +145,28 @@ def rfm_chart(summary: dict[str, Any]) -> str:
     return _svg("".join(out), "RFM map")
 
 
-def _table(title: str, rows: list[tuple[Any, ...]], head: tuple[str, ...]) -> str:
-    body = "".join(
-        "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>" for row in rows
-    )
-    heads = "".join(f"<th>{escape(h)}</th>" for h in head)
-    return f"<figure><h2>{escape(title)}</h2><table><tr>{heads}</tr>{body}</table></figure>"
-
-
-def render(currency: str, summary: dict[str, Any], computed_at: str) -> str:
-    def fig(chart_id: str, title: str, svg: str) -> str:
-        return f'<figure class="chart" id="{chart_id}"><h2>{escape(title)}</h2>{svg}</figure>'
-
-    kpis = [
-        ("Clients", summary.get("clients")),
-        ("Buying", summary.get("buyers")),
-        ("Active (RFM window)", summary.get("active")),
-        ("Revenue (ABC window)", _money(summary.get("revenue_minor"), currency)),
-        ("Churn risk raised", summary.get("churn_raised")),
-        ("Penetration", summary.get("penetration")),
-        ("Top-10 share", summary.get("top10_share")),
-    ]
-    segments = [
-        (dim, name, n)
-        for dim in ("rfm_segment", "ladder", "regularity", "check_tier", "payment_behaviour")
-        for name, n in (summary.get(dim) or {}).items()
-    ]
-    crr = [
-        (r["starts"], r["start"], r["active"], r["new"], r["crr"])
-        for r in summary.get("retention", [])
-    ]
-    nps = [
+def render(currency: str, summary: dict[str, Any], computed_at: Any, locale: str) -> str:
+    """The page: KPIs, the four charts and the tables, every figure formatted for `locale`."""
+    charts = [
+        ("abc-xyz", "ABC/XYZ matrix (clients)", matrix_chart(summary)),
+        ("ltv", "LTV distribution (revenue LTV)", ltv_chart(summary, currency, locale)),
         (
-            s["touchpoint"],
-            s["nps"],
-            s["csat"],
-            s["answers"],
-            s["correlation_with_ltv"],
-            s["correlation_with_churn"],
-        )
-        for s in summary.get("satisfaction", [])
+            "cohorts",
+            "Cohort retention (share still buying, by month since first order)",
+            cohort_chart(summary, locale),
+        ),
+        ("rfm", "RFM map (clients by recency and frequency score)", rfm_chart(summary)),
     ]
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Client base ({escape(currency)})</title>
-<style>{STYLE}</style></head><body>
-<h1>Client base, {escape(currency)}</h1><p>Computed {escape(computed_at)}</p>
-<div class="kpi">{"".join(f"<div>{escape(k)}<b>{escape(str(v))}</b></div>" for k, v in kpis)}</div>
-<div class="grid">
-{fig("abc-xyz", "ABC/XYZ matrix (clients)", matrix_chart(summary))}
-{fig("ltv", "LTV distribution (revenue LTV)", ltv_chart(summary, currency))}
-{fig("cohorts", "Cohort retention (share still buying, by month since first order)", cohort_chart(summary))}
-{fig("rfm", "RFM map (clients by recency and frequency score)", rfm_chart(summary))}
-{_table("Retention rate per period", crr, ("period from", "S", "E", "N", "CRR %"))}
-{_table("Segments", segments, ("dimension", "segment", "clients"))}
-{_table("Satisfaction per touchpoint", nps, ("touchpoint", "NPS", "CSAT %", "answers", "corr. LTV", "corr. churn"))}
-</div><script>{MARK_DRAWN}</script></body></html>"""
+    return PAGES.get_template("client_base.html").render(
+        lang=locale.split("_")[0],
+        locale=locale,
+        currency=currency,
+        computed_at=computed_at,
+        s=summary,
+        # drawn here from numbers, every text in it escaped
+        charts=[{"id": i, "title": t, "svg": Markup(svg)} for i, t, svg in charts],  # noqa: S704
+        dimensions=SEGMENT_TABLES,
+    )
 
 
 EMPTY = "<!doctype html><html><body><h1>Client base</h1><p>No recompute yet.</p></body></html>"
@@ -227,9 +182,13 @@ async def client_base_report(
     session: SessionDep,
     principal: allow(Role.SALES_MANAGER, Role.ADMIN),
     currency: str | None = None,
+    accept_language: Annotated[
+        str | None, Header(description="The reader's languages: numbers, money and dates")
+    ] = None,
 ) -> HTMLResponse:
     rows = await queries.summaries(session, currency)
     if not rows:
         return HTMLResponse(EMPTY)
     row = rows[0]
-    return HTMLResponse(render(row.currency, row.stats["summary"], row.computed_at.isoformat()))
+    locale = display.locale_of(accept_language)
+    return HTMLResponse(render(row.currency, row.stats["summary"], row.computed_at, locale))

@@ -7,9 +7,9 @@ them from the whole base, one client's recompute after an event reuses the store
 both paths classify with the same code.
 
 Conventions: money is integer minor units in the client's currency (orders in another
-currency are left out of that client's figures); months are calendar months in UTC; the
-current month is incomplete, so month-series metrics (XYZ, trend) use the complete months
-before `as_of`.
+currency are left out of that client's figures). Windows of N months are N x 30.4375 days
+ending at `as_of` (ABC, RFM, wallet, the churn trend); month series (XYZ) are calendar months
+in UTC, and the current month is incomplete, so they use the complete months before `as_of`.
 """
 
 from __future__ import annotations
@@ -126,6 +126,9 @@ def client_figures(facts: Facts, as_of: datetime, d: Settings) -> pl.LazyFrame:
     )
     in_last = lambda months: pl.col("placed_at") > as_of - _months(months)  # noqa: E731
     gaps = pl.col("placed_at").sort().diff().dt.total_seconds() / 86_400
+    trend_window = _months(d.churn_trend_months)
+    trend_recent = pl.col("placed_at") > as_of - trend_window
+    trend_previous = ~trend_recent & (pl.col("placed_at") > as_of - 2 * trend_window)
     per_client = orders.group_by("client_id").agg(
         order_currency=pl.col("currency").first(),
         orders=pl.len(),
@@ -146,25 +149,23 @@ def client_figures(facts: Facts, as_of: datetime, d: Settings) -> pl.LazyFrame:
         median_gap_days=gaps.median(),
         gap_mean=gaps.mean(),
         gap_std=gaps.std(ddof=0),
+        # The volume trend: two equal windows of days ending now, not calendar months, so
+        # the day of the month never decides (see `volume_drop`).
+        recent_orders=trend_recent.sum(),
+        recent_volume=pl.col("total_minor").filter(trend_recent).sum(),
+        previous_orders=trend_previous.sum(),
+        previous_volume=pl.col("total_minor").filter(trend_previous).sum(),
         delivered_known=(pl.col("delivered") & pl.col("on_time").is_not_null()).sum(),
         otif=(pl.col("delivered") & pl.col("on_time") & pl.col("in_full")).sum(),
     )
     # Monthly series: sums over the months with purchases; months without count as zeros.
     monthly = orders.group_by("client_id", "month").agg(value=pl.col("total_minor").sum())
     xyz_start = end_month - d.xyz_months + 1
-    recent_from = end_month - d.churn_trend_months + 1
-    previous_from = recent_from - d.churn_trend_months
     series = monthly.group_by("client_id").agg(
         first_month=pl.col("month").min(),
         xyz_sum=pl.col("value").filter(pl.col("month").is_between(xyz_start, end_month)).sum(),
         xyz_sumsq=(pl.col("value").cast(pl.Float64) ** 2)
         .filter(pl.col("month").is_between(xyz_start, end_month))
-        .sum(),
-        recent_volume=pl.col("value")
-        .filter(pl.col("month").is_between(recent_from, end_month))
-        .sum(),
-        previous_volume=pl.col("value")
-        .filter(pl.col("month").is_between(previous_from, recent_from - 1))
         .sum(),
     )
     by_year = (
@@ -226,8 +227,10 @@ def client_figures(facts: Facts, as_of: datetime, d: Settings) -> pl.LazyFrame:
 
 def touchpoint_scores(feedback: pl.LazyFrame, *keys: str) -> pl.LazyFrame:
     """NPS (% promoters 9-10 minus % detractors 0-6) and CSAT (% of 4-5 out of 1-5) per
-    touchpoint, with the number of answers of each."""
+    touchpoint, with the number of answers of each and of responses (one response may answer
+    both)."""
     return feedback.group_by(*keys, "touchpoint").agg(
+        answers=(pl.col("nps").is_not_null() | pl.col("csat").is_not_null()).sum(),
         nps_answers=pl.col("nps").count(),
         # Signed per answer (+1 promoter, -1 detractor): counts are unsigned in polars, and a
         # base of detractors would wrap around instead of going below zero.
@@ -361,37 +364,48 @@ def client_metrics(
     """(one row per client with every figure and segment, the base stats used).
 
     `base` None: derive the base stats from these facts (a full recompute)."""
-    figures = client_figures(facts, as_of, d).collect().lazy()
+    figures = client_figures(facts, as_of, d).collect()
     if base is None:
-        base = base_stats(figures, d)
+        base = base_stats(figures.lazy(), d)
+    return classify(figures, base, d), base
+
+
+def classify(figures: pl.DataFrame, base: pl.DataFrame, d: Settings) -> pl.DataFrame:
+    """Every client's segments from its raw figures against the base statistics."""
     lifetime = (
         pl.lit(float(d.ltv_lifetime_months))
         if d.ltv_lifetime_months
         else pl.col("average_lifetime_months")
     )
     has_orders = pl.col("orders") > 0
-    f = figures.join(base.lazy(), "currency", "left").with_columns(
-        abc_costed=pl.when(pl.col("abc_costed_minor") > 0).then(pl.col("abc_margin_minor")),
-        average_check_minor=pl.when(has_orders).then(pl.col("revenue_minor") / pl.col("orders")),
-        orders_per_month=pl.when(has_orders).then(pl.col("orders") / pl.col("age_months")),
-        margin_share=pl.when(pl.col("costed_minor") > 0).then(
-            pl.col("margin_minor") / pl.col("costed_minor")
-        ),
-        lifetime_months=pl.when(has_orders).then(lifetime),
-        gap_cv=pl.when(pl.col("gap_mean") > 0).then(pl.col("gap_std") / pl.col("gap_mean")),
-        share_of_wallet=pl.when(pl.col("purchase_potential_minor") > 0).then(
-            pl.col("wallet_revenue_minor")
-            / (pl.col("purchase_potential_minor") * d.wallet_months / 12)
-        ),
-        sales_share=pl.when(pl.col("sales_total_minor") > 0).then(
-            pl.col("abc_revenue_minor").fill_null(0) / pl.col("sales_total_minor")
-        ),
-        xyz_mean=pl.when(pl.col("months_in_xyz") > 0).then(
-            pl.col("xyz_sum") / pl.col("months_in_xyz")
-        ),
-        otif_rate=pl.when(pl.col("delivered_known") > 0).then(
-            pl.col("otif") / pl.col("delivered_known")
-        ),
+    f = (
+        figures.lazy()
+        .join(base.lazy(), "currency", "left")
+        .with_columns(
+            abc_costed=pl.when(pl.col("abc_costed_minor") > 0).then(pl.col("abc_margin_minor")),
+            average_check_minor=pl.when(has_orders).then(
+                pl.col("revenue_minor") / pl.col("orders")
+            ),
+            orders_per_month=pl.when(has_orders).then(pl.col("orders") / pl.col("age_months")),
+            margin_share=pl.when(pl.col("costed_minor") > 0).then(
+                pl.col("margin_minor") / pl.col("costed_minor")
+            ),
+            lifetime_months=pl.when(has_orders).then(lifetime),
+            gap_cv=pl.when(pl.col("gap_mean") > 0).then(pl.col("gap_std") / pl.col("gap_mean")),
+            share_of_wallet=pl.when(pl.col("purchase_potential_minor") > 0).then(
+                pl.col("wallet_revenue_minor")
+                / (pl.col("purchase_potential_minor") * d.wallet_months / 12)
+            ),
+            sales_share=pl.when(pl.col("sales_total_minor") > 0).then(
+                pl.col("abc_revenue_minor").fill_null(0) / pl.col("sales_total_minor")
+            ),
+            xyz_mean=pl.when(pl.col("months_in_xyz") > 0).then(
+                pl.col("xyz_sum") / pl.col("months_in_xyz")
+            ),
+            otif_rate=pl.when(pl.col("delivered_known") > 0).then(
+                pl.col("otif") / pl.col("delivered_known")
+            ),
+        )
     )
     f = f.with_columns(
         xyz_cv=pl.when(pl.col("xyz_mean") > 0).then(
@@ -408,9 +422,13 @@ def client_metrics(
         usual_gap_days=pl.when(pl.col("orders") >= 2)
         .then(pl.col("median_gap_days").clip(lower_bound=1))
         .otherwise(pl.lit(float(d.churn_single_order_gap_days))),
-        volume_drop=pl.when(pl.col("previous_volume") > 0).then(
-            (1 - pl.col("recent_volume").fill_null(0) / pl.col("previous_volume")).clip(0, 1)
-        ),
+        # Judged only for a client still buying, with enough orders before for one order's
+        # timing not to be the whole trend; a client who stopped is judged by its gap.
+        volume_drop=pl.when(
+            (pl.col("recent_orders") >= 1)
+            & (pl.col("previous_orders") >= d.churn_trend_min_orders)
+            & (pl.col("previous_volume") > 0)
+        ).then((1 - pl.col("recent_volume") / pl.col("previous_volume")).clip(0, 1)),
     )
     f = f.with_columns(
         ltv_minor=(pl.col("ltv_revenue_minor") * pl.col("margin_share")).round(0).cast(pl.Int64),
@@ -492,8 +510,9 @@ def client_metrics(
         )
         .otherwise(
             pl.format(
-                "monthly volume fell {}% over the last {} months",
+                "purchases fell {}% in the last {} months against the {} before",
                 (pl.col("volume_drop") * 100).round(0).cast(pl.Int64),
+                pl.lit(d.churn_trend_months),
                 pl.lit(d.churn_trend_months),
             )
         ),
@@ -502,7 +521,7 @@ def client_metrics(
         ),
         ladder=_ladder(d),
     )
-    return f.collect(), base
+    return f.collect()
 
 
 def _rfm_segment(d: Settings) -> pl.Expr:

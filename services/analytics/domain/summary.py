@@ -27,33 +27,49 @@ def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
 
 
 def retention(orders: pl.LazyFrame, as_of: datetime, d: Settings) -> pl.DataFrame:
-    """CRR = (E - N) / S x 100 per period of `crr_period_months`, per currency: S clients that
-    bought in the period before, E clients that bought in the period, N those of E whose first
-    order ever is in the period. The current, incomplete period is left out."""
-    period = month_index(pl.col("placed_at")) // d.crr_period_months
-    current = _month_of(as_of) // d.crr_period_months
-    active = orders.select("currency", "client_id", period.alias("period")).unique()
+    """CRR = (E - N) / S x 100 per calendar period of `crr_period_months`, per currency: S
+    clients that bought in the period before, E clients that bought in the period, N those of E
+    whose first order (in the facts) is in the period. Each of the last `crr_periods` complete
+    periods is listed, a period without buyers too (E = 0, CRR 0 %); CRR is null where S = 0.
+    The current, incomplete period is left out."""
+    n = d.crr_period_months
+    period = month_index(pl.col("placed_at")) // n
+    current = _month_of(as_of) // n
+    active = (
+        orders.filter(pl.col("placed_at") <= as_of)
+        .select("currency", "client_id", period.alias("period"))
+        .unique()
+    )
     first = active.group_by("currency", "client_id").agg(first=pl.col("period").min())
     per = (
         active.join(first, ["currency", "client_id"])
         .group_by("currency", "period")
         .agg(active=pl.len(), new=(pl.col("period") == pl.col("first")).sum())
-        .sort("currency", "period")
-        .with_columns(start=pl.col("active").shift(1).over("currency"))
     )
+    # Every period by its number, so an empty one reads 0 and the next one's S is 0, not an
+    # older period's buyers.
+    listed = pl.LazyFrame(
+        {"period": list(range(current - d.crr_periods, current))}, schema={"period": pl.Int32}
+    )
+    before = per.select("currency", (pl.col("period") + 1).alias("period"), start=pl.col("active"))
     return (
-        per.filter(
-            pl.col("period").is_between(current - d.crr_periods, current - 1),
-            pl.col("start") > 0,
-        )
+        active.select("currency")
+        .unique()
+        .join(listed, how="cross")
+        .join(per, ["currency", "period"], "left")
+        .join(before, ["currency", "period"], "left")
+        .with_columns(pl.col("active", "new", "start").fill_null(0).cast(pl.Int64))
         .with_columns(
-            crr=((pl.col("active") - pl.col("new")) / pl.col("start") * 100).round(1),
+            crr=pl.when(pl.col("start") > 0).then(
+                ((pl.col("active") - pl.col("new")) / pl.col("start") * 100).round(1)
+            ),
             starts=pl.format(
                 "{}-{}",
-                (pl.col("period") * d.crr_period_months // 12),
-                (pl.col("period") * d.crr_period_months % 12 + 1).cast(pl.String).str.zfill(2),
+                pl.col("period") * n // 12,
+                (pl.col("period") * n % 12 + 1).cast(pl.String).str.zfill(2),
             ),
         )
+        .sort("currency", "period")
         .collect()
     )
 
@@ -146,9 +162,7 @@ def summarise(
                     "touchpoint": touchpoint,
                     "nps": row["nps"][0] if len(row) else None,
                     "csat": row["csat"][0] if len(row) else None,
-                    "answers": int(row["nps_answers"][0] + row["csat_answers"][0])
-                    if len(row)
-                    else 0,
+                    "answers": int(row["answers"][0]) if len(row) else 0,
                     "correlation_with_ltv": _corr(these, "ltv_revenue_minor"),
                     "correlation_with_churn": _corr(these, "churn_score"),
                 }
@@ -198,18 +212,30 @@ def _corr(frame: pl.DataFrame, column: str) -> float | None:
     return None if value is None or value != value else round(float(value), 4)
 
 
-def sku_segments(sku_months: pl.LazyFrame, as_of: datetime, d: Settings) -> pl.DataFrame:
-    """SKU ABC by revenue over `abc_months`, XYZ by the variation of monthly quantity over the
-    complete `xyz_months` (from the SKU's first month), per currency."""
+def sku_segments(
+    sku_months: pl.LazyFrame, sku_revenue: pl.LazyFrame, as_of: datetime, d: Settings
+) -> pl.DataFrame:
+    """SKU ABC by revenue in the ABC window (`sku_revenue`: per SKU and currency, the orders of
+    the last `abc_months` x 30.4375 days, the clients' ABC window), XYZ by the variation of
+    monthly quantity over the complete `xyz_months` (from the SKU's first month), per
+    currency. A SKU sold only before the window is C."""
     end = _month_of(as_of) - 1
     start = end - d.xyz_months + 1
-    abc_from = _month_of(as_of) - d.abc_months + 1
     m = sku_months.with_columns(month=month_index(pl.col("month")))
     per = m.group_by("sku", "currency").agg(
         first_month=pl.col("month").min(),
-        revenue_minor=pl.col("revenue_minor").filter(pl.col("month") >= abc_from).sum(),
         q_sum=pl.col("quantity").filter(pl.col("month").is_between(start, end)).sum(),
         q_sumsq=(pl.col("quantity") ** 2).filter(pl.col("month").is_between(start, end)).sum(),
+    )
+    per = (
+        per.join(
+            sku_revenue.select("sku", "currency", "revenue_minor"),
+            ["sku", "currency"],
+            "full",
+            coalesce=True,
+        )
+        .with_columns(pl.col("revenue_minor").fill_null(0), pl.col("q_sum", "q_sumsq").fill_null(0))
+        .with_columns(first_month=pl.col("first_month").fill_null(_month_of(as_of)))
     )
     per = per.with_columns(
         n=pl.lit(end) - pl.max_horizontal("first_month", pl.lit(start)) + 1

@@ -26,6 +26,7 @@ from services.analytics.domain.metrics import (
     Facts,
 )
 from services.analytics.domain.rows import SEGMENT_COLUMNS
+from shared.clock import utcnow
 from shared.contracts.analytics import (
     ClientChurnRiskRaisedV1,
     ClientConcentrationAlertV1,
@@ -44,6 +45,15 @@ CLIENTS_SQL = """
 """
 FEEDBACK_SQL = "SELECT client_id, touchpoint, nps, csat FROM feedback"
 SKU_MONTHS_SQL = "SELECT sku, currency, month, revenue_minor, quantity FROM sku_month_facts"
+# The SKUs' revenue in the ABC window, from the lines: the months' sums cannot cut a window of
+# days (the clients' ABC window).
+SKU_REVENUE_SQL = """
+    SELECT l.sku, o.currency, sum(l.revenue_minor) AS revenue_minor
+    FROM order_line_facts l JOIN order_facts o ON o.order_id = l.order_id
+    WHERE o.counted AND l.placed_at > {since} AND l.placed_at <= {as_of}
+    GROUP BY l.sku, o.currency
+"""
+SKU_REVENUE_SCHEMA = {"sku": pl.String, "currency": pl.String, "revenue_minor": pl.Int64}
 SKU_MONTHS_SCHEMA = {
     "sku": pl.String,
     "currency": pl.String,
@@ -128,6 +138,19 @@ async def load_sku_months(session: AsyncSession) -> pl.LazyFrame:
     return (await read_frame(session, SKU_MONTHS_SQL, SKU_MONTHS_SCHEMA)).lazy()
 
 
+async def load_sku_revenue(session: AsyncSession, as_of: datetime, months: int) -> pl.LazyFrame:
+    """Per SKU and currency, the revenue of counted orders in the last `months` (x 30.4375
+    days) up to `as_of`."""
+    frame = await read_frame(
+        session,
+        SKU_REVENUE_SQL,
+        SKU_REVENUE_SCHEMA,
+        since=_since(as_of, months),
+        as_of=f"'{as_of.isoformat()}'::timestamptz",
+    )
+    return frame.lazy()
+
+
 async def lock(session: AsyncSession) -> None:
     """Recomputes take turns, so a full one never overwrites a newer event's result."""
     await session.execute(text(LOCK))
@@ -140,11 +163,31 @@ async def stored_bases(session: AsyncSession) -> pl.DataFrame | None:
     return pl.DataFrame(bases, infer_schema_length=None) if bases else None
 
 
+# Per currency, the sales in the ABC window and the buyers of every client but `ids`, as last
+# recomputed: with a batch's new figures, the base as it is now.
+OTHERS_SQL = """
+    SELECT currency, coalesce(sum((metrics->>'abc_revenue_minor')::bigint), 0) AS sales_minor,
+           count(*) FILTER (WHERE (metrics->>'orders')::int > 0) AS buyers
+    FROM client_segments WHERE client_id <> ALL(CAST(:ids AS uuid[])) GROUP BY currency
+"""
+
+
+async def others_in_base(session: AsyncSession, client_ids: list[uuid.UUID]) -> pl.DataFrame:
+    rows = (await session.execute(text(OTHERS_SQL), {"ids": client_ids})).all()
+    return pl.DataFrame(
+        [tuple(r) for r in rows],
+        schema={"currency": pl.String, "sales_minor": pl.Int64, "buyers": pl.Int64},
+        orient="row",
+    )
+
+
 async def mark_dirty(session: AsyncSession, client_id: uuid.UUID) -> None:
     """The client's facts changed: its segments are recomputed by the next batch."""
     await session.execute(
-        text("INSERT INTO dirty_clients (client_id) VALUES (:id) ON CONFLICT DO NOTHING"),
-        {"id": client_id},
+        text(
+            "INSERT INTO dirty_clients (client_id, since) VALUES (:id, :now) ON CONFLICT DO NOTHING"
+        ),
+        {"id": client_id, "now": utcnow()},
     )
 
 

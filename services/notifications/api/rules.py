@@ -272,6 +272,7 @@ async def preview_template(
             found.body,
             body.data if body.data is not None else found.sample,
             strict=True,
+            locale=locale,
         )
     except rendering.TemplateProblem as exc:
         raise Unprocessable(f"The template does not render with this data: {exc}") from exc

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from shared.display import money
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -25,7 +27,7 @@ def approval_reason(
         if amount_hit and buyer_hit:
             parts = []
             if rule.above_minor is not None:
-                parts.append(f"orders above {rule.above_minor} {rule.currency} (minor units)")
+                parts.append(f"orders above {money(rule.above_minor, rule.currency or '')}")
             if rule.buyer is not None:
                 parts.append("orders from this buyer")
             return "company rule: " + " and ".join(parts) + " need approval"

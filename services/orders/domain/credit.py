@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from shared.display import money
+
 Verdict = Literal["ok", "refuse", "hold"]
 
 
@@ -33,8 +35,9 @@ def decide_credit(
     the policy says whether the order is refused or held for a manager."""
     if standing.overdue_minor > overdue_threshold_minor:
         reason = (
-            f"overdue receivables of {standing.overdue_minor} {standing.currency} (minor units) "
-            f"exceed the {overdue_threshold_minor} allowed; pay the overdue invoices first"
+            f"overdue receivables of {money(standing.overdue_minor, standing.currency)} exceed "
+            f"the {money(overdue_threshold_minor, standing.currency)} allowed; pay the overdue "
+            "invoices first"
         )
         return CreditDecision(on_breach, reason)
     available = standing.available_credit_minor
@@ -46,8 +49,8 @@ def decide_credit(
             )
         if order_total_minor > available:
             reason = (
-                f"the order total {order_total_minor} exceeds the credit left, {available} "
-                f"{standing.currency} (minor units)"
+                f"the order total {money(order_total_minor, order_currency)} exceeds the credit "
+                f"left, {money(available, standing.currency)}"
             )
             return CreditDecision(on_breach, reason)
     return CreditDecision("ok")
