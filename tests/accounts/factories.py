@@ -47,6 +47,14 @@ async def add_user(
         return user.id
 
 
+async def add_manager(
+    app: FastAPI, email: str = "manager@seller.example"
+) -> tuple[uuid.UUID, dict[str, str]]:
+    """A sales manager (a real user: companies name it as theirs) and its headers."""
+    manager = await add_user(app, email, staff_role="sales_manager")
+    return manager, as_role(Role.SALES_MANAGER, subject=manager)
+
+
 async def login(app: FastAPI, email: str, password: str = "secret-password") -> httpx.Response:
     async with client(app) as http:
         return await http.post("/auth/login", json={"email": email, "password": password})

@@ -30,7 +30,8 @@ from shared.testing.fixtures import as_role
 
 NOW = utcnow()
 ADMIN = as_role(Role.ADMIN)
-MANAGER = as_role(Role.SALES_MANAGER)
+MANAGER_ID = uuid.uuid4()
+MANAGER = as_role(Role.SALES_MANAGER, subject=MANAGER_ID)  # of the clients given manager=MANAGER_ID
 
 
 def envelope(event: EventContract, event_id: uuid.UUID | None = None) -> CloudEvent:
