@@ -16,6 +16,7 @@ from tests.reach import refused, snapshot
 
 OLGA, IVAN = uuid.uuid4(), uuid.uuid4()
 TABLES = ("sales_plans", "upsell_offers", "key_account_marks")
+INTERNAL = {"margin_minor", "margin_share", "margin_by_year", "abc_margin_minor", "ltv_minor"}
 
 
 @pytest.fixture
@@ -83,3 +84,17 @@ async def test_a_pricing_manager_reads_every_clients_profile(world):
             assert profile.status_code == 200
             assert profile.json()["metrics"]["margin_share"] == pytest.approx(0.4)
         assert len((await http.get("/segments/clients")).json()["items"]) == 2
+
+
+async def test_a_buyer_sees_its_profile_without_cost_margin_or_internal_labels(world):
+    app, mine, _ = world
+    async with client(app, as_role(Role.BUYER, company_id=mine)) as http:
+        own = (await http.get(f"/clients/{mine}/profile")).json()
+    async with client(app, as_role(Role.SALES_MANAGER, subject=OLGA)) as http:
+        staff = (await http.get(f"/clients/{mine}/profile")).json()
+    assert set(staff["metrics"]) >= INTERNAL and staff["metrics"]["margin_minor"] == 1600
+    assert staff["segments"]["abc_margin"] is not None and "churn" in staff
+    assert not INTERNAL & set(own["metrics"])
+    assert "margin" not in str(own) and "cost" not in str(own)
+    assert set(own["segments"]) == {"regularity", "ladder"} and "churn" not in own
+    assert (own["metrics"]["orders"], own["metrics"]["revenue_minor"]) == (4, 4000)

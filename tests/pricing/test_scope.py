@@ -1,7 +1,7 @@
 """Whose prices a caller reaches (`shared.scope`): a sales manager its assigned clients', the
 head of sales, pricing managers and admins every client's; another's is 404 as an unknown
 client. Views across clients (a simulation, a feed's diff, price versions) are narrowed to the
-clients the caller reaches rather than refused."""
+clients the caller reaches rather than refused. A client's people never see the floor."""
 
 from __future__ import annotations
 
@@ -133,3 +133,21 @@ async def test_a_feeds_diff_and_the_price_versions_name_only_reachable_clients(w
 
     assert await top_clients(PRICING_MANAGER) == ({"ACME", "BETA"}, {"ACME", "BETA"})
     assert await top_clients(olga) == ({"ACME"}, {"ACME"})
+
+
+async def test_a_buyer_never_gets_the_floor_staff_do(world):
+    app, acme, _ = world
+    body = {"client_id": str(acme), "lines": [{"sku": "S1"}, {"sku": "S2"}]}
+    explain = {"client_id": str(acme), "sku": "S1"}
+    async with client(app, as_role(Role.BUYER, company_id=acme)) as http:
+        bought = (await http.post("/prices/resolve", json=body)).json()
+        why = (await http.get("/prices/explain", params=explain)).json()
+    assert [line["unit_price_minor"] for line in bought["lines"]] == [800, 500]
+    assert all("floor_minor" not in line for line in bought["lines"])
+    assert why["unit_price_minor"] == 800
+    assert "floor_minor" not in why and "segment_assignments" not in why
+    async with client(app, as_role(Role.SALES_MANAGER, subject=OLGA)) as http:
+        staff = (await http.post("/prices/resolve", json=body)).json()
+        staff_why = (await http.get("/prices/explain", params=explain)).json()
+    assert [line["floor_minor"] for line in staff["lines"]] == [700, None]
+    assert staff_why["floor_minor"] == 700 and staff_why["segment_assignments"] == []

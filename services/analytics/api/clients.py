@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from services.analytics.api.schemas import (
     AssortmentGap,
+    BuyerProfile,
     ChurnRisk,
     ClientProfile,
     CrossSell,
@@ -22,6 +23,7 @@ from services.analytics.domain.assortment import assortment_gaps, reorder_list
 from services.analytics.domain.cross_sell import peer_label
 from services.analytics.store import queries
 from services.analytics.store.queries import CLIENTS
+from shared.audience import for_caller
 from shared.auth import CLIENT_READERS, allow
 from shared.clock import utcnow
 from shared.db import SessionDep
@@ -34,22 +36,26 @@ READERS = CLIENT_READERS
 @router.get(
     "/clients/{client_id}/profile",
     summary="The client's value, segments, churn risk and satisfaction",
+    description=(
+        "Staff get everything (`ClientProfile`: margins, lifetime value, churn, every "
+        "segment); the client's own people get `BuyerProfile`: their purchases and service, "
+        "never the seller's cost, margin or internal labels."
+    ),
+    response_model=ClientProfile | BuyerProfile,
     responses={404: {"description": "Unknown client, or one the caller does not reach"}},
 )
 async def profile(
     client_id: uuid.UUID, session: SessionDep, principal: allow(*READERS)
-) -> ClientProfile:
+) -> Response:
     await CLIENTS.ensure(session, principal, client_id)
     seg = await queries.segment(session, client_id)
     who = await queries.client(session, client_id)
     if seg is None and who is None:
         raise NotFound("No such client.")
     m = dict(seg.metrics) if seg else {}
-    segments = Segments(
-        regularity=seg.regularity if seg else None, ladder=seg.ladder if seg else None
-    )
+    segments = Segments()
     churn = None
-    if seg and principal.is_staff:
+    if seg:
         segments = Segments(
             abc_revenue=seg.abc_revenue,
             abc_margin=seg.abc_margin,
@@ -71,10 +77,7 @@ async def profile(
             days_since_last_order=m.get("days_since_last_order"),
             usual_gap_days=m.get("usual_gap_days"),
         )
-    if not principal.is_staff:
-        for internal in ("churn_reason", "sales_share", "matrix_action", "matrix_cell"):
-            m.pop(internal, None)
-    return ClientProfile(
+    staff_view = ClientProfile(
         client_id=client_id,
         currency=seg.currency if seg else who.currency,  # type: ignore[union-attr]
         legal_name=who.legal_name if who else None,
@@ -87,6 +90,7 @@ async def profile(
         metrics=m,
         computed_at=seg.computed_at if seg else None,
     )
+    return for_caller(principal, staff_view, BuyerProfile)
 
 
 @router.get(
