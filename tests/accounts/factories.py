@@ -11,7 +11,10 @@ from fastapi import FastAPI
 from services.accounts.domain.secrets import hash_password
 from services.accounts.store.models import Company, Membership, User
 from shared.auth import Role
+from shared.contracts.accounts import INVITATION_TOKEN
+from shared.settings import DEV_INTERNAL_SECRET
 from shared.testing.fixtures import as_role, client
+from shared.tokens import derived_token
 
 ADMIN = as_role(Role.ADMIN)
 
@@ -53,6 +56,12 @@ async def add_manager(
     """A sales manager (a real user: companies name it as theirs) and its headers."""
     manager = await add_user(app, email, staff_role="sales_manager")
     return manager, as_role(Role.SALES_MANAGER, subject=manager)
+
+
+def emailed_token(invitation: dict[str, Any]) -> str:
+    """The token the invitation's e-mail carries (outside development the answer has none):
+    notifications derives it from the invitation's id as accounts does."""
+    return derived_token(DEV_INTERNAL_SECRET, INVITATION_TOKEN, invitation["id"])
 
 
 async def login(app: FastAPI, email: str, password: str = "secret-password") -> httpx.Response:

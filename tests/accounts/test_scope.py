@@ -2,7 +2,7 @@
 assigned to it, the head of sales, pricing managers and admins every one. Another's company
 answers 404 as an unknown id does, for reads and writes alike, and a refused write changes
 nothing. Invitations into a company: its own admins, its assigned manager, the head of sales
-and admins."""
+and admins; the token goes by e-mail, and only a development answer shows it."""
 
 from __future__ import annotations
 
@@ -11,14 +11,17 @@ import uuid
 import pytest
 
 from shared.auth import Role
+from shared.contracts.accounts import InvitationCreatedV1
 from shared.testing.fixtures import as_role, client
 from tests.accounts.factories import (
     ADMIN,
     add_company,
     add_manager,
     add_user,
+    emailed_token,
     member_headers,
 )
+from tests.accounts.test_companies import outbox
 from tests.accounts.test_statements import upload
 from tests.reach import refused, snapshot
 
@@ -146,6 +149,46 @@ async def test_a_company_a_sales_manager_creates_is_assigned_to_it(accounts, wor
     assert made.status_code == 201, made.text
     assert read.status_code == 200
     assert read.json()["sales_manager_id"] == made.json()["sales_manager_id"] is not None
+
+
+async def test_an_invitation_is_emailed_and_the_answer_holds_no_token(accounts, world):
+    async with client(accounts, world["olga"]) as http:
+        answer = await http.post(
+            f"/companies/{world['id']}/invitations",
+            json={"email": "Chief@Olga.example", "role": "company_admin"},
+        )
+    assert answer.status_code == 201, answer.text
+    invitation = answer.json()
+    assert invitation["token"] is None  # not in development: only the e-mail carries it
+    [event] = [e["data"] for e in await outbox(accounts, InvitationCreatedV1.full_type())]
+    assert event == {
+        "invitation_id": invitation["id"],
+        "company_id": str(world["id"]),
+        "email": "chief@olga.example",
+        "role": "company_admin",
+        "invited_by": event["invited_by"],
+        "expires_at": event["expires_at"],
+    }
+    assert emailed_token(invitation) not in str(event)
+    async with client(accounts) as anonymous:
+        accepted = await anonymous.post(
+            f"/invitations/{emailed_token(invitation)}/accept",
+            json={"name": "Chief", "password": "long-password"},
+        )
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["company_id"] == str(world["id"])
+
+
+async def test_in_development_the_answer_holds_the_token(start_app):
+    development = await start_app("accounts", environment="development")
+    company = await add_company(development)
+    async with client(development, ADMIN) as http:
+        invitation = (
+            await http.post(
+                f"/companies/{company['id']}/invitations", json={"email": "dev@client.example"}
+            )
+        ).json()
+    assert invitation["token"] == emailed_token(invitation)
 
 
 async def test_only_its_admins_and_sales_staff_invite_into_a_company(accounts, world):
