@@ -15,7 +15,7 @@ import orjson
 from fastapi import Depends, Request
 from pydantic import BaseModel, Field
 
-from shared.problems import Forbidden, NotFound, Unauthorized
+from shared.problems import Forbidden, Unauthorized
 
 PRINCIPAL_HEADER = "x-principal"
 SIGNATURE_HEADER = "x-principal-signature"
@@ -38,20 +38,17 @@ class Role(StrEnum):
 STAFF_ROLES = frozenset(
     {Role.ADMIN, Role.HEAD_OF_SALES, Role.SALES_MANAGER, Role.PRICING_MANAGER, Role.SYSTEM}
 )
-# Staff who see every client; a sales manager holding none of these sees only its own clients.
-ALL_CLIENTS_ROLES = frozenset({Role.ADMIN, Role.HEAD_OF_SALES, Role.PRICING_MANAGER, Role.SYSTEM})
-# Who may read one client's data (its prices, say): its own people, sales staff, admins and
-# services; a sales manager only for its clients (`Principal.assigned_manager`).
+# Who may read one client's data (its prices, say): its own people, sales and pricing staff,
+# admins and services; which clients each reaches is `shared.scope`'s rule.
 CLIENT_READERS = (
     Role.BUYER,
     Role.COMPANY_ADMIN,
     Role.SALES_MANAGER,
     Role.HEAD_OF_SALES,
+    Role.PRICING_MANAGER,
     Role.ADMIN,
     Role.SYSTEM,
 )
-# Matches no assigned manager: a sales-manager credential that is not a person sees no client.
-NO_MANAGER = uuid.UUID(int=0)
 PEOPLE_ROLES = frozenset(
     {
         Role.BUYER,
@@ -91,25 +88,6 @@ class Principal(BaseModel):
     @property
     def is_staff(self) -> bool:
         return bool(self.roles & STAFF_ROLES)
-
-    @property
-    def assigned_manager(self) -> uuid.UUID | None:
-        """The sales manager whose assigned clients bound what this caller sees: the caller
-        itself when it is a sales manager without a wider role; None for everyone else (a
-        client's people are bounded by `ensure_company`, heads and admins see every client)."""
-        if Role.SALES_MANAGER not in self.roles or self.roles & ALL_CLIENTS_ROLES:
-            return None
-        return self.user_id or NO_MANAGER
-
-    def ensure_company(self, company_id: uuid.UUID) -> None:
-        """Tenant isolation: a client's user sees only the company it acts for.
-
-        Another company's resource answers 404, not 403, so ids of other tenants leak nothing.
-        """
-        if self.is_staff:
-            return
-        if self.company_id != company_id:
-            raise NotFound("No such resource.")
 
 
 def _sign(secret: str, timestamp: str, payload: str) -> str:

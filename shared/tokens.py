@@ -8,6 +8,9 @@ access, so the gateway can refuse older tokens before they expire), iat, exp, is
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import time
 import uuid
 from collections.abc import Iterable
@@ -76,3 +79,13 @@ def read_access_token(token: str, secret: str) -> tuple[Principal, int]:
     )
     generation = claims.get("gen", 0)
     return principal, generation if isinstance(generation, int) else 0
+
+
+def derived_token(secret: str, purpose: str, subject: str) -> str:
+    """A 256-bit URL-safe token that two of our services each compute from an id and the secret
+    they share, so it never travels between them: accounts keeps an invitation's hash, and
+    notifications puts the same token in the e-mail it sends. `purpose` keeps a token of one
+    kind from ever being one of another."""
+    message = f"derived-token:{purpose}:{subject}".encode()
+    mac = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()

@@ -1,7 +1,8 @@
 # ruff: noqa: RUF001 - Russian templates are Cyrillic on purpose
 """The built-in rules and templates: version 1 seeded by migration notifications_0003, version 2
 (the alerts of pricing, orders and analytics about a client's terms, stock and assortment) by
-notifications_0004.
+notifications_0004, version 3 (sales) by notifications_0005, version 4 (the invitation e-mail)
+by notifications_0006.
 
 Frozen once released: change a built-in through the API, or add a migration that changes the
 rows. Admins may edit or disable every built-in rule; they stay marked `builtin`.
@@ -1146,11 +1147,59 @@ SALES_TEMPLATES: dict[str, tuple[dict[str, Any], dict[str, tuple[str, str]]]] = 
     ),
 }
 
+# Version 4 (migration notifications_0006): the invitation e-mail ------------------------------
+
+_INVITATION = {
+    "invitation_id": "3c9f1e2a-7b4d-4e8f-9a6b-5d2c1e0f8a7b",
+    "company_id": _ORDER["company_id"],
+    "email": "anna@example.com",
+    "role": "buyer",
+    "invited_by": None,
+    "expires_at": "2026-11-30T10:00:00+00:00",
+}
+_ACCEPT_LINKS = {**_COMMON["links"], "accept": "https://portal.example.com/invitations/TOKEN"}
+
+INVITATION_RULES: list[dict[str, Any]] = [
+    _rule(
+        "invitation.email",
+        "invitation.created.v1",
+        "invitee",
+        "email",
+        "system",
+        "invitation",
+        "A person invited to a company gets the link to accept (the only place the token is)",
+    ),
+]
+
+INVITATION_TEMPLATES: dict[str, tuple[dict[str, Any], dict[str, tuple[str, str]]]] = {
+    "invitation": (
+        {**_sample(_INVITATION), "links": _ACCEPT_LINKS},
+        {
+            "en": (
+                "You are invited to buy for {{ company.legal_name }}",
+                "You are invited to act for {{ company.legal_name }} as "
+                "{{ 'its administrator' if event.role == 'company_admin' else 'a buyer' }}. "
+                "Accept before {{ event.expires_at[:10] }}: {{ links.accept }}\n\n"
+                "If you did not expect this, ignore it: nothing happens until you accept.",
+            ),
+            "ru": (
+                "Приглашение в {{ company.legal_name }}",
+                "Вас пригласили работать от имени {{ company.legal_name }} "
+                "{{ 'администратором' if event.role == 'company_admin' else 'покупателем' }}. "
+                "Примите приглашение до {{ event.expires_at[:10] }}: {{ links.accept }}\n\n"
+                "Если вы его не ждали, просто не отвечайте: без вашего согласия ничего не "
+                "произойдёт.",
+            ),
+        },
+    ),
+}
+
 
 VERSIONS = {
     1: (RULES, TEMPLATES),
     2: (RULES_V2, TEMPLATES_V2),
     3: (SALES_RULES, SALES_TEMPLATES),
+    4: (INVITATION_RULES, INVITATION_TEMPLATES),
 }
 ALL_RULES = [r for rules, _ in VERSIONS.values() for r in rules]
 ALL_TEMPLATES = {k: v for _, templates in VERSIONS.values() for k, v in templates.items()}

@@ -24,9 +24,11 @@ from services.notifications.settings import Settings
 from services.notifications.store import directory, messages, webhooks
 from shared.clock import utcnow
 from shared.contracts import all_topics
+from shared.contracts.accounts import INVITATION_TOKEN
 from shared.events.consumer import EventConsumer, Handlers, Outcome
 from shared.events.envelope import CloudEvent, contract_for
 from shared.events.kafka import Publisher
+from shared.tokens import derived_token
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,12 @@ def _links(
             s=f"order={data['order_id']}",
             t="delivery",
         )
+    if "invitation_id" in data:
+        # The token is derived here as accounts derived it: no event ever carries it.
+        token = derived_token(
+            settings.internal_secret.get_secret_value(), INVITATION_TOKEN, data["invitation_id"]
+        )
+        links["accept"] = f"{links['portal']}/invitations/{token}"
     if kind == "surveys" and company_id is not None and "order_id" not in data:
         # A client that stopped buying: the churn questionnaire.
         links["churn_survey"] = f"{base}/churn-surveys/" + signing.link_token(
@@ -190,7 +198,7 @@ async def fan_out(
         if batch is None:
             recipients = await directory.audience(session, rule.audience, company, data)
         else:
-            key = (rule.audience, company_id, data.get("sales_manager_id"))
+            key = (rule.audience, company_id, data.get("sales_manager_id"), data.get("email"))
             if key not in batch.audiences:
                 batch.audiences[key] = await directory.audience(
                     session, rule.audience, company, data

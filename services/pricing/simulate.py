@@ -53,8 +53,11 @@ async def _names(session: AsyncSession, query: str, values: list[str]) -> dict[s
     return {r[0]: r[1:] for r in rows}
 
 
-async def proposed_changes(session: AsyncSession, rows: list[ProposedRow]) -> pl.DataFrame:
-    """The proposal as version rows (KEY, currency, new price); unknown names are 422s."""
+async def proposed_changes(
+    session: AsyncSession, rows: list[ProposedRow], reach: str = "true"
+) -> pl.DataFrame:
+    """The proposal as version rows (KEY, currency, new price); unknown names are 422s, and so
+    are clients outside `reach` (a SQL condition on the clients projection `c`)."""
     lists = await _names(
         session,
         "SELECT code, id, currency, is_matrix FROM price_lists WHERE code = ANY(:v)",
@@ -62,7 +65,7 @@ async def proposed_changes(session: AsyncSession, rows: list[ProposedRow]) -> pl
     )
     clients = await _names(
         session,
-        "SELECT external_id, id FROM clients WHERE external_id = ANY(:v)",
+        f"SELECT external_id, id FROM clients c WHERE external_id = ANY(:v) AND {reach}",
         [r.client for r in rows if r.client],
     )
     skus = await _names(
@@ -114,12 +117,13 @@ VOLUMES_SCHEMA = {
 
 
 async def volumes(
-    session: AsyncSession, sku_ids: list[int], since: date, dimension: str
+    session: AsyncSession, sku_ids: list[int], since: date, dimension: str, reach: str = "true"
 ) -> pl.DataFrame:
-    """What each client bought of these SKUs since `since`, with its segment and the cost."""
+    """What each client within `reach` bought of these SKUs since `since`, with its segment
+    and the cost."""
     return await store.copy_frame(
         session,
-        """
+        f"""
         SELECT v.client_id, c.company_id::text, coalesce(c.external_id, c.company_id::text),
             coalesce(g.value, 'unsegmented'), v.sku, v.currency,
             (sum(v.quantity) * 1000)::bigint, sum(v.lines)::bigint,
@@ -128,7 +132,7 @@ async def volumes(
         JOIN clients c ON c.id = v.client_id
         JOIN skus s ON s.sku = v.sku
         LEFT JOIN client_segments g ON g.client_id = v.client_id AND g.dimension = $3
-        WHERE s.id = ANY($1::int[]) AND v.month >= $2
+        WHERE s.id = ANY($1::int[]) AND v.month >= $2 AND {reach}
         GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 5
         """,
         VOLUMES_SCHEMA,
@@ -146,11 +150,14 @@ async def simulate(
     since: date,
     day: date,
     dimension: str,
+    reach: str = "true",
 ) -> dict[str, Any]:
-    changes = await proposed_changes(session, rows)
+    """The effect on the clients within `reach` (a SQL condition on the clients projection
+    `c`, `shared.scope.ClientScope.sql`): a sales manager's simulation is of its own clients."""
+    changes = await proposed_changes(session, rows, reach)
     book = await engine.ensure_book()
     sku_ids = sorted(set(changes["sku_id"].to_list()))
-    bought = await volumes(session, sku_ids, since, dimension)
+    bought = await volumes(session, sku_ids, since, dimension, reach)
     stored = await store.entries_for(session, list(book.lists), sku_ids)
     before = EntryTable(stored, book.list_frame)
     after = entry_table(

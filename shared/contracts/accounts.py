@@ -98,6 +98,32 @@ class CompanyStageChangedV1(EventContract):
         return str(self.company_id)
 
 
+# The purpose of an invitation's accept token: `shared.tokens.derived_token(internal secret,
+# INVITATION_TOKEN, str(invitation_id))`, computed by accounts and notifications alike.
+INVITATION_TOKEN = "invitation"
+
+
+@register
+class InvitationCreatedV1(EventContract):
+    """Someone invited a person by e-mail to act for a company (as buyer or company admin):
+    notifications e-mails the accept link. The link's token is in no event: accounts and
+    notifications each derive it from `invitation_id` (`INVITATION_TOKEN`)."""
+
+    event_type = "invitation.created.v1"
+    topic = COMPANY_TOPIC  # after the company's own events: the e-mail names the company
+    aggregate_type = "company"
+
+    invitation_id: uuid.UUID
+    company_id: uuid.UUID
+    email: str = Field(description="Whom the invitation is for (lower-case)")
+    role: str = Field(description="buyer or company_admin")
+    invited_by: uuid.UUID | None = Field(description="The user who invited")
+    expires_at: datetime
+
+    def aggregate_id(self) -> str:
+        return str(self.company_id)
+
+
 PERSON_TOPIC = "accounts.person"
 
 

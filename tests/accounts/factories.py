@@ -11,7 +11,10 @@ from fastapi import FastAPI
 from services.accounts.domain.secrets import hash_password
 from services.accounts.store.models import Company, Membership, User
 from shared.auth import Role
+from shared.contracts.accounts import INVITATION_TOKEN
+from shared.settings import DEV_INTERNAL_SECRET
 from shared.testing.fixtures import as_role, client
+from shared.tokens import derived_token
 
 ADMIN = as_role(Role.ADMIN)
 
@@ -45,6 +48,20 @@ async def add_user(
         for company_id, role in (companies or {}).items():
             session.add(Membership(user_id=user.id, company_id=company_id, role=role))
         return user.id
+
+
+async def add_manager(
+    app: FastAPI, email: str = "manager@seller.example"
+) -> tuple[uuid.UUID, dict[str, str]]:
+    """A sales manager (a real user: companies name it as theirs) and its headers."""
+    manager = await add_user(app, email, staff_role="sales_manager")
+    return manager, as_role(Role.SALES_MANAGER, subject=manager)
+
+
+def emailed_token(invitation: dict[str, Any]) -> str:
+    """The token the invitation's e-mail carries (outside development the answer has none):
+    notifications derives it from the invitation's id as accounts does."""
+    return derived_token(DEV_INTERNAL_SECRET, INVITATION_TOKEN, invitation["id"])
 
 
 async def login(app: FastAPI, email: str, password: str = "secret-password") -> httpx.Response:

@@ -12,7 +12,7 @@ from shared.auth import Role
 from shared.contracts.accounts import CompanyCreditChangedV1, CompanyUpsertedV1
 from shared.events.outbox import OutboxMessage
 from shared.testing.fixtures import as_role, client
-from tests.accounts.factories import ADMIN, add_company, add_user, member_headers
+from tests.accounts.factories import ADMIN, add_company, add_manager, add_user, member_headers
 
 
 async def outbox(app, event_type: str) -> list[dict]:
@@ -224,9 +224,10 @@ async def test_each_role_is_refused_where_it_must_be(accounts, method, path, all
 
 
 async def test_knowledge_goals_by_year(accounts):
-    company = await add_company(accounts)
+    manager, manager_headers = await add_manager(accounts)
+    company = await add_company(accounts, sales_manager_id=str(manager))
     base = f"/companies/{company['id']}/knowledge-goals"
-    async with client(accounts, as_role(Role.SALES_MANAGER)) as http:
+    async with client(accounts, manager_headers) as http:
         put = await http.put(
             f"{base}/2026/strategic-session",
             json={"title": "Strategic session held", "status": "achieved"},

@@ -9,7 +9,14 @@ from shared.contracts.accounts import PersonChangedV1
 from shared.settings import DEV_JWT_SECRET
 from shared.testing.fixtures import as_role, client, principal, signed
 from shared.tokens import principal_from_token
-from tests.accounts.factories import ADMIN, add_company, add_user, login, member_headers
+from tests.accounts.factories import (
+    ADMIN,
+    add_company,
+    add_user,
+    emailed_token,
+    login,
+    member_headers,
+)
 from tests.accounts.test_companies import outbox
 
 SYSTEM = signed(principal(Role.SYSTEM, kind="system", subject="gateway"))
@@ -80,11 +87,11 @@ async def test_invitation_creates_the_buyer_once_and_admin_removes_them(accounts
         ).json()
     async with client(accounts) as anonymous:
         accepted = await anonymous.post(
-            f"/invitations/{invitation['token']}/accept",
+            f"/invitations/{emailed_token(invitation)}/accept",
             json={"name": "New Buyer", "password": "long-password"},
         )
         again = await anonymous.post(
-            f"/invitations/{invitation['token']}/accept",
+            f"/invitations/{emailed_token(invitation)}/accept",
             json={"name": "New Buyer", "password": "long-password"},
         )
     assert accepted.status_code == 200, accepted.text
@@ -193,7 +200,7 @@ async def test_people_changes_are_published_for_notifications(accounts):
         ).json()
     async with client(accounts) as anonymous:
         await anonymous.post(
-            f"/invitations/{invitation['token']}/accept",
+            f"/invitations/{emailed_token(invitation)}/accept",
             json={"name": "B", "password": "long-password"},
         )
     async with client(accounts, ADMIN) as http:

@@ -14,7 +14,7 @@ from shared.contracts.orders import OrderPlacedV1, QuoteRequestedV1
 from shared.events.consumer import EventConsumer, Outcome
 from shared.events.envelope import CloudEvent
 from shared.testing.fixtures import as_role, client
-from tests.accounts.factories import ADMIN, add_company
+from tests.accounts.factories import ADMIN, add_company, add_manager
 
 MANAGER = as_role(Role.SALES_MANAGER)
 
@@ -64,8 +64,9 @@ async def stage_events(app) -> list[tuple[str | None, str, int, str]]:
 
 async def test_a_lead_moves_by_hand_then_by_its_quote_first_order_and_a_repeat(start_app):
     app = await start_app("accounts")
-    company_id = uuid.UUID((await add_company(app))["id"])
-    async with client(app, MANAGER) as http:
+    manager, mine = await add_manager(app)
+    company_id = uuid.UUID((await add_company(app, sales_manager_id=str(manager)))["id"])
+    async with client(app, mine) as http:
         lead = await http.put(f"/companies/{company_id}/pipeline", json={"source": "expo"})
         assert lead.status_code == 200, lead.text
         assert (lead.json()["stage"], lead.json()["source"]) == ("lead", "expo")
@@ -83,7 +84,7 @@ async def test_a_lead_moves_by_hand_then_by_its_quote_first_order_and_a_repeat(s
     first_env = envelope(first)
     outcomes = await apply(app, quote, first_env, first_env, envelope(add_on))
     assert outcomes == [Outcome.APPLIED, Outcome.APPLIED, Outcome.DUPLICATE, Outcome.APPLIED]
-    async with client(app, MANAGER) as http:
+    async with client(app, mine) as http:
         standing = (await http.get(f"/companies/{company_id}/pipeline")).json()
     assert standing["stage"] == "first_order"  # the add-on is no repeat
     await apply(app, envelope(placed(company_id)))
@@ -94,7 +95,7 @@ async def test_a_lead_moves_by_hand_then_by_its_quote_first_order_and_a_repeat(s
         ("first_quote", "first_order", 4, "expo"),
         ("first_order", "repeat", 5, "expo"),
     ]
-    async with client(app, MANAGER) as http:
+    async with client(app, mine) as http:
         history = (await http.get(f"/companies/{company_id}/pipeline")).json()["history"]
     assert [h["actor"] for h in history][-3:] == ["system", "system", "system"]
 

@@ -6,12 +6,20 @@ import uuid
 
 from shared.auth import Role
 from shared.testing.fixtures import as_role, client
-from tests.analytics.world import MANAGER, company, deliver, delivered, months_ago, placed
+from tests.analytics.world import (
+    MANAGER,
+    MANAGER_ID,
+    company,
+    deliver,
+    delivered,
+    months_ago,
+    placed,
+)
 
 
 async def test_plan_against_shipments_and_orders_for_the_manager_and_the_client(start_app):
     app = await start_app("analytics", recompute_interval_seconds=0)
-    c = company()
+    c = company(manager=MANAGER_ID)
     partly = placed(c.company_id, 0, {"A": ("10", 100)}, at=months_ago(1, day=5))
     whole = placed(c.company_id, 0, {"B": ("1", 500)}, at=months_ago(1, day=6))
     await deliver(

@@ -39,7 +39,8 @@ def _before_midnight(moment: datetime) -> datetime:
 # the clock's day, the machine's or the one B2B_CLOCK names.
 NOW = _before_midnight(utcnow())
 ADMIN = as_role(Role.ADMIN)
-MANAGER = as_role(Role.SALES_MANAGER)
+MANAGER_ID = uuid.uuid4()
+MANAGER = as_role(Role.SALES_MANAGER, subject=MANAGER_ID)  # of the clients given manager=MANAGER_ID
 
 
 def envelope(event: EventContract, event_id: uuid.UUID | None = None) -> CloudEvent:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from datetime import date, datetime
 
 import orjson
@@ -25,6 +26,8 @@ from services.gateway.app import create_app as create_gateway
 from services.gateway.settings import Settings
 from shared.testing.fixtures import RoutingTransport, client, running
 from tests.notifications.world import Receiver, SmtpServer
+
+ACCEPT_LINK = re.compile(r"/invitations/([A-Za-z0-9_-]{20,100})")
 
 
 @pytest.fixture
@@ -73,7 +76,21 @@ async def test_a_season_of_a_small_distributor(start_app, notification_rules, sm
     try:
         async with running(gateway), client(gateway) as http:
             http.timeout = 60
-            season = Season(http)
+
+            async def emailed_token(invitation: dict) -> str:
+                """The token of the accept link notifications mailed (a test run is no
+                development: the answer holds none)."""
+
+                async def link():
+                    for message in smtp.mailbox.to(invitation["email"]):
+                        found = ACCEPT_LINK.search(message.get_content())
+                        if found:
+                            return found.group(1)
+                    return None
+
+                return await eventually(link)
+
+            season = Season(http, emailed_token=emailed_token)
             await season.sign_in()
 
             # ERP loads the world: every client, the catalog with costs, stock, prices.

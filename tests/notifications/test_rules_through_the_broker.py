@@ -11,7 +11,7 @@ from services.notifications.builtin import ALL_RULES as RULES
 from services.notifications.builtin import SALES_RULES
 from services.notifications.domain import rules as domain
 from shared.clock import today, utcnow
-from shared.contracts.accounts import CompanyCreditChangedV1
+from shared.contracts.accounts import CompanyCreditChangedV1, InvitationCreatedV1
 from shared.contracts.analytics import (
     ClientCrossSellOfferV1,
     ClientKeySkuOutOfStockV1,
@@ -132,6 +132,16 @@ def one_event_of_each_type(company_id: uuid.UUID) -> list:
         envelope(
             StockChangedV1(
                 sku="SKU-1", warehouse="MAIN", on_hand=0, reserved=0, available=0, changed_at=now
+            )
+        ),
+        envelope(
+            InvitationCreatedV1(
+                invitation_id=uuid.uuid4(),
+                company_id=company_id,
+                email="newcomer@example.com",
+                role="buyer",
+                invited_by=None,
+                expires_at=now + timedelta(days=7),
             )
         ),
         *client_alerts(company_id),

@@ -8,7 +8,6 @@ from decimal import Decimal
 from services.pricing.events import (
     handle_order_cancelled,
     handle_order_placed,
-    handle_product_upserted,
     handle_segment_changed,
 )
 from shared.auth import Role
@@ -16,7 +15,7 @@ from shared.clock import utcnow
 from shared.contracts.analytics import ClientSegmentChangedV1, SegmentChange
 from shared.contracts.orders import OrderCancelledV1, OrderedLine, OrderPlacedV1
 from shared.testing.fixtures import as_role, client
-from tests.pricing.world import ADMIN, add_list, feed, product_event, seed_client, seed_skus
+from tests.pricing.world import ADMIN, add_list, cost, feed, seed_client, seed_skus
 
 HEADER = "list,client,sku,min_qty,price_minor,currency,valid_from,valid_to,action\n"
 
@@ -61,10 +60,7 @@ async def segment(app, company_id, value: str) -> None:
 async def test_a_simulation_prices_actual_volumes_before_and_after_by_segment(start_app):
     app = await start_app("pricing")
     await seed_skus(app, [("S1", "Knauf", "boards"), ("S2", "Knauf", "boards")])
-    async with app.state.sessionmaker() as session, session.begin():
-        await handle_product_upserted(
-            product_event("S1", "Knauf", "boards", cost_minor=600, cost_currency="EUR"), session
-        )
+    await cost(app, "S1", 600)
     await add_list(app, "BASE", base=True)
     acme = await seed_client(app, external_id="ACME")
     beta = await seed_client(app, external_id="BETA")

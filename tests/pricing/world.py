@@ -102,6 +102,13 @@ async def discount(app, company_id: uuid.UUID, scope: str, value: str, percent: 
     )
 
 
+async def cost(app, sku: str, cost_minor: int, currency="EUR") -> None:
+    """The SKU's cost of goods, as catalog's product.upserted brings it."""
+    event = product_event(sku, "Knauf", "boards", cost_minor=cost_minor, cost_currency=currency)
+    async with app.state.sessionmaker() as session, session.begin():
+        await handle_product_upserted(event, session)
+
+
 async def floor(app, sku: str, price_minor: int, currency="EUR") -> None:
     await sql(
         app,

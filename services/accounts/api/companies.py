@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.accounts.api.access import (
+    CLIENTS,
     PEOPLE,
     STAFF,
     administered_company,
@@ -42,12 +43,13 @@ from services.accounts.store.models import (
     Company,
     KnowledgeGoal,
 )
-from shared.auth import Role, allow
+from shared.auth import Principal, Role, allow
 from shared.clock import utcnow
 from shared.db import SessionDep
 from shared.links import public_path
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import Conflict, NotFound, Unprocessable
+from shared.scope import assigned_manager
 
 router = APIRouter(tags=["companies"])
 IfMatch = Annotated[str | None, Header(description="The ETag you read")]
@@ -65,10 +67,10 @@ def _read(company: Company, group_code: str | None) -> CompanyRead:
 
 
 async def _company_for_write(
-    session: SessionDep, company_id: uuid.UUID, if_match: str | None
+    session: SessionDep, principal: Principal, company_id: uuid.UUID, if_match: str | None
 ) -> Company:
-    """Locked until commit, and only if the caller read the current version."""
-    company = await store.get_company(session, company_id, lock=True)
+    """Locked until commit, if the caller reaches it and read the current version."""
+    company = await visible_company(session, principal, company_id, lock=True)
     check_if_match(if_match, company.version)
     return company
 
@@ -84,7 +86,12 @@ async def _group_code(session: SessionDep, company: Company) -> str | None:
     return codes.get(company.client_group_id) if company.client_group_id else None
 
 
-@router.get("/companies", summary="Companies: staff see all, a client's user its own")
+@router.get(
+    "/companies",
+    summary="Companies: staff the clients they reach, a client's user its own",
+    description="A sales manager gets the companies assigned to it; the head of sales, pricing "
+    "managers and admins every company; a client's user the companies it belongs to.",
+)
 async def list_companies(
     session: SessionDep,
     principal: allow(*PEOPLE),
@@ -98,12 +105,14 @@ async def list_companies(
 ) -> Page[CompanyRead]:
     group = await store.group_by_code(session, client_group) if client_group else None
     stmt = store.companies_query(
-        member_user_id=None if principal.has_any(*STAFF) else user_id(principal),
+        member_user_id=None if principal.is_staff else user_id(principal),
         q=q,
         client_group_id=group.id if group else None,
         sales_manager_id=sales_manager_id,
         status=status,
     )
+    if principal.is_staff:  # a client's user is bounded by its memberships above
+        stmt = CLIENTS.narrow(stmt, Company.id, principal)
     rows, cursor = await paginate(session, stmt, [Company.legal_name, Company.id], params)
     codes = await store.group_codes(session, {c.client_group_id for c in rows})
     return Page(
@@ -112,7 +121,12 @@ async def list_companies(
     )
 
 
-@router.post("/companies", status_code=201, summary="Create a company (client)")
+@router.post(
+    "/companies",
+    status_code=201,
+    summary="Create a company (client)",
+    description="A sales manager's new company is assigned to it unless it names a manager.",
+)
 async def create_company(
     body: CompanyCreate,
     request: Request,
@@ -120,6 +134,9 @@ async def create_company(
     response: Response,
     principal: allow(*STAFF),
 ) -> CompanyRead:
+    if "sales_manager_id" not in body.model_fields_set:
+        # Otherwise the company would be out of its creator's reach the moment it exists.
+        body.sales_manager_id = assigned_manager(principal)
     group = await store.group_by_code(session, body.client_group)
     await store.client_type(session, body.client_type)
     await store.check_sales_manager(session, body.sales_manager_id)
@@ -162,7 +179,7 @@ async def update_company(
     principal: allow(*STAFF),
     if_match: IfMatch = None,
 ) -> CompanyRead:
-    company = await _company_for_write(session, company_id, if_match)
+    company = await _company_for_write(session, principal, company_id, if_match)
     changes = body.model_dump(exclude_unset=True)
     if "client_group" in changes:
         group = await store.group_by_code(session, changes.pop("client_group"))
@@ -201,7 +218,7 @@ async def _card_fields(session: SessionDep, company: Company) -> list[CardField]
 async def get_card(
     company_id: uuid.UUID, session: SessionDep, response: Response, principal: allow(*STAFF)
 ) -> CardRead:
-    company = await store.get_company(session, company_id)
+    company = await visible_company(session, principal, company_id)
     set_etag(response, company.version)
     return CardRead(
         company_id=company.id,
@@ -225,7 +242,7 @@ async def put_card(
     principal: allow(*STAFF),
     if_match: IfMatch = None,
 ) -> CardRead:
-    company = await _company_for_write(session, company_id, if_match)
+    company = await _company_for_write(session, principal, company_id, if_match)
     fields = await _card_fields(session, company)
     values, errors = validate_card(fields, body.values)
     if errors:
@@ -342,7 +359,7 @@ async def delete_address(
 async def list_goals(
     company_id: uuid.UUID, session: SessionDep, principal: allow(*STAFF), year: int | None = None
 ) -> list[GoalRead]:
-    await store.get_company(session, company_id)
+    await visible_company(session, principal, company_id)
     return [GoalRead.model_validate(g) for g in await store.goals(session, company_id, year)]
 
 
@@ -358,7 +375,7 @@ async def put_goal(
     session: SessionDep,
     principal: allow(*STAFF),
 ) -> GoalRead:
-    await store.get_company(session, company_id)
+    await visible_company(session, principal, company_id)
     goal = await store.goal(session, company_id, year, code)
     if goal is None:
         goal = KnowledgeGoal(company_id=company_id, year=year, code=code)

@@ -34,9 +34,11 @@ from services.accounts.store import people
 from services.accounts.store.models import ApiKey, Invitation, Membership, User
 from shared.auth import Principal, Role, allow
 from shared.clock import utcnow
+from shared.contracts.accounts import INVITATION_TOKEN, InvitationCreatedV1
 from shared.db import SessionDep
+from shared.events.outbox import record_event
 from shared.problems import Conflict, FieldError, NotFound, Unauthorized, Unprocessable
-from shared.tokens import issue_access_token
+from shared.tokens import derived_token, issue_access_token
 
 router = APIRouter()
 Token = Annotated[str, Path(min_length=20, max_length=100)]
@@ -150,6 +152,12 @@ async def list_members(
     status_code=201,
     tags=["members"],
     summary="Invite a person to buy for the company",
+    description=(
+        "Who may invite: the company's own admins, its assigned sales manager, the head of "
+        "sales and admins (anyone else gets 404, as for an unknown company). The invitee gets "
+        "the accept link by e-mail (notifications, on `invitation.created`); the answer "
+        "carries the token only in development."
+    ),
 )
 async def invite(
     company_id: uuid.UUID,
@@ -159,24 +167,39 @@ async def invite(
     principal: allow(Role.COMPANY_ADMIN, *STAFF),
 ) -> InvitationRead:
     await administered_company(session, principal, company_id)
-    token = secrets.new_invitation_token()
+    settings = _settings(request)
     invitation = Invitation(
+        id=uuid.uuid4(),
         company_id=company_id,
         email=body.email.lower(),
         role=body.role,
-        token_sha256=secrets.sha256_hex(token),
         invited_by=principal.user_id,
-        expires_at=utcnow() + timedelta(hours=_settings(request).invitation_ttl_hours),
+        expires_at=utcnow() + timedelta(hours=settings.invitation_ttl_hours),
     )
+    token = derived_token(
+        settings.internal_secret.get_secret_value(), INVITATION_TOKEN, str(invitation.id)
+    )
+    invitation.token_sha256 = secrets.sha256_hex(token)
     session.add(invitation)
     await session.flush()
+    record_event(
+        session,
+        InvitationCreatedV1(
+            invitation_id=invitation.id,
+            company_id=company_id,
+            email=invitation.email,
+            role=invitation.role,
+            invited_by=invitation.invited_by,
+            expires_at=invitation.expires_at,
+        ),
+    )
     return InvitationRead(
         id=invitation.id,
         company_id=company_id,
         email=invitation.email,
         role=body.role,
         expires_at=invitation.expires_at,
-        token=token,
+        token=token if settings.environment == "development" else None,
     )
 
 

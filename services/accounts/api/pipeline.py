@@ -11,9 +11,8 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from services.accounts.api.access import STAFF
+from services.accounts.api.access import STAFF, visible_company
 from services.accounts.domain.pipeline import Stage, check_stages
-from services.accounts.store import companies as company_store
 from services.accounts.store import pipeline as store
 from shared.auth import Role, allow
 from shared.clock import utcnow
@@ -105,7 +104,7 @@ async def _standing(session: SessionDep, company_id: uuid.UUID) -> StandingRead:
 async def get_standing(
     company_id: uuid.UUID, session: SessionDep, principal: allow(*STAFF)
 ) -> StandingRead:
-    await company_store.get_company(session, company_id)
+    await visible_company(session, principal, company_id)
     return await _standing(session, company_id)
 
 
@@ -116,7 +115,7 @@ async def get_standing(
 async def put_standing(
     company_id: uuid.UUID, body: StandingWrite, session: SessionDep, principal: allow(*STAFF)
 ) -> StandingRead:
-    company = await company_store.get_company(session, company_id, lock=True)
+    company = await visible_company(session, principal, company_id, lock=True)
     stages = await store.stages(session)
     target = next((s for s in stages if s.code == body.stage), None)
     if body.stage is not None and target is None:

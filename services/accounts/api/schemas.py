@@ -243,7 +243,9 @@ class InvitationRead(BaseModel):
     role: MemberRole
     expires_at: datetime
     token: str | None = Field(
-        None, description="Shown once, to the inviter, for the invitation link"
+        None,
+        description="Only in development (ACCOUNTS_ENVIRONMENT=development): the token the "
+        "e-mail's accept link carries. Elsewhere null: the invitee gets it by e-mail alone",
     )
 
 

@@ -1,4 +1,5 @@
-"""Passwords, API keys and invitation tokens: what is shown once and what is kept."""
+"""Passwords and API keys: what is shown once and what is kept (an invitation's token is
+`shared.tokens.derived_token`; only its hash is kept)."""
 
 from __future__ import annotations
 
@@ -64,7 +65,3 @@ def parse_api_key(key: str) -> tuple[str, str] | None:
 
 def secret_matches(secret: str, expected_sha256: str) -> bool:
     return hmac.compare_digest(sha256_hex(secret), expected_sha256)
-
-
-def new_invitation_token() -> str:
-    return secrets.token_urlsafe(32)

@@ -1,14 +1,17 @@
 """One client: its profile, assortment gaps with cross-sell offers, and a suggested reorder
-list. A buyer sees only its own company (another's answers 404); staff see the base."""
+list. Each answers for the clients the caller reaches (`shared.scope`): a buyer its own
+company, a sales manager its assigned clients, heads of sales, pricing managers and admins the
+whole base; another answers 404 as an unknown client does."""
 
 from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from services.analytics.api.schemas import (
     AssortmentGap,
+    BuyerProfile,
     ChurnRisk,
     ClientProfile,
     CrossSell,
@@ -19,38 +22,40 @@ from services.analytics.api.schemas import (
 from services.analytics.domain.assortment import assortment_gaps, reorder_list
 from services.analytics.domain.cross_sell import peer_label
 from services.analytics.store import queries
-from shared.auth import Principal, Role, allow
+from services.analytics.store.queries import CLIENTS
+from shared.audience import for_caller
+from shared.auth import CLIENT_READERS, allow
 from shared.clock import utcnow
 from shared.db import SessionDep
 from shared.problems import NotFound
 
 router = APIRouter(tags=["clients"])
-READERS = (Role.BUYER, Role.COMPANY_ADMIN, Role.SALES_MANAGER, Role.ADMIN, Role.SYSTEM)
-
-
-def _visible(principal: Principal, client_id: uuid.UUID) -> None:
-    principal.ensure_company(client_id)
+READERS = CLIENT_READERS
 
 
 @router.get(
     "/clients/{client_id}/profile",
     summary="The client's value, segments, churn risk and satisfaction",
-    responses={404: {"description": "Unknown client, or another company's"}},
+    description=(
+        "Staff get everything (`ClientProfile`: margins, lifetime value, churn, every "
+        "segment); the client's own people get `BuyerProfile`: their purchases and service, "
+        "never the seller's cost, margin or internal labels."
+    ),
+    response_model=ClientProfile | BuyerProfile,
+    responses={404: {"description": "Unknown client, or one the caller does not reach"}},
 )
 async def profile(
     client_id: uuid.UUID, session: SessionDep, principal: allow(*READERS)
-) -> ClientProfile:
-    _visible(principal, client_id)
+) -> Response:
+    await CLIENTS.ensure(session, principal, client_id)
     seg = await queries.segment(session, client_id)
     who = await queries.client(session, client_id)
     if seg is None and who is None:
         raise NotFound("No such client.")
     m = dict(seg.metrics) if seg else {}
-    segments = Segments(
-        regularity=seg.regularity if seg else None, ladder=seg.ladder if seg else None
-    )
+    segments = Segments()
     churn = None
-    if seg and principal.is_staff:
+    if seg:
         segments = Segments(
             abc_revenue=seg.abc_revenue,
             abc_margin=seg.abc_margin,
@@ -72,10 +77,7 @@ async def profile(
             days_since_last_order=m.get("days_since_last_order"),
             usual_gap_days=m.get("usual_gap_days"),
         )
-    if not principal.is_staff:
-        for internal in ("churn_reason", "sales_share", "matrix_action", "matrix_cell"):
-            m.pop(internal, None)
-    return ClientProfile(
+    staff_view = ClientProfile(
         client_id=client_id,
         currency=seg.currency if seg else who.currency,  # type: ignore[union-attr]
         legal_name=who.legal_name if who else None,
@@ -88,17 +90,18 @@ async def profile(
         metrics=m,
         computed_at=seg.computed_at if seg else None,
     )
+    return for_caller(principal, staff_view, BuyerProfile)
 
 
 @router.get(
     "/clients/{client_id}/cross-sell",
     summary="Categories the client's peers buy and it does not, with SKUs to offer",
-    responses={404: {"description": "Unknown client, or another company's"}},
+    responses={404: {"description": "Unknown client, or one the caller does not reach"}},
 )
 async def cross_sell(
     client_id: uuid.UUID, request: Request, session: SessionDep, principal: allow(*READERS)
 ) -> CrossSell:
-    _visible(principal, client_id)
+    await CLIENTS.ensure(session, principal, client_id)
     who = await queries.client(session, client_id)
     if who is None:
         raise NotFound("No such client.")
@@ -125,12 +128,12 @@ async def cross_sell(
 @router.get(
     "/clients/{client_id}/reorder",
     summary="What the client will likely need in the next period, from its own history",
-    responses={404: {"description": "Another company's"}},
+    responses={404: {"description": "A client the caller does not reach"}},
 )
 async def reorder(
     client_id: uuid.UUID, request: Request, session: SessionDep, principal: allow(*READERS)
 ) -> ReorderList:
-    _visible(principal, client_id)
+    await CLIENTS.ensure(session, principal, client_id)
     d = request.app.state.settings
     now = utcnow()
     lines = reorder_list(await queries.client_lines(session, client_id, d.xyz_months, now), now, d)

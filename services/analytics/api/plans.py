@@ -1,5 +1,6 @@
 """Plan versus fact: a sales plan per client and month, set by its manager, against what was
-actually shipped (delivered orders, valued at their prices) and ordered. The client sees its own."""
+actually shipped (delivered orders, valued at their prices) and ordered. The client sees its own;
+staff the clients they reach (`shared.scope`)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from services.analytics.store import queries
-from shared.auth import Role, allow
+from services.analytics.store.queries import CLIENTS
+from shared.auth import CLIENT_READERS, Role, allow
 from shared.db import SessionDep
 from shared.problems import FieldError, Unprocessable
 
 router = APIRouter(tags=["plans"])
 MONTH = r"^[1-9]\d{3}-(0[1-9]|1[0-2])$"  # year 0 does not exist
-READERS = (Role.BUYER, Role.COMPANY_ADMIN, Role.SALES_MANAGER, Role.ADMIN, Role.SYSTEM)
+READERS = CLIENT_READERS
+PLANNERS = (Role.SALES_MANAGER, Role.HEAD_OF_SALES, Role.ADMIN)
 
 
 class PlanUpdate(BaseModel):
@@ -39,14 +42,19 @@ def first_day(month: str) -> date:
     return date(int(month[:4]), int(month[5:7]), 1)
 
 
-@router.put("/clients/{client_id}/plans/{month}", summary="Set a client's sales plan for a month")
+@router.put(
+    "/clients/{client_id}/plans/{month}",
+    summary="Set a client's sales plan for a month",
+    responses={404: {"description": "Unknown client, or not assigned to the sales manager"}},
+)
 async def put_plan(
     client_id: uuid.UUID,
     month: Annotated[str, Path(pattern=MONTH, description="YYYY-MM")],
     body: PlanUpdate,
     session: SessionDep,
-    principal: allow(Role.SALES_MANAGER, Role.ADMIN),
+    principal: allow(*PLANNERS),
 ) -> PlanVsFact:
+    await CLIENTS.ensure(session, principal, client_id)
     first = first_day(month)
     await queries.set_plan(
         session, client_id, first, body.currency, body.plan_minor, str(principal.subject)
@@ -57,7 +65,7 @@ async def put_plan(
 @router.get(
     "/clients/{client_id}/plan-vs-fact",
     summary="Plan against shipments and orders per month",
-    responses={404: {"description": "Another company's"}},
+    responses={404: {"description": "A client the caller does not reach"}},
 )
 async def plan_vs_fact(
     client_id: uuid.UUID,
@@ -66,7 +74,7 @@ async def plan_vs_fact(
     from_month: Annotated[str, Query(alias="from", pattern=MONTH)],
     to_month: Annotated[str, Query(alias="to", pattern=MONTH)],
 ) -> list[PlanVsFact]:
-    principal.ensure_company(client_id)
+    await CLIENTS.ensure(session, principal, client_id)
     first, last = first_day(from_month), first_day(to_month)
     if last < first or (last.year - first.year) * 12 + last.month - first.month >= 36:
         raise Unprocessable(

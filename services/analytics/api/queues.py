@@ -14,6 +14,7 @@ from shared import display
 from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.problems import NotFound
+from shared.scope import assigned_manager
 
 router = APIRouter(tags=["work queues"])
 
@@ -41,10 +42,12 @@ class QueueItem(BaseModel):
 async def work_queue(
     manager_id: uuid.UUID,
     session: SessionDep,
-    principal: allow(Role.SALES_MANAGER, Role.ADMIN),
+    principal: allow(Role.SALES_MANAGER, Role.HEAD_OF_SALES, Role.ADMIN),
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[QueueItem]:
-    if not principal.has_any(Role.ADMIN) and principal.user_id != manager_id:
+    # A sales manager reads its own queue; the head of sales and admins any manager's.
+    bound = assigned_manager(principal)
+    if bound is not None and bound != manager_id:
         raise NotFound("No such work queue.")
     items = []
     for seg, who in await queries.needing_action(session, manager_id, limit):

@@ -20,10 +20,11 @@ from services.analytics.api.plans import MONTH, first_day
 from services.analytics.domain import sales as rules
 from services.analytics.settings import Settings
 from services.analytics.store import sales as store
+from services.analytics.store.queries import CLIENTS
 from shared.auth import Principal, PrincipalDep, Role, allow
 from shared.clock import utcnow
 from shared.db import SessionDep
-from shared.problems import FieldError, NotFound, Unprocessable
+from shared.problems import FieldError, Unprocessable
 
 router = APIRouter(prefix="/sales", tags=["sales"])
 SALES = (Role.SALES_MANAGER, Role.HEAD_OF_SALES, Role.ADMIN)
@@ -40,11 +41,7 @@ def _settings(request: Request) -> Settings:
 
 def _scope(principal: Principal, currency: str | None = None) -> store.Scope:
     """A sales manager (who is not also a head) sees the clients assigned to them."""
-    if principal.has_any(*HEADS):
-        return store.Scope(None, currency)
-    if principal.user_id is None:
-        raise NotFound("No such view.")
-    return store.Scope(principal.user_id, currency)
+    return store.Scope(principal, currency)
 
 
 def _period(start: date | None, end: date | None) -> tuple[datetime, datetime]:
@@ -222,17 +219,18 @@ class KeyAccountMarkWrite(BaseModel):
     note: str | None = Field(None, max_length=2000)
 
 
-@router.put("/key-accounts/{client_id}", summary="Mark a client key by a manager's criteria")
+@router.put(
+    "/key-accounts/{client_id}",
+    summary="Mark a client key by a manager's criteria",
+    responses={404: {"description": "Unknown client, or not assigned to the sales manager"}},
+)
 async def mark_key_account(
     client_id: uuid.UUID,
     body: KeyAccountMarkWrite,
     session: SessionDep,
     principal: allow(*SALES),
 ) -> KeyAccountMarkWrite:
-    manager = await store.client_manager(session, client_id)
-    scope = _scope(principal)
-    if scope.manager_id is not None and manager != scope.manager_id:
-        raise NotFound("No such client of yours.")
+    await CLIENTS.ensure(session, principal, client_id)
     await store.set_mark(
         session, client_id, sorted(set(body.criteria)), body.note, str(principal.subject)
     )
@@ -400,7 +398,12 @@ class OffersShown(BaseModel):
     offers: list[OfferShown] = Field(min_length=1, max_length=1000)
 
 
-@router.post("/offers", status_code=201, summary="Record upsell or cross-sell offers shown")
+@router.post(
+    "/offers",
+    status_code=201,
+    summary="Record upsell or cross-sell offers shown",
+    responses={404: {"description": "A client not assigned to the sales manager: none recorded"}},
+)
 async def offers_shown(
     body: OffersShown, session: SessionDep, principal: allow(*SALES, Role.SYSTEM)
 ) -> dict[str, int]:
@@ -412,6 +415,7 @@ async def offers_shown(
     ]
     if errors:
         raise Unprocessable("Some offers are not valid.", errors=errors)
+    await CLIENTS.ensure_each(session, principal, {o.client_id for o in body.offers})
     await store.add_offers(
         session,
         [

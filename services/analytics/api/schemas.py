@@ -11,7 +11,15 @@ from pydantic import BaseModel, Field, model_validator
 Touchpoint = Literal["portal", "manager", "delivery", "product"]
 
 
-class Segments(BaseModel):
+class BuyerSegments(BaseModel):
+    """The segments a client's own people see: where they stand on the loyalty ladder and how
+    regularly they buy. The seller's other labels stay internal."""
+
+    regularity: str | None = None
+    ladder: str | None = None
+
+
+class Segments(BuyerSegments):
     abc_revenue: str | None = None
     abc_margin: str | None = None
     xyz: str | None = None
@@ -19,9 +27,7 @@ class Segments(BaseModel):
     matrix_action: str | None = None
     rfm_segment: str | None = None
     rfm_scores: list[int | None] | None = Field(None, description="[R, F, M], 1..5")
-    regularity: str | None = None
     check_tier: str | None = None
-    ladder: str | None = None
     payment_behaviour: str | None = None
     concentration: str | None = None
 
@@ -34,10 +40,29 @@ class ChurnRisk(BaseModel):
     usual_gap_days: float | None
 
 
-class ClientProfile(BaseModel):
-    """Everything analytics knows of one client. Buyers see their own company's profile
-    without the seller's internal labels (segments other than ladder and regularity, churn,
-    concentration)."""
+class BuyerMetrics(BaseModel):
+    """The figures a client's own people see: what they bought and how they were served.
+    Never the seller's cost, margin, lifetime value or internal scores."""
+
+    orders: int | None = None
+    revenue_minor: int | None = None
+    first_order_at: datetime | None = None
+    last_order_at: datetime | None = None
+    average_check_minor: float | None = None
+    orders_per_month: float | None = None
+    lifetime_months: float | None = None
+    days_since_last_order: int | float | None = None
+    usual_gap_days: float | None = None
+    overdue_minor: int | None = None
+    otif_rate: float | None = Field(None, description="Deliveries on time and in full")
+    nps_average: float | None = None
+    csat_average: float | None = None
+    satisfaction: list[dict[str, Any]] | None = Field(None, description="Per touchpoint")
+
+
+class BuyerProfile(BaseModel):
+    """The profile as the client's own people (buyers, company admins) see it
+    (`shared.audience`): no churn risk, no internal segments, no cost or margin."""
 
     client_id: uuid.UUID
     currency: str
@@ -46,10 +71,19 @@ class ClientProfile(BaseModel):
     client_type: str | None
     size: str | None
     sales_manager_id: uuid.UUID | None
-    segments: Segments
-    churn: ChurnRisk | None
-    metrics: dict[str, Any] = Field(description="The figures behind the segments")
+    segments: BuyerSegments
+    metrics: BuyerMetrics
     computed_at: datetime | None
+
+
+class ClientProfile(BuyerProfile):
+    """Everything analytics knows of one client, as the seller's staff see it."""
+
+    segments: Segments  # type: ignore[assignment]
+    churn: ChurnRisk | None
+    metrics: dict[str, Any] = Field(  # type: ignore[assignment]
+        description="The figures behind the segments, margins and lifetime value included"
+    )
 
 
 class ClientSegmentRow(BaseModel):

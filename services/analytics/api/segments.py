@@ -1,5 +1,7 @@
 """The base: clients by segment (filters, cursor pages), counts per segment, SKU ABC/XYZ, the
-client-base summary, and the full recompute. Staff only."""
+client-base summary, and the full recompute. Staff only; the list of clients holds the clients
+the caller reaches (a sales manager its own), the counts and the summary are of the whole base
+(no client in them is named)."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from shared.pagination import Page, PageParams, decode_cursor, encode_cursor, pa
 from shared.problems import Unprocessable
 
 router = APIRouter(tags=["segments"])
-STAFF = (Role.SALES_MANAGER, Role.ADMIN, Role.SYSTEM)
+STAFF = (Role.SALES_MANAGER, Role.HEAD_OF_SALES, Role.PRICING_MANAGER, Role.ADMIN, Role.SYSTEM)
 Many = Annotated[list[str] | None, Query()]
 
 
@@ -46,7 +48,11 @@ async def client_filters(
     return dict(locals())
 
 
-@router.get("/segments/clients", summary="Clients with their segments, filtered, by client id")
+@router.get(
+    "/segments/clients",
+    summary="Clients with their segments, filtered, by client id",
+    description="A sales manager gets the clients assigned to it; other staff every client.",
+)
 async def list_clients(
     session: SessionDep,
     principal: allow(*STAFF),
@@ -60,7 +66,7 @@ async def list_clients(
             after = uuid.UUID(str(values[0]))
         except (ValueError, IndexError) as exc:
             raise Unprocessable("The cursor does not fit this list.") from exc
-    rows = await queries.segment_page(session, filters, after, page.limit)
+    rows = await queries.segment_page(session, principal, filters, after, page.limit)
     cursor = None
     if len(rows) > page.limit:
         rows = rows[: page.limit]

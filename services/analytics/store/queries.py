@@ -22,7 +22,12 @@ from services.analytics.store.models import (
     SalesPlan,
     SkuSegment,
 )
+from shared.auth import Principal
 from shared.clock import utcnow
+from shared.scope import ClientScope
+
+# The clients analytics knows and their assigned sales managers: what `shared.scope` checks.
+CLIENTS = ClientScope(Client.id, Client.sales_manager_id)
 
 
 async def client(session: AsyncSession, client_id: uuid.UUID) -> Client | None:
@@ -52,9 +57,14 @@ def segment_list(filters: dict[str, Any]) -> Select[Any]:
 
 
 async def segment_page(
-    session: AsyncSession, filters: dict[str, Any], after: uuid.UUID | None, limit: int
+    session: AsyncSession,
+    caller: Principal,
+    filters: dict[str, Any],
+    after: uuid.UUID | None,
+    limit: int,
 ) -> list[tuple[ClientSegment, str | None]]:
-    stmt = segment_list(filters)
+    """A page of the clients `caller` reaches, with their segments."""
+    stmt = CLIENTS.narrow(segment_list(filters), ClientSegment.client_id, caller)
     if after:
         stmt = stmt.where(ClientSegment.client_id > after)
     rows = await session.execute(stmt.order_by(ClientSegment.client_id).limit(limit + 1))

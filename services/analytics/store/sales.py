@@ -21,29 +21,32 @@ from services.analytics.store.models import (
     SalesTeamMember,
     UpsellOffer,
 )
+from services.analytics.store.queries import CLIENTS
 from services.analytics.store.segments import read_frame
+from shared.auth import Principal
 from shared.clock import utcnow
+from shared.scope import assigned_manager
 
 UTC_TS = pl.Datetime("us", "UTC")
 
 
 class Scope:
-    """What a caller may see: every client, or a sales manager's own; money in one currency.
+    """What a caller may see: the clients it reaches (`shared.scope`; every client when no
+    caller is named), money in one currency.
 
     Values are put into SQL as literals, so only UUIDs, ISO currency codes and timestamps
     (all validated or made here) ever are."""
 
-    def __init__(self, manager_id: uuid.UUID | None, currency: str | None = None) -> None:
-        self.manager_id = manager_id
+    def __init__(self, caller: Principal | None, currency: str | None = None) -> None:
+        self.caller = caller
+        # The sales manager whose own clients and own row of the team the caller sees.
+        self.manager_id = assigned_manager(caller) if caller else None
         self.currency = currency
 
     def clients(self, column: str = "client_id") -> str:
-        if self.manager_id is None:
+        if self.caller is None:
             return ""
-        return (
-            f" AND {column} IN (SELECT id FROM clients "
-            f"WHERE sales_manager_id = '{uuid.UUID(str(self.manager_id))}')"
-        )
+        return " AND " + CLIENTS.sql(self.caller, column)
 
     def money(self, column: str = "currency") -> str:
         return f" AND {column} = '{self.currency}'" if self.currency else ""
@@ -324,9 +327,3 @@ async def team_names(session: AsyncSession) -> dict[str, dict[str, str | None]]:
         select(SalesTeamMember.manager_id, SalesTeamMember.name, SalesTeamMember.department)
     )
     return {str(m): {"name": n, "department": d} for m, n, d in rows.all()}
-
-
-async def client_manager(session: AsyncSession, client_id: uuid.UUID) -> uuid.UUID | None:
-    return await session.scalar(
-        text("SELECT sales_manager_id FROM clients WHERE id = :c"), {"c": client_id}
-    )

@@ -21,6 +21,7 @@ from shared.auth import CLIENT_READERS, Principal, allow
 from shared.db import SessionDep, release
 from shared.pagination import Page, PageParams, page_params
 from shared.problems import FieldError, NotFound, Unprocessable
+from shared.scope import assigned_manager, ensure_own_company
 
 router = APIRouter(tags=["products"])
 READERS = CLIENT_READERS
@@ -164,7 +165,7 @@ def _priced_client(principal: Principal, client_id: uuid.UUID | None) -> uuid.UU
             "Say whose prices to show.",
             errors=[FieldError(field="client_id", message="is required for prices")],
         )
-    principal.ensure_company(chosen)
+    ensure_own_company(principal, chosen)
     return chosen
 
 
@@ -217,7 +218,7 @@ async def client_prices(
     """The page's prices by SKU; none when pricing does not know the client yet."""
     answer = await upstream.client_prices(app, principal, company_id, lines)
     if answer is None:
-        if principal.assigned_manager is not None:
+        if assigned_manager(principal) is not None:
             # Pricing answers a client not assigned to this sales manager as unknown: so the
             # manager's page is refused rather than shown without prices.
             raise NotFound("No such client.")

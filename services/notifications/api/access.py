@@ -6,6 +6,7 @@ import uuid
 
 from shared.auth import Principal, Role
 from shared.problems import Forbidden, NotFound
+from shared.scope import ensure_own_company
 
 PEOPLE = (Role.BUYER, Role.COMPANY_ADMIN, Role.SALES_MANAGER, Role.ADMIN)
 COMPANY_MANAGERS = (Role.COMPANY_ADMIN, Role.ADMIN)
@@ -19,9 +20,9 @@ def person(principal: Principal) -> uuid.UUID:
 
 
 def managed_company(principal: Principal, company_id: uuid.UUID) -> uuid.UUID:
-    """A company admin manages only the company it acts for; an admin any."""
-    if Role.ADMIN in principal.roles:
-        return company_id
-    if Role.COMPANY_ADMIN not in principal.roles or principal.company_id != company_id:
+    """A company admin manages only the company it acts for (`shared.scope`); an admin any.
+    No endpoint here lets a sales manager manage a company, so no projection is asked."""
+    if not principal.has_any(*COMPANY_MANAGERS):
         raise NotFound("No such company.")
+    ensure_own_company(principal, company_id)
     return company_id

@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "exists", "contains")
-AUDIENCES = ("buyers", "company_admins", "sales_manager", "head_of_sales", "admins")
+# invitee: the person an event names by `email` (an invitation), who may have no account yet.
+AUDIENCES = ("buyers", "company_admins", "sales_manager", "head_of_sales", "admins", "invitee")
 CHANNELS = ("email", "inbox")
 KINDS = ("orders", "quotes", "finance", "offers", "surveys", "stock", "tasks", "system")
 _MISSING = object()

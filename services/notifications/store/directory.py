@@ -190,11 +190,31 @@ async def audience(
         query, params = _AUDIENCES["person"], {"user": uuid.UUID(str(manager))}
     elif audience in ("admins", "head_of_sales"):
         query, params = _AUDIENCES[audience], {}
+    elif audience == "invitee":
+        return await _invitee(session, data.get("email"))
     else:
         return []
     conn = await session.connection()
     rows = await conn.execute(query, params)
     return [Recipient(**r._mapping) for r in rows]
+
+
+async def _invitee(session: AsyncSession, email: Any) -> list[Recipient]:
+    """The person an invitation names: the one with that e-mail if we know them (their
+    language and quiet hours), else a stranger whose id is made of the address, so the
+    message is still one per person and invitation."""
+    if not isinstance(email, str) or "@" not in email:
+        return []
+    conn = await session.connection()
+    rows = await conn.execute(
+        text(_PEOPLE + "WHERE p.active AND p.email = :email ORDER BY p.user_id"),
+        {"email": email.lower()},  # accounts keeps e-mails lower-case
+    )
+    known = [Recipient(**r._mapping) for r in rows]
+    if known:
+        return known[:1]
+    stranger = uuid.uuid5(uuid.NAMESPACE_URL, f"mailto:{email.lower()}")
+    return [Recipient(stranger, email, email, None, None, None, None, False)]
 
 
 async def user_preferences(

@@ -1,6 +1,7 @@
-"""Who may touch which cart, list, quote and order: a buyer only its company's, a sales manager
-only the clients assigned to it (accounts' company.upserted says which), heads of sales and
-admins any. Another's is 404, as if it did not exist."""
+"""Who may touch which cart, list, quote and order: the clients the caller reaches
+(`shared.scope`: a buyer its company, a sales manager the clients assigned to it as accounts'
+company.upserted says, heads of sales and admins any). Another's is 404, as if it did not
+exist."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.orders.store import catalog as clients
+from services.orders.store.catalog import CLIENTS
 from services.orders.store.models import Cart, Order, RequisitionList
 from shared.auth import Principal, Role
 from shared.problems import FieldError, NotFound, Unprocessable
@@ -36,10 +37,7 @@ def acting_company(principal: Principal, company_id: uuid.UUID | None) -> uuid.U
 
 async def ensure_client(session: AsyncSession, principal: Principal, company_id: uuid.UUID) -> None:
     """404 unless the caller may act for this client."""
-    principal.ensure_company(company_id)
-    manager = principal.assigned_manager
-    if manager is not None and not await clients.manages(session, manager, company_id):
-        raise NotFound("No such resource.")
+    await CLIENTS.ensure(session, principal, company_id)
 
 
 async def acting_client(
@@ -52,11 +50,8 @@ async def acting_client(
 
 
 def in_scope(stmt: Any, company_column: Any, principal: Principal) -> Any:
-    """A list narrowed to a sales manager's clients, in the same query."""
-    manager = principal.assigned_manager
-    if manager is None:
-        return stmt
-    return stmt.where(company_column.in_(clients.managed_by(manager)))
+    """A list narrowed to the clients the caller reaches, in the same query."""
+    return CLIENTS.narrow(stmt, company_column, principal)
 
 
 async def own_cart(session: AsyncSession, principal: Principal, cart_id: uuid.UUID) -> Cart:

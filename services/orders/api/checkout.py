@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders import upstream
-from services.orders.api.access import SHOPPERS, own_cart
+from services.orders.api.access import SHOPPERS, ensure_client, own_cart
 from services.orders.api.schemas import OrderRead, order_read, placed_order_json, read_order
 from services.orders.domain.approval import Rule, approval_reason
 from services.orders.domain.credit import CreditStanding, decide_credit
@@ -222,7 +222,7 @@ async def earlier_outcome(
         response.status_code = 200
         async with app.state.sessionmaker() as session:
             order = await session.get_one(Order, checkout_row.order_id)
-            principal.ensure_company(order.company_id)
+            await ensure_client(session, principal, order.company_id)
             return await read_order(session, order)
     raise Conflict("This checkout is still running; retry shortly.", slug="checkout-in-progress")
 

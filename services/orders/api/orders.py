@@ -18,7 +18,9 @@ from sqlalchemy import select
 from services.orders.api.access import (
     CLIENT_PEOPLE,
     SHOPPERS,
+    acting_client,
     acting_company,
+    ensure_client,
     in_scope,
     own_cart,
     visible_order,
@@ -263,7 +265,7 @@ async def list_rules(
     principal: allow(*CLIENT_PEOPLE, Role.ADMIN),
     company_id: uuid.UUID | None = None,
 ) -> list[ApprovalRuleRead]:
-    company = acting_company(principal, company_id)
+    company = await acting_client(session, principal, company_id)
     rules = await session.scalars(select(ApprovalRule).where(ApprovalRule.company_id == company))
     return [ApprovalRuleRead.model_validate(r, from_attributes=True) for r in rules]
 
@@ -285,7 +287,8 @@ async def add_rule(
             "An amount needs its currency.",
             errors=[FieldError(field="currency", message="is required with above_minor")],
         )
-    rule = ApprovalRule(company_id=acting_company(principal, company_id), **body.model_dump())
+    company = await acting_client(session, principal, company_id)
+    rule = ApprovalRule(company_id=company, **body.model_dump())
     session.add(rule)
     await session.flush()
     return ApprovalRuleRead.model_validate(rule, from_attributes=True)
@@ -298,7 +301,7 @@ async def delete_rule(
     rule = await session.get(ApprovalRule, rule_id)
     if rule is None:
         raise NotFound("No such rule.")
-    principal.ensure_company(rule.company_id)
+    await ensure_client(session, principal, rule.company_id)
     await session.delete(rule)
     return Response(status_code=204)
 

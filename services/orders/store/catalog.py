@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders.domain.lines import OrderingRules
@@ -12,6 +12,7 @@ from services.orders.store.models import Company, Product
 from shared.contracts.accounts import CompanyUpsertedV1
 from shared.contracts.catalog import ProductUpsertedV1
 from shared.db import upsert_unless_newer
+from shared.scope import ClientScope
 
 
 async def upsert_product(session: AsyncSession, event: ProductUpsertedV1) -> None:
@@ -48,13 +49,8 @@ async def preferred_warehouse(session: AsyncSession, company_id: uuid.UUID) -> s
     return await session.scalar(select(Company.preferred_warehouse).where(Company.id == company_id))
 
 
-def managed_by(manager_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
-    """The ids of the clients assigned to a sales manager, as a subquery to filter by."""
-    return select(Company.id).where(Company.sales_manager_id == manager_id)
-
-
-async def manages(session: AsyncSession, manager_id: uuid.UUID, company_id: uuid.UUID) -> bool:
-    return bool(await session.scalar(managed_by(manager_id).where(Company.id == company_id)))
+# The clients orders knows and their assigned sales managers: what `shared.scope` checks.
+CLIENTS = ClientScope(Company.id, Company.sales_manager_id)
 
 
 async def ordering_rules(session: AsyncSession, skus: list[str]) -> dict[str, OrderingRules]:

@@ -1,18 +1,60 @@
-"""Who may see which client's prices."""
+"""Who may see which client's prices: the clients the caller reaches (`shared.scope`).
 
+Diffs of price changes span every client: a sales manager reads them narrowed to its own
+clients' rows (list rows stay: they are no client's data)."""
+
+from __future__ import annotations
+
+import asyncio
 import uuid
+from pathlib import Path
+from typing import Any
 
+import polars as pl
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.pricing.store import prices as store
+from services.pricing.store.models import Client
+from services.pricing.store.projections import CLIENTS
 from shared.auth import Principal
-from shared.problems import NotFound
+from shared.scope import assigned_manager
 
 
 async def may_see(session: AsyncSession, principal: Principal, company_id: uuid.UUID) -> None:
     """A client's people see only the company they act for, a sales manager only the clients
     assigned to it; another's answers 404, as an unknown client does."""
-    principal.ensure_company(company_id)
-    manager = principal.assigned_manager
-    if manager is not None and not await store.manages(session, manager, company_id):
-        raise NotFound("The pricing service knows no such client.")
+    await CLIENTS.ensure(session, principal, company_id)
+
+
+async def client_names(session: AsyncSession, principal: Principal) -> set[str] | None:
+    """How diffs name the clients the caller reaches (ERP id, else company id); None when it
+    reaches every client."""
+    if assigned_manager(principal) is None:
+        return None
+    name = func.coalesce(Client.external_id, cast(Client.company_id, String))
+    return set(await session.scalars(CLIENTS.narrow(select(name), Client.company_id, principal)))
+
+
+def narrowed_summary(diff: dict[str, Any], names: set[str] | None) -> dict[str, Any]:
+    """A version's diff summary with only the named clients among its most affected."""
+    if names is None or "top_clients" not in diff:
+        return diff
+    return {**diff, "top_clients": [c for c in diff["top_clients"] if c.get("client") in names]}
+
+
+def _write_narrowed(source: Path, target: Path, names: set[str]) -> None:
+    rows = pl.scan_csv(source, infer_schema=False)
+    keep = (pl.col("kind") == "list") | pl.col("target").is_in(sorted(names))
+    rows.filter(keep).sink_csv(target)
+
+
+async def narrowed_diff(source: Path, names: set[str]) -> Path:
+    """A copy of a diff CSV with the list rows and the named clients' rows (streamed: a full
+    matrix's diff does not fit in memory). The caller removes it."""
+    target = source.with_name(f"{source.stem}.{uuid.uuid4().hex}.csv")
+    try:
+        await asyncio.to_thread(_write_narrowed, source, target, names)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return target

@@ -23,8 +23,10 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
+from starlette.background import BackgroundTask
 
 from services.pricing import list_edits
+from services.pricing.api.access import client_names, narrowed_diff, narrowed_summary
 from services.pricing.api.policy import announce
 from services.pricing.domain import governance
 from services.pricing.store import versions
@@ -237,7 +239,8 @@ async def decline_feed(
     responses={200: {"content": {"text/csv": {}}}},
     description=(
         "Columns `row,kind,target,sku,min_qty,currency,old_price,new_price,change_percent`: "
-        "every stored price the feed adds (no old price), changes, or removes (no new price)."
+        "every stored price the feed adds (no old price), changes, or removes (no new price). "
+        "A sales manager gets the list rows and its own clients' rows."
     ),
 )
 async def feed_diff(
@@ -254,7 +257,14 @@ async def feed_diff(
     path = diff_path(Path(request.app.state.settings.data_dir), job.id)
     if not path.exists():
         raise NotFound("This feed has no kept diff (only dry runs, stopped and staged feeds).")
-    return FileResponse(path, media_type="text/csv", filename=f"prices-{job.id}-diff.csv")
+    names = await client_names(session, principal)
+    cleanup = None
+    if names is not None:
+        path = await narrowed_diff(path, names)
+        cleanup = BackgroundTask(path.unlink, missing_ok=True)
+    return FileResponse(
+        path, media_type="text/csv", filename=f"prices-{job.id}-diff.csv", background=cleanup
+    )
 
 
 # Versions ------------------------------------------------------------------------------------
@@ -281,12 +291,21 @@ class VersionRead(BaseModel):
     applied_at: datetime | None
 
 
-def _version_read(v: PriceVersion) -> VersionRead:
-    return VersionRead.model_validate(v, from_attributes=True)
+def _version_read(v: PriceVersion, names: set[str] | None = None) -> VersionRead:
+    """`names`: the clients the caller reaches (`client_names`), the only ones its diff shows."""
+    read = VersionRead.model_validate(v, from_attributes=True)
+    read.diff = narrowed_summary(read.diff, names)
+    return read
+
+
+NARROWED = "A sales manager sees only its own clients among a diff's `top_clients`."
 
 
 @router.get(
-    "/price-versions", response_model=Page[VersionRead], summary="Price versions, newest first"
+    "/price-versions",
+    response_model=Page[VersionRead],
+    summary="Price versions, newest first",
+    description=NARROWED,
 )
 async def list_versions(
     session: SessionDep, principal: allow(*READERS), params: Pages
@@ -294,17 +313,23 @@ async def list_versions(
     rows, cursor = await paginate(
         session, select(PriceVersion), [PriceVersion.id], params, newest_first=True
     )
-    return Page(items=[_version_read(r) for r in rows], next_cursor=cursor)
+    names = await client_names(session, principal)
+    return Page(items=[_version_read(r, names) for r in rows], next_cursor=cursor)
 
 
-@router.get("/price-versions/{version_id}", response_model=VersionRead, summary="One price version")
+@router.get(
+    "/price-versions/{version_id}",
+    response_model=VersionRead,
+    summary="One price version",
+    description=NARROWED,
+)
 async def get_version(
     version_id: int, session: SessionDep, principal: allow(*READERS)
 ) -> VersionRead:
     found = await versions.get_version(session, version_id)
     if found is None:
         raise NotFound("No such price version.")
-    return _version_read(found)
+    return _version_read(found, await client_names(session, principal))
 
 
 @router.post(

@@ -444,6 +444,7 @@ async def put_client_lists(
     session: SessionDep,
     principal: allow(*WRITERS),
 ) -> ClientListsRead:
+    await may_see(session, principal, company_id)
     client = await store.get_client(session, company_id, lock=True)
     codes = _unique(body.list_codes)
     list_ids = await store.assignable_lists(session, codes)
@@ -563,6 +564,7 @@ async def put_client_discounts(
                 i,
             )
         seen.add(key)
+    await may_see(session, principal, company_id)
     client = await store.get_client(session, company_id, lock=True)
     rows = await store.replace_discounts(
         session, client.id, [d.model_dump() for d in body.discounts]
@@ -844,6 +846,7 @@ async def put_client_ladder(
     session: SessionDep,
     principal: allow(*WRITERS),
 ) -> ClientLadderRead:
+    await may_see(session, principal, company_id)
     client = await store.get_client(session, company_id, lock=True)
     ladder = await store.ladder_for_assignment(session, body.ladder_code)
     await store.assign_ladder(session, client.id, ladder.id)
@@ -877,6 +880,7 @@ async def get_client_ladder(
 async def delete_client_ladder(
     company_id: CompanyId, request: Request, session: SessionDep, principal: allow(*WRITERS)
 ) -> Response:
+    await may_see(session, principal, company_id)
     client = await store.get_client(session, company_id, lock=True)
     if not await store.unassign_ladder(session, client.id):
         raise NotFound("The client is on no ladder.")

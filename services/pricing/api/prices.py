@@ -22,6 +22,7 @@ from services.pricing.domain.ladder import Level, levels_of, progress
 from services.pricing.engine import PriceEngine
 from services.pricing.resolve import client_prices, explain_line, list_prices, resolve_cart
 from services.pricing.store import prices as store
+from shared.audience import client_rows, for_caller
 from shared.auth import CLIENT_READERS, Role, allow
 from shared.clock import today
 from shared.db import SessionDep
@@ -57,7 +58,9 @@ class NextTier(BaseModel):
     unit_price_minor: int
 
 
-class ResolvedLine(BaseModel):
+class BuyerResolvedLine(BaseModel):
+    """A line as a client's people get it: no floor (`shared.audience`)."""
+
     sku: str
     quantity: Decimal
     unit_price_minor: int | None = Field(description="Net unit price; null: no price for client")
@@ -65,12 +68,19 @@ class ResolvedLine(BaseModel):
     currency: str
     rule: str = Field(description="What produced the price, e.g. contract, floor, promotion:X")
     next_tier: NextTier | None
+
+
+class ResolvedLine(BuyerResolvedLine):
+    """A line as staff get it."""
+
     floor_minor: int | None = Field(
         None, description="The SKU's floor in this currency: no price, quoted or not, goes lower"
     )
 
 
-class ResolveResponse(BaseModel):
+class BuyerResolveResponse(BaseModel):
+    """The answer to a client's people: lines without the floor."""
+
     client_id: uuid.UUID
     currency: str
     date: dt.date
@@ -78,7 +88,13 @@ class ResolveResponse(BaseModel):
         description="The price version these prices include (every one up to it): what an "
         "order line's price snapshot keeps; GET /price-versions/{id}"
     )
-    lines: list[ResolvedLine]
+    lines: list[BuyerResolvedLine]
+
+
+class ResolveResponse(BuyerResolveResponse):
+    """The answer to staff and services: each line with the SKU's floor."""
+
+    lines: list[ResolvedLine]  # type: ignore[assignment]
 
 
 def _json_response(body: dict[str, object]) -> Response:
@@ -89,12 +105,13 @@ def _json_response(body: dict[str, object]) -> Response:
 @router.post(
     "/prices/resolve",
     summary="Prices of up to 5,000 cart lines for one client, with the rule behind each",
-    response_model=ResolveResponse,
+    response_model=ResolveResponse | BuyerResolveResponse,
     description=(
         "Order: contract price, assigned lists by priority, client-group list, base list; then "
         "client discount (brand or category), ladder discount and promotion on list prices "
         "(a contract price is net); never below the SKU's floor. One call, one pass over the "
-        "price book, however many lines."
+        "price book, however many lines. Staff and services get each line's `floor_minor` "
+        "(`ResolveResponse`); a client's people never do (`BuyerResolveResponse`)."
     ),
 )
 async def resolve(
@@ -116,7 +133,7 @@ async def resolve(
             "currency": cart.currency,
             "date": day.isoformat(),
             "price_version": cart.price_version,
-            "lines": cart.lines(),
+            "lines": client_rows(principal, cart.lines(), BuyerResolvedLine),
         }
     )
 
@@ -145,7 +162,9 @@ class Loser(BaseModel):
     reason: str
 
 
-class Explanation(BaseModel):
+class BuyerExplanation(BaseModel):
+    """The decision as a client's people get it: no floor, no segments (`shared.audience`)."""
+
     client_id: uuid.UUID
     sku: str
     quantity: Decimal
@@ -162,6 +181,12 @@ class Explanation(BaseModel):
     )
     candidates: list[Candidate] = Field(description="Every price row considered")
     discounts: dict[str, str]
+
+
+class Explanation(BuyerExplanation):
+    """The decision as staff get it: with the SKU's floor and the segments behind the client's
+    lists and discounts."""
+
     floor_minor: int | None
     segment_assignments: list[SegmentAssignmentRead] = Field(
         description="Lists and discounts segment rules gave the client, with the segments "
@@ -172,7 +197,11 @@ class Explanation(BaseModel):
 @router.get(
     "/prices/explain",
     summary="Why this is the client's price: the whole decision path",
-    response_model=Explanation,
+    response_model=Explanation | BuyerExplanation,
+    description=(
+        "Staff get the SKU's floor and the segment rules behind the client's lists and "
+        "discounts (`Explanation`); a client's people get neither (`BuyerExplanation`)."
+    ),
 )
 async def explain(
     request: Request,
@@ -190,7 +219,7 @@ async def explain(
             "price versions applied since are undone. Policy and assignments are today's."
         ),
     ] = None,
-) -> Explanation:
+) -> Response:
     await may_see(session, principal, client_id)
     day = on or today()
     if as_of is not None and as_of.tzinfo is None:
@@ -202,7 +231,7 @@ async def explain(
         _engine(request), client_id, sku, quantity, currency=currency, day=day, as_of=as_of
     )
     line = found.line
-    return Explanation(
+    explanation = Explanation(
         client_id=client_id,
         sku=sku,
         quantity=quantity,
@@ -224,6 +253,7 @@ async def explain(
         floor_minor=found.floor_minor,
         segment_assignments=[SegmentAssignmentRead.model_validate(a) for a in found.assignments],
     )
+    return for_caller(principal, explanation, BuyerExplanation)
 
 
 class LevelRead(BaseModel):

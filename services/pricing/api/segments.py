@@ -16,6 +16,7 @@ from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 
+from services.pricing.api.access import may_see
 from services.pricing.api.governance import GOVERNORS
 from services.pricing.api.policy import announce
 from services.pricing.store import policy as policy_store
@@ -180,6 +181,7 @@ class ClientSegmentsRead(BaseModel):
 async def client_assignments(
     company_id: uuid.UUID, session: SessionDep, principal: allow(*READERS)
 ) -> ClientSegmentsRead:
+    await may_see(session, principal, company_id)
     row = await client_row(session, company_id, today())
     if row is None:
         raise NotFound("The pricing service knows no such client.")

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, model_validator
 
 from services.pricing.simulate import ProposedRow, simulate
+from services.pricing.store.projections import CLIENTS
 from shared.auth import Role, allow
 from shared.clock import today
 from shared.db import SessionDep
@@ -97,7 +98,9 @@ def _first_of_month(months_back: int, today: date) -> date:
         "client that bought their SKUs in the last `months` months (from placed orders) is "
         "priced as today and with the change, at its typical order quantity of the SKU, "
         "through the same rules as resolve; revenue = quantity x unit price, margin = revenue "
-        "less quantity x the SKU's cost. Totals per currency and per segment."
+        "less quantity x the SKU's cost. Totals per currency and per segment. A sales "
+        "manager's simulation counts only the clients assigned to it (another's ERP id in "
+        "`rows` is a 422 as an unknown one)."
     ),
 )
 async def simulate_change(
@@ -116,5 +119,6 @@ async def simulate_change(
         since=since,
         day=day,
         dimension=body.segment_dimension,
+        reach=CLIENTS.sql(principal, "c.company_id"),
     )
     return {"since": since, "segment_dimension": body.segment_dimension, **found}

@@ -256,16 +256,6 @@ async def client(session: AsyncSession, company_id: uuid.UUID, today: date) -> C
     )
 
 
-async def manages(session: AsyncSession, manager_id: uuid.UUID, company_id: uuid.UUID) -> bool:
-    """Whether the client is assigned to this sales manager (accounts' company.upserted)."""
-    return bool(
-        await session.scalar(
-            text("SELECT true FROM clients WHERE company_id = :c AND sales_manager_id = :m"),
-            {"c": company_id, "m": manager_id},
-        )
-    )
-
-
 async def contract_prices(session: AsyncSession, client_id: int) -> pl.DataFrame:
     """The client's contract rows, sorted by SKU; matrix gaps come as rows with gap=1."""
     return await copy_frame(

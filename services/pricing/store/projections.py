@@ -29,7 +29,10 @@ from shared.contracts.analytics import ClientSegmentChangedV1
 from shared.contracts.catalog import ProductUpsertedV1
 from shared.contracts.orders import OrderCancelledV1, OrderPlacedV1
 from shared.db import upsert_unless_newer
+from shared.scope import ClientScope
 
+# The clients pricing knows and their assigned sales managers: what `shared.scope` checks.
+CLIENTS = ClientScope(Client.company_id, Client.sales_manager_id)
 # A client known only from its orders: any company event is newer than this and fills it in.
 PLACEHOLDER_UPDATED_AT = datetime(1970, 1, 1, tzinfo=UTC)
 
