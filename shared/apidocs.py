@@ -32,8 +32,6 @@ def asyncapi_document() -> dict[str, Any]:
     schemas: dict[str, Any] = {"CloudEvent": CloudEvent.model_json_schema()}
     operations: dict[str, Any] = {}
     for event_type, contract in sorted(all_contracts().items()):
-        if contract.event_type.startswith("test."):
-            continue
         name = contract.__name__
         schema = contract.model_json_schema(ref_template="#/components/schemas/{model}")
         for def_name, definition in schema.pop("$defs", {}).items():

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.events.envelope import CloudEvent, EventContract, contract_for
+from shared.events.envelope import CloudEvent, EventContract
 from shared.events.kafka import Publisher, create_topics
 from shared.events.outbox import InboxEntry
 
@@ -86,6 +86,8 @@ class EventConsumer:
         self.handlers: dict[str, Handler | Many] = {
             contract.full_type(): handler for contract, handler in handlers.items()
         }
+        # Parsed with the contracts given here, not every one the process knows.
+        self.contracts = {contract.full_type(): contract for contract in handlers}
         self.topics = sorted({contract.topic for contract in handlers})
         self.sessionmaker = sessionmaker
         self.publisher = publisher
@@ -96,9 +98,8 @@ class EventConsumer:
     def parse(self, envelope: CloudEvent) -> Any:
         """The event as this consumer applies it, or None to ignore it. Raises ValidationError
         when the payload breaks its contract."""
-        handler = self.handlers.get(envelope.type)
-        contract = contract_for(envelope.type)
-        if handler is None or contract is None:
+        contract = self.contracts.get(envelope.type)
+        if contract is None:
             return None
         return contract.model_validate(envelope.data)
 

@@ -50,7 +50,10 @@ _REGISTRY: dict[str, type[EventContract]] = {}
 
 
 def register(cls: type[EventContract]) -> type[EventContract]:
-    """Class decorator: makes the contract known to consumers and to the AsyncAPI generator."""
+    """Class decorator for the product's published contracts (shared/contracts): what the
+    AsyncAPI document, webhook subscriptions and notifications' every-topic consumer know. A
+    consumer parses with the contracts of its handlers, so a test's own contract is not
+    registered: no service would otherwise subscribe to its topic."""
     _REGISTRY[cls.full_type()] = cls
     return cls
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from services.catalog.domain.allocation import Short, allocate
+from services.catalog.domain.allocation import Short, allocate, same_request
 
 STOCK = {("A", "MSK"): D(40), ("A", "SPB"): D(30), ("B", "MSK"): D(5), ("B", "EKB"): D(5)}
 
@@ -33,3 +33,12 @@ def test_short_lines_are_named_and_nothing_is_taken():
     taken, short = allocate([("A", None, D(41)), ("B", None, D(1)), ("C", None, D(1))], oversold)
     assert taken == {}
     assert short == [Short(1, "A", D(40), None), Short(3, "C", D(0), None)]
+
+
+def test_a_repeat_is_the_same_request_whatever_warehouses_served_it():
+    held = [("A", "MSK", D("40.000")), ("A", "SPB", D("20.000"))]
+    assert same_request([("A", None, D(60))], held)
+    assert same_request([("A", None, D(50)), ("A", "SPB", D(10))], held)
+    assert not same_request([("A", None, D(61))], held)
+    assert not same_request([("A", "SPB", D(60))], held)
+    assert not same_request([("A", None, D(60)), ("B", None, D(1))], held)

@@ -181,3 +181,31 @@ async def test_a_line_is_split_over_warehouses_the_preferred_first_and_each_gets
     async with catalog.state.sessionmaker() as session, session.begin():
         assert await store.expire_due(session, utcnow() + timedelta(minutes=2)) == 1
     assert await reserved_by_warehouse(catalog, "B-2") == {"MSK": "0.000", "SPB": "0.000"}
+
+
+async def test_the_same_reference_racing_is_one_reservation_and_another_request_a_409(catalog):
+    """Orders retries a reservation whose answer it lost while the first is still running:
+    both answers are the one reservation, held once. A different request under a reference
+    already used is a conflict, racing or not; never a 500."""
+    await stocked(catalog, A1="50", B2="50")
+
+    async def hold(reference: str, *lines: tuple[str, str]) -> httpx.Response:
+        async with client(catalog, ORDERS) as http:
+            return await http.post("/reservations", json=body(reference, *lines))
+
+    same = await asyncio.gather(*(hold("checkout-r", ("A-1", "3")) for _ in range(6)))
+    assert sorted(r.status_code for r in same) == [200] * 5 + [201], [r.text for r in same]
+    assert len({r.json()["id"] for r in same}) == 1
+    assert await reserved(catalog, "A-1") == "3.000"
+
+    other = await asyncio.gather(hold("checkout-s", ("A-1", "2")), hold("checkout-s", ("B-2", "2")))
+    assert sorted(r.status_code for r in other) == [201, 409], [r.text for r in other]
+    refused = next(r for r in other if r.status_code == 409)
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["errors"][0]["field"] == "reference"
+    # Only the request that won holds stock.
+    held = {await reserved(catalog, "A-1"), await reserved(catalog, "B-2")}
+    assert held in ({"5.000", "0.000"}, {"3.000", "2.000"})
+    again = await hold("checkout-r", ("A-1", "4"))
+    assert again.status_code == 409, again.text
+    assert await reserved(catalog, "A-1") in ("3.000", "5.000")

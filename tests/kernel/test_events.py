@@ -10,11 +10,12 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select, text
 
+from services.notifications import events as notifications_events
 from shared.app import asyncpg_dsn
 from shared.auth import Role
 from shared.db import create_engine, create_sessionmaker
 from shared.events.consumer import EventConsumer, Outcome, RetryPolicy
-from shared.events.envelope import CloudEvent
+from shared.events.envelope import CloudEvent, all_contracts
 from shared.events.kafka import Publisher
 from shared.events.outbox import OutboxMessage, record_event
 from shared.events.relay import OutboxRelay
@@ -55,6 +56,19 @@ def _consumer(sessionmaker, bootstrap: str, name: str, handlers, kind=EventConsu
 async def count(sessionmaker, stmt) -> int:
     async with sessionmaker() as session:
         return int(await session.scalar(stmt) or 0)
+
+
+def test_a_tests_own_contract_never_joins_the_products_events():
+    """The widget is handed to the consumers of these tests, never registered: so no service
+    subscribes to its topic (notifications takes every registered topic) and the AsyncAPI
+    document and webhook types never list it, whichever tests ran or were imported first."""
+    foreign = [
+        event_type
+        for event_type, contract in all_contracts().items()
+        if not contract.__module__.startswith("shared.contracts.")
+    ]
+    assert foreign == []
+    assert TOPIC not in notifications_events.topics()
 
 
 async def test_rolled_back_transaction_publishes_nothing(catalog_db, kafka_bootstrap):

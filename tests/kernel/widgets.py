@@ -15,7 +15,7 @@ from services.catalog.app import SPEC
 from shared.app import build_app
 from shared.auth import Role, allow
 from shared.db import SessionDep
-from shared.events.envelope import EventContract, register
+from shared.events.envelope import EventContract
 from shared.events.outbox import record_event
 from shared.problems import Conflict
 
@@ -25,9 +25,9 @@ CREATE TABLE IF NOT EXISTS widget_effects (event_id uuid NOT NULL, widget_id uui
 """
 
 
-@register
 class WidgetCreatedV1(EventContract):
-    """Test-only: a widget was created."""
+    """Test-only: a widget was created. Not registered (the product's events are): the
+    consumers of these tests are handed it."""
 
     event_type = "test.widget.created.v1"
     topic = "test.widget"

@@ -237,3 +237,44 @@ async def test_webhooks_take_the_published_event_types_in_either_spelling_and_re
     )
     assert [r["event_type"] for r in queued] == ["order.placed.v1"]
     assert await rows(app, "SELECT count(*) AS n FROM webhook_subscriptions") == [{"n": 1}]
+
+
+async def test_a_companys_subscription_refuses_events_about_no_company(start_app):
+    """A company's subscription gets only events about that company. An event about no
+    company (a product, stock, prices, people) would never reach it, and is the seller's (stock
+    held for other clients, their price changes), so naming one is a 422 naming its index;
+    `*` means every event about the company; a seller-wide subscription takes them all."""
+    app = await start_app("notifications")
+    hook = {"url": "https://93.184.215.14/b2b"}  # public, and no DNS needed
+    company = uuid.uuid4()
+    scoped = {**hook, "company_id": str(company)}
+    async with client(app, ADMIN) as http:
+        for wrong in (
+            ["order.placed.v1", "com.b2b.product.upserted.v1"],
+            ["*", "stock.reserved.v1"],
+        ):
+            refused = await http.post("/webhooks", json={**scoped, "event_types": wrong})
+            assert refused.status_code == 422, refused.text
+            assert [(e["field"], e["row"]) for e in refused.json()["errors"]] == [
+                ("event_types[1]", 1)
+            ]
+            assert "product" in refused.text or "stock" in refused.text
+        about = ["client.segment_changed.v1", "order.placed.v1"]  # client_id / company_id
+        created = await http.post("/webhooks", json={**scoped, "event_types": about})
+        assert created.status_code == 201, created.text
+        everything = await http.post("/webhooks", json={**scoped, "event_types": ["*"]})
+        assert everything.status_code == 201, everything.text
+        seller_wide = await http.post(
+            "/webhooks", json={**hook, "event_types": ["price.changed.v1"]}
+        )
+        assert seller_wide.status_code == 201, seller_wide.text
+        patched = await http.patch(
+            f"/webhooks/{created.json()['id']}", json={"event_types": ["person.changed.v1"]}
+        )
+        assert patched.status_code == 422
+        assert patched.json()["errors"][0]["field"] == "event_types[0]"
+    async with client(app, as_role(Role.COMPANY_ADMIN, company_id=company)) as http:
+        own = await http.post("/webhooks", json={**hook, "event_types": ["product.upserted.v1"]})
+        assert own.status_code == 422, own.text
+    kept = await rows(app, "SELECT event_types FROM webhook_subscriptions ORDER BY created_at")
+    assert [r["event_types"] for r in kept] == [about, ["*"], ["price.changed.v1"]]

@@ -1,5 +1,5 @@
 """A database seeded before the built-in templates showed figures for people gets the new
-texts from migration notifications_0008; a built-in an admin edited keeps the admin's text."""
+texts from migration notifications_0009; a built-in an admin edited keeps the admin's text."""
 
 from __future__ import annotations
 
@@ -36,14 +36,14 @@ def run(url: str, *statements: tuple[str, ...]) -> list:
 def test_seeded_templates_get_the_new_texts_and_edited_ones_stay(infra):
     url = service_database_url(infra[0], "notifications", "_template_migration_test")
     asyncio.run(create_database(url, drop_first=True))
-    upgrade("notifications", url, "notifications_0007")
+    upgrade("notifications", url, "notifications_0008")
     set_text = "UPDATE templates SET subject = $3, body = $4 WHERE key = $1 AND locale = $2"
     run(
         url,
         (set_text, "overdue_reminder", "en", *SEEDED),
         (set_text, "overdue_reminder", "ru", *EDITED),
     )
-    upgrade("notifications", url, "notifications_0008")
+    upgrade("notifications", url, "notifications_0009")
     rows = run(url, ("SELECT locale, subject, body FROM templates WHERE key = 'overdue_reminder'",))
     now = {r["locale"]: (r["subject"], r["body"]) for r in rows[0]}
     assert now == {"en": ALL_TEMPLATES["overdue_reminder"][1]["en"], "ru": EDITED}

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from datetime import timedelta
 
+import httpx
 from sqlalchemy import text
 
 from services.catalog.api.feeds import SPECS as CATALOG_FEEDS
@@ -236,6 +238,72 @@ async def test_a_checkout_interrupted_before_its_order_gives_back_what_it_reserv
     assert await count(shop.catalog, "reservations", "state = 'released'") == 1
     assert await count(shop.orders, "checkouts", "state = 'failed'") == 1
     assert await count(shop.orders, "orders") == 0
+
+
+class ReleasesCut(httpx.AsyncBaseTransport):
+    """The way to catalog while its releases cannot get through (a DELETE meets a closed
+    connection); everything else reaches it."""
+
+    def __init__(self, catalog: httpx.AsyncBaseTransport) -> None:
+        self.catalog = catalog
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "DELETE":
+            raise httpx.ConnectError("catalog is unreachable", request=request)
+        return await self.catalog.handle_async_request(request)
+
+
+@contextlib.asynccontextmanager
+async def order_write_fails(shop):
+    """The orders database refuses the checkout's last write (the one that records its
+    order), after catalog confirmed the stock: a trigger, dropped after."""
+    async with shop.orders.state.sessionmaker() as session, session.begin():
+        await session.execute(
+            text(
+                "CREATE FUNCTION refuse_write() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END $$"
+            )
+        )
+        await session.execute(
+            text(
+                "CREATE TRIGGER refuse_write BEFORE UPDATE ON checkouts FOR EACH ROW "
+                "WHEN (NEW.order_id IS NOT NULL) EXECUTE FUNCTION refuse_write()"
+            )
+        )
+    try:
+        yield
+    finally:
+        async with shop.orders.state.sessionmaker() as session, session.begin():
+            await session.execute(text("DROP TRIGGER refuse_write ON checkouts"))
+            await session.execute(text("DROP FUNCTION refuse_write()"))
+
+
+async def test_stock_a_failed_checkout_could_not_give_back_is_given_back_by_the_recovery(shop):
+    """Catalog confirmed the stock, the order could not be written, and catalog was
+    unreachable when the checkout gave the stock back: the checkout keeps what it holds on
+    record, and the recovery gives it back once catalog answers (once: a second pass finds
+    nothing). Then the same key checks out again."""
+    cart_id = await new_cart(shop, {"CE-200": "60"})
+    routes = shop.orders.state.upstream_transport.apps
+    catalog = routes["catalog"]
+    routes["catalog"] = ReleasesCut(catalog)
+    try:
+        async with order_write_fails(shop):
+            failed = await checkout(shop, cart_id, key="tower-b")
+    finally:
+        routes["catalog"] = catalog
+    assert failed.status_code == 503, failed.text
+    assert await count(shop.catalog, "reservations", "state = 'confirmed'") == 1
+    assert (await stock_of(shop, "CE-200"))["reserved"] == "60.000"
+    assert await count(shop.orders, "orders") == 0
+    assert await recover_once(shop.orders) == 1
+    assert (await stock_of(shop, "CE-200"))["reserved"] == "0.000"
+    assert await count(shop.catalog, "reservations", "state = 'released'") == 1
+    assert await count(shop.orders, "checkouts", "state = 'failed'") == 1
+    assert await recover_once(shop.orders) == 0
+    placed = await checkout(shop, cart_id, key="tower-b")
+    assert placed.status_code == 201, placed.text
+    assert (await stock_of(shop, "CE-200"))["reserved"] == "60.000"
 
 
 async def interrupted(shop, checkout_id, state, reservation=None):

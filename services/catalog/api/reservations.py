@@ -12,15 +12,15 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
+from services.catalog.domain.allocation import same_request
 from services.catalog.store import reservations as store
 from services.catalog.store.models import Reservation
 from shared.auth import Role, allow
 from shared.clock import utcnow
 from shared.db import SessionDep
 from shared.links import public_path
-from shared.problems import Conflict, NotFound
+from shared.problems import Conflict, FieldError, NotFound
 
 router = APIRouter(tags=["reservations"])
 log = logging.getLogger(__name__)
@@ -98,7 +98,12 @@ async def _read(
     summary="Hold stock for every line, or none (409 names the lines short of stock); a line "
     "is split over warehouses when one is not enough",
     response_model=ReservationRead,
-    responses={200: {"description": "A reservation with this reference exists: it is returned"}},
+    responses={
+        200: {"description": "The same request under this reference before: its reservation"},
+        409: {
+            "description": "Not enough stock, or the reference holds a reservation of other lines"
+        },
+    },
 )
 async def create_reservation(
     body: ReservationCreate,
@@ -106,15 +111,21 @@ async def create_reservation(
     session: SessionDep,
     principal: allow(*HOLDERS),
 ) -> Response:
-    existing = await session.scalar(
-        select(Reservation).where(Reservation.reference == body.reference)
-    )
-    if existing is not None:
-        return await _read(session, existing)
+    wanted = [(x.sku, x.warehouse, x.quantity) for x in body.lines]
+    existing = await store.by_reference(session, body.reference)
+    if existing is not None:  # a retry answers what the first request made
+        held = await store.lines_of(session, existing.id)
+        if not same_request(wanted, held):
+            raise Conflict(
+                "This reference holds a reservation of other lines; nothing was reserved.",
+                slug="reference-taken",
+                errors=[FieldError(field="reference", message="used by another request")],
+            )
+        return await _read(session, existing, held)
     reservation, lines = await store.reserve(
         session,
         body.reference,
-        [(x.sku, x.warehouse, x.quantity) for x in body.lines],
+        wanted,
         timedelta(minutes=body.ttl_minutes),
         body.preferred_warehouse,
     )

@@ -10,6 +10,7 @@ one SKU draw in turn, the first line first.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -68,3 +69,22 @@ def allocate(
             left[key] -= take
             taken[key] = taken.get(key, ZERO) + take
     return (taken, []) if not short else ({}, short)
+
+
+def same_request(
+    wanted: Sequence[tuple[str, str | None, Decimal]], held: Sequence[tuple[str, str, Decimal]]
+) -> bool:
+    """Whether a reservation holding `held` (sku, warehouse, quantity) is what `wanted` asks
+    for: the same quantity of every SKU, and what a line named a warehouse for held there.
+    Which warehouses the rest came from was this module's choice, so it is not compared."""
+    asked: defaultdict[str, Decimal] = defaultdict(Decimal)
+    named: defaultdict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for sku, warehouse, quantity in wanted:
+        asked[sku] += quantity
+        if warehouse is not None:
+            named[(sku, warehouse)] += quantity
+    got: defaultdict[str, Decimal] = defaultdict(Decimal)
+    for sku, _, quantity in held:
+        got[sku] += quantity
+    at = {(sku, warehouse): quantity for sku, warehouse, quantity in held}
+    return asked == got and all(at.get(key, ZERO) >= q for key, q in named.items())

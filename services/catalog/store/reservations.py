@@ -118,6 +118,17 @@ HOLD = text(
 )
 
 
+async def by_reference(session: AsyncSession, reference: str) -> Reservation | None:
+    """The reservation made under `reference`, if any, once no other transaction is making
+    one under it: an advisory lock per reference, held to the commit, so two requests with
+    one reference never both reserve (the second finds what the first made)."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended('catalog.reservation:' || :r, 0))"),
+        {"r": reference},
+    )
+    return await session.scalar(select(Reservation).where(Reservation.reference == reference))
+
+
 async def lines_of(session: AsyncSession, reservation_id: uuid.UUID) -> list[Any]:
     """(sku, warehouse, quantity) rows: plain rows, no ORM objects, for 5,000-line carts."""
     result = await session.execute(

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from services.notifications.api.access import COMPANY_MANAGERS, managed_company
 from services.notifications.domain.destinations import first_refusal
-from services.notifications.domain.rules import short_type
+from services.notifications.domain.rules import published_types, short_type
 from services.notifications.settings import Settings
 from services.notifications.store.models import (
     WebhookAttempt,
@@ -32,8 +32,9 @@ from shared.problems import FieldError, NotFound, Unprocessable
 router = APIRouter(tags=["webhooks"])
 
 
-# Every event type published (shared/contracts), as deliveries match them: the short type.
-PUBLISHED = frozenset(short_type(full_type) for full_type in all_contracts())
+# Every event type published (shared/contracts), as deliveries match them (the short type),
+# and whether it is about a company.
+PUBLISHED = published_types(all_contracts())
 
 
 def _published(value: str) -> str:
@@ -45,11 +46,33 @@ def _published(value: str) -> str:
     return short
 
 
+def _about_the_company(company_id: uuid.UUID | None, event_types: list[str]) -> list[str]:
+    """A company's subscription names only events about a company (`*`: all of those): one
+    about none would never reach it, and is the seller's (stock, prices, people)."""
+    if company_id is not None:
+        errors = [
+            FieldError(
+                field=f"event_types[{i}]",
+                message=f"{t} is about no company; only a subscription to every company's "
+                "events gets it",
+                row=i,
+            )
+            for i, t in enumerate(event_types)
+            if t != "*" and not PUBLISHED[t]
+        ]
+        if errors:
+            raise Unprocessable(
+                "A company's subscription gets only events about the company.", errors=errors
+            )
+    return sorted(set(event_types))
+
+
 EventType = Annotated[str, Field(max_length=200), AfterValidator(_published)]
 EVENT_TYPES = (
     "Event types to receive, each as its short type (`order.placed.v1`) or its CloudEvents "
     "type (`com.b2b.order.placed.v1`), as the AsyncAPI document lists them; stored short. "
-    "'*': all. Another spelling is a 422 naming its index."
+    "'*': all. Another spelling is a 422 naming its index. A company's subscription names only "
+    "events about a company (with `company_id` or `client_id`), `*` being all of those."
 )
 
 
@@ -170,7 +193,7 @@ async def create_subscription(
     sub = WebhookSubscription(
         company_id=company_id,
         url=url,
-        event_types=sorted(set(body.event_types)),
+        event_types=_about_the_company(company_id, body.event_types),
         secret="whsec_" + secrets.token_urlsafe(32),
         description=body.description,
         status="active",
@@ -212,7 +235,7 @@ async def update_subscription(
     if body.url is not None:
         sub.url = await _reachable_url(request, body.url)
     if body.event_types is not None:
-        sub.event_types = sorted(set(body.event_types))
+        sub.event_types = _about_the_company(sub.company_id, body.event_types)
     if body.description is not None:
         sub.description = body.description
     await session.flush()

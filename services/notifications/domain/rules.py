@@ -10,9 +10,12 @@ or after a date in the payload), deduplicated on payload fields instead of the e
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+
+from pydantic import BaseModel
 
 OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "exists", "contains")
 # invitee: the person an event names by `email` (an invitation), who may have no account yet.
@@ -187,9 +190,13 @@ def cancels(rule: Rule, event_type: str, context: dict[str, Any]) -> bool:
     return any(c.event_type == event_type and matches(c.when, context) for c in rule.cancel_on)
 
 
+# The payload fields naming the client an event is about: `company_id`, or analytics'.
+COMPANY_FIELDS = ("company_id", "client_id")
+
+
 def event_company(data: dict[str, Any]) -> uuid.UUID | None:
     """The client an event is about: `company_id`, or analytics' `client_id`."""
-    for key in ("company_id", "client_id"):
+    for key in COMPANY_FIELDS:
         value = data.get(key)
         if value:
             try:
@@ -202,6 +209,15 @@ def event_company(data: dict[str, Any]) -> uuid.UUID | None:
 def short_type(full_type: str) -> str:
     """`com.b2b.order.placed.v1` -> `order.placed.v1` (rules and subscriptions use the short)."""
     return full_type.removeprefix("com.b2b.")
+
+
+def published_types(contracts: Mapping[str, type[BaseModel]]) -> dict[str, bool]:
+    """Each published event type (CloudEvents type -> contract), short, and whether its
+    payload names the client it is about: only those can reach a company's subscription."""
+    return {
+        short_type(full_type): any(name in contract.model_fields for name in COMPANY_FIELDS)
+        for full_type, contract in contracts.items()
+    }
 
 
 def rule_from_row(row: dict[str, Any]) -> Rule:

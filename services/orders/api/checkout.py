@@ -5,9 +5,11 @@ Three transactions here: the checkout row with what the order is made of; the or
 catalog's confirmation of its stock (asked before the commit); a failure. A crash anywhere is
 recovered by `recover_checkouts`: a checkout still `started` has no order, so whatever catalog
 holds under its id (the reservation's reference) is given back; an order whose stock was not
-confirmed gets it confirmed. The Idempotency-Key names the checkout: a retried request finds
-it and never creates a second order; a refused checkout placed nothing, so the same key checks
-out again once the buyer fixed the cart.
+confirmed gets it confirmed; a checkout that failed while catalog could not take its stock
+back stays `reserved` (its key not free yet) until the recovery gives the stock back. The
+Idempotency-Key names the checkout: a retried request finds it and never creates a second
+order; a refused checkout placed nothing, so the same key checks out again once the buyer
+fixed the cart.
 """
 
 from __future__ import annotations
@@ -82,12 +84,18 @@ class CreditRefused(ProblemError):
     status, slug = 422, "credit-refused"
 
 
-async def _fail(app: FastAPI, checkout_id: uuid.UUID, reason: str) -> None:
+async def _fail(
+    app: FastAPI, checkout_id: uuid.UUID, reason: str, holding: uuid.UUID | None = None
+) -> None:
+    """A started checkout ends without an order: `failed`, or `reserved` when catalog may
+    still hold the stock of reservation `holding` (giving it back failed), for the recovery
+    to give back. A checkout already `reserved` stays so."""
+    state = "failed" if holding is None else "reserved"
     async with app.state.sessionmaker.begin() as session:
         await session.execute(
             update(Checkout)
-            .where(Checkout.id == checkout_id)
-            .values(state="failed", failure=reason, updated_at=utcnow())
+            .where(Checkout.id == checkout_id, Checkout.state == "started")
+            .values(state=state, reservation_id=holding, failure=reason, updated_at=utcnow())
         )
 
 
@@ -334,8 +342,14 @@ async def _place(
         return await _create_order(
             app, principal, checkout_row, placing, priced, totals, status, hold, held
         )
-    except Exception:
-        await upstream.release_reservation(app, held.id)
+    except Exception as failure:
+        try:
+            await upstream.release_reservation(app, held.id)
+        except Exception:
+            # Catalog holds the stock still (even confirmed, which never expires).
+            reason = getattr(failure, "detail", None) or type(failure).__name__
+            await _fail(app, checkout_row.id, reason, held.id)
+            raise
         raise
 
 
@@ -462,7 +476,8 @@ async def recover_checkouts(app: FastAPI) -> None:
 
 
 async def recover_once(app: FastAPI) -> int:
-    """Interrupted checkouts give their stock back; created orders get their stock confirmed."""
+    """Interrupted checkouts and failed ones whose stock catalog still holds (`reserved`: no
+    order will come, so at once) give their stock back; created orders get it confirmed."""
     stale = utcnow() - timedelta(seconds=app.state.settings.checkout_stale_seconds)
     async with app.state.sessionmaker() as session:
         rows = list(
@@ -470,7 +485,7 @@ async def recover_once(app: FastAPI) -> int:
                 select(Checkout)
                 .where(
                     Checkout.state.in_(("started", "reserved", "placed")),
-                    Checkout.updated_at < stale,
+                    (Checkout.updated_at < stale) | (Checkout.state == "reserved"),
                 )
                 .limit(100)
             )
@@ -484,7 +499,7 @@ async def recover_once(app: FastAPI) -> int:
                 await upstream.release_reservation(app, row.reservation_id)
             else:  # it may have reserved without recording the reservation's id
                 await upstream.release_by_reference(app, row.id)
-            state, failure = "failed", "interrupted; the stock was given back"
+            state, failure = "failed", f"{row.failure or 'interrupted'}; the stock was given back"
         async with app.state.sessionmaker.begin() as session:
             await session.execute(
                 update(Checkout)

@@ -7,8 +7,8 @@ A database migrated before this has the old texts: each built-in variant nobody 
 subject and body still exactly as seeded) gets the new text; an edited one is left alone.
 The texts are copied in, so this migration means the same whatever builtin.py says later.
 
-Revision ID: notifications_0008
-Revises: notifications_0007
+Revision ID: notifications_0009
+Revises: notifications_0008
 Create Date: 2026-12-06 12:00:00+00:00
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "notifications_0008"
-down_revision: str | None = "notifications_0007"
+revision: str = "notifications_0009"
+down_revision: str | None = "notifications_0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
