@@ -15,6 +15,7 @@ from sqlalchemy import Select, literal, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from shared.fields import MAX_BIGINT
 from shared.problems import FieldError, Unprocessable
 
 T = TypeVar("T")
@@ -31,7 +32,14 @@ class PageParams(BaseModel):
 
 
 async def page_params(
-    cursor: Annotated[str | None, Query(description="Opaque cursor from `next_cursor`")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=1000,
+            pattern=r"^[A-Za-z0-9_-]*$",
+            description="Opaque cursor from `next_cursor`",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> PageParams:
     return PageParams(cursor=cursor, limit=limit)
@@ -55,8 +63,15 @@ def decode_cursor(cursor: str) -> list[Any]:
 
 
 def _typed(key: InstrumentedAttribute[Any], value: Any) -> Any:
+    """A cursor value back in its column's type; a forged one is refused, not sent to SQL."""
     python_type = key.type.python_type
-    if value is None or not isinstance(value, str) or python_type is str:
+    if value is None:
+        return value
+    if python_type is int and type(value) is int and abs(value) <= MAX_BIGINT:
+        return value
+    if not isinstance(value, str) or "\x00" in value:
+        raise ValueError(f"{key.key} is not valid")
+    if python_type is str:
         return value
     if python_type is datetime:
         return datetime.fromisoformat(value)
@@ -83,7 +98,12 @@ async def paginate(
         values = decode_cursor(params.cursor)
         if len(values) != len(keys):
             raise Unprocessable("The cursor does not fit this list.")
-        typed = [literal(_typed(k, v), type_=k.type) for k, v in zip(keys, values, strict=True)]
+        try:
+            typed = [literal(_typed(k, v), type_=k.type) for k, v in zip(keys, values, strict=True)]
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            raise Unprocessable(
+                "The cursor is not valid.", errors=[FieldError(field="cursor", message=str(exc))]
+            ) from exc
         after = tuple_(*keys) < tuple_(*typed) if newest_first else tuple_(*keys) > tuple_(*typed)
         stmt = stmt.where(after)
     order = [k.desc() for k in keys] if newest_first else list(keys)

@@ -42,6 +42,10 @@ async def upsert_company(session: AsyncSession, event: CompanyUpsertedV1) -> Non
     await upsert_unless_newer(session, Company, values, ("id",))
 
 
+async def is_client(session: AsyncSession, company_id: uuid.UUID) -> bool:
+    return await session.get(Company, company_id) is not None
+
+
 def managed_by(manager_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
     """The ids of the clients assigned to a sales manager, as a subquery to filter by."""
     return select(Company.id).where(Company.sales_manager_id == manager_id)
