@@ -20,12 +20,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
 import iso4217
-from pydantic import AfterValidator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic import (
+    AfterValidator,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    WithJsonSchema,
+)
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
@@ -63,6 +69,7 @@ def refuse_oversized(amount_minor: int, field: str, row: int | None = None) -> N
 
 
 MinorUnits = Annotated[int, Field(ge=0, le=MAX_MINOR, description="Minor units (cents)")]
+PositiveMinorUnits = Annotated[int, Field(gt=0, le=MAX_MINOR, description="Minor units (cents)")]
 SignedMinorUnits = Annotated[
     int, Field(ge=-MAX_MINOR, le=MAX_MINOR, description="Minor units (cents); may be negative")
 ]
@@ -159,7 +166,7 @@ def line(max_length: int, min_length: int = 0) -> Any:
     return Annotated[str, Field(min_length=min_length, max_length=max_length, pattern=SINGLE_LINE)]
 
 
-def text(max_length: int, min_length: int = 0) -> Any:
+def free_text(max_length: int, min_length: int = 0) -> Any:
     """Free text (a comment, a message): line breaks and tabs, no other control characters."""
     return Annotated[str, Field(min_length=min_length, max_length=max_length, pattern=MULTI_LINE)]
 
@@ -188,6 +195,10 @@ def _not_ahead(value: datetime) -> datetime:
     return value
 
 
+# A calendar month, YYYY-MM, within the business years.
+MONTH = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"
+Month = Annotated[str, Field(pattern=MONTH, description="YYYY-MM, 2000-01 to 2100-12")]
+
 BusinessDate = Annotated[
     date,
     AfterValidator(_business_day),
@@ -204,4 +215,28 @@ PastTimestamp = Annotated[
     AfterValidator(_business_time),
     AfterValidator(_not_ahead),
     Field(description="ISO 8601 with an offset; when it happened, so not in the future"),
+]
+
+
+def _wall_clock(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("is a local time of day: give no offset (the time zone is set apart)")
+    return value.replace(microsecond=0)
+
+
+# A time of day on the wall clock of a place whose zone is given apart (quiet hours): an offset
+# would be wrong half the year where clocks change, so there is none, in or out. The JSON
+# Schema says so with a pattern: `format: time` (RFC 3339) requires an offset.
+LOCAL_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+LocalTime = Annotated[
+    time,
+    AfterValidator(_wall_clock),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": LOCAL_TIME,
+            "description": "Local time of day, HH:MM or HH:MM:SS, without an offset",
+            "examples": ["22:00"],
+        }
+    ),
 ]

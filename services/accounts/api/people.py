@@ -23,6 +23,7 @@ from services.accounts.api.schemas import (
     MembershipRead,
     MeRead,
     StaffCreate,
+    StaffRole,
     SwitchCompany,
     TokenRead,
     UserRead,
@@ -34,11 +35,12 @@ from services.accounts.store.models import ApiKey, Invitation, Membership, User
 from shared.auth import Principal, Role, allow
 from shared.clock import utcnow
 from shared.db import SessionDep
+from shared.fields import SINGLE_LINE
 from shared.problems import Conflict, FieldError, NotFound, Unauthorized, Unprocessable
 from shared.tokens import issue_access_token
 
 router = APIRouter()
-Token = Annotated[str, Path(min_length=20, max_length=100)]
+Token = Annotated[str, Path(min_length=20, max_length=100, pattern=SINGLE_LINE)]
 
 
 def _settings(request: Request) -> Settings:
@@ -257,7 +259,7 @@ async def create_staff(
 
 @router.get("/users", tags=["staff"], summary="Staff users")
 async def list_staff(
-    session: SessionDep, principal: allow(*STAFF), staff_role: str | None = None
+    session: SessionDep, principal: allow(*STAFF), staff_role: StaffRole | None = None
 ) -> list[UserRead]:
     return [UserRead.model_validate(u) for u in await people.staff(session, staff_role)]
 

@@ -13,16 +13,16 @@ from pydantic import BaseModel, Field
 from services.analytics.store import queries
 from shared.auth import Role, allow
 from shared.db import SessionDep
+from shared.fields import MONTH, CurrencyCode, MinorUnits
 from shared.problems import FieldError, Unprocessable
 
 router = APIRouter(tags=["plans"])
-MONTH = r"^[1-9]\d{3}-(0[1-9]|1[0-2])$"  # year 0 does not exist
 READERS = (Role.BUYER, Role.COMPANY_ADMIN, Role.SALES_MANAGER, Role.ADMIN, Role.SYSTEM)
 
 
 class PlanUpdate(BaseModel):
-    plan_minor: int = Field(ge=0)
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    plan_minor: MinorUnits
+    currency: CurrencyCode
 
 
 class PlanVsFact(BaseModel):

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from services.analytics.store import queries
 from shared.auth import Role, allow
 from shared.db import SessionDep
+from shared.fields import CurrencyCode
 
 router = APIRouter(tags=["reports"])
 W, H = 420, 260
@@ -226,7 +227,7 @@ EMPTY = "<!doctype html><html><body><h1>Client base</h1><p>No recompute yet.</p>
 async def client_base_report(
     session: SessionDep,
     principal: allow(Role.SALES_MANAGER, Role.ADMIN),
-    currency: str | None = None,
+    currency: CurrencyCode | None = None,
 ) -> HTMLResponse:
     rows = await queries.summaries(session, currency)
     if not rows:

@@ -38,7 +38,7 @@ from services.orders.store.catalog import ordering_rules
 from services.orders.store.models import ApprovalRule, Cart, CartLine, Checkout, Order
 from shared.auth import Principal, allow
 from shared.clock import utcnow
-from shared.fields import line, refuse_oversized, text
+from shared.fields import free_text, line, refuse_oversized
 from shared.problems import Conflict, FieldError, ProblemError, Unprocessable
 
 router = APIRouter(tags=["checkout"])
@@ -47,7 +47,7 @@ RECOVERY_POLL_SECONDS = 10.0
 
 
 class CheckoutBody(BaseModel):
-    comment: text(2000) | None = None
+    comment: free_text(2000) | None = None
     adds_to_order_id: uuid.UUID | None = Field(
         None, description="An earlier order of the company this one adds to (the same need)"
     )

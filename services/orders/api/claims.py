@@ -18,7 +18,7 @@ from shared.clock import utcnow
 from shared.contracts.orders import LossReason, OrderClaimRecordedV1
 from shared.db import SessionDep
 from shared.events.outbox import record_event
-from shared.fields import MinorUnits, text
+from shared.fields import MinorUnits, free_text
 from shared.problems import FieldError, Unprocessable
 
 router = APIRouter(tags=["returns and complaints"])
@@ -29,7 +29,7 @@ class ClaimCreate(BaseModel):
     reason_code: LossReason = Field(
         description="What did not suit: product, service, sale, price, delivery, other"
     )
-    comment: text(2000) | None = None
+    comment: free_text(2000) | None = None
     amount_minor: MinorUnits | None = Field(None, description="Value returned (returns)")
 
 

@@ -22,8 +22,8 @@ from shared.contracts.orders import OrderDocumentAddedV1
 from shared.db import SessionDep
 from shared.events.outbox import record_event
 from shared.fields import BusinessDate, Reference
-from shared.files import DOCUMENT_TYPES, save_stream, upload_chunks
-from shared.problems import Conflict, FieldError, NotFound, Unprocessable
+from shared.files import DOCUMENT_TYPES, checked_type, save_stream, upload_chunks
+from shared.problems import Conflict, NotFound
 
 router = APIRouter(tags=["order documents"])
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
@@ -59,12 +59,7 @@ async def attach_document(
     number: Annotated[Reference | None, Form()] = None,
     issued_on: Annotated[BusinessDate | None, Form()] = None,
 ) -> DocumentRead:
-    content_type = (file.content_type or "").split(";")[0]
-    if content_type not in DOCUMENT_TYPES:
-        raise Unprocessable(
-            "Unsupported document type.",
-            errors=[FieldError(field="file", message=f"must be one of {sorted(DOCUMENT_TYPES)}")],
-        )
+    content_type = await checked_type(file, DOCUMENT_TYPES)
     order = await session.scalar(
         select(Order).where(or_(Order.number == reference, Order.external_id == reference))
     )

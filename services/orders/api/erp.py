@@ -28,9 +28,9 @@ from shared.fields import (
     QuantityOrZero,
     Reference,
     Sku,
+    free_text,
     line,
     refuse_oversized,
-    text,
 )
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import FieldError, Unprocessable
@@ -66,7 +66,7 @@ class StatusUpdate(BaseModel):
     delivered: list[DeliveredQuantity] | None = Field(
         None, description="Delivered quantities per SKU; omitted: everything ordered"
     )
-    note: text(1000) | None = None
+    note: free_text(1000) | None = None
 
 
 class StatusUpdates(BaseModel):

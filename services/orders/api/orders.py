@@ -33,7 +33,7 @@ from services.orders.store.models import ApprovalRule, Order, OrderLine
 from shared.auth import Principal, Role, allow
 from shared.contracts.orders import LossReason
 from shared.db import SessionDep
-from shared.fields import BusinessDate, CurrencyCode, MinorUnits, Reference, Sku, text
+from shared.fields import BusinessDate, CurrencyCode, MinorUnits, Reference, Sku, free_text
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import Conflict, FieldError, Forbidden, NotFound, Unprocessable
 
@@ -190,7 +190,7 @@ async def get_order(
 
 
 class CancelBody(BaseModel):
-    reason: text(1000, min_length=1)
+    reason: free_text(1000, min_length=1)
     reason_code: LossReason | None = Field(
         None, description="What did not suit: product, service, sale, price, delivery, other"
     )

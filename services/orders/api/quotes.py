@@ -48,7 +48,7 @@ from shared.contracts.orders import (
 )
 from shared.db import SessionDep
 from shared.events.outbox import record_event
-from shared.fields import BusinessDate, MinorUnits, refuse_oversized, text
+from shared.fields import BusinessDate, MinorUnits, free_text, refuse_oversized
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import Conflict, FieldError, NotFound, Unprocessable
 
@@ -159,7 +159,7 @@ def _may(quote: Quote, action: str) -> None:
 
 
 class QuoteAsk(BaseModel):
-    message: text(4000) | None = Field(None, description="What the buyer asks for")
+    message: free_text(4000) | None = Field(None, description="What the buyer asks for")
 
 
 @router.post(
@@ -292,7 +292,7 @@ class OfferLine(BaseModel):
 
 class Offer(BaseModel):
     valid_until: BusinessDate = Field(description="Last day the offer can be accepted (UTC)")
-    message: text(4000) | None = None
+    message: free_text(4000) | None = None
     lines: list[OfferLine] = Field(
         default_factory=list,
         description="Prices per line; a line left out keeps its earlier offer, or else the "
@@ -392,7 +392,7 @@ async def offer_quote(
 
 
 class QuoteReply(BaseModel):
-    message: str = Field(min_length=1, max_length=4000)
+    message: free_text(4000, min_length=1)
 
 
 async def _reply(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from services.pricing.api.policy_schemas import MAX_QTY
 from services.pricing.store.feeds import process_prices
 from shared.auth import Role
 from shared.feeds import Column, ColumnType, FeedSpec
 from shared.feeds.validation import ROW
-
-MAX_QTY = 99_999_999
 
 
 def _rule(frame: pl.DataFrame, mask: pl.Expr, field: str, reason: str) -> pl.DataFrame:
