@@ -108,7 +108,11 @@ def read_batches(path: Path, fmt: FeedFormat, rows: int = BATCH_ROWS) -> Iterato
                 path,
                 read_options=pa_csv.ReadOptions(block_size=32 << 20),
                 convert_options=pa_csv.ConvertOptions(
-                    column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=True
+                    column_types=dict.fromkeys(names, pa.string()),
+                    # Only an empty cell is missing: Arrow's default also reads "NaN", "NA",
+                    # "null" and "N/A" as missing, so `min_qty=NaN` became the default tier 1.
+                    null_values=[""],
+                    strings_can_be_null=True,
                 ),
             )
         else:
