@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
+from shared import csvsafe
 from shared.feeds.models import FeedFormat
 from shared.feeds.spec import Column, ColumnType, FeedSpec
 from shared.fields import CURRENCIES, FIRST_DAY, LAST_DAY, MAX_MINOR, MAX_QUANTITY
@@ -231,4 +232,4 @@ def _duplicate_keys(typed: pl.DataFrame, key: list[str]) -> pl.DataFrame:
 def write_report(rejections: pl.DataFrame, path: Path) -> None:
     """The downloadable rejection report: row, field, reason, value (as sent)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    rejections.rename({ROW: "row"}).write_csv(path)
+    csvsafe.frame(rejections.rename({ROW: "row"})).write_csv(path)

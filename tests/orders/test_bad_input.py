@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 
 import pytest
@@ -147,3 +149,18 @@ async def test_a_company_accounts_has_but_orders_has_not_heard_of_yet_is_accepte
     async with client(shop.orders, ADMIN) as http:
         cart = await http.post("/carts", json={"name": "Fresh", "company_id": fresh})
     assert cart.status_code == 201, cart.text
+
+
+async def test_the_order_export_never_hands_a_spreadsheet_a_formula(shop):
+    names = ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1)"]
+    lines = [
+        {"sku": "CE-200", "name": name, "quantity": "1", "unit_price_minor": 100} for name in names
+    ]
+    async with client(shop.orders, ERP) as http:
+        imported = await http.post("/erp/offline-orders", json=offline_order(lines=lines))
+    assert imported.status_code == 200, imported.text
+    async with shop.as_buyer() as http:
+        exported = await http.get("/orders/export")
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [r["name"] for r in rows] == [f"'{name}" for name in names]
+    assert {r["order_total_minor"] for r in rows} == {"400"}  # numbers stay numbers

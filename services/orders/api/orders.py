@@ -30,6 +30,7 @@ from services.orders.domain.lifecycle import TRANSITIONS, WAITING, TransitionRef
 from services.orders.domain.lines import WantedLine
 from services.orders.store import orders as store
 from services.orders.store.models import ApprovalRule, Order, OrderLine
+from shared import csvsafe
 from shared.auth import Principal, Role, allow
 from shared.contracts.orders import LossReason
 from shared.db import SessionDep
@@ -152,22 +153,24 @@ async def export_orders(
             result = await session.stream(lines.execution_options(yield_per=EXPORT_BATCH))
             async for order, line in result:
                 writer.writerow(
-                    [
-                        order.number,
-                        order.external_id or "",
-                        order.source,
-                        order.status,
-                        order.placed_at.isoformat(),
-                        order.currency,
-                        order.total_minor,
-                        line.line_no,
-                        line.sku,
-                        line.name or "",
-                        line.quantity,
-                        line.unit_price_minor,
-                        line.price_rule,
-                        "" if line.delivered_quantity is None else line.delivered_quantity,
-                    ]
+                    csvsafe.row(
+                        [
+                            order.number,
+                            order.external_id or "",
+                            order.source,
+                            order.status,
+                            order.placed_at.isoformat(),
+                            order.currency,
+                            order.total_minor,
+                            line.line_no,
+                            line.sku,
+                            line.name or "",
+                            line.quantity,
+                            line.unit_price_minor,
+                            line.price_rule,
+                            "" if line.delivered_quantity is None else line.delivered_quantity,
+                        ]
+                    )
                 )
                 if buffer.tell() > 64 * 1024:
                     yield buffer.getvalue().encode()

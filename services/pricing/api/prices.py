@@ -22,6 +22,7 @@ from services.pricing.domain.ladder import Level, levels_of, progress
 from services.pricing.engine import PriceEngine
 from services.pricing.resolve import client_prices, explain_line, list_prices, resolve_cart
 from services.pricing.store import prices as store
+from shared import csvsafe
 from shared.auth import CLIENT_READERS, Role, allow
 from shared.clock import today
 from shared.db import SessionDep
@@ -373,7 +374,7 @@ async def client_price_list(
     async def csv() -> AsyncIterator[bytes]:
         yield (",".join(PRICE_LIST_COLUMNS) + "\n").encode()
         async for frame in chunks():
-            yield frame.write_csv(include_header=False).encode()
+            yield csvsafe.frame(frame).write_csv(include_header=False).encode()
 
     return StreamingResponse(
         csv(),

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.pricing.domain import factoring, governance
 from services.pricing.engine import invalidate_in_process
 from services.pricing.store import versions
+from shared import csvsafe
 from shared.clock import utcnow
 from shared.contracts.pricing import PriceChangedV1
 from shared.events.outbox import record_event
@@ -587,7 +588,7 @@ PRICES_KIND = "prices"
 
 def write_diff(diff: pl.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    diff.select(
+    shown = diff.select(
         pl.col("_row").alias("row"),
         pl.when(pl.col("target") == "L")
         .then(pl.lit("list"))
@@ -604,7 +605,8 @@ def write_diff(diff: pl.DataFrame, path: Path) -> None:
         .otherwise((pl.col("new_price") - pl.col("old_price")) * 100.0 / pl.col("old_price"))
         .round(2)
         .alias("change_percent"),
-    ).write_csv(path)
+    )
+    csvsafe.frame(shown).write_csv(path)
 
 
 async def _held(run: Job, data_dir: Path, held: Held, summary: dict[str, Any]) -> None:
