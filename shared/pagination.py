@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import math
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -55,11 +56,27 @@ def decode_cursor(cursor: str) -> list[Any]:
         values = orjson.loads(base64.urlsafe_b64decode(padded))
         if not isinstance(values, list):
             raise ValueError("cursor is not a list")
+        if not all(_plain(v) for v in values):
+            raise ValueError("cursor holds a value no list is keyed by")
         return values
     except ValueError as exc:
         raise Unprocessable(
             "The cursor is not valid.", errors=[FieldError(field="cursor", message=str(exc))]
         ) from exc
+
+
+def _plain(value: Any) -> bool:
+    """What our cursors hold: texts, ids, numbers a database column takes (a forged one could
+    carry a NUL or a number past BIGINT, which PostgreSQL would refuse with a 500)."""
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, bool) or value is None:
+        return True
+    if isinstance(value, int):
+        return abs(value) <= MAX_BIGINT
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return False
 
 
 def _typed(key: InstrumentedAttribute[Any], value: Any) -> Any:

@@ -4,6 +4,7 @@ a format) in the contracts; amounts beyond the largest are a 422 naming the fiel
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ import pytest
 from shared import apidocs
 from shared.auth import Role
 from shared.testing.fixtures import as_role, client
+from tests.pricing.world import add_list
 
 DOCUMENTS = sorted(n for n in apidocs.documents() if n.endswith(".openapi.json"))
 # Texts with no shape to give: passwords (any character is fair), the bytes of uploaded files
@@ -170,3 +172,36 @@ async def test_an_amount_out_of_range_is_a_422_naming_the_field(
     assert answer.status_code == 422, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert [e["field"] for e in answer.json()["errors"]] == [field]
+
+
+def _forged(*values: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("service", "path"),
+    [("accounts", "/companies"), ("analytics", "/segments/skus"), ("catalog", "/products")],
+)
+@pytest.mark.parametrize(
+    "cursor",
+    [_forged(2**70, "x"), _forged("a\u0000b", "c"), _forged(1e308 * 10, 1)],
+    ids=["huge", "nul", "inf"],
+)
+async def test_a_forged_cursor_is_refused_or_harmless_never_a_500(start_app, service, path, cursor):
+    app = await start_app(service)
+    async with client(app, as_role(Role.ADMIN, subject="bounds")) as http:
+        answer = await http.get(path, params={"cursor": cursor})
+    assert answer.status_code in (200, 422), answer.text
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [_forged(2**40, "1", "-infinity"), _forged(1, "1e999999", "-infinity")],
+    ids=["sku-id", "quantity"],
+)
+async def test_a_forged_price_list_entries_cursor_is_a_422(start_app, cursor):
+    app = await start_app("pricing")
+    await add_list(app, "BASE", base=True)
+    async with client(app, as_role(Role.ADMIN, subject="bounds")) as http:
+        answer = await http.get("/price-lists/BASE/entries", params={"cursor": cursor})
+    assert answer.status_code == 422, answer.text
