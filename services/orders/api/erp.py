@@ -28,6 +28,7 @@ from shared.fields import (
     QuantityOrZero,
     Reference,
     Sku,
+    Timestamp,
     free_text,
     line,
     refuse_oversized,
@@ -60,7 +61,7 @@ class DeliveredQuantity(BaseModel):
 class StatusUpdate(BaseModel):
     order: Reference = Field(description="Our number (SO-...) or ERP's own number")
     status: Literal["confirmed", "shipped", "delivered", "cancelled"]
-    at: PastTimestamp
+    at: Timestamp
     promised_from: BusinessDate | None = None
     promised_to: BusinessDate | None = None
     delivered: list[DeliveredQuantity] | None = Field(

@@ -36,7 +36,7 @@ from shared.contracts.orders import OrderShipmentV1
 from shared.contracts.orders import ShipmentLine as ShipmentLineEvent
 from shared.db import SessionDep
 from shared.events.outbox import record_event
-from shared.fields import Code, PastTimestamp, Reference
+from shared.fields import Code, Reference, Timestamp
 from shared.problems import FieldError, Unprocessable
 
 router = APIRouter(prefix="/erp", tags=["ERP"])
@@ -46,7 +46,7 @@ class ShipmentUpdate(BaseModel):
     order: Reference = Field(description="Our number (SO-...) or ERP's own number")
     shipment: Reference = Field(description="ERP's shipment number")
     status: Literal["shipped", "delivered"]
-    at: PastTimestamp
+    at: Timestamp
     warehouse: Code | None = None
     kind: Literal["stock", "made_to_order"] = "stock"
     lines: list[DeliveredQuantity] | None = Field(
