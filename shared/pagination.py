@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import math
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -15,6 +16,7 @@ from sqlalchemy import Select, literal, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from shared.fields import MAX_BIGINT
 from shared.problems import FieldError, Unprocessable
 
 T = TypeVar("T")
@@ -31,7 +33,14 @@ class PageParams(BaseModel):
 
 
 async def page_params(
-    cursor: Annotated[str | None, Query(description="Opaque cursor from `next_cursor`")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=1000,
+            pattern=r"^[A-Za-z0-9_-]*$",
+            description="Opaque cursor from `next_cursor`",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> PageParams:
     return PageParams(cursor=cursor, limit=limit)
@@ -47,6 +56,8 @@ def decode_cursor(cursor: str) -> list[Any]:
         values = orjson.loads(base64.urlsafe_b64decode(padded))
         if not isinstance(values, list):
             raise ValueError("cursor is not a list")
+        if not all(_plain(v) for v in values):
+            raise ValueError("cursor holds a value no list is keyed by")
         return values
     except ValueError as exc:
         raise Unprocessable(
@@ -54,9 +65,30 @@ def decode_cursor(cursor: str) -> list[Any]:
         ) from exc
 
 
+def _plain(value: Any) -> bool:
+    """What our cursors hold: texts, ids, numbers a database column takes (a forged one could
+    carry a NUL or a number past BIGINT, which PostgreSQL would refuse with a 500)."""
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, bool) or value is None:
+        return True
+    if isinstance(value, int):
+        return abs(value) <= MAX_BIGINT
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return False
+
+
 def _typed(key: InstrumentedAttribute[Any], value: Any) -> Any:
+    """A cursor value back in its column's type; a forged one is refused, not sent to SQL."""
     python_type = key.type.python_type
-    if value is None or not isinstance(value, str) or python_type is str:
+    if value is None:
+        return value
+    if python_type is int and type(value) is int and abs(value) <= MAX_BIGINT:
+        return value
+    if not isinstance(value, str) or "\x00" in value:
+        raise ValueError(f"{key.key} is not valid")
+    if python_type is str:
         return value
     if python_type is datetime:
         return datetime.fromisoformat(value)
@@ -83,7 +115,12 @@ async def paginate(
         values = decode_cursor(params.cursor)
         if len(values) != len(keys):
             raise Unprocessable("The cursor does not fit this list.")
-        typed = [literal(_typed(k, v), type_=k.type) for k, v in zip(keys, values, strict=True)]
+        try:
+            typed = [literal(_typed(k, v), type_=k.type) for k, v in zip(keys, values, strict=True)]
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            raise Unprocessable(
+                "The cursor is not valid.", errors=[FieldError(field="cursor", message=str(exc))]
+            ) from exc
         after = tuple_(*keys) < tuple_(*typed) if newest_first else tuple_(*keys) > tuple_(*typed)
         stmt = stmt.where(after)
     order = [k.desc() for k in keys] if newest_first else list(keys)

@@ -15,7 +15,14 @@ from sqlalchemy.exc import IntegrityError
 
 from shared.auth import Principal, PrincipalDep, Role, Roles
 from shared.db import SessionDep
-from shared.feeds.models import FINISHED_STATES, FeedFormat, FeedJob, FeedMode, FeedScope
+from shared.feeds.models import (
+    FINISHED_STATES,
+    FeedFormat,
+    FeedJob,
+    FeedMode,
+    FeedScope,
+    JobState,
+)
 from shared.feeds.spec import FeedSpec
 from shared.files import save_stream
 from shared.links import public_path
@@ -260,8 +267,8 @@ def feed_router(specs: Sequence[FeedSpec]) -> APIRouter:
         principal: PrincipalDep,
         params: Annotated[PageParams, Depends(page_params)],
         request: Request,
-        kind: str | None = None,
-        state: str | None = None,
+        kind: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")] = None,
+        state: JobState | None = None,
     ) -> Page[FeedJobRead]:
         stmt = select(FeedJob).where(FeedJob.kind.in_([s.kind for s in specs]))
         if Role.ADMIN not in principal.roles:

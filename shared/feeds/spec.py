@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ class ColumnType(StrEnum):
     DATE = "date"  # YYYY-MM-DD
     DATETIME = "datetime"  # ISO 8601 with an offset; stored in UTC
     BOOLEAN = "boolean"  # true/false, 1/0, yes/no
+    CURRENCY = "currency"  # an ISO 4217 code (shared.fields.CURRENCIES), any case
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,12 @@ class Column:
     pattern: str | None = None  # a regular expression the whole text must match
     choices: tuple[str, ...] | None = None
     minimum: int | None = None
+    # Default: the kernel's bound for the type (shared.fields: MAX_MINOR for integers, which are
+    # mostly money, MAX_QUANTITY for decimals); dates and times are within the business years.
+    maximum: int | Decimal | None = None
     scale: int = 3  # DECIMAL only
-    upper: bool = False  # TEXT only: normalise to upper case (currency and country codes)
+    upper: bool = False  # TEXT only: normalise to upper case (country codes)
+    multiline: bool = False  # TEXT only: line breaks and tabs allowed (a description)
 
     @property
     def pg_type(self) -> str:
@@ -49,6 +55,7 @@ class Column:
             ColumnType.DATE: "date",
             ColumnType.DATETIME: "timestamptz",
             ColumnType.BOOLEAN: "boolean",
+            ColumnType.CURRENCY: "text",
         }[self.type]
 
 

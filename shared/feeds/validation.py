@@ -7,12 +7,20 @@ The result is the typed frame of good rows and a frame of rejections: one line p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
 
+from shared import csvsafe
 from shared.feeds.models import FeedFormat
 from shared.feeds.spec import Column, ColumnType, FeedSpec
+from shared.fields import CURRENCIES, FIRST_DAY, LAST_DAY, MAX_MINOR, MAX_QUANTITY
+
+# Control characters a code or a name never holds (a line break only in multi-line text).
+CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+LINE_BREAK = r"[\t\n\r]"
+_CURRENCIES = sorted(CURRENCIES)
 
 ROW = "_row"
 REJECTION_SCHEMA = {ROW: pl.Int64, "field": pl.Utf8, "reason": pl.Utf8, "value": pl.Utf8}
@@ -66,10 +74,14 @@ def _typed(column: Column) -> pl.Expr:
     match column.type:
         case ColumnType.TEXT:
             return raw.str.to_uppercase() if column.upper else raw
+        case ColumnType.CURRENCY:
+            return raw.str.to_uppercase()
         case ColumnType.INTEGER:
             return raw.cast(pl.Int64, strict=False)
         case ColumnType.DECIMAL:
-            return raw.cast(pl.Decimal(38, column.scale), strict=False)
+            # Only plain digits reach the cast: "NaN", "1e3" or "1_000" are not numbers here.
+            plain = raw.str.contains(_decimal_pattern(column))
+            return pl.when(plain).then(raw).cast(pl.Decimal(38, column.scale), strict=False)
         case ColumnType.DATE:
             return raw.str.to_date("%Y-%m-%d", strict=False)
         case ColumnType.DATETIME:
@@ -91,7 +103,41 @@ _TYPE_REASON = {
     ColumnType.DATE: "is not a date (YYYY-MM-DD)",
     ColumnType.DATETIME: "is not a timestamp with a time zone (ISO 8601)",
     ColumnType.BOOLEAN: "is not true or false",
+    ColumnType.CURRENCY: "is not an ISO 4217 currency code",
 }
+
+
+def _decimal_pattern(column: Column) -> str:
+    places = rf"(\.[0-9]{{1,{column.scale}}})?" if column.scale else ""
+    return rf"^[+-]?[0-9]+{places}$"
+
+
+def _maximum(column: Column) -> int | Decimal | None:
+    if column.maximum is not None:
+        return column.maximum
+    return {ColumnType.INTEGER: MAX_MINOR, ColumnType.DECIMAL: MAX_QUANTITY}.get(column.type)
+
+
+def _range_checks(column: Column, typed: pl.Expr) -> list[tuple[pl.Expr, str]]:
+    """The bounds every number, date and time of a feed is held to."""
+    checks = []
+    if column.minimum is not None and column.type in (ColumnType.INTEGER, ColumnType.DECIMAL):
+        checks.append(
+            ((typed < column.minimum).fill_null(False), f"must be at least {column.minimum}")
+        )
+    highest = _maximum(column)
+    if highest is not None:
+        too_big = typed > highest if column.minimum is not None else typed.abs() > highest
+        checks.append((too_big.fill_null(False), f"must be at most {highest} in size"))
+    if column.type in (ColumnType.DATE, ColumnType.DATETIME):
+        day = typed if column.type == ColumnType.DATE else typed.dt.date()
+        checks.append(
+            (
+                ((day < FIRST_DAY) | (day > LAST_DAY)).fill_null(False),
+                f"must be between {FIRST_DAY} and {LAST_DAY}",
+            )
+        )
+    return checks
 
 
 def _column_rejections(frame: pl.DataFrame, column: Column) -> list[pl.DataFrame]:
@@ -104,14 +150,15 @@ def _column_rejections(frame: pl.DataFrame, column: Column) -> list[pl.DataFrame
         checks.append((raw.is_null(), "is required"))
     if column.type != ColumnType.TEXT:
         bad_type = present & typed.is_null()
-        if column.type == ColumnType.DECIMAL:
-            # More digits than the unit allows would be rounded silently by the cast.
-            digits = rf"^[+-]?\d+(\.\d{{1,{column.scale}}})?$" if column.scale else r"^[+-]?\d+$"
-            bad_type = bad_type | (present & ~raw.str.contains(digits))
+        if column.type == ColumnType.CURRENCY:
+            bad_type = present & ~typed.is_in(_CURRENCIES)
         if column.type == ColumnType.DATETIME:
             # A timestamp without an offset is ambiguous; refuse rather than guess UTC.
             bad_type = bad_type | (present & ~raw.str.contains(r"(Z|[+-]\d\d:?\d\d)$"))
         checks.append((bad_type, _TYPE_REASON[column.type]))
+    if column.type == ColumnType.TEXT:
+        forbidden = CONTROL if column.multiline else f"{CONTROL}|{LINE_BREAK}"
+        checks.append((present & raw.str.contains(forbidden), "contains control characters"))
     if column.max_length is not None:
         checks.append(
             (
@@ -133,10 +180,7 @@ def _column_rejections(frame: pl.DataFrame, column: Column) -> list[pl.DataFrame
         checks.append(
             (present & ~typed.is_in(column.choices), f"must be one of: {', '.join(column.choices)}")
         )
-    if column.minimum is not None and column.type in (ColumnType.INTEGER, ColumnType.DECIMAL):
-        checks.append(
-            ((typed < column.minimum).fill_null(False), f"must be at least {column.minimum}")
-        )
+    checks.extend(_range_checks(column, typed))
     return [_rejections(frame, mask, name, reason) for mask, reason in checks]
 
 
@@ -188,4 +232,4 @@ def _duplicate_keys(typed: pl.DataFrame, key: list[str]) -> pl.DataFrame:
 def write_report(rejections: pl.DataFrame, path: Path) -> None:
     """The downloadable rejection report: row, field, reason, value (as sent)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    rejections.rename({ROW: "row"}).write_csv(path)
+    csvsafe.frame(rejections.rename({ROW: "row"})).write_csv(path)

@@ -67,3 +67,12 @@ async def test_erp_uploads_and_only_the_clients_buyer_downloads(accounts):
         assert (
             await http.get(f"/companies/{other['id']}/statements/{statement['id']}/file")
         ).status_code == 404
+
+
+async def test_a_web_page_declared_as_a_pdf_statement_is_refused(accounts):
+    await add_company(accounts, external_id="C1")
+    page = b"<html><body onload=alert(1)>statement</body></html>"
+    refused = await upload(accounts, "C1", content=page)
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["file"]
+    assert (await upload(accounts, "C1")).status_code == 201  # the real PDF is fine

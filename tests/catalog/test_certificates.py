@@ -110,3 +110,12 @@ async def test_images_are_urls_from_the_feed(catalog):
         report = (await http.get(job["rejections_url"])).text
     assert "1,images,must be http(s) URLs separated by spaces" in report
     assert "2,images,takes 10 URLs at most" in report
+
+
+async def test_a_web_page_declared_as_a_pdf_certificate_is_refused(catalog):
+    refused = await upload(catalog, "KN-100", body=b"\n  <!doctype html><p>certificate</p>")
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["file"]
+    async with client(catalog, BUYER) as http:
+        listed = (await http.get("/products/KN-100/certificates")).json()
+    assert listed["items"] == []

@@ -95,3 +95,64 @@ def test_garbage_is_an_unreadable_feed(tmp_path):
     path.write_bytes(b"not parquet at all")
     with pytest.raises(UnreadableFeed):
         read_feed(path, FeedFormat.PARQUET)
+
+
+STRICT = FeedSpec(
+    kind="strict",
+    title="Strict",
+    description="",
+    columns=[
+        Column("code", required=True),
+        Column("qty", ColumnType.DECIMAL, scale=3),
+        Column("amount_minor", ColumnType.INTEGER),
+        Column("day", ColumnType.DATE),
+        Column("at", ColumnType.DATETIME),
+        Column("currency", ColumnType.CURRENCY),
+        Column("note", multiline=True),
+    ],
+    key=["code"],
+    apply=_apply,
+)
+
+
+def test_numbers_dates_currencies_and_codes_are_held_to_the_kernels_rules(tmp_path):
+    rows = [
+        ("OK", "1.5", "100", "2026-01-31", "2026-01-31T10:00:00Z", "eur", "two\nlines"),
+        ("Q1", "NaN", "", "", "", "", ""),
+        ("Q2", "inf", "", "", "", "", ""),
+        ("Q3", "1e3", "", "", "", "", ""),
+        ("Q4", "1_000", "", "", "", "", ""),
+        ("Q5", "1000000000", "", "", "", "", ""),  # beyond the largest quantity
+        ("A1", "", "1000000000000000", "", "", "", ""),  # beyond the largest amount
+        ("A2", "", "-9223372036854775807", "", "", "", ""),
+        ("D1", "", "", "9999-12-31", "", "", ""),
+        ("D2", "", "", "", "1900-01-01T00:00:00Z", "", ""),
+        ("C1", "", "", "", "", "AAA", ""),
+        ("K\x00", "", "", "", "", "", ""),
+        ("K\x1b[2J", "", "", "", "", "", ""),
+        ("K\n2", "", "", "", "", "", ""),
+        ("N1", "", "", "", "", "", "bell\x07"),
+    ]
+    raw = pl.DataFrame(
+        rows, schema=["code", "qty", "amount_minor", "day", "at", "currency", "note"], orient="row"
+    )
+    raw = raw.select(pl.all().replace("", None)).with_row_index("_row", offset=1)
+    checked = check_frame(STRICT, raw.with_columns(pl.col("_row").cast(pl.Int64)))
+    found = {(r["_row"], r["field"]) for r in checked.rejections.iter_rows(named=True)}
+    assert found == {
+        (2, "qty"),
+        (3, "qty"),
+        (4, "qty"),
+        (5, "qty"),
+        (6, "qty"),
+        (7, "amount_minor"),
+        (8, "amount_minor"),
+        (9, "day"),
+        (10, "at"),
+        (11, "currency"),
+        (12, "code"),
+        (13, "code"),
+        (14, "code"),
+        (15, "note"),
+    }
+    assert checked.valid.row(0, named=True)["currency"] == "EUR"

@@ -3,6 +3,7 @@ its isolation between companies, digests and throttling, unsubscribe and survey 
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -292,3 +293,36 @@ async def test_a_scheduled_reminder_is_cancelled_by_the_answer(start_app):
     )
     after = await rows(app, "SELECT status FROM messages WHERE rule_code = 'quote.expiring.email'")
     assert [r["status"] for r in after] == ["cancelled", "cancelled"]
+
+
+# What JSON Schema's `format: time` means: RFC 3339 full-time, whose offset is required.
+FULL_TIME = re.compile(r"^[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$", re.I)
+
+
+def conforms(value: str, schema: dict) -> bool:
+    texts = [s for s in schema.get("anyOf", [schema]) if s.get("type") == "string"]
+    assert texts, schema
+    text = texts[0]
+    if text.get("format") == "time" and not FULL_TIME.match(value):
+        return False
+    return "pattern" not in text or re.search(text["pattern"], value) is not None
+
+
+async def test_quiet_hours_are_answered_as_their_own_schema_describes_them(start_app):
+    app = await start_app("notifications")
+    me = as_role(Role.BUYER, company_id=uuid.uuid4(), subject=uuid.uuid4())
+    async with client(app, me) as http:
+        put = await http.put(
+            "/preferences/me",
+            json={"timezone": "Europe/Moscow", "quiet_from": "22:00", "quiet_to": "07:30"},
+        )
+        with_offset = await http.put("/preferences/me", json={"quiet_from": "22:00+03:00"})
+        mine = (await http.get("/preferences/me")).json()
+    assert put.status_code == 200, put.text
+    properties = app.openapi()["components"]["schemas"]["MyPreferences"]["properties"]
+    assert (mine["quiet_from"], mine["quiet_to"]) == ("22:00:00", "07:30:00")
+    for field in ("quiet_from", "quiet_to"):
+        assert conforms(mine[field], properties[field]), (mine[field], properties[field])
+    # A wall-clock time in a zone given apart takes no offset: it would be wrong half the year.
+    assert with_offset.status_code == 422
+    assert [e["field"] for e in with_offset.json()["errors"]] == ["quiet_from"]

@@ -66,3 +66,20 @@ async def test_documents_are_refused_to_the_wrong_people_and_types(shop):
         assert (
             await http.get(f"/orders/{order['id']}/documents/{document['id']}/file")
         ).status_code == 404
+
+
+async def test_a_file_whose_bytes_are_not_its_declared_type_is_refused(shop):
+    order = await place(shop)
+    page = b"<!DOCTYPE html><html><script>alert(1)</script></html>"
+    refused = [
+        await attach(shop, order["number"], content=page),  # a web page declared as a PDF
+        await attach(shop, order["number"], content=b"GIF89a", content_type="image/png"),
+        await attach(shop, order["number"], content=page, content_type="text/csv"),
+    ]
+    for answer in refused:
+        assert answer.status_code == 422, answer.text
+        assert [e["field"] for e in answer.json()["errors"]] == ["file"]
+    async with client(shop.orders, shop.buyer) as http:
+        listed = (await http.get(f"/orders/{order['id']}/documents")).json()
+    assert listed == []
+    assert await outbox_payloads(shop.orders, "order.document_added") == []

@@ -78,7 +78,7 @@ async def test_each_kind_of_bad_row_is_named_and_nothing_is_applied(pricing):
         "5,client,is not a known client (ERP id)",
         "6,list,is not a known price list",
         '7,client,"give either list or client, not both"',
-        "8,currency,does not match",
+        "8,currency,is not an ISO 4217 currency code",
         "9,currency,differs from the list's currency USD",
         f"11,valid_from,overlaps the validity of row 10,{today()}",
         "13,sku,repeats this client's price for the SKU at quantity 1",
@@ -92,6 +92,35 @@ async def test_each_kind_of_bad_row_is_named_and_nothing_is_applied(pricing):
     prices = await resolve(app, await seed_client(app, external_id="LATER"), [("S1", 1)])
     assert prices["S1"]["unit_price_minor"] == 1000
     assert await stored(app, "SELECT count(*) FROM contract_prices") == 0
+
+
+async def test_numbers_dates_codes_and_currencies_are_read_strictly(pricing):
+    app = pricing
+    bad = (
+        HEADER
+        + "BASE,,S1,NaN,1000,EUR,,,\n"  # 1 not a number: never the default tier 1
+        + "BASE,,S2,1e3,1000,EUR,,,\n"  # 2 an exponent
+        + "BASE,,S3,1_000,1000,EUR,,,\n"  # 3 a digit separator
+        + "BASE,,S4,1,9223372036854775807,EUR,,,\n"  # 4 beyond the largest amount
+        + "BASE,,S5,1,100,AAA,,,\n"  # 5 three letters, but no currency
+        + "BASE,,S1,2,100,EUR,9999-12-31,,\n"  # 6 outside the business years
+        + 'BASE,,"S1\x01",1,100,EUR,,,\n'  # 7 a control character in a code
+    )
+    job = await feed(app, bad)
+    assert job["state"] == "rejected" and job["rows_applied"] == 0
+    async with client(app, ERP) as http:
+        report = (await http.get(job["rejections_url"].removeprefix("/api/pricing"))).text
+    rejected = {tuple(line.split(",")[:2]) for line in report.splitlines()[1:]}
+    assert rejected == {
+        ("1", "min_qty"),
+        ("2", "min_qty"),
+        ("3", "min_qty"),
+        ("4", "price_minor"),
+        ("5", "currency"),
+        ("6", "valid_from"),
+        ("7", "sku"),
+    }
+    assert await stored(app, "SELECT count(*) FROM price_list_entries") == 0
 
 
 async def test_skip_bad_rows_applies_the_good_ones(pricing):

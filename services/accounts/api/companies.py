@@ -28,8 +28,10 @@ from services.accounts.api.schemas import (
     ClientGroupRead,
     ClientTypeRead,
     ClientTypeWrite,
+    Code,
     CompanyCreate,
     CompanyRead,
+    CompanyStatus,
     CompanyUpdate,
     GoalRead,
     GoalWrite,
@@ -46,6 +48,7 @@ from services.accounts.store.models import (
 from shared.auth import Principal, Role, allow
 from shared.clock import utcnow
 from shared.db import SessionDep
+from shared.fields import line
 from shared.links import public_path
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import Conflict, NotFound, Unprocessable
@@ -96,12 +99,10 @@ async def list_companies(
     session: SessionDep,
     principal: allow(*PEOPLE),
     params: Annotated[PageParams, Depends(page_params)],
-    q: Annotated[
-        str | None, Query(max_length=200, description="Name contains, or exact tax/ERP id")
-    ] = None,
-    client_group: str | None = None,
+    q: Annotated[line(200) | None, Query(description="Name contains, or exact tax/ERP id")] = None,
+    client_group: Code | None = None,
     sales_manager_id: uuid.UUID | None = None,
-    status: str | None = None,
+    status: CompanyStatus | None = None,
 ) -> Page[CompanyRead]:
     group = await store.group_by_code(session, client_group) if client_group else None
     stmt = store.companies_query(
@@ -357,7 +358,10 @@ async def delete_address(
 
 @router.get("/companies/{company_id}/knowledge-goals", summary="The client's knowledge goals")
 async def list_goals(
-    company_id: uuid.UUID, session: SessionDep, principal: allow(*STAFF), year: int | None = None
+    company_id: uuid.UUID,
+    session: SessionDep,
+    principal: allow(*STAFF),
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> list[GoalRead]:
     await visible_company(session, principal, company_id)
     return [GoalRead.model_validate(g) for g in await store.goals(session, company_id, year)]

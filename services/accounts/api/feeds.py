@@ -25,9 +25,9 @@ CLIENTS = FeedSpec(
         Column("client_type", max_length=64, description="Code of a client type."),
         Column("client_group", max_length=64, description="Code of a client group."),
         Column("sales_manager_email", max_length=320, description="A staff user's email."),
-        Column("currency", pattern=CURRENCY, upper=True, description="ISO 4217; default EUR."),
+        Column("currency", ColumnType.CURRENCY, description="ISO 4217; default EUR."),
         Column("credit_limit_minor", ColumnType.INTEGER, minimum=0, description="Minor units."),
-        Column("payment_terms_days", ColumnType.INTEGER, minimum=0),
+        Column("payment_terms_days", ColumnType.INTEGER, minimum=0, maximum=365),
         Column("status", choices=("active", "blocked")),
         Column(
             "preferred_warehouse",
@@ -62,7 +62,7 @@ RECEIVABLES = FeedSpec(
     ),
     columns=[
         Column("external_id", required=True, max_length=100),
-        Column("currency", required=True, pattern=CURRENCY, upper=True),
+        Column("currency", ColumnType.CURRENCY, required=True),
         Column(
             "balance_minor",
             ColumnType.INTEGER,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -17,16 +16,13 @@ from services.accounts.store import companies as store
 from services.accounts.store.models import Statement
 from shared.auth import Role, allow
 from shared.db import SessionDep
-from shared.files import save_stream, upload_chunks
+from shared.fields import BusinessDate, CurrencyCode, Reference, SignedMinorUnits
+from shared.files import CSV, PDF, XLSX, checked_type, save_stream, upload_chunks
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import Conflict, FieldError, Unprocessable
 
 router = APIRouter(tags=["credit and statements"])
-STATEMENT_TYPES = {
-    "application/pdf",
-    "text/csv",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+STATEMENT_TYPES = {PDF, CSV, XLSX}
 MAX_STATEMENT_BYTES = 50 * 1024 * 1024
 
 
@@ -51,24 +47,19 @@ async def upload_statement(
     request: Request,
     session: SessionDep,
     principal: allow(Role.INTEGRATOR, Role.ADMIN),
-    external_id: Annotated[str, Form(max_length=100, description="The client's ERP id")],
-    period_from: Annotated[date, Form()],
-    period_to: Annotated[date, Form()],
-    currency: Annotated[str, Form(pattern=r"^[A-Z]{3}$")],
+    external_id: Annotated[Reference, Form(description="The client's ERP id")],
+    period_from: Annotated[BusinessDate, Form()],
+    period_to: Annotated[BusinessDate, Form()],
+    currency: Annotated[CurrencyCode, Form()],
     file: Annotated[UploadFile, File(description="PDF, CSV or XLSX")],
-    closing_balance_minor: Annotated[int | None, Form()] = None,
+    closing_balance_minor: Annotated[SignedMinorUnits | None, Form()] = None,
 ) -> StatementRead:
     if period_to < period_from:
         raise Unprocessable(
             "The period ends before it starts.",
             errors=[FieldError(field="period_to", message="before period_from")],
         )
-    content_type = (file.content_type or "").split(";")[0]
-    if content_type not in STATEMENT_TYPES:
-        raise Unprocessable(
-            "Unsupported document type.",
-            errors=[FieldError(field="file", message=f"must be one of {sorted(STATEMENT_TYPES)}")],
-        )
+    content_type = await checked_type(file, STATEMENT_TYPES)
     company = await store.company_by_external_id(session, external_id)
     statement_id = uuid.uuid4()
     path = (

@@ -24,6 +24,7 @@ from services.accounts.api.schemas import (
     MembershipRead,
     MeRead,
     StaffCreate,
+    StaffRole,
     SwitchCompany,
     TokenRead,
     UserRead,
@@ -37,11 +38,12 @@ from shared.clock import utcnow
 from shared.contracts.accounts import INVITATION_TOKEN, InvitationCreatedV1
 from shared.db import SessionDep
 from shared.events.outbox import record_event
+from shared.fields import SINGLE_LINE
 from shared.problems import Conflict, FieldError, NotFound, Unauthorized, Unprocessable
 from shared.tokens import derived_token, issue_access_token
 
 router = APIRouter()
-Token = Annotated[str, Path(min_length=20, max_length=100)]
+Token = Annotated[str, Path(min_length=20, max_length=100, pattern=SINGLE_LINE)]
 
 
 def _settings(request: Request) -> Settings:
@@ -295,7 +297,7 @@ async def create_staff(
 
 @router.get("/users", tags=["staff"], summary="Staff users")
 async def list_staff(
-    session: SessionDep, principal: allow(*STAFF), staff_role: str | None = None
+    session: SessionDep, principal: allow(*STAFF), staff_role: StaffRole | None = None
 ) -> list[UserRead]:
     return [UserRead.model_validate(u) for u in await people.staff(session, staff_role)]
 

@@ -17,6 +17,7 @@ from services.accounts.store import pipeline as store
 from shared.auth import Role, allow
 from shared.clock import utcnow
 from shared.db import SessionDep
+from shared.fields import Code, line
 from shared.problems import FieldError, Unprocessable
 
 router = APIRouter(tags=["pipeline"])
@@ -24,7 +25,7 @@ router = APIRouter(tags=["pipeline"])
 
 class StageWrite(BaseModel):
     code: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
-    name: str = Field(min_length=1, max_length=200)
+    name: line(200, min_length=1)
     reached_on: Literal["quote_requested", "first_order", "repeat_order"] | None = Field(
         None, description="The fact that moves a company into this stage by itself"
     )
@@ -36,14 +37,14 @@ class StageRead(StageWrite):
 
 class PipelineWrite(BaseModel):
     stages: list[StageWrite] = Field(
-        description="In pipeline order, the first is where leads start"
+        max_length=100, description="In pipeline order, the first is where leads start"
     )
 
 
 class StandingWrite(BaseModel):
-    stage: str | None = Field(None, max_length=64, description="Move the company to this stage")
-    source: str | None = Field(
-        None, max_length=100, description="Where the lead came from (exhibition, website...)"
+    stage: Code | None = Field(None, description="Move the company to this stage")
+    source: line(100) | None = Field(
+        None, description="Where the lead came from (exhibition, website...)"
     )
 
 

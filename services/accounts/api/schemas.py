@@ -9,8 +9,16 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from services.accounts.domain.card import CardField
+from shared.fields import (
+    BusinessDate,
+    CurrencyCode,
+    MinorUnits,
+    Reference,
+    code,
+    free_text,
+    line,
+)
 
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=200)]
 CompanyStatus = Literal["active", "blocked"]
@@ -31,15 +39,15 @@ class Read(BaseModel):
 
 
 class CompanyCreate(BaseModel):
-    legal_name: str = Field(min_length=1, max_length=300)
-    external_id: str | None = Field(None, max_length=100, description="The client's id in ERP")
-    tax_id: str | None = Field(None, max_length=32)
-    industry: str | None = Field(None, max_length=100)
+    legal_name: line(300, min_length=1)
+    external_id: Reference | None = Field(None, description="The client's id in ERP")
+    tax_id: code(32) | None = None
+    industry: line(100) | None = None
     client_type: Code | None = None
     client_group: Code | None = Field(None, description="Code of a client group")
     sales_manager_id: uuid.UUID | None = None
-    currency: Currency = "EUR"
-    credit_limit_minor: int | None = Field(None, ge=0, description="Minor units; null = none set")
+    currency: CurrencyCode = "EUR"
+    credit_limit_minor: MinorUnits | None = Field(None, description="Minor units; null = none set")
     payment_terms_days: int = Field(0, ge=0, le=365)
     status: CompanyStatus = "active"
     partners: list[Code] = Field(
@@ -56,15 +64,15 @@ class CompanyCreate(BaseModel):
 class CompanyUpdate(BaseModel):
     """Only the fields sent change; send If-Match with the ETag you read."""
 
-    legal_name: str | None = Field(None, min_length=1, max_length=300)
-    external_id: str | None = Field(None, max_length=100)
-    tax_id: str | None = Field(None, max_length=32)
-    industry: str | None = Field(None, max_length=100)
+    legal_name: line(300, min_length=1) | None = None
+    external_id: Reference | None = None
+    tax_id: code(32) | None = None
+    industry: line(100) | None = None
     client_type: Code | None = None
     client_group: Code | None = None
     sales_manager_id: uuid.UUID | None = None
-    currency: Currency | None = None
-    credit_limit_minor: int | None = Field(None, ge=0)
+    currency: CurrencyCode | None = None
+    credit_limit_minor: MinorUnits | None = None
     payment_terms_days: int | None = Field(None, ge=0, le=365)
     status: CompanyStatus | None = None
     partners: list[Code] | None = Field(None, max_length=50, description="Replaces the set")
@@ -106,8 +114,8 @@ class CardUpdate(BaseModel):
 
 
 class ClientTypeWrite(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    card_fields: list[CardField] = Field(default_factory=list)
+    name: line(200, min_length=1)
+    card_fields: list[CardField] = Field(default_factory=list, max_length=200)
 
 
 class ClientTypeRead(Read):
@@ -118,7 +126,7 @@ class ClientTypeRead(Read):
 
 class ClientGroupCreate(BaseModel):
     code: Code
-    name: str = Field(min_length=1, max_length=200)
+    name: line(200, min_length=1)
 
 
 class ClientGroupRead(Read):
@@ -129,11 +137,11 @@ class ClientGroupRead(Read):
 
 class AddressCreate(BaseModel):
     kind: Literal["legal", "billing", "shipping"]
-    label: str | None = Field(None, max_length=200)
-    line1: str = Field(min_length=1, max_length=300)
-    line2: str | None = Field(None, max_length=300)
-    city: str = Field(min_length=1, max_length=100)
-    postal_code: str | None = Field(None, max_length=20)
+    label: line(200) | None = None
+    line1: line(300, min_length=1)
+    line2: line(300) | None = None
+    city: line(100, min_length=1)
+    postal_code: code(20) | None = None
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
 
@@ -143,10 +151,10 @@ class AddressRead(Read, AddressCreate):
 
 
 class GoalWrite(BaseModel):
-    title: str = Field(min_length=1, max_length=300)
+    title: line(300, min_length=1)
     status: GoalStatus = "open"
-    due_date: date | None = None
-    note: str | None = Field(None, max_length=4000)
+    due_date: BusinessDate | None = None
+    note: free_text(4000) | None = None
 
 
 class GoalRead(Read):
@@ -250,13 +258,13 @@ class InvitationRead(BaseModel):
 
 
 class InvitationAccept(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: line(200, min_length=1)
     password: Password
 
 
 class StaffCreate(BaseModel):
     email: EmailStr
-    name: str = Field(min_length=1, max_length=200)
+    name: line(200, min_length=1)
     password: Password
     staff_role: StaffRole
 
@@ -271,7 +279,7 @@ class UserRead(Read):
 
 
 class ApiKeyCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: line(200, min_length=1)
     role: Literal["integrator", "partner"]
     partner_code: Code | None = Field(None, description="Required for partner keys")
 
@@ -291,4 +299,4 @@ class ApiKeyCreated(ApiKeyRead):
 
 
 class ApiKeyVerify(BaseModel):
-    key: str = Field(max_length=200)
+    key: code(200)

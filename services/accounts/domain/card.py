@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
+from shared.fields import MAX_MINOR, MULTI_LINE, SINGLE_LINE, line, plain_decimal
 from shared.problems import FieldError
+
+MAX_CARD_DIGITS = 30
+SINGLE_LINE_TEXT = re.compile(SINGLE_LINE)
+MULTI_LINE_TEXT = re.compile(MULTI_LINE)
 
 
 class FieldType(StrEnum):
@@ -26,11 +31,11 @@ class CardField(BaseModel):
     """One field of the card of a client type: what the seller knows of the client."""
 
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
-    label: str = Field(min_length=1, max_length=200)
+    label: line(200, min_length=1)
     type: FieldType
     required: bool = False
-    choices: list[str] | None = None
-    unit: str | None = Field(None, description="e.g. t/year, m2")
+    choices: list[line(200, min_length=1)] | None = Field(None, max_length=200)
+    unit: line(32) | None = Field(None, description="e.g. t/year, m2")
 
     @model_validator(mode="after")
     def _choices_only_for_choice(self) -> CardField:
@@ -43,19 +48,18 @@ def _coerce(field: CardField, value: Any) -> Any:
     """The stored JSON form of `value`, or ValueError with the reason."""
     match field.type:
         case FieldType.TEXT:
-            if not isinstance(value, str) or len(value) > 2000:
+            if not isinstance(value, str) or len(value) > 2000 or not MULTI_LINE_TEXT.match(value):
                 raise ValueError("must be a text of at most 2000 characters")
             return value
         case FieldType.INTEGER:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError("must be a whole number")
+            if abs(value) > MAX_MINOR:
+                raise ValueError(f"must be between -{MAX_MINOR:,} and {MAX_MINOR:,}")
             return value
         case FieldType.DECIMAL:
-            try:
-                number = Decimal(str(value))
-            except InvalidOperation as exc:
-                raise ValueError("must be a decimal number") from exc
-            if isinstance(value, bool) or not number.is_finite():
+            number = None if isinstance(value, bool) else plain_decimal(str(value))
+            if number is None or len(number.as_tuple().digits) > MAX_CARD_DIGITS:
                 raise ValueError("must be a decimal number")
             return str(number)  # kept as text: JSON floats would lose digits
         case FieldType.BOOLEAN:
@@ -73,7 +77,8 @@ def _coerce(field: CardField, value: Any) -> Any:
             return value
         case FieldType.LIST:
             if not isinstance(value, list) or not all(
-                isinstance(v, str) and 0 < len(v) <= 200 for v in value
+                isinstance(v, str) and 0 < len(v) <= 200 and SINGLE_LINE_TEXT.match(v)
+                for v in value
             ):
                 raise ValueError("must be a list of texts")
             return value

@@ -15,17 +15,17 @@ from services.analytics.store import queries
 from services.analytics.store.queries import CLIENTS
 from shared.auth import CLIENT_READERS, Role, allow
 from shared.db import SessionDep
+from shared.fields import MONTH, CurrencyCode, MinorUnits
 from shared.problems import FieldError, Unprocessable
 
 router = APIRouter(tags=["plans"])
-MONTH = r"^[1-9]\d{3}-(0[1-9]|1[0-2])$"  # year 0 does not exist
 READERS = CLIENT_READERS
 PLANNERS = (Role.SALES_MANAGER, Role.HEAD_OF_SALES, Role.ADMIN)
 
 
 class PlanUpdate(BaseModel):
-    plan_minor: int = Field(ge=0)
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    plan_minor: MinorUnits
+    currency: CurrencyCode
 
 
 class PlanVsFact(BaseModel):

@@ -20,6 +20,7 @@ from services.analytics.store import queries
 from shared import display
 from shared.auth import Role, allow
 from shared.db import SessionDep
+from shared.fields import CurrencyCode
 
 router = APIRouter(tags=["reports"])
 W, H = 420, 260
@@ -181,7 +182,7 @@ EMPTY = "<!doctype html><html><body><h1>Client base</h1><p>No recompute yet.</p>
 async def client_base_report(
     session: SessionDep,
     principal: allow(Role.SALES_MANAGER, Role.ADMIN),
-    currency: str | None = None,
+    currency: CurrencyCode | None = None,
     accept_language: Annotated[
         str | None, Header(description="The reader's languages: numbers, money and dates")
     ] = None,

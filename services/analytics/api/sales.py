@@ -16,7 +16,7 @@ import polars as pl
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from services.analytics.api.plans import MONTH, first_day
+from services.analytics.api.plans import first_day
 from services.analytics.domain import sales as rules
 from services.analytics.settings import Settings
 from services.analytics.store import sales as store
@@ -24,14 +24,29 @@ from services.analytics.store.queries import CLIENTS
 from shared.auth import Principal, PrincipalDep, Role, allow
 from shared.clock import utcnow
 from shared.db import SessionDep
+from shared.fields import (
+    MAX_COUNT,
+    MONTH,
+    BusinessDate,
+    CurrencyCode,
+    MinorUnits,
+    PastTimestamp,
+    Sku,
+    free_text,
+    line,
+)
 from shared.problems import FieldError, Unprocessable
 
 router = APIRouter(prefix="/sales", tags=["sales"])
 SALES = (Role.SALES_MANAGER, Role.HEAD_OF_SALES, Role.ADMIN)
 HEADS = (Role.HEAD_OF_SALES, Role.ADMIN)
-Currency = Annotated[str, Query(pattern=r"^[A-Z]{3}$", description="The money figures' currency")]
-From = Annotated[date | None, Query(alias="from", description="First day (default: 90 days ago)")]
-To = Annotated[date | None, Query(alias="to", description="Last day, included (default: today)")]
+Currency = Annotated[CurrencyCode, Query(description="The money figures' currency")]
+From = Annotated[
+    BusinessDate | None, Query(alias="from", description="First day (default: 90 days ago)")
+]
+To = Annotated[
+    BusinessDate | None, Query(alias="to", description="Last day, included (default: today)")
+]
 KEY_CRITERIA = Literal["potential", "reputation", "innovator", "demanding", "strategic"]
 
 
@@ -149,7 +164,7 @@ async def co_purchases(
     w: MoneyWindow,
     level: Literal["sku", "category"] = "sku",
     segment: Literal["none", "abc_revenue", "industry"] = "abc_revenue",
-    min_together: Annotated[int, Query(ge=1)] = 2,
+    min_together: Annotated[int, Query(ge=1, le=MAX_COUNT)] = 2,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> list[dict[str, Any]]:
     marked = await _deals(request, session, w)
@@ -216,7 +231,7 @@ class KeyAccountMarkWrite(BaseModel):
     criteria: list[KEY_CRITERIA] = Field(
         max_length=5, description="Why the client is key besides its share; empty clears"
     )
-    note: str | None = Field(None, max_length=2000)
+    note: free_text(2000) | None = None
 
 
 @router.put(
@@ -260,8 +275,8 @@ async def team(
 
 
 class TeamMemberWrite(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    department: str | None = Field(None, max_length=100)
+    name: line(200, min_length=1)
+    department: line(100) | None = None
 
 
 @router.put("/team/{manager_id}", summary="A sales manager's name and department")
@@ -275,8 +290,8 @@ async def put_team_member(
 
 
 class ManagerPlanWrite(BaseModel):
-    plan_minor: int = Field(ge=0)
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    plan_minor: MinorUnits
+    currency: CurrencyCode
 
 
 @router.put("/plans/{manager_id}/{month}", summary="A sales manager's plan for a month")
@@ -361,13 +376,13 @@ async def retention(
 
 
 class SpendWrite(BaseModel):
-    amount_minor: int = Field(ge=0)
+    amount_minor: MinorUnits
 
 
 @router.put("/spend/{month}/{currency}/{kind}", summary="Money spent in a month on clients")
 async def put_spend(
     month: Annotated[str, Path(pattern=MONTH, description="YYYY-MM")],
-    currency: Annotated[str, Path(pattern=r"^[A-Z]{3}$")],
+    currency: Annotated[CurrencyCode, Path()],
     kind: Literal["acquisition", "loyalty_bonus", "retro_bonus"],
     body: SpendWrite,
     session: SessionDep,
@@ -389,9 +404,9 @@ async def put_spend(
 class OfferShown(BaseModel):
     client_id: uuid.UUID
     kind: Literal["upsell", "cross_sell"]
-    sku: str = Field(min_length=1, max_length=64, description="The SKU offered")
-    instead_of_sku: str | None = Field(None, max_length=64, description="Upsell: the cheaper one")
-    shown_at: datetime | None = None
+    sku: Sku = Field(description="The SKU offered")
+    instead_of_sku: Sku | None = Field(None, description="Upsell: the cheaper one")
+    shown_at: PastTimestamp | None = None
 
 
 class OffersShown(BaseModel):
@@ -408,13 +423,6 @@ async def offers_shown(
     body: OffersShown, session: SessionDep, principal: allow(*SALES, Role.SYSTEM)
 ) -> dict[str, int]:
     now = utcnow()
-    errors = [
-        FieldError(field="shown_at", message="must carry a time zone", row=i)
-        for i, o in enumerate(body.offers, start=1)
-        if o.shown_at is not None and o.shown_at.tzinfo is None
-    ]
-    if errors:
-        raise Unprocessable("Some offers are not valid.", errors=errors)
     await CLIENTS.ensure_each(session, principal, {o.client_id for o in body.offers})
     await store.add_offers(
         session,

@@ -21,12 +21,13 @@ from services.analytics.recompute import recompute_all
 from services.analytics.store import queries
 from shared.auth import Role, allow
 from shared.db import SessionDep
+from shared.fields import Code, CurrencyCode, line
 from shared.pagination import Page, PageParams, decode_cursor, encode_cursor, page_params
 from shared.problems import Unprocessable
 
 router = APIRouter(tags=["segments"])
 STAFF = (Role.SALES_MANAGER, Role.HEAD_OF_SALES, Role.PRICING_MANAGER, Role.ADMIN, Role.SYSTEM)
-Many = Annotated[list[str] | None, Query()]
+Many = Annotated[list[Code] | None, Query(max_length=50)]
 
 
 async def client_filters(
@@ -43,7 +44,7 @@ async def client_filters(
     churn_raised: bool | None = None,
     min_churn_score: Annotated[int | None, Query(ge=0, le=100)] = None,
     sales_manager_id: uuid.UUID | None = None,
-    industry: str | None = None,
+    industry: Annotated[line(100) | None, Query()] = None,
 ) -> dict[str, object]:
     return dict(locals())
 
@@ -97,7 +98,7 @@ async def list_clients(
 
 @router.get("/segments", summary="How many clients each segment of each dimension holds")
 async def segment_counts(
-    session: SessionDep, principal: allow(*STAFF), currency: str | None = None
+    session: SessionDep, principal: allow(*STAFF), currency: CurrencyCode | None = None
 ) -> list[SegmentCounts]:
     counts = await queries.segment_counts(session, currency)
     return [SegmentCounts(dimension=k, counts=v) for k, v in counts.items()]
@@ -136,7 +137,7 @@ async def list_skus(
     summary="The client base per currency: segments, matrix, retention, concentration, NPS",
 )
 async def summary(
-    session: SessionDep, principal: allow(*STAFF), currency: str | None = None
+    session: SessionDep, principal: allow(*STAFF), currency: CurrencyCode | None = None
 ) -> list[BaseSummary]:
     rows = await queries.summaries(session, currency)
     return [

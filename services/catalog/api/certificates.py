@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date, datetime
 from pathlib import Path as FilePath
 from typing import Annotated
@@ -19,15 +18,17 @@ from services.catalog.store import certificates as store
 from services.catalog.store.models import QualityCertificate
 from shared.auth import Role, allow
 from shared.db import SessionDep
-from shared.files import save_stream
+from shared.fields import BusinessDate, line
+from shared.fields import Sku as SkuCode
+from shared.files import JPEG, PDF, PNG, checked_type, save_stream, upload_chunks
 from shared.pagination import Page, PageParams, page_params, paginate
-from shared.problems import Conflict, FieldError, NotFound, Unprocessable
+from shared.problems import Conflict, NotFound
 
 router = APIRouter(tags=["quality certificates"])
 UPLOADERS = (Role.INTEGRATOR, Role.ADMIN)
-DOCUMENT_TYPES = {"application/pdf", "image/jpeg", "image/png"}
+DOCUMENT_TYPES = {PDF, JPEG, PNG}
 MAX_CERTIFICATE_BYTES = 20 * 1024 * 1024
-Sku = Annotated[str, Path(max_length=64)]
+Sku = Annotated[SkuCode, Path()]
 
 
 class CertificateRead(BaseModel):
@@ -43,11 +44,6 @@ class CertificateRead(BaseModel):
     size_bytes: int
     sha256: str
     uploaded_at: datetime
-
-
-async def _chunks(file: UploadFile) -> AsyncIterator[bytes]:
-    while chunk := await file.read(1 << 20):
-        yield chunk
 
 
 async def _product(session: AsyncSession, sku: str) -> None:
@@ -68,21 +64,16 @@ async def upload_certificate(
     principal: allow(*UPLOADERS),
     file: Annotated[UploadFile, File(description="PDF, JPEG or PNG, up to 20 MB")],
     batch: Annotated[
-        str | None, Form(max_length=100, description="The batch (lot) it covers; empty: all")
+        line(100) | None, Form(description="The batch (lot) it covers; empty: all")
     ] = None,
-    number: Annotated[str | None, Form(max_length=100)] = None,
-    valid_to: Annotated[date | None, Form(description="Last day it is valid")] = None,
+    number: Annotated[line(100) | None, Form()] = None,
+    valid_to: Annotated[BusinessDate | None, Form(description="Last day it is valid")] = None,
 ) -> CertificateRead:
-    content_type = (file.content_type or "").split(";")[0]
-    if content_type not in DOCUMENT_TYPES:
-        raise Unprocessable(
-            "Unsupported document type.",
-            errors=[FieldError(field="file", message=f"must be one of {sorted(DOCUMENT_TYPES)}")],
-        )
+    content_type = await checked_type(file, DOCUMENT_TYPES)
     await _product(session, sku)
     certificate_id = uuid.uuid4()
     path = FilePath(request.app.state.settings.data_dir) / "certificates" / str(certificate_id)
-    size, sha = await save_stream(_chunks(file), path, MAX_CERTIFICATE_BYTES)
+    size, sha = await save_stream(upload_chunks(file), path, MAX_CERTIFICATE_BYTES)
     certificate = QualityCertificate(
         id=certificate_id,
         sku=sku,
@@ -113,7 +104,7 @@ async def list_certificates(
     session: SessionDep,
     principal: allow(*READERS),
     params: Annotated[PageParams, Depends(page_params)],
-    batch: Annotated[str | None, Query(max_length=100)] = None,
+    batch: Annotated[line(100) | None, Query()] = None,
 ) -> Page[CertificateRead]:
     await _product(session, sku)
     rows, cursor = await paginate(

@@ -76,7 +76,7 @@ CATALOG = FeedSpec(
     columns=[
         Column("sku", required=True, max_length=64, pattern=r"[A-Za-z0-9][A-Za-z0-9._/-]*"),
         Column("name", max_length=300, description="Required for a new product."),
-        Column("description", max_length=10_000),
+        Column("description", max_length=10_000, multiline=True),
         Column("brand", max_length=100),
         Column("category", max_length=100, description="Category code."),
         Column("unit", max_length=16, description="Base unit of measure; default pcs."),
@@ -87,6 +87,7 @@ CATALOG = FeedSpec(
         Column(
             "attributes",
             max_length=20_000,
+            multiline=True,
             description=(
                 'A JSON object of declared attributes, e.g. {"color": "red", "width_mm": 100}; '
                 "merged into the product's, a null value removes one."
@@ -120,7 +121,7 @@ CATALOG = FeedSpec(
             minimum=0,
             description="Cost of goods per base unit, in minor units (never shown to buyers).",
         ),
-        Column("cost_currency", pattern=r"[A-Z]{3}", description="ISO currency of the cost."),
+        Column("cost_currency", ColumnType.CURRENCY, description="ISO 4217 code of the cost."),
     ],
     key=["sku"],
     apply=sql.apply_products,

@@ -27,6 +27,7 @@ from services.catalog.upstream import price_list_exists, price_list_prices
 from shared.auth import Principal, Role, allow
 from shared.clock import today
 from shared.db import SessionDep
+from shared.fields import Code, line
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import FieldError, Forbidden, NotFound, Problem, ProblemError, Unprocessable
 
@@ -42,10 +43,8 @@ PartnerCode = Annotated[
 
 
 class PartnerWrite(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    price_list_code: str = Field(
-        min_length=1, max_length=64, description="The pricing price list whose prices it gets"
-    )
+    name: line(200, min_length=1)
+    price_list_code: Code = Field(description="The pricing price list whose prices it gets")
 
 
 class PartnerRead(BaseModel):

@@ -19,6 +19,7 @@ from services.catalog.store.models import Product, StockLevel
 from services.catalog.store.products import ProductFilter, Sort
 from shared.auth import CLIENT_READERS, Principal, allow
 from shared.db import SessionDep, release
+from shared.fields import Sku, line
 from shared.pagination import Page, PageParams, page_params
 from shared.problems import FieldError, NotFound, Unprocessable
 from shared.scope import assigned_manager, ensure_own_company
@@ -95,9 +96,8 @@ async def product_filter(
     request: Request,
     session: SessionDep,
     q: Annotated[
-        str | None,
+        line(200) | None,
         Query(
-            max_length=200,
             description=(
                 "Words, each matched as a word prefix in name, brand, description or attribute "
                 "values, or anywhere in the SKU or name"
@@ -105,9 +105,9 @@ async def product_filter(
         ),
     ] = None,
     category: Annotated[
-        str | None, Query(max_length=100, description="A category code; its subcategories too")
+        line(100) | None, Query(description="A category code; its subcategories too")
     ] = None,
-    brand: Annotated[str | None, Query(max_length=100)] = None,
+    brand: Annotated[line(100) | None, Query()] = None,
     status: Literal["active", "discontinued"] | None = "active",
 ) -> ProductFilter:
     """The filter of a product search, `attr.<name>` parameters included."""
@@ -185,7 +185,8 @@ async def list_products(
         Query(description="Default: relevance when `q` is given, else sku"),
     ] = None,
     include: Annotated[
-        str | None, Query(max_length=50, description="prices, stock or prices,stock")
+        str | None,
+        Query(pattern=r"^[a-z,]{0,50}$", description="prices, stock or prices,stock"),
     ] = None,
     client_id: Annotated[
         uuid.UUID | None,
@@ -307,7 +308,7 @@ def _is_number(value: Any) -> bool:
 
 
 @router.get("/products/{sku}", summary="One product")
-async def get_product(sku: str, session: SessionDep, principal: allow(*READERS)) -> ProductRead:
+async def get_product(sku: Sku, session: SessionDep, principal: allow(*READERS)) -> ProductRead:
     product = await session.scalar(select(Product).where(Product.sku == sku))
     if product is None:
         raise NotFound(f"No product {sku}.")
@@ -325,7 +326,7 @@ class StockRead(BaseModel):
 
 
 @router.get("/products/{sku}/stock", summary="Stock of one SKU per warehouse")
-async def get_stock(sku: str, session: SessionDep, principal: allow(*READERS)) -> list[StockRead]:
+async def get_stock(sku: Sku, session: SessionDep, principal: allow(*READERS)) -> list[StockRead]:
     if await session.scalar(select(Product.id).where(Product.sku == sku)) is None:
         raise NotFound(f"No product {sku}.")
     levels = await session.scalars(

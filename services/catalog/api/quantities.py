@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -19,15 +18,16 @@ from services.catalog.store import products as store
 from services.catalog.store.models import Product
 from shared.auth import allow
 from shared.db import SessionDep
+from shared.fields import Quantity, Sku, code
 
 router = APIRouter(tags=["products"])
 MAX_LINES = 5_000
 
 
 class QuantityLine(BaseModel):
-    sku: str = Field(max_length=64)
-    unit: str | None = Field(None, max_length=16, description="Default: the base unit")
-    quantity: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=3)]
+    sku: Sku
+    unit: code(16) | None = Field(None, description="Default: the base unit")
+    quantity: Quantity
 
 
 class ConvertRequest(BaseModel):

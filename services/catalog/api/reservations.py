@@ -19,6 +19,7 @@ from services.catalog.store.models import Reservation
 from shared.auth import Role, allow
 from shared.clock import utcnow
 from shared.db import SessionDep
+from shared.fields import Code, Quantity, Sku, code
 from shared.links import public_path
 from shared.problems import Conflict, FieldError, NotFound
 
@@ -29,19 +30,18 @@ EXPIRY_POLL_SECONDS = 5.0
 
 
 class LineWanted(BaseModel):
-    sku: str = Field(max_length=64)
-    warehouse: str | None = Field(
+    sku: Sku
+    warehouse: Code | None = Field(
         None,
-        max_length=64,
         description="Hold it only from this warehouse. Default: from every warehouse holding "
         "the SKU, the preferred one first, then the one with the most available, then by "
         "code; split when one is not enough",
     )
-    quantity: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=3)]
+    quantity: Quantity
 
 
 class ReservationCreate(BaseModel):
-    reference: str = Field(max_length=200, description="Checkout or order id; one per reference")
+    reference: code(200) = Field(description="Checkout or order id; one per reference")
     ttl_minutes: int = Field(15, ge=1, le=24 * 60)
     preferred_warehouse: str | None = Field(
         None, max_length=64, description="The buyer's warehouse: lines draw from it first"
@@ -189,7 +189,7 @@ async def release_reservation(
     "it kept the reservation's id",
 )
 async def release_by_reference(
-    reference: Annotated[str, Query(max_length=200)],
+    reference: Annotated[code(200), Query()],
     session: SessionDep,
     principal: allow(*HOLDERS),
 ) -> None:

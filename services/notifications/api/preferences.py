@@ -4,7 +4,6 @@ person's language, quiet hours and digest mode."""
 from __future__ import annotations
 
 import uuid
-from datetime import time
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,6 +19,7 @@ from services.notifications.store.models import Company, RecipientSettings
 from shared.auth import allow
 from shared.clock import utcnow
 from shared.db import SessionDep
+from shared.fields import LocalTime, line
 
 router = APIRouter(tags=["preferences"])
 Kind = Literal[KINDS]  # type: ignore[valid-type]
@@ -35,9 +35,11 @@ class Preference(BaseModel):
 
 class MyPreferences(BaseModel):
     locale: Locale | None = None
-    timezone: str | None = Field(None, description="IANA zone of quiet hours, e.g. Europe/Moscow")
-    quiet_from: time | None = Field(None, description="No email from this local time ...")
-    quiet_to: time | None = Field(None, description="... until this one (may pass midnight)")
+    timezone: line(64) | None = Field(
+        None, description="IANA zone of quiet hours, e.g. Europe/Moscow"
+    )
+    quiet_from: LocalTime | None = Field(None, description="No email from this local time ...")
+    quiet_to: LocalTime | None = Field(None, description="... until this one (may pass midnight)")
     digest: bool = Field(False, description="One daily email instead of one per message")
     preferences: list[Preference] = Field(default_factory=list)
 

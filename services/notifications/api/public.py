@@ -4,9 +4,9 @@ from a kind of email, and answer the after-delivery survey (NPS or CSAT)."""
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy.dialects.postgresql import insert
 
@@ -19,9 +19,11 @@ from shared.contracts.notifications import ChurnSurveyAnsweredV1, SurveyAnswered
 from shared.contracts.orders import LossReason
 from shared.db import SessionDep
 from shared.events.outbox import record_event
+from shared.fields import SINGLE_LINE, free_text
 from shared.problems import NotFound
 
 router = APIRouter(tags=["links"])
+Token = Annotated[str, Path(max_length=2000, pattern=SINGLE_LINE)]  # a forged one is a 404
 
 
 class Unsubscribed(BaseModel):
@@ -33,7 +35,7 @@ class Unsubscribed(BaseModel):
 class SurveyAnswer(BaseModel):
     metric: Literal["nps", "csat"] = "nps"
     score: int = Field(ge=0, le=10, description="NPS 0-10, CSAT 1-5")
-    comment: str | None = Field(None, max_length=2000)
+    comment: free_text(2000) | None = None
 
     @model_validator(mode="after")
     def _range(self) -> SurveyAnswer:
@@ -60,7 +62,7 @@ def _claims(request: Request, purpose: str, token: str) -> dict:
     "/unsubscribe/{token}",
     summary="One-click unsubscribe (RFC 8058) from the kind of email the link came with",
 )
-async def unsubscribe(token: str, request: Request, session: SessionDep) -> Unsubscribed:
+async def unsubscribe(token: Token, request: Request, session: SessionDep) -> Unsubscribed:
     claims = _claims(request, "unsubscribe", token)
     await directory.set_user_preferences(
         session, uuid.UUID(claims["u"]), [(claims["k"], "email", False)]
@@ -70,7 +72,7 @@ async def unsubscribe(token: str, request: Request, session: SessionDep) -> Unsu
 
 @router.post("/surveys/{token}", summary="Answer a survey; answering again replaces the score")
 async def answer_survey(
-    token: str, body: SurveyAnswer, request: Request, session: SessionDep
+    token: Token, body: SurveyAnswer, request: Request, session: SessionDep
 ) -> SurveyRecorded:
     claims = _claims(request, "survey", token)
     values = {
@@ -101,9 +103,9 @@ class ChurnSurveyAnswer(BaseModel):
     main_reason: LossReason = Field(
         description="What mattered most: product, service, sale, price, delivery, other"
     )
-    product: str | None = Field(None, max_length=2000, description="What did not suit in it")
-    service: str | None = Field(None, max_length=2000, description="In our service")
-    sale: str | None = Field(None, max_length=2000, description="At the time of sale")
+    product: free_text(2000) | None = Field(None, description="What did not suit in it")
+    service: free_text(2000) | None = Field(None, description="In our service")
+    sale: free_text(2000) | None = Field(None, description="At the time of sale")
 
 
 @router.post(
@@ -111,7 +113,7 @@ class ChurnSurveyAnswer(BaseModel):
     summary="Answer the questionnaire of a client that stopped buying; answering again replaces",
 )
 async def answer_churn_survey(
-    token: str, body: ChurnSurveyAnswer, request: Request, session: SessionDep
+    token: Token, body: ChurnSurveyAnswer, request: Request, session: SessionDep
 ) -> ChurnSurveyAnswer:
     claims = _claims(request, "churn_survey", token)
     values = {

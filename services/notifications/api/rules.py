@@ -21,42 +21,52 @@ from services.notifications.store.models import Rule, Template
 from shared.auth import Role, allow
 from shared.clock import utcnow
 from shared.db import SessionDep
+from shared.fields import code, free_text, line
 from shared.problems import Conflict, FieldError, NotFound, Unprocessable
 
 router = APIRouter()
 READERS = (Role.ADMIN, Role.SALES_MANAGER)
 Locale = Literal[LOCALES]  # type: ignore[valid-type]
 TemplateKey = Annotated[str, Path(pattern=r"^[a-z0-9_]{1,100}$")]
+DataPath = code(200)  # a dotted path into the event and its context
 
 
 class ConditionIn(BaseModel):
-    path: str = Field(examples=["event.total_minor", "segment.abc_revenue", "company.client_group"])
+    path: DataPath = Field(
+        examples=["event.total_minor", "segment.abc_revenue", "company.client_group"]
+    )
     op: Literal[domain.OPERATORS]  # type: ignore[valid-type]
     value: Any = None
 
 
 class ScheduleIn(BaseModel):
-    days: float = Field(0, description="Days after the event, or after the date at from_path")
-    from_path: str | None = Field(None, examples=["event.valid_until"])
+    days: float = Field(
+        0, ge=-3660, le=3660, description="Days after the event, or after the date at from_path"
+    )
+    from_path: DataPath | None = Field(None, examples=["event.valid_until"])
 
 
 class CancelOnIn(BaseModel):
-    event_type: str
-    when: list[ConditionIn] = Field(default_factory=list)
+    event_type: code(200)
+    when: list[ConditionIn] = Field(default_factory=list, max_length=50)
 
 
 class RuleBase(BaseModel):
-    description: str = ""
-    event_type: str = Field(examples=["order.placed.v1"], description="Short type, no com.b2b.")
-    conditions: list[ConditionIn] = Field(default_factory=list)
+    description: free_text(4000) = ""
+    event_type: code(200) = Field(
+        examples=["order.placed.v1"], description="Short type, no com.b2b."
+    )
+    conditions: list[ConditionIn] = Field(default_factory=list, max_length=50)
     audience: Literal[domain.AUDIENCES]  # type: ignore[valid-type]
     channel: Literal[domain.CHANNELS]  # type: ignore[valid-type]
     kind: Literal[domain.KINDS]  # type: ignore[valid-type]
-    template: str
+    template: code(100)
     schedule: ScheduleIn | None = None
-    dedupe: list[str] = Field(default_factory=list, description="Paths that make two the same")
-    thread: str | None = Field(None, description="Path tying messages to cancel_on events")
-    cancel_on: list[CancelOnIn] = Field(default_factory=list)
+    dedupe: list[DataPath] = Field(
+        default_factory=list, max_length=20, description="Paths that make two the same"
+    )
+    thread: DataPath | None = Field(None, description="Path tying messages to cancel_on events")
+    cancel_on: list[CancelOnIn] = Field(default_factory=list, max_length=20)
     enabled: bool = True
 
 
@@ -65,16 +75,16 @@ class RuleCreate(RuleBase):
 
 
 class RuleUpdate(BaseModel):
-    description: str | None = None
-    conditions: list[ConditionIn] | None = None
+    description: free_text(4000) | None = None
+    conditions: list[ConditionIn] | None = Field(None, max_length=50)
     audience: Literal[domain.AUDIENCES] | None = None  # type: ignore[valid-type]
     channel: Literal[domain.CHANNELS] | None = None  # type: ignore[valid-type]
     kind: Literal[domain.KINDS] | None = None  # type: ignore[valid-type]
-    template: str | None = None
+    template: code(100) | None = None
     schedule: ScheduleIn | None = None
-    dedupe: list[str] | None = None
-    thread: str | None = None
-    cancel_on: list[CancelOnIn] | None = None
+    dedupe: list[DataPath] | None = Field(None, max_length=20)
+    thread: DataPath | None = None
+    cancel_on: list[CancelOnIn] | None = Field(None, max_length=20)
     enabled: bool | None = None
 
 
@@ -183,8 +193,8 @@ async def delete_rule(
 
 
 class TemplateWrite(BaseModel):
-    subject: str = Field(min_length=1, max_length=1000)
-    body: str = Field(min_length=1, max_length=100_000)
+    subject: line(1000, min_length=1)
+    body: free_text(100_000, min_length=1)
     sample: dict[str, Any] | None = Field(None, description="Data the preview renders with")
 
 

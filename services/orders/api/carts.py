@@ -34,19 +34,19 @@ from services.orders.domain.lines import (
     parse_pasted,
 )
 from services.orders.store import carts as store
-from services.orders.store.catalog import ordering_rules
+from services.orders.store.catalog import is_client, ordering_rules
 from services.orders.store.models import Cart, CartLine
 from shared.auth import Principal, allow
 from shared.db import SessionDep, release
-from shared.problems import Conflict, FieldError, Unprocessable
+from shared.fields import Quantity, Sku, code, line
+from shared.problems import Conflict, FieldError, NotFound, Unprocessable
 
 router = APIRouter(tags=["carts"])
-QUANTITY = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=3)]
 MAX_QUICK_ORDER_BYTES = 2 * 1024 * 1024
 
 
 class CartCreate(BaseModel):
-    name: str = Field("Main", min_length=1, max_length=100, description="e.g. the project")
+    name: line(100, min_length=1) = Field("Main", description="e.g. the project")
     company_id: uuid.UUID | None = Field(None, description="Staff only: the client")
 
 
@@ -58,11 +58,9 @@ class CartSummary(BaseModel):
 
 
 class LineIn(BaseModel):
-    sku: str = Field(max_length=64)
-    quantity: QUANTITY
-    unit: str | None = Field(
-        None, max_length=16, description="pack, coil, pallet...: kept in the base unit"
-    )
+    sku: Sku
+    quantity: Quantity
+    unit: code(16) | None = Field(None, description="pack, coil, pallet...: kept in the base unit")
 
 
 class LinesIn(BaseModel):
@@ -233,6 +231,16 @@ async def add_wanted(
     )
 
 
+async def ensure_known_client(app: Any, session: Any, company_id: uuid.UUID) -> None:
+    """A cart, list or approval rule for a company accounts never had is refused (404, as for
+    a client the caller may not see), not kept for nobody."""
+    if await is_client(session, company_id) or await upstream.client_exists(app, company_id):
+        return
+    raise NotFound(
+        "No such company.", errors=[FieldError(field="company_id", message="is not a client")]
+    )
+
+
 def refuse_problems(problems: list[LineProblem]) -> None:
     if problems:
         raise Unprocessable(
@@ -263,13 +271,15 @@ async def list_carts(
 
 @router.post("/carts", status_code=201, summary="A new named cart (one per project, say)")
 async def create_cart(
-    body: CartCreate, response: Response, session: SessionDep, principal: allow(*SHOPPERS)
+    body: CartCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: allow(*SHOPPERS),
 ) -> CartSummary:
-    cart = Cart(
-        company_id=await acting_client(session, principal, body.company_id),
-        owner=str(principal.subject),
-        name=body.name,
-    )
+    company_id = await acting_client(session, principal, body.company_id)
+    await ensure_known_client(request.app, session, company_id)
+    cart = Cart(company_id=company_id, owner=str(principal.subject), name=body.name)
     session.add(cart)
     try:
         await session.flush()
@@ -329,7 +339,7 @@ async def remove_lines(
     cart_id: uuid.UUID,
     session: SessionDep,
     principal: allow(*SHOPPERS),
-    sku: Annotated[list[str], Query(min_length=1, max_length=MAX_LINES)],
+    sku: Annotated[list[Sku], Query(min_length=1, max_length=MAX_LINES)],
 ) -> Response:
     cart = await own_cart(session, principal, cart_id)
     await store.remove_lines(session, cart.id, sku)

@@ -43,6 +43,7 @@ from services.orders.store.catalog import ordering_rules, preferred_warehouse
 from services.orders.store.models import ApprovalRule, Cart, CartLine, Checkout, Order
 from shared.auth import Principal, allow
 from shared.clock import utcnow
+from shared.fields import free_text, line, refuse_oversized
 from shared.problems import Conflict, FieldError, ProblemError, Unprocessable
 
 router = APIRouter(tags=["checkout"])
@@ -51,12 +52,12 @@ RECOVERY_POLL_SECONDS = 10.0
 
 
 class CheckoutBody(BaseModel):
-    comment: str | None = Field(None, max_length=2000)
+    comment: free_text(2000) | None = None
     adds_to_order_id: uuid.UUID | None = Field(
         None, description="An earlier order of the company this one adds to (the same need)"
     )
-    need: str | None = Field(
-        None, max_length=100, description="The need or project the order serves, e.g. Tower B"
+    need: line(100) | None = Field(
+        None, description="The need or project the order serves, e.g. Tower B"
     )
 
 
@@ -316,6 +317,7 @@ async def _place(
         )
     totals = [line_total(p.unit_price_minor or 0, p.quantity) for p in priced.lines]
     total = sum(totals)
+    refuse_oversized(total, "lines.quantity")
     if total < settings.min_order_total_minor:
         raise Unprocessable(
             f"The minimum order is {settings.min_order_total_minor} {priced.currency} (minor "

@@ -18,6 +18,7 @@ from shared.clock import utcnow
 from shared.contracts.orders import LossReason, OrderClaimRecordedV1
 from shared.db import SessionDep
 from shared.events.outbox import record_event
+from shared.fields import MinorUnits, free_text
 from shared.problems import FieldError, Unprocessable
 
 router = APIRouter(tags=["returns and complaints"])
@@ -28,8 +29,8 @@ class ClaimCreate(BaseModel):
     reason_code: LossReason = Field(
         description="What did not suit: product, service, sale, price, delivery, other"
     )
-    comment: str | None = Field(None, max_length=2000)
-    amount_minor: int | None = Field(None, ge=0, description="Value returned (returns)")
+    comment: free_text(2000) | None = None
+    amount_minor: MinorUnits | None = Field(None, description="Value returned (returns)")
 
 
 class ClaimRead(BaseModel):

@@ -21,8 +21,9 @@ from shared.auth import Role, allow
 from shared.contracts.orders import OrderDocumentAddedV1
 from shared.db import SessionDep
 from shared.events.outbox import record_event
-from shared.files import DOCUMENT_TYPES, save_stream, upload_chunks
-from shared.problems import Conflict, FieldError, NotFound, Unprocessable
+from shared.fields import BusinessDate, Reference
+from shared.files import DOCUMENT_TYPES, checked_type, save_stream, upload_chunks
+from shared.problems import Conflict, NotFound
 
 router = APIRouter(tags=["order documents"])
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
@@ -49,21 +50,16 @@ class DocumentRead(BaseModel):
     responses={409: {"description": "This very document is attached already"}},
 )
 async def attach_document(
-    reference: str,
+    reference: Reference,
     request: Request,
     session: SessionDep,
     principal: allow(Role.INTEGRATOR, Role.ADMIN),
     kind: Annotated[Kind, Form()],
     file: Annotated[UploadFile, File(description="PDF, CSV, XLSX, XML or an image")],
-    number: Annotated[str | None, Form(max_length=100)] = None,
-    issued_on: Annotated[date | None, Form()] = None,
+    number: Annotated[Reference | None, Form()] = None,
+    issued_on: Annotated[BusinessDate | None, Form()] = None,
 ) -> DocumentRead:
-    content_type = (file.content_type or "").split(";")[0]
-    if content_type not in DOCUMENT_TYPES:
-        raise Unprocessable(
-            "Unsupported document type.",
-            errors=[FieldError(field="file", message=f"must be one of {sorted(DOCUMENT_TYPES)}")],
-        )
+    content_type = await checked_type(file, DOCUMENT_TYPES)
     order = await session.scalar(
         select(Order).where(or_(Order.number == reference, Order.external_id == reference))
     )

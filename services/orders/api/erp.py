@@ -4,12 +4,10 @@ sends the offline orders (phone, a manager) so the portal shows one history."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,22 +19,26 @@ from services.orders.store.catalog import unit_costs
 from services.orders.store.models import Company, Order
 from shared.auth import Role, allow
 from shared.db import SessionDep
+from shared.fields import (
+    BusinessDate,
+    CurrencyCode,
+    MinorUnits,
+    PastTimestamp,
+    Quantity,
+    QuantityOrZero,
+    Reference,
+    Sku,
+    Timestamp,
+    free_text,
+    line,
+    refuse_oversized,
+)
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import FieldError, Unprocessable
 
 router = APIRouter(prefix="/erp", tags=["ERP"])
 ERP = (Role.INTEGRATOR, Role.ADMIN)
 MAX_BATCH = 5_000
-QUANTITY = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=3)]
-
-
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("needs a timezone (UTC: end with Z)")
-    return value
-
-
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 
 
 @router.get("/orders", summary="Orders to fulfil (placed, oldest first): what ERP imports")
@@ -52,20 +54,20 @@ async def orders_to_fulfil(
 
 
 class DeliveredQuantity(BaseModel):
-    sku: str = Field(max_length=64)
-    quantity: QUANTITY
+    sku: Sku
+    quantity: QuantityOrZero
 
 
 class StatusUpdate(BaseModel):
-    order: str = Field(max_length=100, description="Our number (SO-...) or ERP's own number")
+    order: Reference = Field(description="Our number (SO-...) or ERP's own number")
     status: Literal["confirmed", "shipped", "delivered", "cancelled"]
-    at: AwareDatetime
-    promised_from: date | None = None
-    promised_to: date | None = None
+    at: Timestamp
+    promised_from: BusinessDate | None = None
+    promised_to: BusinessDate | None = None
     delivered: list[DeliveredQuantity] | None = Field(
         None, description="Delivered quantities per SKU; omitted: everything ordered"
     )
-    note: str | None = Field(None, max_length=1000)
+    note: free_text(1000) | None = None
 
 
 class StatusUpdates(BaseModel):
@@ -156,17 +158,17 @@ async def post_status_updates(
 
 
 class OfflineLine(BaseModel):
-    sku: str = Field(max_length=64)
-    name: str | None = Field(None, max_length=300)
-    quantity: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=3)]
-    unit_price_minor: int = Field(ge=0)
+    sku: Sku
+    name: line(300) | None = None
+    quantity: Quantity
+    unit_price_minor: MinorUnits
 
 
 class OfflineOrder(BaseModel):
-    external_id: str = Field(max_length=100, description="ERP's order number")
-    client: str = Field(max_length=100, description="The client's ERP id")
-    placed_at: AwareDatetime
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    external_id: Reference = Field(description="ERP's order number")
+    client: Reference = Field(description="The client's ERP id")
+    placed_at: PastTimestamp
+    currency: CurrencyCode
     status: Literal["placed", "confirmed", "shipped", "delivered", "cancelled"] = "placed"
     lines: list[OfflineLine] = Field(min_length=1, max_length=MAX_BATCH)
 
@@ -214,6 +216,9 @@ async def import_offline_orders(
         currency: await unit_costs(session, [x.sku for o in body.orders for x in o.lines], currency)
         for currency in {o.currency for o in body.orders}
     }
+    for row, offline in enumerate(body.orders):
+        total = sum(line_total(x.unit_price_minor, x.quantity) for x in offline.lines)
+        refuse_oversized(total, "lines", row)
     for offline in body.orders:
         if offline.external_id in known:
             continue

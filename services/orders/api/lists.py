@@ -11,18 +11,24 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.orders.api.access import SHOPPERS, acting_client, company_list, own_cart
-from services.orders.api.carts import QuickOrderResult, add_wanted, read_wanted_lines
+from services.orders.api.carts import (
+    QuickOrderResult,
+    add_wanted,
+    ensure_known_client,
+    read_wanted_lines,
+)
 from services.orders.domain.lines import WantedLine
 from services.orders.store.models import RequisitionList, RequisitionListLine
 from shared.auth import allow
 from shared.db import SessionDep
+from shared.fields import line
 from shared.problems import Conflict, FieldError, Unprocessable
 
 router = APIRouter(tags=["requisition lists"])
 
 
 class ListCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: line(100, min_length=1)
     company_id: uuid.UUID | None = Field(None, description="Staff only: the client")
 
 
@@ -84,12 +90,16 @@ async def list_lists(
 
 @router.post("/requisition-lists", status_code=201, summary="A new, empty saved list")
 async def create_list(
-    body: ListCreate, response: Response, session: SessionDep, principal: allow(*SHOPPERS)
+    body: ListCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: allow(*SHOPPERS),
 ) -> ListRead:
+    company_id = await acting_client(session, principal, body.company_id)
+    await ensure_known_client(request.app, session, company_id)
     found = RequisitionList(
-        company_id=await acting_client(session, principal, body.company_id),
-        name=body.name,
-        created_by=str(principal.subject),
+        company_id=company_id, name=body.name, created_by=str(principal.subject)
     )
     session.add(found)
     try:

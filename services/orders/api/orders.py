@@ -8,7 +8,7 @@ import io
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -25,20 +25,23 @@ from services.orders.api.access import (
     own_cart,
     visible_order,
 )
-from services.orders.api.carts import QuickOrderResult, add_wanted
+from services.orders.api.carts import QuickOrderResult, add_wanted, ensure_known_client
 from services.orders.api.checkout import credit_verdict
 from services.orders.api.schemas import OrderRead, OrderSummary, read_order, summary
-from services.orders.domain.lifecycle import WAITING, TransitionRefused
+from services.orders.domain.lifecycle import TRANSITIONS, WAITING, TransitionRefused
 from services.orders.domain.lines import WantedLine
 from services.orders.store import orders as store
 from services.orders.store.models import ApprovalRule, Order, OrderLine
+from shared import csvsafe
 from shared.auth import Principal, Role, allow
 from shared.contracts.orders import LossReason
 from shared.db import SessionDep
+from shared.fields import BusinessDate, CurrencyCode, MinorUnits, Reference, Sku, free_text
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import Conflict, FieldError, Forbidden, NotFound, Unprocessable
 
 router = APIRouter(tags=["orders"])
+Status = Literal[tuple(TRANSITIONS)]  # type: ignore[valid-type]
 READERS = (*SHOPPERS, Role.SYSTEM)
 EXPORT_BATCH = 2_000
 
@@ -54,11 +57,11 @@ class OrderFilters(BaseModel):
 
 async def order_filters(
     company_id: uuid.UUID | None = None,
-    status: Annotated[list[str] | None, Query()] = None,
+    status: Annotated[list[Status] | None, Query()] = None,
     source: Annotated[str | None, Query(pattern="^(portal|manager|erp)$")] = None,
-    placed_from: date | None = None,
-    placed_to: Annotated[date | None, Query(description="Inclusive")] = None,
-    sku: Annotated[str | None, Query(description="Orders that contain this SKU")] = None,
+    placed_from: BusinessDate | None = None,
+    placed_to: Annotated[BusinessDate | None, Query(description="Inclusive")] = None,
+    sku: Annotated[Sku | None, Query(description="Orders that contain this SKU")] = None,
 ) -> OrderFilters:
     return OrderFilters(
         company_id=company_id,
@@ -152,22 +155,24 @@ async def export_orders(
             result = await session.stream(lines.execution_options(yield_per=EXPORT_BATCH))
             async for order, line in result:
                 writer.writerow(
-                    [
-                        order.number,
-                        order.external_id or "",
-                        order.source,
-                        order.status,
-                        order.placed_at.isoformat(),
-                        order.currency,
-                        order.total_minor,
-                        line.line_no,
-                        line.sku,
-                        line.name or "",
-                        line.quantity,
-                        line.unit_price_minor,
-                        line.price_rule,
-                        "" if line.delivered_quantity is None else line.delivered_quantity,
-                    ]
+                    csvsafe.row(
+                        [
+                            order.number,
+                            order.external_id or "",
+                            order.source,
+                            order.status,
+                            order.placed_at.isoformat(),
+                            order.currency,
+                            order.total_minor,
+                            line.line_no,
+                            line.sku,
+                            line.name or "",
+                            line.quantity,
+                            line.unit_price_minor,
+                            line.price_rule,
+                            "" if line.delivered_quantity is None else line.delivered_quantity,
+                        ]
+                    )
                 )
                 if buffer.tell() > 64 * 1024:
                     yield buffer.getvalue().encode()
@@ -190,7 +195,7 @@ async def get_order(
 
 
 class CancelBody(BaseModel):
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: free_text(1000, min_length=1)
     reason_code: LossReason | None = Field(
         None, description="What did not suit: product, service, sale, price, delivery, other"
     )
@@ -250,9 +255,9 @@ async def approve_order(
 
 
 class ApprovalRuleWrite(BaseModel):
-    above_minor: int | None = Field(None, ge=0, description="Orders above this total")
-    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
-    buyer: str | None = Field(None, max_length=100, description="Orders from this buyer (user id)")
+    above_minor: MinorUnits | None = Field(None, description="Orders above this total")
+    currency: CurrencyCode | None = None
+    buyer: Reference | None = Field(None, description="Orders from this buyer (user id)")
 
 
 class ApprovalRuleRead(ApprovalRuleWrite):
@@ -273,6 +278,7 @@ async def list_rules(
 @router.post("/approval-rules", status_code=201, summary="A company admin adds an approval rule")
 async def add_rule(
     body: ApprovalRuleWrite,
+    request: Request,
     session: SessionDep,
     principal: allow(Role.COMPANY_ADMIN, Role.ADMIN),
     company_id: uuid.UUID | None = None,
@@ -288,6 +294,7 @@ async def add_rule(
             errors=[FieldError(field="currency", message="is required with above_minor")],
         )
     company = await acting_client(session, principal, company_id)
+    await ensure_known_client(request.app, session, company)
     rule = ApprovalRule(company_id=company, **body.model_dump())
     session.add(rule)
     await session.flush()

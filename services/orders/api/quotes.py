@@ -33,7 +33,7 @@ from services.orders.api.checkout import (
 )
 from services.orders.api.schemas import OrderRead
 from services.orders.domain import quotes as rules
-from services.orders.domain.lines import line_total
+from services.orders.domain.lines import MAX_LINES, line_total
 from services.orders.store import carts as cart_store
 from services.orders.store import quotes as store
 from services.orders.store.catalog import preferred_warehouse
@@ -49,6 +49,7 @@ from shared.contracts.orders import (
 )
 from shared.db import SessionDep
 from shared.events.outbox import record_event
+from shared.fields import BusinessDate, MinorUnits, free_text, refuse_oversized
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import Conflict, FieldError, NotFound, Unprocessable
 
@@ -159,7 +160,7 @@ def _may(quote: Quote, action: str) -> None:
 
 
 class QuoteAsk(BaseModel):
-    message: str | None = Field(None, max_length=4000, description="What the buyer asks for")
+    message: free_text(4000) | None = Field(None, description="What the buyer asks for")
 
 
 @router.post(
@@ -286,13 +287,13 @@ async def get_quote(
 
 
 class OfferLine(BaseModel):
-    line_no: int = Field(ge=1)
-    price_minor: int = Field(description="Unit price offered, in minor units")
+    line_no: int = Field(ge=1, le=MAX_LINES)
+    price_minor: MinorUnits = Field(description="Unit price offered, in minor units")
 
 
 class Offer(BaseModel):
-    valid_until: date = Field(description="Last day the offer can be accepted (UTC)")
-    message: str | None = Field(None, max_length=4000)
+    valid_until: BusinessDate = Field(description="Last day the offer can be accepted (UTC)")
+    message: free_text(4000) | None = None
     lines: list[OfferLine] = Field(
         default_factory=list,
         description="Prices per line; a line left out keeps its earlier offer, or else the "
@@ -358,6 +359,10 @@ async def offer_quote(
         errors.append(FieldError(field="lines.price_minor", message=p.message, row=p.line_no))
     if errors:
         raise Unprocessable("Some prices cannot be offered.", errors=errors)
+    refuse_oversized(
+        sum(line_total(p.offered_minor, x.quantity) for p, x in zip(proposed, lines, strict=True)),
+        "lines.price_minor",
+    )
     for line, p in zip(lines, proposed, strict=True):
         line.quoted_price_minor = p.offered_minor
     actor = str(principal.subject)
@@ -388,7 +393,7 @@ async def offer_quote(
 
 
 class QuoteReply(BaseModel):
-    message: str = Field(min_length=1, max_length=4000)
+    message: free_text(4000, min_length=1)
 
 
 async def _reply(

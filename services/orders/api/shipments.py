@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.orders.api.erp import (
     ERP,
     MAX_BATCH,
-    AwareDatetime,
     DeliveredQuantity,
     Rejected,
     UpdatesResult,
@@ -37,17 +36,18 @@ from shared.contracts.orders import OrderShipmentV1
 from shared.contracts.orders import ShipmentLine as ShipmentLineEvent
 from shared.db import SessionDep
 from shared.events.outbox import record_event
+from shared.fields import Code, Reference, Timestamp
 from shared.problems import FieldError, Unprocessable
 
 router = APIRouter(prefix="/erp", tags=["ERP"])
 
 
 class ShipmentUpdate(BaseModel):
-    order: str = Field(max_length=100, description="Our number (SO-...) or ERP's own number")
-    shipment: str = Field(max_length=100, description="ERP's shipment number")
+    order: Reference = Field(description="Our number (SO-...) or ERP's own number")
+    shipment: Reference = Field(description="ERP's shipment number")
     status: Literal["shipped", "delivered"]
-    at: AwareDatetime
-    warehouse: str | None = Field(None, max_length=64)
+    at: Timestamp
+    warehouse: Code | None = None
     kind: Literal["stock", "made_to_order"] = "stock"
     lines: list[DeliveredQuantity] | None = Field(
         None,

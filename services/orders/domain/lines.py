@@ -7,7 +7,9 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from shared.fields import MAX_QUANTITY, QUANTITY_PLACES, plain_decimal
 
 MAX_LINES = 5_000
 SEPARATORS = re.compile(r"[\s,;]+")
@@ -73,6 +75,8 @@ def parse_csv(data: bytes) -> list[WantedLine]:
 def quantity_problem(quantity: Decimal, rules: OrderingRules) -> str | None:
     if quantity <= 0:
         return "must be above 0"
+    if quantity > MAX_QUANTITY:
+        return f"must be at most {MAX_QUANTITY:,}"
     if quantity < rules.min_order_qty:
         return f"below the minimum order quantity {rules.min_order_qty.normalize():f}"
     if quantity % rules.order_multiple != 0:
@@ -101,12 +105,11 @@ def check_lines(
         if problem or known is None:
             problems.append(LineProblem(line.row, line.sku, "sku", problem or "unknown SKU"))
             continue
-        try:
-            quantity = Decimal(line.quantity) if line.quantity else known.min_order_qty
-        except InvalidOperation:
+        quantity = plain_decimal(line.quantity) if line.quantity else known.min_order_qty
+        if quantity is None:
             problems.append(LineProblem(line.row, line.sku, "quantity", "is not a number"))
             continue
-        if quantity.as_tuple().exponent < -3:  # type: ignore[operator]
+        if quantity.as_tuple().exponent < -QUANTITY_PLACES:  # type: ignore[operator]
             problems.append(LineProblem(line.row, line.sku, "quantity", "has over 3 decimals"))
             continue
         problem = quantity_problem(quantity, known)

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.orders.domain.lines import MAX_LINES, OrderingRules
 from services.orders.store.models import Cart, CartLine, Product, RequisitionListLine
 from shared.clock import utcnow
-from shared.problems import Conflict
+from shared.fields import MAX_QUANTITY
+from shared.problems import Conflict, FieldError, Unprocessable
 
 UPSERT = """
     INSERT INTO {table} ({owner}, sku, quantity)
@@ -42,9 +43,20 @@ async def put_lines(
     )
     line = RequisitionListLine if requisition else CartLine
     key = line.list_id if requisition else line.cart_id  # type: ignore[attr-defined]
-    count = await session.scalar(select(func.count()).select_from(line).where(key == owner_id))
+    count, largest = (
+        await session.execute(
+            select(func.count(), func.max(line.quantity)).select_from(line).where(key == owner_id)
+        )
+    ).one()
     if count and count > MAX_LINES:
         raise Conflict(f"A list holds at most {MAX_LINES} lines; this would make {count}.")
+    if largest is not None and largest > MAX_QUANTITY:
+        raise Unprocessable(
+            "Added up, a line would hold more than the largest quantity; nothing was changed.",
+            errors=[
+                FieldError(field="lines.quantity", message=f"must be at most {MAX_QUANTITY:,}")
+            ],
+        )
     if not requisition:
         await session.execute(update(Cart).where(Cart.id == owner_id).values(updated_at=utcnow()))
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from services.pricing.api.policy_schemas import MAX_QTY
 from services.pricing.store.feeds import process_prices
 from shared.auth import Role
 from shared.feeds import Column, ColumnType, FeedSpec
 from shared.feeds.validation import ROW
-
-MAX_QTY = 99_999_999
 
 
 def _rule(frame: pl.DataFrame, mask: pl.Expr, field: str, reason: str) -> pl.DataFrame:
@@ -48,12 +47,7 @@ def _sane_window(frame: pl.DataFrame) -> pl.DataFrame:
                 "valid_to",
                 "must be after valid_from",
             ),
-            _rule(
-                frame,
-                ((pl.col("min_qty") <= 0) | (pl.col("min_qty") > MAX_QTY)).fill_null(False),
-                "min_qty",
-                f"must be above 0 and at most {MAX_QTY:,}",
-            ),
+            _rule(frame, (pl.col("min_qty") <= 0).fill_null(False), "min_qty", "must be above 0"),
         ]
     )
 
@@ -73,9 +67,11 @@ PRICES = FeedSpec(
         Column("list", max_length=64, description="Price list code (or give client)"),
         Column("client", max_length=100, description="Client's ERP id (or give list)"),
         Column("sku", required=True, max_length=64),
-        Column("min_qty", ColumnType.DECIMAL, scale=3, description="Tier; default 1"),
+        Column(
+            "min_qty", ColumnType.DECIMAL, scale=3, maximum=MAX_QTY, description="Tier; default 1"
+        ),
         Column("price_minor", ColumnType.INTEGER, description="Unit price, minor units, > 0"),
-        Column("currency", required=True, pattern=r"[A-Z]{3}", upper=True),
+        Column("currency", ColumnType.CURRENCY, required=True),
         Column("valid_from", ColumnType.DATE, description="First day; default always"),
         Column("valid_to", ColumnType.DATE, description="First day it no longer applies"),
         Column("action", choices=("upsert", "delete"), description="Default upsert"),

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -38,6 +37,7 @@ from shared.db import SessionDep
 from shared.events.outbox import record_event
 from shared.feeds.models import FeedJob, JobState
 from shared.feeds.router import owner_of
+from shared.fields import MAX_BIGINT, SINGLE_LINE, decimal, free_text
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import Conflict, FieldError, Forbidden, NotFound
 
@@ -47,11 +47,13 @@ READERS = (Role.ADMIN, Role.PRICING_MANAGER, Role.SALES_MANAGER)
 GOVERNORS = (Role.ADMIN, Role.PRICING_MANAGER)  # set guardrails, override, roll back
 APPROVERS = (Role.PRICING_MANAGER,)
 Pages = Annotated[PageParams, Depends(page_params)]
-PERCENT = Annotated[Decimal, Field(ge=0, le=999, decimal_places=2)]
+PERCENT = decimal(places=2, ge=0, le=999)
+VersionId = Annotated[int, PathParam(ge=1, le=MAX_BIGINT, description="A price version")]
 GuardrailCode = Annotated[
     str,
     PathParam(
         max_length=64,
+        pattern=SINGLE_LINE,
         description="A price list code, or `*`: the default, also for clients' own prices",
     ),
 ]
@@ -64,7 +66,7 @@ class GuardrailWrite(BaseModel):
     max_feed_change_percent: PERCENT | None = Field(
         None, description="The feed's changed rows may move this much on average"
     )
-    min_margin_percent: Annotated[Decimal, Field(ge=-999, le=99, decimal_places=2)] | None = Field(
+    min_margin_percent: decimal(places=2, ge=-999, le=99) | None = Field(
         None, description="(price - SKU cost) / price, when the cost is in the currency"
     )
     enforce_floor: bool = Field(True, description="No price below the SKU's floor price")
@@ -147,7 +149,7 @@ async def delete_guardrail(
 
 
 class Reason(BaseModel):
-    reason: str = Field(min_length=3, max_length=1000, description="Why; kept on the version")
+    reason: free_text(1000, min_length=3) = Field(description="Why; kept on the version")
 
 
 async def _price_job(session: Any, job_id: uuid.UUID) -> FeedJob:
@@ -324,7 +326,7 @@ async def list_versions(
     description=NARROWED,
 )
 async def get_version(
-    version_id: int, session: SessionDep, principal: allow(*READERS)
+    version_id: VersionId, session: SessionDep, principal: allow(*READERS)
 ) -> VersionRead:
     found = await versions.get_version(session, version_id)
     if found is None:
@@ -344,7 +346,7 @@ async def get_version(
     ),
 )
 async def rollback_version(
-    version_id: int,
+    version_id: VersionId,
     body: Reason,
     request: Request,
     session: SessionDep,
@@ -446,7 +448,7 @@ async def _staged_version(session: Any, version_id: int) -> PriceVersion:
     ),
 )
 async def approve_version(
-    version_id: int, request: Request, session: SessionDep, principal: allow(*APPROVERS)
+    version_id: VersionId, request: Request, session: SessionDep, principal: allow(*APPROVERS)
 ) -> VersionRead:
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK})
     version = await _staged_version(session, version_id)
@@ -468,7 +470,7 @@ async def approve_version(
     summary="Decline a staged edit of a list: it never applies",
 )
 async def decline_version(
-    version_id: int, body: Reason, session: SessionDep, principal: allow(*APPROVERS)
+    version_id: VersionId, body: Reason, session: SessionDep, principal: allow(*APPROVERS)
 ) -> VersionRead:
     version = await _staged_version(session, version_id)
     version.state = "discarded"

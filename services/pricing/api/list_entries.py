@@ -28,6 +28,7 @@ from shared.clock import utcnow
 from shared.feeds.models import FeedFormat, FeedJob, FeedMode, FeedScope, JobState
 from shared.feeds.router import owner_of
 from shared.feeds.worker import process
+from shared.fields import free_text
 from shared.problems import Conflict, FieldError, Problem, ProblemError, Unprocessable
 
 router = APIRouter(tags=["commercial policy"])
@@ -35,10 +36,8 @@ router = APIRouter(tags=["commercial policy"])
 EDITORS = (Role.ADMIN, Role.PRICING_MANAGER)  # who may post price feeds, less the ERP's key
 DryRun = Annotated[bool, Query(description="Answer the diff and change nothing")]
 OverrideReason = Annotated[
-    str | None,
+    free_text(1000, min_length=3) | None,
     Query(
-        min_length=3,
-        max_length=1000,
         description="Apply past the guardrails; the reason is kept on the price version",
     ),
 ]

@@ -17,11 +17,12 @@ from services.pricing.store import prices as store
 from shared.auth import Principal, Role, allow
 from shared.clock import today
 from shared.db import SessionDep
+from shared.fields import Code
 from shared.problems import NotFound
 
 router = APIRouter(tags=["partner feeds"])
 
-PartnerCode = Annotated[str, Path(max_length=64, description="The marketplace partner's code")]
+PartnerCode = Annotated[Code, Path(description="The marketplace partner's code")]
 COLUMNS = ["sku", "unit_price_minor", "list_price_minor", "currency"]
 
 

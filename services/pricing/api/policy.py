@@ -11,7 +11,6 @@ moves prices (a derived list's parent or markup) is governed like a price feed
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -52,6 +51,7 @@ from shared.clock import utcnow
 from shared.contracts.pricing import PriceChangedV1
 from shared.db import SessionDep
 from shared.feeds.router import owner_of
+from shared.fields import BusinessDate, Code, CurrencyCode, Sku, free_text
 from shared.links import public_path
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import Conflict, NotFound, Problem
@@ -62,8 +62,8 @@ READERS = (Role.ADMIN, Role.PRICING_MANAGER, Role.HEAD_OF_SALES, Role.SALES_MANA
 WRITERS = (Role.ADMIN,)
 Pages = Annotated[PageParams, Depends(page_params)]
 CompanyId = Annotated[uuid.UUID, Path(description="The client's company id (accounts)")]
-ListCode = Annotated[str, Path(max_length=64, description="Price list code")]
-SkuPath = Annotated[str, Path(max_length=64, description="SKU code")]
+ListCode = Annotated[Code, Path(description="Price list code")]
+SkuPath = Annotated[Sku, Path(description="SKU code")]
 CURRENCY = r"^[A-Z]{3}$"
 CENT = Decimal("0.01")
 
@@ -187,7 +187,7 @@ async def list_price_lists(
     session: SessionDep,
     principal: allow(*READERS),
     params: Pages,
-    currency: Annotated[str | None, Query(pattern=CURRENCY)] = None,
+    currency: Annotated[CurrencyCode | None, Query()] = None,
     is_base: bool | None = None,
     is_matrix: bool | None = None,
 ) -> Page[PriceListRead]:
@@ -247,10 +247,8 @@ async def update_price_list(
     principal: allow(*WRITERS),
     dry_run: Annotated[bool, Query(description="Answer the diff and change nothing")] = False,
     override_reason: Annotated[
-        str | None,
+        free_text(1000, min_length=3) | None,
         Query(
-            min_length=3,
-            max_length=1000,
             description="Apply past the guardrails; the reason is kept on the price version",
         ),
     ] = None,
@@ -403,7 +401,7 @@ async def list_entries(
     session: SessionDep,
     principal: allow(*READERS),
     params: Pages,
-    sku: Annotated[str | None, Query(max_length=64, description="Only this SKU")] = None,
+    sku: Annotated[Sku | None, Query(description="Only this SKU")] = None,
 ) -> Page[PriceListEntryRead]:
     price_list = await store.get_list(session, code)
     sku_id = await store.sku_id(session, sku, field="sku", body=True) if sku else None
@@ -618,7 +616,7 @@ async def put_floor(
 )
 async def delete_floor(
     sku: SkuPath,
-    currency: Annotated[str, Query(pattern=CURRENCY, description="The floor's currency")],
+    currency: Annotated[CurrencyCode, Query(description="The floor's currency")],
     request: Request,
     session: SessionDep,
     principal: allow(*WRITERS),
@@ -640,8 +638,8 @@ async def list_floors(
     session: SessionDep,
     principal: allow(*READERS),
     params: Pages,
-    sku: Annotated[str | None, Query(max_length=64, description="Only this SKU")] = None,
-    currency: Annotated[str | None, Query(pattern=CURRENCY)] = None,
+    sku: Annotated[Sku | None, Query(description="Only this SKU")] = None,
+    currency: Annotated[CurrencyCode | None, Query()] = None,
 ) -> Page[FloorPriceRead]:
     sku_id = await store.sku_id(session, sku, field="sku", body=True) if sku else None
     stmt = store.floors_query(sku=sku_id, currency=currency)
@@ -707,7 +705,9 @@ async def list_promotions(
     principal: allow(*READERS),
     params: Pages,
     scope: Annotated[str | None, Query(pattern=r"^(sku|brand|category)$")] = None,
-    active_on: Annotated[date | None, Query(description="Only those valid on this day")] = None,
+    active_on: Annotated[
+        BusinessDate | None, Query(description="Only those valid on this day")
+    ] = None,
 ) -> Page[PromotionRead]:
     stmt = store.promotions_query(scope=scope, active_on=active_on)
     rows, cursor = await paginate(session, stmt, [Promotion.code], params)
@@ -721,7 +721,7 @@ async def list_promotions(
     responses={**READ_ERRORS, **NOT_FOUND},
 )
 async def get_promotion(
-    code: Annotated[str, Path(max_length=64)], session: SessionDep, principal: allow(*READERS)
+    code: Annotated[Code, Path()], session: SessionDep, principal: allow(*READERS)
 ) -> PromotionRead:
     return PromotionRead.model_validate(await store.get_promotion(session, code))
 
@@ -733,7 +733,7 @@ async def get_promotion(
     responses={**WRITE_ERRORS, **NOT_FOUND},
 )
 async def delete_promotion(
-    code: Annotated[str, Path(max_length=64)],
+    code: Annotated[Code, Path()],
     request: Request,
     session: SessionDep,
     principal: allow(*WRITERS),
@@ -827,7 +827,7 @@ async def list_ladders(
     responses={**READ_ERRORS, **NOT_FOUND},
 )
 async def get_ladder(
-    code: Annotated[str, Path(max_length=64)], session: SessionDep, principal: allow(*READERS)
+    code: Annotated[Code, Path()], session: SessionDep, principal: allow(*READERS)
 ) -> LadderRead:
     return _ladder_read(await store.get_ladder(session, code))
 

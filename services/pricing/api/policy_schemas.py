@@ -21,37 +21,41 @@ from pydantic import (
     field_validator,
 )
 
-Currency = Annotated[
-    str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217, e.g. EUR")
-]
+from shared.fields import (
+    BusinessDate,
+    CurrencyCode,
+    MinorUnits,
+    PositiveMinorUnits,
+    Sku,
+    code,
+    decimal,
+    line,
+)
+
+Currency = CurrencyCode
 Code = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"),
     Field(description="Letters, digits, `_`, `-`, `.`; up to 64"),
 ]
-GroupCode = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-SkuCode = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-ScopeValue = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-Name = Annotated[str, StringConstraints(max_length=200)]
+GroupCode = code(64)
+SkuCode = Sku
+ScopeValue = line(100, min_length=1)
+Name = line(200)
 Percent = Annotated[
-    Decimal,
-    Field(gt=0, lt=100, max_digits=5, decimal_places=2, description="0 < p < 100, 2 places"),
+    decimal(places=2, gt=0, le=Decimal("99.99")), Field(description="0 < p < 100, 2 places")
 ]
 LevelPercent = Annotated[
-    Decimal,
-    Field(ge=0, lt=100, max_digits=5, decimal_places=2, description="0 <= p < 100, 2 places"),
+    decimal(places=2, ge=0, le=Decimal("99.99")), Field(description="0 <= p < 100, 2 places")
 ]
 MarkupPercent = Annotated[
-    Decimal,
-    Field(
-        gt=-100,
-        le=1000,
-        max_digits=6,
-        decimal_places=2,
-        description="On the parent's prices: 2.50 is 2.5 % above, -5.00 is 5 % below",
-    ),
+    decimal(places=2, gt=-100, le=1000),
+    Field(description="On the parent's prices: 2.50 is 2.5 % above, -5.00 is 5 % below"),
 ]
-Money = Annotated[int, Field(ge=0, le=2**62, description="Minor units (cents)")]
+Money = MinorUnits
+# A tier's quantity: the price feed's limit too (services/pricing/api/feeds.py).
+MAX_QTY = 99_999_999
+MinQty = decimal(places=3, gt=0, le=MAX_QTY)
 
 
 def _after_valid_from(valid_to: date | None, info: ValidationInfo) -> date | None:
@@ -79,8 +83,8 @@ class PriceListCreate(BaseModel):
         None, description="Derive prices from this list (same currency); no entries of its own"
     )
     markup_percent: MarkupPercent = Decimal(0)
-    valid_from: date | None = Field(None, description="First day the list applies")
-    valid_to: date | None = Field(None, description="First day it no longer applies")
+    valid_from: BusinessDate | None = Field(None, description="First day the list applies")
+    valid_to: BusinessDate | None = Field(None, description="First day it no longer applies")
 
     _valid_to = field_validator("valid_to")(_after_valid_from)
 
@@ -101,8 +105,8 @@ class PriceListUpdate(BaseModel):
     is_base: bool | None = None
     parent_code: Code | None = None
     markup_percent: MarkupPercent | None = None
-    valid_from: date | None = None
-    valid_to: date | None = None
+    valid_from: BusinessDate | None = None
+    valid_to: BusinessDate | None = None
 
 
 class PriceListRead(BaseModel):
@@ -153,14 +157,12 @@ class PriceListEditRead(PriceListRead):
 
 class EntryEdit(BaseModel):
     sku: SkuCode
-    min_qty: Decimal = Field(
-        Decimal(1), gt=0, le=99_999_999, max_digits=11, decimal_places=3, description="Tier"
+    min_qty: MinQty = Field(Decimal(1), description="Tier")
+    price_minor: PositiveMinorUnits | None = Field(
+        None, description="Unit price in the list's currency; for upserts"
     )
-    price_minor: int | None = Field(
-        None, gt=0, le=2**62, description="Unit price in the list's currency; for upserts"
-    )
-    valid_from: date | None = Field(None, description="First day; null: always")
-    valid_to: date | None = Field(None, description="First day it no longer applies")
+    valid_from: BusinessDate | None = Field(None, description="First day; null: always")
+    valid_to: BusinessDate | None = Field(None, description="First day it no longer applies")
     action: Literal["upsert", "delete"] = "upsert"
 
 
@@ -239,8 +241,10 @@ class PromotionCreate(BaseModel):
     scope: Literal["sku", "brand", "category"]
     value: ScopeValue = Field(description="SKU code, brand or category")
     percent: Percent
-    valid_from: date = Field(description="First day")
-    valid_to: date | None = Field(None, description="First day it no longer applies; null: open")
+    valid_from: BusinessDate = Field(description="First day")
+    valid_to: BusinessDate | None = Field(
+        None, description="First day it no longer applies; null: open"
+    )
 
     _valid_to = field_validator("valid_to")(_after_valid_from)
 

@@ -6,7 +6,7 @@ import datetime as dt
 import io
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -22,10 +22,12 @@ from services.pricing.domain.ladder import Level, levels_of, progress
 from services.pricing.engine import PriceEngine
 from services.pricing.resolve import client_prices, explain_line, list_prices, resolve_cart
 from services.pricing.store import prices as store
+from shared import csvsafe
 from shared.audience import client_rows, for_caller
 from shared.auth import CLIENT_READERS, Role, allow
 from shared.clock import today
 from shared.db import SessionDep
+from shared.fields import BusinessDate, Code, CurrencyCode, Quantity, Sku, Timestamp
 from shared.problems import FieldError, NotFound, Unprocessable
 
 router = APIRouter(tags=["prices"])
@@ -33,8 +35,6 @@ router = APIRouter(tags=["prices"])
 # Who may read a client's prices: its own people, staff, and services (orders pricing a cart).
 READERS = CLIENT_READERS
 MAX_LINES = 5_000
-CURRENCY = r"^[A-Z]{3}$"
-QUANTITY = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=3)]
 
 
 def _engine(request: Request) -> PriceEngine:
@@ -42,14 +42,14 @@ def _engine(request: Request) -> PriceEngine:
 
 
 class CartLine(BaseModel):
-    sku: str = Field(max_length=64)
-    quantity: QUANTITY = Decimal(1)
+    sku: Sku
+    quantity: Quantity = Decimal(1)
 
 
 class ResolveRequest(BaseModel):
     client_id: uuid.UUID = Field(description="The client company (one legal entity)")
-    currency: str | None = Field(None, pattern=CURRENCY, description="Default: the client's")
-    date: dt.date | None = Field(None, description="Price on this day (UTC); default today")
+    currency: CurrencyCode | None = Field(None, description="Default: the client's")
+    date: BusinessDate | None = Field(None, description="Price on this day (UTC); default today")
     lines: list[CartLine] = Field(min_length=1, max_length=MAX_LINES)
 
 
@@ -208,12 +208,12 @@ async def explain(
     session: SessionDep,
     principal: allow(*READERS),
     client_id: uuid.UUID,
-    sku: Annotated[str, Query(max_length=64)],
-    quantity: Annotated[Decimal, Query(gt=0, max_digits=18, decimal_places=3)] = Decimal(1),
-    currency: Annotated[str | None, Query(pattern=CURRENCY)] = None,
-    on: Annotated[date | None, Query(alias="date")] = None,
+    sku: Annotated[Sku, Query()],
+    quantity: Annotated[Quantity, Query()] = Decimal(1),
+    currency: Annotated[CurrencyCode | None, Query()] = None,
+    on: Annotated[BusinessDate | None, Query(alias="date")] = None,
     as_of: Annotated[
-        datetime | None,
+        Timestamp | None,
         Query(
             description="Answer with the stored prices of that moment (ISO 8601 with offset): "
             "price versions applied since are undone. Policy and assignments are today's."
@@ -339,10 +339,12 @@ LIST_READERS = (Role.ADMIN, Role.SALES_MANAGER, Role.SYSTEM)
     ),
 )
 async def price_list_prices(
-    code: Annotated[str, Path(max_length=64, description="Price list code")],
+    code: Annotated[Code, Path(description="Price list code")],
     request: Request,
     principal: allow(*LIST_READERS),
-    on: Annotated[date | None, Query(alias="date", description="Default: today (UTC)")] = None,
+    on: Annotated[
+        BusinessDate | None, Query(alias="date", description="Default: today (UTC)")
+    ] = None,
 ) -> Response:
     frame = await list_prices(_engine(request), code, on or today())
     return Response(frame.write_csv(), media_type="text/csv")
@@ -370,8 +372,8 @@ async def client_price_list(
     session: SessionDep,
     principal: allow(*READERS),
     format: Literal["csv", "xlsx"] = "csv",
-    currency: Annotated[str | None, Query(pattern=CURRENCY)] = None,
-    on: Annotated[date | None, Query(alias="date")] = None,
+    currency: Annotated[CurrencyCode | None, Query()] = None,
+    on: Annotated[BusinessDate | None, Query(alias="date")] = None,
 ) -> StreamingResponse:
     await may_see(session, principal, client_id)
     day = on or today()
@@ -402,7 +404,7 @@ async def client_price_list(
     async def csv() -> AsyncIterator[bytes]:
         yield (",".join(PRICE_LIST_COLUMNS) + "\n").encode()
         async for frame in chunks():
-            yield frame.write_csv(include_header=False).encode()
+            yield csvsafe.frame(frame).write_csv(include_header=False).encode()
 
     return StreamingResponse(
         csv(),

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from services.pricing.api.access import may_see
 from services.pricing.api.governance import GOVERNORS
 from services.pricing.api.policy import announce
+from services.pricing.api.policy_schemas import Percent, ScopeValue
 from services.pricing.store import policy as policy_store
 from services.pricing.store import segments as store
 from services.pricing.store.models import SegmentRule
@@ -26,36 +27,38 @@ from services.pricing.store.prices import client as client_row
 from shared.auth import Role, allow
 from shared.clock import today
 from shared.db import SessionDep
+from shared.fields import BusinessDate, Code, code
 from shared.problems import Conflict, NotFound, Unprocessable
 
 router = APIRouter(tags=["segment rules"])
 
 READERS = (Role.ADMIN, Role.PRICING_MANAGER, Role.SALES_MANAGER)
-Dimension = Annotated[str, Field(min_length=1, max_length=32)]
-Value = Annotated[str, Field(min_length=1, max_length=64)]
+Dimension = code(32)
+Value = code(64)
 
 
 class RuleDiscount(BaseModel):
     scope: Literal["brand", "category"]
-    value: str = Field(min_length=1, max_length=100)
-    percent: Decimal = Field(gt=0, lt=100, decimal_places=2)
+    value: ScopeValue
+    percent: Percent
 
 
 class SegmentRuleCreate(BaseModel):
     code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     conditions: dict[Dimension, Value] = Field(
         min_length=1,
+        max_length=20,
         description='Segment values that must all hold, e.g. {"abc_revenue": "A", '
         '"regularity": "regular"} (dimensions as analytics names them)',
     )
     action: Literal["price_list", "discount"]
-    price_list_code: str | None = Field(None, max_length=64, description="For price_list")
+    price_list_code: Code | None = Field(None, description="For price_list")
     discount: RuleDiscount | None = Field(None, description="For discount")
     duration_days: int | None = Field(
         None, ge=1, le=3660, description="Null: while the segments hold"
     )
-    valid_from: date | None = None
-    valid_to: date | None = Field(None, description="Exclusive; the rule's own end")
+    valid_from: BusinessDate | None = None
+    valid_to: BusinessDate | None = Field(None, description="Exclusive; the rule's own end")
 
     @model_validator(mode="after")
     def _one_action(self) -> SegmentRuleCreate:
@@ -143,7 +146,7 @@ async def list_rules(session: SessionDep, principal: allow(*READERS)) -> list[Se
     summary="Remove a segment rule and every assignment it made",
 )
 async def delete_rule(
-    code: Annotated[str, Path(max_length=64)],
+    code: Annotated[Code, Path()],
     request: Request,
     session: SessionDep,
     principal: allow(*GOVERNORS),

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, model_validator
 
+from services.pricing.api.policy_schemas import MinQty
 from services.pricing.simulate import ProposedRow, simulate
 from services.pricing.store.projections import CLIENTS
 from shared.auth import Role, allow
 from shared.clock import today
 from shared.db import SessionDep
+from shared.fields import Code, CurrencyCode, PositiveMinorUnits, Reference, Sku, code
 
 router = APIRouter(tags=["price governance"])
 
@@ -23,12 +25,12 @@ MAX_ROWS = 10_000
 
 
 class ProposedPrice(BaseModel):
-    list: str | None = Field(None, max_length=64, description="Price list code (or client)")
-    client: str | None = Field(None, max_length=100, description="Client's ERP id (or list)")
-    sku: str = Field(max_length=64)
-    min_qty: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=3)] = Decimal(1)
-    price_minor: int | None = Field(None, gt=0, description="Null with action delete")
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    list: Code | None = Field(None, description="Price list code (or client)")
+    client: Reference | None = Field(None, description="Client's ERP id (or list)")
+    sku: Sku
+    min_qty: MinQty = Decimal(1)
+    price_minor: PositiveMinorUnits | None = Field(None, description="Null with action delete")
+    currency: CurrencyCode
     action: Literal["upsert", "delete"] = "upsert"
 
     @model_validator(mode="after")
@@ -45,8 +47,8 @@ class SimulationRequest(BaseModel):
     months: int = Field(
         3, ge=1, le=36, description="Volumes of this many months, this one included"
     )
-    segment_dimension: str = Field(
-        "abc_revenue", max_length=32, description="Which analytics segment to total by"
+    segment_dimension: code(32) = Field(
+        "abc_revenue", description="Which analytics segment to total by"
     )
 
 

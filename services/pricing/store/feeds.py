@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.pricing.domain import factoring, governance
 from services.pricing.engine import invalidate_in_process
 from services.pricing.store import versions
+from shared import csvsafe
 from shared.clock import utcnow
 from shared.contracts.pricing import PriceChangedV1
 from shared.events.outbox import record_event
@@ -108,7 +109,11 @@ def read_batches(path: Path, fmt: FeedFormat, rows: int = BATCH_ROWS) -> Iterato
                 path,
                 read_options=pa_csv.ReadOptions(block_size=32 << 20),
                 convert_options=pa_csv.ConvertOptions(
-                    column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=True
+                    column_types=dict.fromkeys(names, pa.string()),
+                    # Only an empty cell is missing: Arrow's default also reads "NaN", "NA",
+                    # "null" and "N/A" as missing, so `min_qty=NaN` became the default tier 1.
+                    null_values=[""],
+                    strings_can_be_null=True,
                 ),
             )
         else:
@@ -598,7 +603,7 @@ PRICES_KIND = "prices"
 
 def write_diff(diff: pl.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    diff.select(
+    shown = diff.select(
         pl.col("_row").alias("row"),
         pl.when(pl.col("target") == "L")
         .then(pl.lit("list"))
@@ -615,7 +620,8 @@ def write_diff(diff: pl.DataFrame, path: Path) -> None:
         .otherwise((pl.col("new_price") - pl.col("old_price")) * 100.0 / pl.col("old_price"))
         .round(2)
         .alias("change_percent"),
-    ).write_csv(path)
+    )
+    csvsafe.frame(shown).write_csv(path)
 
 
 async def _held(run: Job, data_dir: Path, held: Held, summary: dict[str, Any]) -> None:

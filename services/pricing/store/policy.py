@@ -36,6 +36,7 @@ from services.pricing.store.models import (
 from shared.clock import utcnow
 from shared.contracts.pricing import PriceChangedV1
 from shared.events.outbox import record_event
+from shared.fields import MAX_COUNT, MAX_QUANTITY
 from shared.pagination import PageParams, decode_cursor, encode_cursor
 from shared.problems import Conflict, FieldError, NotFound, Unprocessable
 
@@ -235,6 +236,8 @@ async def entries_page(
         values = decode_cursor(params.cursor)
         try:
             after_sku, after_qty, after_from = int(values[0]), Decimal(values[1]), str(values[2])
+            if not (0 <= after_sku <= MAX_COUNT and abs(after_qty) <= MAX_QUANTITY):
+                raise ValueError("out of range")
             if after_from not in ("-infinity", "infinity"):
                 date.fromisoformat(after_from)
         except (IndexError, ValueError, TypeError, InvalidOperation) as exc:
