@@ -33,9 +33,14 @@ def alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    stat = Path(f"/proc/{pid}/stat")
+    # A multi-threaded process (the broker) shows its first thread as a zombie while the others
+    # still exit holding its sockets: alive until every thread is gone.
     with contextlib.suppress(OSError, IndexError):
-        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        states = [
+            (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            for task in Path(f"/proc/{pid}/task").iterdir()
+        ]
+        return any(state != "Z" for state in states)
     return True
 
 

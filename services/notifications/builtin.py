@@ -1179,14 +1179,14 @@ INVITATION_TEMPLATES: dict[str, tuple[dict[str, Any], dict[str, tuple[str, str]]
                 "You are invited to buy for {{ company.legal_name }}",
                 "You are invited to act for {{ company.legal_name }} as "
                 "{{ 'its administrator' if event.role == 'company_admin' else 'a buyer' }}. "
-                "Accept before {{ event.expires_at[:10] }}: {{ links.accept }}\n\n"
+                "Accept before {{ event.expires_at | day }}: {{ links.accept }}\n\n"
                 "If you did not expect this, ignore it: nothing happens until you accept.",
             ),
             "ru": (
                 "Приглашение в {{ company.legal_name }}",
                 "Вас пригласили работать от имени {{ company.legal_name }} "
                 "{{ 'администратором' if event.role == 'company_admin' else 'покупателем' }}. "
-                "Примите приглашение до {{ event.expires_at[:10] }}: {{ links.accept }}\n\n"
+                "Примите приглашение до {{ event.expires_at | day }}: {{ links.accept }}\n\n"
                 "Если вы его не ждали, просто не отвечайте: без вашего согласия ничего не "
                 "произойдёт.",
             ),

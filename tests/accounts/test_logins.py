@@ -13,7 +13,7 @@ import pytest
 from services.accounts.domain.logins import lockout_seconds
 from shared.clock import moved_to, utcnow
 from shared.testing.fixtures import client
-from tests.accounts.factories import ADMIN, add_company, add_user, login
+from tests.accounts.factories import ADMIN, add_company, add_user, emailed_token, login
 
 FAST = {"login_free_attempts": 3, "login_lockout_seconds": 30, "login_lockout_max_seconds": 90}
 
@@ -90,7 +90,7 @@ async def test_accepting_an_invitation_with_an_existing_login_counts_its_passwor
         ).json()
     async with client(accounts) as http:
         accepted = await http.post(
-            f"/invitations/{invitation['token']}/accept",
+            f"/invitations/{emailed_token(invitation)}/accept",
             json={
                 "name": "Gleb",
                 "password": "right-password" if right else f"guess-{uuid.uuid4()}",

@@ -76,17 +76,22 @@ def start(data_dir: Path, port: int) -> Stack:
         env=_environment(),
         cwd=ROOT,
     )
-    assert process.stdout is not None
-    assert process.stdout.readline() == b"up\n"
-    pgdata = str((data_dir / "pg").resolve())
-    return Stack(
-        process=process,
-        data_dir=data_dir,
-        port=port,
-        postmaster=int((data_dir / "pg" / "postmaster.pid").read_text().split()[0]),
-        broker=_process_with("broker", f"tcp://127.0.0.1:{port}"),
-        watchdog=_process_with("shared.orphans", pgdata),
-    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == b"up\n"
+        pgdata = str((data_dir / "pg").resolve())
+        return Stack(
+            process=process,
+            data_dir=data_dir,
+            port=port,
+            postmaster=int((data_dir / "pg" / "postmaster.pid").read_text().split()[0]),
+            broker=_process_with("broker", f"tcp://127.0.0.1:{port}"),
+            watchdog=_process_with("shared.orphans", pgdata),
+        )
+    except BaseException:  # a failed start leaves no stack behind for the next test
+        process.terminate()
+        process.wait(30)
+        raise
 
 
 def _process_with(*words: str) -> int:

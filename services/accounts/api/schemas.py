@@ -20,6 +20,7 @@ from shared.fields import (
 )
 
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+Warehouse = code(64)
 Password = Annotated[str, StringConstraints(min_length=8, max_length=200)]
 CompanyStatus = Literal["active", "blocked"]
 MemberRole = Literal["buyer", "company_admin"]
@@ -56,9 +57,7 @@ class CompanyCreate(BaseModel):
         description="Marketplace partners (codes) the client is registered with: each may "
         "pull the client's own resolved prices from pricing",
     )
-    preferred_warehouse: str | None = Field(
-        None, min_length=1, max_length=64, description=WAREHOUSE
-    )
+    preferred_warehouse: Warehouse | None = Field(None, description=WAREHOUSE)
 
 
 class CompanyUpdate(BaseModel):
@@ -76,9 +75,7 @@ class CompanyUpdate(BaseModel):
     payment_terms_days: int | None = Field(None, ge=0, le=365)
     status: CompanyStatus | None = None
     partners: list[Code] | None = Field(None, max_length=50, description="Replaces the set")
-    preferred_warehouse: str | None = Field(
-        None, min_length=1, max_length=64, description=WAREHOUSE
-    )
+    preferred_warehouse: Warehouse | None = Field(None, description=WAREHOUSE)
 
 
 class CompanyRead(Read):

@@ -43,8 +43,8 @@ class LineWanted(BaseModel):
 class ReservationCreate(BaseModel):
     reference: code(200) = Field(description="Checkout or order id; one per reference")
     ttl_minutes: int = Field(15, ge=1, le=24 * 60)
-    preferred_warehouse: str | None = Field(
-        None, max_length=64, description="The buyer's warehouse: lines draw from it first"
+    preferred_warehouse: Code | None = Field(
+        None, description="The buyer's warehouse: lines draw from it first"
     )
     lines: list[LineWanted] = Field(min_length=1, max_length=5_000)
 

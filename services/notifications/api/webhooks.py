@@ -26,6 +26,7 @@ from shared.auth import Principal, Role, allow
 from shared.clock import utcnow
 from shared.db import SessionDep
 from shared.events.envelope import all_contracts
+from shared.fields import SINGLE_LINE, line
 from shared.pagination import Page, PageParams, page_params, paginate
 from shared.problems import FieldError, NotFound, Unprocessable
 
@@ -67,7 +68,7 @@ def _about_the_company(company_id: uuid.UUID | None, event_types: list[str]) -> 
     return sorted(set(event_types))
 
 
-EventType = Annotated[str, Field(max_length=200), AfterValidator(_published)]
+EventType = Annotated[str, Field(max_length=200, pattern=SINGLE_LINE), AfterValidator(_published)]
 EVENT_TYPES = (
     "Event types to receive, each as its short type (`order.placed.v1`) or its CloudEvents "
     "type (`com.b2b.order.placed.v1`), as the AsyncAPI document lists them; stored short. "
@@ -81,7 +82,7 @@ class SubscriptionCreate(BaseModel):
     event_types: list[EventType] = Field(
         min_length=1, examples=[["order.placed.v1", "order.shipped.v1"]], description=EVENT_TYPES
     )
-    description: str = ""
+    description: line(500) = ""
     company_id: uuid.UUID | None = Field(
         None, description="Admins: the company whose events it gets; none: every company's"
     )
@@ -90,7 +91,7 @@ class SubscriptionCreate(BaseModel):
 class SubscriptionUpdate(BaseModel):
     url: AnyHttpUrl | None = None
     event_types: list[EventType] | None = Field(None, min_length=1, description=EVENT_TYPES)
-    description: str | None = None
+    description: line(500) | None = None
 
 
 class SubscriptionRead(BaseModel):
