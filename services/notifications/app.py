@@ -6,7 +6,7 @@ from collections import Counter
 from fastapi import FastAPI
 
 from services.notifications.api import inbox, preferences, public, rules, webhooks
-from services.notifications.events import CONSUMERS, run_consumer
+from services.notifications.events import CONSUMER_NAME, CONSUMERS, run_consumer, topics
 from services.notifications.settings import Settings
 from services.notifications.store.messages import RuleCache
 from services.notifications.workers import digest_worker, email_worker, webhook_worker
@@ -20,6 +20,8 @@ SPEC = ServiceSpec(
     consumers=CONSUMERS,
     workers=[run_consumer, email_worker, webhook_worker, digest_worker],
 )
+# Its one consumer group (not the kernel's per-contract ones) and what it reads.
+CONSUMER_GROUPS = {CONSUMER_NAME: topics()}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -354,7 +354,7 @@ class NotificationConsumer(EventConsumer):
         rule_cache: messages.RuleCache | None = None,
     ) -> None:
         super().__init__(
-            CONSUMER_NAME,
+            CONSUMER_NAME + settings.consumer_group_suffix,
             {},
             sessionmaker,
             publisher,

@@ -126,6 +126,18 @@ class RoutingTransport(httpx.AsyncBaseTransport):
         await self.network.aclose()
 
 
+def consumer_groups(module: Any, settings: Any) -> dict[str, set[str]]:
+    """The consumer groups a service's app runs and their topics: the kernel's per-contract
+    groups of its SPEC, or what the service declares itself (`CONSUMER_GROUPS`)."""
+    suffix = settings.consumer_group_suffix
+    if hasattr(module, "CONSUMER_GROUPS"):
+        return {f"{name}{suffix}": set(topics) for name, topics in module.CONSUMER_GROUPS.items()}
+    return {
+        f"{module.SPEC.name}.{group}{suffix}": {contract.topic for contract in handlers}
+        for group, handlers in module.SPEC.consumers.items()
+    }
+
+
 @pytest.fixture
 async def start_app(service_settings: Callable[..., Any]) -> AsyncIterator[Callable[..., Any]]:
     """start_app("orders", upstreams={"pricing": app}, **settings) -> a started FastAPI app,
@@ -146,9 +158,7 @@ async def start_app(service_settings: Callable[..., Any]) -> AsyncIterator[Calla
             overrides["consumer_group_suffix"] = f"-{uuid.uuid4().hex[:8]}"
         settings = service_settings(service, **overrides)
         if from_now:
-            for group, handlers in module.SPEC.consumers.items():
-                topics = {contract.topic for contract in handlers}
-                name = f"{service}.{group}{settings.consumer_group_suffix}"
+            for name, topics in consumer_groups(module, settings).items():
                 await skip_backlog(settings.kafka_bootstrap_servers, name, topics)
         app = module.create_app(settings)
         app.state.upstream_transport = RoutingTransport(upstreams or {})

@@ -31,12 +31,13 @@ async def eventually(check, within: float = 60.0):
 
 
 async def test_from_erp_feeds_to_a_delivered_order(start_app, kafka_bootstrap):
-    accounts = await start_app("accounts", run_workers=True)
-    catalog = await start_app("catalog", run_workers=True)
-    pricing = await start_app("pricing", run_workers=True)
+    accounts = await start_app("accounts", run_workers=True, from_now=True)
+    catalog = await start_app("catalog", run_workers=True, from_now=True)
+    pricing = await start_app("pricing", run_workers=True, from_now=True)
     orders = await start_app(
         "orders",
         run_workers=True,
+        from_now=True,
         upstreams={"accounts": accounts, "catalog": catalog, "pricing": pricing},
     )
     apps = {"accounts": accounts, "catalog": catalog, "pricing": pricing, "orders": orders}

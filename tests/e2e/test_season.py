@@ -54,15 +54,18 @@ async def stock(season: Season, sku: str, expected: tuple[str, str]) -> bool:
 async def test_a_season_of_a_small_distributor(start_app, notification_rules, smtp):
     receiver = Receiver()
     await receiver.start()
-    accounts = await start_app("accounts", run_workers=True)
-    catalog = await start_app("catalog", run_workers=True)
-    pricing = await start_app("pricing", run_workers=True)
+    accounts = await start_app("accounts", run_workers=True, from_now=True)
+    catalog = await start_app("catalog", run_workers=True, from_now=True)
+    pricing = await start_app("pricing", run_workers=True, from_now=True)
     core = {"accounts": accounts, "catalog": catalog, "pricing": pricing}
-    orders = await start_app("orders", run_workers=True, upstreams=core)
-    analytics = await start_app("analytics", run_workers=True, upstreams={**core, "orders": orders})
+    orders = await start_app("orders", run_workers=True, from_now=True, upstreams=core)
+    analytics = await start_app(
+        "analytics", run_workers=True, from_now=True, upstreams={**core, "orders": orders}
+    )
     notifications = await start_app(
         "notifications",
         run_workers=True,
+        from_now=True,
         smtp_port=smtp.port,
         delivery_poll_seconds=0.2,
         throttle_per_recipient=1000,
