@@ -84,6 +84,13 @@ def _changed(company: Company) -> None:
     company.updated_at = utcnow()
 
 
+def _status_set(company: Company, before: str | None) -> None:
+    """Blocking a company takes it from its people's tokens within seconds (the gateway asks
+    `/internal/revocations`); unblocking gives it back to new logins."""
+    if company.status != before:
+        company.blocked_at = utcnow() if company.status == "blocked" else None
+
+
 async def _group_code(session: SessionDep, company: Company) -> str | None:
     codes = await store.group_codes(session, {company.client_group_id})
     return codes.get(company.client_group_id) if company.client_group_id else None
@@ -145,6 +152,7 @@ async def create_company(
         **body.model_dump(exclude={"client_group"}),
         client_group_id=group.id if group else None,
     )
+    _status_set(company, None)
     session.add(company)
     try:
         await session.flush()
@@ -192,8 +200,10 @@ async def update_company(
     if "sales_manager_id" in changes:
         await store.check_sales_manager(session, changes["sales_manager_id"])
     credit_before = tuple(getattr(company, f) for f in CREDIT_FIELDS)
+    status_before = company.status
     for name, value in changes.items():
         setattr(company, name, value)
+    _status_set(company, status_before)
     _changed(company)
     try:
         await session.flush()

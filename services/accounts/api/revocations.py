@@ -1,7 +1,8 @@
 """Taking access away within seconds. A person removed from a company or deactivated gets a
 new access generation, and every token issued before it is refused; a revoked API key is
-refused too. The gateway asks `GET /internal/revocations` every few seconds, so neither waits
-for the token to expire (an hour) or the gateway's key cache (30 s)."""
+refused too, and so is a token acting for a company since blocked. The gateway asks
+`GET /internal/revocations` every few seconds, so none of them waits for the token to expire
+(an hour) or the gateway's key cache (30 s)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,10 @@ class RevokedPerson(BaseModel):
 class Revocations(BaseModel):
     users: list[RevokedPerson]
     api_keys: list[uuid.UUID] = Field(description="Revoked keys")
+    companies: list[uuid.UUID] = Field(
+        description="Blocked companies: tokens acting for them are void, and they leave the "
+        "`companies` a token lists"
+    )
 
 
 @router.get(

@@ -127,6 +127,9 @@ async def apply_clients(session: AsyncSession, staging: str, job: FeedJob) -> di
                 sales_manager_id = f.sales_manager_id, currency = f.currency,
                 credit_limit_minor = f.credit_limit_minor,
                 payment_terms_days = f.payment_terms_days, status = f.status,
+                blocked_at = CASE WHEN f.status <> 'blocked' THEN NULL
+                                  WHEN c.status = 'blocked' THEN c.blocked_at
+                                  ELSE CAST(:now AS timestamptz) END,
                 preferred_warehouse = f.preferred_warehouse,
                 version = c.version + 1, updated_at = CAST(:now AS timestamptz)
             FROM {CHANGES} f WHERE f.company_id = c.id AND f.changed AND NOT f.is_new
@@ -139,11 +142,13 @@ async def apply_clients(session: AsyncSession, staging: str, job: FeedJob) -> di
             f"""
             INSERT INTO companies (id, external_id, legal_name, tax_id, industry, client_type,
                 client_group_id, sales_manager_id, currency, credit_limit_minor,
-                payment_terms_days, status, preferred_warehouse, card, version, created_at,
-                updated_at)
+                payment_terms_days, status, blocked_at, preferred_warehouse, card, version,
+                created_at, updated_at)
             SELECT company_id, external_id, legal_name, tax_id, industry, client_type,
                 client_group_id, sales_manager_id, currency, credit_limit_minor,
-                payment_terms_days, status, preferred_warehouse, '{{}}', 1,
+                payment_terms_days, status,
+                CASE WHEN status = 'blocked' THEN CAST(:now AS timestamptz) END,
+                preferred_warehouse, '{{}}', 1,
                 CAST(:now AS timestamptz), CAST(:now AS timestamptz)
             FROM {CHANGES} WHERE is_new
             """
@@ -158,7 +163,8 @@ async def apply_clients(session: AsyncSession, staging: str, job: FeedJob) -> di
             text(
                 f"""
                 WITH blocked AS (
-                    UPDATE companies c SET status = 'blocked', version = c.version + 1,
+                    UPDATE companies c SET status = 'blocked',
+                        blocked_at = CAST(:now AS timestamptz), version = c.version + 1,
                         updated_at = CAST(:now AS timestamptz)
                     WHERE c.external_id IS NOT NULL AND c.status = 'active'
                       AND NOT EXISTS (SELECT 1 FROM {staging} s WHERE s.external_id = c.external_id)

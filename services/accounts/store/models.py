@@ -69,6 +69,8 @@ class Company(Base):
     credit_limit_minor: Mapped[int | None] = mapped_column(BigInteger)
     payment_terms_days: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # When it was blocked (None while active): its people's tokens acting for it stop working.
+    blocked_at: Mapped[datetime | None] = mapped_column(index=True)
     card: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     # Marketplace partners the client is registered with: each may pull its own prices.
     partners: Mapped[list[str]] = mapped_column(

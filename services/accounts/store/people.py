@@ -163,12 +163,17 @@ async def revoke_access(session: AsyncSession, user_ids: list[uuid.UUID], now: d
 
 
 async def revocations(session: AsyncSession, since: datetime) -> dict[str, Any]:
-    """Access revoked since `since`: people (with the generation a token needs) and keys."""
+    """Access revoked since `since`: people (with the generation a token needs), keys, and
+    companies blocked since then and still blocked."""
     users = await session.execute(
         select(User.id, User.access_generation).where(User.access_revoked_at >= since)
     )
     keys = await session.scalars(select(ApiKey.id).where(ApiKey.revoked_at >= since))
+    companies = await session.scalars(
+        select(Company.id).where(Company.blocked_at >= since, Company.status == "blocked")
+    )
     return {
         "users": [{"id": u.id, "generation": u.access_generation} for u in users],
         "api_keys": list(keys),
+        "companies": list(companies),
     }

@@ -21,7 +21,7 @@ from services.gateway.api.auth import (
 )
 from services.gateway.api.deps import Gateway, GatewayDep
 from services.gateway.domain.clients import client_address, is_trusted
-from services.gateway.domain.policy import feed_of, is_public, may_call
+from services.gateway.domain.policy import SWITCH_COMPANY, feed_of, is_public, may_call
 from services.gateway.domain.routes import Target, resolve
 from shared.auth import Principal, principal_headers
 from shared.observability import REQUEST_ID_HEADER
@@ -158,11 +158,21 @@ async def _authenticate(request: Request, gateway: Gateway, target: Target) -> P
             principal, generation = person_from_token(
                 found[1], gateway.settings.jwt_secret.get_secret_value()
             )
-            if gateway.revocations.current.refuses(principal, generation):
+            revoked = gateway.revocations.current
+            if revoked.refuses(principal, generation):
                 raise Unauthorized(
                     "This access was taken away; log in again.",
                     headers={"WWW-Authenticate": INVALID_TOKEN_CHALLENGE},
                 )
+            if revoked.blocks(principal) and not SWITCH_COMPANY.matches(
+                request.method, target.path
+            ):
+                raise Unauthorized(
+                    "The company this token acts for is blocked; switch to another of yours "
+                    "(POST /api/v1/accounts/auth/switch-company) or log in again.",
+                    headers={"WWW-Authenticate": INVALID_TOKEN_CHALLENGE},
+                )
+            principal = revoked.without_blocked(principal)
         else:
             principal = await gateway.api_keys.verify(
                 found[1], getattr(request.state, "request_id", None)

@@ -27,6 +27,7 @@ class _Person(BaseModel):
 class _Answer(BaseModel):
     users: list[_Person]
     api_keys: list[uuid.UUID]
+    companies: list[uuid.UUID] = []  # blocked; an accounts of an older release lists none
 
 
 class RevocationWatch:
@@ -51,6 +52,7 @@ class RevocationWatch:
         self.current = Revocations(
             users={str(p.id): p.generation for p in answer.users},
             api_keys=frozenset(str(k) for k in answer.api_keys),
+            companies=frozenset(answer.companies),
         )
 
     async def run(self) -> None:

@@ -52,6 +52,10 @@ PUBLIC_ROUTES: tuple[Route, ...] = (
     Route(frozenset({"POST"}), "/api/notifications/churn-surveys/{token}"),
 )
 
+# The one call a token acting for a company since blocked may still make: switching to another
+# of the person's companies (accounts issues tokens for active companies only).
+SWITCH_COMPANY = Route(frozenset({"POST"}), "/api/accounts/auth/switch-company")
+
 # What an API key may call, by its role; a key may call nothing else.
 API_KEY_ROUTES: dict[Role, tuple[Route, ...]] = {
     Role.INTEGRATOR: (
