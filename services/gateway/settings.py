@@ -36,8 +36,9 @@ class Settings(EdgeSettings):
     )
     max_document_body_bytes: int = Field(
         50 * 1024 * 1024,
-        description="Largest upload to a document collection (`.../documents`, "
-        "`.../certificates`, `.../statements`), in bytes",
+        description="Largest document upload (ERP's `POST .../statements`, "
+        "`.../products/{sku}/certificates`, `.../erp/orders/{reference}/documents`, by a role "
+        "that may post it), in bytes",
     )
     rate_limit_per_minute: int = Field(
         600,

@@ -182,17 +182,29 @@ async def test_the_feed_limits_are_only_for_feed_routes_and_the_roles_that_post_
     assert stock_feed.status_code == 413  # a pricing manager posts price feeds only
 
 
-async def test_document_uploads_take_the_document_limit(start_gateway):
+async def test_only_document_uploads_by_their_roles_take_the_document_limit(start_gateway):
     gateway = await start_gateway(
-        {"orders": upstream_app()}, max_body_bytes=1000, max_document_body_bytes=5000
+        {"orders": upstream_app(), "catalog": upstream_app()},
+        max_body_bytes=1000,
+        max_document_body_bytes=5000,
     )
-    async with client(gateway, bearer(Role.ADMIN)) as http:
-        invoice = await http.post("/api/v1/orders/erp/orders/SO-1/documents", content=b"a" * 4000)
-        too_big = await http.post("/api/v1/orders/erp/orders/SO-1/documents", content=b"a" * 5001)
-        not_a_document = await http.post("/api/v1/orders/carts", content=b"a" * 4000)
+    scan = b"a" * 4000
+    async with client(gateway, bearer(Role.ADMIN)) as admin:
+        invoice = await admin.post("/api/v1/orders/erp/orders/SO-1/documents", content=scan)
+        too_big = await admin.post("/api/v1/orders/erp/orders/SO-1/documents", content=scan * 2)
+        certificate = await admin.post("/api/v1/catalog/products/KN-100/certificates", content=scan)
+        not_an_upload = await admin.post("/api/v1/orders/orders/SO-1/documents", content=scan)
+        nor_this = await admin.post("/api/v1/catalog/anything/certificates", content=scan)
+        not_a_document = await admin.post("/api/v1/orders/carts", content=scan)
+    async with client(gateway, bearer(Role.BUYER)) as buyer:
+        buyers_invoice = await buyer.post("/api/v1/orders/erp/orders/SO-1/documents", content=scan)
     assert invoice.status_code == 200 and invoice.json()["size"] == 4000
+    assert certificate.status_code == 200 and certificate.json()["size"] == 4000
     assert too_big.status_code == 413
-    assert not_a_document.status_code == 413
+    assert [not_an_upload.status_code, nor_this.status_code, not_a_document.status_code] == [
+        413
+    ] * 3
+    assert buyers_invoice.status_code == 413  # a buyer uploads no ERP documents
 
 
 async def test_service_down_is_503_and_slow_service_is_504(start_gateway, serve):

@@ -1,19 +1,31 @@
 """The gateway's plain rules, without a server: routing, edge policy, rate limits, cache."""
 
+import importlib
 import uuid
 from pathlib import Path
 
 import orjson
 import pytest
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 
 from services.gateway.domain.cache import TtlCache
-from services.gateway.domain.policy import FEEDS, feed_of, is_public, may_call
+from services.gateway.domain.policy import (
+    DOCUMENT_UPLOADS,
+    FEEDS,
+    feed_of,
+    is_document_upload,
+    is_public,
+    may_call,
+)
 from services.gateway.domain.ratelimit import RateLimiter
 from services.gateway.domain.routes import resolve
-from shared.auth import Principal, Role
+from services.gateway.settings import SERVICES as ALL_SERVICES
+from shared.auth import Principal, Role, Roles
 from shared.problems import NotFound
 
 SERVICES = {"accounts", "catalog", "pricing"}
+OPENAPI = Path(__file__).resolve().parents[2] / "openapi"
 
 
 def key(*roles: Role) -> Principal:
@@ -121,17 +133,80 @@ def test_the_feed_uploads_are_the_services_feeds_with_their_roles():
         for spec in specs
     }
     assert {(f.route.pattern, f.roles) for f in FEEDS if f.upload} == declared
-    documents = Path(__file__).resolve().parents[2] / "openapi"
-    file_bodies = {
+    file_bodies = {path for path in _posts_taking("text/csv") if "/feeds/" in path}
+    assert file_bodies == {pattern for pattern, _ in declared}
+
+
+def _posts_taking(media_type: str) -> set[str]:
+    """Gateway paths of the POSTs whose OpenAPI body may be `media_type`."""
+    return {
         f"/api/{service}{path}"
-        for service in ("accounts", "catalog", "pricing", "orders", "analytics", "notifications")
-        for path, operations in orjson.loads((documents / f"{service}.openapi.json").read_bytes())[
+        for service in ALL_SERVICES
+        for path, operations in orjson.loads((OPENAPI / f"{service}.openapi.json").read_bytes())[
             "paths"
         ].items()
-        if "text/csv" in operations.get("post", {}).get("requestBody", {}).get("content", {})
-        and "/feeds/" in path
+        if media_type in operations.get("post", {}).get("requestBody", {}).get("content", {})
     }
-    assert file_bodies == {pattern for pattern, _ in declared}
+
+
+def _roles(dependant: Dependant) -> frozenset[Role]:
+    """The roles a route admits, from its `allow(...)` parameter."""
+    for dependency in dependant.dependencies:
+        if isinstance(dependency.call, Roles):
+            return dependency.call.allowed
+        if roles := _roles(dependency):
+            return roles
+    return frozenset()
+
+
+def _admitted(gateway_path: str) -> frozenset[Role]:
+    _, _, service, path = gateway_path.split("/", 3)
+    spec = importlib.import_module(f"services.{service}.app").SPEC
+    (route,) = [
+        route
+        for router in spec.routers
+        for route in router.routes
+        if isinstance(route, APIRoute) and route.path == f"/{path}" and "POST" in route.methods
+    ]
+    return _roles(route.dependant)
+
+
+# A multipart upload that is no document: a cart pasted from a spreadsheet, a JSON-sized body.
+ORDINARY_UPLOADS = {"/api/orders/carts/{cart_id}/quick-order"}
+
+
+def test_the_document_uploads_are_the_services_file_uploads_with_their_roles():
+    """Every multipart upload a service declares gets the document limit for the roles its
+    route admits, but the ordinary ones named above; a new one must be put in one of the two."""
+    uploads = _posts_taking("multipart/form-data") - ORDINARY_UPLOADS
+    assert {u.route.pattern for u in DOCUMENT_UPLOADS} == uploads
+    for upload in DOCUMENT_UPLOADS:
+        assert upload.roles == _admitted(upload.route.pattern), upload.route.pattern
+
+
+@pytest.mark.parametrize(
+    ("caller", "method", "path", "document"),
+    [
+        (key(Role.INTEGRATOR), "POST", "/api/accounts/statements", True),
+        (person(Role.ADMIN), "POST", "/api/catalog/products/KN-100/certificates", True),
+        (key(Role.INTEGRATOR), "POST", "/api/orders/erp/orders/SO-1/documents", True),
+        # an upload route, by a role that may not post it
+        (person(Role.BUYER), "POST", "/api/orders/erp/orders/SO-1/documents", False),
+        (person(Role.SALES_MANAGER), "POST", "/api/catalog/products/KN-100/certificates", False),
+        (key(Role.PARTNER), "POST", "/api/accounts/statements", False),
+        (None, "POST", "/api/accounts/statements", False),
+        # a path ending in a document collection that takes no upload
+        (person(Role.ADMIN), "POST", "/api/orders/orders/1/documents", False),
+        (person(Role.ADMIN), "POST", "/api/orders/carts/documents", False),
+        (person(Role.ADMIN), "POST", "/api/notifications/certificates", False),
+        (key(Role.INTEGRATOR), "PUT", "/api/accounts/statements", False),
+        (person(Role.ADMIN), "POST", "/api/accounts/companies/1/statements", False),
+    ],
+)
+def test_only_document_upload_routes_for_the_roles_that_post_them_get_the_document_limit(
+    caller, method, path, document
+):
+    assert is_document_upload(caller, method, path) is document
 
 
 def test_people_pass_the_edge():

@@ -21,7 +21,13 @@ from services.gateway.api.auth import (
 )
 from services.gateway.api.deps import Gateway, GatewayDep
 from services.gateway.domain.clients import client_address, is_trusted
-from services.gateway.domain.policy import SWITCH_COMPANY, feed_of, is_public, may_call
+from services.gateway.domain.policy import (
+    SWITCH_COMPANY,
+    feed_of,
+    is_document_upload,
+    is_public,
+    may_call,
+)
 from services.gateway.domain.routes import Target, resolve
 from shared.auth import Principal, principal_headers
 from shared.observability import REQUEST_ID_HEADER
@@ -88,7 +94,7 @@ async def proxy(request: Request, gateway: GatewayDep) -> Response:
         settings.max_feed_body_bytes
         if feed is not None and feed.upload
         else settings.max_document_body_bytes
-        if target.is_document
+        if is_document_upload(principal, request.method, target.path)
         else settings.max_body_bytes
     )
     declared = request.headers.get("content-length", "")

@@ -82,12 +82,26 @@ FEED_POSTERS = frozenset({Role.INTEGRATOR, Role.ADMIN})
 
 
 @dataclass(frozen=True)
-class Feed:
-    """A feed route: only these get the feed timeout (files take minutes), and uploads the
-    feed body limit (up to a GiB), and only for the roles the service lets use them."""
+class GrantedRoute:
+    """A route that gets more than the ordinary limits, only for the roles the service lets
+    use it: anyone else calling it, and any other path, gets the ordinary ones."""
 
     route: Route
     roles: frozenset[Role]
+
+    def admits(self, principal: Principal | None, method: str, path: str) -> bool:
+        return (
+            principal is not None
+            and bool(principal.roles & self.roles)
+            and self.route.matches(method, path)
+        )
+
+
+@dataclass(frozen=True)
+class Feed(GrantedRoute):
+    """A feed route: only these get the feed timeout (files take minutes), and uploads the
+    feed body limit (up to a GiB)."""
+
     upload: bool = True
 
 
@@ -113,6 +127,16 @@ FEEDS: tuple[Feed, ...] = (
     ),
 )
 
+DOCUMENT_UPLOADERS = frozenset({Role.INTEGRATOR, Role.ADMIN})
+# The document body limit (PDFs and scans, tens of MB): ERP's file uploads into a document
+# collection (a test keeps this list in step with the services' multipart routes and the roles
+# they admit).
+DOCUMENT_UPLOADS: tuple[GrantedRoute, ...] = (
+    GrantedRoute(Route(POST, "/api/accounts/statements"), DOCUMENT_UPLOADERS),
+    GrantedRoute(Route(POST, "/api/catalog/products/{sku}/certificates"), DOCUMENT_UPLOADERS),
+    GrantedRoute(Route(POST, "/api/orders/erp/orders/{reference}/documents"), DOCUMENT_UPLOADERS),
+)
+
 
 def is_public(method: str, path: str) -> bool:
     return any(route.matches(method, path) for route in PUBLIC_ROUTES)
@@ -130,13 +154,9 @@ def may_call(principal: Principal, method: str, path: str) -> bool:
 
 def feed_of(principal: Principal | None, method: str, path: str) -> Feed | None:
     """The feed this call is, when the caller may use it; None gets the ordinary limits."""
-    if principal is None:
-        return None
-    return next(
-        (
-            feed
-            for feed in FEEDS
-            if principal.roles & feed.roles and feed.route.matches(method, path)
-        ),
-        None,
-    )
+    return next((feed for feed in FEEDS if feed.admits(principal, method, path)), None)
+
+
+def is_document_upload(principal: Principal | None, method: str, path: str) -> bool:
+    """A document upload by a role that may post it: it gets the document body limit."""
+    return any(upload.admits(principal, method, path) for upload in DOCUMENT_UPLOADS)

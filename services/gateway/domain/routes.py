@@ -15,8 +15,6 @@ from shared.problems import NotFound
 
 PREFIX = "/api/"
 VERSION = "v1"
-# Collections that take file uploads (invoices and waybills, quality certificates, statements).
-DOCUMENT_COLLECTIONS = frozenset({"documents", "certificates", "statements"})
 
 
 @dataclass(frozen=True)
@@ -36,11 +34,6 @@ class Target:
     def successor(self) -> str:
         """The versioned path of this call, for the alias's deprecation link."""
         return f"/api/{VERSION}/{self.service}{self.upstream_path}"
-
-    @property
-    def is_document(self) -> bool:
-        """A document collection: uploads are files (PDF, scans), above the JSON body limit."""
-        return self.path.rstrip("/").rsplit("/", 1)[-1] in DOCUMENT_COLLECTIONS
 
 
 def resolve(raw_path: str, services: Collection[str]) -> Target:
