@@ -9,8 +9,10 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from services.accounts.domain.logins import lockout_seconds
+from services.accounts.store.models import LoginFailures
 from shared.clock import moved_to, utcnow
 from shared.testing.fixtures import client
 from tests.accounts.factories import ADMIN, add_company, add_user, emailed_token, login
@@ -74,6 +76,28 @@ async def test_the_lock_holds_in_every_process(start_app):
     await add_user(first, "vera@client.example", password="right-password")
     assert await _codes(first, "vera@client.example", "w1", "w2") == [401, 401]
     assert await _codes(second, "vera@client.example", "w3", "right-password") == [401, 429]
+
+
+async def test_failures_a_day_old_are_deleted_by_later_attempts_but_a_lock_they_hold_stays(
+    start_app,
+):
+    long_lock = 2 * 24 * 3600.0  # outlasts the day the failures count
+    accounts = await start_app(
+        "accounts",
+        login_free_attempts=2,
+        login_lockout_seconds=long_lock,
+        login_lockout_max_seconds=long_lock,
+    )
+    with moved_to(utcnow() - timedelta(days=1, minutes=1)):
+        await _codes(accounts, "once@client.example", "w1")
+        await _codes(accounts, "locked@client.example", "w1", "w2")
+    with moved_to(utcnow() - timedelta(hours=23)):
+        await _codes(accounts, "lately@client.example", "w1")
+    await _codes(accounts, "now@client.example", "w1")
+    async with accounts.state.sessionmaker() as session:
+        kept = set(await session.scalars(select(LoginFailures.email)))
+    assert kept == {"locked@client.example", "lately@client.example", "now@client.example"}
+    assert await _codes(accounts, "locked@client.example", "w3") == [429]
 
 
 @pytest.mark.parametrize("right", [False, True])

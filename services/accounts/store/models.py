@@ -148,7 +148,7 @@ class LoginFailures(Base):
 
     email: Mapped[str] = mapped_column(String(320), primary_key=True)  # lower-case
     failures: Mapped[int]
-    last_failed_at: Mapped[datetime]
+    last_failed_at: Mapped[datetime] = mapped_column(index=True)  # to prune the forgotten
     locked_until: Mapped[datetime | None]
 
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -115,11 +115,18 @@ async def record_person_changed(session: AsyncSession, user: User) -> None:
 # Password attempts ----------------------------------------------------------------------------
 
 
+# Forgotten rows an attempt deletes at most: more than one attempt adds, so the table holds only
+# the emails that failed within a day, and no attempt does much work.
+PRUNED_PER_ATTEMPT = 100
+
+
 async def count_login_attempt(
     session: AsyncSession, email: str, now: datetime, forget_before: datetime
 ) -> tuple[int, datetime | None]:
     """Counts an attempt as a failure until its password proves right, unless the login is
-    locked (then nothing changes). Returns the failures in a row and the lock found."""
+    locked (then nothing changes). Returns the failures in a row and the lock found.
+
+    Then deletes other emails' failures that no longer count and lock nothing."""
     f = LoginFailures.__table__
     locked = f.c.locked_until > now
     stmt = insert(LoginFailures).values(email=email, failures=1, last_failed_at=now)
@@ -135,6 +142,19 @@ async def count_login_attempt(
         },
     ).returning(f.c.failures, f.c.locked_until)
     row = (await session.execute(stmt)).one()
+    # After the count, not in its statement: an attempt waits only for its own email's row, and
+    # skips rows others hold, so two attempts never wait for each other (no deadlock).
+    forgotten = (
+        select(f.c.email)
+        .where(
+            f.c.last_failed_at < forget_before,
+            or_(f.c.locked_until.is_(None), f.c.locked_until <= now),
+        )
+        .order_by(f.c.last_failed_at)
+        .limit(PRUNED_PER_ATTEMPT)
+        .with_for_update(skip_locked=True)
+    )
+    await session.execute(delete(f).where(f.c.email.in_(forgotten.scalar_subquery())))
     return row.failures, row.locked_until
 
 
