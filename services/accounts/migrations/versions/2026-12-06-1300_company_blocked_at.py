@@ -2,7 +2,7 @@
 
 Revision ID: accounts_0007
 Revises: accounts_0006
-Create Date: 2026-12-07 09:00:00+00:00
+Create Date: 2026-12-06 13:00:00+00:00
 """
 
 from collections.abc import Sequence

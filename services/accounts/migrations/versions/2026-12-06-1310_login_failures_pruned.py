@@ -2,7 +2,7 @@
 
 Revision ID: accounts_0008
 Revises: accounts_0007
-Create Date: 2026-12-07 09:10:00+00:00
+Create Date: 2026-12-06 13:10:00+00:00
 """
 
 from collections.abc import Sequence
