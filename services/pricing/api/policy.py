@@ -19,7 +19,7 @@ from sqlalchemy import event as orm_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.pricing import list_edits
-from services.pricing.api.access import may_see
+from services.pricing.api.access import may_read_list, may_see, readable_lists
 from services.pricing.api.policy_schemas import (
     ClientDiscount,
     ClientDiscounts,
@@ -192,7 +192,9 @@ async def list_price_lists(
     is_matrix: bool | None = None,
 ) -> Page[PriceListRead]:
     stmt = store.price_lists_query(currency=currency, is_base=is_base, is_matrix=is_matrix)
-    rows, cursor = await paginate(session, stmt, [PriceList.code], params)
+    rows, cursor = await paginate(
+        session, readable_lists(stmt, principal), [PriceList.code], params
+    )
     parents = await store.list_codes_of(session, (r.parent_id for r in rows))
     return Page(
         items=[_list_read(r, parents.get(r.parent_id) if r.parent_id else None) for r in rows],
@@ -210,6 +212,7 @@ async def get_price_list(
     code: ListCode, session: SessionDep, principal: allow(*READERS)
 ) -> PriceListRead:
     price_list = await store.get_list(session, code)
+    await may_read_list(session, principal, price_list)
     parents = await store.list_codes_of(session, [price_list.parent_id])
     return _list_read(price_list, parents.get(price_list.parent_id or 0))
 
@@ -404,6 +407,7 @@ async def list_entries(
     sku: Annotated[Sku | None, Query(description="Only this SKU")] = None,
 ) -> Page[PriceListEntryRead]:
     price_list = await store.get_list(session, code)
+    await may_read_list(session, principal, price_list)
     sku_id = await store.sku_id(session, sku, field="sku", body=True) if sku else None
     rows, cursor = await store.entries_page(session, price_list.id, sku_id, params)
     return Page(
