@@ -19,7 +19,7 @@ from sqlalchemy import event as orm_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.pricing import list_edits
-from services.pricing.api.access import may_read_list, may_see, readable_lists
+from services.pricing.api.access import client_to_change, may_read_list, may_see, readable_lists
 from services.pricing.api.policy_schemas import (
     ClientDiscount,
     ClientDiscounts,
@@ -446,8 +446,7 @@ async def put_client_lists(
     session: SessionDep,
     principal: allow(*WRITERS),
 ) -> ClientListsRead:
-    await may_see(session, principal, company_id)
-    client = await store.get_client(session, company_id, lock=True)
+    client = await client_to_change(request, session, principal, company_id)
     codes = _unique(body.list_codes)
     list_ids = await store.assignable_lists(session, codes)
     await store.replace_client_lists(session, client.id, list_ids)
@@ -566,8 +565,7 @@ async def put_client_discounts(
                 i,
             )
         seen.add(key)
-    await may_see(session, principal, company_id)
-    client = await store.get_client(session, company_id, lock=True)
+    client = await client_to_change(request, session, principal, company_id)
     rows = await store.replace_discounts(
         session, client.id, [d.model_dump() for d in body.discounts]
     )
@@ -850,8 +848,7 @@ async def put_client_ladder(
     session: SessionDep,
     principal: allow(*WRITERS),
 ) -> ClientLadderRead:
-    await may_see(session, principal, company_id)
-    client = await store.get_client(session, company_id, lock=True)
+    client = await client_to_change(request, session, principal, company_id)
     ladder = await store.ladder_for_assignment(session, body.ladder_code)
     await store.assign_ladder(session, client.id, ladder.id)
     announce(request, session, "client.ladder.assigned", client_ids=[company_id], rows=1)
