@@ -5,6 +5,11 @@ other body is 422. An answer that changed nothing (a 4xx refusal, a 5xx) frees t
 caller may fix the request (or the cart behind it) and send it again under the same key.
 A request still running under the key: 409. Keys are scoped to the caller, so two callers never
 see each other's answers.
+
+A replay does not check again whose data the answer holds or what the caller's roles allow:
+it is, byte for byte, the answer this same caller was given when it was allowed, kept for a
+day, and it does nothing again. So a caller whose client was since reassigned (or whose role
+was since taken) learns nothing through its key that it had not been told.
 """
 
 from __future__ import annotations

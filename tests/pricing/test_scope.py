@@ -21,6 +21,7 @@ from tests.pricing.world import (
     floor,
     seed_client,
     seed_skus,
+    sql,
 )
 from tests.reach import refused
 
@@ -151,3 +152,82 @@ async def test_a_buyer_never_gets_the_floor_staff_do(world):
         staff_why = (await http.get("/prices/explain", params=explain)).json()
     assert [line["floor_minor"] for line in staff["lines"]] == [700, None]
     assert staff_why["floor_minor"] == 700 and staff_why["segment_assignments"] == []
+
+
+# A full matrix feed factors clients' own prices into derived lists: Olga's three clients share
+# one price vector (each with its own uniform percent), Ivan's three another.
+MATRIX_SKUS = [f"X{s:02d}" for s in range(16)]
+MARKUPS = {"0": 0, "1": -300, "2": 250}
+
+
+def _marked(price: int, bp: int) -> int:
+    return (price * (10_000 + bp) + 5_000) // 10_000
+
+
+@pytest.fixture
+async def matrix_world(start_app):
+    """The derived list of Olga's clients and that of Ivan's (codes), and a client of each."""
+    app = await start_app("pricing")
+    await seed_skus(app, [(s, None, None) for s in MATRIX_SKUS])
+    await add_list(app, "BASE", base=True)
+    vectors = {
+        "O": {s: 1_000 + 37 * i * i for i, s in enumerate(MATRIX_SKUS)},
+        "I": {s: 90_000 - 53 * i * i for i, s in enumerate(MATRIX_SKUS)},
+    }
+    managers = {"O": OLGA, "I": IVAN}
+    companies = {}
+    lines = ["BASE,,X00,1,5000,EUR,,,"]
+    for team, vector in vectors.items():
+        for suffix, bp in MARKUPS.items():
+            name = team + suffix
+            companies[name] = await seed_client(
+                app, external_id=name, sales_manager_id=managers[team]
+            )
+            lines += [f",{name},{s},1,{_marked(p, bp)},EUR,,," for s, p in vector.items()]
+    job = await feed(app, HEADER + "\n".join(lines) + "\n", scope="full")
+    assert (job["state"], job["result"]["derived_lists"]) == ("succeeded", 2), job
+    rows = await sql(
+        app,
+        "SELECT DISTINCT l.code, left(c.external_id, 1) FROM client_matrix m"
+        " JOIN price_lists l ON l.id = m.list_id JOIN clients c ON c.id = m.client_id",
+    )
+    lists = {team: code for code, team in rows}
+    assert sorted(lists) == ["I", "O"], rows  # one list per team, no list shared by both
+    return app, lists, companies
+
+
+async def list_reads(app, headers, code: str) -> list:
+    async with client(app, headers) as http:
+        return [
+            await http.get(f"/price-lists/{code}"),
+            await http.get(f"/price-lists/{code}/entries"),
+            await http.get(f"/price-lists/{code}/prices"),
+        ]
+
+
+async def test_a_matrix_list_is_its_clients_prices_read_only_by_who_reaches_one(matrix_world):
+    app, lists, companies = matrix_world
+    olga = as_role(Role.SALES_MANAGER, subject=OLGA)
+    mine = await list_reads(app, olga, lists["O"])
+    assert [a.status_code for a in mine] == [200, 200, 200], [a.text for a in mine]
+    assert len(mine[1].json()["items"]) == len(MATRIX_SKUS)
+    assert all(refused(a) for a in await list_reads(app, olga, lists["I"]))
+    assert all(refused(a) for a in await list_reads(app, olga, "NO-SUCH-LIST"))
+    assert [a.status_code for a in await list_reads(app, olga, "BASE")] == [200] * 3
+    async with client(app, olga) as http:
+        listed = (await http.get("/price-lists")).json()["items"]
+    assert sorted(r["code"] for r in listed) == sorted(["BASE", lists["O"]])
+
+    for code in lists.values():  # every client's, for who reaches every client
+        answers = await list_reads(app, ADMIN, code)
+        assert [a.status_code for a in answers] == [200] * 3
+        async with client(app, PRICING_MANAGER) as http:
+            assert (await http.get(f"/price-lists/{code}/entries")).status_code == 200
+
+    # A client's people read their own prices (resolve, their price list), never a list by
+    # code: not another client's matrix list, nor their own.
+    buyer = as_role(Role.BUYER, company_id=companies["O0"])
+    for code in (lists["I"], lists["O"]):
+        assert [a.status_code for a in await list_reads(app, buyer, code)] == [403] * 3
+    async with client(app, buyer) as http:
+        assert (await http.get("/price-lists")).status_code == 403

@@ -8,7 +8,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from services.analytics.store import queries
@@ -45,16 +45,21 @@ def first_day(month: str) -> date:
 @router.put(
     "/clients/{client_id}/plans/{month}",
     summary="Set a client's sales plan for a month",
-    responses={404: {"description": "Unknown client, or not assigned to the sales manager"}},
+    responses={
+        404: {"description": "A client accounts does not have, or not assigned to the manager"}
+    },
 )
 async def put_plan(
     client_id: uuid.UUID,
     month: Annotated[str, Path(pattern=MONTH, description="YYYY-MM")],
     body: PlanUpdate,
+    request: Request,
     session: SessionDep,
     principal: allow(*PLANNERS),
 ) -> PlanVsFact:
-    await CLIENTS.ensure(session, principal, client_id)
+    await CLIENTS.ensure_known(
+        session, principal, request.app.state.upstreams, {client_id: "client_id"}
+    )
     first = first_day(month)
     await queries.set_plan(
         session, client_id, first, body.currency, body.plan_minor, str(principal.subject)

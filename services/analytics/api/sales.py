@@ -237,15 +237,20 @@ class KeyAccountMarkWrite(BaseModel):
 @router.put(
     "/key-accounts/{client_id}",
     summary="Mark a client key by a manager's criteria",
-    responses={404: {"description": "Unknown client, or not assigned to the sales manager"}},
+    responses={
+        404: {"description": "A client accounts does not have, or not assigned to the manager"}
+    },
 )
 async def mark_key_account(
     client_id: uuid.UUID,
     body: KeyAccountMarkWrite,
+    request: Request,
     session: SessionDep,
     principal: allow(*SALES),
 ) -> KeyAccountMarkWrite:
-    await CLIENTS.ensure(session, principal, client_id)
+    await CLIENTS.ensure_known(
+        session, principal, request.app.state.upstreams, {client_id: "client_id"}
+    )
     await store.set_mark(
         session, client_id, sorted(set(body.criteria)), body.note, str(principal.subject)
     )
@@ -417,13 +422,24 @@ class OffersShown(BaseModel):
     "/offers",
     status_code=201,
     summary="Record upsell or cross-sell offers shown",
-    responses={404: {"description": "A client not assigned to the sales manager: none recorded"}},
+    responses={
+        404: {
+            "description": "A client accounts does not have, or not assigned to the sales "
+            "manager: none recorded; `errors` names the first such offer"
+        }
+    },
 )
 async def offers_shown(
-    body: OffersShown, session: SessionDep, principal: allow(*SALES, Role.SYSTEM)
+    body: OffersShown,
+    request: Request,
+    session: SessionDep,
+    principal: allow(*SALES, Role.SYSTEM),
 ) -> dict[str, int]:
     now = utcnow()
-    await CLIENTS.ensure_each(session, principal, {o.client_id for o in body.offers})
+    fields: dict[uuid.UUID, str] = {}
+    for i, offer in enumerate(body.offers):
+        fields.setdefault(offer.client_id, f"offers[{i}].client_id")
+    await CLIENTS.ensure_known(session, principal, request.app.state.upstreams, fields)
     await store.add_offers(
         session,
         [

@@ -1,7 +1,9 @@
 """Who may see which client's prices: the clients the caller reaches (`shared.scope`).
 
 Diffs of price changes span every client: a sales manager reads them narrowed to its own
-clients' rows (list rows stay: they are no client's data)."""
+clients' rows (list rows stay: they are no client's data). A list derived from a matrix feed
+is the exception among lists: it holds one client's prices (or a few clients' that differ by
+one uniform percent), so it is readable only by who reaches one of its clients."""
 
 from __future__ import annotations
 
@@ -11,12 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
 
-from services.pricing.store.models import Client
-from services.pricing.store.projections import CLIENTS
+from services.pricing.store import policy as store
+from services.pricing.store.models import Client, ClientMatrix, PriceList
+from services.pricing.store.projections import CLIENTS, ensure_client
 from shared.auth import Principal
+from shared.problems import NotFound
 from shared.scope import assigned_manager
 
 
@@ -24,6 +29,47 @@ async def may_see(session: AsyncSession, principal: Principal, company_id: uuid.
     """A client's people see only the company they act for, a sales manager only the clients
     assigned to it; another's answers 404, as an unknown client does."""
     await CLIENTS.ensure(session, principal, company_id)
+
+
+async def client_to_change(
+    request: Request, session: AsyncSession, principal: Principal, company_id: uuid.UUID
+) -> Client:
+    """The client a policy write is about, locked: one the caller reaches and accounts has
+    (else 404 naming `company_id`). A company pricing has not heard of yet gets its
+    placeholder now, which its company event fills in."""
+    upstreams = request.app.state.upstreams
+    heard_of = await CLIENTS.ensure_known(session, principal, upstreams, {company_id: "company_id"})
+    for new_id, company in heard_of.items():
+        await ensure_client(session, new_id, company["currency"])
+    return await store.get_client(session, company_id, lock=True)
+
+
+def reaches_every_client(principal: Principal) -> bool:
+    """Staff other than a sales manager, and services."""
+    return principal.is_staff and assigned_manager(principal) is None
+
+
+def _matrix_lists_reached(principal: Principal) -> Select[tuple[int]]:
+    reached = select(ClientMatrix.list_id).join(Client, Client.id == ClientMatrix.client_id)
+    return CLIENTS.narrow(reached, Client.company_id, principal)
+
+
+def readable_lists(stmt: Select[Any], principal: Principal) -> Select[Any]:
+    """`stmt` over price lists keeping those the caller may read: every shared list, and the
+    matrix lists of the clients it reaches."""
+    if reaches_every_client(principal):
+        return stmt
+    return stmt.where(or_(~PriceList.is_matrix, PriceList.id.in_(_matrix_lists_reached(principal))))
+
+
+async def may_read_list(session: AsyncSession, principal: Principal, price_list: PriceList) -> None:
+    """A matrix list none of whose clients the caller reaches answers 404, as an unknown list
+    does. A shared list (base, group, assigned) costs no query."""
+    if not price_list.is_matrix or reaches_every_client(principal):
+        return
+    mine = _matrix_lists_reached(principal).where(ClientMatrix.list_id == price_list.id)
+    if await session.scalar(mine.limit(1)) is None:
+        raise NotFound("No such price list.")
 
 
 async def client_names(session: AsyncSession, principal: Principal) -> set[str] | None:

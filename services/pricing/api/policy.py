@@ -19,7 +19,7 @@ from sqlalchemy import event as orm_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.pricing import list_edits
-from services.pricing.api.access import may_see
+from services.pricing.api.access import client_to_change, may_read_list, may_see, readable_lists
 from services.pricing.api.policy_schemas import (
     ClientDiscount,
     ClientDiscounts,
@@ -192,7 +192,9 @@ async def list_price_lists(
     is_matrix: bool | None = None,
 ) -> Page[PriceListRead]:
     stmt = store.price_lists_query(currency=currency, is_base=is_base, is_matrix=is_matrix)
-    rows, cursor = await paginate(session, stmt, [PriceList.code], params)
+    rows, cursor = await paginate(
+        session, readable_lists(stmt, principal), [PriceList.code], params
+    )
     parents = await store.list_codes_of(session, (r.parent_id for r in rows))
     return Page(
         items=[_list_read(r, parents.get(r.parent_id) if r.parent_id else None) for r in rows],
@@ -210,6 +212,7 @@ async def get_price_list(
     code: ListCode, session: SessionDep, principal: allow(*READERS)
 ) -> PriceListRead:
     price_list = await store.get_list(session, code)
+    await may_read_list(session, principal, price_list)
     parents = await store.list_codes_of(session, [price_list.parent_id])
     return _list_read(price_list, parents.get(price_list.parent_id or 0))
 
@@ -404,6 +407,7 @@ async def list_entries(
     sku: Annotated[Sku | None, Query(description="Only this SKU")] = None,
 ) -> Page[PriceListEntryRead]:
     price_list = await store.get_list(session, code)
+    await may_read_list(session, principal, price_list)
     sku_id = await store.sku_id(session, sku, field="sku", body=True) if sku else None
     rows, cursor = await store.entries_page(session, price_list.id, sku_id, params)
     return Page(
@@ -442,8 +446,7 @@ async def put_client_lists(
     session: SessionDep,
     principal: allow(*WRITERS),
 ) -> ClientListsRead:
-    await may_see(session, principal, company_id)
-    client = await store.get_client(session, company_id, lock=True)
+    client = await client_to_change(request, session, principal, company_id)
     codes = _unique(body.list_codes)
     list_ids = await store.assignable_lists(session, codes)
     await store.replace_client_lists(session, client.id, list_ids)
@@ -562,8 +565,7 @@ async def put_client_discounts(
                 i,
             )
         seen.add(key)
-    await may_see(session, principal, company_id)
-    client = await store.get_client(session, company_id, lock=True)
+    client = await client_to_change(request, session, principal, company_id)
     rows = await store.replace_discounts(
         session, client.id, [d.model_dump() for d in body.discounts]
     )
@@ -846,8 +848,7 @@ async def put_client_ladder(
     session: SessionDep,
     principal: allow(*WRITERS),
 ) -> ClientLadderRead:
-    await may_see(session, principal, company_id)
-    client = await store.get_client(session, company_id, lock=True)
+    client = await client_to_change(request, session, principal, company_id)
     ladder = await store.ladder_for_assignment(session, body.ladder_code)
     await store.assign_ladder(session, client.id, ladder.id)
     announce(request, session, "client.ladder.assigned", client_ids=[company_id], rows=1)

@@ -16,11 +16,12 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from services.pricing.api.access import may_see
+from services.pricing.api.access import may_read_list, may_see, reaches_every_client
 from services.pricing.api.segments import SegmentAssignmentRead
 from services.pricing.domain.ladder import Level, levels_of, progress
 from services.pricing.engine import PriceEngine
 from services.pricing.resolve import client_prices, explain_line, list_prices, resolve_cart
+from services.pricing.store import policy as policy_store
 from services.pricing.store import prices as store
 from shared import csvsafe
 from shared.audience import client_rows, for_caller
@@ -335,17 +336,22 @@ LIST_READERS = (Role.ADMIN, Role.SALES_MANAGER, Role.SYSTEM)
         "Columns `sku,min_qty,price_minor,currency`, ordered by SKU and tier: the list's own "
         "entries valid on the day, or for a derived list its parent's with its markup. No "
         "client's discounts apply (that is `POST /prices/resolve`). A list outside its "
-        "validity window has no prices. For catalog's marketplace feeds: one call per feed."
+        "validity window has no prices. For catalog's marketplace feeds: one call per feed. "
+        "A list derived from a matrix feed holds clients' own prices: a sales manager reads "
+        "only those of its clients (another's is 404, as an unknown list)."
     ),
 )
 async def price_list_prices(
     code: Annotated[Code, Path(description="Price list code")],
     request: Request,
+    session: SessionDep,
     principal: allow(*LIST_READERS),
     on: Annotated[
         BusinessDate | None, Query(alias="date", description="Default: today (UTC)")
     ] = None,
 ) -> Response:
+    if not reaches_every_client(principal):  # services and admins: no query
+        await may_read_list(session, principal, await policy_store.get_list(session, code))
     frame = await list_prices(_engine(request), code, on or today())
     return Response(frame.write_csv(), media_type="text/csv")
 
