@@ -11,6 +11,7 @@ from services.orders.api import (
     lists,
     orders,
     quotes,
+    recovery,
     shipments,
 )
 from services.orders.events import CONSUMERS
@@ -33,7 +34,7 @@ SPEC = ServiceSpec(
         claims.router,
     ],
     consumers=CONSUMERS,
-    workers=[checkout.recover_checkouts],
+    workers=[recovery.recover_checkouts],
 )
 
 

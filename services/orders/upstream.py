@@ -115,15 +115,20 @@ async def reserve_stock(
     reference: uuid.UUID,
     lines: list[tuple[str, Decimal]],
     preferred_warehouse: str | None = None,
+    *,
+    renew: bool = False,
 ) -> HeldStock:
     """Hold stock for every line (or none), from the client's preferred warehouse first and
-    split over others when need be; 409 with the short lines, as catalog named them."""
-    body = {
+    split over others when need be; 409 with the short lines, as catalog named them. `renew`:
+    the reference's reservation ended (expired, released): hold its lines again."""
+    body: dict[str, Any] = {
         "reference": str(reference),
         "ttl_minutes": RESERVATION_TTL_MINUTES,
         "preferred_warehouse": preferred_warehouse,
         "lines": [{"sku": sku, "quantity": str(q)} for sku, q in lines],
     }
+    if renew:
+        body["renew"] = True
     # Idempotent by reference: a retry returns the reservation the first attempt made.
     response = await app.state.upstreams.call(
         "catalog", "POST", "/reservations", json=body, idempotent=True
@@ -156,12 +161,46 @@ async def confirm_reservation(app: FastAPI, reservation_id: uuid.UUID) -> bool:
     return True
 
 
-async def release_reservation(app: FastAPI, reservation_id: uuid.UUID) -> None:
-    response = await app.state.upstreams.call(
-        "catalog", "DELETE", f"/reservations/{reservation_id}"
-    )
-    if response.status_code not in (200, 204, 404):
-        raise _unexpected("catalog", response)
+async def keep_stock(
+    app: FastAPI,
+    reference: uuid.UUID,
+    lines: list[tuple[str, Decimal]],
+    preferred_warehouse: str | None,
+    held: HeldStock,
+) -> tuple[HeldStock, bool]:
+    """The stock `held` for `reference`, confirmed: an order is placed only on stock catalog
+    holds for it. Given back meanwhile (it expired, or was released), it is held again
+    (`hold_again`). False: catalog did not answer, the stock is not confirmed yet."""
+    try:
+        if await confirm_reservation(app, held.id):
+            return held, True
+    except ProblemError:
+        return held, False
+    return await hold_again(app, reference, lines, preferred_warehouse)
+
+
+async def hold_again(
+    app: FastAPI,
+    reference: uuid.UUID,
+    lines: list[tuple[str, Decimal]],
+    preferred_warehouse: str | None,
+) -> tuple[HeldStock, bool]:
+    """The lines of `reference`'s reservation, which catalog gave back, held again under the
+    same id (maybe from other warehouses: the HeldStock says) and confirmed; a 409
+    `out-of-stock` naming the lines no longer there. False: not confirmed yet."""
+    try:
+        held = await reserve_stock(app, reference, lines, preferred_warehouse, renew=True)
+    except Conflict as short:
+        raise Conflict(
+            "The stock held for this order was given back before the order was placed, and "
+            "some lines are no longer in stock; nothing was ordered.",
+            slug="out-of-stock",
+            errors=short.errors,
+        ) from short
+    try:
+        return held, await confirm_reservation(app, held.id)
+    except ProblemError:
+        return held, False
 
 
 async def release_by_reference(app: FastAPI, reference: uuid.UUID) -> None:

@@ -209,3 +209,63 @@ async def test_the_same_reference_racing_is_one_reservation_and_another_request_
     again = await hold("checkout-r", ("A-1", "4"))
     assert again.status_code == 409, again.text
     assert await reserved(catalog, "A-1") in ("3.000", "5.000")
+
+
+async def test_a_reservation_that_ended_is_held_again_under_its_id_only_when_renewed(catalog):
+    """Orders confirms too late (the hold expired, or was given back): asked with `renew`, the
+    same lines are held again under the same id, if the stock is still there; a plain retry
+    still answers the reservation as it is."""
+    await stocked(catalog, A1="5")
+    async with client(catalog, ORDERS) as http:
+        first = (await http.post("/reservations", json=body("c-r", ("A-1", "3"), ttl=1))).json()
+        async with catalog.state.sessionmaker() as session, session.begin():
+            assert await store.expire_due(session, utcnow() + timedelta(minutes=2)) == 1
+        retry = await http.post("/reservations", json=body("c-r", ("A-1", "3")))
+        assert (retry.status_code, retry.json()["state"]) == (200, "expired")
+        assert await reserved(catalog, "A-1") == "0.000"
+        renewed = await http.post(
+            "/reservations", json={**body("c-r", ("A-1", "3")), "renew": True}
+        )
+        assert renewed.status_code == 201, renewed.text
+        assert (renewed.json()["id"], renewed.json()["state"]) == (first["id"], "held")
+        assert renewed.json()["lines"] == [{"sku": "A-1", "warehouse": "MSK", "quantity": "3.000"}]
+        assert await reserved(catalog, "A-1") == "3.000"
+        live = await http.post("/reservations", json={**body("c-r", ("A-1", "3")), "renew": True})
+        assert (live.status_code, live.json()["id"]) == (200, first["id"])  # held: as it is
+        assert await reserved(catalog, "A-1") == "3.000"
+        # Held past its expiry, not yet expired by the worker: it expires, then is held again.
+        async with catalog.state.sessionmaker() as session, session.begin():
+            await session.execute(
+                text("UPDATE reservations SET expires_at = :t WHERE reference = 'c-r'"),
+                {"t": utcnow() - timedelta(minutes=1)},
+            )
+        late = await http.post("/reservations", json={**body("c-r", ("A-1", "3")), "renew": True})
+        assert (late.status_code, late.json()["state"]) == (201, "held")
+        assert await reserved(catalog, "A-1") == "3.000"
+        confirmed = await http.post(f"/reservations/{first['id']}/confirm")
+        assert confirmed.json()["state"] == "confirmed"
+        assert (await http.delete(f"/reservations/{first['id']}")).status_code == 204
+        other = await http.post("/reservations", json=body("c-other", ("A-1", "4")))
+        assert other.status_code == 201
+        short = await http.post("/reservations", json={**body("c-r", ("A-1", "3")), "renew": True})
+        assert short.status_code == 409
+        assert short.json()["errors"] == [
+            {"field": "quantity", "message": "only 1.000 of A-1 available", "row": 1}
+        ]
+        assert (await http.get(f"/reservations/{first['id']}")).json()["state"] == "released"
+    assert await reserved(catalog, "A-1") == "4.000"
+
+
+async def test_a_reservation_arriving_after_its_reference_was_released_holds_nothing(catalog):
+    """Orders gave up on a reservation's answer and gave back its reference before catalog
+    even saw the request: when the request arrives, it is refused, and nothing is held."""
+    await stocked(catalog, A1="5")
+    async with client(catalog, ORDERS) as http:
+        gone = await http.delete("/reservations", params={"reference": "checkout-lost"})
+        assert gone.status_code == 204
+        late = await http.post("/reservations", json=body("checkout-lost", ("A-1", "2")))
+        assert late.status_code == 409, late.text
+        assert late.json()["errors"][0]["field"] == "reference"
+        again = await http.delete("/reservations", params={"reference": "checkout-lost"})
+        assert again.status_code == 204
+    assert await reserved(catalog, "A-1") == "0.000"

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from services.catalog.api.feeds import SPECS as CATALOG_FEEDS
 from services.orders import upstream
-from services.orders.api.checkout import recover_once
+from services.orders.api.recovery import recover_once
 from shared.auth import Role
 from shared.clock import utcnow
 from shared.contracts.catalog import ProductUpsertedV1

@@ -47,6 +47,12 @@ class ReservationCreate(BaseModel):
         None, description="The buyer's warehouse: lines draw from it first"
     )
     lines: list[LineWanted] = Field(min_length=1, max_length=5_000)
+    renew: bool = Field(
+        False,
+        description="When this reference's reservation of the same lines has ended (it expired "
+        "or was released), hold them again, drawn afresh, under the same id: a checkout whose "
+        "stock was given back before it could confirm. Default: answer that reservation as it is",
+    )
 
 
 class LineRead(BaseModel):
@@ -100,6 +106,7 @@ async def _read(
     response_model=ReservationRead,
     responses={
         200: {"description": "The same request under this reference before: its reservation"},
+        201: {"description": "Held (again, with `renew`, under the same id)"},
         409: {
             "description": "Not enough stock, or the reference holds a reservation of other lines"
         },
@@ -121,13 +128,15 @@ async def create_reservation(
                 slug="reference-taken",
                 errors=[FieldError(field="reference", message="used by another request")],
             )
-        return await _read(session, existing, held)
+        if not (body.renew and await store.ended(session, existing)):
+            return await _read(session, existing, held)
     reservation, lines = await store.reserve(
         session,
         body.reference,
         wanted,
         timedelta(minutes=body.ttl_minutes),
         body.preferred_warehouse,
+        existing.id if existing is not None else None,
     )
     location = public_path(request, "get_reservation", reservation_id=str(reservation.id))
     return await _read(session, reservation, lines, 201, {"Location": location})
@@ -186,16 +195,15 @@ async def release_reservation(
     "/reservations",
     status_code=204,
     summary="Give back the stock held under a reference, if any: a checkout interrupted before "
-    "it kept the reservation's id",
+    "it kept the reservation's id, or whose reservation's answer was lost; a reservation still "
+    "on its way under the reference afterwards holds nothing",
 )
 async def release_by_reference(
     reference: Annotated[code(200), Query()],
     session: SessionDep,
     principal: allow(*HOLDERS),
 ) -> None:
-    reservation = await store.locked(session, reference=reference)
-    if reservation is not None and reservation.state in ("held", "confirmed"):
-        await store.give_back(session, reservation, "released")
+    await store.release_reference(session, reference)
 
 
 async def expire_reservations(app: FastAPI) -> None:

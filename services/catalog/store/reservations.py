@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.domain.allocation import allocate
@@ -38,11 +38,13 @@ async def reserve(
     wanted: list[tuple[str, str | None, Decimal]],
     ttl: timedelta,
     preferred: str | None = None,
+    renewed: uuid.UUID | None = None,
 ) -> tuple[Held, list[tuple[str, str, Decimal]]]:
     """Hold every line or none, each from the warehouses domain.allocation chooses (the
     `preferred` one first). Two statements whatever the number of lines: the stock rows read
     and locked, then the reservation, its lines and the stock held. Returns the reservation
-    and its lines (sku, warehouse, quantity) as stored."""
+    and its lines (sku, warehouse, quantity) as stored. `renewed`: the id of this reference's
+    reservation that `ended`, held again under that id (its old lines go)."""
     rows = await session.execute(
         text(
             "SELECT sku, warehouse, on_hand - reserved AS available FROM stock_levels "
@@ -67,7 +69,11 @@ async def reserve(
         )
     keys = sorted(taken)
     now = utcnow()
-    held = Held(uuid.uuid4(), reference, "held", now + ttl)
+    held = Held(renewed or uuid.uuid4(), reference, "held", now + ttl)
+    if renewed is not None:
+        await session.execute(
+            delete(ReservationLine).where(ReservationLine.reservation_id == renewed)
+        )
     await session.execute(
         HOLD,
         {
@@ -97,13 +103,16 @@ async def reserve(
 
 
 STORED = Decimal("0.001")
-# The reservation, the stock rows (locked before) and the reservation's lines in one
-# statement; the lines' foreign key is checked at its end, when the reservation is there.
+# The reservation (or one that ended, held again), the stock rows (locked before) and the
+# reservation's lines in one statement; the lines' foreign key is checked at its end, when
+# the reservation is there.
 HOLD = text(
     """
     WITH reservation AS (
         INSERT INTO reservations (id, reference, state, expires_at, created_at, updated_at)
         VALUES (:id, :reference, 'held', :expires_at, :now, :now)
+        ON CONFLICT (id) DO UPDATE
+        SET state = 'held', expires_at = EXCLUDED.expires_at, updated_at = EXCLUDED.updated_at
     ), wanted AS (
         SELECT * FROM unnest(CAST(:skus AS text[]), CAST(:warehouses AS text[]),
                              CAST(:quantities AS numeric[])) AS x(sku, warehouse, quantity)
@@ -127,6 +136,37 @@ async def by_reference(session: AsyncSession, reference: str) -> Reservation | N
         {"r": reference},
     )
     return await session.scalar(select(Reservation).where(Reservation.reference == reference))
+
+
+async def ended(session: AsyncSession, reservation: Reservation) -> bool:
+    """Whether the reservation no longer holds its stock (expired or released; one held past
+    its expiry expires now), so its lines may be held again. Goods shipped are not."""
+    await session.refresh(reservation, with_for_update=True)
+    if reservation.state == "held" and reservation.expires_at <= utcnow():
+        await give_back(session, reservation, "expired")
+    return reservation.state in ("expired", "released")
+
+
+async def release_reference(session: AsyncSession, reference: str) -> None:
+    """Give back what `reference` holds, once a reservation being made under it is made (the
+    same lock). Its sender gave up on an answer, so when there is none yet, one released and
+    holding nothing is left: a reservation still on its way under the reference is refused."""
+    reservation = await by_reference(session, reference)
+    if reservation is None:
+        now = utcnow()
+        session.add(
+            Reservation(
+                reference=reference,
+                state="released",
+                expires_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        return
+    await session.refresh(reservation, with_for_update=True)
+    if reservation.state in ("held", "confirmed"):
+        await give_back(session, reservation, "released")
 
 
 async def lines_of(session: AsyncSession, reservation_id: uuid.UUID) -> list[Any]:
@@ -154,15 +194,11 @@ async def confirm_live(session: AsyncSession, reservation_id: uuid.UUID) -> Rese
     )
 
 
-async def locked(
-    session: AsyncSession, reservation_id: uuid.UUID | None = None, reference: str | None = None
-) -> Reservation | None:
-    """The reservation by its id or by its reference, locked for a change of state."""
-    if reference is None:
-        found = Reservation.id == reservation_id
-    else:
-        found = Reservation.reference == reference
-    return await session.scalar(select(Reservation).where(found).with_for_update())
+async def locked(session: AsyncSession, reservation_id: uuid.UUID) -> Reservation | None:
+    """The reservation, locked for a change of state."""
+    return await session.scalar(
+        select(Reservation).where(Reservation.id == reservation_id).with_for_update()
+    )
 
 
 async def give_back(

@@ -1,15 +1,16 @@
 """Checkout, a saga over three services: price the cart (pricing), check credit (accounts),
 hold the stock (catalog), then create the order here, or give the stock back.
 
-Three transactions here: the checkout row with what the order is made of; the order with
-catalog's confirmation of its stock (asked before the commit); a failure. A crash anywhere is
-recovered by `recover_checkouts`: a checkout still `started` has no order, so whatever catalog
-holds under its id (the reservation's reference) is given back; an order whose stock was not
-confirmed gets it confirmed; a checkout that failed while catalog could not take its stock
-back stays `reserved` (its key not free yet) until the recovery gives the stock back. The
-Idempotency-Key names the checkout: a retried request finds it and never creates a second
-order; a refused checkout placed nothing, so the same key checks out again once the buyer
-fixed the cart.
+Three transactions here: the checkout row with what the order is made of; the order, once
+catalog confirmed its stock; a failure. An order is placed only on stock catalog confirmed:
+stock given back meanwhile (it expired) is held again, or the checkout is refused naming the
+lines no longer there. Whatever fails after the reservation was asked for, even with no
+answer (catalog may have reserved all the same), gives back what catalog holds under the
+checkout's id (the reservation's reference) before the checkout is marked failed; when catalog
+cannot take it back, the checkout stays `reserved` (its key not free yet) until the recovery
+(`api/recovery.py`) gives it back. The Idempotency-Key names the checkout: a retried request
+finds it and never creates a second order; a refused checkout placed nothing, so the same key
+checks out again once the buyer fixed the cart.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -48,7 +48,6 @@ from shared.problems import Conflict, FieldError, ProblemError, Unprocessable
 
 router = APIRouter(tags=["checkout"])
 log = logging.getLogger(__name__)
-RECOVERY_POLL_SECONDS = 10.0
 
 
 class CheckoutBody(BaseModel):
@@ -85,19 +84,29 @@ class CreditRefused(ProblemError):
     status, slug = 422, "credit-refused"
 
 
-async def _fail(
-    app: FastAPI, checkout_id: uuid.UUID, reason: str, holding: uuid.UUID | None = None
-) -> None:
+async def _fail(app: FastAPI, checkout_id: uuid.UUID, reason: str, holding: bool = False) -> None:
     """A started checkout ends without an order: `failed`, or `reserved` when catalog may
-    still hold the stock of reservation `holding` (giving it back failed), for the recovery
-    to give back. A checkout already `reserved` stays so."""
-    state = "failed" if holding is None else "reserved"
+    still hold stock under its id (giving it back failed), for the recovery to give back. A
+    checkout already `reserved` stays so."""
+    state = "reserved" if holding else "failed"
     async with app.state.sessionmaker.begin() as session:
         await session.execute(
             update(Checkout)
             .where(Checkout.id == checkout_id, Checkout.state == "started")
-            .values(state=state, reservation_id=holding, failure=reason, updated_at=utcnow())
+            .values(state=state, failure=reason, updated_at=utcnow())
         )
+
+
+async def _give_back(app: FastAPI, checkout_id: uuid.UUID, failure: Exception) -> None:
+    """Give back whatever catalog holds under the checkout's id before the checkout is marked
+    failed: its key may start again at once and must not find its own stock taken. When
+    catalog cannot take it back, the checkout stays `reserved` and that failure is raised."""
+    try:
+        await upstream.release_by_reference(app, checkout_id)
+    except Exception:
+        reason = getattr(failure, "detail", None) or type(failure).__name__
+        await _fail(app, checkout_id, reason, holding=True)
+        raise
 
 
 @dataclass(frozen=True)
@@ -337,21 +346,26 @@ async def _place(
         status, hold = await credit_verdict(
             app, placing.company_id, total, priced.currency, standing
         )
-    held = await upstream.reserve_stock(
-        app, checkout_row.id, quantities, placing.preferred_warehouse
-    )
+    held = await _reserve(app, checkout_row, placing)
     try:
         return await _create_order(
             app, principal, checkout_row, placing, priced, totals, status, hold, held
         )
     except Exception as failure:
-        try:
-            await upstream.release_reservation(app, held.id)
-        except Exception:
-            # Catalog holds the stock still (even confirmed, which never expires).
-            reason = getattr(failure, "detail", None) or type(failure).__name__
-            await _fail(app, checkout_row.id, reason, held.id)
-            raise
+        await _give_back(app, checkout_row.id, failure)  # held, even confirmed
+        raise
+
+
+async def _reserve(app: FastAPI, checkout_row: Checkout, placing: Placing) -> upstream.HeldStock:
+    try:
+        return await upstream.reserve_stock(
+            app, checkout_row.id, placing.quantities, placing.preferred_warehouse
+        )
+    except Conflict:
+        raise  # catalog refused: it holds nothing
+    except Exception as failure:
+        # No answer (503, a timeout) or none understood: catalog may have reserved all the same.
+        await _give_back(app, checkout_row.id, failure)
         raise
 
 
@@ -395,9 +409,16 @@ async def _create_order(
     hold: str | None,
     held: upstream.HeldStock,
 ) -> PlacedOrder:
-    """Step 3, one transaction: the order, its price snapshots, the emptied cart, the event,
-    and catalog's confirmation of the stock before it commits. A crash before the commit
-    leaves the checkout `started`: recovery gives back what catalog holds under its id."""
+    """Step 3: catalog confirms the stock (holds it again if it was given back meanwhile, or
+    refuses with the short lines), then one transaction: the order, its price snapshots, the
+    emptied cart, the event. A crash before the commit leaves the checkout `started`: recovery
+    gives back what catalog holds under its id. Catalog not answering the confirmation leaves
+    the checkout `placed`: recovery confirms."""
+    held, confirmed = await upstream.keep_stock(
+        app, checkout_row.id, placing.quantities, placing.preferred_warehouse, held
+    )
+    if not confirmed:
+        log.warning("reservation %s not confirmed yet; recovery will", held.id)
     now = utcnow()
     actor = str(principal.subject)
     reservation_id = held.id
@@ -447,16 +468,15 @@ async def _create_order(
             await store.emit_placed(session, order, lines)
         if placing.quote_id is not None:
             await quote_store.mark_accepted(session, placing.quote_id, order)
-        try:
-            await upstream.confirm_reservation(app, reservation_id)
-            state = "settled"
-        except ProblemError:
-            log.warning("reservation %s not confirmed yet; recovery will", reservation_id)
-            state = "placed"
         done = (
             update(Checkout)
             .where(Checkout.id == checkout_row.id)
-            .values(state=state, reservation_id=reservation_id, order_id=order.id, updated_at=now)
+            .values(
+                state="settled" if confirmed else "placed",
+                reservation_id=reservation_id,
+                order_id=order.id,
+                updated_at=now,
+            )
         )
         if placing.cart_id is not None:  # emptied in the same statement
             done = done.add_cte(
@@ -465,47 +485,3 @@ async def _create_order(
         await session.execute(done)
     first = {"from_status": None, "to_status": status, "at": now, "actor": actor, "note": hold}
     return PlacedOrder(order, lines, [first])
-
-
-async def recover_checkouts(app: FastAPI) -> None:
-    """The saga's recovery: runs in the worker process, and once at its start-up."""
-    while True:
-        try:
-            await recover_once(app)
-        except Exception:
-            log.exception("checkout recovery failed; retrying")
-        await asyncio.sleep(RECOVERY_POLL_SECONDS)
-
-
-async def recover_once(app: FastAPI) -> int:
-    """Interrupted checkouts and failed ones whose stock catalog still holds (`reserved`: no
-    order will come, so at once) give their stock back; created orders get it confirmed."""
-    stale = utcnow() - timedelta(seconds=app.state.settings.checkout_stale_seconds)
-    async with app.state.sessionmaker() as session:
-        rows = list(
-            await session.scalars(
-                select(Checkout)
-                .where(
-                    Checkout.state.in_(("started", "reserved", "placed")),
-                    (Checkout.updated_at < stale) | (Checkout.state == "reserved"),
-                )
-                .limit(100)
-            )
-        )
-    for row in rows:
-        if row.state == "placed" and row.reservation_id:
-            await upstream.confirm_reservation(app, row.reservation_id)
-            state, failure = "settled", None
-        else:
-            if row.reservation_id:
-                await upstream.release_reservation(app, row.reservation_id)
-            else:  # it may have reserved without recording the reservation's id
-                await upstream.release_by_reference(app, row.id)
-            state, failure = "failed", f"{row.failure or 'interrupted'}; the stock was given back"
-        async with app.state.sessionmaker.begin() as session:
-            await session.execute(
-                update(Checkout)
-                .where(Checkout.id == row.id, Checkout.state == row.state)
-                .values(state=state, failure=failure, updated_at=utcnow())
-            )
-    return len(rows)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -299,4 +300,19 @@ async def _deliver(
                 for x in lines
             ],
         ),
+    )
+
+
+async def restate_sources(
+    session: AsyncSession, order_id: uuid.UUID, sources: Sequence[list[dict[str, str]]]
+) -> None:
+    """Where each line's goods are held now (catalog held them again, maybe elsewhere), in
+    line order, as JSON per line: one statement."""
+    await session.execute(
+        text(
+            "UPDATE order_lines l SET sources = CAST(s.sources AS jsonb) "
+            "FROM unnest(CAST(:sources AS text[])) WITH ORDINALITY AS s(sources, line_no) "
+            "WHERE l.order_id = :id AND l.line_no = s.line_no"
+        ),
+        {"id": order_id, "sources": [orjson.dumps(x).decode() for x in sources]},
     )
