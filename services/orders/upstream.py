@@ -100,16 +100,6 @@ class HeldStock:
     lines: list[tuple[str, str, Decimal]]  # sku, warehouse, quantity
 
 
-async def client_exists(app: FastAPI, company_id: uuid.UUID) -> bool:
-    """Asked when orders has not heard of a company yet (its event may be on its way)."""
-    response = await app.state.upstreams.call("accounts", "GET", f"/companies/{company_id}/credit")
-    if response.status_code == 404:
-        return False
-    if response.status_code != 200:
-        raise _unexpected("accounts", response)
-    return True
-
-
 async def reserve_stock(
     app: FastAPI,
     reference: uuid.UUID,

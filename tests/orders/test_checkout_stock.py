@@ -228,3 +228,30 @@ async def test_when_catalog_cannot_take_back_a_lost_reservation_the_recovery_doe
     placed = await checkout(shop, cart_id, key="tower-b")
     assert placed.status_code == 201, placed.text
     assert (await stock_of(shop, "CE-200"))["reserved"] == "60.000"
+
+
+async def test_a_checkout_the_recovery_gave_up_while_it_ran_orders_nothing_and_holds_nothing(
+    start_app,
+):
+    """A checkout slower than ORDERS_CHECKOUT_STALE_SECONDS is given up by the recovery (its
+    stock given back, its key freed) while it still runs: it must not then create its order, or
+    the key's next attempt would make a second one."""
+    shop = await open_shop(start_app, checkout_stale_seconds=0)
+    cart_id = await new_cart(shop, {"CE-200": "60"})
+
+    async def recovery_gives_it_up() -> None:
+        assert await recover_once(shop.orders) == 1
+
+    restore = catalog_way(shop, meanwhile=recovery_gives_it_up)
+    try:
+        given_up = await checkout(shop, cart_id, key="slow")
+    finally:
+        restore()
+    assert given_up.status_code == 409, given_up.text
+    assert given_up.json()["type"].endswith("/checkout-interrupted")
+    assert await count(shop.orders, "orders") == 0
+    assert (await stock_of(shop, "CE-200"))["reserved"] == "0.000"
+    placed = await checkout(shop, cart_id, key="slow")
+    assert placed.status_code == 201, placed.text
+    assert await count(shop.orders, "orders") == 1
+    assert (await stock_of(shop, "CE-200"))["reserved"] == "60.000"

@@ -34,12 +34,12 @@ from services.orders.domain.lines import (
     parse_pasted,
 )
 from services.orders.store import carts as store
-from services.orders.store.catalog import is_client, ordering_rules
+from services.orders.store.catalog import CLIENTS, ordering_rules
 from services.orders.store.models import Cart, CartLine
 from shared.auth import Principal, allow
 from shared.db import SessionDep, release
 from shared.fields import Quantity, Sku, code, line
-from shared.problems import Conflict, FieldError, NotFound, Unprocessable
+from shared.problems import Conflict, FieldError, Unprocessable
 
 router = APIRouter(tags=["carts"])
 MAX_QUICK_ORDER_BYTES = 2 * 1024 * 1024
@@ -231,16 +231,6 @@ async def add_wanted(
     )
 
 
-async def ensure_known_client(app: Any, session: Any, company_id: uuid.UUID) -> None:
-    """A cart, list or approval rule for a company accounts never had is refused (404, as for
-    a client the caller may not see), not kept for nobody."""
-    if await is_client(session, company_id) or await upstream.client_exists(app, company_id):
-        return
-    raise NotFound(
-        "No such company.", errors=[FieldError(field="company_id", message="is not a client")]
-    )
-
-
 def refuse_problems(problems: list[LineProblem]) -> None:
     if problems:
         raise Unprocessable(
@@ -278,7 +268,9 @@ async def create_cart(
     principal: allow(*SHOPPERS),
 ) -> CartSummary:
     company_id = await acting_client(session, principal, body.company_id)
-    await ensure_known_client(request.app, session, company_id)
+    await CLIENTS.ensure_known(
+        session, principal, request.app.state.upstreams, {company_id: "company_id"}
+    )
     cart = Cart(company_id=company_id, owner=str(principal.subject), name=body.name)
     session.add(cart)
     try:

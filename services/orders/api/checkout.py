@@ -84,6 +84,13 @@ class CreditRefused(ProblemError):
     status, slug = 422, "credit-refused"
 
 
+class GivenUp(ProblemError):
+    """The recovery gave this checkout up while it still ran (past the stale time): its stock
+    was given back and its key freed, so it must not create its order after all."""
+
+    status, slug = 409, "checkout-interrupted"
+
+
 async def _fail(app: FastAPI, checkout_id: uuid.UUID, reason: str, holding: bool = False) -> None:
     """A started checkout ends without an order: `failed`, or `reserved` when catalog may
     still hold stock under its id (giving it back failed), for the recovery to give back. A
@@ -285,6 +292,10 @@ async def place(
     """Steps 2 to 4 of the saga. A ProblemError marks the checkout failed (stock given back)."""
     try:
         return await _place(app, principal, checkout_row, placing)
+    except GivenUp as problem:
+        # What it may have held again since (a renewed hold) goes back too: no order comes.
+        await _give_back(app, checkout_row.id, problem)
+        raise
     except ProblemError as problem:
         await _fail(app, checkout_row.id, problem.detail or problem.slug)
         raise
@@ -468,9 +479,11 @@ async def _create_order(
             await store.emit_placed(session, order, lines)
         if placing.quote_id is not None:
             await quote_store.mark_accepted(session, placing.quote_id, order)
+        # Only a checkout still running: one the recovery gave up (it ran past
+        # ORDERS_CHECKOUT_STALE_SECONDS) has had its stock given back and its key freed.
         done = (
             update(Checkout)
-            .where(Checkout.id == checkout_row.id)
+            .where(Checkout.id == checkout_row.id, Checkout.state == "started")
             .values(
                 state="settled" if confirmed else "placed",
                 reservation_id=reservation_id,
@@ -482,6 +495,7 @@ async def _create_order(
             done = done.add_cte(
                 delete(CartLine).where(CartLine.cart_id == placing.cart_id).cte("emptied")
             )
-        await session.execute(done)
+        if (await session.execute(done.returning(Checkout.id))).first() is None:
+            raise GivenUp("The checkout took too long and was given up; nothing was ordered.")
     first = {"from_status": None, "to_status": status, "at": now, "actor": actor, "note": hold}
     return PlacedOrder(order, lines, [first])

@@ -14,10 +14,10 @@ from services.orders.api.access import SHOPPERS, acting_client, company_list, ow
 from services.orders.api.carts import (
     QuickOrderResult,
     add_wanted,
-    ensure_known_client,
     read_wanted_lines,
 )
 from services.orders.domain.lines import WantedLine
+from services.orders.store.catalog import CLIENTS
 from services.orders.store.models import RequisitionList, RequisitionListLine
 from shared.auth import allow
 from shared.db import SessionDep
@@ -97,7 +97,9 @@ async def create_list(
     principal: allow(*SHOPPERS),
 ) -> ListRead:
     company_id = await acting_client(session, principal, body.company_id)
-    await ensure_known_client(request.app, session, company_id)
+    await CLIENTS.ensure_known(
+        session, principal, request.app.state.upstreams, {company_id: "company_id"}
+    )
     found = RequisitionList(
         company_id=company_id, name=body.name, created_by=str(principal.subject)
     )

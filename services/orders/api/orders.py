@@ -25,12 +25,13 @@ from services.orders.api.access import (
     own_cart,
     visible_order,
 )
-from services.orders.api.carts import QuickOrderResult, add_wanted, ensure_known_client
+from services.orders.api.carts import QuickOrderResult, add_wanted
 from services.orders.api.checkout import credit_verdict
 from services.orders.api.schemas import OrderRead, OrderSummary, read_order, summary
 from services.orders.domain.lifecycle import TRANSITIONS, WAITING, TransitionRefused
 from services.orders.domain.lines import WantedLine
 from services.orders.store import orders as store
+from services.orders.store.catalog import CLIENTS
 from services.orders.store.models import ApprovalRule, Order, OrderLine
 from shared import csvsafe
 from shared.auth import Principal, Role, allow
@@ -294,7 +295,9 @@ async def add_rule(
             errors=[FieldError(field="currency", message="is required with above_minor")],
         )
     company = await acting_client(session, principal, company_id)
-    await ensure_known_client(request.app, session, company)
+    await CLIENTS.ensure_known(
+        session, principal, request.app.state.upstreams, {company: "company_id"}
+    )
     rule = ApprovalRule(company_id=company, **body.model_dump())
     session.add(rule)
     await session.flush()

@@ -49,10 +49,6 @@ async def preferred_warehouse(session: AsyncSession, company_id: uuid.UUID) -> s
     return await session.scalar(select(Company.preferred_warehouse).where(Company.id == company_id))
 
 
-async def is_client(session: AsyncSession, company_id: uuid.UUID) -> bool:
-    return await session.get(Company, company_id) is not None
-
-
 # The clients orders knows and their assigned sales managers: what `shared.scope` checks.
 CLIENTS = ClientScope(Company.id, Company.sales_manager_id)
 
