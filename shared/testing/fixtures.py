@@ -147,13 +147,20 @@ async def start_app(service_settings: Callable[..., Any]) -> AsyncIterator[Calla
     async def start(
         service: str,
         upstreams: dict[str, FastAPI] | None = None,
-        from_now: bool = False,
+        from_now: bool | None = None,
         **overrides: Any,
     ) -> FastAPI:
-        """`from_now`: the service's consumers skip what earlier tests left on the broker."""
+        """`from_now`: the service's consumers skip what earlier tests left on the broker, in
+        groups of their own, so no test depends on which ran before it. The default for a
+        service running its workers; `from_now=False` (or a `consumer_group_suffix`) for a
+        test that means to read what was published before it started."""
         module = importlib.import_module(f"services.{service}.app")
         for name in upstreams or {}:
             overrides.setdefault(f"{name}_url", f"http://{name}")
+        if from_now is None:
+            from_now = (
+                bool(overrides.get("run_workers")) and "consumer_group_suffix" not in overrides
+            )
         if from_now:  # its own groups: no member of an earlier test's app to wait for
             overrides["consumer_group_suffix"] = f"-{uuid.uuid4().hex[:8]}"
         settings = service_settings(service, **overrides)
