@@ -15,6 +15,7 @@ from sqlalchemy import make_url, text
 from shared.apiconventions import install_conventions
 from shared.conditional import ConditionalRequestMiddleware
 from shared.db import create_engine, create_sessionmaker, install_database_problems
+from shared.docpages import docs_router
 from shared.events.consumer import EventConsumer, Handlers, Outcome
 from shared.events.kafka import Publisher, broker_reachable
 from shared.events.relay import OutboxRelay
@@ -123,6 +124,8 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         description=spec.description,
         version=spec.version,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.metrics = metrics
@@ -136,6 +139,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(_health_router(settings))
+    app.include_router(docs_router(spec.title))
     for router in spec.routers:
         app.include_router(router)
     return app
