@@ -54,6 +54,9 @@ def create_app(
             upstreams=upstreams,
             http=http,
             limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
+            integrator_limiter=RateLimiter(
+                settings.integrator_rate_limit_per_minute, settings.integrator_rate_limit_burst
+            ),
             api_keys=ApiKeyVerifier(
                 http, upstreams["accounts"], secret, settings.api_key_cache_seconds
             ),

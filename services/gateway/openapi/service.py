@@ -27,15 +27,18 @@ Every service of the B2B commerce backend behind one gateway: `/api/v1/<service>
 
 People authenticate with `Authorization: Bearer <access token>` from
 `POST /api/v1/accounts/auth/login`. ERP integrations and partner marketplaces use an API key in
-`X-API-Key` (or `Authorization: ApiKey <key>`): integrator keys may call `/feeds/` paths only,
-partner keys may only read the marketplace catalog feed and the price feeds.
+`X-API-Key` (or `Authorization: ApiKey <key>`). An integrator's key may call every service's
+`/feeds/` paths, the ERP endpoints of orders (`/api/v1/orders/erp/...`), and post clients'
+reconciliation statements and products' quality certificates; nothing else. A partner's key may
+only read the marketplace catalog feed and the price feeds.
 
 Errors are RFC 9457 problem details (`application/problem+json`); lists take `limit` and
 `cursor` and answer `next_cursor`; POSTs that create something take `Idempotency-Key`; a JSON
 resource read with `ETag` is updated safely with `If-Match` (a stale one gets 412). See
 openapi/README.md in the repository for every convention. Every response carries
 `X-Request-ID`; send your own to trace a call. Callers are rate-limited; a 429 answer says in
-`Retry-After` how many seconds to wait.
+`Retry-After` how many seconds to wait; an integrator's key has an allowance of its own, larger
+than a person's.
 """
 
 SECURITY_SCHEMES: dict[str, Any] = {
