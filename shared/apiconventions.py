@@ -60,6 +60,23 @@ def _has_header(operation: dict[str, Any], name: str) -> bool:
     )
 
 
+def _spell_headers(operation: dict[str, Any]) -> None:
+    """One spelling per header (`Idempotency-Key`, never `idempotency-key`): generated clients
+    name their arguments after it, and HTTP does not care."""
+    for parameter in operation.get("parameters", []):
+        name = parameter.get("name", "")
+        if parameter.get("in") == "header" and name == name.lower():
+            parameter["name"] = "-".join(part.capitalize() for part in name.split("-"))
+
+
+def _require_what_428_asks_for(operation: dict[str, Any]) -> None:
+    """A header whose absence is answered 428 (its response names it) is required."""
+    missing = operation["responses"].get("428", {}).get("description", "").lower()
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "header" and parameter["name"].lower() in missing:
+            parameter["required"] = True
+
+
 def _add_parameter(operation: dict[str, Any], parameter: dict[str, Any]) -> None:
     if not _has_header(operation, parameter["name"]):
         operation.setdefault("parameters", []).append(dict(parameter))
@@ -106,6 +123,8 @@ def apply_conventions(document: dict[str, Any]) -> dict[str, Any]:
                     "412",
                     {"description": "Stale If-Match: read again", "content": _problem_content()},
                 )
+            _spell_headers(operation)
+            _require_what_428_asks_for(operation)
     for unused in ("HTTPValidationError", "ValidationError"):
         if unused not in str(document.get("paths", {})):
             schemas.pop(unused, None)
