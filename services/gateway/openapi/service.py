@@ -10,7 +10,8 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from services.gateway.domain.policy import is_public
+from services.gateway.domain.policy import is_public, key_roles
+from shared.problems import Problem
 
 TITLE = "B2B Commerce API"
 VERSION = "0.1.0"
@@ -55,32 +56,17 @@ SECURITY_SCHEMES: dict[str, Any] = {
         "description": "An integrator's or partner's API key: b2b_<prefix>_<secret>",
     },
 }
-GATEWAY_PROBLEM = "GatewayProblem"
-GATEWAY_SCHEMAS: dict[str, Any] = {
-    GATEWAY_PROBLEM: {
-        "type": "object",
-        "title": "Problem",
-        "description": "RFC 9457 problem details",
-        "required": ["type", "title", "status"],
-        "properties": {
-            "type": {"type": "string"},
-            "title": {"type": "string"},
-            "status": {"type": "integer"},
-            "detail": {"type": "string"},
-            "instance": {"type": "string"},
-            "request_id": {"type": "string"},
-        },
-    }
-}
+# One problem shape for the gateway's own answers and every service's: the kernel's.
+SHARED_SCHEMAS = ("Problem", "FieldError")
+_problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+GATEWAY_SCHEMAS: dict[str, Any] = {**_problem.pop("$defs", {}), "Problem": _problem}
 
 
 def _problem_response(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
     response: dict[str, Any] = {
         "description": description,
         "content": {
-            "application/problem+json": {
-                "schema": {"$ref": f"#/components/schemas/{GATEWAY_PROBLEM}"}
-            }
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
         },
     }
     if headers:
@@ -90,6 +76,10 @@ def _problem_response(description: str, headers: dict[str, Any] | None = None) -
 
 GATEWAY_RESPONSES: dict[str, Any] = {
     "Unauthorized": _problem_response("No valid access token or API key"),
+    "Forbidden": _problem_response(
+        "Signed in, but this role or API key may not call this operation (another company's "
+        "resource answers 404, as an unknown id)"
+    ),
     "TooManyRequests": _problem_response(
         "Rate limit exceeded",
         {
@@ -139,8 +129,11 @@ def _operation(
     if is_public(method, gateway_path):
         operation["security"] = []
     else:
-        operation.pop("security", None)
+        # API keys only where a key may call: feeds and the ERP's endpoints.
+        keys = [{"apiKey": []}] if key_roles(method, gateway_path) else []
+        operation["security"] = [{"bearer": []}, *keys]
         responses.setdefault("401", {"$ref": "#/components/responses/Unauthorized"})
+        responses.setdefault("403", {"$ref": "#/components/responses/Forbidden"})
     responses.setdefault("429", {"$ref": "#/components/responses/TooManyRequests"})
     operation["responses"] = responses
     return operation
@@ -192,15 +185,22 @@ def merge_documents(
             for section, items in document.get("components", {}).items()
             if section != "securitySchemes"  # the gateway's schemes replace the services' own
         }
+        kernel = {
+            name
+            for name, schema in own_components.get("schemas", {}).items()
+            if name in SHARED_SCHEMAS and schema == GATEWAY_SCHEMAS[name]
+        }
         renames = {
             f"#/components/{section}/{name}": f"#/components/{section}/{prefix}{name}"
             for section, items in own_components.items()
             for name in items
+            if not (section == "schemas" and name in kernel)
         }
         for section, items in _rewrite_refs(own_components, renames).items():
             target = components.setdefault(section, {})
             for name, value in items.items():
-                target[prefix + name] = value
+                if not (section == "schemas" and name in kernel):
+                    target[prefix + name] = value
         for path, item in _rewrite_refs(document.get("paths", {}), renames).items():
             if _hidden(path):
                 continue
@@ -217,7 +217,7 @@ def merge_documents(
     merged: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "info": {"title": TITLE, "version": VERSION, "description": DESCRIPTION},
-        "security": [{"bearer": []}, {"apiKey": []}],
+        "security": [{"bearer": []}],
         "tags": tags,
         "x-tagGroups": _tag_groups(tags),
         "paths": dict(sorted(paths.items())),
