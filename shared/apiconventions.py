@@ -119,6 +119,33 @@ def callers(app: FastAPI) -> dict[tuple[str, str], list[str] | None]:
 
 
 PUBLIC = "public"
+# A service trusts the caller the gateway signed into these headers; the gateway's own document
+# has the schemes clients use (a bearer token, an API key).
+GATEWAY_PRINCIPAL = {
+    "type": "apiKey",
+    "in": "header",
+    "name": "X-Principal",
+    "description": "The caller as the gateway established and signed it (with "
+    "X-Principal-Signature and X-Principal-Timestamp). Call services through the gateway, "
+    "which sets these from your bearer token or API key.",
+}
+
+
+def _operations(paths: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, operation)
+        for path, item in paths.items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "responses" in operation
+    ]
+
+
+def _secure(document: dict[str, Any], roles: dict[tuple[str, str], Any]) -> None:
+    document["components"].setdefault("securitySchemes", {})["gatewayPrincipal"] = GATEWAY_PRINCIPAL
+    document["security"] = [{"gatewayPrincipal": []}]
+    for path, method, operation in _operations(document.get("paths", {})):
+        if (path, method) not in roles:
+            operation["security"] = []
 
 
 def _say_who_may_call(operation: dict[str, Any], roles: list[str] | str | None) -> None:
@@ -183,6 +210,11 @@ def apply_conventions(
             _require_what_428_asks_for(operation)
             if roles is not None:
                 _say_who_may_call(operation, roles.get((path, method), PUBLIC))
+    used_tags = {tag for _, _, operation in _operations(paths) for tag in operation.get("tags", [])}
+    if "tags" in document:
+        document["tags"] = [t for t in document["tags"] if t["name"] in used_tags]
+    if roles is not None:
+        _secure(document, roles)
     for unused in ("HTTPValidationError", "ValidationError"):
         if unused not in str(document.get("paths", {})):
             schemas.pop(unused, None)

@@ -22,6 +22,7 @@ from shared.events.relay import OutboxRelay
 from shared.idempotency import IdempotencyMiddleware
 from shared.observability import Metrics, MetricsMiddleware, RequestIdMiddleware, configure_logging
 from shared.problems import install_problem_handlers, problem_response
+from shared.runtime import PORTS
 from shared.settings import ServiceSettings
 from shared.upstream import Upstreams
 
@@ -45,6 +46,15 @@ class ServiceSpec:
     # Run in every process, workers or not, until it stops (e.g. a per-process cache listener).
     background: Sequence[Worker] = ()
     version: str = "0.1.0"
+    # tag -> what its operations are for, in the reader's words (the documents list them)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+KERNEL_TAGS = {
+    "health": "Is the process up, and can it reach its database and the broker (for probes)",
+    "feeds": "Files from the ERP, applied as one all-or-nothing job or with bad rows skipped, "
+    "as the caller chooses: upload, dry run, follow the job, read its per-row rejections",
+}
 
 
 async def _stop(tasks: list[asyncio.Task[Any]], grace_seconds: float) -> None:
@@ -124,6 +134,19 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         description=spec.description,
         version=spec.version,
         lifespan=lifespan,
+        openapi_tags=[
+            {"name": name, "description": text}
+            for name, text in sorted({**KERNEL_TAGS, **spec.tags}.items())
+        ],
+        servers=[
+            {
+                "url": f"http://127.0.0.1:{PORTS[spec.name]}",
+                "description": "This service alone, as `make run` starts it; clients call it "
+                "through the gateway (`/api/v1/<service>/...`)",
+            }
+        ]
+        if spec.name in PORTS
+        else None,
         docs_url=None,
         redoc_url=None,
     )

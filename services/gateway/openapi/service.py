@@ -7,11 +7,14 @@ fails when it drifts from the code.
 from __future__ import annotations
 
 import copy
+import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from services.gateway.domain.policy import is_public, key_roles
 from shared.problems import Problem
+from shared.runtime import PORTS
 
 TITLE = "B2B Commerce API"
 VERSION = "0.1.0"
@@ -56,6 +59,7 @@ SECURITY_SCHEMES: dict[str, Any] = {
         "description": "An integrator's or partner's API key: b2b_<prefix>_<secret>",
     },
 }
+REF = re.compile(r'"#/components/schemas/([^"]+)"')
 # One problem shape for the gateway's own answers and every service's: the kernel's.
 SHARED_SCHEMAS = ("Problem", "FieldError")
 _problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -139,6 +143,19 @@ def _operation(
     return operation
 
 
+def _drop_unreachable(schemas: dict[str, Any], paths: dict[str, Any]) -> None:
+    """Schemas only the hidden paths used (internal calls) go with them."""
+    reachable: set[str] = set()
+    todo = [paths]
+    while todo:
+        for name in REF.findall(json.dumps(todo.pop())):
+            if name not in reachable and name in schemas:
+                reachable.add(name)
+                todo.append(schemas[name])
+    for name in set(schemas) - reachable - set(GATEWAY_SCHEMAS):
+        del schemas[name]
+
+
 def _tags(paths: dict[str, Any], descriptions: dict[str, str]) -> list[dict[str, str]]:
     """Every tag in use, sorted, so Swagger UI lists a service's operations together."""
     used = {
@@ -211,12 +228,22 @@ def merge_documents(
             }
         info = document.get("info", {})
         descriptions[service] = info.get("description") or info.get("title") or service
+        for tag in document.get("tags", []):
+            if tag.get("description"):
+                descriptions[f"{service}: {tag['name']}"] = tag["description"]
 
     components["securitySchemes"] = copy.deepcopy(SECURITY_SCHEMES)
+    _drop_unreachable(components["schemas"], paths)
     tags = _tags(paths, descriptions)
     merged: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "info": {"title": TITLE, "version": VERSION, "description": DESCRIPTION},
+        "servers": [
+            {
+                "url": f"http://127.0.0.1:{PORTS['gateway']}",
+                "description": "The gateway `make run` starts; your deployment's address instead",
+            }
+        ],
         "security": [{"bearer": []}],
         "tags": tags,
         "x-tagGroups": _tag_groups(tags),
