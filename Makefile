@@ -6,7 +6,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install browser run demo test test-dates test-all load migrate lint format generate clean
+.PHONY: install browser apilint run demo test test-dates test-all load migrate lint format generate clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -17,6 +17,13 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 	touch $@
 
 install: $(VENV)/.installed
+
+APILINT := tools/apilint
+$(APILINT)/node_modules/.installed: $(APILINT)/package.json $(APILINT)/package-lock.json
+	npm ci --prefix $(APILINT) --no-audit --no-fund --silent
+	touch $@
+
+apilint: $(APILINT)/node_modules/.installed  ## Redocly and Spectral, pinned, for the documents' lint test
 
 run: install  ## start PostgreSQL, the broker, migrations, all services and the gateway
 	$(BIN)/b2b run
@@ -30,7 +37,7 @@ browser:  ## Chromium for the analytics report's browser test (Debian's package;
 		  { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; }; }; } || \
 		echo "Chromium not installed: the report's browser test will be skipped"
 
-test: install browser  ## the whole suite against real PostgreSQL and the real broker (fuzz, faults and contracts included)
+test: install browser apilint  ## the whole suite against real PostgreSQL and the real broker (fuzz, faults and contracts included)
 	$(BIN)/pytest
 
 # The 1st, the 15th and the last day of a month, 29 February and 31 December; early, midday

@@ -117,10 +117,17 @@ def openapi_breaking_changes(old: dict[str, Any], new: dict[str, Any]) -> list[s
                 problems.append(f"{where} removed")
                 continue
             old_op, new_op = old_item[method], new_item[method]
-            old_params = {(p.get("in"), p.get("name", "").lower()) for p in _params(old, old_op)}
+            # A parameter the server already refused to go without (428 names it) was required
+            # in fact, even where the old document did not say so.
+            refused_without = old_op.get("responses", {}).get("428", {}).get("description", "")
+            old_required = {
+                (p.get("in"), p.get("name", "").lower())
+                for p in _params(old, old_op)
+                if p.get("required") or p.get("name", "").lower() in refused_without.lower()
+            }
             for param in _params(new, new_op):
                 key = (param.get("in"), param.get("name", "").lower())
-                if param.get("required") and key not in old_params:
+                if param.get("required") and key not in old_required:
                     problems.append(f"{where}: parameter {key[1]} ({key[0]}) newly required")
             old_body, new_body = old_op.get("requestBody"), new_op.get("requestBody")
             if old_body and new_body:

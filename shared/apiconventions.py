@@ -11,7 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
 
+from shared.auth import Role, Roles, get_principal
 from shared.problems import PROBLEM_JSON, Problem
 
 PROBLEM_REF = "#/components/schemas/Problem"
@@ -60,13 +63,110 @@ def _has_header(operation: dict[str, Any], name: str) -> bool:
     )
 
 
+def _spell_headers(operation: dict[str, Any]) -> None:
+    """One spelling per header (`Idempotency-Key`, never `idempotency-key`): generated clients
+    name their arguments after it, and HTTP does not care."""
+    for parameter in operation.get("parameters", []):
+        name = parameter.get("name", "")
+        if parameter.get("in") == "header" and name == name.lower():
+            parameter["name"] = "-".join(part.capitalize() for part in name.split("-"))
+
+
+def _require_what_428_asks_for(operation: dict[str, Any]) -> None:
+    """A header whose absence is answered 428 (its response names it) is required."""
+    missing = operation["responses"].get("428", {}).get("description", "").lower()
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "header" and parameter["name"].lower() in missing:
+            parameter["required"] = True
+
+
 def _add_parameter(operation: dict[str, Any], parameter: dict[str, Any]) -> None:
     if not _has_header(operation, parameter["name"]):
         operation.setdefault("parameters", []).append(dict(parameter))
 
 
-def apply_conventions(document: dict[str, Any]) -> dict[str, Any]:
-    """The document with the kernel's conventions written in (it is changed in place)."""
+def _allowed(dependant: Dependant) -> frozenset[Role] | None:
+    """The roles every `Roles` check under this dependant admits; None: no role check."""
+    found: frozenset[Role] | None = None
+    for dependency in dependant.dependencies:
+        for roles in (
+            dependency.call.allowed if isinstance(dependency.call, Roles) else None,
+            _allowed(dependency),
+        ):
+            if roles is not None:
+                found = roles if found is None else found & roles
+    return found
+
+
+def _signed_in(dependant: Dependant) -> bool:
+    return any(d.call is get_principal or _signed_in(d) for d in dependant.dependencies)
+
+
+def callers(app: FastAPI) -> dict[tuple[str, str], list[str] | None]:
+    """(path, method) -> the roles of people and API keys that may call it (services' own
+    identity left out); None: any signed-in caller. Operations anyone may call are not listed."""
+    out: dict[tuple[str, str], list[str] | None] = {}
+    for route in iter_route_contexts(app.routes):  # routes of included routers, as served
+        if isinstance(route.original_route, APIRoute) and route.include_in_schema:
+            allowed = _allowed(route.dependant)
+            if allowed is None and not _signed_in(route.dependant):
+                continue
+            for method in route.methods:
+                out[(route.path_format, method.lower())] = (
+                    None if allowed is None else sorted(r.value for r in allowed - {Role.SYSTEM})
+                )
+    return out
+
+
+PUBLIC = "public"
+# A service trusts the caller the gateway signed into these headers; the gateway's own document
+# has the schemes clients use (a bearer token, an API key).
+GATEWAY_PRINCIPAL = {
+    "type": "apiKey",
+    "in": "header",
+    "name": "X-Principal",
+    "description": "The caller as the gateway established and signed it (with "
+    "X-Principal-Signature and X-Principal-Timestamp). Call services through the gateway, "
+    "which sets these from your bearer token or API key.",
+}
+
+
+def _operations(paths: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, operation)
+        for path, item in paths.items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "responses" in operation
+    ]
+
+
+def _secure(document: dict[str, Any], roles: dict[tuple[str, str], Any]) -> None:
+    document["components"].setdefault("securitySchemes", {})["gatewayPrincipal"] = GATEWAY_PRINCIPAL
+    document["security"] = [{"gatewayPrincipal": []}]
+    for path, method, operation in _operations(document.get("paths", {})):
+        if (path, method) not in roles:
+            operation["security"] = []
+
+
+def _say_who_may_call(operation: dict[str, Any], roles: list[str] | str | None) -> None:
+    """Roles as data (`x-roles`, for generators and the gateway's portal) and as a sentence."""
+    if roles == PUBLIC:
+        sentence = "Anyone may call it: no credentials are needed."
+    elif roles is None:
+        sentence = "Any signed-in caller may call it."
+    else:
+        operation["x-roles"] = list(roles)
+        names = ", ".join(r.replace("_", " ") for r in roles)
+        sentence = f"Roles: {names}." if roles else "Only other services call it."
+    description = operation.get("description", "").strip()
+    operation["description"] = f"{description}\n\n{sentence}" if description else sentence
+
+
+def apply_conventions(
+    document: dict[str, Any], roles: dict[tuple[str, str], list[str] | None] | None = None
+) -> dict[str, Any]:
+    """The document with the kernel's conventions written in (it is changed in place);
+    `roles` as `callers` gives them."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(problem_schema.pop("$defs", {}))
@@ -106,6 +206,15 @@ def apply_conventions(document: dict[str, Any]) -> dict[str, Any]:
                     "412",
                     {"description": "Stale If-Match: read again", "content": _problem_content()},
                 )
+            _spell_headers(operation)
+            _require_what_428_asks_for(operation)
+            if roles is not None:
+                _say_who_may_call(operation, roles.get((path, method), PUBLIC))
+    used_tags = {tag for _, _, operation in _operations(paths) for tag in operation.get("tags", [])}
+    if "tags" in document:
+        document["tags"] = [t for t in document["tags"] if t["name"] in used_tags]
+    if roles is not None:
+        _secure(document, roles)
     for unused in ("HTTPValidationError", "ValidationError"):
         if unused not in str(document.get("paths", {})):
             schemas.pop(unused, None)
@@ -119,7 +228,7 @@ def install_conventions(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = apply_conventions(generate())
+            app.openapi_schema = apply_conventions(generate(), callers(app))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

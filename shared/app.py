@@ -15,12 +15,14 @@ from sqlalchemy import make_url, text
 from shared.apiconventions import install_conventions
 from shared.conditional import ConditionalRequestMiddleware
 from shared.db import create_engine, create_sessionmaker, install_database_problems
+from shared.docpages import docs_router
 from shared.events.consumer import EventConsumer, Handlers, Outcome
 from shared.events.kafka import Publisher, broker_reachable
 from shared.events.relay import OutboxRelay
 from shared.idempotency import IdempotencyMiddleware
 from shared.observability import Metrics, MetricsMiddleware, RequestIdMiddleware, configure_logging
 from shared.problems import install_problem_handlers, problem_response
+from shared.runtime import PORTS
 from shared.settings import ServiceSettings
 from shared.upstream import Upstreams
 
@@ -44,6 +46,15 @@ class ServiceSpec:
     # Run in every process, workers or not, until it stops (e.g. a per-process cache listener).
     background: Sequence[Worker] = ()
     version: str = "0.1.0"
+    # tag -> what its operations are for, in the reader's words (the documents list them)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+KERNEL_TAGS = {
+    "health": "Is the process up, and can it reach its database and the broker (for probes)",
+    "feeds": "Files from the ERP, applied as one all-or-nothing job or with bad rows skipped, "
+    "as the caller chooses: upload, dry run, follow the job, read its per-row rejections",
+}
 
 
 async def _stop(tasks: list[asyncio.Task[Any]], grace_seconds: float) -> None:
@@ -123,6 +134,21 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         description=spec.description,
         version=spec.version,
         lifespan=lifespan,
+        openapi_tags=[
+            {"name": name, "description": text}
+            for name, text in sorted({**KERNEL_TAGS, **spec.tags}.items())
+        ],
+        servers=[
+            {
+                "url": f"http://127.0.0.1:{PORTS[spec.name]}",
+                "description": "This service alone, as `make run` starts it; clients call it "
+                "through the gateway (`/api/v1/<service>/...`)",
+            }
+        ]
+        if spec.name in PORTS
+        else None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.metrics = metrics
@@ -136,6 +162,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(_health_router(settings))
+    app.include_router(docs_router(spec.title))
     for router in spec.routers:
         app.include_router(router)
     return app

@@ -140,7 +140,10 @@ def run(
             gateway = f"http://127.0.0.1:{ports['gateway']}"
             console.rule(f"[bold]stack up in {time.monotonic() - started:.1f}s")
             console.print(f"API:  {gateway}/api/v1/<service>/...")
-            console.print(f"Docs: {gateway}/docs  (merged OpenAPI at {gateway}/openapi.json)")
+            console.print(
+                f"Docs: {gateway}/docs and {gateway}/redoc"
+                f"  (merged OpenAPI at {gateway}/openapi.json)"
+            )
             console.print("Ctrl-C stops everything.")
 
         what = supervise(commands, started_all)

@@ -36,6 +36,16 @@ SPEC = ServiceSpec(
     name="accounts",
     title="Accounts API",
     description="Companies (clients), their buyers and roles, client groups, credit standing, receivables, the client card and knowledge goals, login and API keys.",
+    tags={
+        "auth": "Log in, refresh and switch the company a person acts for; tokens are short-lived JWTs",
+        "api-keys": "Keys for ERP integrators and partner marketplaces: create (the secret is shown once), list, revoke",
+        "companies": "Clients (legal entities): master data, the client card, client groups and types, managers assigned",
+        "members": "The people of a company, their roles, and invitations by email",
+        "credit and statements": "Credit standing, receivables and reconciliation statements from the ERP",
+        "pipeline": "Prospects and the stages of winning a client, with the manager's next step",
+        "staff": "The seller's own people: sales managers, pricing managers, heads of sales",
+        "internal": "Called by the gateway and other services only (API keys, revocations); not reachable from outside",
+    },
     routers=[
         people.router,
         revocations.router,

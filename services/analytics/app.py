@@ -17,6 +17,15 @@ SPEC = ServiceSpec(
     name="analytics",
     title="Analytics API",
     description="Client facts built from events: LTV, ABC/XYZ, RFM, regularity, ladder, churn risk, share of wallet, cross-sell gaps, satisfaction.",
+    tags={
+        "clients": "One client's facts: LTV, ABC/XYZ, RFM, regularity, churn risk, share of wallet, cross-sell",
+        "segments": "The client base by segment, and how clients moved between segments",
+        "plans": "Sales plans per manager and period, against what was sold",
+        "feedback": "Satisfaction and churn survey answers, as clients gave them",
+        "work queues": "The manager's list of clients needing action today, each with its reason",
+        "reports": "The client-base report to read in a browser or print",
+        "sales": "Sales figures: funnels, repeat deals, retention, concentration, by period and manager",
+    },
     routers=[
         clients.router,
         segments.router,

@@ -21,6 +21,14 @@ SPEC = ServiceSpec(
     name="catalog",
     title="Catalog API",
     description="Products, SKUs, attributes, categories, units, warehouses, stock levels and reservations, search and marketplace feeds.",
+    tags={
+        "attributes": "Product attributes and their allowed values, for filters and the product card",
+        "categories": "The category tree products are filed under",
+        "products": "Products and SKUs with units, pack sizes and stock by warehouse (never the seller's cost)",
+        "quality certificates": "Certificates of conformity and quality documents attached to a product",
+        "reservations": "Stock held for a checkout while an order is placed, renewed, released or confirmed",
+        "marketplace feeds": "The catalog as a partner marketplace pulls it, in its own format",
+    },
     routers=[
         attributes.router,
         categories.router,

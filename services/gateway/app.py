@@ -17,7 +17,9 @@ from services.gateway.api.docs_cache import DocsCache
 from services.gateway.api.revocations import RevocationWatch
 from services.gateway.domain.clients import parse_networks
 from services.gateway.domain.ratelimit import RateLimiter
+from services.gateway.openapi.service import TITLE
 from services.gateway.settings import Settings
+from shared.docpages import docs_router
 from shared.observability import Metrics, MetricsMiddleware, RequestIdMiddleware, configure_logging
 from shared.problems import install_problem_handlers
 from shared.upstream import internal_client
@@ -52,6 +54,9 @@ def create_app(
             upstreams=upstreams,
             http=http,
             limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
+            integrator_limiter=RateLimiter(
+                settings.integrator_rate_limit_per_minute, settings.integrator_rate_limit_burst
+            ),
             api_keys=ApiKeyVerifier(
                 http, upstreams["accounts"], secret, settings.api_key_cache_seconds
             ),
@@ -71,7 +76,8 @@ def create_app(
     app = FastAPI(
         title="B2B Commerce API gateway",
         lifespan=lifespan,
-        # /openapi.json and /docs are the merged document of every service, served by api/docs.
+        # /openapi.json is the merged document of every service (api/docs); /docs and /redoc
+        # read it (shared.docpages).
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
@@ -82,9 +88,9 @@ def create_app(
     install_problem_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)
-    for module in (health, docs, proxy):
+    for router in (health.router, docs.router, docs_router(TITLE), proxy.router):
         # Not include_router: shared's MetricsMiddleware reads route templates only from the
         # app's own routes, and through an included router every proxied URL (ids and all)
         # would become a metrics label of its own.
-        app.router.routes.extend(module.router.routes)
+        app.router.routes.extend(router.routes)
     return app

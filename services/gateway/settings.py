@@ -42,9 +42,18 @@ class Settings(EdgeSettings):
     )
     rate_limit_per_minute: int = Field(
         600,
-        description="Requests a caller (user, API key or anonymous IP) may make per minute; 0 turns limiting off",
+        description="Requests a person, a partner's API key or an anonymous address may make per "
+        "minute (integrators' keys: `integrator_rate_limit_per_minute`); 0 turns limiting off",
     )
     rate_limit_burst: int = Field(100, description="Requests a caller may make at once")
+    integrator_rate_limit_per_minute: int = Field(
+        6000,
+        description="Requests an integrator's API key may make per minute (an ERP loading "
+        "policy or pushing batches calls far more often than a person); 0 turns limiting off",
+    )
+    integrator_rate_limit_burst: int = Field(
+        1000, description="Requests an integrator's API key may make at once"
+    )
     trusted_proxies: str = Field(
         "",
         description="Proxies in front of the gateway whose X-Forwarded-For is believed "

@@ -22,6 +22,16 @@ SPEC = ServiceSpec(
     name="orders",
     title="Orders API",
     description="Carts, quick order, requisition lists, checkout, the order state machine, delivery promises and OTIF, order export to ERP.",
+    tags={
+        "carts": "A company's carts: lines, quick order by SKU list or file, priced and checked as they change",
+        "checkout": "Turn a cart into an order: minimum order, credit, approval and stock reserved in one step",
+        "orders": "Orders and their states from placed to delivered, with delivery promises and history",
+        "quotes": "Quotes a manager prepares for a client, which the client accepts into an order",
+        "requisition lists": "Lists a company reorders from, and is told when an item is back in stock",
+        "ERP": "Orders for the ERP to fulfil, their status and shipments back, and offline orders",
+        "order documents": "Invoices, delivery notes and other documents the ERP attaches to an order",
+        "returns and complaints": "A client's returns and complaints about delivered lines",
+    },
     routers=[
         carts.router,
         lists.router,

@@ -23,6 +23,13 @@ SPEC = ServiceSpec(
     name="pricing",
     title="Pricing API",
     description="Price lists, contract prices, volume tiers, commercial policy, explainable price resolution over the SKU x client matrix, ERP price feeds with dry runs, guardrails, approval, versions and rollback, segment rules, simulations, per-client partner feeds.",
+    tags={
+        "prices": "Resolve a client's price for SKUs and quantities, and explain how it was reached",
+        "commercial policy": "Price lists, contract prices, volume tiers, discounts and promotions, and who gets which",
+        "price governance": "Guardrails, approval of price changes, versions and rollback of price lists",
+        "segment rules": "Rules that move clients between price lists as their segment changes",
+        "partner feeds": "The prices a partner marketplace pulls for the clients it serves",
+    },
     routers=[
         prices.router,
         policy.router,

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-import shutil
 
 import pytest
 
@@ -12,19 +10,7 @@ from shared.auth import Role
 from shared.display import EMPTY
 from shared.testing.fixtures import as_role, client
 from tests.analytics.world import ADMIN, MANAGER, company, deliver, placed
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--virtual-time-budget=3000",
-]
+from tests.browser import needs_chromium, rendered
 
 
 @pytest.fixture
@@ -96,21 +82,11 @@ async def test_the_report_has_the_four_charts(report):
     assert report.count('class="mark"') > 9 + 25
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
+@needs_chromium
 async def test_a_real_browser_draws_every_chart(report, tmp_path):
     page = tmp_path / "report.html"
     page.write_text(report)
-    process = await asyncio.create_subprocess_exec(
-        CHROMIUM,
-        *FLAGS,
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--dump-dom",
-        page.as_uri(),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    out, _ = await asyncio.wait_for(process.communicate(), 60)
-    dom = out.decode()
+    dom = await rendered(page.as_uri(), tmp_path / "profile")
     drawn = dict(re.findall(r'<figure class="chart" id="([\w-]+)"[^>]*data-drawn="(\d+)"', dom))
     sizes = dict(re.findall(r'<figure class="chart" id="([\w-]+)"[^>]*data-size="(\d+x\d+)"', dom))
     assert set(drawn) == {"abc-xyz", "ltv", "cohorts", "rfm"}, dom[:2000]

@@ -41,6 +41,9 @@ def test_removals_and_new_requirements_are_caught():
     new["paths"]["/price-lists"]["get"]["parameters"].append(
         {"in": "query", "name": "region", "required": True, "schema": {"type": "string"}}
     )
+    creating = new["paths"]["/price-lists"]["post"]["parameters"]
+    key = next(p for p in creating if p["name"].lower() == "idempotency-key")
+    key["required"] = True  # optional before, and the server took requests without it
     problems = apicompat.breaking_changes("pricing.openapi.json", old, new)
     text = "\n".join(problems)
     assert "path /promotions/{code} removed" in problems
@@ -48,6 +51,7 @@ def test_removals_and_new_requirements_are_caught():
     assert "GET /price-lists/{code} 200: field `currency` removed" in problems
     assert "POST /price-lists request: field `name` is newly required" in problems
     assert "GET /price-lists: parameter region (query) newly required" in problems
+    assert "POST /price-lists: parameter idempotency-key (header) newly required" in problems
     assert "items[].currency" in text  # the list pages lose it too
 
     new["info"]["version"] = "1.0.0"

@@ -47,6 +47,36 @@ def test_every_creating_post_declares_idempotency_key_and_every_error_is_a_probl
                     )
 
 
+def operations(document: dict) -> list[tuple[str, str, dict]]:
+    return [
+        (method, path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "responses" in operation
+    ]
+
+
+def test_each_header_is_spelled_one_way_and_what_428_asks_for_is_required():
+    """Generated clients name arguments after the header: `idempotency-key` on checkout and
+    `Idempotency-Key` elsewhere made two names for one thing."""
+    document = apidocs.merged_document(
+        {service: apidocs.service_document(service) for service in apidocs.API_SERVICES}
+    )
+    spellings: dict[str, set[str]] = {}
+    for method, path, operation in operations(document):
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "header":
+                spellings.setdefault(parameter["name"].lower(), set()).add(parameter["name"])
+        if "428" in operation["responses"]:
+            required = {
+                p["name"] for p in operation["parameters"] if p["in"] == "header" and p["required"]
+            }
+            assert required & {"Idempotency-Key", "If-Match"}, f"{method} {path}"
+    assert {k: v for k, v in spellings.items() if len(v) > 1} == {}
+    assert spellings["idempotency-key"] == {"Idempotency-Key"}
+    assert spellings["if-match"] == {"If-Match"}
+
+
 def concrete(path: str) -> str:
     return re.sub(r"\{[^}]+\}", lambda m: str(uuid.uuid4()) if "id" in m.group() else "X-1", path)
 

@@ -134,3 +134,35 @@ async def test_keys_cannot_be_checked_while_accounts_is_down(start_gateway):
         response = await http.get("/api/v1/catalog/feeds/jobs")
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_an_integrators_key_has_its_own_larger_allowance(start_gateway):
+    """An ERP loading policy calls far more often than a person: its key is limited apart."""
+    gateway = await start_gateway(
+        {"accounts": accounts(), "catalog": upstream_app()},
+        rate_limit_per_minute=1,
+        rate_limit_burst=2,
+        integrator_rate_limit_per_minute=1,
+        integrator_rate_limit_burst=5,
+    )
+    async with client(gateway) as http:
+        erp = [
+            (
+                await http.post(
+                    "/api/v1/catalog/feeds/stock",
+                    content=b"sku,qty\nA,1\n",
+                    headers={"X-API-Key": INTEGRATOR_KEY},
+                )
+            ).status_code
+            for _ in range(6)
+        ]
+        shop = [
+            (
+                await http.get(
+                    "/api/v1/catalog/feeds/marketplace/shop", headers={"X-API-Key": PARTNER_KEY}
+                )
+            ).status_code
+            for _ in range(3)
+        ]
+    assert erp == [200] * 5 + [429]
+    assert shop[2] == 429 and 429 not in shop[:2]  # a partner's key counts as a person's

@@ -92,13 +92,53 @@ def test_merge_prefixes_rewrites_and_hides():
     }
     assert "401" in operation["responses"] and "429" in operation["responses"]
     login = merged["paths"]["/api/v1/accounts/auth/login"]["get"]
-    assert "security" not in login  # only POST /auth/login is public
+    assert login["security"] == [{"bearer": []}]  # only POST /auth/login is public
     assert set(merged["components"]["securitySchemes"]) == {"bearer", "apiKey"}
     assert merged["components"]["securitySchemes"]["apiKey"]["name"] == "X-API-Key"
     assert merged["info"]["title"] == "B2B Commerce API"
     assert merged["openapi"].startswith("3.1")
     assert dangling_refs(merged) == []
     assert "x-unavailable-services" not in merged
+
+
+def test_the_merged_document_offers_api_keys_only_where_keys_may_call():
+    """Keys are for feeds and the ERP's endpoints: elsewhere a generated client must not
+    offer one, and every signed-in operation says it can answer 403."""
+    documents = {service: apidocs.service_document(service) for service in apidocs.API_SERVICES}
+    paths = merge_documents(documents)["paths"]
+    security = {
+        (method, path): operation["security"]
+        for path, item in paths.items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "responses" in operation
+    }
+    both = [{"bearer": []}, {"apiKey": []}]
+    assert security[("post", "/api/v1/catalog/feeds/stock")] == both
+    assert security[("get", "/api/v1/orders/erp/orders")] == both
+    assert security[("get", "/api/v1/catalog/products")] == [{"bearer": []}]
+    assert security[("post", "/api/v1/accounts/auth/login")] == []
+    keyed = [op for op, s in security.items() if s == both]
+    assert all(
+        "/feeds/" in p or "/erp/" in p or p.endswith(("statements", "certificates"))
+        for _, p in keyed
+    ), keyed
+    for (method, path), schemes in security.items():
+        if schemes:
+            assert "403" in paths[path][method]["responses"], f"{method} {path}"
+
+
+def test_every_service_answers_problems_of_one_shape():
+    documents = {service: apidocs.service_document(service) for service in apidocs.API_SERVICES}
+    schemas = merge_documents(documents)["components"]["schemas"]
+    assert "errors" in schemas["Problem"]["properties"]
+    assert [
+        n
+        for n in schemas
+        if n.endswith(("Problem", "FieldError"))
+        and n != "Problem"
+        and n != "FieldError"
+        and schemas[n].get("title") in ("Problem", "FieldError")
+    ] == []
 
 
 def test_merge_is_deterministic_whatever_the_input_order():

@@ -207,8 +207,15 @@ def test_merge_prefixes_paths_schemas_refs_and_operation_ids():
         },
     }
     two = {
-        "paths": {"/things": {"get": {"operationId": "list"}}},
-        "components": {"schemas": {"Page": {}}},
+        "paths": {
+            "/things": {
+                "get": {
+                    "operationId": "list",
+                    "responses": {"200": {"content": {"application/json": {"schema": ref}}}},
+                }
+            }
+        },
+        "components": {"schemas": {"Page": {}, "Unused": {}}},
     }
     merged = merge_documents({"catalog": one, "order_lines": two})
     assert sorted(merged["paths"]) == ["/api/v1/catalog/things", "/api/v1/order_lines/things"]
@@ -221,4 +228,5 @@ def test_merge_prefixes_paths_schemas_refs_and_operation_ids():
         "$ref": "#/components/schemas/CatalogThing"
     }
     assert {"CatalogPage", "CatalogThing", "OrderLinesPage"} <= set(merged["components"]["schemas"])
+    assert "OrderLinesUnused" not in merged["components"]["schemas"]  # nothing refers to it
     assert merge_documents({"catalog": one, "order_lines": two}) == merged

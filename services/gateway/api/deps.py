@@ -21,7 +21,8 @@ class Gateway:
     settings: Settings
     upstreams: dict[str, str]  # service -> base URL
     http: httpx.AsyncClient  # one pool for every upstream
-    limiter: RateLimiter
+    limiter: RateLimiter  # people, partners and anonymous callers
+    integrator_limiter: RateLimiter  # integrators' API keys: their own, larger allowance
     api_keys: ApiKeyVerifier
     revocations: RevocationWatch
     docs: DocsCache

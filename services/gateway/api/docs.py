@@ -1,4 +1,4 @@
-"""`/openapi.json`: every service's document merged; `/docs`: Swagger UI over it."""
+"""`/openapi.json`: every service's document merged (`/docs` and `/redoc` read it: shared.docpages)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 
 from services.gateway.api.deps import Gateway, GatewayDep
-from services.gateway.openapi.service import TITLE, merge_documents
+from services.gateway.openapi.service import merge_documents
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["docs"])
@@ -23,11 +22,6 @@ FETCH_TIMEOUT_SECONDS = 5.0
 async def openapi(gateway: GatewayDep) -> JSONResponse:
     document = await gateway.docs.get(lambda: build_document(gateway))
     return JSONResponse(document)
-
-
-@router.get("/docs", summary="Swagger UI", response_class=HTMLResponse)
-async def docs() -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/openapi.json", title=TITLE)
 
 
 async def build_document(gateway: Gateway) -> dict[str, Any]:

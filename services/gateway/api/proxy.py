@@ -28,8 +28,9 @@ from services.gateway.domain.policy import (
     is_public,
     may_call,
 )
+from services.gateway.domain.ratelimit import RateLimiter
 from services.gateway.domain.routes import Target, resolve
-from shared.auth import Principal, principal_headers
+from shared.auth import Principal, Role, principal_headers
 from shared.observability import REQUEST_ID_HEADER
 from shared.problems import (
     BadGateway,
@@ -87,7 +88,7 @@ async def proxy(request: Request, gateway: GatewayDep) -> Response:
     principal = await _authenticate(request, gateway, target)
     if principal is not None and not may_call(principal, request.method, target.path):
         raise Forbidden("This API key may not call this endpoint.")
-    _throttle(gateway, _caller(principal, request, gateway))
+    _throttle(_limiter(principal, gateway), _caller(principal, request, gateway))
     settings = gateway.settings
     feed = feed_of(principal, request.method, target.path)
     limit = (
@@ -191,7 +192,7 @@ async def _authenticate(request: Request, gateway: Gateway, target: Target) -> P
         if public:  # e.g. logging in again with the expired token still attached
             return None
         # Bad credentials count against the address, so guessing keys or tokens is throttled.
-        _throttle(gateway, _anonymous(request, gateway))
+        _throttle(gateway.limiter, _anonymous(request, gateway))
         raise
     if principal is None:
         if public:
@@ -218,8 +219,15 @@ def _caller(principal: Principal | None, request: Request, gateway: Gateway) -> 
     return f"{principal.kind}:{principal.subject}"
 
 
-def _throttle(gateway: Gateway, caller: str) -> None:
-    wait = gateway.limiter.take(caller)
+def _limiter(principal: Principal | None, gateway: Gateway) -> RateLimiter:
+    integrator = (
+        principal is not None and principal.kind == "api_key" and Role.INTEGRATOR in principal.roles
+    )
+    return gateway.integrator_limiter if integrator else gateway.limiter
+
+
+def _throttle(limiter: RateLimiter, caller: str) -> None:
+    wait = limiter.take(caller)
     if wait:
         raise TooManyRequests(
             f"Too many requests; try again in {wait} s.", headers={"Retry-After": str(wait)}

@@ -142,6 +142,15 @@ def is_public(method: str, path: str) -> bool:
     return any(route.matches(method, path) for route in PUBLIC_ROUTES)
 
 
+def key_roles(method: str, path: str) -> list[Role]:
+    """The roles of the API keys that may call this operation (none: people only)."""
+    return [
+        role
+        for role, routes in sorted(API_KEY_ROUTES.items())
+        if any(route.matches(method, path) for route in routes)
+    ]
+
+
 def may_call(principal: Principal, method: str, path: str) -> bool:
     if principal.kind != "api_key":
         return True

@@ -7,10 +7,14 @@ fails when it drifts from the code.
 from __future__ import annotations
 
 import copy
+import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from services.gateway.domain.policy import is_public
+from services.gateway.domain.policy import is_public, key_roles
+from shared.problems import Problem
+from shared.runtime import PORTS
 
 TITLE = "B2B Commerce API"
 VERSION = "0.1.0"
@@ -27,15 +31,18 @@ Every service of the B2B commerce backend behind one gateway: `/api/v1/<service>
 
 People authenticate with `Authorization: Bearer <access token>` from
 `POST /api/v1/accounts/auth/login`. ERP integrations and partner marketplaces use an API key in
-`X-API-Key` (or `Authorization: ApiKey <key>`): integrator keys may call `/feeds/` paths only,
-partner keys may only read the marketplace catalog feed and the price feeds.
+`X-API-Key` (or `Authorization: ApiKey <key>`). An integrator's key may call every service's
+`/feeds/` paths, the ERP endpoints of orders (`/api/v1/orders/erp/...`), and post clients'
+reconciliation statements and products' quality certificates; nothing else. A partner's key may
+only read the marketplace catalog feed and the price feeds.
 
 Errors are RFC 9457 problem details (`application/problem+json`); lists take `limit` and
 `cursor` and answer `next_cursor`; POSTs that create something take `Idempotency-Key`; a JSON
 resource read with `ETag` is updated safely with `If-Match` (a stale one gets 412). See
 openapi/README.md in the repository for every convention. Every response carries
 `X-Request-ID`; send your own to trace a call. Callers are rate-limited; a 429 answer says in
-`Retry-After` how many seconds to wait.
+`Retry-After` how many seconds to wait; an integrator's key has an allowance of its own, larger
+than a person's.
 """
 
 SECURITY_SCHEMES: dict[str, Any] = {
@@ -52,32 +59,18 @@ SECURITY_SCHEMES: dict[str, Any] = {
         "description": "An integrator's or partner's API key: b2b_<prefix>_<secret>",
     },
 }
-GATEWAY_PROBLEM = "GatewayProblem"
-GATEWAY_SCHEMAS: dict[str, Any] = {
-    GATEWAY_PROBLEM: {
-        "type": "object",
-        "title": "Problem",
-        "description": "RFC 9457 problem details",
-        "required": ["type", "title", "status"],
-        "properties": {
-            "type": {"type": "string"},
-            "title": {"type": "string"},
-            "status": {"type": "integer"},
-            "detail": {"type": "string"},
-            "instance": {"type": "string"},
-            "request_id": {"type": "string"},
-        },
-    }
-}
+REF = re.compile(r'"#/components/schemas/([^"]+)"')
+# One problem shape for the gateway's own answers and every service's: the kernel's.
+SHARED_SCHEMAS = ("Problem", "FieldError")
+_problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+GATEWAY_SCHEMAS: dict[str, Any] = {**_problem.pop("$defs", {}), "Problem": _problem}
 
 
 def _problem_response(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
     response: dict[str, Any] = {
         "description": description,
         "content": {
-            "application/problem+json": {
-                "schema": {"$ref": f"#/components/schemas/{GATEWAY_PROBLEM}"}
-            }
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
         },
     }
     if headers:
@@ -87,6 +80,10 @@ def _problem_response(description: str, headers: dict[str, Any] | None = None) -
 
 GATEWAY_RESPONSES: dict[str, Any] = {
     "Unauthorized": _problem_response("No valid access token or API key"),
+    "Forbidden": _problem_response(
+        "Signed in, but this role or API key may not call this operation (another company's "
+        "resource answers 404, as an unknown id)"
+    ),
     "TooManyRequests": _problem_response(
         "Rate limit exceeded",
         {
@@ -136,11 +133,27 @@ def _operation(
     if is_public(method, gateway_path):
         operation["security"] = []
     else:
-        operation.pop("security", None)
+        # API keys only where a key may call: feeds and the ERP's endpoints.
+        keys = [{"apiKey": []}] if key_roles(method, gateway_path) else []
+        operation["security"] = [{"bearer": []}, *keys]
         responses.setdefault("401", {"$ref": "#/components/responses/Unauthorized"})
+        responses.setdefault("403", {"$ref": "#/components/responses/Forbidden"})
     responses.setdefault("429", {"$ref": "#/components/responses/TooManyRequests"})
     operation["responses"] = responses
     return operation
+
+
+def _drop_unreachable(schemas: dict[str, Any], paths: dict[str, Any]) -> None:
+    """Schemas only the hidden paths used (internal calls) go with them."""
+    reachable: set[str] = set()
+    todo = [paths]
+    while todo:
+        for name in REF.findall(json.dumps(todo.pop())):
+            if name not in reachable and name in schemas:
+                reachable.add(name)
+                todo.append(schemas[name])
+    for name in set(schemas) - reachable - set(GATEWAY_SCHEMAS):
+        del schemas[name]
 
 
 def _tags(paths: dict[str, Any], descriptions: dict[str, str]) -> list[dict[str, str]]:
@@ -189,15 +202,22 @@ def merge_documents(
             for section, items in document.get("components", {}).items()
             if section != "securitySchemes"  # the gateway's schemes replace the services' own
         }
+        kernel = {
+            name
+            for name, schema in own_components.get("schemas", {}).items()
+            if name in SHARED_SCHEMAS and schema == GATEWAY_SCHEMAS[name]
+        }
         renames = {
             f"#/components/{section}/{name}": f"#/components/{section}/{prefix}{name}"
             for section, items in own_components.items()
             for name in items
+            if not (section == "schemas" and name in kernel)
         }
         for section, items in _rewrite_refs(own_components, renames).items():
             target = components.setdefault(section, {})
             for name, value in items.items():
-                target[prefix + name] = value
+                if not (section == "schemas" and name in kernel):
+                    target[prefix + name] = value
         for path, item in _rewrite_refs(document.get("paths", {}), renames).items():
             if _hidden(path):
                 continue
@@ -208,13 +228,23 @@ def merge_documents(
             }
         info = document.get("info", {})
         descriptions[service] = info.get("description") or info.get("title") or service
+        for tag in document.get("tags", []):
+            if tag.get("description"):
+                descriptions[f"{service}: {tag['name']}"] = tag["description"]
 
     components["securitySchemes"] = copy.deepcopy(SECURITY_SCHEMES)
+    _drop_unreachable(components["schemas"], paths)
     tags = _tags(paths, descriptions)
     merged: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "info": {"title": TITLE, "version": VERSION, "description": DESCRIPTION},
-        "security": [{"bearer": []}, {"apiKey": []}],
+        "servers": [
+            {
+                "url": f"http://127.0.0.1:{PORTS['gateway']}",
+                "description": "The gateway `make run` starts; your deployment's address instead",
+            }
+        ],
+        "security": [{"bearer": []}],
         "tags": tags,
         "x-tagGroups": _tag_groups(tags),
         "paths": dict(sorted(paths.items())),
