@@ -140,6 +140,29 @@ def _operations(paths: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
+REFUSALS = {
+    "401": "No caller the gateway vouched for (call through the gateway, signed in)",
+    "403": "This caller's role may not call this operation",
+    "404": "No such resource, or not one this caller may see: another company's answers 404 "
+    "too, as an unknown id",
+}
+
+
+def _document_refusals(operation: dict[str, Any], path: str, who: list[str] | str | None) -> None:
+    """The refusals every service gives the same way, on each operation that can meet them."""
+    responses = operation["responses"]
+    can_meet = {
+        "401": who != PUBLIC,
+        "403": isinstance(who, list),
+        "404": "{" in path,
+    }
+    for status, description in REFUSALS.items():
+        if can_meet[status]:
+            responses.setdefault(
+                status, {"description": description, "content": _problem_content()}
+            )
+
+
 def _secure(document: dict[str, Any], roles: dict[tuple[str, str], Any]) -> None:
     document["components"].setdefault("securitySchemes", {})["gatewayPrincipal"] = GATEWAY_PRINCIPAL
     document["security"] = [{"gatewayPrincipal": []}]
@@ -209,7 +232,9 @@ def apply_conventions(
             _spell_headers(operation)
             _require_what_428_asks_for(operation)
             if roles is not None:
-                _say_who_may_call(operation, roles.get((path, method), PUBLIC))
+                who = roles.get((path, method), PUBLIC)
+                _say_who_may_call(operation, who)
+                _document_refusals(operation, path, who)
     used_tags = {tag for _, _, operation in _operations(paths) for tag in operation.get("tags", [])}
     if "tags" in document:
         document["tags"] = [t for t in document["tags"] if t["name"] in used_tags]

@@ -192,3 +192,14 @@ async def test_a_nul_character_is_refused_as_invalid_input_not_a_server_error(st
         )
     assert answer.status_code == 422, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("service", apidocs.API_SERVICES)
+def test_the_refusals_an_operation_can_meet_are_documented(service):
+    """A generated client types 404 and 403 only where the document has them."""
+    for method, path, operation in operations(apidocs.service_document(service)):
+        statuses = set(operation["responses"])
+        if "{" in path:
+            assert "404" in statuses, f"{method} {path}"
+        if operation.get("x-roles"):
+            assert {"401", "403"} <= statuses, f"{method} {path}"

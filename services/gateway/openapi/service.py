@@ -136,8 +136,9 @@ def _operation(
         # API keys only where a key may call: feeds and the ERP's endpoints.
         keys = [{"apiKey": []}] if key_roles(method, gateway_path) else []
         operation["security"] = [{"bearer": []}, *keys]
-        responses.setdefault("401", {"$ref": "#/components/responses/Unauthorized"})
-        responses.setdefault("403", {"$ref": "#/components/responses/Forbidden"})
+        # As clients meet them: about their token or key, not the headers the gateway signs.
+        responses["401"] = {"$ref": "#/components/responses/Unauthorized"}
+        responses["403"] = {"$ref": "#/components/responses/Forbidden"}
     responses.setdefault("429", {"$ref": "#/components/responses/TooManyRequests"})
     operation["responses"] = responses
     return operation
