@@ -6,7 +6,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install browser apilint run demo test test-dates test-all load migrate lint format generate clean
+.PHONY: install browser apilint pyclient run demo test test-dates test-all load migrate lint format generate clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -25,6 +25,15 @@ $(APILINT)/node_modules/.installed: $(APILINT)/package.json $(APILINT)/package-l
 
 apilint: $(APILINT)/node_modules/.installed  ## Redocly and Spectral, pinned, for the documents' lint test
 
+# openapi-python-client pins its own typer, so it lives in a venv of its own.
+PYCLIENT := $(TOOLS)/pyclient
+$(PYCLIENT)/.installed: $(UV) tools/pyclient/requirements.txt
+	$(UV) venv --quiet --allow-existing $(PYCLIENT)
+	$(UV) pip sync --quiet --python $(PYCLIENT)/bin/python tools/pyclient/requirements.txt
+	touch $@
+
+pyclient: $(PYCLIENT)/.installed  ## openapi-python-client, pinned, for the generated-client test
+
 run: install  ## start PostgreSQL, the broker, migrations, all services and the gateway
 	$(BIN)/b2b run
 
@@ -37,7 +46,7 @@ browser:  ## Chromium for the analytics report's browser test (Debian's package;
 		  { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; }; }; } || \
 		echo "Chromium not installed: the report's browser test will be skipped"
 
-test: install browser apilint  ## the whole suite against real PostgreSQL and the real broker (fuzz, faults and contracts included)
+test: install browser apilint pyclient  ## the whole suite against real PostgreSQL and the real broker (fuzz, faults and contracts included)
 	$(BIN)/pytest
 
 # The 1st, the 15th and the last day of a month, 29 February and 31 December; early, midday

@@ -8,6 +8,8 @@ contract as it is served: problem+json errors, `Idempotency-Key` on POSTs that c
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from fastapi import FastAPI
@@ -243,7 +245,43 @@ def apply_conventions(
     for unused in ("HTTPValidationError", "ValidationError"):
         if unused not in str(document.get("paths", {})):
             schemas.pop(unused, None)
+    _readable_names(document)
+    name_by_component(document["components"]["schemas"])
     return document
+
+
+def _readable(name: str) -> str:
+    """`Page_CompanyRead_` -> `CompanyReadPage`; `Body_upload_statement_statements_post` ->
+    `UploadStatementStatementsPostBody`: what FastAPI derives, put as a reader would."""
+    if page := re.fullmatch(r"Page_(\w+?)_", name):
+        return f"{page.group(1)}Page"
+    if name.startswith("Body_"):
+        return "".join(part.capitalize() for part in name[5:].split("_")) + "Body"
+    return name
+
+
+def _readable_names(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    renames = {name: _readable(name) for name in schemas if _readable(name) != name}
+    if not renames or any(new in schemas for new in renames.values()):
+        return
+    text = json.dumps(document)
+    for old, new in renames.items():
+        text = text.replace(f'"#/components/schemas/{old}"', f'"#/components/schemas/{new}"')
+    renamed = json.loads(text)
+    renamed["components"]["schemas"] = {
+        renames.get(name, name): schema for name, schema in renamed["components"]["schemas"].items()
+    }
+    document.clear()
+    document.update(renamed)
+
+
+def name_by_component(schemas: dict[str, Any]) -> None:
+    """Each schema titled by its component name: generators name classes after titles, and a
+    request and an answer shape of one model (`Tier-Input`, `Tier-Output`) or two services'
+    `NextTier` would otherwise collide and be dropped."""
+    for name, schema in schemas.items():
+        schema["title"] = re.sub(r"[^0-9A-Za-z]", "", name)
 
 
 def install_conventions(app: FastAPI) -> None:

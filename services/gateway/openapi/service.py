@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from services.gateway.domain.policy import is_public, key_roles
+from shared.apiconventions import name_by_component
 from shared.problems import Problem
 from shared.runtime import PORTS
 
@@ -235,6 +236,7 @@ def merge_documents(
 
     components["securitySchemes"] = copy.deepcopy(SECURITY_SCHEMES)
     _drop_unreachable(components["schemas"], paths)
+    name_by_component(components["schemas"])
     tags = _tags(paths, descriptions)
     merged: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
