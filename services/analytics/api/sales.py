@@ -10,13 +10,25 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import polars as pl
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from services.analytics.api.plans import first_day
+from services.analytics.api.sales_schemas import (
+    CoPurchase,
+    Funnels,
+    KeyAccount,
+    LossReasons,
+    ManagerKeyAccounts,
+    PipelineGroup,
+    RepeatDeals,
+    Retention,
+    TeamResult,
+    WinBackTask,
+)
 from services.analytics.domain import sales as rules
 from services.analytics.settings import Settings
 from services.analytics.store import sales as store
@@ -100,12 +112,16 @@ async def _deals(request: Request, session: SessionDep, w: Window) -> pl.DataFra
     )
 
 
-@router.get("/pipeline", summary="Conversion and days between the pipeline's stages")
+@router.get(
+    "/pipeline",
+    summary="Conversion and days between the pipeline's stages",
+    response_model_exclude_unset=True,  # the last stage has no next one: its fields are left out
+)
 async def pipeline(
     session: SessionDep,
     principal: allow(*SALES),
     by: Literal["all", "source", "manager", "segment"] = "all",
-) -> list[dict[str, Any]]:
+) -> list[PipelineGroup]:
     changes = await store.pipeline(session, _scope(principal))
     return rules.pipeline_conversion(changes, None if by == "all" else by)
 
@@ -116,7 +132,7 @@ async def funnels(
     session: SessionDep,
     principal: allow(*SALES),
     w: MoneyWindow,
-) -> dict[str, Any]:
+) -> Funnels:
     scope, since, until = w.scope, w.since, w.until
     changes = await store.pipeline(session, scope)
     leads = (
@@ -150,7 +166,7 @@ async def repeat_deals(
     session: SessionDep,
     principal: allow(*SALES),
     w: MoneyWindow,
-) -> dict[str, Any]:
+) -> RepeatDeals:
     lines = await store.lines(session, w.scope, w.since, w.until)
     figures = rules.repeat_figures(await _deals(request, session, w), lines, w.since, w.until)
     return {"window_days": _settings(request).addon_window_days, **figures}
@@ -166,7 +182,7 @@ async def co_purchases(
     segment: Literal["none", "abc_revenue", "industry"] = "abc_revenue",
     min_together: Annotated[int, Query(ge=1, le=MAX_COUNT)] = 2,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-) -> list[dict[str, Any]]:
+) -> list[CoPurchase]:
     marked = await _deals(request, session, w)
     clients = await store.clients(session, w.scope)
     lines = (
@@ -181,10 +197,10 @@ async def co_purchases(
 
 
 class KeyAccountsRead(BaseModel):
-    level: str
+    level: Literal["company", "department", "manager"]
     threshold: float
-    clients: list[dict[str, Any]]
-    managers: list[dict[str, Any]] = Field(description="Key accounts per manager and the limit")
+    clients: list[KeyAccount]
+    managers: list[ManagerKeyAccounts] = Field(description="Key accounts per manager and the limit")
 
 
 @router.get("/key-accounts", summary="Key clients by share of sales or a manager's criteria")
@@ -263,7 +279,7 @@ async def team(
     session: SessionDep,
     principal: allow(*SALES),
     w: MoneyWindow,
-) -> list[dict[str, Any]]:
+) -> list[TeamResult]:
     scope, since, until = w.scope, w.since, w.until
     marked = await _deals(request, session, w)
     first_month = since.date().replace(day=1)
@@ -327,7 +343,7 @@ async def churn_reasons(
     start: From = None,
     end: To = None,
     by: Literal["segment", "manager"] = "segment",
-) -> list[dict[str, Any]]:
+) -> list[LossReasons]:
     since, until = _period(start, end)
     return rules.loss_reasons(
         await store.loss_reasons(session, _scope(principal), since, until), by
@@ -337,7 +353,7 @@ async def churn_reasons(
 @router.get("/win-back", summary="Key clients at risk of leaving: a task for their manager")
 async def win_back(
     request: Request, session: SessionDep, principal: allow(*SALES)
-) -> list[dict[str, Any]]:
+) -> list[WinBackTask]:
     d = _settings(request)
     everyone = await store.clients(session, store.Scope(None))
     key, _ = rules.key_accounts(
@@ -367,7 +383,7 @@ async def retention(
     session: SessionDep,
     principal: allow(*HEADS),
     w: MoneyWindow,
-) -> dict[str, Any]:
+) -> Retention:
     currency = w.scope.currency or ""
     last = (w.until - timedelta(days=1)).date()
     return {
