@@ -9,11 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from fastapi import FastAPI
 
 from services.orders.domain.credit import CreditStanding
 from shared.auth import Principal
 from shared.problems import BadGateway, Conflict, FieldError, ProblemError
+from shared.upstream import Upstreams
 
 RESERVATION_TTL_MINUTES = 15
 
@@ -42,7 +42,7 @@ def _unexpected(service: str, response: Any) -> ProblemError:
 
 
 async def price_cart(
-    app: FastAPI,
+    upstreams: Upstreams,
     principal: Principal | None,
     company_id: uuid.UUID,
     lines: list[tuple[str, Decimal]],
@@ -55,7 +55,7 @@ async def price_cart(
     }
     if currency:
         body["currency"] = currency
-    response = await app.state.upstreams.call(
+    response = await upstreams.call(
         "pricing", "POST", "/prices/resolve", json=body, idempotent=True, as_principal=principal
     )
     if response.status_code != 200:
@@ -80,8 +80,8 @@ async def price_cart(
     )
 
 
-async def credit_standing(app: FastAPI, company_id: uuid.UUID) -> CreditStanding:
-    response = await app.state.upstreams.call("accounts", "GET", f"/companies/{company_id}/credit")
+async def credit_standing(upstreams: Upstreams, company_id: uuid.UUID) -> CreditStanding:
+    response = await upstreams.call("accounts", "GET", f"/companies/{company_id}/credit")
     if response.status_code != 200:
         raise _unexpected("accounts", response)
     data = response.json()
@@ -101,7 +101,7 @@ class HeldStock:
 
 
 async def reserve_stock(
-    app: FastAPI,
+    upstreams: Upstreams,
     reference: uuid.UUID,
     lines: list[tuple[str, Decimal]],
     preferred_warehouse: str | None = None,
@@ -120,9 +120,7 @@ async def reserve_stock(
     if renew:
         body["renew"] = True
     # Idempotent by reference: a retry returns the reservation the first attempt made.
-    response = await app.state.upstreams.call(
-        "catalog", "POST", "/reservations", json=body, idempotent=True
-    )
+    response = await upstreams.call("catalog", "POST", "/reservations", json=body, idempotent=True)
     if response.status_code == 409:
         problem = response.json()
         raise Conflict(
@@ -139,9 +137,9 @@ async def reserve_stock(
     )
 
 
-async def confirm_reservation(app: FastAPI, reservation_id: uuid.UUID) -> bool:
+async def confirm_reservation(upstreams: Upstreams, reservation_id: uuid.UUID) -> bool:
     """False when the reservation is gone (expired or released) and cannot be confirmed."""
-    response = await app.state.upstreams.call(
+    response = await upstreams.call(
         "catalog", "POST", f"/reservations/{reservation_id}/confirm", idempotent=True
     )
     if response.status_code in (404, 409):
@@ -152,7 +150,7 @@ async def confirm_reservation(app: FastAPI, reservation_id: uuid.UUID) -> bool:
 
 
 async def keep_stock(
-    app: FastAPI,
+    upstreams: Upstreams,
     reference: uuid.UUID,
     lines: list[tuple[str, Decimal]],
     preferred_warehouse: str | None,
@@ -162,15 +160,15 @@ async def keep_stock(
     holds for it. Given back meanwhile (it expired, or was released), it is held again
     (`hold_again`). False: catalog did not answer, the stock is not confirmed yet."""
     try:
-        if await confirm_reservation(app, held.id):
+        if await confirm_reservation(upstreams, held.id):
             return held, True
     except ProblemError:
         return held, False
-    return await hold_again(app, reference, lines, preferred_warehouse)
+    return await hold_again(upstreams, reference, lines, preferred_warehouse)
 
 
 async def hold_again(
-    app: FastAPI,
+    upstreams: Upstreams,
     reference: uuid.UUID,
     lines: list[tuple[str, Decimal]],
     preferred_warehouse: str | None,
@@ -179,7 +177,7 @@ async def hold_again(
     same id (maybe from other warehouses: the HeldStock says) and confirmed; a 409
     `out-of-stock` naming the lines no longer there. False: not confirmed yet."""
     try:
-        held = await reserve_stock(app, reference, lines, preferred_warehouse, renew=True)
+        held = await reserve_stock(upstreams, reference, lines, preferred_warehouse, renew=True)
     except Conflict as short:
         raise Conflict(
             "The stock held for this order was given back before the order was placed, and "
@@ -188,14 +186,14 @@ async def hold_again(
             errors=short.errors,
         ) from short
     try:
-        return held, await confirm_reservation(app, held.id)
+        return held, await confirm_reservation(upstreams, held.id)
     except ProblemError:
         return held, False
 
 
-async def release_by_reference(app: FastAPI, reference: uuid.UUID) -> None:
+async def release_by_reference(upstreams: Upstreams, reference: uuid.UUID) -> None:
     """Give back whatever stock catalog holds under this reference (none is fine)."""
-    response = await app.state.upstreams.call(
+    response = await upstreams.call(
         "catalog", "DELETE", "/reservations", params={"reference": str(reference)}
     )
     if response.status_code not in (200, 204):
@@ -203,11 +201,11 @@ async def release_by_reference(app: FastAPI, reference: uuid.UUID) -> None:
 
 
 async def convert_quantities(
-    app: FastAPI, principal: Principal | None, lines: list[tuple[str, str, str]]
+    upstreams: Upstreams, principal: Principal | None, lines: list[tuple[str, str, str]]
 ) -> list[dict[str, Any]]:
     """(sku, unit, quantity) lines in their base unit, in one call to catalog: a verdict per
     line (`ok`, `base_quantity`, or `problem` and `message`)."""
-    response = await app.state.upstreams.call(
+    response = await upstreams.call(
         "catalog",
         "POST",
         "/products/quantities:convert",

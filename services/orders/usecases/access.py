@@ -17,6 +17,7 @@ from shared.problems import FieldError, NotFound, Unprocessable
 
 CLIENT_PEOPLE = (Role.BUYER, Role.COMPANY_ADMIN)
 SHOPPERS = (Role.BUYER, Role.COMPANY_ADMIN, Role.SALES_MANAGER, Role.HEAD_OF_SALES, Role.ADMIN)
+READERS = (*SHOPPERS, Role.SYSTEM)  # and services reading on their behalf
 
 
 def acting_company(principal: Principal, company_id: uuid.UUID | None) -> uuid.UUID:
