@@ -11,6 +11,8 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.orders.clients.catalog import convert_quantities
+from services.orders.clients.pricing import PricedCart, price_cart
 from services.orders.domain.lines import (
     MAX_LINES,
     LineProblem,
@@ -23,7 +25,6 @@ from services.orders.store import carts as store
 from services.orders.store import orders as order_store
 from services.orders.store.catalog import CLIENTS, ordering_rules
 from services.orders.store.models import Cart, RequisitionList
-from services.orders.upstream import PricedCart, convert_quantities, price_cart
 from services.orders.usecases.access import (
     acting_client,
     acting_company,

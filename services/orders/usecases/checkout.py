@@ -19,6 +19,14 @@ from decimal import Decimal
 
 import orjson
 
+from services.orders.clients.accounts import credit_standing
+from services.orders.clients.catalog import (
+    HeldStock,
+    keep_stock,
+    release_by_reference,
+    reserve_stock,
+)
+from services.orders.clients.pricing import PricedCart, price_cart
 from services.orders.domain.approval import Rule
 from services.orders.domain.lines import OrderingRules
 from services.orders.domain.stock import sources_by_line
@@ -28,15 +36,6 @@ from services.orders.store import orders as order_store
 from services.orders.store import quotes as quote_store
 from services.orders.store.catalog import ordering_rules, preferred_warehouse
 from services.orders.store.models import Cart, Checkout, Order
-from services.orders.upstream import (
-    HeldStock,
-    PricedCart,
-    credit_standing,
-    keep_stock,
-    price_cart,
-    release_by_reference,
-    reserve_stock,
-)
 from services.orders.usecases.access import ensure_client, own_cart
 from services.orders.usecases.checkout_decision import Decision, decide, refuse_unorderable
 from services.orders.usecases.context import Collaborators

@@ -7,11 +7,12 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
+from services.orders.clients.accounts import credit_standing
+from services.orders.clients.pricing import PricedCart
 from services.orders.domain.approval import Rule, approval_reason
 from services.orders.domain.credit import CreditStanding, decide_credit
 from services.orders.domain.lines import OrderingRules, WantedLine, check_lines, line_total
 from services.orders.settings import Settings
-from services.orders.upstream import PricedCart, credit_standing
 from services.orders.usecases.context import Collaborators
 from shared.auth import Principal
 from shared.fields import refuse_oversized

@@ -14,6 +14,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.orders.clients.pricing import PricedCart, PricedLine, price_cart
 from services.orders.domain import quotes as rules
 from services.orders.domain.lines import line_total
 from services.orders.store import carts as cart_store
@@ -21,7 +22,6 @@ from services.orders.store import checkouts
 from services.orders.store import quotes as store
 from services.orders.store.catalog import preferred_warehouse
 from services.orders.store.models import Quote, QuoteLine, QuoteStep
-from services.orders.upstream import PricedCart, PricedLine, price_cart
 from services.orders.usecases.access import (
     CLIENT_PEOPLE,
     acting_company,

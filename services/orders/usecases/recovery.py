@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from services.orders.clients.catalog import confirm_reservation, hold_again, release_by_reference
 from services.orders.domain.lifecycle import TRANSITIONS
 from services.orders.domain.stock import sources_by_line
 from services.orders.store import checkouts
 from services.orders.store import orders as store
 from services.orders.store.catalog import preferred_warehouse
 from services.orders.store.models import Checkout, Order
-from services.orders.upstream import confirm_reservation, hold_again, release_by_reference
 from services.orders.usecases.context import Collaborators
 from shared.clock import utcnow
 from shared.problems import Conflict

@@ -1,95 +1,21 @@
-"""What orders asks other services now, over HTTP: prices, credit, stock reservations."""
+"""Catalog: stock held for a checkout (reserve, confirm, hold again, give back) and
+quantities converted to the base unit."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import orjson
 
-from services.orders.domain.credit import CreditStanding
+from services.orders.clients import unexpected
 from shared.auth import Principal
-from shared.problems import BadGateway, Conflict, FieldError, ProblemError
+from shared.problems import Conflict, FieldError, ProblemError
 from shared.upstream import Upstreams
 
 RESERVATION_TTL_MINUTES = 15
-
-
-@dataclass(frozen=True)
-class PricedLine:
-    sku: str
-    quantity: Decimal
-    unit_price_minor: int | None
-    list_price_minor: int | None
-    rule: str
-    next_tier: dict[str, Any] | None
-    floor_minor: int | None = None
-
-
-@dataclass(frozen=True)
-class PricedCart:
-    currency: str
-    priced_on: date
-    lines: list[PricedLine]
-    price_version: int | None = None  # pricing's price version behind these prices
-
-
-def _unexpected(service: str, response: Any) -> ProblemError:
-    return BadGateway(f"{service} answered {response.status_code}: {response.text[:300]}")
-
-
-async def price_cart(
-    upstreams: Upstreams,
-    principal: Principal | None,
-    company_id: uuid.UUID,
-    lines: list[tuple[str, Decimal]],
-    currency: str | None = None,
-) -> PricedCart:
-    """Every line priced for the client in one call to pricing."""
-    body: dict[str, Any] = {
-        "client_id": str(company_id),
-        "lines": [{"sku": sku, "quantity": str(q)} for sku, q in lines],
-    }
-    if currency:
-        body["currency"] = currency
-    response = await upstreams.call(
-        "pricing", "POST", "/prices/resolve", json=body, idempotent=True, as_principal=principal
-    )
-    if response.status_code != 200:
-        raise _unexpected("pricing", response)
-    data = orjson.loads(response.content)
-    return PricedCart(
-        currency=data["currency"],
-        priced_on=date.fromisoformat(data["date"]),
-        price_version=data.get("price_version"),
-        lines=[
-            PricedLine(
-                sku=x["sku"],
-                quantity=Decimal(x["quantity"]),
-                unit_price_minor=x["unit_price_minor"],
-                list_price_minor=x["list_price_minor"],
-                rule=x["rule"],
-                next_tier=x["next_tier"],
-                floor_minor=x.get("floor_minor"),
-            )
-            for x in data["lines"]
-        ],
-    )
-
-
-async def credit_standing(upstreams: Upstreams, company_id: uuid.UUID) -> CreditStanding:
-    response = await upstreams.call("accounts", "GET", f"/companies/{company_id}/credit")
-    if response.status_code != 200:
-        raise _unexpected("accounts", response)
-    data = response.json()
-    return CreditStanding(
-        currency=data["currency"],
-        overdue_minor=data["overdue_minor"],
-        available_credit_minor=data["available_credit_minor"],
-    )
 
 
 @dataclass(frozen=True)
@@ -129,7 +55,7 @@ async def reserve_stock(
             errors=[FieldError(**e) for e in problem.get("errors", [])],
         )
     if response.status_code not in (200, 201):
-        raise _unexpected("catalog", response)
+        raise unexpected("catalog", response)
     held = orjson.loads(response.content)
     return HeldStock(
         uuid.UUID(held["id"]),
@@ -145,7 +71,7 @@ async def confirm_reservation(upstreams: Upstreams, reservation_id: uuid.UUID) -
     if response.status_code in (404, 409):
         return False
     if response.status_code != 200:
-        raise _unexpected("catalog", response)
+        raise unexpected("catalog", response)
     return True
 
 
@@ -197,7 +123,7 @@ async def release_by_reference(upstreams: Upstreams, reference: uuid.UUID) -> No
         "catalog", "DELETE", "/reservations", params={"reference": str(reference)}
     )
     if response.status_code not in (200, 204):
-        raise _unexpected("catalog", response)
+        raise unexpected("catalog", response)
 
 
 async def convert_quantities(
@@ -214,5 +140,5 @@ async def convert_quantities(
         as_principal=principal,
     )
     if response.status_code != 200:
-        raise _unexpected("catalog", response)
+        raise unexpected("catalog", response)
     return list(response.json()["lines"])
