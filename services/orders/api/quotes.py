@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from services.orders.api.deps import CollaboratorsDep
 from services.orders.api.schemas import OrderRead, order_read
 from services.orders.domain.lines import MAX_LINES, line_total
-from services.orders.store.models import Quote
+from services.orders.store.quote_models import Quote
 from services.orders.usecases import quotes as usecase
 from services.orders.usecases.access import CLIENT_PEOPLE, READERS, SHOPPERS
 from shared.auth import Role, allow

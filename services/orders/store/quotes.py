@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.orders.store.models import Order, Quote, QuoteLine, QuoteStep
+from services.orders.store.models import Order
+from services.orders.store.quote_models import Quote, QuoteLine, QuoteStep
 from shared.clock import utcnow
 from shared.contracts.orders import QuoteAcceptedV1, QuotedLine
 from shared.events.outbox import record_event

@@ -21,7 +21,7 @@ from services.orders.store import carts as cart_store
 from services.orders.store import checkouts
 from services.orders.store import quotes as store
 from services.orders.store.catalog import preferred_warehouse
-from services.orders.store.models import Quote, QuoteLine, QuoteStep
+from services.orders.store.quote_models import Quote, QuoteLine, QuoteStep
 from services.orders.usecases.access import (
     CLIENT_PEOPLE,
     acting_company,
