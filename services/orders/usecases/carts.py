@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,9 +28,9 @@ from services.orders.store.catalog import CLIENTS, ordering_rules
 from services.orders.store.models import Cart, RequisitionList
 from services.orders.usecases.access import (
     acting_client,
-    acting_company,
     company_list,
-    in_scope,
+    listed_company,
+    narrowing,
     own_cart,
     visible_order,
 )
@@ -38,6 +39,7 @@ from shared.auth import Principal
 from shared.db import release
 from shared.problems import Conflict, FieldError, Unprocessable
 
+Row = TypeVar("Row")  # a cart or a requisition list
 CartRow = tuple[str, Decimal, str | None, str | None]  # sku, quantity, name, unit
 # Reads the lines a request sends, called once the caller may touch the cart or list.
 Reader = Callable[[], Awaitable[list[WantedLine]]]
@@ -63,12 +65,11 @@ async def carts_of(
 ) -> list[tuple[Cart, int]]:
     """The caller's carts (for the client it names; staff: every client it reaches) with
     their line counts."""
-    chosen = acting_company(principal, company_id) if not principal.is_staff or company_id else None
     carts = await store.carts_of(
         session,
-        lambda stmt, column: in_scope(stmt, column, principal),
+        narrowing(principal),
         str(principal.subject),
-        chosen,
+        listed_company(principal, company_id),
     )
     counts = await store.line_counts(session, [c.id for c in carts])
     return [(c, counts.get(c.id, 0)) for c in carts]
@@ -81,15 +82,35 @@ async def create_cart(
     company_id: uuid.UUID | None,
     name: str,
 ) -> Cart:
+    return await _new_for_client(
+        session,
+        collaborators,
+        principal,
+        company_id,
+        lambda company: Cart(company_id=company, owner=str(principal.subject), name=name),
+        f"You already have a cart named {name!r}.",
+    )
+
+
+async def _new_for_client(
+    session: AsyncSession,
+    collaborators: Collaborators,
+    principal: Principal,
+    company_id: uuid.UUID | None,
+    make: Callable[[uuid.UUID], Row],
+    name_taken: str,
+) -> Row:
+    """A named cart or list for a client the caller reaches and accounts has; 409 when the
+    name is taken."""
     company = await acting_client(session, principal, company_id)
     await CLIENTS.ensure_known(session, principal, collaborators.upstreams, {company: "company_id"})
-    cart = Cart(company_id=company, owner=str(principal.subject), name=name)
-    session.add(cart)
+    row = make(company)
+    session.add(row)
     try:
         await session.flush()
     except IntegrityError as exc:
-        raise Conflict(f"You already have a cart named {name!r}.") from exc
-    return cart
+        raise Conflict(name_taken) from exc
+    return row
 
 
 async def priced_cart(
@@ -239,15 +260,16 @@ async def create_list(
     company_id: uuid.UUID | None,
     name: str,
 ) -> RequisitionList:
-    company = await acting_client(session, principal, company_id)
-    await CLIENTS.ensure_known(session, principal, collaborators.upstreams, {company: "company_id"})
-    found = RequisitionList(company_id=company, name=name, created_by=str(principal.subject))
-    session.add(found)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"The company already has a list named {name!r}.") from exc
-    return found
+    return await _new_for_client(
+        session,
+        collaborators,
+        principal,
+        company_id,
+        lambda company: RequisitionList(
+            company_id=company, name=name, created_by=str(principal.subject)
+        ),
+        f"The company already has a list named {name!r}.",
+    )
 
 
 async def add_list_lines(

@@ -19,16 +19,16 @@ from services.orders.store.catalog import CLIENTS
 from services.orders.store.models import ApprovalRule, Order, OrderLine, Shipment, ShipmentLine
 from services.orders.usecases.access import (
     acting_client,
-    acting_company,
-    ensure_client,
-    in_scope,
+    listed_company,
+    narrowing,
+    reachable,
     visible_order,
 )
 from services.orders.usecases.checkout_decision import credit_verdict
 from services.orders.usecases.context import Collaborators
 from shared.auth import Principal
 from shared.pagination import PageParams, paginate
-from shared.problems import Conflict, FieldError, Forbidden, NotFound, Unprocessable
+from shared.problems import Conflict, FieldError, Forbidden, Unprocessable
 
 
 @dataclass(frozen=True)
@@ -125,21 +125,15 @@ async def add_approval_rule(
 async def remove_approval_rule(
     session: AsyncSession, principal: Principal, rule_id: uuid.UUID
 ) -> None:
-    rule = await session.get(ApprovalRule, rule_id)
-    if rule is None:
-        raise NotFound("No such rule.")
-    await ensure_client(session, principal, rule.company_id)
-    await session.delete(rule)
+    await session.delete(
+        await reachable(session, principal, ApprovalRule, rule_id, "No such rule.")
+    )
 
 
 def history(principal: Principal, filters: queries.HistoryFilters) -> Any:
     """The order history query for the caller: its clients, or the one it names."""
-    company = (
-        acting_company(principal, filters.company_id)
-        if not principal.is_staff or filters.company_id
-        else None
-    )
-    return queries.history(lambda stmt, column: in_scope(stmt, column, principal), company, filters)
+    company = listed_company(principal, filters.company_id)
+    return queries.history(narrowing(principal), company, filters)
 
 
 async def list_orders(

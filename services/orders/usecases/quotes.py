@@ -24,10 +24,10 @@ from services.orders.store.catalog import preferred_warehouse
 from services.orders.store.quote_models import Quote, QuoteLine, QuoteStep
 from services.orders.usecases.access import (
     CLIENT_PEOPLE,
-    acting_company,
-    ensure_client,
-    in_scope,
+    listed_company,
+    narrowing,
     own_cart,
+    reachable,
 )
 from services.orders.usecases.checkout import (
     Placing,
@@ -49,7 +49,7 @@ from shared.contracts.orders import (
 from shared.events.outbox import record_event
 from shared.fields import refuse_oversized
 from shared.pagination import PageParams, paginate
-from shared.problems import Conflict, FieldError, NotFound, Unprocessable
+from shared.problems import Conflict, FieldError, Unprocessable
 
 
 @dataclass(frozen=True)
@@ -73,11 +73,7 @@ def effective_status(quote: Quote) -> str:
 async def visible_quote(
     session: AsyncSession, principal: Principal, quote_id: uuid.UUID, *, lock: bool = False
 ) -> Quote:
-    quote = await session.get(Quote, quote_id, with_for_update=lock)
-    if quote is None:
-        raise NotFound("No such quote.")
-    await ensure_client(session, principal, quote.company_id)
-    return quote
+    return await reachable(session, principal, Quote, quote_id, "No such quote.", lock=lock)
 
 
 def _is_client(principal: Principal) -> bool:
@@ -350,8 +346,5 @@ async def list_quotes(
     page: PageParams,
 ) -> tuple[list[Quote], str | None]:
     """The caller's clients' quotes (or the one client it names), newest first."""
-    company = (
-        acting_company(principal, company_id) if not principal.is_staff or company_id else None
-    )
-    stmt = store.listing(lambda s, column: in_scope(s, column, principal), company, status)
+    stmt = store.listing(narrowing(principal), listed_company(principal, company_id), status)
     return await paginate(session, stmt, [Quote.created_at, Quote.id], page, newest_first=True)
