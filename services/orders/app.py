@@ -11,11 +11,11 @@ from services.orders.api import (
     lists,
     orders,
     quotes,
-    recovery,
     shipments,
 )
 from services.orders.events import CONSUMERS
 from services.orders.settings import Settings
+from services.orders.workers import WORKERS
 from shared.app import ServiceSpec, build_app
 
 SPEC = ServiceSpec(
@@ -44,7 +44,7 @@ SPEC = ServiceSpec(
         claims.router,
     ],
     consumers=CONSUMERS,
-    workers=[recovery.recover_checkouts],
+    workers=WORKERS,
 )
 
 

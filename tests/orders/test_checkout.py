@@ -11,8 +11,8 @@ import httpx
 from sqlalchemy import text
 
 from services.catalog.api.feeds import SPECS as CATALOG_FEEDS
-from services.orders import upstream
-from services.orders.api.recovery import recover_once
+from services.orders.clients import catalog as catalog_client
+from services.orders.workers import recover_once
 from shared.auth import Role
 from shared.clock import utcnow
 from shared.contracts.catalog import ProductUpsertedV1
@@ -216,7 +216,9 @@ async def test_unpriced_and_below_minimum_orders_are_refused(start_app):
 async def test_an_interrupted_checkout_gives_its_stock_back(shop):
     """A crash after the stock was held and before the order: recovery releases the stock."""
     reference = uuid.uuid4()
-    reservation = (await upstream.reserve_stock(shop.orders, reference, [("CE-200", 7)])).id
+    reservation = (
+        await catalog_client.reserve_stock(shop.orders.state.upstreams, reference, [("CE-200", 7)])
+    ).id
     await interrupted(shop, reference, "reserved", reservation)
     assert (await stock_of(shop, "CE-200"))["reserved"] == "7.000"
     assert await recover_once(shop.orders) == 1
@@ -229,8 +231,10 @@ async def test_a_checkout_interrupted_before_its_order_gives_back_what_it_reserv
     """A crash after catalog held (even confirmed) the stock and before the order committed:
     the checkout row never learnt the reservation's id; recovery releases it by reference."""
     reference = uuid.uuid4()
-    reservation = (await upstream.reserve_stock(shop.orders, reference, [("CE-200", 4)])).id
-    assert await upstream.confirm_reservation(shop.orders, reservation)
+    reservation = (
+        await catalog_client.reserve_stock(shop.orders.state.upstreams, reference, [("CE-200", 4)])
+    ).id
+    assert await catalog_client.confirm_reservation(shop.orders.state.upstreams, reservation)
     await interrupted(shop, reference, "started")
     assert (await stock_of(shop, "CE-200"))["reserved"] == "4.000"
     assert await recover_once(shop.orders) == 1

@@ -15,8 +15,8 @@ from sqlalchemy import text
 
 from services.catalog.api.feeds import SPECS as CATALOG_FEEDS
 from services.catalog.store import reservations as catalog_store
-from services.orders import upstream
-from services.orders.api.recovery import recover_once
+from services.orders.clients import catalog as catalog_client
+from services.orders.workers import recover_once
 from shared.clock import utcnow
 from tests.orders.test_checkout import ReleasesCut, checkout, count
 from tests.orders.world import STOCK, new_cart, open_shop, outbox_types, post_feed, stock_of
@@ -79,7 +79,9 @@ async def expire_holds(shop) -> None:
 
 
 async def another_buyer_takes(shop, quantity: int) -> None:
-    await upstream.reserve_stock(shop.orders, uuid.uuid4(), [("CE-200", quantity)])
+    await catalog_client.reserve_stock(
+        shop.orders.state.upstreams, uuid.uuid4(), [("CE-200", quantity)]
+    )
 
 
 async def test_stock_that_expired_before_its_confirmation_is_held_again_and_the_order_placed(

@@ -9,17 +9,14 @@ from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
-from services.orders.api.access import SHOPPERS, visible_order
 from services.orders.store.models import OrderClaim
+from services.orders.usecases import after_sales as usecase
+from services.orders.usecases.access import SHOPPERS
 from shared.auth import allow
-from shared.clock import utcnow
-from shared.contracts.orders import LossReason, OrderClaimRecordedV1
+from shared.contracts.orders import LossReason
 from shared.db import SessionDep
-from shared.events.outbox import record_event
 from shared.fields import MinorUnits, free_text
-from shared.problems import FieldError, Unprocessable
 
 router = APIRouter(tags=["returns and complaints"])
 
@@ -61,41 +58,15 @@ def _read(claim: OrderClaim) -> ClaimRead:
 async def record_claim(
     order_id: uuid.UUID, body: ClaimCreate, session: SessionDep, principal: allow(*SHOPPERS)
 ) -> ClaimRead:
-    order = await visible_order(session, principal, order_id)
-    if body.amount_minor is not None and body.amount_minor > order.total_minor:
-        raise Unprocessable(
-            "More cannot be returned than the order was worth.",
-            errors=[FieldError(field="amount_minor", message=f"at most {order.total_minor}")],
-        )
-    claim = OrderClaim(
-        id=uuid.uuid4(),
-        order_id=order.id,
-        company_id=order.company_id,
-        kind=body.kind,
-        reason_code=body.reason_code,
-        comment=body.comment,
-        amount_minor=body.amount_minor,
-        recorded_by=str(principal.subject),
-        recorded_at=utcnow(),
-    )
-    session.add(claim)
-    record_event(
+    claim = await usecase.record_claim(
         session,
-        OrderClaimRecordedV1(
-            order_id=order.id,
-            company_id=order.company_id,
-            claim_id=claim.id,
-            number=order.number,
-            kind=body.kind,
-            reason_code=body.reason_code,
-            comment=body.comment,
-            amount_minor=body.amount_minor,
-            currency=order.currency,
-            recorded_by=claim.recorded_by,
-            recorded_at=claim.recorded_at,
-        ),
+        principal,
+        order_id,
+        body.kind,
+        body.reason_code,
+        body.comment,
+        body.amount_minor,
     )
-    await session.flush()
     return _read(claim)
 
 
@@ -103,8 +74,4 @@ async def record_claim(
 async def list_claims(
     order_id: uuid.UUID, session: SessionDep, principal: allow(*SHOPPERS)
 ) -> list[ClaimRead]:
-    await visible_order(session, principal, order_id)
-    rows = await session.scalars(
-        select(OrderClaim).where(OrderClaim.order_id == order_id).order_by(OrderClaim.recorded_at)
-    )
-    return [_read(c) for c in rows]
+    return [_read(c) for c in await usecase.claims_of(session, principal, order_id)]

@@ -7,22 +7,16 @@ from decimal import Decimal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from services.orders.api.access import SHOPPERS, acting_client, company_list, own_cart
-from services.orders.api.carts import (
-    QuickOrderResult,
-    add_wanted,
-    read_wanted_lines,
-)
-from services.orders.domain.lines import WantedLine
-from services.orders.store.catalog import CLIENTS
-from services.orders.store.models import RequisitionList, RequisitionListLine
+from services.orders.api.deps import CollaboratorsDep
+from services.orders.api.quick_order import read_wanted_lines
+from services.orders.api.schemas import QuickOrderResult, added
+from services.orders.store.models import RequisitionList
+from services.orders.usecases import carts as usecase
+from services.orders.usecases.access import SHOPPERS
 from shared.auth import allow
 from shared.db import SessionDep
 from shared.fields import line
-from shared.problems import Conflict, FieldError, Unprocessable
 
 router = APIRouter(tags=["requisition lists"])
 
@@ -49,74 +43,41 @@ class ToCart(BaseModel):
     cart_id: uuid.UUID
 
 
-async def _read_all(session: SessionDep, lists: list[RequisitionList]) -> list[ListRead]:
-    """The lists with their lines, read in one query however many lists there are."""
-    lines: dict[uuid.UUID, list[ListLine]] = {x.id: [] for x in lists}
-    rows = await session.execute(
-        select(RequisitionListLine.list_id, RequisitionListLine.sku, RequisitionListLine.quantity)
-        .where(RequisitionListLine.list_id.in_(list(lines)))
-        .order_by(RequisitionListLine.list_id, RequisitionListLine.sku)
+def _read(found: RequisitionList, lines: list[tuple[str, Decimal]]) -> ListRead:
+    return ListRead(
+        id=found.id,
+        name=found.name,
+        company_id=found.company_id,
+        created_by=found.created_by,
+        lines=[ListLine(sku=sku, quantity=quantity) for sku, quantity in lines],
     )
-    for list_id, sku, quantity in rows:
-        lines[list_id].append(ListLine(sku=sku, quantity=quantity))
-    return [
-        ListRead(
-            id=x.id,
-            name=x.name,
-            company_id=x.company_id,
-            created_by=x.created_by,
-            lines=lines[x.id],
-        )
-        for x in lists
-    ]
-
-
-async def _read(session: SessionDep, found: RequisitionList) -> ListRead:
-    return (await _read_all(session, [found]))[0]
 
 
 @router.get("/requisition-lists", summary="The company's saved lists")
 async def list_lists(
     session: SessionDep, principal: allow(*SHOPPERS), company_id: uuid.UUID | None = None
 ) -> list[ListRead]:
-    company = await acting_client(session, principal, company_id)
-    found = await session.scalars(
-        select(RequisitionList)
-        .where(RequisitionList.company_id == company)
-        .order_by(RequisitionList.name)
-    )
-    return await _read_all(session, list(found))
+    return [_read(*x) for x in await usecase.lists_of(session, principal, company_id)]
 
 
 @router.post("/requisition-lists", status_code=201, summary="A new, empty saved list")
 async def create_list(
     body: ListCreate,
-    request: Request,
     response: Response,
     session: SessionDep,
+    collaborators: CollaboratorsDep,
     principal: allow(*SHOPPERS),
 ) -> ListRead:
-    company_id = await acting_client(session, principal, body.company_id)
-    await CLIENTS.ensure_known(
-        session, principal, request.app.state.upstreams, {company_id: "company_id"}
-    )
-    found = RequisitionList(
-        company_id=company_id, name=body.name, created_by=str(principal.subject)
-    )
-    session.add(found)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"The company already has a list named {body.name!r}.") from exc
+    found = await usecase.create_list(session, collaborators, principal, body.company_id, body.name)
     response.headers["Location"] = f"/requisition-lists/{found.id}"
-    return await _read(session, found)
+    return _read(found, [])
 
 
 @router.get("/requisition-lists/{list_id}", summary="One saved list")
 async def get_list(
     list_id: uuid.UUID, session: SessionDep, principal: allow(*SHOPPERS)
 ) -> ListRead:
-    return await _read(session, await company_list(session, principal, list_id))
+    return _read(*await usecase.requisition_list(session, principal, list_id))
 
 
 @router.post(
@@ -124,16 +85,16 @@ async def get_list(
     summary="Add lines as in quick order (pasted text or CSV); bad lines reported one by one",
 )
 async def add_list_lines(
-    list_id: uuid.UUID, request: Request, session: SessionDep, principal: allow(*SHOPPERS)
+    list_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    collaborators: CollaboratorsDep,
+    principal: allow(*SHOPPERS),
 ) -> QuickOrderResult:
-    found = await company_list(session, principal, list_id)
-    return await add_wanted(
-        session,
-        found.id,
-        await read_wanted_lines(request),
-        requisition=True,
-        request=request,
-        principal=principal,
+    return added(
+        await usecase.add_list_lines(
+            session, collaborators, principal, list_id, lambda: read_wanted_lines(request)
+        )
     )
 
 
@@ -141,7 +102,7 @@ async def add_list_lines(
 async def delete_list(
     list_id: uuid.UUID, session: SessionDep, principal: allow(*SHOPPERS)
 ) -> Response:
-    await session.delete(await company_list(session, principal, list_id))
+    await usecase.drop_list(session, principal, list_id)
     return Response(status_code=204)
 
 
@@ -152,12 +113,4 @@ async def delete_list(
 async def list_to_cart(
     list_id: uuid.UUID, body: ToCart, session: SessionDep, principal: allow(*SHOPPERS)
 ) -> QuickOrderResult:
-    found = await _read(session, await company_list(session, principal, list_id))
-    cart = await own_cart(session, principal, body.cart_id)
-    if cart.company_id != found.company_id:
-        raise Unprocessable(
-            "The cart is for another company.",
-            errors=[FieldError(field="cart_id", message="is for another company")],
-        )
-    wanted = [WantedLine(i, x.sku, str(x.quantity)) for i, x in enumerate(found.lines, 1)]
-    return await add_wanted(session, cart.id, wanted)
+    return added(await usecase.list_to_cart(session, principal, list_id, body.cart_id))

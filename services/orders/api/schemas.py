@@ -1,4 +1,5 @@
-"""What the orders API returns for an order."""
+"""What the orders API returns for an order, and the shapes several routers share (ERP's
+batch results, what adding lines reports)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from typing import Any
 
 import orjson
 from pydantic import BaseModel, Field
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders.domain.lines import line_total
-from services.orders.store import orders as store
-from services.orders.store.models import Order, OrderTransition, Shipment, ShipmentLine
+from services.orders.store.models import Order
+from services.orders.usecases.carts import Added
+from services.orders.usecases.orders import OrderView
+from shared.auth import Role
+from shared.fields import QuantityOrZero, Sku
 
 
 class LineSourceRead(BaseModel):
@@ -99,16 +101,6 @@ def summary(order: Order) -> OrderSummary:
     return OrderSummary.model_validate(order, from_attributes=True)
 
 
-async def read_order(session: AsyncSession, order: Order) -> OrderRead:
-    lines = await store.line_rows(session, order.id)
-    history = await session.scalars(
-        select(OrderTransition)
-        .where(OrderTransition.order_id == order.id)
-        .order_by(OrderTransition.id)
-    )
-    return order_read(order, lines, await _shipments(session, order.id), list(history))
-
-
 ORDER_COLUMNS = [
     name for name in OrderRead.model_fields if name not in ("lines", "shipments", "history")
 ]
@@ -121,57 +113,87 @@ def _line(row: Any) -> dict[str, Any]:
     return line
 
 
-def order_read(
-    order: Order, lines: Sequence[Any], shipments: list[ShipmentRead], history: Sequence[Any]
-) -> OrderRead:
+def _shipment(shipment: Any, lines: Sequence[Any]) -> ShipmentRead:
+    return ShipmentRead(
+        number=shipment.number,
+        warehouse=shipment.warehouse,
+        kind=shipment.kind,
+        status=shipment.status,
+        shipped_at=shipment.shipped_at,
+        delivered_at=shipment.delivered_at,
+        lines=[
+            ShipmentLineRead(
+                sku=x.sku, quantity=x.quantity, delivered_quantity=x.delivered_quantity
+            )
+            for x in lines
+        ],
+    )
+
+
+def order_read(view: OrderView) -> OrderRead:
     """The order as the API shows it, from its stored lines (rows) and history (rows or audit
     objects): validated in one pass, not a model built per line."""
     return OrderRead.model_validate(
         {
-            **{name: getattr(order, name) for name in ORDER_COLUMNS},
-            "lines": [_line(x) for x in lines],
-            "shipments": shipments,
-            "history": history,
+            **{name: getattr(view.order, name) for name in ORDER_COLUMNS},
+            "lines": [_line(x) for x in view.lines],
+            "shipments": [_shipment(s, lines) for s, lines in view.shipments],
+            "history": view.history,
         },
         from_attributes=True,
     )
 
 
-def placed_order_json(order: Order, lines: Sequence[Any], history: list[dict[str, Any]]) -> bytes:
+def placed_order_json(view: OrderView) -> bytes:
     """OrderRead's JSON for an order just written (no shipments yet), from plain values through
     orjson: what checkout answers for a 200-line order without a model per line. Decimals are
     written as pydantic writes them (str), UTC times with Z."""
-    document = {name: getattr(order, name) for name in ORDER_COLUMNS}
-    document["lines"] = [_line(x) for x in lines]
+    document = {name: getattr(view.order, name) for name in ORDER_COLUMNS}
+    document["lines"] = [_line(x) for x in view.lines]
     document["shipments"] = []
-    document["history"] = history
+    document["history"] = view.history
     return orjson.dumps(document, default=str, option=orjson.OPT_UTC_Z)
 
 
-async def _shipments(session: AsyncSession, order_id: uuid.UUID) -> list[ShipmentRead]:
-    rows = (
-        await session.execute(
-            select(Shipment, ShipmentLine)
-            .join(ShipmentLine, ShipmentLine.shipment_id == Shipment.id)
-            .where(Shipment.order_id == order_id)
-            .order_by(Shipment.shipped_at, Shipment.number, ShipmentLine.sku)
-        )
-    ).all()
-    found: dict[uuid.UUID, ShipmentRead] = {}
-    for shipment, line in rows:
-        if shipment.id not in found:
-            found[shipment.id] = ShipmentRead(
-                number=shipment.number,
-                warehouse=shipment.warehouse,
-                kind=shipment.kind,
-                status=shipment.status,
-                shipped_at=shipment.shipped_at,
-                delivered_at=shipment.delivered_at,
-                lines=[],
-            )
-        found[shipment.id].lines.append(
-            ShipmentLineRead(
-                sku=line.sku, quantity=line.quantity, delivered_quantity=line.delivered_quantity
-            )
-        )
-    return list(found.values())
+# ERP's batches: the orders it names and what came of each row.
+ERP = (Role.INTEGRATOR, Role.ADMIN)
+MAX_BATCH = 5_000
+
+
+class DeliveredQuantity(BaseModel):
+    sku: Sku
+    quantity: QuantityOrZero
+
+
+class Rejected(BaseModel):
+    row: int
+    order: str
+    reason: str
+
+
+class UpdatesResult(BaseModel):
+    applied: int
+    unchanged: int = Field(
+        description="Updates that changed nothing: the status the order is in, one it went "
+        "through at that same time (a batch sent again), or a step it skipped reported late"
+    )
+    rejected: list[Rejected]
+
+
+# Adding lines to a cart or a list (quick order, a list, a past order).
+class LineProblemRead(BaseModel):
+    row: int
+    sku: str
+    field: str
+    reason: str
+
+
+class QuickOrderResult(BaseModel):
+    added: int = Field(description="Lines added or increased")
+    problems: list[LineProblemRead]
+
+
+def added(result: Added) -> QuickOrderResult:
+    return QuickOrderResult(
+        added=result.added, problems=[LineProblemRead(**vars(p)) for p in result.problems]
+    )

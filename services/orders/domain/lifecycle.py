@@ -74,3 +74,14 @@ def _behind(wanted: str, current: str) -> bool:
     return (
         wanted in FORWARD and current in FORWARD and FORWARD.index(wanted) < FORWARD.index(current)
     )
+
+
+def ships_with_first_part(current: str) -> bool:
+    """Whether a shipment leaving moves the order to `shipped`: True at the first part (a
+    placed or confirmed order), False when it has shipped already; TransitionRefused for an
+    order that cannot ship (waiting, delivered, cancelled)."""
+    if current == "shipped":
+        return False
+    if "shipped" not in TRANSITIONS[current]:
+        raise TransitionRefused(f"a {current} order cannot ship")
+    return True

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders.domain.lines import MAX_LINES, OrderingRules
-from services.orders.store.models import Cart, CartLine, Product, RequisitionListLine
+from services.orders.store.models import (
+    Cart,
+    CartLine,
+    Product,
+    RequisitionList,
+    RequisitionListLine,
+)
 from shared.clock import utcnow
 from shared.fields import MAX_QUANTITY
 from shared.problems import Conflict, FieldError, Unprocessable
@@ -113,3 +120,42 @@ async def line_counts(session: AsyncSession, cart_ids: list[uuid.UUID]) -> dict[
         .group_by(CartLine.cart_id)
     )
     return {cart_id: count for cart_id, count in rows}
+
+
+async def carts_of(
+    session: AsyncSession, narrow: Any, owner: str, company_id: uuid.UUID | None
+) -> list[Cart]:
+    """The owner's carts by name, for one client or every client `narrow` lets it reach."""
+    stmt = select(Cart).where(Cart.owner == owner).order_by(Cart.name)
+    if company_id is not None:
+        stmt = stmt.where(Cart.company_id == company_id)
+    return list(await session.scalars(narrow(stmt, Cart.company_id)))
+
+
+async def empty(session: AsyncSession, cart_id: uuid.UUID) -> None:
+    await session.execute(delete(CartLine).where(CartLine.cart_id == cart_id))
+
+
+async def lists_of(session: AsyncSession, company_id: uuid.UUID) -> list[RequisitionList]:
+    """The company's requisition lists by name."""
+    found = await session.scalars(
+        select(RequisitionList)
+        .where(RequisitionList.company_id == company_id)
+        .order_by(RequisitionList.name)
+    )
+    return list(found)
+
+
+async def list_lines(
+    session: AsyncSession, list_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[str, Decimal]]]:
+    """Each list's (sku, quantity) by SKU, in one query however many lists there are."""
+    lines: dict[uuid.UUID, list[tuple[str, Decimal]]] = {x: [] for x in list_ids}
+    rows = await session.execute(
+        select(RequisitionListLine.list_id, RequisitionListLine.sku, RequisitionListLine.quantity)
+        .where(RequisitionListLine.list_id.in_(list_ids))
+        .order_by(RequisitionListLine.list_id, RequisitionListLine.sku)
+    )
+    for list_id, sku, quantity in rows:
+        lines[list_id].append((sku, quantity))
+    return lines

@@ -78,3 +78,11 @@ async def unit_costs(session: AsyncSession, skus: list[str], currency: str) -> d
         )
     )
     return {sku: cost for sku, cost in rows}
+
+
+async def companies_by_external_id(
+    session: AsyncSession, external_ids: set[str]
+) -> dict[str, uuid.UUID]:
+    """The companies orders knows, by their ERP id."""
+    found = await session.scalars(select(Company).where(Company.external_id.in_(external_ids)))
+    return {c.external_id: c.id for c in found}

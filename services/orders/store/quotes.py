@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.orders.store.models import Order, Quote, QuoteLine, QuoteStep
+from services.orders.store.models import Order
+from services.orders.store.quote_models import Quote, QuoteLine, QuoteStep
 from shared.clock import utcnow
 from shared.contracts.orders import QuoteAcceptedV1, QuotedLine
 from shared.events.outbox import record_event
@@ -86,3 +87,31 @@ async def mark_accepted(session: AsyncSession, quote_id: uuid.UUID, order: Order
             total_minor=order.total_minor,
         ),
     )
+
+
+async def steps_of(session: AsyncSession, quote_id: uuid.UUID) -> list[QuoteStep]:
+    return list(
+        await session.scalars(
+            select(QuoteStep).where(QuoteStep.quote_id == quote_id).order_by(QuoteStep.id)
+        )
+    )
+
+
+async def mark_opened(session: AsyncSession, quote_id: uuid.UUID) -> Any:
+    """When the client first opened the offer; None when a look at the same moment did."""
+    return await session.scalar(
+        update(Quote)
+        .where(Quote.id == quote_id, Quote.opened_at.is_(None))
+        .values(opened_at=utcnow())
+        .returning(Quote.opened_at)
+    )
+
+
+def listing(narrow: Any, company_id: uuid.UUID | None, status: str | None) -> Any:
+    """The quotes query: `narrow` limits it to the caller's clients, `company_id` to one."""
+    stmt = narrow(select(Quote), Quote.company_id)
+    if company_id is not None:
+        stmt = stmt.where(Quote.company_id == company_id)
+    if status:
+        stmt = stmt.where(Quote.status == status)
+    return stmt

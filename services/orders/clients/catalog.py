@@ -1,95 +1,21 @@
-"""What orders asks other services now, over HTTP: prices, credit, stock reservations."""
+"""Catalog: stock held for a checkout (reserve, confirm, hold again, give back) and
+quantities converted to the base unit."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import orjson
-from fastapi import FastAPI
 
-from services.orders.domain.credit import CreditStanding
+from services.orders.clients import unexpected
 from shared.auth import Principal
-from shared.problems import BadGateway, Conflict, FieldError, ProblemError
+from shared.problems import Conflict, FieldError, ProblemError
+from shared.upstream import Upstreams
 
 RESERVATION_TTL_MINUTES = 15
-
-
-@dataclass(frozen=True)
-class PricedLine:
-    sku: str
-    quantity: Decimal
-    unit_price_minor: int | None
-    list_price_minor: int | None
-    rule: str
-    next_tier: dict[str, Any] | None
-    floor_minor: int | None = None
-
-
-@dataclass(frozen=True)
-class PricedCart:
-    currency: str
-    priced_on: date
-    lines: list[PricedLine]
-    price_version: int | None = None  # pricing's price version behind these prices
-
-
-def _unexpected(service: str, response: Any) -> ProblemError:
-    return BadGateway(f"{service} answered {response.status_code}: {response.text[:300]}")
-
-
-async def price_cart(
-    app: FastAPI,
-    principal: Principal | None,
-    company_id: uuid.UUID,
-    lines: list[tuple[str, Decimal]],
-    currency: str | None = None,
-) -> PricedCart:
-    """Every line priced for the client in one call to pricing."""
-    body: dict[str, Any] = {
-        "client_id": str(company_id),
-        "lines": [{"sku": sku, "quantity": str(q)} for sku, q in lines],
-    }
-    if currency:
-        body["currency"] = currency
-    response = await app.state.upstreams.call(
-        "pricing", "POST", "/prices/resolve", json=body, idempotent=True, as_principal=principal
-    )
-    if response.status_code != 200:
-        raise _unexpected("pricing", response)
-    data = orjson.loads(response.content)
-    return PricedCart(
-        currency=data["currency"],
-        priced_on=date.fromisoformat(data["date"]),
-        price_version=data.get("price_version"),
-        lines=[
-            PricedLine(
-                sku=x["sku"],
-                quantity=Decimal(x["quantity"]),
-                unit_price_minor=x["unit_price_minor"],
-                list_price_minor=x["list_price_minor"],
-                rule=x["rule"],
-                next_tier=x["next_tier"],
-                floor_minor=x.get("floor_minor"),
-            )
-            for x in data["lines"]
-        ],
-    )
-
-
-async def credit_standing(app: FastAPI, company_id: uuid.UUID) -> CreditStanding:
-    response = await app.state.upstreams.call("accounts", "GET", f"/companies/{company_id}/credit")
-    if response.status_code != 200:
-        raise _unexpected("accounts", response)
-    data = response.json()
-    return CreditStanding(
-        currency=data["currency"],
-        overdue_minor=data["overdue_minor"],
-        available_credit_minor=data["available_credit_minor"],
-    )
 
 
 @dataclass(frozen=True)
@@ -101,7 +27,7 @@ class HeldStock:
 
 
 async def reserve_stock(
-    app: FastAPI,
+    upstreams: Upstreams,
     reference: uuid.UUID,
     lines: list[tuple[str, Decimal]],
     preferred_warehouse: str | None = None,
@@ -120,9 +46,7 @@ async def reserve_stock(
     if renew:
         body["renew"] = True
     # Idempotent by reference: a retry returns the reservation the first attempt made.
-    response = await app.state.upstreams.call(
-        "catalog", "POST", "/reservations", json=body, idempotent=True
-    )
+    response = await upstreams.call("catalog", "POST", "/reservations", json=body, idempotent=True)
     if response.status_code == 409:
         problem = response.json()
         raise Conflict(
@@ -131,7 +55,7 @@ async def reserve_stock(
             errors=[FieldError(**e) for e in problem.get("errors", [])],
         )
     if response.status_code not in (200, 201):
-        raise _unexpected("catalog", response)
+        raise unexpected("catalog", response)
     held = orjson.loads(response.content)
     return HeldStock(
         uuid.UUID(held["id"]),
@@ -139,20 +63,20 @@ async def reserve_stock(
     )
 
 
-async def confirm_reservation(app: FastAPI, reservation_id: uuid.UUID) -> bool:
+async def confirm_reservation(upstreams: Upstreams, reservation_id: uuid.UUID) -> bool:
     """False when the reservation is gone (expired or released) and cannot be confirmed."""
-    response = await app.state.upstreams.call(
+    response = await upstreams.call(
         "catalog", "POST", f"/reservations/{reservation_id}/confirm", idempotent=True
     )
     if response.status_code in (404, 409):
         return False
     if response.status_code != 200:
-        raise _unexpected("catalog", response)
+        raise unexpected("catalog", response)
     return True
 
 
 async def keep_stock(
-    app: FastAPI,
+    upstreams: Upstreams,
     reference: uuid.UUID,
     lines: list[tuple[str, Decimal]],
     preferred_warehouse: str | None,
@@ -162,15 +86,15 @@ async def keep_stock(
     holds for it. Given back meanwhile (it expired, or was released), it is held again
     (`hold_again`). False: catalog did not answer, the stock is not confirmed yet."""
     try:
-        if await confirm_reservation(app, held.id):
+        if await confirm_reservation(upstreams, held.id):
             return held, True
     except ProblemError:
         return held, False
-    return await hold_again(app, reference, lines, preferred_warehouse)
+    return await hold_again(upstreams, reference, lines, preferred_warehouse)
 
 
 async def hold_again(
-    app: FastAPI,
+    upstreams: Upstreams,
     reference: uuid.UUID,
     lines: list[tuple[str, Decimal]],
     preferred_warehouse: str | None,
@@ -179,7 +103,7 @@ async def hold_again(
     same id (maybe from other warehouses: the HeldStock says) and confirmed; a 409
     `out-of-stock` naming the lines no longer there. False: not confirmed yet."""
     try:
-        held = await reserve_stock(app, reference, lines, preferred_warehouse, renew=True)
+        held = await reserve_stock(upstreams, reference, lines, preferred_warehouse, renew=True)
     except Conflict as short:
         raise Conflict(
             "The stock held for this order was given back before the order was placed, and "
@@ -188,26 +112,26 @@ async def hold_again(
             errors=short.errors,
         ) from short
     try:
-        return held, await confirm_reservation(app, held.id)
+        return held, await confirm_reservation(upstreams, held.id)
     except ProblemError:
         return held, False
 
 
-async def release_by_reference(app: FastAPI, reference: uuid.UUID) -> None:
+async def release_by_reference(upstreams: Upstreams, reference: uuid.UUID) -> None:
     """Give back whatever stock catalog holds under this reference (none is fine)."""
-    response = await app.state.upstreams.call(
+    response = await upstreams.call(
         "catalog", "DELETE", "/reservations", params={"reference": str(reference)}
     )
     if response.status_code not in (200, 204):
-        raise _unexpected("catalog", response)
+        raise unexpected("catalog", response)
 
 
 async def convert_quantities(
-    app: FastAPI, principal: Principal | None, lines: list[tuple[str, str, str]]
+    upstreams: Upstreams, principal: Principal | None, lines: list[tuple[str, str, str]]
 ) -> list[dict[str, Any]]:
     """(sku, unit, quantity) lines in their base unit, in one call to catalog: a verdict per
     line (`ok`, `base_quantity`, or `problem` and `message`)."""
-    response = await app.state.upstreams.call(
+    response = await upstreams.call(
         "catalog",
         "POST",
         "/products/quantities:convert",
@@ -216,5 +140,5 @@ async def convert_quantities(
         as_principal=principal,
     )
     if response.status_code != 200:
-        raise _unexpected("catalog", response)
+        raise unexpected("catalog", response)
     return list(response.json()["lines"])

@@ -1,0 +1,149 @@
+"""After the order: ERP's documents (invoice, waybill...) the client's people download, and
+the returns and complaints they record."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.orders.store import order_queries as queries
+from services.orders.store.models import OrderClaim, OrderDocument
+from services.orders.usecases.access import visible_order
+from shared.auth import Principal
+from shared.clock import utcnow
+from shared.contracts.orders import OrderClaimRecordedV1, OrderDocumentAddedV1
+from shared.events.outbox import record_event
+from shared.files import save_stream
+from shared.problems import Conflict, FieldError, NotFound, Unprocessable
+
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Upload:
+    kind: str
+    file_name: str
+    content_type: str
+    chunks: AsyncIterator[bytes]
+    number: str | None = None
+    issued_on: date | None = None
+
+
+async def attach_document(
+    session: AsyncSession, data_dir: str, reference: str, upload: Upload
+) -> OrderDocument:
+    """The file kept under the order (by our number or ERP's), `order.document_added` told."""
+    order = await queries.by_reference(session, reference)
+    if order is None:
+        raise NotFound(f"No order {reference}.")
+    document_id = uuid.uuid4()
+    path = Path(data_dir) / "orders" / str(order.id) / str(document_id)
+    size, sha = await save_stream(upload.chunks, path, MAX_DOCUMENT_BYTES)
+    document = OrderDocument(
+        id=document_id,
+        order_id=order.id,
+        kind=upload.kind,
+        number=upload.number,
+        issued_on=upload.issued_on,
+        file_name=Path(upload.file_name).name[:300],
+        content_type=upload.content_type,
+        file_path=str(path),
+        size_bytes=size,
+        sha256=sha,
+    )
+    session.add(document)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        path.unlink(missing_ok=True)
+        raise Conflict("This document is attached to the order already.") from exc
+    record_event(
+        session,
+        OrderDocumentAddedV1(
+            order_id=order.id,
+            company_id=order.company_id,
+            document_id=document.id,
+            kind=upload.kind,
+            number=upload.number,
+            issued_on=upload.issued_on,
+        ),
+    )
+    return document
+
+
+async def documents_of(
+    session: AsyncSession, principal: Principal, order_id: uuid.UUID
+) -> list[OrderDocument]:
+    await visible_order(session, principal, order_id)
+    return await queries.documents_of(session, order_id)
+
+
+async def document(
+    session: AsyncSession, principal: Principal, order_id: uuid.UUID, document_id: uuid.UUID
+) -> OrderDocument:
+    await visible_order(session, principal, order_id)
+    found = await session.get(OrderDocument, document_id)
+    if found is None or found.order_id != order_id:
+        raise NotFound("No such document.")
+    return found
+
+
+async def record_claim(
+    session: AsyncSession,
+    principal: Principal,
+    order_id: uuid.UUID,
+    kind: str,
+    reason_code: str,
+    comment: str | None,
+    amount_minor: int | None,
+) -> OrderClaim:
+    """A return or a complaint; no more returned than the order was worth."""
+    order = await visible_order(session, principal, order_id)
+    if amount_minor is not None and amount_minor > order.total_minor:
+        raise Unprocessable(
+            "More cannot be returned than the order was worth.",
+            errors=[FieldError(field="amount_minor", message=f"at most {order.total_minor}")],
+        )
+    claim = OrderClaim(
+        id=uuid.uuid4(),
+        order_id=order.id,
+        company_id=order.company_id,
+        kind=kind,
+        reason_code=reason_code,
+        comment=comment,
+        amount_minor=amount_minor,
+        recorded_by=str(principal.subject),
+        recorded_at=utcnow(),
+    )
+    session.add(claim)
+    record_event(
+        session,
+        OrderClaimRecordedV1(
+            order_id=order.id,
+            company_id=order.company_id,
+            claim_id=claim.id,
+            number=order.number,
+            kind=kind,
+            reason_code=reason_code,
+            comment=comment,
+            amount_minor=amount_minor,
+            currency=order.currency,
+            recorded_by=claim.recorded_by,
+            recorded_at=claim.recorded_at,
+        ),
+    )
+    await session.flush()
+    return claim
+
+
+async def claims_of(
+    session: AsyncSession, principal: Principal, order_id: uuid.UUID
+) -> list[OrderClaim]:
+    await visible_order(session, principal, order_id)
+    return await queries.claims_of(session, order_id)
