@@ -39,7 +39,7 @@ from services.orders.store.models import Cart, CartLine
 from shared.auth import Principal, allow
 from shared.db import SessionDep, release
 from shared.fields import Quantity, Sku, code, line
-from shared.problems import Conflict, FieldError, Unprocessable
+from shared.problems import Conflict, FieldError, RowNumber, Unprocessable
 
 router = APIRouter(tags=["carts"])
 MAX_QUICK_ORDER_BYTES = 2 * 1024 * 1024
@@ -98,7 +98,7 @@ class CartRead(BaseModel):
 
 
 class LineProblemRead(BaseModel):
-    row: int
+    row: RowNumber
     sku: str
     field: str
     reason: str

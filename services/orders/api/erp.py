@@ -34,7 +34,7 @@ from shared.fields import (
     refuse_oversized,
 )
 from shared.pagination import Page, PageParams, page_params, paginate
-from shared.problems import FieldError, Unprocessable
+from shared.problems import FieldError, RowNumber, Unprocessable
 
 router = APIRouter(prefix="/erp", tags=["ERP"])
 ERP = (Role.INTEGRATOR, Role.ADMIN)
@@ -76,7 +76,7 @@ class StatusUpdates(BaseModel):
 
 
 class Rejected(BaseModel):
-    row: int
+    row: RowNumber
     order: str
     reason: str
 
@@ -119,7 +119,7 @@ async def post_status_updates(
     actor = f"erp:{principal.subject}"
     applied = unchanged = 0
     rejected: list[Rejected] = []
-    ordered = sorted(enumerate(body.updates), key=lambda x: (x[1].order, x[1].at))
+    ordered = sorted(enumerate(body.updates, 1), key=lambda x: (x[1].order, x[1].at))
     for row, update in ordered:  # per order in time order, so a batch may carry a whole journey
         order = orders.get(update.order)
         if order is None:
@@ -198,7 +198,7 @@ async def import_offline_orders(
     }
     errors = [
         FieldError(field="client", message=f"unknown client {o.client}", row=i)
-        for i, o in enumerate(body.orders)
+        for i, o in enumerate(body.orders, 1)
         if o.client not in clients
     ]
     if errors:
@@ -216,7 +216,7 @@ async def import_offline_orders(
         currency: await unit_costs(session, [x.sku for o in body.orders for x in o.lines], currency)
         for currency in {o.currency for o in body.orders}
     }
-    for row, offline in enumerate(body.orders):
+    for row, offline in enumerate(body.orders, 1):
         total = sum(line_total(x.unit_price_minor, x.quantity) for x in offline.lines)
         refuse_oversized(total, "lines", row)
     for offline in body.orders:

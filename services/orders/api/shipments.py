@@ -196,7 +196,7 @@ async def post_shipments(
     actor = f"erp:{principal.subject}"
     applied = unchanged = 0
     rejected: list[Rejected] = []
-    ordered = sorted(enumerate(body.shipments), key=lambda x: (x[1].order, x[1].at))
+    ordered = sorted(enumerate(body.shipments, 1), key=lambda x: (x[1].order, x[1].at))
     for row, update in ordered:
         order = orders.get(update.order)
         if order is None:
