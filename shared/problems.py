@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,12 +17,22 @@ PROBLEM_BASE = "https://errors.b2b.example/"
 log = logging.getLogger(__name__)
 
 
+# Counted the same everywhere: feeds, uploads, pasted lines and JSON batches.
+RowNumber = Annotated[
+    int,
+    Field(
+        description="1 = the first record of a file (a CSV header row is not one) or the first "
+        "element of a list sent; a field path's `[i]` counts from 0, as in JSON"
+    ),
+]
+
+
 class FieldError(BaseModel):
     """One rejected field; `row` is set when the field belongs to a row of a batch or feed."""
 
     field: str
     message: str
-    row: int | None = None
+    row: RowNumber | None = None
     type: str | None = None
 
 
@@ -137,9 +147,10 @@ def problem_response(
 
 
 def _location_to_field(loc: tuple[Any, ...]) -> tuple[str, int | None]:
-    """('body', 'lines', 3, 'qty') -> ('lines[3].qty', 3): the field path and the row if any."""
+    """('body', 'lines', 3, 'qty') -> ('lines[3].qty', 4): the field path (indexes from 0, as
+    in JSON) and the row if any (from 1: the first element is row 1, as in every feed)."""
     parts = [p for p in loc if p not in ("body", "query", "path", "header")]
-    row = next((p for p in parts if isinstance(p, int)), None)
+    row = next((p + 1 for p in parts if isinstance(p, int)), None)
     field = ""
     for p in parts:
         field += f"[{p}]" if isinstance(p, int) else (f".{p}" if field else str(p))

@@ -74,18 +74,18 @@ async def proposed_changes(
     out = []
     for i, row in enumerate(rows):
         if row.sku not in skus:
-            raise invalid(f"rows[{i}].sku", f"no SKU {row.sku!r}", i)
+            raise invalid(f"rows[{i}].sku", f"no SKU {row.sku!r}", i + 1)
         if row.list is not None:
             found = lists.get(row.list)
             if found is None or found[2]:
-                raise invalid(f"rows[{i}].list", f"no price list {row.list!r} to edit", i)
+                raise invalid(f"rows[{i}].list", f"no price list {row.list!r} to edit", i + 1)
             if found[1] != row.currency:
-                raise invalid(f"rows[{i}].currency", f"the list is in {found[1]}", i)
+                raise invalid(f"rows[{i}].currency", f"the list is in {found[1]}", i + 1)
             target, target_id = "L", found[0]
         elif row.client in clients:
             target, target_id = "C", clients[row.client][0]
         else:
-            raise invalid(f"rows[{i}].client", f"no client with ERP id {row.client!r}", i)
+            raise invalid(f"rows[{i}].client", f"no client with ERP id {row.client!r}", i + 1)
         out.append(
             (
                 target,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,15 +34,18 @@ class EventContract(BaseModel):
 
 
 class CloudEvent(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    """Every attribute is always sent (the JSON schema, taken in serialization mode, requires
+    them all): a consumer deduplicating by `id` can count on one."""
 
-    specversion: str = "1.0"
+    model_config = ConfigDict(extra="ignore", json_schema_serialization_defaults_required=True)
+
+    specversion: Literal["1.0"] = "1.0"
     id: uuid.UUID = Field(default_factory=uuid.uuid4)
     source: str
     type: str
     subject: str
     time: datetime = Field(default_factory=utcnow)
-    datacontenttype: str = "application/json"
+    datacontenttype: Literal["application/json"] = "application/json"
     data: dict[str, Any]
 
 

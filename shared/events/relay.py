@@ -1,4 +1,4 @@
-"""Publishes committed outbox rows to Kafka, key = aggregate id, event id in a header.
+"""Publishes committed outbox rows to Kafka, key = aggregate id, in CloudEvents structured mode.
 
 Rows are marked published only after the broker acknowledged them, so a crash or a broker
 outage delays events but never loses them (at-least-once; consumers deduplicate by id).
@@ -96,11 +96,9 @@ class OutboxRelay:
                 r.topic,
                 value=r.payload.encode(),
                 key=r.aggregate_id.encode(),
-                headers=[
-                    ("ce_id", str(r.id).encode()),
-                    ("ce_type", r.type.encode()),
-                    ("content-type", b"application/cloudevents+json"),
-                ],
+                # Structured mode only: a `ce_` header would make CloudEvents SDKs read the
+                # record in binary mode. No consumer of ours reads headers.
+                headers=[("content-type", b"application/cloudevents+json")],
             )
             for r in rows
         ]

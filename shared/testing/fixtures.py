@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import make_url
 
-from shared import clock
+from shared import asyncapi, clock
 from shared.auth import (
     PRINCIPAL_HEADER,
     TIMESTAMP_HEADER,
@@ -127,15 +127,8 @@ class RoutingTransport(httpx.AsyncBaseTransport):
 
 
 def consumer_groups(module: Any, settings: Any) -> dict[str, set[str]]:
-    """The consumer groups a service's app runs and their topics: the kernel's per-contract
-    groups of its SPEC, or what the service declares itself (`CONSUMER_GROUPS`)."""
-    suffix = settings.consumer_group_suffix
-    if hasattr(module, "CONSUMER_GROUPS"):
-        return {f"{name}{suffix}": set(topics) for name, topics in module.CONSUMER_GROUPS.items()}
-    return {
-        f"{module.SPEC.name}.{group}{suffix}": {contract.topic for contract in handlers}
-        for group, handlers in module.SPEC.consumers.items()
-    }
+    """The consumer groups a service's app runs and their topics."""
+    return asyncapi.consumer_groups(module, settings.consumer_group_suffix)
 
 
 @pytest.fixture

@@ -105,7 +105,7 @@ async def test_bad_batches_are_problems_naming_the_line(catalog):
         )
     assert answer.status_code == 422
     error = answer.json()["errors"][0]
-    assert (error["field"], error["row"]) == ("lines[1].quantity", 1)
+    assert (error["field"], error["row"]) == ("lines[1].quantity", 2)  # the second line
 
 
 async def test_bad_units_in_the_feed_are_rejected_rows(catalog):

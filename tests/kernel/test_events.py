@@ -104,7 +104,7 @@ async def test_failed_request_leaves_no_row_and_no_event(start_app, catalog_db):
     assert events == 1  # only the committed widget's event
 
 
-async def test_relay_publishes_with_aggregate_key_and_event_id_header(catalog_db, kafka_bootstrap):
+async def test_relay_publishes_with_aggregate_key_in_structured_mode(catalog_db, kafka_bootstrap):
     _, sessionmaker = catalog_db
     widget = uuid.uuid4()
     async with sessionmaker() as session:
@@ -121,9 +121,10 @@ async def test_relay_publishes_with_aggregate_key_and_event_id_header(catalog_db
         if r.key == str(widget).encode()
     ]
     assert len(records) == 1
-    headers = dict(records[0].headers)
-    assert headers["ce_id"] == str(envelope.id).encode()
+    # CloudEvents structured mode: the envelope is the value, no `ce_` header.
+    assert records[0].headers == (("content-type", b"application/cloudevents+json"),)
     event = CloudEvent.model_validate_json(records[0].value)
+    assert event.id == envelope.id
     assert event.type == "com.b2b.test.widget.created.v1"
     assert event.source == "/b2b/catalog"
     assert event.data["name"] == "w1"

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import text
 
 from shared.app import asyncpg_dsn
 from shared.auth import PRINCIPAL_HEADER, Role
 from shared.clock import utcnow
+from shared.problems import validation_errors
 from shared.testing.fixtures import as_role, client, principal, running, signed
 from tests.kernel.widgets import create_widget_tables, widget_app
 
@@ -133,3 +135,17 @@ async def test_keys_older_than_a_day_are_pruned_when_another_request_finishes(wi
     async with widgets.state.sessionmaker() as session:
         keys = set(await session.scalars(text("SELECT key FROM idempotency_keys")))
     assert keys == {"k-new"}
+
+
+def test_a_bad_element_of_a_list_is_counted_from_row_1():
+    """The first element sent is row 1, as the first record of a feed is; the field path
+    keeps JSON's index from 0."""
+    errors = validation_errors(
+        RequestValidationError(
+            [
+                {"loc": ("body", "lines", 0, "qty"), "msg": "too small", "type": "x"},
+                {"loc": ("body", "lines", 2, "sku"), "msg": "missing", "type": "y"},
+            ]
+        )
+    )
+    assert [(e.field, e.row) for e in errors] == [("lines[0].qty", 1), ("lines[2].sku", 3)]

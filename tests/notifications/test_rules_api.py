@@ -215,7 +215,7 @@ async def test_webhooks_take_the_published_event_types_in_either_spelling_and_re
             refused = await http.post("/webhooks", json={**hook, "event_types": wrong})
             assert refused.status_code == 422, wrong
             assert [(e["field"], e["row"]) for e in refused.json()["errors"]] == [
-                ("event_types[1]", 1)
+                ("event_types[1]", 2)
             ]
         patched = await http.patch(
             f"/webhooks/{sub['id']}", json={"event_types": ["com.b2b.order.placed"]}
@@ -256,7 +256,7 @@ async def test_a_companys_subscription_refuses_events_about_no_company(start_app
             refused = await http.post("/webhooks", json={**scoped, "event_types": wrong})
             assert refused.status_code == 422, refused.text
             assert [(e["field"], e["row"]) for e in refused.json()["errors"]] == [
-                ("event_types[1]", 1)
+                ("event_types[1]", 2)
             ]
             assert "product" in refused.text or "stock" in refused.text
         about = ["client.segment_changed.v1", "order.placed.v1"]  # client_id / company_id

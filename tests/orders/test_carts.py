@@ -79,7 +79,7 @@ async def test_quick_order_from_a_csv_file(shop):
     assert result.get("added") == 1, result
     assert result["problems"] == [
         {
-            "row": 3,
+            "row": 2,  # the second record: the header row is not one
             "sku": "KN-100",
             "field": "quantity",
             "reason": "below the minimum order quantity 10",

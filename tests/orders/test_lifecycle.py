@@ -100,11 +100,11 @@ async def test_a_bad_update_rejects_the_batch_or_is_skipped_as_erp_chose(shop):
     refused = await erp_updates(shop, updates)
     assert refused.status_code == 422
     assert refused.json()["errors"] == [
-        {"field": "updates", "message": "SO-99999999: unknown order", "row": 1}
+        {"field": "updates", "message": "SO-99999999: unknown order", "row": 2}
     ]
     assert await outbox_types(shop.orders) == ["order.placed"]
     skipped = (await erp_updates(shop, updates, mode="skip_bad_rows")).json()
-    assert (skipped["applied"], [r["row"] for r in skipped["rejected"]]) == (1, [1])
+    assert (skipped["applied"], [r["row"] for r in skipped["rejected"]]) == (1, [2])
     backwards = await erp_updates(
         shop, [{"order": order["number"], "status": "confirmed", "at": "2026-11-26T08:00:00Z"}]
     )
@@ -185,7 +185,7 @@ async def test_history_merges_offline_orders_and_exports_csv(shop):
         )
         first = (await http.post("/erp/offline-orders", json=offline)).json()
         again = (await http.post("/erp/offline-orders", json=offline)).json()
-    assert unknown.status_code == 422 and unknown.json()["errors"][0]["row"] == 0
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["row"] == 1
     assert (first, again) == (
         {"created": 2, "already_known": 0},
         {"created": 0, "already_known": 2},

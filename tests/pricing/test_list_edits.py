@@ -104,7 +104,7 @@ async def test_a_dry_run_of_an_entries_edit_is_exactly_the_applied_edit(pricing)
         app, {"rows": [{"sku": "S1", "price_minor": 5}, {"sku": "NOPE", "price_minor": 9}]}
     )
     assert bad.status_code == 422
-    assert [(e["field"], e["row"]) for e in bad.json()["errors"]] == [("rows[1].sku", 1)]
+    assert [(e["field"], e["row"]) for e in bad.json()["errors"]] == [("rows[1].sku", 2)]
     assert (await resolve(app, app.state.acme, [("S1", 1)]))["S1"]["unit_price_minor"] == 1100
 
 
@@ -117,7 +117,7 @@ async def test_a_guardrail_refuses_an_edit_and_an_override_applies_it_with_the_r
     assert refused.status_code == 422, refused.text
     assert refused.headers["content-type"].startswith("application/problem+json")
     [error] = refused.json()["errors"]
-    assert (error["field"], error["row"]) == ("rows[1].price_minor", 1)
+    assert (error["field"], error["row"]) == ("rows[1].price_minor", 2)
     assert "by 30.0 % (at most 20.0 % on list BASE)" in error["message"]
     assert await stored_prices(app) == before
 

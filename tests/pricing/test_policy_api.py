@@ -271,6 +271,7 @@ async def test_matrix_lists_are_read_only(pricing):
         pricing, "PUT", f"/clients/{company}/price-lists", json={"list_codes": ["BASE", "MX-1"]}
     )
     assert assign.status_code == 422 and field_errors(assign) == {"list_codes[1]"}
+    assert assign.json()["errors"][0]["row"] == 2  # the second code sent
     derive = await call(
         pricing,
         "POST",
@@ -453,7 +454,7 @@ async def test_a_discount_twice_is_refused_with_its_row(pricing):
     )
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["field"] == "discounts[1].value"
-    assert answer.json()["errors"][0]["row"] == 1
+    assert answer.json()["errors"][0]["row"] == 2
     assert await price_changes(pricing) == []
 
 

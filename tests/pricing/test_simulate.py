@@ -120,6 +120,7 @@ async def test_a_simulation_names_the_bad_row_and_refuses_buyers(start_app):
         bad = await http.post("/prices/simulate", json=body)
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "rows[1].sku"
+    assert bad.json()["errors"][0]["row"] == 2  # the second row sent
     async with client(app, as_role(Role.BUYER, company_id=uuid.uuid4())) as http:
         assert (await http.post("/prices/simulate", json=body)).status_code == 403
 

@@ -56,7 +56,7 @@ def _about_the_company(company_id: uuid.UUID | None, event_types: list[str]) -> 
                 field=f"event_types[{i}]",
                 message=f"{t} is about no company; only a subscription to every company's "
                 "events gets it",
-                row=i,
+                row=i + 1,
             )
             for i, t in enumerate(event_types)
             if t != "*" and not PUBLISHED[t]

@@ -18,6 +18,7 @@ from services.orders.usecases.carts import Added
 from services.orders.usecases.orders import OrderView
 from shared.auth import Role
 from shared.fields import QuantityOrZero, Sku
+from shared.problems import RowNumber
 
 
 class LineSourceRead(BaseModel):
@@ -166,7 +167,7 @@ class DeliveredQuantity(BaseModel):
 
 
 class Rejected(BaseModel):
-    row: int
+    row: RowNumber
     order: str
     reason: str
 
@@ -182,7 +183,7 @@ class UpdatesResult(BaseModel):
 
 # Adding lines to a cart or a list (quick order, a list, a past order).
 class LineProblemRead(BaseModel):
-    row: int
+    row: RowNumber
     sku: str
     field: str
     reason: str

@@ -52,8 +52,8 @@ def parse_pasted(text: str) -> list[WantedLine]:
 
 
 def parse_csv(data: bytes) -> list[WantedLine]:
-    """A CSV with columns `sku`, `quantity` and optionally `unit` (a header row); row numbers
-    count the header."""
+    """A CSV with columns `sku`, `quantity` and optionally `unit` (a header row); row 1 is the
+    first record after the header, as in every feed."""
     reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
     fields = {(f or "").strip().lower(): f for f in reader.fieldnames or []}
     if "sku" not in fields:
@@ -67,7 +67,7 @@ def parse_csv(data: bytes) -> list[WantedLine]:
             (record.get(quantity) or "").strip() or None if quantity else None,
             (record.get(unit) or "").strip() or None if unit else None,
         )
-        for row, record in enumerate(reader, start=2)
+        for row, record in enumerate(reader, start=1)
         if any((v or "").strip() for v in record.values())
     ]
 

@@ -58,7 +58,7 @@ async def import_offline_orders(
     clients = await companies_by_external_id(session, {o.client for o in offline_orders})
     errors = [
         FieldError(field="client", message=f"unknown client {o.client}", row=i)
-        for i, o in enumerate(offline_orders)
+        for i, o in enumerate(offline_orders, 1)
         if o.client not in clients
     ]
     if errors:
@@ -72,7 +72,7 @@ async def import_offline_orders(
         )
         for currency in {o.currency for o in offline_orders}
     }
-    for row, offline in enumerate(offline_orders):
+    for row, offline in enumerate(offline_orders, 1):
         total = sum(line_total(x.unit_price_minor, x.quantity) for x in offline.lines)
         refuse_oversized(total, "lines", row)
     for offline in offline_orders:

@@ -57,7 +57,7 @@ async def apply_rows(
     each (`field_name`, the row) and the caller's transaction rolls back."""
     orders = await order_queries.locked_by_reference(session, [r.order for r in rows])
     result = BatchResult()
-    for row, item in sorted(enumerate(rows), key=lambda x: (x[1].order, x[1].at)):
+    for row, item in sorted(enumerate(rows, 1), key=lambda x: (x[1].order, x[1].at)):
         order = orders.get(item.order)
         if order is None:
             result.rejected.append(Rejection(row, item.order, "unknown order"))

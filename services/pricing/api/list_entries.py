@@ -65,14 +65,14 @@ def _feed_file(path: Path, code: str, currency: str, rows: list[EntryEdit]) -> b
 
 
 def _row_errors(rows: list[dict[str, Any]]) -> list[FieldError]:
-    """Feed rows (from 1; 0 is the whole edit) as the body's `rows[i]`."""
+    """Feed rows (from 1; 0 is the whole edit) as the body's `rows[i]` (from 0)."""
     return [
         FieldError(field="rows", message=r["reason"])
         if int(r["row"]) == 0
         else FieldError(
             field=f"rows[{int(r['row']) - 1}].{r['field']}",
             message=r["reason"],
-            row=int(r["row"]) - 1,
+            row=int(r["row"]),
         )
         for r in rows
     ]

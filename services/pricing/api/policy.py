@@ -562,7 +562,7 @@ async def put_client_discounts(
             raise store.invalid(
                 f"discounts[{i}].value",
                 f"a second {discount.scope} discount on {discount.value!r}",
-                i,
+                i + 1,
             )
         seen.add(key)
     client = await client_to_change(request, session, principal, company_id)

@@ -272,14 +272,14 @@ async def assignable_lists(session: AsyncSession, codes: Sequence[str]) -> list[
         row = found.get(code)
         if row is None:
             errors.append(
-                FieldError(field=f"list_codes[{i}]", message=f"no price list {code!r}", row=i)
+                FieldError(field=f"list_codes[{i}]", message=f"no price list {code!r}", row=i + 1)
             )
         elif row.is_matrix:
             errors.append(
                 FieldError(
                     field=f"list_codes[{i}]",
                     message=f"{code!r} is a matrix list; feeds assign those",
-                    row=i,
+                    row=i + 1,
                 )
             )
     if errors:
