@@ -50,6 +50,7 @@ class Cart:
     quantities: list[Decimal]
     unit_price: np.ndarray  # NO_PRICE where none
     list_price: np.ndarray
+    base_price: np.ndarray  # the base list's price of the tier; NO_PRICE where none
     rule: np.ndarray
     next_qty: np.ndarray  # thousandths; -1 where no next tier
     next_price: np.ndarray
@@ -61,6 +62,7 @@ class Cart:
         building a DataFrame (a 200-line cart is answered in about a millisecond)."""
         unit = self.unit_price.tolist()
         listed = self.list_price.tolist()
+        base = self.base_price.tolist()
         next_qty = self.next_qty.tolist()
         next_price = self.next_price.tolist()
         floor = self.floor.tolist()
@@ -70,6 +72,7 @@ class Cart:
                 "quantity": str(quantity),
                 "unit_price_minor": None if u == NO_PRICE else u,
                 "list_price_minor": None if lp == NO_PRICE else lp,
+                "base_price_minor": None if b == NO_PRICE else b,
                 "currency": self.currency,
                 "rule": rule,
                 "next_tier": None
@@ -77,11 +80,12 @@ class Cart:
                 else {"min_qty": str(Decimal(nq) / 1000), "unit_price_minor": np_},
                 "floor_minor": None if f == NO_PRICE else f,
             }
-            for sku, quantity, u, lp, rule, nq, np_, f in zip(
+            for sku, quantity, u, lp, b, rule, nq, np_, f in zip(
                 self.skus,
                 self.quantities,
                 unit,
                 listed,
+                base,
                 self.rule.tolist(),
                 next_qty,
                 next_price,
@@ -175,6 +179,7 @@ async def resolve_cart(
         quantities,
         decided.unit_price,
         decided.list_price,
+        decided.base_price,
         rule,
         decided.next_qty,
         decided.next_price,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 
 from services.catalog.api.feeds import SPECS as CATALOG_FEEDS
+from services.pricing.api.feeds import SPECS as PRICE_FEEDS
 from shared.auth import Role
 from shared.contracts.catalog import ProductUpsertedV1
 from shared.testing.fixtures import as_role, client
 from tests.orders.world import deliver_events, new_cart, post_feed
+from tests.pricing.world import drop_cached_prices
 
 
 async def test_a_cart_is_priced_in_one_call_with_savings_and_the_next_tier(shop):
@@ -23,6 +25,28 @@ async def test_a_cart_is_priced_in_one_call_with_savings_and_the_next_tier(shop)
     assert lines["KN-100"]["name"] == "Knauf board 12.5 mm"
     assert cart["total_minor"] == 12500 + 20 * 480
     assert [x["sku"] for x in cart["lines"]] == ["CE-200", "KN-100"]  # as they were added
+
+
+async def test_a_contract_clients_line_shows_the_base_lists_price_beside_its_own(shop):
+    """Its contract price is no discount off itself: the base list is what to compare with."""
+    await post_feed(
+        shop.pricing,
+        PRICE_FEEDS,
+        "prices",
+        "list,client,sku,min_qty,price_minor,currency,valid_from,valid_to\n"
+        ",C1,KN-100,1,400,EUR,,\n",
+    )
+    drop_cached_prices(shop.pricing)
+    cart_id = await new_cart(shop, {"CE-200": "50", "KN-100": "20"})
+    async with shop.as_buyer() as http:
+        cart = (await http.get(f"/carts/{cart_id}")).json()
+    lines = {x["sku"]: x for x in cart["lines"]}
+    assert (lines["KN-100"]["unit_price_minor"], lines["KN-100"]["base_price_minor"]) == (400, 480)
+    assert lines["KN-100"]["rule"] == "contract"
+    assert (lines["CE-200"]["unit_price_minor"], lines["CE-200"]["base_price_minor"]) == (
+        1100,
+        1100,  # the base list's own tier for 50
+    )
 
 
 async def test_lines_that_break_ordering_rules_change_nothing_and_are_named_by_row(shop):

@@ -103,6 +103,8 @@ def test_batch_equals_line_rules_on_random_carts():
             assert (None if unit == NO_PRICE else unit) == expected.unit_price_minor
             listed = int(decided.list_price[at_line])
             assert (None if listed == NO_PRICE else listed) == expected.list_price_minor
+            base = int(decided.base_price[at_line])
+            assert (None if base == NO_PRICE else base) == expected.base_price_minor
             next_tier = (
                 None
                 if decided.next_qty[at_line] < 0

@@ -87,6 +87,26 @@ async def test_precedence_contract_then_assigned_by_priority_then_group_then_bas
     assert (group["S2"]["unit_price_minor"], group["S2"]["rule"]) == (4800, "group_list:DEALERS")
 
 
+async def test_every_line_carries_the_base_lists_price_whatever_the_clients_terms(world):
+    """A portal shows "list 100.00, yours 80.00": the contract's own price is no list price."""
+    app, acme = world["app"], world["acme"]
+    assert (await feed(app, HEADER + ",ACME,S1,1,8000,EUR,,\n"))["state"] == "succeeded"
+    lines = await resolve(app, acme, [("S1", 100), ("S2", 10), ("S3", 1)])
+    assert {
+        sku: (x["unit_price_minor"], x["list_price_minor"], x["base_price_minor"])
+        for sku, x in lines.items()
+    } == {
+        "S1": (8000, 8000, 9000),  # the contract wins every tier; the base list has 100+
+        "S2": (4000, 4000, 5000),
+        "S3": (3000, 3000, 3000),
+    }
+    async with client(app, ADMIN) as http:
+        why = await http.get(
+            "/prices/explain", params={"client_id": str(acme), "sku": "S1", "quantity": "1"}
+        )
+    assert (why.json()["unit_price_minor"], why.json()["base_price_minor"]) == (8000, 10000)
+
+
 async def test_tiers_next_tier_validity_and_currency(world):
     app, other = world["app"], world["other"]
     below = await resolve(app, other, [("S1", "99.5")])

@@ -56,7 +56,13 @@ class CartLineRead(BaseModel):
     name: str | None
     unit: str | None
     quantity: Decimal
-    list_price_minor: int | None
+    list_price_minor: int | None = Field(
+        description="The price of what won (the client's contract, its list) before discounts"
+    )
+    base_price_minor: int | None = Field(
+        description="The base list's price for this quantity, whatever the client's terms: "
+        "the list price to show against the client's own"
+    )
     unit_price_minor: int | None = Field(description="The client's price; null: not priced")
     line_total_minor: int | None
     savings_minor: int = Field(description="(list - client price) x quantity")
@@ -111,6 +117,7 @@ def _priced(view: usecase.PricedCartView) -> CartRead:
                 unit=unit,
                 quantity=quantity,
                 list_price_minor=p.list_price_minor,
+                base_price_minor=p.base_price_minor,
                 unit_price_minor=p.unit_price_minor,
                 line_total_minor=amount,
                 savings_minor=saved,

@@ -24,6 +24,7 @@ class PricedLine:
     rule: str
     next_tier: dict[str, Any] | None
     floor_minor: int | None = None
+    base_price_minor: int | None = None  # the base list's price, whatever the client's terms
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ async def price_cart(
                 rule=x["rule"],
                 next_tier=x["next_tier"],
                 floor_minor=x.get("floor_minor"),
+                base_price_minor=x.get("base_price_minor"),
             )
             for x in data["lines"]
         ],

@@ -66,6 +66,10 @@ class BuyerResolvedLine(BaseModel):
     quantity: Decimal
     unit_price_minor: int | None = Field(description="Net unit price; null: no price for client")
     list_price_minor: int | None = Field(description="Before discounts")
+    base_price_minor: int | None = Field(
+        description="The base list's price for this quantity, whatever the client's terms: "
+        "show it beside `unit_price_minor` as the list price against the client's own"
+    )
     currency: str
     rule: str = Field(description="What produced the price, e.g. contract, floor, promotion:X")
     next_tier: NextTier | None
@@ -173,6 +177,7 @@ class BuyerExplanation(BaseModel):
     date: dt.date
     unit_price_minor: int | None
     list_price_minor: int | None
+    base_price_minor: int | None = Field(description="The base list's price for this quantity")
     rule: str
     next_tier: NextTier | None
     steps: list[Step] = Field(description="The decision, in order")
@@ -240,6 +245,7 @@ async def explain(
         date=day,
         unit_price_minor=line.unit_price_minor,
         list_price_minor=line.list_price_minor,
+        base_price_minor=line.base_price_minor,
         rule=line.rule,
         next_tier=NextTier(min_qty=line.next_tier[0], unit_price_minor=line.next_tier[1])
         if line.next_tier

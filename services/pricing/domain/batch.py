@@ -71,6 +71,7 @@ class Decided:
 
     unit_price: I64
     list_price: I64
+    base_price: I64  # the base list's price of the tier reached, whoever won
     key: I64  # the winning origin (-1: none)
     tier_qty: I64  # min_qty of the winning tier
     next_qty: I64  # min_qty of the next tier (-1: none)
@@ -132,6 +133,14 @@ def decide(quantity: I64, candidates: Candidates, adjustments: Adjustments) -> D
     key[won_lines] = c.key[won]
     tier[won_lines] = c.min_qty[won]
 
+    # The base list's own tier for the quantity, to show a client its terms against it: the
+    # same order, base rows only.
+    base = np.full(n, NO_PRICE, np.int64)
+    base_lines, base_won = _first_per_line(
+        c.line, order[source_of(c.key[order]) == int(Source.BASE_LIST)]
+    )
+    base[base_lines] = c.price[base_won]
+
     # The next tier: the winning origin's lowest tier above the quantity.
     above = np.flatnonzero(~reached & (c.key == key[c.line]))
     order = above[np.lexsort((c.min_qty[above], c.line[above]))]
@@ -157,4 +166,4 @@ def decide(quantity: I64, candidates: Candidates, adjustments: Adjustments) -> D
         next_price[hit] = with_markup(next_price[hit], -bp[hit])
     clamp = has_next & (a.floor != NO_PRICE) & (next_price < a.floor)
     next_price[clamp] = a.floor[clamp]
-    return Decided(unit, list_price, key, tier, next_qty, next_price, last)
+    return Decided(unit, list_price, base, key, tier, next_qty, next_price, last)

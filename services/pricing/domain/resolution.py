@@ -78,6 +78,7 @@ class LinePrice:
     list_price_minor: int | None
     rule: str  # what produced the final price
     next_tier: tuple[Decimal, int] | None = None  # (min quantity, unit price) of the next tier
+    base_price_minor: int | None = None  # the base list's price of the tier, whoever won
     steps: list[Step] = field(default_factory=list)
     losers: list[Loser] = field(default_factory=list)
     replaced: list[Candidate] = field(default_factory=list)  # matrix prices a contract row replaced
@@ -125,6 +126,12 @@ def resolve_line(
     }
     line.replaced = [c for c in usable if c.from_matrix and c.min_qty in contract_tiers]
     usable = [c for c in usable if not (c.from_matrix and c.min_qty in contract_tiers)]
+
+    on_base = [c for c in usable if c.source == Source.BASE_LIST and c.min_qty <= quantity]
+    if on_base:  # as the winner is chosen: the strongest origin, then its highest tier
+        first = min(map(_rank, on_base))
+        tier = max((c for c in on_base if _rank(c) == first), key=lambda c: c.min_qty)
+        line.base_price_minor = tier.price_minor
 
     # The strongest origin that has a tier for this quantity wins; its other tiers give the
     # next level; every other origin loses to it.
