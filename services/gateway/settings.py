@@ -40,6 +40,11 @@ class Settings(EdgeSettings):
         "`.../products/{sku}/certificates`, `.../erp/orders/{reference}/documents`, by a role "
         "that may post it), in bytes",
     )
+    max_bulk_body_bytes: int = Field(
+        8 * 1024 * 1024,
+        description="Largest bulk policy edit (`POST .../pricing/bulk/...`, up to 10,000 items, "
+        "by a role that may make it), in bytes",
+    )
     rate_limit_per_minute: int = Field(
         600,
         description="Requests a person, a partner's API key or an anonymous address may make per "

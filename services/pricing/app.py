@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from services.pricing.alerts import check_contract_expiry, share_settings
 from services.pricing.api import (
+    bulk_policy,
     governance,
     list_entries,
     partners,
@@ -33,6 +34,7 @@ SPEC = ServiceSpec(
     routers=[
         prices.router,
         policy.router,
+        bulk_policy.router,
         list_entries.router,
         governance.router,
         segments.router,

@@ -93,6 +93,23 @@ async def test_integrator_key_uploads_certificates_but_reads_no_products(start_g
     assert [upload.status_code, listing.status_code] == [200, 403]
 
 
+async def test_integrator_key_reaches_bulk_policy_edits_and_a_partner_key_does_not(
+    start_gateway,
+):
+    gateway = await start_gateway({"accounts": accounts(), "pricing": upstream_app()})
+    async with client(gateway, {"X-API-Key": INTEGRATOR_KEY}) as http:
+        lists = await http.post("/api/v1/pricing/bulk/price-lists", json={"items": []})
+        groups = await http.post("/api/v1/pricing/bulk/client-groups/price-lists", json={})
+        single = await http.post("/api/v1/pricing/price-lists", json={})
+        read = await http.get("/api/v1/pricing/bulk/price-lists")
+    assert [lists.status_code, groups.status_code] == [200, 200]
+    assert verify_principal_headers(lists.json()["headers"], DEV_INTERNAL_SECRET) == INTEGRATOR
+    assert [single.status_code, read.status_code] == [403, 403]
+    async with client(gateway, {"X-API-Key": PARTNER_KEY}) as http:
+        partner = await http.post("/api/v1/pricing/bulk/price-lists", json={"items": []})
+    assert partner.status_code == 403
+
+
 async def test_partner_key_only_reads_the_marketplace_and_price_feeds(start_gateway):
     gateway = await start_gateway(
         {"accounts": accounts(), "catalog": upstream_app(), "pricing": upstream_app()}

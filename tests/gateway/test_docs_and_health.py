@@ -102,7 +102,7 @@ def test_merge_prefixes_rewrites_and_hides():
 
 
 def test_the_merged_document_offers_api_keys_only_where_keys_may_call():
-    """Keys are for feeds and the ERP's endpoints: elsewhere a generated client must not
+    """Keys are for feeds and the ERP's endpoints (bulk policy edits among them): elsewhere a generated client must not
     offer one, and every signed-in operation says it can answer 403."""
     documents = {service: apidocs.service_document(service) for service in apidocs.API_SERVICES}
     paths = merge_documents(documents)["paths"]
@@ -115,11 +115,16 @@ def test_the_merged_document_offers_api_keys_only_where_keys_may_call():
     both = [{"bearer": []}, {"apiKey": []}]
     assert security[("post", "/api/v1/catalog/feeds/stock")] == both
     assert security[("get", "/api/v1/orders/erp/orders")] == both
+    assert security[("post", "/api/v1/pricing/bulk/price-lists")] == both
+    assert security[("post", "/api/v1/pricing/price-lists")] == [{"bearer": []}]
     assert security[("get", "/api/v1/catalog/products")] == [{"bearer": []}]
     assert security[("post", "/api/v1/accounts/auth/login")] == []
     keyed = [op for op, s in security.items() if s == both]
     assert all(
-        "/feeds/" in p or "/erp/" in p or p.endswith(("statements", "certificates"))
+        "/feeds/" in p
+        or "/erp/" in p
+        or "/pricing/bulk/" in p
+        or p.endswith(("statements", "certificates"))
         for _, p in keyed
     ), keyed
     for (method, path), schemes in security.items():

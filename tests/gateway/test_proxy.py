@@ -207,6 +207,21 @@ async def test_only_document_uploads_by_their_roles_take_the_document_limit(star
     assert buyers_invoice.status_code == 413  # a buyer uploads no ERP documents
 
 
+async def test_bulk_policy_edits_by_their_roles_take_the_bulk_limit(start_gateway):
+    gateway = await start_gateway(
+        {"pricing": upstream_app()}, max_body_bytes=1000, max_bulk_body_bytes=5000
+    )
+    batch = b"a" * 4000
+    async with client(gateway, bearer(Role.ADMIN)) as admin:
+        lists = await admin.post("/api/v1/pricing/bulk/price-lists", content=batch)
+        too_big = await admin.post("/api/v1/pricing/bulk/price-lists", content=batch * 2)
+        not_bulk = await admin.post("/api/v1/pricing/price-lists", content=batch)
+    async with client(gateway, bearer(Role.BUYER)) as buyer:
+        buyers = await buyer.post("/api/v1/pricing/bulk/price-lists", content=batch)
+    assert lists.status_code == 200 and lists.json()["size"] == 4000
+    assert [too_big.status_code, not_bulk.status_code, buyers.status_code] == [413] * 3
+
+
 async def test_service_down_is_503_and_slow_service_is_504(start_gateway, serve):
     slow_catalog = await serve(upstream_app())
     gateway = await start_gateway(catalog_url=slow_catalog, upstream_timeout_seconds=0.3)

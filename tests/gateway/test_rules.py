@@ -83,6 +83,11 @@ def test_public_routes():
         ((Role.INTEGRATOR,), "GET", "/api/pricing/feeds/prices/1/diff", True),
         ((Role.PARTNER,), "GET", "/api/catalog/feeds/stock", False),
         ((Role.PARTNER,), "GET", "/api/accounts/feeds/jobs", False),
+        ((Role.INTEGRATOR,), "POST", "/api/pricing/bulk/price-lists", True),
+        ((Role.INTEGRATOR,), "POST", "/api/pricing/bulk/clients/discounts", True),
+        ((Role.INTEGRATOR,), "POST", "/api/pricing/bulk", False),
+        ((Role.INTEGRATOR,), "PUT", "/api/pricing/client-groups/g/price-lists", False),
+        ((Role.PARTNER,), "POST", "/api/pricing/bulk/price-lists", False),
         ((Role.ADMIN,), "GET", "/api/catalog/products", False),  # keys carry key roles only
         ((), "GET", "/api/pricing/feeds/prices", False),
     ],

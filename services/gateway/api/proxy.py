@@ -24,6 +24,7 @@ from services.gateway.domain.clients import client_address, is_trusted
 from services.gateway.domain.policy import (
     SWITCH_COMPANY,
     feed_of,
+    is_bulk_edit,
     is_document_upload,
     is_public,
     may_call,
@@ -96,6 +97,8 @@ async def proxy(request: Request, gateway: GatewayDep) -> Response:
         if feed is not None and feed.upload
         else settings.max_document_body_bytes
         if is_document_upload(principal, request.method, target.path)
+        else settings.max_bulk_body_bytes
+        if is_bulk_edit(principal, request.method, target.path)
         else settings.max_body_bytes
     )
     declared = request.headers.get("content-length", "")

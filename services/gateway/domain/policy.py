@@ -64,8 +64,10 @@ API_KEY_ROUTES: dict[Role, tuple[Route, ...]] = {
         # upload clients' reconciliation statements and products' quality certificates,
         Route(frozenset({"POST"}), "/api/accounts/statements"),
         Route(frozenset({"POST"}), "/api/catalog/products/{sku}/certificates"),
-        # and take orders to fulfil, post their status and the offline orders.
+        # take orders to fulfil, post their status and the offline orders,
         Route(ANY_METHOD, "/api/orders/erp/**"),
+        # and set up commercial policy by the thousand (price lists, assignments, discounts).
+        Route(frozenset({"POST"}), "/api/pricing/bulk/*/**"),
     ),
     # Marketplaces only pull the catalog and price feeds.
     Role.PARTNER: (
@@ -138,6 +140,13 @@ DOCUMENT_UPLOADS: tuple[GrantedRoute, ...] = (
 )
 
 
+# Bulk policy edits (up to 10,000 items a request): the bulk body limit, for the roles pricing
+# lets make them.
+BULK_EDITS: tuple[GrantedRoute, ...] = (
+    GrantedRoute(Route(POST, "/api/pricing/bulk/*/**"), frozenset({Role.INTEGRATOR, Role.ADMIN})),
+)
+
+
 def is_public(method: str, path: str) -> bool:
     return any(route.matches(method, path) for route in PUBLIC_ROUTES)
 
@@ -169,3 +178,8 @@ def feed_of(principal: Principal | None, method: str, path: str) -> Feed | None:
 def is_document_upload(principal: Principal | None, method: str, path: str) -> bool:
     """A document upload by a role that may post it: it gets the document body limit."""
     return any(upload.admits(principal, method, path) for upload in DOCUMENT_UPLOADS)
+
+
+def is_bulk_edit(principal: Principal | None, method: str, path: str) -> bool:
+    """A bulk policy edit by a role that may make it: it gets the bulk body limit."""
+    return any(edit.admits(principal, method, path) for edit in BULK_EDITS)

@@ -33,8 +33,9 @@ Every service of the B2B commerce backend behind one gateway: `/api/v1/<service>
 People authenticate with `Authorization: Bearer <access token>` from
 `POST /api/v1/accounts/auth/login`. ERP integrations and partner marketplaces use an API key in
 `X-API-Key` (or `Authorization: ApiKey <key>`). An integrator's key may call every service's
-`/feeds/` paths, the ERP endpoints of orders (`/api/v1/orders/erp/...`), and post clients'
-reconciliation statements and products' quality certificates; nothing else. A partner's key may
+`/feeds/` paths, the ERP endpoints of orders (`/api/v1/orders/erp/...`), pricing's bulk policy
+edits (`POST /api/v1/pricing/bulk/...`), and post clients' reconciliation statements and
+products' quality certificates; nothing else. A partner's key may
 only read the marketplace catalog feed and the price feeds.
 
 Errors are RFC 9457 problem details (`application/problem+json`); lists take `limit` and
