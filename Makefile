@@ -6,7 +6,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install browser apilint pyclient run demo test test-dates test-all load migrate lint format generate clean
+.PHONY: install browser apilint pyclient tsclient run demo test test-dates test-all load migrate lint format generate clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -34,6 +34,13 @@ $(PYCLIENT)/.installed: $(UV) tools/pyclient/requirements.txt
 
 pyclient: $(PYCLIENT)/.installed  ## openapi-python-client, pinned, for the generated-client test
 
+TSCLIENT := clients/typescript
+$(TSCLIENT)/node_modules/.installed: $(TSCLIENT)/package.json $(TSCLIENT)/package-lock.json
+	npm ci --prefix $(TSCLIENT) --no-audit --no-fund --silent
+	touch $@
+
+tsclient: $(TSCLIENT)/node_modules/.installed  ## the TypeScript SDK's packages, pinned, for its buyer-flow test
+
 run: install  ## start PostgreSQL, the broker, migrations, all services and the gateway
 	$(BIN)/b2b run
 
@@ -46,7 +53,7 @@ browser:  ## Chromium for the analytics report's browser test (Debian's package;
 		  { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; }; }; } || \
 		echo "Chromium not installed: the report's browser test will be skipped"
 
-test: install browser apilint pyclient  ## the whole suite against real PostgreSQL and the real broker (fuzz, faults and contracts included)
+test: install browser apilint pyclient tsclient  ## the whole suite against real PostgreSQL and the real broker (fuzz, faults and contracts included)
 	$(BIN)/pytest
 
 # The 1st, the 15th and the last day of a month, 29 February and 31 December; early, midday

@@ -1,11 +1,15 @@
+import asyncio
 from pathlib import Path
 
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from sqlalchemy.dialects.postgresql import insert
 
 from services.notifications.builtin import rule_rows, template_rows
 from services.notifications.store.models import Rule, Template
 from shared.db import create_engine
+from shared.runtime import free_port
 
 pytest_plugins = ["shared.testing.fixtures"]
 
@@ -59,3 +63,29 @@ async def notification_rules(database_urls):
             await conn.execute(insert(Template).values(template_rows()).on_conflict_do_nothing())
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+async def serve():
+    """serve(app) -> its base URL: the app behind a real uvicorn socket, for what ASGI in
+    process cannot show (timeouts, chunked uploads over the wire, a client in another process)."""
+    servers: list[tuple[uvicorn.Server, asyncio.Task]] = []
+
+    async def start(app: FastAPI) -> str:
+        port = free_port()
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        )
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve())
+        servers.append((server, task))
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server, task in servers:
+        server.should_exit = True
+        await task

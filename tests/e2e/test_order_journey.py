@@ -10,14 +10,11 @@ import uuid
 import orjson
 from sqlalchemy import text
 
-from services.gateway.app import create_app as create_gateway
-from services.gateway.settings import SERVICES, Settings
 from shared.contracts.orders import ORDER_TOPIC
-from shared.testing.fixtures import RoutingTransport, client, running
+from shared.testing.fixtures import client, running
 from shared.testing.kafka import read_topic
 from tests.accounts.factories import add_user
-
-CLOSED = "http://127.0.0.1:1"
+from tests.stack import start_order_stack
 
 
 async def eventually(check, within: float = 60.0):
@@ -31,20 +28,8 @@ async def eventually(check, within: float = 60.0):
 
 
 async def test_from_erp_feeds_to_a_delivered_order(start_app, kafka_bootstrap):
-    accounts = await start_app("accounts", run_workers=True, from_now=True)
-    catalog = await start_app("catalog", run_workers=True, from_now=True)
-    pricing = await start_app("pricing", run_workers=True, from_now=True)
-    orders = await start_app(
-        "orders",
-        run_workers=True,
-        from_now=True,
-        upstreams={"accounts": accounts, "catalog": catalog, "pricing": pricing},
-    )
-    apps = {"accounts": accounts, "catalog": catalog, "pricing": pricing, "orders": orders}
-    urls = {f"{n}_url": (f"http://{n}" if n in apps else CLOSED) for n in SERVICES}
-    gateway = create_gateway(
-        Settings(environment="test", log_json=False, **urls), transport=RoutingTransport(apps)
-    )
+    apps, gateway = await start_order_stack(start_app)
+    accounts, catalog = apps["accounts"], apps["catalog"]
     async with running(gateway), client(gateway) as http:
         await add_user(accounts, "boss@example.com", staff_role="admin")
         login = await http.post(

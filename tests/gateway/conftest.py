@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
 
 from services.gateway.app import create_app
 from services.gateway.settings import SERVICES, Settings
 from shared.auth import verify_principal_headers
-from shared.runtime import free_port
 from shared.settings import DEV_INTERNAL_SECRET
 from shared.testing.fixtures import RoutingTransport, running
 
@@ -90,29 +87,3 @@ async def start_gateway():
 
     async with stack:
         yield start
-
-
-@pytest.fixture
-async def serve():
-    """serve(app) -> its base URL: the app behind a real uvicorn socket, for what ASGI in
-    process cannot show (timeouts, chunked uploads over the wire)."""
-    servers: list[tuple[uvicorn.Server, asyncio.Task]] = []
-
-    async def start(app: FastAPI) -> str:
-        port = free_port()
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-        )
-        server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve())
-        servers.append((server, task))
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
-        return f"http://127.0.0.1:{port}"
-
-    yield start
-    for server, task in servers:
-        server.should_exit = True
-        await task

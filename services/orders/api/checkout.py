@@ -34,7 +34,10 @@ class CheckoutBody(BaseModel):
     summary="Place the cart as an order: prices, credit and stock are checked, stock reserved",
     response_model=OrderRead,
     responses={
-        200: {"description": "This Idempotency-Key placed an order before: it is returned"},
+        200: {
+            "model": OrderRead,
+            "description": "This Idempotency-Key placed an order before: it is returned",
+        },
         409: {
             "description": "Out of stock (lines named), an empty cart, or this key's checkout "
             "still running"
