@@ -2945,6 +2945,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/pricing/bulk/client-groups/price-lists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the lists assigned to many client groups
+         * @description Each item is a group's whole set, as `PUT /client-groups/{group_code}/price-lists` takes it (`[]` removes all): `created` when the group had none, `unchanged` when it is the set the group has.
+         *
+         *     Roles: admin, integrator.
+         */
+        post: operations["pricing_bulk_group_lists_bulk_client_groups_price_lists_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pricing/bulk/clients/discounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace many clients' discounts by brand or category
+         * @description Each item is a client's whole set, as `PUT /clients/{company_id}/discounts` takes it (`[]` removes all): `created` when the client had none, `unchanged` when it is the set the client has.
+         *
+         *     Roles: admin, integrator.
+         */
+        post: operations["pricing_bulk_client_discounts_bulk_clients_discounts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pricing/bulk/clients/price-lists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the lists assigned to many clients
+         * @description Each item is a client's whole set, as `PUT /clients/{company_id}/price-lists` takes it (`[]` removes all): `created` when the client had none, `unchanged` when it is the set the client has.
+         *
+         *     Roles: admin, integrator.
+         */
+        post: operations["pricing_bulk_client_lists_bulk_clients_price_lists_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pricing/bulk/price-lists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create or update many price lists
+         * @description Each item is a whole list by `code`, as `POST /price-lists` takes it: a new code is created, a known one updated (name, currency, priority, base, validity), the same again is unchanged. A parent may be a list of an earlier row. A new parent or markup on an existing list moves prices and is governed: send it with `PATCH /price-lists/{code}`.
+         *
+         *     Roles: admin, integrator.
+         */
+        post: operations["pricing_bulk_price_lists_bulk_price_lists_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/pricing/client-groups/{group_code}/price-lists": {
         parameters: {
             query?: never;
@@ -4858,6 +4946,17 @@ export interface components {
             /** Usual Gap Days */
             usual_gap_days: number | null;
         };
+        /** AnalyticsClientConversion */
+        AnalyticsClientConversion: {
+            /** Conversion */
+            conversion: number | null;
+            /** First Orders */
+            first_orders: number;
+            /** Leads */
+            leads: number;
+            /** Median Days To First Order */
+            median_days_to_first_order: number | null;
+        };
         /**
          * AnalyticsClientProfile
          * @description Everything analytics knows of one client, as the seller's staff see it.
@@ -4940,6 +5039,28 @@ export interface components {
              */
             next_cursor?: string | null;
         };
+        /** AnalyticsCoPurchase */
+        AnalyticsCoPurchase: {
+            /** A */
+            a: string;
+            /** B */
+            b: string;
+            /** Confidence A To B */
+            confidence_a_to_b: number;
+            /** Confidence B To A */
+            confidence_b_to_a: number;
+            /** Lift */
+            lift: number;
+            /** Segment */
+            segment: string;
+            /** Support */
+            support: number;
+            /**
+             * Together
+             * @description Deals holding both
+             */
+            together: number;
+        };
         /** AnalyticsCrossSell */
         AnalyticsCrossSell: {
             /**
@@ -4965,6 +5086,30 @@ export interface components {
             peer_clients: number;
             /** Sku */
             sku: string;
+        };
+        /** AnalyticsDaysBetweenDeals */
+        AnalyticsDaysBetweenDeals: {
+            /** Mean */
+            mean: number | null;
+            /** Median */
+            median: number | null;
+        };
+        /** AnalyticsDealStep */
+        AnalyticsDealStep: {
+            /** Clients */
+            clients: number;
+            /** Conversion */
+            conversion: number | null;
+            /**
+             * From Deal
+             * @description Clients with at least this many deals...
+             */
+            from_deal: number;
+            /**
+             * Next
+             * @description ...and those with one more
+             */
+            next: number;
         };
         /** AnalyticsFeedbackCreate */
         AnalyticsFeedbackCreate: {
@@ -5019,6 +5164,77 @@ export interface components {
             /** Touchpoint */
             touchpoint: string;
         };
+        /** AnalyticsFunnel */
+        AnalyticsFunnel: {
+            /**
+             * Conversion
+             * @description The last step against the first
+             */
+            conversion: number | null;
+            /** Steps */
+            steps: components["schemas"]["AnalyticsFunnelStep"][];
+            /**
+             * Unit
+             * @description What `value` counts: things, money in minor units, or SKUs
+             * @enum {string}
+             */
+            unit: "count" | "minor" | "skus";
+        };
+        /** AnalyticsFunnelStep */
+        AnalyticsFunnelStep: {
+            /**
+             * Of First
+             * @description This step against the first
+             */
+            of_first: number | null;
+            /** Step */
+            step: string;
+            /** Value */
+            value: number;
+        };
+        /** AnalyticsFunnels */
+        AnalyticsFunnels: {
+            /** @description Leads that placed a first order */
+            client: components["schemas"]["AnalyticsClientConversion"];
+            /** @description Quoted, accepted, ordered, delivered, paid (money) */
+            financial: components["schemas"]["AnalyticsFunnel"];
+            /** Notes */
+            notes: string;
+            /** @description SKUs quoted, then ordered */
+            unit: components["schemas"]["AnalyticsFunnel"];
+            /**
+             * Upsell
+             * @description Offers shown, then accepted, per kind
+             */
+            upsell: components["schemas"]["AnalyticsOfferFunnel"][];
+        };
+        /** AnalyticsKeyAccount */
+        AnalyticsKeyAccount: {
+            /** Client Id */
+            client_id: string;
+            /** Criteria */
+            criteria: string[];
+            /** Currency */
+            currency: string;
+            /** Department */
+            department: string | null;
+            /**
+             * Key By Share
+             * @description Over the threshold; else a manager marked it
+             */
+            key_by_share: boolean;
+            /** Legal Name */
+            legal_name: string | null;
+            /** Manager Id */
+            manager_id: string | null;
+            /** Revenue Minor */
+            revenue_minor: number;
+            /**
+             * Share
+             * @description Of its level's sales (company: the currency's)
+             */
+            share: number | null;
+        };
         /** AnalyticsKeyAccountMarkWrite */
         AnalyticsKeyAccountMarkWrite: {
             /**
@@ -5032,20 +5248,50 @@ export interface components {
         /** AnalyticsKeyAccountsRead */
         AnalyticsKeyAccountsRead: {
             /** Clients */
-            clients: {
-                [key: string]: unknown;
-            }[];
-            /** Level */
-            level: string;
+            clients: components["schemas"]["AnalyticsKeyAccount"][];
+            /**
+             * Level
+             * @enum {string}
+             */
+            level: "company" | "department" | "manager";
             /**
              * Managers
              * @description Key accounts per manager and the limit
              */
-            managers: {
-                [key: string]: unknown;
-            }[];
+            managers: components["schemas"]["AnalyticsManagerKeyAccounts"][];
             /** Threshold */
             threshold: number;
+        };
+        /** AnalyticsLossReasons */
+        AnalyticsLossReasons: {
+            /** Cancellations */
+            cancellations: number;
+            /** Complaints */
+            complaints: number;
+            /** Count */
+            count: number;
+            /**
+             * Group
+             * @description The segment or manager
+             */
+            group: string;
+            /** Reason Code */
+            reason_code: string;
+            /** Returns */
+            returns: number;
+            /** Surveys */
+            surveys: number;
+        };
+        /** AnalyticsManagerKeyAccounts */
+        AnalyticsManagerKeyAccounts: {
+            /** Key Accounts */
+            key_accounts: number;
+            /** Limit */
+            limit: number;
+            /** Manager Id */
+            manager_id: string;
+            /** Over Limit */
+            over_limit: boolean;
         };
         /** AnalyticsManagerPlanWrite */
         AnalyticsManagerPlanWrite: {
@@ -5059,6 +5305,39 @@ export interface components {
              * @description Minor units (cents)
              */
             plan_minor: number;
+        };
+        /** AnalyticsMonthlyCheck */
+        AnalyticsMonthlyCheck: {
+            /** Average Check Minor */
+            average_check_minor: number | null;
+            /** Deals */
+            deals: number;
+            /**
+             * Month
+             * @description YYYY-MM
+             */
+            month: string;
+        };
+        /** AnalyticsOfferFunnel */
+        AnalyticsOfferFunnel: {
+            /**
+             * Conversion
+             * @description The last step against the first
+             */
+            conversion: number | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "upsell" | "cross_sell";
+            /** Steps */
+            steps: components["schemas"]["AnalyticsFunnelStep"][];
+            /**
+             * Unit
+             * @description What `value` counts: things, money in minor units, or SKUs
+             * @enum {string}
+             */
+            unit: "count" | "minor" | "skus";
         };
         /** AnalyticsOfferShown */
         AnalyticsOfferShown: {
@@ -5089,6 +5368,42 @@ export interface components {
         AnalyticsOffersShown: {
             /** Offers */
             offers: components["schemas"]["AnalyticsOfferShown"][];
+        };
+        /** AnalyticsPipelineGroup */
+        AnalyticsPipelineGroup: {
+            /**
+             * Group
+             * @description The source, manager, segment, or `all`
+             */
+            group: string;
+            /** Stages */
+            stages: components["schemas"]["AnalyticsPipelineStage"][];
+        };
+        /** AnalyticsPipelineStage */
+        AnalyticsPipelineStage: {
+            /** Conversion */
+            conversion?: number | null;
+            /**
+             * Converted
+             * @description Of those, clients that reached the next
+             */
+            converted?: number | null;
+            /** Median Days To Next */
+            median_days_to_next?: number | null;
+            /**
+             * Next Stage
+             * @description None on the last stage
+             */
+            next_stage?: string | null;
+            /** Position */
+            position: number;
+            /**
+             * Reached
+             * @description Clients that reached the stage (or passed it)
+             */
+            reached: number;
+            /** Stage */
+            stage: string;
         };
         /** AnalyticsPlanUpdate */
         AnalyticsPlanUpdate: {
@@ -5199,6 +5514,99 @@ export interface components {
             /** Period Days */
             period_days: number;
         };
+        /** AnalyticsRepeatDeals */
+        AnalyticsRepeatDeals: {
+            /** Add Ons */
+            add_ons: number;
+            /** Average Check Minor */
+            average_check_minor: number | null;
+            /** Average Check Trend */
+            average_check_trend: components["schemas"]["AnalyticsMonthlyCheck"][];
+            /**
+             * Check Depth
+             * @description Distinct SKUs per deal
+             */
+            check_depth: number | null;
+            /**
+             * Check Width
+             * @description Unit prices against their category's median (1.0: the usual level)
+             */
+            check_width: number | null;
+            days_between_deals: components["schemas"]["AnalyticsDaysBetweenDeals"];
+            /** Deal To Deal */
+            deal_to_deal: components["schemas"]["AnalyticsDealStep"][];
+            /** Deals */
+            deals: number;
+            /** Orders */
+            orders: number;
+            /**
+             * Repeat Deals
+             * @description Deals after a client's first, add-ons taken out
+             */
+            repeat_deals: number;
+            /**
+             * Repeat Orders Counted Naively
+             * @description Every order after a first one
+             */
+            repeat_orders_counted_naively: number;
+            /**
+             * Window Days
+             * @description An order this close to its deal's start is an add-on
+             */
+            window_days: number;
+        };
+        /** AnalyticsRetention */
+        AnalyticsRetention: {
+            /** Crr */
+            crr: components["schemas"]["AnalyticsRetentionPeriod"][];
+            /** Months */
+            months: components["schemas"]["AnalyticsRetentionMonth"][];
+        };
+        /** AnalyticsRetentionMonth */
+        AnalyticsRetentionMonth: {
+            /** Acquisition Minor */
+            acquisition_minor: number;
+            /** Loyalty Bonuses Minor */
+            loyalty_bonuses_minor: number;
+            /**
+             * Month
+             * @description YYYY-MM
+             */
+            month: string;
+            /** Reorder Discounts Minor */
+            reorder_discounts_minor: number;
+            /**
+             * Retention Minor
+             * @description Discounts on re-orders plus bonuses
+             */
+            retention_minor: number;
+            /** Retention Per Acquisition */
+            retention_per_acquisition: number | null;
+            /** Retro Bonuses Minor */
+            retro_bonuses_minor: number;
+        };
+        /** AnalyticsRetentionPeriod */
+        AnalyticsRetentionPeriod: {
+            /** Active */
+            active: number;
+            /**
+             * Crr
+             * @description Customer retention rate, percent
+             */
+            crr: number | null;
+            /** New */
+            new: number;
+            /**
+             * Start
+             * @description Clients buying in the period before
+             */
+            start: number;
+            /**
+             * Starts
+             * @description YYYY-MM: the period's first month
+             */
+            starts: string;
+        };
         /** AnalyticsSegmentCounts */
         AnalyticsSegmentCounts: {
             /** Counts */
@@ -5277,6 +5685,74 @@ export interface components {
             department?: string | null;
             /** Name */
             name: string;
+        };
+        /** AnalyticsTeamResult */
+        AnalyticsTeamResult: {
+            /** Average Check Minor */
+            average_check_minor: number | null;
+            /** Churned Clients */
+            churned_clients: number;
+            /** Clients */
+            clients: number;
+            /**
+             * Completion
+             * @description Fact against plan; null without a plan
+             */
+            completion: number | null;
+            /** Department */
+            department: string | null;
+            /** Fact Minor */
+            fact_minor: number;
+            /** Manager Id */
+            manager_id: string;
+            /** Name */
+            name: string | null;
+            /** New Clients */
+            new_clients: number;
+            /** Orders */
+            orders: number;
+            /** Orders On Behalf */
+            orders_on_behalf: number;
+            /** Plan Minor */
+            plan_minor: number | null;
+            /** Quote Conversion */
+            quote_conversion: number | null;
+            /** Quotes Accepted */
+            quotes_accepted: number;
+            /** Quotes Offered */
+            quotes_offered: number;
+            /** Repeat Deals */
+            repeat_deals: number;
+            /** Revenue Minor */
+            revenue_minor: number;
+            /**
+             * Segment Shares
+             * @description ABC class (or `none`) -> share
+             */
+            segment_shares: {
+                [key: string]: number | null;
+            };
+        };
+        /** AnalyticsWinBackTask */
+        AnalyticsWinBackTask: {
+            /** Client Id */
+            client_id: string;
+            /**
+             * Criteria
+             * @description Why a manager marked it key, if one did
+             */
+            criteria: string[];
+            /** Legal Name */
+            legal_name: string | null;
+            /** Manager Id */
+            manager_id: string | null;
+            /**
+             * Share
+             * @description The client's share of the currency's sales
+             */
+            share: number | null;
+            /** Task */
+            task: string;
         };
         /** CatalogAttributeFacet */
         CatalogAttributeFacet: {
@@ -6517,9 +6993,17 @@ export interface components {
         };
         /** OrdersCartLineRead */
         OrdersCartLineRead: {
+            /**
+             * Base Price Minor
+             * @description The base list's price for this quantity, whatever the client's terms: the list price to show against the client's own
+             */
+            base_price_minor: number | null;
             /** Line Total Minor */
             line_total_minor: number | null;
-            /** List Price Minor */
+            /**
+             * List Price Minor
+             * @description The price of what won (the client's contract, its list) before discounts
+             */
             list_price_minor: number | null;
             /** Name */
             name: string | null;
@@ -6716,7 +7200,10 @@ export interface components {
             field: string;
             /** Reason */
             reason: string;
-            /** Row */
+            /**
+             * Row
+             * @description 1 = the first record of a file (a CSV header row is not one) or the first element of a list sent; a field path's `[i]` counts from 0, as in JSON
+             */
             row: number;
             /** Sku */
             sku: string;
@@ -7189,7 +7676,10 @@ export interface components {
             order: string;
             /** Reason */
             reason: string;
-            /** Row */
+            /**
+             * Row
+             * @description 1 = the first record of a file (a CSV header row is not one) or the first element of a list sent; a field path's `[i]` counts from 0, as in JSON
+             */
             row: number;
         };
         /** OrdersReorderBody */
@@ -7360,11 +7850,39 @@ export interface components {
              */
             unchanged: number;
         };
+        /** PricingBulkResult */
+        PricingBulkResult: {
+            /** Created */
+            created: number;
+            mode: components["schemas"]["PricingFeedMode"];
+            /**
+             * Rejected
+             * @description Items skipped in skip_bad_rows mode
+             */
+            rejected: number;
+            /**
+             * Rows
+             * @description One per item, in the order sent
+             */
+            rows: components["schemas"]["PricingRowResult"][];
+            /**
+             * Unchanged
+             * @description Items that match what is stored: a batch sent again
+             */
+            unchanged: number;
+            /** Updated */
+            updated: number;
+        };
         /**
          * PricingBuyerExplanation
          * @description The decision as a client's people get it: no floor, no segments (`shared.audience`).
          */
         PricingBuyerExplanation: {
+            /**
+             * Base Price Minor
+             * @description The base list's price for this quantity
+             */
+            base_price_minor: number | null;
             /**
              * Candidates
              * @description Every price row considered
@@ -7443,6 +7961,11 @@ export interface components {
          * @description A line as a client's people get it: no floor (`shared.audience`).
          */
         PricingBuyerResolvedLine: {
+            /**
+             * Base Price Minor
+             * @description The base list's price for this quantity, whatever the client's terms: show it beside `unit_price_minor` as the list price against the client's own
+             */
+            base_price_minor: number | null;
             /** Currency */
             currency: string;
             /**
@@ -7500,6 +8023,25 @@ export interface components {
             /** Sku */
             sku: string;
         };
+        /** PricingClientAssignment */
+        PricingClientAssignment: {
+            /**
+             * Company Id
+             * Format: uuid
+             * @description The client's company id (accounts)
+             */
+            company_id: string;
+            /**
+             * List Codes
+             * @description The whole set: lists left out are unassigned
+             */
+            list_codes: string[];
+        };
+        /** PricingClientAssignmentsBulk */
+        PricingClientAssignmentsBulk: {
+            /** Items */
+            items: components["schemas"]["PricingClientAssignment"][];
+        };
         /** PricingClientDiscountInput */
         "PricingClientDiscount-Input": {
             /**
@@ -7536,6 +8078,20 @@ export interface components {
              */
             value: string;
         };
+        /** PricingClientDiscountSet */
+        PricingClientDiscountSet: {
+            /**
+             * Company Id
+             * Format: uuid
+             * @description The client's company id (accounts)
+             */
+            company_id: string;
+            /**
+             * Discounts
+             * @description The whole set: discounts left out are removed
+             */
+            discounts: components["schemas"]["PricingClientDiscount-Input"][];
+        };
         /** PricingClientDiscounts */
         PricingClientDiscounts: {
             /**
@@ -7543,6 +8099,11 @@ export interface components {
              * @description The whole set: discounts left out are removed
              */
             discounts: components["schemas"]["PricingClientDiscount-Input"][];
+        };
+        /** PricingClientDiscountsBulk */
+        PricingClientDiscountsBulk: {
+            /** Items */
+            items: components["schemas"]["PricingClientDiscountSet"][];
         };
         /** PricingClientDiscountsRead */
         PricingClientDiscountsRead: {
@@ -7696,6 +8257,11 @@ export interface components {
          *     lists and discounts.
          */
         PricingExplanation: {
+            /**
+             * Base Price Minor
+             * @description The base list's price for this quantity
+             */
+            base_price_minor: number | null;
             /**
              * Candidates
              * @description Every price row considered
@@ -7862,6 +8428,21 @@ export interface components {
              * @description Minor units (cents)
              */
             price_minor: number;
+        };
+        /** PricingGroupAssignment */
+        PricingGroupAssignment: {
+            /** Group Code */
+            group_code: string;
+            /**
+             * List Codes
+             * @description The whole set: lists left out are unassigned
+             */
+            list_codes: string[];
+        };
+        /** PricingGroupAssignmentsBulk */
+        PricingGroupAssignmentsBulk: {
+            /** Items */
+            items: components["schemas"]["PricingGroupAssignment"][];
         };
         /** PricingGroupListsRead */
         PricingGroupListsRead: {
@@ -8080,6 +8661,11 @@ export interface components {
             /** Unit Price Minor */
             unit_price_minor: number;
         };
+        /**
+         * PricingOutcome
+         * @enum {string}
+         */
+        PricingOutcome: "created" | "updated" | "unchanged" | "rejected";
         /** PricingPartnerClient */
         PricingPartnerClient: {
             /**
@@ -8314,6 +8900,14 @@ export interface components {
             /** Valid To */
             valid_to?: string | null;
         };
+        /** PricingPriceListsBulk */
+        PricingPriceListsBulk: {
+            /**
+             * Items
+             * @description Each list as a whole (fields left out take their defaults), by `code`; a parent may be a list defined in an earlier row
+             */
+            items: components["schemas"]["PricingPriceListCreate"][];
+        };
         /** PricingProgressRead */
         PricingProgressRead: {
             /**
@@ -8509,6 +9103,11 @@ export interface components {
          * @description A line as staff get it.
          */
         PricingResolvedLine: {
+            /**
+             * Base Price Minor
+             * @description The base list's price for this quantity, whatever the client's terms: show it beside `unit_price_minor` as the list price against the client's own
+             */
+            base_price_minor: number | null;
             /** Currency */
             currency: string;
             /**
@@ -8536,6 +9135,35 @@ export interface components {
              * @description Net unit price; null: no price for client
              */
             unit_price_minor: number | null;
+        };
+        /** PricingRowError */
+        PricingRowError: {
+            /**
+             * Field
+             * @description The item's field, e.g. `currency` or `list_codes[2]`
+             */
+            field: string;
+            /** Message */
+            message: string;
+        };
+        /** PricingRowResult */
+        PricingRowResult: {
+            /**
+             * Errors
+             * @description Why it was rejected
+             */
+            errors?: components["schemas"]["PricingRowError"][];
+            /**
+             * Key
+             * @description The item's code, group code or company id
+             */
+            key: string;
+            outcome: components["schemas"]["PricingOutcome"];
+            /**
+             * Row
+             * @description The item's place in `items`; the first item is row 1
+             */
+            row: number;
         };
         /** PricingRuleDiscountInput */
         "PricingRuleDiscount-Input": {
@@ -11915,9 +12543,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["AnalyticsLossReasons"][];
                 };
             };
             /** @description Not modified since that ETag */
@@ -11981,9 +12607,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["AnalyticsCoPurchase"][];
                 };
             };
             /** @description Not modified since that ETag */
@@ -12043,9 +12667,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["AnalyticsFunnels"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -12282,9 +12904,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["AnalyticsPipelineGroup"][];
                 };
             };
             /** @description Not modified since that ETag */
@@ -12402,9 +13022,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["AnalyticsRepeatDeals"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -12464,9 +13082,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["AnalyticsRetention"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -12586,9 +13202,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["AnalyticsTeamResult"][];
                 };
             };
             /** @description Not modified since that ETag */
@@ -12709,9 +13323,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["AnalyticsWinBackTask"][];
                 };
             };
             /** @description Not modified since that ETag */
@@ -18662,6 +19274,219 @@ export interface operations {
                 };
             };
             /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    pricing_bulk_group_lists_bulk_client_groups_price_lists_post: {
+        parameters: {
+            query?: {
+                /** @description all_or_nothing: one bad row rejects the batch; skip_bad_rows: apply the rest */
+                mode?: components["schemas"]["PricingFeedMode"];
+            };
+            header?: {
+                /** @description The same key and body again replays the first answer */
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PricingGroupAssignmentsBulk"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PricingBulkResult"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The body is invalid (at most 10,000 items), or all_or_nothing and some rows are bad: `errors` names each bad row and field, and nothing changed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    pricing_bulk_client_discounts_bulk_clients_discounts_post: {
+        parameters: {
+            query?: {
+                /** @description all_or_nothing: one bad row rejects the batch; skip_bad_rows: apply the rest */
+                mode?: components["schemas"]["PricingFeedMode"];
+            };
+            header?: {
+                /** @description The same key and body again replays the first answer */
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PricingClientDiscountsBulk"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PricingBulkResult"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The body is invalid (at most 10,000 items), or all_or_nothing and some rows are bad: `errors` names each bad row and field, and nothing changed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    pricing_bulk_client_lists_bulk_clients_price_lists_post: {
+        parameters: {
+            query?: {
+                /** @description all_or_nothing: one bad row rejects the batch; skip_bad_rows: apply the rest */
+                mode?: components["schemas"]["PricingFeedMode"];
+            };
+            header?: {
+                /** @description The same key and body again replays the first answer */
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PricingClientAssignmentsBulk"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PricingBulkResult"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The body is invalid (at most 10,000 items), or all_or_nothing and some rows are bad: `errors` names each bad row and field, and nothing changed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    pricing_bulk_price_lists_bulk_price_lists_post: {
+        parameters: {
+            query?: {
+                /** @description all_or_nothing: one bad row rejects the batch; skip_bad_rows: apply the rest */
+                mode?: components["schemas"]["PricingFeedMode"];
+            };
+            header?: {
+                /** @description The same key and body again replays the first answer */
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PricingPriceListsBulk"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PricingBulkResult"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is invalid (at most 10,000 items), or all_or_nothing and some rows are bad: `errors` names each bad row and field, and nothing changed */
             422: {
                 headers: {
                     [name: string]: unknown;
