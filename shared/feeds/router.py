@@ -52,10 +52,7 @@ class FeedJobRead(BaseModel):
 
     id: uuid.UUID
     kind: str
-    state: str = Field(
-        description="queued, validating, applying, succeeded, rejected, failed, or staged "
-        "(waiting for an approval)"
-    )
+    state: JobState = Field(description="`staged`: checked and waiting for an approval")
     mode: FeedMode
     scope: FeedScope
     format: FeedFormat

@@ -30,6 +30,7 @@ WAREHOUSE = (
 )
 StaffRole = Literal["admin", "head_of_sales", "sales_manager", "pricing_manager"]
 GoalStatus = Literal["open", "in_progress", "achieved", "dropped"]
+KeyRole = Literal["integrator", "partner"]
 
 
 class Read(BaseModel):
@@ -90,7 +91,7 @@ class CompanyRead(Read):
     currency: str
     credit_limit_minor: int | None
     payment_terms_days: int
-    status: str
+    status: CompanyStatus
     partners: list[str] = Field(default_factory=list)
     preferred_warehouse: str | None = Field(None, description=WAREHOUSE)
     version: int
@@ -160,7 +161,7 @@ class GoalRead(Read):
     year: int
     code: str
     title: str
-    status: str
+    status: GoalStatus
     due_date: date | None
     note: str | None
     updated_at: datetime
@@ -223,7 +224,7 @@ class MeRead(BaseModel):
     id: uuid.UUID
     email: str
     name: str
-    staff_role: str | None
+    staff_role: StaffRole | None
     company_id: uuid.UUID | None
     memberships: list[MembershipRead]
 
@@ -270,14 +271,14 @@ class UserRead(Read):
     id: uuid.UUID
     email: str
     name: str
-    staff_role: str | None
+    staff_role: StaffRole | None
     active: bool
     created_at: datetime
 
 
 class ApiKeyCreate(BaseModel):
     name: line(200, min_length=1)
-    role: Literal["integrator", "partner"]
+    role: KeyRole
     partner_code: Code | None = Field(None, description="Required for partner keys")
 
 
@@ -285,7 +286,7 @@ class ApiKeyRead(Read):
     id: uuid.UUID
     prefix: str
     name: str
-    role: str
+    role: KeyRole
     partner_code: str | None
     created_at: datetime
     revoked_at: datetime | None

@@ -4,7 +4,7 @@ the reasons (churn risk raised, overdue receivables), most at risk first."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
@@ -20,7 +20,7 @@ router = APIRouter(tags=["work queues"])
 
 
 class QueueReason(BaseModel):
-    kind: str  # churn_risk | overdue
+    kind: Literal["churn_risk", "overdue"]
     detail: str
 
 

@@ -60,7 +60,7 @@ class ProductRead(BaseModel):
     unit: str
     min_order_qty: Decimal
     order_multiple: Decimal
-    status: str
+    status: Literal["active", "discontinued"]
     replacement_sku: str | None
     attributes: dict[str, Any] = Field(description="Declared attributes: name to value")
     units: list[UnitRead] = Field(description="Alternative units besides the base `unit`")

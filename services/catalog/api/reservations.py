@@ -7,7 +7,7 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, FastAPI, Query, Request, Response
@@ -67,7 +67,7 @@ class LineRead(BaseModel):
 class ReservationRead(BaseModel):
     id: uuid.UUID
     reference: str
-    state: str = Field(description="held, confirmed, released or expired")
+    state: Literal["held", "confirmed", "released", "expired", "shipped"]
     expires_at: datetime
     lines: list[LineRead]
 

@@ -33,7 +33,7 @@ class ClaimCreate(BaseModel):
 class ClaimRead(BaseModel):
     id: uuid.UUID
     order_id: uuid.UUID
-    kind: str
+    kind: Literal["return", "complaint"]
     reason_code: str
     comment: str | None
     amount_minor: int | None

@@ -25,7 +25,7 @@ Kind = Literal["invoice", "waybill", "closing", "certificate", "other"]
 class DocumentRead(BaseModel):
     id: uuid.UUID
     order_id: uuid.UUID
-    kind: str
+    kind: Kind
     number: str | None
     issued_on: date | None
     file_name: str

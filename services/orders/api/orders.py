@@ -7,7 +7,7 @@ import csv
 import io
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -16,13 +16,13 @@ from pydantic import BaseModel, Field
 from services.orders.api.deps import CollaboratorsDep
 from services.orders.api.schemas import (
     OrderRead,
+    OrderStatus,
     OrderSummary,
     QuickOrderResult,
     added,
     order_read,
     summary,
 )
-from services.orders.domain.lifecycle import TRANSITIONS
 from services.orders.store.order_queries import HistoryFilters
 from services.orders.usecases import carts
 from services.orders.usecases import orders as usecase
@@ -35,13 +35,12 @@ from shared.fields import BusinessDate, CurrencyCode, MinorUnits, Reference, Sku
 from shared.pagination import Page, PageParams, page_params
 
 router = APIRouter(tags=["orders"])
-Status = Literal[tuple(TRANSITIONS)]  # type: ignore[valid-type]
 EXPORT_BATCH = 2_000
 
 
 async def order_filters(
     company_id: uuid.UUID | None = None,
-    status: Annotated[list[Status] | None, Query()] = None,
+    status: Annotated[list[OrderStatus] | None, Query()] = None,
     source: Annotated[str | None, Query(pattern="^(portal|manager|erp)$")] = None,
     placed_from: BusinessDate | None = None,
     placed_to: Annotated[BusinessDate | None, Query(description="Inclusive")] = None,

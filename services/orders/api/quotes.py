@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import BaseModel, Field
@@ -50,10 +50,9 @@ class QuoteSummary(BaseModel):
     number: str
     company_id: uuid.UUID
     requested_by: str
-    status: str = Field(
-        description="requested, offered, changes_requested, accepted, declined, or expired "
-        "(an offer past its validity date)"
-    )
+    status: Literal[
+        "requested", "offered", "changes_requested", "accepted", "declined", "expired"
+    ] = Field(description="`expired`: an offer past its validity date")
     currency: str
     revision: int = Field(description="Offers made so far")
     valid_until: date | None

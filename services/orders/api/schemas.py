@@ -7,11 +7,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from pydantic import BaseModel, Field
 
+from services.orders.domain.lifecycle import TRANSITIONS
 from services.orders.domain.lines import line_total
 from services.orders.store.models import Order
 from services.orders.usecases.carts import Added
@@ -48,9 +49,13 @@ class OrderLineRead(BaseModel):
     )
 
 
+# The order's statuses, as its state machine has them (domain/lifecycle.py).
+OrderStatus = Literal[tuple(TRANSITIONS)]  # type: ignore[valid-type]
+
+
 class TransitionRead(BaseModel):
-    from_status: str | None
-    to_status: str
+    from_status: OrderStatus | None
+    to_status: OrderStatus
     at: datetime
     actor: str
     note: str | None
@@ -65,8 +70,8 @@ class ShipmentLineRead(BaseModel):
 class ShipmentRead(BaseModel):
     number: str = Field(description="ERP's shipment number")
     warehouse: str | None
-    kind: str = Field(description="stock or made_to_order")
-    status: str
+    kind: Literal["stock", "made_to_order"]
+    status: Literal["shipped", "delivered"]
     shipped_at: datetime
     delivered_at: datetime | None
     lines: list[ShipmentLineRead]
@@ -77,8 +82,10 @@ class OrderSummary(BaseModel):
     number: str
     external_id: str | None
     company_id: uuid.UUID
-    source: str = Field(description="portal, manager (on behalf of the client) or erp (offline)")
-    status: str
+    source: Literal["portal", "manager", "erp"] = Field(
+        description="portal, manager (on behalf of the client) or erp (offline)"
+    )
+    status: OrderStatus
     hold_reason: str | None
     currency: str
     total_minor: int
