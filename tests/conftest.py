@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.dialects.postgresql import insert
 
-from services.notifications.builtin import rule_rows, template_rows
 from services.notifications.store.models import Rule, Template
+from services.notifications.usecases.builtins import rule_rows, template_rows
 from shared.db import create_engine
 
 pytest_plugins = ["shared.testing.fixtures"]
