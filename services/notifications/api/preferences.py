@@ -3,6 +3,7 @@ person's language, quiet hours and digest mode."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -66,12 +67,7 @@ def _asked(body: MyPreferences | CompanyPreferences) -> list[tuple[str, str, boo
 
 def _mine(found: usecase.PersonSettings) -> MyPreferences:
     return MyPreferences(
-        locale=found.locale,
-        timezone=found.timezone,
-        quiet_from=found.quiet_from,
-        quiet_to=found.quiet_to,
-        digest=found.digest,
-        preferences=_switches(found.preferences),
+        **{**dataclasses.asdict(found), "preferences": _switches(found.preferences)}
     )
 
 

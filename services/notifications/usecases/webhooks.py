@@ -69,13 +69,20 @@ async def reachable_url(url: AnyHttpUrl, *, allow_private: bool) -> str:
     return str(url)
 
 
+async def _found(
+    session: AsyncSession, model: type[Any], key: uuid.UUID, what: str, lock: bool
+) -> Any:
+    found = await session.get(model, key, with_for_update=lock)
+    if found is None:
+        raise NotFound(f"No such {what}.")
+    return found
+
+
 async def subscription(
     session: AsyncSession, principal: Principal, subscription_id: uuid.UUID, *, lock: bool = False
 ) -> WebhookSubscription:
     """One the principal may manage; any other is unknown."""
-    found = await session.get(WebhookSubscription, subscription_id, with_for_update=lock)
-    if found is None:
-        raise NotFound("No such subscription.")
+    found = await _found(session, WebhookSubscription, subscription_id, "subscription", lock)
     if Role.ADMIN not in principal.roles:
         if found.company_id is None:
             raise NotFound("No such subscription.")
@@ -174,9 +181,7 @@ async def deliveries(
 async def delivery(
     session: AsyncSession, principal: Principal, delivery_id: uuid.UUID, *, lock: bool = False
 ) -> WebhookDelivery:
-    found = await session.get(WebhookDelivery, delivery_id, with_for_update=lock)
-    if found is None:
-        raise NotFound("No such delivery.")
+    found = await _found(session, WebhookDelivery, delivery_id, "delivery", lock)
     await subscription(session, principal, found.subscription_id)
     return found
 
