@@ -6,8 +6,8 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.dialects.postgresql import insert
 
-from services.notifications.builtin import rule_rows, template_rows
 from services.notifications.store.models import Rule, Template
+from services.notifications.usecases.builtins import rule_rows, template_rows
 from shared.db import create_engine
 from shared.runtime import free_port
 

@@ -7,9 +7,10 @@ import re
 
 import pytest
 
-from services.notifications.builtin import ALL_TEMPLATES
 from services.notifications.domain import templates
+from services.notifications.usecases.builtins import builtin_templates
 
+ALL_TEMPLATES = builtin_templates()
 NBSP, NNBSP = "\xa0", "\u202f"
 VARIANTS = [(key, locale) for key, (_, variants) in ALL_TEMPLATES.items() for locale in variants]
 

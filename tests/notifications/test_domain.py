@@ -9,9 +9,8 @@ from datetime import time as clock
 
 import pytest
 
-from services.notifications.builtin import ALL_RULES as RULES
-from services.notifications.builtin import ALL_TEMPLATES as TEMPLATES
 from services.notifications.domain import delivery, rules, signing, templates
+from services.notifications.usecases.builtins import builtin_rules, builtin_templates
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -210,16 +209,16 @@ def test_templates_render_in_a_sandbox():
     assert templates.pick_locale(None, {"en"}, "ru") == "en"
 
 
-@pytest.mark.parametrize("key", sorted(TEMPLATES))
+@pytest.mark.parametrize("key", sorted(builtin_templates()))
 def test_every_builtin_template_renders_its_sample_in_russian_and_english(key):
-    sample, variants = TEMPLATES[key]
+    sample, variants = builtin_templates()[key]
     assert set(variants) == {"ru", "en"}
     for subject, body in variants.values():
         out = templates.render(subject, body, sample, strict=True)
         assert out.subject and out.body.strip()
 
 
-@pytest.mark.parametrize("row", RULES, ids=lambda r: r["code"])
+@pytest.mark.parametrize("row", builtin_rules(), ids=lambda r: r["code"])
 def test_every_builtin_rule_is_valid_and_names_a_template(row):
     built = rules.rule_from_row(row)
-    assert built.template in TEMPLATES
+    assert built.template in builtin_templates()

@@ -8,7 +8,7 @@ import asyncio
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from services.notifications.builtin import ALL_TEMPLATES
+from services.notifications.usecases.builtins import builtin_templates
 from shared.migrations import upgrade
 from shared.runtime import create_database, service_database_url
 
@@ -46,5 +46,5 @@ def test_seeded_templates_get_the_new_texts_and_edited_ones_stay(infra):
     upgrade("notifications", url, "notifications_0009")
     rows = run(url, ("SELECT locale, subject, body FROM templates WHERE key = 'overdue_reminder'",))
     now = {r["locale"]: (r["subject"], r["body"]) for r in rows[0]}
-    assert now == {"en": ALL_TEMPLATES["overdue_reminder"][1]["en"], "ru": EDITED}
+    assert now == {"en": builtin_templates()["overdue_reminder"][1]["en"], "ru": EDITED}
     assert "{{ event.oldest_overdue_date | day }}" in now["en"][1]

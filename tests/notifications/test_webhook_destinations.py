@@ -14,8 +14,8 @@ import orjson
 import pytest
 from sqlalchemy import insert, make_url
 
+from services.notifications.clients.webhooks import webhook_client
 from services.notifications.domain.destinations import first_refusal, refusal
-from services.notifications.outbound import webhook_client
 from services.notifications.settings import Settings
 from services.notifications.store.models import WebhookSubscription
 from shared.migrations import upgrade

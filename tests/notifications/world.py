@@ -21,7 +21,7 @@ from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from services.notifications.events import fan_out
+from services.notifications.usecases.fan_out import fan_out
 from shared.auth import Role
 from shared.clock import utcnow
 from shared.contracts.accounts import CompanyUpsertedV1, PersonChangedV1, PersonMembership

@@ -3,21 +3,19 @@ person's language, quiet hours and digest mode."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy.dialects.postgresql import insert
 
-from services.notifications.api.access import COMPANY_MANAGERS, PEOPLE, managed_company, person
 from services.notifications.domain.rules import CHANNELS, KINDS
 from services.notifications.domain.templates import LOCALES
-from services.notifications.store import directory
-from services.notifications.store.models import Company, RecipientSettings
+from services.notifications.usecases import preferences as usecase
+from services.notifications.usecases.access import COMPANY_MANAGERS, PEOPLE
 from shared.auth import allow
-from shared.clock import utcnow
 from shared.db import SessionDep
 from shared.fields import LocalTime, line
 
@@ -59,41 +57,35 @@ class CompanyPreferences(BaseModel):
     preferences: list[Preference] = Field(default_factory=list)
 
 
+def _switches(prefs: dict[tuple[str, str], bool]) -> list[Preference]:
+    return [Preference(kind=k, channel=c, enabled=e) for (k, c), e in sorted(prefs.items())]
+
+
+def _asked(body: MyPreferences | CompanyPreferences) -> list[tuple[str, str, bool]]:
+    return [(p.kind, p.channel, p.enabled) for p in body.preferences]
+
+
+def _mine(found: usecase.PersonSettings) -> MyPreferences:
+    return MyPreferences(
+        **{**dataclasses.asdict(found), "preferences": _switches(found.preferences)}
+    )
+
+
+def _company(found: usecase.CompanySettings) -> CompanyPreferences:
+    return CompanyPreferences(locale=found.locale, preferences=_switches(found.preferences))
+
+
 @router.get("/preferences/me", summary="My language, quiet hours, digest and channel choices")
 async def get_mine(session: SessionDep, principal: allow(*PEOPLE)) -> MyPreferences:
-    user_id = person(principal)
-    found = await session.get(RecipientSettings, user_id)
-    prefs = (await directory.user_preferences(session, [user_id]))[user_id]
-    return MyPreferences(
-        locale=found.locale if found else None,
-        timezone=found.timezone if found else None,
-        quiet_from=found.quiet_from if found else None,
-        quiet_to=found.quiet_to if found else None,
-        digest=found.digest if found else False,
-        preferences=[
-            Preference(kind=k, channel=c, enabled=e) for (k, c), e in sorted(prefs.items())
-        ],
-    )
+    return _mine(await usecase.mine(session, principal))
 
 
 @router.put("/preferences/me", summary="Replace my settings; listed choices are upserted")
 async def put_mine(
     body: MyPreferences, session: SessionDep, principal: allow(*PEOPLE)
 ) -> MyPreferences:
-    user_id = person(principal)
     values = body.model_dump(exclude={"preferences"})
-    stmt = insert(RecipientSettings).values(user_id=user_id, updated_at=utcnow(), **values)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[RecipientSettings.user_id],
-            set_={**values, "updated_at": utcnow()},
-        )
-    )
-    await directory.set_user_preferences(
-        session, user_id, [(p.kind, p.channel, p.enabled) for p in body.preferences]
-    )
-    await session.flush()
-    return await get_mine(session, principal)
+    return _mine(await usecase.set_mine(session, principal, values, _asked(body)))
 
 
 @router.get(
@@ -102,15 +94,7 @@ async def put_mine(
 async def get_company(
     company_id: uuid.UUID, session: SessionDep, principal: allow(*COMPANY_MANAGERS)
 ) -> CompanyPreferences:
-    managed_company(principal, company_id)
-    company = await session.get(Company, company_id)
-    prefs = await directory.company_preferences(session, company_id)
-    return CompanyPreferences(
-        locale=company.locale if company else None,
-        preferences=[
-            Preference(kind=k, channel=c, enabled=e) for (k, c), e in sorted(prefs.items())
-        ],
-    )
+    return _company(await usecase.of_company(session, principal, company_id))
 
 
 @router.put(
@@ -123,12 +107,5 @@ async def put_company(
     session: SessionDep,
     principal: allow(*COMPANY_MANAGERS),
 ) -> CompanyPreferences:
-    managed_company(principal, company_id)
-    company = await session.get(Company, company_id)
-    if company is not None:
-        company.locale = body.locale
-    await directory.set_company_preferences(
-        session, company_id, [(p.kind, p.channel, p.enabled) for p in body.preferences]
-    )
-    await session.flush()
-    return await get_company(company_id, session, principal)
+    found = await usecase.set_company(session, principal, company_id, body.locale, _asked(body))
+    return _company(found)

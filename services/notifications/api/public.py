@@ -3,24 +3,16 @@ from a kind of email, and answer the after-delivery survey (NPS or CSAT)."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy.dialects.postgresql import insert
 
-from services.notifications.domain import signing
 from services.notifications.settings import Settings
-from services.notifications.store import directory
-from services.notifications.store.models import ChurnSurveyResponse, SurveyResponse
-from shared.clock import utcnow
-from shared.contracts.notifications import ChurnSurveyAnsweredV1, SurveyAnsweredV1
+from services.notifications.usecases import links as usecase
 from shared.contracts.orders import LossReason
 from shared.db import SessionDep
-from shared.events.outbox import record_event
 from shared.fields import SINGLE_LINE, free_text
-from shared.problems import NotFound
 
 router = APIRouter(tags=["links"])
 Token = Annotated[str, Path(max_length=2000, pattern=SINGLE_LINE)]  # a forged one is a 404
@@ -50,12 +42,9 @@ class SurveyRecorded(BaseModel):
     score: int
 
 
-def _claims(request: Request, purpose: str, token: str) -> dict:
+def _secret(request: Request) -> str:
     settings: Settings = request.app.state.settings
-    claims = signing.read_link_token(settings.link_secret.get_secret_value(), purpose, token)
-    if claims is None:
-        raise NotFound("This link is not valid.")
-    return claims
+    return settings.link_secret.get_secret_value()
 
 
 @router.post(
@@ -63,40 +52,22 @@ def _claims(request: Request, purpose: str, token: str) -> dict:
     summary="One-click unsubscribe (RFC 8058) from the kind of email the link came with",
 )
 async def unsubscribe(token: Token, request: Request, session: SessionDep) -> Unsubscribed:
-    claims = _claims(request, "unsubscribe", token)
-    await directory.set_user_preferences(
-        session, uuid.UUID(claims["u"]), [(claims["k"], "email", False)]
-    )
-    return Unsubscribed(kind=claims["k"])
+    return Unsubscribed(kind=await usecase.unsubscribe(session, _secret(request), token))
 
 
 @router.post("/surveys/{token}", summary="Answer a survey; answering again replaces the score")
 async def answer_survey(
     token: Token, body: SurveyAnswer, request: Request, session: SessionDep
 ) -> SurveyRecorded:
-    claims = _claims(request, "survey", token)
-    values = {
-        "company_id": uuid.UUID(claims["c"]),
-        "user_id": uuid.UUID(claims["u"]),
-        "subject": claims["s"],
-        "touchpoint": claims["t"],
-        "metric": body.metric,
-        "score": body.score,
-        "comment": body.comment,
-    }
-    stmt = insert(SurveyResponse).values(**values)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["subject", "user_id", "metric"],
-            set_={
-                "score": body.score,
-                "comment": body.comment,
-                "answered_at": stmt.excluded.answered_at,
-            },
-        )
+    subject = await usecase.answer_survey(
+        session,
+        _secret(request),
+        token,
+        metric=body.metric,
+        score=body.score,
+        comment=body.comment,
     )
-    record_event(session, SurveyAnsweredV1(**values, answered_at=utcnow()))
-    return SurveyRecorded(subject=claims["s"], metric=body.metric, score=body.score)
+    return SurveyRecorded(subject=subject, metric=body.metric, score=body.score)
 
 
 class ChurnSurveyAnswer(BaseModel):
@@ -115,18 +86,5 @@ class ChurnSurveyAnswer(BaseModel):
 async def answer_churn_survey(
     token: Token, body: ChurnSurveyAnswer, request: Request, session: SessionDep
 ) -> ChurnSurveyAnswer:
-    claims = _claims(request, "churn_survey", token)
-    values = {
-        "company_id": uuid.UUID(claims["c"]),
-        "user_id": uuid.UUID(claims["u"]),
-        **body.model_dump(),
-    }
-    stmt = insert(ChurnSurveyResponse).values(**values)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["company_id", "user_id"],
-            set_={**body.model_dump(), "answered_at": utcnow()},
-        )
-    )
-    record_event(session, ChurnSurveyAnsweredV1(**values, answered_at=utcnow()))
+    await usecase.answer_churn_survey(session, _secret(request), token, body.model_dump())
     return body

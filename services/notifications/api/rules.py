@@ -8,21 +8,17 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import event, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notifications.api.access import RULE_ADMINS
 from services.notifications.domain import rules as domain
-from services.notifications.domain import templates as rendering
 from services.notifications.domain.templates import LOCALES
-from services.notifications.store import messages as store
+from services.notifications.store.messages import RuleCache
 from services.notifications.store.models import Rule, Template
+from services.notifications.usecases import rules as usecase
+from services.notifications.usecases import templates
+from services.notifications.usecases.access import RULE_ADMINS
 from shared.auth import Role, allow
-from shared.clock import utcnow
 from shared.db import SessionDep
 from shared.fields import code, free_text, line
-from shared.problems import Conflict, FieldError, NotFound, Unprocessable
 
 router = APIRouter()
 READERS = (Role.ADMIN, Role.SALES_MANAGER)
@@ -95,61 +91,31 @@ class RuleRead(RuleBase):
     updated_at: datetime
 
 
-def _rules_changed(request: Request, session: AsyncSession) -> None:
-    """This process reads rules afresh once the change commits (others within the cache TTL)."""
-    cache = request.app.state.rule_cache
-    event.listen(session.sync_session, "after_commit", lambda _: cache.clear(), once=True)
-
-
 def _read(rule: Rule) -> RuleRead:
     return RuleRead.model_validate(rule, from_attributes=True)
 
 
-async def _validated(session: SessionDep, values: dict[str, Any]) -> None:
-    """The rule must make sense as plain rules and name a template that exists."""
-    try:
-        domain.rule_from_row({"code": "check", **values})
-    except (domain.RuleError, TypeError) as exc:
-        raise Unprocessable(str(exc)) from exc
-    if not await store.templates_of(session, values["template"]):
-        raise Unprocessable(
-            "No such template.",
-            errors=[FieldError(field="template", message="no template with this key")],
-        )
+def _cache(request: Request) -> RuleCache:
+    """The rule cache of this process, cleared once a change commits."""
+    return request.app.state.rule_cache
 
 
 @router.get("/rules", tags=["rules"], summary="Every rule, built-in and own")
 async def list_rules(session: SessionDep, principal: allow(*READERS)) -> list[RuleRead]:
-    rows = await session.scalars(select(Rule).order_by(Rule.event_type, Rule.code))
-    return [_read(r) for r in rows]
+    return [_read(r) for r in await usecase.list_rules(session)]
 
 
 @router.post("/rules", tags=["rules"], status_code=201, summary="Add a rule")
 async def create_rule(
     body: RuleCreate, request: Request, session: SessionDep, principal: allow(*RULE_ADMINS)
 ) -> RuleRead:
-    _rules_changed(request, session)
-    values = body.model_dump(mode="json")
-    await _validated(session, values)
-    rule = Rule(**values, builtin=False)
-    session.add(rule)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict("A rule with this code exists.") from exc
+    rule = await usecase.create_rule(session, _cache(request), body.model_dump(mode="json"))
     return _read(rule)
-
-
-async def _rule(session: SessionDep, rule_id: uuid.UUID) -> Rule:
-    rule = await session.get(Rule, rule_id, with_for_update=True)
-    if rule is None:
-        raise NotFound("No such rule.")
-    return rule
 
 
 @router.get("/rules/{rule_id}", tags=["rules"], summary="One rule")
 async def get_rule(rule_id: uuid.UUID, session: SessionDep, principal: allow(*READERS)) -> RuleRead:
-    return _read(await _rule(session, rule_id))
+    return _read(await usecase.get_rule(session, rule_id))
 
 
 @router.patch("/rules/{rule_id}", tags=["rules"], summary="Change a rule (built-ins too)")
@@ -160,16 +126,8 @@ async def update_rule(
     session: SessionDep,
     principal: allow(*RULE_ADMINS),
 ) -> RuleRead:
-    _rules_changed(request, session)
-    rule = await _rule(session, rule_id)
     changes = body.model_dump(mode="json", exclude_unset=True)
-    merged = {**_read(rule).model_dump(mode="json"), **changes}
-    await _validated(session, merged)
-    for key, value in changes.items():
-        setattr(rule, key, value)
-    rule.updated_at = utcnow()
-    await session.flush()
-    return _read(rule)
+    return _read(await usecase.update_rule(session, _cache(request), rule_id, changes))
 
 
 @router.delete(
@@ -181,11 +139,7 @@ async def update_rule(
 async def delete_rule(
     rule_id: uuid.UUID, request: Request, session: SessionDep, principal: allow(*RULE_ADMINS)
 ) -> Response:
-    _rules_changed(request, session)
-    rule = await _rule(session, rule_id)
-    if rule.builtin:
-        raise Conflict("A built-in rule cannot be deleted; disable it instead.")
-    await session.delete(rule)
+    await usecase.delete_rule(session, _cache(request), rule_id)
     return Response(status_code=204)
 
 
@@ -222,20 +176,20 @@ class PreviewRead(BaseModel):
     body: str
 
 
+def _template(found: Template) -> TemplateRead:
+    return TemplateRead.model_validate(found, from_attributes=True)
+
+
 @router.get("/templates", tags=["templates"], summary="Every template in every locale")
 async def list_templates(session: SessionDep, principal: allow(*RULE_ADMINS)) -> list[TemplateRead]:
-    rows = await session.scalars(select(Template).order_by(Template.key, Template.locale))
-    return [TemplateRead.model_validate(t, from_attributes=True) for t in rows]
+    return [_template(t) for t in await templates.list_templates(session)]
 
 
 @router.get("/templates/{key}/{locale}", tags=["templates"], summary="One template variant")
 async def get_template(
     key: TemplateKey, locale: Locale, session: SessionDep, principal: allow(*RULE_ADMINS)
 ) -> TemplateRead:
-    found = await session.get(Template, (key, locale))
-    if found is None:
-        raise NotFound("No such template.")
-    return TemplateRead.model_validate(found, from_attributes=True)
+    return _template(await templates.get_template(session, key, locale))
 
 
 @router.put("/templates/{key}/{locale}", tags=["templates"], summary="Create or replace a variant")
@@ -246,19 +200,8 @@ async def put_template(
     session: SessionDep,
     principal: allow(*RULE_ADMINS),
 ) -> TemplateRead:
-    try:
-        rendering.check(body.subject, body.body)
-    except rendering.TemplateProblem as exc:
-        raise Unprocessable(f"The template does not compile: {exc}") from exc
-    found = await session.get(Template, (key, locale), with_for_update=True)
-    if found is None:
-        found = Template(key=key, locale=locale, subject="", body="", sample={})
-        session.add(found)
-    found.subject, found.body, found.updated_at = body.subject, body.body, utcnow()
-    if body.sample is not None:
-        found.sample = body.sample
-    await session.flush()
-    return TemplateRead.model_validate(found, from_attributes=True)
+    found = await templates.put_template(session, key, locale, body.subject, body.body, body.sample)
+    return _template(found)
 
 
 @router.post(
@@ -273,17 +216,5 @@ async def preview_template(
     session: SessionDep,
     principal: allow(*RULE_ADMINS),
 ) -> PreviewRead:
-    found = await session.get(Template, (key, locale))
-    if found is None:
-        raise NotFound("No such template.")
-    try:
-        out = rendering.render(
-            found.subject,
-            found.body,
-            body.data if body.data is not None else found.sample,
-            strict=True,
-            locale=locale,
-        )
-    except rendering.TemplateProblem as exc:
-        raise Unprocessable(f"The template does not render with this data: {exc}") from exc
+    out = await templates.preview(session, key, locale, body.data)
     return PreviewRead(key=key, locale=locale, subject=out.subject, body=out.body)

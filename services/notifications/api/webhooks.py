@@ -3,39 +3,25 @@ their delivery log with every attempt, manual redelivery and resuming a paused s
 
 from __future__ import annotations
 
-import asyncio
-import secrets
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, Field
-from sqlalchemy import select, update
 
-from services.notifications.api.access import COMPANY_MANAGERS, managed_company
-from services.notifications.domain.destinations import first_refusal
-from services.notifications.domain.rules import published_types, short_type
+from services.notifications.domain.rules import short_type
 from services.notifications.settings import Settings
-from services.notifications.store.models import (
-    WebhookAttempt,
-    WebhookDelivery,
-    WebhookSubscription,
-)
-from shared.auth import Principal, Role, allow
-from shared.clock import utcnow
+from services.notifications.store.models import WebhookDelivery, WebhookSubscription
+from services.notifications.usecases import webhooks as usecase
+from services.notifications.usecases.access import COMPANY_MANAGERS
+from services.notifications.usecases.webhooks import PUBLISHED
+from shared.auth import allow
 from shared.db import SessionDep
-from shared.events.envelope import all_contracts
 from shared.fields import SINGLE_LINE, line
-from shared.pagination import Page, PageParams, page_params, paginate
-from shared.problems import FieldError, NotFound, Unprocessable
+from shared.pagination import Page, PageParams, page_params
 
 router = APIRouter(tags=["webhooks"])
-
-
-# Every event type published (shared/contracts), as deliveries match them (the short type),
-# and whether it is about a company.
-PUBLISHED = published_types(all_contracts())
 
 
 def _published(value: str) -> str:
@@ -45,27 +31,6 @@ def _published(value: str) -> str:
     if value != "*" and short not in PUBLISHED:
         raise ValueError(f"{value!r} is not a published event type (see the AsyncAPI document)")
     return short
-
-
-def _about_the_company(company_id: uuid.UUID | None, event_types: list[str]) -> list[str]:
-    """A company's subscription names only events about a company (`*`: all of those): one
-    about none would never reach it, and is the seller's (stock, prices, people)."""
-    if company_id is not None:
-        errors = [
-            FieldError(
-                field=f"event_types[{i}]",
-                message=f"{t} is about no company; only a subscription to every company's "
-                "events gets it",
-                row=i + 1,
-            )
-            for i, t in enumerate(event_types)
-            if t != "*" and not PUBLISHED[t]
-        ]
-        if errors:
-            raise Unprocessable(
-                "A company's subscription gets only events about the company.", errors=errors
-            )
-    return sorted(set(event_types))
 
 
 EventType = Annotated[str, Field(max_length=200, pattern=SINGLE_LINE), AfterValidator(_published)]
@@ -137,44 +102,17 @@ class DeliveryDetail(DeliveryRead):
     log: list[AttemptRead]
 
 
-async def _reachable_url(request: Request, url: AnyHttpUrl) -> str:
-    """The URL, unless it points into our own network and that is not allowed (SSRF). The
-    delivery checks again at every connection (outbound.PublicNetwork): DNS may change."""
-    settings: Settings = request.app.state.settings
-    if settings.webhook_allow_private_urls:
-        return str(url)
-    host = (url.host or "").strip("[]")
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, url.port or 443)
-    except OSError as exc:
-        raise Unprocessable(
-            "The subscriber's host does not resolve.",
-            errors=[FieldError(field="url", message="host does not resolve")],
-        ) from exc
-    reason = first_refusal([str(info[4][0]) for info in infos])
-    if reason is not None:
-        raise Unprocessable(
-            "Webhooks may not call our own network.",
-            errors=[FieldError(field="url", message=f"resolves to a non-public address: {reason}")],
-        )
-    return str(url)
-
-
 def _read(s: WebhookSubscription) -> SubscriptionRead:
     return SubscriptionRead.model_validate(s, from_attributes=True)
 
 
-async def _subscription(
-    session: SessionDep, principal: Principal, subscription_id: uuid.UUID, *, lock: bool = False
-) -> WebhookSubscription:
-    found = await session.get(WebhookSubscription, subscription_id, with_for_update=lock)
-    if found is None:
-        raise NotFound("No such subscription.")
-    if Role.ADMIN not in principal.roles:
-        if found.company_id is None:
-            raise NotFound("No such subscription.")
-        managed_company(principal, found.company_id)
-    return found
+def _allow_private(request: Request) -> bool:
+    settings: Settings = request.app.state.settings
+    return settings.webhook_allow_private_urls
+
+
+def _delivery(found: WebhookDelivery) -> DeliveryRead:
+    return DeliveryRead.model_validate(found, from_attributes=True)
 
 
 @router.post("/webhooks", status_code=201, summary="Subscribe a URL to event types")
@@ -184,24 +122,15 @@ async def create_subscription(
     session: SessionDep,
     principal: allow(*COMPANY_MANAGERS),
 ) -> SubscriptionCreated:
-    url = await _reachable_url(request, body.url)
-    if Role.ADMIN in principal.roles:
-        company_id = body.company_id
-    else:
-        if principal.company_id is None:
-            raise Unprocessable("Choose the company you act for first.")
-        company_id = managed_company(principal, body.company_id or principal.company_id)
-    sub = WebhookSubscription(
-        company_id=company_id,
-        url=url,
-        event_types=_about_the_company(company_id, body.event_types),
-        secret="whsec_" + secrets.token_urlsafe(32),
+    sub = await usecase.subscribe(
+        session,
+        principal,
+        url=body.url,
+        event_types=body.event_types,
         description=body.description,
-        status="active",
-        created_by=str(principal.subject),
+        company_id=body.company_id,
+        allow_private=_allow_private(request),
     )
-    session.add(sub)
-    await session.flush()
     return SubscriptionCreated(**_read(sub).model_dump(), secret=sub.secret)
 
 
@@ -209,19 +138,14 @@ async def create_subscription(
 async def list_subscriptions(
     session: SessionDep, principal: allow(*COMPANY_MANAGERS), company_id: uuid.UUID | None = None
 ) -> list[SubscriptionRead]:
-    stmt = select(WebhookSubscription).order_by(WebhookSubscription.created_at)
-    if Role.ADMIN not in principal.roles:
-        stmt = stmt.where(WebhookSubscription.company_id == principal.company_id)
-    elif company_id is not None:
-        stmt = stmt.where(WebhookSubscription.company_id == company_id)
-    return [_read(s) for s in await session.scalars(stmt)]
+    return [_read(s) for s in await usecase.subscriptions(session, principal, company_id)]
 
 
 @router.get("/webhooks/{subscription_id}", summary="One subscription")
 async def get_subscription(
     subscription_id: uuid.UUID, session: SessionDep, principal: allow(*COMPANY_MANAGERS)
 ) -> SubscriptionRead:
-    return _read(await _subscription(session, principal, subscription_id))
+    return _read(await usecase.subscription(session, principal, subscription_id))
 
 
 @router.patch("/webhooks/{subscription_id}", summary="Change URL, event types or description")
@@ -232,14 +156,10 @@ async def update_subscription(
     session: SessionDep,
     principal: allow(*COMPANY_MANAGERS),
 ) -> SubscriptionRead:
-    sub = await _subscription(session, principal, subscription_id, lock=True)
-    if body.url is not None:
-        sub.url = await _reachable_url(request, body.url)
-    if body.event_types is not None:
-        sub.event_types = _about_the_company(sub.company_id, body.event_types)
-    if body.description is not None:
-        sub.description = body.description
-    await session.flush()
+    changes = {"url": body.url, "event_types": body.event_types, "description": body.description}
+    sub = await usecase.change(
+        session, principal, subscription_id, changes, allow_private=_allow_private(request)
+    )
     return _read(sub)
 
 
@@ -247,7 +167,7 @@ async def update_subscription(
 async def delete_subscription(
     subscription_id: uuid.UUID, session: SessionDep, principal: allow(*COMPANY_MANAGERS)
 ) -> Response:
-    await session.delete(await _subscription(session, principal, subscription_id, lock=True))
+    await usecase.unsubscribe(session, principal, subscription_id)
     return Response(status_code=204)
 
 
@@ -258,15 +178,7 @@ async def delete_subscription(
 async def resume_subscription(
     subscription_id: uuid.UUID, session: SessionDep, principal: allow(*COMPANY_MANAGERS)
 ) -> SubscriptionRead:
-    sub = await _subscription(session, principal, subscription_id, lock=True)
-    sub.status, sub.failing_since, sub.paused_at = "active", None, None
-    await session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.subscription_id == sub.id, WebhookDelivery.status == "pending")
-        .values(next_attempt_at=utcnow())
-    )
-    await session.flush()
-    return _read(sub)
+    return _read(await usecase.resume(session, principal, subscription_id))
 
 
 @router.get("/webhooks/{subscription_id}/deliveries", summary="The delivery log, newest first")
@@ -277,41 +189,17 @@ async def list_deliveries(
     page: Annotated[PageParams, Depends(page_params)],
     status: Literal["pending", "succeeded", "failed"] | None = None,
 ) -> Page[DeliveryRead]:
-    await _subscription(session, principal, subscription_id)
-    stmt = select(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription_id)
-    if status:
-        stmt = stmt.where(WebhookDelivery.status == status)
-    rows, cursor = await paginate(
-        session, stmt, [WebhookDelivery.created_at, WebhookDelivery.id], page, newest_first=True
-    )
-    return Page(
-        items=[DeliveryRead.model_validate(d, from_attributes=True) for d in rows],
-        next_cursor=cursor,
-    )
-
-
-async def _delivery(
-    session: SessionDep, principal: Principal, delivery_id: uuid.UUID, *, lock: bool = False
-) -> WebhookDelivery:
-    found = await session.get(WebhookDelivery, delivery_id, with_for_update=lock)
-    if found is None:
-        raise NotFound("No such delivery.")
-    await _subscription(session, principal, found.subscription_id)
-    return found
+    rows, cursor = await usecase.deliveries(session, principal, subscription_id, status, page)
+    return Page(items=[_delivery(d) for d in rows], next_cursor=cursor)
 
 
 @router.get("/webhooks/deliveries/{delivery_id}", summary="A delivery, its payload and attempts")
 async def get_delivery(
     delivery_id: uuid.UUID, session: SessionDep, principal: allow(*COMPANY_MANAGERS)
 ) -> DeliveryDetail:
-    found = await _delivery(session, principal, delivery_id)
-    log = await session.scalars(
-        select(WebhookAttempt)
-        .where(WebhookAttempt.delivery_id == delivery_id)
-        .order_by(WebhookAttempt.id)
-    )
+    found, log = await usecase.delivery_with_log(session, principal, delivery_id)
     return DeliveryDetail(
-        **DeliveryRead.model_validate(found, from_attributes=True).model_dump(),
+        **_delivery(found).model_dump(),
         payload=found.payload,
         log=[AttemptRead.model_validate(a, from_attributes=True) for a in log],
     )
@@ -325,7 +213,4 @@ async def get_delivery(
 async def redeliver(
     delivery_id: uuid.UUID, session: SessionDep, principal: allow(*COMPANY_MANAGERS)
 ) -> DeliveryRead:
-    found = await _delivery(session, principal, delivery_id, lock=True)
-    found.status, found.attempts, found.next_attempt_at = "pending", 0, utcnow()
-    await session.flush()
-    return DeliveryRead.model_validate(found, from_attributes=True)
+    return _delivery(await usecase.redeliver(session, principal, delivery_id))

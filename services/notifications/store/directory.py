@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import delete, select, text
@@ -17,6 +17,7 @@ from services.notifications.store.models import (
     CompanyPreference,
     Membership,
     Person,
+    RecipientSettings,
     UserPreference,
 )
 from shared.clock import utcnow
@@ -241,29 +242,41 @@ async def company_preferences(
     return {(p.kind, p.channel): p.enabled for p in rows}
 
 
+async def _set_preferences(
+    session: AsyncSession,
+    model: Any,
+    owner: dict[str, uuid.UUID],
+    prefs: list[tuple[str, str, bool]],
+) -> None:
+    """Upsert each (kind, channel) switch of one person or one company."""
+    for kind, channel, enabled in prefs:
+        stmt = insert(model).values(**owner, kind=kind, channel=channel, enabled=enabled)
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[*owner, "kind", "channel"], set_={"enabled": enabled}
+            )
+        )
+
+
 async def set_user_preferences(
     session: AsyncSession, user_id: uuid.UUID, prefs: list[tuple[str, str, bool]]
 ) -> None:
-    for kind, channel, enabled in prefs:
-        stmt = insert(UserPreference).values(
-            user_id=user_id, kind=kind, channel=channel, enabled=enabled
-        )
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["user_id", "kind", "channel"], set_={"enabled": enabled}
-            )
-        )
+    await _set_preferences(session, UserPreference, {"user_id": user_id}, prefs)
 
 
 async def set_company_preferences(
     session: AsyncSession, company_id: uuid.UUID, prefs: list[tuple[str, str, bool]]
 ) -> None:
-    for kind, channel, enabled in prefs:
-        stmt = insert(CompanyPreference).values(
-            company_id=company_id, kind=kind, channel=channel, enabled=enabled
+    await _set_preferences(session, CompanyPreference, {"company_id": company_id}, prefs)
+
+
+async def set_recipient_settings(
+    session: AsyncSession, user_id: uuid.UUID, values: dict[str, Any], now: datetime
+) -> None:
+    """A person's language, time zone, quiet hours and digest mode, replaced."""
+    stmt = insert(RecipientSettings).values(user_id=user_id, updated_at=now, **values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[RecipientSettings.user_id], set_={**values, "updated_at": now}
         )
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["company_id", "kind", "channel"], set_={"enabled": enabled}
-            )
-        )
+    )

@@ -170,19 +170,14 @@ async def take_digest(
     return list(rows)
 
 
-async def unread_count(
-    session: AsyncSession, recipient_id: uuid.UUID, company_id: uuid.UUID | None
-) -> int:
-    stmt = (
-        select(func.count())
-        .select_from(Message)
-        .where(
-            Message.recipient_id == recipient_id,
-            Message.channel == "inbox",
-            Message.status == "delivered",
-            Message.read_at.is_(None),
-        )
-    )
-    if company_id is not None:
-        stmt = stmt.where(or_(Message.company_id == company_id, Message.company_id.is_(None)))
-    return int(await session.scalar(stmt) or 0)
+async def mark_email(session: AsyncSession, message_id: uuid.UUID, values: dict[str, Any]) -> None:
+    """What came of sending an email (sent, failed, or when to try again)."""
+    await session.execute(update(Message).where(Message.id == message_id).values(**values))
+
+
+async def all_rules(session: AsyncSession) -> list[Rule]:
+    return list(await session.scalars(select(Rule).order_by(Rule.event_type, Rule.code)))
+
+
+async def all_templates(session: AsyncSession) -> list[Template]:
+    return list(await session.scalars(select(Template).order_by(Template.key, Template.locale)))

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from services.notifications.builtin import TEMPLATES, seed
+from services.notifications.migrations.builtin_seed import frozen, seed
 
 revision: str = "notifications_0003"
 down_revision: str | None = "notifications_0002"
@@ -19,11 +19,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    seed(op, 1)
+    seed(op, revision)
 
 
 def downgrade() -> None:
     op.execute("DELETE FROM rules WHERE builtin")
-    op.execute(
-        sa.text("DELETE FROM templates WHERE key = ANY(:keys)").bindparams(keys=list(TEMPLATES))
-    )
+    keys = sorted({t["key"] for t in frozen(revision)["templates"]})
+    op.execute(sa.text("DELETE FROM templates WHERE key = ANY(:keys)").bindparams(keys=keys))

@@ -8,10 +8,9 @@ Create Date: 2026-11-23 15:40:00+00:00
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
 
-from services.notifications.builtin import RULES_V2, TEMPLATES_V2, seed
+from services.notifications.migrations.builtin_seed import seed, unseed
 
 revision: str = "notifications_0004"
 down_revision: str | None = "notifications_0003"
@@ -20,15 +19,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    seed(op, 2)
+    seed(op, revision)
 
 
 def downgrade() -> None:
-    op.execute(
-        sa.text("DELETE FROM rules WHERE code = ANY(:codes)").bindparams(
-            codes=[r["code"] for r in RULES_V2]
-        )
-    )
-    op.execute(
-        sa.text("DELETE FROM templates WHERE key = ANY(:keys)").bindparams(keys=list(TEMPLATES_V2))
-    )
+    unseed(op, revision)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from services.notifications.builtin import SALES_RULES, SALES_TEMPLATES, seed
+from services.notifications.migrations.builtin_seed import seed, unseed
 
 revision: str = "notifications_0005"
 down_revision: str | None = "notifications_0004"
@@ -36,18 +36,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("company_id", "user_id", name=op.f("pk_churn_survey_responses")),
     )
-    seed(op, 3)
+    seed(op, revision)
 
 
 def downgrade() -> None:
-    op.execute(
-        sa.text("DELETE FROM rules WHERE code = ANY(:codes)").bindparams(
-            codes=[r["code"] for r in SALES_RULES]
-        )
-    )
-    op.execute(
-        sa.text("DELETE FROM templates WHERE key = ANY(:keys)").bindparams(
-            keys=list(SALES_TEMPLATES)
-        )
-    )
+    unseed(op, revision)
     op.drop_table("churn_survey_responses")

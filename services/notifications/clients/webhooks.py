@@ -85,6 +85,12 @@ class _PublicTransport(httpx.AsyncHTTPTransport):
         )
 
 
+async def addresses(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to (OSError when it does not)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port)
+    return [str(info[4][0]) for info in infos]
+
+
 def webhook_client(settings: Settings, connections: int | None = None) -> httpx.AsyncClient:
     connections = connections or settings.webhook_concurrency
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)

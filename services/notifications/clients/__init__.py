@@ -1,0 +1,1 @@
+"""Calls out of the service: subscribers' webhook URLs and the SMTP server."""
