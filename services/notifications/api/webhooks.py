@@ -65,7 +65,7 @@ class SubscriptionRead(BaseModel):
     url: str
     event_types: list[str]
     description: str
-    status: str
+    status: Literal["active", "paused"] = Field(description="`paused`: failing for too long")
     failing_since: datetime | None
     paused_at: datetime | None
     created_at: datetime
@@ -88,7 +88,7 @@ class DeliveryRead(BaseModel):
     subscription_id: uuid.UUID
     event_id: uuid.UUID
     event_type: str
-    status: str
+    status: Literal["pending", "succeeded", "failed"]
     attempts: int
     next_attempt_at: datetime
     last_status_code: int | None
