@@ -11,7 +11,9 @@ import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import orjson
 import pytest
+from cloudevents.core.bindings.kafka import KafkaMessage, from_structured_event
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -21,7 +23,9 @@ from sqlalchemy import text
 from services.gateway.app import create_app as create_gateway
 from services.gateway.settings import SERVICES, Settings
 from shared.auth import Role
+from shared.contracts.orders import ORDER_TOPIC
 from shared.testing.fixtures import RoutingTransport, as_role, client, running
+from shared.testing.kafka import read_topic
 from tests.accounts.factories import add_user
 from tests.orders.world import open_shop
 
@@ -76,7 +80,7 @@ def otlp() -> Iterator[OtlpReceiver]:
 
 
 async def test_a_checkout_is_one_trace_from_the_gateway_to_the_consumer_of_order_placed(
-    otlp, start_app
+    otlp, start_app, kafka_bootstrap
 ):
     spans = InMemorySpanExporter()
 
@@ -166,17 +170,17 @@ async def test_a_checkout_is_one_trace_from_the_gateway_to_the_consumer_of_order
     assert applied.name == "process com.b2b.order.placed.v1"
     assert applied.resource.attributes["service.name"] == "accounts"
     assert applied.attributes["messaging.consumer.group.name"].startswith("accounts.accounts")
-    # The event on the broker carries the trace as the CloudEvents extension.
-    async with shop.orders.state.sessionmaker() as session:
-        payload, traceparent = (
-            await session.execute(
-                text(
-                    "SELECT payload, traceparent FROM outbox WHERE type = 'com.b2b.order.placed.v1'"
-                )
-            )
-        ).one()
-    assert payload["traceparent"] == traceparent
+    # The event on the broker carries the trace as the CloudEvents distributed-tracing
+    # extension, which the cloudevents SDK reads.
+    order_id = placed.json()["id"]
+    records = await read_topic(kafka_bootstrap, ORDER_TOPIC, expect=1)
+    (record,) = [r for r in records if orjson.loads(r.value)["data"]["order_id"] == order_id]
+    event = from_structured_event(
+        KafkaMessage(headers=dict(record.headers), key=record.key, value=record.value)
+    )
+    traceparent = event.get_extension("traceparent")
     assert traceparent.split("-")[1] == format(trace_id, "032x")
+    assert publish.parent.span_id == int(traceparent.split("-")[2], 16)
 
 
 async def test_spans_go_to_the_otlp_endpoint_when_it_is_set(otlp, start_app, monkeypatch):

@@ -1,11 +1,12 @@
-"""The trace context on the event path, without a broker: what the outbox keeps of the span an
-event is recorded in, and how a consumer's span continues it (child of one trace; a run of
-events from several traces, linked to each)."""
+"""The trace context without a broker: what the outbox keeps of the span an event is recorded
+in, how a consumer's span continues it (child of one trace; a run of events from several
+traces, linked to each), and the `traceparent` a call between services sends on a real socket."""
 
 from __future__ import annotations
 
 import uuid
 
+import httpx
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -19,6 +20,8 @@ from shared.events.consumer import EventConsumer, Many
 from shared.events.envelope import CloudEvent
 from shared.events.kafka import Publisher
 from shared.events.outbox import OutboxMessage, record_event
+from shared.upstream import internal_client
+from tests.kernel.test_internal_client import _server
 from tests.kernel.widgets import WidgetCreatedV1, create_widget_tables, record_effect
 
 ONE = "00-11111111111111111111111111111111-1111111111111111-01"
@@ -105,3 +108,27 @@ async def test_a_run_of_events_from_several_traces_is_one_span_linked_to_each(se
     assert span.parent is None
     assert {f"{link.context.trace_id:032x}" for link in span.links} == {"1" * 32, "2" * 32}
     assert span.attributes["messaging.batch.message_count"] == 2
+
+
+async def test_a_call_to_another_service_over_the_network_carries_the_trace(spans):
+    """Over aiohttp's pool (the production transport), a client span and its `traceparent`."""
+    provider, exporter = spans
+    seen: list[bytes] = []
+
+    async def answer(reader, writer):
+        seen.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+        await writer.drain()
+
+    async with (
+        _server(answer) as url,
+        internal_client(httpx.Timeout(5), 4, tracer_provider=provider) as http,
+    ):
+        with provider.get_tracer("test").start_as_current_span("request"):
+            assert (await http.get(url + "/prices")).status_code == 200
+    (call,) = [s for s in exporter.get_finished_spans() if s.kind == SpanKind.CLIENT]
+    headers = dict(
+        line.split(": ", 1) for line in seen[0].decode().lower().split("\r\n")[1:] if line
+    )
+    sent = headers["traceparent"].split("-")
+    assert (int(sent[1], 16), int(sent[2], 16)) == (call.context.trace_id, call.context.span_id)
