@@ -19,7 +19,7 @@ from shared.db import create_engine, create_sessionmaker
 from shared.events.consumer import EventConsumer, Many
 from shared.events.envelope import CloudEvent
 from shared.events.kafka import Publisher
-from shared.events.outbox import OutboxMessage, record_event
+from shared.events.outbox import OutboxMessage, record_event, record_events_from_query
 from shared.upstream import internal_client
 from tests.kernel.test_internal_client import _server
 from tests.kernel.widgets import WidgetCreatedV1, create_widget_tables, record_effect
@@ -81,6 +81,23 @@ async def test_an_event_recorded_in_a_span_keeps_its_trace_on_the_row_and_the_en
         f"00-{context.trace_id:032x}-{context.span_id:016x}-{int(context.trace_flags):02x}"
     )
     assert row.payload["traceparent"] == row.traceparent == envelope.traceparent
+
+
+async def test_events_built_in_sql_keep_the_trace_too(sessionmaker, spans):
+    provider, _ = spans
+    query = (
+        "SELECT w AS aggregate_id, jsonb_build_object('widget_id', w, 'name', 'w') AS data "
+        "FROM (SELECT gen_random_uuid() AS w FROM generate_series(1, 3)) AS widgets"
+    )
+    with provider.get_tracer("test").start_as_current_span("request") as request:
+        async with sessionmaker() as session, session.begin():
+            assert await record_events_from_query(session, WidgetCreatedV1, query) == 3
+    async with sessionmaker() as session:
+        rows = (await session.scalars(select(OutboxMessage))).all()
+    trace_id = f"{request.get_span_context().trace_id:032x}"
+    assert [row.traceparent.split("-")[1] for row in rows] == [trace_id] * 3
+    assert all(row.payload["traceparent"] == row.traceparent for row in rows)
+    WidgetCreatedV1.model_validate(rows[0].payload["data"])
 
 
 async def test_each_event_is_applied_in_a_child_span_of_its_own_trace(sessionmaker, spans):
