@@ -31,8 +31,9 @@ from opentelemetry.trace import Tracer, get_current_span
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-# Probes and scrapes every few seconds would bury the traces that matter.
-UNTRACED_URLS = "/health/,/metrics"
+# Probes, scrapes and the gateway's poll for revoked access, each every few seconds, would
+# bury the traces that matter.
+UNTRACED_URLS = "/health/,/metrics,/internal/revocations"
 _W3C = TraceContextTextMapPropagator()
 
 
@@ -73,13 +74,23 @@ def tracer(provider: TracerProvider | None, name: str) -> Tracer | None:
     return provider.get_tracer(name) if provider is not None else None
 
 
+class _CallTracer(AsyncOpenTelemetryTransport):
+    """httpx's tracing transport, for calls made inside a trace only (as for SQL below)."""
+
+    async def handle_async_request(self, *args: Any, **kwargs: Any) -> httpx.Response:
+        if not get_current_span().get_span_context().is_valid:
+            return await self._transport.handle_async_request(*args, **kwargs)
+        return await super().handle_async_request(*args, **kwargs)
+
+
 def traced_transport(
     transport: httpx.AsyncBaseTransport, provider: TracerProvider | None
 ) -> httpx.AsyncBaseTransport:
-    """`transport` with a client span per call and `traceparent` sent along; itself when off."""
+    """`transport` with a client span per call made in a trace, and its `traceparent` sent
+    along; itself when tracing is off."""
     if provider is None:
         return transport
-    return AsyncOpenTelemetryTransport(transport, tracer_provider=provider)
+    return _CallTracer(transport, tracer_provider=provider)
 
 
 class _StatementTracer(EngineTracer):

@@ -4,6 +4,8 @@ traces, linked to each), and the `traceparent` a call between services sends on 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 
 import httpx
@@ -133,9 +135,11 @@ async def test_a_call_to_another_service_over_the_network_carries_the_trace(span
     seen: list[bytes] = []
 
     async def answer(reader, writer):
-        seen.append(await reader.readuntil(b"\r\n\r\n"))
-        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
-        await writer.drain()
+        while not reader.at_eof():  # each request of a kept-alive connection
+            with contextlib.suppress(asyncio.IncompleteReadError):
+                seen.append(await reader.readuntil(b"\r\n\r\n"))
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                await writer.drain()
 
     async with (
         _server(answer) as url,
@@ -143,9 +147,13 @@ async def test_a_call_to_another_service_over_the_network_carries_the_trace(span
     ):
         with provider.get_tracer("test").start_as_current_span("request"):
             assert (await http.get(url + "/prices")).status_code == 200
+        # A call outside any trace (a worker's, the gateway's poll) starts none.
+        assert (await http.get(url + "/internal/revocations")).status_code == 200
     (call,) = [s for s in exporter.get_finished_spans() if s.kind == SpanKind.CLIENT]
-    headers = dict(
-        line.split(": ", 1) for line in seen[0].decode().lower().split("\r\n")[1:] if line
+    traced, untraced = (
+        dict(line.split(": ", 1) for line in head.decode().lower().split("\r\n")[1:] if line)
+        for head in seen
     )
-    sent = headers["traceparent"].split("-")
+    sent = traced["traceparent"].split("-")
     assert (int(sent[1], 16), int(sent[2], 16)) == (call.context.trace_id, call.context.span_id)
+    assert "traceparent" not in untraced
