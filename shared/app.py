@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy import make_url, text
 
+from shared import tracing
 from shared.apiconventions import install_conventions
 from shared.conditional import ConditionalRequestMiddleware
 from shared.db import create_engine, create_sessionmaker, install_database_problems
@@ -90,11 +91,17 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         if settings.environment != "test":  # pytest owns logging in tests
             configure_logging(spec.name, settings.log_level, settings.log_json)
         engine = create_engine(settings.database_url, settings.db_pool_size)
+        tracing.instrument_engine(engine, app.state.tracer_provider)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine, service=spec.name)
         app.state.publisher = Publisher(settings.kafka_bootstrap_servers, spec.name)
         # Tests route calls to in-process apps by setting `upstream_transport` first.
-        app.state.upstreams = Upstreams(settings, getattr(app.state, "upstream_transport", None))
+        app.state.upstreams = Upstreams(
+            settings,
+            getattr(app.state, "upstream_transport", None),
+            tracer_provider=app.state.tracer_provider,
+        )
+        events_tracer = tracing.tracer(app.state.tracer_provider, "shared.events")
         for hook in spec.on_startup:
             await hook(app)
         tasks: list[asyncio.Task[Any]] = [
@@ -107,6 +114,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
                 app.state.publisher,
                 listen_dsn=asyncpg_dsn(settings.database_url),
                 on_published=metrics.events_published.labels(spec.name).inc,
+                tracer=events_tracer,
             )
             tasks.append(asyncio.create_task(relay.run(), name=f"{spec.name}-relay"))
             for group, handlers in spec.consumers.items():
@@ -117,6 +125,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
                     app.state.publisher,
                     bootstrap_servers=settings.kafka_bootstrap_servers,
                     on_outcome=_count_outcome(metrics, spec.name, group),
+                    tracer=events_tracer,
                 )
                 tasks.append(asyncio.create_task(consumer.run(), name=f"{spec.name}-{group}"))
             for worker in spec.workers:
@@ -128,6 +137,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             await app.state.publisher.close()
             await app.state.upstreams.aclose()
             await engine.dispose()
+            await tracing.shutdown(app.state.tracer_provider)
 
     app = FastAPI(
         title=spec.title,
@@ -154,6 +164,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     app.state.metrics = metrics
     app.state.service = spec.name
     app.state.feed_wakeup = asyncio.Event()  # set when a feed job is queued by this process
+    tracing.install(app, spec.name, settings.otel_exporter_otlp_endpoint)
     install_problem_handlers(app)
     install_database_problems(app)
     install_conventions(app)

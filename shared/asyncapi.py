@@ -33,7 +33,10 @@ DESCRIPTION = (
     "(com.b2b.<aggregate>.<fact>.v<N>); a published version never changes. The record key is "
     "said per message (`bindings.kafka.key`): one key's events stay in order, so order and "
     "quote events are keyed by their company, not the order or quote. The envelope's `subject` "
-    "is the same key. Delivery is at least once: deduplicate by the envelope `id`."
+    "is the same key. Delivery is at least once: deduplicate by the envelope `id`. An event "
+    "recorded in a traced request also carries that request's W3C `traceparent` (and "
+    "`tracestate`), the CloudEvents distributed-tracing extension: a consumer continues the "
+    "trace from it."
 )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from pydantic import SecretStr
+from pydantic import AliasChoices, SecretStr
 from pydantic_settings import BaseSettings
 
 from shared.runtime import PORTS
@@ -64,7 +64,12 @@ def rows() -> list[tuple[str, str, str]]:
         for name, field in cls.model_fields.items():
             if name == "service_name":
                 continue
-            out.append(((prefix + name).upper(), _default(field.default), field.description or ""))
+            alias = field.validation_alias
+            # A variable of its own (not the service's prefix) is one row, however many read it.
+            variable = str(alias.choices[0]) if isinstance(alias, AliasChoices) else prefix + name
+            if any(row[0] == variable.upper() for row in out):
+                continue
+            out.append((variable.upper(), _default(field.default), field.description or ""))
     return out
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_INTERNAL_SECRET = "dev-internal-secret-change-me-in-production"
@@ -26,6 +26,14 @@ class EdgeSettings(BaseSettings):
     )
     log_level: str = "INFO"
     log_json: bool = True
+    # The OpenTelemetry variable itself, without the service's prefix: one collector for all.
+    otel_exporter_otlp_endpoint: str | None = Field(
+        None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "otel_exporter_otlp_endpoint"),
+        description="OTLP/HTTP collector (e.g. `http://127.0.0.1:4318`) every process sends its "
+        "traces to (`/v1/traces`), named by `service.name`; the other `OTEL_*` variables apply. "
+        "Unset: no tracing at all",
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> EdgeSettings:

@@ -16,10 +16,12 @@ from typing import Any
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
+from opentelemetry.sdk.trace import TracerProvider
 
 from shared.auth import Principal, Role, principal_headers
 from shared.problems import GatewayTimeout, ServiceUnavailable
 from shared.settings import ServiceSettings
+from shared.tracing import traced_transport
 
 log = logging.getLogger(__name__)
 SERVICES = ("accounts", "catalog", "pricing", "orders")
@@ -51,29 +53,35 @@ def internal_client(
     max_connections: int,
     transport: httpx.AsyncBaseTransport | None = None,
     base_url: str = "",
+    tracer_provider: TracerProvider | None = None,
 ) -> httpx.AsyncClient:
     """An httpx client for calls between our own processes, on aiohttp's connection pool
     unless `transport` is given (tests route to in-process apps with one).
 
     httpx's own pool (httpcore, h11) cost 1-3 ms of CPU a call once tens of calls were in
     flight, more than most endpoints themselves; on aiohttp the same call costs ~0.3 ms
-    whatever the concurrency (bench.load prints the CPU per request of every process)."""
+    whatever the concurrency (bench.load prints the CPU per request of every process).
+
+    With tracing on, each call is a client span and carries its `traceparent`."""
+    transport = transport or _Transport(
+        limits=httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        )
+    )
     return httpx.AsyncClient(
         base_url=base_url,
         timeout=timeout,
-        transport=transport
-        or _Transport(
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            )
-        ),
+        transport=traced_transport(transport, tracer_provider),
         trust_env=False,  # internal URLs: an HTTP_PROXY must not reroute them
     )
 
 
 class Upstreams:
     def __init__(
-        self, settings: ServiceSettings, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        settings: ServiceSettings,
+        transport: httpx.AsyncBaseTransport | None = None,
+        tracer_provider: TracerProvider | None = None,
     ) -> None:
         self.urls = {name: getattr(settings, f"{name}_url").rstrip("/") for name in SERVICES}
         self.secret = settings.internal_secret.get_secret_value()
@@ -84,6 +92,7 @@ class Upstreams:
             httpx.Timeout(settings.upstream_timeout_seconds, connect=3.0),
             max_connections=50,
             transport=transport,
+            tracer_provider=tracer_provider,
         )
 
     async def aclose(self) -> None:

@@ -19,6 +19,7 @@ from services.gateway.domain.clients import parse_networks
 from services.gateway.domain.ratelimit import RateLimiter
 from services.gateway.openapi.service import TITLE
 from services.gateway.settings import Settings
+from shared import tracing
 from shared.docpages import docs_router
 from shared.observability import Metrics, MetricsMiddleware, RequestIdMiddleware, configure_logging
 from shared.problems import install_problem_handlers
@@ -44,6 +45,7 @@ def create_app(
             httpx.Timeout(settings.upstream_timeout_seconds, connect=CONNECT_TIMEOUT_SECONDS),
             max_connections=settings.upstream_max_connections,
             transport=transport,
+            tracer_provider=app.state.tracer_provider,
         )
         secret = settings.internal_secret.get_secret_value()
         revocations = RevocationWatch(
@@ -72,6 +74,7 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await watching
             await http.aclose()
+            await tracing.shutdown(app.state.tracer_provider)
 
     app = FastAPI(
         title="B2B Commerce API gateway",
@@ -85,6 +88,7 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.service = "gateway"
+    tracing.install(app, "gateway", settings.otel_exporter_otlp_endpoint)
     install_problem_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)

@@ -9,15 +9,18 @@ again one event at a time, so the failing one alone is retried and dead-lettered
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from opentelemetry.trace import Link, SpanKind, Tracer, get_current_span
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.events.envelope import CloudEvent, EventContract
 from shared.events.kafka import Publisher, create_topics
 from shared.events.outbox import InboxEntry
+from shared.tracing import context_of
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +85,7 @@ class EventConsumer:
         bootstrap_servers: str,
         retry: RetryPolicy | None = None,
         on_outcome: Callable[[Outcome], None] | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self.name = name
         self.handlers: dict[str, Handler | Many] = {
@@ -94,6 +99,7 @@ class EventConsumer:
         self.bootstrap_servers = bootstrap_servers
         self.retry = retry or RetryPolicy()
         self.on_outcome = on_outcome
+        self.tracer = tracer
 
     def parse(self, envelope: CloudEvent) -> Any:
         """The event as this consumer applies it, or None to ignore it. Raises ValidationError
@@ -123,10 +129,35 @@ class EventConsumer:
                     await session.flush()
                     session.expunge_all()
                 first = False
-                if isinstance(handler, Many):
-                    await handler.handler([event for _, event in call], session)
-                else:
-                    await self.handle(session, *call[0])
+                with self._span(type_, [envelope for envelope, _ in call]):
+                    if isinstance(handler, Many):
+                        await handler.handler([event for _, event in call], session)
+                    else:
+                        await self.handle(session, *call[0])
+
+    def _span(self, event_type: str, envelopes: list[CloudEvent]) -> AbstractContextManager[Any]:
+        """The span of applying events: a child of the trace the event was recorded in (its
+        `traceparent`); a run of several from different traces, linked to each of theirs."""
+        contexts = [context_of(e.traceparent, e.tracestate) for e in envelopes]
+        traced = [c for c in contexts if c is not None]
+        if self.tracer is None or not traced:
+            return contextlib.nullcontext()
+        parent = traced[0] if len({e.traceparent for e in envelopes}) == 1 else None
+        links = [] if parent else [Link(get_current_span(c).get_span_context()) for c in traced]
+        return self.tracer.start_as_current_span(
+            f"process {event_type}",
+            context=parent,
+            kind=SpanKind.CONSUMER,
+            links=links,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "process",
+                "messaging.consumer.group.name": self.name,
+                "messaging.batch.message_count": len(envelopes),
+                "cloudevents.event_type": event_type,
+                "cloudevents.event_id": [str(e.id) for e in envelopes],
+            },
+        )
 
     async def before_commit(self, session: AsyncSession) -> None:
         """What the events of one transaction leave to do together (a subclass's batch)."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from shared.clock import utcnow
 
@@ -33,6 +33,15 @@ class EventContract(BaseModel):
         return TYPE_PREFIX + cls.event_type
 
 
+def _is_none(value: Any) -> bool:
+    return value is None
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    """An optional attribute is absent, never null: no `default: null` in its schema."""
+    schema.pop("default", None)
+
+
 class CloudEvent(BaseModel):
     """Every attribute is always sent (the JSON schema, taken in serialization mode, requires
     them all): a consumer deduplicating by `id` can count on one."""
@@ -47,6 +56,29 @@ class CloudEvent(BaseModel):
     time: datetime = Field(default_factory=utcnow)
     datacontenttype: Literal["application/json"] = "application/json"
     data: dict[str, Any]
+    # The CloudEvents distributed-tracing extension: the W3C trace context of the request that
+    # recorded the event, which its consumers continue. Absent (not null) when it had none.
+    traceparent: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+                "description": "W3C trace context of the request that recorded the event "
+                "(CloudEvents distributed-tracing extension); absent when it was not traced",
+                "examples": ["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"],
+            }
+        ),
+    ] = Field(None, exclude_if=_is_none, json_schema_extra=_no_default)
+    tracestate: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "description": "W3C `tracestate` beside `traceparent`, when the trace has one",
+            }
+        ),
+    ] = Field(None, exclude_if=_is_none, json_schema_extra=_no_default)
 
 
 _REGISTRY: dict[str, type[EventContract]] = {}

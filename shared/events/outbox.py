@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from shared.clock import utcnow
 from shared.db import KernelBase
 from shared.events.envelope import CloudEvent, EventContract
+from shared.tracing import current_context
 
 
 class JsonPayload(TypeDecorator[dict[str, Any]]):
@@ -46,6 +47,10 @@ class OutboxMessage(KernelBase):
     published_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The W3C trace context the event was recorded in, also on its envelope: the relay's
+    # publish span continues it without parsing the payload.
+    traceparent: Mapped[str | None] = mapped_column(String(55))
+    tracestate: Mapped[str | None] = mapped_column(String(512))
 
     __table_args__ = (
         Index("ix_outbox_unpublished", "seq", postgresql_where=text("published_at IS NULL")),
@@ -65,46 +70,39 @@ class InboxEntry(KernelBase):
 
 def record_event(session: AsyncSession, event: EventContract) -> CloudEvent:
     """Add the event to the outbox in the caller's transaction; it is published after commit."""
-    envelope = CloudEvent(
-        source=f"/b2b/{session.info.get('service', 'unknown')}",
-        type=event.full_type(),
-        subject=event.aggregate_id(),
-        data=event.model_dump(mode="json"),
-    )
-    session.add(
-        OutboxMessage(
-            id=envelope.id,
-            aggregate_type=event.aggregate_type,
-            aggregate_id=event.aggregate_id(),
-            type=envelope.type,
-            topic=event.topic,
-            payload=orjson.loads(envelope.model_dump_json()),
-        )
-    )
+    envelope, row = _outbox_row(event, session.info.get("service", "unknown"), current_context())
+    session.add(OutboxMessage(**row))
     return envelope
 
 
 def outbox_rows(events: list[EventContract], service: str) -> list[dict[str, Any]]:
     """Outbox rows for a bulk insert, for feeds that emit thousands of events in one statement."""
-    rows = []
-    for event in events:
-        envelope = CloudEvent(
-            source=f"/b2b/{service}",
-            type=event.full_type(),
-            subject=event.aggregate_id(),
-            data=event.model_dump(mode="json"),
-        )
-        rows.append(
-            {
-                "id": envelope.id,
-                "aggregate_type": event.aggregate_type,
-                "aggregate_id": event.aggregate_id(),
-                "type": envelope.type,
-                "topic": event.topic,
-                "payload": orjson.loads(envelope.model_dump_json()),
-            }
-        )
-    return rows
+    trace = current_context()
+    return [_outbox_row(event, service, trace)[1] for event in events]
+
+
+def _outbox_row(
+    event: EventContract, service: str, trace: dict[str, str]
+) -> tuple[CloudEvent, dict[str, Any]]:
+    """The event's envelope and outbox row, with the trace context it is recorded in (if any)."""
+    envelope = CloudEvent(
+        source=f"/b2b/{service}",
+        type=event.full_type(),
+        subject=event.aggregate_id(),
+        data=event.model_dump(mode="json"),
+        traceparent=trace.get("traceparent"),
+        tracestate=trace.get("tracestate"),
+    )
+    return envelope, {
+        "id": envelope.id,
+        "aggregate_type": event.aggregate_type,
+        "aggregate_id": event.aggregate_id(),
+        "type": envelope.type,
+        "topic": event.topic,
+        "payload": orjson.loads(envelope.model_dump_json()),
+        "traceparent": envelope.traceparent,
+        "tracestate": envelope.tracestate,
+    }
 
 
 async def record_events_from_query(
@@ -121,10 +119,12 @@ async def record_events_from_query(
     for `query` too.
     """
     source = f"/b2b/{session.info.get('service', 'unknown')}"
+    trace = current_context()
     result = await session.execute(
         text(
             f"""
-            INSERT INTO outbox (id, aggregate_type, aggregate_id, type, topic, payload)
+            INSERT INTO outbox (id, aggregate_type, aggregate_id, type, topic, payload,
+                                traceparent, tracestate)
             SELECT e.id, CAST(:aggregate_type AS text), e.aggregate_id, CAST(:type AS text),
                    CAST(:topic AS text),
                    jsonb_build_object(
@@ -132,6 +132,8 @@ async def record_events_from_query(
                        'type', CAST(:type AS text),
                        'subject', e.aggregate_id, 'time', CAST(:now AS timestamptz),
                        'datacontenttype', 'application/json', 'data', e.data)
+                   || CAST(:trace AS jsonb),
+                   CAST(:traceparent AS text), CAST(:tracestate AS text)
             FROM (SELECT gen_random_uuid() AS id, q.aggregate_id::text AS aggregate_id, q.data
                   FROM ({query}) AS q) AS e
             """
@@ -143,6 +145,9 @@ async def record_events_from_query(
             "topic": contract.topic,
             "source": source,
             "now": utcnow(),
+            "trace": orjson.dumps(trace).decode(),
+            "traceparent": trace.get("traceparent"),
+            "tracestate": trace.get("tracestate"),
         },
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -14,12 +14,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import asyncpg
+from opentelemetry.trace import Span, SpanKind, StatusCode, Tracer
 from sqlalchemy import Text, cast, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.clock import utcnow
 from shared.events.kafka import Publisher
 from shared.events.outbox import OutboxMessage
+from shared.tracing import context_of
 
 log = logging.getLogger(__name__)
 NOTIFY_CHANNEL = "outbox"
@@ -36,6 +38,7 @@ class OutboxRelay:
         max_backoff_seconds: float = 30.0,
         listen_dsn: str | None = None,
         on_published: Callable[[int], None] | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.publisher = publisher
@@ -44,6 +47,7 @@ class OutboxRelay:
         self.max_backoff_seconds = max_backoff_seconds
         self.listen_dsn = listen_dsn
         self.on_published = on_published
+        self.tracer = tracer
         self._wake = asyncio.Event()
 
     async def publish_batch(self) -> int:
@@ -58,6 +62,8 @@ class OutboxRelay:
                         OutboxMessage.aggregate_id,
                         OutboxMessage.type,
                         cast(OutboxMessage.payload, Text).label("payload"),
+                        OutboxMessage.traceparent,
+                        OutboxMessage.tracestate,
                     )
                     .where(OutboxMessage.published_at.is_(None))
                     .order_by(OutboxMessage.seq)
@@ -91,18 +97,49 @@ class OutboxRelay:
     async def _send(self, rows: Sequence[Any]) -> None:
         producer = await self.publisher.producer()
         await self.publisher.ensure_topics({r.topic for r in rows})
-        pending = [
-            await producer.send(
-                r.topic,
-                value=r.payload.encode(),
-                key=r.aggregate_id.encode(),
-                # Structured mode only: a `ce_` header would make CloudEvents SDKs read the
-                # record in binary mode. No consumer of ours reads headers.
-                headers=[("content-type", b"application/cloudevents+json")],
-            )
-            for r in rows
-        ]
-        await asyncio.gather(*pending)
+        spans = [span for r in rows if (span := self._publish_span(r)) is not None]
+        try:
+            pending = [
+                await producer.send(
+                    r.topic,
+                    value=r.payload.encode(),
+                    key=r.aggregate_id.encode(),
+                    # Structured mode only: a `ce_` header would make CloudEvents SDKs read the
+                    # record in binary mode. No consumer of ours reads headers; the trace
+                    # context travels in the envelope.
+                    headers=[("content-type", b"application/cloudevents+json")],
+                )
+                for r in rows
+            ]
+            await asyncio.gather(*pending)
+        except Exception as exc:
+            for span in spans:
+                span.record_exception(exc)
+                span.set_status(StatusCode.ERROR)
+            raise
+        finally:
+            for span in spans:
+                span.end()
+
+    def _publish_span(self, row: Any) -> Span | None:
+        """A producer span in the trace of the request that recorded the event, until the
+        broker acknowledges it; none for an event recorded outside a trace."""
+        parent = context_of(row.traceparent, row.tracestate)
+        if self.tracer is None or parent is None:
+            return None
+        return self.tracer.start_span(
+            f"publish {row.topic}",
+            context=parent,
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": row.topic,
+                "messaging.kafka.message.key": row.aggregate_id,
+                "cloudevents.event_id": str(row.id),
+                "cloudevents.event_type": row.type,
+            },
+        )
 
     async def drain(self) -> int:
         """Publish until nothing is left; used by tests and by shutdown."""

@@ -1,0 +1,23 @@
+"""Outbox trace context (kernel v2).
+
+Revision ID: orders_0012
+Revises: orders_0011
+Create Date: 2026-12-06 14:00:00+00:00
+"""
+
+from collections.abc import Sequence
+
+from shared.migrations import kernel_v2
+
+revision: str = "orders_0012"
+down_revision: str | None = "orders_0011"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    kernel_v2.upgrade()
+
+
+def downgrade() -> None:
+    kernel_v2.downgrade()
