@@ -87,5 +87,6 @@ format: install
 clean:
 	rm -rf $(VENV) $(TOOLS) .data
 
-generate: install  ## regenerate openapi/, README's config table, .env.example (tests fail on drift)
+generate: install tsclient  ## regenerate openapi/, the TypeScript SDK's types, README's config table, .env.example (tests fail on drift)
 	$(BIN)/b2b generate
+	npm run --silent --prefix $(TSCLIENT) generate

@@ -4039,8 +4039,11 @@ export interface components {
             prefix: string;
             /** Revoked At */
             revoked_at: string | null;
-            /** Role */
-            role: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "integrator" | "partner";
         };
         /** AccountsApiKeyRead */
         AccountsApiKeyRead: {
@@ -4062,8 +4065,11 @@ export interface components {
             prefix: string;
             /** Revoked At */
             revoked_at: string | null;
-            /** Role */
-            role: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "integrator" | "partner";
         };
         /**
          * AccountsCardField
@@ -4246,8 +4252,11 @@ export interface components {
             preferred_warehouse?: string | null;
             /** Sales Manager Id */
             sales_manager_id: string | null;
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "blocked";
             /** Tax Id */
             tax_id: string | null;
             /**
@@ -4398,11 +4407,8 @@ export interface components {
             stage: string | null;
             /** Started At */
             started_at: string | null;
-            /**
-             * State
-             * @description queued, validating, applying, succeeded, rejected, failed, or staged (waiting for an approval)
-             */
-            state: string;
+            /** @description `staged`: checked and waiting for an approval */
+            state: components["schemas"]["AccountsJobState"];
         };
         /** AccountsFeedJobReadPage */
         AccountsFeedJobReadPage: {
@@ -4447,8 +4453,11 @@ export interface components {
             id: string;
             /** Note */
             note: string | null;
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "in_progress" | "achieved" | "dropped";
             /** Title */
             title: string;
             /**
@@ -4556,7 +4565,7 @@ export interface components {
             /** Name */
             name: string;
             /** Staff Role */
-            staff_role: string | null;
+            staff_role: ("admin" | "head_of_sales" | "sales_manager" | "pricing_manager") | null;
         };
         /** AccountsMemberRead */
         AccountsMemberRead: {
@@ -4818,7 +4827,7 @@ export interface components {
             /** Name */
             name: string;
             /** Staff Role */
-            staff_role: string | null;
+            staff_role: ("admin" | "head_of_sales" | "sales_manager" | "pricing_manager") | null;
         };
         /** AnalyticsAssortmentGap */
         AnalyticsAssortmentGap: {
@@ -5466,8 +5475,11 @@ export interface components {
         AnalyticsQueueReason: {
             /** Detail */
             detail: string;
-            /** Kind */
-            kind: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "churn_risk" | "overdue";
         };
         /** AnalyticsRecomputeResult */
         AnalyticsRecomputeResult: {
@@ -6008,11 +6020,8 @@ export interface components {
             stage: string | null;
             /** Started At */
             started_at: string | null;
-            /**
-             * State
-             * @description queued, validating, applying, succeeded, rejected, failed, or staged (waiting for an approval)
-             */
-            state: string;
+            /** @description `staged`: checked and waiting for an approval */
+            state: components["schemas"]["CatalogJobState"];
         };
         /** CatalogFeedJobReadPage */
         CatalogFeedJobReadPage: {
@@ -6152,8 +6161,11 @@ export interface components {
             replacement_sku: string | null;
             /** Sku */
             sku: string;
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "discontinued";
             /** Unit */
             unit: string;
             /**
@@ -6243,9 +6255,9 @@ export interface components {
             reference: string;
             /**
              * State
-             * @description held, confirmed, released or expired
+             * @enum {string}
              */
-            state: string;
+            state: "held" | "confirmed" | "released" | "expired" | "shipped";
         };
         /** CatalogStockRead */
         CatalogStockRead: {
@@ -6425,8 +6437,11 @@ export interface components {
             payload: {
                 [key: string]: unknown;
             };
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "succeeded" | "failed";
             /**
              * Subscription Id
              * Format: uuid
@@ -6465,8 +6480,11 @@ export interface components {
              * Format: date-time
              */
             next_attempt_at: string;
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "succeeded" | "failed";
             /**
              * Subscription Id
              * Format: uuid
@@ -6792,8 +6810,12 @@ export interface components {
              * @description Signs every call (HMAC-SHA256); shown only now
              */
             secret: string;
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @description `paused`: failing for too long
+             * @enum {string}
+             */
+            status: "active" | "paused";
             /** Url */
             url: string;
         };
@@ -6819,8 +6841,12 @@ export interface components {
             id: string;
             /** Paused At */
             paused_at: string | null;
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @description `paused`: failing for too long
+             * @enum {string}
+             */
+            status: "active" | "paused";
             /** Url */
             url: string;
         };
@@ -7119,8 +7145,11 @@ export interface components {
              * Format: uuid
              */
             id: string;
-            /** Kind */
-            kind: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "return" | "complaint";
             /**
              * Order Id
              * Format: uuid
@@ -7156,8 +7185,11 @@ export interface components {
             id: string;
             /** Issued On */
             issued_on: string | null;
-            /** Kind */
-            kind: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "invoice" | "waybill" | "closing" | "certificate" | "other";
             /** Number */
             number: string | null;
             /**
@@ -7436,10 +7468,14 @@ export interface components {
             /**
              * Source
              * @description portal, manager (on behalf of the client) or erp (offline)
+             * @enum {string}
              */
-            source: string;
-            /** Status */
-            status: string;
+            source: "portal" | "manager" | "erp";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending_approval" | "credit_hold" | "placed" | "confirmed" | "shipped" | "delivered" | "cancelled";
             /** Total Minor */
             total_minor: number;
         };
@@ -7477,10 +7513,14 @@ export interface components {
             /**
              * Source
              * @description portal, manager (on behalf of the client) or erp (offline)
+             * @enum {string}
              */
-            source: string;
-            /** Status */
-            status: string;
+            source: "portal" | "manager" | "erp";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending_approval" | "credit_hold" | "placed" | "confirmed" | "shipped" | "delivered" | "cancelled";
             /** Total Minor */
             total_minor: number;
         };
@@ -7581,9 +7621,10 @@ export interface components {
             revision: number;
             /**
              * Status
-             * @description requested, offered, changes_requested, accepted, declined, or expired (an offer past its validity date)
+             * @description `expired`: an offer past its validity date
+             * @enum {string}
              */
-            status: string;
+            status: "requested" | "offered" | "changes_requested" | "accepted" | "declined" | "expired";
             /** Steps */
             steps: components["schemas"]["OrdersQuoteStepRead"][];
             /**
@@ -7654,9 +7695,10 @@ export interface components {
             revision: number;
             /**
              * Status
-             * @description requested, offered, changes_requested, accepted, declined, or expired (an offer past its validity date)
+             * @description `expired`: an offer past its validity date
+             * @enum {string}
              */
-            status: string;
+            status: "requested" | "offered" | "changes_requested" | "accepted" | "declined" | "expired";
             /** Valid Until */
             valid_until: string | null;
         };
@@ -7705,9 +7747,9 @@ export interface components {
             delivered_at: string | null;
             /**
              * Kind
-             * @description stock or made_to_order
+             * @enum {string}
              */
-            kind: string;
+            kind: "stock" | "made_to_order";
             /** Lines */
             lines: components["schemas"]["OrdersShipmentLineRead"][];
             /**
@@ -7720,8 +7762,11 @@ export interface components {
              * Format: date-time
              */
             shipped_at: string;
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "shipped" | "delivered";
             /** Warehouse */
             warehouse: string | null;
         };
@@ -7832,11 +7877,14 @@ export interface components {
              */
             at: string;
             /** From Status */
-            from_status: string | null;
+            from_status: ("pending_approval" | "credit_hold" | "placed" | "confirmed" | "shipped" | "delivered" | "cancelled") | null;
             /** Note */
             note: string | null;
-            /** To Status */
-            to_status: string;
+            /**
+             * To Status
+             * @enum {string}
+             */
+            to_status: "pending_approval" | "credit_hold" | "placed" | "confirmed" | "shipped" | "delivered" | "cancelled";
         };
         /** OrdersUpdatesResult */
         OrdersUpdatesResult: {
@@ -8371,11 +8419,8 @@ export interface components {
             stage: string | null;
             /** Started At */
             started_at: string | null;
-            /**
-             * State
-             * @description queued, validating, applying, succeeded, rejected, failed, or staged (waiting for an approval)
-             */
-            state: string;
+            /** @description `staged`: checked and waiting for an approval */
+            state: components["schemas"]["PricingJobState"];
         };
         /** PricingFeedJobReadPage */
         PricingFeedJobReadPage: {
