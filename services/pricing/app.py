@@ -2,7 +2,6 @@
 
 from fastapi import FastAPI
 
-from services.pricing.alerts import check_contract_expiry, share_settings
 from services.pricing.api import (
     bulk_policy,
     governance,
@@ -14,9 +13,11 @@ from services.pricing.api import (
     simulate,
 )
 from services.pricing.api.feeds import SPECS
-from services.pricing.engine import listen_for_price_changes, start_price_book
 from services.pricing.events import CONSUMERS
+from services.pricing.price_book.engine import start_price_book
 from services.pricing.settings import Settings
+from services.pricing.usecases.alerts import share_settings
+from services.pricing.workers import check_contract_expiry, listen_for_price_changes
 from shared.app import ServiceSpec, build_app
 from shared.feeds import feed_router, feed_worker
 

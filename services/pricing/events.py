@@ -4,16 +4,16 @@ Group "pricing" keeps pricing's projections: clients from accounts, SKUs from ca
 each client's monthly turnover and volumes from orders (what the ladder levels are measured
 on, what simulations price), and each client's segments from analytics (what segment rules
 assign on). A change of turnover that brings the client near its next ladder level, or onto
-one, is told (`client.ladder_progress.v1`, services/pricing/alerts.py) in the same transaction.
+one, is told (`client.ladder_progress.v1`, services/pricing/usecases/alerts.py) in the same transaction.
 """
 
 from datetime import UTC
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.pricing.alerts import tell_ladder_progress
 from services.pricing.store import projections, segments
 from services.pricing.store.policy import record_price_change
+from services.pricing.usecases.alerts import tell_ladder_progress
 from shared.contracts.accounts import CompanyUpsertedV1
 from shared.contracts.analytics import ClientSegmentChangedV1
 from shared.contracts.catalog import ProductUpsertedV1

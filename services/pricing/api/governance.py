@@ -24,13 +24,13 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from starlette.background import BackgroundTask
 
-from services.pricing import list_edits
 from services.pricing.api.access import client_names, narrowed_diff, narrowed_summary
 from services.pricing.api.policy import announce
 from services.pricing.domain import governance
 from services.pricing.store import versions
 from services.pricing.store.feeds import LOCK, PRICES_KIND, diff_path
 from services.pricing.store.models import Guardrail, PriceVersion
+from services.pricing.usecases import list_edits
 from shared.auth import Principal, Role, allow
 from shared.clock import utcnow
 from shared.db import SessionDep

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Header, Path, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from services.pricing.resolve import client_prices
+from services.pricing.price_book.resolve import client_prices
 from services.pricing.store import prices as store
 from shared.auth import Principal, Role, allow
 from shared.clock import today

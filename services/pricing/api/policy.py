@@ -5,7 +5,7 @@ Staff only: admins and sales managers read, admins write. Every write records on
 `price.changed` event in its own transaction, naming the lists or clients it touched (or
 `policy: true`), so price caches and subscribers refresh exactly what changed. An edit that
 moves prices (a derived list's parent or markup) is governed like a price feed
-(`services/pricing/list_edits.py`); a list's entries are edited in `list_entries.py`.
+(`usecases/list_edits.py`); a list's entries are edited in `list_entries.py`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from sqlalchemy import event as orm_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.pricing import list_edits
 from services.pricing.api.access import client_to_change, may_read_list, may_see, readable_lists
 from services.pricing.api.policy_schemas import (
     ClientDiscount,
@@ -44,11 +42,12 @@ from services.pricing.api.policy_schemas import (
     PromotionCreate,
     PromotionRead,
 )
+from services.pricing.price_book.engine import drop_once_committed
 from services.pricing.store import policy as store
 from services.pricing.store.models import FloorPrice, Ladder, PriceList, Promotion
+from services.pricing.usecases import list_edits
 from shared.auth import Role, allow
 from shared.clock import utcnow
-from shared.contracts.pricing import PriceChangedV1
 from shared.db import SessionDep
 from shared.feeds.router import owner_of
 from shared.fields import BusinessDate, Code, CurrencyCode, Sku, free_text
@@ -86,19 +85,9 @@ CONFLICT = {409: _problem("Conflicts with the current state")}
 
 
 def announce(request: Request, session: AsyncSession, cause: str, **change: Any) -> None:
-    """Record the edit's price.changed, and drop this process's cached prices once it commits
-    (other processes hear the event; the relay publishes it after the commit)."""
-    event: PriceChangedV1 = store.record_price_change(session, cause, **change)
-    engine = getattr(request.app.state, "price_engine", None)
-    if engine is None:
-        return
-    lists = bool(event.list_codes) or event.policy or event.matrix
-    clients = None if lists else list(event.client_ids)
-
-    def drop_cached(_session: object) -> None:
-        engine.invalidate(lists=lists, clients=clients)
-
-    orm_event.listen(session.sync_session, "after_commit", drop_cached, once=True)
+    """Record the edit's price.changed, and drop the cached prices of this process once it
+    commits (other processes hear the event; the relay publishes it after the commit)."""
+    drop_once_committed(session, store.record_price_change(session, cause, **change))
 
 
 def _percent(basis_points: int) -> Decimal:

@@ -19,8 +19,13 @@ from pydantic import BaseModel, Field
 from services.pricing.api.access import may_read_list, may_see, reaches_every_client
 from services.pricing.api.segments import SegmentAssignmentRead
 from services.pricing.domain.ladder import Level, levels_of, progress
-from services.pricing.engine import PriceEngine
-from services.pricing.resolve import client_prices, explain_line, list_prices, resolve_cart
+from services.pricing.price_book.engine import PriceEngine
+from services.pricing.price_book.resolve import (
+    client_prices,
+    explain_line,
+    list_prices,
+    resolve_cart,
+)
 from services.pricing.store import policy as policy_store
 from services.pricing.store import prices as store
 from shared import csvsafe

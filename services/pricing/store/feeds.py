@@ -32,7 +32,7 @@ from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.pricing.domain import factoring, governance
-from services.pricing.engine import invalidate_in_process
+from services.pricing.price_book.engine import invalidate_in_process
 from services.pricing.store import versions
 from shared import csvsafe
 from shared.clock import utcnow

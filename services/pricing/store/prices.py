@@ -275,3 +275,11 @@ async def contract_prices(session: AsyncSession, client_id: int) -> pl.DataFrame
 async def sellable_skus(session: AsyncSession) -> list[str]:
     rows = await session.scalars(text("SELECT sku FROM skus WHERE sellable ORDER BY sku"))
     return list(rows)
+
+
+async def count_known_skus(session: AsyncSession, skus: list[str]) -> int:
+    """How many of these SKUs the database knows."""
+    found = await session.scalar(
+        text("SELECT count(*) FROM skus WHERE sku = ANY(:skus)"), {"skus": skus}
+    )
+    return int(found or 0)

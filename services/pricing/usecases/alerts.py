@@ -1,11 +1,9 @@
 """Pricing's client alerts: ladder progress after an order or a cancellation (in the consumer's
-transaction), and the daily check of contract prices that end soon (a worker). Both write their
-events to the outbox in the transaction that found them."""
+transaction), and one check of contract prices that end soon (workers.py runs it daily). Both
+write their events to the outbox in the transaction that found them."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import uuid
 from datetime import UTC, datetime
 
@@ -19,8 +17,6 @@ from services.pricing.store import alerts as store
 from shared.clock import utcnow
 from shared.contracts.pricing import ClientLadderProgressV1, LadderLevel
 from shared.events.outbox import record_event
-
-log = logging.getLogger(__name__)
 
 
 def settings_of(session: AsyncSession) -> Settings:
@@ -95,23 +91,3 @@ async def announce_expiring_prices(session: AsyncSession, settings: Settings) ->
     now = utcnow()
     after, until = expiry_window(now.date(), settings.contract_expiry_days)
     return await store.announce_expiring(session, after, until, now)
-
-
-async def check_contract_expiry(app: FastAPI) -> None:
-    """Worker: every `contract_expiry_check_seconds` (first at start), announce contract prices
-    that end soon. Each (client, end date) is claimed in the transaction that writes its event,
-    so a restart or a second process does not announce it again."""
-    settings: Settings = app.state.settings
-    if not settings.contract_expiry_check_seconds:
-        return
-    while True:
-        try:
-            async with app.state.sessionmaker() as session, session.begin():
-                announced = await announce_expiring_prices(session, settings)
-            if announced:
-                log.info("contract prices ending soon announced", extra={"clients": announced})
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("contract expiry check failed")
-        await asyncio.sleep(settings.contract_expiry_check_seconds)
