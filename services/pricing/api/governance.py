@@ -28,7 +28,8 @@ from services.pricing.api.access import client_names, narrowed_diff, narrowed_su
 from services.pricing.api.policy import announce
 from services.pricing.domain import governance
 from services.pricing.store import versions
-from services.pricing.store.feeds import LOCK, PRICES_KIND, diff_path
+from services.pricing.store.feed_files import PRICES_KIND, diff_path
+from services.pricing.store.feed_jobs import LOCK
 from services.pricing.store.models import Guardrail, PriceVersion
 from services.pricing.usecases import list_edits
 from shared.auth import Principal, Role, allow
