@@ -1,22 +1,25 @@
 """The pricing service application."""
 
+from dataclasses import replace
+
 from fastapi import FastAPI
 
 from services.pricing.api import (
     bulk_policy,
+    client_policy,
     governance,
     list_entries,
     partners,
     policy,
+    policy_rules,
     prices,
     segments,
     simulate,
 )
 from services.pricing.api.feeds import SPECS
-from services.pricing.events import CONSUMERS
+from services.pricing.events import CONSUMERS, consumers
 from services.pricing.price_book.engine import start_price_book
 from services.pricing.settings import Settings
-from services.pricing.usecases.alerts import share_settings
 from services.pricing.workers import check_contract_expiry, listen_for_price_changes
 from shared.app import ServiceSpec, build_app
 from shared.feeds import feed_router, feed_worker
@@ -35,6 +38,8 @@ SPEC = ServiceSpec(
     routers=[
         prices.router,
         policy.router,
+        client_policy.router,
+        policy_rules.router,
         bulk_policy.router,
         list_entries.router,
         governance.router,
@@ -45,10 +50,11 @@ SPEC = ServiceSpec(
     ],
     consumers=CONSUMERS,
     workers=[feed_worker(SPECS), check_contract_expiry],
-    on_startup=[start_price_book, share_settings],
+    on_startup=[start_price_book],
     background=[listen_for_price_changes],
 )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return build_app(SPEC, settings or Settings())
+    settings = settings or Settings()
+    return build_app(replace(SPEC, consumers=consumers(settings)), settings)

@@ -14,16 +14,15 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import select
 
-from services.pricing.api.access import may_see
 from services.pricing.api.governance import GOVERNORS
-from services.pricing.api.policy import announce
 from services.pricing.api.policy_schemas import Percent, ScopeValue
 from services.pricing.store import policy as policy_store
 from services.pricing.store import segments as store
-from services.pricing.store.models import SegmentRule
+from services.pricing.store.governance_models import SegmentRule
 from services.pricing.store.prices import client as client_row
+from services.pricing.usecases.access import may_see
+from services.pricing.usecases.changes import announce
 from shared.auth import Role, allow
 from shared.clock import today
 from shared.db import SessionDep
@@ -110,7 +109,7 @@ async def _read(session: Any, rule: SegmentRule) -> SegmentRuleRead:
 async def create_rule(
     body: SegmentRuleCreate, session: SessionDep, principal: allow(*GOVERNORS)
 ) -> SegmentRuleRead:
-    if await session.scalar(select(SegmentRule.id).where(SegmentRule.code == body.code)):
+    if await store.rule(session, body.code) is not None:
         raise Conflict(f"A segment rule {body.code!r} exists.")
     list_id = None
     if body.price_list_code is not None:
@@ -151,11 +150,11 @@ async def delete_rule(
     session: SessionDep,
     principal: allow(*GOVERNORS),
 ) -> Response:
-    rule = await session.scalar(select(SegmentRule).where(SegmentRule.code == code))
+    rule = await store.rule(session, code)
     if rule is None:
         raise NotFound("No such segment rule.")
     await session.delete(rule)
-    announce(request, session, "segment_rule.deleted", policy=True, rows=1)
+    announce(session, "segment_rule.deleted", policy=True, rows=1)
     return Response(status_code=204)
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.pricing.domain.alerts import expiry_window, ladder_alert, period_start
@@ -17,19 +17,6 @@ from services.pricing.store import alerts as store
 from shared.clock import utcnow
 from shared.contracts.pricing import ClientLadderProgressV1, LadderLevel
 from shared.events.outbox import record_event
-
-
-def settings_of(session: AsyncSession) -> Settings:
-    """The service's settings, put on its sessions at start-up (defaults for a bare session)."""
-    found = session.info.get("settings")
-    return found if isinstance(found, Settings) else Settings()
-
-
-async def share_settings(app: FastAPI) -> None:
-    """Start-up: the event handlers read the settings from their session."""
-    app.state.sessionmaker.configure(
-        info={"service": app.state.service, "settings": app.state.settings}
-    )
 
 
 def _level(level: Level | None) -> LadderLevel | None:
@@ -49,6 +36,7 @@ async def tell_ladder_progress(
     placed_at: datetime,
     currency: str,
     amount_minor: int,
+    nudge_percent: Decimal,
 ) -> None:
     """After an order's total was added to (or taken from) the turnover: tell the client when
     it came near the next level or reached one. Only in the current period: a late order of a
@@ -63,7 +51,7 @@ async def tell_ladder_progress(
         levels_of(found.levels),
         found.turnover_minor - amount_minor,
         found.turnover_minor,
-        settings_of(session).ladder_nudge_percent,
+        nudge_percent,
     )
     if alert is None:
         return

@@ -27,8 +27,8 @@ from services.pricing.domain.list_settings import (
 from services.pricing.price_book.tables import EntryTable
 from services.pricing.store import list_settings, versions
 from services.pricing.store import prices as prices_store
+from services.pricing.store.governance_models import PriceVersion
 from services.pricing.store.list_settings import current_settings, store_settings
-from services.pricing.store.models import PriceVersion
 from shared.events.outbox import record_event
 from shared.problems import Conflict, FieldError, Unprocessable
 
