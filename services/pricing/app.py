@@ -20,9 +20,9 @@ from services.pricing.api.feeds import SPECS
 from services.pricing.events import CONSUMERS, consumers
 from services.pricing.price_book.engine import start_price_book
 from services.pricing.settings import Settings
-from services.pricing.workers import check_contract_expiry, listen_for_price_changes
+from services.pricing.workers import BACKGROUND, WORKERS
 from shared.app import ServiceSpec, build_app
-from shared.feeds import feed_router, feed_worker
+from shared.feeds import feed_router
 
 SPEC = ServiceSpec(
     name="pricing",
@@ -49,9 +49,9 @@ SPEC = ServiceSpec(
         feed_router(SPECS),
     ],
     consumers=CONSUMERS,
-    workers=[feed_worker(SPECS), check_contract_expiry],
+    workers=WORKERS,
     on_startup=[start_price_book],
-    background=[listen_for_price_changes],
+    background=BACKGROUND,
 )
 
 

@@ -1,6 +1,6 @@
-"""The pricing service's background loops: the daily check of contract prices that end soon
-(in the worker process), and the listener every process runs to drop the cached prices other
-processes changed. The feed job's worker is declared with the feed specs (api/feeds.py)."""
+"""The pricing service's background loops: in the worker process the feed jobs (the kernel's
+feed worker over the price and list feeds) and the daily check of contract prices that end
+soon; in every process the listener that drops the cached prices other processes changed."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ import logging
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
 
+from services.pricing.api.feeds import SPECS
 from services.pricing.price_book.engine import apply_price_change
 from services.pricing.settings import Settings
 from services.pricing.usecases.alerts import announce_expiring_prices
 from shared.contracts.pricing import PRICE_TOPIC, PriceChangedV1
 from shared.events.envelope import CloudEvent
 from shared.events.kafka import create_topics
+from shared.feeds import feed_worker
 
 log = logging.getLogger(__name__)
 
@@ -71,3 +73,7 @@ async def listen_for_price_changes(app: FastAPI) -> None:
         finally:
             with contextlib.suppress(Exception):
                 await consumer.stop()
+
+
+WORKERS = [feed_worker(SPECS), check_contract_expiry]
+BACKGROUND = [listen_for_price_changes]  # every process, workers or not

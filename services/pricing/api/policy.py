@@ -23,7 +23,6 @@ from services.pricing.api.policy_common import (
     WRITERS,
     ListCode,
     Pages,
-    _basis_points,
     _percent,
     _problem,
 )
@@ -37,20 +36,17 @@ from services.pricing.api.policy_schemas import (
 )
 from services.pricing.store import policy as store
 from services.pricing.store.models import PriceList
-from services.pricing.usecases import list_edits
+from services.pricing.usecases import list_edits, price_lists
 from services.pricing.usecases.access import (
     may_read_list,
     readable_lists,
 )
-from services.pricing.usecases.changes import announce
 from shared.auth import allow
-from shared.clock import utcnow
 from shared.db import SessionDep
 from shared.feeds.router import owner_of
 from shared.fields import CurrencyCode, Sku, free_text
 from shared.links import public_path
 from shared.pagination import Page, paginate
-from shared.problems import Conflict
 
 router = APIRouter(tags=["commercial policy"])
 
@@ -94,26 +90,14 @@ async def create_price_list(
     session: SessionDep,
     principal: allow(*WRITERS),
 ) -> PriceListRead:
-    parent = None
-    if body.parent_code is not None:
-        parent = await store.parent_for(session, body.parent_code, body.currency)
-    price_list = await store.add_list(
+    price_list, parent = await price_lists.create_list(
         session,
-        PriceList(
-            code=body.code,
-            name=body.name,
-            currency=body.currency,
-            priority=body.priority,
-            is_base=body.is_base,
-            is_matrix=False,
-            parent_id=parent.id if parent else None,
-            markup_bp=_basis_points(body.markup_percent),
-            valid_from=body.valid_from,
-            valid_to=body.valid_to,
-            updated_at=utcnow(),
+        body.model_dump(
+            include={"code", "name", "currency", "priority", "is_base", "valid_from", "valid_to"}
         ),
+        body.parent_code,
+        body.markup_percent,
     )
-    announce(session, "price_list.created", list_codes=[price_list.code])
     response.headers["Location"] = public_path(request, "get_price_list", code=price_list.code)
     return _list_read(price_list, parent.code if parent else None)
 
@@ -198,88 +182,20 @@ async def update_price_list(
         ),
     ] = None,
 ) -> PriceListEditRead:
-    price_list = store.editable(await store.get_list(session, code, lock=True))
-    changes = body.model_dump(exclude_unset=True)
-    for name in ("name", "currency", "priority", "is_base", "markup_percent"):
-        if name in changes and changes[name] is None:
-            raise store.invalid(name, "may not be null")
-    currency = changes.get("currency", price_list.currency)
-    derived = await store.derived_lists(session, price_list.id)
-    if currency != price_list.currency and derived:
-        raise Conflict(
-            f"Lists {', '.join(c for c, _ in derived)} derive from this one in "
-            f"{price_list.currency}; re-parent them before changing its currency."
-        )
-
-    current_parent = (await store.list_codes_of(session, [price_list.parent_id])).get(
-        price_list.parent_id or 0
-    )
-    parent_code = changes.pop("parent_code", current_parent)
-    parent_id = price_list.parent_id
-    if parent_code is None:
-        parent_id = None
-    elif parent_code != current_parent or currency != price_list.currency:
-        parent = await store.parent_for(session, parent_code, currency)
-        if await store.would_cycle(session, price_list.id, parent.id):
-            raise store.invalid("parent_code", f"{parent_code!r} derives from {code!r}: a cycle")
-        if price_list.parent_id is None and await store.has_entries(session, price_list.id):
-            raise Conflict(
-                "This list has entries of its own; a derived list takes its prices from its "
-                "parent. Delete its entries (a price feed) first."
-            )
-        parent_id = parent.id
-
-    markup = changes.pop("markup_percent", None)
-    markup_bp = price_list.markup_bp
-    if parent_id is None:
-        if markup:
-            raise store.invalid("markup_percent", "a markup needs a parent_code")
-        markup_bp = 0
-    elif markup is not None:
-        markup_bp = _basis_points(markup)
-    valid_from = changes.get("valid_from", price_list.valid_from)
-    valid_to = changes.get("valid_to", price_list.valid_to)
-    if valid_from is not None and valid_to is not None and valid_to <= valid_from:
-        raise store.invalid("valid_to", "must be after valid_from")
-
-    by = owner_of(principal)
-    outcome = await list_edits.edit_settings(
+    edited = await price_lists.edit_list(
         session,
-        {price_list.id: (parent_id or 0, markup_bp)},
-        code=code,
-        field_name="markup_percent" if markup is not None else "parent_code",
-        by=by,
+        code,
+        body.model_dump(exclude_unset=True),
+        by=owner_of(principal),
         dry_run=dry_run,
-        override=None
-        if override_reason is None
-        else {"by": by, "reason": override_reason, "at": str(utcnow())},
+        override_reason=override_reason,
     )
-    if dry_run:
-        diff = outcome.diff if outcome else list_edits.no_change()
-        return _edit_read(price_list, current_parent, PriceEditRead(state="dry_run", diff=diff))
+    outcome = edited.outcome
     if outcome is not None and outcome.state == "staged":
-        if changes:
-            raise store.invalid(
-                next(iter(changes)),
-                "send it on its own: this list's price change waits for approval",
-            )
         response.status_code = 202
-        return _edit_read(price_list, current_parent, _price_edit(outcome))
-
-    for name, value in changes.items():
-        setattr(price_list, name, value)
-    price_list.parent_id = parent_id
-    price_list.markup_bp = markup_bp
-    price_list.updated_at = utcnow()
-    await session.flush()
-    announce(
-        session,
-        "price_list.updated",
-        list_codes=sorted(
-            {price_list.code, *(c for c, _ in derived), *(outcome.list_codes if outcome else [])}
-        ),
+    return _edit_read(
+        edited.price_list, edited.parent_code, _price_edit(outcome) if outcome else None
     )
-    return _edit_read(price_list, parent_code, _price_edit(outcome) if outcome else None)
 
 
 def _price_edit(outcome: list_edits.Outcome) -> PriceEditRead:
@@ -312,21 +228,7 @@ def _edit_read(
 async def delete_price_list(
     code: ListCode, request: Request, session: SessionDep, principal: allow(*WRITERS)
 ) -> Response:
-    price_list = store.editable(await store.get_list(session, code, lock=True))
-    derived = await store.derived_lists(session, price_list.id)
-    if derived:
-        raise Conflict(
-            f"Lists {', '.join(c for c, _ in derived)} derive from this one; "
-            "delete or re-parent them first."
-        )
-    if await store.has_entries(session, price_list.id):
-        # Its prices go through a governed, versioned edit, never silently with the list.
-        raise Conflict(
-            "This list still has prices: delete its entries first (POST "
-            f"/price-lists/{code}/entries with action delete, or a price feed)."
-        )
-    await store.remove_list(session, price_list)
-    announce(session, "price_list.deleted", list_codes=[price_list.code])
+    await price_lists.delete_list(session, code)
     return Response(status_code=204)
 
 
