@@ -27,11 +27,11 @@ from services.pricing.api.policy_schemas import (
     ListAssignment,
 )
 from services.pricing.store import policy as store
+from services.pricing.usecases import client_terms
 from services.pricing.usecases.access import (
     client_to_change,
     may_see,
 )
-from services.pricing.usecases.changes import announce
 from shared.auth import allow
 from shared.db import SessionDep
 
@@ -60,18 +60,8 @@ async def put_client_lists(
     principal: allow(*WRITERS),
 ) -> ClientListsRead:
     client = await client_to_change(request, session, principal, company_id)
-    codes = _unique(body.list_codes)
-    list_ids = await store.assignable_lists(session, codes)
-    await store.replace_client_lists(session, client.id, list_ids)
-    announce(
-        session,
-        "client.price_lists.replaced",
-        client_ids=[company_id],
-        rows=len(list_ids),
-    )
-    return ClientListsRead(
-        company_id=company_id, list_codes=await store.client_list_codes(session, client.id)
-    )
+    codes = await client_terms.assign_client_lists(session, client, _unique(body.list_codes))
+    return ClientListsRead(company_id=company_id, list_codes=codes)
 
 
 @router.get(
@@ -107,20 +97,8 @@ async def put_group_lists(
     session: SessionDep,
     principal: allow(*WRITERS),
 ) -> GroupListsRead:
-    await store.lock_group(session, group_code)
-    before = await store.group_list_codes(session, group_code)
-    codes = _unique(body.list_codes)
-    list_ids = await store.assignable_lists(session, codes)
-    await store.replace_group_lists(session, group_code, list_ids)
-    announce(
-        session,
-        "client_group.price_lists.replaced",
-        list_codes=set(before) ^ set(codes),
-        rows=len(list_ids),
-    )
-    return GroupListsRead(
-        group_code=group_code, list_codes=await store.group_list_codes(session, group_code)
-    )
+    codes = await client_terms.assign_group_lists(session, group_code, _unique(body.list_codes))
+    return GroupListsRead(group_code=group_code, list_codes=codes)
 
 
 @router.get(
@@ -166,22 +144,12 @@ async def put_client_discounts(
     session: SessionDep,
     principal: allow(*WRITERS),
 ) -> ClientDiscountsRead:
-    seen: set[tuple[str, str]] = set()
-    for i, discount in enumerate(body.discounts):
-        key = (discount.scope, discount.value)
-        if key in seen:
-            raise store.invalid(
-                f"discounts[{i}].value",
-                f"a second {discount.scope} discount on {discount.value!r}",
-                i + 1,
-            )
-        seen.add(key)
-    client = await client_to_change(request, session, principal, company_id)
-    rows = await store.replace_discounts(
-        session, client.id, [d.model_dump() for d in body.discounts]
+    rows = await client_terms.replace_discounts(
+        session,
+        lambda: client_to_change(request, session, principal, company_id),
+        [d.model_dump() for d in body.discounts],
     )
-    announce(session, "client.discounts.replaced", client_ids=[company_id], rows=rows)
-    return _discounts_read(company_id, await store.client_discounts(session, client.id))
+    return _discounts_read(company_id, rows)
 
 
 @router.get(

@@ -34,11 +34,11 @@ from services.pricing.api.policy_schemas import (
 from services.pricing.store import policy as store
 from services.pricing.store import policy_rules as rules_store
 from services.pricing.store.models import FloorPrice, Ladder, Promotion
+from services.pricing.usecases import policy_rules as policy_flows
 from services.pricing.usecases.access import (
     client_to_change,
     may_see,
 )
-from services.pricing.usecases.changes import announce
 from shared.auth import allow
 from shared.db import SessionDep
 from shared.fields import BusinessDate, Code, CurrencyCode, Sku
@@ -66,9 +66,7 @@ async def put_floor(
     session: SessionDep,
     principal: allow(*WRITERS),
 ) -> FloorPriceRead:
-    sku_id = await store.sku_id(session, sku)
-    await rules_store.set_floor(session, sku_id, body.currency, body.price_minor)
-    announce(session, "floor_price.set", policy=True, skus=[sku], rows=1)
+    await policy_flows.set_floor(session, sku, body.currency, body.price_minor)
     return FloorPriceRead(sku=sku, currency=body.currency, price_minor=body.price_minor)
 
 
@@ -85,10 +83,7 @@ async def delete_floor(
     session: SessionDep,
     principal: allow(*WRITERS),
 ) -> Response:
-    sku_id = await store.sku_id(session, sku)
-    if not await rules_store.delete_floor(session, sku_id, currency):
-        raise NotFound(f"SKU {sku!r} has no floor in {currency}.")
-    announce(session, "floor_price.deleted", policy=True, skus=[sku], rows=1)
+    await policy_flows.remove_floor(session, sku, currency)
     return Response(status_code=204)
 
 
@@ -140,18 +135,8 @@ async def create_promotion(
     session: SessionDep,
     principal: allow(*WRITERS),
 ) -> PromotionRead:
-    if body.scope == "sku":
-        await store.sku_id(session, body.value, field="value", body=True)
-    promotion = await rules_store.add_promotion(
-        session,
-        Promotion(**body.model_dump(exclude={"percent"}), percent=body.percent.quantize(CENT)),
-    )
-    announce(
-        session,
-        "promotion.created",
-        policy=True,
-        skus=[body.value] if body.scope == "sku" else [],
-        rows=1,
+    promotion = await policy_flows.add_promotion(
+        session, {**body.model_dump(exclude={"percent"}), "percent": body.percent.quantize(CENT)}
     )
     response.headers["Location"] = public_path(request, "get_promotion", code=promotion.code)
     return PromotionRead.model_validate(promotion)
@@ -201,15 +186,7 @@ async def delete_promotion(
     session: SessionDep,
     principal: allow(*WRITERS),
 ) -> Response:
-    promotion = await rules_store.get_promotion(session, code)
-    await rules_store.remove_promotion(session, promotion)
-    announce(
-        session,
-        "promotion.deleted",
-        policy=True,
-        skus=[promotion.value] if promotion.scope == "sku" else [],
-        rows=1,
-    )
+    await policy_flows.remove_promotion(session, code)
     return Response(status_code=204)
 
 
@@ -254,7 +231,7 @@ async def create_ladder(
         }
         for level in body.levels
     ]
-    ladder = await rules_store.add_ladder(
+    ladder = await policy_flows.add_ladder(
         session,
         Ladder(
             code=body.code,
@@ -264,7 +241,6 @@ async def create_ladder(
             levels=levels,
         ),
     )
-    announce(session, "ladder.created", policy=True, rows=1)
     response.headers["Location"] = public_path(request, "get_ladder", code=ladder.code)
     return _ladder_read(ladder)
 
@@ -309,9 +285,7 @@ async def put_client_ladder(
     principal: allow(*WRITERS),
 ) -> ClientLadderRead:
     client = await client_to_change(request, session, principal, company_id)
-    ladder = await rules_store.ladder_for_assignment(session, body.ladder_code)
-    await rules_store.assign_ladder(session, client.id, ladder.id)
-    announce(session, "client.ladder.assigned", client_ids=[company_id], rows=1)
+    ladder = await policy_flows.assign_ladder(session, client, body.ladder_code)
     return ClientLadderRead(company_id=company_id, ladder_code=ladder.code)
 
 
@@ -343,7 +317,5 @@ async def delete_client_ladder(
 ) -> Response:
     await may_see(session, principal, company_id)
     client = await store.get_client(session, company_id, lock=True)
-    if not await rules_store.unassign_ladder(session, client.id):
-        raise NotFound("The client is on no ladder.")
-    announce(session, "client.ladder.removed", client_ids=[company_id], rows=1)
+    await policy_flows.unassign_ladder(session, client)
     return Response(status_code=204)
