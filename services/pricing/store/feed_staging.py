@@ -23,8 +23,8 @@ from shared.pgcopy import DATE_NEG_INF, DATE_POS_INF, SIGNATURE, TRAILER, Field,
 COPY_ROWS = 500_000
 
 
-CONTRACT_FIELDS = [
-    Field("client_id", "int4"),
+# A price's fields in binary COPY, after whose price it is (a client, or a staging target).
+PRICE_FIELDS = [
     Field("sku_id", "int4"),
     Field("price", "int8"),
     Field("valid_from", "date"),
@@ -32,6 +32,7 @@ CONTRACT_FIELDS = [
     Field("min_qty", "numeric_milli"),
     Field("currency", "char3"),
 ]
+CONTRACT_FIELDS = [Field("client_id", "int4"), *PRICE_FIELDS]
 
 
 CONTRACT_COLUMNS = [
@@ -84,17 +85,7 @@ def contract_frames(plan: Plan) -> Iterator[pl.DataFrame]:
 STAGE_COLUMNS = "_row bigint, target int, sku_id int, price bigint, valid_from date, valid_to date, min_qty numeric(18,3), currency char(3), is_delete boolean"
 
 
-STAGE_FIELDS = [
-    Field(ROW, "int8"),
-    Field("target", "int4"),
-    Field("sku_id", "int4"),
-    Field("price", "int8"),
-    Field("valid_from", "date"),
-    Field("valid_to", "date"),
-    Field("min_qty", "numeric_milli"),
-    Field("currency", "char3"),
-    Field("delete", "bool"),
-]
+STAGE_FIELDS = [Field(ROW, "int8"), Field("target", "int4"), *PRICE_FIELDS, Field("delete", "bool")]
 
 
 async def stage(session: AsyncSession, name: str, frames: Iterator[pl.DataFrame]) -> None:

@@ -28,8 +28,9 @@ async def remove_floor(session: AsyncSession, sku: str, currency: str) -> None:
     announce(session, "floor_price.deleted", policy=True, skus=[sku], rows=1)
 
 
-def _skus_of(scope: str, value: str) -> list[str]:
-    return [value] if scope == "sku" else []
+def _announce_promotion(session: AsyncSession, cause: str, promotion: Promotion) -> None:
+    skus = [promotion.value] if promotion.scope == "sku" else []
+    announce(session, cause, policy=True, skus=skus, rows=1)
 
 
 async def add_promotion(session: AsyncSession, fields: dict[str, Any]) -> Promotion:
@@ -37,26 +38,14 @@ async def add_promotion(session: AsyncSession, fields: dict[str, Any]) -> Promot
     if fields["scope"] == "sku":
         await store.sku_id(session, fields["value"], field="value", body=True)
     promotion = await rules_store.add_promotion(session, Promotion(**fields))
-    announce(
-        session,
-        "promotion.created",
-        policy=True,
-        skus=_skus_of(promotion.scope, promotion.value),
-        rows=1,
-    )
+    _announce_promotion(session, "promotion.created", promotion)
     return promotion
 
 
 async def remove_promotion(session: AsyncSession, code: str) -> None:
     promotion = await rules_store.get_promotion(session, code)
     await rules_store.remove_promotion(session, promotion)
-    announce(
-        session,
-        "promotion.deleted",
-        policy=True,
-        skus=_skus_of(promotion.scope, promotion.value),
-        rows=1,
-    )
+    _announce_promotion(session, "promotion.deleted", promotion)
 
 
 async def add_ladder(session: AsyncSession, ladder: Ladder) -> Ladder:
