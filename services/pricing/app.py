@@ -1,24 +1,28 @@
 """The pricing service application."""
 
+from dataclasses import replace
+
 from fastapi import FastAPI
 
-from services.pricing.alerts import check_contract_expiry, share_settings
 from services.pricing.api import (
     bulk_policy,
+    client_policy,
     governance,
     list_entries,
     partners,
     policy,
+    policy_rules,
     prices,
     segments,
     simulate,
 )
 from services.pricing.api.feeds import SPECS
-from services.pricing.engine import listen_for_price_changes, start_price_book
-from services.pricing.events import CONSUMERS
+from services.pricing.events import CONSUMERS, consumers
+from services.pricing.price_book.engine import start_price_book
 from services.pricing.settings import Settings
+from services.pricing.workers import BACKGROUND, WORKERS
 from shared.app import ServiceSpec, build_app
-from shared.feeds import feed_router, feed_worker
+from shared.feeds import feed_router
 
 SPEC = ServiceSpec(
     name="pricing",
@@ -34,6 +38,8 @@ SPEC = ServiceSpec(
     routers=[
         prices.router,
         policy.router,
+        client_policy.router,
+        policy_rules.router,
         bulk_policy.router,
         list_entries.router,
         governance.router,
@@ -43,11 +49,12 @@ SPEC = ServiceSpec(
         feed_router(SPECS),
     ],
     consumers=CONSUMERS,
-    workers=[feed_worker(SPECS), check_contract_expiry],
-    on_startup=[start_price_book, share_settings],
-    background=[listen_for_price_changes],
+    workers=WORKERS,
+    on_startup=[start_price_book],
+    background=BACKGROUND,
 )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return build_app(SPEC, settings or Settings())
+    settings = settings or Settings()
+    return build_app(replace(SPEC, consumers=consumers(settings)), settings)

@@ -4,16 +4,17 @@ Group "pricing" keeps pricing's projections: clients from accounts, SKUs from ca
 each client's monthly turnover and volumes from orders (what the ladder levels are measured
 on, what simulations price), and each client's segments from analytics (what segment rules
 assign on). A change of turnover that brings the client near its next ladder level, or onto
-one, is told (`client.ladder_progress.v1`, services/pricing/alerts.py) in the same transaction.
+one, is told (`client.ladder_progress.v1`, services/pricing/usecases/alerts.py) in the same transaction.
 """
 
 from datetime import UTC
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.pricing.alerts import tell_ladder_progress
+from services.pricing.settings import Settings
 from services.pricing.store import projections, segments
 from services.pricing.store.policy import record_price_change
+from services.pricing.usecases.alerts import tell_ladder_progress
 from shared.contracts.accounts import CompanyUpsertedV1
 from shared.contracts.analytics import ClientSegmentChangedV1
 from shared.contracts.catalog import ProductUpsertedV1
@@ -31,7 +32,9 @@ async def handle_product_upserted(event: ProductUpsertedV1, session: AsyncSessio
     await projections.upsert_sku(session, event)
 
 
-async def handle_order_placed(event: OrderPlacedV1, session: AsyncSession) -> None:
+async def handle_order_placed(
+    event: OrderPlacedV1, session: AsyncSession, settings: Settings | None = None
+) -> None:
     """A placed order counts toward the client's turnover in the month it was placed, and
     its lines toward the client's volumes per SKU (what simulations price)."""
     await projections.add_turnover(
@@ -47,6 +50,7 @@ async def handle_order_placed(event: OrderPlacedV1, session: AsyncSession) -> No
         placed_at=event.placed_at,
         currency=event.currency,
         amount_minor=event.total_minor,
+        nudge_percent=(settings or Settings()).ladder_nudge_percent,
     )
     await projections.add_volumes(session, event)
 
@@ -59,7 +63,9 @@ async def handle_segment_changed(event: ClientSegmentChangedV1, session: AsyncSe
         record_price_change(session, "client.segment_changed", client_ids=[event.client_id], rows=1)
 
 
-async def handle_order_cancelled(event: OrderCancelledV1, session: AsyncSession) -> None:
+async def handle_order_cancelled(
+    event: OrderCancelledV1, session: AsyncSession, settings: Settings | None = None
+) -> None:
     """A cancelled order stops counting, in the month it was placed in: its turnover, and
     its volumes in simulations."""
     if not event.counted:
@@ -77,16 +83,31 @@ async def handle_order_cancelled(event: OrderCancelledV1, session: AsyncSession)
         placed_at=event.placed_at,
         currency=event.currency,
         amount_minor=-event.total_minor,
+        nudge_percent=(settings or Settings()).ladder_nudge_percent,
     )
     await projections.take_back_volumes(session, event)
 
 
-CONSUMERS: dict[str, Handlers] = {
-    "pricing": {
-        CompanyUpsertedV1: handle_company_upserted,
-        ProductUpsertedV1: handle_product_upserted,
-        OrderPlacedV1: handle_order_placed,
-        OrderCancelledV1: handle_order_cancelled,
-        ClientSegmentChangedV1: handle_segment_changed,
+def consumers(settings: Settings) -> dict[str, Handlers]:
+    """The consumer map, its handlers given the service's settings (passed in, not read from
+    the session)."""
+
+    async def order_placed(event: OrderPlacedV1, session: AsyncSession) -> None:
+        await handle_order_placed(event, session, settings)
+
+    async def order_cancelled(event: OrderCancelledV1, session: AsyncSession) -> None:
+        await handle_order_cancelled(event, session, settings)
+
+    return {
+        "pricing": {
+            CompanyUpsertedV1: handle_company_upserted,
+            ProductUpsertedV1: handle_product_upserted,
+            OrderPlacedV1: order_placed,
+            OrderCancelledV1: order_cancelled,
+            ClientSegmentChangedV1: handle_segment_changed,
+        }
     }
-}
+
+
+# What the documents list (the application builds its own with its settings).
+CONSUMERS = consumers(Settings())

@@ -10,10 +10,10 @@ from decimal import Decimal
 
 from aiokafka import AIOKafkaProducer
 
-from services.pricing.alerts import announce_expiring_prices
 from services.pricing.domain.alerts import ladder_alert, period_start
 from services.pricing.domain.ladder import Level
 from services.pricing.events import handle_order_cancelled, handle_order_placed
+from services.pricing.usecases.alerts import announce_expiring_prices
 from shared.clock import utcnow
 from shared.contracts.orders import OrderPlacedV1
 from shared.contracts.pricing import (

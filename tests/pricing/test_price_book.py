@@ -9,8 +9,9 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from services.pricing.engine import ClientPrices, EntryTable, PriceBook
-from services.pricing.resolve import decide_lines
+from services.pricing.price_book.book import PriceBook
+from services.pricing.price_book.resolve import decide_lines
+from services.pricing.price_book.tables import ClientPrices, EntryTable
 from services.pricing.store.prices import NEVER_AFTER, NEVER_BEFORE, ClientRow, to_day_number
 
 DAY = to_day_number(date(2026, 11, 23))

@@ -30,16 +30,16 @@ from services.pricing.api.bulk_schemas import (
     RowError,
     RowResult,
 )
-from services.pricing.api.policy import (
+from services.pricing.api.policy_common import (
     CENT,
     CONFLICT,
     WRITE_ERRORS,
     _basis_points,
     _problem,
-    announce,
 )
 from services.pricing.store import bulk_policy as store
 from services.pricing.store.projections import ensure_client
+from services.pricing.usecases.changes import announce
 from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.feeds.models import FeedMode
@@ -211,9 +211,7 @@ async def bulk_price_lists(
     if created or updated:
         derived = await store.derived_codes(session, [stored[i["code"]].id for i in updated])
         touched = [i["code"] for i in created + updated]
-        announce(
-            request, session, "price_lists.bulk", list_codes=[*touched, *derived], rows=len(touched)
-        )
+        announce(session, "price_lists.bulk", list_codes=[*touched, *derived], rows=len(touched))
     return answer
 
 
@@ -291,9 +289,7 @@ async def bulk_group_lists(
     await store.replace_group_lists(session, changes)
     if changes:
         written = sum(len(ids) for ids in changes.values())
-        announce(
-            request, session, "client_group.price_lists.bulk", list_codes=touched, rows=written
-        )
+        announce(session, "client_group.price_lists.bulk", list_codes=touched, rows=written)
     return answer
 
 
@@ -345,9 +341,7 @@ async def bulk_client_lists(
     await store.replace_client_lists(session, {clients[c]: ids for c, ids in changes.items()})
     if changes:
         written = sum(len(ids) for ids in changes.values())
-        announce(
-            request, session, "client.price_lists.bulk", client_ids=list(changes), rows=written
-        )
+        announce(session, "client.price_lists.bulk", client_ids=list(changes), rows=written)
     return answer
 
 
@@ -398,5 +392,5 @@ async def bulk_client_discounts(
     answer = rows.answer(mode)
     written = await store.replace_discounts(session, changes)
     if changes:
-        announce(request, session, "client.discounts.bulk", client_ids=companies, rows=written)
+        announce(session, "client.discounts.bulk", client_ids=companies, rows=written)
     return answer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from services.pricing.api.policy_schemas import MAX_QTY
-from services.pricing.store.feeds import process_prices
+from services.pricing.usecases.price_feeds import process_prices
 from shared.auth import Role
 from shared.feeds import Column, ColumnType, FeedSpec
 from shared.feeds.validation import ROW

@@ -20,26 +20,19 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import delete, select, text
-from sqlalchemy.dialects.postgresql import insert
 from starlette.background import BackgroundTask
 
-from services.pricing import list_edits
-from services.pricing.api.access import client_names, narrowed_diff, narrowed_summary
-from services.pricing.api.policy import announce
-from services.pricing.domain import governance
-from services.pricing.store import versions
-from services.pricing.store.feeds import LOCK, PRICES_KIND, diff_path
-from services.pricing.store.models import Guardrail, PriceVersion
-from shared.auth import Principal, Role, allow
-from shared.clock import utcnow
+from services.pricing.store import guardrails, versions
+from services.pricing.store.feed_files import diff_path
+from services.pricing.store.governance_models import Guardrail, PriceVersion
+from services.pricing.usecases import governance as governance_flows
+from services.pricing.usecases.access import client_names, narrowed_diff, narrowed_summary
+from shared.auth import Role, allow
 from shared.db import SessionDep
-from shared.events.outbox import record_event
-from shared.feeds.models import FeedJob, JobState
 from shared.feeds.router import owner_of
 from shared.fields import MAX_BIGINT, SINGLE_LINE, decimal, free_text
-from shared.pagination import Page, PageParams, page_params, paginate
-from shared.problems import Conflict, FieldError, Forbidden, NotFound
+from shared.pagination import Page, PageParams, page_params
+from shared.problems import NotFound
 
 router = APIRouter(tags=["price governance"])
 
@@ -110,38 +103,20 @@ async def put_guardrail(
     session: SessionDep,
     principal: allow(*GOVERNORS),
 ) -> GuardrailRead:
-    if list_code != governance.DEFAULT:
-        known = await session.scalar(
-            text("SELECT 1 FROM price_lists WHERE code = :c"), {"c": list_code}
-        )
-        if known is None:
-            raise NotFound(
-                "No such price list.",
-                errors=[FieldError(field="list_code", message=f"no list {list_code!r}")],
-            )
-    values = {**body.model_dump(), "updated_at": utcnow()}
-    stmt = insert(Guardrail).values(list_code=list_code, **values)
-    await session.execute(
-        stmt.on_conflict_do_update(index_elements=[Guardrail.list_code], set_=values)
-    )
-    row = await session.get(Guardrail, list_code, populate_existing=True)
-    assert row is not None
+    row = await governance_flows.put_guardrail(session, list_code, body.model_dump())
     return _guardrail_read(row)
 
 
 @router.get("/guardrails", response_model=list[GuardrailRead], summary="Every guardrail")
 async def list_guardrails(session: SessionDep, principal: allow(*READERS)) -> list[GuardrailRead]:
-    rows = await session.scalars(select(Guardrail).order_by(Guardrail.list_code))
-    return [_guardrail_read(r) for r in rows]
+    return [_guardrail_read(r) for r in await guardrails.every(session)]
 
 
 @router.delete("/guardrails/{list_code}", status_code=204, summary="Remove a guardrail")
 async def delete_guardrail(
     list_code: GuardrailCode, session: SessionDep, principal: allow(*GOVERNORS)
 ) -> Response:
-    removed = await session.execute(delete(Guardrail).where(Guardrail.list_code == list_code))
-    if not removed.rowcount:  # type: ignore[attr-defined]
-        raise NotFound("No such guardrail.")
+    await governance_flows.delete_guardrail(session, list_code)
     return Response(status_code=204)
 
 
@@ -150,24 +125,6 @@ async def delete_guardrail(
 
 class Reason(BaseModel):
     reason: free_text(1000, min_length=3) = Field(description="Why; kept on the version")
-
-
-async def _price_job(session: Any, job_id: uuid.UUID) -> FeedJob:
-    job = await session.get(FeedJob, job_id, with_for_update=True)
-    if job is None or job.kind != PRICES_KIND:
-        raise NotFound("No such price feed.")
-    return job
-
-
-def _queue_again(request: Request, job: FeedJob, **options: Any) -> None:
-    """The same file runs again with these options; the job keeps its id and its owner."""
-    job.options = {**(job.options or {}), **options}
-    job.state, job.stage, job.progress = JobState.QUEUED, None, 0.0
-    job.attempts, job.error, job.report_path = 0, None, None
-    job.rows_rejected = job.rows_applied = None
-    job.finished_at = None
-    job.result = {}
-    request.app.state.feed_wakeup.set()
 
 
 class HeldFeed(BaseModel):
@@ -189,11 +146,9 @@ async def override_guardrails(
     session: SessionDep,
     principal: allow(*GOVERNORS),
 ) -> HeldFeed:
-    job = await _price_job(session, job_id)
-    if job.state != JobState.REJECTED or not (job.result or {}).get("guardrails"):
-        raise Conflict("Only a price feed stopped by its guardrails can be overridden.")
-    by = owner_of(principal)
-    _queue_again(request, job, override={"by": by, "reason": body.reason, "at": str(utcnow())})
+    job = await governance_flows.override_feed(
+        session, job_id, owner_of(principal), body.reason, request.app.state.feed_wakeup.set
+    )
     return HeldFeed(id=job.id, state=job.state, options=job.options)
 
 
@@ -205,13 +160,9 @@ async def override_guardrails(
 async def approve_feed(
     job_id: uuid.UUID, request: Request, session: SessionDep, principal: allow(*APPROVERS)
 ) -> HeldFeed:
-    job = await _price_job(session, job_id)
-    if job.state != JobState.STAGED:
-        raise Conflict("Only a staged price feed waits for approval.")
-    by = owner_of(principal)
-    if by in (job.owner, (job.options or {}).get("override", {}).get("by")):
-        raise Forbidden("A second person approves: not who posted or overrode the feed.")
-    _queue_again(request, job, approved_by=by)
+    job = await governance_flows.approve_feed(
+        session, job_id, owner_of(principal), request.app.state.feed_wakeup.set
+    )
     return HeldFeed(id=job.id, state=job.state, options=job.options)
 
 
@@ -226,11 +177,7 @@ async def decline_feed(
     session: SessionDep,
     principal: allow(*APPROVERS),
 ) -> HeldFeed:
-    job = await _price_job(session, job_id)
-    if job.state != JobState.STAGED:
-        raise Conflict("Only a staged price feed can be declined.")
-    job.state, job.stage = JobState.REJECTED, "declined"
-    job.error = f"declined by {owner_of(principal)}: {body.reason}"
+    job = await governance_flows.decline_feed(session, job_id, owner_of(principal), body.reason)
     return HeldFeed(id=job.id, state=job.state, options=job.options)
 
 
@@ -251,9 +198,7 @@ async def feed_diff(
     session: SessionDep,
     principal: allow(*READERS, Role.INTEGRATOR),
 ) -> FileResponse:
-    job = await session.get(FeedJob, job_id)
-    if job is None or job.kind != PRICES_KIND:
-        raise NotFound("No such price feed.")
+    job = await governance_flows.price_job(session, job_id, lock=False)
     if Role.INTEGRATOR in principal.roles and job.owner != owner_of(principal):
         raise NotFound("No such price feed.")
     path = diff_path(Path(request.app.state.settings.data_dir), job.id)
@@ -312,9 +257,7 @@ NARROWED = "A sales manager sees only its own clients among a diff's `top_client
 async def list_versions(
     session: SessionDep, principal: allow(*READERS), params: Pages
 ) -> Page[VersionRead]:
-    rows, cursor = await paginate(
-        session, select(PriceVersion), [PriceVersion.id], params, newest_first=True
-    )
+    rows, cursor = await governance_flows.versions_page(session, params)
     names = await client_names(session, principal)
     return Page(items=[_version_read(r, names) for r in rows], next_cursor=cursor)
 
@@ -352,90 +295,10 @@ async def rollback_version(
     session: SessionDep,
     principal: allow(*GOVERNORS),
 ) -> VersionRead:
-    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK})
-    version = await versions.get_version(session, version_id, lock=True)
-    if version is None:
-        raise NotFound("No such price version.")
-    if version.state != "applied":
-        raise Conflict(f"Version {version_id} is {version.state}; only an applied one rolls back.")
-    if version.list_changes:
-        return await _roll_back_lists(request, session, principal, version, body.reason)
-    if not version.restorable:
-        raise Conflict("A factored full-matrix feed keeps no rows to undo: post the old matrix.")
-    drifted = await versions.drifted_rows(session, version_id)
-    if drifted:
-        raise Conflict(
-            "Later changes touched prices of this version; roll those back first.",
-            errors=[
-                FieldError(field="sku", message=f"{sku} of {target} at {qty} changed since")
-                for sku, target, qty in drifted
-            ],
-        )
-    await versions.undo_rows(session, version_id)
-    diff = governance.summarise(await versions.read_diff(session, "rollback_diff"))
-    rollback = await versions.record_version(
-        session,
-        cause=f"rollback:{version_id}",
-        created_by=owner_of(principal),
-        diff=diff,
-        rollback_of=version_id,
-        table="rollback_diff",
+    rollback = await governance_flows.rollback_version(
+        session, version_id, owner_of(principal), body.reason
     )
-    rollback.reason = body.reason
-    version.state, version.rolled_back_by = "rolled_back", rollback.id
-    codes, companies = await versions.touched(session, "rollback_diff")
-    announce(
-        request,
-        session,
-        f"rollback:{version_id}",
-        list_codes=codes,
-        client_ids=companies,
-        rows=rollback.rows,
-    )
-    record_event(session, versions.applied_event(rollback, list_codes=codes, client_ids=companies))
-    await session.flush()
     return _version_read(rollback)
-
-
-# Edits of derived lists (parent, markup): staged, approved or declined, rolled back ---------
-
-
-async def _roll_back_lists(
-    request: Request, session: Any, principal: Principal, version: PriceVersion, reason: str
-) -> VersionRead:
-    diff, codes = await list_edits.apply_version(session, version, "before")
-    rollback = await versions.record_version(
-        session,
-        cause=f"rollback:{version.id}",
-        created_by=owner_of(principal),
-        diff=diff,
-        rollback_of=version.id,
-        table=None,
-        list_changes=[
-            {**c, "before": c["after"], "after": c["before"]} for c in version.list_changes
-        ],
-    )
-    rollback.reason = reason
-    version.state, version.rolled_back_by = "rolled_back", rollback.id
-    _announce_lists(request, session, rollback, codes)
-    await session.flush()
-    return _version_read(rollback)
-
-
-def _announce_lists(
-    request: Request, session: Any, version: PriceVersion, codes: list[str]
-) -> None:
-    announce(request, session, version.cause, list_codes=codes)
-    record_event(session, versions.applied_event(version, list_codes=codes, client_ids=[]))
-
-
-async def _staged_version(session: Any, version_id: int) -> PriceVersion:
-    version = await versions.get_version(session, version_id, lock=True)
-    if version is None:
-        raise NotFound("No such price version.")
-    if version.state != "staged":
-        raise Conflict(f"Version {version_id} is {version.state}; only a staged one waits.")
-    return version
 
 
 @router.post(
@@ -450,17 +313,7 @@ async def _staged_version(session: Any, version_id: int) -> PriceVersion:
 async def approve_version(
     version_id: VersionId, request: Request, session: SessionDep, principal: allow(*APPROVERS)
 ) -> VersionRead:
-    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK})
-    version = await _staged_version(session, version_id)
-    by = owner_of(principal)
-    if by in (version.created_by, version.override_by):
-        raise Forbidden("A second person approves: not who made or overrode the edit.")
-    diff, codes = await list_edits.apply_version(session, version, "after")
-    now = utcnow()
-    version.state, version.approved_by, version.diff = "applied", by, diff
-    version.applied_at = now
-    _announce_lists(request, session, version, codes)
-    await session.flush()
+    version = await governance_flows.approve_version(session, version_id, owner_of(principal))
     return _version_read(version)
 
 
@@ -472,8 +325,7 @@ async def approve_version(
 async def decline_version(
     version_id: VersionId, body: Reason, session: SessionDep, principal: allow(*APPROVERS)
 ) -> VersionRead:
-    version = await _staged_version(session, version_id)
-    version.state = "discarded"
-    version.reason = f"declined by {owner_of(principal)}: {body.reason}"
-    await session.flush()
+    version = await governance_flows.decline_version(
+        session, version_id, owner_of(principal), body.reason
+    )
     return _version_read(version)

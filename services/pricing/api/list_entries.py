@@ -20,7 +20,7 @@ import polars as pl
 from fastapi import APIRouter, Query, Request, Response
 
 from services.pricing.api.feeds import PRICES
-from services.pricing.api.policy import ListCode
+from services.pricing.api.policy_common import ListCode
 from services.pricing.api.policy_schemas import EntriesEdit, EntryEdit, PriceEditRead
 from services.pricing.store import policy as store
 from shared.auth import Role, allow

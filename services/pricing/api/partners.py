@@ -10,9 +10,8 @@ from typing import Annotated
 import polars as pl
 from fastapi import APIRouter, Header, Path, Request, Response
 from pydantic import BaseModel
-from sqlalchemy import text
 
-from services.pricing.resolve import client_prices
+from services.pricing.price_book.resolve import client_prices
 from services.pricing.store import prices as store
 from shared.auth import Principal, Role, allow
 from shared.clock import today
@@ -44,19 +43,6 @@ class PartnerClients(BaseModel):
     clients: list[PartnerClient]
 
 
-async def _registered(session: SessionDep, partner: str, company_id: uuid.UUID | None = None):
-    query = (
-        "SELECT company_id, external_id, legal_name FROM clients"
-        " WHERE partners @> ARRAY[CAST(:p AS varchar)] AND status = 'active'"
-    )
-    if company_id is not None:
-        query += " AND company_id = :c"
-    rows = await session.execute(
-        text(query + " ORDER BY legal_name, company_id"), {"p": partner, "c": company_id}
-    )
-    return rows.all()
-
-
 @router.get(
     "/feeds/partners/{partner}/clients",
     response_model=PartnerClients,
@@ -75,7 +61,7 @@ async def partner_clients(
                 legal_name=legal_name,
                 prices_url=f"/feeds/partners/{partner}/clients/{company_id}/prices",
             )
-            for company_id, external_id, legal_name in await _registered(session, partner)
+            for company_id, external_id, legal_name in await store.partner_clients(session, partner)
         ],
     )
 
@@ -116,7 +102,7 @@ async def partner_client_prices(
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     _own_partner(principal, partner)
-    if not await _registered(session, partner, company_id):
+    if not await store.partner_clients(session, partner, company_id):
         raise NotFound("No such client of this partner.")
     skus = await store.sellable_skus(session)
     day = today()

@@ -14,21 +14,20 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import select
 
-from services.pricing.api.access import may_see
 from services.pricing.api.governance import GOVERNORS
-from services.pricing.api.policy import announce
 from services.pricing.api.policy_schemas import Percent, ScopeValue
 from services.pricing.store import policy as policy_store
 from services.pricing.store import segments as store
-from services.pricing.store.models import SegmentRule
+from services.pricing.store.governance_models import SegmentRule
 from services.pricing.store.prices import client as client_row
+from services.pricing.usecases import segment_rules
+from services.pricing.usecases.access import may_see
 from shared.auth import Role, allow
 from shared.clock import today
 from shared.db import SessionDep
 from shared.fields import BusinessDate, Code, code
-from shared.problems import Conflict, NotFound, Unprocessable
+from shared.problems import NotFound
 
 router = APIRouter(tags=["segment rules"])
 
@@ -110,28 +109,21 @@ async def _read(session: Any, rule: SegmentRule) -> SegmentRuleRead:
 async def create_rule(
     body: SegmentRuleCreate, session: SessionDep, principal: allow(*GOVERNORS)
 ) -> SegmentRuleRead:
-    if await session.scalar(select(SegmentRule.id).where(SegmentRule.code == body.code)):
-        raise Conflict(f"A segment rule {body.code!r} exists.")
-    list_id = None
-    if body.price_list_code is not None:
-        try:
-            [list_id] = await policy_store.assignable_lists(session, [body.price_list_code])
-        except Unprocessable as bad:
-            raise policy_store.invalid("price_list_code", bad.errors[0].message) from bad
-    rule = SegmentRule(
-        code=body.code,
-        conditions=body.conditions,
-        action=body.action,
-        list_id=list_id,
-        discount_scope=body.discount.scope if body.discount else None,
-        discount_value=body.discount.value if body.discount else None,
-        discount_percent=body.discount.percent if body.discount else None,
-        duration_days=body.duration_days,
-        valid_from=body.valid_from,
-        valid_to=body.valid_to,
+    rule = await segment_rules.add_rule(
+        session,
+        {
+            "code": body.code,
+            "conditions": body.conditions,
+            "action": body.action,
+            "discount_scope": body.discount.scope if body.discount else None,
+            "discount_value": body.discount.value if body.discount else None,
+            "discount_percent": body.discount.percent if body.discount else None,
+            "duration_days": body.duration_days,
+            "valid_from": body.valid_from,
+            "valid_to": body.valid_to,
+        },
+        body.price_list_code,
     )
-    session.add(rule)
-    await session.flush()
     return await _read(session, rule)
 
 
@@ -151,11 +143,7 @@ async def delete_rule(
     session: SessionDep,
     principal: allow(*GOVERNORS),
 ) -> Response:
-    rule = await session.scalar(select(SegmentRule).where(SegmentRule.code == code))
-    if rule is None:
-        raise NotFound("No such segment rule.")
-    await session.delete(rule)
-    announce(request, session, "segment_rule.deleted", policy=True, rows=1)
+    await segment_rules.remove_rule(session, code)
     return Response(status_code=204)
 
 

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, model_validator
 
 from services.pricing.api.policy_schemas import MinQty
-from services.pricing.simulate import ProposedRow, simulate
 from services.pricing.store.projections import CLIENTS
+from services.pricing.usecases.simulations import ProposedRow, simulate
 from shared.auth import Role, allow
 from shared.clock import today
 from shared.db import SessionDep

@@ -1,4 +1,4 @@
-from services.pricing.store import models
+from services.pricing.store import governance_models, models  # noqa: F401 (its tables, same Base)
 from shared.kernel import KERNEL_METADATA
 from shared.migrations import run_env
 

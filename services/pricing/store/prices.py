@@ -275,3 +275,28 @@ async def contract_prices(session: AsyncSession, client_id: int) -> pl.DataFrame
 async def sellable_skus(session: AsyncSession) -> list[str]:
     rows = await session.scalars(text("SELECT sku FROM skus WHERE sellable ORDER BY sku"))
     return list(rows)
+
+
+async def count_known_skus(session: AsyncSession, skus: list[str]) -> int:
+    """How many of these SKUs the database knows."""
+    found = await session.scalar(
+        text("SELECT count(*) FROM skus WHERE sku = ANY(:skus)"), {"skus": skus}
+    )
+    return int(found or 0)
+
+
+async def partner_clients(
+    session: AsyncSession, partner: str, company_id: uuid.UUID | None = None
+) -> list[Any]:
+    """The active clients registered with a marketplace partner (or that one of them):
+    company id, ERP id and legal name."""
+    query = (
+        "SELECT company_id, external_id, legal_name FROM clients"
+        " WHERE partners @> ARRAY[CAST(:p AS varchar)] AND status = 'active'"
+    )
+    if company_id is not None:
+        query += " AND company_id = :c"
+    rows = await session.execute(
+        text(query + " ORDER BY legal_name, company_id"), {"p": partner, "c": company_id}
+    )
+    return list(rows.all())

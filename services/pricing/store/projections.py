@@ -16,14 +16,8 @@ from sqlalchemy import and_, delete, exists, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.pricing.store.models import (
-    Client,
-    ClientSegment,
-    ClientSkuVolume,
-    ClientTurnover,
-    OrderSkuVolume,
-    Sku,
-)
+from services.pricing.store.governance_models import ClientSegment, ClientSkuVolume, OrderSkuVolume
+from services.pricing.store.models import Client, ClientTurnover, Sku
 from shared.contracts.accounts import CompanyUpsertedV1
 from shared.contracts.analytics import ClientSegmentChangedV1
 from shared.contracts.catalog import ProductUpsertedV1

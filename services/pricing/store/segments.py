@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.pricing.domain import segments as rules_domain
-from services.pricing.store.models import ClientSegment, SegmentAssignment, SegmentRule
+from services.pricing.store.governance_models import ClientSegment, SegmentAssignment, SegmentRule
 from shared.clock import utcnow
 
 
@@ -73,3 +73,7 @@ async def reassign(session: AsyncSession, client_id: int, today: date) -> bool:
             )
         )
     return bool(add or end)
+
+
+async def rule(session: AsyncSession, code: str) -> SegmentRule | None:
+    return await session.scalar(select(SegmentRule).where(SegmentRule.code == code))

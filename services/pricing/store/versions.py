@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.pricing.domain.governance import Limits
-from services.pricing.store.models import Guardrail, PriceVersion
+from services.pricing.store.governance_models import Guardrail, PriceVersion
 from services.pricing.store.prices import NEVER_AFTER, NEVER_BEFORE, copy_frame, day_number
 from shared.clock import utcnow
 from shared.contracts.pricing import PriceVersionAppliedV1

@@ -1,15 +1,13 @@
 """Pricing's client alerts: ladder progress after an order or a cancellation (in the consumer's
-transaction), and the daily check of contract prices that end soon (a worker). Both write their
-events to the outbox in the transaction that found them."""
+transaction), and one check of contract prices that end soon (workers.py runs it daily). Both
+write their events to the outbox in the transaction that found them."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.pricing.domain.alerts import expiry_window, ladder_alert, period_start
@@ -19,21 +17,6 @@ from services.pricing.store import alerts as store
 from shared.clock import utcnow
 from shared.contracts.pricing import ClientLadderProgressV1, LadderLevel
 from shared.events.outbox import record_event
-
-log = logging.getLogger(__name__)
-
-
-def settings_of(session: AsyncSession) -> Settings:
-    """The service's settings, put on its sessions at start-up (defaults for a bare session)."""
-    found = session.info.get("settings")
-    return found if isinstance(found, Settings) else Settings()
-
-
-async def share_settings(app: FastAPI) -> None:
-    """Start-up: the event handlers read the settings from their session."""
-    app.state.sessionmaker.configure(
-        info={"service": app.state.service, "settings": app.state.settings}
-    )
 
 
 def _level(level: Level | None) -> LadderLevel | None:
@@ -53,6 +36,7 @@ async def tell_ladder_progress(
     placed_at: datetime,
     currency: str,
     amount_minor: int,
+    nudge_percent: Decimal,
 ) -> None:
     """After an order's total was added to (or taken from) the turnover: tell the client when
     it came near the next level or reached one. Only in the current period: a late order of a
@@ -67,7 +51,7 @@ async def tell_ladder_progress(
         levels_of(found.levels),
         found.turnover_minor - amount_minor,
         found.turnover_minor,
-        settings_of(session).ladder_nudge_percent,
+        nudge_percent,
     )
     if alert is None:
         return
@@ -95,23 +79,3 @@ async def announce_expiring_prices(session: AsyncSession, settings: Settings) ->
     now = utcnow()
     after, until = expiry_window(now.date(), settings.contract_expiry_days)
     return await store.announce_expiring(session, after, until, now)
-
-
-async def check_contract_expiry(app: FastAPI) -> None:
-    """Worker: every `contract_expiry_check_seconds` (first at start), announce contract prices
-    that end soon. Each (client, end date) is claimed in the transaction that writes its event,
-    so a restart or a second process does not announce it again."""
-    settings: Settings = app.state.settings
-    if not settings.contract_expiry_check_seconds:
-        return
-    while True:
-        try:
-            async with app.state.sessionmaker() as session, session.begin():
-                announced = await announce_expiring_prices(session, settings)
-            if announced:
-                log.info("contract prices ending soon announced", extra={"clients": announced})
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("contract expiry check failed")
-        await asyncio.sleep(settings.contract_expiry_check_seconds)

@@ -11,68 +11,26 @@ than rows: a rollback puts the befores back, and `explain` as of a past moment r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.pricing.domain import governance
-from services.pricing.engine import EntryTable
+from services.pricing.domain.list_settings import (
+    Settings,
+    changes_of,
+    related,
+    side,
+    with_settings,
+)
+from services.pricing.price_book.tables import EntryTable
+from services.pricing.store import list_settings, versions
 from services.pricing.store import prices as prices_store
-from services.pricing.store import versions
-from services.pricing.store.models import PriceVersion
-from services.pricing.store.prices import NEVER_AFTER, NEVER_BEFORE
-from shared.clock import utcnow
+from services.pricing.store.governance_models import PriceVersion
+from services.pricing.store.list_settings import current_settings, store_settings
 from shared.events.outbox import record_event
 from shared.problems import Conflict, FieldError, Unprocessable
-
-Settings = dict[int, tuple[int, int]]  # list id -> (parent id, 0 for none; markup in bp)
-
-
-def _related(parents: dict[int, int], start: set[int], *, up: bool) -> set[int]:
-    """`start` with its ancestors (up) or its descendants (down) through `parents`."""
-    found = set(start)
-    if up:
-        frontier = list(start)
-        while frontier:
-            parent = parents.get(frontier.pop(), 0)
-            if parent and parent not in found:
-                found.add(parent)
-                frontier.append(parent)
-        return found
-    while True:
-        more = {child for child, parent in parents.items() if parent in found} - found
-        if not more:
-            return found
-        found |= more
-
-
-def with_settings(lists: pl.DataFrame, settings: Settings) -> pl.DataFrame:
-    """The lists frame (store.prices.price_lists) with these lists' parent and markup."""
-    if not settings:
-        return lists
-    ids = list(settings)
-    parent = pl.Series([settings[i][0] for i in ids], dtype=pl.Int64)
-    markup = pl.Series([settings[i][1] for i in ids], dtype=pl.Int64)
-    at = pl.col("id").is_in(ids)
-    return lists.with_columns(
-        pl.when(at)
-        .then(pl.col("id").replace_strict(ids, parent, default=0))
-        .otherwise(pl.col("parent_id"))
-        .alias("parent_id"),
-        pl.when(at)
-        .then(pl.col("id").replace_strict(ids, markup, default=0))
-        .otherwise(pl.col("markup_bp"))
-        .alias("markup_bp"),
-    )
-
-
-def source_lists(lists: pl.DataFrame, wanted: list[int]) -> list[int]:
-    """The lists whose stored entries `wanted` read under these settings."""
-    parents = dict(zip(lists["id"].to_list(), lists["parent_id"].to_list(), strict=True))
-    return sorted(_related(parents, set(wanted), up=True))
 
 
 def _prices(table: EntryTable, lists: set[int]) -> pl.DataFrame:
@@ -99,9 +57,9 @@ async def diff_settings(session: AsyncSession, settings: Settings) -> pl.DataFra
     chains: set[int] = set()
     for lists in (before, after):
         parents = dict(zip(lists["id"].to_list(), lists["parent_id"].to_list(), strict=True))
-        down = _related(parents, set(settings), up=False)
+        down = related(parents, set(settings), up=False)
         touched |= down
-        chains |= _related(parents, down, up=True)
+        chains |= related(parents, down, up=True)
     entries = await prices_store.entries_of_lists(session, sorted(chains))
     key = ["list_id", "sku_id", "min_qty", "valid_from"]
     changed = (
@@ -120,112 +78,7 @@ async def diff_settings(session: AsyncSession, settings: Settings) -> pl.DataFra
         .sort(key)
     )
     currency = dict(zip(before["id"].to_list(), before["currency"].to_list(), strict=True))
-    await session.execute(
-        text(f"CREATE TEMP TABLE IF NOT EXISTS list_diff ({versions.DIFF_COLUMNS}) ON COMMIT DROP")
-    )
-    await session.execute(text("TRUNCATE list_diff"))
-    if changed.height:
-        await session.execute(
-            text(
-                f"""
-                INSERT INTO list_diff
-                SELECT n, 'L', l, s, q / 1000.0,
-                    CASE WHEN f = {NEVER_BEFORE} THEN '-infinity'::date
-                         ELSE DATE '1970-01-01' + f::int END,
-                    c, op, CASE WHEN ot <> {NEVER_AFTER} THEN DATE '1970-01-01' + ot::int END,
-                    np, CASE WHEN nt <> {NEVER_AFTER} THEN DATE '1970-01-01' + nt::int END
-                FROM unnest(CAST(:n AS bigint[]), CAST(:l AS int[]), CAST(:s AS int[]),
-                    CAST(:q AS bigint[]), CAST(:f AS bigint[]), CAST(:c AS text[]),
-                    CAST(:op AS bigint[]), CAST(:ot AS bigint[]), CAST(:np AS bigint[]),
-                    CAST(:nt AS bigint[])) AS d(n, l, s, q, f, c, op, ot, np, nt)
-                """
-            ),
-            {
-                "n": list(range(1, changed.height + 1)),
-                "l": changed["list_id"].to_list(),
-                "s": changed["sku_id"].to_list(),
-                "q": changed["min_qty"].to_list(),
-                "f": changed["valid_from"].to_list(),
-                "c": [currency[i] for i in changed["list_id"].to_list()],
-                "op": changed["price"].to_list(),
-                "ot": changed["valid_to"].to_list(),
-                "np": changed["price_new"].to_list(),
-                "nt": changed["valid_to_new"].to_list(),
-            },
-        )
-    return await versions.read_diff(session, "list_diff")
-
-
-def changes_of(
-    current: Settings, settings: Settings, codes: dict[int, str]
-) -> list[dict[str, Any]]:
-    """What a version keeps of an edit of lists: each list's settings before and after."""
-    return [
-        {
-            "list_id": list_id,
-            "code": codes.get(list_id, ""),
-            "before": {"parent_id": current[list_id][0], "markup_bp": current[list_id][1]},
-            "after": {"parent_id": parent, "markup_bp": markup},
-        }
-        for list_id, (parent, markup) in sorted(settings.items())
-    ]
-
-
-def side(changes: list[dict[str, Any]], which: str) -> Settings:
-    """The settings a version's `list_changes` had before (`before`) or made (`after`)."""
-    return {c["list_id"]: (int(c[which]["parent_id"]), int(c[which]["markup_bp"])) for c in changes}
-
-
-async def current_settings(session: AsyncSession, list_ids: list[int]) -> Settings:
-    rows = await session.execute(
-        text(
-            "SELECT id, coalesce(parent_id, 0), markup_bp FROM price_lists"
-            " WHERE id = ANY(:ids) FOR UPDATE"
-        ),
-        {"ids": list_ids},
-    )
-    return {list_id: (parent, markup) for list_id, parent, markup in rows.all()}
-
-
-async def store_settings(session: AsyncSession, settings: Settings) -> None:
-    ids = list(settings)
-    await session.execute(
-        text(
-            """
-            UPDATE price_lists l SET parent_id = nullif(s.parent, 0), markup_bp = s.markup,
-                updated_at = CAST(:now AS timestamptz)
-            FROM unnest(CAST(:ids AS int[]), CAST(:parents AS int[]), CAST(:markups AS int[]))
-                AS s(id, parent, markup)
-            WHERE l.id = s.id
-            """
-        ),
-        {
-            "now": utcnow(),
-            "ids": ids,
-            "parents": [settings[i][0] for i in ids],
-            "markups": [settings[i][1] for i in ids],
-        },
-    )
-
-
-async def settings_as_of(session: AsyncSession, moment: datetime) -> Settings:
-    """Lists' parent and markup as they stood at `moment`: for each list an edit of lists
-    touched since, the settings before the earliest such edit."""
-    rows = await session.scalars(
-        text(
-            """
-            SELECT list_changes FROM price_versions
-            WHERE applied_at > :moment AND state IN ('applied', 'rolled_back')
-              AND list_changes <> '[]'::jsonb
-            ORDER BY applied_at DESC, id DESC
-            """
-        ),
-        {"moment": moment},
-    )
-    found: Settings = {}
-    for changes in rows:  # newest first: the earliest edit's befores stay
-        found.update(side(changes, "before"))
-    return found
+    return await list_settings.write_diff(session, changed, currency)
 
 
 def no_change() -> dict[str, Any]:

@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.pricing.domain import governance, simulation
 from services.pricing.domain.batch import NO_PRICE
-from services.pricing.engine import EntryTable, PriceEngine, entry_rows, entry_table
-from services.pricing.resolve import decide_lines
+from services.pricing.price_book.engine import PriceEngine
+from services.pricing.price_book.resolve import decide_lines
+from services.pricing.price_book.tables import EntryTable, entry_rows, entry_table
 from services.pricing.store import prices as store
 from services.pricing.store.policy import invalid
 from services.pricing.store.prices import NEVER_AFTER, NEVER_BEFORE, to_day_number

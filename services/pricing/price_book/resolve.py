@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from services.pricing import list_edits
 from services.pricing.domain import governance
 from services.pricing.domain.batch import (
     CLIENT,
@@ -24,17 +23,13 @@ from services.pricing.domain.batch import (
     source_of,
 )
 from services.pricing.domain.batch import origin_of as rank_of
+from services.pricing.domain.list_settings import source_lists, with_settings
 from services.pricing.domain.resolution import Candidate, Discount, Source, resolve_line, rule_of
-from services.pricing.engine import (
-    ClientPrices,
-    EntryTable,
-    PriceBook,
-    PriceEngine,
-    entry_rows,
-    entry_table,
-)
+from services.pricing.price_book.book import PriceBook
+from services.pricing.price_book.engine import PriceEngine
+from services.pricing.price_book.tables import ClientPrices, EntryTable, entry_rows, entry_table
+from services.pricing.store import list_settings, versions
 from services.pricing.store import prices as prices_store
-from services.pricing.store import versions
 from services.pricing.store.prices import to_day_number
 from shared.problems import NotFound
 
@@ -269,10 +264,8 @@ async def _as_of(
     if client.row.matrix_list_id is not None:
         wanted.append(client.row.matrix_list_id)
     async with engine.sessionmaker() as session:
-        then = list_edits.with_settings(
-            book.list_frame, await list_edits.settings_as_of(session, moment)
-        )
-        roots = sorted(set(book.root_lists(wanted)) | set(list_edits.source_lists(then, wanted)))
+        then = with_settings(book.list_frame, await list_settings.settings_as_of(session, moment))
+        roots = sorted(set(book.root_lists(wanted)) | set(source_lists(then, wanted)))
         stored = await prices_store.entries_for(session, roots, [sku_id])
         changes = await versions.changes_since(
             session, moment, [sku_id], [("C", client.row.id), *(("L", r) for r in roots)]

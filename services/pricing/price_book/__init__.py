@@ -1,0 +1,1 @@
+"""The price book: what resolution reads, cached per process, and resolution over it."""

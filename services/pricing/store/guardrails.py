@@ -1,0 +1,37 @@
+"""Guardrails on price changes, a row per list code (`*`: the default)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.pricing.store.governance_models import Guardrail
+from shared.clock import utcnow
+
+
+async def list_exists(session: AsyncSession, code: str) -> bool:
+    found = await session.scalar(text("SELECT 1 FROM price_lists WHERE code = :c"), {"c": code})
+    return found is not None
+
+
+async def put(session: AsyncSession, list_code: str, values: dict[str, Any]) -> Guardrail:
+    values = {**values, "updated_at": utcnow()}
+    stmt = insert(Guardrail).values(list_code=list_code, **values)
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=[Guardrail.list_code], set_=values)
+    )
+    row = await session.get(Guardrail, list_code, populate_existing=True)
+    assert row is not None
+    return row
+
+
+async def every(session: AsyncSession) -> list[Guardrail]:
+    return list(await session.scalars(select(Guardrail).order_by(Guardrail.list_code)))
+
+
+async def remove(session: AsyncSession, list_code: str) -> bool:
+    removed = await session.execute(delete(Guardrail).where(Guardrail.list_code == list_code))
+    return bool(removed.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,135 @@
+"""Floors, promotions and turnover ladders, and which ladder a client is on."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Select, delete, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.pricing.store.models import (
+    ClientLadder,
+    FloorPrice,
+    Ladder,
+    Promotion,
+)
+from services.pricing.store.policy import unknown
+from shared.problems import Conflict, NotFound
+
+
+async def set_floor(session: AsyncSession, sku: int, currency: str, price_minor: int) -> None:
+    stmt = insert(FloorPrice).values(sku_id=sku, currency=currency, price_minor=price_minor)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[FloorPrice.sku_id, FloorPrice.currency],
+            set_={"price_minor": stmt.excluded.price_minor},
+        )
+    )
+
+
+async def delete_floor(session: AsyncSession, sku: int, currency: str) -> bool:
+    result = await session.execute(
+        delete(FloorPrice).where(FloorPrice.sku_id == sku, FloorPrice.currency == currency)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def floors_query(*, sku: int | None, currency: str | None) -> Select[tuple[FloorPrice]]:
+    stmt = select(FloorPrice)
+    if sku is not None:
+        stmt = stmt.where(FloorPrice.sku_id == sku)
+    if currency is not None:
+        stmt = stmt.where(FloorPrice.currency == currency)
+    return stmt
+
+
+# Promotions ----------------------------------------------------------------------------------
+
+
+async def get_promotion(session: AsyncSession, code: str) -> Promotion:
+    found = await session.scalar(select(Promotion).where(Promotion.code == code))
+    if found is None:
+        raise NotFound("No such promotion.")
+    return found
+
+
+async def add_promotion(session: AsyncSession, promotion: Promotion) -> Promotion:
+    session.add(promotion)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"A promotion {promotion.code!r} exists.") from exc
+    return promotion
+
+
+def promotions_query(*, scope: str | None, active_on: date | None) -> Select[tuple[Promotion]]:
+    stmt = select(Promotion)
+    if scope is not None:
+        stmt = stmt.where(Promotion.scope == scope)
+    if active_on is not None:
+        stmt = stmt.where(
+            Promotion.valid_from <= active_on,
+            (Promotion.valid_to.is_(None)) | (Promotion.valid_to > active_on),
+        )
+    return stmt
+
+
+async def remove_promotion(session: AsyncSession, promotion: Promotion) -> None:
+    await session.execute(delete(Promotion).where(Promotion.id == promotion.id))
+
+
+# Ladders -------------------------------------------------------------------------------------
+
+
+async def get_ladder(session: AsyncSession, code: str) -> Ladder:
+    found = await session.scalar(select(Ladder).where(Ladder.code == code))
+    if found is None:
+        raise NotFound("No such ladder.")
+    return found
+
+
+async def ladder_for_assignment(session: AsyncSession, code: str) -> Ladder:
+    found = await session.scalar(select(Ladder).where(Ladder.code == code))
+    if found is None:
+        raise unknown("ladder_code", f"no ladder {code!r}")
+    return found
+
+
+async def add_ladder(session: AsyncSession, ladder: Ladder) -> Ladder:
+    session.add(ladder)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"A ladder {ladder.code!r} exists.") from exc
+    return ladder
+
+
+def ladders_query() -> Select[tuple[Ladder]]:
+    return select(Ladder)
+
+
+async def client_ladder_code(session: AsyncSession, client_id: int) -> str | None:
+    return await session.scalar(
+        select(Ladder.code)
+        .join(ClientLadder, ClientLadder.ladder_id == Ladder.id)
+        .where(ClientLadder.client_id == client_id)
+    )
+
+
+async def assign_ladder(session: AsyncSession, client_id: int, ladder_id: int) -> None:
+    stmt = insert(ClientLadder).values(client_id=client_id, ladder_id=ladder_id)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[ClientLadder.client_id], set_={"ladder_id": stmt.excluded.ladder_id}
+        )
+    )
+
+
+async def unassign_ladder(session: AsyncSession, client_id: int) -> bool:
+    result = await session.execute(delete(ClientLadder).where(ClientLadder.client_id == client_id))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# The event every edit records ----------------------------------------------------------------
