@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 
@@ -17,6 +18,24 @@ from shared import runtime
 
 app = typer.Typer(help="B2B commerce backend: development stack and tools.", no_args_is_help=True)
 console = Console()
+
+
+def service_command(service: str, port: int) -> list[str]:
+    """How `b2b run` starts a service. Uvicorn's own X-Forwarded-For handling is off: it would
+    believe any local caller, and the gateway decides whose it believes (trusted_proxies)."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        f"services.{service}.app:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--no-proxy-headers",
+    ]
 
 
 def _service_env(
@@ -128,7 +147,7 @@ def run(
         asyncio.run(create_topics(bootstrap, all_topics()))
         commands = {
             name: (
-                runtime.service_command(name, service_port),
+                service_command(name, service_port),
                 _service_env(name, urls.get(name), bootstrap, ports),
             )
             for name, service_port in ports.items()
@@ -168,7 +187,7 @@ def revision(service: str, message: str = typer.Option(..., "-m")) -> None:
 def generate(check: bool = typer.Option(False, help="Only report what is out of date")) -> None:
     """Regenerate what is derived from code: openapi/, the README's configuration table and
     .env.example."""
-    from shared import apidocs, configdoc
+    from b2b import apidocs, configdoc
 
     readme = runtime.ROOT / "README.md"
     env_example = runtime.ROOT / ".env.example"
@@ -201,7 +220,7 @@ def release(
     checked against it (tests/contract/test_compatibility.py)."""
     import json
 
-    from shared import apicompat, apidocs
+    from b2b import apicompat, apidocs
 
     stale = apidocs.drift()
     if stale:
