@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from sqlalchemy import make_url
 
+from b2b import configdoc
 from shared import runtime
 
 app = typer.Typer(help="B2B commerce backend: development stack and tools.", no_args_is_help=True)
@@ -50,9 +51,9 @@ def _service_env(
     for shared_secret in ("INTERNAL_SECRET", "JWT_SECRET"):  # every service must hold the same
         if shared_secret in os.environ:
             env.setdefault(prefix + shared_secret, os.environ[shared_secret])
-    for name, port in ports.items():  # every service finds the others where `run` put them
-        if name not in ("gateway", service):
-            env.setdefault(f"{prefix}{name.upper()}_URL", f"http://127.0.0.1:{port}")
+    # each finds the services it calls where `run` put them
+    for field, upstream in configdoc.settings_class(service).upstream_fields().items():
+        env.setdefault(f"{prefix}{field.upper()}", f"http://127.0.0.1:{ports[upstream]}")
     return env
 
 

@@ -22,7 +22,6 @@ from shared.problems import GatewayTimeout, ServiceUnavailable
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
-SERVICES = ("accounts", "catalog", "pricing", "orders")
 ATTEMPTS = 3
 BACKOFF_SECONDS = 0.05
 
@@ -75,7 +74,7 @@ class Upstreams:
     def __init__(
         self, settings: ServiceSettings, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
-        self.urls = {name: getattr(settings, f"{name}_url").rstrip("/") for name in SERVICES}
+        self.urls = settings.upstream_urls()
         self.secret = settings.internal_secret.get_secret_value()
         self.me = Principal(
             kind="system", subject=settings.service_name, roles=frozenset({Role.SYSTEM})
@@ -105,6 +104,11 @@ class Upstreams:
         headers = principal_headers(as_principal or self.me, self.secret)
         if request_id:
             headers["x-request-id"] = request_id
+        if service not in self.urls:
+            raise LookupError(
+                f"{service} is not an upstream of {self.me.subject}: its Settings "
+                f"declare no {service}_url"
+            )
         url = self.urls[service] + path
         for attempt in range(1, ATTEMPTS + 1):
             last = attempt == ATTEMPTS or not retry
