@@ -16,7 +16,7 @@ from shared.runtime import PORTS
 KAFKA_BINDING = "0.5.0"
 CONTENT_TYPE = "application/cloudevents+json"
 SERVER = "embedded"
-# `make run` starts the broker here (shared/cli.py); a deployment sets KAFKA_BOOTSTRAP_SERVERS.
+# `make run` starts the broker here (b2b/cli.py); a deployment sets KAFKA_BOOTSTRAP_SERVERS.
 BROKER = "127.0.0.1:9092"
 EXAMPLE_TIME = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 EXAMPLE_STRINGS = {"currency": "EUR", "sku": "KN-100", "number": "SO-000123"}

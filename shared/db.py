@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import asyncpg
 from asyncpg.exceptions import (
@@ -45,11 +45,22 @@ def make_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class KernelBase(DeclarativeBase):
-    """Tables every service database has: outbox, inbox, idempotency keys, feed jobs."""
+class TableConventions:
+    """What every declarative Base of ours has: a MetaData of its own with the naming
+    convention above (so migrations name constraints alike) and timezone-aware datetimes.
+    A service declares `class Base(TableConventions, DeclarativeBase): pass`."""
 
-    metadata = make_metadata()
-    type_annotation_map = {datetime: DateTime(timezone=True)}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: DateTime(timezone=True)}
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        # Before DeclarativeBase sets the Base up (it reads `metadata`), not for its models.
+        if DeclarativeBase in cls.__bases__ and "metadata" not in cls.__dict__:
+            cls.metadata = make_metadata()  # type: ignore[attr-defined]
+        super().__init_subclass__(**kw)
+
+
+class KernelBase(TableConventions, DeclarativeBase):
+    """Tables every service database has: outbox, inbox, idempotency keys, feed jobs."""
 
 
 # A database that does not answer is reported in seconds (503), never waited on for minutes.

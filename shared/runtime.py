@@ -89,24 +89,6 @@ def die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None] | None:
     return arm
 
 
-def service_command(service: str, port: int) -> list[str]:
-    """How `b2b run` starts a service. Uvicorn's own X-Forwarded-For handling is off: it would
-    believe any local caller, and the gateway decides whose it believes (trusted_proxies)."""
-    return [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        f"services.{service}.app:create_app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--no-access-log",
-        "--no-proxy-headers",
-    ]
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -34,6 +36,22 @@ class EdgeSettings(BaseSettings):
         "traces to (`/v1/traces`), named by `service.name`; the other `OTEL_*` variables apply. "
         "Unset: no tracing at all",
     )
+
+    @classmethod
+    def upstream_fields(cls) -> dict[str, str]:
+        """Field name -> service, of each service this one calls (declared with `upstream_url`)."""
+        return {
+            name: extra["upstream"]
+            for name, field in cls.model_fields.items()
+            if isinstance(extra := field.json_schema_extra, dict) and "upstream" in extra
+        }
+
+    def upstream_urls(self) -> dict[str, str]:
+        """Service name -> base URL, without a trailing slash, of each service this one calls."""
+        return {
+            service: getattr(self, name).rstrip("/")
+            for name, service in self.upstream_fields().items()
+        }
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> EdgeSettings:
@@ -73,10 +91,14 @@ class ServiceSettings(EdgeSettings):
     shutdown_grace_seconds: float = Field(
         15.0, description="How long background tasks get to stop before they are abandoned"
     )
-
-    # Where the other services answer: calls that must be answered now go over HTTP.
-    accounts_url: str = Field("http://127.0.0.1:8001", description="Base URL of accounts")
-    catalog_url: str = Field("http://127.0.0.1:8002", description="Base URL of catalog")
-    pricing_url: str = Field("http://127.0.0.1:8003", description="Base URL of pricing")
-    orders_url: str = Field("http://127.0.0.1:8004", description="Base URL of orders")
     upstream_timeout_seconds: float = Field(10.0, description="Timeout of a call to a service")
+
+
+def upstream_url(service: str, development_url: str) -> Any:
+    """A Settings field holding the base URL of another service this one calls; each service
+    declares only the ones it calls (`pricing_url: str = upstream_url("pricing", ...)`)."""
+    return Field(
+        development_url,
+        description=f"Base URL of {service}",
+        json_schema_extra={"upstream": service},
+    )

@@ -24,7 +24,6 @@ from shared.settings import ServiceSettings
 from shared.tracing import traced_transport
 
 log = logging.getLogger(__name__)
-SERVICES = ("accounts", "catalog", "pricing", "orders")
 ATTEMPTS = 3
 BACKOFF_SECONDS = 0.05
 
@@ -83,7 +82,7 @@ class Upstreams:
         transport: httpx.AsyncBaseTransport | None = None,
         tracer_provider: TracerProvider | None = None,
     ) -> None:
-        self.urls = {name: getattr(settings, f"{name}_url").rstrip("/") for name in SERVICES}
+        self.urls = settings.upstream_urls()
         self.secret = settings.internal_secret.get_secret_value()
         self.me = Principal(
             kind="system", subject=settings.service_name, roles=frozenset({Role.SYSTEM})
@@ -114,6 +113,11 @@ class Upstreams:
         headers = principal_headers(as_principal or self.me, self.secret)
         if request_id:
             headers["x-request-id"] = request_id
+        if service not in self.urls:
+            raise LookupError(
+                f"{service} is not an upstream of {self.me.subject}: its Settings "
+                f"declare no {service}_url"
+            )
         url = self.urls[service] + path
         for attempt in range(1, ATTEMPTS + 1):
             last = attempt == ATTEMPTS or not retry

@@ -29,8 +29,8 @@ from services.analytics.settings import Settings
 from services.analytics.store import alerts as store
 from services.analytics.store import queries
 from services.analytics.store.models import StockLevel
-from shared import stock_levels
 from shared.clock import utcnow
+from shared.contracts import stock_levels
 from shared.contracts.analytics import (
     ClientCrossSellOfferV1,
     ClientKeySkuOutOfStockV1,

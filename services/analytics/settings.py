@@ -7,7 +7,7 @@ each one. The rules are plain Python in `domain/`, which takes these settings as
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, upstream_url
 
 
 class Settings(ServiceSettings):
@@ -15,6 +15,8 @@ class Settings(ServiceSettings):
 
     service_name: str = "analytics"
     database_url: str = "postgresql+asyncpg://postgres@localhost/b2b_analytics"
+    accounts_url: str = upstream_url("accounts", "http://127.0.0.1:8001")
+    pricing_url: str = upstream_url("pricing", "http://127.0.0.1:8003")
 
     recompute_interval_seconds: float = Field(
         3600, ge=0, description="Full recompute of every segment this often (0: only on request)"

@@ -4,21 +4,19 @@ from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.gateway.domain.clients import parse_networks
-from shared.settings import EdgeSettings
-
-SERVICES = ("accounts", "catalog", "pricing", "orders", "analytics", "notifications")
+from shared.settings import EdgeSettings, upstream_url
 
 
 class Settings(EdgeSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
 
     service_name: str = "gateway"
-    accounts_url: str = Field("http://127.0.0.1:8001", description="Base URL of accounts")
-    catalog_url: str = Field("http://127.0.0.1:8002", description="Base URL of catalog")
-    pricing_url: str = Field("http://127.0.0.1:8003", description="Base URL of pricing")
-    orders_url: str = Field("http://127.0.0.1:8004", description="Base URL of orders")
-    analytics_url: str = Field("http://127.0.0.1:8005", description="Base URL of analytics")
-    notifications_url: str = Field("http://127.0.0.1:8006", description="Base URL of notifications")
+    accounts_url: str = upstream_url("accounts", "http://127.0.0.1:8001")
+    catalog_url: str = upstream_url("catalog", "http://127.0.0.1:8002")
+    pricing_url: str = upstream_url("pricing", "http://127.0.0.1:8003")
+    orders_url: str = upstream_url("orders", "http://127.0.0.1:8004")
+    analytics_url: str = upstream_url("analytics", "http://127.0.0.1:8005")
+    notifications_url: str = upstream_url("notifications", "http://127.0.0.1:8006")
     upstream_timeout_seconds: float = Field(30.0, description="Timeout of a proxied request")
     feed_timeout_seconds: float = Field(
         600.0,
@@ -84,5 +82,9 @@ class Settings(EdgeSettings):
         return value
 
     def upstreams(self) -> dict[str, str]:
-        """Service name -> base URL without a trailing slash."""
-        return {name: getattr(self, f"{name}_url").rstrip("/") for name in SERVICES}
+        """Service name -> base URL without a trailing slash: every service, the gateway fronts
+        them all."""
+        return self.upstream_urls()
+
+
+SERVICES = tuple(Settings.upstream_fields().values())  # every service the gateway fronts

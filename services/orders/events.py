@@ -10,8 +10,8 @@ from services.orders.domain.stock import back_in_stock
 from services.orders.store import catalog as projections
 from services.orders.store import stock
 from services.orders.store.models import StockLevel
-from shared import stock_levels
 from shared.clock import utcnow
+from shared.contracts import stock_levels
 from shared.contracts.accounts import CompanyUpsertedV1
 from shared.contracts.catalog import ProductUpsertedV1, StockChangedV1
 from shared.contracts.orders import BackInStock, ListRef, RequisitionStockBackV1

@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, upstream_url
 
 
 class Settings(ServiceSettings):
@@ -14,6 +14,9 @@ class Settings(ServiceSettings):
 
     service_name: str = "orders"
     database_url: str = "postgresql+asyncpg://postgres@localhost/b2b_orders"
+    accounts_url: str = upstream_url("accounts", "http://127.0.0.1:8001")
+    catalog_url: str = upstream_url("catalog", "http://127.0.0.1:8002")
+    pricing_url: str = upstream_url("pricing", "http://127.0.0.1:8003")
 
     credit_on_breach: Literal["refuse", "hold"] = Field(
         "refuse",

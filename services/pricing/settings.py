@@ -5,7 +5,7 @@ from decimal import Decimal
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, upstream_url
 
 
 class Settings(ServiceSettings):
@@ -13,6 +13,7 @@ class Settings(ServiceSettings):
 
     service_name: str = "pricing"
     database_url: str = "postgresql+asyncpg://postgres@localhost/b2b_pricing"
+    accounts_url: str = upstream_url("accounts", "http://127.0.0.1:8001")
 
     ladder_nudge_percent: Decimal = Field(
         Decimal(20),

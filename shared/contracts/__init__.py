@@ -1,4 +1,5 @@
-"""Event contracts, one module per publishing service. Importing this registers them all."""
+"""Event contracts, one module per publishing service. Importing this registers them all.
+`stock_levels` is how readers of catalog's stock events total them (orders and analytics)."""
 
 from shared.contracts import (  # noqa: F401
     accounts,

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from shared import apidocs
+from b2b import apidocs
 from shared.auth import Role
 from shared.testing.fixtures import as_role, client
 from tests.pricing.world import add_list

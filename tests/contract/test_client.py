@@ -13,12 +13,12 @@ import uuid
 import httpx
 import pytest
 
+from b2b.apidocs import OPENAPI_DIR
 from clients import b2b_client
 from clients.b2b_client import ApiProblem, B2BClient
 from clients.b2b_client.models import Model
 from services.gateway.app import create_app as create_gateway
 from services.gateway.settings import SERVICES, Settings
-from shared.apidocs import OPENAPI_DIR
 from shared.testing.fixtures import RoutingTransport, running
 from tests.accounts.factories import add_user
 

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from shared import apicompat, apidocs
+from b2b import apicompat, apidocs
 
 RELEASE = apicompat.latest_release()
 

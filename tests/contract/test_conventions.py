@@ -12,7 +12,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from shared import apidocs
+from b2b import apidocs
 from shared.auth import Role
 from shared.testing.fixtures import as_role, client
 

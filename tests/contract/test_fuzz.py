@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from shared import apidocs
+from b2b import apidocs
 from shared.auth import Role
 from shared.testing.fixtures import as_role, client
 

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from shared.apidocs import OPENAPI_DIR
+from b2b.apidocs import OPENAPI_DIR
 from shared.runtime import ROOT
 
 GENERATOR = ROOT / ".tools" / "pyclient" / "bin" / "openapi-python-client"

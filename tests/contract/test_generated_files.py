@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from shared import apidocs, configdoc
+from b2b import apidocs, configdoc
 
 ROOT = Path(__file__).resolve().parents[2]
 

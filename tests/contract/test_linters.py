@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from shared.apidocs import OPENAPI_DIR
+from b2b.apidocs import OPENAPI_DIR
 from shared.runtime import ROOT
 
 TOOLS = ROOT / "tools" / "apilint"

@@ -6,6 +6,7 @@ an autoscaler per Deployment, migrations as a Job."""
 
 from __future__ import annotations
 
+import importlib
 import json
 from importlib import resources
 from pathlib import Path
@@ -20,6 +21,27 @@ from shared.runtime import PORTS
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 K8S_VERSION = "1.34"
 SERVICES = set(PORTS)
+
+
+def upstream_urls(service: str) -> dict[str, str]:
+    """`<SERVICE>_<OTHER>_URL` -> its address in deploy/, for each service its Settings calls."""
+    settings = importlib.import_module(f"services.{service}.settings").Settings
+    return {
+        f"{service.upper()}_{field.upper()}": f"http://{other}:8000"
+        for field, other in settings.upstream_fields().items()
+    }
+
+
+def service_urls(service: str, env: dict[str, str]) -> dict[str, str]:
+    """The variables of `env` that give `service` the address of another service."""
+    prefix = service.upper() + "_"
+    return {
+        name: str(value)
+        for name, value in env.items()
+        if name.startswith(prefix)
+        and name.endswith("_URL")
+        and name.removeprefix(prefix).removesuffix("_URL").lower() in SERVICES
+    }
 
 
 def compose() -> dict:
@@ -55,9 +77,7 @@ def test_compose_runs_kafka_in_kraft_mode_postgres_and_every_service_with_health
         assert services[name]["depends_on"]["migrate"]["condition"] == (
             "service_completed_successfully"
         )
-        env = services[name]["environment"]
-        for other in {"accounts", "catalog", "pricing", "orders"} - {name}:
-            assert env[f"{name.upper()}_{other.upper()}_URL"] == f"http://{other}:8000", name
+        assert service_urls(name, services[name]["environment"]) == upstream_urls(name), name
 
 
 @pytest.mark.parametrize(
@@ -86,3 +106,15 @@ def test_every_service_has_a_probed_limited_deployment_a_service_and_an_autoscal
     assert {a["spec"]["scaleTargetRef"]["name"] for a in autoscalers.values()} == SERVICES
     [job] = by_kind["Job"].values()
     assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["b2b", "migrate"]
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_each_service_is_given_the_address_of_exactly_the_services_it_calls(service):
+    """Not every service's address to every service: what its Settings declares, no more."""
+    found = {(m["kind"], m["metadata"]["name"]): m for _, m in manifests()}
+    [container] = found["Deployment", service]["spec"]["template"]["spec"]["containers"]
+    k8s_env = {item["name"]: item.get("value", "") for item in container["env"]}
+    assert service_urls(service, k8s_env) == upstream_urls(service)
+    assert service_urls(service, compose()["services"][service]["environment"]) == (
+        upstream_urls(service)
+    )

@@ -180,7 +180,7 @@ def test_the_next_start_clears_a_broker_left_running_on_its_port(data_dir):
 
 SUPERVISOR = """
 import os, sys
-from shared.cli import supervise
+from b2b.cli import supervise
 from shared.runtime import sigterm_as_interrupt
 
 service = ([sys.executable, "-c", "import time; time.sleep(120)"], dict(os.environ))

@@ -11,9 +11,10 @@ import subprocess
 import httpx
 import pytest
 
+from b2b.cli import service_command
 from services.gateway.domain.clients import client_address, parse_networks
 from services.gateway.settings import Settings
-from shared.runtime import free_port, service_command, wait_for_port
+from shared.runtime import free_port, wait_for_port
 from shared.testing.fixtures import client
 from tests.gateway.upstreams import upstream_app
 

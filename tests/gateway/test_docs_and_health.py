@@ -6,8 +6,8 @@ import re
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+from b2b import apidocs
 from services.gateway.openapi.service import camel, merge_documents
-from shared import apidocs
 from shared.auth import Role
 from shared.testing.fixtures import client
 from tests.gateway.tokens import bearer

@@ -17,7 +17,7 @@ from shared.clock import utcnow
 from shared.contracts.catalog import ProductUpsertedV1, StockChangedV1
 from shared.contracts.orders import RequisitionStockBackV1
 from shared.events.envelope import CloudEvent
-from tests.kernel.test_stock_levels import stock_change
+from tests.contract.test_stock_levels import stock_change
 
 
 def test_back_in_stock_means_available_nowhere_before_and_somewhere_now():

@@ -11,19 +11,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Index, Numeric, SmallInteger, String, Text, text
+from sqlalchemy import BigInteger, Index, Numeric, SmallInteger, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.clock import utcnow
-from shared.db import make_metadata
+from shared.db import TableConventions
 
 QUANTITY = Numeric(18, 3)
 
 
-class Base(DeclarativeBase):
-    metadata = make_metadata()
-    type_annotation_map = {datetime: DateTime(timezone=True)}
+class Base(TableConventions, DeclarativeBase):
+    pass
 
 
 class Client(Base):

@@ -11,7 +11,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Computed,
-    DateTime,
     ForeignKey,
     Index,
     Numeric,
@@ -24,12 +23,11 @@ from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.clock import utcnow
-from shared.db import make_metadata
+from shared.db import TableConventions
 
 
-class Base(DeclarativeBase):
-    metadata = make_metadata()
-    type_annotation_map = {datetime: DateTime(timezone=True)}
+class Base(TableConventions, DeclarativeBase):
+    pass
 
 
 # Words of the name weigh most, then brand, description and attribute values. 'simple' keeps

@@ -9,13 +9,11 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Identity,
     Index,
     String,
     Text,
-    Time,
     UniqueConstraint,
     text,
 )
@@ -23,12 +21,11 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.clock import utcnow
-from shared.db import make_metadata
+from shared.db import TableConventions
 
 
-class Base(DeclarativeBase):
-    metadata = make_metadata()
-    type_annotation_map = {datetime: DateTime(timezone=True), time: Time()}
+class Base(TableConventions, DeclarativeBase):
+    pass
 
 
 # Who: projected from accounts (company.upserted, person.changed) and analytics (segments) ------

@@ -9,7 +9,6 @@ from decimal import Decimal
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Identity,
     Index,
@@ -22,7 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.clock import utcnow
-from shared.db import make_metadata
+from shared.db import TableConventions
 
 QUANTITY = Numeric(18, 3)
 ORDER_STATUSES = (
@@ -36,9 +35,8 @@ ORDER_STATUSES = (
 )
 
 
-class Base(DeclarativeBase):
-    metadata = make_metadata()
-    type_annotation_map = {datetime: DateTime(timezone=True)}
+class Base(TableConventions, DeclarativeBase):
+    pass
 
 
 class Product(Base):

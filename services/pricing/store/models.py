@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -27,16 +26,15 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.clock import utcnow
-from shared.db import make_metadata
+from shared.db import TableConventions
 
 QTY = Numeric(18, 3)
 PERCENT = Numeric(5, 2)  # two decimals, so percent arithmetic on minor units stays exact
 OPEN_PAST = text("'-infinity'::date")  # a price valid "since always"
 
 
-class Base(DeclarativeBase):
-    metadata = make_metadata()
-    type_annotation_map = {datetime: DateTime(timezone=True)}
+class Base(TableConventions, DeclarativeBase):
+    pass
 
 
 class Client(Base):

@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from shared.apidocs import OPENAPI_DIR
+from b2b.apidocs import OPENAPI_DIR
 
 RELEASED_DIR = OPENAPI_DIR / "released"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")

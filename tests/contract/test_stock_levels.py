@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from shared.clock import utcnow
 from shared.contracts.catalog import StockChangedV1
-from shared.stock_levels import Level, Move, apply_changes
+from shared.contracts.stock_levels import Level, Move, apply_changes
 
 
 def stock_change(sku: str, warehouse: str, available: int, at) -> StockChangedV1:

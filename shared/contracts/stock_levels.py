@@ -1,4 +1,5 @@
-"""Stock levels projected from catalog's `stock.changed`, a batch of events at a time.
+"""How a reader of catalog's `stock.changed` projects it, a batch of events at a time: part of
+that contract, since catalog publishes one warehouse's level and its readers need a SKU's total.
 
 Orders (a SKU back in stock) and analytics (a key SKU run out) each keep a `stock_levels`
 table of (sku, warehouse, available, changed_at) and care about how a SKU's total over every

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 
@@ -13,10 +14,29 @@ import typer
 from rich.console import Console
 from sqlalchemy import make_url
 
+from b2b import configdoc
 from shared import runtime
 
 app = typer.Typer(help="B2B commerce backend: development stack and tools.", no_args_is_help=True)
 console = Console()
+
+
+def service_command(service: str, port: int) -> list[str]:
+    """How `b2b run` starts a service. Uvicorn's own X-Forwarded-For handling is off: it would
+    believe any local caller, and the gateway decides whose it believes (trusted_proxies)."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        f"services.{service}.app:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--no-proxy-headers",
+    ]
 
 
 def _service_env(
@@ -31,9 +51,9 @@ def _service_env(
     for shared_secret in ("INTERNAL_SECRET", "JWT_SECRET"):  # every service must hold the same
         if shared_secret in os.environ:
             env.setdefault(prefix + shared_secret, os.environ[shared_secret])
-    for name, port in ports.items():  # every service finds the others where `run` put them
-        if name not in ("gateway", service):
-            env.setdefault(f"{prefix}{name.upper()}_URL", f"http://127.0.0.1:{port}")
+    # each finds the services it calls where `run` put them
+    for field, upstream in configdoc.settings_class(service).upstream_fields().items():
+        env.setdefault(f"{prefix}{field.upper()}", f"http://127.0.0.1:{ports[upstream]}")
     return env
 
 
@@ -128,7 +148,7 @@ def run(
         asyncio.run(create_topics(bootstrap, all_topics()))
         commands = {
             name: (
-                runtime.service_command(name, service_port),
+                service_command(name, service_port),
                 _service_env(name, urls.get(name), bootstrap, ports),
             )
             for name, service_port in ports.items()
@@ -168,7 +188,7 @@ def revision(service: str, message: str = typer.Option(..., "-m")) -> None:
 def generate(check: bool = typer.Option(False, help="Only report what is out of date")) -> None:
     """Regenerate what is derived from code: openapi/, the README's configuration table and
     .env.example."""
-    from shared import apidocs, configdoc
+    from b2b import apidocs, configdoc
 
     readme = runtime.ROOT / "README.md"
     env_example = runtime.ROOT / ".env.example"
@@ -201,7 +221,7 @@ def release(
     checked against it (tests/contract/test_compatibility.py)."""
     import json
 
-    from shared import apicompat, apidocs
+    from b2b import apicompat, apidocs
 
     stale = apidocs.drift()
     if stale:
