@@ -36,10 +36,15 @@ def pytest_report_header() -> str:
     return f"clock: {clock.utcnow().isoformat(timespec='seconds')} ({where})"
 
 
+# `make test` runs the suite in parallel processes (pytest-xdist): each has its own embedded
+# PostgreSQL and broker under a directory of its own, so no test sees another's data.
+TEST_DIR = DATA_DIR / "test" / os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
 @pytest.fixture(scope="session")
 def infra() -> Iterator[tuple[str, str]]:
     """(database server URL, Kafka bootstrap servers): embedded unless the env names real ones."""
-    with infrastructure(data_dir=DATA_DIR / "test") as pair:
+    with infrastructure(data_dir=TEST_DIR) as pair:
         yield pair
 
 
@@ -93,7 +98,7 @@ async def service_settings(
             "kafka_bootstrap_servers": kafka_bootstrap,
             "run_workers": False,
             "log_json": False,
-            "data_dir": str(DATA_DIR / "test" / "files" / service),
+            "data_dir": str(TEST_DIR / "files" / service),
         }
         values.update(overrides)
         return module.Settings(**values)

@@ -203,3 +203,52 @@ def test_the_refusals_an_operation_can_meet_are_documented(service):
             assert "404" in statuses, f"{method} {path}"
         if operation.get("x-roles"):
             assert {"401", "403"} <= statuses, f"{method} {path}"
+
+
+MAIN_OPERATIONS = [  # the buyer's flow: what a portal calls first
+    ("post", "/api/v1/accounts/auth/login"),
+    ("post", "/api/v1/pricing/prices/resolve"),
+    ("post", "/api/v1/orders/carts"),
+    ("put", "/api/v1/orders/carts/{cart_id}/lines"),
+    ("post", "/api/v1/orders/carts/{cart_id}/checkout"),
+    ("get", "/api/v1/orders/orders/{order_id}"),
+]
+
+
+def test_the_main_operations_show_an_example_request_and_answer_that_hold():
+    """Each example is checked against its own schema, as a generated client would read it."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT202012
+
+    document = apidocs.merged_document(
+        {service: apidocs.service_document(service) for service in apidocs.API_SERVICES}
+    )
+    registry = Registry().with_resource("urn:doc", DRAFT202012.create_resource(document))
+
+    def examples_of(schema: dict) -> list:
+        target = schema
+        while "$ref" in target:
+            target = document["components"]["schemas"][target["$ref"].rsplit("/", 1)[1]]
+        found = list(target.get("examples", []))
+        for part in target.get("anyOf", []) + target.get("oneOf", []):
+            found += examples_of(part)
+        for example in target.get("examples", []):
+            validator = Draft202012Validator(
+                {"$ref": "urn:doc#/components/schemas/" + schema["$ref"].rsplit("/", 1)[1]}
+                if "$ref" in schema
+                else schema,
+                registry=registry,
+            )
+            errors = [e.message for e in validator.iter_errors(example)]
+            assert errors == [], errors
+        return found
+
+    for method, path in MAIN_OPERATIONS:
+        operation = document["paths"][path][method]
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if body is not None:
+            assert examples_of(body["schema"]), f"{method} {path}: no example request"
+        answer = next(r for status, r in operation["responses"].items() if status in ("200", "201"))
+        schema = answer["content"]["application/json"]["schema"]
+        assert examples_of(schema), f"{method} {path}: no example answer"

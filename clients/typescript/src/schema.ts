@@ -4539,7 +4539,13 @@ export interface components {
          * @enum {string}
          */
         AccountsJobState: "queued" | "validating" | "applying" | "succeeded" | "rejected" | "failed" | "staged";
-        /** AccountsLogin */
+        /**
+         * AccountsLogin
+         * @example {
+         *       "email": "buyer@alpha.example",
+         *       "password": "s3cret!"
+         *     }
+         */
         AccountsLogin: {
             /**
              * Email
@@ -4756,7 +4762,22 @@ export interface components {
              */
             company_id: string;
         };
-        /** AccountsTokenRead */
+        /**
+         * AccountsTokenRead
+         * @example {
+         *       "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl",
+         *       "company_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+         *       "expires_in": 3600,
+         *       "memberships": [
+         *         {
+         *           "company_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+         *           "legal_name": "Alpha LLC",
+         *           "role": "buyer"
+         *         }
+         *       ],
+         *       "token_type": "bearer"
+         *     }
+         */
         AccountsTokenRead: {
             /** Access Token */
             access_token: string;
@@ -7003,7 +7024,12 @@ export interface components {
              */
             reason_code?: ("product" | "service" | "sale" | "price" | "delivery" | "other") | null;
         };
-        /** OrdersCartCreate */
+        /**
+         * OrdersCartCreate
+         * @example {
+         *       "name": "Tower B"
+         *     }
+         */
         OrdersCartCreate: {
             /**
              * Company Id
@@ -7053,7 +7079,49 @@ export interface components {
              */
             unit_price_minor: number | null;
         };
-        /** OrdersCartRead */
+        /**
+         * OrdersCartRead
+         * @example {
+         *       "company_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+         *       "currency": "EUR",
+         *       "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *       "lines": [
+         *         {
+         *           "base_price_minor": 480,
+         *           "line_total_minor": 8000,
+         *           "list_price_minor": 400,
+         *           "name": "Knauf board 12.5 mm",
+         *           "next_tier": null,
+         *           "quantity": "20",
+         *           "rule": "contract",
+         *           "savings_minor": 0,
+         *           "sku": "KN-100",
+         *           "unit": "m2",
+         *           "unit_price_minor": 400
+         *         },
+         *         {
+         *           "base_price_minor": 1250,
+         *           "line_total_minor": 11880,
+         *           "list_price_minor": 1250,
+         *           "name": "Ceresit CE 200 grout",
+         *           "next_tier": {
+         *             "min_qty": "50",
+         *             "unit_price_minor": 1045
+         *           },
+         *           "quantity": "10",
+         *           "rule": "client_discount:5%",
+         *           "savings_minor": 620,
+         *           "sku": "CE-200",
+         *           "unit": "kg",
+         *           "unit_price_minor": 1188
+         *         }
+         *       ],
+         *       "name": "Tower B",
+         *       "savings_minor": 620,
+         *       "total_minor": 19880,
+         *       "unpriced": []
+         *     }
+         */
         OrdersCartRead: {
             /**
              * Company Id
@@ -7081,7 +7149,15 @@ export interface components {
              */
             unpriced: string[];
         };
-        /** OrdersCartSummary */
+        /**
+         * OrdersCartSummary
+         * @example {
+         *       "company_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+         *       "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *       "lines": 0,
+         *       "name": "Tower B"
+         *     }
+         */
         OrdersCartSummary: {
             /**
              * Company Id
@@ -7098,7 +7174,13 @@ export interface components {
             /** Name */
             name: string;
         };
-        /** OrdersCheckoutBody */
+        /**
+         * OrdersCheckoutBody
+         * @example {
+         *       "comment": "Deliver to gate 3, mornings only",
+         *       "need": "Tower B"
+         *     }
+         */
         OrdersCheckoutBody: {
             /**
              * Adds To Order Id
@@ -7247,7 +7329,23 @@ export interface components {
             /** Warehouse */
             warehouse: string;
         };
-        /** OrdersLinesIn */
+        /**
+         * OrdersLinesIn
+         * @example {
+         *       "add": false,
+         *       "lines": [
+         *         {
+         *           "quantity": "20",
+         *           "sku": "KN-100"
+         *         },
+         *         {
+         *           "quantity": "2",
+         *           "sku": "CE-200",
+         *           "unit": "pallet"
+         *         }
+         *       ]
+         *     }
+         */
         OrdersLinesIn: {
             /**
              * Add
@@ -7417,7 +7515,78 @@ export interface components {
             /** Unit Price Minor */
             unit_price_minor: number;
         };
-        /** OrdersOrderRead */
+        /**
+         * OrdersOrderRead
+         * @example {
+         *       "comment": "Deliver to gate 3, mornings only",
+         *       "company_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+         *       "currency": "EUR",
+         *       "delivered_at": null,
+         *       "external_id": null,
+         *       "history": [
+         *         {
+         *           "actor": "5d2e8f41-0c6b-4a7e-b3d9-1f2a3b4c5d6e",
+         *           "at": "2026-12-06T10:15:00Z",
+         *           "from_status": null,
+         *           "note": null,
+         *           "to_status": "placed"
+         *         }
+         *       ],
+         *       "hold_reason": null,
+         *       "id": "2f1c9d3e-5b7a-4c1d-9e8f-6a5b4c3d2e1f",
+         *       "lines": [
+         *         {
+         *           "delivered_quantity": null,
+         *           "line_no": 1,
+         *           "line_total_minor": 9600,
+         *           "list_price_minor": 480,
+         *           "name": "Knauf board 12.5 mm",
+         *           "price_rule": "base_list:BASE",
+         *           "price_version": 42,
+         *           "priced_on": "2026-12-06",
+         *           "quantity": "20",
+         *           "sku": "KN-100",
+         *           "sources": [
+         *             {
+         *               "quantity": "20",
+         *               "warehouse": "MAIN"
+         *             }
+         *           ],
+         *           "unit_price_minor": 480
+         *         },
+         *         {
+         *           "delivered_quantity": null,
+         *           "line_no": 2,
+         *           "line_total_minor": 55000,
+         *           "list_price_minor": 1100,
+         *           "name": "Ceresit CE 200 grout",
+         *           "price_rule": "base_list:BASE",
+         *           "price_version": 42,
+         *           "priced_on": "2026-12-06",
+         *           "quantity": "50",
+         *           "sku": "CE-200",
+         *           "sources": [
+         *             {
+         *               "quantity": "50",
+         *               "warehouse": "MAIN"
+         *             }
+         *           ],
+         *           "unit_price_minor": 1100
+         *         }
+         *       ],
+         *       "number": "ORD-2026-000123",
+         *       "on_behalf_of_client": false,
+         *       "placed_at": "2026-12-06T10:15:00Z",
+         *       "placed_by": "5d2e8f41-0c6b-4a7e-b3d9-1f2a3b4c5d6e",
+         *       "promised_from": "2026-12-08",
+         *       "promised_to": "2026-12-09",
+         *       "quote_id": null,
+         *       "shipments": [],
+         *       "source": "portal",
+         *       "status": "placed",
+         *       "total_minor": 64600
+         *     }
+         */
         OrdersOrderRead: {
             /** Comment */
             comment: string | null;
@@ -7982,6 +8151,37 @@ export interface components {
         /**
          * PricingBuyerResolveResponse
          * @description The answer to a client's people: lines without the floor.
+         * @example {
+         *       "client_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+         *       "currency": "EUR",
+         *       "date": "2026-12-06",
+         *       "lines": [
+         *         {
+         *           "base_price_minor": 480,
+         *           "currency": "EUR",
+         *           "list_price_minor": 400,
+         *           "next_tier": null,
+         *           "quantity": "20",
+         *           "rule": "contract",
+         *           "sku": "KN-100",
+         *           "unit_price_minor": 400
+         *         },
+         *         {
+         *           "base_price_minor": 1250,
+         *           "currency": "EUR",
+         *           "list_price_minor": 1250,
+         *           "next_tier": {
+         *             "min_qty": "50",
+         *             "unit_price_minor": 1045
+         *           },
+         *           "quantity": "10",
+         *           "rule": "client_discount:5%",
+         *           "sku": "CE-200",
+         *           "unit_price_minor": 1188
+         *         }
+         *       ],
+         *       "price_version": 42
+         *     }
          */
         PricingBuyerResolveResponse: {
             /**
@@ -9097,7 +9297,22 @@ export interface components {
              */
             reason: string;
         };
-        /** PricingResolveRequest */
+        /**
+         * PricingResolveRequest
+         * @example {
+         *       "client_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+         *       "lines": [
+         *         {
+         *           "quantity": "20",
+         *           "sku": "KN-100"
+         *         },
+         *         {
+         *           "quantity": "50",
+         *           "sku": "CE-200"
+         *         }
+         *       ]
+         *     }
+         */
         PricingResolveRequest: {
             /**
              * Client Id

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from services.accounts.domain.card import CardField
+from shared.apiconventions import examples
 from shared.fields import (
     BusinessDate,
     CurrencyCode,
@@ -197,6 +198,7 @@ class StatementRead(Read):
 # People ------------------------------------------------------------------------------------
 
 
+@examples({"email": "buyer@alpha.example", "password": "s3cret!"})
 class Login(BaseModel):
     email: EmailStr
     password: str = Field(min_length=1, max_length=200)
@@ -212,6 +214,21 @@ class MembershipRead(BaseModel):
     role: MemberRole
 
 
+@examples(
+    {
+        "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl",
+        "token_type": "bearer",
+        "expires_in": 3600,
+        "company_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+        "memberships": [
+            {
+                "company_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+                "legal_name": "Alpha LLC",
+                "role": "buyer",
+            }
+        ],
+    }
+)
 class TokenRead(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"

@@ -16,6 +16,7 @@ from services.orders.api.schemas import QuickOrderResult, added
 from services.orders.domain.lines import MAX_LINES, WantedLine, line_total
 from services.orders.usecases import carts as usecase
 from services.orders.usecases.access import SHOPPERS
+from shared.apiconventions import examples
 from shared.auth import allow
 from shared.db import SessionDep
 from shared.fields import Quantity, Sku, code, line
@@ -23,11 +24,20 @@ from shared.fields import Quantity, Sku, code, line
 router = APIRouter(tags=["carts"])
 
 
+@examples({"name": "Tower B"})
 class CartCreate(BaseModel):
     name: line(100, min_length=1) = Field("Main", description="e.g. the project")
     company_id: uuid.UUID | None = Field(None, description="Staff only: the client")
 
 
+@examples(
+    {
+        "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+        "name": "Tower B",
+        "company_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+        "lines": 0,
+    }
+)
 class CartSummary(BaseModel):
     id: uuid.UUID
     name: str
@@ -41,6 +51,15 @@ class LineIn(BaseModel):
     unit: code(16) | None = Field(None, description="pack, coil, pallet...: kept in the base unit")
 
 
+@examples(
+    {
+        "lines": [
+            {"sku": "KN-100", "quantity": "20"},
+            {"sku": "CE-200", "quantity": "2", "unit": "pallet"},
+        ],
+        "add": False,
+    }
+)
 class LinesIn(BaseModel):
     lines: list[LineIn] = Field(min_length=1, max_length=MAX_LINES)
     add: bool = Field(False, description="Add to the quantity in the cart instead of setting it")
@@ -70,6 +89,45 @@ class CartLineRead(BaseModel):
     next_tier: NextTier | None
 
 
+@examples(
+    {
+        "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+        "name": "Tower B",
+        "company_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+        "currency": "EUR",
+        "lines": [
+            {
+                "sku": "KN-100",
+                "name": "Knauf board 12.5 mm",
+                "unit": "m2",
+                "quantity": "20",
+                "list_price_minor": 400,
+                "base_price_minor": 480,
+                "unit_price_minor": 400,
+                "line_total_minor": 8000,
+                "savings_minor": 0,
+                "rule": "contract",
+                "next_tier": None,
+            },
+            {
+                "sku": "CE-200",
+                "name": "Ceresit CE 200 grout",
+                "unit": "kg",
+                "quantity": "10",
+                "list_price_minor": 1250,
+                "base_price_minor": 1250,
+                "unit_price_minor": 1188,
+                "line_total_minor": 11880,
+                "savings_minor": 620,
+                "rule": "client_discount:5%",
+                "next_tier": {"min_qty": "50", "unit_price_minor": 1045},
+            },
+        ],
+        "total_minor": 19880,
+        "savings_minor": 620,
+        "unpriced": [],
+    }
+)
 class CartRead(BaseModel):
     id: uuid.UUID
     name: str

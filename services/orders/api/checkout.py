@@ -12,12 +12,14 @@ from services.orders.api.deps import CollaboratorsDep
 from services.orders.api.schemas import OrderRead, order_read, placed_order_json
 from services.orders.usecases import checkout as usecase
 from services.orders.usecases.access import SHOPPERS
+from shared.apiconventions import examples
 from shared.auth import allow
 from shared.fields import free_text, line
 
 router = APIRouter(tags=["checkout"])
 
 
+@examples({"comment": "Deliver to gate 3, mornings only", "need": "Tower B"})
 class CheckoutBody(BaseModel):
     comment: free_text(2000) | None = None
     adds_to_order_id: uuid.UUID | None = Field(

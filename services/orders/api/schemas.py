@@ -17,6 +17,7 @@ from services.orders.domain.lines import line_total
 from services.orders.store.models import Order
 from services.orders.usecases.carts import Added
 from services.orders.usecases.orders import OrderView
+from shared.apiconventions import examples
 from shared.auth import Role
 from shared.fields import QuantityOrZero, Sku
 from shared.problems import RowNumber
@@ -95,6 +96,67 @@ class OrderSummary(BaseModel):
     delivered_at: datetime | None
 
 
+@examples(
+    {
+        "id": "2f1c9d3e-5b7a-4c1d-9e8f-6a5b4c3d2e1f",
+        "number": "ORD-2026-000123",
+        "external_id": None,
+        "company_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+        "source": "portal",
+        "status": "placed",
+        "hold_reason": None,
+        "currency": "EUR",
+        "total_minor": 64600,
+        "placed_at": "2026-12-06T10:15:00Z",
+        "promised_from": "2026-12-08",
+        "promised_to": "2026-12-09",
+        "delivered_at": None,
+        "placed_by": "5d2e8f41-0c6b-4a7e-b3d9-1f2a3b4c5d6e",
+        "on_behalf_of_client": False,
+        "comment": "Deliver to gate 3, mornings only",
+        "quote_id": None,
+        "lines": [
+            {
+                "line_no": 1,
+                "sku": "KN-100",
+                "name": "Knauf board 12.5 mm",
+                "quantity": "20",
+                "unit_price_minor": 480,
+                "list_price_minor": 480,
+                "line_total_minor": 9600,
+                "price_rule": "base_list:BASE",
+                "priced_on": "2026-12-06",
+                "price_version": 42,
+                "delivered_quantity": None,
+                "sources": [{"warehouse": "MAIN", "quantity": "20"}],
+            },
+            {
+                "line_no": 2,
+                "sku": "CE-200",
+                "name": "Ceresit CE 200 grout",
+                "quantity": "50",
+                "unit_price_minor": 1100,
+                "list_price_minor": 1100,
+                "line_total_minor": 55000,
+                "price_rule": "base_list:BASE",
+                "priced_on": "2026-12-06",
+                "price_version": 42,
+                "delivered_quantity": None,
+                "sources": [{"warehouse": "MAIN", "quantity": "50"}],
+            },
+        ],
+        "shipments": [],
+        "history": [
+            {
+                "from_status": None,
+                "to_status": "placed",
+                "at": "2026-12-06T10:15:00Z",
+                "actor": "5d2e8f41-0c6b-4a7e-b3d9-1f2a3b4c5d6e",
+                "note": None,
+            }
+        ],
+    }
+)
 class OrderRead(OrderSummary):
     placed_by: str
     on_behalf_of_client: bool

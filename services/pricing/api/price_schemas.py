@@ -11,6 +11,7 @@ from decimal import Decimal
 from pydantic import BaseModel, Field
 
 from services.pricing.api.segments import SegmentAssignmentRead
+from shared.apiconventions import examples
 from shared.fields import BusinessDate, CurrencyCode, Quantity, Sku
 
 MAX_LINES = 5_000  # POST /prices/resolve takes at most this many lines
@@ -21,6 +22,12 @@ class CartLine(BaseModel):
     quantity: Quantity = Decimal(1)
 
 
+@examples(
+    {
+        "client_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+        "lines": [{"sku": "KN-100", "quantity": "20"}, {"sku": "CE-200", "quantity": "50"}],
+    }
+)
 class ResolveRequest(BaseModel):
     client_id: uuid.UUID = Field(description="The client company (one legal entity)")
     currency: CurrencyCode | None = Field(None, description="Default: the client's")
@@ -57,6 +64,36 @@ class ResolvedLine(BuyerResolvedLine):
     )
 
 
+@examples(
+    {
+        "client_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+        "currency": "EUR",
+        "date": "2026-12-06",
+        "price_version": 42,
+        "lines": [
+            {
+                "sku": "KN-100",
+                "quantity": "20",
+                "unit_price_minor": 400,
+                "list_price_minor": 400,
+                "base_price_minor": 480,
+                "currency": "EUR",
+                "rule": "contract",
+                "next_tier": None,
+            },
+            {
+                "sku": "CE-200",
+                "quantity": "10",
+                "unit_price_minor": 1188,
+                "list_price_minor": 1250,
+                "base_price_minor": 1250,
+                "currency": "EUR",
+                "rule": "client_discount:5%",
+                "next_tier": {"min_qty": "50", "unit_price_minor": 1045},
+            },
+        ],
+    }
+)
 class BuyerResolveResponse(BaseModel):
     """The answer to a client's people: lines without the floor."""
 
