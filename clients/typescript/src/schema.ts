@@ -8254,8 +8254,11 @@ export interface components {
             price_list: string | null;
             /** Price Minor */
             price_minor: number;
-            /** Source */
-            source: string;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "contract" | "assigned_list" | "group_list" | "base_list";
             /** Valid From */
             valid_from: string | null;
             /** Valid To */
@@ -8777,8 +8780,7 @@ export interface components {
             options: {
                 [key: string]: unknown;
             };
-            /** State */
-            state: string;
+            state: components["schemas"]["PricingJobState"];
         };
         /**
          * PricingJobState
@@ -9656,9 +9658,10 @@ export interface components {
             rows: number;
             /**
              * State
-             * @description staged, applied, rolled_back or discarded (declined)
+             * @description `discarded`: declined
+             * @enum {string}
              */
-            state: string;
+            state: "staged" | "applied" | "rolled_back" | "discarded";
         };
         /** PricingVersionReadPage */
         PricingVersionReadPage: {

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi import Path as PathParam
@@ -29,6 +29,7 @@ from services.pricing.usecases import governance as governance_flows
 from services.pricing.usecases.access import client_names, narrowed_diff, narrowed_summary
 from shared.auth import Role, allow
 from shared.db import SessionDep
+from shared.feeds.models import JobState
 from shared.feeds.router import owner_of
 from shared.fields import MAX_BIGINT, SINGLE_LINE, decimal, free_text
 from shared.pagination import Page, PageParams, page_params
@@ -129,7 +130,7 @@ class Reason(BaseModel):
 
 class HeldFeed(BaseModel):
     id: uuid.UUID
-    state: str
+    state: JobState
     options: dict[str, Any]
 
 
@@ -219,7 +220,9 @@ async def feed_diff(
 
 class VersionRead(BaseModel):
     id: int
-    state: str = Field(description="staged, applied, rolled_back or discarded (declined)")
+    state: Literal["staged", "applied", "rolled_back", "discarded"] = Field(
+        description="`discarded`: declined"
+    )
     cause: str
     job_id: uuid.UUID | None
     created_by: str

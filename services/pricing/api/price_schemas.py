@@ -7,6 +7,7 @@ import datetime as dt
 import uuid
 from datetime import date
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -114,7 +115,7 @@ class ResolveResponse(BuyerResolveResponse):
 
 
 class Candidate(BaseModel):
-    source: str
+    source: Literal["contract", "assigned_list", "group_list", "base_list"]
     origin: str
     price_list: str | None
     derived_from_matrix: bool = Field(description="From the client's factored matrix list")
