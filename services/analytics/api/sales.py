@@ -8,98 +8,50 @@ the head of sales and admins see everyone. Money figures are in one currency (`c
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import timedelta
 from typing import Annotated, Literal
 
 import polars as pl
-from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Path, Query, Request
 
 from services.analytics.api.plans import first_day
 from services.analytics.api.sales_schemas import (
     CoPurchase,
     Funnels,
-    KeyAccount,
+    KeyAccountMarkWrite,
+    KeyAccountsRead,
     LossReasons,
-    ManagerKeyAccounts,
+    ManagerPlanWrite,
+    OffersShown,
     PipelineGroup,
     RepeatDeals,
     Retention,
+    SpendWrite,
+    TeamMemberWrite,
     TeamResult,
     WinBackTask,
 )
+from services.analytics.api.sales_window import From, MoneyWindow, To, Window, period, scope_of
 from services.analytics.domain import sales as rules
 from services.analytics.settings import Settings
 from services.analytics.store import sales as store
 from services.analytics.store.queries import CLIENTS
-from shared.auth import Principal, PrincipalDep, Role, allow
+from shared.auth import Role, allow
 from shared.clock import utcnow
 from shared.db import SessionDep
 from shared.fields import (
     MAX_COUNT,
     MONTH,
-    BusinessDate,
     CurrencyCode,
-    MinorUnits,
-    PastTimestamp,
-    Sku,
-    free_text,
-    line,
 )
-from shared.problems import FieldError, Unprocessable
 
 router = APIRouter(prefix="/sales", tags=["sales"])
 SALES = (Role.SALES_MANAGER, Role.HEAD_OF_SALES, Role.ADMIN)
 HEADS = (Role.HEAD_OF_SALES, Role.ADMIN)
-Currency = Annotated[CurrencyCode, Query(description="The money figures' currency")]
-From = Annotated[
-    BusinessDate | None, Query(alias="from", description="First day (default: 90 days ago)")
-]
-To = Annotated[
-    BusinessDate | None, Query(alias="to", description="Last day, included (default: today)")
-]
-KEY_CRITERIA = Literal["potential", "reputation", "innovator", "demanding", "strategic"]
 
 
 def _settings(request: Request) -> Settings:
     return request.app.state.settings
-
-
-def _scope(principal: Principal, currency: str | None = None) -> store.Scope:
-    """A sales manager (who is not also a head) sees the clients assigned to them."""
-    return store.Scope(principal, currency)
-
-
-def _period(start: date | None, end: date | None) -> tuple[datetime, datetime]:
-    end = end or utcnow().date()
-    start = start or end - timedelta(days=89)
-    if start > end or (end - start).days > 3 * 366:
-        raise Unprocessable(
-            "Choose a period of up to three years, `from` before `to`.",
-            errors=[FieldError(field="to", message="must be on or after from, within 3 years")],
-        )
-    first = datetime.combine(start, time(), UTC)
-    return first, datetime.combine(end + timedelta(days=1), time(), UTC)
-
-
-@dataclass(frozen=True)
-class Window:
-    """A money view's question: whose clients, in which currency, over which period."""
-
-    scope: store.Scope
-    since: datetime
-    until: datetime
-
-
-async def money_window(
-    principal: PrincipalDep, currency: Currency, start: From = None, end: To = None
-) -> Window:
-    since, until = _period(start, end)
-    return Window(_scope(principal, currency), since, until)
-
-
-MoneyWindow = Annotated[Window, Depends(money_window)]
 
 
 async def _deals(request: Request, session: SessionDep, w: Window) -> pl.DataFrame:
@@ -122,7 +74,7 @@ async def pipeline(
     principal: allow(*SALES),
     by: Literal["all", "source", "manager", "segment"] = "all",
 ) -> list[PipelineGroup]:
-    changes = await store.pipeline(session, _scope(principal))
+    changes = await store.pipeline(session, scope_of(principal))
     return rules.pipeline_conversion(changes, None if by == "all" else by)
 
 
@@ -196,13 +148,6 @@ async def co_purchases(
     return rules.co_purchases(lines, level, min_together, limit).to_dicts()
 
 
-class KeyAccountsRead(BaseModel):
-    level: Literal["company", "department", "manager"]
-    threshold: float
-    clients: list[KeyAccount]
-    managers: list[ManagerKeyAccounts] = Field(description="Key accounts per manager and the limit")
-
-
 @router.get("/key-accounts", summary="Key clients by share of sales or a manager's criteria")
 async def key_accounts(
     request: Request,
@@ -220,7 +165,7 @@ async def key_accounts(
         threshold=d.key_client_share,
         per_manager=d.key_accounts_per_manager,
     )
-    scope = _scope(principal)
+    scope = scope_of(principal)
     if scope.manager_id is not None:
         mine = str(scope.manager_id)
         clients = clients.filter(pl.col("manager_id") == mine)
@@ -241,13 +186,6 @@ async def key_accounts(
         ).to_dicts(),
         managers=managers.to_dicts(),
     )
-
-
-class KeyAccountMarkWrite(BaseModel):
-    criteria: list[KEY_CRITERIA] = Field(
-        max_length=5, description="Why the client is key besides its share; empty clears"
-    )
-    note: free_text(2000) | None = None
 
 
 @router.put(
@@ -295,11 +233,6 @@ async def team(
     return [{**names.get(r["manager_id"], {"name": None, "department": None}), **r} for r in rows]
 
 
-class TeamMemberWrite(BaseModel):
-    name: line(200, min_length=1)
-    department: line(100) | None = None
-
-
 @router.put("/team/{manager_id}", summary="A sales manager's name and department")
 async def put_team_member(
     manager_id: uuid.UUID, body: TeamMemberWrite, session: SessionDep, principal: allow(*HEADS)
@@ -308,11 +241,6 @@ async def put_team_member(
         session, {"manager_id": manager_id, "name": body.name, "department": body.department}
     )
     return body
-
-
-class ManagerPlanWrite(BaseModel):
-    plan_minor: MinorUnits
-    currency: CurrencyCode
 
 
 @router.put("/plans/{manager_id}/{month}", summary="A sales manager's plan for a month")
@@ -344,9 +272,9 @@ async def churn_reasons(
     end: To = None,
     by: Literal["segment", "manager"] = "segment",
 ) -> list[LossReasons]:
-    since, until = _period(start, end)
+    since, until = period(start, end)
     return rules.loss_reasons(
-        await store.loss_reasons(session, _scope(principal), since, until), by
+        await store.loss_reasons(session, scope_of(principal), since, until), by
     )
 
 
@@ -364,7 +292,7 @@ async def win_back(
         per_manager=d.key_accounts_per_manager,
     )
     tasks = key.filter(pl.col("churn_raised"))
-    scope = _scope(principal)
+    scope = scope_of(principal)
     if scope.manager_id is not None:
         tasks = tasks.filter(pl.col("manager_id") == str(scope.manager_id))
     return tasks.select(
@@ -396,10 +324,6 @@ async def retention(
     }
 
 
-class SpendWrite(BaseModel):
-    amount_minor: MinorUnits
-
-
 @router.put("/spend/{month}/{currency}/{kind}", summary="Money spent in a month on clients")
 async def put_spend(
     month: Annotated[str, Path(pattern=MONTH, description="YYYY-MM")],
@@ -420,18 +344,6 @@ async def put_spend(
         },
     )
     return body
-
-
-class OfferShown(BaseModel):
-    client_id: uuid.UUID
-    kind: Literal["upsell", "cross_sell"]
-    sku: Sku = Field(description="The SKU offered")
-    instead_of_sku: Sku | None = Field(None, description="Upsell: the cheaper one")
-    shown_at: PastTimestamp | None = None
-
-
-class OffersShown(BaseModel):
-    offers: list[OfferShown] = Field(min_length=1, max_length=1000)
 
 
 @router.post(

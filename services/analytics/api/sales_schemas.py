@@ -3,9 +3,12 @@ rather than maps. Ratios are 0-1 with four decimals; null where the base is empt
 
 from __future__ import annotations
 
+import uuid
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from shared.fields import CurrencyCode, MinorUnits, PastTimestamp, Sku, free_text, line
 
 Ratio = float | None
 
@@ -184,3 +187,46 @@ class RetentionPeriod(BaseModel):
 class Retention(BaseModel):
     months: list[RetentionMonth]
     crr: list[RetentionPeriod]
+
+
+KEY_CRITERIA = Literal["potential", "reputation", "innovator", "demanding", "strategic"]
+
+
+class KeyAccountsRead(BaseModel):
+    level: Literal["company", "department", "manager"]
+    threshold: float
+    clients: list[KeyAccount]
+    managers: list[ManagerKeyAccounts] = Field(description="Key accounts per manager and the limit")
+
+
+class KeyAccountMarkWrite(BaseModel):
+    criteria: list[KEY_CRITERIA] = Field(
+        max_length=5, description="Why the client is key besides its share; empty clears"
+    )
+    note: free_text(2000) | None = None
+
+
+class TeamMemberWrite(BaseModel):
+    name: line(200, min_length=1)
+    department: line(100) | None = None
+
+
+class ManagerPlanWrite(BaseModel):
+    plan_minor: MinorUnits
+    currency: CurrencyCode
+
+
+class SpendWrite(BaseModel):
+    amount_minor: MinorUnits
+
+
+class OfferShown(BaseModel):
+    client_id: uuid.UUID
+    kind: Literal["upsell", "cross_sell"]
+    sku: Sku = Field(description="The SKU offered")
+    instead_of_sku: Sku | None = Field(None, description="Upsell: the cheaper one")
+    shown_at: PastTimestamp | None = None
+
+
+class OffersShown(BaseModel):
+    offers: list[OfferShown] = Field(min_length=1, max_length=1000)
