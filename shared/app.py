@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,9 +26,9 @@ from shared.problems import install_problem_handlers, problem_response
 from shared.runtime import PORTS
 from shared.settings import ServiceSettings
 from shared.upstream import Upstreams
+from shared.workers import Worker
 
 log = logging.getLogger(__name__)
-Worker = Callable[[FastAPI], Awaitable[None]]
 
 
 @dataclass

@@ -3,15 +3,12 @@ start-up): the checkout saga's recovery."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-
 from fastapi import FastAPI
 
 from services.orders.usecases.context import Collaborators
 from services.orders.usecases.recovery import recover_checkouts
+from shared.workers import periodic
 
-log = logging.getLogger(__name__)
 RECOVERY_POLL_SECONDS = 10.0
 
 
@@ -20,13 +17,9 @@ async def recover_once(app: FastAPI) -> int:
     return await recover_checkouts(Collaborators.of(app))
 
 
-async def checkout_recovery(app: FastAPI) -> None:
-    while True:
-        try:
-            await recover_once(app)
-        except Exception:
-            log.exception("checkout recovery failed; retrying")
-        await asyncio.sleep(RECOVERY_POLL_SECONDS)
-
-
-WORKERS = [checkout_recovery]
+# A pass finishes what it finds; the next one waits for the poll, whatever it did.
+WORKERS = [
+    periodic(
+        recover_once, every=RECOVERY_POLL_SECONDS, name="checkout_recovery", again=lambda _: False
+    )
+]

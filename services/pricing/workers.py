@@ -19,28 +19,21 @@ from shared.contracts.pricing import PRICE_TOPIC, PriceChangedV1
 from shared.events.envelope import CloudEvent
 from shared.events.kafka import create_topics
 from shared.feeds import feed_worker
+from shared.workers import periodic
 
 log = logging.getLogger(__name__)
 
 
-async def check_contract_expiry(app: FastAPI) -> None:
-    """Worker: every `contract_expiry_check_seconds` (first at start), announce contract prices
-    that end soon. Each (client, end date) is claimed in the transaction that writes its event,
-    so a restart or a second process does not announce it again."""
+async def announce_contract_expiry(app: FastAPI) -> int:
+    """Announce contract prices that end soon. Each (client, end date) is claimed in the
+    transaction that writes its event, so a restart or a second process does not announce it
+    again."""
     settings: Settings = app.state.settings
-    if not settings.contract_expiry_check_seconds:
-        return
-    while True:
-        try:
-            async with app.state.sessionmaker() as session, session.begin():
-                announced = await announce_expiring_prices(session, settings)
-            if announced:
-                log.info("contract prices ending soon announced", extra={"clients": announced})
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("contract expiry check failed")
-        await asyncio.sleep(settings.contract_expiry_check_seconds)
+    async with app.state.sessionmaker() as session, session.begin():
+        announced = await announce_expiring_prices(session, settings)
+    if announced:
+        log.info("contract prices ending soon announced", extra={"clients": announced})
+    return announced
 
 
 async def listen_for_price_changes(app: FastAPI) -> None:
@@ -75,5 +68,13 @@ async def listen_for_price_changes(app: FastAPI) -> None:
                 await consumer.stop()
 
 
-WORKERS = [feed_worker(SPECS), check_contract_expiry]
+WORKERS = [
+    feed_worker(SPECS),
+    periodic(
+        announce_contract_expiry,
+        every="contract_expiry_check_seconds",
+        name="check_contract_expiry",
+        again=lambda _: False,
+    ),
+]
 BACKGROUND = [listen_for_price_changes]  # every process, workers or not
