@@ -13,10 +13,11 @@ from pydantic import BaseModel
 
 from services.orders.usecases import after_sales as usecase
 from services.orders.usecases.access import READERS
+from shared.attachments import Upload, download
 from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.fields import BusinessDate, Reference
-from shared.files import DOCUMENT_TYPES, checked_type, upload_chunks
+from shared.files import DOCUMENT_TYPES
 
 router = APIRouter(tags=["order documents"])
 Kind = Literal["invoice", "waybill", "closing", "certificate", "other"]
@@ -51,16 +52,10 @@ async def attach_document(
     number: Annotated[Reference | None, Form()] = None,
     issued_on: Annotated[BusinessDate | None, Form()] = None,
 ) -> DocumentRead:
-    upload = usecase.Upload(
-        kind=kind,
-        file_name=file.filename or kind,
-        content_type=await checked_type(file, DOCUMENT_TYPES),
-        chunks=upload_chunks(file),
-        number=number,
-        issued_on=issued_on,
-    )
+    upload = await Upload.of(file, DOCUMENT_TYPES, default_name=kind)
+    details = usecase.DocumentDetails(kind=kind, number=number, issued_on=issued_on)
     document = await usecase.attach_document(
-        session, request.app.state.settings.data_dir, reference, upload
+        session, request.app.state.settings.data_dir, reference, details, upload
     )
     return DocumentRead.model_validate(document, from_attributes=True)
 
@@ -83,6 +78,4 @@ async def download_document(
     order_id: uuid.UUID, document_id: uuid.UUID, session: SessionDep, principal: allow(*READERS)
 ) -> FileResponse:
     document = await usecase.document(session, principal, order_id, document_id)
-    return FileResponse(
-        document.file_path, media_type=document.content_type, filename=document.file_name
-    )
+    return download(document)

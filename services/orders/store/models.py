@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.attachments import AttachedFile
 from shared.clock import utcnow
 from shared.db import TableConventions
 
@@ -261,7 +262,7 @@ class OrderTransition(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
-class OrderDocument(Base):
+class OrderDocument(AttachedFile, Base):
     """An invoice, waybill or closing document ERP attached to an order; the file is on disk."""
 
     __tablename__ = "order_documents"
@@ -271,12 +272,6 @@ class OrderDocument(Base):
     kind: Mapped[str] = mapped_column(String(20))
     number: Mapped[str | None] = mapped_column(String(100))
     issued_on: Mapped[date | None]
-    file_name: Mapped[str] = mapped_column(String(300))
-    content_type: Mapped[str] = mapped_column(String(100))
-    file_path: Mapped[str] = mapped_column(Text)
-    size_bytes: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64))
-    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
 
     __table_args__ = (
         CheckConstraint(

@@ -4,74 +4,63 @@ the returns and complaints they record."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders.store import order_queries as queries
 from services.orders.store.models import OrderClaim, OrderDocument
 from services.orders.usecases.access import visible_order
+from shared.attachments import Upload, attach
 from shared.auth import Principal
 from shared.clock import utcnow
 from shared.contracts.orders import OrderClaimRecordedV1, OrderDocumentAddedV1
 from shared.events.outbox import record_event
-from shared.files import save_stream
-from shared.problems import Conflict, FieldError, NotFound, Unprocessable
+from shared.problems import FieldError, NotFound, Unprocessable
 
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)
-class Upload:
+class DocumentDetails:
     kind: str
-    file_name: str
-    content_type: str
-    chunks: AsyncIterator[bytes]
     number: str | None = None
     issued_on: date | None = None
 
 
 async def attach_document(
-    session: AsyncSession, data_dir: str, reference: str, upload: Upload
+    session: AsyncSession,
+    data_dir: str,
+    reference: str,
+    details: DocumentDetails,
+    upload: Upload,
 ) -> OrderDocument:
     """The file kept under the order (by our number or ERP's), `order.document_added` told."""
     order = await queries.by_reference(session, reference)
     if order is None:
         raise NotFound(f"No order {reference}.")
-    document_id = uuid.uuid4()
-    path = Path(data_dir) / "orders" / str(order.id) / str(document_id)
-    size, sha = await save_stream(upload.chunks, path, MAX_DOCUMENT_BYTES)
     document = OrderDocument(
-        id=document_id,
-        order_id=order.id,
-        kind=upload.kind,
-        number=upload.number,
-        issued_on=upload.issued_on,
-        file_name=Path(upload.file_name).name[:300],
-        content_type=upload.content_type,
-        file_path=str(path),
-        size_bytes=size,
-        sha256=sha,
+        order_id=order.id, kind=details.kind, number=details.number, issued_on=details.issued_on
     )
-    session.add(document)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        path.unlink(missing_ok=True)
-        raise Conflict("This document is attached to the order already.") from exc
+    await attach(
+        session,
+        document,
+        upload,
+        Path(data_dir) / "orders" / str(order.id),
+        limit=MAX_DOCUMENT_BYTES,
+        duplicate="This document is attached to the order already.",
+    )
     record_event(
         session,
         OrderDocumentAddedV1(
             order_id=order.id,
             company_id=order.company_id,
             document_id=document.id,
-            kind=upload.kind,
-            number=upload.number,
-            issued_on=upload.issued_on,
+            kind=details.kind,
+            number=details.number,
+            issued_on=details.issued_on,
         ),
     )
     return document
