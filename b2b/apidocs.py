@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from shared.asyncapi import asyncapi_document
+from b2b.asyncapi import asyncapi_document
 from shared.runtime import PORTS, ROOT
 
 OPENAPI_DIR = ROOT / "openapi"

@@ -312,3 +312,14 @@ class EventConsumer:
                     await consumer.stop()
                 except Exception:
                     log.debug("consumer stop failed", exc_info=True)
+
+
+def consumer_groups(module: Any, suffix: str = "") -> dict[str, set[str]]:
+    """The consumer groups a service's app runs and their topics: the kernel's per-contract
+    groups of its SPEC, or what the service declares itself (`CONSUMER_GROUPS`)."""
+    if hasattr(module, "CONSUMER_GROUPS"):
+        return {f"{name}{suffix}": set(topics) for name, topics in module.CONSUMER_GROUPS.items()}
+    return {
+        f"{module.SPEC.name}.{group}{suffix}": {contract.topic for contract in handlers}
+        for group, handlers in module.SPEC.consumers.items()
+    }

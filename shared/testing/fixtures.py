@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import make_url
 
-from shared import asyncapi, clock
+from shared import clock
 from shared.auth import (
     PRINCIPAL_HEADER,
     TIMESTAMP_HEADER,
@@ -24,6 +24,7 @@ from shared.auth import (
     principal_headers,
     verify_principal_headers,
 )
+from shared.events import consumer as events_consumer
 from shared.problems import Unauthorized
 from shared.runtime import DATA_DIR, DATABASE_SERVICES, infrastructure, prepare_databases
 from shared.settings import DEV_INTERNAL_SECRET
@@ -133,7 +134,7 @@ class RoutingTransport(httpx.AsyncBaseTransport):
 
 def consumer_groups(module: Any, settings: Any) -> dict[str, set[str]]:
     """The consumer groups a service's app runs and their topics."""
-    return asyncapi.consumer_groups(module, settings.consumer_group_suffix)
+    return events_consumer.consumer_groups(module, settings.consumer_group_suffix)
 
 
 @pytest.fixture

@@ -11,9 +11,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # Still naming services from inside the kernel, each for a reason of its own:
 LEFT = {
-    # the AsyncAPI document lists each service's consumer groups; moves with the tracing work
-    # that owns shared/asyncapi.py this round (issue 20)
-    "shared/asyncapi.py",
     # the test harness starts the service a test names (start_app("orders", ...))
     "shared/testing/fixtures.py",
 }

@@ -15,7 +15,7 @@ import orjson
 from cloudevents.core.bindings.kafka import KafkaMessage, from_kafka_event, from_structured_event
 
 from b2b.apidocs import OPENAPI_DIR
-from shared.asyncapi import CONTENT_TYPE, example_data
+from b2b.asyncapi import CONTENT_TYPE, example_data
 from shared.contracts.orders import OrderPlacedV1
 from shared.db import create_engine, create_sessionmaker
 from shared.events.envelope import all_contracts

@@ -9,6 +9,7 @@ import zlib
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.events.consumer import consumer_groups
 from shared.events.envelope import CloudEvent, EventContract, all_contracts
 from shared.events.kafka import DEFAULT_PARTITIONS
 from shared.runtime import PORTS
@@ -214,17 +215,6 @@ def _example(schema: dict[str, Any], defs: dict[str, Any], name: str) -> Any:
         case "date":
             return EXAMPLE_TIME.date().isoformat()
     return EXAMPLE_STRINGS.get(name, f"{name}-1")
-
-
-def consumer_groups(module: Any, suffix: str = "") -> dict[str, set[str]]:
-    """The consumer groups a service's app runs and their topics: the kernel's per-contract
-    groups of its SPEC, or what the service declares itself (`CONSUMER_GROUPS`)."""
-    if hasattr(module, "CONSUMER_GROUPS"):
-        return {f"{name}{suffix}": set(topics) for name, topics in module.CONSUMER_GROUPS.items()}
-    return {
-        f"{module.SPEC.name}.{group}{suffix}": {contract.topic for contract in handlers}
-        for group, handlers in module.SPEC.consumers.items()
-    }
 
 
 def receive_operations(channels: dict[str, Any]) -> dict[str, Any]:
