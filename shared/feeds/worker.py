@@ -33,6 +33,7 @@ from shared.feeds.validation import (
     read_feed,
     write_report,
 )
+from shared.workers import Worker, periodic
 
 log = logging.getLogger(__name__)
 
@@ -239,19 +240,11 @@ async def process_next(app: FastAPI, specs: Sequence[FeedSpec]) -> bool:
     return True
 
 
-def feed_worker(specs: Sequence[FeedSpec], poll_seconds: float = 1.0) -> Any:
-    """A ServiceSpec worker that runs this service's feed jobs until the app stops."""
+def feed_worker(specs: Sequence[FeedSpec], poll_seconds: float = 1.0) -> Worker:
+    """A ServiceSpec worker that runs this service's feed jobs until the app stops: at once
+    while jobs wait, woken when this process queues one, otherwise every `poll_seconds`."""
 
-    async def run(app: FastAPI) -> None:
-        wakeup: asyncio.Event = app.state.feed_wakeup
-        while True:
-            try:
-                if await process_next(app, specs):
-                    continue
-            except Exception:
-                log.exception("feed worker loop error")
-            wakeup.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wakeup.wait(), poll_seconds)
+    async def next_job(app: FastAPI) -> bool:
+        return await process_next(app, specs)
 
-    return run
+    return periodic(next_job, every=poll_seconds, wake="feed_wakeup", name="feed_worker")
