@@ -1,6 +1,6 @@
 """Reads and writes of the sales views. Frames come through COPY (store.segments.read_frame),
 narrowed in SQL to the period, the currency and, for a sales manager, the clients assigned to
-them; the figures are computed by domain.sales."""
+them; the figures are computed by the domain (deals, funnels, sales)."""
 
 from __future__ import annotations
 
@@ -13,15 +13,15 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.analytics.domain.sales import SALES_ORDERS_SCHEMA
-from services.analytics.store.models import (
+from services.analytics.domain.deals import SALES_ORDERS_SCHEMA
+from services.analytics.store.queries import CLIENTS
+from services.analytics.store.sales_models import (
     KeyAccountMark,
     ManagerPlan,
     SalesSpend,
     SalesTeamMember,
     UpsellOffer,
 )
-from services.analytics.store.queries import CLIENTS
 from services.analytics.store.segments import read_frame
 from shared.auth import Principal
 from shared.clock import utcnow
