@@ -55,18 +55,12 @@ async def pipeline(
 
 
 @router.get("/funnels", summary="Client, financial, unit and upsell conversion")
-async def funnels(
-    principal: allow(*SALES),
-    q: MoneyQuestion,
-) -> Funnels:
+async def funnels(principal: allow(*SALES), q: MoneyQuestion) -> Funnels:
     return await usecase.funnels(q.session, q.settings, q.window)
 
 
 @router.get("/repeat-deals", summary="Repeat deals with add-ons taken out")
-async def repeat_deals(
-    principal: allow(*SALES),
-    q: MoneyQuestion,
-) -> RepeatDeals:
+async def repeat_deals(principal: allow(*SALES), q: MoneyQuestion) -> RepeatDeals:
     return await usecase.repeat_deals(q.session, q.settings, q.window)
 
 
@@ -122,10 +116,7 @@ async def mark_key_account(
 
 
 @router.get("/team", summary="Each manager's results in the period, plan versus fact")
-async def team(
-    principal: allow(*SALES),
-    q: MoneyQuestion,
-) -> list[TeamResult]:
+async def team(principal: allow(*SALES), q: MoneyQuestion) -> list[TeamResult]:
     return await usecase.team(q.session, q.settings, q.window)
 
 
@@ -171,10 +162,7 @@ async def win_back(
 
 
 @router.get("/retention", summary="Spend on keeping clients against winning them, and CRR")
-async def retention(
-    principal: allow(*HEADS),
-    q: MoneyQuestion,
-) -> Retention:
+async def retention(principal: allow(*HEADS), q: MoneyQuestion) -> Retention:
     return await usecase.retention(q.session, q.settings, q.window)
 
 

@@ -45,7 +45,7 @@ async def _deals(session: AsyncSession, settings: Settings, w: Window) -> pl.Dat
     """The orders up to the period's end marked into deals, over the history window so that a
     repeat deal is known as one."""
     since = w.until - timedelta(days=settings.history_months * 31)
-    orders = await store.orders(session, w.scope, since, w.until)
+    orders = await store.ORDERS.read(session, w.scope, since, w.until)
     return deals.mark_deals(orders, settings.addon_window_days)
 
 
@@ -83,20 +83,20 @@ async def funnels(session: AsyncSession, settings: Settings, w: Window) -> dict[
         .agg(entered_at=pl.col("changed_at").min())
         .filter(pl.col("entered_at").is_between(since, until, closed="left"))
     )
-    orders = await store.orders(session, scope, since, until)
-    lines = await store.lines(session, scope, since, until)
+    orders = await store.ORDERS.read(session, scope, since, until)
+    lines = await store.LINES.read(session, scope, since, until)
     return {
         "client": conversion.client_conversion(leads, await store.first_orders(session, scope)),
         "financial": conversion.financial_funnel(
-            await store.quotes(session, scope, since, until),
+            await store.QUOTES.read(session, scope, since, until),
             orders,
             await store.balance(session, scope),
         ),
         "unit": conversion.unit_funnel(
-            await store.quote_lines(session, scope, since, until), lines
+            await store.QUOTE_LINES.read(session, scope, since, until), lines
         ),
         "upsell": conversion.upsell_funnel(
-            await store.offers(session, scope, since, until),
+            await store.OFFERS.read(session, scope, since, until),
             lines.select("client_id", "sku", "placed_at"),
             settings.offer_accept_days,
         ),
@@ -105,7 +105,7 @@ async def funnels(session: AsyncSession, settings: Settings, w: Window) -> dict[
 
 
 async def repeat_deals(session: AsyncSession, settings: Settings, w: Window) -> dict[str, Any]:
-    lines = await store.lines(session, w.scope, w.since, w.until)
+    lines = await store.LINES.read(session, w.scope, w.since, w.until)
     figures = deals.repeat_figures(await _deals(session, settings, w), lines, w.since, w.until)
     return {"window_days": settings.addon_window_days, **figures}
 
@@ -124,7 +124,7 @@ async def co_purchases(
     marked = await _deals(session, settings, w)
     clients = await store.clients(session, w.scope)
     lines = (
-        (await store.lines(session, w.scope, w.since, w.until))
+        (await store.LINES.read(session, w.scope, w.since, w.until))
         .join(marked.select("order_id", "deal_id"), on="order_id")
         .join(clients.select("client_id", "abc_revenue", "industry"), on="client_id", how="left")
         .with_columns(
@@ -183,7 +183,7 @@ async def team(session: AsyncSession, settings: Settings, w: Window) -> list[dic
     rows = team_rules.team_performance(
         await _deals(session, settings, w),
         await store.clients(session, scope),
-        await store.quotes(session, scope, since, until),
+        await store.QUOTES.read(session, scope, since, until),
         await store.plans(session, scope, since.date().replace(day=1), _last_day(w)),
         since,
         until,
@@ -195,7 +195,7 @@ async def team(session: AsyncSession, settings: Settings, w: Window) -> list[dic
 async def loss_reasons(
     session: AsyncSession, scope: store.Scope, since: datetime, until: datetime, by: str
 ) -> list[dict[str, Any]]:
-    return team_rules.loss_reasons(await store.loss_reasons(session, scope, since, until), by)
+    return team_rules.loss_reasons(await store.LOSS_REASONS.read(session, scope, since, until), by)
 
 
 async def retention(session: AsyncSession, settings: Settings, w: Window) -> dict[str, Any]:
@@ -205,7 +205,7 @@ async def retention(session: AsyncSession, settings: Settings, w: Window) -> dic
     return {
         "months": deals.retention_payoff(
             await _deals(session, settings, w),
-            await store.lines(session, w.scope, w.since, w.until),
+            await store.LINES.read(session, w.scope, w.since, w.until),
             await store.spend(session, currency, first, _last_day(w)),
         ),
         "crr": await store.crr_trend(session, currency),
