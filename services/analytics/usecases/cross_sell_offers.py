@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import polars as pl
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,7 @@ from services.analytics.store import alerts as store
 from services.analytics.store import queries
 from shared.clock import utcnow
 from shared.contracts.analytics import ClientCrossSellOfferV1, CrossSellSuggestion, SuggestedSku
+from shared.events.envelope import EventContract
 
 
 async def offer_cross_sell(
@@ -37,7 +39,8 @@ async def offer_cross_sell(
         return 0
     skus = gaps.select(pl.col("skus").explode().struct.field("sku")).unique().to_series()
     names = await queries.product_names(session, skus.drop_nulls().sort().to_list())
-    events, offers = [], []
+    events: list[EventContract] = []
+    offers: list[dict[str, Any]] = []
     for (client_id,), suggestions in gaps.group_by("client_id", maintain_order=True):
         rows = suggestions.to_dicts()
         events.append(
