@@ -250,8 +250,8 @@ def peak_rss_mb() -> float:
 async def measure(database_url: str, events: int) -> dict[str, object]:
     """In a fresh process: the full recompute, then one order event at a time."""
     from services.analytics.app import create_app
-    from services.analytics.recompute import recompute_all, recompute_dirty
     from services.analytics.settings import Settings
+    from services.analytics.usecases.recompute import recompute_all, recompute_dirty
     from shared.testing.fixtures import running
     from tests.analytics.world import consumer, envelope, placed
 
@@ -293,14 +293,14 @@ async def measure(database_url: str, events: int) -> dict[str, object]:
         # what the worker does next: the touched clients, in one batch
         t = time.perf_counter()
         async with app.state.sessionmaker() as session, session.begin():
-            batch = await recompute_dirty(session)
+            batch = await recompute_dirty(session, settings)
         batch_ms = (time.perf_counter() - t) * 1000
         singles = []
         for client_id in ids[:20]:
             await applier.apply(envelope(placed(client_id, 0.01, cost=500)))
             t = time.perf_counter()
             async with app.state.sessionmaker() as session, session.begin():
-                await recompute_dirty(session)
+                await recompute_dirty(session, settings)
             singles.append((time.perf_counter() - t) * 1000)
         # per-request reads of one client: cross-sell against its peers, the reorder list
         from services.analytics.domain.assortment import assortment_gaps, reorder_list
@@ -320,9 +320,9 @@ async def measure(database_url: str, events: int) -> dict[str, object]:
                 reorder_list(lines, now, settings)
                 reorder.append((time.perf_counter() - t) * 1000)
         # the cross-sell offer job: every client's gaps in one pass (rolled back: run 2 offers too)
-        from services.analytics.alerts import offer_cross_sell
         from services.analytics.domain.cross_sell import cross_sell_gaps
         from services.analytics.store import alerts as alert_store
+        from services.analytics.usecases.cross_sell_offers import offer_cross_sell
 
         now = utcnow()
         async with app.state.sessionmaker() as session:

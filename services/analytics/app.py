@@ -1,16 +1,13 @@
 """The analytics service application."""
 
+from dataclasses import replace
+
 from fastapi import FastAPI
 
-from services.analytics.alerts import check_price_changes, offer_cross_sell_periodically
 from services.analytics.api import clients, feedback, plans, queues, report, sales, segments
-from services.analytics.events import CONSUMERS
-from services.analytics.recompute import (
-    recompute_dirty_clients,
-    recompute_periodically,
-    share_definitions,
-)
+from services.analytics.events import CONSUMERS, consumers
 from services.analytics.settings import Settings
+from services.analytics.workers import WORKERS
 from shared.app import ServiceSpec, build_app
 
 SPEC = ServiceSpec(
@@ -36,15 +33,10 @@ SPEC = ServiceSpec(
         sales.router,
     ],
     consumers=CONSUMERS,
-    workers=[
-        recompute_dirty_clients,
-        recompute_periodically,
-        check_price_changes,
-        offer_cross_sell_periodically,
-    ],
-    on_startup=[share_definitions],
+    workers=WORKERS,
 )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return build_app(SPEC, settings or Settings())
+    settings = settings or Settings()
+    return build_app(replace(SPEC, consumers=consumers(settings)), settings)

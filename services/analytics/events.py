@@ -7,16 +7,20 @@ dirty clients in batches (one polars pass each) and emits the segment changes. A
 event is a no-op (the inbox), so it never causes a second change.
 
 Stock levels (catalog) and price changes (pricing) feed the alerts to clients
-(services/analytics/alerts.py): a SKU of a client's A class out of stock, price moves on the
-SKUs it buys regularly.
+(`usecases/key_sku_alerts.py`, `usecases/price_checks.py`): a SKU of a client's A class out of
+stock, price moves on the SKUs it buys regularly.
+
+The handlers that need the service's settings are given them (`consumers(settings)`), never
+read from the session.
 """
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.analytics.alerts import handle_price_changed, handle_stock_changed
-from services.analytics.recompute import definitions
+from services.analytics.settings import Settings
 from services.analytics.store import facts, sales_facts
 from services.analytics.store.segments import mark_dirty
+from services.analytics.usecases.key_sku_alerts import apply_stock_changes
+from services.analytics.usecases.price_checks import queue_price_change
 from shared.clock import utcnow
 from shared.contracts.accounts import (
     CompanyCreditChangedV1,
@@ -39,14 +43,15 @@ from shared.contracts.pricing import PriceChangedV1
 from shared.events.consumer import Handlers, Many
 
 
-async def handle_company_upserted(event: CompanyUpsertedV1, session: AsyncSession) -> None:
+async def handle_company_upserted(
+    event: CompanyUpsertedV1, session: AsyncSession, settings: Settings
+) -> None:
     """Industry, type, size (peers for cross-sell), purchase potential (share of wallet).
 
     The client is recomputed too: its segments use these, and its orders may have come first
     (topics are not ordered among themselves), recomputed while the client was unknown."""
-    d = definitions(session)
     await facts.upsert_client(
-        session, event, size_key=d.size_card_key, potential_key=d.potential_card_key
+        session, event, size_key=settings.size_card_key, potential_key=settings.potential_card_key
     )
     await mark_dirty(session, event.company_id)
 
@@ -150,22 +155,48 @@ async def handle_order_delivered(event: OrderDeliveredV1, session: AsyncSession)
         await mark_dirty(session, event.company_id)
 
 
-CONSUMERS: dict[str, Handlers] = {
-    "analytics": {
-        CompanyUpsertedV1: handle_company_upserted,
-        CompanyCreditChangedV1: handle_credit_changed,
-        ProductUpsertedV1: handle_product_upserted,
-        OrderPlacedV1: handle_order_placed,
-        OrderCancelledV1: handle_order_cancelled,
-        OrderDeliveredV1: handle_order_delivered,
-        StockChangedV1: Many(handle_stock_changed),
-        PriceChangedV1: handle_price_changed,
-        OrderClaimRecordedV1: handle_claim_recorded,
-        ChurnSurveyAnsweredV1: handle_churn_survey,
-        CompanyStageChangedV1: handle_stage_changed,
-        QuoteRequestedV1: handle_quote_requested,
-        QuoteOfferedV1: handle_quote_offered,
-        QuoteAcceptedV1: handle_quote_accepted,
-        QuoteDeclinedV1: handle_quote_declined,
+async def handle_stock_changed(
+    events: list[StockChangedV1], session: AsyncSession, settings: Settings
+) -> None:
+    """Stock levels; a SKU of clients' A class that ran out is told to them."""
+    await apply_stock_changes(session, settings, events)
+
+
+async def handle_price_changed(event: PriceChangedV1, session: AsyncSession) -> None:
+    """Queued for the price-check worker: comparing takes calls to pricing."""
+    await queue_price_change(session, event)
+
+
+def consumers(settings: Settings) -> dict[str, Handlers]:
+    """The consumer map, its handlers given the service's settings (passed in, not read from
+    the session)."""
+
+    async def company_upserted(event: CompanyUpsertedV1, session: AsyncSession) -> None:
+        await handle_company_upserted(event, session, settings)
+
+    async def stock_changed(events: list[StockChangedV1], session: AsyncSession) -> None:
+        await handle_stock_changed(events, session, settings)
+
+    return {
+        "analytics": {
+            CompanyUpsertedV1: company_upserted,
+            CompanyCreditChangedV1: handle_credit_changed,
+            ProductUpsertedV1: handle_product_upserted,
+            OrderPlacedV1: handle_order_placed,
+            OrderCancelledV1: handle_order_cancelled,
+            OrderDeliveredV1: handle_order_delivered,
+            StockChangedV1: Many(stock_changed),
+            PriceChangedV1: handle_price_changed,
+            OrderClaimRecordedV1: handle_claim_recorded,
+            ChurnSurveyAnsweredV1: handle_churn_survey,
+            CompanyStageChangedV1: handle_stage_changed,
+            QuoteRequestedV1: handle_quote_requested,
+            QuoteOfferedV1: handle_quote_offered,
+            QuoteAcceptedV1: handle_quote_accepted,
+            QuoteDeclinedV1: handle_quote_declined,
+        }
     }
-}
+
+
+# What the documents list (the application builds its own with its settings).
+CONSUMERS = consumers(Settings())

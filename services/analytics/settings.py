@@ -181,7 +181,7 @@ class Settings(ServiceSettings):
     reorder_min_months: int = Field(
         3, ge=1, description="Reorder list: months a SKU was bought in to be suggested"
     )
-    # Alerts to clients (services/analytics/alerts.py)
+    # Alerts to clients (services/analytics/usecases/: key_sku_alerts, price_checks, cross_sell_offers)
     regular_sku_months: int = Field(
         6, ge=1, description="Price alerts: months looked at for the SKUs a client buys regularly"
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.analytics.domain.metrics import Facts, client_metrics
+from services.analytics.domain.facts import Facts
+from services.analytics.domain.metrics import client_metrics
 from services.analytics.settings import Settings
 
 AS_OF = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)

@@ -13,12 +13,13 @@ import polars as pl
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from services.analytics.alerts import check_next_price_change, offer_cross_sell
 from services.analytics.domain.alerts import key_sku_clients, out_of_stock, price_moves
 from services.analytics.domain.assortment import assortment_gaps
 from services.analytics.domain.cross_sell import cross_sell_gaps, peer_label
 from services.analytics.store import alerts as store
 from services.analytics.store import queries
+from services.analytics.usecases.cross_sell_offers import offer_cross_sell
+from services.analytics.usecases.price_checks import check_next_price_change
 from shared.clock import utcnow
 from shared.contracts.analytics import (
     ClientCrossSellOfferV1,
@@ -39,6 +40,7 @@ from tests.analytics.world import (
     placed,
     product,
     sql,
+    stock,
 )
 from tests.pricing.world import add_list, feed, seed_client, seed_skus
 
@@ -98,17 +100,6 @@ async def analytics(start_app):
     return await start_app("analytics", recompute_interval_seconds=0)
 
 
-def _stock(sku: str, available: int, seconds: int = 0) -> StockChangedV1:
-    return StockChangedV1(
-        sku=sku,
-        warehouse="MAIN",
-        on_hand=Decimal(available),
-        reserved=Decimal(0),
-        available=Decimal(available),
-        changed_at=NOW + timedelta(seconds=seconds),
-    )
-
-
 async def test_through_the_broker_an_a_class_sku_out_of_stock_is_told_to_its_clients(
     start_app, kafka_bootstrap
 ):
@@ -123,8 +114,8 @@ async def test_through_the_broker_an_a_class_sku_out_of_stock_is_told_to_its_cli
         placed(y.company_id, 20, {glue: ("1", 1000), "TAPE-1": ("9", 1000)}),
         placed(y.company_id, 400, {glue: ("100", 1000)}),  # beyond the 12 months: not counted
     )
-    events = [_stock(glue, 40), _stock(glue, 0, 1), _stock(glue, 0, 2), _stock(glue, 5, 3)]
-    events += [_stock(glue, 0, 4)]  # out again: told again
+    events = [stock(glue, 40), stock(glue, 0, 1), stock(glue, 0, 2), stock(glue, 5, 3)]
+    events += [stock(glue, 0, 4)]  # out again: told again
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
     await producer.start()
     try:

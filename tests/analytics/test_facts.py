@@ -6,8 +6,8 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 
-from services.analytics.recompute import recompute_dirty
 from services.analytics.store.segments import mark_dirty
+from services.analytics.usecases.recompute import recompute_dirty
 from shared.clock import moved_to
 from shared.contracts.accounts import CompanyUpsertedV1
 from shared.contracts.analytics import (
@@ -207,7 +207,9 @@ async def test_an_order_in_a_foreign_currency_does_not_force_a_full_recompute(an
     await deliver(analytics, placed(c.company_id, 3, currency="USD"))
     async with analytics.state.sessionmaker() as session, session.begin():
         await mark_dirty(session, c.company_id)
-        assert (await recompute_dirty(session))["clients"] == 1  # the one client, not all
+        assert (await recompute_dirty(session, analytics.state.settings))[
+            "clients"
+        ] == 1  # the one client, not all
 
 
 async def test_a_company_arriving_after_its_orders_is_recomputed(analytics):

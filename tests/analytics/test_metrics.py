@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 
-from services.analytics.domain.metrics import Facts
+from services.analytics.domain.facts import Facts
 from services.analytics.domain.summary import cohort_curve
 from tests.analytics.facts import client, metrics, monthly, order
 
@@ -342,7 +342,7 @@ def test_cohort_curve_pools_cohorts_old_enough():
 
 
 def test_nps_of_detractors_goes_below_zero_and_csat_counts_four_and_five():
-    from services.analytics.domain.metrics import touchpoint_scores
+    from services.analytics.domain.figures import touchpoint_scores
 
     feedback = pl.LazyFrame(
         {

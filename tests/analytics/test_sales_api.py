@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from services.analytics.recompute import recompute_all
+from services.analytics.usecases.recompute import recompute_all
 from shared.auth import Role
 from shared.contracts.accounts import CompanyStageChangedV1
 from shared.contracts.orders import OrderCancelledV1, OrderClaimRecordedV1

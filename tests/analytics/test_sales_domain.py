@@ -8,21 +8,21 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 
 from services.analytics.domain.concentration import concentration_level
-from services.analytics.domain.sales import (
+from services.analytics.domain.deals import (
     SALES_ORDERS_SCHEMA,
-    client_conversion,
     co_purchases,
-    financial_funnel,
-    key_accounts,
-    loss_reasons,
     mark_deals,
-    pipeline_conversion,
     repeat_figures,
     retention_payoff,
-    team_performance,
+)
+from services.analytics.domain.funnels import (
+    client_conversion,
+    financial_funnel,
+    pipeline_conversion,
     unit_funnel,
     upsell_funnel,
 )
+from services.analytics.domain.sales import key_accounts, loss_reasons, team_performance
 
 T0 = datetime(2026, 10, 1, 9, tzinfo=UTC)
 

@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 import polars as pl
 import pytest
 
-from services.analytics.domain.metrics import Facts, client_metrics
+from services.analytics.domain.facts import Facts
+from services.analytics.domain.metrics import client_metrics
 from services.analytics.domain.summary import retention, sku_segments, summarise
 from tests.analytics.facts import AS_OF, client, definitions, order
 

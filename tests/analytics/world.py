@@ -11,12 +11,12 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from services.analytics.events import CONSUMERS
-from services.analytics.recompute import recompute_all, recompute_dirty
+from services.analytics.events import consumers
+from services.analytics.usecases.recompute import recompute_all, recompute_dirty
 from shared.auth import Role
 from shared.clock import utcnow
 from shared.contracts.accounts import CompanyCreditChangedV1, CompanyUpsertedV1
-from shared.contracts.catalog import ProductUpsertedV1
+from shared.contracts.catalog import ProductUpsertedV1, StockChangedV1
 from shared.contracts.orders import (
     DeliveredLine,
     OrderCancelledV1,
@@ -56,7 +56,7 @@ def envelope(event: EventContract, event_id: uuid.UUID | None = None) -> CloudEv
 def consumer(app: FastAPI) -> EventConsumer:
     return EventConsumer(
         "analytics.analytics",
-        CONSUMERS["analytics"],
+        consumers(app.state.settings)["analytics"],
         app.state.sessionmaker,
         app.state.publisher,
         bootstrap_servers=app.state.settings.kafka_bootstrap_servers,
@@ -71,7 +71,7 @@ async def deliver(app: FastAPI, *events: EventContract | CloudEvent) -> list[Out
         await applier.apply(e if isinstance(e, CloudEvent) else envelope(e)) for e in events
     ]
     async with app.state.sessionmaker() as session, session.begin():
-        await recompute_dirty(session)
+        await recompute_dirty(session, app.state.settings)
     return outcomes
 
 
@@ -153,6 +153,18 @@ def months_ago(n: int, day: int = 15) -> datetime:
     """The `day` of the calendar month `n` months before now."""
     month = NOW.year * 12 + NOW.month - 1 - n
     return datetime(month // 12, month % 12 + 1, day, 12, tzinfo=UTC)
+
+
+def stock(sku: str, available: int, seconds: int = 0) -> StockChangedV1:
+    """The SKU's stock in the one warehouse, `seconds` after NOW."""
+    return StockChangedV1(
+        sku=sku,
+        warehouse="MAIN",
+        on_hand=Decimal(available),
+        reserved=Decimal(0),
+        available=Decimal(available),
+        changed_at=NOW + timedelta(seconds=seconds),
+    )
 
 
 def cancelled(order: OrderPlacedV1) -> OrderCancelledV1:

@@ -7,25 +7,22 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
+from services.analytics.api.deps import SettingsDep
 from services.analytics.api.schemas import (
-    AssortmentGap,
     BuyerProfile,
     ChurnRisk,
     ClientProfile,
     CrossSell,
-    ReorderLine,
     ReorderList,
     Segments,
 )
-from services.analytics.domain.assortment import assortment_gaps, reorder_list
-from services.analytics.domain.cross_sell import peer_label
 from services.analytics.store import queries
 from services.analytics.store.queries import CLIENTS
+from services.analytics.usecases import assortment
 from shared.audience import for_caller
 from shared.auth import CLIENT_READERS, allow
-from shared.clock import utcnow
 from shared.db import SessionDep
 from shared.problems import NotFound
 
@@ -99,30 +96,10 @@ async def profile(
     responses={404: {"description": "Unknown client, or one the caller does not reach"}},
 )
 async def cross_sell(
-    client_id: uuid.UUID, request: Request, session: SessionDep, principal: allow(*READERS)
+    client_id: uuid.UUID, settings: SettingsDep, session: SessionDep, principal: allow(*READERS)
 ) -> CrossSell:
-    await CLIENTS.ensure(session, principal, client_id)
-    who = await queries.client(session, client_id)
-    if who is None:
-        raise NotFound("No such client.")
-    d = request.app.state.settings
-    bought = await queries.peer_purchases(session, who, d.history_months, utcnow())
-    parts = [who.industry or "any industry", who.client_type or "any type"]
-    if who.size:
-        parts.append(f"size {who.size}")
-    gaps = assortment_gaps(bought, peer_label(who.industry, who.client_type, who.size), d)
-    names = await queries.product_names(
-        session, sorted({s["sku"] for g in gaps for s in g["skus"]})
-    )
-    for gap in gaps:
-        for sku in gap["skus"]:
-            sku["name"] = names.get(sku["sku"])
-    return CrossSell(
-        client_id=client_id,
-        peers=bought.peers,
-        peer_definition=", ".join(parts),
-        gaps=[AssortmentGap.model_validate(g) for g in gaps],
-    )
+    found = await assortment.cross_sell(session, settings, principal, client_id)
+    return CrossSell.model_validate(found)
 
 
 @router.get(
@@ -131,15 +108,7 @@ async def cross_sell(
     responses={404: {"description": "A client the caller does not reach"}},
 )
 async def reorder(
-    client_id: uuid.UUID, request: Request, session: SessionDep, principal: allow(*READERS)
+    client_id: uuid.UUID, settings: SettingsDep, session: SessionDep, principal: allow(*READERS)
 ) -> ReorderList:
-    await CLIENTS.ensure(session, principal, client_id)
-    d = request.app.state.settings
-    now = utcnow()
-    lines = reorder_list(await queries.client_lines(session, client_id, d.xyz_months, now), now, d)
-    names = await queries.product_names(session, [line["sku"] for line in lines])
-    return ReorderList(
-        client_id=client_id,
-        period_days=d.reorder_period_days,
-        lines=[ReorderLine(name=names.get(line["sku"]), **line) for line in lines],
-    )
+    found = await assortment.reorder(session, settings, principal, client_id)
+    return ReorderList.model_validate(found)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from services.analytics.api.deps import SettingsDep
 from services.analytics.api.schemas import FeedbackCreate, FeedbackRead
-from services.analytics.recompute import recompute_clients
-from services.analytics.store import queries
+from services.analytics.usecases.feedback import give_feedback
 from shared.auth import Role, allow
 from shared.db import SessionDep
-from shared.problems import Conflict, FieldError, Unprocessable
 
 router = APIRouter(tags=["feedback"])
 
@@ -21,32 +20,11 @@ router = APIRouter(tags=["feedback"])
     responses={409: {"description": "Already answered"}, 422: {"description": "Not your order"}},
 )
 async def post_feedback(
-    body: FeedbackCreate, session: SessionDep, principal: allow(Role.BUYER, Role.COMPANY_ADMIN)
+    body: FeedbackCreate,
+    settings: SettingsDep,
+    session: SessionDep,
+    principal: allow(Role.BUYER, Role.COMPANY_ADMIN),
 ) -> FeedbackRead:
-    company_id = principal.company_id
-    if company_id is None:
-        raise Unprocessable("Choose the company you act for first (switch company).")
-    if (
-        body.order_id is not None
-        and await queries.order_client(session, body.order_id) != company_id
-    ):
-        raise Unprocessable(
-            "No such order of your company.",
-            errors=[FieldError(field="order_id", message="is not an order of your company")],
-        )
-    row = await queries.add_feedback(
-        session,
-        {
-            "client_id": company_id,
-            "order_id": body.order_id,
-            "touchpoint": body.touchpoint,
-            "nps": body.nps,
-            "csat": body.csat,
-            "comment": body.comment,
-            "submitted_by": str(principal.subject),
-        },
-    )
-    if row is None:
-        raise Conflict("You have already scored this touchpoint of this order.")
-    await recompute_clients(session, [company_id])
+    answer = body.model_dump(include={"order_id", "touchpoint", "nps", "csat", "comment"})
+    row = await give_feedback(session, settings, principal, answer)
     return FeedbackRead.model_validate(row, from_attributes=True)

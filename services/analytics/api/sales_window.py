@@ -8,10 +8,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Query
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.analytics.api.deps import SettingsDep
+from services.analytics.settings import Settings
 from services.analytics.store import sales as store
+from services.analytics.usecases.sales import Window
 from shared.auth import Principal, PrincipalDep
 from shared.clock import utcnow
+from shared.db import SessionDep
 from shared.fields import BusinessDate, CurrencyCode
 from shared.problems import FieldError, Unprocessable
 
@@ -41,15 +46,6 @@ def period(start: date | None, end: date | None) -> tuple[datetime, datetime]:
     return first, datetime.combine(end + timedelta(days=1), time(), UTC)
 
 
-@dataclass(frozen=True)
-class Window:
-    """A money view's question: whose clients, in which currency, over which period."""
-
-    scope: store.Scope
-    since: datetime
-    until: datetime
-
-
 async def money_window(
     principal: PrincipalDep, currency: Currency, start: From = None, end: To = None
 ) -> Window:
@@ -58,3 +54,20 @@ async def money_window(
 
 
 MoneyWindow = Annotated[Window, Depends(money_window)]
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A money view's question with what answering it takes: the request's session and the
+    service's settings."""
+
+    session: AsyncSession
+    settings: Settings
+    window: Window
+
+
+async def money_question(session: SessionDep, settings: SettingsDep, w: MoneyWindow) -> Asked:
+    return Asked(session, settings, w)
+
+
+MoneyQuestion = Annotated[Asked, Depends(money_question)]

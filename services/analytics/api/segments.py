@@ -8,8 +8,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
+from services.analytics.api.deps import SettingsDep
 from services.analytics.api.schemas import (
     BaseSummary,
     ClientSegmentRow,
@@ -17,8 +18,8 @@ from services.analytics.api.schemas import (
     SegmentCounts,
     SkuSegmentRow,
 )
-from services.analytics.recompute import recompute_all
 from services.analytics.store import queries
+from services.analytics.usecases.recompute import recompute_all
 from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.fields import Code, CurrencyCode, line
@@ -148,7 +149,7 @@ async def summary(
 
 @router.post("/recompute", summary="Recompute every client's segments now (admin)")
 async def recompute(
-    request: Request, session: SessionDep, principal: allow(Role.ADMIN, Role.SYSTEM)
+    settings: SettingsDep, session: SessionDep, principal: allow(Role.ADMIN, Role.SYSTEM)
 ) -> RecomputeResult:
-    result = await recompute_all(session, request.app.state.settings)
+    result = await recompute_all(session, settings)
     return RecomputeResult.model_validate(result)

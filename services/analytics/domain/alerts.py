@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import polars as pl
 
-from services.analytics.domain.metrics import abc_classes
-from services.analytics.settings import Settings
+from services.analytics.domain.base_stats import abc_classes
+from services.analytics.domain.definitions import Definitions
 
 
 def out_of_stock(before: Decimal | None, after: Decimal) -> bool:
@@ -16,7 +16,7 @@ def out_of_stock(before: Decimal | None, after: Decimal) -> bool:
     return before is not None and before > 0 >= after
 
 
-def key_sku_clients(purchases: pl.DataFrame, sku: str, d: Settings) -> pl.DataFrame:
+def key_sku_clients(purchases: pl.DataFrame, sku: str, d: Definitions) -> pl.DataFrame:
     """The clients for whom `sku` is class A of their own purchases.
 
     `purchases`: per client and SKU, the revenue in the ABC window (client_id, sku,

@@ -11,8 +11,8 @@ from typing import Any
 
 import polars as pl
 
-from services.analytics.domain.metrics import DAYS_PER_MONTH, _month_of, month_index
-from services.analytics.settings import Settings
+from services.analytics.domain.definitions import Definitions
+from services.analytics.domain.facts import DAYS_PER_MONTH, month_index, month_of
 
 
 @dataclass
@@ -27,7 +27,7 @@ class PeerPurchases:
 
 
 def assortment_gaps(
-    bought: PeerPurchases, peer_label: str, d: Settings, top_skus: int = 3
+    bought: PeerPurchases, peer_label: str, d: Definitions, top_skus: int = 3
 ) -> list[dict[str, Any]]:
     """A gap is a category at least `cross_sell_min_peer_share` of the peers buy and the client
     does not; ranked by that share; with the SKUs most peers buy in it. Fewer peers than
@@ -63,14 +63,14 @@ def assortment_gaps(
     return gaps
 
 
-def reorder_list(lines: pl.DataFrame, as_of: datetime, d: Settings) -> list[dict[str, Any]]:
+def reorder_list(lines: pl.DataFrame, as_of: datetime, d: Definitions) -> list[dict[str, Any]]:
     """`lines`: the client's counted order lines (sku, placed_at, quantity).
 
     Per SKU over the complete `xyz_months` months (from the SKU's first purchase by this
     client): months bought, mean monthly quantity and its coefficient of variation. SKUs bought
     in at least `reorder_min_months` months and predictable (X or Y) are proposed, with the
     mean monthly quantity scaled to `reorder_period_days`, rounded up to 3 decimals."""
-    end = _month_of(as_of) - 1
+    end = month_of(as_of) - 1
     start = end - d.xyz_months + 1
     monthly = (
         lines.lazy()

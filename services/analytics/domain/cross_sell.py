@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from services.analytics.settings import Settings
+from services.analytics.domain.definitions import Definitions
 
 _NULL = "\x00"  # an unknown industry, type or size: equal to another unknown, like SQL's
 _SEP = "\x1f"
@@ -30,7 +30,7 @@ def _key(*columns: str) -> pl.Expr:
 def cross_sell_gaps(
     bought: pl.DataFrame,
     clients: pl.DataFrame,
-    d: Settings,
+    d: Definitions,
     *,
     top_categories: int | None = None,
     top_skus: int = 3,

@@ -6,333 +6,22 @@ median check, total sales, average lifetime) come from `base_stats`; a full reco
 them from the whole base, one client's recompute after an event reuses the stored ones, so
 both paths classify with the same code.
 
-Conventions: money is integer minor units in the client's currency (orders in another
-currency are left out of that client's figures). Windows of N months are N x 30.4375 days
-ending at `as_of` (ABC, RFM, wallet, the churn trend); month series (XYZ) are calendar months
-in UTC, and the current month is incomplete, so they use the complete months before `as_of`.
+The facts and their calendar are in `facts.py`, each client's raw figures in `figures.py`, the
+base statistics in `base_stats.py`; this module classifies.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import polars as pl
 
+from services.analytics.domain.base_stats import base_stats, xyz_class
 from services.analytics.domain.concentration import concentration_level
+from services.analytics.domain.definitions import Definitions
+from services.analytics.domain.facts import Facts
+from services.analytics.domain.figures import client_figures
 from services.analytics.domain.tables import matrix_actions, rfm_segments
-from services.analytics.settings import Settings
-
-DAYS_PER_MONTH = 30.4375
-QUINTILE_BREAKS = (0.2, 0.4, 0.6, 0.8)
-SEGMENT_DIMENSIONS = (
-    "abc_revenue",
-    "abc_margin",
-    "xyz",
-    "rfm_segment",
-    "regularity",
-    "check_tier",
-    "ladder",
-    "payment_behaviour",
-    "concentration",
-)
-
-ORDERS_SCHEMA = {
-    "client_id": pl.String,
-    "currency": pl.String,
-    "placed_at": pl.Datetime("us", "UTC"),
-    "total_minor": pl.Int64,
-    "costed_minor": pl.Int64,
-    "cost_minor": pl.Int64,
-    "delivered": pl.Boolean,
-    "on_time": pl.Boolean,
-    "in_full": pl.Boolean,
-}
-CLIENTS_SCHEMA = {
-    "client_id": pl.String,
-    "currency": pl.String,
-    "purchase_potential_minor": pl.Int64,
-    "overdue_minor": pl.Int64,
-}
-FEEDBACK_SCHEMA = {
-    "client_id": pl.String,
-    "touchpoint": pl.String,
-    "nps": pl.Int64,
-    "csat": pl.Int64,
-}
-TOUCHPOINTS = ("portal", "manager", "delivery", "product")
-
-
-@dataclass
-class Facts:
-    """What the metrics are computed from: counted orders, clients, feedback."""
-
-    orders: pl.LazyFrame
-    clients: pl.LazyFrame
-    feedback: pl.LazyFrame
-
-    @classmethod
-    def of(
-        cls,
-        orders: list[dict] | pl.DataFrame | pl.LazyFrame,
-        clients: list[dict] | pl.DataFrame | pl.LazyFrame,
-        feedback: list[dict] | pl.DataFrame | pl.LazyFrame | None = None,
-    ) -> Facts:
-        return cls(
-            _frame(orders, ORDERS_SCHEMA),
-            _frame(clients, CLIENTS_SCHEMA),
-            _frame(feedback or [], FEEDBACK_SCHEMA),
-        )
-
-
-def _frame(data: list[dict] | pl.DataFrame | pl.LazyFrame, schema: dict) -> pl.LazyFrame:
-    if isinstance(data, pl.LazyFrame):
-        return data
-    if isinstance(data, pl.DataFrame):
-        return data.lazy()
-    frame = pl.DataFrame(data, schema_overrides=schema, infer_schema_length=None)
-    for name, dtype in schema.items():
-        if name not in frame.columns:
-            frame = frame.with_columns(pl.lit(None, dtype).alias(name))
-    return frame.select([pl.col(n).cast(t) for n, t in schema.items()]).lazy()
-
-
-def month_index(expr: pl.Expr) -> pl.Expr:
-    return expr.dt.year().cast(pl.Int32) * 12 + expr.dt.month().cast(pl.Int32) - 1
-
-
-def _month_of(moment: datetime) -> int:
-    return moment.year * 12 + moment.month - 1
-
-
-# Raw per-client figures ----------------------------------------------------------------------
-
-
-def client_figures(facts: Facts, as_of: datetime, d: Settings) -> pl.LazyFrame:
-    """One row per known client (and per client seen only in orders) with the raw figures."""
-    since = as_of - _months(d.history_months)
-    end_month = _month_of(as_of) - 1  # the last complete month
-    clients = facts.clients.select(
-        "client_id", "currency", "purchase_potential_minor", "overdue_minor"
-    )
-    orders = (
-        facts.orders.filter(pl.col("placed_at") > since, pl.col("placed_at") <= as_of)
-        .join(clients.select("client_id", pl.col("currency").alias("home")), "client_id", "left")
-        .filter(pl.col("home").is_null() | (pl.col("home") == pl.col("currency")))
-        .with_columns(
-            month=month_index(pl.col("placed_at")),
-            margin=pl.col("costed_minor") - pl.col("cost_minor"),
-        )
-    )
-    in_last = lambda months: pl.col("placed_at") > as_of - _months(months)  # noqa: E731
-    gaps = pl.col("placed_at").sort().diff().dt.total_seconds() / 86_400
-    trend_window = _months(d.churn_trend_months)
-    trend_recent = pl.col("placed_at") > as_of - trend_window
-    trend_previous = ~trend_recent & (pl.col("placed_at") > as_of - 2 * trend_window)
-    per_client = orders.group_by("client_id").agg(
-        order_currency=pl.col("currency").first(),
-        orders=pl.len(),
-        revenue_minor=pl.col("total_minor").sum(),
-        costed_minor=pl.col("costed_minor").sum(),
-        margin_minor=pl.col("margin").sum(),
-        first_order_at=pl.col("placed_at").min(),
-        last_order_at=pl.col("placed_at").max(),
-        abc_revenue_minor=pl.col("total_minor").filter(in_last(d.abc_months)).sum(),
-        abc_margin_minor=pl.col("margin").filter(in_last(d.abc_months)).sum(),
-        abc_costed_minor=pl.col("costed_minor").filter(in_last(d.abc_months)).sum(),
-        rfm_orders=pl.col("total_minor").filter(in_last(d.rfm_months)).len(),
-        rfm_revenue_minor=pl.col("total_minor").filter(in_last(d.rfm_months)).sum(),
-        wallet_revenue_minor=pl.col("total_minor").filter(in_last(d.wallet_months)).sum(),
-        frequent_window_orders=pl.col("total_minor")
-        .filter(pl.col("placed_at") > as_of - _days(d.frequent_buyer_days))
-        .len(),
-        median_gap_days=gaps.median(),
-        gap_mean=gaps.mean(),
-        gap_std=gaps.std(ddof=0),
-        # The volume trend: two equal windows of days ending now, not calendar months, so
-        # the day of the month never decides (see `volume_drop`).
-        recent_orders=trend_recent.sum(),
-        recent_volume=pl.col("total_minor").filter(trend_recent).sum(),
-        previous_orders=trend_previous.sum(),
-        previous_volume=pl.col("total_minor").filter(trend_previous).sum(),
-        delivered_known=(pl.col("delivered") & pl.col("on_time").is_not_null()).sum(),
-        otif=(pl.col("delivered") & pl.col("on_time") & pl.col("in_full")).sum(),
-    )
-    # Monthly series: sums over the months with purchases; months without count as zeros.
-    monthly = orders.group_by("client_id", "month").agg(value=pl.col("total_minor").sum())
-    xyz_start = end_month - d.xyz_months + 1
-    series = monthly.group_by("client_id").agg(
-        first_month=pl.col("month").min(),
-        xyz_sum=pl.col("value").filter(pl.col("month").is_between(xyz_start, end_month)).sum(),
-        xyz_sumsq=(pl.col("value").cast(pl.Float64) ** 2)
-        .filter(pl.col("month").is_between(xyz_start, end_month))
-        .sum(),
-    )
-    by_year = (
-        orders.group_by("client_id", year=pl.col("placed_at").dt.year())
-        .agg(
-            revenue_minor=pl.col("total_minor").sum(),
-            margin_minor=pl.when(pl.col("costed_minor").sum() > 0).then(pl.col("margin").sum()),
-        )
-        .sort("client_id", "year")
-        .group_by("client_id")
-        .agg(margin_by_year=pl.struct("year", "revenue_minor", "margin_minor"))
-    )
-    satisfaction = facts.feedback.group_by("client_id").agg(
-        nps_average=pl.col("nps").mean(),
-        csat_average=pl.col("csat").mean(),
-    )
-    touchpoints = (
-        touchpoint_scores(facts.feedback, "client_id")
-        .sort("client_id", "touchpoint")
-        .group_by("client_id")
-        .agg(satisfaction=pl.struct(pl.exclude("client_id")))
-    )
-    everyone = pl.concat(
-        [clients.select("client_id"), per_client.select("client_id")], how="vertical"
-    ).unique()
-    return (
-        everyone.join(clients, "client_id", "left")
-        .join(per_client, "client_id", "left")
-        .join(series, "client_id", "left")
-        .join(satisfaction, "client_id", "left")
-        .join(by_year, "client_id", "left")
-        .join(touchpoints, "client_id", "left")
-        .with_columns(
-            currency=pl.coalesce("currency", "order_currency"),
-            orders=pl.col("orders").fill_null(0).cast(pl.Int64),
-            rfm_orders=pl.col("rfm_orders").fill_null(0).cast(pl.Int64),
-            frequent_window_orders=pl.col("frequent_window_orders").fill_null(0).cast(pl.Int64),
-            overdue_minor=pl.col("overdue_minor").fill_null(0),
-            months_in_xyz=(
-                pl.lit(end_month) - pl.max_horizontal(pl.col("first_month"), pl.lit(xyz_start)) + 1
-            ),
-            days_since_last_order=(
-                (pl.lit(as_of) - pl.col("last_order_at")).dt.total_seconds() // 86_400
-            ).cast(pl.Int64),
-            tenure_months=(pl.col("last_order_at") - pl.col("first_order_at")).dt.total_seconds()
-            / 86_400
-            / DAYS_PER_MONTH
-            + 1,
-            age_months=pl.max_horizontal(
-                (pl.lit(as_of) - pl.col("first_order_at")).dt.total_seconds()
-                / 86_400
-                / DAYS_PER_MONTH,
-                pl.lit(1.0),
-            ),
-        )
-        .drop("order_currency")
-    )
-
-
-def touchpoint_scores(feedback: pl.LazyFrame, *keys: str) -> pl.LazyFrame:
-    """NPS (% promoters 9-10 minus % detractors 0-6) and CSAT (% of 4-5 out of 1-5) per
-    touchpoint, with the number of answers of each and of responses (one response may answer
-    both)."""
-    return feedback.group_by(*keys, "touchpoint").agg(
-        answers=(pl.col("nps").is_not_null() | pl.col("csat").is_not_null()).sum(),
-        nps_answers=pl.col("nps").count(),
-        # Signed per answer (+1 promoter, -1 detractor): counts are unsigned in polars, and a
-        # base of detractors would wrap around instead of going below zero.
-        nps=100 * ((pl.col("nps") >= 9).cast(pl.Int8) - (pl.col("nps") <= 6).cast(pl.Int8)).mean(),
-        csat_answers=pl.col("csat").count(),
-        csat=100 * (pl.col("csat") >= 4).cast(pl.Int8).mean(),
-    )
-
-
-def _months(n: int) -> timedelta:
-    return timedelta(days=n * DAYS_PER_MONTH)
-
-
-def _days(n: int) -> timedelta:
-    return timedelta(days=n)
-
-
-# Base-wide figures ---------------------------------------------------------------------------
-
-
-def abc_classes(
-    frame: pl.LazyFrame, value: str, by: str, a_share: float, b_share: float
-) -> pl.LazyFrame:
-    """ABC by cumulative share of `value` within each `by` group: A up to `a_share`, B up to
-    `b_share`, C the rest. The item that crosses a line still belongs above it. Ties: items of
-    equal value get the class of the first of them, so equal items never split; the order
-    among them (by key) is deterministic. Items with value <= 0 are C; null values stay null."""
-    ranked = (
-        frame.filter(pl.col(value).is_not_null())
-        .sort([by, value, "key"], descending=[False, True, False])
-        .with_columns(
-            total=pl.col(value).clip(lower_bound=0).sum().over(by),
-            running=pl.col(value).clip(lower_bound=0).cum_sum().over(by),
-        )
-        .with_columns(before=(pl.col("running") - pl.col(value).clip(lower_bound=0)))
-        .with_columns(share_before=pl.col("before").min().over(by, value) / pl.col("total"))
-        .with_columns(
-            abc=pl.when(pl.col(value) <= 0)
-            .then(pl.lit("C"))
-            .when(pl.col("share_before") < a_share)
-            .then(pl.lit("A"))
-            .when(pl.col("share_before") < b_share)
-            .then(pl.lit("B"))
-            .otherwise(pl.lit("C"))
-        )
-    )
-    return ranked.select("key", by, value, "abc")
-
-
-def _cutoffs(classes: pl.LazyFrame, value: str, prefix: str) -> pl.LazyFrame:
-    """The smallest value in A and in B: classifying against them reproduces the classes."""
-    return classes.group_by("currency").agg(
-        pl.col(value).filter(pl.col("abc") == "A").min().alias(f"{prefix}_a_min"),
-        pl.col(value).filter(pl.col("abc") == "B").min().alias(f"{prefix}_b_min"),
-    )
-
-
-def base_stats(figures: pl.LazyFrame, d: Settings) -> pl.DataFrame:
-    """Per currency: ABC cut-offs, RFM breakpoints, median check, sales total, lifetime."""
-    buyers = figures.filter(pl.col("orders") > 0)
-    revenue = abc_classes(
-        buyers.select(pl.col("client_id").alias("key"), "currency", "abc_revenue_minor"),
-        "abc_revenue_minor",
-        "currency",
-        d.abc_a_share,
-        d.abc_b_share,
-    )
-    margin = abc_classes(
-        buyers.filter(pl.col("abc_costed_minor") > 0).select(
-            pl.col("client_id").alias("key"), "currency", "abc_margin_minor"
-        ),
-        "abc_margin_minor",
-        "currency",
-        d.abc_a_share,
-        d.abc_b_share,
-    )
-    breaks = []
-    for name, column in (
-        ("r", "days_since_last_order"),
-        ("f", "rfm_orders"),
-        ("m", "rfm_revenue_minor"),
-    ):
-        breaks += [
-            pl.col(column).quantile(q, "lower").alias(f"{name}_b{i + 1}")
-            for i, q in enumerate(QUINTILE_BREAKS)
-        ]
-    stats = buyers.group_by("currency").agg(
-        *breaks,
-        median_check_minor=(pl.col("revenue_minor") / pl.col("orders")).median(),
-        sales_total_minor=pl.col("abc_revenue_minor").sum(),
-        average_lifetime_months=pl.col("tenure_months").mean(),
-        buyers=pl.len(),
-    )
-    return (
-        stats.join(_cutoffs(revenue, "abc_revenue_minor", "abc_revenue"), "currency", "left")
-        .join(_cutoffs(margin, "abc_margin_minor", "abc_margin"), "currency", "left")
-        .sort("currency")
-        .collect()
-    )
-
-
-# Classification ------------------------------------------------------------------------------
 
 
 def _score(column: str, prefix: str, *, lower_is_better: bool = False) -> pl.Expr:
@@ -359,7 +48,7 @@ def _in(column: str, bounds: tuple[int, int]) -> pl.Expr:
 
 
 def client_metrics(
-    facts: Facts, as_of: datetime, d: Settings, base: pl.DataFrame | None = None
+    facts: Facts, as_of: datetime, d: Definitions, base: pl.DataFrame | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(one row per client with every figure and segment, the base stats used).
 
@@ -370,7 +59,7 @@ def client_metrics(
     return classify(figures, base, d), base
 
 
-def classify(figures: pl.DataFrame, base: pl.DataFrame, d: Settings) -> pl.DataFrame:
+def classify(figures: pl.DataFrame, base: pl.DataFrame, d: Definitions) -> pl.DataFrame:
     """Every client's segments from its raw figures against the base statistics."""
     lifetime = (
         pl.lit(float(d.ltv_lifetime_months))
@@ -435,15 +124,7 @@ def classify(figures: pl.DataFrame, base: pl.DataFrame, d: Settings) -> pl.DataF
         ltv_revenue_minor=pl.col("ltv_revenue_minor").cast(pl.Int64),
         abc_revenue=pl.when(has_orders).then(_abc_against("abc_revenue_minor", "abc_revenue")),
         abc_margin=pl.when(has_orders).then(_abc_against("abc_costed", "abc_margin")),
-        xyz=pl.when(~has_orders | (pl.col("months_in_xyz") < d.xyz_min_months))
-        .then(pl.lit(None, pl.String))
-        .when(pl.col("xyz_cv").is_null())
-        .then(pl.lit("Z"))
-        .when(pl.col("xyz_cv") <= d.xyz_x_max)
-        .then(pl.lit("X"))
-        .when(pl.col("xyz_cv") <= d.xyz_y_max)
-        .then(pl.lit("Y"))
-        .otherwise(pl.lit("Z")),
+        xyz=xyz_class("xyz_cv", ~has_orders | (pl.col("months_in_xyz") < d.xyz_min_months), d),
         r_score=pl.when(has_orders).then(
             _score("days_since_last_order", "r", lower_is_better=True)
         ),
@@ -524,7 +205,7 @@ def classify(figures: pl.DataFrame, base: pl.DataFrame, d: Settings) -> pl.DataF
     return f.collect()
 
 
-def _rfm_segment(d: Settings) -> pl.Expr:
+def _rfm_segment(d: Definitions) -> pl.Expr:
     expr: pl.Expr | None = None
     chain = None
     for seg in rfm_segments(d.rfm_segments_json):
@@ -538,7 +219,7 @@ def _rfm_segment(d: Settings) -> pl.Expr:
     return pl.when(pl.col("orders") > 0).then(expr)
 
 
-def _ladder(d: Settings) -> pl.Expr:
+def _ladder(d: Definitions) -> pl.Expr:
     """buyer -> repeat_buyer -> regular -> adherent -> advocate."""
     adherent = (
         (pl.col("regularity") == "regular")

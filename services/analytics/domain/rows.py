@@ -6,6 +6,8 @@ from datetime import datetime
 
 import polars as pl
 
+from services.analytics.domain.facts import SEGMENT_DIMENSIONS
+
 # The figures a profile shows, under the names it shows them by.
 METRIC_COLUMNS = {
     "orders": "orders",
@@ -48,20 +50,13 @@ METRIC_COLUMNS = {
     "csat_average": "csat_average",
     "satisfaction": "satisfaction",
 }
+# The columns of the client_segments table a recompute writes.
 SEGMENT_COLUMNS = (
     "client_id",
     "currency",
-    "abc_revenue",
-    "abc_margin",
-    "xyz",
-    "rfm_segment",
-    "regularity",
-    "check_tier",
-    "ladder",
+    *SEGMENT_DIMENSIONS,
     "churn_score",
     "churn_raised",
-    "payment_behaviour",
-    "concentration",
     "revenue_minor",
     "ltv_minor",
     "metrics",
@@ -79,22 +74,10 @@ def segment_rows(frame: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
             for source, target in METRIC_COLUMNS.items()
         ]
     ).struct.json_encode()
-    return frame.select(
-        "client_id",
-        pl.col("currency").fill_null("XXX"),
-        "abc_revenue",
-        "abc_margin",
-        "xyz",
-        "rfm_segment",
-        "regularity",
-        "check_tier",
-        "ladder",
-        "churn_score",
-        "churn_raised",
-        "payment_behaviour",
-        "concentration",
-        pl.col("revenue_minor").fill_null(0),
-        "ltv_minor",
-        metrics.alias("metrics"),
-        pl.lit(as_of).alias("computed_at"),
-    )
+    computed = {
+        "currency": pl.col("currency").fill_null("XXX"),
+        "revenue_minor": pl.col("revenue_minor").fill_null(0),
+        "metrics": metrics,
+        "computed_at": pl.lit(as_of),
+    }
+    return frame.select([computed.get(c, pl.col(c)).alias(c) for c in SEGMENT_COLUMNS])

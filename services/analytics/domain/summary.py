@@ -9,14 +9,10 @@ from typing import Any
 
 import polars as pl
 
-from services.analytics.domain.metrics import (
-    TOUCHPOINTS,
-    _month_of,
-    abc_classes,
-    month_index,
-    touchpoint_scores,
-)
-from services.analytics.settings import Settings
+from services.analytics.domain.base_stats import abc_by_currency, xyz_class
+from services.analytics.domain.definitions import Definitions
+from services.analytics.domain.facts import TOUCHPOINTS, month_index, month_of
+from services.analytics.domain.figures import touchpoint_scores
 
 LTV_BUCKETS = 10
 
@@ -26,7 +22,7 @@ def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
     return dict(zip(counted[column].to_list(), counted["len"].to_list(), strict=True))
 
 
-def retention(orders: pl.LazyFrame, as_of: datetime, d: Settings) -> pl.DataFrame:
+def retention(orders: pl.LazyFrame, as_of: datetime, d: Definitions) -> pl.DataFrame:
     """CRR = (E - N) / S x 100 per calendar period of `crr_period_months`, per currency: S
     clients that bought in the period before, E clients that bought in the period, N those of E
     whose first order (in the facts) is in the period. Each of the last `crr_periods` complete
@@ -34,7 +30,7 @@ def retention(orders: pl.LazyFrame, as_of: datetime, d: Settings) -> pl.DataFram
     The current, incomplete period is left out."""
     n = d.crr_period_months
     period = month_index(pl.col("placed_at")) // n
-    current = _month_of(as_of) // n
+    current = month_of(as_of) // n
     active = (
         orders.filter(pl.col("placed_at") <= as_of)
         .select("currency", "client_id", period.alias("period"))
@@ -109,7 +105,7 @@ def summarise(
     orders: pl.LazyFrame,
     feedback: pl.LazyFrame,
     as_of: datetime,
-    d: Settings,
+    d: Definitions,
 ) -> dict[str, dict[str, Any]]:
     """{currency: summary} from the metrics frame and the facts."""
     crr = retention(orders, as_of, d)
@@ -213,13 +209,13 @@ def _corr(frame: pl.DataFrame, column: str) -> float | None:
 
 
 def sku_segments(
-    sku_months: pl.LazyFrame, sku_revenue: pl.LazyFrame, as_of: datetime, d: Settings
+    sku_months: pl.LazyFrame, sku_revenue: pl.LazyFrame, as_of: datetime, d: Definitions
 ) -> pl.DataFrame:
     """SKU ABC by revenue in the ABC window (`sku_revenue`: per SKU and currency, the orders of
     the last `abc_months` x 30.4375 days, the clients' ABC window), XYZ by the variation of
     monthly quantity over the complete `xyz_months` (from the SKU's first month), per
     currency. A SKU sold only before the window is C."""
-    end = _month_of(as_of) - 1
+    end = month_of(as_of) - 1
     start = end - d.xyz_months + 1
     m = sku_months.with_columns(month=month_index(pl.col("month")))
     per = m.group_by("sku", "currency").agg(
@@ -235,7 +231,7 @@ def sku_segments(
             coalesce=True,
         )
         .with_columns(pl.col("revenue_minor").fill_null(0), pl.col("q_sum", "q_sumsq").fill_null(0))
-        .with_columns(first_month=pl.col("first_month").fill_null(_month_of(as_of)))
+        .with_columns(first_month=pl.col("first_month").fill_null(month_of(as_of)))
     )
     per = per.with_columns(
         n=pl.lit(end) - pl.max_horizontal("first_month", pl.lit(start)) + 1
@@ -246,25 +242,13 @@ def sku_segments(
             / pl.col("mean")
         )
     )
-    classes = abc_classes(
-        per.select(pl.col("sku").alias("key"), "currency", "revenue_minor"),
-        "revenue_minor",
-        "currency",
-        d.abc_a_share,
-        d.abc_b_share,
-    ).select(pl.col("key").alias("sku"), "currency", "abc")
+    classes = abc_by_currency(per, "sku", "revenue_minor", d).select(
+        pl.col("key").alias("sku"), "currency", "abc"
+    )
     return (
         per.join(classes, ["sku", "currency"], "left")
         .with_columns(
-            xyz=pl.when(pl.col("n") < d.xyz_min_months)
-            .then(pl.lit(None, pl.String))
-            .when(pl.col("quantity_cv").is_null())
-            .then(pl.lit("Z"))
-            .when(pl.col("quantity_cv") <= d.xyz_x_max)
-            .then(pl.lit("X"))
-            .when(pl.col("quantity_cv") <= d.xyz_y_max)
-            .then(pl.lit("Y"))
-            .otherwise(pl.lit("Z")),
+            xyz=xyz_class("quantity_cv", pl.col("n") < d.xyz_min_months, d),
             quantity_cv=pl.col("quantity_cv").round(4),
         )
         .select("sku", "currency", "abc", "xyz", "revenue_minor", "quantity_cv")

@@ -1,4 +1,4 @@
-from services.analytics.store import models
+from services.analytics.store import models, sales_models  # noqa: F401 (its tables, same Base)
 from shared.kernel import KERNEL_METADATA
 from shared.migrations import run_env
 

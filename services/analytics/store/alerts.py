@@ -12,11 +12,13 @@ from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.analytics.domain.metrics import DAYS_PER_MONTH
+from services.analytics.domain.facts import DAYS_PER_MONTH
 from services.analytics.store.models import CrossSellOffer, PriceCheck
 from services.analytics.store.segments import read_frame
 from shared.clock import utcnow
 from shared.contracts.pricing import PriceChangedV1
+from shared.events.envelope import EventContract
+from shared.events.outbox import OutboxMessage, outbox_rows
 
 
 def months_back(as_of: datetime, months: int) -> datetime:
@@ -193,9 +195,23 @@ async def offered_recently(session: AsyncSession, since: datetime) -> set[str]:
     return {str(r) for r in rows}
 
 
-async def remember_offers(session: AsyncSession, offers: list[dict[str, Any]]) -> None:
+OFFERS_LOCK = "SELECT pg_advisory_xact_lock(hashtext('analytics.cross_sell_offers'))"
+
+
+async def lock_offers(session: AsyncSession) -> None:
+    """One offer job at a time, until its transaction ends."""
+    await session.execute(text(OFFERS_LOCK))
+
+
+async def remember_offers(
+    session: AsyncSession, events: list[EventContract], offers: list[dict[str, Any]]
+) -> None:
+    """The offers' events (one outbox statement for thousands) and their record."""
     if not offers:
         return
+    await session.execute(
+        insert(OutboxMessage), outbox_rows(events, session.info.get("service", "analytics"))
+    )
     stmt = insert(CrossSellOffer)
     await session.execute(
         stmt.on_conflict_do_update(

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analytics.domain.assortment import PeerPurchases
-from services.analytics.domain.metrics import SEGMENT_DIMENSIONS
+from services.analytics.domain.facts import SEGMENT_DIMENSIONS
 from services.analytics.store.models import (
     BaseStats,
     Client,

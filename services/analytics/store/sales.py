@@ -1,10 +1,11 @@
 """Reads and writes of the sales views. Frames come through COPY (store.segments.read_frame),
 narrowed in SQL to the period, the currency and, for a sales manager, the clients assigned to
-them; the figures are computed by domain.sales."""
+them; the figures are computed by the domain (deals, funnels, sales)."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -13,15 +14,15 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.analytics.domain.sales import SALES_ORDERS_SCHEMA
-from services.analytics.store.models import (
+from services.analytics.domain.deals import SALES_ORDERS_SCHEMA
+from services.analytics.store.queries import CLIENTS
+from services.analytics.store.sales_models import (
     KeyAccountMark,
     ManagerPlan,
     SalesSpend,
     SalesTeamMember,
     UpsellOffer,
 )
-from services.analytics.store.queries import CLIENTS
 from services.analytics.store.segments import read_frame
 from shared.auth import Principal
 from shared.clock import utcnow
@@ -56,42 +57,96 @@ def _ts(value: datetime) -> str:
     return "'" + value.isoformat() + "'::timestamptz"
 
 
-async def orders(session: AsyncSession, scope: Scope, since: datetime, until: datetime):
-    """Counted orders placed in [since, until) with what deals need."""
-    return await read_frame(
-        session,
-        "SELECT order_id, client_id, currency, placed_at, total_minor, lines, need, "
-        "adds_to_order_id, on_behalf, delivered_minor FROM order_facts "
-        f"WHERE counted AND placed_at >= {_ts(since)} AND placed_at < {_ts(until)}"
-        + scope.clients()
-        + scope.money(),
-        SALES_ORDERS_SCHEMA,
-    )
+@dataclass(frozen=True)
+class PeriodQuery:
+    """A query of the facts of a period: `sql` ends in a WHERE clause, which `read` narrows to
+    [since, until) on `at`, to the caller's clients (`clients`, the client id column) and, when
+    `money` names the currency column, to the scope's currency."""
+
+    sql: str
+    schema: dict[str, Any]
+    at: str
+    clients: str = "client_id"
+    money: str | None = None
+
+    async def read(
+        self, session: AsyncSession, scope: Scope, since: datetime, until: datetime
+    ) -> pl.DataFrame:
+        where = f" AND {self.at} >= {_ts(since)} AND {self.at} < {_ts(until)}"
+        where += scope.clients(self.clients) + (scope.money(self.money) if self.money else "")
+        return await read_frame(session, self.sql + where, self.schema)
 
 
-async def lines(session: AsyncSession, scope: Scope, since: datetime, until: datetime):
-    """The lines of counted orders in [since, until), with their SKU's category."""
-    return await read_frame(
-        session,
-        "SELECT l.order_id, l.client_id, l.sku, p.category, l.quantity, "
-        "coalesce(l.unit_price_minor, round(l.revenue_minor / nullif(l.quantity, 0)))::bigint "
-        "AS unit_price_minor, l.list_price_minor, l.placed_at "
-        "FROM order_line_facts l JOIN order_facts o ON o.order_id = l.order_id AND o.counted "
-        "LEFT JOIN products p ON p.sku = l.sku "
-        f"WHERE l.placed_at >= {_ts(since)} AND l.placed_at < {_ts(until)}"
-        + scope.clients("l.client_id")
-        + scope.money("o.currency"),
-        {
-            "order_id": pl.String,
-            "client_id": pl.String,
-            "sku": pl.String,
-            "category": pl.String,
-            "quantity": pl.Float64,
-            "unit_price_minor": pl.Int64,
-            "list_price_minor": pl.Int64,
-            "placed_at": UTC_TS,
-        },
-    )
+ORDERS = PeriodQuery(
+    "SELECT order_id, client_id, currency, placed_at, total_minor, lines, need, "
+    "adds_to_order_id, on_behalf, delivered_minor FROM order_facts WHERE counted",
+    SALES_ORDERS_SCHEMA,
+    at="placed_at",
+    money="currency",
+)
+LINES = PeriodQuery(
+    "SELECT l.order_id, l.client_id, l.sku, p.category, l.quantity, "
+    "coalesce(l.unit_price_minor, round(l.revenue_minor / nullif(l.quantity, 0)))::bigint "
+    "AS unit_price_minor, l.list_price_minor, l.placed_at "
+    "FROM order_line_facts l JOIN order_facts o ON o.order_id = l.order_id AND o.counted "
+    "LEFT JOIN products p ON p.sku = l.sku WHERE true",
+    {
+        "order_id": pl.String,
+        "client_id": pl.String,
+        "sku": pl.String,
+        "category": pl.String,
+        "quantity": pl.Float64,
+        "unit_price_minor": pl.Int64,
+        "list_price_minor": pl.Int64,
+        "placed_at": UTC_TS,
+    },
+    at="l.placed_at",
+    clients="l.client_id",
+    money="o.currency",
+)
+QUOTES = PeriodQuery(
+    "SELECT quote_id, client_id, offered_at, offered_minor, accepted_at, accepted_minor, "
+    "order_id FROM quote_facts WHERE true",
+    {
+        "quote_id": pl.String,
+        "client_id": pl.String,
+        "offered_at": UTC_TS,
+        "offered_minor": pl.Int64,
+        "accepted_at": UTC_TS,
+        "accepted_minor": pl.Int64,
+        "order_id": pl.String,
+    },
+    at="offered_at",
+    money="currency",
+)
+# the SKUs of quotes requested in the period, with the order each became
+QUOTE_LINES = PeriodQuery(
+    "SELECT l.quote_id, l.sku, q.order_id FROM quote_line_facts l "
+    "JOIN quote_facts q ON q.quote_id = l.quote_id WHERE true",
+    {"quote_id": pl.String, "sku": pl.String, "order_id": pl.String},
+    at="q.requested_at",
+    clients="q.client_id",
+)
+OFFERS = PeriodQuery(
+    "SELECT id, client_id, kind, sku, shown_at FROM upsell_offers WHERE true",
+    {
+        "id": pl.String,
+        "client_id": pl.String,
+        "kind": pl.String,
+        "sku": pl.String,
+        "shown_at": UTC_TS,
+    },
+    at="shown_at",
+)
+LOSS_REASONS = PeriodQuery(
+    "SELECT r.kind, r.reason_code, s.abc_revenue AS segment, "
+    "c.sales_manager_id::text AS manager FROM loss_reasons r "
+    "LEFT JOIN clients c ON c.id = r.client_id "
+    "LEFT JOIN client_segments s ON s.client_id = r.client_id WHERE true",
+    {"kind": pl.String, "reason_code": pl.String, "segment": pl.String, "manager": pl.String},
+    at="r.at",
+    clients="r.client_id",
+)
 
 
 CLIENTS_SCHEMA = {
@@ -155,39 +210,6 @@ async def first_orders(session: AsyncSession, scope: Scope):
     )
 
 
-async def quotes(session: AsyncSession, scope: Scope, since: datetime, until: datetime):
-    """Quotes offered in [since, until)."""
-    return await read_frame(
-        session,
-        "SELECT quote_id, client_id, offered_at, offered_minor, accepted_at, accepted_minor, "
-        "order_id FROM quote_facts "
-        f"WHERE offered_at >= {_ts(since)} AND offered_at < {_ts(until)}"
-        + scope.clients()
-        + scope.money(),
-        {
-            "quote_id": pl.String,
-            "client_id": pl.String,
-            "offered_at": UTC_TS,
-            "offered_minor": pl.Int64,
-            "accepted_at": UTC_TS,
-            "accepted_minor": pl.Int64,
-            "order_id": pl.String,
-        },
-    )
-
-
-async def quote_lines(session: AsyncSession, scope: Scope, since: datetime, until: datetime):
-    """SKUs of the quotes requested in [since, until), with the order each became."""
-    return await read_frame(
-        session,
-        "SELECT l.quote_id, l.sku, q.order_id FROM quote_line_facts l "
-        "JOIN quote_facts q ON q.quote_id = l.quote_id "
-        f"WHERE q.requested_at >= {_ts(since)} AND q.requested_at < {_ts(until)}"
-        + scope.clients("q.client_id"),
-        {"quote_id": pl.String, "sku": pl.String, "order_id": pl.String},
-    )
-
-
 async def balance(session: AsyncSession, scope: Scope) -> int:
     found = await session.scalar(
         text(
@@ -197,33 +219,6 @@ async def balance(session: AsyncSession, scope: Scope) -> int:
         )
     )
     return int(found or 0)
-
-
-async def offers(session: AsyncSession, scope: Scope, since: datetime, until: datetime):
-    return await read_frame(
-        session,
-        "SELECT id, client_id, kind, sku, shown_at FROM upsell_offers "
-        f"WHERE shown_at >= {_ts(since)} AND shown_at < {_ts(until)}" + scope.clients(),
-        {
-            "id": pl.String,
-            "client_id": pl.String,
-            "kind": pl.String,
-            "sku": pl.String,
-            "shown_at": UTC_TS,
-        },
-    )
-
-
-async def loss_reasons(session: AsyncSession, scope: Scope, since: datetime, until: datetime):
-    return await read_frame(
-        session,
-        "SELECT r.kind, r.reason_code, s.abc_revenue AS segment, "
-        "c.sales_manager_id::text AS manager FROM loss_reasons r "
-        "LEFT JOIN clients c ON c.id = r.client_id "
-        "LEFT JOIN client_segments s ON s.client_id = r.client_id "
-        f"WHERE r.at >= {_ts(since)} AND r.at < {_ts(until)}" + scope.clients("r.client_id"),
-        {"kind": pl.String, "reason_code": pl.String, "segment": pl.String, "manager": pl.String},
-    )
 
 
 async def marks(session: AsyncSession) -> pl.DataFrame:

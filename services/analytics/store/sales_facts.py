@@ -9,7 +9,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.analytics.store.models import (
+from services.analytics.store.sales_models import (
     LossReasonFact,
     PipelineChange,
     QuoteFact,

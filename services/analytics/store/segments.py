@@ -17,7 +17,7 @@ import polars as pl
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.analytics.domain.metrics import (
+from services.analytics.domain.facts import (
     CLIENTS_SCHEMA,
     DAYS_PER_MONTH,
     FEEDBACK_SCHEMA,

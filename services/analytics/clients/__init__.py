@@ -1,0 +1,1 @@
+"""Analytics' calls to other services, through the kernel's `Upstreams`."""
