@@ -40,3 +40,4 @@ async def remove_address(
     if address is None:
         raise NotFound("No such address.")
     await session.delete(address)
+    await session.flush()
