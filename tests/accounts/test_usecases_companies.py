@@ -154,7 +154,7 @@ async def test_the_card_is_checked_against_its_client_types_fields(ctx):
         assert [e.field for e in refused.value.errors] == ["card.volume"]
     async with ctx.sessionmaker() as session, session.begin():
         card = await usecase.replace_card(session, ADMIN, company.id, '"v1"', {"volume": 12})
-        assert (card.company.card, card.company.version) == ({"volume": 12}, 2)
+        assert (card.values, card.version) == ({"volume": 12}, 2)
         assert [f.key for f in card.fields] == ["volume", "note"]
         assert (await recorded(session, "company.upserted"))[-1]["card"] == {"volume": 12}
 

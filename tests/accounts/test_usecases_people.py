@@ -213,11 +213,11 @@ async def test_the_pipeline_moves_by_hand_anywhere_and_by_itself_only_forward(ac
         with pytest.raises(Unprocessable):
             await pipeline.set_standing(session, ADMIN, company, "nope")
         lead = await pipeline.set_standing(session, ADMIN, company, None, "fair", sets_source=True)
-        assert (lead.row.stage, lead.row.source) == ("lead", "fair")
+        assert (lead.stage, lead.source) == ("lead", "fair")
         await pipeline.quote_requested(session, company)
         await pipeline.order_placed(session, company, False, utcnow())  # first order
         await pipeline.order_placed(session, company, True, utcnow())  # an add-on: no move
-        assert (await pipeline.standing(session, ADMIN, company)).row.stage == "first_order"
+        assert (await pipeline.standing(session, ADMIN, company)).stage == "first_order"
         await pipeline.quote_requested(session, company)  # never back
         await pipeline.order_placed(session, company, False, utcnow())
         moved = await pipeline.standing(session, ADMIN, company)
@@ -227,7 +227,7 @@ async def test_the_pipeline_moves_by_hand_anywhere_and_by_itself_only_forward(ac
             "first_order",
             "repeat",
         ]
-        assert (moved.row.source, moved.row.orders_placed) == ("fair", 3)
+        assert (moved.source, moved.orders_placed) == ("fair", 3)
         await pipeline.order_placed(session, uuid.uuid4(), False, utcnow())  # unknown: nothing
 
 

@@ -52,15 +52,8 @@ def _read(view: usecase.CompanyView, response: Response | None = None) -> Compan
 
 
 def _card_read(card: usecase.Card, response: Response) -> CardRead:
-    company = card.company
-    set_etag(response, company.version)
-    return CardRead(
-        company_id=company.id,
-        client_type=company.client_type,
-        fields=card.fields,
-        values=company.card,
-        version=company.version,
-    )
+    set_etag(response, card.version)
+    return CardRead.model_validate(card, from_attributes=True)
 
 
 @router.get(

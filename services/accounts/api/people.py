@@ -68,16 +68,7 @@ async def switch_company(
 
 @router.get("/me", tags=["auth"], summary="Who I am and which companies I may act for")
 async def me(session: SessionDep, principal: allow(*PEOPLE)) -> MeRead:
-    found = await usecase.me(session, principal)
-    user = found.user
-    return MeRead(
-        id=user.id,
-        email=user.email,
-        name=user.name,
-        staff_role=user.staff_role,
-        company_id=principal.company_id,
-        memberships=found.memberships,
-    )
+    return MeRead.model_validate(await usecase.me(session, principal), from_attributes=True)
 
 
 # Members and invitations ---------------------------------------------------------------------

@@ -68,14 +68,7 @@ def _read_stages(stages: list[Stage]) -> list[StageRead]:
 
 
 def _read_standing(found: usecase.Standing) -> StandingRead:
-    row = found.row
-    return StandingRead(
-        company_id=found.company_id,
-        source=row.source,
-        stage=row.stage,
-        stage_since=row.stage_since,
-        history=[StageChangeRead.model_validate(c, from_attributes=True) for c in found.history],
-    )
+    return StandingRead.model_validate(found, from_attributes=True)
 
 
 @router.get("/pipeline/stages", summary="The sales pipeline's stages, in order")

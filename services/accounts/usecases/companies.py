@@ -33,8 +33,17 @@ class CompanyView:
 
 @dataclass(frozen=True)
 class Card:
-    company: Company
+    """A company's card: the fields its client type has, the values it holds, its version."""
+
+    company_id: uuid.UUID
+    client_type: str | None
     fields: list[CardField]
+    values: dict[str, Any]
+    version: int
+
+    @classmethod
+    def of(cls, company: Company, fields: list[CardField]) -> Card:
+        return cls(company.id, company.client_type, fields, company.card, company.version)
 
 
 async def _view(session: AsyncSession, company: Company) -> CompanyView:
@@ -174,7 +183,7 @@ async def _card_fields(session: AsyncSession, company: Company) -> list[CardFiel
 
 async def card(session: AsyncSession, principal: Principal, company_id: uuid.UUID) -> Card:
     company = await visible_company(session, principal, company_id)
-    return Card(company, await _card_fields(session, company))
+    return Card.of(company, await _card_fields(session, company))
 
 
 async def replace_card(
@@ -195,7 +204,7 @@ async def replace_card(
     await session.flush()
     # Analytics reads size and purchase potential from the card (share of wallet, peers).
     store.record_company_upserted(session, company, (await _view(session, company)).group_code)
-    return Card(company, fields)
+    return Card.of(company, fields)
 
 
 # Client types and groups

@@ -27,7 +27,13 @@ from shared.tokens import derived_token
 
 @dataclass(frozen=True)
 class Me:
-    user: User
+    """Who the caller is, the company it acts for and the companies it may act for."""
+
+    id: uuid.UUID
+    email: str
+    name: str
+    staff_role: str | None
+    company_id: uuid.UUID | None
     memberships: list[dict[str, Any]]
 
 
@@ -41,7 +47,8 @@ async def me(session: AsyncSession, principal: Principal) -> Me:
     user = await session.get(User, user_id(principal))
     if user is None:
         raise Unauthorized("This user no longer exists.")
-    return Me(user, await people.memberships(session, user.id))
+    memberships = await people.memberships(session, user.id)
+    return Me(user.id, user.email, user.name, user.staff_role, principal.company_id, memberships)
 
 
 async def members(

@@ -21,8 +21,13 @@ from shared.problems import FieldError, Unprocessable
 
 @dataclass(frozen=True)
 class Standing:
+    """Where a company stands in the pipeline, and every move that brought it there."""
+
     company_id: uuid.UUID
-    row: CompanyPipeline
+    source: str | None
+    stage: str | None
+    stage_since: datetime | None
+    orders_placed: int
     history: list[StageChange]
 
 
@@ -41,7 +46,8 @@ async def replace_stages(session: AsyncSession, wanted: list[Stage]) -> list[Sta
 
 async def _standing(session: AsyncSession, company_id: uuid.UUID) -> Standing:
     row = await store.standing(session, company_id)
-    return Standing(company_id, row, await store.history(session, company_id))
+    history = await store.history(session, company_id)
+    return Standing(company_id, row.source, row.stage, row.stage_since, row.orders_placed, history)
 
 
 async def standing(session: AsyncSession, principal: Principal, company_id: uuid.UUID) -> Standing:
