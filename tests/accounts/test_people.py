@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from shared.auth import Role
 from shared.contracts.accounts import PersonChangedV1
 from shared.settings import DEV_JWT_SECRET
@@ -69,11 +71,16 @@ async def test_holding_user_switches_legal_entity_without_logging_in_again(accou
     assert {m["role"] for m in me.json()["memberships"]} == {"company_admin", "buyer"}
 
 
-async def test_invitation_creates_the_buyer_once_and_admin_removes_them(accounts):
-    company = await add_company(accounts)
-    cid = uuid.UUID(company["id"])
+@pytest.fixture
+async def administered(accounts):
+    """A company, its admin's id and the admin's headers."""
+    cid = uuid.UUID((await add_company(accounts))["id"])
     admin_id = await add_user(accounts, "boss@client.example", companies={cid: "company_admin"})
-    boss = member_headers(admin_id, cid, Role.COMPANY_ADMIN, Role.BUYER)
+    return cid, admin_id, member_headers(admin_id, cid, Role.COMPANY_ADMIN, Role.BUYER)
+
+
+async def test_invitation_creates_the_buyer_once_and_admin_removes_them(accounts, administered):
+    cid, admin_id, boss = administered
     invitation = await invite(accounts, boss, cid, "New@Client.example")
     accepted = await accept(accounts, invitation, "New Buyer")
     again = await accept(accounts, invitation, "New Buyer")
@@ -166,12 +173,9 @@ async def test_only_the_system_verifies_keys_and_only_admins_issue_them(accounts
     assert staff.status_code == 403
 
 
-async def test_people_changes_are_published_for_notifications(accounts):
+async def test_people_changes_are_published_for_notifications(accounts, administered):
     """person.changed carries who a person is and where they belong, after each change."""
-    company = await add_company(accounts)
-    cid = uuid.UUID(company["id"])
-    admin_id = await add_user(accounts, "chief@client.example", companies={cid: "company_admin"})
-    boss = member_headers(admin_id, cid, Role.COMPANY_ADMIN, Role.BUYER)
+    cid, _, boss = administered
     invitation = await invite(accounts, boss, cid, "b@client.example")
     await accept(accounts, invitation, "B")
     await add_staff(accounts, "m@seller.example", "sales_manager")
