@@ -137,9 +137,9 @@ async def test_a_sales_manager_lists_and_reaches_only_its_clients_and_a_buyer_it
         views, _ = await usecase.list_companies(session, as_buyer, PageParams(limit=50))
         assert [v.company.id for v in views] == [other.id]
         with pytest.raises(NotFound):
-            await usecase.company(session, as_manager, other.id)
+            await usecase.get_company(session, as_manager, other.id)
         with pytest.raises(NotFound):
-            await usecase.company(session, as_buyer, mine.id)
+            await usecase.get_company(session, as_buyer, mine.id)
 
 
 async def test_the_card_is_checked_against_its_client_types_fields(ctx):

@@ -112,7 +112,7 @@ async def create_company(
 async def get_company(
     company_id: uuid.UUID, session: SessionDep, response: Response, principal: allow(*PEOPLE)
 ) -> CompanyRead:
-    return _read(await usecase.company(session, principal, company_id), response)
+    return _read(await usecase.get_company(session, principal, company_id), response)
 
 
 @router.patch(
@@ -140,7 +140,7 @@ async def update_company(
 async def get_card(
     company_id: uuid.UUID, session: SessionDep, response: Response, principal: allow(*STAFF)
 ) -> CardRead:
-    return _card_read(await usecase.card(session, principal, company_id), response)
+    return _card_read(await usecase.get_card(session, principal, company_id), response)
 
 
 @router.put(

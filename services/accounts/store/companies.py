@@ -80,7 +80,10 @@ async def group_by_code(session: AsyncSession, code: str | None) -> ClientGroup 
     return group
 
 
-async def group_codes(session: AsyncSession, ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+async def group_codes(
+    session: AsyncSession, ids: set[uuid.UUID | None]
+) -> dict[uuid.UUID | None, str]:
+    """Codes by group id; no group (None) has none."""
     wanted = [i for i in ids if i is not None]
     if not wanted:
         return {}

@@ -46,11 +46,14 @@ class Card:
         return cls(company.id, company.client_type, fields, company.card, company.version)
 
 
+async def _views(session: AsyncSession, companies: list[Company]) -> list[CompanyView]:
+    """Each company with its group's code (the rows hold the group's id)."""
+    codes = await store.group_codes(session, {c.client_group_id for c in companies})
+    return [CompanyView(c, codes.get(c.client_group_id)) for c in companies]
+
+
 async def _view(session: AsyncSession, company: Company) -> CompanyView:
-    codes = await store.group_codes(session, {company.client_group_id})
-    return CompanyView(
-        company, codes.get(company.client_group_id) if company.client_group_id else None
-    )
+    return (await _views(session, [company]))[0]
 
 
 async def _for_write(
@@ -104,11 +107,7 @@ async def list_companies(
     if principal.is_staff:  # a client's user is bounded by its memberships above
         stmt = CLIENTS.narrow(stmt, Company.id, principal)
     rows, cursor = await paginate(session, stmt, [Company.legal_name, Company.id], params)
-    codes = await store.group_codes(session, {c.client_group_id for c in rows})
-    views = [
-        CompanyView(c, codes.get(c.client_group_id) if c.client_group_id else None) for c in rows
-    ]
-    return views, cursor
+    return await _views(session, rows), cursor
 
 
 async def create_company(
@@ -134,7 +133,7 @@ async def create_company(
     return view
 
 
-async def company(
+async def get_company(
     session: AsyncSession, principal: Principal, company_id: uuid.UUID
 ) -> CompanyView:
     return await _view(session, await visible_company(session, principal, company_id))
@@ -181,7 +180,7 @@ async def _card_fields(session: AsyncSession, company: Company) -> list[CardFiel
     return [CardField.model_validate(f) for f in kind.card_fields] if kind else []
 
 
-async def card(session: AsyncSession, principal: Principal, company_id: uuid.UUID) -> Card:
+async def get_card(session: AsyncSession, principal: Principal, company_id: uuid.UUID) -> Card:
     company = await visible_company(session, principal, company_id)
     return Card.of(company, await _card_fields(session, company))
 
