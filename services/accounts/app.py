@@ -4,13 +4,12 @@ from fastapi import FastAPI
 
 from services.accounts.api import companies, finance, people, pipeline, revocations
 from services.accounts.api.feeds import SPECS
-from services.accounts.domain.secrets import hash_password
 from services.accounts.events import CONSUMERS
 from services.accounts.settings import Settings
-from services.accounts.store import people as people_store
-from services.accounts.store.models import User
+from services.accounts.usecases.people import ensure_admin
+from services.accounts.workers import WORKERS
 from shared.app import ServiceSpec, build_app
-from shared.feeds import feed_router, feed_worker
+from shared.feeds import feed_router
 
 
 async def bootstrap_admin(app: FastAPI) -> None:
@@ -18,18 +17,9 @@ async def bootstrap_admin(app: FastAPI) -> None:
     settings: Settings = app.state.settings
     if not settings.bootstrap_admin_email:
         return
+    password = settings.bootstrap_admin_password.get_secret_value()
     async with app.state.sessionmaker() as session, session.begin():
-        if await people_store.user_by_email(session, settings.bootstrap_admin_email) is None:
-            session.add(
-                User(
-                    email=settings.bootstrap_admin_email.lower(),
-                    name="Administrator",
-                    password_hash=hash_password(
-                        settings.bootstrap_admin_password.get_secret_value()
-                    ),
-                    staff_role="admin",
-                )
-            )
+        await ensure_admin(session, settings.bootstrap_admin_email, password)
 
 
 SPEC = ServiceSpec(
@@ -55,7 +45,7 @@ SPEC = ServiceSpec(
         feed_router(SPECS),
     ],
     consumers=CONSUMERS,
-    workers=[feed_worker(SPECS)],
+    workers=WORKERS,
     on_startup=[bootstrap_admin],
 )
 

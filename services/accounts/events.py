@@ -1,4 +1,5 @@
-"""Events the accounts service consumes, by consumer group: plain handlers a test can call.
+"""Events the accounts service consumes, by consumer group: plain handlers a test can call,
+each calling a use case.
 
 Group "accounts" moves companies along the sales pipeline: a quote requested reaches the stage
 marked `quote_requested`, the first order `first_order`, a later order that adds to no earlier
@@ -8,38 +9,18 @@ one `repeat_order`. The pipeline only moves forward by itself; a redelivered eve
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.accounts.domain.pipeline import milestone_of_order, stage_reached
-from services.accounts.store import pipeline
-from shared.clock import utcnow
+from services.accounts.usecases import pipeline
 from shared.contracts.orders import OrderPlacedV1, QuoteRequestedV1
 from shared.events.consumer import Handlers
 
 
-async def _reach(session: AsyncSession, company, row, milestone: str | None, at, actor) -> None:
-    if milestone is None:
-        return
-    target = stage_reached(await pipeline.stages(session), row.stage, milestone)
-    if target is not None:
-        await pipeline.move(session, company, row, target, actor, at)
-
-
 async def handle_order_placed(event: OrderPlacedV1, session: AsyncSession) -> None:
-    """The first order, or a repeat (not an add-on to an earlier order)."""
-    company = await pipeline.company_exists(session, event.company_id)
-    if company is None:
-        return
-    row = await pipeline.standing(session, company.id, lock=True)
-    before = await pipeline.count_order(session, row)
-    milestone = milestone_of_order(before, event.adds_to_order_id is not None)
-    await _reach(session, company, row, milestone, event.placed_at, "system")
+    adds_to_earlier = event.adds_to_order_id is not None
+    await pipeline.order_placed(session, event.company_id, adds_to_earlier, event.placed_at)
 
 
 async def handle_quote_requested(event: QuoteRequestedV1, session: AsyncSession) -> None:
-    company = await pipeline.company_exists(session, event.company_id)
-    if company is None:
-        return
-    row = await pipeline.standing(session, company.id, lock=True)
-    await _reach(session, company, row, "quote_requested", utcnow(), "system")
+    await pipeline.quote_requested(session, event.company_id)
 
 
 CONSUMERS: dict[str, Handlers] = {

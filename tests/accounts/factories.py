@@ -58,6 +58,45 @@ async def add_manager(
     return manager, as_role(Role.SALES_MANAGER, subject=manager)
 
 
+def staff_body(email: str, staff_role: str, password: str = "long-password") -> dict[str, str]:
+    return {
+        "email": email,
+        "name": email.split("@")[0],
+        "password": password,
+        "staff_role": staff_role,
+    }
+
+
+async def add_staff(
+    app: FastAPI, email: str, staff_role: str, password: str = "long-password"
+) -> dict[str, Any]:
+    """A staff user made through the API, as an admin makes one."""
+    async with client(app, ADMIN) as http:
+        made = await http.post("/users", json=staff_body(email, staff_role, password))
+    assert made.status_code == 201, made.text
+    return made.json()
+
+
+async def invite(
+    app: FastAPI, headers: dict[str, str], company_id: uuid.UUID | str, email: str
+) -> dict[str, Any]:
+    async with client(app, headers) as http:
+        response = await http.post(f"/companies/{company_id}/invitations", json={"email": email})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def accept(
+    app: FastAPI, invitation: dict[str, Any], name: str, password: str = "long-password"
+) -> httpx.Response:
+    """Accepting with the token the invitation's e-mail carries, as the invitee does."""
+    async with client(app) as anonymous:
+        return await anonymous.post(
+            f"/invitations/{emailed_token(invitation)}/accept",
+            json={"name": name, "password": password},
+        )
+
+
 def emailed_token(invitation: dict[str, Any]) -> str:
     """The token the invitation's e-mail carries (outside development the answer has none):
     notifications derives it from the invitation's id as accounts does."""

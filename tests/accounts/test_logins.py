@@ -14,8 +14,7 @@ from sqlalchemy import select
 from services.accounts.domain.logins import lockout_seconds
 from services.accounts.store.models import LoginFailures
 from shared.clock import moved_to, utcnow
-from shared.testing.fixtures import client
-from tests.accounts.factories import ADMIN, add_company, add_user, emailed_token, login
+from tests.accounts.factories import ADMIN, accept, add_company, add_user, invite, login
 
 FAST = {"login_free_attempts": 3, "login_lockout_seconds": 30, "login_lockout_max_seconds": 90}
 
@@ -106,18 +105,7 @@ async def test_accepting_an_invitation_with_an_existing_login_counts_its_passwor
     await add_user(accounts, "gleb@client.example", password="right-password")
     company = await add_company(accounts)
     await _codes(accounts, "gleb@client.example", "w1", "w2", "w3")
-    async with client(accounts, ADMIN) as http:
-        invitation = (
-            await http.post(
-                f"/companies/{company['id']}/invitations", json={"email": "gleb@client.example"}
-            )
-        ).json()
-    async with client(accounts) as http:
-        accepted = await http.post(
-            f"/invitations/{emailed_token(invitation)}/accept",
-            json={
-                "name": "Gleb",
-                "password": "right-password" if right else f"guess-{uuid.uuid4()}",
-            },
-        )
+    invitation = await invite(accounts, ADMIN, company["id"], "gleb@client.example")
+    password = "right-password" if right else f"guess-{uuid.uuid4()}"
+    accepted = await accept(accounts, invitation, "Gleb", password)
     assert accepted.status_code == 429

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from shared.auth import Role
 from shared.contracts.accounts import PersonChangedV1
 from shared.settings import DEV_JWT_SECRET
@@ -11,11 +13,14 @@ from shared.testing.fixtures import as_role, client, principal, signed
 from shared.tokens import principal_from_token
 from tests.accounts.factories import (
     ADMIN,
+    accept,
     add_company,
+    add_staff,
     add_user,
-    emailed_token,
+    invite,
     login,
     member_headers,
+    staff_body,
 )
 from tests.accounts.test_companies import outbox
 
@@ -34,17 +39,7 @@ async def test_bootstrap_admin_logs_in_and_wrong_password_is_401(accounts):
 
 
 async def test_an_admin_makes_a_pricing_manager_who_logs_in_with_that_role(accounts):
-    async with client(accounts, ADMIN) as http:
-        made = await http.post(
-            "/users",
-            json={
-                "email": "pm@seller.example",
-                "name": "PM",
-                "password": "long-password",
-                "staff_role": "pricing_manager",
-            },
-        )
-    assert made.status_code == 201, made.text
+    await add_staff(accounts, "pm@seller.example", "pricing_manager")
     token = (await login(accounts, "pm@seller.example", "long-password")).json()["access_token"]
     assert principal_from_token(token, DEV_JWT_SECRET).roles == {Role.PRICING_MANAGER}
 
@@ -76,24 +71,19 @@ async def test_holding_user_switches_legal_entity_without_logging_in_again(accou
     assert {m["role"] for m in me.json()["memberships"]} == {"company_admin", "buyer"}
 
 
-async def test_invitation_creates_the_buyer_once_and_admin_removes_them(accounts):
-    company = await add_company(accounts)
-    cid = uuid.UUID(company["id"])
+@pytest.fixture
+async def administered(accounts):
+    """A company, its admin's id and the admin's headers."""
+    cid = uuid.UUID((await add_company(accounts))["id"])
     admin_id = await add_user(accounts, "boss@client.example", companies={cid: "company_admin"})
-    boss = member_headers(admin_id, cid, Role.COMPANY_ADMIN, Role.BUYER)
-    async with client(accounts, boss) as http:
-        invitation = (
-            await http.post(f"/companies/{cid}/invitations", json={"email": "New@Client.example"})
-        ).json()
-    async with client(accounts) as anonymous:
-        accepted = await anonymous.post(
-            f"/invitations/{emailed_token(invitation)}/accept",
-            json={"name": "New Buyer", "password": "long-password"},
-        )
-        again = await anonymous.post(
-            f"/invitations/{emailed_token(invitation)}/accept",
-            json={"name": "New Buyer", "password": "long-password"},
-        )
+    return cid, admin_id, member_headers(admin_id, cid, Role.COMPANY_ADMIN, Role.BUYER)
+
+
+async def test_invitation_creates_the_buyer_once_and_admin_removes_them(accounts, administered):
+    cid, admin_id, boss = administered
+    invitation = await invite(accounts, boss, cid, "New@Client.example")
+    accepted = await accept(accounts, invitation, "New Buyer")
+    again = await accept(accounts, invitation, "New Buyer")
     assert accepted.status_code == 200, accepted.text
     assert again.status_code == 404
     assert (await login(accounts, "new@client.example", "long-password")).status_code == 200
@@ -119,13 +109,13 @@ async def test_buyer_cannot_invite_or_manage_and_other_company_admin_gets_404(ac
     )
     buyer_headers = member_headers(buyer, uuid.UUID(mine["id"]))
     foreign_admin = member_headers(admin, uuid.UUID(theirs["id"]), Role.COMPANY_ADMIN)
-    invite = {"email": "x@example.com"}
+    body = {"email": "x@example.com"}
     async with client(accounts) as http:
         by_buyer = await http.post(
-            f"/companies/{mine['id']}/invitations", json=invite, headers=buyer_headers
+            f"/companies/{mine['id']}/invitations", json=body, headers=buyer_headers
         )
         by_foreign = await http.post(
-            f"/companies/{mine['id']}/invitations", json=invite, headers=foreign_admin
+            f"/companies/{mine['id']}/invitations", json=body, headers=foreign_admin
         )
         members = await http.get(f"/companies/{mine['id']}/members", headers=foreign_admin)
     assert by_buyer.status_code == 403
@@ -177,43 +167,18 @@ async def test_only_the_system_verifies_keys_and_only_admins_issue_them(accounts
             assert issue.status_code == 403, role
         staff = await http.post(
             "/users",
-            json={
-                "email": "sm@seller.example",
-                "name": "SM",
-                "password": "long-password",
-                "staff_role": "sales_manager",
-            },
+            json=staff_body("sm@seller.example", "sales_manager"),
             headers=as_role(Role.SALES_MANAGER),
         )
     assert staff.status_code == 403
 
 
-async def test_people_changes_are_published_for_notifications(accounts):
+async def test_people_changes_are_published_for_notifications(accounts, administered):
     """person.changed carries who a person is and where they belong, after each change."""
-    company = await add_company(accounts)
-    cid = uuid.UUID(company["id"])
-    admin_id = await add_user(accounts, "chief@client.example", companies={cid: "company_admin"})
-    boss = member_headers(admin_id, cid, Role.COMPANY_ADMIN, Role.BUYER)
-    async with client(accounts, boss) as http:
-        invitation = (
-            await http.post(f"/companies/{cid}/invitations", json={"email": "b@client.example"})
-        ).json()
-    async with client(accounts) as anonymous:
-        await anonymous.post(
-            f"/invitations/{emailed_token(invitation)}/accept",
-            json={"name": "B", "password": "long-password"},
-        )
-    async with client(accounts, ADMIN) as http:
-        staff = await http.post(
-            "/users",
-            json={
-                "email": "m@seller.example",
-                "name": "M",
-                "password": "long-password",
-                "staff_role": "sales_manager",
-            },
-        )
-        assert staff.status_code == 201, staff.text
+    cid, _, boss = administered
+    invitation = await invite(accounts, boss, cid, "b@client.example")
+    await accept(accounts, invitation, "B")
+    await add_staff(accounts, "m@seller.example", "sales_manager")
     events = [e["data"] for e in await outbox(accounts, PersonChangedV1.full_type())]
     assert [(e["email"], e["staff_role"], e["memberships"]) for e in events] == [
         ("b@client.example", None, [{"company_id": str(cid), "role": "buyer"}]),

@@ -14,7 +14,7 @@ from shared.contracts.orders import OrderPlacedV1, QuoteRequestedV1
 from shared.events.consumer import EventConsumer, Outcome
 from shared.events.envelope import CloudEvent
 from shared.testing.fixtures import as_role, client
-from tests.accounts.factories import ADMIN, add_company, add_manager
+from tests.accounts.factories import ADMIN, add_company, add_manager, add_staff
 
 MANAGER = as_role(Role.SALES_MANAGER)
 
@@ -152,17 +152,7 @@ async def test_admins_configure_the_stages_and_bad_pipelines_change_nothing(star
 
 async def test_a_head_of_sales_is_a_staff_role_that_can_be_created(start_app):
     app = await start_app("accounts")
-    async with client(app, ADMIN) as http:
-        made = await http.post(
-            "/users",
-            json={
-                "email": "head@example.com",
-                "name": "Head",
-                "password": "secret-password",
-                "staff_role": "head_of_sales",
-            },
-        )
-        assert made.status_code == 201, made.text
+    await add_staff(app, "head@example.com", "head_of_sales", "secret-password")
     async with client(app) as http:
         login = await http.post(
             "/auth/login", json={"email": "head@example.com", "password": "secret-password"}

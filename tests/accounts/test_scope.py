@@ -15,10 +15,12 @@ from shared.contracts.accounts import InvitationCreatedV1
 from shared.testing.fixtures import as_role, client
 from tests.accounts.factories import (
     ADMIN,
+    accept,
     add_company,
     add_manager,
     add_user,
     emailed_token,
+    invite,
     member_headers,
 )
 from tests.accounts.test_companies import outbox
@@ -170,11 +172,7 @@ async def test_an_invitation_is_emailed_and_the_answer_holds_no_token(accounts, 
         "expires_at": event["expires_at"],
     }
     assert emailed_token(invitation) not in str(event)
-    async with client(accounts) as anonymous:
-        accepted = await anonymous.post(
-            f"/invitations/{emailed_token(invitation)}/accept",
-            json={"name": "Chief", "password": "long-password"},
-        )
+    accepted = await accept(accounts, invitation, "Chief")
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["company_id"] == str(world["id"])
 
@@ -182,19 +180,14 @@ async def test_an_invitation_is_emailed_and_the_answer_holds_no_token(accounts, 
 async def test_in_development_the_answer_holds_the_token(start_app):
     development = await start_app("accounts", environment="development")
     company = await add_company(development)
-    async with client(development, ADMIN) as http:
-        invitation = (
-            await http.post(
-                f"/companies/{company['id']}/invitations", json={"email": "dev@client.example"}
-            )
-        ).json()
+    invitation = await invite(development, ADMIN, company["id"], "dev@client.example")
     assert invitation["token"] == emailed_token(invitation)
 
 
 async def test_only_its_admins_and_sales_staff_invite_into_a_company(accounts, world):
     cid = world["id"]
     chief = await add_user(accounts, "chief@olga.example", companies={cid: "company_admin"})
-    invite = {"email": "new@olga.example", "role": "company_admin"}
+    body = {"email": "new@olga.example", "role": "company_admin"}
     allowed = {
         "its company admin": member_headers(chief, cid, Role.COMPANY_ADMIN, Role.BUYER),
         "its sales manager": world["olga"],
@@ -203,15 +196,15 @@ async def test_only_its_admins_and_sales_staff_invite_into_a_company(accounts, w
     }
     for who, headers in allowed.items():
         async with client(accounts, headers) as http:
-            answer = await http.post(f"/companies/{cid}/invitations", json=invite)
+            answer = await http.post(f"/companies/{cid}/invitations", json=body)
         assert answer.status_code == 201, (who, answer.text)
     async with client(accounts) as http:
         pricing = await http.post(
-            f"/companies/{cid}/invitations", json=invite, headers=as_role(Role.PRICING_MANAGER)
+            f"/companies/{cid}/invitations", json=body, headers=as_role(Role.PRICING_MANAGER)
         )
         buyer = await http.post(
             f"/companies/{cid}/invitations",
-            json=invite,
+            json=body,
             headers=member_headers(world["buyer"], cid),
         )
     assert pricing.status_code == 403 and buyer.status_code == 403

@@ -1,16 +1,14 @@
-"""People and keys: login and company switching, members and invitations, staff, API keys."""
+"""People and keys: login and company switching, members and invitations, staff, API keys.
+The flows are in `usecases/logins.py`, `people.py` and `api_keys.py`."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
-from sqlalchemy.exc import IntegrityError
+from fastapi import APIRouter, Path, Response
 
-from services.accounts.api.access import PEOPLE, STAFF, administered_company, user_id
-from services.accounts.api.logins import password_attempt, password_proved
+from services.accounts.api.deps import CollaboratorsDep
 from services.accounts.api.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -21,7 +19,6 @@ from services.accounts.api.schemas import (
     InvitationRead,
     Login,
     MemberRead,
-    MembershipRead,
     MeRead,
     StaffCreate,
     StaffRole,
@@ -29,63 +26,19 @@ from services.accounts.api.schemas import (
     TokenRead,
     UserRead,
 )
-from services.accounts.domain import secrets
-from services.accounts.settings import Settings
-from services.accounts.store import people
-from services.accounts.store.models import ApiKey, Invitation, Membership, User
+from services.accounts.usecases import api_keys, logins
+from services.accounts.usecases import people as usecase
+from services.accounts.usecases.access import PEOPLE, STAFF, user_id
 from shared.auth import Principal, Role, allow
-from shared.clock import utcnow
-from shared.contracts.accounts import INVITATION_TOKEN, InvitationCreatedV1
 from shared.db import SessionDep
-from shared.events.outbox import record_event
 from shared.fields import SINGLE_LINE
-from shared.problems import Conflict, FieldError, NotFound, Unauthorized, Unprocessable
-from shared.tokens import derived_token, issue_access_token
 
 router = APIRouter()
 Token = Annotated[str, Path(min_length=20, max_length=100, pattern=SINGLE_LINE)]
 
 
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings
-
-
-def _roles(user: User, member_role: str | None) -> set[Role]:
-    roles = {Role(user.staff_role)} if user.staff_role else set()
-    if member_role == Role.COMPANY_ADMIN:
-        roles |= {Role.COMPANY_ADMIN, Role.BUYER}  # a company's admin also buys
-    elif member_role == Role.BUYER:
-        roles.add(Role.BUYER)
-    return roles
-
-
-async def _token(
-    request: Request, session: SessionDep, user: User, company_id: uuid.UUID | None
-) -> TokenRead:
-    """A token acting for `company_id` (the user's first company if None)."""
-    memberships = [MembershipRead(**m) for m in await people.memberships(session, user.id)]
-    if company_id is None and memberships and not user.staff_role:
-        company_id = memberships[0].company_id
-    current = next((m for m in memberships if m.company_id == company_id), None)
-    if company_id is not None and current is None:
-        raise NotFound("No such company.")
-    settings = _settings(request)
-    token = issue_access_token(
-        settings.jwt_secret.get_secret_value(),
-        user_id=user.id,
-        roles=_roles(user, current.role if current else None),
-        company_id=company_id,
-        companies=[m.company_id for m in memberships],
-        name=user.name,
-        ttl_seconds=settings.access_token_ttl_seconds,
-        generation=user.access_generation,
-    )
-    return TokenRead(
-        access_token=token,
-        expires_in=settings.access_token_ttl_seconds,
-        company_id=company_id,
-        memberships=memberships,
-    )
+def _token(token: logins.Token) -> TokenRead:
+    return TokenRead.model_validate(token, from_attributes=True)
 
 
 @router.post(
@@ -97,16 +50,8 @@ async def _token(
         429: {"description": "Locked after too many wrong passwords; see Retry-After"},
     },
 )
-async def login(body: Login, request: Request, session: SessionDep) -> TokenRead:
-    await password_attempt(request, body.email)
-    user = await people.user_by_email(session, body.email)
-    if not secrets.verify_password(user.password_hash if user else None, body.password):
-        raise Unauthorized("Wrong email or password.")
-    assert user is not None
-    await password_proved(session, body.email)
-    if not user.active:
-        raise Unauthorized("This user is deactivated.")
-    return await _token(request, session, user, None)
+async def login(body: Login, session: SessionDep, ctx: CollaboratorsDep) -> TokenRead:
+    return _token(await logins.login(session, ctx, body.email, body.password))
 
 
 @router.post(
@@ -115,27 +60,15 @@ async def login(body: Login, request: Request, session: SessionDep) -> TokenRead
     summary="Act for another legal entity of the holding without logging in again",
 )
 async def switch_company(
-    body: SwitchCompany, request: Request, session: SessionDep, principal: allow(*PEOPLE)
+    body: SwitchCompany, session: SessionDep, ctx: CollaboratorsDep, principal: allow(*PEOPLE)
 ) -> TokenRead:
-    user = await session.get(User, user_id(principal))
-    if user is None or not user.active:
-        raise Unauthorized("This user is no longer active.")
-    return await _token(request, session, user, body.company_id)
+    token = await logins.switch_company(session, ctx, user_id(principal), body.company_id)
+    return _token(token)
 
 
 @router.get("/me", tags=["auth"], summary="Who I am and which companies I may act for")
 async def me(session: SessionDep, principal: allow(*PEOPLE)) -> MeRead:
-    user = await session.get(User, user_id(principal))
-    if user is None:
-        raise Unauthorized("This user no longer exists.")
-    return MeRead(
-        id=user.id,
-        email=user.email,
-        name=user.name,
-        staff_role=user.staff_role,
-        company_id=principal.company_id,
-        memberships=[MembershipRead(**m) for m in await people.memberships(session, user.id)],
-    )
+    return MeRead.model_validate(await usecase.me(session, principal), from_attributes=True)
 
 
 # Members and invitations ---------------------------------------------------------------------
@@ -145,8 +78,7 @@ async def me(session: SessionDep, principal: allow(*PEOPLE)) -> MeRead:
 async def list_members(
     company_id: uuid.UUID, session: SessionDep, principal: allow(Role.COMPANY_ADMIN, *STAFF)
 ) -> list[MemberRead]:
-    await administered_company(session, principal, company_id)
-    return [MemberRead(**m) for m in await people.members(session, company_id)]
+    return [MemberRead(**m) for m in await usecase.members(session, principal, company_id)]
 
 
 @router.post(
@@ -164,45 +96,14 @@ async def list_members(
 async def invite(
     company_id: uuid.UUID,
     body: InvitationCreate,
-    request: Request,
     session: SessionDep,
+    ctx: CollaboratorsDep,
     principal: allow(Role.COMPANY_ADMIN, *STAFF),
 ) -> InvitationRead:
-    await administered_company(session, principal, company_id)
-    settings = _settings(request)
-    invitation = Invitation(
-        id=uuid.uuid4(),
-        company_id=company_id,
-        email=body.email.lower(),
-        role=body.role,
-        invited_by=principal.user_id,
-        expires_at=utcnow() + timedelta(hours=settings.invitation_ttl_hours),
-    )
-    token = derived_token(
-        settings.internal_secret.get_secret_value(), INVITATION_TOKEN, str(invitation.id)
-    )
-    invitation.token_sha256 = secrets.sha256_hex(token)
-    session.add(invitation)
-    await session.flush()
-    record_event(
-        session,
-        InvitationCreatedV1(
-            invitation_id=invitation.id,
-            company_id=company_id,
-            email=invitation.email,
-            role=invitation.role,
-            invited_by=invitation.invited_by,
-            expires_at=invitation.expires_at,
-        ),
-    )
-    return InvitationRead(
-        id=invitation.id,
-        company_id=company_id,
-        email=invitation.email,
-        role=body.role,
-        expires_at=invitation.expires_at,
-        token=token if settings.environment == "development" else None,
-    )
+    new = await usecase.invite(session, ctx, principal, company_id, body.email, body.role)
+    read = InvitationRead.model_validate(new.invitation, from_attributes=True)
+    read.token = new.token
+    return read
 
 
 @router.post(
@@ -215,34 +116,9 @@ async def invite(
     },
 )
 async def accept_invitation(
-    token: Token, body: InvitationAccept, request: Request, session: SessionDep
+    token: Token, body: InvitationAccept, session: SessionDep, ctx: CollaboratorsDep
 ) -> TokenRead:
-    invitation = await people.invitation_by_token(session, secrets.sha256_hex(token))
-    if invitation is None or invitation.accepted_at is not None or invitation.expires_at < utcnow():
-        raise NotFound("No such invitation, or it was used or has expired.")
-    user = await people.user_by_email(session, invitation.email)
-    if user is None:
-        user = User(
-            email=invitation.email,
-            name=body.name,
-            password_hash=secrets.hash_password(body.password),
-        )
-        session.add(user)
-        await session.flush()
-    else:
-        # An existing user proves it is them before another company is added to their login.
-        await password_attempt(request, user.email)
-        if not secrets.verify_password(user.password_hash, body.password):
-            raise Unauthorized("This email has an account: give its password to accept.")
-        await password_proved(session, user.email)
-    member = await people.membership(session, user.id, invitation.company_id)
-    if member is None:
-        session.add(
-            Membership(user_id=user.id, company_id=invitation.company_id, role=invitation.role)
-        )
-    invitation.accepted_at = utcnow()
-    await people.record_person_changed(session, user)
-    return await _token(request, session, user, invitation.company_id)
+    return _token(await usecase.accept_invitation(session, ctx, token, body.name, body.password))
 
 
 @router.delete(
@@ -258,18 +134,7 @@ async def remove_member(
     session: SessionDep,
     principal: allow(Role.COMPANY_ADMIN, *STAFF),
 ) -> Response:
-    await administered_company(session, principal, company_id)
-    member = await people.membership(session, member_id, company_id)
-    if member is None:
-        raise NotFound("No such member.")
-    if member.role == Role.COMPANY_ADMIN and await people.admins_count(session, company_id) <= 1:
-        raise Conflict("This is the company's last admin; make another admin first.")
-    await session.delete(member)
-    # The tokens it holds name this company: they stop working now, not in an hour.
-    await people.revoke_access(session, [member_id], utcnow())
-    user = await session.get(User, member_id)
-    if user is not None:
-        await people.record_person_changed(session, user)
+    await usecase.remove_member(session, principal, company_id, member_id)
     return Response(status_code=204)
 
 
@@ -280,18 +145,9 @@ async def remove_member(
 async def create_staff(
     body: StaffCreate, session: SessionDep, principal: allow(Role.ADMIN)
 ) -> UserRead:
-    user = User(
-        email=body.email.lower(),
-        name=body.name,
-        password_hash=secrets.hash_password(body.password),
-        staff_role=body.staff_role,
+    user = await usecase.create_staff(
+        session, body.email, body.name, body.password, body.staff_role
     )
-    session.add(user)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict("A user with this email exists.") from exc
-    await people.record_person_changed(session, user)
     return UserRead.model_validate(user)
 
 
@@ -299,7 +155,7 @@ async def create_staff(
 async def list_staff(
     session: SessionDep, principal: allow(*STAFF), staff_role: StaffRole | None = None
 ) -> list[UserRead]:
-    return [UserRead.model_validate(u) for u in await people.staff(session, staff_role)]
+    return [UserRead.model_validate(u) for u in await usecase.staff(session, staff_role)]
 
 
 # API keys ----------------------------------------------------------------------------------
@@ -311,30 +167,13 @@ async def list_staff(
 async def create_api_key(
     body: ApiKeyCreate, session: SessionDep, principal: allow(Role.ADMIN)
 ) -> ApiKeyCreated:
-    if (body.role == "partner") != (body.partner_code is not None):
-        raise Unprocessable(
-            "A partner key needs a partner_code, and only a partner key has one.",
-            errors=[
-                FieldError(field="partner_code", message="required for, and only for, partner keys")
-            ],
-        )
-    new = secrets.new_api_key()
-    key = ApiKey(
-        prefix=new.prefix,
-        secret_sha256=new.secret_sha256,
-        name=body.name,
-        role=body.role,
-        partner_code=body.partner_code,
-        created_by=principal.user_id,
-    )
-    session.add(key)
-    await session.flush()
-    return ApiKeyCreated(**ApiKeyRead.model_validate(key).model_dump(), key=new.key)
+    issued = await api_keys.issue(session, principal, body.name, body.role, body.partner_code)
+    return ApiKeyCreated(**ApiKeyRead.model_validate(issued.key).model_dump(), key=issued.secret)
 
 
 @router.get("/api-keys", tags=["api-keys"], summary="API keys (never their secrets)")
 async def list_api_keys(session: SessionDep, principal: allow(Role.ADMIN)) -> list[ApiKeyRead]:
-    return [ApiKeyRead.model_validate(k) for k in await people.api_keys(session)]
+    return [ApiKeyRead.model_validate(k) for k in await api_keys.api_keys(session)]
 
 
 @router.delete(
@@ -343,10 +182,7 @@ async def list_api_keys(session: SessionDep, principal: allow(Role.ADMIN)) -> li
 async def revoke_api_key(
     key_id: uuid.UUID, session: SessionDep, principal: allow(Role.ADMIN)
 ) -> Response:
-    key = await session.get(ApiKey, key_id)
-    if key is None:
-        raise NotFound("No such API key.")
-    key.revoked_at = key.revoked_at or utcnow()
+    await api_keys.revoke(session, key_id)
     return Response(status_code=204)
 
 
@@ -359,16 +195,4 @@ async def revoke_api_key(
 async def verify_api_key(
     body: ApiKeyVerify, session: SessionDep, principal: allow(Role.SYSTEM)
 ) -> Principal:
-    parsed = secrets.parse_api_key(body.key)
-    key = await people.api_key_by_prefix(session, parsed[0]) if parsed else None
-    if parsed is None or key is None or not secrets.secret_matches(parsed[1], key.secret_sha256):
-        raise Unauthorized("Unknown API key.")
-    if key.revoked_at is not None:
-        raise Unauthorized("This API key was revoked.")
-    return Principal(
-        kind="api_key",
-        subject=key.id,
-        roles=frozenset({Role(key.role)}),
-        partner_code=key.partner_code,
-        name=key.name,
-    )
+    return await api_keys.verify(session, body.key)

@@ -19,6 +19,7 @@ from services.accounts.store.models import (
     Receivable,
     Statement,
     User,
+    columns_for,
 )
 from shared.clock import utcnow
 from shared.contracts.accounts import CompanyCreditChangedV1, CompanyUpsertedV1
@@ -79,7 +80,10 @@ async def group_by_code(session: AsyncSession, code: str | None) -> ClientGroup 
     return group
 
 
-async def group_codes(session: AsyncSession, ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+async def group_codes(
+    session: AsyncSession, ids: set[uuid.UUID | None]
+) -> dict[uuid.UUID | None, str]:
+    """Codes by group id; no group (None) has none."""
     wanted = [i for i in ids if i is not None]
     if not wanted:
         return {}
@@ -104,6 +108,22 @@ async def check_sales_manager(session: AsyncSession, user_id: uuid.UUID | None) 
     user = await session.get(User, user_id)
     if user is None or user.staff_role not in ("sales_manager", "head_of_sales", "admin"):
         raise _unknown("sales_manager_id", "is not a sales manager")
+
+
+async def client_types(session: AsyncSession) -> list[ClientType]:
+    return list(await session.scalars(select(ClientType).order_by(ClientType.code)))
+
+
+async def client_groups(session: AsyncSession) -> list[ClientGroup]:
+    return list(await session.scalars(select(ClientGroup).order_by(ClientGroup.code)))
+
+
+async def address(
+    session: AsyncSession, company_id: uuid.UUID, address_id: uuid.UUID
+) -> Address | None:
+    """The company's address; another company's is none of its."""
+    found = await session.get(Address, address_id)
+    return found if found is not None and found.company_id == company_id else None
 
 
 async def addresses(session: AsyncSession, company_id: uuid.UUID) -> list[Address]:
@@ -166,25 +186,17 @@ async def company_by_external_id(session: AsyncSession, external_id: str) -> Com
 def record_company_upserted(
     session: AsyncSession, company: Company, group_code: str | None
 ) -> None:
+    columns = columns_for(CompanyUpsertedV1, company)
     record_event(
         session,
-        CompanyUpsertedV1(
-            company_id=company.id,
-            external_id=company.external_id,
-            legal_name=company.legal_name,
-            tax_id=company.tax_id,
-            industry=company.industry,
-            client_type=company.client_type,
-            client_group=group_code,
-            sales_manager_id=company.sales_manager_id,
-            credit_limit_minor=company.credit_limit_minor,
-            currency=company.currency,
-            payment_terms_days=company.payment_terms_days,
-            status=company.status,
-            updated_at=company.updated_at,
-            card=company.card or {},
-            partners=list(company.partners or []),
-            preferred_warehouse=company.preferred_warehouse,
+        CompanyUpsertedV1.model_validate(
+            {
+                **columns,
+                "company_id": company.id,
+                "client_group": group_code,
+                "card": company.card or {},
+                "partners": list(company.partners or []),
+            }
         ),
     )
 

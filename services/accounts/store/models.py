@@ -6,6 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -293,3 +294,8 @@ class StageChange(Base):
     to_stage: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(100))
+
+
+def columns_for(shape: type[BaseModel], row: Base) -> dict[str, Any]:
+    """The row's columns that `shape` (an event, an answer) has fields of, by name."""
+    return {name: getattr(row, name) for name in shape.model_fields if hasattr(row, name)}

@@ -17,6 +17,7 @@ from services.accounts.store.models import (
     LoginFailures,
     Membership,
     User,
+    columns_for,
 )
 from shared.clock import utcnow
 from shared.contracts.accounts import PersonChangedV1, PersonMembership
@@ -100,14 +101,13 @@ async def record_person_changed(session: AsyncSession, user: User) -> None:
     )
     record_event(
         session,
-        PersonChangedV1(
-            user_id=user.id,
-            email=user.email,
-            name=user.name,
-            staff_role=user.staff_role,
-            active=user.active,
-            memberships=[PersonMembership(company_id=c, role=r) for c, r in rows],
-            changed_at=utcnow(),
+        PersonChangedV1.model_validate(
+            {
+                **columns_for(PersonChangedV1, user),
+                "user_id": user.id,
+                "memberships": [PersonMembership(company_id=c, role=r) for c, r in rows],
+                "changed_at": utcnow(),
+            }
         ),
     )
 
