@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from fastapi import Response
 
-# finance.py takes these from here; the lead moves it onto the kernel's attachments.
-from services.accounts.usecases.access import PEOPLE, etag, visible_company
-
-__all__ = ["PEOPLE", "set_etag", "visible_company"]
+from services.accounts.usecases.access import etag
 
 
 def set_etag(response: Response, version: int) -> None:

@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse
-from sqlalchemy.exc import IntegrityError
 
-from services.accounts.api.access import PEOPLE, visible_company
 from services.accounts.api.schemas import CreditRead, StatementRead
-from services.accounts.store import companies as store
-from services.accounts.store.models import Statement
+from services.accounts.usecases import statements as usecase
+from services.accounts.usecases.access import PEOPLE
+from shared.attachments import Upload, download
 from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.fields import BusinessDate, CurrencyCode, Reference, SignedMinorUnits
-from shared.files import CSV, PDF, XLSX, checked_type, save_stream, upload_chunks
-from shared.pagination import Page, PageParams, page_params, paginate
-from shared.problems import Conflict, FieldError, Unprocessable
+from shared.files import CSV, PDF, XLSX
+from shared.pagination import Page, PageParams, page_params
 
 router = APIRouter(tags=["credit and statements"])
 STATEMENT_TYPES = {PDF, CSV, XLSX}
-MAX_STATEMENT_BYTES = 50 * 1024 * 1024
 
 
 @router.get(
@@ -33,8 +29,7 @@ async def get_credit(
     company_id: uuid.UUID, session: SessionDep, principal: allow(*PEOPLE, Role.SYSTEM)
 ) -> CreditRead:
     # SYSTEM: orders checks credit at checkout.
-    company = await visible_company(session, principal, company_id)
-    return CreditRead(**store.credit_standing(company, await store.receivable(session, company_id)))
+    return CreditRead(**await usecase.credit(session, principal, company_id))
 
 
 @router.post(
@@ -54,40 +49,13 @@ async def upload_statement(
     file: Annotated[UploadFile, File(description="PDF, CSV or XLSX")],
     closing_balance_minor: Annotated[SignedMinorUnits | None, Form()] = None,
 ) -> StatementRead:
-    if period_to < period_from:
-        raise Unprocessable(
-            "The period ends before it starts.",
-            errors=[FieldError(field="period_to", message="before period_from")],
-        )
-    content_type = await checked_type(file, STATEMENT_TYPES)
-    company = await store.company_by_external_id(session, external_id)
-    statement_id = uuid.uuid4()
-    path = (
-        Path(request.app.state.settings.data_dir)
-        / "statements"
-        / str(company.id)
-        / str(statement_id)
+    details = usecase.StatementDetails(
+        external_id, period_from, period_to, currency, closing_balance_minor
     )
-    size, sha = await save_stream(upload_chunks(file), path, MAX_STATEMENT_BYTES)
-    statement = Statement(
-        id=statement_id,
-        company_id=company.id,
-        period_from=period_from,
-        period_to=period_to,
-        currency=currency,
-        closing_balance_minor=closing_balance_minor,
-        file_name=Path(file.filename or "statement").name[:300],
-        content_type=content_type,
-        file_path=str(path),
-        size_bytes=size,
-        sha256=sha,
+    upload = await Upload.of(file, STATEMENT_TYPES, default_name="statement")
+    statement = await usecase.upload_statement(
+        session, request.app.state.settings.data_dir, details, upload
     )
-    session.add(statement)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        path.unlink(missing_ok=True)
-        raise Conflict("This statement was already uploaded.") from exc
     return StatementRead.model_validate(statement)
 
 
@@ -98,14 +66,7 @@ async def list_statements(
     principal: allow(*PEOPLE),
     params: Annotated[PageParams, Depends(page_params)],
 ) -> Page[StatementRead]:
-    await visible_company(session, principal, company_id)
-    rows, cursor = await paginate(
-        session,
-        store.statements_query(company_id),
-        [Statement.period_to, Statement.id],
-        params,
-        newest_first=True,
-    )
+    rows, cursor = await usecase.statements(session, principal, company_id, params)
     return Page(items=[StatementRead.model_validate(r) for r in rows], next_cursor=cursor)
 
 
@@ -118,8 +79,4 @@ async def list_statements(
 async def download_statement(
     company_id: uuid.UUID, statement_id: uuid.UUID, session: SessionDep, principal: allow(*PEOPLE)
 ) -> FileResponse:
-    await visible_company(session, principal, company_id)
-    statement = await store.statement(session, company_id, statement_id)
-    return FileResponse(
-        statement.file_path, media_type=statement.content_type, filename=statement.file_name
-    )
+    return download(await usecase.statement(session, principal, company_id, statement_id))

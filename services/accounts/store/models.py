@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.attachments import AttachedFile
 from shared.clock import utcnow
 from shared.db import TableConventions
 
@@ -225,7 +226,7 @@ class Receivable(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
 
 
-class Statement(Base):
+class Statement(AttachedFile, Base):
     """A reconciliation statement (act) from ERP: a document the buyer downloads."""
 
     __tablename__ = "statements"
@@ -236,12 +237,6 @@ class Statement(Base):
     period_to: Mapped[date]
     currency: Mapped[str] = mapped_column(String(3))
     closing_balance_minor: Mapped[int | None] = mapped_column(BigInteger)
-    file_name: Mapped[str] = mapped_column(String(300))
-    content_type: Mapped[str] = mapped_column(String(100))
-    file_path: Mapped[str] = mapped_column(Text)
-    size_bytes: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64))
-    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
 
     __table_args__ = (
         Index("ix_statements_company_period", "company_id", "period_to", "id"),
