@@ -58,6 +58,7 @@ async def login(body: Login, session: SessionDep, ctx: CollaboratorsDep) -> Toke
     "/auth/switch-company",
     tags=["auth"],
     summary="Act for another legal entity of the holding without logging in again",
+    responses={404: {"description": "Not an active company this user is a member of"}},
 )
 async def switch_company(
     body: SwitchCompany, session: SessionDep, ctx: CollaboratorsDep, principal: allow(*PEOPLE)
