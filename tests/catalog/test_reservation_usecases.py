@@ -3,6 +3,7 @@ catalog (real PostgreSQL) is all they are given."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -146,3 +147,20 @@ async def test_the_expiry_worker_releases_only_what_is_past_its_time(catalog):
     assert await state_of(catalog, due.reservation.id) == "expired"
     assert await state_of(catalog, kept.reservation.id) == "held"
     assert await reserved(catalog, "A-1") == "1.000"
+
+
+async def test_the_running_service_expires_reservations_in_its_worker(start_app):
+    catalog = await start_app("catalog", run_workers=True)
+    await stocked(catalog, A1="5")
+    due = await reserve(catalog, "checkout-9", ("A-1", "2"))
+    async with catalog.state.sessionmaker() as session, session.begin():
+        await session.execute(
+            text("UPDATE reservations SET expires_at = :t WHERE id = :id"),
+            {"t": utcnow() - timedelta(seconds=1), "id": due.reservation.id},
+        )
+    for _ in range(200):  # the loop polls every EXPIRY_POLL_SECONDS
+        if await state_of(catalog, due.reservation.id) == "expired":
+            break
+        await asyncio.sleep(0.05)
+    assert await state_of(catalog, due.reservation.id) == "expired"
+    assert await reserved(catalog, "A-1") == "0.000"
