@@ -14,8 +14,9 @@ from services.catalog.api import (
 from services.catalog.api.feeds import SPECS
 from services.catalog.events import CONSUMERS
 from services.catalog.settings import Settings
+from services.catalog.workers import WORKERS
 from shared.app import ServiceSpec, build_app
-from shared.feeds import feed_router, feed_worker
+from shared.feeds import feed_router
 
 SPEC = ServiceSpec(
     name="catalog",
@@ -40,7 +41,7 @@ SPEC = ServiceSpec(
         feed_router(SPECS),
     ],
     consumers=CONSUMERS,
-    workers=[feed_worker(SPECS), reservations.expire_reservations],
+    workers=WORKERS,
 )
 
 

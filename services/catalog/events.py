@@ -1,21 +1,12 @@
-"""Events the catalog service consumes, by consumer group: plain handlers a test can call."""
-
-import uuid
+"""Events the catalog service consumes, by consumer group: plain handlers a test can call,
+each calling a use case."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.catalog.store import marketplace, reservations
+from services.catalog.usecases import marketplace, reservations
 from shared.contracts.orders import OrderCancelledV1, OrderDeliveredV1, OrderShippedV1
 from shared.contracts.pricing import PriceChangedV1
 from shared.events.consumer import Handlers
-
-
-async def _let_go(session: AsyncSession, reservation_id: uuid.UUID | None, reason: str) -> None:
-    if reservation_id is None:
-        return
-    reservation = await reservations.locked(session, reservation_id)
-    if reservation is not None and reservation.state in ("held", "confirmed"):
-        await reservations.give_back(session, reservation, reason, left=reason == "shipped")
 
 
 async def handle_order_left(
@@ -24,7 +15,9 @@ async def handle_order_left(
     """Shipped or delivered, the goods are gone (ERP's next stock feed confirms it); cancelled,
     they are free again. Either way the order's reservation no longer holds them."""
     cancelled = isinstance(event, OrderCancelledV1)
-    await _let_go(session, event.reservation_id, "released" if cancelled else "shipped")
+    await reservations.order_left(
+        session, event.reservation_id, "released" if cancelled else "shipped"
+    )
 
 
 async def handle_price_changed(event: PriceChangedV1, session: AsyncSession) -> None:
@@ -32,7 +25,7 @@ async def handle_price_changed(event: PriceChangedV1, session: AsyncSession) -> 
     ETags are built from: a partner's next pull gets the new prices. Which list derives from
     which is pricing's business, so any list's change counts for every feed."""
     if event.list_codes or event.matrix:
-        await marketplace.count_price_list_change(session, event.change_id)
+        await marketplace.count_price_change(session, event.change_id)
 
 
 CONSUMERS: dict[str, Handlers] = {

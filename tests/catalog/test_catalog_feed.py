@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from shared.auth import Role
 from shared.testing.fixtures import as_role, client
-from tests.catalog.world import BUYER, ERP, HEADER, STOCK, feed
+from tests.catalog.world import BUYER, ERP, HEADER, STOCK, assert_rejected, feed, rejection_report
 
 
 async def scalar(app, statement: str):
@@ -49,16 +49,14 @@ async def test_bad_rows_are_named_and_nothing_changes(catalog):
         + "Q-4,Name,,,,0,,,\n"
         + "R-5,Name,,,,,,,GHOST\n",
     )
-    assert job["state"] == "rejected" and job["rows_rejected"] == 4
-    async with client(catalog, ERP) as http:
-        report = (await http.get(job["rejections_url"].removeprefix("/api/catalog"))).text
-    for line in (
+    await assert_rejected(
+        catalog,
+        job,
         "2,name,is required for a new product",
         "3,sku,does not match",
         "4,min_order_qty,must be above 0",
         "5,replacement_sku,is not a known SKU",
-    ):
-        assert line in report, (line, report)
+    )
     assert await scalar(catalog, "SELECT count(*) FROM products") == 0
 
 
@@ -149,9 +147,7 @@ async def test_a_cost_needs_its_currency(catalog):
         "C-3,Bad currency,700,euro\n"
         "C-4,Negative,-1,EUR\n",
     )
-    assert job["state"] == "rejected" and job["rows_rejected"] == 3
-    async with client(catalog, ERP) as http:
-        report = (await http.get(job["rejections_url"].removeprefix("/api/catalog"))).text
+    report = await rejection_report(catalog, job, rows=3)
     for line in ("2,cost_currency,cost_minor and cost_currency go together", "3,cost_currency,"):
         assert line in report, (line, report)
     assert "4,cost_minor," in report

@@ -56,3 +56,18 @@ def as_csv(rows: list[dict]) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
+
+
+async def rejection_report(app, job: dict, rows: int) -> str:
+    """The report (row,field,reason CSV) of a job that rejected its file for `rows` bad rows."""
+    assert job["state"] == "rejected" and job["rows_rejected"] == rows, job
+    async with client(app, ERP) as http:
+        return (await http.get(job["rejections_url"].removeprefix("/api/catalog"))).text
+
+
+async def assert_rejected(app, job: dict, *lines: str) -> str:
+    """The job rejected one row per line, and its report holds each line."""
+    report = await rejection_report(app, job, len(lines))
+    for line in lines:
+        assert line in report, (line, report)
+    return report

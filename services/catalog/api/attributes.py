@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 from services.catalog.api.products import READERS
 from services.catalog.domain.attributes import AttributeType
-from services.catalog.store import attributes as store
+from services.catalog.usecases import products as usecase
 from shared.auth import allow
 from shared.db import SessionDep
 
@@ -25,4 +25,4 @@ class AttributeRead(BaseModel):
 
 @router.get("/attributes", summary="Declared product attributes and their types")
 async def list_attributes(session: SessionDep, principal: allow(*READERS)) -> list[AttributeRead]:
-    return [AttributeRead.model_validate(d) for d in await store.definitions(session)]
+    return [AttributeRead.model_validate(d) for d in await usecase.declared_attributes(session)]

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from services.catalog.api.products import READERS
-from services.catalog.store import categories as store
+from services.catalog.usecases import categories as usecase
 from shared.auth import allow
 from shared.db import SessionDep
 
@@ -23,19 +23,4 @@ class CategoryNode(BaseModel):
 
 @router.get("/categories", summary="The category tree with product counts")
 async def category_tree(session: SessionDep, principal: allow(*READERS)) -> list[CategoryNode]:
-    rows = await store.tree_rows(session)
-    nodes = {
-        r.code: CategoryNode(
-            code=r.code,
-            name=r.name,
-            parent_code=r.parent_code,
-            product_count=r.product_count,
-            children=[],
-        )
-        for r in rows
-    }
-    roots: list[CategoryNode] = []
-    for node in nodes.values():  # rows come in name order, so children do too
-        parent = nodes.get(node.parent_code or "")
-        (parent.children if parent else roots).append(node)
-    return roots
+    return [CategoryNode.model_validate(node) for node in await usecase.category_tree(session)]

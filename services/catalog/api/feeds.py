@@ -7,6 +7,7 @@ import polars as pl
 from services.catalog.domain.attributes import ATTRIBUTE_NAME, AttributeType
 from services.catalog.store import attributes, categories
 from services.catalog.store import feeds as sql
+from services.catalog.usecases import feeds as usecase
 from shared.feeds import Column, ColumnType, FeedSpec
 from shared.feeds.validation import ROW
 
@@ -124,7 +125,7 @@ CATALOG = FeedSpec(
         Column("cost_currency", ColumnType.CURRENCY, description="ISO 4217 code of the cost."),
     ],
     key=["sku"],
-    apply=sql.apply_products,
+    apply=usecase.apply_products,
     frame_checks=[_product_rules],
     database_checks=[sql.check_products, sql.check_units, attributes.check_product_attributes],
     supports_full=True,
@@ -146,7 +147,7 @@ STOCK = FeedSpec(
         Column("as_of", ColumnType.DATETIME, description="When ERP counted it; default now."),
     ],
     key=["sku", "warehouse"],
-    apply=sql.apply_stock,
+    apply=usecase.apply_stock,
     database_checks=[sql.check_stock],
     supports_full=True,
 )
@@ -175,7 +176,7 @@ CATEGORIES = FeedSpec(
         Column("parent", max_length=100, description="Parent category code; empty: top level."),
     ],
     key=["code"],
-    apply=categories.apply_categories,
+    apply=usecase.apply_categories,
     frame_checks=[_category_rules],
     database_checks=[categories.check_categories],
 )
@@ -195,7 +196,7 @@ ATTRIBUTES = FeedSpec(
         Column("unit", max_length=16, description="Unit of a number, e.g. mm."),
     ],
     key=["name"],
-    apply=attributes.apply_definitions,
+    apply=usecase.apply_attributes,
     database_checks=[attributes.check_definitions],
 )
 

@@ -3,33 +3,21 @@ pulls, JSON lines or CSV, with an ETag so an unchanged feed costs a 304."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Literal
 
-import polars as pl
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.catalog.domain.marketplace import (
-    MEDIA_TYPES,
-    FeedFormat,
-    NotAcceptable,
-    choose_format,
-    etag_matches,
-    feed_etag,
-)
-from services.catalog.store import marketplace as store
+from services.catalog.domain.marketplace import MEDIA_TYPES
 from services.catalog.store.models import MarketplacePartner
-from services.catalog.upstream import price_list_exists, price_list_prices
-from shared.auth import Principal, Role, allow
-from shared.clock import today
+from services.catalog.usecases import marketplace as usecase
+from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.fields import Code, line
-from shared.pagination import Page, PageParams, page_params, paginate
-from shared.problems import FieldError, Forbidden, NotFound, Problem, ProblemError, Unprocessable
+from shared.pagination import Page, PageParams, page_params
+from shared.problems import Problem
 
 router = APIRouter(tags=["marketplace feeds"])
 
@@ -71,13 +59,6 @@ def _problem(description: str) -> dict[str, object]:
     return {"model": Problem, "description": description}
 
 
-async def _known(session: AsyncSession, code: str) -> MarketplacePartner:
-    found = await store.partner(session, code)
-    if found is None:
-        raise NotFound(f"No marketplace partner {code}.")
-    return found
-
-
 @router.put(
     "/marketplace/partners/{partner}",
     summary="Add a marketplace partner or change its name or price list",
@@ -95,12 +76,9 @@ async def put_partner(
     session: SessionDep,
     principal: allow(*PARTNER_WRITERS),
 ) -> PartnerRead:
-    if not await price_list_exists(request.app, principal, body.price_list_code):
-        raise Unprocessable(
-            f"Pricing has no price list {body.price_list_code}.",
-            errors=[FieldError(field="price_list_code", message="is not a known price list")],
-        )
-    saved, created = await store.save_partner(session, partner, body.name, body.price_list_code)
+    saved, created = await usecase.save_partner(
+        session, request.app.state.upstreams, principal, partner, body.name, body.price_list_code
+    )
     response.status_code = 201 if created else 200
     return _read(saved)
 
@@ -111,7 +89,7 @@ async def list_partners(
     principal: allow(*PARTNER_READERS),
     page: Annotated[PageParams, Depends(page_params)],
 ) -> Page[PartnerRead]:
-    rows, cursor = await paginate(session, store.partners_query(), [MarketplacePartner.code], page)
+    rows, cursor = await usecase.partners(session, page)
     return Page(items=[_read(r) for r in rows], next_cursor=cursor)
 
 
@@ -119,7 +97,7 @@ async def list_partners(
 async def get_partner(
     partner: PartnerCode, session: SessionDep, principal: allow(*PARTNER_READERS)
 ) -> PartnerRead:
-    return _read(await _known(session, partner))
+    return _read(await usecase.partner(session, partner))
 
 
 @router.delete(
@@ -130,16 +108,8 @@ async def get_partner(
 async def delete_partner(
     partner: PartnerCode, session: SessionDep, principal: allow(*PARTNER_WRITERS)
 ) -> Response:
-    await store.remove_partner(session, await _known(session, partner))
+    await usecase.remove_partner(session, partner)
     return Response(status_code=204)
-
-
-def _may_read_feed(principal: Principal, partner: str) -> None:
-    """A partner key reads its own feed only; admins any (to check what a partner gets)."""
-    if Role.ADMIN in principal.roles:
-        return
-    if principal.partner_code != partner:
-        raise Forbidden("A partner key reads only its own partner's feed.")
 
 
 FEED_DESCRIPTION = """
@@ -183,63 +153,19 @@ async def marketplace_feed(
     accept: Annotated[str | None, Header()] = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    _may_read_feed(principal, partner)
-    try:
-        chosen = choose_format(format, accept)
-    except NotAcceptable as exc:
-        raise ProblemError(str(exc), status=406, slug="not-acceptable") from exc
-    found = await _known(session, partner)
-    day = today()
-    etag = feed_etag(
-        [
-            "marketplace.v1",
-            found.code,
-            found.price_list_code,
-            found.updated_at.isoformat(),
-            day.isoformat(),
-            chosen,
-            await store.catalog_version(session),
-            await store.price_lists_version(session),
-        ]
+    feed = await usecase.pull_feed(
+        session,
+        request.app.state.sessionmaker,
+        request.app.state.upstreams,
+        principal,
+        partner,
+        format,
+        accept,
+        if_none_match,
+        request.app.state.settings.marketplace_chunk_skus,
     )
-    headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept"}
-    if etag_matches(if_none_match, etag):
+    headers = {"ETag": feed.etag, "Cache-Control": "no-cache", "Vary": "Accept"}
+    if feed.unchanged or feed.chunks is None:
         return Response(status_code=304, headers=headers)
-    prices = await price_list_prices(request.app, found.price_list_code, day)
-    headers["Content-Disposition"] = (
-        f'inline; filename="{found.code}-{day.isoformat()}.{chosen.value}"'
-    )
-    return StreamingResponse(
-        _feed_body(request, prices, chosen),
-        media_type=MEDIA_TYPES[chosen],
-        headers=headers,
-    )
-
-
-def _chunks(prices: pl.DataFrame, size: int) -> list[pl.DataFrame]:
-    """The price rows (by SKU and tier) cut into chunks of `size` whole SKUs."""
-    if prices.height == 0:
-        return []
-    ranked = prices.with_columns(((pl.col("sku").rank("dense") - 1) // size).alias("_chunk"))
-    return ranked.partition_by("_chunk", maintain_order=True, include_key=False)
-
-
-async def _feed_body(
-    request: Request, prices: pl.DataFrame, chosen: FeedFormat
-) -> AsyncIterator[bytes]:
-    """The feed, a chunk at a time, each chunk in its own short session: a slow reader holds
-    no connection between chunks."""
-    sessionmaker = request.app.state.sessionmaker
-    write = store.csv_offers if chosen == FeedFormat.CSV else store.jsonl_offers
-    if chosen == FeedFormat.CSV:
-        yield (",".join(store.CSV_COLUMNS) + "\n").encode()
-    currency = prices["currency"][0] if prices.height else ""
-    for chunk in _chunks(prices, request.app.state.settings.marketplace_chunk_skus):
-        async with sessionmaker() as session:
-            yield await write(
-                session,
-                chunk["sku"].to_list(),
-                chunk["min_qty"].to_list(),
-                chunk["price_minor"].to_list(),
-                currency,
-            )
+    headers["Content-Disposition"] = f'inline; filename="{feed.file_name}"'
+    return StreamingResponse(feed.chunks, media_type=MEDIA_TYPES[feed.format], headers=headers)

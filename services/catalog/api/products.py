@@ -9,20 +9,15 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import select
 
-from services.catalog import upstream
-from services.catalog.domain.attributes import BadFilter, parse_condition
-from services.catalog.store import attributes as attribute_store
-from services.catalog.store import products as store
-from services.catalog.store.models import Product, StockLevel
 from services.catalog.store.products import ProductFilter, Sort
+from services.catalog.usecases import products as usecase
 from shared.auth import CLIENT_READERS, Principal, allow
-from shared.db import SessionDep, release
+from shared.db import SessionDep
 from shared.fields import Sku, line
 from shared.pagination import Page, PageParams, page_params
-from shared.problems import FieldError, NotFound, Unprocessable
-from shared.scope import assigned_manager, ensure_own_company
+from shared.problems import FieldError, Unprocessable
+from shared.scope import ensure_own_company
 
 router = APIRouter(tags=["products"])
 READERS = CLIENT_READERS
@@ -111,26 +106,10 @@ async def product_filter(
     status: Literal["active", "discontinued"] | None = "active",
 ) -> ProductFilter:
     """The filter of a product search, `attr.<name>` parameters included."""
-    wanted = [
-        (key, key.removeprefix("attr."), value)
-        for key, value in request.query_params.multi_items()
-        if key.startswith("attr.")
+    attribute_filters = [
+        (key, value) for key, value in request.query_params.multi_items() if key.startswith("attr.")
     ]
-    types = await attribute_store.types_of(session, {name for _, name, _ in wanted})
-    conditions, errors = [], []
-    for key, name, value in wanted:
-        if name not in types:
-            errors.append(FieldError(field=key, message="is not a declared attribute"))
-            continue
-        try:
-            conditions.append(parse_condition(name, types[name], value))
-        except BadFilter as exc:
-            errors.append(FieldError(field=key, message=str(exc)))
-    if errors:
-        raise Unprocessable("The attribute filter is invalid; see errors.", errors=errors)
-    return ProductFilter(
-        q=q, category=category, brand=brand, status=status, attributes=tuple(conditions)
-    )
+    return await usecase.search_filter(session, attribute_filters, q, category, brand, status)
 
 
 FilterDep = Annotated[ProductFilter, Depends(product_filter)]
@@ -194,47 +173,28 @@ async def list_products(
     ] = None,
 ) -> Page[ProductRead]:
     wanted = _includes(include)
-    company_id = _priced_client(principal, client_id) if "prices" in wanted else None
-    rows, cursor = await store.search_page(
-        session, where, sort or ("relevance" if where.words else "sku"), page
+    found = await usecase.search(
+        session,
+        request.app.state.upstreams,
+        principal,
+        where,
+        sort,
+        page,
+        stock="stock" in wanted,
+        prices_for=_priced_client(principal, client_id) if "prices" in wanted else None,
     )
-    items = [ProductRead.model_validate(r) for r in rows]
-    if "stock" in wanted and items:
-        available = await store.available_by_sku(session, [item.sku for item in items])
-        for item in items:
-            item.available = available.get(item.sku, Decimal("0.000"))
-    await release(session)
-    if company_id is not None and items:
-        prices = await client_prices(
-            request.app, principal, company_id, [(i.sku, i.min_order_qty) for i in items]
-        )
-        for item in items:
-            item.price = prices.get(item.sku)
-    return Page[ProductRead](items=items, next_cursor=cursor)
+    items = [ProductRead.model_validate(p) for p in found.products]
+    for item in items:
+        if found.available is not None:
+            item.available = found.available[item.sku]
+        if found.prices is not None:
+            item.price = _client_price(found.prices.get(item.sku))
+    return Page[ProductRead](items=items, next_cursor=found.cursor)
 
 
-async def client_prices(
-    app: Any, principal: Principal, company_id: uuid.UUID, lines: list[tuple[str, Decimal]]
-) -> dict[str, ClientPrice]:
-    """The page's prices by SKU; none when pricing does not know the client yet."""
-    answer = await upstream.client_prices(app, principal, company_id, lines)
-    if answer is None:
-        if assigned_manager(principal) is not None:
-            # Pricing answers a client not assigned to this sales manager as unknown: so the
-            # manager's page is refused rather than shown without prices.
-            raise NotFound("No such client.")
-        return {}
-    return {
-        line["sku"]: ClientPrice(
-            quantity=line["quantity"],
-            unit_price_minor=line["unit_price_minor"],
-            list_price_minor=line["list_price_minor"],
-            currency=line["currency"],
-            rule=line["rule"],
-            next_tier=line["next_tier"],
-        )
-        for line in answer["lines"]
-    }
+def _client_price(line: dict[str, Any] | None) -> ClientPrice | None:
+    """Pricing's line for a SKU, without what the answer does not carry."""
+    return None if line is None else ClientPrice.model_validate(line)
 
 
 MAX_FACET_VALUES = 50
@@ -278,7 +238,7 @@ async def product_facets(
     brands: list[FacetValue] = []
     categories: list[FacetValue] = []
     by_attribute: dict[str, AttributeFacet] = {}
-    for facet, name, value, label, type_, count in await store.facet_rows(session, where):
+    for facet, name, value, label, type_, count in await usecase.facet_rows(session, where):
         if facet == "total":
             total = count
         elif facet == "brand":
@@ -309,10 +269,7 @@ def _is_number(value: Any) -> bool:
 
 @router.get("/products/{sku}", summary="One product")
 async def get_product(sku: Sku, session: SessionDep, principal: allow(*READERS)) -> ProductRead:
-    product = await session.scalar(select(Product).where(Product.sku == sku))
-    if product is None:
-        raise NotFound(f"No product {sku}.")
-    return ProductRead.model_validate(product)
+    return ProductRead.model_validate(await usecase.product(session, sku))
 
 
 class StockRead(BaseModel):
@@ -327,11 +284,6 @@ class StockRead(BaseModel):
 
 @router.get("/products/{sku}/stock", summary="Stock of one SKU per warehouse")
 async def get_stock(sku: Sku, session: SessionDep, principal: allow(*READERS)) -> list[StockRead]:
-    if await session.scalar(select(Product.id).where(Product.sku == sku)) is None:
-        raise NotFound(f"No product {sku}.")
-    levels = await session.scalars(
-        select(StockLevel).where(StockLevel.sku == sku).order_by(StockLevel.warehouse)
-    )
     return [
         StockRead(
             warehouse=level.warehouse,
@@ -340,5 +292,5 @@ async def get_stock(sku: Sku, session: SessionDep, principal: allow(*READERS)) -
             available=max(level.on_hand - level.reserved, Decimal(0)),
             as_of=level.as_of,
         )
-        for level in levels
+        for level in await usecase.stock(session, sku)
     ]

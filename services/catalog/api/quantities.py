@@ -8,14 +8,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from services.catalog.api.products import READERS
-from services.catalog.domain.units import (
-    ProductUnits,
-    QuantityProblem,
-    QuantityRejected,
-    to_base_quantity,
-)
-from services.catalog.store import products as store
-from services.catalog.store.models import Product
+from services.catalog.domain.units import QuantityProblem
+from services.catalog.usecases import quantities as usecase
 from shared.auth import allow
 from shared.db import SessionDep
 from shared.fields import Quantity, Sku, code
@@ -55,50 +49,6 @@ class ConvertResponse(BaseModel):
     lines: list[ConvertedLine]
 
 
-def _units(product: Product) -> ProductUnits:
-    return ProductUnits(
-        base_unit=product.unit,
-        factors={unit: Decimal(factor) for unit, factor in product.units.items()},
-        min_order_qty=product.min_order_qty,
-        order_multiple=product.order_multiple,
-        precision=product.unit_precision,
-    )
-
-
-def convert_line(row: int, line: QuantityLine, product: Product | None) -> ConvertedLine:
-    answer = ConvertedLine(
-        row=row,
-        sku=line.sku,
-        unit=line.unit,
-        quantity=line.quantity,
-        ok=False,
-        base_unit=product.unit if product else None,
-        base_quantity=None,
-        problem=None,
-        message=None,
-    )
-    if product is None:
-        answer.problem, answer.message = QuantityProblem.UNKNOWN_SKU, f"no product {line.sku}"
-        return answer
-    if product.status != "active":
-        answer.problem = QuantityProblem.DISCONTINUED
-        answer.replacement_sku = product.replacement_sku
-        answer.message = f"{line.sku} is discontinued" + (
-            f"; buy {product.replacement_sku} instead" if product.replacement_sku else ""
-        )
-        return answer
-    try:
-        answer.base_quantity = to_base_quantity(
-            _units(product), line.unit or product.unit, line.quantity
-        )
-    except QuantityRejected as rejected:
-        answer.problem, answer.message = rejected.problem, rejected.message
-        answer.suggested_base_quantity = rejected.suggested
-        return answer
-    answer.ok = True
-    return answer
-
-
 @router.post(
     "/products/quantities:convert",
     summary="Convert and check ordered quantities (SKU, unit, quantity) in one call",
@@ -112,9 +62,8 @@ def convert_line(row: int, line: QuantityLine, product: Product | None) -> Conve
 async def convert_quantities(
     body: ConvertRequest, session: SessionDep, principal: allow(*READERS)
 ) -> ConvertResponse:
-    products = await store.by_skus(session, [line.sku for line in body.lines])
-    lines = [
-        convert_line(row, line, products.get(line.sku))
-        for row, line in enumerate(body.lines, start=1)
-    ]
+    verdicts = await usecase.convert(
+        session, [usecase.Ordered(line.sku, line.unit, line.quantity) for line in body.lines]
+    )
+    lines = [ConvertedLine.model_validate(v, from_attributes=True) for v in verdicts]
     return ConvertResponse(ok=all(line.ok for line in lines), lines=lines)

@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import orjson
-from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from services.catalog.domain.allocation import same_request
-from services.catalog.store import reservations as store
-from services.catalog.store.models import Reservation
+from services.catalog.usecases import reservations as usecase
+from services.catalog.usecases.reservations import ReservationView
 from shared.auth import Role, allow
-from shared.clock import utcnow
 from shared.db import SessionDep
 from shared.fields import Code, Quantity, Sku, code
 from shared.links import public_path
-from shared.problems import Conflict, FieldError, NotFound
 
 router = APIRouter(tags=["reservations"])
-log = logging.getLogger(__name__)
 HOLDERS = (Role.SYSTEM, Role.ADMIN)  # the orders service at checkout; staff to repair
-EXPIRY_POLL_SECONDS = 5.0
 
 
 class LineWanted(BaseModel):
@@ -72,23 +65,18 @@ class ReservationRead(BaseModel):
     lines: list[LineRead]
 
 
-async def _read(
-    session: Any,
-    reservation: Reservation | store.Held,
-    lines: list[Any] | None = None,
-    status_code: int = 200,
-    headers: dict[str, str] | None = None,
+def _read(
+    view: ReservationView, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
-    """The reservation (ReservationRead's shape) with its lines, read unless given: plain
-    dicts through orjson, so a 5,000-line reservation builds no model per line."""
-    if lines is None:
-        lines = await store.lines_of(session, reservation.id)
+    """The reservation (ReservationRead's shape) with its lines: plain dicts through orjson, so
+    a 5,000-line reservation builds no model per line."""
+    reservation = view.reservation
     document = {
         "id": reservation.id,
         "reference": reservation.reference,
         "state": reservation.state,
         "expires_at": reservation.expires_at,
-        "lines": [{"sku": s, "warehouse": w, "quantity": q} for s, w, q in lines],
+        "lines": [{"sku": s, "warehouse": w, "quantity": q} for s, w, q in view.lines],
     }
     return Response(
         orjson.dumps(document, default=str, option=orjson.OPT_UTC_Z),  # str: Decimal quantities
@@ -118,28 +106,18 @@ async def create_reservation(
     session: SessionDep,
     principal: allow(*HOLDERS),
 ) -> Response:
-    wanted = [(x.sku, x.warehouse, x.quantity) for x in body.lines]
-    existing = await store.by_reference(session, body.reference)
-    if existing is not None:  # a retry answers what the first request made
-        held = await store.lines_of(session, existing.id)
-        if not same_request(wanted, held):
-            raise Conflict(
-                "This reference holds a reservation of other lines; nothing was reserved.",
-                slug="reference-taken",
-                errors=[FieldError(field="reference", message="used by another request")],
-            )
-        if not (body.renew and await store.ended(session, existing)):
-            return await _read(session, existing, held)
-    reservation, lines = await store.reserve(
+    view = await usecase.reserve(
         session,
         body.reference,
-        wanted,
+        [usecase.Wanted(x.sku, x.warehouse, x.quantity) for x in body.lines],
         timedelta(minutes=body.ttl_minutes),
         body.preferred_warehouse,
-        existing.id if existing is not None else None,
+        body.renew,
     )
-    location = public_path(request, "get_reservation", reservation_id=str(reservation.id))
-    return await _read(session, reservation, lines, 201, {"Location": location})
+    if not view.created:
+        return _read(view)
+    location = public_path(request, "get_reservation", reservation_id=str(view.reservation.id))
+    return _read(view, 201, {"Location": location})
 
 
 @router.get(
@@ -151,10 +129,7 @@ async def create_reservation(
 async def get_reservation(
     reservation_id: uuid.UUID, session: SessionDep, principal: allow(*HOLDERS)
 ) -> Response:
-    reservation = await session.get(Reservation, reservation_id)
-    if reservation is None:
-        raise NotFound("No such reservation.")
-    return await _read(session, reservation)
+    return _read(await usecase.reservation(session, reservation_id))
 
 
 @router.post(
@@ -165,15 +140,7 @@ async def get_reservation(
 async def confirm_reservation(
     reservation_id: uuid.UUID, session: SessionDep, principal: allow(*HOLDERS)
 ) -> Response:
-    reservation = await store.confirm_live(session, reservation_id)
-    if reservation is not None:
-        return await _read(session, reservation)
-    reservation = await store.locked(session, reservation_id)
-    if reservation is None:
-        raise NotFound("No such reservation.")
-    if reservation.state == "held" and reservation.expires_at <= utcnow():
-        await store.give_back(session, reservation, "expired")
-    raise Conflict(f"The reservation is {reservation.state}; reserve again.")
+    return _read(await usecase.confirm(session, reservation_id))
 
 
 @router.delete(
@@ -184,11 +151,7 @@ async def confirm_reservation(
 async def release_reservation(
     reservation_id: uuid.UUID, session: SessionDep, principal: allow(*HOLDERS)
 ) -> None:
-    reservation = await store.locked(session, reservation_id)
-    if reservation is None:
-        raise NotFound("No such reservation.")
-    if reservation.state in ("held", "confirmed"):
-        await store.give_back(session, reservation, "released")
+    await usecase.release(session, reservation_id)
 
 
 @router.delete(
@@ -203,18 +166,4 @@ async def release_by_reference(
     session: SessionDep,
     principal: allow(*HOLDERS),
 ) -> None:
-    await store.release_reference(session, reference)
-
-
-async def expire_reservations(app: FastAPI) -> None:
-    """Worker: release held reservations nobody confirmed in time."""
-    while True:
-        try:
-            async with app.state.sessionmaker() as session, session.begin():
-                released = await store.expire_due(session, utcnow())
-            if released:
-                log.info("released %d expired reservations", released)
-                continue
-        except Exception:
-            log.exception("reservation expiry failed; retrying")
-        await asyncio.sleep(EXPIRY_POLL_SECONDS)
+    await usecase.release_reference(session, reference)

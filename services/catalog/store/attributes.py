@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.domain.attributes import AttributeType
 from services.catalog.store.models import AttributeDefinition
+from services.catalog.store.staging import staged_check
 from shared.clock import utcnow
-from shared.feeds.models import FeedJob
 
 # jsonb_typeof of a value of each declared type.
 JSON_TYPE_OF = (
@@ -20,26 +20,23 @@ JSON_TYPE_OF = (
 )
 
 
-async def check_definitions(session: AsyncSession, staging: str) -> list[tuple[int, str, str]]:
-    """A type may change only while no product holds a value of the old type."""
-    rows = await session.execute(
-        text(
-            f"""
+# A type may change only while no product holds a value of the old type.
+check_definitions = staged_check(
+    """
             SELECT s._row, 'type', 'products hold values of another type under this name'
             FROM {staging} s JOIN attribute_definitions d ON d.name = s.name
             WHERE d.type <> s.type
               AND EXISTS (
                   SELECT 1 FROM products p
                   WHERE (p.attributes -> s.name) IS NOT NULL
-                    AND jsonb_typeof(p.attributes -> s.name) <> {JSON_TYPE_OF.format(type="s.type")}
+                    AND jsonb_typeof(p.attributes -> s.name) <> {json_type}
               )
-            """
-        )
-    )
-    return [(r[0], r[1], r[2]) for r in rows.all()]
+            """,
+    json_type=JSON_TYPE_OF.format(type="s.type"),
+)
 
 
-async def apply_definitions(session: AsyncSession, staging: str, job: FeedJob) -> dict[str, Any]:
+async def apply_definitions(session: AsyncSession, staging: str) -> dict[str, Any]:
     result = await session.execute(
         text(
             f"""
@@ -60,14 +57,10 @@ async def apply_definitions(session: AsyncSession, staging: str, job: FeedJob) -
     return {"created": sum(created), "updated": len(created) - sum(created)}
 
 
-async def check_product_attributes(
-    session: AsyncSession, staging: str
-) -> list[tuple[int, str, str]]:
-    """The catalog feed's `attributes` cell: a JSON object of declared names, each value of its
-    declared type (null removes the attribute)."""
-    rows = await session.execute(
-        text(
-            f"""
+# The catalog feed's `attributes` cell: a JSON object of declared names, each value of its
+# declared type (null removes the attribute).
+check_product_attributes = staged_check(
+    """
             WITH parsed AS (
                 SELECT s._row,
                        CASE WHEN pg_input_is_valid(s.attributes, 'jsonb')
@@ -91,11 +84,10 @@ async def check_product_attributes(
             UNION ALL
             SELECT x._row, 'attributes.' || x.key, 'must be a ' || d.type
             FROM pairs x JOIN attribute_definitions d ON d.name = x.key
-            WHERE jsonb_typeof(x.value) NOT IN ({JSON_TYPE_OF.format(type="d.type")}, 'null')
-            """
-        )
-    )
-    return [(r[0], r[1], r[2]) for r in rows.all()]
+            WHERE jsonb_typeof(x.value) NOT IN ({json_type}, 'null')
+            """,
+    json_type=JSON_TYPE_OF.format(type="d.type"),
+)
 
 
 async def definitions(session: AsyncSession, names: Iterable[str] | None = None) -> list[Any]:

@@ -9,18 +9,16 @@ from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.store.models import Category
+from services.catalog.store.staging import staged_check
 from shared.clock import utcnow
-from shared.feeds.models import FeedJob
 
 # A tree deeper than this is a data error; the walks stop here instead of running forever.
 MAX_DEPTH = 32
 
 
-async def check_categories(session: AsyncSession, staging: str) -> list[tuple[int, str, str]]:
-    """Unknown parents, and parents that would close a cycle once the file is applied."""
-    rows = await session.execute(
-        text(
-            f"""
+# Unknown parents, and parents that would close a cycle once the file is applied.
+check_categories = staged_check(
+    """
             WITH RECURSIVE parent_of AS (
                 SELECT code, parent AS parent_code FROM {staging}
                 UNION ALL
@@ -33,7 +31,7 @@ async def check_categories(session: AsyncSession, staging: str) -> list[tuple[in
                 UNION ALL
                 SELECT w._row, w.start, p.parent_code, w.depth + 1
                 FROM walk w JOIN parent_of p ON p.code = w.at
-                WHERE p.parent_code IS NOT NULL AND w.at <> w.start AND w.depth < {MAX_DEPTH}
+                WHERE p.parent_code IS NOT NULL AND w.at <> w.start AND w.depth < {max_depth}
             )
             SELECT s._row, 'parent', 'is not a known category'
             FROM {staging} s
@@ -42,13 +40,12 @@ async def check_categories(session: AsyncSession, staging: str) -> list[tuple[in
             UNION ALL
             SELECT DISTINCT _row, 'parent', 'makes a cycle: the category would be its own ancestor'
             FROM walk WHERE at = start
-            """
-        )
-    )
-    return [(r[0], r[1], r[2]) for r in rows.all()]
+            """,
+    max_depth=MAX_DEPTH,
+)
 
 
-async def apply_categories(session: AsyncSession, staging: str, job: FeedJob) -> dict[str, Any]:
+async def apply_categories(session: AsyncSession, staging: str) -> dict[str, Any]:
     """Upsert categories by code; a row is the whole truth of its category (empty parent: top)."""
     result = await session.execute(
         text(

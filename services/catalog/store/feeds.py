@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.catalog.store.staging import staged_check
 from shared.clock import utcnow
 from shared.contracts.catalog import ProductUpsertedV1, StockChangedV1
 from shared.events.outbox import record_events_from_query
-from shared.feeds.models import FeedJob, FeedScope
 
 CHANGES = "feed_changes"
 
@@ -26,10 +26,8 @@ UPSERTED_DATA = """
 """
 
 
-async def check_products(session: AsyncSession, staging: str) -> list[tuple[int, str, str]]:
-    rows = await session.execute(
-        text(
-            f"""
+check_products = staged_check(
+    """
             SELECT s._row, 'name', 'is required for a new product'
             FROM {staging} s LEFT JOIN products p ON p.sku = s.sku
             WHERE s.name IS NULL AND p.id IS NULL
@@ -40,18 +38,14 @@ async def check_products(session: AsyncSession, staging: str) -> list[tuple[int,
               AND NOT EXISTS (SELECT 1 FROM products p WHERE p.sku = s.replacement_sku)
               AND NOT EXISTS (SELECT 1 FROM {staging} o WHERE o.sku = s.replacement_sku)
             """
-        )
-    )
-    return [(r[0], r[1], r[2]) for r in rows.all()]
+)
 
 
-async def check_units(session: AsyncSession, staging: str) -> list[tuple[int, str, str]]:
-    """Units as the product will have them after the row (already `pack=12;pallet=480` in
-    form): a factor above 0, no unit named twice, none named like the base unit, and a minimum
-    and multiple the base unit's decimals can express."""
-    rows = await session.execute(
-        text(
-            f"""
+# Units as the product will have them after the row (already `pack=12;pallet=480` in
+# form): a factor above 0, no unit named twice, none named like the base unit, and a minimum
+# and multiple the base unit's decimals can express.
+check_units = staged_check(
+    """
             WITH after AS (
                 SELECT s._row, s.units, p.units AS stored_units,
                        coalesce(s.unit, p.unit, 'pcs') AS base,
@@ -84,13 +78,14 @@ async def check_units(session: AsyncSession, staging: str) -> list[tuple[int, st
             SELECT _row, 'order_multiple', 'has more decimals than unit_precision allows'
             FROM after WHERE order_multiple <> round(order_multiple, decimals)
             """
-        )
-    )
-    return [(r[0], r[1], r[2]) for r in rows.all()]
+)
 
 
-async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> dict[str, Any]:
-    """Upsert products by SKU; an empty cell keeps the current value."""
+async def upsert_products(
+    session: AsyncSession, staging: str, full: bool
+) -> tuple[int, int, list[str]]:
+    """Upsert products by SKU; an empty cell keeps the current value. A `full` feed
+    discontinues the active products it leaves out. (created, updated, SKUs discontinued)."""
     await session.execute(
         text(
             f"""
@@ -176,7 +171,7 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
         {"now": utcnow()},
     )
     discontinued: list[str] = []
-    if job.scope == FeedScope.FULL:
+    if full:
         # The feed is the whole assortment: what it leaves out is discontinued, not deleted
         # (orders and history keep pointing at it).
         result = await session.execute(
@@ -192,7 +187,12 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
             {"now": utcnow()},
         )
         discontinued = list(result.scalars())
-    events = await record_events_from_query(
+    return created.rowcount, updated.rowcount, discontinued
+
+
+async def announce_products(session: AsyncSession, discontinued: list[str]) -> int:
+    """product.upserted for each product the last upsert changed or discontinued."""
+    return await record_events_from_query(
         session,
         ProductUpsertedV1,
         f"""{UPSERTED_DATA}
@@ -200,12 +200,6 @@ async def apply_products(session: AsyncSession, staging: str, job: FeedJob) -> d
               UNION SELECT unnest(CAST(:discontinued AS text[]))) touched ON touched.sku = p.sku""",
         {"discontinued": discontinued},
     )
-    return {
-        "created": created.rowcount,
-        "updated": updated.rowcount,
-        "discontinued": len(discontinued),
-        "events": events,
-    }
 
 
 # Stock -----------------------------------------------------------------------------------
@@ -219,21 +213,19 @@ STOCK_DATA = """
 """
 
 
-async def check_stock(session: AsyncSession, staging: str) -> list[tuple[int, str, str]]:
-    rows = await session.execute(
-        text(
-            f"""
+check_stock = staged_check(
+    """
             SELECT s._row, 'sku', 'is not a known SKU'
             FROM {staging} s LEFT JOIN products p ON p.sku = s.sku
             WHERE p.id IS NULL
             """
-        )
-    )
-    return [(r[0], r[1], r[2]) for r in rows.all()]
+)
 
 
-async def apply_stock(session: AsyncSession, staging: str, job: FeedJob) -> dict[str, Any]:
-    """Set on-hand quantities; a row older (`as_of`) than what is stored is skipped."""
+async def set_stock(session: AsyncSession, staging: str, full: bool) -> tuple[list[Any], list[Any]]:
+    """Set on-hand quantities; a row older (`as_of`) than what is stored is skipped. A `full`
+    feed zeroes what it leaves out of the warehouses it names. The (sku, warehouse) keys
+    changed, and those zeroed."""
     await session.execute(
         text(
             f"""
@@ -260,7 +252,7 @@ async def apply_stock(session: AsyncSession, staging: str, job: FeedJob) -> dict
     )
     keys = changed.all()
     zeroed: list[Any] = []
-    if job.scope == FeedScope.FULL:
+    if full:
         # The feed is the whole stock of the warehouses it names: what it leaves out is gone.
         result = await session.execute(
             text(
@@ -276,11 +268,15 @@ async def apply_stock(session: AsyncSession, staging: str, job: FeedJob) -> dict
             {"now": utcnow()},
         )
         zeroed = result.all()
-    touched = [f"{sku}\t{warehouse}" for sku, warehouse in [*keys, *zeroed]]
-    events = await record_events_from_query(
+    return keys, zeroed
+
+
+async def announce_stock(session: AsyncSession, keys: list[Any]) -> int:
+    """stock.changed for each (sku, warehouse) of `keys`."""
+    touched = [f"{sku}\t{warehouse}" for sku, warehouse in keys]
+    return await record_events_from_query(
         session,
         StockChangedV1,
         f"{STOCK_DATA} WHERE l.sku || E'\\t' || l.warehouse = ANY(CAST(:touched AS text[]))",
         {"touched": touched},
     )
-    return {"changed": len(keys), "zeroed": len(zeroed), "events": events}

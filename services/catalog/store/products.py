@@ -368,3 +368,15 @@ async def available_by_sku(session: AsyncSession, skus: list[str]) -> dict[str, 
         .group_by(StockLevel.sku)
     )
     return {sku: available for sku, available in rows.all()}
+
+
+async def by_sku(session: AsyncSession, sku: str) -> Product | None:
+    return await session.scalar(select(Product).where(Product.sku == sku))
+
+
+async def stock_levels(session: AsyncSession, sku: str) -> list[StockLevel]:
+    """The SKU's stock per warehouse, by warehouse code."""
+    levels = await session.scalars(
+        select(StockLevel).where(StockLevel.sku == sku).order_by(StockLevel.warehouse)
+    )
+    return list(levels)

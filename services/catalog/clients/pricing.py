@@ -10,10 +10,10 @@ from typing import Any
 from urllib.parse import quote
 
 import polars as pl
-from fastapi import FastAPI
 
 from shared.auth import Principal
 from shared.problems import BadGateway, Conflict, ProblemError
+from shared.upstream import Upstreams
 
 LIST_PRICE_SCHEMA = {
     "sku": pl.Utf8,
@@ -27,9 +27,9 @@ def _unexpected(response: Any) -> ProblemError:
     return BadGateway(f"pricing answered {response.status_code}: {response.text[:300]}")
 
 
-async def price_list_exists(app: FastAPI, principal: Principal, code: str) -> bool:
+async def price_list_exists(upstreams: Upstreams, principal: Principal, code: str) -> bool:
     """Whether pricing knows the list, asked as the person setting a partner up."""
-    response = await app.state.upstreams.call(
+    response = await upstreams.call(
         "pricing", "GET", f"/price-lists/{quote(code, safe='')}", as_principal=principal
     )
     if response.status_code == 404:
@@ -39,10 +39,10 @@ async def price_list_exists(app: FastAPI, principal: Principal, code: str) -> bo
     return True
 
 
-async def price_list_prices(app: FastAPI, code: str, day: date) -> pl.DataFrame:
+async def price_list_prices(upstreams: Upstreams, code: str, day: date) -> pl.DataFrame:
     """Every SKU and tier of a list on `day` (sku, min_qty as text, price_minor, currency), by
     SKU and tier: one call, as the catalog service."""
-    response = await app.state.upstreams.call(
+    response = await upstreams.call(
         "pricing",
         "GET",
         f"/price-lists/{quote(code, safe='')}/prices",
@@ -60,12 +60,15 @@ async def price_list_prices(app: FastAPI, code: str, day: date) -> pl.DataFrame:
 
 
 async def client_prices(
-    app: FastAPI, principal: Principal, company_id: uuid.UUID, lines: list[tuple[str, Decimal]]
+    upstreams: Upstreams,
+    principal: Principal,
+    company_id: uuid.UUID,
+    lines: list[tuple[str, Decimal]],
 ) -> dict[str, Any] | None:
     """The client's price of each (SKU, quantity): one resolve call, made as the caller, so
     pricing checks again that a buyer acts for the company. pricing's answer
     ({"currency", "lines": [...]}), or None when it knows no such client (yet)."""
-    response = await app.state.upstreams.call(
+    response = await upstreams.call(
         "pricing",
         "POST",
         "/prices/resolve",

@@ -1,0 +1,1 @@
+"""The catalog's flows, one module each: routers, consumers and workers call them."""
