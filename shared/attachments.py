@@ -59,6 +59,15 @@ class Upload:
         name = Path(file.filename or default_name).name[:MAX_FILE_NAME] or default_name
         return cls(name, content_type, upload_chunks(file))  # type: ignore[arg-type]
 
+    @classmethod
+    def of_bytes(cls, file_name: str, content_type: str, data: bytes) -> Upload:
+        """A file already in memory (made by us, or by a test), its type taken as said."""
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield data
+
+        return cls(file_name, content_type, chunks())
+
 
 async def attach(
     session: AsyncSession,

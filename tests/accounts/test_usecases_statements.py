@@ -3,7 +3,6 @@ starts, the same file twice, and a company the caller does not reach."""
 
 from __future__ import annotations
 
-import io
 import uuid
 from datetime import date
 from pathlib import Path
@@ -13,7 +12,6 @@ import pytest
 from services.accounts.usecases import companies, statements
 from shared.attachments import Upload
 from shared.auth import Role
-from shared.files import upload_chunks
 from shared.problems import Conflict, NotFound, Unprocessable
 from shared.testing.fixtures import principal
 
@@ -21,13 +19,8 @@ ADMIN = principal(Role.ADMIN)
 PDF_BYTES = b"%PDF-1.7\nstatement of account\n"
 
 
-class _File(io.BytesIO):
-    async def read(self, size: int = -1) -> bytes:  # type: ignore[override]
-        return super().read(size)
-
-
 def pdf() -> Upload:
-    return Upload("act.pdf", "application/pdf", upload_chunks(_File(PDF_BYTES)))
+    return Upload.of_bytes("act.pdf", "application/pdf", PDF_BYTES)
 
 
 async def _company(ctx):

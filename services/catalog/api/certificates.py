@@ -4,30 +4,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.api.products import READERS
-from services.catalog.store import certificates as store
-from services.catalog.store.models import QualityCertificate
+from services.catalog.usecases import certificates as usecase
+from shared.attachments import Upload, download
 from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.fields import BusinessDate, line
 from shared.fields import Sku as SkuCode
-from shared.files import JPEG, PDF, PNG, checked_type, save_stream, upload_chunks
-from shared.pagination import Page, PageParams, page_params, paginate
-from shared.problems import Conflict, NotFound
+from shared.files import JPEG, PDF, PNG
+from shared.pagination import Page, PageParams, page_params
 
 router = APIRouter(tags=["quality certificates"])
 UPLOADERS = (Role.INTEGRATOR, Role.ADMIN)
 DOCUMENT_TYPES = {PDF, JPEG, PNG}
-MAX_CERTIFICATE_BYTES = 20 * 1024 * 1024
 Sku = Annotated[SkuCode, Path()]
 
 
@@ -44,11 +39,6 @@ class CertificateRead(BaseModel):
     size_bytes: int
     sha256: str
     uploaded_at: datetime
-
-
-async def _product(session: AsyncSession, sku: str) -> None:
-    if not await store.product_exists(session, sku):
-        raise NotFound(f"No product {sku}.")
 
 
 @router.post(
@@ -69,28 +59,11 @@ async def upload_certificate(
     number: Annotated[line(100) | None, Form()] = None,
     valid_to: Annotated[BusinessDate | None, Form(description="Last day it is valid")] = None,
 ) -> CertificateRead:
-    content_type = await checked_type(file, DOCUMENT_TYPES)
-    await _product(session, sku)
-    certificate_id = uuid.uuid4()
-    path = FilePath(request.app.state.settings.data_dir) / "certificates" / str(certificate_id)
-    size, sha = await save_stream(upload_chunks(file), path, MAX_CERTIFICATE_BYTES)
-    certificate = QualityCertificate(
-        id=certificate_id,
-        sku=sku,
-        batch=batch or None,
-        number=number or None,
-        valid_to=valid_to,
-        file_name=FilePath(file.filename or "certificate").name[:300],
-        content_type=content_type,
-        file_path=str(path),
-        size_bytes=size,
-        sha256=sha,
+    upload = await Upload.of(file, DOCUMENT_TYPES, default_name="certificate")
+    details = usecase.CertificateDetails(batch=batch, number=number, valid_to=valid_to)
+    certificate = await usecase.upload_certificate(
+        session, request.app.state.settings.data_dir, sku, details, upload
     )
-    try:
-        await store.add(session, certificate)
-    except IntegrityError as exc:
-        path.unlink(missing_ok=True)
-        raise Conflict("This certificate was already uploaded for this SKU and batch.") from exc
     return CertificateRead.model_validate(certificate)
 
 
@@ -106,14 +79,7 @@ async def list_certificates(
     params: Annotated[PageParams, Depends(page_params)],
     batch: Annotated[line(100) | None, Query()] = None,
 ) -> Page[CertificateRead]:
-    await _product(session, sku)
-    rows, cursor = await paginate(
-        session,
-        store.certificates_query(sku, batch),
-        [QualityCertificate.uploaded_at, QualityCertificate.id],
-        params,
-        newest_first=True,
-    )
+    rows, cursor = await usecase.certificates(session, sku, batch, params)
     return Page(items=[CertificateRead.model_validate(r) for r in rows], next_cursor=cursor)
 
 
@@ -126,9 +92,4 @@ async def list_certificates(
 async def download_certificate(
     sku: Sku, certificate_id: uuid.UUID, session: SessionDep, principal: allow(*READERS)
 ) -> FileResponse:
-    certificate = await store.certificate(session, sku, certificate_id)
-    if certificate is None:
-        raise NotFound("No such certificate.")
-    return FileResponse(
-        certificate.file_path, media_type=certificate.content_type, filename=certificate.file_name
-    )
+    return download(await usecase.certificate(session, sku, certificate_id))

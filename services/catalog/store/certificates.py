@@ -15,11 +15,6 @@ async def product_exists(session: AsyncSession, sku: str) -> bool:
     return await session.scalar(select(Product.id).where(Product.sku == sku)) is not None
 
 
-async def add(session: AsyncSession, certificate: QualityCertificate) -> None:
-    session.add(certificate)
-    await session.flush()
-
-
 def certificates_query(sku: str, batch: str | None) -> Any:
     """A SKU's certificates; with a batch, that batch's and those covering every batch."""
     stmt = select(QualityCertificate).where(QualityCertificate.sku == sku)

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.attachments import AttachedFile
 from shared.clock import utcnow
 from shared.db import TableConventions
 
@@ -234,7 +235,7 @@ class PriceListChanges(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
 
 
-class QualityCertificate(Base):
+class QualityCertificate(AttachedFile, Base):
     """A quality certificate (or declaration of conformity) of a SKU, or of one batch of it,
     uploaded by ERP: a document buyers download. The file is kept under the data directory."""
 
@@ -245,12 +246,6 @@ class QualityCertificate(Base):
     batch: Mapped[str | None] = mapped_column(String(100))  # null: every batch of the SKU
     number: Mapped[str | None] = mapped_column(String(100))  # the certificate's own number
     valid_to: Mapped[date | None]
-    file_name: Mapped[str] = mapped_column(String(300))
-    content_type: Mapped[str] = mapped_column(String(100))
-    file_path: Mapped[str] = mapped_column(Text)
-    size_bytes: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64))
-    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
 
     __table_args__ = (
         Index("ix_quality_certificates_sku_batch", "sku", "batch", "uploaded_at"),
