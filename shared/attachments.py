@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import BigInteger, String, Text, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +38,18 @@ class AttachedFile:
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+
+class AttachedFileRead(BaseModel):
+    """What an answer says of a kept file (its download is a route of its own)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    file_name: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    uploaded_at: datetime
 
 
 class NamedUpload(Sniffable, Protocol):

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from services.accounts.domain.card import CardField
 from shared.apiconventions import examples
+from shared.attachments import AttachedFileRead
 from shared.fields import (
     BusinessDate,
     CurrencyCode,
@@ -181,18 +182,13 @@ class CreditRead(BaseModel):
     as_of: datetime | None = Field(description="When ERP last reported; null = never")
 
 
-class StatementRead(Read):
+class StatementRead(AttachedFileRead):
     id: uuid.UUID
     company_id: uuid.UUID
     period_from: date
     period_to: date
     currency: str
     closing_balance_minor: int | None
-    file_name: str
-    content_type: str
-    size_bytes: int
-    sha256: str
-    uploaded_at: datetime
 
 
 # People ------------------------------------------------------------------------------------

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict
 
 from services.catalog.api.products import READERS
 from services.catalog.usecases import certificates as usecase
-from shared.attachments import Upload, download
+from shared.attachments import AttachedFileRead, Upload, download
 from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.fields import BusinessDate, line
@@ -26,19 +25,12 @@ DOCUMENT_TYPES = {PDF, JPEG, PNG}
 Sku = Annotated[SkuCode, Path()]
 
 
-class CertificateRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class CertificateRead(AttachedFileRead):
     id: uuid.UUID
     sku: str
     batch: str | None
     number: str | None
     valid_to: date | None
-    file_name: str
-    content_type: str
-    size_bytes: int
-    sha256: str
-    uploaded_at: datetime
 
 
 @router.post(

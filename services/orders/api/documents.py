@@ -4,16 +4,15 @@ client's people list and download them."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse
-from pydantic import BaseModel
 
 from services.orders.usecases import after_sales as usecase
 from services.orders.usecases.access import READERS
-from shared.attachments import Upload, download
+from shared.attachments import AttachedFileRead, Upload, download
 from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.fields import BusinessDate, Reference
@@ -23,17 +22,12 @@ router = APIRouter(tags=["order documents"])
 Kind = Literal["invoice", "waybill", "closing", "certificate", "other"]
 
 
-class DocumentRead(BaseModel):
+class DocumentRead(AttachedFileRead):
     id: uuid.UUID
     order_id: uuid.UUID
     kind: Kind
     number: str | None
     issued_on: date | None
-    file_name: str
-    content_type: str
-    size_bytes: int
-    sha256: str
-    uploaded_at: datetime
 
 
 @router.post(
