@@ -152,6 +152,9 @@ def _priced_client(principal: Principal, client_id: uuid.UUID | None) -> uuid.UU
     "/products",
     summary="Search products by text, category, brand, status and attributes",
     description=ATTRIBUTE_FILTERS + "\n\n" + INCLUDE_DESCRIPTION,
+    responses={
+        404: {"description": "With `include=prices`: a `client_id` the caller does not reach"}
+    },
 )
 async def list_products(
     request: Request,

@@ -136,6 +136,9 @@ async def get_reservation(
     "/reservations/{reservation_id}/confirm",
     summary="Keep the stock held: the order was placed (it no longer expires)",
     response_model=ReservationRead,
+    responses={
+        409: {"description": "No longer held (released, expired or shipped): reserve again"}
+    },
 )
 async def confirm_reservation(
     reservation_id: uuid.UUID, session: SessionDep, principal: allow(*HOLDERS)
