@@ -142,6 +142,8 @@ def _operations(paths: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
+# A query parameter naming the company acted for: one the caller does not reach answers 404.
+CLIENT_PARAMETERS = {"company_id", "client_id"}
 REFUSALS = {
     "401": "No caller the gateway vouched for (call through the gateway, signed in)",
     "403": "This caller's role may not call this operation",
@@ -153,10 +155,14 @@ REFUSALS = {
 def _document_refusals(operation: dict[str, Any], path: str, who: list[str] | str | None) -> None:
     """The refusals every service gives the same way, on each operation that can meet them."""
     responses = operation["responses"]
+    names_a_client = any(
+        parameter.get("in") == "query" and parameter.get("name") in CLIENT_PARAMETERS
+        for parameter in operation.get("parameters", [])
+    )
     can_meet = {
         "401": who != PUBLIC,
         "403": isinstance(who, list),
-        "404": "{" in path,
+        "404": "{" in path or names_a_client,
     }
     for status, description in REFUSALS.items():
         if can_meet[status]:
