@@ -23,8 +23,7 @@ from services.pricing.api.policy_common import (
     WRITERS,
     ListCode,
     Pages,
-    _percent,
-    _problem,
+    problem,
 )
 from services.pricing.api.policy_schemas import (
     PriceEditRead,
@@ -34,6 +33,7 @@ from services.pricing.api.policy_schemas import (
     PriceListRead,
     PriceListUpdate,
 )
+from services.pricing.domain.percents import from_basis_points
 from services.pricing.store import policy as store
 from services.pricing.store.models import PriceList
 from services.pricing.usecases import list_edits, price_lists
@@ -60,7 +60,7 @@ def _list_read(price_list: PriceList, parent_code: str | None) -> PriceListRead:
         is_base=price_list.is_base,
         is_matrix=price_list.is_matrix,
         parent_code=parent_code,
-        markup_percent=_percent(price_list.markup_bp),
+        markup_percent=from_basis_points(price_list.markup_bp),
         valid_from=price_list.valid_from,
         valid_to=price_list.valid_to,
         updated_at=price_list.updated_at,
@@ -240,7 +240,7 @@ async def delete_price_list(
         "In SKU, tier and start order. A derived list has none of its own: its prices are "
         "its parent's with its markup (see `parent_code`, `markup_percent`)."
     ),
-    responses={**READ_ERRORS, **NOT_FOUND, 422: _problem("Unknown SKU or bad cursor")},
+    responses={**READ_ERRORS, **NOT_FOUND, 422: problem("Unknown SKU or bad cursor")},
 )
 async def list_entries(
     code: ListCode,
