@@ -22,6 +22,7 @@ from shared.auth import Role
 from shared.batches import APPLIED, UNCHANGED, Batch
 from shared.fields import QuantityOrZero, Sku
 from shared.problems import RowNumber
+from shared.reads import read_of
 
 
 class LineSourceRead(BaseModel):
@@ -185,19 +186,10 @@ def _line(row: Any) -> dict[str, Any]:
 
 
 def _shipment(shipment: Any, lines: Sequence[Any]) -> ShipmentRead:
-    return ShipmentRead(
-        number=shipment.number,
-        warehouse=shipment.warehouse,
-        kind=shipment.kind,
-        status=shipment.status,
-        shipped_at=shipment.shipped_at,
-        delivered_at=shipment.delivered_at,
-        lines=[
-            ShipmentLineRead(
-                sku=x.sku, quantity=x.quantity, delivered_quantity=x.delivered_quantity
-            )
-            for x in lines
-        ],
+    return read_of(
+        ShipmentRead,
+        shipment,
+        lines=[ShipmentLineRead.model_validate(x, from_attributes=True) for x in lines],
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import insert, select, text, update
@@ -12,6 +13,7 @@ from services.orders.store.models import Order
 from services.orders.store.quote_models import Quote, QuoteLine, QuoteStep
 from shared.clock import utcnow
 from shared.contracts.orders import QuoteAcceptedV1, QuotedLine
+from shared.events.envelope import EventContract
 from shared.events.outbox import record_event
 from shared.problems import Conflict
 
@@ -51,6 +53,26 @@ def step(session: AsyncSession, quote: Quote, action: str, actor: str, message: 
     )
 
 
+def record_quote_event(
+    session: AsyncSession,
+    contract: Callable[..., EventContract],
+    quote: Quote,
+    actor: str,
+    **fields: Any,
+) -> None:
+    """One of a quote's events: which quote, whose, who acted, and what its kind adds."""
+    record_event(
+        session,
+        contract(
+            quote_id=quote.id,
+            company_id=quote.company_id,
+            number=quote.number,
+            actor=actor,
+            **fields,
+        ),
+    )
+
+
 def event_lines(lines: list[QuoteLine]) -> list[QuotedLine]:
     return [
         QuotedLine(
@@ -75,17 +97,14 @@ async def mark_accepted(session: AsyncSession, quote_id: uuid.UUID, order: Order
     if quote is None:
         raise Conflict("This quote was accepted or changed meanwhile.", slug="quote-not-offered")
     step(session, quote, "accepted", order.placed_by, f"order {order.number}")
-    record_event(
+    record_quote_event(
         session,
-        QuoteAcceptedV1(
-            quote_id=quote.id,
-            company_id=quote.company_id,
-            number=quote.number,
-            actor=order.placed_by,
-            revision=quote.revision,
-            order_id=order.id,
-            total_minor=order.total_minor,
-        ),
+        QuoteAcceptedV1,
+        quote,
+        order.placed_by,
+        revision=quote.revision,
+        order_id=order.id,
+        total_minor=order.total_minor,
     )
 
 

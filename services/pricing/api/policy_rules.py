@@ -45,6 +45,7 @@ from shared.fields import BusinessDate, Code, CurrencyCode, Sku
 from shared.links import public_path
 from shared.pagination import Page, paginate
 from shared.problems import NotFound
+from shared.reads import read_of
 
 router = APIRouter(tags=["commercial policy"])
 
@@ -194,12 +195,8 @@ async def delete_promotion(
 
 
 def _ladder_read(ladder: Ladder) -> LadderRead:
-    return LadderRead(
-        code=ladder.code,
-        name=ladder.name,
-        period=ladder.period,
-        currency=ladder.currency,
-        levels=[LadderLevel.model_validate(level) for level in ladder.levels],
+    return read_of(
+        LadderRead, ladder, levels=[LadderLevel.model_validate(level) for level in ladder.levels]
     )
 
 

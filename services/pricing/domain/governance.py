@@ -218,6 +218,20 @@ def _round(value: Any) -> float | None:
 
 
 KEY = ["target", "target_id", "sku_id", "min_qty", "valid_from"]
+# A change of a version as a frame: its KEY, its currency, the row before and after (days as
+# day numbers; a null price: no row).
+CHANGE_SCHEMA = {
+    "target": pl.Utf8,
+    "target_id": pl.Int64,
+    "sku_id": pl.Int64,
+    "min_qty": pl.Int64,
+    "valid_from": pl.Int64,
+    "currency": pl.Utf8,
+    "old_price": pl.Int64,
+    "old_valid_to": pl.Int64,
+    "new_price": pl.Int64,
+    "new_valid_to": pl.Int64,
+}
 
 
 def undo(rows: pl.DataFrame, changes: pl.DataFrame) -> pl.DataFrame:

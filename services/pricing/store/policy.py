@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import Select, delete, exists, select, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.pricing.store.models import (
@@ -31,6 +30,7 @@ from services.pricing.store.models import (
 )
 from shared.clock import utcnow
 from shared.contracts.pricing import PriceChangedV1
+from shared.db import add_unique
 from shared.events.outbox import record_event
 from shared.fields import MAX_COUNT, MAX_QUANTITY
 from shared.pagination import PageParams, decode_cursor, encode_cursor
@@ -185,12 +185,7 @@ async def has_entries(session: AsyncSession, list_id: int) -> bool:
 
 
 async def add_list(session: AsyncSession, price_list: PriceList) -> PriceList:
-    session.add(price_list)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"A price list {price_list.code!r} exists.") from exc
-    return price_list
+    return await add_unique(session, price_list, f"A price list {price_list.code!r} exists.")
 
 
 async def remove_list(session: AsyncSession, price_list: PriceList) -> None:
