@@ -162,18 +162,17 @@ def _priced(view: usecase.PricedCartView) -> CartRead:
             unpriced.append(sku)
         total += amount or 0
         savings += saved
+        # the prices and the rule as pricing gave them; the rest is the cart's
         lines.append(
-            CartLineRead(
+            read_of(
+                CartLineRead,
+                p,
                 sku=sku,
                 name=name,
                 unit=unit,
                 quantity=quantity,
-                list_price_minor=p.list_price_minor,
-                base_price_minor=p.base_price_minor,
-                unit_price_minor=p.unit_price_minor,
                 line_total_minor=amount,
                 savings_minor=saved,
-                rule=p.rule,
                 next_tier=NextTier(**p.next_tier) if p.next_tier else None,
             )
         )

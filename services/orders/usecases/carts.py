@@ -200,10 +200,13 @@ async def add_wanted(
     return Added(len(good), problems)
 
 
-def refuse_problems(problems: list[LineProblem]) -> None:
+def refuse_problems(
+    problems: list[LineProblem], detail: str = "Some lines cannot be ordered; nothing was changed."
+) -> None:
+    """Bad lines refuse the whole request: a 422 naming each line's field and row."""
     if problems:
         raise Unprocessable(
-            "Some lines cannot be ordered; nothing was changed.",
+            detail,
             errors=[
                 FieldError(field=f"lines.{p.field}", message=f"{p.sku}: {p.reason}", row=p.row)
                 for p in problems

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TypeVar
 
 from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,8 @@ from services.pricing.store.models import (
 from services.pricing.store.policy import unknown
 from shared.db import add_unique, upsert
 from shared.problems import NotFound
+
+Coded = TypeVar("Coded", Promotion, Ladder)
 
 
 async def set_floor(session: AsyncSession, sku: int, currency: str, price_minor: int) -> None:
@@ -42,11 +45,18 @@ def floors_query(*, sku: int | None, currency: str | None) -> Select[tuple[Floor
 # Promotions ----------------------------------------------------------------------------------
 
 
-async def get_promotion(session: AsyncSession, code: str) -> Promotion:
-    found = await session.scalar(select(Promotion).where(Promotion.code == code))
+async def _by_code(
+    session: AsyncSession, model: type[Coded], code: str, missing: Exception
+) -> Coded:
+    """The promotion or ladder of that code, else `missing` raised."""
+    found = await session.scalar(select(model).where(model.code == code))
     if found is None:
-        raise NotFound("No such promotion.")
+        raise missing
     return found
+
+
+async def get_promotion(session: AsyncSession, code: str) -> Promotion:
+    return await _by_code(session, Promotion, code, NotFound("No such promotion."))
 
 
 async def add_promotion(session: AsyncSession, promotion: Promotion) -> Promotion:
@@ -73,17 +83,11 @@ async def remove_promotion(session: AsyncSession, promotion: Promotion) -> None:
 
 
 async def get_ladder(session: AsyncSession, code: str) -> Ladder:
-    found = await session.scalar(select(Ladder).where(Ladder.code == code))
-    if found is None:
-        raise NotFound("No such ladder.")
-    return found
+    return await _by_code(session, Ladder, code, NotFound("No such ladder."))
 
 
 async def ladder_for_assignment(session: AsyncSession, code: str) -> Ladder:
-    found = await session.scalar(select(Ladder).where(Ladder.code == code))
-    if found is None:
-        raise unknown("ladder_code", f"no ladder {code!r}")
-    return found
+    return await _by_code(session, Ladder, code, unknown("ladder_code", f"no ladder {code!r}"))
 
 
 async def add_ladder(session: AsyncSession, ladder: Ladder) -> Ladder:

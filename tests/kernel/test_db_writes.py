@@ -1,5 +1,6 @@
-"""shared.db.add_unique: a new row whose unique key is taken answers 409 with the caller's
-words, decided by the database; against the real PostgreSQL."""
+"""shared.db's writes against the real PostgreSQL: add_unique (a taken unique key answers 409
+in the caller's words, decided by the database) and upsert (insert, or overwrite the row of
+that key; with `where`, only when it holds)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from sqlalchemy import String, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.app import asyncpg_dsn
-from shared.db import TableConventions, add_unique, create_engine, create_sessionmaker
+from shared.db import (
+    TableConventions,
+    add_unique,
+    create_engine,
+    create_sessionmaker,
+    upsert,
+)
 from shared.problems import Conflict
 from tests.kernel.widgets import create_widget_tables
 
@@ -46,3 +53,14 @@ async def test_a_taken_key_is_a_conflict_in_the_callers_words(sessionmaker):
         assert refused.value.detail == "A widget 'gear' exists."
         await session.rollback()
         assert await session.scalar(select(func.count()).select_from(Widget)) == 1
+
+
+async def test_upsert_inserts_then_overwrites_the_row_of_its_key_where_allowed(sessionmaker):
+    gear = uuid.uuid4()
+    async with sessionmaker() as session, session.begin():
+        await upsert(session, Widget, {"id": gear, "name": "gear"}, ("id",))
+        await upsert(session, Widget, {"id": gear, "name": "cog"}, ("id",))
+        never = {"id": gear, "name": "never"}
+        await upsert(session, Widget, never, ("id",), where=lambda new: new.name == "allowed")
+    async with sessionmaker() as session:
+        assert list(await session.scalars(select(Widget.name))) == ["cog"]
