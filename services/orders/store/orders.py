@@ -110,20 +110,30 @@ async def add_lines(
     session: AsyncSession, order_id: uuid.UUID, lines: list[dict[str, Any]]
 ) -> None:
     """All lines in one statement; each dict holds OrderLine's columns but order_id."""
-    if lines:
-        await session.execute(
-            insert(OrderLine),
-            [{"order_id": order_id, "line_no": i, **x} for i, x in enumerate(lines, 1)],
-        )
+    await insert_lines(session, OrderLine, {"order_id": order_id}, lines)
 
 
 async def lines_of(session: AsyncSession, order_id: uuid.UUID) -> list[OrderLine]:
     """The lines as ORM objects, for changing them (delivery)."""
-    return list(
-        await session.scalars(
-            select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.line_no)
-        )
-    )
+    return await lines_in_order(session, OrderLine.order_id, order_id)
+
+
+async def insert_lines(
+    session: AsyncSession, model: type[Any], owner: dict[str, Any], lines: list[dict[str, Any]]
+) -> None:
+    """An order's or a quote's lines in one statement, numbered from 1 as given; each dict
+    holds the model's columns but the owner's and the number."""
+    if lines:
+        numbered = [{**owner, "line_no": i, **x} for i, x in enumerate(lines, 1)]
+        await session.execute(insert(model), numbered)
+
+
+async def lines_in_order(session: AsyncSession, owner: Any, owner_id: uuid.UUID) -> list[Any]:
+    """The lines whose `owner` column (OrderLine.order_id, QuoteLine.quote_id) is `owner_id`,
+    by number."""
+    model = owner.class_
+    stmt = select(model).where(owner == owner_id).order_by(model.line_no)
+    return list(await session.scalars(stmt))
 
 
 async def line_rows(session: AsyncSession, order_id: uuid.UUID) -> list[Any]:

@@ -6,10 +6,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders.store.models import Order
+from services.orders.store.orders import insert_lines, lines_in_order
 from services.orders.store.quote_models import Quote, QuoteLine, QuoteStep
 from shared.clock import utcnow
 from shared.contracts.orders import QuoteAcceptedV1, QuotedLine
@@ -26,18 +27,11 @@ async def next_number(session: AsyncSession) -> str:
 async def add_lines(
     session: AsyncSession, quote_id: uuid.UUID, lines: list[dict[str, Any]]
 ) -> None:
-    await session.execute(
-        insert(QuoteLine),
-        [{"quote_id": quote_id, "line_no": i, **x} for i, x in enumerate(lines, 1)],
-    )
+    await insert_lines(session, QuoteLine, {"quote_id": quote_id}, lines)
 
 
 async def lines_of(session: AsyncSession, quote_id: uuid.UUID) -> list[QuoteLine]:
-    return list(
-        await session.scalars(
-            select(QuoteLine).where(QuoteLine.quote_id == quote_id).order_by(QuoteLine.line_no)
-        )
-    )
+    return await lines_in_order(session, QuoteLine.quote_id, quote_id)
 
 
 def step(session: AsyncSession, quote: Quote, action: str, actor: str, message: str | None) -> None:
