@@ -22,30 +22,30 @@ from shared.problems import PROBLEM_JSON, Problem
 PROBLEM_REF = "#/components/schemas/Problem"
 WRITE_METHODS = ("put", "patch", "delete")
 
-IDEMPOTENCY_KEY = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "description": (
-        "Send the same key again (with the same body) to get the first answer back instead of "
-        "creating twice; another body with the same key gets 422."
-    ),
-    "schema": {"type": "string", "maxLength": 200},
-}
-IF_MATCH = {
-    "name": "If-Match",
-    "in": "header",
-    "required": False,
-    "description": "The ETag you read; the change is refused with 412 when it is stale.",
-    "schema": {"type": "string"},
-}
-IF_NONE_MATCH = {
-    "name": "If-None-Match",
-    "in": "header",
-    "required": False,
-    "description": "The ETag you hold; 304 when the resource is unchanged.",
-    "schema": {"type": "string"},
-}
+
+def _optional_header(name: str, description: str, **schema: Any) -> dict[str, Any]:
+    """An optional request header as an OpenAPI parameter."""
+    return {
+        "name": name,
+        "in": "header",
+        "required": False,
+        "description": description,
+        "schema": {"type": "string", **schema},
+    }
+
+
+IDEMPOTENCY_KEY = _optional_header(
+    "Idempotency-Key",
+    "Send the same key again (with the same body) to get the first answer back instead of "
+    "creating twice; another body with the same key gets 422.",
+    maxLength=200,
+)
+IF_MATCH = _optional_header(
+    "If-Match", "The ETag you read; the change is refused with 412 when it is stale."
+)
+IF_NONE_MATCH = _optional_header(
+    "If-None-Match", "The ETag you hold; 304 when the resource is unchanged."
+)
 ETAG_HEADER = {
     "ETag": {
         "description": "Send it back in If-Match to change this resource safely",

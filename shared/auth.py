@@ -49,16 +49,7 @@ CLIENT_READERS = (
     Role.ADMIN,
     Role.SYSTEM,
 )
-PEOPLE_ROLES = frozenset(
-    {
-        Role.BUYER,
-        Role.COMPANY_ADMIN,
-        Role.SALES_MANAGER,
-        Role.HEAD_OF_SALES,
-        Role.PRICING_MANAGER,
-        Role.ADMIN,
-    }
-)
+PEOPLE_ROLES = frozenset(CLIENT_READERS) - {Role.SYSTEM}
 
 
 class Principal(BaseModel):

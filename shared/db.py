@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 import asyncpg
 from asyncpg.exceptions import (
@@ -18,7 +18,7 @@ from asyncpg.exceptions import (
 from fastapi import Depends, FastAPI, Request, Response
 from sqlalchemy import DateTime, MetaData, make_url
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
-from shared.problems import problem_response
+from shared.problems import Conflict, problem_response
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,20 @@ class DatabaseUnreachable(ConnectionError):
     """No connection could be made: the server is down, restarting or its socket is gone."""
 
 
+Row = TypeVar("Row")
+
+
+async def add_unique(session: AsyncSession, row: Row, taken: str) -> Row:
+    """Store a new row whose unique key may be taken already: then a 409 saying `taken`
+    (the database decides, so two requests at once cannot both get it)."""
+    session.add(row)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(taken) from exc
+    return row
+
+
 async def upsert_unless_newer(
     session: AsyncSession,
     model: type[Any],
@@ -81,13 +95,27 @@ async def upsert_unless_newer(
 ) -> None:
     """Write projected rows from events (one, or many of distinct keys), unless the stored row
     is newer: events of one thing may arrive out of order, and a late one changes nothing."""
+    await upsert(session, model, values, key, where=lambda new: getattr(model, stamp) <= new[stamp])
+
+
+async def upsert(
+    session: AsyncSession,
+    model: type[Any],
+    values: dict[str, Any] | list[dict[str, Any]],
+    key: tuple[str, ...],
+    *,
+    where: Callable[[Any], Any] | None = None,
+) -> None:
+    """Insert rows (one, or many of distinct keys), or overwrite the stored ones with that
+    `key` in every other column given; with `where` (of the new row's columns), only the
+    stored rows it holds for."""
     stmt = insert(model).values(values)
     columns = values[0] if isinstance(values, list) else values
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=list(key),
             set_={k: stmt.excluded[k] for k in columns if k not in key},
-            where=getattr(model, stamp) <= stmt.excluded[stamp],
+            where=None if where is None else where(stmt.excluded),
         )
     )
 

@@ -25,6 +25,7 @@ from shared.auth import (
     verify_principal_headers,
 )
 from shared.events import consumer as events_consumer
+from shared.events.consumer import EventConsumer
 from shared.problems import Unauthorized
 from shared.runtime import DATA_DIR, DATABASE_SERVICES, infrastructure, prepare_databases
 from shared.settings import DEV_INTERNAL_SECRET
@@ -130,6 +131,19 @@ class RoutingTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.network.aclose()
+
+
+def app_consumer(app: FastAPI, group: str, handlers: Any) -> EventConsumer:
+    """A consumer of `group` over the app's own pool and publisher, as the app runs it: a
+    test hands it envelopes (`apply`) without the broker."""
+    settings = app.state.settings
+    return EventConsumer(
+        f"{settings.service_name}.{group}",
+        handlers,
+        app.state.sessionmaker,
+        app.state.publisher,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+    )
 
 
 def consumer_groups(module: Any, settings: Any) -> dict[str, set[str]]:

@@ -14,29 +14,17 @@ from services.notifications.domain.signing import (
     verify_webhook,
 )
 from shared.clock import utcnow
-from shared.contracts.orders import OrderPlacedV1, OrderShippedV1
+from shared.contracts.orders import OrderShippedV1
 from shared.testing.fixtures import client
 from tests.notifications.world import (
     applied,
     company_events,
     envelope,
     eventually,
+    placed,
     publish,
     rows,
 )
-
-
-def placed(company_id: uuid.UUID, number: str):
-    return envelope(
-        OrderPlacedV1(
-            order_id=uuid.uuid4(),
-            company_id=company_id,
-            currency="EUR",
-            total_minor=10000,
-            placed_at=utcnow(),
-            number=number,
-        )
-    )
 
 
 async def test_smtp_down_at_first_then_up_receives_every_message_once(

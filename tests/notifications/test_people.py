@@ -10,7 +10,7 @@ from datetime import timedelta
 from services.notifications.workers import send_digests, send_emails
 from shared.auth import Role
 from shared.clock import today, utcnow
-from shared.contracts.orders import OrderDeliveredV1, OrderPlacedV1, QuoteOfferedV1
+from shared.contracts.orders import OrderDeliveredV1, QuoteOfferedV1
 from shared.testing.fixtures import as_role, client
 from tests.notifications.world import (
     applied,
@@ -18,22 +18,10 @@ from tests.notifications.world import (
     company_events,
     envelope,
     eventually,
+    placed,
     publish,
     rows,
 )
-
-
-def placed(company_id: uuid.UUID, number: str = "ORD-1"):
-    return envelope(
-        OrderPlacedV1(
-            order_id=uuid.uuid4(),
-            company_id=company_id,
-            currency="EUR",
-            total_minor=10000,
-            placed_at=utcnow(),
-            number=number,
-        )
-    )
 
 
 async def test_preferences_and_quiet_hours_are_honoured(

@@ -48,6 +48,7 @@ from tests.notifications.world import (
     company_events,
     envelope,
     eventually,
+    placed,
     publish,
     rows,
 )
@@ -339,19 +340,7 @@ async def test_a_malformed_event_is_dead_lettered_and_the_rest_of_its_batch_appl
     a, people = company_events("Alpha LLC")
     await publish(kafka_bootstrap, *people)
     await applied(app, people)
-    good = [
-        envelope(
-            OrderPlacedV1(
-                order_id=uuid.uuid4(),
-                company_id=a.id,
-                currency="EUR",
-                total_minor=100,
-                placed_at=utcnow(),
-                number=f"OK-{n}",
-            )
-        )
-        for n in range(2)
-    ]
+    good = [placed(a.id, f"OK-{n}", total_minor=100) for n in range(2)]
     broken = envelope(
         event_type="order.placed.v1",
         topic=OrderPlacedV1.topic,

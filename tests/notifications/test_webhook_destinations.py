@@ -21,8 +21,7 @@ from services.notifications.store.models import WebhookSubscription
 from shared.migrations import upgrade
 from shared.runtime import create_database, service_database_url
 from shared.testing.fixtures import client
-from tests.notifications.test_channels import placed
-from tests.notifications.world import applied, company_events, eventually, publish, rows
+from tests.notifications.world import applied, company_events, eventually, placed, publish, rows
 
 PRODUCTION = {
     "environment": "production",

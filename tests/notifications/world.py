@@ -25,6 +25,7 @@ from services.notifications.usecases.fan_out import fan_out
 from shared.auth import Role
 from shared.clock import utcnow
 from shared.contracts.accounts import CompanyUpsertedV1, PersonChangedV1, PersonMembership
+from shared.contracts.orders import OrderPlacedV1
 from shared.events.envelope import CloudEvent, EventContract
 from shared.events.kafka import Publisher
 from shared.runtime import free_port
@@ -181,6 +182,20 @@ def envelope(
             subject=key,
             data=data,
         ),
+    )
+
+
+def placed(company_id: uuid.UUID, number: str = "ORD-1", total_minor: int = 10000):
+    """An order of the company, placed now, as orders publishes it."""
+    return envelope(
+        OrderPlacedV1(
+            order_id=uuid.uuid4(),
+            company_id=company_id,
+            currency="EUR",
+            total_minor=total_minor,
+            placed_at=utcnow(),
+            number=number,
+        )
     )
 
 

@@ -19,8 +19,9 @@ from shared.contracts.accounts import CompanyUpsertedV1
 from shared.contracts.analytics import ClientSegmentChangedV1
 from shared.contracts.catalog import ProductUpsertedV1
 from shared.contracts.orders import OrderCancelledV1, OrderPlacedV1
-from shared.events.consumer import EventConsumer, Outcome
+from shared.events.consumer import Outcome
 from shared.events.envelope import CloudEvent
+from shared.testing.fixtures import app_consumer
 from tests.pricing.world import company_event, envelope, fetch, product_event
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -42,13 +43,10 @@ def placed(company_id, total_minor, placed_at=T0, currency="EUR", order_id=None)
 
 
 def cancelled(order: OrderPlacedV1) -> OrderCancelledV1:
+    """The order cancelled the next day: the cancellation repeats what the order said."""
+    kept = {"order_id", "company_id", "currency", "total_minor", "placed_at"}
     return OrderCancelledV1(
-        order_id=order.order_id,
-        company_id=order.company_id,
-        currency=order.currency,
-        total_minor=order.total_minor,
-        placed_at=order.placed_at,
-        cancelled_at=order.placed_at + timedelta(days=1),
+        **order.model_dump(include=kept), cancelled_at=order.placed_at + timedelta(days=1)
     )
 
 
@@ -218,13 +216,7 @@ async def test_an_order_of_an_unknown_company_keeps_its_turnover_on_a_placeholde
 
 
 async def test_the_same_envelope_applied_twice_counts_once(pricing):
-    consumer = EventConsumer(
-        "pricing.pricing",
-        CONSUMERS["pricing"],
-        pricing.state.sessionmaker,
-        pricing.state.publisher,
-        bootstrap_servers=pricing.state.settings.kafka_bootstrap_servers,
-    )
+    consumer = app_consumer(pricing, "pricing", CONSUMERS["pricing"])
     company = uuid.uuid4()
     created = envelope(company_event(company, external_id="C-1"), "accounts")
     order = envelope(placed(company, 1_000), "orders")

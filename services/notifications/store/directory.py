@@ -21,6 +21,7 @@ from services.notifications.store.models import (
     UserPreference,
 )
 from shared.clock import utcnow
+from shared.db import upsert
 
 
 async def upsert_company(session: AsyncSession, data: dict[str, Any]) -> None:
@@ -32,13 +33,7 @@ async def upsert_company(session: AsyncSession, data: dict[str, Any]) -> None:
         "status": data.get("status", "active"),
         "updated_at": utcnow(),
     }
-    stmt = insert(Company).values(**values)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[Company.id],
-            set_={k: stmt.excluded[k] for k in values if k != "id"},
-        )
-    )
+    await upsert(session, Company, values, ("id",))
 
 
 async def replace_person(session: AsyncSession, data: dict[str, Any]) -> None:
@@ -52,13 +47,7 @@ async def replace_person(session: AsyncSession, data: dict[str, Any]) -> None:
         "active": data.get("active", True),
         "updated_at": utcnow(),
     }
-    stmt = insert(Person).values(**values)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[Person.user_id],
-            set_={k: stmt.excluded[k] for k in values if k != "user_id"},
-        )
-    )
+    await upsert(session, Person, values, ("user_id",))
     await session.execute(delete(Membership).where(Membership.user_id == user_id))
     rows = [
         {"user_id": user_id, "company_id": m["company_id"], "role": m["role"]}

@@ -80,22 +80,24 @@ class RecipientSettings(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
 
 
-class UserPreference(Base):
+class PreferenceColumns:
+    """A person's or a company's choice for a kind of message on a channel."""
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    enabled: Mapped[bool]
+
+
+class UserPreference(PreferenceColumns, Base):
     __tablename__ = "user_preferences"
 
     user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
-    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
-    enabled: Mapped[bool]
 
 
-class CompanyPreference(Base):
+class CompanyPreference(PreferenceColumns, Base):
     __tablename__ = "company_preferences"
 
     company_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
-    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
-    enabled: Mapped[bool]
 
 
 # Rules and templates ------------------------------------------------------------------------

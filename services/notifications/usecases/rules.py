@@ -8,13 +8,13 @@ import uuid
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications.domain import rules as domain
 from services.notifications.store import messages as store
 from services.notifications.store.models import Rule
 from shared.clock import utcnow
+from shared.db import add_unique
 from shared.problems import Conflict, FieldError, NotFound, Unprocessable
 
 COLUMNS = [c.key for c in Rule.__table__.columns]
@@ -54,13 +54,7 @@ async def create_rule(
     """An own rule (`values` as JSON); a code taken is a conflict."""
     _on_commit_forget(session, cache)
     await _validated(session, values)
-    rule = Rule(**values, builtin=False)
-    session.add(rule)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict("A rule with this code exists.") from exc
-    return rule
+    return await add_unique(session, Rule(**values, builtin=False), "A rule with this code exists.")
 
 
 async def update_rule(

@@ -20,6 +20,7 @@ from shared.apiconventions import examples
 from shared.auth import allow
 from shared.db import SessionDep
 from shared.fields import Quantity, Sku, code, line
+from shared.reads import read_of
 
 router = APIRouter(tags=["carts"])
 
@@ -144,15 +145,8 @@ def _priced(view: usecase.PricedCartView) -> CartRead:
     SKUs without a price."""
     cart, rows, priced = view.cart, view.rows, view.priced
     if priced is None:
-        return CartRead(
-            id=cart.id,
-            name=cart.name,
-            company_id=cart.company_id,
-            currency=None,
-            lines=[],
-            total_minor=0,
-            savings_minor=0,
-            unpriced=[],
+        return read_of(
+            CartRead, cart, currency=None, lines=[], total_minor=0, savings_minor=0, unpriced=[]
         )
     lines, total, savings, unpriced = [], 0, 0, []
     for (sku, quantity, name, unit), p in zip(rows, priced.lines, strict=True):
@@ -168,25 +162,23 @@ def _priced(view: usecase.PricedCartView) -> CartRead:
             unpriced.append(sku)
         total += amount or 0
         savings += saved
+        # the prices and the rule as pricing gave them; the rest is the cart's
         lines.append(
-            CartLineRead(
+            read_of(
+                CartLineRead,
+                p,
                 sku=sku,
                 name=name,
                 unit=unit,
                 quantity=quantity,
-                list_price_minor=p.list_price_minor,
-                base_price_minor=p.base_price_minor,
-                unit_price_minor=p.unit_price_minor,
                 line_total_minor=amount,
                 savings_minor=saved,
-                rule=p.rule,
                 next_tier=NextTier(**p.next_tier) if p.next_tier else None,
             )
         )
-    return CartRead(
-        id=cart.id,
-        name=cart.name,
-        company_id=cart.company_id,
+    return read_of(
+        CartRead,
+        cart,
         currency=priced.currency,
         lines=lines,
         total_minor=total,

@@ -42,16 +42,7 @@ class ClaimRead(BaseModel):
 
 
 def _read(claim: OrderClaim) -> ClaimRead:
-    return ClaimRead(
-        id=claim.id,
-        order_id=claim.order_id,
-        kind=claim.kind,
-        reason_code=claim.reason_code,
-        comment=claim.comment,
-        amount_minor=claim.amount_minor,
-        recorded_by=claim.recorded_by,
-        recorded_at=claim.recorded_at,
-    )
+    return ClaimRead.model_validate(claim, from_attributes=True)
 
 
 @router.post("/orders/{order_id}/claims", status_code=201, summary="Record a return or a complaint")

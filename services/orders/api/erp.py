@@ -9,16 +9,19 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from services.orders.api.schemas import (
+    BATCH_REFUSED,
     ERP,
     MAX_BATCH,
     DeliveredQuantity,
     OrderSummary,
     UpdatesResult,
     summary,
+    updates_result,
 )
 from services.orders.usecases import erp as usecase
 from services.orders.usecases import orders
 from shared.auth import allow
+from shared.batches import Mode
 from shared.db import SessionDep
 from shared.fields import (
     BusinessDate,
@@ -62,20 +65,20 @@ class StatusUpdate(BaseModel):
 
 class StatusUpdates(BaseModel):
     updates: list[StatusUpdate] = Field(min_length=1, max_length=MAX_BATCH)
-    mode: Literal["all_or_nothing", "skip_bad_rows"] = "all_or_nothing"
+    mode: Mode = "all_or_nothing"
 
 
 @router.post(
     "/order-updates",
     summary="ERP posts status changes in bulk: confirmed (with the promised window), shipped, "
     "delivered (with quantities), cancelled",
-    responses={422: {"description": "all_or_nothing and some rows are bad: nothing changed"}},
+    responses=BATCH_REFUSED,
 )
 async def post_status_updates(
     body: StatusUpdates, session: SessionDep, principal: allow(*ERP)
 ) -> UpdatesResult:
-    result = await usecase.apply_status_updates(session, principal, body.updates, body.mode)
-    return UpdatesResult.model_validate(result, from_attributes=True)
+    batch = await usecase.apply_status_updates(session, principal, body.updates, body.mode)
+    return updates_result(batch)
 
 
 class OfflineLine(BaseModel):

@@ -17,6 +17,7 @@ from services.orders.usecases.access import SHOPPERS
 from shared.auth import allow
 from shared.db import SessionDep
 from shared.fields import line
+from shared.reads import read_of
 
 router = APIRouter(tags=["requisition lists"])
 
@@ -44,12 +45,8 @@ class ToCart(BaseModel):
 
 
 def _read(found: RequisitionList, lines: list[tuple[str, Decimal]]) -> ListRead:
-    return ListRead(
-        id=found.id,
-        name=found.name,
-        company_id=found.company_id,
-        created_by=found.created_by,
-        lines=[ListLine(sku=sku, quantity=quantity) for sku, quantity in lines],
+    return read_of(
+        ListRead, found, lines=[ListLine(sku=sku, quantity=quantity) for sku, quantity in lines]
     )
 
 

@@ -21,6 +21,7 @@ from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.fields import BusinessDate, MinorUnits, free_text
 from shared.pagination import Page, PageParams, page_params
+from shared.reads import read_of
 
 router = APIRouter(tags=["quotes"])
 SALES = (Role.SALES_MANAGER, Role.HEAD_OF_SALES, Role.ADMIN)
@@ -84,16 +85,7 @@ def _read(view: usecase.QuoteView) -> QuoteRead:
         **_summary(quote).model_dump(),
         total_minor=sum(t or 0 for t in totals) if quote.revision else None,
         lines=[
-            QuoteLineRead(
-                line_no=x.line_no,
-                sku=x.sku,
-                name=x.name,
-                quantity=x.quantity,
-                list_price_minor=x.list_price_minor,
-                client_price_minor=x.client_price_minor,
-                quoted_price_minor=x.quoted_price_minor,
-                line_total_minor=t,
-            )
+            read_of(QuoteLineRead, x, line_total_minor=t)
             for x, t in zip(lines, totals, strict=True)
         ],
         steps=[QuoteStepRead.model_validate(s, from_attributes=True) for s in view.steps],

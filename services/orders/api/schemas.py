@@ -19,8 +19,10 @@ from services.orders.usecases.carts import Added
 from services.orders.usecases.orders import OrderView
 from shared.apiconventions import examples
 from shared.auth import Role
+from shared.batches import APPLIED, UNCHANGED, Batch
 from shared.fields import QuantityOrZero, Sku
 from shared.problems import RowNumber
+from shared.reads import read_of
 
 
 class LineSourceRead(BaseModel):
@@ -184,19 +186,10 @@ def _line(row: Any) -> dict[str, Any]:
 
 
 def _shipment(shipment: Any, lines: Sequence[Any]) -> ShipmentRead:
-    return ShipmentRead(
-        number=shipment.number,
-        warehouse=shipment.warehouse,
-        kind=shipment.kind,
-        status=shipment.status,
-        shipped_at=shipment.shipped_at,
-        delivered_at=shipment.delivered_at,
-        lines=[
-            ShipmentLineRead(
-                sku=x.sku, quantity=x.quantity, delivered_quantity=x.delivered_quantity
-            )
-            for x in lines
-        ],
+    return read_of(
+        ShipmentRead,
+        shipment,
+        lines=[ShipmentLineRead.model_validate(x, from_attributes=True) for x in lines],
     )
 
 
@@ -248,6 +241,24 @@ class UpdatesResult(BaseModel):
         "through at that same time (a batch sent again), or a step it skipped reported late"
     )
     rejected: list[Rejected]
+
+
+# Said by both of ERP's batch endpoints, whose body has a `mode`.
+BATCH_REFUSED: dict[int | str, dict[str, Any]] = {
+    422: {"description": "all_or_nothing and some rows are bad: nothing changed"}
+}
+
+
+def updates_result(batch: Batch) -> UpdatesResult:
+    return UpdatesResult(
+        applied=batch.count(APPLIED),
+        unchanged=batch.count(UNCHANGED),
+        rejected=[
+            Rejected(row=o.row, order=o.key, reason=p.message)
+            for o in batch.rejected
+            for p in o.problems
+        ],
+    )
 
 
 # Adding lines to a cart or a list (quick order, a list, a past order).

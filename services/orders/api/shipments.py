@@ -8,9 +8,17 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from services.orders.api.schemas import ERP, MAX_BATCH, DeliveredQuantity, UpdatesResult
+from services.orders.api.schemas import (
+    BATCH_REFUSED,
+    ERP,
+    MAX_BATCH,
+    DeliveredQuantity,
+    UpdatesResult,
+    updates_result,
+)
 from services.orders.usecases import shipments as usecase
 from shared.auth import allow
+from shared.batches import Mode
 from shared.db import SessionDep
 from shared.fields import Code, Reference, Timestamp
 
@@ -33,17 +41,17 @@ class ShipmentUpdate(BaseModel):
 
 class ShipmentUpdates(BaseModel):
     shipments: list[ShipmentUpdate] = Field(min_length=1, max_length=MAX_BATCH)
-    mode: Literal["all_or_nothing", "skip_bad_rows"] = "all_or_nothing"
+    mode: Mode = "all_or_nothing"
 
 
 @router.post(
     "/shipments",
     summary="ERP reports shipments in bulk: a part of an order left (with its warehouse and "
     "lines) or arrived; the order is shipped at its first part and delivered when all arrived",
-    responses={422: {"description": "all_or_nothing and some rows are bad: nothing changed"}},
+    responses=BATCH_REFUSED,
 )
 async def post_shipments(
     body: ShipmentUpdates, session: SessionDep, principal: allow(*ERP)
 ) -> UpdatesResult:
-    result = await usecase.apply_shipments(session, principal, body.shipments, body.mode)
-    return UpdatesResult.model_validate(result, from_attributes=True)
+    batch = await usecase.apply_shipments(session, principal, body.shipments, body.mode)
+    return updates_result(batch)

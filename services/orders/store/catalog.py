@@ -14,33 +14,36 @@ from shared.contracts.catalog import ProductUpsertedV1
 from shared.db import upsert_unless_newer
 from shared.scope import ClientScope
 
+# What orders keeps of a product and of a company, under the events' own names.
+PRODUCT_FIELDS = {
+    "sku",
+    "name",
+    "unit",
+    "min_order_qty",
+    "order_multiple",
+    "sellable",
+    "replacement_sku",
+    "cost_minor",
+    "cost_currency",
+    "updated_at",
+}
+COMPANY_FIELDS = {
+    "external_id",
+    "legal_name",
+    "currency",
+    "sales_manager_id",
+    "preferred_warehouse",
+    "updated_at",
+}
+
 
 async def upsert_product(session: AsyncSession, event: ProductUpsertedV1) -> None:
-    values = {
-        "sku": event.sku,
-        "name": event.name,
-        "unit": event.unit,
-        "min_order_qty": event.min_order_qty,
-        "order_multiple": event.order_multiple,
-        "sellable": event.sellable,
-        "replacement_sku": event.replacement_sku,
-        "cost_minor": event.cost_minor,
-        "cost_currency": event.cost_currency,
-        "updated_at": event.updated_at,
-    }
+    values = event.model_dump(include=PRODUCT_FIELDS)
     await upsert_unless_newer(session, Product, values, ("sku",))
 
 
 async def upsert_company(session: AsyncSession, event: CompanyUpsertedV1) -> None:
-    values = {
-        "id": event.company_id,
-        "external_id": event.external_id,
-        "legal_name": event.legal_name,
-        "currency": event.currency,
-        "sales_manager_id": event.sales_manager_id,
-        "preferred_warehouse": event.preferred_warehouse,
-        "updated_at": event.updated_at,
-    }
+    values = {"id": event.company_id, **event.model_dump(include=COMPANY_FIELDS)}
     await upsert_unless_newer(session, Company, values, ("id",))
 
 

@@ -217,7 +217,17 @@ class Order(Base):
     )
 
 
-class OrderLine(Base):
+class LineColumns:
+    """What an order's lines and a quote's lines both hold: the line's place, its SKU, the
+    name it had then, and how many."""
+
+    line_no: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(300))
+    quantity: Mapped[Decimal] = mapped_column(QUANTITY)
+
+
+class OrderLine(LineColumns, Base):
     """One line and its immutable price snapshot: the price, the rule, the price version and
     the pricing day that produced it, so a dispute months later is answered exactly."""
 
@@ -226,10 +236,6 @@ class OrderLine(Base):
     order_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True
     )
-    line_no: Mapped[int] = mapped_column(primary_key=True)
-    sku: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str | None] = mapped_column(String(300))
-    quantity: Mapped[Decimal] = mapped_column(QUANTITY)
     unit_price_minor: Mapped[int] = mapped_column(BigInteger)
     list_price_minor: Mapped[int | None] = mapped_column(BigInteger)
     price_rule: Mapped[str] = mapped_column(String(200))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,6 +23,7 @@ from shared.contracts.orders import (
     OrderPlacedV1,
     OrderShippedV1,
 )
+from shared.events.envelope import EventContract
 from shared.events.outbox import record_event
 
 # SO- and the sequence's next value, at least eight digits.
@@ -109,20 +110,30 @@ async def add_lines(
     session: AsyncSession, order_id: uuid.UUID, lines: list[dict[str, Any]]
 ) -> None:
     """All lines in one statement; each dict holds OrderLine's columns but order_id."""
-    if lines:
-        await session.execute(
-            insert(OrderLine),
-            [{"order_id": order_id, "line_no": i, **x} for i, x in enumerate(lines, 1)],
-        )
+    await insert_lines(session, OrderLine, {"order_id": order_id}, lines)
 
 
 async def lines_of(session: AsyncSession, order_id: uuid.UUID) -> list[OrderLine]:
     """The lines as ORM objects, for changing them (delivery)."""
-    return list(
-        await session.scalars(
-            select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.line_no)
-        )
-    )
+    return await lines_in_order(session, OrderLine.order_id, order_id)
+
+
+async def insert_lines(
+    session: AsyncSession, model: type[Any], owner: dict[str, Any], lines: list[dict[str, Any]]
+) -> None:
+    """An order's or a quote's lines in one statement, numbered from 1 as given; each dict
+    holds the model's columns but the owner's and the number."""
+    if lines:
+        numbered = [{**owner, "line_no": i, **x} for i, x in enumerate(lines, 1)]
+        await session.execute(insert(model), numbered)
+
+
+async def lines_in_order(session: AsyncSession, owner: Any, owner_id: uuid.UUID) -> list[Any]:
+    """The lines whose `owner` column (OrderLine.order_id, QuoteLine.quote_id) is `owner_id`,
+    by number."""
+    model = owner.class_
+    stmt = select(model).where(owner == owner_id).order_by(model.line_no)
+    return list(await session.scalars(stmt))
 
 
 async def line_rows(session: AsyncSession, order_id: uuid.UUID) -> list[Any]:
@@ -132,6 +143,16 @@ async def line_rows(session: AsyncSession, order_id: uuid.UUID) -> list[Any]:
         select(table).where(table.c.order_id == order_id).order_by(table.c.line_no)
     )
     return list(result.all())
+
+
+def record_order_event(
+    session: AsyncSession, contract: Callable[..., EventContract], order: Order, **fields: Any
+) -> None:
+    """One of an order's events: which order, whose, its number, and what its kind adds."""
+    record_event(
+        session,
+        contract(order_id=order.id, company_id=order.company_id, number=order.number, **fields),
+    )
 
 
 async def emit_placed(
@@ -226,24 +247,22 @@ async def move(
         )
     )
     order.status, order.updated_at = wanted, utcnow()
-    base = {"order_id": order.id, "company_id": order.company_id, "number": order.number}
     if wanted == "placed":
         await emit_placed(session, order)
     elif wanted == "confirmed":
         order.confirmed_at = at
-        record_event(
+        record_order_event(
             session,
-            OrderConfirmedV1(
-                **base,
-                confirmed_at=at,
-                promised_from=order.promised_from,
-                promised_to=order.promised_to,
-            ),
+            OrderConfirmedV1,
+            order,
+            confirmed_at=at,
+            promised_from=order.promised_from,
+            promised_to=order.promised_to,
         )
     elif wanted == "shipped":
         order.shipped_at = at
-        record_event(
-            session, OrderShippedV1(**base, shipped_at=at, reservation_id=order.reservation_id)
+        record_order_event(
+            session, OrderShippedV1, order, shipped_at=at, reservation_id=order.reservation_id
         )
     elif wanted == "delivered":
         order.delivered_at = at
@@ -251,19 +270,18 @@ async def move(
     elif wanted == "cancelled":
         order.cancelled_at = at
         order.cancel_reason_code = reason_code
-        record_event(
+        record_order_event(
             session,
-            OrderCancelledV1(
-                **base,
-                currency=order.currency,
-                total_minor=order.total_minor,
-                placed_at=order.placed_at,
-                cancelled_at=at,
-                reason=note or "",
-                reason_code=reason_code,
-                counted=was not in ("pending_approval", "credit_hold"),
-                reservation_id=order.reservation_id,
-            ),
+            OrderCancelledV1,
+            order,
+            currency=order.currency,
+            total_minor=order.total_minor,
+            placed_at=order.placed_at,
+            cancelled_at=at,
+            reason=note or "",
+            reason_code=reason_code,
+            counted=was not in ("pending_approval", "credit_hold"),
+            reservation_id=order.reservation_id,
         )
     await session.flush()
     return True
@@ -282,24 +300,21 @@ async def _deliver(
         x.delivered_quantity is not None and x.delivered_quantity >= x.quantity for x in lines
     )
     on_time = None if order.promised_to is None else at.date() <= order.promised_to
-    record_event(
+    record_order_event(
         session,
-        OrderDeliveredV1(
-            order_id=order.id,
-            company_id=order.company_id,
-            number=order.number,
-            delivered_at=at,
-            promised_to=order.promised_to,
-            on_time=on_time,
-            in_full=in_full,
-            reservation_id=order.reservation_id,
-            lines=[
-                DeliveredLine(
-                    sku=x.sku, ordered=x.quantity, delivered=x.delivered_quantity or Decimal(0)
-                )
-                for x in lines
-            ],
-        ),
+        OrderDeliveredV1,
+        order,
+        delivered_at=at,
+        promised_to=order.promised_to,
+        on_time=on_time,
+        in_full=in_full,
+        reservation_id=order.reservation_id,
+        lines=[
+            DeliveredLine(
+                sku=x.sku, ordered=x.quantity, delivered=x.delivered_quantity or Decimal(0)
+            )
+            for x in lines
+        ],
     )
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from decimal import Decimal
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.orders.store.models import QUANTITY, Base
+from services.orders.store.models import Base, LineColumns
 from shared.clock import utcnow
 
 QUOTE_STATUSES = ("requested", "offered", "changes_requested", "accepted", "declined")
@@ -46,16 +45,12 @@ class Quote(Base):
     )
 
 
-class QuoteLine(Base):
+class QuoteLine(LineColumns, Base):
     __tablename__ = "quote_lines"
 
     quote_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("quotes.id", ondelete="CASCADE"), primary_key=True
     )
-    line_no: Mapped[int] = mapped_column(primary_key=True)
-    sku: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str | None] = mapped_column(String(300))
-    quantity: Mapped[Decimal] = mapped_column(QUANTITY)
     list_price_minor: Mapped[int | None] = mapped_column(BigInteger)
     client_price_minor: Mapped[int | None] = mapped_column(BigInteger)
     client_price_rule: Mapped[str] = mapped_column(String(200))

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders.store.models import Order
+from services.orders.store.orders import insert_lines, lines_in_order
 from services.orders.store.quote_models import Quote, QuoteLine, QuoteStep
 from shared.clock import utcnow
 from shared.contracts.orders import QuoteAcceptedV1, QuotedLine
+from shared.events.envelope import EventContract
 from shared.events.outbox import record_event
 from shared.problems import Conflict
 
@@ -24,18 +27,11 @@ async def next_number(session: AsyncSession) -> str:
 async def add_lines(
     session: AsyncSession, quote_id: uuid.UUID, lines: list[dict[str, Any]]
 ) -> None:
-    await session.execute(
-        insert(QuoteLine),
-        [{"quote_id": quote_id, "line_no": i, **x} for i, x in enumerate(lines, 1)],
-    )
+    await insert_lines(session, QuoteLine, {"quote_id": quote_id}, lines)
 
 
 async def lines_of(session: AsyncSession, quote_id: uuid.UUID) -> list[QuoteLine]:
-    return list(
-        await session.scalars(
-            select(QuoteLine).where(QuoteLine.quote_id == quote_id).order_by(QuoteLine.line_no)
-        )
-    )
+    return await lines_in_order(session, QuoteLine.quote_id, quote_id)
 
 
 def step(session: AsyncSession, quote: Quote, action: str, actor: str, message: str | None) -> None:
@@ -48,6 +44,26 @@ def step(session: AsyncSession, quote: Quote, action: str, actor: str, message: 
             at=utcnow(),
             message=message,
         )
+    )
+
+
+def record_quote_event(
+    session: AsyncSession,
+    contract: Callable[..., EventContract],
+    quote: Quote,
+    actor: str,
+    **fields: Any,
+) -> None:
+    """One of a quote's events: which quote, whose, who acted, and what its kind adds."""
+    record_event(
+        session,
+        contract(
+            quote_id=quote.id,
+            company_id=quote.company_id,
+            number=quote.number,
+            actor=actor,
+            **fields,
+        ),
     )
 
 
@@ -75,17 +91,14 @@ async def mark_accepted(session: AsyncSession, quote_id: uuid.UUID, order: Order
     if quote is None:
         raise Conflict("This quote was accepted or changed meanwhile.", slug="quote-not-offered")
     step(session, quote, "accepted", order.placed_by, f"order {order.number}")
-    record_event(
+    record_quote_event(
         session,
-        QuoteAcceptedV1(
-            quote_id=quote.id,
-            company_id=quote.company_id,
-            number=quote.number,
-            actor=order.placed_by,
-            revision=quote.revision,
-            order_id=order.id,
-            total_minor=order.total_minor,
-        ),
+        QuoteAcceptedV1,
+        quote,
+        order.placed_by,
+        revision=quote.revision,
+        order_id=order.id,
+        total_minor=order.total_minor,
     )
 
 

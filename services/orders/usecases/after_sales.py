@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders.store import order_queries as queries
 from services.orders.store.models import OrderClaim, OrderDocument
+from services.orders.store.orders import record_order_event
 from services.orders.usecases.access import visible_order
 from shared.attachments import Upload, attach
 from shared.auth import Principal
@@ -111,21 +112,18 @@ async def record_claim(
         recorded_at=utcnow(),
     )
     session.add(claim)
-    record_event(
+    record_order_event(
         session,
-        OrderClaimRecordedV1(
-            order_id=order.id,
-            company_id=order.company_id,
-            claim_id=claim.id,
-            number=order.number,
-            kind=kind,
-            reason_code=reason_code,
-            comment=comment,
-            amount_minor=amount_minor,
-            currency=order.currency,
-            recorded_by=claim.recorded_by,
-            recorded_at=claim.recorded_at,
-        ),
+        OrderClaimRecordedV1,
+        order,
+        claim_id=claim.id,
+        kind=kind,
+        reason_code=reason_code,
+        comment=comment,
+        amount_minor=amount_minor,
+        currency=order.currency,
+        recorded_by=claim.recorded_by,
+        recorded_at=claim.recorded_at,
     )
     await session.flush()
     return claim

@@ -9,7 +9,6 @@ from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders.clients.catalog import convert_quantities
@@ -36,8 +35,8 @@ from services.orders.usecases.access import (
 )
 from services.orders.usecases.context import Collaborators
 from shared.auth import Principal
-from shared.db import release
-from shared.problems import Conflict, FieldError, Unprocessable
+from shared.db import add_unique, release
+from shared.problems import FieldError, Unprocessable
 
 Row = TypeVar("Row")  # a cart or a requisition list
 CartRow = tuple[str, Decimal, str | None, str | None]  # sku, quantity, name, unit
@@ -104,13 +103,7 @@ async def _new_for_client(
     name is taken."""
     company = await acting_client(session, principal, company_id)
     await CLIENTS.ensure_known(session, principal, collaborators.upstreams, {company: "company_id"})
-    row = make(company)
-    session.add(row)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(name_taken) from exc
-    return row
+    return await add_unique(session, make(company), name_taken)
 
 
 async def priced_cart(
@@ -207,10 +200,13 @@ async def add_wanted(
     return Added(len(good), problems)
 
 
-def refuse_problems(problems: list[LineProblem]) -> None:
+def refuse_problems(
+    problems: list[LineProblem], detail: str = "Some lines cannot be ordered; nothing was changed."
+) -> None:
+    """Bad lines refuse the whole request: a 422 naming each line's field and row."""
     if problems:
         raise Unprocessable(
-            "Some lines cannot be ordered; nothing was changed.",
+            detail,
             errors=[
                 FieldError(field=f"lines.{p.field}", message=f"{p.sku}: {p.reason}", row=p.row)
                 for p in problems

@@ -13,6 +13,7 @@ from services.orders.domain.approval import Rule, approval_reason
 from services.orders.domain.credit import CreditStanding, decide_credit
 from services.orders.domain.lines import OrderingRules, WantedLine, check_lines, line_total
 from services.orders.settings import Settings
+from services.orders.usecases.carts import refuse_problems
 from services.orders.usecases.context import Collaborators
 from shared.auth import Principal
 from shared.fields import refuse_oversized
@@ -30,14 +31,7 @@ def refuse_unorderable(
     _, problems = check_lines(
         [WantedLine(i, s, str(q)) for i, (s, q) in enumerate(quantities, 1)], rules
     )
-    if problems:
-        raise Unprocessable(
-            "Some cart lines cannot be ordered.",
-            errors=[
-                FieldError(field=f"lines.{p.field}", message=f"{p.sku}: {p.reason}", row=p.row)
-                for p in problems
-            ],
-        )
+    refuse_problems(problems, "Some cart lines cannot be ordered.")
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from services.orders.store import order_queries
 from services.orders.store import orders as store
 from services.orders.store.catalog import companies_by_external_id, unit_costs
 from services.orders.store.models import Order
-from services.orders.usecases.erp_batches import BatchResult, Mode, apply_rows
+from services.orders.usecases.erp_batches import apply_rows
 from shared.auth import Principal
+from shared.batches import Batch, Mode
 from shared.fields import refuse_oversized
 from shared.problems import FieldError, Unprocessable
 
@@ -26,7 +27,7 @@ def erp_actor(principal: Principal) -> str:
 
 async def apply_status_updates(
     session: AsyncSession, principal: Principal, updates: Sequence[Any], mode: Mode
-) -> BatchResult:
+) -> Batch:
     """Each update (`order`, `status`, `at`, `note`, `promised_from`/`promised_to`,
     `delivered` as sku and quantity) moves its order, or repeats what is known."""
     actor = erp_actor(principal)

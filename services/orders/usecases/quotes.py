@@ -46,7 +46,6 @@ from shared.contracts.orders import (
     QuoteOpenedV1,
     QuoteRequestedV1,
 )
-from shared.events.outbox import record_event
 from shared.fields import refuse_oversized
 from shared.pagination import PageParams, paginate
 from shared.problems import Conflict, FieldError, Unprocessable
@@ -133,17 +132,14 @@ async def request_quote(
     )
     store.step(session, quote, "requested", quote.requested_by, message)
     lines = await store.lines_of(session, quote.id)
-    record_event(
+    store.record_quote_event(
         session,
-        QuoteRequestedV1(
-            quote_id=quote.id,
-            company_id=quote.company_id,
-            number=quote.number,
-            actor=quote.requested_by,
-            message=message,
-            currency=quote.currency,
-            lines=store.event_lines(lines),
-        ),
+        QuoteRequestedV1,
+        quote,
+        quote.requested_by,
+        message=message,
+        currency=quote.currency,
+        lines=store.event_lines(lines),
     )
     await session.flush()
     return await view_quote(session, quote)
@@ -158,16 +154,7 @@ async def open_quote(session: AsyncSession, principal: Principal, quote_id: uuid
             quote.opened_at = opened
             actor = str(principal.subject)
             store.step(session, quote, "opened", actor, None)
-            record_event(
-                session,
-                QuoteOpenedV1(
-                    quote_id=quote.id,
-                    company_id=quote.company_id,
-                    number=quote.number,
-                    actor=actor,
-                    revision=quote.revision,
-                ),
-            )
+            store.record_quote_event(session, QuoteOpenedV1, quote, actor, revision=quote.revision)
             await session.flush()
     return await view_quote(session, quote)
 
@@ -239,20 +226,17 @@ async def offer_quote(
     quote.valid_until, quote.offered_by, quote.offered_at = valid_until, actor, utcnow()
     quote.opened_at, quote.updated_at = None, utcnow()
     store.step(session, quote, "offered", actor, message)
-    record_event(
+    store.record_quote_event(
         session,
-        QuoteOfferedV1(
-            quote_id=quote.id,
-            company_id=quote.company_id,
-            number=quote.number,
-            actor=actor,
-            message=message,
-            currency=quote.currency,
-            total_minor=total,
-            valid_until=valid_until,
-            revision=quote.revision,
-            lines=store.event_lines(lines),
-        ),
+        QuoteOfferedV1,
+        quote,
+        actor,
+        message=message,
+        currency=quote.currency,
+        total_minor=total,
+        valid_until=valid_until,
+        revision=quote.revision,
+        lines=store.event_lines(lines),
     )
     await session.flush()
     return await view_quote(session, quote)
@@ -272,19 +256,12 @@ async def reply(
     actor = str(principal.subject)
     quote.status, quote.updated_at = status, utcnow()
     store.step(session, quote, status, actor, message)
-    common = {
-        "quote_id": quote.id,
-        "company_id": quote.company_id,
-        "number": quote.number,
-        "actor": actor,
-        "message": message,
-    }
-    event = (
-        QuoteChangesRequestedV1(**common, revision=quote.revision)
-        if status == "changes_requested"
-        else QuoteDeclinedV1(**common)
-    )
-    record_event(session, event)
+    if status == "changes_requested":
+        store.record_quote_event(
+            session, QuoteChangesRequestedV1, quote, actor, message=message, revision=quote.revision
+        )
+    else:
+        store.record_quote_event(session, QuoteDeclinedV1, quote, actor, message=message)
     await session.flush()
     return await view_quote(session, quote)
 

@@ -22,8 +22,9 @@ from services.orders.store import orders as store
 from services.orders.store import shipments as shipment_store
 from services.orders.store.models import Order, Shipment
 from services.orders.usecases.erp import erp_actor
-from services.orders.usecases.erp_batches import BatchResult, Mode, apply_rows
+from services.orders.usecases.erp_batches import apply_rows
 from shared.auth import Principal
+from shared.batches import Batch, Mode
 from shared.contracts.orders import OrderShipmentV1
 from shared.contracts.orders import ShipmentLine as ShipmentLineEvent
 from shared.events.outbox import record_event
@@ -31,7 +32,7 @@ from shared.events.outbox import record_event
 
 async def apply_shipments(
     session: AsyncSession, principal: Principal, updates: Sequence[Any], mode: Mode
-) -> BatchResult:
+) -> Batch:
     """Each update (`order`, `shipment`, `status` shipped or delivered, `at`, `warehouse`,
     `kind`, `lines` as sku and quantity) records a part leaving or arriving."""
     actor = erp_actor(principal)

@@ -4,7 +4,6 @@ per-row answer."""
 from __future__ import annotations
 
 import uuid
-from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
@@ -14,16 +13,10 @@ from services.pricing.api.policy_schemas import (
     ListAssignment,
     PriceListCreate,
 )
+from services.pricing.domain.bulk_policy import Outcome
 from shared.feeds.models import FeedMode
 
 MAX_ITEMS = 10_000
-
-
-class Outcome(StrEnum):
-    CREATED = "created"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    REJECTED = "rejected"
 
 
 class RowError(BaseModel):

@@ -15,7 +15,7 @@ from services.pricing.api.policy_common import (
     WRITE_ERRORS,
     WRITERS,
     CompanyId,
-    _unique,
+    unique,
 )
 from services.pricing.api.policy_schemas import (
     ClientDiscount,
@@ -60,7 +60,7 @@ async def put_client_lists(
     principal: allow(*WRITERS),
 ) -> ClientListsRead:
     client = await client_to_change(request, session, principal, company_id)
-    codes = await client_terms.assign_client_lists(session, client, _unique(body.list_codes))
+    codes = await client_terms.assign_client_lists(session, client, unique(body.list_codes))
     return ClientListsRead(company_id=company_id, list_codes=codes)
 
 
@@ -97,7 +97,7 @@ async def put_group_lists(
     session: SessionDep,
     principal: allow(*WRITERS),
 ) -> GroupListsRead:
-    codes = await client_terms.assign_group_lists(session, group_code, _unique(body.list_codes))
+    codes = await client_terms.assign_group_lists(session, group_code, unique(body.list_codes))
     return GroupListsRead(group_code=group_code, list_codes=codes)
 
 

@@ -75,15 +75,7 @@ class GuardrailRead(GuardrailWrite):
 
 
 def _guardrail_read(row: Guardrail) -> GuardrailRead:
-    return GuardrailRead(
-        list_code=row.list_code,
-        max_row_change_percent=row.max_row_change_percent,
-        max_feed_change_percent=row.max_feed_change_percent,
-        min_margin_percent=row.min_margin_percent,
-        enforce_floor=row.enforce_floor,
-        requires_approval=row.requires_approval,
-        updated_at=row.updated_at,
-    )
+    return GuardrailRead.model_validate(row, from_attributes=True)
 
 
 @router.put(

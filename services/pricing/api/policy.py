@@ -23,8 +23,7 @@ from services.pricing.api.policy_common import (
     WRITERS,
     ListCode,
     Pages,
-    _percent,
-    _problem,
+    problem,
 )
 from services.pricing.api.policy_schemas import (
     PriceEditRead,
@@ -34,6 +33,7 @@ from services.pricing.api.policy_schemas import (
     PriceListRead,
     PriceListUpdate,
 )
+from services.pricing.domain.percents import from_basis_points
 from services.pricing.store import policy as store
 from services.pricing.store.models import PriceList
 from services.pricing.usecases import list_edits, price_lists
@@ -47,23 +47,17 @@ from shared.feeds.router import owner_of
 from shared.fields import CurrencyCode, Sku, free_text
 from shared.links import public_path
 from shared.pagination import Page, paginate
+from shared.reads import read_of
 
 router = APIRouter(tags=["commercial policy"])
 
 
 def _list_read(price_list: PriceList, parent_code: str | None) -> PriceListRead:
-    return PriceListRead(
-        code=price_list.code,
-        name=price_list.name,
-        currency=price_list.currency,
-        priority=price_list.priority,
-        is_base=price_list.is_base,
-        is_matrix=price_list.is_matrix,
+    return read_of(
+        PriceListRead,
+        price_list,
         parent_code=parent_code,
-        markup_percent=_percent(price_list.markup_bp),
-        valid_from=price_list.valid_from,
-        valid_to=price_list.valid_to,
-        updated_at=price_list.updated_at,
+        markup_percent=from_basis_points(price_list.markup_bp),
     )
 
 
@@ -240,7 +234,7 @@ async def delete_price_list(
         "In SKU, tier and start order. A derived list has none of its own: its prices are "
         "its parent's with its markup (see `parent_code`, `markup_percent`)."
     ),
-    responses={**READ_ERRORS, **NOT_FOUND, 422: _problem("Unknown SKU or bad cursor")},
+    responses={**READ_ERRORS, **NOT_FOUND, 422: problem("Unknown SKU or bad cursor")},
 )
 async def list_entries(
     code: ListCode,
@@ -254,15 +248,6 @@ async def list_entries(
     sku_id = await store.sku_id(session, sku, field="sku", body=True) if sku else None
     rows, cursor = await store.entries_page(session, price_list.id, sku_id, params)
     return Page(
-        items=[
-            PriceListEntryRead(
-                sku=r.sku,
-                min_qty=r.min_qty,
-                price_minor=r.price_minor,
-                valid_from=r.valid_from,
-                valid_to=r.valid_to,
-            )
-            for r in rows
-        ],
+        items=[PriceListEntryRead.model_validate(r, from_attributes=True) for r in rows],
         next_cursor=cursor,
     )

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from services.pricing.api.policy_common import (
-    CENT,
     CONFLICT,
     NOT_FOUND,
     READ_ERRORS,
@@ -18,7 +17,7 @@ from services.pricing.api.policy_common import (
     CompanyId,
     Pages,
     SkuPath,
-    _problem,
+    problem,
 )
 from services.pricing.api.policy_schemas import (
     ClientLadderRead,
@@ -31,6 +30,7 @@ from services.pricing.api.policy_schemas import (
     PromotionCreate,
     PromotionRead,
 )
+from services.pricing.domain.percents import CENT
 from services.pricing.store import policy as store
 from services.pricing.store import policy_rules as rules_store
 from services.pricing.store.models import FloorPrice, Ladder, Promotion
@@ -45,6 +45,7 @@ from shared.fields import BusinessDate, Code, CurrencyCode, Sku
 from shared.links import public_path
 from shared.pagination import Page, paginate
 from shared.problems import NotFound
+from shared.reads import read_of
 
 router = APIRouter(tags=["commercial policy"])
 
@@ -91,7 +92,7 @@ async def delete_floor(
     "/floor-prices",
     response_model=Page[FloorPriceRead],
     summary="Floor prices",
-    responses={**READ_ERRORS, 422: _problem("Unknown SKU or bad cursor")},
+    responses={**READ_ERRORS, 422: problem("Unknown SKU or bad cursor")},
 )
 async def list_floors(
     session: SessionDep,
@@ -194,12 +195,8 @@ async def delete_promotion(
 
 
 def _ladder_read(ladder: Ladder) -> LadderRead:
-    return LadderRead(
-        code=ladder.code,
-        name=ladder.name,
-        period=ladder.period,
-        currency=ladder.currency,
-        levels=[LadderLevel.model_validate(level) for level in ladder.levels],
+    return read_of(
+        LadderRead, ladder, levels=[LadderLevel.model_validate(level) for level in ladder.levels]
     )
 
 
@@ -293,7 +290,7 @@ async def put_client_ladder(
     "/clients/{company_id}/ladder",
     response_model=ClientLadderRead,
     summary="The ladder a client is on",
-    responses={**READ_ERRORS, 404: _problem("No such client, or it is on no ladder")},
+    responses={**READ_ERRORS, 404: problem("No such client, or it is on no ladder")},
 )
 async def get_client_ladder(
     company_id: CompanyId, session: SessionDep, principal: allow(*READERS)
@@ -310,7 +307,7 @@ async def get_client_ladder(
     "/clients/{company_id}/ladder",
     status_code=204,
     summary="Take a client off its ladder",
-    responses={**WRITE_ERRORS, 404: _problem("No such client, or it is on no ladder")},
+    responses={**WRITE_ERRORS, 404: problem("No such client, or it is on no ladder")},
 )
 async def delete_client_ladder(
     company_id: CompanyId, request: Request, session: SessionDep, principal: allow(*WRITERS)

@@ -162,13 +162,7 @@ async def explain(
 
 
 def _level(level: Level | None) -> LevelRead | None:
-    if level is None:
-        return None
-    return LevelRead(
-        threshold_minor=level.threshold_minor,
-        discount_percent=level.discount_percent,
-        bonus_percent=level.bonus_percent,
-    )
+    return None if level is None else LevelRead.model_validate(level, from_attributes=True)
 
 
 @router.get(

@@ -28,6 +28,7 @@ from shared.clock import today
 from shared.db import SessionDep
 from shared.fields import BusinessDate, Code, code
 from shared.problems import NotFound
+from shared.reads import read_of
 
 router = APIRouter(tags=["segment rules"])
 
@@ -76,10 +77,9 @@ class SegmentRuleRead(SegmentRuleCreate):
 
 async def _read(session: Any, rule: SegmentRule) -> SegmentRuleRead:
     codes = await policy_store.list_codes_of(session, [rule.list_id])
-    return SegmentRuleRead(
-        code=rule.code,
-        conditions=rule.conditions,
-        action=rule.action,  # type: ignore[arg-type]
+    return read_of(
+        SegmentRuleRead,
+        rule,
         price_list_code=codes.get(rule.list_id or 0),
         discount=RuleDiscount(
             scope=rule.discount_scope,  # type: ignore[arg-type]
@@ -88,10 +88,6 @@ async def _read(session: Any, rule: SegmentRule) -> SegmentRuleRead:
         )
         if rule.action == "discount"
         else None,
-        duration_days=rule.duration_days,
-        valid_from=rule.valid_from,
-        valid_to=rule.valid_to,
-        created_at=rule.created_at,
     )
 
 

@@ -218,6 +218,20 @@ def _round(value: Any) -> float | None:
 
 
 KEY = ["target", "target_id", "sku_id", "min_qty", "valid_from"]
+# A change of a version as a frame: its KEY, its currency, the row before and after (days as
+# day numbers; a null price: no row).
+CHANGE_SCHEMA = {
+    "target": pl.Utf8,
+    "target_id": pl.Int64,
+    "sku_id": pl.Int64,
+    "min_qty": pl.Int64,
+    "valid_from": pl.Int64,
+    "currency": pl.Utf8,
+    "old_price": pl.Int64,
+    "old_valid_to": pl.Int64,
+    "new_price": pl.Int64,
+    "new_valid_to": pl.Int64,
+}
 
 
 def undo(rows: pl.DataFrame, changes: pl.DataFrame) -> pl.DataFrame:
@@ -229,26 +243,24 @@ def undo(rows: pl.DataFrame, changes: pl.DataFrame) -> pl.DataFrame:
     """
     if changes.height == 0:
         return rows
-    earliest = changes.unique(KEY, keep="last", maintain_order=True)
-    kept = rows.join(earliest.select(KEY), on=KEY, how="anti")
-    restored = earliest.filter(pl.col("old_price").is_not_null()).select(
-        *KEY,
-        pl.col("old_price").alias("price"),
-        pl.col("old_valid_to").alias("valid_to"),
-        "currency",
-    )
-    return pl.concat([kept, restored.cast(kept.schema)])  # type: ignore[arg-type]
+    return _put(rows, changes.unique(KEY, keep="last", maintain_order=True), "old")
 
 
 def apply(rows: pl.DataFrame, changes: pl.DataFrame) -> pl.DataFrame:
     """Stored rows as they would be with `changes` applied (what a simulation prices)."""
     if changes.height == 0:
         return rows
+    return _put(rows, changes, "new")
+
+
+def _put(rows: pl.DataFrame, changes: pl.DataFrame, side: str) -> pl.DataFrame:
+    """`rows` with each changed key's row replaced by the change's `side` (old or new) row,
+    or removed where that side has none."""
     kept = rows.join(changes.select(KEY), on=KEY, how="anti")
-    added = changes.filter(pl.col("new_price").is_not_null()).select(
+    put = changes.filter(pl.col(f"{side}_price").is_not_null()).select(
         *KEY,
-        pl.col("new_price").alias("price"),
-        pl.col("new_valid_to").alias("valid_to"),
+        pl.col(f"{side}_price").alias("price"),
+        pl.col(f"{side}_valid_to").alias("valid_to"),
         "currency",
     )
-    return pl.concat([kept, added.cast(kept.schema)])  # type: ignore[arg-type]
+    return pl.concat([kept, put.cast(kept.schema)])  # type: ignore[arg-type]

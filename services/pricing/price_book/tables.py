@@ -126,6 +126,18 @@ def entry_table(rows: pl.DataFrame, lists: pl.DataFrame) -> EntryTable:
     )
 
 
+def _contract_arrays(rows: pl.DataFrame) -> dict[str, np.ndarray]:
+    """A client's contract rows as the arrays ClientPrices keeps, a field each."""
+    return {
+        "sku": rows["sku_id"].to_numpy(),
+        "min_qty": rows["min_qty"].to_numpy(),
+        "price": rows["price"].to_numpy(),
+        "currency": rows["currency"].to_numpy().astype("U3"),
+        "valid_from": rows["valid_from"].to_numpy(),
+        "valid_to": rows["valid_to"].to_numpy(),
+    }
+
+
 @dataclass
 class ClientPrices:
     row: store.ClientRow
@@ -141,16 +153,7 @@ class ClientPrices:
     @classmethod
     def build(cls, row: store.ClientRow, frame: pl.DataFrame) -> ClientPrices:
         rows, gaps = frame.filter(pl.col("gap") == 0), frame.filter(pl.col("gap") == 1)
-        return cls(
-            row=row,
-            sku=rows["sku_id"].to_numpy(),
-            min_qty=rows["min_qty"].to_numpy(),
-            price=rows["price"].to_numpy(),
-            currency=rows["currency"].to_numpy().astype("U3"),
-            valid_from=rows["valid_from"].to_numpy(),
-            valid_to=rows["valid_to"].to_numpy(),
-            gaps=np.sort(gaps["sku_id"].to_numpy()),
-        )
+        return cls(row=row, **_contract_arrays(rows), gaps=np.sort(gaps["sku_id"].to_numpy()))
 
     @property
     def size(self) -> int:
@@ -176,13 +179,4 @@ class ClientPrices:
     def with_rows(self, rows: pl.DataFrame) -> ClientPrices:
         """The same client with other contract rows (a past moment's, or a proposal's)."""
         rows = rows.sort("sku_id", "min_qty")
-        return ClientPrices(
-            row=self.row,
-            sku=rows["sku_id"].to_numpy(),
-            min_qty=rows["min_qty"].to_numpy(),
-            price=rows["price"].to_numpy(),
-            currency=rows["currency"].to_numpy().astype("U3"),
-            valid_from=rows["valid_from"].to_numpy(),
-            valid_to=rows["valid_to"].to_numpy(),
-            gaps=self.gaps,
-        )
+        return ClientPrices(row=self.row, **_contract_arrays(rows), gaps=self.gaps)

@@ -171,17 +171,7 @@ async def lock_groups(session: AsyncSession, groups: Collection[str]) -> None:
 
 
 async def group_lists(session: AsyncSession, groups: Collection[str]) -> dict[str, set[int]]:
-    rows = await session.execute(
-        text(
-            "SELECT group_code, list_id FROM group_price_lists"
-            " WHERE group_code = ANY(CAST(:groups AS text[]))"
-        ),
-        {"groups": sorted(groups)},
-    )
-    found: dict[str, set[int]] = {}
-    for group, list_id in rows.all():
-        found.setdefault(group, set()).add(list_id)
-    return found
+    return await _assigned(session, "group_price_lists", "group_code", "text", groups)
 
 
 async def replace_group_lists(session: AsyncSession, lists: Mapping[str, Collection[int]]) -> None:
@@ -203,16 +193,22 @@ async def clients_by_company(
 
 
 async def client_lists(session: AsyncSession, clients: Collection[int]) -> dict[int, set[int]]:
+    return await _assigned(session, "client_price_lists", "client_id", "int", clients)
+
+
+async def _assigned(
+    session: AsyncSession, table: str, owner: str, owner_type: str, owners: Collection[Any]
+) -> dict[Any, set[int]]:
+    """Each owner's set of assigned list ids (owners without one left out)."""
     rows = await session.execute(
         text(
-            "SELECT client_id, list_id FROM client_price_lists"
-            " WHERE client_id = ANY(CAST(:ids AS int[]))"
+            f"SELECT {owner}, list_id FROM {table} WHERE {owner} = ANY(CAST(:o AS {owner_type}[]))"
         ),
-        {"ids": sorted(clients)},
+        {"o": sorted(owners)},
     )
-    found: dict[int, set[int]] = {}
-    for client_id, list_id in rows.all():
-        found.setdefault(client_id, set()).add(list_id)
+    found: dict[Any, set[int]] = {}
+    for key, list_id in rows.all():
+        found.setdefault(key, set()).add(list_id)
     return found
 
 

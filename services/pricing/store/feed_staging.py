@@ -63,6 +63,17 @@ async def binary_rows(frames: Iterator[pl.DataFrame], fields: list[Field]) -> As
     yield TRAILER
 
 
+# A matrix cell is one price for any quantity at any time: its price columns, in COPY order.
+CELL_PRICE = (
+    "sku_id",
+    "price",
+    pl.lit(DATE_NEG_INF, pl.Int64).alias("valid_from"),
+    pl.lit(DATE_POS_INF, pl.Int64).alias("valid_to"),
+    pl.lit(ONE, pl.Int64).alias("min_qty"),
+    "currency",
+)
+
+
 def contract_frames(plan: Plan) -> Iterator[pl.DataFrame]:
     """The client cells that stay contract rows: all of them, or the factoring's exceptions."""
     for batch in cell_batches(plan):
@@ -71,15 +82,7 @@ def contract_frames(plan: Plan) -> Iterator[pl.DataFrame]:
             derived, _ = plan.fit.check(batch)
             rows = batch.filter(pl.Series(~derived))
         for start in range(0, rows.height, COPY_ROWS):
-            yield rows.slice(start, COPY_ROWS).select(
-                "client_id",
-                "sku_id",
-                "price",
-                pl.lit(DATE_NEG_INF, pl.Int64).alias("valid_from"),
-                pl.lit(DATE_POS_INF, pl.Int64).alias("valid_to"),
-                pl.lit(ONE, pl.Int64).alias("min_qty"),
-                "currency",
-            )
+            yield rows.slice(start, COPY_ROWS).select("client_id", *CELL_PRICE)
 
 
 STAGE_COLUMNS = "_row bigint, target int, sku_id int, price bigint, valid_from date, valid_to date, min_qty numeric(18,3), currency char(3), is_delete boolean"
@@ -171,15 +174,7 @@ def staged_cells(plan: Plan, others: pl.DataFrame) -> Iterator[pl.DataFrame]:
     """Every client row of a delta feed in the staging layout."""
     for batch in cell_batches(plan):
         yield batch.select(
-            ROW,
-            pl.col("client_id").alias("target"),
-            "sku_id",
-            "price",
-            pl.lit(DATE_NEG_INF, pl.Int64).alias("valid_from"),
-            pl.lit(DATE_POS_INF, pl.Int64).alias("valid_to"),
-            pl.lit(ONE, pl.Int64).alias("min_qty"),
-            "currency",
-            pl.lit(False).alias("delete"),
+            ROW, pl.col("client_id").alias("target"), *CELL_PRICE, pl.lit(False).alias("delete")
         )
     if others.height:
         yield staging_frame(others, "client_id")

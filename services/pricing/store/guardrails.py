@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.pricing.store.governance_models import Guardrail
 from shared.clock import utcnow
+from shared.db import upsert
 
 
 async def list_exists(session: AsyncSession, code: str) -> bool:
@@ -18,11 +18,8 @@ async def list_exists(session: AsyncSession, code: str) -> bool:
 
 
 async def put(session: AsyncSession, list_code: str, values: dict[str, Any]) -> Guardrail:
-    values = {**values, "updated_at": utcnow()}
-    stmt = insert(Guardrail).values(list_code=list_code, **values)
-    await session.execute(
-        stmt.on_conflict_do_update(index_elements=[Guardrail.list_code], set_=values)
-    )
+    limits = {"list_code": list_code, **values, "updated_at": utcnow()}
+    await upsert(session, Guardrail, limits, ("list_code",))
     row = await session.get(Guardrail, list_code, populate_existing=True)
     assert row is not None
     return row

@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import Select, delete, exists, select, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.pricing.store.models import (
@@ -31,6 +30,7 @@ from services.pricing.store.models import (
 )
 from shared.clock import utcnow
 from shared.contracts.pricing import PriceChangedV1
+from shared.db import add_unique
 from shared.events.outbox import record_event
 from shared.fields import MAX_COUNT, MAX_QUANTITY
 from shared.pagination import PageParams, decode_cursor, encode_cursor
@@ -185,12 +185,7 @@ async def has_entries(session: AsyncSession, list_id: int) -> bool:
 
 
 async def add_list(session: AsyncSession, price_list: PriceList) -> PriceList:
-    session.add(price_list)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"A price list {price_list.code!r} exists.") from exc
-    return price_list
+    return await add_unique(session, price_list, f"A price list {price_list.code!r} exists.")
 
 
 async def remove_list(session: AsyncSession, price_list: PriceList) -> None:
@@ -304,16 +299,6 @@ async def group_list_codes(session: AsyncSession, group_code: str) -> list[str]:
     return list(await session.scalars(stmt))
 
 
-async def replace_client_lists(session: AsyncSession, client_id: int, list_ids: list[int]) -> None:
-    await session.execute(delete(ClientPriceList).where(ClientPriceList.client_id == client_id))
-    if list_ids:
-        await session.execute(
-            insert(ClientPriceList).values(
-                [{"client_id": client_id, "list_id": i} for i in list_ids]
-            )
-        )
-
-
 # Groups live in accounts, so there is no row to lock: an advisory lock per group, hashed into
 # a bounded set so a bulk edit of 10,000 groups takes at most this many locks.
 GROUP_LOCK_SPACE = 0x70726370  # the two-key advisory locks of pricing's client groups
@@ -325,16 +310,6 @@ async def lock_group(session: AsyncSession, group_code: str) -> None:
         text("SELECT pg_advisory_xact_lock(:space, (hashtext(:g) & 2147483647) % :buckets)"),
         {"space": GROUP_LOCK_SPACE, "buckets": GROUP_LOCKS, "g": group_code},
     )
-
-
-async def replace_group_lists(session: AsyncSession, group_code: str, list_ids: list[int]) -> None:
-    await session.execute(delete(GroupPriceList).where(GroupPriceList.group_code == group_code))
-    if list_ids:
-        await session.execute(
-            insert(GroupPriceList).values(
-                [{"group_code": group_code, "list_id": i} for i in list_ids]
-            )
-        )
 
 
 # Client discounts ----------------------------------------------------------------------------

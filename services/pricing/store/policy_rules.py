@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TypeVar
 
 from sqlalchemy import Select, delete, select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.pricing.store.models import (
@@ -16,17 +15,15 @@ from services.pricing.store.models import (
     Promotion,
 )
 from services.pricing.store.policy import unknown
-from shared.problems import Conflict, NotFound
+from shared.db import add_unique, upsert
+from shared.problems import NotFound
+
+Coded = TypeVar("Coded", Promotion, Ladder)
 
 
 async def set_floor(session: AsyncSession, sku: int, currency: str, price_minor: int) -> None:
-    stmt = insert(FloorPrice).values(sku_id=sku, currency=currency, price_minor=price_minor)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[FloorPrice.sku_id, FloorPrice.currency],
-            set_={"price_minor": stmt.excluded.price_minor},
-        )
-    )
+    floor = {"sku_id": sku, "currency": currency, "price_minor": price_minor}
+    await upsert(session, FloorPrice, floor, ("sku_id", "currency"))
 
 
 async def delete_floor(session: AsyncSession, sku: int, currency: str) -> bool:
@@ -48,20 +45,22 @@ def floors_query(*, sku: int | None, currency: str | None) -> Select[tuple[Floor
 # Promotions ----------------------------------------------------------------------------------
 
 
-async def get_promotion(session: AsyncSession, code: str) -> Promotion:
-    found = await session.scalar(select(Promotion).where(Promotion.code == code))
+async def _by_code(
+    session: AsyncSession, model: type[Coded], code: str, missing: Exception
+) -> Coded:
+    """The promotion or ladder of that code, else `missing` raised."""
+    found = await session.scalar(select(model).where(model.code == code))
     if found is None:
-        raise NotFound("No such promotion.")
+        raise missing
     return found
 
 
+async def get_promotion(session: AsyncSession, code: str) -> Promotion:
+    return await _by_code(session, Promotion, code, NotFound("No such promotion."))
+
+
 async def add_promotion(session: AsyncSession, promotion: Promotion) -> Promotion:
-    session.add(promotion)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"A promotion {promotion.code!r} exists.") from exc
-    return promotion
+    return await add_unique(session, promotion, f"A promotion {promotion.code!r} exists.")
 
 
 def promotions_query(*, scope: str | None, active_on: date | None) -> Select[tuple[Promotion]]:
@@ -84,26 +83,15 @@ async def remove_promotion(session: AsyncSession, promotion: Promotion) -> None:
 
 
 async def get_ladder(session: AsyncSession, code: str) -> Ladder:
-    found = await session.scalar(select(Ladder).where(Ladder.code == code))
-    if found is None:
-        raise NotFound("No such ladder.")
-    return found
+    return await _by_code(session, Ladder, code, NotFound("No such ladder."))
 
 
 async def ladder_for_assignment(session: AsyncSession, code: str) -> Ladder:
-    found = await session.scalar(select(Ladder).where(Ladder.code == code))
-    if found is None:
-        raise unknown("ladder_code", f"no ladder {code!r}")
-    return found
+    return await _by_code(session, Ladder, code, unknown("ladder_code", f"no ladder {code!r}"))
 
 
 async def add_ladder(session: AsyncSession, ladder: Ladder) -> Ladder:
-    session.add(ladder)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"A ladder {ladder.code!r} exists.") from exc
-    return ladder
+    return await add_unique(session, ladder, f"A ladder {ladder.code!r} exists.")
 
 
 def ladders_query() -> Select[tuple[Ladder]]:
@@ -119,12 +107,8 @@ async def client_ladder_code(session: AsyncSession, client_id: int) -> str | Non
 
 
 async def assign_ladder(session: AsyncSession, client_id: int, ladder_id: int) -> None:
-    stmt = insert(ClientLadder).values(client_id=client_id, ladder_id=ladder_id)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[ClientLadder.client_id], set_={"ladder_id": stmt.excluded.ladder_id}
-        )
-    )
+    assigned = {"client_id": client_id, "ladder_id": ladder_id}
+    await upsert(session, ClientLadder, assigned, ("client_id",))
 
 
 async def unassign_ladder(session: AsyncSession, client_id: int) -> bool:

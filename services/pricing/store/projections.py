@@ -73,17 +73,8 @@ async def upsert_client(session: AsyncSession, event: CompanyUpsertedV1) -> None
 
 
 async def upsert_sku(session: AsyncSession, event: ProductUpsertedV1) -> None:
-    values = {
-        "sku": event.sku,
-        "name": event.name,
-        "brand": event.brand,
-        "category": event.category,
-        "unit": event.unit,
-        "sellable": event.sellable,
-        "cost_minor": event.cost_minor,
-        "cost_currency": event.cost_currency,
-        "updated_at": _utc(event.updated_at),
-    }
+    kept = {"sku", "name", "brand", "category", "unit", "sellable", "cost_minor", "cost_currency"}
+    values = {**event.model_dump(include=kept), "updated_at": _utc(event.updated_at)}
     await upsert_unless_newer(session, Sku, values, ("sku",))
 
 

@@ -9,6 +9,7 @@ rows (changes, never a copy of the matrix); rolling a version back writes its be
 from __future__ import annotations
 
 import uuid
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ import polars as pl
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.pricing.domain.governance import Limits
+from services.pricing.domain.governance import CHANGE_SCHEMA, Limits
 from services.pricing.store.governance_models import Guardrail, PriceVersion
 from services.pricing.store.prices import NEVER_AFTER, NEVER_BEFORE, copy_frame, day_number
 from shared.clock import utcnow
@@ -170,17 +171,8 @@ async def read_diff(session: AsyncSession, table: str = "price_diff") -> pl.Data
 
 async def limits(session: AsyncSession) -> list[Limits]:
     rows = await session.scalars(select(Guardrail))
-    return [
-        Limits(
-            code=r.list_code,
-            max_row_change_percent=r.max_row_change_percent,
-            max_feed_change_percent=r.max_feed_change_percent,
-            min_margin_percent=r.min_margin_percent,
-            enforce_floor=r.enforce_floor,
-            requires_approval=r.requires_approval,
-        )
-        for r in rows
-    ]
+    kept = [f.name for f in fields(Limits) if f.name != "code"]
+    return [Limits(code=r.list_code, **{name: getattr(r, name) for name in kept}) for r in rows]
 
 
 async def record_version(
@@ -330,20 +322,6 @@ async def touched(session: AsyncSession, table: str) -> tuple[list[str], list[uu
         )
     )
     return list(codes), list(companies)
-
-
-CHANGE_SCHEMA = {
-    "target": pl.Utf8,
-    "target_id": pl.Int64,
-    "sku_id": pl.Int64,
-    "min_qty": pl.Int64,
-    "valid_from": pl.Int64,
-    "currency": pl.Utf8,
-    "old_price": pl.Int64,
-    "old_valid_to": pl.Int64,
-    "new_price": pl.Int64,
-    "new_valid_to": pl.Int64,
-}
 
 
 async def changes_since(

@@ -20,13 +20,7 @@ from shared.events.outbox import record_event
 
 
 def _level(level: Level | None) -> LadderLevel | None:
-    if level is None:
-        return None
-    return LadderLevel(
-        threshold_minor=level.threshold_minor,
-        discount_percent=level.discount_percent,
-        bonus_percent=level.bonus_percent,
-    )
+    return None if level is None else LadderLevel.model_validate(level, from_attributes=True)
 
 
 async def tell_ladder_progress(

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.pricing.store import bulk_policy as batch_store
 from services.pricing.store import policy as store
 from services.pricing.store.models import Client
 from services.pricing.usecases.changes import announce
@@ -16,7 +17,7 @@ from services.pricing.usecases.changes import announce
 async def assign_client_lists(session: AsyncSession, client: Client, codes: list[str]) -> list[str]:
     """The client's lists become these (assignable ones only); its list codes after."""
     list_ids = await store.assignable_lists(session, codes)
-    await store.replace_client_lists(session, client.id, list_ids)
+    await batch_store.replace_client_lists(session, {client.id: list_ids})
     announce(
         session, "client.price_lists.replaced", client_ids=[client.company_id], rows=len(list_ids)
     )
@@ -28,7 +29,7 @@ async def assign_group_lists(session: AsyncSession, group_code: str, codes: list
     await store.lock_group(session, group_code)
     before = await store.group_list_codes(session, group_code)
     list_ids = await store.assignable_lists(session, codes)
-    await store.replace_group_lists(session, group_code, list_ids)
+    await batch_store.replace_group_lists(session, {group_code: list_ids})
     announce(
         session,
         "client_group.price_lists.replaced",

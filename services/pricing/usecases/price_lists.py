@@ -10,16 +10,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.pricing.domain.percents import basis_points
 from services.pricing.store import policy as store
 from services.pricing.store.models import PriceList
 from services.pricing.usecases import list_edits
 from services.pricing.usecases.changes import announce
 from shared.clock import utcnow
 from shared.problems import Conflict
-
-
-def basis_points(percent: Decimal) -> int:
-    return int(percent * 100)
 
 
 async def create_list(

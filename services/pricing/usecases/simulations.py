@@ -27,15 +27,9 @@ from services.pricing.store import prices as store
 from services.pricing.store.policy import invalid
 from services.pricing.store.prices import NEVER_AFTER, NEVER_BEFORE, to_day_number
 
-CHANGE_SCHEMA = {
-    "target": pl.Utf8,
-    "target_id": pl.Int64,
-    "sku_id": pl.Int64,
-    "min_qty": pl.Int64,
-    "valid_from": pl.Int64,
-    "currency": pl.Utf8,
-    "new_price": pl.Int64,
-    "new_valid_to": pl.Int64,
+# A proposed change knows no row before it: only what it would write.
+PROPOSED_SCHEMA = {
+    k: v for k, v in governance.CHANGE_SCHEMA.items() if k not in ("old_price", "old_valid_to")
 }
 
 
@@ -99,7 +93,7 @@ async def proposed_changes(
                 NEVER_AFTER,
             )
         )
-    return pl.DataFrame(out, schema=CHANGE_SCHEMA, orient="row").unique(
+    return pl.DataFrame(out, schema=PROPOSED_SCHEMA, orient="row").unique(
         governance.KEY, keep="last", maintain_order=True
     )
 
