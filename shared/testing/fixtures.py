@@ -29,7 +29,35 @@ from shared.events.consumer import EventConsumer
 from shared.problems import Unauthorized
 from shared.runtime import DATA_DIR, DATABASE_SERVICES, infrastructure, prepare_databases
 from shared.settings import DEV_INTERNAL_SECRET
+from shared.testing import statuses
 from shared.testing.kafka import skip_backlog
+
+STATUSES_DIR = DATA_DIR / "test" / "statuses"
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not _is_worker(session.config):
+        for old in STATUSES_DIR.glob("statuses-*.json"):
+            old.unlink()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Fail the run if an app answered a status its OpenAPI document does not list."""
+    statuses.save(STATUSES_DIR)
+    if _is_worker(session.config):
+        return
+    missing = statuses.undocumented(*statuses.load(STATUSES_DIR))
+    if missing:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_sep("=", "answers the OpenAPI documents do not list", red=True)
+            for line in missing:
+                reporter.write_line(line)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_report_header() -> str:
@@ -182,6 +210,7 @@ async def start_app(service_settings: Callable[..., Any]) -> AsyncIterator[Calla
                 await skip_backlog(settings.kafka_bootstrap_servers, name, topics)
         app = module.create_app(settings)
         app.state.upstream_transport = RoutingTransport(upstreams or {})
+        statuses.record(app, service)
         await stack.enter_async_context(running(app))
         return app
 
