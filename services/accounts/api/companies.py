@@ -88,6 +88,7 @@ async def list_companies(
     status_code=201,
     summary="Create a company (client)",
     description="A sales manager's new company is assigned to it unless it names a manager.",
+    responses={409: {"description": "A company with this external_id exists"}},
 )
 async def create_company(
     body: CompanyCreate,
@@ -118,7 +119,7 @@ async def get_company(
 @router.patch(
     "/companies/{company_id}",
     summary="Change a company's master data (If-Match required)",
-    responses=IF_MATCH_RESPONSES,
+    responses={**IF_MATCH_RESPONSES, 409: {"description": "Another company has this external_id"}},
 )
 async def update_company(
     company_id: uuid.UUID,
@@ -183,7 +184,12 @@ async def list_client_groups(
     return [ClientGroupRead.model_validate(r) for r in await usecase.client_groups(session)]
 
 
-@router.post("/client-groups", status_code=201, summary="Create a client group")
+@router.post(
+    "/client-groups",
+    status_code=201,
+    summary="Create a client group",
+    responses={409: {"description": "A group with this code exists"}},
+)
 async def create_client_group(
     body: ClientGroupCreate, session: SessionDep, principal: allow(Role.ADMIN)
 ) -> ClientGroupRead:

@@ -142,7 +142,13 @@ async def remove_member(
 # Staff -------------------------------------------------------------------------------------
 
 
-@router.post("/users", status_code=201, tags=["staff"], summary="Create a staff user")
+@router.post(
+    "/users",
+    status_code=201,
+    tags=["staff"],
+    summary="Create a staff user",
+    responses={409: {"description": "A user with this email exists"}},
+)
 async def create_staff(
     body: StaffCreate, session: SessionDep, principal: allow(Role.ADMIN)
 ) -> UserRead:

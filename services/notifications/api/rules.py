@@ -105,7 +105,13 @@ async def list_rules(session: SessionDep, principal: allow(*READERS)) -> list[Ru
     return [_read(r) for r in await usecase.list_rules(session)]
 
 
-@router.post("/rules", tags=["rules"], status_code=201, summary="Add a rule")
+@router.post(
+    "/rules",
+    tags=["rules"],
+    status_code=201,
+    summary="Add a rule",
+    responses={409: {"description": "A rule with this code exists"}},
+)
 async def create_rule(
     body: RuleCreate, request: Request, session: SessionDep, principal: allow(*RULE_ADMINS)
 ) -> RuleRead:
@@ -135,6 +141,7 @@ async def update_rule(
     tags=["rules"],
     status_code=204,
     summary="Delete an own rule (built-ins can only be disabled)",
+    responses={409: {"description": "A built-in rule: disable it instead"}},
 )
 async def delete_rule(
     rule_id: uuid.UUID, request: Request, session: SessionDep, principal: allow(*RULE_ADMINS)

@@ -199,7 +199,15 @@ async def list_carts(
     ]
 
 
-@router.post("/carts", status_code=201, summary="A new named cart (one per project, say)")
+@router.post(
+    "/carts",
+    status_code=201,
+    summary="A new named cart (one per project, say)",
+    responses={
+        404: {"description": "A company_id the caller does not act for"},
+        409: {"description": "The caller has a cart of this name"},
+    },
+)
 async def create_cart(
     body: CartCreate,
     response: Response,
@@ -236,6 +244,7 @@ async def delete_cart(
 @router.put(
     "/carts/{cart_id}/lines",
     summary="Set (or add to) line quantities; every line must be orderable or nothing changes",
+    responses={409: {"description": "More lines than a cart or list may hold"}},
 )
 async def put_lines(
     cart_id: uuid.UUID,
@@ -281,6 +290,7 @@ async def remove_lines(
             "required": True,
         }
     },
+    responses={409: {"description": "More lines than a cart or list may hold"}},
 )
 async def quick_order(
     cart_id: uuid.UUID,

@@ -57,7 +57,15 @@ async def list_lists(
     return [_read(*x) for x in await usecase.lists_of(session, principal, company_id)]
 
 
-@router.post("/requisition-lists", status_code=201, summary="A new, empty saved list")
+@router.post(
+    "/requisition-lists",
+    status_code=201,
+    summary="A new, empty saved list",
+    responses={
+        404: {"description": "A company_id the caller does not act for"},
+        409: {"description": "The company has a list of this name"},
+    },
+)
 async def create_list(
     body: ListCreate,
     response: Response,
@@ -80,6 +88,7 @@ async def get_list(
 @router.post(
     "/requisition-lists/{list_id}/lines",
     summary="Add lines as in quick order (pasted text or CSV); bad lines reported one by one",
+    responses={409: {"description": "More lines than a cart or list may hold"}},
 )
 async def add_list_lines(
     list_id: uuid.UUID,
@@ -106,6 +115,7 @@ async def delete_list(
 @router.post(
     "/requisition-lists/{list_id}/to-cart",
     summary="Add the whole list to a cart; lines no longer orderable are reported",
+    responses={409: {"description": "More lines than a cart or list may hold"}},
 )
 async def list_to_cart(
     list_id: uuid.UUID, body: ToCart, session: SessionDep, principal: allow(*SHOPPERS)

@@ -226,6 +226,7 @@ class ReorderBody(BaseModel):
 @router.post(
     "/orders/{order_id}/reorder",
     summary="Add a past order's lines to a cart; lines no longer orderable are reported",
+    responses={409: {"description": "More lines than a cart or list may hold"}},
 )
 async def reorder(
     order_id: uuid.UUID, body: ReorderBody, session: SessionDep, principal: allow(*SHOPPERS)

@@ -102,6 +102,7 @@ class QuoteAsk(BaseModel):
     summary="Ask a sales manager for a quote on the cart as it is now",
     description="The cart's lines are copied with the client's current prices (a line without "
     "a price may be asked for too); the cart itself is left as it is.",
+    responses={409: {"description": "The cart is empty"}},
 )
 async def request_quote(
     cart_id: uuid.UUID,
@@ -184,6 +185,7 @@ class QuoteReply(BaseModel):
 @router.post(
     "/quotes/{quote_id}/request-changes",
     summary="Ask the sales manager to change the offer (also after it expired)",
+    responses={409: {"description": "The quote is not in a state that allows it"}},
 )
 async def request_changes(
     quote_id: uuid.UUID, body: QuoteReply, session: SessionDep, principal: allow(*CLIENT_PEOPLE)
@@ -195,7 +197,11 @@ async def request_changes(
     )
 
 
-@router.post("/quotes/{quote_id}/decline", summary="Decline to quote, saying why (sales manager)")
+@router.post(
+    "/quotes/{quote_id}/decline",
+    summary="Decline to quote, saying why (sales manager)",
+    responses={409: {"description": "The quote is not in a state that allows it"}},
+)
 async def decline_quote(
     quote_id: uuid.UUID, body: QuoteReply, session: SessionDep, principal: allow(*SALES)
 ) -> QuoteRead:

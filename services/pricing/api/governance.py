@@ -131,6 +131,7 @@ class HeldFeed(BaseModel):
     response_model=HeldFeed,
     summary="Apply a feed its guardrails stopped, with the reason (kept on its version)",
     description="Only a feed stopped by guardrails; it runs again and applies unless it waits for approval.",
+    responses={409: {"description": "Only a feed its guardrails stopped can be overridden"}},
 )
 async def override_guardrails(
     job_id: uuid.UUID,
@@ -149,6 +150,7 @@ async def override_guardrails(
     "/feeds/prices/{job_id}/approve",
     response_model=HeldFeed,
     summary="Approve a staged price feed: a pricing manager other than who posted it",
+    responses={409: {"description": "The feed is not staged for approval"}},
 )
 async def approve_feed(
     job_id: uuid.UUID, request: Request, session: SessionDep, principal: allow(*APPROVERS)
@@ -163,6 +165,7 @@ async def approve_feed(
     "/feeds/prices/{job_id}/decline",
     response_model=HeldFeed,
     summary="Decline a staged price feed: it never applies",
+    responses={409: {"description": "The feed is not staged for approval"}},
 )
 async def decline_feed(
     job_id: uuid.UUID,
@@ -282,6 +285,9 @@ async def get_version(
         "when a later change touched the same prices (roll that back first), when it was "
         "rolled back already, or for a factored full-matrix feed."
     ),
+    responses={
+        409: {"description": "Already rolled back, changed again later, or a factored matrix feed"}
+    },
 )
 async def rollback_version(
     version_id: VersionId,
@@ -304,6 +310,7 @@ async def rollback_version(
         "The list's parent and markup become what the edit said, if the list still stands "
         "where the edit found it (409 otherwise); the version is applied from now."
     ),
+    responses={409: {"description": "The version is not staged, or its list moved meanwhile"}},
 )
 async def approve_version(
     version_id: VersionId, request: Request, session: SessionDep, principal: allow(*APPROVERS)
@@ -316,6 +323,7 @@ async def approve_version(
     "/price-versions/{version_id}/decline",
     response_model=VersionRead,
     summary="Decline a staged edit of a list: it never applies",
+    responses={409: {"description": "The version is not staged"}},
 )
 async def decline_version(
     version_id: VersionId, body: Reason, session: SessionDep, principal: allow(*APPROVERS)

@@ -73,6 +73,9 @@ def _json_response(body: dict[str, object]) -> Response:
         "price book, however many lines. Staff and services get each line's `floor_minor` "
         "(`ResolveResponse`); a client's people never do (`BuyerResolveResponse`)."
     ),
+    responses={
+        404: {"description": "A client_id the caller does not reach, or one pricing does not know"}
+    },
 )
 async def resolve(
     body: ResolveRequest, request: Request, session: SessionDep, principal: allow(*READERS)

@@ -101,6 +101,7 @@ async def _read(session: Any, rule: SegmentRule) -> SegmentRuleRead:
         "matching rule assigns, for `duration_days` or while the segments hold; an open "
         "assignment ends when the client leaves the segment."
     ),
+    responses={409: {"description": "A segment rule with this code exists"}},
 )
 async def create_rule(
     body: SegmentRuleCreate, session: SessionDep, principal: allow(*GOVERNORS)
