@@ -19,8 +19,9 @@ from shared.contracts.accounts import CompanyUpsertedV1
 from shared.contracts.analytics import ClientSegmentChangedV1
 from shared.contracts.catalog import ProductUpsertedV1
 from shared.contracts.orders import OrderCancelledV1, OrderPlacedV1
-from shared.events.consumer import EventConsumer, Outcome
+from shared.events.consumer import Outcome
 from shared.events.envelope import CloudEvent
+from tests.events import cancellation_of, consumer_of, order_placed
 from tests.pricing.world import company_event, envelope, fetch, product_event
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -32,24 +33,17 @@ async def apply(app, handler, event) -> None:
 
 
 def placed(company_id, total_minor, placed_at=T0, currency="EUR", order_id=None) -> OrderPlacedV1:
-    return OrderPlacedV1(
-        order_id=order_id or uuid.uuid4(),
-        company_id=company_id,
-        currency=currency,
-        total_minor=total_minor,
+    return order_placed(
+        company_id,
+        total_minor,
         placed_at=placed_at,
+        currency=currency,
+        order_id=order_id or uuid.uuid4(),
     )
 
 
 def cancelled(order: OrderPlacedV1) -> OrderCancelledV1:
-    return OrderCancelledV1(
-        order_id=order.order_id,
-        company_id=order.company_id,
-        currency=order.currency,
-        total_minor=order.total_minor,
-        placed_at=order.placed_at,
-        cancelled_at=order.placed_at + timedelta(days=1),
-    )
+    return cancellation_of(order, order.placed_at + timedelta(days=1))
 
 
 async def client_row(app, company_id):
@@ -218,13 +212,7 @@ async def test_an_order_of_an_unknown_company_keeps_its_turnover_on_a_placeholde
 
 
 async def test_the_same_envelope_applied_twice_counts_once(pricing):
-    consumer = EventConsumer(
-        "pricing.pricing",
-        CONSUMERS["pricing"],
-        pricing.state.sessionmaker,
-        pricing.state.publisher,
-        bootstrap_servers=pricing.state.settings.kafka_bootstrap_servers,
-    )
+    consumer = consumer_of(pricing, "pricing.pricing", CONSUMERS["pricing"])
     company = uuid.uuid4()
     created = envelope(company_event(company, external_id="C-1"), "accounts")
     order = envelope(placed(company, 1_000), "orders")
