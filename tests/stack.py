@@ -4,13 +4,17 @@ services are down."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
+import httpx
 from fastapi import FastAPI
 
 from services.gateway.app import create_app as create_gateway
 from services.gateway.settings import SERVICES, Settings
 from shared.testing.fixtures import RoutingTransport
+from tests.accounts.factories import add_user
 
 CLOSED = "http://127.0.0.1:1"
 
@@ -34,3 +38,41 @@ async def start_order_stack(
         Settings(environment="test", log_json=False, **urls), transport=RoutingTransport(apps)
     )
     return apps, gateway
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], within: float = 60.0) -> Any:
+    """Polls `check` until it answers something true: the services settle through the broker."""
+    for _ in range(int(within / 0.1)):
+        if value := await check():
+            return value
+        await asyncio.sleep(0.1)
+    raise AssertionError("the services did not settle in time")
+
+
+async def seller_and_erp(
+    http: httpx.AsyncClient, accounts: FastAPI, email: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The headers of a seller's admin logged in through the gateway, and of ERP with the
+    integrator key that admin made."""
+    await add_user(accounts, email, staff_role="admin")
+    login = await http.post(
+        "/api/v1/accounts/auth/login", json={"email": email, "password": "secret-password"}
+    )
+    admin = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    key = await http.post(
+        "/api/v1/accounts/api-keys", headers=admin, json={"name": "ERP", "role": "integrator"}
+    )
+    return admin, {"X-API-Key": key.json()["key"]}
+
+
+async def erp_feeds(http: httpx.AsyncClient, erp: dict[str, str], path: str, csv: str) -> None:
+    """ERP posts a feed through the gateway; answers once its job succeeded."""
+    posted = await http.post(path, headers={**erp, "Content-Type": "text/csv"}, content=csv)
+    assert posted.status_code == 202, posted.text
+    job = f"{path.rsplit('/', 1)[0]}/{posted.json()['id']}"
+
+    async def finished():
+        state = (await http.get(job, headers=erp)).json()["state"]
+        return state if state in ("succeeded", "rejected", "failed") else None
+
+    assert await eventually(finished) == "succeeded"

@@ -9,46 +9,22 @@ from sqlalchemy import text
 
 from services.accounts.events import CONSUMERS
 from shared.auth import Role
-from shared.clock import utcnow
 from shared.contracts.orders import OrderPlacedV1, QuoteRequestedV1
-from shared.events.consumer import EventConsumer, Outcome
-from shared.events.envelope import CloudEvent
+from shared.events.consumer import Outcome
 from shared.testing.fixtures import as_role, client
 from tests.accounts.factories import ADMIN, add_company, add_manager, add_staff
+from tests.events import consumer_of, envelope, order_placed
 
 MANAGER = as_role(Role.SALES_MANAGER)
 
 
 async def apply(app, *events) -> list[Outcome]:
-    consumer = EventConsumer(
-        "accounts.accounts",
-        CONSUMERS["accounts"],
-        app.state.sessionmaker,
-        app.state.publisher,
-        bootstrap_servers=app.state.settings.kafka_bootstrap_servers,
-    )
+    consumer = consumer_of(app, "accounts.accounts", CONSUMERS["accounts"])
     return [await consumer.apply(e) for e in events]
 
 
-def envelope(event) -> CloudEvent:
-    return CloudEvent(
-        id=uuid.uuid4(),
-        source="/b2b/test",
-        type=event.full_type(),
-        subject=event.aggregate_id(),
-        data=event.model_dump(mode="json"),
-    )
-
-
 def placed(company_id, adds_to=None) -> OrderPlacedV1:
-    return OrderPlacedV1(
-        order_id=uuid.uuid4(),
-        company_id=company_id,
-        currency="EUR",
-        total_minor=100,
-        placed_at=utcnow(),
-        adds_to_order_id=adds_to,
-    )
+    return order_placed(company_id, 100, adds_to_order_id=adds_to)
 
 
 async def stage_events(app) -> list[tuple[str | None, str, int, str]]:

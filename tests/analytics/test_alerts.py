@@ -238,7 +238,15 @@ async def test_a_price_check_waits_while_pricing_is_down_and_tells_nothing_twice
     assert await outbox(analytics, "regular_sku_prices_changed") == []
 
 
-async def _cross_sell_world(analytics) -> list:
+async def _cross_sell_world(start_app, **settings) -> tuple:
+    """Analytics with cross-sell peers of two or more, and the clients of the world below."""
+    analytics = await start_app(
+        "analytics",
+        recompute_interval_seconds=0,
+        cross_sell_min_peers=2,
+        cross_sell_min_peer_share=0.25,
+        **settings,
+    )
     sized = [company(card={"size": "small"}) for _ in range(5)]
     unsized = [company() for _ in range(3)]
     food = [company(industry="food", client_type=None) for _ in range(4)]
@@ -257,17 +265,11 @@ async def _cross_sell_world(analytics) -> list:
         *(placed(c.company_id, 3 + i, baskets[i % len(baskets)]) for i, c in enumerate(everyone)),
         placed(food[0].company_id, 900, {"GLUE-1": ("1", 100)}),  # beyond the history window
     )
-    return everyone
+    return analytics, everyone
 
 
 async def test_batch_cross_sell_gaps_equal_the_per_client_answer(start_app):
-    analytics = await start_app(
-        "analytics",
-        recompute_interval_seconds=0,
-        cross_sell_min_peers=2,
-        cross_sell_min_peer_share=0.25,
-    )
-    everyone = await _cross_sell_world(analytics)
+    analytics, everyone = await _cross_sell_world(start_app)
     d = analytics.state.settings
     async with analytics.state.sessionmaker() as session:
         bought, clients = await store.everyones_purchases(session, d.history_months, utcnow())
@@ -289,15 +291,9 @@ async def test_batch_cross_sell_gaps_equal_the_per_client_answer(start_app):
 
 
 async def test_cross_sell_offers_go_out_at_most_once_in_the_period(start_app):
-    analytics = await start_app(
-        "analytics",
-        recompute_interval_seconds=0,
-        cross_sell_min_peers=2,
-        cross_sell_min_peer_share=0.25,
-        cross_sell_offer_suggestions=1,
-        cross_sell_offer_every_days=30,
+    analytics, everyone = await _cross_sell_world(
+        start_app, cross_sell_offer_suggestions=1, cross_sell_offer_every_days=30
     )
-    everyone = await _cross_sell_world(analytics)
     d = analytics.state.settings
     async with analytics.state.sessionmaker() as session, session.begin():
         first = await offer_cross_sell(session, d)

@@ -12,9 +12,10 @@ import pytest
 from services.analytics.usecases.recompute import recompute_all
 from shared.auth import Role
 from shared.contracts.accounts import CompanyStageChangedV1
-from shared.contracts.orders import OrderCancelledV1, OrderClaimRecordedV1
+from shared.contracts.orders import OrderClaimRecordedV1
 from shared.testing.fixtures import as_role, client
 from tests.analytics.world import NOW, company, deliver, outbox, placed, sql
+from tests.events import cancellation_of
 
 HEAD = as_role(Role.HEAD_OF_SALES)
 
@@ -211,16 +212,7 @@ async def test_loss_reasons_from_cancellations_and_claims_by_manager(analytics):
     m = uuid.uuid4()
     c = company(manager=m)
     o = placed(c.company_id, 3)
-    cancel = OrderCancelledV1(
-        order_id=o.order_id,
-        company_id=c.company_id,
-        currency="EUR",
-        total_minor=o.total_minor,
-        placed_at=o.placed_at,
-        cancelled_at=NOW,
-        reason="too dear",
-        reason_code="price",
-    )
+    cancel = cancellation_of(o, NOW, reason="too dear", reason_code="price")
     claim = OrderClaimRecordedV1(
         order_id=o.order_id,
         company_id=c.company_id,

@@ -27,6 +27,7 @@ from shared.contracts.orders import (
 from shared.events.consumer import EventConsumer, Outcome
 from shared.events.envelope import CloudEvent, EventContract
 from shared.testing.fixtures import as_role
+from tests.events import cancellation_of, company_upserted, consumer_of, envelope, order_placed
 
 
 def _before_midnight(moment: datetime) -> datetime:
@@ -43,24 +44,8 @@ MANAGER_ID = uuid.uuid4()
 MANAGER = as_role(Role.SALES_MANAGER, subject=MANAGER_ID)  # of the clients given manager=MANAGER_ID
 
 
-def envelope(event: EventContract, event_id: uuid.UUID | None = None) -> CloudEvent:
-    return CloudEvent(
-        id=event_id or uuid.uuid4(),
-        source="/b2b/test",
-        type=event.full_type(),
-        subject=event.aggregate_id(),
-        data=event.model_dump(mode="json"),
-    )
-
-
 def consumer(app: FastAPI) -> EventConsumer:
-    return EventConsumer(
-        "analytics.analytics",
-        consumers(app.state.settings)["analytics"],
-        app.state.sessionmaker,
-        app.state.publisher,
-        bootstrap_servers=app.state.settings.kafka_bootstrap_servers,
-    )
+    return consumer_of(app, "analytics.analytics", consumers(app.state.settings)["analytics"])
 
 
 async def deliver(app: FastAPI, *events: EventContract | CloudEvent) -> list[Outcome]:
@@ -92,19 +77,13 @@ def company(
     currency: str = "EUR",
 ) -> CompanyUpsertedV1:
     company_id = company_id or uuid.uuid4()
-    return CompanyUpsertedV1(
-        company_id=company_id,
-        external_id=None,
+    return company_upserted(
+        company_id,
         legal_name=f"Client {str(company_id)[:8]}",
-        tax_id=None,
         industry=industry,
         client_type=client_type,
-        client_group=None,
         sales_manager_id=manager,
-        credit_limit_minor=None,
         currency=currency,
-        payment_terms_days=30,
-        status="active",
         updated_at=NOW,
         card=card or {},
     )
@@ -139,11 +118,11 @@ def placed(
         )
         for sku, (q, price) in lines.items()
     ]
-    return OrderPlacedV1(
+    return order_placed(
+        company_id,
+        sum(round(Decimal(q) * p) for q, p in lines.values()),
         order_id=order_id or uuid.uuid4(),
-        company_id=company_id,
         currency=currency,
-        total_minor=sum(round(Decimal(q) * p) for q, p in lines.values()),
         placed_at=at or NOW - timedelta(days=days_ago),
         lines=ordered,
     )
@@ -168,14 +147,7 @@ def stock(sku: str, available: int, seconds: int = 0) -> StockChangedV1:
 
 
 def cancelled(order: OrderPlacedV1) -> OrderCancelledV1:
-    return OrderCancelledV1(
-        order_id=order.order_id,
-        company_id=order.company_id,
-        currency=order.currency,
-        total_minor=order.total_minor,
-        placed_at=order.placed_at,
-        cancelled_at=NOW,
-    )
+    return cancellation_of(order, NOW)
 
 
 def delivered(

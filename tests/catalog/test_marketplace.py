@@ -15,10 +15,11 @@ from services.catalog.events import CONSUMERS
 from shared.auth import Role
 from shared.clock import utcnow
 from shared.contracts.pricing import PriceChangedV1
-from shared.events.consumer import EventConsumer, Outcome
+from shared.events.consumer import Outcome
 from shared.events.envelope import CloudEvent
 from shared.testing.fixtures import as_role, client
 from tests.catalog.world import ATTRIBUTES, ERP, STOCK, as_csv, feed
+from tests.events import consumer_of
 from tests.pricing import world as pricing_world
 
 ADMIN = as_role(Role.ADMIN)
@@ -168,13 +169,7 @@ async def test_the_etag_moves_with_stock_products_prices_and_the_partners_list(s
         assert lines((await http.get("/feeds/marketplace/shop")).text)[0]["available"] == "5.5"
     assert (await feed(catalog, as_csv([product("A-1", name="Renamed")])))["state"] == "succeeded"
     seen.append(await etag())
-    consumer = EventConsumer(
-        "catalog",
-        CONSUMERS["catalog"],
-        catalog.state.sessionmaker,
-        catalog.state.publisher,
-        bootstrap_servers=catalog.state.settings.kafka_bootstrap_servers,
-    )
+    consumer = consumer_of(catalog, "catalog", CONSUMERS["catalog"])
     changed = PriceChangedV1(
         change_id=uuid.uuid4(), cause="feed:x", list_codes=["BASE"], changed_at=utcnow()
     )

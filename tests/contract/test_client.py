@@ -4,7 +4,6 @@ through the gateway's ASGI app as a real caller would."""
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 import re
@@ -21,6 +20,7 @@ from services.gateway.app import create_app as create_gateway
 from services.gateway.settings import SERVICES, Settings
 from shared.testing.fixtures import RoutingTransport, running
 from tests.accounts.factories import add_user
+from tests.stack import eventually
 
 DOCUMENT = json.loads((OPENAPI_DIR / "gateway.openapi.json").read_text())
 SCHEMAS = DOCUMENT["components"]["schemas"]
@@ -67,15 +67,6 @@ def test_every_model_reads_only_what_its_schema_promises(model):
             assert field in always_sent, f"{model.__name__}.{field} may be absent in {model.SCHEMA}"
 
 
-async def settled(check, within: float = 30.0):
-    for _ in range(int(within / 0.2)):
-        value = await check()
-        if value:
-            return value
-        await asyncio.sleep(0.2)
-    raise AssertionError("did not settle")
-
-
 async def test_the_client_drives_the_gateway(start_app):
     accounts = await start_app("accounts", run_workers=True)
     catalog = await start_app("catalog", run_workers=True)
@@ -108,7 +99,7 @@ async def test_the_client_drives_the_gateway(start_app):
                 current = await erp.feed_job("accounts", job.id)
                 return current if current.finished else None
 
-            assert (await settled(finished)).rows_applied == 1
+            assert (await eventually(finished, within=30)).rows_applied == 1
             catalog_job = await erp.post_feed(
                 "catalog",
                 "catalog",
@@ -119,7 +110,7 @@ async def test_the_client_drives_the_gateway(start_app):
                 current = await erp.feed_job("catalog", catalog_job.id)
                 return current if current.finished else None
 
-            assert (await settled(catalog_done)).state == "succeeded"
+            assert (await eventually(catalog_done, within=30)).state == "succeeded"
             with pytest.raises(ApiProblem) as refused:
                 await erp.companies()  # an integrator key may only post and follow feeds
             assert refused.value.status == 403

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from shared.runtime import ROOT
 from shared.testing.fixtures import client, running
 from tests.accounts.factories import add_user
-from tests.stack import start_order_stack
+from tests.stack import erp_feeds, eventually, seller_and_erp, start_order_stack
 
 SDK = ROOT / "clients" / "typescript"
 SKU = "CE-200"
@@ -81,49 +81,27 @@ async def run(*command: str, env: dict[str, str] | None = None) -> tuple[int, st
     return process.returncode, said.decode()
 
 
-async def eventually(check, within: float = 30.0):
-    for _ in range(int(within / 0.1)):
-        if value := await check():
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError("the services did not settle in time")
-
-
 async def seed(http, accounts, orders) -> tuple[str, str]:
     """ERP feeds one client, one product with stock and its prices; the client gets a buyer.
     Answers the buyer's email and password."""
-    await add_user(accounts, "boss@seller.example", staff_role="admin")
-    login = await http.post(
-        "/api/v1/accounts/auth/login",
-        json={"email": "boss@seller.example", "password": "secret-password"},
-    )
-    admin = {"Authorization": f"Bearer {login.json()['access_token']}"}
-    key = await http.post(
-        "/api/v1/accounts/api-keys", headers=admin, json={"name": "ERP", "role": "integrator"}
-    )
-    erp = {"X-API-Key": key.json()["key"], "Content-Type": "text/csv"}
+    admin, erp = await seller_and_erp(http, accounts, "boss@seller.example")
 
-    async def feed(path: str, csv: str) -> None:
-        posted = await http.post(path, headers=erp, content=csv)
-        assert posted.status_code == 202, posted.text
-        job = f"{path.rsplit('/', 1)[0]}/{posted.json()['id']}"
-
-        async def finished():
-            state = (await http.get(job, headers=erp)).json()["state"]
-            return state if state in ("succeeded", "rejected", "failed") else None
-
-        assert await eventually(finished) == "succeeded"
-
-    await feed(
+    await erp_feeds(
+        http,
+        erp,
         "/api/v1/accounts/feeds/clients",
         "external_id,legal_name,credit_limit_minor\nC-1,Alpha LLC,5000000\n",
     )
-    await feed(
+    await erp_feeds(
+        http,
+        erp,
         "/api/v1/catalog/feeds/catalog",
         f"sku,name,brand,category,unit,min_order_qty,order_multiple\n"
         f"{SKU},Ceresit CM 11 tile glue,Ceresit,glue,bag,1,1\n",
     )
-    await feed("/api/v1/catalog/feeds/stock", f"sku,warehouse,on_hand\n{SKU},MAIN,400\n")
+    await erp_feeds(
+        http, erp, "/api/v1/catalog/feeds/stock", f"sku,warehouse,on_hand\n{SKU},MAIN,400\n"
+    )
     base = await http.post(
         "/api/v1/pricing/price-lists",
         headers=admin,
@@ -146,7 +124,9 @@ async def seed(http, accounts, orders) -> tuple[str, str]:
         return resolved.status_code == 200 and resolved.json()["lines"][0]["rule"] != "unknown sku"
 
     await eventually(pricing_knows_them)
-    await feed(
+    await erp_feeds(
+        http,
+        erp,
         "/api/v1/pricing/feeds/prices",
         f"list,client,sku,min_qty,price_minor,currency\nBASE,,{SKU},1,890,EUR\n"
         f",C-1,{SKU},1,790,EUR\n",

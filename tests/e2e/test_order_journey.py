@@ -4,7 +4,6 @@ ERP confirms, ships and delivers, and the order's events reach the broker in ord
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import orjson
@@ -14,62 +13,32 @@ from shared.contracts.orders import ORDER_TOPIC
 from shared.testing.fixtures import client, running
 from shared.testing.kafka import read_topic
 from tests.accounts.factories import add_user
-from tests.stack import start_order_stack
-
-
-async def eventually(check, within: float = 60.0):
-    """Polls `check` (async, returns a value or None) until it answers."""
-    for _ in range(int(within / 0.1)):
-        value = await check()
-        if value:
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError("the system did not settle in time")
+from tests.stack import erp_feeds, eventually, seller_and_erp, start_order_stack
 
 
 async def test_from_erp_feeds_to_a_delivered_order(start_app, kafka_bootstrap):
     apps, gateway = await start_order_stack(start_app)
     accounts, catalog = apps["accounts"], apps["catalog"]
     async with running(gateway), client(gateway) as http:
-        await add_user(accounts, "boss@example.com", staff_role="admin")
-        login = await http.post(
-            "/api/v1/accounts/auth/login",
-            json={"email": "boss@example.com", "password": "secret-password"},
-        )
-        admin = {"Authorization": f"Bearer {login.json()['access_token']}"}
-        key = (
-            await http.post(
-                "/api/v1/accounts/api-keys",
-                headers=admin,
-                json={"name": "ERP", "role": "integrator"},
-            )
-        ).json()["key"]
-        erp = {"X-API-Key": key}
-
-        async def post_feed(path: str, body: str) -> None:
-            posted = await http.post(
-                path, headers={**erp, "Content-Type": "text/csv"}, content=body
-            )
-            assert posted.status_code == 202, posted.text
-            job_url = f"{path.rsplit('/feeds/', 1)[0]}/feeds/{posted.json()['id']}"
-
-            async def done():
-                job = (await http.get(job_url, headers=erp)).json()
-                return job if job["state"] in ("succeeded", "rejected", "failed") else None
-
-            assert (await eventually(done))["state"] == "succeeded"
+        admin, erp = await seller_and_erp(http, accounts, "boss@example.com")
 
         # ERP: clients, catalog, stock, prices.
-        await post_feed(
+        await erp_feeds(
+            http,
+            erp,
             "/api/v1/accounts/feeds/clients",
             "external_id,legal_name,credit_limit_minor\nC-1,Alpha LLC,5000000\n",
         )
-        await post_feed(
+        await erp_feeds(
+            http,
+            erp,
             "/api/v1/catalog/feeds/catalog",
             "sku,name,brand,category,unit,min_order_qty,order_multiple\n"
             "CE-200,Ceresit CM 11 tile glue,Ceresit,glue,bag,1,1\nKN-100,Knauf board,Knauf,boards,pcs,10,5\n",
         )
-        await post_feed(
+        await erp_feeds(
+            http,
+            erp,
             "/api/v1/catalog/feeds/stock",
             "sku,warehouse,on_hand\nCE-200,MAIN,40\nKN-100,MAIN,400\n",
         )
@@ -103,7 +72,9 @@ async def test_from_erp_feeds_to_a_delivered_order(start_app, kafka_bootstrap):
             )
 
         await eventually(pricing_knows_c1_and_the_skus)
-        await post_feed(
+        await erp_feeds(
+            http,
+            erp,
             "/api/v1/pricing/feeds/prices",
             "list,client,sku,min_qty,price_minor,currency\nBASE,,KN-100,1,480,EUR\n"
             "BASE,,CE-200,1,890,EUR\n,C-1,CE-200,1,790,EUR\n",

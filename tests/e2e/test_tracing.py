@@ -183,16 +183,21 @@ async def test_a_checkout_is_one_trace_from_the_gateway_to_the_consumer_of_order
     assert publish.parent.span_id == int(traceparent.split("-")[2], 16)
 
 
-async def test_spans_go_to_the_otlp_endpoint_when_it_is_set(otlp, start_app, monkeypatch):
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", otlp.url)
-    accounts = await start_app("accounts")
+async def _company_created_in_a_trace(accounts, name: str, external_id: str) -> None:
+    """An admin creates a company in a request that continues the trace TRACEPARENT."""
     async with client(accounts, as_role(Role.ADMIN)) as http:
         created = await http.post(
             "/companies",
-            json={"legal_name": "Traced LLC", "external_id": "T-1"},
+            json={"legal_name": name, "external_id": external_id},
             headers={"traceparent": TRACEPARENT},
         )
     assert created.status_code == 201, created.text
+
+
+async def test_spans_go_to_the_otlp_endpoint_when_it_is_set(otlp, start_app, monkeypatch):
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", otlp.url)
+    accounts = await start_app("accounts")
+    await _company_created_in_a_trace(accounts, "Traced LLC", "T-1")
     assert accounts.state.tracer_provider.force_flush()
     exported = [
         span
@@ -211,13 +216,7 @@ async def test_nothing_is_traced_when_the_endpoint_is_not_set(start_app, monkeyp
     monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
     accounts = await start_app("accounts")
     assert accounts.state.tracer_provider is None
-    async with client(accounts, as_role(Role.ADMIN)) as http:
-        created = await http.post(
-            "/companies",
-            json={"legal_name": "Untraced LLC", "external_id": "U-1"},
-            headers={"traceparent": TRACEPARENT},
-        )
-    assert created.status_code == 201, created.text
+    await _company_created_in_a_trace(accounts, "Untraced LLC", "U-1")
     async with accounts.state.sessionmaker() as session:
         rows = (await session.execute(text("SELECT payload, traceparent FROM outbox"))).all()
     assert rows

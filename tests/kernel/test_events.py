@@ -22,10 +22,13 @@ from shared.events.relay import OutboxRelay
 from shared.runtime import EmbeddedBroker, free_port
 from shared.testing.fixtures import as_role, client, running
 from shared.testing.kafka import read_topic
+from tests.events import envelope as envelope_of
 from tests.kernel.widgets import (
     WidgetCreatedV1,
     create_widget_tables,
+    publish_raw,
     record_effect,
+    send_record,
     widget_app,
 )
 
@@ -53,6 +56,21 @@ def _consumer(sessionmaker, bootstrap: str, name: str, handlers, kind=EventConsu
     )
 
 
+async def _drain(sessionmaker, bootstrap: str) -> int:
+    """One pass of the relay with a publisher of its own: how many events it sent."""
+    publisher = Publisher(bootstrap, "test")
+    try:
+        return await OutboxRelay(sessionmaker, publisher).drain()
+    finally:
+        await publisher.close()
+
+
+async def _parked(bootstrap: str, widget: uuid.UUID) -> list:
+    """The widget's records in the dead-letter topic (other tests park theirs there too)."""
+    records = await read_topic(bootstrap, TOPIC + ".dlq", expect=1)
+    return [r for r in records if r.key == str(widget).encode()]
+
+
 async def count(sessionmaker, stmt) -> int:
     async with sessionmaker() as session:
         return int(await session.scalar(stmt) or 0)
@@ -78,11 +96,7 @@ async def test_rolled_back_transaction_publishes_nothing(catalog_db, kafka_boots
         record_event(session, WidgetCreatedV1(widget_id=widget, name="ghost"))
         await session.flush()
         await session.rollback()
-    publisher = Publisher(kafka_bootstrap, "test")
-    try:
-        assert await OutboxRelay(sessionmaker, publisher).drain() == 0
-    finally:
-        await publisher.close()
+    assert await _drain(sessionmaker, kafka_bootstrap) == 0
     assert await count(sessionmaker, select(func.count()).select_from(OutboxMessage)) == 0
     records = await read_topic(kafka_bootstrap, TOPIC, expect=0, within=1)
     assert str(widget).encode() not in [r.key for r in records]
@@ -110,11 +124,7 @@ async def test_relay_publishes_with_aggregate_key_in_structured_mode(catalog_db,
     async with sessionmaker() as session:
         envelope = record_event(session, WidgetCreatedV1(widget_id=widget, name="w1"))
         await session.commit()
-    publisher = Publisher(kafka_bootstrap, "test")
-    try:
-        assert await OutboxRelay(sessionmaker, publisher).drain() == 1
-    finally:
-        await publisher.close()
+    assert await _drain(sessionmaker, kafka_bootstrap) == 1
     records = [
         r
         for r in await read_topic(kafka_bootstrap, TOPIC, expect=1)
@@ -176,7 +186,7 @@ async def test_redelivered_event_has_no_second_effect(catalog_db, kafka_bootstra
         await session.commit()
     # The same event reaches the topic twice, as after a relay crash before marking it sent.
     await OutboxRelay(sessionmaker, publisher).drain()
-    await _publish_raw(kafka_bootstrap, envelope)
+    await publish_raw(kafka_bootstrap, envelope)
     outcomes: list[Outcome] = []
     consumer.on_outcome = outcomes.append
     task = asyncio.create_task(consumer.run())
@@ -216,18 +226,14 @@ async def test_poison_message_is_parked_in_dead_letter_topic_with_its_error(
     )
     envelope = _widget_envelope("poison")
     widget = uuid.UUID(envelope.subject)
-    record = await _publish_raw(kafka_bootstrap, envelope)
+    record = await publish_raw(kafka_bootstrap, envelope)
     try:
         outcome = await consumer.process(record)
     finally:
         await consumer.publisher.close()
     assert outcome == Outcome.DEAD_LETTERED
     assert attempts == 3
-    parked = [
-        r
-        for r in await read_topic(kafka_bootstrap, TOPIC + ".dlq", expect=1)
-        if r.key == str(widget).encode()
-    ]
+    parked = await _parked(kafka_bootstrap, widget)
     assert len(parked) == 1
     assert b"cannot handle this widget" in dict(parked[0].headers)["dlq_error"]
     effects = text("SELECT count(*) FROM widget_effects WHERE widget_id = :w").bindparams(w=widget)
@@ -240,7 +246,7 @@ async def test_unparseable_message_goes_to_dead_letter_topic(catalog_db, kafka_b
         sessionmaker, kafka_bootstrap, "test-garbage", {WidgetCreatedV1: record_effect}
     )
     key = uuid.uuid4().hex.encode()
-    record = await _send(kafka_bootstrap, TOPIC, b"{not json", key)
+    record = await send_record(kafka_bootstrap, TOPIC, b"{not json", key)
     try:
         assert await consumer.process(record) == Outcome.DEAD_LETTERED
     finally:
@@ -267,29 +273,19 @@ async def test_an_event_breaking_its_contract_is_parked_at_once(catalog_db, kafk
         subject=str(widget),
         data={"widget_id": str(widget)},  # no name
     )
-    record = await _publish_raw(kafka_bootstrap, envelope)
+    record = await publish_raw(kafka_bootstrap, envelope)
     try:
         async with asyncio.timeout(20):
             assert await consumer.process(record) == Outcome.DEAD_LETTERED
     finally:
         await consumer.publisher.close()
-    parked = [
-        r
-        for r in await read_topic(kafka_bootstrap, TOPIC + ".dlq", expect=1)
-        if r.key == str(widget).encode()
-    ]
+    parked = await _parked(kafka_bootstrap, widget)
     assert len(parked) == 1
     assert b"name" in dict(parked[0].headers)["dlq_error"]
 
 
 def _widget_envelope(name: str) -> CloudEvent:
-    widget = uuid.uuid4()
-    return CloudEvent(
-        source="/b2b/test",
-        type=WidgetCreatedV1.full_type(),
-        subject=str(widget),
-        data=WidgetCreatedV1(widget_id=widget, name=name).model_dump(mode="json"),
-    )
+    return envelope_of(WidgetCreatedV1(widget_id=uuid.uuid4(), name=name))
 
 
 async def _effects(sessionmaker, envelopes: list[CloudEvent]) -> list[int]:
@@ -379,34 +375,3 @@ async def test_one_failing_event_leaves_the_rest_of_its_batch_applied(catalog_db
     assert await _effects(sessionmaker, envelopes) == [1, 1, 1, 1, 0, 1, 1, 1, 1, 1]
     parked = await read_topic(kafka_bootstrap, TOPIC + ".dlq", expect=1)
     assert envelopes[4].id.hex.encode() in b"".join(r.value.replace(b"-", b"") for r in parked)
-
-
-async def _publish_raw(bootstrap: str, envelope: CloudEvent):
-    return await _send(
-        bootstrap, TOPIC, orjson.dumps(envelope.model_dump(mode="json")), envelope.subject.encode()
-    )
-
-
-async def _send(bootstrap: str, topic: str, value: bytes, key: bytes):
-    """Produce one record and return it as a consumer would see it."""
-    from aiokafka.structs import ConsumerRecord
-
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        meta = await producer.send_and_wait(topic, value=value, key=key)
-    finally:
-        await producer.stop()
-    return ConsumerRecord(
-        topic=topic,
-        partition=meta.partition,
-        offset=meta.offset,
-        timestamp=0,
-        timestamp_type=0,
-        key=key,
-        value=value,
-        checksum=None,
-        serialized_key_size=len(key),
-        serialized_value_size=len(value),
-        headers=(),
-    )

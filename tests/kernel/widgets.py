@@ -6,6 +6,9 @@ import dataclasses
 import uuid
 
 import asyncpg
+import orjson
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
 from sqlalchemy import text
@@ -15,7 +18,7 @@ from services.catalog.app import SPEC
 from shared.app import build_app
 from shared.auth import Role, allow
 from shared.db import SessionDep
-from shared.events.envelope import EventContract
+from shared.events.envelope import CloudEvent, EventContract
 from shared.events.outbox import record_event
 from shared.problems import Conflict
 
@@ -81,4 +84,37 @@ async def record_effect(event: WidgetCreatedV1, session: AsyncSession) -> None:
     await session.execute(
         text("INSERT INTO widget_effects (event_id, widget_id) VALUES (gen_random_uuid(), :w)"),
         {"w": event.widget_id},
+    )
+
+
+async def publish_raw(bootstrap: str, envelope: CloudEvent) -> ConsumerRecord:
+    """The envelope on the widget topic, keyed by its subject, as a consumer receives it."""
+    return await send_record(
+        bootstrap,
+        WidgetCreatedV1.topic,
+        orjson.dumps(envelope.model_dump(mode="json")),
+        envelope.subject.encode(),
+    )
+
+
+async def send_record(bootstrap: str, topic: str, value: bytes, key: bytes) -> ConsumerRecord:
+    """Produce one record and return it as a consumer would see it."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        meta = await producer.send_and_wait(topic, value=value, key=key)
+    finally:
+        await producer.stop()
+    return ConsumerRecord(
+        topic=topic,
+        partition=meta.partition,
+        offset=meta.offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=key,
+        value=value,
+        checksum=None,
+        serialized_key_size=len(key),
+        serialized_value_size=len(value),
+        headers=(),
     )

@@ -18,10 +18,10 @@ from shared.contracts.orders import OrderShippedV1
 from shared.testing.fixtures import client
 from tests.notifications.world import (
     applied,
-    company_events,
+    companies_published,
     envelope,
     eventually,
-    placed,
+    order_placed,
     publish,
     rows,
 )
@@ -31,10 +31,8 @@ async def test_smtp_down_at_first_then_up_receives_every_message_once(
     start_app, kafka_bootstrap, smtp, notifications_settings
 ):
     app = await start_app("notifications", **notifications_settings)  # no SMTP server yet
-    a, people = company_events("Alpha LLC")
-    await publish(kafka_bootstrap, *people)
-    await applied(app, people)
-    orders = [placed(a.id, f"ORD-{n}") for n in range(5)]
+    [a] = await companies_published(app, kafka_bootstrap, "Alpha LLC")
+    orders = [order_placed(a.id, f"ORD-{n}") for n in range(5)]
     await publish(kafka_bootstrap, *orders)
     await applied(app, orders)
 
@@ -73,10 +71,7 @@ async def test_webhook_receiver_failing_sees_retries_then_success_with_a_valid_s
     start_app, kafka_bootstrap, receiver, notifications_settings
 ):
     app = await start_app("notifications", **notifications_settings)
-    a, people = company_events("Alpha LLC")
-    b, b_people = company_events("Beta LLC")
-    await publish(kafka_bootstrap, *people, *b_people)
-    await applied(app, people + b_people)
+    a, b = await companies_published(app, kafka_bootstrap, "Alpha LLC", "Beta LLC")
     hook = await receiver(statuses=[500, 500])
     async with client(app, a.admin()) as http:
         created = await http.post(
@@ -91,7 +86,7 @@ async def test_webhook_receiver_failing_sees_retries_then_success_with_a_valid_s
         OrderShippedV1(order_id=uuid.uuid4(), company_id=a.id, number="ORD-9", shipped_at=utcnow())
     )
     others = [
-        placed(a.id, "ORD-10"),  # a type it did not subscribe to
+        order_placed(a.id, "ORD-10"),  # a type it did not subscribe to
         envelope(
             OrderShippedV1(
                 order_id=uuid.uuid4(), company_id=b.id, number="B-1", shipped_at=utcnow()
@@ -154,13 +149,11 @@ async def test_a_subscriber_failing_long_enough_is_paused_and_its_admin_told(
     app = await start_app(
         "notifications", **{**notifications_settings, "webhook_pause_after_seconds": 0.5}
     )
-    a, people = company_events("Alpha LLC")
-    await publish(kafka_bootstrap, *people)
-    await applied(app, people)
+    [a] = await companies_published(app, kafka_bootstrap, "Alpha LLC")
     hook = await receiver(then=503)
     async with client(app, a.admin()) as http:
         sub = (await http.post("/webhooks", json={"url": hook.url, "event_types": ["*"]})).json()
-    event = placed(a.id, "ORD-1")
+    event = order_placed(a.id, "ORD-1")
     await publish(kafka_bootstrap, event)
 
     async def paused():

@@ -12,7 +12,13 @@ from tests.notifications.test_rules_through_the_broker import (
     ladder_event,
     price_moves_event,
 )
-from tests.notifications.world import applied, company_events, envelope, publish, rows
+from tests.notifications.world import (
+    applied,
+    companies_published,
+    envelope,
+    publish,
+    rows,
+)
 
 
 async def _messages(app, rule_code: str) -> list[dict]:
@@ -27,9 +33,7 @@ async def test_a_client_hears_once_per_level_period_and_end_date_not_at_every_ev
     start_app, kafka_bootstrap, notifications_settings
 ):
     app = await start_app("notifications", **notifications_settings)
-    a, people = company_events("Alpha LLC")
-    await publish(kafka_bootstrap, *people)
-    await applied(app, people)
+    [a] = await companies_published(app, kafka_bootstrap, "Alpha LLC")
 
     ends = today() + timedelta(days=9)
     change = uuid.uuid4()

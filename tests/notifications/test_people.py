@@ -15,10 +15,11 @@ from shared.testing.fixtures import as_role, client
 from tests.notifications.world import (
     applied,
     apply,
-    company_events,
+    companies_applied,
+    companies_published,
     envelope,
     eventually,
-    placed,
+    order_placed,
     publish,
     rows,
 )
@@ -29,10 +30,7 @@ async def test_preferences_and_quiet_hours_are_honoured(
 ):
     smtp.start()
     app = await start_app("notifications", **notifications_settings)
-    a, people = company_events("Alpha LLC")
-    b, b_people = company_events("Beta LLC")
-    await publish(kafka_bootstrap, *people, *b_people)
-    await applied(app, people + b_people)
+    a, b = await companies_published(app, kafka_bootstrap, "Alpha LLC", "Beta LLC")
     now = utcnow()
     quiet_from = (now - timedelta(hours=1)).time().replace(microsecond=0)
     quiet_to = (now + timedelta(hours=2)).time().replace(second=0, microsecond=0)
@@ -68,7 +66,7 @@ async def test_preferences_and_quiet_hours_are_honoured(
         )
         assert (await http.put(f"/companies/{b.id}/preferences", json={})).status_code == 403
 
-    events = [placed(a.id, "A-1"), placed(b.id, "B-1")]
+    events = [order_placed(a.id, "A-1"), order_placed(b.id, "B-1")]
     await publish(kafka_bootstrap, *events)
     await applied(app, events)
 
@@ -97,10 +95,10 @@ async def test_preferences_and_quiet_hours_are_honoured(
 
 async def test_inbox_lists_counts_and_marks_read_only_ones_own_company(start_app):
     app = await start_app("notifications")
-    a, a_people = company_events("Alpha LLC")
-    b, b_people = company_events("Beta LLC")
-    await apply(app, *a_people, *b_people)
-    await apply(app, placed(a.id, "A-1"), placed(a.id, "A-2"), placed(b.id, "B-1"))
+    a, b = await companies_applied(app, "Alpha LLC", "Beta LLC")
+    await apply(
+        app, order_placed(a.id, "A-1"), order_placed(a.id, "A-2"), order_placed(b.id, "B-1")
+    )
     async with client(app, a.buyer()) as http:
         listed = await http.get("/inbox")
         assert listed.status_code == 200
@@ -136,11 +134,10 @@ async def test_a_burst_is_throttled_into_one_digest_and_digest_mode_waits_for_th
 ):
     smtp.start()
     app = await start_app("notifications", smtp_port=smtp.port, throttle_per_recipient=3)
-    a, people = company_events("Alpha LLC")
-    await apply(app, *people)
+    [a] = await companies_applied(app, "Alpha LLC")
     async with client(app, a.admin()) as http:
         await http.put("/preferences/me", json={"digest": True, "locale": "en"})
-    await apply(app, *[placed(a.id, f"ORD-{n}") for n in range(10)])
+    await apply(app, *[order_placed(a.id, f"ORD-{n}") for n in range(10)])
 
     statuses = await rows(
         app,
@@ -166,8 +163,7 @@ async def test_a_burst_is_throttled_into_one_digest_and_digest_mode_waits_for_th
 
 async def test_unsubscribe_link_and_survey_link(start_app):
     app = await start_app("notifications")
-    a, people = company_events("Alpha LLC")
-    await apply(app, *people)
+    [a] = await companies_applied(app, "Alpha LLC")
     order_id = uuid.uuid4()
     delivered = envelope(
         OrderDeliveredV1(
@@ -243,8 +239,7 @@ async def test_unsubscribe_link_and_survey_link(start_app):
 
 async def test_a_scheduled_reminder_is_cancelled_by_the_answer(start_app):
     app = await start_app("notifications")
-    a, people = company_events("Alpha LLC")
-    await apply(app, *people)
+    [a] = await companies_applied(app, "Alpha LLC")
     quote_id = uuid.uuid4()
     offered = envelope(
         QuoteOfferedV1(

@@ -9,9 +9,15 @@ import pytest
 
 from shared.auth import Role
 from shared.clock import utcnow
-from shared.contracts.orders import OrderPlacedV1
 from shared.testing.fixtures import as_role, client
-from tests.notifications.world import ADMIN, apply, company_events, envelope, rows
+from tests.notifications.world import (
+    ADMIN,
+    apply,
+    companies_applied,
+    envelope,
+    order_placed,
+    rows,
+)
 
 RULE = {
     "code": "big-order.manager",
@@ -105,20 +111,10 @@ async def test_admin_adds_a_rule_on_segments_and_its_template_with_a_preview(sta
         off = await http.patch(f"/rules/{builtin_id}", json={"enabled": False})
         assert off.json()["enabled"] is False
 
-    a, people = company_events("Alpha LLC")
-    await apply(app, *people)
+    [a] = await companies_applied(app, "Alpha LLC")
 
     def order(total: int):
-        return envelope(
-            OrderPlacedV1(
-                order_id=uuid.uuid4(),
-                company_id=a.id,
-                currency="EUR",
-                total_minor=total,
-                placed_at=utcnow(),
-                number=f"N-{total}",
-            )
-        )
+        return order_placed(a.id, f"N-{total}", total)
 
     await apply(app, order(500000))  # not an A client yet
     await apply(
@@ -147,8 +143,7 @@ async def test_admin_adds_a_rule_on_segments_and_its_template_with_a_preview(sta
 
 async def test_company_preferences_belong_to_the_company_admin(start_app):
     app = await start_app("notifications")
-    a, people = company_events("Alpha LLC")
-    await apply(app, *people)
+    [a] = await companies_applied(app, "Alpha LLC")
     async with client(app, a.admin()) as http:
         put = await http.put(
             f"/companies/{a.id}/preferences",
@@ -224,14 +219,7 @@ async def test_webhooks_take_the_published_event_types_in_either_spelling_and_re
         assert (await http.get(f"/webhooks/{sub['id']}")).json()["event_types"] == sub[
             "event_types"
         ]
-    order = OrderPlacedV1(
-        order_id=uuid.uuid4(),
-        company_id=uuid.uuid4(),
-        currency="EUR",
-        total_minor=100,
-        placed_at=utcnow(),
-    )
-    await apply(app, envelope(order))
+    await apply(app, order_placed(uuid.uuid4(), total_minor=100))
     queued = await rows(
         app, "SELECT event_type FROM webhook_deliveries WHERE subscription_id = :s", s=sub["id"]
     )

@@ -45,10 +45,10 @@ from shared.contracts.pricing import (
 )
 from tests.notifications.world import (
     applied,
-    company_events,
+    companies_published,
     envelope,
     eventually,
-    placed,
+    order_placed,
     publish,
     rows,
 )
@@ -258,10 +258,8 @@ async def test_each_builtin_rule_fires_on_its_event_only_once_and_only_for_its_c
 ):
     smtp.start()
     app = await start_app("notifications", **notifications_settings)
-    a, a_people = company_events("Alpha LLC")
-    b, b_people = company_events("Beta LLC")
-    await publish(kafka_bootstrap, *a_people, *b_people)
-    await applied(app, a_people + b_people)  # people first: other topics are not ordered
+    # people first: other topics are not ordered
+    a, b = await companies_published(app, kafka_bootstrap, "Alpha LLC", "Beta LLC")
     events = one_event_of_each_type(a.id)
     await publish(kafka_bootstrap, *events)
     await applied(app, events)
@@ -337,10 +335,8 @@ async def test_a_malformed_event_is_dead_lettered_and_the_rest_of_its_batch_appl
     start_app, kafka_bootstrap, notifications_settings
 ):
     app = await start_app("notifications", **notifications_settings)
-    a, people = company_events("Alpha LLC")
-    await publish(kafka_bootstrap, *people)
-    await applied(app, people)
-    good = [placed(a.id, f"OK-{n}", total_minor=100) for n in range(2)]
+    [a] = await companies_published(app, kafka_bootstrap, "Alpha LLC")
+    good = [order_placed(a.id, f"OK-{n}", total_minor=100) for n in range(2)]
     broken = envelope(
         event_type="order.placed.v1",
         topic=OrderPlacedV1.topic,

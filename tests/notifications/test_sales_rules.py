@@ -12,7 +12,8 @@ from shared.clock import utcnow
 from shared.contracts.analytics import CLIENT_TOPIC
 from shared.contracts.orders import OrderedLine, OrderPlacedV1
 from shared.events.envelope import CloudEvent
-from shared.testing.fixtures import app_consumer, client
+from shared.testing.fixtures import client
+from tests.events import consumer_of
 from tests.notifications.world import (
     applied,
     apply,
@@ -135,7 +136,7 @@ async def test_a_leaving_key_client_gets_a_questionnaire_and_its_manager_a_win_b
     assert [p["payload"]["data"]["main_reason"] for p in published] == ["service", "price"]
     # analytics keeps the last answer per person as the client's reason
     analytics = await start_app("analytics", recompute_interval_seconds=0)
-    consumer = app_consumer(analytics, "analytics", ANALYTICS_CONSUMERS["analytics"])
+    consumer = consumer_of(analytics, "analytics.analytics", ANALYTICS_CONSUMERS["analytics"])
     for p in published:
         await consumer.apply(CloudEvent.model_validate(p["payload"]))
     reasons = await rows(analytics, "SELECT kind, reason_code, detail FROM loss_reasons")

@@ -21,7 +21,14 @@ from services.notifications.store.models import WebhookSubscription
 from shared.migrations import upgrade
 from shared.runtime import create_database, service_database_url
 from shared.testing.fixtures import client
-from tests.notifications.world import applied, company_events, eventually, placed, publish, rows
+from tests.notifications.world import (
+    applied,
+    companies_published,
+    eventually,
+    order_placed,
+    publish,
+    rows,
+)
 
 PRODUCTION = {
     "environment": "production",
@@ -83,7 +90,7 @@ async def test_a_connection_to_our_own_network_is_refused_whatever_the_spelling(
 
 
 async def _deliver_one_order(app, kafka_bootstrap, company_id: uuid.UUID) -> None:
-    event = placed(company_id, "ORD-1")
+    event = order_placed(company_id, "ORD-1")
     await publish(kafka_bootstrap, event)
     await applied(app, [event])
 
@@ -108,9 +115,7 @@ async def test_a_host_resolving_into_our_network_at_delivery_is_never_called(
 
 
 async def _subscribe_directly(app, kafka_bootstrap, url: str):
-    a, people = company_events("Alpha LLC")
-    await publish(kafka_bootstrap, *people)
-    await applied(app, people)
+    [a] = await companies_published(app, kafka_bootstrap, "Alpha LLC")
     # Stored as the API stored it once the host had resolved to a public address: the DNS
     # answer changed before the delivery (rebinding).
     async with app.state.sessionmaker() as session, session.begin():
@@ -139,9 +144,7 @@ async def test_the_delivery_log_shows_status_and_a_short_reason_never_the_answer
         "notifications",
         **{**notifications_settings, "webhook_max_attempts": 1},
     )
-    a, people = company_events("Alpha LLC")
-    await publish(kafka_bootstrap, *people)
-    await applied(app, people)
+    [a] = await companies_published(app, kafka_bootstrap, "Alpha LLC")
     async with client(app, a.admin()) as http:
         sub = (await http.post("/webhooks", json={"url": hook.url, "event_types": ["*"]})).json()
     await _deliver_one_order(app, kafka_bootstrap, a.id)

@@ -11,10 +11,8 @@ from alembic import command
 from sqlalchemy import pool, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from shared.clock import utcnow
-from shared.contracts.orders import OrderPlacedV1
 from shared.migrations import alembic_config
-from tests.notifications.world import apply, envelope, rows
+from tests.notifications.world import apply, order_placed, rows
 
 
 async def migrate(database_url: str, revision: str) -> None:
@@ -84,13 +82,6 @@ async def test_stored_cloudevents_spellings_are_made_short_and_the_rest_reported
         "product.upserted.v1",
     }
     # An order placed now reaches the subscription stored with the CloudEvents spelling.
-    order = OrderPlacedV1(
-        order_id=uuid.uuid4(),
-        company_id=company,
-        currency="EUR",
-        total_minor=100,
-        placed_at=utcnow(),
-    )
-    await apply(app, envelope(order))
+    await apply(app, order_placed(company, total_minor=100))
     queued = await rows(app, "SELECT subscription_id FROM webhook_deliveries")
     assert {r["subscription_id"] for r in queued} == {ids["seller"], ids["all"]}

@@ -24,12 +24,12 @@ from sqlalchemy import text
 from services.notifications.usecases.fan_out import fan_out
 from shared.auth import Role
 from shared.clock import utcnow
-from shared.contracts.accounts import CompanyUpsertedV1, PersonChangedV1, PersonMembership
-from shared.contracts.orders import OrderPlacedV1
+from shared.contracts.accounts import PersonChangedV1, PersonMembership
 from shared.events.envelope import CloudEvent, EventContract
 from shared.events.kafka import Publisher
 from shared.runtime import free_port
 from shared.testing.fixtures import as_role
+from tests import events as contract_events
 
 ADMIN = as_role(Role.ADMIN)
 
@@ -185,20 +185,6 @@ def envelope(
     )
 
 
-def placed(company_id: uuid.UUID, number: str = "ORD-1", total_minor: int = 10000):
-    """An order of the company, placed now, as orders publishes it."""
-    return envelope(
-        OrderPlacedV1(
-            order_id=uuid.uuid4(),
-            company_id=company_id,
-            currency="EUR",
-            total_minor=total_minor,
-            placed_at=utcnow(),
-            number=number,
-        )
-    )
-
-
 async def publish(bootstrap: str, *events: tuple[str, str, CloudEvent]) -> None:
     """Send envelopes to the broker the way the outbox relay does."""
     publisher = Publisher(bootstrap, "notifications-test")
@@ -277,20 +263,8 @@ def company_events(name: str) -> tuple[Company, list[tuple[str, str, CloudEvent]
     now = utcnow()
     events = [
         envelope(
-            CompanyUpsertedV1(
-                company_id=c.id,
-                external_id=None,
-                legal_name=name,
-                tax_id=None,
-                industry=None,
-                client_type=None,
-                client_group=None,
-                sales_manager_id=c.manager_id,
-                credit_limit_minor=None,
-                currency="EUR",
-                payment_terms_days=30,
-                status="active",
-                updated_at=now,
+            contract_events.company_upserted(
+                c.id, legal_name=name, sales_manager_id=c.manager_id, updated_at=now
             )
         ),
         envelope(
@@ -300,6 +274,36 @@ def company_events(name: str) -> tuple[Company, list[tuple[str, str, CloudEvent]
         envelope(person(c.buyer_id, c.buyer_email, member=(c.id, "buyer"))),
     ]
     return c, events
+
+
+async def companies_published(app: FastAPI, bootstrap: str, *names: str) -> list[Company]:
+    """Companies and their people sent through the broker; returns once the consumer has them."""
+    companies, events = _companies(names)
+    await publish(bootstrap, *events)
+    await applied(app, events)
+    return companies
+
+
+async def companies_applied(app: FastAPI, *names: str) -> list[Company]:
+    """Companies and their people handed straight to the fan-out."""
+    companies, events = _companies(names)
+    await apply(app, *events)
+    return companies
+
+
+def _companies(names: tuple[str, ...]) -> tuple[list[Company], list[tuple[str, str, CloudEvent]]]:
+    companies, events = [], []
+    for name in names:
+        company, people = company_events(name)
+        companies.append(company)
+        events += people
+    return companies, events
+
+
+def order_placed(
+    company_id: uuid.UUID, number: str = "ORD-1", total_minor: int = 10000
+) -> tuple[str, str, CloudEvent]:
+    return envelope(contract_events.order_placed(company_id, total_minor, number=number))
 
 
 def person(

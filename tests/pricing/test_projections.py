@@ -21,7 +21,7 @@ from shared.contracts.catalog import ProductUpsertedV1
 from shared.contracts.orders import OrderCancelledV1, OrderPlacedV1
 from shared.events.consumer import Outcome
 from shared.events.envelope import CloudEvent
-from shared.testing.fixtures import app_consumer
+from tests.events import cancellation_of, consumer_of, order_placed
 from tests.pricing.world import company_event, envelope, fetch, product_event
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -33,21 +33,17 @@ async def apply(app, handler, event) -> None:
 
 
 def placed(company_id, total_minor, placed_at=T0, currency="EUR", order_id=None) -> OrderPlacedV1:
-    return OrderPlacedV1(
-        order_id=order_id or uuid.uuid4(),
-        company_id=company_id,
-        currency=currency,
-        total_minor=total_minor,
+    return order_placed(
+        company_id,
+        total_minor,
         placed_at=placed_at,
+        currency=currency,
+        order_id=order_id or uuid.uuid4(),
     )
 
 
 def cancelled(order: OrderPlacedV1) -> OrderCancelledV1:
-    """The order cancelled the next day: the cancellation repeats what the order said."""
-    kept = {"order_id", "company_id", "currency", "total_minor", "placed_at"}
-    return OrderCancelledV1(
-        **order.model_dump(include=kept), cancelled_at=order.placed_at + timedelta(days=1)
-    )
+    return cancellation_of(order, order.placed_at + timedelta(days=1))
 
 
 async def client_row(app, company_id):
@@ -216,7 +212,7 @@ async def test_an_order_of_an_unknown_company_keeps_its_turnover_on_a_placeholde
 
 
 async def test_the_same_envelope_applied_twice_counts_once(pricing):
-    consumer = app_consumer(pricing, "pricing", CONSUMERS["pricing"])
+    consumer = consumer_of(pricing, "pricing.pricing", CONSUMERS["pricing"])
     company = uuid.uuid4()
     created = envelope(company_event(company, external_id="C-1"), "accounts")
     order = envelope(placed(company, 1_000), "orders")

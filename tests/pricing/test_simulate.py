@@ -13,20 +13,18 @@ from services.pricing.events import (
 from shared.auth import Role
 from shared.clock import utcnow
 from shared.contracts.analytics import ClientSegmentChangedV1, SegmentChange
-from shared.contracts.orders import OrderCancelledV1, OrderedLine, OrderPlacedV1
+from shared.contracts.orders import OrderedLine, OrderPlacedV1
 from shared.testing.fixtures import as_role, client
+from tests.events import cancellation_of, order_placed
 from tests.pricing.world import ADMIN, add_list, cost, feed, seed_client, seed_skus
 
 HEADER = "list,client,sku,min_qty,price_minor,currency,valid_from,valid_to,action\n"
 
 
 async def order(app, company_id, *lines: tuple[str, str, int]) -> OrderPlacedV1:
-    event = OrderPlacedV1(
-        order_id=uuid.uuid4(),
-        company_id=company_id,
-        currency="EUR",
-        total_minor=sum(int(Decimal(q) * p) for _, q, p in lines),
-        placed_at=utcnow(),
+    event = order_placed(
+        company_id,
+        sum(int(Decimal(q) * p) for _, q, p in lines),
         lines=[
             OrderedLine(
                 sku=s, quantity=Decimal(q), unit_price_minor=p, list_price_minor=p, rule="x"
@@ -148,14 +146,7 @@ async def test_a_cancelled_order_stops_counting_in_simulations(start_app):
 
     before = await simulated()
     assert (before["lines"], before["revenue_before_minor"]) == (2, 7 * 1000 + 3 * 500)
-    cancel = OrderCancelledV1(
-        order_id=gone.order_id,
-        company_id=acme,
-        currency="EUR",
-        total_minor=gone.total_minor,
-        placed_at=gone.placed_at,
-        cancelled_at=utcnow(),
-    )
+    cancel = cancellation_of(gone, utcnow())
     for _ in range(2):  # told twice (a replay with a new event id): taken back once
         async with app.state.sessionmaker() as session, session.begin():
             await handle_order_cancelled(cancel, session)

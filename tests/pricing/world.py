@@ -25,9 +25,10 @@ from shared.clock import utcnow
 from shared.contracts.accounts import CompanyUpsertedV1
 from shared.contracts.catalog import ProductUpsertedV1
 from shared.contracts.pricing import PriceChangedV1
-from shared.events.envelope import CloudEvent, EventContract
+from shared.events.envelope import EventContract
 from shared.feeds import process_next
 from shared.testing.fixtures import as_role, client
+from tests.events import company_upserted, envelope
 
 ERP = as_role(Role.INTEGRATOR, kind="api_key", subject="erp-key-1")
 ADMIN = as_role(Role.ADMIN)
@@ -133,16 +134,12 @@ def company_event(
     sales_manager_id: uuid.UUID | None = None,
 ) -> CompanyUpsertedV1:
     """A company.upserted as accounts publishes it."""
-    return CompanyUpsertedV1(
-        company_id=company_id or uuid.uuid4(),
+    return company_upserted(
+        company_id,
         external_id=external_id,
         legal_name=legal_name or external_id or "Client",
-        tax_id=None,
-        industry=None,
-        client_type=None,
         client_group=group_code,
         sales_manager_id=sales_manager_id,
-        credit_limit_minor=None,
         currency=currency,
         payment_terms_days=0,
         status=status,
@@ -270,16 +267,6 @@ async def resolve(app, company_id, lines, *, headers=ADMIN, **extra) -> dict:
         )
     assert answer.status_code == 200, answer.text
     return {line["sku"]: line for line in answer.json()["lines"]}
-
-
-def envelope(event: EventContract, source: str) -> CloudEvent:
-    """The event as its service's relay puts it on the broker."""
-    return CloudEvent(
-        source=f"/b2b/{source}",
-        type=event.full_type(),
-        subject=event.aggregate_id(),
-        data=event.model_dump(mode="json"),
-    )
 
 
 async def publish(bootstrap: str, *events: tuple[EventContract, str]) -> None:

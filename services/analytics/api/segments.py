@@ -73,26 +73,10 @@ async def list_clients(
     if len(rows) > page.limit:
         rows = rows[: page.limit]
         cursor = encode_cursor([str(rows[-1][0].client_id)])
+    # Every field but the client's name is the segment's column of the same name.
+    columns = ClientSegmentRow.model_fields.keys() - {"legal_name"}
     items = [
-        ClientSegmentRow(
-            client_id=s.client_id,
-            legal_name=name,
-            currency=s.currency,
-            abc_revenue=s.abc_revenue,
-            abc_margin=s.abc_margin,
-            xyz=s.xyz,
-            rfm_segment=s.rfm_segment,
-            regularity=s.regularity,
-            check_tier=s.check_tier,
-            ladder=s.ladder,
-            churn_score=s.churn_score,
-            churn_raised=s.churn_raised,
-            payment_behaviour=s.payment_behaviour,
-            concentration=s.concentration,
-            revenue_minor=s.revenue_minor,
-            ltv_minor=s.ltv_minor,
-        )
-        for s, name in rows
+        ClientSegmentRow(legal_name=name, **{c: getattr(s, c) for c in columns}) for s, name in rows
     ]
     return Page(items=items, next_cursor=cursor)
 

@@ -25,6 +25,29 @@ from shared.contracts.catalog import ProductUpsertedV1
 from shared.contracts.orders import OrderCancelledV1, OrderDeliveredV1, OrderPlacedV1
 from shared.db import upsert_unless_newer
 
+# What the facts keep of the events as they are (a client's id is the company's).
+_CLIENT_FIELDS = {
+    "legal_name",
+    "industry",
+    "client_type",
+    "client_group",
+    "sales_manager_id",
+    "currency",
+    "status",
+    "updated_at",
+}
+_ORDER_FIELDS = {
+    "order_id",
+    "currency",
+    "placed_at",
+    "total_minor",
+    "source",
+    "placed_by",
+    "on_behalf",
+    "adds_to_order_id",
+    "need",
+}
+
 # A client known from its credit before its master data: any company.upserted replaces it.
 MASTER_DATA_TO_COME = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -46,26 +69,15 @@ async def upsert_client(
     size = event.card.get(size_key)
     values = {
         "id": event.company_id,
-        "legal_name": event.legal_name,
-        "industry": event.industry,
-        "client_type": event.client_type,
-        "client_group": event.client_group,
+        **event.model_dump(include=_CLIENT_FIELDS),
         "size": str(size) if size is not None else None,
-        "sales_manager_id": event.sales_manager_id,
-        "currency": event.currency,
-        "status": event.status,
         "purchase_potential_minor": _potential(event.card.get(potential_key)),
-        "updated_at": event.updated_at,
     }
     await upsert_unless_newer(session, Client, values, ("id",))
 
 
 async def set_credit(session: AsyncSession, event: CompanyCreditChangedV1) -> None:
-    values = {
-        "balance_minor": event.balance_minor,
-        "overdue_minor": event.overdue_minor,
-        "oldest_overdue_date": event.oldest_overdue_date,
-    }
+    values = event.model_dump(include={"balance_minor", "overdue_minor", "oldest_overdue_date"})
     stmt = insert(Client).values(
         id=event.company_id,
         legal_name="",
@@ -78,13 +90,7 @@ async def set_credit(session: AsyncSession, event: CompanyCreditChangedV1) -> No
 
 
 async def upsert_product(session: AsyncSession, event: ProductUpsertedV1) -> None:
-    values = {
-        "sku": event.sku,
-        "name": event.name,
-        "brand": event.brand,
-        "category": event.category,
-        "updated_at": event.updated_at,
-    }
+    values = event.model_dump(include={"sku", "name", "brand", "category", "updated_at"})
     await upsert_unless_newer(session, Product, values, ("sku",))
 
 
@@ -119,20 +125,12 @@ async def add_order(session: AsyncSession, event: OrderPlacedV1) -> bool:
     inserted = await session.scalar(
         insert(OrderFact)
         .values(
-            order_id=event.order_id,
+            **event.model_dump(include=_ORDER_FIELDS),
             client_id=event.company_id,
-            currency=event.currency,
-            placed_at=event.placed_at,
-            total_minor=event.total_minor,
             costed_minor=costed,
             cost_minor=cost,
             lines=len(lines),
-            source=event.source,
             counted=True,
-            placed_by=event.placed_by,
-            on_behalf=event.on_behalf,
-            adds_to_order_id=event.adds_to_order_id,
-            need=event.need,
         )
         .on_conflict_do_nothing()
         .returning(OrderFact.order_id)

@@ -24,11 +24,9 @@ async def add_stage_change(session: AsyncSession, event: CompanyStageChangedV1) 
         insert(PipelineChange)
         .values(
             client_id=event.company_id,
-            to_stage=event.to_stage,
-            changed_at=event.changed_at,
-            from_stage=event.from_stage,
-            position=event.position,
-            source=event.source,
+            **event.model_dump(
+                include={"to_stage", "changed_at", "from_stage", "position", "source"}
+            ),
         )
         .on_conflict_do_nothing()
     )
