@@ -145,6 +145,8 @@ def _operations(paths: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
 # A query parameter naming the company acted for: one the caller does not reach answers 404.
 CLIENT_PARAMETERS = {"company_id", "client_id"}
 REFUSALS = {
+    "400": "The request cannot be read: a body that is not UTF-8 text of the declared type, "
+    "or an Idempotency-Key longer than 200 characters",
     "401": "No caller the gateway vouched for (call through the gateway, signed in)",
     "403": "This caller's role may not call this operation",
     "404": "No such resource, or not one this caller may see: another company's answers 404 "
@@ -160,6 +162,8 @@ def _document_refusals(operation: dict[str, Any], path: str, who: list[str] | st
         for parameter in operation.get("parameters", [])
     )
     can_meet = {
+        "400": "requestBody" in operation
+        or any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", [])),
         "401": who != PUBLIC,
         "403": isinstance(who, list),
         "404": "{" in path or names_a_client,

@@ -9810,6 +9810,15 @@ export interface operations {
                     "application/json": components["schemas"]["AccountsApiKeyCreated"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description Validation Error */
@@ -9917,6 +9926,15 @@ export interface operations {
                     "application/json": components["schemas"]["AccountsTokenRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Wrong email or password */
             401: {
                 headers: {
@@ -9975,6 +9993,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccountsTokenRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -10078,6 +10105,15 @@ export interface operations {
                     "application/json": components["schemas"]["AccountsClientGroupRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description A group with this code exists */
@@ -10179,6 +10215,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccountsClientTypeRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -10309,6 +10354,15 @@ export interface operations {
                     "application/json": components["schemas"]["AccountsCompanyRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description A company with this external_id exists */
@@ -10430,6 +10484,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccountsCompanyRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -10580,6 +10643,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccountsAddressRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -10768,6 +10840,15 @@ export interface operations {
                     "application/json": components["schemas"]["AccountsCardRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
@@ -10909,6 +10990,15 @@ export interface operations {
                     "application/json": components["schemas"]["AccountsInvitationRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
@@ -11031,6 +11121,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccountsGoalRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -11292,6 +11391,15 @@ export interface operations {
                     "application/json": components["schemas"]["AccountsStandingRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
@@ -11497,6 +11605,15 @@ export interface operations {
                     "application/json": components["schemas"]["AccountsFeedJobRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description The file is larger than the limit */
@@ -11637,6 +11754,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccountsFeedJobRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -11829,6 +11955,15 @@ export interface operations {
                     "application/json": components["schemas"]["AccountsTokenRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unknown, used or expired invitation */
             404: {
                 headers: {
@@ -11980,6 +12115,15 @@ export interface operations {
                     "application/json": components["schemas"]["AccountsStageRead"][];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description Stale If-Match: read again */
@@ -12035,6 +12179,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccountsStatementRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -12147,6 +12300,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccountsUserRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -12464,6 +12626,15 @@ export interface operations {
                     "application/json": components["schemas"]["AnalyticsPlanVsFact"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description A client accounts does not have, or not assigned to the manager */
@@ -12647,6 +12818,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AnalyticsFeedbackRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -13090,6 +13270,15 @@ export interface operations {
                     "application/json": components["schemas"]["AnalyticsKeyAccountMarkWrite"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description A client accounts does not have, or not assigned to the manager */
@@ -13156,6 +13345,15 @@ export interface operations {
                     "application/json": {
                         [key: string]: number;
                     };
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -13269,6 +13467,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AnalyticsManagerPlanWrite"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -13451,6 +13658,15 @@ export interface operations {
                     "application/json": components["schemas"]["AnalyticsSpendWrite"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
@@ -13568,6 +13784,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AnalyticsTeamMemberWrite"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -13971,6 +14196,15 @@ export interface operations {
                     "application/json": components["schemas"]["CatalogFeedJobRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description The file is larger than the limit */
@@ -14054,6 +14288,15 @@ export interface operations {
                     "application/json": components["schemas"]["CatalogFeedJobRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description The file is larger than the limit */
@@ -14135,6 +14378,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CatalogFeedJobRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -14364,6 +14616,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CatalogFeedJobRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -14691,6 +14952,15 @@ export interface operations {
                     "application/json": components["schemas"]["CatalogPartnerRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
@@ -14955,6 +15225,15 @@ export interface operations {
                     "application/json": components["schemas"]["CatalogConvertResponse"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description Validation Error */
@@ -15136,6 +15415,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CatalogCertificateRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -15328,6 +15616,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CatalogReservationRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -15614,6 +15911,15 @@ export interface operations {
                     "application/json": components["schemas"]["NotificationsChurnSurveyAnswer"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
             404: {
                 headers: {
@@ -15733,6 +16039,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NotificationsCompanyPreferences"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -16027,6 +16342,15 @@ export interface operations {
                     "application/json": components["schemas"]["NotificationsMyPreferences"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description Stale If-Match: read again */
@@ -16126,6 +16450,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NotificationsRuleRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -16322,6 +16655,15 @@ export interface operations {
                     "application/json": components["schemas"]["NotificationsRuleRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
@@ -16385,6 +16727,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NotificationsSurveyRecorded"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
@@ -16554,6 +16905,15 @@ export interface operations {
                     "application/json": components["schemas"]["NotificationsTemplateRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
@@ -16618,6 +16978,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NotificationsPreviewRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -16789,6 +17158,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NotificationsSubscriptionCreated"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -17083,6 +17461,15 @@ export interface operations {
                     "application/json": components["schemas"]["NotificationsSubscriptionRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
@@ -17336,6 +17723,15 @@ export interface operations {
                     "application/json": components["schemas"]["OrdersApprovalRuleRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
@@ -17517,6 +17913,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrdersCartSummary"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -17783,6 +18188,15 @@ export interface operations {
                     "application/json": components["schemas"]["OrdersOrderRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
@@ -17867,6 +18281,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrdersCartSummary"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -18020,6 +18443,15 @@ export interface operations {
                     "application/json": components["schemas"]["OrdersQuickOrderResult"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
@@ -18088,6 +18520,15 @@ export interface operations {
                     "application/json": components["schemas"]["OrdersQuoteRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
@@ -18151,6 +18592,15 @@ export interface operations {
                     "application/json": components["schemas"]["OrdersImportResult"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description Validation Error */
@@ -18194,6 +18644,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrdersUpdatesResult"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -18304,6 +18763,15 @@ export interface operations {
                     "application/json": components["schemas"]["OrdersDocumentRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
@@ -18365,6 +18833,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrdersUpdatesResult"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -18672,6 +19149,15 @@ export interface operations {
                     "application/json": components["schemas"]["OrdersOrderRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
@@ -18802,6 +19288,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrdersClaimRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -18975,6 +19470,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrdersQuickOrderResult"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -19179,6 +19683,15 @@ export interface operations {
                     "application/json": components["schemas"]["OrdersOrderRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
@@ -19253,6 +19766,15 @@ export interface operations {
                     "application/json": components["schemas"]["OrdersQuoteRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
@@ -19319,6 +19841,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrdersQuoteRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -19393,6 +19924,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrdersQuoteRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -19523,6 +20063,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrdersListRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -19777,6 +20326,15 @@ export interface operations {
                     "application/json": components["schemas"]["OrdersQuickOrderResult"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
@@ -19846,6 +20404,15 @@ export interface operations {
                     "application/json": components["schemas"]["PricingBulkResult"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description The body is invalid (at most 10,000 items), or all_or_nothing and some rows are bad: `errors` names each bad row and field, and nothing changed */
@@ -19895,6 +20462,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PricingBulkResult"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -19948,6 +20524,15 @@ export interface operations {
                     "application/json": components["schemas"]["PricingBulkResult"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description The body is invalid (at most 10,000 items), or all_or_nothing and some rows are bad: `errors` names each bad row and field, and nothing changed */
@@ -19997,6 +20582,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PricingBulkResult"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -20122,6 +20716,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PricingGroupListsRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -20379,6 +20982,15 @@ export interface operations {
                     "application/json": components["schemas"]["PricingClientDiscountsRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description Not found */
@@ -20511,6 +21123,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PricingClientLadderRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -20708,6 +21329,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PricingClientListsRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -21044,6 +21674,15 @@ export interface operations {
                     "application/json": components["schemas"]["PricingFeedJobRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description The file is larger than the limit */
@@ -21170,6 +21809,15 @@ export interface operations {
                     "application/json": components["schemas"]["PricingHeldFeed"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
@@ -21285,6 +21933,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PricingHeldFeed"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -21541,6 +22198,15 @@ export interface operations {
                     "application/json": components["schemas"]["PricingFloorPriceRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description Not found */
@@ -21718,6 +22384,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PricingGuardrailRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -21906,6 +22581,15 @@ export interface operations {
                     "application/json": components["schemas"]["PricingLadderRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description Conflicts with the current state */
@@ -22085,6 +22769,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PricingPriceListRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -22298,6 +22991,15 @@ export interface operations {
                     "application/json": components["schemas"]["PricingPriceListEditRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description Not found */
@@ -22456,6 +23158,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PricingPriceEditRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -22764,6 +23475,15 @@ export interface operations {
                     "application/json": components["schemas"]["PricingVersionRead"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
@@ -22831,6 +23551,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PricingVersionRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -22966,6 +23695,15 @@ export interface operations {
                     "application/json": components["schemas"]["PricingResolveResponse"] | components["schemas"]["PricingBuyerResolveResponse"];
                 };
             };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description A client_id the caller does not reach, or one pricing does not know */
@@ -23018,6 +23756,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PricingSimulationRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -23126,6 +23873,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PricingPromotionRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -23353,6 +24109,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PricingSegmentRuleRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: components["responses"]["Unauthorized"];
