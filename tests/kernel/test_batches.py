@@ -9,24 +9,12 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from shared.app import asyncpg_dsn
 from shared.batches import APPLIED, REJECTED, UNCHANGED, Batch, RowRefused, apply_each
-from shared.db import create_engine, create_sessionmaker
 from shared.problems import Unprocessable
-from tests.kernel.widgets import create_widget_tables
 
 
 class TooLong(Exception):
     pass
-
-
-@pytest.fixture
-async def sessionmaker(service_settings, database_urls):
-    settings = service_settings("catalog")  # registers the database for cleanup
-    await create_widget_tables(asyncpg_dsn(database_urls["catalog"]))
-    engine = create_engine(settings.database_url, pool_size=2)
-    yield create_sessionmaker(engine, service="catalog")
-    await engine.dispose()
 
 
 async def _names(session) -> list[str]:

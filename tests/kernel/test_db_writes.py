@@ -10,16 +10,12 @@ import pytest
 from sqlalchemy import String, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.app import asyncpg_dsn
 from shared.db import (
     TableConventions,
     add_unique,
-    create_engine,
-    create_sessionmaker,
     upsert,
 )
 from shared.problems import Conflict
-from tests.kernel.widgets import create_widget_tables
 
 
 class Base(TableConventions, DeclarativeBase):
@@ -31,15 +27,6 @@ class Widget(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String, unique=True)
-
-
-@pytest.fixture
-async def sessionmaker(service_settings, database_urls):
-    settings = service_settings("catalog")  # registers the database for cleanup
-    await create_widget_tables(asyncpg_dsn(database_urls["catalog"]))
-    engine = create_engine(settings.database_url, pool_size=2)
-    yield create_sessionmaker(engine, service="catalog")
-    await engine.dispose()
 
 
 async def test_a_taken_key_is_a_conflict_in_the_callers_words(sessionmaker):

@@ -16,15 +16,13 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 from sqlalchemy import select
 
-from shared.app import asyncpg_dsn
-from shared.db import create_engine, create_sessionmaker
 from shared.events.consumer import EventConsumer, Many
 from shared.events.envelope import CloudEvent
 from shared.events.kafka import Publisher
 from shared.events.outbox import OutboxMessage, record_event, record_events_from_query
 from shared.upstream import internal_client
 from tests.kernel.test_internal_client import _server
-from tests.kernel.widgets import WidgetCreatedV1, create_widget_tables, record_effect
+from tests.kernel.widgets import WidgetCreatedV1, record_effect
 
 ONE = "00-11111111111111111111111111111111-1111111111111111-01"
 TWO = "00-22222222222222222222222222222222-2222222222222222-01"
@@ -36,15 +34,6 @@ def spans() -> tuple[TracerProvider, InMemorySpanExporter]:
     exporter = InMemorySpanExporter()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     return provider, exporter
-
-
-@pytest.fixture
-async def sessionmaker(service_settings, database_urls):
-    settings = service_settings("catalog")  # registers the database for cleanup
-    await create_widget_tables(asyncpg_dsn(database_urls["catalog"]))
-    engine = create_engine(settings.database_url, pool_size=2)
-    yield create_sessionmaker(engine, service="catalog")
-    await engine.dispose()
 
 
 def widget_event(traceparent: str | None) -> CloudEvent:
