@@ -303,25 +303,27 @@ async def test_a_delta_on_a_factored_client_changes_and_deletes_single_cells(pri
 async def test_a_second_process_drops_its_cache_when_price_changed_arrives(
     start_app, kafka_bootstrap
 ):
-    writer = await start_app("pricing", run_workers=True)
-    reader = await start_app("pricing")
-    await seed_skus(writer, [("S1", None, None)])
-    await add_list(writer, "BASE", base=True)
-    acme = await seed_client(writer, external_id="ACME")
-    assert (await feed(writer, HEADER + "BASE,,S1,1,1000,EUR,,,\n"))["state"] == "succeeded"
-    reader.state.price_engine.invalidate(lists=True, clients=None)
-    assert (await resolve(reader, acme, [("S1", 1)]))["S1"]["unit_price_minor"] == 1000
-    await asyncio.sleep(1)  # the reader's listener is at the topic's end
-    async with client(writer, {**ERP, "Content-Type": "text/csv"}) as http:
-        posted = await http.post("/feeds/prices", content=HEADER + "BASE,,S1,1,1100,EUR,,,\n")
-    assert posted.status_code == 202
-    for _ in range(100):
-        if (await resolve(reader, acme, [("S1", 1)]))["S1"]["unit_price_minor"] == 1100:
-            break
-        await asyncio.sleep(0.1)
-    assert (await resolve(reader, acme, [("S1", 1)]))["S1"]["unit_price_minor"] == 1100
-    records = await read_topic(kafka_bootstrap, PRICE_TOPIC, expect=2, within=5)
-    assert any(orjson.loads(r.value)["data"].get("list_codes") == ["BASE"] for r in records)
+    # Every wait below is bounded; the whole is too, so a stall says where it stood.
+    async with asyncio.timeout(120):
+        writer = await start_app("pricing", run_workers=True)
+        reader = await start_app("pricing")
+        await seed_skus(writer, [("S1", None, None)])
+        await add_list(writer, "BASE", base=True)
+        acme = await seed_client(writer, external_id="ACME")
+        assert (await feed(writer, HEADER + "BASE,,S1,1,1000,EUR,,,\n"))["state"] == "succeeded"
+        reader.state.price_engine.invalidate(lists=True, clients=None)
+        assert (await resolve(reader, acme, [("S1", 1)]))["S1"]["unit_price_minor"] == 1000
+        await asyncio.sleep(1)  # the reader's listener is at the topic's end
+        async with client(writer, {**ERP, "Content-Type": "text/csv"}) as http:
+            posted = await http.post("/feeds/prices", content=HEADER + "BASE,,S1,1,1100,EUR,,,\n")
+        assert posted.status_code == 202
+        for _ in range(100):
+            if (await resolve(reader, acme, [("S1", 1)]))["S1"]["unit_price_minor"] == 1100:
+                break
+            await asyncio.sleep(0.1)
+        assert (await resolve(reader, acme, [("S1", 1)]))["S1"]["unit_price_minor"] == 1100
+        records = await read_topic(kafka_bootstrap, PRICE_TOPIC, expect=2, within=5)
+        assert any(orjson.loads(r.value)["data"].get("list_codes") == ["BASE"] for r in records)
 
 
 async def test_only_integrators_and_admins_post_price_feeds(pricing):
