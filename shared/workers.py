@@ -20,10 +20,16 @@ Step = Callable[[FastAPI], Awaitable[Any]]
 COALESCE_SECONDS = 0.02
 
 
-def backoff(attempt: int, base: float = 0.5, most: float = 30.0) -> float:
-    """About base·2^(attempt-1) seconds, between half and all of it, never above `most`."""
+def backoff(
+    attempt: int,
+    base: float = 0.5,
+    most: float = 30.0,
+    rand: Callable[[], float] = random.random,
+) -> float:
+    """Exponential backoff with jitter: about base·2^(attempt-1) seconds, between half and all
+    of it, never above `most`. `attempt` counts from 1 (the first failure)."""
     ceiling = min(most, base * 2 ** max(0, attempt - 1))
-    return ceiling / 2 + ceiling / 2 * random.random()  # noqa: S311 (jitter, not a secret)
+    return ceiling / 2 + ceiling / 2 * rand()
 
 
 def _seconds(app: FastAPI, every: float | str) -> float:

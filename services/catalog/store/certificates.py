@@ -8,11 +8,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.catalog.store.models import Product, QualityCertificate
-
-
-async def product_exists(session: AsyncSession, sku: str) -> bool:
-    return await session.scalar(select(Product.id).where(Product.sku == sku)) is not None
+from services.catalog.store.models import QualityCertificate
 
 
 def certificates_query(sku: str, batch: str | None) -> Any:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.store import certificates as store
 from services.catalog.store.models import QualityCertificate
+from services.catalog.usecases.products import product
 from shared.attachments import Upload, attach
 from shared.pagination import PageParams, paginate
 from shared.problems import NotFound
@@ -26,16 +27,11 @@ class CertificateDetails:
     valid_to: date | None = None
 
 
-async def _known_product(session: AsyncSession, sku: str) -> None:
-    if not await store.product_exists(session, sku):
-        raise NotFound(f"No product {sku}.")
-
-
 async def upload_certificate(
     session: AsyncSession, data_dir: str, sku: str, details: CertificateDetails, upload: Upload
 ) -> QualityCertificate:
     """Keep the certificate of a SKU (or one batch of it); the same file again is a 409."""
-    await _known_product(session, sku)
+    await product(session, sku)  # 404 for an unknown SKU
     certificate = QualityCertificate(
         sku=sku,
         batch=details.batch or None,
@@ -57,7 +53,7 @@ async def certificates(
     session: AsyncSession, sku: str, batch: str | None, params: PageParams
 ) -> tuple[list[QualityCertificate], str | None]:
     """A SKU's certificates, newest first; with a batch, that batch's and every batch's."""
-    await _known_product(session, sku)
+    await product(session, sku)  # 404 for an unknown SKU
     return await paginate(
         session,
         store.certificates_query(sku, batch),

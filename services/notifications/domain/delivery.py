@@ -3,11 +3,12 @@ pausing a failing webhook subscriber. Plain Python; the workers call these."""
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from shared.workers import backoff
 
 SEND, DIGEST, SUPPRESS = "send", "digest", "suppress"
 ALWAYS_ON = frozenset({"system", "tasks"})  # a company admin cannot silence these
@@ -74,16 +75,8 @@ def route_email(*, digest_mode: bool, recent_emails: int, limit: int) -> str:
     return SEND
 
 
-def retry_delay(
-    attempt: int,
-    base_seconds: float,
-    max_seconds: float,
-    rand: Callable[[], float] = random.random,
-) -> float:
-    """Exponential backoff with jitter: about base·2^(attempt-1), between half and all of it,
-    never above max. attempt counts from 1 (the first failure)."""
-    ceiling = min(max_seconds, base_seconds * 2 ** max(0, attempt - 1))
-    return ceiling / 2 + ceiling / 2 * rand()
+# Retries of an email or a webhook back off as every background loop does.
+retry_delay = backoff
 
 
 def should_pause(failing_since: datetime | None, now: datetime, pause_after_seconds: float) -> bool:
