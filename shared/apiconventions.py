@@ -14,10 +14,12 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from shared.auth import Role, Roles, get_principal
 from shared.problems import PROBLEM_JSON, Problem
+from shared.versions import V2, openapi_of, roles_of
 
 PROBLEM_REF = "#/components/schemas/Problem"
 WRITE_METHODS = ("put", "patch", "delete")
@@ -322,14 +324,20 @@ def name_by_component(schemas: dict[str, Any]) -> None:
 
 
 def install_conventions(app: FastAPI) -> None:
-    """Serve `app`'s OpenAPI document with the conventions written in."""
+    """Serve `app`'s OpenAPI documents with the conventions written in: version 1's at
+    `/openapi.json`, version 2's at `/v2/openapi.json` (shared.versions)."""
+    documents: dict[int, dict[str, Any]] = {}
 
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
+    def document(version: int) -> dict[str, Any]:
+        if version not in documents:
             service = getattr(app.state, "service", "")
-            app.openapi_schema = apply_conventions(generate(), callers(app), service)
-        return app.openapi_schema
+            roles = roles_of(callers(app), version)
+            documents[version] = apply_conventions(openapi_of(app, version), roles, service)
+        return documents[version]
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    async def openapi_v2() -> JSONResponse:
+        return JSONResponse(document(2))
+
+    app.openapi = lambda: document(1)  # type: ignore[method-assign]
+    app.state.openapi_of = document
+    app.add_api_route(V2 + "/openapi.json", openapi_v2, include_in_schema=False)

@@ -26,6 +26,7 @@ from shared.problems import install_problem_handlers, problem_response
 from shared.runtime import PORTS
 from shared.settings import ServiceSettings
 from shared.upstream import Upstreams
+from shared.versions import VersionTwoMiddleware, include_pages
 from shared.workers import Worker
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ class ServiceSpec:
     title: str
     description: str
     routers: Sequence[APIRouter] = ()
+    # Version 2's own routes (its paginated lists), served under /v2 (shared.versions)
+    pages: Sequence[APIRouter] = ()
     # consumer group name -> {event contract: handler}
     consumers: dict[str, Handlers] = field(default_factory=dict)
     workers: Sequence[Worker] = ()
@@ -152,7 +155,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             {
                 "url": f"http://127.0.0.1:{PORTS[spec.name]}",
                 "description": "This service alone, as `make run` starts it; clients call it "
-                "through the gateway (`/api/v1/<service>/...`)",
+                "through the gateway (`/api/v1/<service>/...`, `/api/v2/<service>/...`)",
             }
         ]
         if spec.name in PORTS
@@ -176,6 +179,9 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     app.include_router(docs_router(spec.title))
     for router in spec.routers:
         app.include_router(router)
+    for router in spec.pages:
+        include_pages(app, router)
+    app.add_middleware(VersionTwoMiddleware, routes=app.routes)
     return app
 
 

@@ -17,9 +17,10 @@ ASSETS = Path(fastapi_offline.__file__).parent / "static"
 ASSETS_URL = "/docs/assets"
 
 
-def docs_router(title: str, openapi_url: str = "/openapi.json") -> APIRouter:
-    """Routes of the two pages and their assets; add them before any catch-all route."""
-    router = APIRouter(include_in_schema=False)
+def docs_router(title: str, openapi_url: str = "/openapi.json", prefix: str = "") -> APIRouter:
+    """Routes of the two pages (under `prefix`: another version's) and, without a prefix, their
+    assets; add them before any catch-all route."""
+    router = APIRouter(include_in_schema=False, prefix=prefix)
 
     @router.get("/docs", response_class=HTMLResponse)
     async def swagger_ui() -> HTMLResponse:
@@ -41,5 +42,6 @@ def docs_router(title: str, openapi_url: str = "/openapi.json") -> APIRouter:
             with_google_fonts=False,
         )
 
-    router.mount(ASSETS_URL, StaticFiles(directory=ASSETS), name="docs-assets")
+    if not prefix:
+        router.mount(ASSETS_URL, StaticFiles(directory=ASSETS), name="docs-assets")
     return router

@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import Select, literal, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,10 +26,16 @@ class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page")
 
+    @classmethod
+    def of(cls, found: tuple[Sequence[Any], str | None], read: Callable[[Any], T]) -> Page[T]:
+        """The page of (rows, next cursor) as `paginate` or `page_of` found them."""
+        rows, cursor = found
+        return cls(items=[read(row) for row in rows], next_cursor=cursor)
+
 
 class PageParams(BaseModel):
     cursor: str | None = None
-    limit: int = 50
+    limit: int | None = 50  # None: every row (version 1's bare lists, shared.versions)
 
 
 async def page_params(
@@ -44,6 +50,10 @@ async def page_params(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> PageParams:
     return PageParams(cursor=cursor, limit=limit)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
+EVERY = PageParams(limit=None)
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
@@ -124,9 +134,34 @@ async def paginate(
         after = tuple_(*keys) < tuple_(*typed) if newest_first else tuple_(*keys) > tuple_(*typed)
         stmt = stmt.where(after)
     order = [k.desc() for k in keys] if newest_first else list(keys)
+    if params.limit is None:
+        return list((await session.scalars(stmt.order_by(*order))).all()), None
     rows = list((await session.scalars(stmt.order_by(*order).limit(params.limit + 1))).all())
     if len(rows) <= params.limit:
         return rows, None
     rows = rows[: params.limit]
     last = rows[-1]
     return rows, encode_cursor([getattr(last, k.key) for k in keys])
+
+
+def page_of(
+    items: Iterable[T], key: Callable[[T], tuple[str | int, ...]], params: PageParams
+) -> tuple[list[T], str | None]:
+    """One page of a list computed in memory (a report's rows), in the order of `key`, which
+    must be unique per item and hold texts and whole numbers only (negate one to sort it down)."""
+    ordered = sorted(items, key=key)
+    if params.cursor:
+        after = tuple(decode_cursor(params.cursor))
+        try:
+            if ordered and len(after) != len(key(ordered[0])):
+                raise TypeError("the cursor holds another list's keys")
+            ordered = [item for item in ordered if key(item) > after]
+        except TypeError as exc:
+            raise Unprocessable(
+                "The cursor does not fit this list.",
+                errors=[FieldError(field="cursor", message=str(exc))],
+            ) from exc
+    if params.limit is None or len(ordered) <= params.limit:
+        return ordered, None
+    page = ordered[: params.limit]
+    return page, encode_cursor(list(key(page[-1])))

@@ -44,6 +44,7 @@ SPEC = ServiceSpec(
         pipeline.router,
         feed_router(SPECS),
     ],
+    pages=[companies.pages],
     consumers=CONSUMERS,
     workers=WORKERS,
     on_startup=[bootstrap_admin],

@@ -80,7 +80,7 @@ def create_app(
         title="B2B Commerce API gateway",
         lifespan=lifespan,
         # /openapi.json is the merged document of every service (api/docs); /docs and /redoc
-        # read it (shared.docpages).
+        # read it (shared.docpages); /v2/... the same for version 2.
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
@@ -92,7 +92,13 @@ def create_app(
     install_problem_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)
-    for router in (health.router, docs.router, docs_router(TITLE), proxy.router):
+    for router in (
+        health.router,
+        docs.router,
+        docs_router(TITLE),
+        docs_router(f"{TITLE} v2", "/v2/openapi.json", prefix="/v2"),
+        proxy.router,
+    ):
         # Not include_router: shared's MetricsMiddleware reads route templates only from the
         # app's own routes, and through an included router every proxied URL (ids and all)
         # would become a metrics label of its own.

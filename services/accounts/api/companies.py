@@ -33,9 +33,10 @@ from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.fields import line
 from shared.links import public_path
-from shared.pagination import Page, PageParams, page_params
+from shared.pagination import Page, PageDep, PageParams, page_params
 
 router = APIRouter(tags=["companies"])
+pages = APIRouter(tags=["companies"])
 IfMatch = Annotated[str | None, Header(description="The ETag you read")]
 IF_MATCH_RESPONSES: dict[int | str, dict[str, str]] = {
     412: {"description": "The company changed since you read it"},
@@ -177,11 +178,11 @@ async def put_client_type(
     return ClientTypeRead.model_validate(kind)
 
 
-@router.get("/client-groups", summary="Client groups")
+@pages.get("/client-groups", summary="Client groups, by code")
 async def list_client_groups(
-    session: SessionDep, principal: allow(*STAFF)
-) -> list[ClientGroupRead]:
-    return [ClientGroupRead.model_validate(r) for r in await usecase.client_groups(session)]
+    session: SessionDep, principal: allow(*STAFF), page: PageDep
+) -> Page[ClientGroupRead]:
+    return Page.of(await usecase.client_groups(session, page), ClientGroupRead.model_validate)
 
 
 @router.post(

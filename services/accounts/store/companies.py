@@ -114,8 +114,8 @@ async def client_types(session: AsyncSession) -> list[ClientType]:
     return list(await session.scalars(select(ClientType).order_by(ClientType.code)))
 
 
-async def client_groups(session: AsyncSession) -> list[ClientGroup]:
-    return list(await session.scalars(select(ClientGroup).order_by(ClientGroup.code)))
+def client_groups() -> Select[tuple[ClientGroup]]:
+    return select(ClientGroup)
 
 
 async def address(

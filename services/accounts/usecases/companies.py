@@ -230,8 +230,10 @@ async def put_client_type(
     return kind
 
 
-async def client_groups(session: AsyncSession) -> list[ClientGroup]:
-    return await store.client_groups(session)
+async def client_groups(
+    session: AsyncSession, page: PageParams
+) -> tuple[list[ClientGroup], str | None]:
+    return await paginate(session, store.client_groups(), [ClientGroup.code], page)
 
 
 async def create_client_group(session: AsyncSession, code: str, name: str) -> ClientGroup:

@@ -1,4 +1,5 @@
-"""`/openapi.json`: every service's document merged (`/docs` and `/redoc` read it: shared.docpages)."""
+"""`/openapi.json` and `/v2/openapi.json`: every service's document of that API version merged
+(`/docs` and `/redoc` read them: shared.docpages)."""
 
 from __future__ import annotations
 
@@ -18,23 +19,29 @@ router = APIRouter(tags=["docs"])
 FETCH_TIMEOUT_SECONDS = 5.0
 
 
-@router.get("/openapi.json", summary="The merged OpenAPI document of every service")
+@router.get("/openapi.json", summary="The merged OpenAPI document of every service (v1)")
 async def openapi(gateway: GatewayDep) -> JSONResponse:
-    document = await gateway.docs.get(lambda: build_document(gateway))
-    return JSONResponse(document)
+    return JSONResponse(await gateway.docs.get(1, lambda: build_document(gateway, 1)))
 
 
-async def build_document(gateway: Gateway) -> dict[str, Any]:
+@router.get("/v2/openapi.json", summary="The merged OpenAPI document of every service (v2)")
+async def openapi_v2(gateway: GatewayDep) -> JSONResponse:
+    return JSONResponse(await gateway.docs.get(2, lambda: build_document(gateway, 2)))
+
+
+async def build_document(gateway: Gateway, version: int) -> dict[str, Any]:
     names = sorted(gateway.upstreams)
-    fetched = await asyncio.gather(*(_fetch(gateway, name) for name in names))
+    fetched = await asyncio.gather(*(_fetch(gateway, name, version) for name in names))
     documents = {name: doc for name, doc in zip(names, fetched, strict=True) if doc is not None}
-    return merge_documents(documents, unavailable=[n for n in names if n not in documents])
+    down = [n for n in names if n not in documents]
+    return merge_documents(documents, unavailable=down, version=version)
 
 
-async def _fetch(gateway: Gateway, service: str) -> dict[str, Any] | None:
+async def _fetch(gateway: Gateway, service: str, version: int) -> dict[str, Any] | None:
+    path = "/v2/openapi.json" if version == 2 else "/openapi.json"
     try:
         response = await gateway.http.get(
-            gateway.upstreams[service] + "/openapi.json", timeout=FETCH_TIMEOUT_SECONDS
+            gateway.upstreams[service] + path, timeout=FETCH_TIMEOUT_SECONDS
         )
         response.raise_for_status()
         document = response.json()

@@ -1,4 +1,4 @@
-"""The merged OpenAPI document, rebuilt at most once a minute."""
+"""The merged OpenAPI documents (one per API version), each rebuilt at most once a minute."""
 
 from __future__ import annotations
 
@@ -15,18 +15,20 @@ INCOMPLETE_FRESH_SECONDS = 5.0
 class DocsCache:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self._document: dict[str, Any] | None = None
-        self._expires = 0.0
+        self._documents: dict[int, tuple[dict[str, Any], float]] = {}
         self._lock = asyncio.Lock()
 
-    async def get(self, build: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+    async def get(
+        self, version: int, build: Callable[[], Awaitable[dict[str, Any]]]
+    ) -> dict[str, Any]:
         async with self._lock:  # one rebuild at a time, however many callers ask
-            if self._document is None or self.clock() >= self._expires:
+            document, expires = self._documents.get(version, ({}, 0.0))
+            if not document or self.clock() >= expires:
                 document = await build()
                 fresh = (
                     INCOMPLETE_FRESH_SECONDS
                     if document.get("x-unavailable-services")
                     else FRESH_SECONDS
                 )
-                self._document, self._expires = document, self.clock() + fresh
-            return self._document
+                self._documents[version] = (document, self.clock() + fresh)
+            return document

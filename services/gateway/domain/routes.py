@@ -1,8 +1,11 @@
-"""How `/api/v1/<service>/<path>` maps to a service, and which paths never leave the gateway.
+"""How `/api/<version>/<service>/<path>` maps to a service, and which paths never leave the
+gateway.
 
-`/api/<service>/<path>`, the prefix before versioning, stays an alias of `/api/v1/`: links
-already sent in e-mails (unsubscribe, surveys) and ERP jobs configured with it keep working.
-Answers on the alias say they are deprecated and name the versioned path (RFC 9745, 8288).
+Version 2 (`/api/v2/`) is version 1 with every list answered a page at a time; a service serves
+it under `/v2` (shared.versions). `/api/<service>/<path>`, the prefix before versioning, stays
+an alias of `/api/v1/`: links already sent in e-mails (unsubscribe, surveys) and ERP jobs
+configured with it keep working. Answers on the alias say they are deprecated and name the
+versioned path (RFC 9745, 8288).
 """
 
 from __future__ import annotations
@@ -14,7 +17,11 @@ from urllib.parse import unquote
 from shared.problems import NotFound
 
 PREFIX = "/api/"
-VERSION = "v1"
+VERSION = "v1"  # where the unversioned alias leads
+VERSIONS = ("v1", "v2")
+# A service's own version prefix (`/v2/...`) and its service-to-service paths are not reachable
+# as a path of some version.
+NOT_A_PATH = ("internal", "v2")
 
 
 @dataclass(frozen=True)
@@ -22,12 +29,16 @@ class Target:
     service: str
     path: str  # `/api/<service>/<rest>` decoded, without the version: what the policy looks at
     upstream_path: str  # the path at the service, still percent-encoded as the caller sent it
-    versioned: bool = True  # False: called through the unversioned alias
+    version: str | None = VERSION  # None: called through the unversioned alias
+
+    @property
+    def versioned(self) -> bool:
+        return self.version is not None
 
     @property
     def prefix(self) -> str:
         """Where the caller found the service: links it gets back start with this."""
-        version = f"/{VERSION}" if self.versioned else ""
+        version = f"/{self.version}" if self.version else ""
         return f"/api{version}/{self.service}"
 
     @property
@@ -45,8 +56,8 @@ def resolve(raw_path: str, services: Collection[str]) -> Target:
     if not raw_path.startswith(PREFIX):
         raise NotFound("No such resource.")
     raw_service, _, raw_rest = raw_path[len(PREFIX) :].partition("/")
-    versioned = unquote(raw_service) == VERSION
-    if versioned:
+    version = unquote(raw_service) if unquote(raw_service) in VERSIONS else None
+    if version:
         raw_service, _, raw_rest = raw_rest.partition("/")
     service = unquote(raw_service)
     if service not in services:
@@ -55,12 +66,12 @@ def resolve(raw_path: str, services: Collection[str]) -> Target:
     segments = rest.split("/")
     if any(s in (".", "..") for s in segments):
         raise NotFound("No such resource.")
-    if segments[0].lower() == "internal":
+    if segments[0].lower() in NOT_A_PATH:
         # Service-to-service endpoints are reachable only inside the cluster.
         raise NotFound("No such resource.")
     return Target(
         service=service,
         path=f"/api/{service}/{rest}",
-        upstream_path="/" + raw_rest,
-        versioned=versioned,
+        upstream_path=("/v2/" if version == "v2" else "/") + raw_rest,
+        version=version,
     )

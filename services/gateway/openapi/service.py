@@ -16,19 +16,21 @@ from services.gateway.domain.policy import is_public, key_roles
 from shared.apiconventions import name_by_component
 from shared.problems import Problem
 from shared.runtime import PORTS
+from shared.versions import VERSIONS
 
 TITLE = "B2B Commerce API"
-VERSION = "0.1.0"
 OPENAPI_VERSION = "3.1.0"
-API_PREFIX = "/api/v1"
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 # Never reachable through the gateway, or the gateway's own business.
 HIDDEN_PREFIXES = ("/internal/", "/health/", "/metrics/")
 HIDDEN_PATHS = frozenset({"/internal", "/health", "/metrics"})
 
 DESCRIPTION = """\
-Every service of the B2B commerce backend behind one gateway: `/api/v1/<service>/...`
-(`/api/<service>/...` is a deprecated alias of it, answered with `Deprecation: true`).
+Every service of the B2B commerce backend behind one gateway, in two versions:
+`/api/v2/<service>/...`, where every list answers a page (`items` and `next_cursor`), and
+`/api/v1/<service>/...`, where a few small lists answer a bare array of every item (those are
+marked deprecated). Nothing else differs. (`/api/<service>/...` is a deprecated alias of
+version 1, answered with `Deprecation: true`.) This document describes version {version}.
 
 People authenticate with `Authorization: Bearer <access token>` from
 `POST /api/v1/accounts/auth/login`. ERP integrations and partner marketplaces use an API key in
@@ -39,7 +41,7 @@ products' quality certificates; nothing else. A partner's key may
 only read the marketplace catalog feed and the price feeds.
 
 Errors are RFC 9457 problem details (`application/problem+json`); lists take `limit` and
-`cursor` and answer `next_cursor`; POSTs that create something take `Idempotency-Key`; a JSON
+`cursor` and answer `next_cursor` (in version 2, every list); POSTs that create something take `Idempotency-Key`; a JSON
 resource read with `ETag` is updated safely with `If-Match` (a stale one gets 412). See
 openapi/README.md in the repository for every convention. Every response carries
 `X-Request-ID`; send your own to trace a call. Callers are rate-limited; a 429 answer says in
@@ -183,9 +185,13 @@ def _tag_groups(tags: list[dict[str, str]]) -> list[dict[str, Any]]:
 
 
 def merge_documents(
-    documents: Mapping[str, Mapping[str, Any]], *, unavailable: Iterable[str] = ()
+    documents: Mapping[str, Mapping[str, Any]],
+    *,
+    unavailable: Iterable[str] = (),
+    version: int = 1,
 ) -> dict[str, Any]:
-    """One OpenAPI 3.1 document of all services, each under `/api/v1/<service>`.
+    """One OpenAPI 3.1 document of all services, each under `/api/v<version>/<service>`
+    (`documents` are the services' documents of that version).
 
     Component names get the service's CamelCase name in front (`AccountsCompanyRead`) and every
     `$ref` follows; operation ids get `<service>_`; internal, health and metrics paths go.
@@ -225,7 +231,7 @@ def merge_documents(
             if _hidden(path):
                 continue
             policy_path = f"/api/{service}{path}"  # the policy's paths carry no version
-            paths[f"{API_PREFIX}/{service}{path}"] = {
+            paths[f"/api/v{version}/{service}{path}"] = {
                 key: _operation(value, service, key, policy_path) if key in HTTP_METHODS else value
                 for key, value in item.items()
             }
@@ -241,7 +247,11 @@ def merge_documents(
     tags = _tags(paths, descriptions)
     merged: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
-        "info": {"title": TITLE, "version": VERSION, "description": DESCRIPTION},
+        "info": {
+            "title": TITLE,
+            "version": VERSIONS[version],
+            "description": DESCRIPTION.format(version=version),
+        },
         "servers": [
             {
                 "url": f"http://127.0.0.1:{PORTS['gateway']}",
