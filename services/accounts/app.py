@@ -44,7 +44,7 @@ SPEC = ServiceSpec(
         pipeline.router,
         feed_router(SPECS),
     ],
-    pages=[companies.pages],
+    pages=[people.pages, companies.pages, pipeline.pages],
     consumers=CONSUMERS,
     workers=WORKERS,
     on_startup=[bootstrap_admin],

@@ -40,6 +40,7 @@ SPEC = ServiceSpec(
         marketplace.router,  # before the feed router: /feeds/marketplace/{partner}
         feed_router(SPECS),
     ],
+    pages=[attributes.pages, categories.pages, products.pages],
     consumers=CONSUMERS,
     workers=WORKERS,
 )

@@ -43,6 +43,7 @@ SPEC = ServiceSpec(
         documents.router,
         claims.router,
     ],
+    pages=[carts.pages, lists.pages, orders.pages, documents.pages, claims.pages],
     consumers=CONSUMERS,
     workers=WORKERS,
 )

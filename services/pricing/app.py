@@ -48,6 +48,7 @@ SPEC = ServiceSpec(
         partners.router,
         feed_router(SPECS),
     ],
+    pages=[governance.pages, segments.pages],
     consumers=CONSUMERS,
     workers=WORKERS,
     on_startup=[start_price_book],

@@ -13,7 +13,7 @@ from services.accounts.usecases import addresses, knowledge_goals
 from services.accounts.usecases import companies as usecase
 from services.accounts.usecases.access import PreconditionRequired
 from shared.auth import Role
-from shared.pagination import PageParams
+from shared.pagination import EVERY, PageParams
 from shared.problems import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from shared.testing.fixtures import principal
 from tests.accounts.factories import add_user
@@ -166,7 +166,7 @@ async def test_a_client_group_code_is_taken_once(ctx):
         with pytest.raises(Conflict):
             await usecase.create_client_group(session, "dealers", "Again")
     async with ctx.sessionmaker() as session:
-        assert [g.name for g in await usecase.client_groups(session)] == ["Dealers"]
+        assert [g.name for g in (await usecase.client_groups(session, EVERY))[0]] == ["Dealers"]
 
 
 async def test_addresses_are_kept_by_the_companys_admin_not_its_buyers(accounts, ctx):
@@ -180,13 +180,13 @@ async def test_addresses_are_kept_by_the_companys_admin_not_its_buyers(accounts,
             await addresses.add_address(session, as_buyer, company.id, address)
         added = await addresses.add_address(session, ADMIN, company.id, address)
     async with ctx.sessionmaker() as session, session.begin():
-        assert [a.id for a in await addresses.addresses(session, as_buyer, company.id)] == [
-            added.id
-        ]
+        assert [
+            a.id for a in (await addresses.addresses(session, as_buyer, company.id, EVERY))[0]
+        ] == [added.id]
         with pytest.raises(NotFound):  # another company's address is not one of its
             await addresses.remove_address(session, ADMIN, other.id, added.id)
         await addresses.remove_address(session, ADMIN, company.id, added.id)
-        assert await addresses.addresses(session, ADMIN, company.id) == []
+        assert await addresses.addresses(session, ADMIN, company.id, EVERY) == ([], None)
 
 
 async def test_a_knowledge_goal_is_set_once_per_year_and_code_and_then_replaced(ctx):
@@ -202,8 +202,8 @@ async def test_a_knowledge_goal_is_set_once_per_year_and_code_and_then_replaced(
             session, ADMIN, company.id, 2028, "suppliers", {"title": "Who", "status": "open"}
         )
         assert first.id == second.id
-        found = await knowledge_goals.goals(session, ADMIN, company.id, 2027)
+        found, _ = await knowledge_goals.goals(session, ADMIN, company.id, 2027, EVERY)
         assert [(g.year, g.status, g.updated_by) for g in found] == [
             (2027, "achieved", ADMIN.user_id)
         ]
-        assert len(await knowledge_goals.goals(session, ADMIN, company.id, None)) == 2
+        assert len((await knowledge_goals.goals(session, ADMIN, company.id, None, EVERY))[0]) == 2

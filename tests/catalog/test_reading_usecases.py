@@ -15,7 +15,7 @@ from services.catalog.store.models import Product
 from services.catalog.usecases import categories, marketplace, products, quantities
 from services.catalog.usecases.quantities import Ordered
 from shared.auth import Role
-from shared.pagination import PageParams
+from shared.pagination import EVERY, PageParams
 from shared.problems import Forbidden, NotFound, ProblemError, Unprocessable
 from shared.testing.fixtures import principal
 from tests.catalog.world import ATTRIBUTES, HEADER, STOCK, TREE, as_csv, feed
@@ -68,15 +68,17 @@ async def test_one_product_and_its_stock_or_404(catalog):
     await feed(catalog, HEADER + "A-1,Board,,,,,,,\n")
     await feed(catalog, STOCK + "A-1,SPB,4,\nA-1,MSK,10,\n", "stock")
     assert (await call(catalog, products.product, "A-1")).name == "Board"
-    levels = await call(catalog, products.stock, "A-1")
-    assert [(x.warehouse, x.on_hand) for x in levels] == [
+    levels, cursor = await call(catalog, products.stock, "A-1", PageParams(limit=1))
+    rest, end = await call(catalog, products.stock, "A-1", PageParams(limit=1, cursor=cursor))
+    assert [(x.warehouse, x.on_hand) for x in levels + rest] == [
         ("MSK", Decimal("10.000")),
         ("SPB", Decimal("4.000")),
     ]
+    assert end is None
     with pytest.raises(NotFound):
         await call(catalog, products.product, "NOPE")
     with pytest.raises(NotFound):
-        await call(catalog, products.stock, "NOPE")
+        await call(catalog, products.stock, "NOPE", EVERY)
 
 
 async def test_prices_of_a_client_pricing_does_not_know(start_app):
@@ -154,7 +156,7 @@ async def test_converting_a_batch_answers_each_line_in_order(catalog):
 async def test_the_category_tree_nests_children_by_name(catalog):
     await feed(catalog, TREE, "categories")
     await feed(catalog, as_csv([{"sku": "A-1", "name": "Glue", "category": "tile-glue"}]))
-    tree = await call(catalog, categories.category_tree)
+    tree, _ = await call(catalog, categories.category_tree, EVERY)
     assert [(n["code"], n["product_count"]) for n in tree] == [("building", 1), ("garden", 0)]
     building = tree[0]["children"]
     assert [n["code"] for n in building] == ["adhesives", "boards"]

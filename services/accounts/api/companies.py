@@ -162,9 +162,11 @@ async def put_card(
     return _card_read(card, response)
 
 
-@router.get("/client-types", summary="Client types and their card fields")
-async def list_client_types(session: SessionDep, principal: allow(*STAFF)) -> list[ClientTypeRead]:
-    return [ClientTypeRead.model_validate(r) for r in await usecase.client_types(session)]
+@pages.get("/client-types", summary="Client types and their card fields, by code")
+async def list_client_types(
+    session: SessionDep, principal: allow(*STAFF), page: PageDep
+) -> Page[ClientTypeRead]:
+    return Page.of(await usecase.client_types(session, page), ClientTypeRead.model_validate)
 
 
 @router.put("/client-types/{code}", summary="Create or change a client type and its card fields")
@@ -201,12 +203,12 @@ async def create_client_group(
 # Addresses: the company's own people keep them; staff may too.
 
 
-@router.get("/companies/{company_id}/addresses", summary="The company's addresses")
+@pages.get("/companies/{company_id}/addresses", summary="The company's addresses, by kind")
 async def list_addresses(
-    company_id: uuid.UUID, session: SessionDep, principal: allow(*PEOPLE)
-) -> list[AddressRead]:
-    found = await addresses.addresses(session, principal, company_id)
-    return [AddressRead.model_validate(a) for a in found]
+    company_id: uuid.UUID, session: SessionDep, principal: allow(*PEOPLE), page: PageDep
+) -> Page[AddressRead]:
+    found = await addresses.addresses(session, principal, company_id, page)
+    return Page.of(found, AddressRead.model_validate)
 
 
 @router.post("/companies/{company_id}/addresses", status_code=201, summary="Add an address")
@@ -236,15 +238,18 @@ async def delete_address(
 # Knowledge goals: what the seller means to learn about the client this year. Staff only.
 
 
-@router.get("/companies/{company_id}/knowledge-goals", summary="The client's knowledge goals")
+@pages.get(
+    "/companies/{company_id}/knowledge-goals", summary="The client's knowledge goals, by year"
+)
 async def list_goals(
     company_id: uuid.UUID,
     session: SessionDep,
     principal: allow(*STAFF),
+    page: PageDep,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
-) -> list[GoalRead]:
-    found = await knowledge_goals.goals(session, principal, company_id, year)
-    return [GoalRead.model_validate(g) for g in found]
+) -> Page[GoalRead]:
+    found = await knowledge_goals.goals(session, principal, company_id, year, page)
+    return Page.of(found, GoalRead.model_validate)
 
 
 @router.put(

@@ -32,8 +32,10 @@ from services.accounts.usecases.access import PEOPLE, STAFF, user_id
 from shared.auth import Principal, Role, allow
 from shared.db import SessionDep
 from shared.fields import SINGLE_LINE
+from shared.pagination import Page, PageDep
 
 router = APIRouter()
+pages = APIRouter()
 Token = Annotated[str, Path(min_length=20, max_length=100, pattern=SINGLE_LINE)]
 
 
@@ -75,11 +77,17 @@ async def me(session: SessionDep, principal: allow(*PEOPLE)) -> MeRead:
 # Members and invitations ---------------------------------------------------------------------
 
 
-@router.get("/companies/{company_id}/members", tags=["members"], summary="The company's users")
+@pages.get(
+    "/companies/{company_id}/members", tags=["members"], summary="The company's users, by email"
+)
 async def list_members(
-    company_id: uuid.UUID, session: SessionDep, principal: allow(Role.COMPANY_ADMIN, *STAFF)
-) -> list[MemberRead]:
-    return [MemberRead(**m) for m in await usecase.members(session, principal, company_id)]
+    company_id: uuid.UUID,
+    session: SessionDep,
+    principal: allow(Role.COMPANY_ADMIN, *STAFF),
+    page: PageDep,
+) -> Page[MemberRead]:
+    found = await usecase.members(session, principal, company_id, page)
+    return Page.of(found, lambda member: MemberRead(**member))
 
 
 @router.post(
@@ -158,11 +166,14 @@ async def create_staff(
     return UserRead.model_validate(user)
 
 
-@router.get("/users", tags=["staff"], summary="Staff users")
+@pages.get("/users", tags=["staff"], summary="Staff users, by email")
 async def list_staff(
-    session: SessionDep, principal: allow(*STAFF), staff_role: StaffRole | None = None
-) -> list[UserRead]:
-    return [UserRead.model_validate(u) for u in await usecase.staff(session, staff_role)]
+    session: SessionDep,
+    principal: allow(*STAFF),
+    page: PageDep,
+    staff_role: StaffRole | None = None,
+) -> Page[UserRead]:
+    return Page.of(await usecase.staff(session, staff_role, page), UserRead.model_validate)
 
 
 # API keys ----------------------------------------------------------------------------------
@@ -178,9 +189,11 @@ async def create_api_key(
     return ApiKeyCreated(**ApiKeyRead.model_validate(issued.key).model_dump(), key=issued.secret)
 
 
-@router.get("/api-keys", tags=["api-keys"], summary="API keys (never their secrets)")
-async def list_api_keys(session: SessionDep, principal: allow(Role.ADMIN)) -> list[ApiKeyRead]:
-    return [ApiKeyRead.model_validate(k) for k in await api_keys.api_keys(session)]
+@pages.get("/api-keys", tags=["api-keys"], summary="API keys (never their secrets), oldest first")
+async def list_api_keys(
+    session: SessionDep, principal: allow(Role.ADMIN), page: PageDep
+) -> Page[ApiKeyRead]:
+    return Page.of(await api_keys.api_keys(session, page), ApiKeyRead.model_validate)
 
 
 @router.delete(

@@ -16,8 +16,10 @@ from services.accounts.usecases.access import STAFF
 from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.fields import Code, line
+from shared.pagination import Page, PageDep
 
 router = APIRouter(tags=["pipeline"])
+pages = APIRouter(tags=["pipeline"])
 
 
 class StageWrite(BaseModel):
@@ -71,9 +73,12 @@ def _read_standing(found: usecase.Standing) -> StandingRead:
     return StandingRead.model_validate(found, from_attributes=True)
 
 
-@router.get("/pipeline/stages", summary="The sales pipeline's stages, in order")
-async def get_stages(session: SessionDep, principal: allow(*STAFF)) -> list[StageRead]:
-    return _read_stages(await usecase.stages(session))
+@pages.get("/pipeline/stages", summary="The sales pipeline's stages, in order")
+async def get_stages(
+    session: SessionDep, principal: allow(*STAFF), page: PageDep
+) -> Page[StageRead]:
+    stages, cursor = await usecase.stages(session, page)
+    return Page(items=_read_stages(stages), next_cursor=cursor)
 
 
 @router.put("/pipeline/stages", summary="Replace the sales pipeline's stages")

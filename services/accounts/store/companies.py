@@ -24,6 +24,7 @@ from services.accounts.store.models import (
 from shared.clock import utcnow
 from shared.contracts.accounts import CompanyCreditChangedV1, CompanyUpsertedV1
 from shared.events.outbox import record_event
+from shared.pagination import PageParams, paginate
 from shared.problems import FieldError, NotFound, Unprocessable
 
 
@@ -110,12 +111,16 @@ async def check_sales_manager(session: AsyncSession, user_id: uuid.UUID | None) 
         raise _unknown("sales_manager_id", "is not a sales manager")
 
 
-async def client_types(session: AsyncSession) -> list[ClientType]:
-    return list(await session.scalars(select(ClientType).order_by(ClientType.code)))
+async def client_types(
+    session: AsyncSession, page: PageParams
+) -> tuple[list[ClientType], str | None]:
+    return await paginate(session, select(ClientType), [ClientType.code], page)
 
 
-def client_groups() -> Select[tuple[ClientGroup]]:
-    return select(ClientGroup)
+async def client_groups(
+    session: AsyncSession, page: PageParams
+) -> tuple[list[ClientGroup], str | None]:
+    return await paginate(session, select(ClientGroup), [ClientGroup.code], page)
 
 
 async def address(
@@ -126,22 +131,20 @@ async def address(
     return found if found is not None and found.company_id == company_id else None
 
 
-async def addresses(session: AsyncSession, company_id: uuid.UUID) -> list[Address]:
-    rows = await session.scalars(
-        select(Address)
-        .where(Address.company_id == company_id)
-        .order_by(Address.kind, Address.created_at)
-    )
-    return list(rows)
+async def addresses(
+    session: AsyncSession, company_id: uuid.UUID, page: PageParams
+) -> tuple[list[Address], str | None]:
+    stmt = select(Address).where(Address.company_id == company_id)
+    return await paginate(session, stmt, [Address.kind, Address.created_at, Address.id], page)
 
 
 async def goals(
-    session: AsyncSession, company_id: uuid.UUID, year: int | None
-) -> list[KnowledgeGoal]:
+    session: AsyncSession, company_id: uuid.UUID, year: int | None, page: PageParams
+) -> tuple[list[KnowledgeGoal], str | None]:
     stmt = select(KnowledgeGoal).where(KnowledgeGoal.company_id == company_id)
     if year is not None:
         stmt = stmt.where(KnowledgeGoal.year == year)
-    return list(await session.scalars(stmt.order_by(KnowledgeGoal.year, KnowledgeGoal.code)))
+    return await paginate(session, stmt, [KnowledgeGoal.year, KnowledgeGoal.code], page)
 
 
 async def goal(

@@ -22,6 +22,7 @@ from services.accounts.store.models import (
 from shared.clock import utcnow
 from shared.contracts.accounts import PersonChangedV1, PersonMembership
 from shared.events.outbox import record_event
+from shared.pagination import PageParams, paginate
 
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:
@@ -82,15 +83,17 @@ async def api_key_by_prefix(session: AsyncSession, prefix: str) -> ApiKey | None
     return await session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
 
 
-async def api_keys(session: AsyncSession) -> list[ApiKey]:
-    return list(await session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)))
+async def api_keys(session: AsyncSession, page: PageParams) -> tuple[list[ApiKey], str | None]:
+    return await paginate(session, select(ApiKey), [ApiKey.created_at, ApiKey.id], page)
 
 
-async def staff(session: AsyncSession, staff_role: str | None) -> list[User]:
+async def staff(
+    session: AsyncSession, staff_role: str | None, page: PageParams
+) -> tuple[list[User], str | None]:
     stmt = select(User).where(User.staff_role.is_not(None))
     if staff_role:
         stmt = stmt.where(User.staff_role == staff_role)
-    return list(await session.scalars(stmt.order_by(User.email)))
+    return await paginate(session, stmt, [User.email, User.id], page)
 
 
 async def record_person_changed(session: AsyncSession, user: User) -> None:

@@ -12,14 +12,15 @@ from services.accounts.store import companies as store
 from services.accounts.store.models import Address
 from services.accounts.usecases.access import administered_company, visible_company
 from shared.auth import Principal
+from shared.pagination import PageParams
 from shared.problems import NotFound
 
 
 async def addresses(
-    session: AsyncSession, principal: Principal, company_id: uuid.UUID
-) -> list[Address]:
+    session: AsyncSession, principal: Principal, company_id: uuid.UUID, page: PageParams
+) -> tuple[list[Address], str | None]:
     await visible_company(session, principal, company_id)
-    return await store.addresses(session, company_id)
+    return await store.addresses(session, company_id, page)
 
 
 async def add_address(

@@ -13,6 +13,7 @@ from services.accounts.store import people
 from services.accounts.store.models import ApiKey
 from shared.auth import Principal, Role
 from shared.clock import utcnow
+from shared.pagination import PageParams
 from shared.problems import FieldError, NotFound, Unauthorized, Unprocessable
 
 
@@ -50,8 +51,8 @@ async def issue(
     return IssuedKey(key, new.key)
 
 
-async def api_keys(session: AsyncSession) -> list[ApiKey]:
-    return await people.api_keys(session)
+async def api_keys(session: AsyncSession, page: PageParams) -> tuple[list[ApiKey], str | None]:
+    return await people.api_keys(session, page)
 
 
 async def revoke(session: AsyncSession, key_id: uuid.UUID) -> None:

@@ -209,8 +209,10 @@ async def replace_card(
 # Client types and groups
 
 
-async def client_types(session: AsyncSession) -> list[ClientType]:
-    return await store.client_types(session)
+async def client_types(
+    session: AsyncSession, page: PageParams
+) -> tuple[list[ClientType], str | None]:
+    return await store.client_types(session, page)
 
 
 async def put_client_type(
@@ -233,7 +235,7 @@ async def put_client_type(
 async def client_groups(
     session: AsyncSession, page: PageParams
 ) -> tuple[list[ClientGroup], str | None]:
-    return await paginate(session, store.client_groups(), [ClientGroup.code], page)
+    return await store.client_groups(session, page)
 
 
 async def create_client_group(session: AsyncSession, code: str, name: str) -> ClientGroup:

@@ -12,13 +12,18 @@ from services.accounts.store.models import KnowledgeGoal
 from services.accounts.usecases.access import visible_company
 from shared.auth import Principal
 from shared.clock import utcnow
+from shared.pagination import PageParams
 
 
 async def goals(
-    session: AsyncSession, principal: Principal, company_id: uuid.UUID, year: int | None
-) -> list[KnowledgeGoal]:
+    session: AsyncSession,
+    principal: Principal,
+    company_id: uuid.UUID,
+    year: int | None,
+    page: PageParams,
+) -> tuple[list[KnowledgeGoal], str | None]:
     await visible_company(session, principal, company_id)
-    return await store.goals(session, company_id, year)
+    return await store.goals(session, company_id, year, page)
 
 
 async def set_goal(

@@ -21,6 +21,7 @@ from shared.auth import Principal, Role
 from shared.clock import utcnow
 from shared.contracts.accounts import INVITATION_TOKEN, InvitationCreatedV1
 from shared.events.outbox import record_event
+from shared.pagination import PageParams, page_of
 from shared.problems import Conflict, NotFound, Unauthorized
 from shared.tokens import derived_token
 
@@ -52,10 +53,10 @@ async def me(session: AsyncSession, principal: Principal) -> Me:
 
 
 async def members(
-    session: AsyncSession, principal: Principal, company_id: uuid.UUID
-) -> list[dict[str, Any]]:
+    session: AsyncSession, principal: Principal, company_id: uuid.UUID, page: PageParams
+) -> tuple[list[dict[str, Any]], str | None]:
     await administered_company(session, principal, company_id)
-    return await people.members(session, company_id)
+    return page_of(await people.members(session, company_id), lambda m: (m["email"],), page)
 
 
 async def invite(
@@ -157,8 +158,10 @@ async def create_staff(
     return user
 
 
-async def staff(session: AsyncSession, staff_role: str | None) -> list[User]:
-    return await people.staff(session, staff_role)
+async def staff(
+    session: AsyncSession, staff_role: str | None, page: PageParams
+) -> tuple[list[User], str | None]:
+    return await people.staff(session, staff_role, page)
 
 
 async def ensure_admin(session: AsyncSession, email: str, password: str) -> bool:

@@ -16,6 +16,7 @@ from services.accounts.store.models import Company, CompanyPipeline, StageChange
 from services.accounts.usecases.access import visible_company
 from shared.auth import Principal
 from shared.clock import utcnow
+from shared.pagination import PageParams, page_of
 from shared.problems import FieldError, Unprocessable
 
 
@@ -31,8 +32,8 @@ class Standing:
     history: list[StageChange]
 
 
-async def stages(session: AsyncSession) -> list[Stage]:
-    return await store.stages(session)
+async def stages(session: AsyncSession, page: PageParams) -> tuple[list[Stage], str | None]:
+    return page_of(await store.stages(session), lambda s: (s.position,), page)
 
 
 async def replace_stages(session: AsyncSession, wanted: list[Stage]) -> list[Stage]:

@@ -10,8 +10,10 @@ from services.catalog.domain.attributes import AttributeType
 from services.catalog.usecases import products as usecase
 from shared.auth import allow
 from shared.db import SessionDep
+from shared.pagination import Page, PageDep
 
 router = APIRouter(tags=["attributes"])
+pages = APIRouter(tags=["attributes"])
 
 
 class AttributeRead(BaseModel):
@@ -23,6 +25,9 @@ class AttributeRead(BaseModel):
     unit: str | None
 
 
-@router.get("/attributes", summary="Declared product attributes and their types")
-async def list_attributes(session: SessionDep, principal: allow(*READERS)) -> list[AttributeRead]:
-    return [AttributeRead.model_validate(d) for d in await usecase.declared_attributes(session)]
+@pages.get("/attributes", summary="Declared product attributes and their types, by name")
+async def list_attributes(
+    session: SessionDep, principal: allow(*READERS), page: PageDep
+) -> Page[AttributeRead]:
+    found = await usecase.declared_attributes(session, page)
+    return Page.of(found, AttributeRead.model_validate)

@@ -9,8 +9,10 @@ from services.catalog.api.products import READERS
 from services.catalog.usecases import categories as usecase
 from shared.auth import allow
 from shared.db import SessionDep
+from shared.pagination import Page, PageDep
 
 router = APIRouter(tags=["categories"])
+pages = APIRouter(tags=["categories"])
 
 
 class CategoryNode(BaseModel):
@@ -21,6 +23,11 @@ class CategoryNode(BaseModel):
     children: list[CategoryNode]
 
 
-@router.get("/categories", summary="The category tree with product counts")
-async def category_tree(session: SessionDep, principal: allow(*READERS)) -> list[CategoryNode]:
-    return [CategoryNode.model_validate(node) for node in await usecase.category_tree(session)]
+@pages.get(
+    "/categories",
+    summary="The category tree with product counts, a page of top-level categories at a time",
+)
+async def category_tree(
+    session: SessionDep, principal: allow(*READERS), page: PageDep
+) -> Page[CategoryNode]:
+    return Page.of(await usecase.category_tree(session, page), CategoryNode.model_validate)

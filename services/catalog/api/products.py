@@ -15,11 +15,12 @@ from services.catalog.usecases import products as usecase
 from shared.auth import CLIENT_READERS, Principal, allow
 from shared.db import SessionDep
 from shared.fields import Sku, line
-from shared.pagination import Page, PageParams, page_params
+from shared.pagination import Page, PageDep, PageParams, page_params
 from shared.problems import FieldError, Unprocessable
 from shared.scope import ensure_own_company
 
 router = APIRouter(tags=["products"])
+pages = APIRouter(tags=["products"])
 READERS = CLIENT_READERS
 
 
@@ -285,15 +286,18 @@ class StockRead(BaseModel):
     as_of: datetime
 
 
-@router.get("/products/{sku}/stock", summary="Stock of one SKU per warehouse")
-async def get_stock(sku: Sku, session: SessionDep, principal: allow(*READERS)) -> list[StockRead]:
-    return [
-        StockRead(
-            warehouse=level.warehouse,
-            on_hand=level.on_hand,
-            reserved=level.reserved,
-            available=max(level.on_hand - level.reserved, Decimal(0)),
-            as_of=level.as_of,
-        )
-        for level in await usecase.stock(session, sku)
-    ]
+@pages.get("/products/{sku}/stock", summary="Stock of one SKU per warehouse")
+async def get_stock(
+    sku: Sku, session: SessionDep, principal: allow(*READERS), page: PageDep
+) -> Page[StockRead]:
+    return Page.of(await usecase.stock(session, sku, page), _stock_read)
+
+
+def _stock_read(level: Any) -> StockRead:
+    return StockRead(
+        warehouse=level.warehouse,
+        on_hand=level.on_hand,
+        reserved=level.reserved,
+        available=max(level.on_hand - level.reserved, Decimal(0)),
+        as_of=level.as_of,
+    )

@@ -7,11 +7,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.store import categories as store
+from shared.pagination import PageParams, page_of
 
 
-async def category_tree(session: AsyncSession) -> list[dict[str, Any]]:
+async def category_tree(
+    session: AsyncSession, page: PageParams
+) -> tuple[list[dict[str, Any]], str | None]:
     """The top-level categories, each with its `children` below it, by name at every level;
-    a category whose parent is unknown is shown at the top."""
+    a category whose parent is unknown is shown at the top. Paged by top-level category."""
     nodes = {
         r.code: {
             "code": r.code,
@@ -26,4 +29,4 @@ async def category_tree(session: AsyncSession) -> list[dict[str, Any]]:
     for node in nodes.values():  # rows come in name order, so children do too
         parent = nodes.get(node["parent_code"] or "")
         (parent["children"] if parent else roots).append(node)
-    return roots
+    return page_of(roots, lambda node: (node["name"], node["code"]), page)

@@ -19,7 +19,7 @@ from services.catalog.store.models import Product, StockLevel
 from services.catalog.store.products import ProductFilter, Sort
 from shared.auth import Principal
 from shared.db import release
-from shared.pagination import PageParams
+from shared.pagination import PageParams, page_of
 from shared.problems import FieldError, NotFound, Unprocessable
 from shared.scope import assigned_manager
 from shared.upstream import Upstreams
@@ -126,12 +126,16 @@ async def product(session: AsyncSession, sku: str) -> Product:
     return found
 
 
-async def stock(session: AsyncSession, sku: str) -> list[StockLevel]:
+async def stock(
+    session: AsyncSession, sku: str, page: PageParams
+) -> tuple[list[StockLevel], str | None]:
     """The product's stock per warehouse; 404 for no such product."""
     await product(session, sku)
-    return await store.stock_levels(session, sku)
+    return page_of(await store.stock_levels(session, sku), lambda s: (s.warehouse,), page)
 
 
-async def declared_attributes(session: AsyncSession) -> list[Any]:
+async def declared_attributes(
+    session: AsyncSession, page: PageParams
+) -> tuple[list[Any], str | None]:
     """The attributes ERP declared, which searches may filter by."""
-    return await attribute_store.definitions(session)
+    return page_of(await attribute_store.definitions(session), lambda a: (a.name,), page)

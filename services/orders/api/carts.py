@@ -20,9 +20,11 @@ from shared.apiconventions import examples
 from shared.auth import allow
 from shared.db import SessionDep
 from shared.fields import Quantity, Sku, code, line
+from shared.pagination import Page, PageDep
 from shared.reads import read_of
 
 router = APIRouter(tags=["carts"])
+pages = APIRouter(tags=["carts"])
 
 
 @examples({"name": "Tower B"})
@@ -187,16 +189,19 @@ def _priced(view: usecase.PricedCartView) -> CartRead:
     )
 
 
-@router.get("/carts", summary="My carts for the company I act for")
+@pages.get("/carts", summary="My carts for the company I act for, by name")
 async def list_carts(
     session: SessionDep,
     principal: allow(*SHOPPERS),
+    page: PageDep,
     company_id: uuid.UUID | None = None,
-) -> list[CartSummary]:
-    return [
-        CartSummary(id=c.id, name=c.name, company_id=c.company_id, lines=count)
-        for c, count in await usecase.carts_of(session, principal, company_id)
-    ]
+) -> Page[CartSummary]:
+    return Page.of(
+        await usecase.carts_of(session, principal, company_id, page),
+        lambda found: CartSummary(
+            id=found[0].id, name=found[0].name, company_id=found[0].company_id, lines=found[1]
+        ),
+    )
 
 
 @router.post(

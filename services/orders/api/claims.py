@@ -17,8 +17,10 @@ from shared.auth import allow
 from shared.contracts.orders import LossReason
 from shared.db import SessionDep
 from shared.fields import MinorUnits, free_text
+from shared.pagination import Page, PageDep
 
 router = APIRouter(tags=["returns and complaints"])
+pages = APIRouter(tags=["returns and complaints"])
 
 
 class ClaimCreate(BaseModel):
@@ -61,8 +63,8 @@ async def record_claim(
     return _read(claim)
 
 
-@router.get("/orders/{order_id}/claims", summary="An order's returns and complaints")
+@pages.get("/orders/{order_id}/claims", summary="An order's returns and complaints, oldest first")
 async def list_claims(
-    order_id: uuid.UUID, session: SessionDep, principal: allow(*SHOPPERS)
-) -> list[ClaimRead]:
-    return [_read(c) for c in await usecase.claims_of(session, principal, order_id)]
+    order_id: uuid.UUID, session: SessionDep, principal: allow(*SHOPPERS), page: PageDep
+) -> Page[ClaimRead]:
+    return Page.of(await usecase.claims_of(session, principal, order_id, page), _read)

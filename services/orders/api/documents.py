@@ -17,8 +17,10 @@ from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.fields import BusinessDate, Reference
 from shared.files import DOCUMENT_TYPES
+from shared.pagination import Page, PageDep
 
 router = APIRouter(tags=["order documents"])
+pages = APIRouter(tags=["order documents"])
 Kind = Literal["invoice", "waybill", "closing", "certificate", "other"]
 
 
@@ -54,12 +56,12 @@ async def attach_document(
     return DocumentRead.model_validate(document, from_attributes=True)
 
 
-@router.get("/orders/{order_id}/documents", summary="The order's documents, oldest first")
+@pages.get("/orders/{order_id}/documents", summary="The order's documents, oldest first")
 async def list_documents(
-    order_id: uuid.UUID, session: SessionDep, principal: allow(*READERS)
-) -> list[DocumentRead]:
-    found = await usecase.documents_of(session, principal, order_id)
-    return [DocumentRead.model_validate(d, from_attributes=True) for d in found]
+    order_id: uuid.UUID, session: SessionDep, principal: allow(*READERS), page: PageDep
+) -> Page[DocumentRead]:
+    found = await usecase.documents_of(session, principal, order_id, page)
+    return Page.of(found, lambda d: DocumentRead.model_validate(d, from_attributes=True))
 
 
 @router.get(

@@ -17,9 +17,11 @@ from services.orders.usecases.access import SHOPPERS
 from shared.auth import allow
 from shared.db import SessionDep
 from shared.fields import line
+from shared.pagination import Page, PageDep
 from shared.reads import read_of
 
 router = APIRouter(tags=["requisition lists"])
+pages = APIRouter(tags=["requisition lists"])
 
 
 class ListCreate(BaseModel):
@@ -50,11 +52,15 @@ def _read(found: RequisitionList, lines: list[tuple[str, Decimal]]) -> ListRead:
     )
 
 
-@router.get("/requisition-lists", summary="The company's saved lists")
+@pages.get("/requisition-lists", summary="The company's saved lists, by name")
 async def list_lists(
-    session: SessionDep, principal: allow(*SHOPPERS), company_id: uuid.UUID | None = None
-) -> list[ListRead]:
-    return [_read(*x) for x in await usecase.lists_of(session, principal, company_id)]
+    session: SessionDep,
+    principal: allow(*SHOPPERS),
+    page: PageDep,
+    company_id: uuid.UUID | None = None,
+) -> Page[ListRead]:
+    found = await usecase.lists_of(session, principal, company_id, page)
+    return Page.of(found, lambda x: _read(*x))
 
 
 @router.post(

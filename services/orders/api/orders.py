@@ -32,9 +32,10 @@ from shared.auth import Role, allow
 from shared.contracts.orders import LossReason
 from shared.db import SessionDep
 from shared.fields import BusinessDate, CurrencyCode, MinorUnits, Reference, Sku, free_text
-from shared.pagination import Page, PageParams, page_params
+from shared.pagination import Page, PageDep, PageParams, page_params
 
 router = APIRouter(tags=["orders"])
+pages = APIRouter(tags=["orders"])
 EXPORT_BATCH = 2_000
 
 
@@ -187,14 +188,15 @@ class ApprovalRuleRead(ApprovalRuleWrite):
     id: uuid.UUID
 
 
-@router.get("/approval-rules", summary="The company's rules for orders that need approval")
+@pages.get("/approval-rules", summary="The company's rules for orders that need approval")
 async def list_rules(
     session: SessionDep,
     principal: allow(*CLIENT_PEOPLE, Role.ADMIN),
+    page: PageDep,
     company_id: uuid.UUID | None = None,
-) -> list[ApprovalRuleRead]:
-    rules = await usecase.approval_rules_of(session, principal, company_id)
-    return [ApprovalRuleRead.model_validate(r, from_attributes=True) for r in rules]
+) -> Page[ApprovalRuleRead]:
+    rules = await usecase.approval_rules_of(session, principal, company_id, page)
+    return Page.of(rules, lambda r: ApprovalRuleRead.model_validate(r, from_attributes=True))
 
 
 @router.post("/approval-rules", status_code=201, summary="A company admin adds an approval rule")

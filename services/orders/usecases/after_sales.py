@@ -19,6 +19,7 @@ from shared.auth import Principal
 from shared.clock import utcnow
 from shared.contracts.orders import OrderClaimRecordedV1, OrderDocumentAddedV1
 from shared.events.outbox import record_event
+from shared.pagination import PageParams, page_of
 from shared.problems import FieldError, NotFound, Unprocessable
 
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
@@ -68,10 +69,11 @@ async def attach_document(
 
 
 async def documents_of(
-    session: AsyncSession, principal: Principal, order_id: uuid.UUID
-) -> list[OrderDocument]:
+    session: AsyncSession, principal: Principal, order_id: uuid.UUID, page: PageParams
+) -> tuple[list[OrderDocument], str | None]:
     await visible_order(session, principal, order_id)
-    return await queries.documents_of(session, order_id)
+    found = await queries.documents_of(session, order_id)
+    return page_of(found, lambda d: (d.uploaded_at.isoformat(), str(d.id)), page)
 
 
 async def document(
@@ -130,7 +132,8 @@ async def record_claim(
 
 
 async def claims_of(
-    session: AsyncSession, principal: Principal, order_id: uuid.UUID
-) -> list[OrderClaim]:
+    session: AsyncSession, principal: Principal, order_id: uuid.UUID, page: PageParams
+) -> tuple[list[OrderClaim], str | None]:
     await visible_order(session, principal, order_id)
-    return await queries.claims_of(session, order_id)
+    found = await queries.claims_of(session, order_id)
+    return page_of(found, lambda c: (c.recorded_at.isoformat(), str(c.id)), page)

@@ -36,6 +36,7 @@ from services.orders.usecases.access import (
 from services.orders.usecases.context import Collaborators
 from shared.auth import Principal
 from shared.db import add_unique, release
+from shared.pagination import PageParams, page_of
 from shared.problems import FieldError, Unprocessable
 
 Row = TypeVar("Row")  # a cart or a requisition list
@@ -60,8 +61,8 @@ class PricedCartView:
 
 
 async def carts_of(
-    session: AsyncSession, principal: Principal, company_id: uuid.UUID | None
-) -> list[tuple[Cart, int]]:
+    session: AsyncSession, principal: Principal, company_id: uuid.UUID | None, page: PageParams
+) -> tuple[list[tuple[Cart, int]], str | None]:
     """The caller's carts (for the client it names; staff: every client it reaches) with
     their line counts."""
     carts = await store.carts_of(
@@ -70,8 +71,9 @@ async def carts_of(
         str(principal.subject),
         listed_company(principal, company_id),
     )
+    carts, cursor = page_of(carts, lambda c: (c.name, str(c.id)), page)
     counts = await store.line_counts(session, [c.id for c in carts])
-    return [(c, counts.get(c.id, 0)) for c in carts]
+    return [(c, counts.get(c.id, 0)) for c in carts], cursor
 
 
 async def create_cart(
@@ -298,11 +300,13 @@ async def list_to_cart(
 
 
 async def lists_of(
-    session: AsyncSession, principal: Principal, company_id: uuid.UUID | None
-) -> list[tuple[RequisitionList, list[tuple[str, Decimal]]]]:
+    session: AsyncSession, principal: Principal, company_id: uuid.UUID | None, page: PageParams
+) -> tuple[list[tuple[RequisitionList, list[tuple[str, Decimal]]]], str | None]:
     """The company's saved lists, each with its lines (sku, quantity)."""
     company = await acting_client(session, principal, company_id)
-    return await with_lines(session, await store.lists_of(session, company))
+    found = await store.lists_of(session, company)
+    lists, cursor = page_of(found, lambda x: (x.name, str(x.id)), page)
+    return await with_lines(session, lists), cursor
 
 
 async def with_lines(

@@ -27,7 +27,7 @@ from services.orders.usecases.access import (
 from services.orders.usecases.checkout_decision import credit_verdict
 from services.orders.usecases.context import Collaborators
 from shared.auth import Principal
-from shared.pagination import PageParams, paginate
+from shared.pagination import PageParams, page_of, paginate
 from shared.problems import Conflict, FieldError, Forbidden, Unprocessable
 
 
@@ -170,10 +170,10 @@ async def to_fulfil(
 
 
 async def approval_rules_of(
-    session: AsyncSession, principal: Principal, company_id: uuid.UUID | None
-) -> list[ApprovalRule]:
+    session: AsyncSession, principal: Principal, company_id: uuid.UUID | None, page: PageParams
+) -> tuple[list[ApprovalRule], str | None]:
     company = await acting_client(session, principal, company_id)
-    return await checkouts.rules_of(session, company)
+    return page_of(await checkouts.rules_of(session, company), lambda r: (str(r.id),), page)
 
 
 async def order_of(session: AsyncSession, principal: Principal, order_id: uuid.UUID) -> OrderView:

@@ -32,10 +32,11 @@ from shared.db import SessionDep
 from shared.feeds.models import JobState
 from shared.feeds.router import owner_of
 from shared.fields import MAX_BIGINT, SINGLE_LINE, decimal, free_text
-from shared.pagination import Page, PageParams, page_params
+from shared.pagination import Page, PageDep, PageParams, page_params
 from shared.problems import NotFound
 
 router = APIRouter(tags=["price governance"])
+pages = APIRouter(tags=["price governance"])
 
 READERS = (Role.ADMIN, Role.PRICING_MANAGER, Role.SALES_MANAGER)
 GOVERNORS = (Role.ADMIN, Role.PRICING_MANAGER)  # set guardrails, override, roll back
@@ -100,9 +101,11 @@ async def put_guardrail(
     return _guardrail_read(row)
 
 
-@router.get("/guardrails", response_model=list[GuardrailRead], summary="Every guardrail")
-async def list_guardrails(session: SessionDep, principal: allow(*READERS)) -> list[GuardrailRead]:
-    return [_guardrail_read(r) for r in await guardrails.every(session)]
+@pages.get("/guardrails", summary="Every guardrail, by price list")
+async def list_guardrails(
+    session: SessionDep, principal: allow(*READERS), page: PageDep
+) -> Page[GuardrailRead]:
+    return Page.of(await guardrails.every(session, page), _guardrail_read)
 
 
 @router.delete("/guardrails/{list_code}", status_code=204, summary="Remove a guardrail")

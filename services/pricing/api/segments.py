@@ -27,10 +27,12 @@ from shared.auth import Role, allow
 from shared.clock import today
 from shared.db import SessionDep
 from shared.fields import BusinessDate, Code, code
+from shared.pagination import Page, PageDep
 from shared.problems import NotFound
 from shared.reads import read_of
 
 router = APIRouter(tags=["segment rules"])
+pages = APIRouter(tags=["segment rules"])
 
 READERS = (Role.ADMIN, Role.PRICING_MANAGER, Role.SALES_MANAGER)
 Dimension = code(32)
@@ -76,7 +78,16 @@ class SegmentRuleRead(SegmentRuleCreate):
 
 
 async def _read(session: Any, rule: SegmentRule) -> SegmentRuleRead:
-    codes = await policy_store.list_codes_of(session, [rule.list_id])
+    return (await _reads(session, [rule]))[0]
+
+
+async def _reads(session: Any, rules: list[SegmentRule]) -> list[SegmentRuleRead]:
+    """The rules as read, their price lists' codes found in one query."""
+    codes = await policy_store.list_codes_of(session, [r.list_id for r in rules])
+    return [_read_with(rule, codes) for rule in rules]
+
+
+def _read_with(rule: SegmentRule, codes: dict[int, str]) -> SegmentRuleRead:
     return read_of(
         SegmentRuleRead,
         rule,
@@ -124,9 +135,12 @@ async def create_rule(
     return await _read(session, rule)
 
 
-@router.get("/segment-rules", response_model=list[SegmentRuleRead], summary="Segment rules")
-async def list_rules(session: SessionDep, principal: allow(*READERS)) -> list[SegmentRuleRead]:
-    return [await _read(session, r) for r in await store.rules(session)]
+@pages.get("/segment-rules", summary="Segment rules, by code")
+async def list_rules(
+    session: SessionDep, principal: allow(*READERS), page: PageDep
+) -> Page[SegmentRuleRead]:
+    rules, cursor = await store.rules(session, page)
+    return Page(items=await _reads(session, rules), next_cursor=cursor)
 
 
 @router.delete(

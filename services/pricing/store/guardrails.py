@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.pricing.store.governance_models import Guardrail
 from shared.clock import utcnow
 from shared.db import upsert
+from shared.pagination import PageParams, paginate
 
 
 async def list_exists(session: AsyncSession, code: str) -> bool:
@@ -25,8 +26,8 @@ async def put(session: AsyncSession, list_code: str, values: dict[str, Any]) -> 
     return row
 
 
-async def every(session: AsyncSession) -> list[Guardrail]:
-    return list(await session.scalars(select(Guardrail).order_by(Guardrail.list_code)))
+async def every(session: AsyncSession, page: PageParams) -> tuple[list[Guardrail], str | None]:
+    return await paginate(session, select(Guardrail), [Guardrail.list_code], page)
 
 
 async def remove(session: AsyncSession, list_code: str) -> bool:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.pricing.domain import segments as rules_domain
 from services.pricing.store.governance_models import ClientSegment, SegmentAssignment, SegmentRule
 from shared.clock import utcnow
+from shared.pagination import EVERY, PageParams, paginate
 
 
 def as_rule(row: SegmentRule) -> rules_domain.Rule:
@@ -24,8 +25,8 @@ def as_rule(row: SegmentRule) -> rules_domain.Rule:
     )
 
 
-async def rules(session: AsyncSession) -> list[SegmentRule]:
-    return list(await session.scalars(select(SegmentRule).order_by(SegmentRule.code)))
+async def rules(session: AsyncSession, page: PageParams) -> tuple[list[SegmentRule], str | None]:
+    return await paginate(session, select(SegmentRule), [SegmentRule.code], page)
 
 
 async def reassign(session: AsyncSession, client_id: int, today: date) -> bool:
@@ -45,7 +46,7 @@ async def reassign(session: AsyncSession, client_id: int, today: date) -> bool:
         )
     }
     add, end = rules_domain.reassign(
-        [as_rule(r) for r in await rules(session)], segments, current, today
+        [as_rule(r) for r in (await rules(session, EVERY))[0]], segments, current, today
     )
     if end:
         await session.execute(
