@@ -19,8 +19,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from shared.asgi import HttpMiddleware
 from shared.problems import problem_response
 
 READS = frozenset({"GET", "HEAD"})
@@ -68,14 +69,9 @@ class _Representation:
         )
 
 
-class ConditionalRequestMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-        elif scope["method"] in READS:
+class ConditionalRequestMiddleware(HttpMiddleware):
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] in READS:
             await self._read(scope, receive, send)
         elif scope["method"] in CONDITIONAL_WRITES and Headers(scope=scope).get("if-match"):
             await self._conditional_write(scope, receive, send)

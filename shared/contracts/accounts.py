@@ -20,6 +20,7 @@ class CompanyUpsertedV1(EventContract):
     event_type = "company.upserted.v1"
     topic = COMPANY_TOPIC
     aggregate_type = "company"
+    aggregate_key = "company_id"
 
     company_id: uuid.UUID
     external_id: str | None
@@ -48,9 +49,6 @@ class CompanyUpsertedV1(EventContract):
         description="The warehouse (catalog's code) the client's orders take stock from first",
     )
 
-    def aggregate_id(self) -> str:
-        return str(self.company_id)
-
 
 @register
 class CompanyCreditChangedV1(EventContract):
@@ -59,6 +57,7 @@ class CompanyCreditChangedV1(EventContract):
     event_type = "company.credit_changed.v1"
     topic = COMPANY_TOPIC
     aggregate_type = "company"
+    aggregate_key = "company_id"
 
     company_id: uuid.UUID
     currency: str
@@ -69,9 +68,6 @@ class CompanyCreditChangedV1(EventContract):
     purchase_limit_minor: int | None
     available_credit_minor: int | None
     changed_at: datetime
-
-    def aggregate_id(self) -> str:
-        return str(self.company_id)
 
 
 @register
@@ -84,6 +80,7 @@ class CompanyStageChangedV1(EventContract):
     event_type = "company.stage_changed.v1"
     topic = COMPANY_TOPIC
     aggregate_type = "company"
+    aggregate_key = "company_id"
 
     company_id: uuid.UUID
     source: str | None = Field(description="Where the lead came from (exhibition, website...)")
@@ -93,9 +90,6 @@ class CompanyStageChangedV1(EventContract):
     sales_manager_id: uuid.UUID | None
     actor: str = Field(description="A user id, or system when an order or quote moved it")
     changed_at: datetime
-
-    def aggregate_id(self) -> str:
-        return str(self.company_id)
 
 
 # The purpose of an invitation's accept token: `shared.tokens.derived_token(internal secret,
@@ -112,6 +106,7 @@ class InvitationCreatedV1(EventContract):
     event_type = "invitation.created.v1"
     topic = COMPANY_TOPIC  # after the company's own events: the e-mail names the company
     aggregate_type = "company"
+    aggregate_key = "company_id"
 
     invitation_id: uuid.UUID
     company_id: uuid.UUID
@@ -119,9 +114,6 @@ class InvitationCreatedV1(EventContract):
     role: str = Field(description="buyer or company_admin")
     invited_by: uuid.UUID | None = Field(description="The user who invited")
     expires_at: datetime
-
-    def aggregate_id(self) -> str:
-        return str(self.company_id)
 
 
 PERSON_TOPIC = "accounts.person"
@@ -142,6 +134,7 @@ class PersonChangedV1(EventContract):
     event_type = "person.changed.v1"
     topic = PERSON_TOPIC
     aggregate_type = "person"
+    aggregate_key = "user_id"
 
     user_id: uuid.UUID
     email: str
@@ -150,6 +143,3 @@ class PersonChangedV1(EventContract):
     active: bool
     memberships: list[PersonMembership]
     changed_at: datetime
-
-    def aggregate_id(self) -> str:
-        return str(self.user_id)

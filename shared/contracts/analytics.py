@@ -31,13 +31,11 @@ class ClientSegmentChangedV1(EventContract):
     event_type = "client.segment_changed.v1"
     topic = CLIENT_TOPIC
     aggregate_type = "client"
+    aggregate_key = "client_id"
 
     client_id: uuid.UUID
     changes: list[SegmentChange]
     changed_at: datetime
-
-    def aggregate_id(self) -> str:
-        return str(self.client_id)
 
 
 @register
@@ -47,6 +45,7 @@ class ClientChurnRiskRaisedV1(EventContract):
     event_type = "client.churn_risk_raised.v1"
     topic = CLIENT_TOPIC
     aggregate_type = "client"
+    aggregate_key = "client_id"
 
     client_id: uuid.UUID
     score: int = Field(description="0..100")
@@ -57,9 +56,6 @@ class ClientChurnRiskRaisedV1(EventContract):
     key_account: bool = Field(False, description="A key client (by share of sales or marked)")
     raised_at: datetime
 
-    def aggregate_id(self) -> str:
-        return str(self.client_id)
-
 
 @register
 class ClientConcentrationAlertV1(EventContract):
@@ -69,6 +65,7 @@ class ClientConcentrationAlertV1(EventContract):
     event_type = "client.concentration_alert.v1"
     topic = CLIENT_TOPIC
     aggregate_type = "client"
+    aggregate_key = "client_id"
 
     client_id: uuid.UUID
     currency: str
@@ -77,9 +74,6 @@ class ClientConcentrationAlertV1(EventContract):
     share: float = Field(description="The client's share of sales now")
     sales_manager_id: uuid.UUID | None = None
     raised_at: datetime
-
-    def aggregate_id(self) -> str:
-        return str(self.client_id)
 
 
 @register
@@ -91,6 +85,7 @@ class ClientKeySkuOutOfStockV1(EventContract):
     event_type = "client.key_sku_out_of_stock.v1"
     topic = CLIENT_TOPIC
     aggregate_type = "client"
+    aggregate_key = "client_id"
 
     client_id: uuid.UUID
     sku: str
@@ -101,9 +96,6 @@ class ClientKeySkuOutOfStockV1(EventContract):
     last_bought_at: datetime | None
     sales_manager_id: uuid.UUID | None = None
     out_at: datetime
-
-    def aggregate_id(self) -> str:
-        return str(self.client_id)
 
 
 class PriceMove(BaseModel):
@@ -125,15 +117,13 @@ class ClientRegularSkuPricesChangedV1(EventContract):
     event_type = "client.regular_sku_prices_changed.v1"
     topic = CLIENT_TOPIC
     aggregate_type = "client"
+    aggregate_key = "client_id"
 
     client_id: uuid.UUID
     change_id: uuid.UUID = Field(description="The price.changed event's change_id")
     currency: str
     skus: list[PriceMove]
     changed_at: datetime
-
-    def aggregate_id(self) -> str:
-        return str(self.client_id)
 
 
 class SuggestedSku(BaseModel):
@@ -157,10 +147,8 @@ class ClientCrossSellOfferV1(EventContract):
     event_type = "client.cross_sell_offer.v1"
     topic = CLIENT_TOPIC
     aggregate_type = "client"
+    aggregate_key = "client_id"
 
     client_id: uuid.UUID
     suggestions: list[CrossSellSuggestion]
     offered_at: datetime
-
-    def aggregate_id(self) -> str:
-        return str(self.client_id)

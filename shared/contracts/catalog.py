@@ -21,6 +21,7 @@ class ProductUpsertedV1(EventContract):
     event_type = "product.upserted.v1"
     topic = PRODUCT_TOPIC
     aggregate_type = "product"
+    aggregate_key = "sku"
 
     sku: str
     name: str
@@ -37,9 +38,6 @@ class ProductUpsertedV1(EventContract):
     cost_currency: str | None = None
     updated_at: datetime
 
-    def aggregate_id(self) -> str:
-        return self.sku
-
 
 @register
 class StockChangedV1(EventContract):
@@ -48,6 +46,7 @@ class StockChangedV1(EventContract):
     event_type = "stock.changed.v1"
     topic = STOCK_TOPIC
     aggregate_type = "stock"
+    aggregate_key = "sku"
 
     sku: str
     warehouse: str
@@ -55,9 +54,6 @@ class StockChangedV1(EventContract):
     reserved: Decimal
     available: Decimal
     changed_at: datetime
-
-    def aggregate_id(self) -> str:
-        return self.sku
 
 
 class ReservedLine(BaseModel):
@@ -73,14 +69,12 @@ class StockReservedV1(EventContract):
     event_type = "stock.reserved.v1"
     topic = STOCK_TOPIC
     aggregate_type = "reservation"
+    aggregate_key = "reservation_id"
 
     reservation_id: uuid.UUID
     reference: str
     lines: list[ReservedLine]
     expires_at: datetime
-
-    def aggregate_id(self) -> str:
-        return str(self.reservation_id)
 
 
 @register
@@ -91,11 +85,9 @@ class StockReleasedV1(EventContract):
     event_type = "stock.released.v1"
     topic = STOCK_TOPIC
     aggregate_type = "reservation"
+    aggregate_key = "reservation_id"
 
     reservation_id: uuid.UUID
     reference: str
     reason: str  # released | expired | shipped
     lines: list[ReservedLine]
-
-    def aggregate_id(self) -> str:
-        return str(self.reservation_id)

@@ -21,6 +21,7 @@ class SurveyAnsweredV1(EventContract):
     event_type = "survey.answered.v1"
     topic = FEEDBACK_TOPIC
     aggregate_type = "company"
+    aggregate_key = "company_id"
 
     company_id: uuid.UUID
     user_id: uuid.UUID
@@ -31,9 +32,6 @@ class SurveyAnsweredV1(EventContract):
     comment: str | None = None
     answered_at: datetime
 
-    def aggregate_id(self) -> str:
-        return str(self.company_id)
-
 
 @register
 class ChurnSurveyAnsweredV1(EventContract):
@@ -43,6 +41,7 @@ class ChurnSurveyAnsweredV1(EventContract):
     event_type = "churn_survey.answered.v1"
     topic = FEEDBACK_TOPIC
     aggregate_type = "company"
+    aggregate_key = "company_id"
 
     company_id: uuid.UUID
     user_id: uuid.UUID
@@ -51,6 +50,3 @@ class ChurnSurveyAnsweredV1(EventContract):
     service: str | None = None
     sale: str | None = None
     answered_at: datetime
-
-    def aggregate_id(self) -> str:
-        return str(self.company_id)

@@ -54,12 +54,10 @@ class DeliveredLine(BaseModel):
 class _OrderEvent(EventContract):
     topic = ORDER_TOPIC
     aggregate_type = "order"
+    aggregate_key = "company_id"
 
     order_id: uuid.UUID
     company_id: uuid.UUID
-
-    def aggregate_id(self) -> str:
-        return str(self.company_id)
 
 
 @register
@@ -202,15 +200,13 @@ class _QuoteEvent(EventContract):
 
     topic = QUOTE_TOPIC
     aggregate_type = "quote"
+    aggregate_key = "company_id"
 
     quote_id: uuid.UUID
     company_id: uuid.UUID
     number: str
     actor: str = Field(description="Who took the step: a user id, or system")
     message: str | None = None
-
-    def aggregate_id(self) -> str:
-        return str(self.company_id)
 
 
 @register
@@ -292,11 +288,9 @@ class RequisitionStockBackV1(EventContract):
     event_type = "requisition.stock_back.v1"
     topic = REQUISITION_TOPIC
     aggregate_type = "company"
+    aggregate_key = "company_id"
 
     company_id: uuid.UUID
     skus: list[BackInStock]
     lists: list[ListRef] = Field(description="The company's lists that hold the SKUs")
     back_at: datetime
-
-    def aggregate_id(self) -> str:
-        return str(self.company_id)

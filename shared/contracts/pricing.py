@@ -25,6 +25,7 @@ class PriceChangedV1(EventContract):
     event_type = "price.changed.v1"
     topic = PRICE_TOPIC
     aggregate_type = "price_change"
+    aggregate_key = "change_id"
 
     change_id: uuid.UUID
     cause: str = Field(description="feed:<job id>, or the edit, e.g. price_list.updated")
@@ -38,9 +39,6 @@ class PriceChangedV1(EventContract):
     sku_to: str | None = Field(None, description="highest SKU code touched")
     rows: int = Field(0, description="rows the change wrote or removed")
     changed_at: datetime
-
-    def aggregate_id(self) -> str:
-        return str(self.change_id)
 
 
 # Client-keyed alerts: what pricing knows of one client that the client should hear about.
@@ -63,6 +61,7 @@ class ClientLadderProgressV1(EventContract):
     event_type = "client.ladder_progress.v1"
     topic = CLIENT_TOPIC
     aggregate_type = "client"
+    aggregate_key = "company_id"
 
     company_id: uuid.UUID
     status: Literal["near", "reached"]
@@ -76,9 +75,6 @@ class ClientLadderProgressV1(EventContract):
     left_minor: int | None = Field(description="Turnover still needed for the next level")
     changed_at: datetime
 
-    def aggregate_id(self) -> str:
-        return str(self.company_id)
-
 
 @register
 class ClientContractPricesExpiringV1(EventContract):
@@ -89,6 +85,7 @@ class ClientContractPricesExpiringV1(EventContract):
     event_type = "client.contract_prices_expiring.v1"
     topic = CLIENT_TOPIC
     aggregate_type = "client"
+    aggregate_key = "company_id"
 
     company_id: uuid.UUID
     skus_count: int = Field(description="SKUs whose contract price ends")
@@ -96,9 +93,6 @@ class ClientContractPricesExpiringV1(EventContract):
     last_day: date = Field(description="Last day the earliest-ending price still holds")
     skus: list[str] = Field(description="A few of the SKUs, earliest ending first")
     found_at: datetime
-
-    def aggregate_id(self) -> str:
-        return str(self.company_id)
 
 
 @register
@@ -110,6 +104,7 @@ class PriceVersionAppliedV1(EventContract):
     event_type = "price.version_applied.v1"
     topic = PRICE_TOPIC
     aggregate_type = "price_version"
+    aggregate_key = "version"
 
     version: int = Field(description="The version number; GET /price-versions/{version}")
     cause: str = Field(description="feed:<job id>, or rollback:<version>")
@@ -124,6 +119,3 @@ class PriceVersionAppliedV1(EventContract):
     override_by: str | None = None
     override_reason: str | None = None
     applied_at: datetime
-
-    def aggregate_id(self) -> str:
-        return str(self.version)

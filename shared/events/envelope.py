@@ -24,9 +24,12 @@ class EventContract(BaseModel):
     event_type: ClassVar[str]  # e.g. "company.upserted.v1"
     topic: ClassVar[str]  # e.g. "accounts.company"
     aggregate_type: ClassVar[str]  # e.g. "company"
+    # The field whose value keys the record (and is the envelope's subject): one company's,
+    # one client's events stay in order on one partition.
+    aggregate_key: ClassVar[str]  # e.g. "company_id"
 
     def aggregate_id(self) -> str:
-        raise NotImplementedError
+        return str(getattr(self, self.aggregate_key))
 
     @classmethod
     def full_type(cls) -> str:

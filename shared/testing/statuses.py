@@ -16,23 +16,22 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.asgi import HttpMiddleware
+
 # Answers the kernel may give to any request (a body over the limit, the gateway's rate limit):
 # documented once, in the README, not on each operation.
 EVERY_OPERATION = {413, 429}
 Seen = tuple[str, str, str, int]  # service, method, path, status
 
 
-class StatusRecorder:
+class StatusRecorder(HttpMiddleware):
     """ASGI middleware: remembers the route and status of every answer the app gives."""
 
     def __init__(self, app: ASGIApp, service: str, seen: set[Seen]) -> None:
-        self.app, self.service, self.seen = app, service, seen
+        super().__init__(app)
+        self.service, self.seen = service, seen
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def recording(message: Message) -> None:
             route = scope.get("route")
             if message["type"] == "http.response.start" and route is not None:

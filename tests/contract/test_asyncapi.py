@@ -79,6 +79,13 @@ def test_the_record_key_stated_is_the_one_the_contract_uses():
     assert messages["QuoteRequestedV1"]["x-key"] == "data.company_id"
 
 
+def test_every_contract_is_keyed_by_a_required_field_of_its_own():
+    """A key naming no field, or an optional one, would leave records unkeyed or out of order."""
+    for contract in all_contracts().values():
+        field = contract.model_fields.get(contract.aggregate_key)
+        assert field is not None and field.is_required(), contract.__name__
+
+
 def test_servers_and_kafka_bindings():
     document = asyncapi_document()
     assert document["servers"]["embedded"]["protocol"] == "kafka"

@@ -7,8 +7,6 @@ receive is exactly what was not yet published, no more (nothing published twice)
 
 from __future__ import annotations
 
-import asyncio
-
 import orjson
 from sqlalchemy import text
 
@@ -18,19 +16,12 @@ from shared.testing.fixtures import client
 from shared.testing.kafka import read_topic
 from tests.orders.test_checkout import checkout
 from tests.orders.world import ERP, new_cart, open_shop
+from tests.stack import eventually
 
 
 async def unpublished(app) -> int:
     async with app.state.sessionmaker() as session:
         return await session.scalar(text("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
-
-
-async def settle(check, within: float = 60.0):
-    for _ in range(int(within / 0.2)):
-        if await check():
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError("did not settle in time")
 
 
 def event_types(records) -> list[tuple[str, str]]:
@@ -51,7 +42,7 @@ async def test_orders_placed_while_the_broker_is_down_reach_it_once_it_is_back(s
         shop = await open_shop(start_app, kafka_bootstrap_servers=bootstrap, run_workers=True)
         first = await checkout(shop, await new_cart(shop, {"CE-200": "1"}, name="before"))
         assert first.status_code == 201
-        await settle(lambda: _zero(shop.orders))
+        await eventually(lambda: _zero(shop.orders))
 
         broker.stop()
         placed = []
@@ -74,11 +65,11 @@ async def test_orders_placed_while_the_broker_is_down_reach_it_once_it_is_back(s
             )
         assert confirmed.json()["applied"] == 1
         # The relay tries, the broker does not answer: the rows stay, with the failure noted.
-        await settle(lambda: _tried(shop.orders), within=40)
+        await eventually(lambda: _tried(shop.orders), within=40)
         assert await unpublished(shop.orders) == 3
 
         broker.start()
-        await settle(lambda: _zero(shop.orders))
+        await eventually(lambda: _zero(shop.orders))
         records = await read_topic(bootstrap, ORDER_TOPIC, expect=4, within=5)
         assert sorted(event_types(records)) == sorted(
             [

@@ -16,17 +16,10 @@ from sqlalchemy import text
 from shared.auth import Role
 from shared.runtime import EmbeddedPostgres, prepare_databases
 from shared.testing.fixtures import as_role, client
+from tests.stack import eventually
 
 ADMIN = as_role(Role.ADMIN)
 SLOWEST_ANSWER_SECONDS = 12.0  # connect timeout 5 s, pool timeout 10 s: never minutes
-
-
-async def settle(check, within: float = 60.0):
-    for _ in range(int(within / 0.25)):
-        if await check():
-            return
-        await asyncio.sleep(0.25)
-    raise AssertionError("did not settle in time")
 
 
 async def test_clients_get_503_while_the_database_restarts_and_the_service_recovers(
@@ -71,7 +64,7 @@ async def test_clients_get_503_while_the_database_restarts_and_the_service_recov
         await asyncio.sleep(3.0)
         down = dict(answers)
         assert await asyncio.to_thread(pg.start) == server_url
-        await settle(lambda: _succeeds(app))
+        await eventually(lambda: _succeeds(app))
         await asyncio.sleep(1.0)
         running = False
         await asyncio.gather(*callers)
@@ -91,7 +84,7 @@ async def test_clients_get_503_while_the_database_restarts_and_the_service_recov
                 )
             return held == 0
 
-        await settle(outbox_drained)
+        await eventually(outbox_drained)
     finally:
         await asyncio.to_thread(pg.stop)
 

@@ -9,7 +9,7 @@ import pytest
 
 from shared.feeds.models import FeedFormat
 from shared.feeds.spec import Column, ColumnType, FeedSpec
-from shared.feeds.validation import UnreadableFeed, check_frame, read_feed
+from shared.feeds.validation import Checked, UnreadableFeed, check_frame, read_feed
 
 
 async def _apply(*_):  # never called: these tests stop at validation
@@ -41,6 +41,11 @@ def _csv(tmp_path: Path, text: str) -> pl.DataFrame:
     return read_feed(path, FeedFormat.CSV)
 
 
+def _rejected(checked: Checked) -> set[tuple[int, str]]:
+    """(row, field) of every rejection."""
+    return {(r["_row"], r["field"]) for r in checked.rejections.iter_rows(named=True)}
+
+
 def test_every_bad_cell_is_reported_with_its_row_and_field(tmp_path):
     raw = _csv(
         tmp_path,
@@ -51,8 +56,7 @@ def test_every_bad_cell_is_reported_with_its_row_and_field(tmp_path):
         "TOOLONG,2,7,,,,,,\n",  # row 4: code too long
     )
     checked = check_frame(SPEC, raw)
-    found = {(r["_row"], r["field"]) for r in checked.rejections.iter_rows(named=True)}
-    assert found == {
+    assert _rejected(checked) == {
         (2, "code"),
         (2, "qty"),
         (2, "price_minor"),
@@ -138,8 +142,7 @@ def test_numbers_dates_currencies_and_codes_are_held_to_the_kernels_rules(tmp_pa
     )
     raw = raw.select(pl.all().replace("", None)).with_row_index("_row", offset=1)
     checked = check_frame(STRICT, raw.with_columns(pl.col("_row").cast(pl.Int64)))
-    found = {(r["_row"], r["field"]) for r in checked.rejections.iter_rows(named=True)}
-    assert found == {
+    assert _rejected(checked) == {
         (2, "qty"),
         (3, "qty"),
         (4, "qty"),

@@ -35,12 +35,10 @@ class WidgetCreatedV1(EventContract):
     event_type = "test.widget.created.v1"
     topic = "test.widget"
     aggregate_type = "widget"
+    aggregate_key = "widget_id"
 
     widget_id: uuid.UUID
     name: str
-
-    def aggregate_id(self) -> str:
-        return str(self.widget_id)
 
 
 class WidgetCreate(BaseModel):

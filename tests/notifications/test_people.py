@@ -10,7 +10,7 @@ from datetime import timedelta
 from services.notifications.workers import send_digests, send_emails
 from shared.auth import Role
 from shared.clock import today, utcnow
-from shared.contracts.orders import OrderDeliveredV1, QuoteOfferedV1
+from shared.contracts.orders import QuoteOfferedV1
 from shared.testing.fixtures import as_role, client
 from tests.notifications.world import (
     applied,
@@ -19,6 +19,7 @@ from tests.notifications.world import (
     companies_published,
     envelope,
     eventually,
+    order_delivered,
     order_placed,
     publish,
     rows,
@@ -165,19 +166,7 @@ async def test_unsubscribe_link_and_survey_link(start_app):
     app = await start_app("notifications")
     [a] = await companies_applied(app, "Alpha LLC")
     order_id = uuid.uuid4()
-    delivered = envelope(
-        OrderDeliveredV1(
-            order_id=order_id,
-            company_id=a.id,
-            number="ORD-7",
-            delivered_at=utcnow(),
-            promised_to=None,
-            on_time=True,
-            in_full=True,
-            lines=[],
-        )
-    )
-    await apply(app, delivered)
+    await apply(app, order_delivered(a.id, "ORD-7", order_id))
     [survey] = await rows(
         app,
         "SELECT body, due_at FROM messages WHERE rule_code = 'survey.delivery' "
@@ -213,21 +202,7 @@ async def test_unsubscribe_link_and_survey_link(start_app):
     async with client(app) as http:
         done = await http.post(unsubscribe)
         assert done.json() == {"kind": "surveys", "channel": "email", "enabled": False}
-    await apply(
-        app,
-        envelope(
-            OrderDeliveredV1(
-                order_id=uuid.uuid4(),
-                company_id=a.id,
-                number="ORD-8",
-                delivered_at=utcnow(),
-                promised_to=None,
-                on_time=True,
-                in_full=True,
-                lines=[],
-            )
-        ),
-    )
+    await apply(app, order_delivered(a.id, "ORD-8"))
     later = await rows(
         app,
         "SELECT status FROM messages WHERE rule_code = 'survey.delivery' AND recipient_id = :r "

@@ -25,6 +25,7 @@ from services.notifications.usecases.fan_out import fan_out
 from shared.auth import Role
 from shared.clock import utcnow
 from shared.contracts.accounts import PersonChangedV1, PersonMembership
+from shared.contracts.orders import OrderDeliveredV1
 from shared.events.envelope import CloudEvent, EventContract
 from shared.events.kafka import Publisher
 from shared.runtime import free_port
@@ -304,6 +305,24 @@ def order_placed(
     company_id: uuid.UUID, number: str = "ORD-1", total_minor: int = 10000
 ) -> tuple[str, str, CloudEvent]:
     return envelope(contract_events.order_placed(company_id, total_minor, number=number))
+
+
+def order_delivered(
+    company_id: uuid.UUID, number: str, order_id: uuid.UUID | None = None
+) -> tuple[str, str, CloudEvent]:
+    """Delivered on time and in full, now (the survey rule asks a day later)."""
+    return envelope(
+        OrderDeliveredV1(
+            order_id=order_id or uuid.uuid4(),
+            company_id=company_id,
+            number=number,
+            delivered_at=utcnow(),
+            promised_to=None,
+            on_time=True,
+            in_full=True,
+            lines=[],
+        )
+    )
 
 
 def person(

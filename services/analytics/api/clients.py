@@ -10,6 +10,7 @@ import uuid
 from fastapi import APIRouter, Response
 
 from services.analytics.api.deps import SettingsDep
+from services.analytics.api.responses import UNKNOWN_CLIENT
 from services.analytics.api.schemas import (
     BuyerProfile,
     ChurnRisk,
@@ -39,7 +40,7 @@ READERS = CLIENT_READERS
         "never the seller's cost, margin or internal labels."
     ),
     response_model=ClientProfile | BuyerProfile,
-    responses={404: {"description": "Unknown client, or one the caller does not reach"}},
+    responses=UNKNOWN_CLIENT,
 )
 async def profile(
     client_id: uuid.UUID, session: SessionDep, principal: allow(*READERS)
@@ -93,7 +94,7 @@ async def profile(
 @router.get(
     "/clients/{client_id}/cross-sell",
     summary="Categories the client's peers buy and it does not, with SKUs to offer",
-    responses={404: {"description": "Unknown client, or one the caller does not reach"}},
+    responses=UNKNOWN_CLIENT,
 )
 async def cross_sell(
     client_id: uuid.UUID, settings: SettingsDep, session: SessionDep, principal: allow(*READERS)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from services.analytics.api.deps import UpstreamsDep
+from services.analytics.api.responses import UNASSIGNED_CLIENT
 from services.analytics.domain.periods import first_day
 from services.analytics.usecases import plans as usecase
 from shared.auth import CLIENT_READERS, Role, allow
@@ -39,9 +40,7 @@ class PlanVsFact(BaseModel):
 @router.put(
     "/clients/{client_id}/plans/{month}",
     summary="Set a client's sales plan for a month",
-    responses={
-        404: {"description": "A client accounts does not have, or not assigned to the manager"}
-    },
+    responses=UNASSIGNED_CLIENT,
 )
 async def put_plan(
     client_id: uuid.UUID,

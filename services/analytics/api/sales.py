@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 
 from services.analytics.api.deps import SettingsDep, UpstreamsDep
+from services.analytics.api.responses import UNASSIGNED_CLIENT
 from services.analytics.api.sales_schemas import (
     CoPurchase,
     Funnels,
@@ -98,9 +99,7 @@ async def key_accounts(
 @router.put(
     "/key-accounts/{client_id}",
     summary="Mark a client key by a manager's criteria",
-    responses={
-        404: {"description": "A client accounts does not have, or not assigned to the manager"}
-    },
+    responses=UNASSIGNED_CLIENT,
 )
 async def mark_key_account(
     client_id: uuid.UUID,
