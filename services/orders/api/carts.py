@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from services.orders.api.deps import CollaboratorsDep
 from services.orders.api.quick_order import read_wanted_lines
-from services.orders.api.schemas import QuickOrderResult, added
+from services.orders.api.schemas import TOO_MANY_LINES, QuickOrderResult, added
 from services.orders.domain.lines import MAX_LINES, WantedLine, line_total
 from services.orders.usecases import carts as usecase
 from services.orders.usecases.access import SHOPPERS
@@ -244,7 +244,7 @@ async def delete_cart(
 @router.put(
     "/carts/{cart_id}/lines",
     summary="Set (or add to) line quantities; every line must be orderable or nothing changes",
-    responses={409: {"description": "More lines than a cart or list may hold"}},
+    responses=TOO_MANY_LINES,
 )
 async def put_lines(
     cart_id: uuid.UUID,
@@ -290,7 +290,7 @@ async def remove_lines(
             "required": True,
         }
     },
-    responses={409: {"description": "More lines than a cart or list may hold"}},
+    responses=TOO_MANY_LINES,
 )
 async def quick_order(
     cart_id: uuid.UUID,
