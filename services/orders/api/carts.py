@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from services.orders.api.deps import CollaboratorsDep
 from services.orders.api.quick_order import read_wanted_lines
-from services.orders.api.schemas import TOO_MANY_LINES, QuickOrderResult, added
+from services.orders.api.schemas import NOT_THEIR_CLIENT, TOO_MANY_LINES, QuickOrderResult, added
 from services.orders.domain.lines import MAX_LINES, WantedLine, line_total
 from services.orders.usecases import carts as usecase
 from services.orders.usecases.access import SHOPPERS
@@ -194,7 +194,7 @@ async def list_carts(
     company_id: uuid.UUID | None = None,
 ) -> list[CartSummary]:
     return [
-        CartSummary(id=c.id, name=c.name, company_id=c.company_id, lines=count)
+        read_of(CartSummary, c, lines=count)
         for c, count in await usecase.carts_of(session, principal, company_id)
     ]
 
@@ -204,7 +204,7 @@ async def list_carts(
     status_code=201,
     summary="A new named cart (one per project, say)",
     responses={
-        404: {"description": "A company_id the caller does not act for"},
+        **NOT_THEIR_CLIENT,
         409: {"description": "The caller has a cart of this name"},
     },
 )
@@ -217,7 +217,7 @@ async def create_cart(
 ) -> CartSummary:
     cart = await usecase.create_cart(session, collaborators, principal, body.company_id, body.name)
     response.headers["Location"] = f"/carts/{cart.id}"
-    return CartSummary(id=cart.id, name=cart.name, company_id=cart.company_id, lines=0)
+    return read_of(CartSummary, cart, lines=0)
 
 
 @router.get(
@@ -257,7 +257,7 @@ async def put_lines(
     cart, count = await usecase.set_lines(
         session, collaborators, principal, cart_id, wanted, body.add
     )
-    return CartSummary(id=cart.id, name=cart.name, company_id=cart.company_id, lines=count)
+    return read_of(CartSummary, cart, lines=count)
 
 
 @router.delete("/carts/{cart_id}/lines", status_code=204, summary="Remove lines by SKU")

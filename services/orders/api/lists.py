@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from services.orders.api.deps import CollaboratorsDep
 from services.orders.api.quick_order import read_wanted_lines
-from services.orders.api.schemas import TOO_MANY_LINES, QuickOrderResult, added
+from services.orders.api.schemas import NOT_THEIR_CLIENT, TOO_MANY_LINES, QuickOrderResult, added
 from services.orders.store.models import RequisitionList
 from services.orders.usecases import carts as usecase
 from services.orders.usecases.access import SHOPPERS
@@ -62,7 +62,7 @@ async def list_lists(
     status_code=201,
     summary="A new, empty saved list",
     responses={
-        404: {"description": "A company_id the caller does not act for"},
+        **NOT_THEIR_CLIENT,
         409: {"description": "The company has a list of this name"},
     },
 )

@@ -283,6 +283,10 @@ class QuickOrderResult(BaseModel):
     problems: list[LineProblemRead]
 
 
+# Said by the endpoints that make a cart or a list for the client a staff member names.
+NOT_THEIR_CLIENT: dict[int | str, dict[str, Any]] = {
+    404: {"description": "A company_id the caller does not act for"}
+}
 # Said by every endpoint that adds lines to a cart or a list.
 TOO_MANY_LINES: dict[int | str, dict[str, Any]] = {
     409: {"description": "More lines than a cart or list may hold"}
