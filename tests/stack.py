@@ -76,3 +76,59 @@ async def erp_feeds(http: httpx.AsyncClient, erp: dict[str, str], path: str, csv
         return state if state in ("succeeded", "rejected", "failed") else None
 
     assert await eventually(finished) == "succeeded"
+
+
+async def client_and_products(
+    http: httpx.AsyncClient,
+    admin: dict[str, str],
+    erp: dict[str, str],
+    products: str,
+    stock: str,
+    skus: list[str],
+) -> str:
+    """ERP feeds the client C-1 (Alpha LLC), the catalog rows `products` and the stock rows
+    `stock` (CSV without their headers); the seller opens the EUR base price list. Answers
+    C-1's company id once pricing knows it and `skus` (from accounts' and catalog's events),
+    so that their prices can be fed."""
+    await erp_feeds(
+        http,
+        erp,
+        "/api/v1/accounts/feeds/clients",
+        "external_id,legal_name,credit_limit_minor\nC-1,Alpha LLC,5000000\n",
+    )
+    await erp_feeds(
+        http,
+        erp,
+        "/api/v1/catalog/feeds/catalog",
+        "sku,name,brand,category,unit,min_order_qty,order_multiple\n" + products,
+    )
+    await erp_feeds(http, erp, "/api/v1/catalog/feeds/stock", "sku,warehouse,on_hand\n" + stock)
+    base = await http.post(
+        "/api/v1/pricing/price-lists",
+        headers=admin,
+        json={"code": "BASE", "name": "Base", "currency": "EUR", "is_base": True},
+    )
+    assert base.status_code == 201, base.text
+
+    async def c1() -> str | None:
+        page = await http.get("/api/v1/accounts/companies", headers=admin, params={"q": "C-1"})
+        return next((c["id"] for c in page.json()["items"] if c["external_id"] == "C-1"), None)
+
+    company_id = await eventually(c1)
+
+    async def pricing_knows_them() -> bool:
+        resolved = await http.post(
+            "/api/v1/pricing/prices/resolve",
+            headers=admin,
+            json={
+                "client_id": company_id,
+                "currency": "EUR",
+                "lines": [{"sku": sku} for sku in skus],
+            },
+        )
+        return resolved.status_code == 200 and all(
+            x["rule"] != "unknown sku" for x in resolved.json()["lines"]
+        )
+
+    await eventually(pricing_knows_them)
+    return company_id

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from shared.auth import Role
 from shared.testing.fixtures import as_role, client
-from tests.catalog.world import ATTRIBUTES, BUYER, as_csv, assert_rejected, feed
+from tests.catalog.world import ATTRIBUTES, BUYER, as_csv, assert_rejected, feed, listed_skus
 
 
 def product(sku: str, attributes: dict | None, **more) -> dict:
@@ -34,22 +34,18 @@ async def seeded(app) -> None:
     assert job["state"] == "succeeded", job
 
 
-async def skus(http, **params) -> list[str]:
-    answer = await http.get("/products", params=params)
-    assert answer.status_code == 200, answer.text
-    return [p["sku"] for p in answer.json()["items"]]
-
-
 async def test_products_are_filtered_by_typed_attributes(catalog):
     await seeded(catalog)
     async with client(catalog, BUYER) as http:
-        assert await skus(http, **{"attr.color": "red"}) == ["T-100", "T-300"]
-        assert await skus(http, **{"attr.color": "red,blue"}) == ["T-100", "T-150", "T-300"]
-        assert await skus(http, **{"attr.width_mm": "100..200"}) == ["T-100", "T-150"]
-        assert await skus(http, **{"attr.width_mm": "150.5"}) == ["T-150"]
-        assert await skus(http, **{"attr.width_mm": "200.."}) == ["T-300"]
-        assert await skus(http, **{"attr.color": "red", "attr.width_mm": "..250"}) == ["T-100"]
-        assert await skus(http, **{"attr.frost_proof": "false"}) == ["T-300"]
+        assert await listed_skus(http, **{"attr.color": "red"}) == ["T-100", "T-300"]
+        assert await listed_skus(http, **{"attr.color": "red,blue"}) == ["T-100", "T-150", "T-300"]
+        assert await listed_skus(http, **{"attr.width_mm": "100..200"}) == ["T-100", "T-150"]
+        assert await listed_skus(http, **{"attr.width_mm": "150.5"}) == ["T-150"]
+        assert await listed_skus(http, **{"attr.width_mm": "200.."}) == ["T-300"]
+        assert await listed_skus(http, **{"attr.color": "red", "attr.width_mm": "..250"}) == [
+            "T-100"
+        ]
+        assert await listed_skus(http, **{"attr.frost_proof": "false"}) == ["T-300"]
         one = (await http.get("/products/T-100")).json()
         declared = (await http.get("/attributes")).json()
     assert one["attributes"] == {"color": "red", "width_mm": 100, "frost_proof": True}

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from shared.clock import utcnow
 from shared.testing.fixtures import client
-from tests.catalog.world import ATTRIBUTES, BUYER, TREE, as_csv, feed
+from tests.catalog.world import ATTRIBUTES, BUYER, TREE, as_csv, feed, listed_skus
 
 
 def product(sku: str, name: str, **more) -> dict:
@@ -40,29 +40,23 @@ async def seeded(app) -> None:
     assert job["state"] == "succeeded", job
 
 
-async def search(http, **params) -> list[str]:
-    answer = await http.get("/products", params=params)
-    assert answer.status_code == 200, answer.text
-    return [p["sku"] for p in answer.json()["items"]]
-
-
 async def test_words_match_name_brand_description_and_attribute_values_by_prefix(catalog):
     await seeded(catalog)
     async with client(catalog, BUYER) as http:
-        assert await search(http, q="tile") == ["CE-200", "KN-100"]  # tiles: a prefix match
-        assert await search(http, q="knauf") == ["KN-100"]  # brand
-        assert await search(http, q="anthra") == ["SE-1"]  # an attribute value
-        assert await search(http, q="glue ceres") == ["CE-200"]  # every word must match
-        assert await search(http, q="KN-1") == ["KN-100"]  # a SKU fragment: trigram
-        assert await search(http, q="nothing-like-it") == []
+        assert await listed_skus(http, q="tile") == ["CE-200", "KN-100"]  # tiles: a prefix match
+        assert await listed_skus(http, q="knauf") == ["KN-100"]  # brand
+        assert await listed_skus(http, q="anthra") == ["SE-1"]  # an attribute value
+        assert await listed_skus(http, q="glue ceres") == ["CE-200"]  # every word must match
+        assert await listed_skus(http, q="KN-1") == ["KN-100"]  # a SKU fragment: trigram
+        assert await listed_skus(http, q="nothing-like-it") == []
 
 
 async def test_relevance_puts_name_matches_above_description_matches(catalog):
     await seeded(catalog)
     async with client(catalog, BUYER) as http:
-        assert await search(http, q="glue") == ["CE-200", "PR-7"]
-        assert await search(http, q="glue", sort="sku") == ["CE-200", "PR-7"]
-        assert await search(http, q="tile") == ["CE-200", "KN-100"]
+        assert await listed_skus(http, q="glue") == ["CE-200", "PR-7"]
+        assert await listed_skus(http, q="glue", sort="sku") == ["CE-200", "PR-7"]
+        assert await listed_skus(http, q="tile") == ["CE-200", "KN-100"]
 
 
 async def test_every_order_pages_with_a_cursor_without_gaps_or_repeats(catalog):
@@ -124,14 +118,14 @@ async def fasteners(app) -> None:
 async def test_a_sku_fragment_matches_as_a_word_prefix_or_inside_sku_and_name_in_one_list(catalog):
     await fasteners(catalog)
     async with client(catalog, BUYER) as http:
-        ranked = await search(http, q="bolt 100")
+        ranked = await listed_skus(http, q="bolt 100")
         assert sorted(ranked) == ["AB-1001", "TT-100", "XK-5100", "ZZ-9"]
         assert ranked[:2] == ["AB-1001", "ZZ-9"]  # both words in the name rank first
-        assert await search(http, q="bolt 100", sort="sku") == sorted(ranked)
+        assert await listed_skus(http, q="bolt 100", sort="sku") == sorted(ranked)
         # Every SKU-like word must match one way or the other, whichever way the first did.
-        assert await search(http, q="XK-5 bolt 100") == ["XK-5100"]
-        assert await search(http, q="100 1001") == ["AB-1001"]
-        assert await search(http, q="100 screw") == ["QQ-7"]
+        assert await listed_skus(http, q="XK-5 bolt 100") == ["XK-5100"]
+        assert await listed_skus(http, q="100 1001") == ["AB-1001"]
+        assert await listed_skus(http, q="100 screw") == ["QQ-7"]
         # Page by page, the two ways of matching give the same list once each.
         seen, cursor = [], None
         while True:
@@ -150,12 +144,17 @@ async def test_search_reaches_a_word_by_any_prefix_but_not_from_its_middle(catal
     await fasteners(catalog)
     async with client(catalog, BUYER) as http:
         for typed in ("b", "bo", "bol", "bolt", "BOLT"):
-            assert sorted(await search(http, q=typed)) == ["AB-1001", "TT-100", "XK-5100", "ZZ-9"]
-        assert await search(http, q="bolte") == ["TT-100"]  # bolted, in the description
-        assert await search(http, q="bolts") == []
-        assert await search(http, q="olt") == []  # a word's middle is not a prefix
-        assert await search(http, q="ancho b") == ["AB-1001", "XK-5100"]
-        assert await search(http, q="bolt", status="discontinued") == []
+            assert sorted(await listed_skus(http, q=typed)) == [
+                "AB-1001",
+                "TT-100",
+                "XK-5100",
+                "ZZ-9",
+            ]
+        assert await listed_skus(http, q="bolte") == ["TT-100"]  # bolted, in the description
+        assert await listed_skus(http, q="bolts") == []
+        assert await listed_skus(http, q="olt") == []  # a word's middle is not a prefix
+        assert await listed_skus(http, q="ancho b") == ["AB-1001", "XK-5100"]
+        assert await listed_skus(http, q="bolt", status="discontinued") == []
 
 
 async def test_words_with_a_category_subtree_brand_or_another_order_find_the_same(catalog):
@@ -170,8 +169,11 @@ async def test_words_with_a_category_subtree_brand_or_another_order_find_the_sam
     )
     assert job["state"] == "succeeded", job
     async with client(catalog, BUYER) as http:
-        assert await search(http, q="glu", category="adhesives") == ["G-1", "G-3"]
-        assert await search(http, q="glu", category="building", brand="Knauf") == ["B-1", "G-3"]
-        assert await search(http, q="glu", sort="name") == ["B-1", "G-2", "G-1", "G-3"]
-        assert await search(http, q="glu", sort="-updated_at", category="boards") == ["B-1"]
-        assert await search(http, q="glu gun", category="adhesives") == []
+        assert await listed_skus(http, q="glu", category="adhesives") == ["G-1", "G-3"]
+        assert await listed_skus(http, q="glu", category="building", brand="Knauf") == [
+            "B-1",
+            "G-3",
+        ]
+        assert await listed_skus(http, q="glu", sort="name") == ["B-1", "G-2", "G-1", "G-3"]
+        assert await listed_skus(http, q="glu", sort="-updated_at", category="boards") == ["B-1"]
+        assert await listed_skus(http, q="glu gun", category="adhesives") == []

@@ -31,6 +31,13 @@ async def feed(app, body: str, kind: str = "catalog", **params) -> dict:
         return job
 
 
+async def listed_skus(http, **params) -> list[str]:
+    """The SKUs GET /products lists for these query parameters, in its order."""
+    answer = await http.get("/products", params=params)
+    assert answer.status_code == 200, answer.text
+    return [p["sku"] for p in answer.json()["items"]]
+
+
 STOCK = "sku,warehouse,on_hand,as_of\n"
 CATEGORIES = "code,name,parent\n"
 TREE = (

@@ -21,7 +21,13 @@ from sqlalchemy import text
 from shared.runtime import ROOT
 from shared.testing.fixtures import client, running
 from tests.accounts.factories import add_user
-from tests.stack import erp_feeds, eventually, seller_and_erp, start_order_stack
+from tests.stack import (
+    client_and_products,
+    erp_feeds,
+    eventually,
+    seller_and_erp,
+    start_order_stack,
+)
 
 SDK = ROOT / "clients" / "typescript"
 SKU = "CE-200"
@@ -86,44 +92,14 @@ async def seed(http, accounts, orders) -> tuple[str, str]:
     Answers the buyer's email and password."""
     admin, erp = await seller_and_erp(http, accounts, "boss@seller.example")
 
-    await erp_feeds(
+    company_id = await client_and_products(
         http,
+        admin,
         erp,
-        "/api/v1/accounts/feeds/clients",
-        "external_id,legal_name,credit_limit_minor\nC-1,Alpha LLC,5000000\n",
-    )
-    await erp_feeds(
-        http,
-        erp,
-        "/api/v1/catalog/feeds/catalog",
-        f"sku,name,brand,category,unit,min_order_qty,order_multiple\n"
         f"{SKU},Ceresit CM 11 tile glue,Ceresit,glue,bag,1,1\n",
+        f"{SKU},MAIN,400\n",
+        [SKU],
     )
-    await erp_feeds(
-        http, erp, "/api/v1/catalog/feeds/stock", f"sku,warehouse,on_hand\n{SKU},MAIN,400\n"
-    )
-    base = await http.post(
-        "/api/v1/pricing/price-lists",
-        headers=admin,
-        json={"code": "BASE", "name": "Base", "currency": "EUR", "is_base": True},
-    )
-    assert base.status_code == 201, base.text
-
-    async def company():
-        page = await http.get("/api/v1/accounts/companies", headers=admin, params={"q": "C-1"})
-        return next(iter(page.json()["items"]), None)
-
-    company_id = (await eventually(company))["id"]
-
-    async def pricing_knows_them():  # from accounts' and catalog's events
-        resolved = await http.post(
-            "/api/v1/pricing/prices/resolve",
-            headers=admin,
-            json={"client_id": company_id, "currency": "EUR", "lines": [{"sku": SKU}]},
-        )
-        return resolved.status_code == 200 and resolved.json()["lines"][0]["rule"] != "unknown sku"
-
-    await eventually(pricing_knows_them)
     await erp_feeds(
         http,
         erp,

@@ -13,7 +13,13 @@ from shared.contracts.orders import ORDER_TOPIC
 from shared.testing.fixtures import client, running
 from shared.testing.kafka import read_topic
 from tests.accounts.factories import add_user
-from tests.stack import erp_feeds, eventually, seller_and_erp, start_order_stack
+from tests.stack import (
+    client_and_products,
+    erp_feeds,
+    eventually,
+    seller_and_erp,
+    start_order_stack,
+)
 
 
 async def test_from_erp_feeds_to_a_delivered_order(start_app, kafka_bootstrap):
@@ -23,55 +29,15 @@ async def test_from_erp_feeds_to_a_delivered_order(start_app, kafka_bootstrap):
         admin, erp = await seller_and_erp(http, accounts, "boss@example.com")
 
         # ERP: clients, catalog, stock, prices.
-        await erp_feeds(
+        company_id = await client_and_products(
             http,
+            admin,
             erp,
-            "/api/v1/accounts/feeds/clients",
-            "external_id,legal_name,credit_limit_minor\nC-1,Alpha LLC,5000000\n",
+            "CE-200,Ceresit CM 11 tile glue,Ceresit,glue,bag,1,1\n"
+            "KN-100,Knauf board,Knauf,boards,pcs,10,5\n",
+            "CE-200,MAIN,40\nKN-100,MAIN,400\n",
+            ["CE-200", "KN-100"],
         )
-        await erp_feeds(
-            http,
-            erp,
-            "/api/v1/catalog/feeds/catalog",
-            "sku,name,brand,category,unit,min_order_qty,order_multiple\n"
-            "CE-200,Ceresit CM 11 tile glue,Ceresit,glue,bag,1,1\nKN-100,Knauf board,Knauf,boards,pcs,10,5\n",
-        )
-        await erp_feeds(
-            http,
-            erp,
-            "/api/v1/catalog/feeds/stock",
-            "sku,warehouse,on_hand\nCE-200,MAIN,40\nKN-100,MAIN,400\n",
-        )
-        created = await http.post(
-            "/api/v1/pricing/price-lists",
-            headers=admin,
-            json={"code": "BASE", "name": "Base", "currency": "EUR", "is_base": True},
-        )
-        assert created.status_code == 201, created.text
-
-        async def c1():
-            answer = await http.get(
-                "/api/v1/accounts/companies", headers=admin, params={"limit": 50}
-            )
-            return next((c for c in answer.json()["items"] if c["external_id"] == "C-1"), None)
-
-        company = await eventually(c1)
-
-        async def pricing_knows_c1_and_the_skus():
-            answer = await http.post(
-                "/api/v1/pricing/prices/resolve",
-                headers=admin,
-                json={
-                    "client_id": company["id"],
-                    "currency": "EUR",
-                    "lines": [{"sku": "CE-200"}, {"sku": "KN-100"}],
-                },
-            )
-            return answer.status_code == 200 and all(
-                x["rule"] != "unknown sku" for x in answer.json()["lines"]
-            )
-
-        await eventually(pricing_knows_c1_and_the_skus)
         await erp_feeds(
             http,
             erp,
@@ -82,7 +48,7 @@ async def test_from_erp_feeds_to_a_delivered_order(start_app, kafka_bootstrap):
 
         # The buyer logs in for its company, finds the glue, sees its price and the stock.
         buyer_id = await add_user(
-            accounts, "buyer@alpha.example", companies={uuid.UUID(company["id"]): "buyer"}
+            accounts, "buyer@alpha.example", companies={uuid.UUID(company_id): "buyer"}
         )
         assert buyer_id
         login = await http.post(

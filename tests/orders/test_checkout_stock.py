@@ -6,7 +6,8 @@ is given back at once."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import httpx
@@ -64,12 +65,16 @@ class Catalog(httpx.AsyncBaseTransport):
         return httpx.Response(503, json={"title": "Service Unavailable"})
 
 
-def catalog_way(shop, **how) -> Callable[[], None]:
-    """Orders reaches catalog the way `how` says, until the returned function is called."""
+@contextmanager
+def catalog_way(shop, **how) -> Iterator[None]:
+    """Orders reaches catalog the way `how` says, inside the block."""
     routes = shop.orders.state.upstream_transport.apps
     catalog = routes["catalog"]
     routes["catalog"] = Catalog(catalog, **how)
-    return lambda: routes.__setitem__("catalog", catalog)
+    try:
+        yield
+    finally:
+        routes["catalog"] = catalog
 
 
 async def expire_holds(shop) -> None:
@@ -88,11 +93,8 @@ async def test_stock_that_expired_before_its_confirmation_is_held_again_and_the_
     shop,
 ):
     cart_id = await new_cart(shop, {"CE-200": "60"})
-    restore = catalog_way(shop, meanwhile=lambda: expire_holds(shop))
-    try:
+    with catalog_way(shop, meanwhile=lambda: expire_holds(shop)):
         placed = await checkout(shop, cart_id)
-    finally:
-        restore()
     assert placed.status_code == 201, placed.text
     assert (await stock_of(shop, "CE-200"))["reserved"] == "60.000"
     assert await count(shop.catalog, "reservations", "state = 'confirmed'") == 1
@@ -110,11 +112,8 @@ async def test_a_checkout_whose_stock_expired_and_went_to_another_is_refused_nam
         await expire_holds(shop)
         await another_buyer_takes(shop, 50)
 
-    restore = catalog_way(shop, meanwhile=expired_and_taken)
-    try:
+    with catalog_way(shop, meanwhile=expired_and_taken):
         refused = await checkout(shop, cart_id, key="tower-b")
-    finally:
-        restore()
     assert refused.status_code == 409, refused.text
     problem = refused.json()
     assert problem["type"].endswith("/out-of-stock") and "given back" in problem["detail"]
@@ -139,11 +138,8 @@ async def test_a_checkout_whose_stock_expired_and_went_to_another_is_refused_nam
 async def placed_unconfirmed(shop, cart_id: str) -> dict:
     """An order placed while catalog could not answer the confirmation: the checkout stays
     `placed`, for the recovery."""
-    restore = catalog_way(shop, down=confirming)
-    try:
+    with catalog_way(shop, down=confirming):
         placed = await checkout(shop, cart_id)
-    finally:
-        restore()
     assert placed.status_code == 201, placed.text
     assert await count(shop.orders, "checkouts", "state = 'placed'") == 1
     return placed.json()
@@ -195,11 +191,8 @@ async def test_a_reservation_whose_answer_was_lost_is_given_back_at_once(shop, l
     hears of the failure, so the same key checks out at once instead of being refused for the
     60 it held itself."""
     cart_id = await new_cart(shop, {"CE-200": "60"})
-    restore = catalog_way(shop, lost=reserving, loss=loss)
-    try:
+    with catalog_way(shop, lost=reserving, loss=loss):
         failed = await checkout(shop, cart_id, key="tower-b")
-    finally:
-        restore()
     assert failed.status_code == status, failed.text
     assert (await stock_of(shop, "CE-200"))["reserved"] == "0.000"
     assert await count(shop.catalog, "reservations", "state = 'released'") == 1
@@ -244,11 +237,8 @@ async def test_a_checkout_the_recovery_gave_up_while_it_ran_orders_nothing_and_h
     async def recovery_gives_it_up() -> None:
         assert await recover_once(shop.orders) == 1
 
-    restore = catalog_way(shop, meanwhile=recovery_gives_it_up)
-    try:
+    with catalog_way(shop, meanwhile=recovery_gives_it_up):
         given_up = await checkout(shop, cart_id, key="slow")
-    finally:
-        restore()
     assert given_up.status_code == 409, given_up.text
     assert given_up.json()["type"].endswith("/checkout-interrupted")
     assert await count(shop.orders, "orders") == 0

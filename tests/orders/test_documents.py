@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-
-from shared.auth import Role
-from shared.testing.fixtures import as_role, client
+from shared.testing.fixtures import client
 from tests.orders.test_lifecycle import outbox_payloads, place
 from tests.orders.world import ERP
 
@@ -60,8 +57,7 @@ async def test_documents_are_refused_to_the_wrong_people_and_types(shop):
             files={"file": ("x.pdf", b"%PDF", "application/pdf")},
         )
         assert refused.status_code == 403
-    stranger = as_role(Role.BUYER, company_id=uuid.uuid4())
-    async with client(shop.orders, stranger) as http:
+    async with shop.as_stranger() as http:
         assert (await http.get(f"/orders/{order['id']}/documents")).status_code == 404
         assert (
             await http.get(f"/orders/{order['id']}/documents/{document['id']}/file")

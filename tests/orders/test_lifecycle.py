@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
 
 from services.catalog import events as catalog_events
-from shared.auth import Role
 from shared.contracts.orders import OrderShippedV1
-from shared.testing.fixtures import as_role, client
+from shared.testing.fixtures import client
 from tests.orders.test_checkout import checkout, count
 from tests.orders.world import ERP, new_cart, new_company, outbox_types, stock_of
 
@@ -142,8 +140,7 @@ async def test_buyers_cancel_until_the_goods_leave(shop):
 
 async def test_orders_are_seen_only_by_their_company_and_erp_endpoints_only_by_erp(shop):
     order = await place(shop)
-    stranger = as_role(Role.BUYER, company_id=uuid.uuid4())
-    async with client(shop.orders, stranger) as http:
+    async with shop.as_stranger() as http:
         assert (await http.get(f"/orders/{order['id']}")).status_code == 404
         assert (await http.get("/orders")).json()["items"] == []
         assert (

@@ -160,8 +160,7 @@ async def test_only_sales_offers_and_only_the_company_sees_its_quotes(shop):
     assert (await offer(shop, quote["id"], [], headers=shop.buyer)).status_code == 403
     company_admin = as_role(Role.COMPANY_ADMIN, company_id=shop.company_id)
     assert (await offer(shop, quote["id"], [], headers=company_admin)).status_code == 403
-    stranger = as_role(Role.BUYER, company_id=uuid.uuid4())
-    async with client(shop.orders, stranger) as http:
+    async with shop.as_stranger() as http:
         assert (await http.get(f"/quotes/{quote['id']}")).status_code == 404
         assert (await http.get("/quotes")).json()["items"] == []
         assert (

@@ -93,8 +93,7 @@ async def test_cancellations_returns_and_complaints_carry_their_reason(shop):
         "service",
         "rude driver",
     )
-    stranger = as_role(Role.BUYER, company_id=uuid.uuid4())
-    async with client(shop.orders, stranger) as http:
+    async with shop.as_stranger() as http:
         assert (await http.get(f"/orders/{kept['id']}/claims")).status_code == 404
     async with client(shop.orders, as_role(Role.INTEGRATOR, kind="api_key", subject="k")) as http:
         refused = await http.post(

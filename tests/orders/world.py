@@ -57,6 +57,10 @@ class Shop:
     def as_buyer(self, **headers: str) -> Any:
         return client(self.orders, {**self.buyer, **headers})
 
+    def as_stranger(self) -> Any:
+        """A buyer of another company: it must find none of this company's things."""
+        return client(self.orders, as_role(Role.BUYER, company_id=uuid.uuid4()))
+
 
 async def post_feed(app: FastAPI, specs: Any, kind: str, body: str, **params: Any) -> dict:
     async with client(app, {**ERP, "Content-Type": "text/csv"}) as http:

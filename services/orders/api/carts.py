@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from services.orders.api.deps import CollaboratorsDep
 from services.orders.api.quick_order import read_wanted_lines
-from services.orders.api.schemas import QuickOrderResult, added
+from services.orders.api.schemas import NOT_THEIR_CLIENT, TOO_MANY_LINES, QuickOrderResult, added
 from services.orders.domain.lines import MAX_LINES, WantedLine, line_total
 from services.orders.usecases import carts as usecase
 from services.orders.usecases.access import SHOPPERS
@@ -198,9 +198,7 @@ async def list_carts(
 ) -> Page[CartSummary]:
     return Page.of(
         await usecase.carts_of(session, principal, company_id, page),
-        lambda found: CartSummary(
-            id=found[0].id, name=found[0].name, company_id=found[0].company_id, lines=found[1]
-        ),
+        lambda found: read_of(CartSummary, found[0], lines=found[1]),
     )
 
 
@@ -209,7 +207,7 @@ async def list_carts(
     status_code=201,
     summary="A new named cart (one per project, say)",
     responses={
-        404: {"description": "A company_id the caller does not act for"},
+        **NOT_THEIR_CLIENT,
         409: {"description": "The caller has a cart of this name"},
     },
 )
@@ -222,7 +220,7 @@ async def create_cart(
 ) -> CartSummary:
     cart = await usecase.create_cart(session, collaborators, principal, body.company_id, body.name)
     response.headers["Location"] = f"/carts/{cart.id}"
-    return CartSummary(id=cart.id, name=cart.name, company_id=cart.company_id, lines=0)
+    return read_of(CartSummary, cart, lines=0)
 
 
 @router.get(
@@ -249,7 +247,7 @@ async def delete_cart(
 @router.put(
     "/carts/{cart_id}/lines",
     summary="Set (or add to) line quantities; every line must be orderable or nothing changes",
-    responses={409: {"description": "More lines than a cart or list may hold"}},
+    responses=TOO_MANY_LINES,
 )
 async def put_lines(
     cart_id: uuid.UUID,
@@ -262,7 +260,7 @@ async def put_lines(
     cart, count = await usecase.set_lines(
         session, collaborators, principal, cart_id, wanted, body.add
     )
-    return CartSummary(id=cart.id, name=cart.name, company_id=cart.company_id, lines=count)
+    return read_of(CartSummary, cart, lines=count)
 
 
 @router.delete("/carts/{cart_id}/lines", status_code=204, summary="Remove lines by SKU")
@@ -295,7 +293,7 @@ async def remove_lines(
             "required": True,
         }
     },
-    responses={409: {"description": "More lines than a cart or list may hold"}},
+    responses=TOO_MANY_LINES,
 )
 async def quick_order(
     cart_id: uuid.UUID,

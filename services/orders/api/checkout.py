@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from services.orders.api.deps import CollaboratorsDep
-from services.orders.api.schemas import OrderRead, order_read, placed_order_json
+from services.orders.api.schemas import (
+    KEY_MISSING,
+    IdempotencyKey,
+    OrderRead,
+    order_read,
+    placed_order_json,
+)
 from services.orders.usecases import checkout as usecase
 from services.orders.usecases.access import SHOPPERS
 from shared.apiconventions import examples
@@ -45,7 +51,7 @@ class CheckoutBody(BaseModel):
             "still running"
         },
         422: {"description": "Unorderable or unpriced lines, below the minimum, or credit"},
-        428: {"description": "Idempotency-Key header missing"},
+        **KEY_MISSING,
         503: {"description": "Pricing, accounts or catalog cannot answer now"},
     },
 )
@@ -54,7 +60,7 @@ async def checkout(
     response: Response,
     collaborators: CollaboratorsDep,
     principal: allow(*SHOPPERS),
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: IdempotencyKey = None,
     body: CheckoutBody | None = None,
 ) -> Any:
     body = body or CheckoutBody()

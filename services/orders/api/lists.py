@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from services.orders.api.deps import CollaboratorsDep
 from services.orders.api.quick_order import read_wanted_lines
-from services.orders.api.schemas import QuickOrderResult, added
+from services.orders.api.schemas import NOT_THEIR_CLIENT, TOO_MANY_LINES, QuickOrderResult, added
 from services.orders.store.models import RequisitionList
 from services.orders.usecases import carts as usecase
 from services.orders.usecases.access import SHOPPERS
@@ -68,7 +68,7 @@ async def list_lists(
     status_code=201,
     summary="A new, empty saved list",
     responses={
-        404: {"description": "A company_id the caller does not act for"},
+        **NOT_THEIR_CLIENT,
         409: {"description": "The company has a list of this name"},
     },
 )
@@ -94,7 +94,7 @@ async def get_list(
 @router.post(
     "/requisition-lists/{list_id}/lines",
     summary="Add lines as in quick order (pasted text or CSV); bad lines reported one by one",
-    responses={409: {"description": "More lines than a cart or list may hold"}},
+    responses=TOO_MANY_LINES,
 )
 async def add_list_lines(
     list_id: uuid.UUID,
@@ -121,7 +121,7 @@ async def delete_list(
 @router.post(
     "/requisition-lists/{list_id}/to-cart",
     summary="Add the whole list to a cart; lines no longer orderable are reported",
-    responses={409: {"description": "More lines than a cart or list may hold"}},
+    responses=TOO_MANY_LINES,
 )
 async def list_to_cart(
     list_id: uuid.UUID, body: ToCart, session: SessionDep, principal: allow(*SHOPPERS)

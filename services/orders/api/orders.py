@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from services.orders.api.deps import CollaboratorsDep
 from services.orders.api.schemas import (
+    TOO_MANY_LINES,
     OrderRead,
     OrderStatus,
     OrderSummary,
@@ -228,7 +229,7 @@ class ReorderBody(BaseModel):
 @router.post(
     "/orders/{order_id}/reorder",
     summary="Add a past order's lines to a cart; lines no longer orderable are reported",
-    responses={409: {"description": "More lines than a cart or list may hold"}},
+    responses=TOO_MANY_LINES,
 )
 async def reorder(
     order_id: uuid.UUID, body: ReorderBody, session: SessionDep, principal: allow(*SHOPPERS)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from services.orders.api.deps import CollaboratorsDep
-from services.orders.api.schemas import OrderRead, order_read
+from services.orders.api.schemas import KEY_MISSING, IdempotencyKey, OrderRead, order_read
 from services.orders.domain.lines import MAX_LINES, line_total
 from services.orders.store.quote_models import Quote
 from services.orders.usecases import quotes as usecase
@@ -25,6 +25,9 @@ from shared.reads import read_of
 
 router = APIRouter(tags=["quotes"])
 SALES = (Role.SALES_MANAGER, Role.HEAD_OF_SALES, Role.ADMIN)
+NOT_NOW: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The quote is not in a state that allows it"}
+}
 
 
 class QuoteLineRead(BaseModel):
@@ -185,7 +188,7 @@ class QuoteReply(BaseModel):
 @router.post(
     "/quotes/{quote_id}/request-changes",
     summary="Ask the sales manager to change the offer (also after it expired)",
-    responses={409: {"description": "The quote is not in a state that allows it"}},
+    responses=NOT_NOW,
 )
 async def request_changes(
     quote_id: uuid.UUID, body: QuoteReply, session: SessionDep, principal: allow(*CLIENT_PEOPLE)
@@ -200,7 +203,7 @@ async def request_changes(
 @router.post(
     "/quotes/{quote_id}/decline",
     summary="Decline to quote, saying why (sales manager)",
-    responses={409: {"description": "The quote is not in a state that allows it"}},
+    responses=NOT_NOW,
 )
 async def decline_quote(
     quote_id: uuid.UUID, body: QuoteReply, session: SessionDep, principal: allow(*SALES)
@@ -219,7 +222,7 @@ async def decline_quote(
     responses={
         200: {"description": "This Idempotency-Key accepted the quote before: the order"},
         409: {"description": "Expired, not offered, or out of stock (lines named)"},
-        428: {"description": "Idempotency-Key header missing"},
+        **KEY_MISSING,
     },
 )
 async def accept_quote(
@@ -227,7 +230,7 @@ async def accept_quote(
     response: Response,
     collaborators: CollaboratorsDep,
     principal: allow(*SHOPPERS),
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> OrderRead:
     view, created = await usecase.accept_quote(collaborators, principal, quote_id, idempotency_key)
     if not created:

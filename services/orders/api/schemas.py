@@ -7,9 +7,10 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
+from fastapi import Header
 from pydantic import BaseModel, Field
 
 from services.orders.domain.lifecycle import TRANSITIONS
@@ -218,6 +219,14 @@ def placed_order_json(view: OrderView) -> bytes:
     return orjson.dumps(document, default=str, option=orjson.OPT_UTC_Z)
 
 
+# Placing an order (a checkout, an accepted quote) takes an Idempotency-Key: a retry after a
+# lost answer gets the order back instead of a second one.
+IdempotencyKey = Annotated[str | None, Header(max_length=200)]
+KEY_MISSING: dict[int | str, dict[str, Any]] = {
+    428: {"description": "Idempotency-Key header missing"}
+}
+
+
 # ERP's batches: the orders it names and what came of each row.
 ERP = (Role.INTEGRATOR, Role.ADMIN)
 MAX_BATCH = 5_000
@@ -272,6 +281,16 @@ class LineProblemRead(BaseModel):
 class QuickOrderResult(BaseModel):
     added: int = Field(description="Lines added or increased")
     problems: list[LineProblemRead]
+
+
+# Said by the endpoints that make a cart or a list for the client a staff member names.
+NOT_THEIR_CLIENT: dict[int | str, dict[str, Any]] = {
+    404: {"description": "A company_id the caller does not act for"}
+}
+# Said by every endpoint that adds lines to a cart or a list.
+TOO_MANY_LINES: dict[int | str, dict[str, Any]] = {
+    409: {"description": "More lines than a cart or list may hold"}
+}
 
 
 def added(result: Added) -> QuickOrderResult:

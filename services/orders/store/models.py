@@ -88,14 +88,20 @@ class Cart(Base):
     __table_args__ = (Index("uq_carts_owner_name", "company_id", "owner", "name", unique=True),)
 
 
-class CartLine(Base):
+class SkuQuantity:
+    """What a cart's, a requisition list's and a shipment's lines hold: a SKU, once per
+    parent, and how many of it in the SKU's base unit."""
+
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    quantity: Mapped[Decimal] = mapped_column(QUANTITY)
+
+
+class CartLine(SkuQuantity, Base):
     __tablename__ = "cart_lines"
 
     cart_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("carts.id", ondelete="CASCADE"), primary_key=True
     )
-    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
-    quantity: Mapped[Decimal] = mapped_column(QUANTITY)  # in the SKU's base unit
     position: Mapped[int] = mapped_column(BigInteger, Identity())  # keeps the order lines came in
 
     __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
@@ -115,14 +121,12 @@ class RequisitionList(Base):
     __table_args__ = (Index("uq_requisition_lists_name", "company_id", "name", unique=True),)
 
 
-class RequisitionListLine(Base):
+class RequisitionListLine(SkuQuantity, Base):
     __tablename__ = "requisition_list_lines"
 
     list_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("requisition_lists.id", ondelete="CASCADE"), primary_key=True
     )
-    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
-    quantity: Mapped[Decimal] = mapped_column(QUANTITY)
 
 
 class ApprovalRule(Base):
@@ -308,14 +312,12 @@ class Shipment(Base):
     )
 
 
-class ShipmentLine(Base):
+class ShipmentLine(SkuQuantity, Base):
     __tablename__ = "shipment_lines"
 
     shipment_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("shipments.id", ondelete="CASCADE"), primary_key=True
     )
-    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
-    quantity: Mapped[Decimal] = mapped_column(QUANTITY)
     delivered_quantity: Mapped[Decimal | None] = mapped_column(QUANTITY)
 
 

@@ -21,15 +21,17 @@ from services.orders.store.models import (
 )
 
 
+async def _of_order(
+    session: AsyncSession, order_id: uuid.UUID, model: Any, *order_by: Any
+) -> list[Any]:
+    """The rows of `model` (a table with an order_id) that belong to the order, sorted."""
+    stmt = select(model).where(model.order_id == order_id).order_by(*order_by)
+    return list(await session.scalars(stmt))
+
+
 async def history_of(session: AsyncSession, order_id: uuid.UUID) -> list[OrderTransition]:
     """The order's audit trail, oldest first."""
-    return list(
-        await session.scalars(
-            select(OrderTransition)
-            .where(OrderTransition.order_id == order_id)
-            .order_by(OrderTransition.id)
-        )
-    )
+    return await _of_order(session, order_id, OrderTransition, OrderTransition.id)
 
 
 async def by_reference(session: AsyncSession, reference: str) -> Order | None:
@@ -116,20 +118,10 @@ async def stream_lines(
 
 
 async def claims_of(session: AsyncSession, order_id: uuid.UUID) -> list[OrderClaim]:
-    return list(
-        await session.scalars(
-            select(OrderClaim)
-            .where(OrderClaim.order_id == order_id)
-            .order_by(OrderClaim.recorded_at)
-        )
-    )
+    return await _of_order(session, order_id, OrderClaim, OrderClaim.recorded_at)
 
 
 async def documents_of(session: AsyncSession, order_id: uuid.UUID) -> list[OrderDocument]:
-    return list(
-        await session.scalars(
-            select(OrderDocument)
-            .where(OrderDocument.order_id == order_id)
-            .order_by(OrderDocument.uploaded_at, OrderDocument.id)
-        )
+    return await _of_order(
+        session, order_id, OrderDocument, OrderDocument.uploaded_at, OrderDocument.id
     )
