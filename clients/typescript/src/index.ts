@@ -21,7 +21,7 @@ export type B2BClient = Client<paths>;
 export interface B2BClientOptions {
   /** The gateway's address, e.g. http://127.0.0.1:8000 */
   baseUrl: string;
-  /** A person's access token, from POST /api/v1/accounts/auth/login */
+  /** A person's access token, from POST /api/v2/accounts/auth/login */
   token?: string;
   /** An integrator's or partner's key: it reaches feeds and ERP endpoints only */
   apiKey?: string;

@@ -4,7 +4,7 @@
  */
 
 export interface paths {
-    "/api/v1/accounts/api-keys": {
+    "/api/v2/accounts/api-keys": {
         parameters: {
             query?: never;
             header?: never;
@@ -12,7 +12,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * API keys (never their secrets)
+         * API keys (never their secrets), oldest first
          * @description Roles: admin.
          */
         get: operations["accounts_list_api_keys_api_keys_get"];
@@ -28,7 +28,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/api-keys/{key_id}": {
+    "/api/v2/accounts/api-keys/{key_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -48,7 +48,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/auth/login": {
+    "/api/v2/accounts/auth/login": {
         parameters: {
             query?: never;
             header?: never;
@@ -68,7 +68,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/auth/switch-company": {
+    "/api/v2/accounts/auth/switch-company": {
         parameters: {
             query?: never;
             header?: never;
@@ -88,7 +88,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/client-groups": {
+    "/api/v2/accounts/client-groups": {
         parameters: {
             query?: never;
             header?: never;
@@ -96,7 +96,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Client groups
+         * Client groups, by code
          * @description Roles: admin, head of sales, sales manager.
          */
         get: operations["accounts_list_client_groups_client_groups_get"];
@@ -112,7 +112,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/client-types": {
+    "/api/v2/accounts/client-types": {
         parameters: {
             query?: never;
             header?: never;
@@ -120,7 +120,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Client types and their card fields
+         * Client types and their card fields, by code
          * @description Roles: admin, head of sales, sales manager.
          */
         get: operations["accounts_list_client_types_client_types_get"];
@@ -132,7 +132,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/client-types/{code}": {
+    "/api/v2/accounts/client-types/{code}": {
         parameters: {
             query?: never;
             header?: never;
@@ -152,7 +152,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/companies": {
+    "/api/v2/accounts/companies": {
         parameters: {
             query?: never;
             header?: never;
@@ -180,7 +180,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/companies/{company_id}": {
+    "/api/v2/accounts/companies/{company_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -204,7 +204,7 @@ export interface paths {
         patch: operations["accounts_update_company_companies__company_id__patch"];
         trace?: never;
     };
-    "/api/v1/accounts/companies/{company_id}/addresses": {
+    "/api/v2/accounts/companies/{company_id}/addresses": {
         parameters: {
             query?: never;
             header?: never;
@@ -212,7 +212,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The company's addresses
+         * The company's addresses, by kind
          * @description Roles: admin, buyer, company admin, head of sales, pricing manager, sales manager.
          */
         get: operations["accounts_list_addresses_companies__company_id__addresses_get"];
@@ -228,7 +228,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/companies/{company_id}/addresses/{address_id}": {
+    "/api/v2/accounts/companies/{company_id}/addresses/{address_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -248,7 +248,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/companies/{company_id}/card": {
+    "/api/v2/accounts/companies/{company_id}/card": {
         parameters: {
             query?: never;
             header?: never;
@@ -272,7 +272,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/companies/{company_id}/credit": {
+    "/api/v2/accounts/companies/{company_id}/credit": {
         parameters: {
             query?: never;
             header?: never;
@@ -292,7 +292,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/companies/{company_id}/invitations": {
+    "/api/v2/accounts/companies/{company_id}/invitations": {
         parameters: {
             query?: never;
             header?: never;
@@ -314,7 +314,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/companies/{company_id}/knowledge-goals": {
+    "/api/v2/accounts/companies/{company_id}/knowledge-goals": {
         parameters: {
             query?: never;
             header?: never;
@@ -322,7 +322,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The client's knowledge goals
+         * The client's knowledge goals, by year
          * @description Roles: admin, head of sales, sales manager.
          */
         get: operations["accounts_list_goals_companies__company_id__knowledge_goals_get"];
@@ -334,7 +334,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/companies/{company_id}/knowledge-goals/{year}/{code}": {
+    "/api/v2/accounts/companies/{company_id}/knowledge-goals/{year}/{code}": {
         parameters: {
             query?: never;
             header?: never;
@@ -354,7 +354,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/companies/{company_id}/members": {
+    "/api/v2/accounts/companies/{company_id}/members": {
         parameters: {
             query?: never;
             header?: never;
@@ -362,7 +362,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The company's users
+         * The company's users, by email
          * @description Roles: admin, company admin, head of sales, sales manager.
          */
         get: operations["accounts_list_members_companies__company_id__members_get"];
@@ -374,7 +374,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/companies/{company_id}/members/{member_id}": {
+    "/api/v2/accounts/companies/{company_id}/members/{member_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -394,7 +394,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/companies/{company_id}/pipeline": {
+    "/api/v2/accounts/companies/{company_id}/pipeline": {
         parameters: {
             query?: never;
             header?: never;
@@ -418,7 +418,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/companies/{company_id}/statements": {
+    "/api/v2/accounts/companies/{company_id}/statements": {
         parameters: {
             query?: never;
             header?: never;
@@ -438,7 +438,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/companies/{company_id}/statements/{statement_id}/file": {
+    "/api/v2/accounts/companies/{company_id}/statements/{statement_id}/file": {
         parameters: {
             query?: never;
             header?: never;
@@ -458,7 +458,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/feeds/clients": {
+    "/api/v2/accounts/feeds/clients": {
         parameters: {
             query?: never;
             header?: never;
@@ -499,7 +499,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/feeds/jobs": {
+    "/api/v2/accounts/feeds/jobs": {
         parameters: {
             query?: never;
             header?: never;
@@ -519,7 +519,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/feeds/receivables": {
+    "/api/v2/accounts/feeds/receivables": {
         parameters: {
             query?: never;
             header?: never;
@@ -555,7 +555,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/feeds/{job_id}": {
+    "/api/v2/accounts/feeds/{job_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -575,7 +575,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/feeds/{job_id}/rejections": {
+    "/api/v2/accounts/feeds/{job_id}/rejections": {
         parameters: {
             query?: never;
             header?: never;
@@ -595,7 +595,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/invitations/{token}/accept": {
+    "/api/v2/accounts/invitations/{token}/accept": {
         parameters: {
             query?: never;
             header?: never;
@@ -615,7 +615,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/me": {
+    "/api/v2/accounts/me": {
         parameters: {
             query?: never;
             header?: never;
@@ -635,7 +635,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/pipeline/stages": {
+    "/api/v2/accounts/pipeline/stages": {
         parameters: {
             query?: never;
             header?: never;
@@ -659,7 +659,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/statements": {
+    "/api/v2/accounts/statements": {
         parameters: {
             query?: never;
             header?: never;
@@ -679,7 +679,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/users": {
+    "/api/v2/accounts/users": {
         parameters: {
             query?: never;
             header?: never;
@@ -687,7 +687,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Staff users
+         * Staff users, by email
          * @description Roles: admin, head of sales, sales manager.
          */
         get: operations["accounts_list_staff_users_get"];
@@ -703,7 +703,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/users/{user_id}": {
+    "/api/v2/accounts/users/{user_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -723,7 +723,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/client-base/summary": {
+    "/api/v2/analytics/client-base/summary": {
         parameters: {
             query?: never;
             header?: never;
@@ -743,7 +743,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/clients/{client_id}/cross-sell": {
+    "/api/v2/analytics/clients/{client_id}/cross-sell": {
         parameters: {
             query?: never;
             header?: never;
@@ -763,7 +763,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/clients/{client_id}/plan-vs-fact": {
+    "/api/v2/analytics/clients/{client_id}/plan-vs-fact": {
         parameters: {
             query?: never;
             header?: never;
@@ -783,7 +783,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/clients/{client_id}/plans/{month}": {
+    "/api/v2/analytics/clients/{client_id}/plans/{month}": {
         parameters: {
             query?: never;
             header?: never;
@@ -803,7 +803,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/clients/{client_id}/profile": {
+    "/api/v2/analytics/clients/{client_id}/profile": {
         parameters: {
             query?: never;
             header?: never;
@@ -825,7 +825,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/clients/{client_id}/reorder": {
+    "/api/v2/analytics/clients/{client_id}/reorder": {
         parameters: {
             query?: never;
             header?: never;
@@ -845,7 +845,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/feedback": {
+    "/api/v2/analytics/feedback": {
         parameters: {
             query?: never;
             header?: never;
@@ -865,7 +865,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/managers/{manager_id}/work-queue": {
+    "/api/v2/analytics/managers/{manager_id}/work-queue": {
         parameters: {
             query?: never;
             header?: never;
@@ -885,7 +885,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/recompute": {
+    "/api/v2/analytics/recompute": {
         parameters: {
             query?: never;
             header?: never;
@@ -905,7 +905,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/reports/client-base": {
+    "/api/v2/analytics/reports/client-base": {
         parameters: {
             query?: never;
             header?: never;
@@ -925,7 +925,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/sales/churn-reasons": {
+    "/api/v2/analytics/sales/churn-reasons": {
         parameters: {
             query?: never;
             header?: never;
@@ -945,7 +945,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/sales/co-purchases": {
+    "/api/v2/analytics/sales/co-purchases": {
         parameters: {
             query?: never;
             header?: never;
@@ -965,7 +965,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/sales/funnels": {
+    "/api/v2/analytics/sales/funnels": {
         parameters: {
             query?: never;
             header?: never;
@@ -985,7 +985,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/sales/key-accounts": {
+    "/api/v2/analytics/sales/key-accounts": {
         parameters: {
             query?: never;
             header?: never;
@@ -1005,7 +1005,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/sales/key-accounts/{client_id}": {
+    "/api/v2/analytics/sales/key-accounts/{client_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1025,7 +1025,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/sales/offers": {
+    "/api/v2/analytics/sales/offers": {
         parameters: {
             query?: never;
             header?: never;
@@ -1045,7 +1045,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/sales/pipeline": {
+    "/api/v2/analytics/sales/pipeline": {
         parameters: {
             query?: never;
             header?: never;
@@ -1065,7 +1065,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/sales/plans/{manager_id}/{month}": {
+    "/api/v2/analytics/sales/plans/{manager_id}/{month}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1085,7 +1085,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/sales/repeat-deals": {
+    "/api/v2/analytics/sales/repeat-deals": {
         parameters: {
             query?: never;
             header?: never;
@@ -1105,7 +1105,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/sales/retention": {
+    "/api/v2/analytics/sales/retention": {
         parameters: {
             query?: never;
             header?: never;
@@ -1125,7 +1125,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/sales/spend/{month}/{currency}/{kind}": {
+    "/api/v2/analytics/sales/spend/{month}/{currency}/{kind}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1145,7 +1145,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/sales/team": {
+    "/api/v2/analytics/sales/team": {
         parameters: {
             query?: never;
             header?: never;
@@ -1165,7 +1165,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/sales/team/{manager_id}": {
+    "/api/v2/analytics/sales/team/{manager_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1185,7 +1185,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/sales/win-back": {
+    "/api/v2/analytics/sales/win-back": {
         parameters: {
             query?: never;
             header?: never;
@@ -1205,7 +1205,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/segments": {
+    "/api/v2/analytics/segments": {
         parameters: {
             query?: never;
             header?: never;
@@ -1225,7 +1225,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/segments/clients": {
+    "/api/v2/analytics/segments/clients": {
         parameters: {
             query?: never;
             header?: never;
@@ -1247,7 +1247,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/analytics/segments/skus": {
+    "/api/v2/analytics/segments/skus": {
         parameters: {
             query?: never;
             header?: never;
@@ -1267,7 +1267,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/catalog/attributes": {
+    "/api/v2/catalog/attributes": {
         parameters: {
             query?: never;
             header?: never;
@@ -1275,7 +1275,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Declared product attributes and their types
+         * Declared product attributes and their types, by name
          * @description Roles: admin, buyer, company admin, head of sales, pricing manager, sales manager.
          */
         get: operations["catalog_list_attributes_attributes_get"];
@@ -1287,7 +1287,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/catalog/categories": {
+    "/api/v2/catalog/categories": {
         parameters: {
             query?: never;
             header?: never;
@@ -1295,7 +1295,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The category tree with product counts
+         * The category tree with product counts, a page of top-level categories at a time
          * @description Roles: admin, buyer, company admin, head of sales, pricing manager, sales manager.
          */
         get: operations["catalog_category_tree_categories_get"];
@@ -1307,7 +1307,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/catalog/feeds/attributes": {
+    "/api/v2/catalog/feeds/attributes": {
         parameters: {
             query?: never;
             header?: never;
@@ -1340,7 +1340,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/catalog/feeds/catalog": {
+    "/api/v2/catalog/feeds/catalog": {
         parameters: {
             query?: never;
             header?: never;
@@ -1385,7 +1385,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/catalog/feeds/categories": {
+    "/api/v2/catalog/feeds/categories": {
         parameters: {
             query?: never;
             header?: never;
@@ -1417,7 +1417,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/catalog/feeds/jobs": {
+    "/api/v2/catalog/feeds/jobs": {
         parameters: {
             query?: never;
             header?: never;
@@ -1437,7 +1437,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/catalog/feeds/marketplace/{partner}": {
+    "/api/v2/catalog/feeds/marketplace/{partner}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1470,7 +1470,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/catalog/feeds/stock": {
+    "/api/v2/catalog/feeds/stock": {
         parameters: {
             query?: never;
             header?: never;
@@ -1503,7 +1503,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/catalog/feeds/{job_id}": {
+    "/api/v2/catalog/feeds/{job_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1523,7 +1523,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/catalog/feeds/{job_id}/rejections": {
+    "/api/v2/catalog/feeds/{job_id}/rejections": {
         parameters: {
             query?: never;
             header?: never;
@@ -1543,7 +1543,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/catalog/marketplace/partners": {
+    "/api/v2/catalog/marketplace/partners": {
         parameters: {
             query?: never;
             header?: never;
@@ -1563,7 +1563,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/catalog/marketplace/partners/{partner}": {
+    "/api/v2/catalog/marketplace/partners/{partner}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1591,7 +1591,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/catalog/products": {
+    "/api/v2/catalog/products": {
         parameters: {
             query?: never;
             header?: never;
@@ -1615,7 +1615,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/catalog/products/facets": {
+    "/api/v2/catalog/products/facets": {
         parameters: {
             query?: never;
             header?: never;
@@ -1637,7 +1637,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/catalog/products/quantities:convert": {
+    "/api/v2/catalog/products/quantities:convert": {
         parameters: {
             query?: never;
             header?: never;
@@ -1659,7 +1659,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/catalog/products/{sku}": {
+    "/api/v2/catalog/products/{sku}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1679,7 +1679,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/catalog/products/{sku}/certificates": {
+    "/api/v2/catalog/products/{sku}/certificates": {
         parameters: {
             query?: never;
             header?: never;
@@ -1705,7 +1705,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/catalog/products/{sku}/certificates/{certificate_id}/file": {
+    "/api/v2/catalog/products/{sku}/certificates/{certificate_id}/file": {
         parameters: {
             query?: never;
             header?: never;
@@ -1725,7 +1725,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/catalog/products/{sku}/stock": {
+    "/api/v2/catalog/products/{sku}/stock": {
         parameters: {
             query?: never;
             header?: never;
@@ -1745,7 +1745,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/catalog/reservations": {
+    "/api/v2/catalog/reservations": {
         parameters: {
             query?: never;
             header?: never;
@@ -1769,7 +1769,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/catalog/reservations/{reservation_id}": {
+    "/api/v2/catalog/reservations/{reservation_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1793,7 +1793,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/catalog/reservations/{reservation_id}/confirm": {
+    "/api/v2/catalog/reservations/{reservation_id}/confirm": {
         parameters: {
             query?: never;
             header?: never;
@@ -1813,7 +1813,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/notifications/churn-surveys/{token}": {
+    "/api/v2/notifications/churn-surveys/{token}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1833,7 +1833,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/notifications/companies/{company_id}/preferences": {
+    "/api/v2/notifications/companies/{company_id}/preferences": {
         parameters: {
             query?: never;
             header?: never;
@@ -1857,7 +1857,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/notifications/inbox": {
+    "/api/v2/notifications/inbox": {
         parameters: {
             query?: never;
             header?: never;
@@ -1877,7 +1877,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/notifications/inbox/read-all": {
+    "/api/v2/notifications/inbox/read-all": {
         parameters: {
             query?: never;
             header?: never;
@@ -1897,7 +1897,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/notifications/inbox/unread-count": {
+    "/api/v2/notifications/inbox/unread-count": {
         parameters: {
             query?: never;
             header?: never;
@@ -1917,7 +1917,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/notifications/inbox/{message_id}/read": {
+    "/api/v2/notifications/inbox/{message_id}/read": {
         parameters: {
             query?: never;
             header?: never;
@@ -1937,7 +1937,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/notifications/preferences/me": {
+    "/api/v2/notifications/preferences/me": {
         parameters: {
             query?: never;
             header?: never;
@@ -1961,7 +1961,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/notifications/rules": {
+    "/api/v2/notifications/rules": {
         parameters: {
             query?: never;
             header?: never;
@@ -1985,7 +1985,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/notifications/rules/{rule_id}": {
+    "/api/v2/notifications/rules/{rule_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -2013,7 +2013,7 @@ export interface paths {
         patch: operations["notifications_update_rule_rules__rule_id__patch"];
         trace?: never;
     };
-    "/api/v1/notifications/surveys/{token}": {
+    "/api/v2/notifications/surveys/{token}": {
         parameters: {
             query?: never;
             header?: never;
@@ -2033,7 +2033,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/notifications/templates": {
+    "/api/v2/notifications/templates": {
         parameters: {
             query?: never;
             header?: never;
@@ -2053,7 +2053,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/notifications/templates/{key}/{locale}": {
+    "/api/v2/notifications/templates/{key}/{locale}": {
         parameters: {
             query?: never;
             header?: never;
@@ -2077,7 +2077,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/notifications/templates/{key}/{locale}/preview": {
+    "/api/v2/notifications/templates/{key}/{locale}/preview": {
         parameters: {
             query?: never;
             header?: never;
@@ -2097,7 +2097,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/notifications/unsubscribe/{token}": {
+    "/api/v2/notifications/unsubscribe/{token}": {
         parameters: {
             query?: never;
             header?: never;
@@ -2117,7 +2117,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/notifications/webhooks": {
+    "/api/v2/notifications/webhooks": {
         parameters: {
             query?: never;
             header?: never;
@@ -2141,7 +2141,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/notifications/webhooks/deliveries/{delivery_id}": {
+    "/api/v2/notifications/webhooks/deliveries/{delivery_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -2161,7 +2161,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/notifications/webhooks/deliveries/{delivery_id}/redeliver": {
+    "/api/v2/notifications/webhooks/deliveries/{delivery_id}/redeliver": {
         parameters: {
             query?: never;
             header?: never;
@@ -2181,7 +2181,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/notifications/webhooks/{subscription_id}": {
+    "/api/v2/notifications/webhooks/{subscription_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -2209,7 +2209,7 @@ export interface paths {
         patch: operations["notifications_update_subscription_webhooks__subscription_id__patch"];
         trace?: never;
     };
-    "/api/v1/notifications/webhooks/{subscription_id}/deliveries": {
+    "/api/v2/notifications/webhooks/{subscription_id}/deliveries": {
         parameters: {
             query?: never;
             header?: never;
@@ -2229,7 +2229,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/notifications/webhooks/{subscription_id}/resume": {
+    "/api/v2/notifications/webhooks/{subscription_id}/resume": {
         parameters: {
             query?: never;
             header?: never;
@@ -2249,7 +2249,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/approval-rules": {
+    "/api/v2/orders/approval-rules": {
         parameters: {
             query?: never;
             header?: never;
@@ -2273,7 +2273,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/approval-rules/{rule_id}": {
+    "/api/v2/orders/approval-rules/{rule_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -2293,7 +2293,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/carts": {
+    "/api/v2/orders/carts": {
         parameters: {
             query?: never;
             header?: never;
@@ -2301,7 +2301,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * My carts for the company I act for
+         * My carts for the company I act for, by name
          * @description Roles: admin, buyer, company admin, head of sales, sales manager.
          */
         get: operations["orders_list_carts_carts_get"];
@@ -2317,7 +2317,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/carts/{cart_id}": {
+    "/api/v2/orders/carts/{cart_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -2341,7 +2341,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/carts/{cart_id}/all-lines": {
+    "/api/v2/orders/carts/{cart_id}/all-lines": {
         parameters: {
             query?: never;
             header?: never;
@@ -2361,7 +2361,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/carts/{cart_id}/checkout": {
+    "/api/v2/orders/carts/{cart_id}/checkout": {
         parameters: {
             query?: never;
             header?: never;
@@ -2381,7 +2381,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/carts/{cart_id}/lines": {
+    "/api/v2/orders/carts/{cart_id}/lines": {
         parameters: {
             query?: never;
             header?: never;
@@ -2405,7 +2405,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/carts/{cart_id}/quick-order": {
+    "/api/v2/orders/carts/{cart_id}/quick-order": {
         parameters: {
             query?: never;
             header?: never;
@@ -2425,7 +2425,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/carts/{cart_id}/quote": {
+    "/api/v2/orders/carts/{cart_id}/quote": {
         parameters: {
             query?: never;
             header?: never;
@@ -2447,7 +2447,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/erp/offline-orders": {
+    "/api/v2/orders/erp/offline-orders": {
         parameters: {
             query?: never;
             header?: never;
@@ -2467,7 +2467,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/erp/order-updates": {
+    "/api/v2/orders/erp/order-updates": {
         parameters: {
             query?: never;
             header?: never;
@@ -2487,7 +2487,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/erp/orders": {
+    "/api/v2/orders/erp/orders": {
         parameters: {
             query?: never;
             header?: never;
@@ -2507,7 +2507,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/erp/orders/{reference}/documents": {
+    "/api/v2/orders/erp/orders/{reference}/documents": {
         parameters: {
             query?: never;
             header?: never;
@@ -2527,7 +2527,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/erp/shipments": {
+    "/api/v2/orders/erp/shipments": {
         parameters: {
             query?: never;
             header?: never;
@@ -2547,7 +2547,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/orders": {
+    "/api/v2/orders/orders": {
         parameters: {
             query?: never;
             header?: never;
@@ -2567,7 +2567,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/orders/export": {
+    "/api/v2/orders/orders/export": {
         parameters: {
             query?: never;
             header?: never;
@@ -2587,7 +2587,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/orders/{order_id}": {
+    "/api/v2/orders/orders/{order_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -2607,7 +2607,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/orders/{order_id}/approve": {
+    "/api/v2/orders/orders/{order_id}/approve": {
         parameters: {
             query?: never;
             header?: never;
@@ -2627,7 +2627,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/orders/{order_id}/cancel": {
+    "/api/v2/orders/orders/{order_id}/cancel": {
         parameters: {
             query?: never;
             header?: never;
@@ -2647,7 +2647,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/orders/{order_id}/claims": {
+    "/api/v2/orders/orders/{order_id}/claims": {
         parameters: {
             query?: never;
             header?: never;
@@ -2655,7 +2655,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * An order's returns and complaints
+         * An order's returns and complaints, oldest first
          * @description Roles: admin, buyer, company admin, head of sales, sales manager.
          */
         get: operations["orders_list_claims_orders__order_id__claims_get"];
@@ -2671,7 +2671,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/orders/{order_id}/documents": {
+    "/api/v2/orders/orders/{order_id}/documents": {
         parameters: {
             query?: never;
             header?: never;
@@ -2691,7 +2691,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/orders/{order_id}/documents/{document_id}/file": {
+    "/api/v2/orders/orders/{order_id}/documents/{document_id}/file": {
         parameters: {
             query?: never;
             header?: never;
@@ -2711,7 +2711,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/orders/{order_id}/reorder": {
+    "/api/v2/orders/orders/{order_id}/reorder": {
         parameters: {
             query?: never;
             header?: never;
@@ -2731,7 +2731,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/quotes": {
+    "/api/v2/orders/quotes": {
         parameters: {
             query?: never;
             header?: never;
@@ -2751,7 +2751,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/quotes/{quote_id}": {
+    "/api/v2/orders/quotes/{quote_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -2773,7 +2773,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/quotes/{quote_id}/accept": {
+    "/api/v2/orders/quotes/{quote_id}/accept": {
         parameters: {
             query?: never;
             header?: never;
@@ -2795,7 +2795,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/quotes/{quote_id}/decline": {
+    "/api/v2/orders/quotes/{quote_id}/decline": {
         parameters: {
             query?: never;
             header?: never;
@@ -2815,7 +2815,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/quotes/{quote_id}/offer": {
+    "/api/v2/orders/quotes/{quote_id}/offer": {
         parameters: {
             query?: never;
             header?: never;
@@ -2837,7 +2837,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/quotes/{quote_id}/request-changes": {
+    "/api/v2/orders/quotes/{quote_id}/request-changes": {
         parameters: {
             query?: never;
             header?: never;
@@ -2857,7 +2857,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/requisition-lists": {
+    "/api/v2/orders/requisition-lists": {
         parameters: {
             query?: never;
             header?: never;
@@ -2865,7 +2865,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The company's saved lists
+         * The company's saved lists, by name
          * @description Roles: admin, buyer, company admin, head of sales, sales manager.
          */
         get: operations["orders_list_lists_requisition_lists_get"];
@@ -2881,7 +2881,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/requisition-lists/{list_id}": {
+    "/api/v2/orders/requisition-lists/{list_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -2905,7 +2905,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/requisition-lists/{list_id}/lines": {
+    "/api/v2/orders/requisition-lists/{list_id}/lines": {
         parameters: {
             query?: never;
             header?: never;
@@ -2925,7 +2925,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orders/requisition-lists/{list_id}/to-cart": {
+    "/api/v2/orders/requisition-lists/{list_id}/to-cart": {
         parameters: {
             query?: never;
             header?: never;
@@ -2945,7 +2945,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/bulk/client-groups/price-lists": {
+    "/api/v2/pricing/bulk/client-groups/price-lists": {
         parameters: {
             query?: never;
             header?: never;
@@ -2967,7 +2967,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/bulk/clients/discounts": {
+    "/api/v2/pricing/bulk/clients/discounts": {
         parameters: {
             query?: never;
             header?: never;
@@ -2989,7 +2989,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/bulk/clients/price-lists": {
+    "/api/v2/pricing/bulk/clients/price-lists": {
         parameters: {
             query?: never;
             header?: never;
@@ -3011,7 +3011,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/bulk/price-lists": {
+    "/api/v2/pricing/bulk/price-lists": {
         parameters: {
             query?: never;
             header?: never;
@@ -3033,7 +3033,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/client-groups/{group_code}/price-lists": {
+    "/api/v2/pricing/client-groups/{group_code}/price-lists": {
         parameters: {
             query?: never;
             header?: never;
@@ -3059,7 +3059,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/clients/{client_id}/price-list": {
+    "/api/v2/pricing/clients/{client_id}/price-list": {
         parameters: {
             query?: never;
             header?: never;
@@ -3079,7 +3079,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/clients/{client_id}/progress": {
+    "/api/v2/pricing/clients/{client_id}/progress": {
         parameters: {
             query?: never;
             header?: never;
@@ -3099,7 +3099,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/clients/{company_id}/discounts": {
+    "/api/v2/pricing/clients/{company_id}/discounts": {
         parameters: {
             query?: never;
             header?: never;
@@ -3125,7 +3125,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/clients/{company_id}/ladder": {
+    "/api/v2/pricing/clients/{company_id}/ladder": {
         parameters: {
             query?: never;
             header?: never;
@@ -3155,7 +3155,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/clients/{company_id}/price-lists": {
+    "/api/v2/pricing/clients/{company_id}/price-lists": {
         parameters: {
             query?: never;
             header?: never;
@@ -3181,7 +3181,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/clients/{company_id}/segment-assignments": {
+    "/api/v2/pricing/clients/{company_id}/segment-assignments": {
         parameters: {
             query?: never;
             header?: never;
@@ -3201,7 +3201,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/feeds/jobs": {
+    "/api/v2/pricing/feeds/jobs": {
         parameters: {
             query?: never;
             header?: never;
@@ -3221,7 +3221,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/feeds/partners/{partner}/clients": {
+    "/api/v2/pricing/feeds/partners/{partner}/clients": {
         parameters: {
             query?: never;
             header?: never;
@@ -3241,7 +3241,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/feeds/partners/{partner}/clients/{company_id}/prices": {
+    "/api/v2/pricing/feeds/partners/{partner}/clients/{company_id}/prices": {
         parameters: {
             query?: never;
             header?: never;
@@ -3263,7 +3263,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/feeds/prices": {
+    "/api/v2/pricing/feeds/prices": {
         parameters: {
             query?: never;
             header?: never;
@@ -3301,7 +3301,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/feeds/prices/{job_id}/approve": {
+    "/api/v2/pricing/feeds/prices/{job_id}/approve": {
         parameters: {
             query?: never;
             header?: never;
@@ -3321,7 +3321,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/feeds/prices/{job_id}/decline": {
+    "/api/v2/pricing/feeds/prices/{job_id}/decline": {
         parameters: {
             query?: never;
             header?: never;
@@ -3341,7 +3341,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/feeds/prices/{job_id}/diff": {
+    "/api/v2/pricing/feeds/prices/{job_id}/diff": {
         parameters: {
             query?: never;
             header?: never;
@@ -3363,7 +3363,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/feeds/prices/{job_id}/override": {
+    "/api/v2/pricing/feeds/prices/{job_id}/override": {
         parameters: {
             query?: never;
             header?: never;
@@ -3385,7 +3385,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/feeds/{job_id}": {
+    "/api/v2/pricing/feeds/{job_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -3405,7 +3405,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/feeds/{job_id}/rejections": {
+    "/api/v2/pricing/feeds/{job_id}/rejections": {
         parameters: {
             query?: never;
             header?: never;
@@ -3425,7 +3425,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/floor-prices": {
+    "/api/v2/pricing/floor-prices": {
         parameters: {
             query?: never;
             header?: never;
@@ -3445,7 +3445,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/floor-prices/{sku}": {
+    "/api/v2/pricing/floor-prices/{sku}": {
         parameters: {
             query?: never;
             header?: never;
@@ -3471,7 +3471,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/guardrails": {
+    "/api/v2/pricing/guardrails": {
         parameters: {
             query?: never;
             header?: never;
@@ -3479,7 +3479,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Every guardrail
+         * Every guardrail, by price list
          * @description Roles: admin, pricing manager, sales manager.
          */
         get: operations["pricing_list_guardrails_guardrails_get"];
@@ -3491,7 +3491,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/guardrails/{list_code}": {
+    "/api/v2/pricing/guardrails/{list_code}": {
         parameters: {
             query?: never;
             header?: never;
@@ -3517,7 +3517,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/ladders": {
+    "/api/v2/pricing/ladders": {
         parameters: {
             query?: never;
             header?: never;
@@ -3543,7 +3543,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/ladders/{code}": {
+    "/api/v2/pricing/ladders/{code}": {
         parameters: {
             query?: never;
             header?: never;
@@ -3563,7 +3563,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/price-lists": {
+    "/api/v2/pricing/price-lists": {
         parameters: {
             query?: never;
             header?: never;
@@ -3591,7 +3591,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/price-lists/{code}": {
+    "/api/v2/pricing/price-lists/{code}": {
         parameters: {
             query?: never;
             header?: never;
@@ -3625,7 +3625,7 @@ export interface paths {
         patch: operations["pricing_update_price_list_price_lists__code__patch"];
         trace?: never;
     };
-    "/api/v1/pricing/price-lists/{code}/entries": {
+    "/api/v2/pricing/price-lists/{code}/entries": {
         parameters: {
             query?: never;
             header?: never;
@@ -3653,7 +3653,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/price-lists/{code}/prices": {
+    "/api/v2/pricing/price-lists/{code}/prices": {
         parameters: {
             query?: never;
             header?: never;
@@ -3675,7 +3675,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/price-versions": {
+    "/api/v2/pricing/price-versions": {
         parameters: {
             query?: never;
             header?: never;
@@ -3697,7 +3697,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/price-versions/{version_id}": {
+    "/api/v2/pricing/price-versions/{version_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -3719,7 +3719,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/price-versions/{version_id}/approve": {
+    "/api/v2/pricing/price-versions/{version_id}/approve": {
         parameters: {
             query?: never;
             header?: never;
@@ -3741,7 +3741,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/price-versions/{version_id}/decline": {
+    "/api/v2/pricing/price-versions/{version_id}/decline": {
         parameters: {
             query?: never;
             header?: never;
@@ -3761,7 +3761,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/price-versions/{version_id}/rollback": {
+    "/api/v2/pricing/price-versions/{version_id}/rollback": {
         parameters: {
             query?: never;
             header?: never;
@@ -3783,7 +3783,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/prices/explain": {
+    "/api/v2/pricing/prices/explain": {
         parameters: {
             query?: never;
             header?: never;
@@ -3805,7 +3805,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/prices/resolve": {
+    "/api/v2/pricing/prices/resolve": {
         parameters: {
             query?: never;
             header?: never;
@@ -3827,7 +3827,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/prices/simulate": {
+    "/api/v2/pricing/prices/simulate": {
         parameters: {
             query?: never;
             header?: never;
@@ -3849,7 +3849,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/promotions": {
+    "/api/v2/pricing/promotions": {
         parameters: {
             query?: never;
             header?: never;
@@ -3875,7 +3875,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/promotions/{code}": {
+    "/api/v2/pricing/promotions/{code}": {
         parameters: {
             query?: never;
             header?: never;
@@ -3899,7 +3899,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/segment-rules": {
+    "/api/v2/pricing/segment-rules": {
         parameters: {
             query?: never;
             header?: never;
@@ -3907,7 +3907,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Segment rules
+         * Segment rules, by code
          * @description Roles: admin, pricing manager, sales manager.
          */
         get: operations["pricing_list_rules_segment_rules_get"];
@@ -3925,7 +3925,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/pricing/segment-rules/{code}": {
+    "/api/v2/pricing/segment-rules/{code}": {
         parameters: {
             query?: never;
             header?: never;
@@ -3999,6 +3999,16 @@ export interface components {
             /** Postal Code */
             postal_code?: string | null;
         };
+        /** AccountsAddressReadPage */
+        AccountsAddressReadPage: {
+            /** Items */
+            items: components["schemas"]["AccountsAddressRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
+        };
         /** AccountsApiKeyCreate */
         AccountsApiKeyCreate: {
             /** Name */
@@ -4070,6 +4080,16 @@ export interface components {
              * @enum {string}
              */
             role: "integrator" | "partner";
+        };
+        /** AccountsApiKeyReadPage */
+        AccountsApiKeyReadPage: {
+            /** Items */
+            items: components["schemas"]["AccountsApiKeyRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
         };
         /**
          * AccountsCardField
@@ -4144,6 +4164,16 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** AccountsClientGroupReadPage */
+        AccountsClientGroupReadPage: {
+            /** Items */
+            items: components["schemas"]["AccountsClientGroupRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
+        };
         /** AccountsClientTypeRead */
         AccountsClientTypeRead: {
             /** Card Fields */
@@ -4152,6 +4182,16 @@ export interface components {
             code: string;
             /** Name */
             name: string;
+        };
+        /** AccountsClientTypeReadPage */
+        AccountsClientTypeReadPage: {
+            /** Items */
+            items: components["schemas"]["AccountsClientTypeRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
         };
         /** AccountsClientTypeWrite */
         AccountsClientTypeWrite: {
@@ -4468,6 +4508,16 @@ export interface components {
             /** Year */
             year: number;
         };
+        /** AccountsGoalReadPage */
+        AccountsGoalReadPage: {
+            /** Items */
+            items: components["schemas"]["AccountsGoalRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
+        };
         /** AccountsGoalWrite */
         AccountsGoalWrite: {
             /** Due Date */
@@ -4595,6 +4645,16 @@ export interface components {
              */
             user_id: string;
         };
+        /** AccountsMemberReadPage */
+        AccountsMemberReadPage: {
+            /** Items */
+            items: components["schemas"]["AccountsMemberRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
+        };
         /** AccountsMembershipRead */
         AccountsMembershipRead: {
             /**
@@ -4662,6 +4722,16 @@ export interface components {
              * @description The fact that moves a company into this stage by itself
              */
             reached_on?: ("quote_requested" | "first_order" | "repeat_order") | null;
+        };
+        /** AccountsStageReadPage */
+        AccountsStageReadPage: {
+            /** Items */
+            items: components["schemas"]["AccountsStageRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
         };
         /** AccountsStageWrite */
         AccountsStageWrite: {
@@ -4849,6 +4919,16 @@ export interface components {
             name: string;
             /** Staff Role */
             staff_role: ("admin" | "head_of_sales" | "sales_manager" | "pricing_manager") | null;
+        };
+        /** AccountsUserReadPage */
+        AccountsUserReadPage: {
+            /** Items */
+            items: components["schemas"]["AccountsUserRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
         };
         /** AnalyticsAssortmentGap */
         AnalyticsAssortmentGap: {
@@ -5818,6 +5898,16 @@ export interface components {
             /** Unit */
             unit: string | null;
         };
+        /** CatalogAttributeReadPage */
+        CatalogAttributeReadPage: {
+            /** Items */
+            items: components["schemas"]["CatalogAttributeRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
+        };
         /**
          * CatalogAttributeType
          * @enum {string}
@@ -5838,6 +5928,16 @@ export interface components {
              * @description Active products in this category and below it
              */
             product_count: number;
+        };
+        /** CatalogCategoryNodePage */
+        CatalogCategoryNodePage: {
+            /** Items */
+            items: components["schemas"]["CatalogCategoryNode"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
         };
         /** CatalogCertificateRead */
         CatalogCertificateRead: {
@@ -6295,6 +6395,16 @@ export interface components {
             reserved: string;
             /** Warehouse */
             warehouse: string;
+        };
+        /** CatalogStockReadPage */
+        CatalogStockReadPage: {
+            /** Items */
+            items: components["schemas"]["CatalogStockRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
         };
         /** CatalogUnitRead */
         CatalogUnitRead: {
@@ -6982,6 +7092,16 @@ export interface components {
              */
             id: string;
         };
+        /** OrdersApprovalRuleReadPage */
+        OrdersApprovalRuleReadPage: {
+            /** Items */
+            items: components["schemas"]["OrdersApprovalRuleRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
+        };
         /** OrdersApprovalRuleWrite */
         OrdersApprovalRuleWrite: {
             /**
@@ -7174,6 +7294,16 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** OrdersCartSummaryPage */
+        OrdersCartSummaryPage: {
+            /** Items */
+            items: components["schemas"]["OrdersCartSummary"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
+        };
         /**
          * OrdersCheckoutBody
          * @example {
@@ -7247,6 +7377,16 @@ export interface components {
             /** Recorded By */
             recorded_by: string;
         };
+        /** OrdersClaimReadPage */
+        OrdersClaimReadPage: {
+            /** Items */
+            items: components["schemas"]["OrdersClaimRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
+        };
         /** OrdersDeliveredQuantity */
         OrdersDeliveredQuantity: {
             /** Quantity */
@@ -7288,6 +7428,16 @@ export interface components {
              * Format: date-time
              */
             uploaded_at: string;
+        };
+        /** OrdersDocumentReadPage */
+        OrdersDocumentReadPage: {
+            /** Items */
+            items: components["schemas"]["OrdersDocumentRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
         };
         /** OrdersImportResult */
         OrdersImportResult: {
@@ -7391,6 +7541,16 @@ export interface components {
             lines: components["schemas"]["OrdersListLine"][];
             /** Name */
             name: string;
+        };
+        /** OrdersListReadPage */
+        OrdersListReadPage: {
+            /** Items */
+            items: components["schemas"]["OrdersListRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
         };
         /** OrdersNextTier */
         OrdersNextTier: {
@@ -8739,6 +8899,16 @@ export interface components {
              */
             updated_at: string;
         };
+        /** PricingGuardrailReadPage */
+        PricingGuardrailReadPage: {
+            /** Items */
+            items: components["schemas"]["PricingGuardrailRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
+        };
         /** PricingGuardrailWrite */
         PricingGuardrailWrite: {
             /**
@@ -9563,6 +9733,16 @@ export interface components {
              */
             valid_to?: string | null;
         };
+        /** PricingSegmentRuleReadPage */
+        PricingSegmentRuleReadPage: {
+            /** Items */
+            items: components["schemas"]["PricingSegmentRuleRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
+        };
         /** PricingSimulationRead */
         PricingSimulationRead: {
             /** By Segment */
@@ -9743,7 +9923,11 @@ export type $defs = Record<string, never>;
 export interface operations {
     accounts_list_api_keys_api_keys_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
+            };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
                 "If-None-Match"?: string;
@@ -9761,7 +9945,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AccountsApiKeyRead"][];
+                    "application/json": components["schemas"]["AccountsApiKeyReadPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -9773,6 +9957,15 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             /** @description A problem (RFC 9457) */
             default: {
@@ -10038,7 +10231,11 @@ export interface operations {
     };
     accounts_list_client_groups_client_groups_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
+            };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
                 "If-None-Match"?: string;
@@ -10056,7 +10253,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AccountsClientGroupRead"][];
+                    "application/json": components["schemas"]["AccountsClientGroupReadPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -10068,6 +10265,15 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             /** @description A problem (RFC 9457) */
             default: {
@@ -10148,7 +10354,11 @@ export interface operations {
     };
     accounts_list_client_types_client_types_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
+            };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
                 "If-None-Match"?: string;
@@ -10166,7 +10376,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AccountsClientTypeRead"][];
+                    "application/json": components["schemas"]["AccountsClientTypeReadPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -10178,6 +10388,15 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             /** @description A problem (RFC 9457) */
             default: {
@@ -10556,7 +10775,11 @@ export interface operations {
     };
     accounts_list_addresses_companies__company_id__addresses_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
+            };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
                 "If-None-Match"?: string;
@@ -10576,7 +10799,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AccountsAddressRead"][];
+                    "application/json": components["schemas"]["AccountsAddressReadPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -11035,6 +11258,9 @@ export interface operations {
         parameters: {
             query?: {
                 year?: number | null;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
             };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
@@ -11055,7 +11281,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AccountsGoalRead"][];
+                    "application/json": components["schemas"]["AccountsGoalReadPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -11166,7 +11392,11 @@ export interface operations {
     };
     accounts_list_members_companies__company_id__members_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
+            };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
                 "If-None-Match"?: string;
@@ -11186,7 +11416,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AccountsMemberRead"][];
+                    "application/json": components["schemas"]["AccountsMemberReadPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -12048,7 +12278,11 @@ export interface operations {
     };
     accounts_get_stages_pipeline_stages_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
+            };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
                 "If-None-Match"?: string;
@@ -12066,7 +12300,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AccountsStageRead"][];
+                    "application/json": components["schemas"]["AccountsStageReadPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -12078,6 +12312,15 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             /** @description A problem (RFC 9457) */
             default: {
@@ -12226,6 +12469,9 @@ export interface operations {
         parameters: {
             query?: {
                 staff_role?: ("admin" | "head_of_sales" | "sales_manager" | "pricing_manager") | null;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
             };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
@@ -12244,7 +12490,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AccountsUserRead"][];
+                    "application/json": components["schemas"]["AccountsUserReadPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -14068,7 +14314,11 @@ export interface operations {
     };
     catalog_list_attributes_attributes_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
+            };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
                 "If-None-Match"?: string;
@@ -14086,7 +14336,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CatalogAttributeRead"][];
+                    "application/json": components["schemas"]["CatalogAttributeReadPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -14098,6 +14348,15 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             /** @description A problem (RFC 9457) */
             default: {
@@ -14112,7 +14371,11 @@ export interface operations {
     };
     catalog_category_tree_categories_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
+            };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
                 "If-None-Match"?: string;
@@ -14130,7 +14393,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CatalogCategoryNode"][];
+                    "application/json": components["schemas"]["CatalogCategoryNodePage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -14142,6 +14405,15 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             /** @description A problem (RFC 9457) */
             default: {
@@ -15524,7 +15796,11 @@ export interface operations {
     };
     catalog_get_stock_products__sku__stock_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
+            };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
                 "If-None-Match"?: string;
@@ -15544,7 +15820,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CatalogStockRead"][];
+                    "application/json": components["schemas"]["CatalogStockReadPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -17636,6 +17912,9 @@ export interface operations {
         parameters: {
             query?: {
                 company_id?: string | null;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
             };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
@@ -17654,7 +17933,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrdersApprovalRuleRead"][];
+                    "application/json": components["schemas"]["OrdersApprovalRuleReadPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -17830,6 +18109,9 @@ export interface operations {
         parameters: {
             query?: {
                 company_id?: string | null;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
             };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
@@ -17848,7 +18130,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrdersCartSummary"][];
+                    "application/json": components["schemas"]["OrdersCartSummaryPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -19201,7 +19483,11 @@ export interface operations {
     };
     orders_list_claims_orders__order_id__claims_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
+            };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
                 "If-None-Match"?: string;
@@ -19221,7 +19507,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrdersClaimRead"][];
+                    "application/json": components["schemas"]["OrdersClaimReadPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -19333,7 +19619,11 @@ export interface operations {
     };
     orders_list_documents_orders__order_id__documents_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
+            };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
                 "If-None-Match"?: string;
@@ -19353,7 +19643,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrdersDocumentRead"][];
+                    "application/json": components["schemas"]["OrdersDocumentReadPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -19980,6 +20270,9 @@ export interface operations {
         parameters: {
             query?: {
                 company_id?: string | null;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
             };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
@@ -19998,7 +20291,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrdersListRead"][];
+                    "application/json": components["schemas"]["OrdersListReadPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -22316,7 +22609,11 @@ export interface operations {
     };
     pricing_list_guardrails_guardrails_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
+            };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
                 "If-None-Match"?: string;
@@ -22334,7 +22631,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PricingGuardrailRead"][];
+                    "application/json": components["schemas"]["PricingGuardrailReadPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -22346,6 +22643,15 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             /** @description A problem (RFC 9457) */
             default: {
@@ -24044,7 +24350,11 @@ export interface operations {
     };
     pricing_list_rules_segment_rules_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
+            };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
                 "If-None-Match"?: string;
@@ -24062,7 +24372,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PricingSegmentRuleRead"][];
+                    "application/json": components["schemas"]["PricingSegmentRuleReadPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -24074,6 +24384,15 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             /** @description A problem (RFC 9457) */
             default: {

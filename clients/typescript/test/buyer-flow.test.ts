@@ -29,7 +29,7 @@ const sku = env("B2B_SKU");
 
 async function buyer() {
   const login = await ok(
-    createB2BClient({ baseUrl }).POST("/api/v1/accounts/auth/login", { body: { email, password } }),
+    createB2BClient({ baseUrl }).POST("/api/v2/accounts/auth/login", { body: { email, password } }),
   );
   return createB2BClient({ baseUrl, token: login.access_token });
 }
@@ -37,12 +37,12 @@ async function buyer() {
 test("a buyer prices a SKU, fills a cart and checks out once, however often it retries", async () => {
   // README example: begin
   const b2b = await buyer();
-  const companies = await ok(b2b.GET("/api/v1/accounts/companies", { params: { query: { limit: 10 } } }));
+  const companies = await ok(b2b.GET("/api/v2/accounts/companies", { params: { query: { limit: 10 } } }));
   const company = companies.items[0];
   assert.ok(company, "the buyer belongs to a company");
 
   const prices = await ok(
-    b2b.POST("/api/v1/pricing/prices/resolve", {
+    b2b.POST("/api/v2/pricing/prices/resolve", {
       body: { client_id: company.id, lines: [{ sku, quantity: "12" }] },
     }),
   );
@@ -50,19 +50,26 @@ test("a buyer prices a SKU, fills a cart and checks out once, however often it r
   assert.ok(unitPrice, `${sku} has a price for ${company.legal_name}`);
 
   const cart = await ok(
-    b2b.POST("/api/v1/orders/carts", { params: { header: idempotent() }, body: { name: "Site 7" } }),
+    b2b.POST("/api/v2/orders/carts", { params: { header: idempotent() }, body: { name: "Site 7" } }),
   );
+  // Every list of version 2 is a page: items, and the cursor of the next one (null: the last).
+  const carts = await ok(b2b.GET("/api/v2/orders/carts", { params: { query: { limit: 1 } } }));
+  assert.deepEqual(
+    carts.items.map((c) => c.id),
+    [cart.id],
+  );
+  assert.equal(carts.next_cursor, null);
   // Lines change the cart only if nobody changed it since we read it.
   const { etag } = await versioned(
-    b2b.GET("/api/v1/orders/carts/{cart_id}", { params: { path: { cart_id: cart.id } } }),
+    b2b.GET("/api/v2/orders/carts/{cart_id}", { params: { path: { cart_id: cart.id } } }),
   );
   await ok(
-    b2b.PUT("/api/v1/orders/carts/{cart_id}/lines", {
+    b2b.PUT("/api/v2/orders/carts/{cart_id}/lines", {
       params: { path: { cart_id: cart.id }, header: ifMatch(etag) },
       body: { lines: [{ sku, quantity: "12" }] },
     }),
   );
-  const filled = await ok(b2b.GET("/api/v1/orders/carts/{cart_id}", { params: { path: { cart_id: cart.id } } }));
+  const filled = await ok(b2b.GET("/api/v2/orders/carts/{cart_id}", { params: { path: { cart_id: cart.id } } }));
   assert.equal(filled.total_minor, 12 * unitPrice);
 
   // One key per checkout, kept for its retries: a retry answers with the order already placed.
@@ -70,8 +77,8 @@ test("a buyer prices a SKU, fills a cart and checks out once, however often it r
     params: { path: { cart_id: cart.id }, header: { "Idempotency-Key": idempotencyKey() } },
     body: { comment: "Deliver to gate 2" },
   };
-  const placed = await b2b.POST("/api/v1/orders/carts/{cart_id}/checkout", checkout);
-  const retried = await b2b.POST("/api/v1/orders/carts/{cart_id}/checkout", checkout);
+  const placed = await b2b.POST("/api/v2/orders/carts/{cart_id}/checkout", checkout);
+  const retried = await b2b.POST("/api/v2/orders/carts/{cart_id}/checkout", checkout);
   const order = await ok(placed);
   const again = await ok(retried);
   assert.equal(placed.response.status, 201);
@@ -79,7 +86,7 @@ test("a buyer prices a SKU, fills a cart and checks out once, however often it r
   assert.deepEqual(again, order);
   assert.equal(order.total_minor, 12 * unitPrice);
 
-  const read = await ok(b2b.GET("/api/v1/orders/orders/{order_id}", { params: { path: { order_id: order.id } } }));
+  const read = await ok(b2b.GET("/api/v2/orders/orders/{order_id}", { params: { path: { order_id: order.id } } }));
   assert.equal(read.number, order.number);
   assert.deepEqual(
     read.lines.map((line) => [line.sku, line.unit_price_minor]),
@@ -90,7 +97,7 @@ test("a buyer prices a SKU, fills a cart and checks out once, however often it r
 
 test("refusals are typed problems: status, type, title, and the fields at fault", async () => {
   const b2b = await buyer();
-  const unknown = await b2b.GET("/api/v1/orders/orders/{order_id}", {
+  const unknown = await b2b.GET("/api/v2/orders/orders/{order_id}", {
     params: { path: { order_id: "00000000-0000-4000-8000-000000000000" } },
   });
   assert.ok(isProblem(unknown.error));
@@ -100,9 +107,9 @@ test("refusals are typed problems: status, type, title, and the fields at fault"
   assert.equal(unknown.response.headers.get("content-type"), "application/problem+json");
   assert.ok(notFound.title && notFound.type);
 
-  const cart = await ok(b2b.POST("/api/v1/orders/carts", { body: { name: "Probe" } }));
+  const cart = await ok(b2b.POST("/api/v2/orders/carts", { body: { name: "Probe" } }));
   const invalid = await ok(
-    b2b.PUT("/api/v1/orders/carts/{cart_id}/lines", {
+    b2b.PUT("/api/v2/orders/carts/{cart_id}/lines", {
       params: { path: { cart_id: cart.id } },
       body: { lines: [{ sku, quantity: "1" }, { sku, quantity: "a dozen" }] },
     }),
@@ -117,14 +124,14 @@ test("refusals are typed problems: status, type, title, and the fields at fault"
 
   // A change sent with the ETag of what was read before another change is refused.
   const { etag } = await versioned(
-    b2b.GET("/api/v1/orders/carts/{cart_id}", { params: { path: { cart_id: cart.id } } }),
+    b2b.GET("/api/v2/orders/carts/{cart_id}", { params: { path: { cart_id: cart.id } } }),
   );
   const lines = (quantity: string) => ({
     params: { path: { cart_id: cart.id }, header: ifMatch(etag) },
     body: { lines: [{ sku, quantity }] },
   });
-  await ok(b2b.PUT("/api/v1/orders/carts/{cart_id}/lines", lines("1")));
-  const stale = await ok(b2b.PUT("/api/v1/orders/carts/{cart_id}/lines", lines("2"))).catch(
+  await ok(b2b.PUT("/api/v2/orders/carts/{cart_id}/lines", lines("1")));
+  const stale = await ok(b2b.PUT("/api/v2/orders/carts/{cart_id}/lines", lines("2"))).catch(
     (refused: unknown) => refused,
   );
   assert.ok(stale instanceof ApiProblem);
