@@ -10,7 +10,9 @@ import uuid
 import polars as pl
 import pytest
 
-from shared.auth import Role
+from services.pricing.usecases.access import client_to_read
+from shared.auth import Principal, Role
+from shared.problems import NotFound
 from shared.testing.fixtures import as_role, client
 from tests.pricing.test_simulate import order
 from tests.pricing.world import (
@@ -72,6 +74,16 @@ async def test_a_sales_manager_reads_only_its_clients_prices(world):
         for company_id in (acme, beta):
             answers = await client_calls(app, staff, company_id)
             assert [a.status_code for a in answers] == [200] * 7
+
+
+async def test_a_policy_read_finds_only_a_client_the_caller_reaches(world):
+    app, acme, beta = world
+    olga = Principal(kind="user", subject=OLGA, roles={Role.SALES_MANAGER})
+    async with app.state.sessionmaker() as session, session.begin():
+        assert (await client_to_read(session, olga, acme)).company_id == acme
+        assert (await client_to_read(session, olga, acme, lock=True)).company_id == acme
+        with pytest.raises(NotFound):
+            await client_to_read(session, olga, beta)
 
 
 async def simulate(app, headers, *rows: dict):

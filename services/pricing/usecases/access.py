@@ -31,6 +31,14 @@ async def may_see(session: AsyncSession, principal: Principal, company_id: uuid.
     await CLIENTS.ensure(session, principal, company_id)
 
 
+async def client_to_read(
+    session: AsyncSession, principal: Principal, company_id: uuid.UUID, *, lock: bool = False
+) -> Client:
+    """The client a policy read (or a removal) is about: one the caller reaches, else 404."""
+    await may_see(session, principal, company_id)
+    return await store.get_client(session, company_id, lock=lock)
+
+
 async def client_to_change(
     request: Request, session: AsyncSession, principal: Principal, company_id: uuid.UUID
 ) -> Client:
