@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 
 from services.pricing.api.bulk_schemas import (
     BulkResult,
@@ -59,6 +59,19 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def bulk_mode(
+    principal: allow(*WRITERS),
+    mode: Mode = FeedMode.ALL_OR_NOTHING,
+    idempotency_key: IdempotencyKey = None,
+) -> FeedMode:
+    """What every bulk write takes beside its body: a writer, the mode, and the key (the
+    idempotency middleware reads it; here it is documented)."""
+    return mode
+
+
+BulkMode = Annotated[FeedMode, Depends(bulk_mode)]
+
+
 def _answer(mode: FeedMode, rows: Batch) -> BulkResult:
     """Every row's outcome, in the order sent, and how many of each."""
     return BulkResult(
@@ -92,14 +105,7 @@ def _answer(mode: FeedMode, rows: Batch) -> BulkResult:
     ),
     responses={**RESPONSES, **CONFLICT},
 )
-async def bulk_price_lists(
-    body: PriceListsBulk,
-    request: Request,
-    session: SessionDep,
-    principal: allow(*WRITERS),
-    mode: Mode = FeedMode.ALL_OR_NOTHING,
-    idempotency_key: IdempotencyKey = None,
-) -> BulkResult:
+async def bulk_price_lists(body: PriceListsBulk, session: SessionDep, mode: BulkMode) -> BulkResult:
     rows = await usecase.price_lists(session, body.items, mode)
     return _answer(mode, rows)
 
@@ -119,12 +125,7 @@ async def bulk_price_lists(
     responses=RESPONSES,
 )
 async def bulk_group_lists(
-    body: GroupAssignmentsBulk,
-    request: Request,
-    session: SessionDep,
-    principal: allow(*WRITERS),
-    mode: Mode = FeedMode.ALL_OR_NOTHING,
-    idempotency_key: IdempotencyKey = None,
+    body: GroupAssignmentsBulk, session: SessionDep, mode: BulkMode
 ) -> BulkResult:
     rows = await usecase.group_lists(session, body.items, mode)
     return _answer(mode, rows)
@@ -142,12 +143,7 @@ async def bulk_group_lists(
     responses=RESPONSES,
 )
 async def bulk_client_lists(
-    body: ClientAssignmentsBulk,
-    request: Request,
-    session: SessionDep,
-    principal: allow(*WRITERS),
-    mode: Mode = FeedMode.ALL_OR_NOTHING,
-    idempotency_key: IdempotencyKey = None,
+    body: ClientAssignmentsBulk, request: Request, session: SessionDep, mode: BulkMode
 ) -> BulkResult:
     upstreams = request.app.state.upstreams
     rows = await usecase.client_lists(session, upstreams, body.items, mode)
@@ -169,12 +165,7 @@ async def bulk_client_lists(
     responses=RESPONSES,
 )
 async def bulk_client_discounts(
-    body: ClientDiscountsBulk,
-    request: Request,
-    session: SessionDep,
-    principal: allow(*WRITERS),
-    mode: Mode = FeedMode.ALL_OR_NOTHING,
-    idempotency_key: IdempotencyKey = None,
+    body: ClientDiscountsBulk, request: Request, session: SessionDep, mode: BulkMode
 ) -> BulkResult:
     upstreams = request.app.state.upstreams
     rows = await usecase.client_discounts(session, upstreams, body.items, mode)
