@@ -255,16 +255,18 @@ async def feed(app, body: str, **params) -> dict:
     return job
 
 
+def resolve_body(company_id, lines, **extra) -> dict:
+    """A `POST /prices/resolve` body for `lines` of (SKU, quantity)."""
+    return {
+        "client_id": str(company_id),
+        "lines": [{"sku": s, "quantity": str(q)} for s, q in lines],
+        **extra,
+    }
+
+
 async def resolve(app, company_id, lines, *, headers=ADMIN, **extra) -> dict:
     async with client(app, headers) as http:
-        answer = await http.post(
-            "/prices/resolve",
-            json={
-                "client_id": str(company_id),
-                "lines": [{"sku": s, "quantity": str(q)} for s, q in lines],
-                **extra,
-            },
-        )
+        answer = await http.post("/prices/resolve", json=resolve_body(company_id, lines, **extra))
     assert answer.status_code == 200, answer.text
     return {line["sku"]: line for line in answer.json()["lines"]}
 
