@@ -10,7 +10,7 @@ import uuid
 import polars as pl
 import pytest
 
-from services.pricing.usecases.access import client_to_read
+from services.pricing.usecases.access import client_to_change, client_to_read
 from shared.auth import Principal, Role
 from shared.problems import NotFound
 from shared.testing.fixtures import as_role, client
@@ -84,6 +84,14 @@ async def test_a_policy_read_finds_only_a_client_the_caller_reaches(world):
         assert (await client_to_read(session, olga, acme, lock=True)).company_id == acme
         with pytest.raises(NotFound):
             await client_to_read(session, olga, beta)
+
+
+async def test_a_policy_write_takes_a_known_client_with_no_request_behind_it(world):
+    app, acme, _ = world
+    admin = Principal(kind="user", subject=uuid.uuid4(), roles={Role.ADMIN})
+    async with app.state.sessionmaker() as session, session.begin():
+        client = await client_to_change(app.state.upstreams, session, admin, acme)
+    assert client.company_id == acme
 
 
 async def simulate(app, headers, *rows: dict):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query
 
 from services.pricing.api.bulk_schemas import (
     BulkResult,
@@ -34,6 +34,7 @@ from shared.auth import Role, allow
 from shared.batches import Batch
 from shared.db import SessionDep
 from shared.feeds.models import FeedMode
+from shared.upstream import UpstreamsDep
 
 router = APIRouter(prefix="/bulk", tags=["commercial policy"])
 
@@ -143,9 +144,8 @@ async def bulk_group_lists(
     responses=RESPONSES,
 )
 async def bulk_client_lists(
-    body: ClientAssignmentsBulk, request: Request, session: SessionDep, mode: BulkMode
+    body: ClientAssignmentsBulk, upstreams: UpstreamsDep, session: SessionDep, mode: BulkMode
 ) -> BulkResult:
-    upstreams = request.app.state.upstreams
     rows = await usecase.client_lists(session, upstreams, body.items, mode)
     return _answer(mode, rows)
 
@@ -165,8 +165,7 @@ async def bulk_client_lists(
     responses=RESPONSES,
 )
 async def bulk_client_discounts(
-    body: ClientDiscountsBulk, request: Request, session: SessionDep, mode: BulkMode
+    body: ClientDiscountsBulk, upstreams: UpstreamsDep, session: SessionDep, mode: BulkMode
 ) -> BulkResult:
-    upstreams = request.app.state.upstreams
     rows = await usecase.client_discounts(session, upstreams, body.items, mode)
     return _answer(mode, rows)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 
 from services.pricing.api.policy_common import (
     READ_ERRORS,
@@ -32,6 +32,7 @@ from services.pricing.usecases import client_terms
 from services.pricing.usecases.access import client_to_change, client_to_read
 from shared.auth import allow
 from shared.db import SessionDep
+from shared.upstream import UpstreamsDep
 
 router = APIRouter(tags=["commercial policy"])
 GroupCodePath = Annotated[GroupCode, Path(description="Client group code (accounts)")]
@@ -54,11 +55,11 @@ GroupCodePath = Annotated[GroupCode, Path(description="Client group code (accoun
 async def put_client_lists(
     company_id: CompanyId,
     body: ListAssignment,
-    request: Request,
+    upstreams: UpstreamsDep,
     session: SessionDep,
     principal: allow(*WRITERS),
 ) -> ClientListsRead:
-    client = await client_to_change(request, session, principal, company_id)
+    client = await client_to_change(upstreams, session, principal, company_id)
     codes = await client_terms.assign_client_lists(session, client, unique(body.list_codes))
     return ClientListsRead(company_id=company_id, list_codes=codes)
 
@@ -137,13 +138,13 @@ def _discounts_read(company_id: uuid.UUID, rows: list[Any]) -> ClientDiscountsRe
 async def put_client_discounts(
     company_id: CompanyId,
     body: ClientDiscounts,
-    request: Request,
+    upstreams: UpstreamsDep,
     session: SessionDep,
     principal: allow(*WRITERS),
 ) -> ClientDiscountsRead:
     rows = await client_terms.replace_discounts(
         session,
-        lambda: client_to_change(request, session, principal, company_id),
+        lambda: client_to_change(upstreams, session, principal, company_id),
         [d.model_dump() for d in body.discounts],
     )
     return _discounts_read(company_id, rows)

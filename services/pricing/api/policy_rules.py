@@ -45,6 +45,7 @@ from shared.links import public_path
 from shared.pagination import Page, paginate
 from shared.problems import NotFound
 from shared.reads import read_of
+from shared.upstream import UpstreamsDep
 
 router = APIRouter(tags=["commercial policy"])
 NO_LADDER = {404: problem("No such client, or it is on no ladder")}
@@ -270,11 +271,11 @@ async def get_ladder(code: CodePath, session: SessionDep, principal: allow(*READ
 async def put_client_ladder(
     company_id: CompanyId,
     body: ClientLadderWrite,
-    request: Request,
+    upstreams: UpstreamsDep,
     session: SessionDep,
     principal: allow(*WRITERS),
 ) -> ClientLadderRead:
-    client = await client_to_change(request, session, principal, company_id)
+    client = await client_to_change(upstreams, session, principal, company_id)
     ladder = await policy_flows.assign_ladder(session, client, body.ladder_code)
     return ClientLadderRead(company_id=company_id, ladder_code=ladder.code)
 
