@@ -34,6 +34,12 @@ ERP = as_role(Role.INTEGRATOR, kind="api_key", subject="erp-key-1")
 ADMIN = as_role(Role.ADMIN)
 
 
+async def call(app, method: str, path: str, headers=ADMIN, **kwargs):
+    """One request to the app as `headers`; the answer, whatever its status."""
+    async with client(app, headers) as http:
+        return await http.request(method, path, **kwargs)
+
+
 async def sql(app, statement: str, **params) -> list:
     async with app.state.sessionmaker() as session, session.begin():
         result = await session.execute(text(statement), params)
