@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from typing import Any
+from typing import Annotated, Any
 
 import aiohttp
 import httpx
+from fastapi import Depends, Request
 from httpx_aiohttp import AiohttpTransport
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -137,3 +138,11 @@ class Upstreams:
                     raise ServiceUnavailable(f"{service} failed to answer; try again.")
             await asyncio.sleep(BACKOFF_SECONDS * 2**attempt * random.uniform(0.5, 1.5))  # noqa: S311 (jitter)
         raise AssertionError("unreachable")
+
+
+def _upstreams(request: Request) -> Upstreams:
+    return request.app.state.upstreams
+
+
+# The running application's calls, for a route to hand to its use case.
+UpstreamsDep = Annotated[Upstreams, Depends(_upstreams)]

@@ -32,26 +32,34 @@ async def handle_product_upserted(event: ProductUpsertedV1, session: AsyncSessio
     await projections.upsert_sku(session, event)
 
 
+async def _count_turnover(
+    session: AsyncSession,
+    event: OrderPlacedV1 | OrderCancelledV1,
+    amount_minor: int,
+    settings: Settings | None,
+) -> None:
+    """Add the order's total (or, negative, take it back) in the month it was placed, and
+    tell the client where that leaves it on its ladder."""
+    company_id, placed_at, currency = event.company_id, event.placed_at, event.currency
+    await projections.add_turnover(
+        session, company_id, placed_at=placed_at, currency=currency, amount_minor=amount_minor
+    )
+    await tell_ladder_progress(
+        session,
+        company_id,
+        placed_at=placed_at,
+        currency=currency,
+        amount_minor=amount_minor,
+        nudge_percent=(settings or Settings()).ladder_nudge_percent,
+    )
+
+
 async def handle_order_placed(
     event: OrderPlacedV1, session: AsyncSession, settings: Settings | None = None
 ) -> None:
     """A placed order counts toward the client's turnover in the month it was placed, and
     its lines toward the client's volumes per SKU (what simulations price)."""
-    await projections.add_turnover(
-        session,
-        event.company_id,
-        placed_at=event.placed_at,
-        currency=event.currency,
-        amount_minor=event.total_minor,
-    )
-    await tell_ladder_progress(
-        session,
-        event.company_id,
-        placed_at=event.placed_at,
-        currency=event.currency,
-        amount_minor=event.total_minor,
-        nudge_percent=(settings or Settings()).ladder_nudge_percent,
-    )
+    await _count_turnover(session, event, event.total_minor, settings)
     await projections.add_volumes(session, event)
 
 
@@ -70,21 +78,7 @@ async def handle_order_cancelled(
     its volumes in simulations."""
     if not event.counted:
         return  # cancelled while waiting for approval: it never counted
-    await projections.add_turnover(
-        session,
-        event.company_id,
-        placed_at=event.placed_at,
-        currency=event.currency,
-        amount_minor=-event.total_minor,
-    )
-    await tell_ladder_progress(
-        session,
-        event.company_id,
-        placed_at=event.placed_at,
-        currency=event.currency,
-        amount_minor=-event.total_minor,
-        nudge_percent=(settings or Settings()).ladder_nudge_percent,
-    )
+    await _count_turnover(session, event, -event.total_minor, settings)
     await projections.take_back_volumes(session, event)
 
 

@@ -8,14 +8,11 @@ import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
-from aiokafka import AIOKafkaProducer
-
 from services.pricing.domain.alerts import ladder_alert, period_start
 from services.pricing.domain.ladder import Level
 from services.pricing.events import handle_order_cancelled, handle_order_placed
 from services.pricing.usecases.alerts import announce_expiring_prices
 from shared.clock import utcnow
-from shared.contracts.orders import OrderPlacedV1
 from shared.contracts.pricing import (
     CLIENT_TOPIC,
     ClientContractPricesExpiringV1,
@@ -23,8 +20,8 @@ from shared.contracts.pricing import (
 )
 from shared.events.envelope import CloudEvent
 from shared.testing.kafka import read_topic
-from tests.pricing.test_projections import apply, cancelled, envelope, placed
-from tests.pricing.world import fetch, seed_client, seed_skus, sql
+from tests.pricing.test_projections import apply, cancelled, placed
+from tests.pricing.world import fetch, publish, seed_client, seed_skus, sql
 
 LEVELS = [Level(0), Level(1_000_000, Decimal(2)), Level(5_000_000, Decimal(5), Decimal(1))]
 NUDGE = Decimal(20)
@@ -163,18 +160,7 @@ async def test_through_the_broker_an_order_near_the_next_level_is_published(
     company = await seed_client(app, external_id=f"BRK-{uuid.uuid4().hex[:8]}")
     await _with_ladder(app, company)
     orders = [placed(company, 850_000, utcnow()), placed(company, 60_000, utcnow())]
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
-    await producer.start()
-    try:
-        for order in orders:
-            event = envelope(order, "orders")
-            await producer.send_and_wait(
-                OrderPlacedV1.topic,
-                value=event.model_dump_json().encode(),
-                key=event.subject.encode(),
-            )
-    finally:
-        await producer.stop()
+    await publish(kafka_bootstrap, *((order, "orders") for order in orders))
     key = str(company).encode()
     async with asyncio.timeout(60):
         while True:

@@ -16,6 +16,7 @@ from tests.pricing.world import (
     ADMIN,
     ERP,
     add_list,
+    call,
     feed,
     fetch,
     floor,
@@ -153,16 +154,12 @@ async def test_each_guardrail_stops_the_feed_and_names_the_rows(pricing):
     assert "\n4," not in text
 
     # A buyer, a sales manager or the ERP cannot override; a pricing manager can, with a reason.
+    override = f"/feeds/prices/{job['id']}/override"
     for headers in (ERP, as_role(Role.SALES_MANAGER)):
-        async with client(app, headers) as http:
-            refused = await http.post(
-                f"/feeds/prices/{job['id']}/override", json={"reason": "ERP says so"}
-            )
+        refused = await call(app, "POST", override, headers, json={"reason": "ERP says so"})
         assert refused.status_code == 403
-    async with client(app, PRICING_MANAGER) as http:
-        overridden = await http.post(
-            f"/feeds/prices/{job['id']}/override", json={"reason": "supplier price rise"}
-        )
+    reason = {"reason": "supplier price rise"}
+    overridden = await call(app, "POST", override, PRICING_MANAGER, json=reason)
     assert overridden.status_code == 200, overridden.text
     applied = await feed_job(app, job["id"])
     assert applied["state"] == "succeeded", applied

@@ -24,6 +24,7 @@ from tests.pricing.world import (
     ERP,
     add_list,
     assign,
+    call,
     feed,
     fetch,
     resolve,
@@ -207,15 +208,10 @@ async def test_a_markup_edit_is_governed_versioned_and_rolled_back(pricing):
     then = await explain(app, beta, "S1", as_of=moment.isoformat())
     assert then["unit_price_minor"] == 900
 
-    async with client(app, as_role(Role.SALES_MANAGER)) as http:
-        refused = await http.post(
-            f"/price-versions/{version['id']}/rollback", json={"reason": "x y"}
-        )
+    rollback = f"/price-versions/{version['id']}/rollback"
+    refused = await call(app, "POST", rollback, as_role(Role.SALES_MANAGER), json={"reason": "x y"})
     assert refused.status_code == 403
-    async with client(app, PRICING_MANAGER) as http:
-        undone = await http.post(
-            f"/price-versions/{version['id']}/rollback", json={"reason": "wrong deal"}
-        )
+    undone = await call(app, "POST", rollback, PRICING_MANAGER, json={"reason": "wrong deal"})
     assert undone.status_code == 201, undone.text
     assert undone.json()["list_changes"][0]["after"]["markup_bp"] == -1000
     assert await resolve(app, beta, lines) == earlier

@@ -11,8 +11,8 @@ from sqlalchemy import text
 
 from shared.auth import Role
 from shared.clock import today
-from shared.testing.fixtures import as_role, client
-from tests.pricing.world import fetch, price_changes, seed_client, seed_skus
+from shared.testing.fixtures import as_role
+from tests.pricing.world import call, fetch, price_changes, seed_client, seed_skus
 
 ADMIN = as_role(Role.ADMIN)
 MANAGER_ID = uuid.uuid4()
@@ -24,11 +24,6 @@ OUTSIDERS = {
     "partner": as_role(Role.PARTNER, kind="api_key", subject="mp-key", partner_code="mp"),
 }
 TODAY = today()
-
-
-async def call(app, method: str, path: str, headers=ADMIN, **kwargs):
-    async with client(app, headers) as http:
-        return await http.request(method, path, **kwargs)
 
 
 async def create_list(app, code: str, **fields):

@@ -20,6 +20,7 @@ from tests.pricing.world import (
     feed,
     floor,
     resolve,
+    resolve_body,
     seed_client,
     seed_skus,
     sql,
@@ -235,17 +236,8 @@ async def test_a_cart_of_5000_lines_is_one_request_and_more_is_refused(world):
     app, other = world["app"], world["other"]
     lines = [("S1", 1)] * 5000
     async with client(app, ADMIN) as http:
-        ok = await http.post(
-            "/prices/resolve",
-            json={
-                "client_id": str(other),
-                "lines": [{"sku": s, "quantity": str(q)} for s, q in lines],
-            },
-        )
-        too_many = await http.post(
-            "/prices/resolve",
-            json={"client_id": str(other), "lines": [{"sku": "S1", "quantity": "1"}] * 5001},
-        )
+        ok = await http.post("/prices/resolve", json=resolve_body(other, lines))
+        too_many = await http.post("/prices/resolve", json=resolve_body(other, [*lines, ("S1", 1)]))
     assert ok.status_code == 200 and len(ok.json()["lines"]) == 5000
     assert {line["unit_price_minor"] for line in ok.json()["lines"]} == {10000}
     assert too_many.status_code == 422

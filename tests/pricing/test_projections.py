@@ -6,8 +6,6 @@ import asyncio
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from aiokafka import AIOKafkaProducer
-
 from services.pricing.events import (
     CONSUMERS,
     handle_company_upserted,
@@ -22,7 +20,7 @@ from shared.contracts.orders import OrderCancelledV1, OrderPlacedV1
 from shared.events.consumer import Outcome
 from shared.events.envelope import CloudEvent
 from tests.events import cancellation_of, consumer_of, order_placed
-from tests.pricing.world import company_event, envelope, fetch, product_event
+from tests.pricing.world import company_event, envelope, fetch, product_event, publish
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -30,6 +28,16 @@ T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 async def apply(app, handler, event) -> None:
     async with app.state.sessionmaker() as session, session.begin():
         await handler(event, session)
+
+
+async def upsert_company(app, company_id, **fields) -> None:
+    """Pricing's consumer takes accounts' company.upserted."""
+    await apply(app, handle_company_upserted, company_event(company_id, **fields))
+
+
+async def upsert_product(app, sku, brand, category, **fields) -> None:
+    """Pricing's consumer takes catalog's product.upserted."""
+    await apply(app, handle_product_upserted, product_event(sku, brand, category, **fields))
 
 
 def placed(company_id, total_minor, placed_at=T0, currency="EUR", order_id=None) -> OrderPlacedV1:
@@ -79,11 +87,7 @@ def test_the_pricing_group_consumes_clients_products_orders_and_segments():
 
 async def test_company_upsert_creates_then_updates_the_client(pricing):
     company = uuid.uuid4()
-    await apply(
-        pricing,
-        handle_company_upserted,
-        company_event(company, external_id="C-1", group_code="dealers", updated_at=T0),
-    )
+    await upsert_company(pricing, company, external_id="C-1", group_code="dealers", updated_at=T0)
     row = await client_row(pricing, company)
     assert (row.external_id, row.legal_name, row.group_code, row.currency, row.status) == (
         "C-1",
@@ -92,18 +96,15 @@ async def test_company_upsert_creates_then_updates_the_client(pricing):
         "EUR",
         "active",
     )
-    await apply(
+    await upsert_company(
         pricing,
-        handle_company_upserted,
-        company_event(
-            company,
-            external_id="C-1",
-            legal_name="Acme GmbH",
-            group_code=None,
-            currency="USD",
-            status="blocked",
-            updated_at=T0 + timedelta(minutes=1),
-        ),
+        company,
+        external_id="C-1",
+        legal_name="Acme GmbH",
+        group_code=None,
+        currency="USD",
+        status="blocked",
+        updated_at=T0 + timedelta(minutes=1),
     )
     updated = await client_row(pricing, company)
     assert updated.id == row.id
@@ -118,17 +119,13 @@ async def test_company_upsert_creates_then_updates_the_client(pricing):
 
 async def test_an_older_company_event_is_ignored(pricing):
     company = uuid.uuid4()
-    await apply(
+    await upsert_company(pricing, company, external_id="C-1", group_code="new", updated_at=T0)
+    await upsert_company(
         pricing,
-        handle_company_upserted,
-        company_event(company, external_id="C-1", group_code="new", updated_at=T0),
-    )
-    await apply(
-        pricing,
-        handle_company_upserted,
-        company_event(
-            company, external_id="C-OLD", group_code="old", updated_at=T0 - timedelta(seconds=1)
-        ),
+        company,
+        external_id="C-OLD",
+        group_code="old",
+        updated_at=T0 - timedelta(seconds=1),
     )
     row = await client_row(pricing, company)
     assert (row.external_id, row.group_code, row.updated_at) == ("C-1", "new", T0)
@@ -136,34 +133,20 @@ async def test_an_older_company_event_is_ignored(pricing):
 
 async def test_an_erp_id_moving_to_another_company_follows_the_newest_event(pricing):
     first, second = uuid.uuid4(), uuid.uuid4()
-    await apply(
-        pricing, handle_company_upserted, company_event(first, external_id="E-1", updated_at=T0)
-    )
+    await upsert_company(pricing, first, external_id="E-1", updated_at=T0)
     later = T0 + timedelta(hours=1)
-    await apply(
-        pricing,
-        handle_company_upserted,
-        company_event(second, external_id="E-1", updated_at=later),
-    )
+    await upsert_company(pricing, second, external_id="E-1", updated_at=later)
     assert (await client_row(pricing, second)).external_id == "E-1"
     assert (await client_row(pricing, first)).external_id is None
 
 
 async def test_product_upsert_creates_updates_and_ignores_stale(pricing):
-    await apply(
-        pricing, handle_product_upserted, product_event("S1", "Knauf", "boards", updated_at=T0)
-    )
+    await upsert_product(pricing, "S1", "Knauf", "boards", updated_at=T0)
     newer = T0 + timedelta(minutes=5)
-    await apply(
-        pricing,
-        handle_product_upserted,
-        product_event("S1", "Ceresit", "glue", unit="kg", sellable=False, updated_at=newer),
+    await upsert_product(
+        pricing, "S1", "Ceresit", "glue", unit="kg", sellable=False, updated_at=newer
     )
-    await apply(
-        pricing,
-        handle_product_upserted,
-        product_event("S1", "Stale", "stale", updated_at=T0 + timedelta(minutes=1)),
-    )
+    await upsert_product(pricing, "S1", "Stale", "stale", updated_at=T0 + timedelta(minutes=1))
     rows = await fetch(
         pricing, "SELECT id, brand, category, unit, sellable, updated_at FROM skus WHERE sku = 'S1'"
     )
@@ -173,7 +156,7 @@ async def test_product_upsert_creates_updates_and_ignores_stale(pricing):
 
 async def test_orders_add_to_the_utc_month_and_cancellations_take_back(pricing):
     company = uuid.uuid4()
-    await apply(pricing, handle_company_upserted, company_event(company, external_id="C-1"))
+    await upsert_company(pricing, company, external_id="C-1")
     march = placed(company, 10_000)
     await apply(pricing, handle_order_placed, march)
     await apply(pricing, handle_order_placed, placed(company, 2_500, T0 + timedelta(days=5)))
@@ -198,12 +181,12 @@ async def test_an_order_of_an_unknown_company_keeps_its_turnover_on_a_placeholde
     assert placeholder is not None
     assert (placeholder.external_id, placeholder.currency) == (None, "PLN")
     # The company's own event, however old its data, fills the placeholder in.
-    await apply(
+    await upsert_company(
         pricing,
-        handle_company_upserted,
-        company_event(
-            company, external_id="LATE", group_code="g", updated_at=datetime(2020, 1, 1, tzinfo=UTC)
-        ),
+        company,
+        external_id="LATE",
+        group_code="g",
+        updated_at=datetime(2020, 1, 1, tzinfo=UTC),
     )
     filled = await client_row(pricing, company)
     assert filled.id == placeholder.id
@@ -233,21 +216,12 @@ async def test_the_running_service_projects_events_from_the_broker(start_app, ka
     app = await start_app("pricing", run_workers=True, from_now=True)
     company = uuid.uuid4()
     sku = f"BRK-{uuid.uuid4().hex[:8]}"
-    events = [
-        envelope(company_event(company, external_id=f"BRK-{company.hex[:8]}"), "accounts"),
-        envelope(product_event(sku, "Knauf", "boards"), "catalog"),
-        envelope(placed(company, 3_300), "orders"),
-    ]
-    contracts = [CompanyUpsertedV1, ProductUpsertedV1, OrderPlacedV1]
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
-    await producer.start()
-    try:
-        for contract, event in zip(contracts, events, strict=True):
-            await producer.send_and_wait(
-                contract.topic, value=event.model_dump_json().encode(), key=event.subject.encode()
-            )
-    finally:
-        await producer.stop()
+    await publish(
+        kafka_bootstrap,
+        (company_event(company, external_id=f"BRK-{company.hex[:8]}"), "accounts"),
+        (product_event(sku, "Knauf", "boards"), "catalog"),
+        (placed(company, 3_300), "orders"),
+    )
     # Three topics, so no order among them: the order may arrive before its company, which
     # then fills in the client the order created.
     async with asyncio.timeout(60):

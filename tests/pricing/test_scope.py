@@ -10,12 +10,15 @@ import uuid
 import polars as pl
 import pytest
 
-from shared.auth import Role
+from services.pricing.usecases.access import client_to_change, client_to_read
+from shared.auth import Principal, Role
+from shared.problems import NotFound
 from shared.testing.fixtures import as_role, client
 from tests.pricing.test_simulate import order
 from tests.pricing.world import (
     ADMIN,
     add_list,
+    call,
     cost,
     feed,
     floor,
@@ -49,18 +52,28 @@ async def world(start_app):
     return app, acme, beta
 
 
+async def reads(app, headers, *paths: str) -> list:
+    """The answer to a GET of each path as `headers`."""
+    async with client(app, headers) as http:
+        return [await http.get(path) for path in paths]
+
+
 async def client_calls(app, headers, company_id) -> list:
     body = {"client_id": str(company_id), "lines": [{"sku": "S1"}]}
-    async with client(app, headers) as http:
-        return [
-            await http.post("/prices/resolve", json=body),
-            await http.get("/prices/explain", params={"client_id": str(company_id), "sku": "S1"}),
-            await http.get(f"/clients/{company_id}/progress"),
-            await http.get(f"/clients/{company_id}/price-list"),
-            await http.get(f"/clients/{company_id}/price-lists"),
-            await http.get(f"/clients/{company_id}/discounts"),
-            await http.get(f"/clients/{company_id}/segment-assignments"),
-        ]
+    resolved = await call(app, "POST", "/prices/resolve", headers, json=body)
+    return [
+        resolved,
+        *await reads(
+            app,
+            headers,
+            f"/prices/explain?client_id={company_id}&sku=S1",
+            f"/clients/{company_id}/progress",
+            f"/clients/{company_id}/price-list",
+            f"/clients/{company_id}/price-lists",
+            f"/clients/{company_id}/discounts",
+            f"/clients/{company_id}/segment-assignments",
+        ),
+    ]
 
 
 async def test_a_sales_manager_reads_only_its_clients_prices(world):
@@ -72,6 +85,24 @@ async def test_a_sales_manager_reads_only_its_clients_prices(world):
         for company_id in (acme, beta):
             answers = await client_calls(app, staff, company_id)
             assert [a.status_code for a in answers] == [200] * 7
+
+
+async def test_a_policy_read_finds_only_a_client_the_caller_reaches(world):
+    app, acme, beta = world
+    olga = Principal(kind="user", subject=OLGA, roles={Role.SALES_MANAGER})
+    async with app.state.sessionmaker() as session, session.begin():
+        assert (await client_to_read(session, olga, acme)).company_id == acme
+        assert (await client_to_read(session, olga, acme, lock=True)).company_id == acme
+        with pytest.raises(NotFound):
+            await client_to_read(session, olga, beta)
+
+
+async def test_a_policy_write_takes_a_known_client_with_no_request_behind_it(world):
+    app, acme, _ = world
+    admin = Principal(kind="user", subject=uuid.uuid4(), roles={Role.ADMIN})
+    async with app.state.sessionmaker() as session, session.begin():
+        client = await client_to_change(app.state.upstreams, session, admin, acme)
+    assert client.company_id == acme
 
 
 async def simulate(app, headers, *rows: dict):
@@ -197,12 +228,8 @@ async def matrix_world(start_app):
 
 
 async def list_reads(app, headers, code: str) -> list:
-    async with client(app, headers) as http:
-        return [
-            await http.get(f"/price-lists/{code}"),
-            await http.get(f"/price-lists/{code}/entries"),
-            await http.get(f"/price-lists/{code}/prices"),
-        ]
+    paths = [f"/price-lists/{code}", f"/price-lists/{code}/entries", f"/price-lists/{code}/prices"]
+    return await reads(app, headers, *paths)
 
 
 async def test_a_matrix_list_is_its_clients_prices_read_only_by_who_reaches_one(matrix_world):

@@ -34,6 +34,16 @@ def moved(company_id: uuid.UUID, **dimensions: tuple[str | None, str | None]):
     )
 
 
+def list_rule(code: str, list_code: str, **conditions: str) -> dict:
+    """A segment rule giving the clients in every one of `conditions` the list `list_code`."""
+    return {
+        "code": code,
+        "conditions": conditions,
+        "action": "price_list",
+        "price_list_code": list_code,
+    }
+
+
 async def explain(app, company_id, sku: str) -> dict:
     async with client(app, ADMIN) as http:
         answer = await http.get(
@@ -64,34 +74,13 @@ async def test_a_segment_change_on_the_broker_moves_the_client_to_the_key_accoun
     prices = HEADER + "BASE,,S1,1,1000,EUR,,,\nKEY,,S1,1,900,EUR,,,\n"
     assert (await feed(app, prices))["state"] == "succeeded"
     async with client(app, as_role(Role.SALES_MANAGER)) as http:
-        refused = await http.post(
-            "/segment-rules",
-            json={
-                "code": "key",
-                "conditions": {"abc_revenue": "A"},
-                "action": "price_list",
-                "price_list_code": "KEY",
-            },
-        )
+        refused = await http.post("/segment-rules", json=list_rule("key", "KEY", abc_revenue="A"))
     assert refused.status_code == 403
     async with client(app, PRICING_MANAGER) as http:
-        bad = await http.post(
-            "/segment-rules",
-            json={
-                "code": "x",
-                "conditions": {"abc_revenue": "A"},
-                "action": "price_list",
-                "price_list_code": "NOPE",
-            },
-        )
+        bad = await http.post("/segment-rules", json=list_rule("x", "NOPE", abc_revenue="A"))
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "price_list_code"
         for rule in (
-            {
-                "code": "key-accounts",
-                "conditions": {"abc_revenue": "A", "regularity": "regular"},
-                "action": "price_list",
-                "price_list_code": "KEY",
-            },
+            list_rule("key-accounts", "KEY", abc_revenue="A", regularity="regular"),
             {
                 "code": "retention",
                 "conditions": {"churn_risk": "high"},

@@ -34,6 +34,12 @@ ERP = as_role(Role.INTEGRATOR, kind="api_key", subject="erp-key-1")
 ADMIN = as_role(Role.ADMIN)
 
 
+async def call(app, method: str, path: str, headers=ADMIN, **kwargs):
+    """One request to the app as `headers`; the answer, whatever its status."""
+    async with client(app, headers) as http:
+        return await http.request(method, path, **kwargs)
+
+
 async def sql(app, statement: str, **params) -> list:
     async with app.state.sessionmaker() as session, session.begin():
         result = await session.execute(text(statement), params)
@@ -255,16 +261,18 @@ async def feed(app, body: str, **params) -> dict:
     return job
 
 
+def resolve_body(company_id, lines, **extra) -> dict:
+    """A `POST /prices/resolve` body for `lines` of (SKU, quantity)."""
+    return {
+        "client_id": str(company_id),
+        "lines": [{"sku": s, "quantity": str(q)} for s, q in lines],
+        **extra,
+    }
+
+
 async def resolve(app, company_id, lines, *, headers=ADMIN, **extra) -> dict:
     async with client(app, headers) as http:
-        answer = await http.post(
-            "/prices/resolve",
-            json={
-                "client_id": str(company_id),
-                "lines": [{"sku": s, "quantity": str(q)} for s, q in lines],
-                **extra,
-            },
-        )
+        answer = await http.post("/prices/resolve", json=resolve_body(company_id, lines, **extra))
     assert answer.status_code == 200, answer.text
     return {line["sku"]: line for line in answer.json()["lines"]}
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query
 
 from services.pricing.api.bulk_schemas import (
     BulkResult,
@@ -34,6 +34,7 @@ from shared.auth import Role, allow
 from shared.batches import Batch
 from shared.db import SessionDep
 from shared.feeds.models import FeedMode
+from shared.upstream import UpstreamsDep
 
 router = APIRouter(prefix="/bulk", tags=["commercial policy"])
 
@@ -57,6 +58,19 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         "`errors` names each bad row and field, and nothing changed"
     ),
 }
+
+
+def bulk_mode(
+    principal: allow(*WRITERS),
+    mode: Mode = FeedMode.ALL_OR_NOTHING,
+    idempotency_key: IdempotencyKey = None,
+) -> FeedMode:
+    """What every bulk write takes beside its body: a writer, the mode, and the key (the
+    idempotency middleware reads it; here it is documented)."""
+    return mode
+
+
+BulkMode = Annotated[FeedMode, Depends(bulk_mode)]
 
 
 def _answer(mode: FeedMode, rows: Batch) -> BulkResult:
@@ -92,14 +106,7 @@ def _answer(mode: FeedMode, rows: Batch) -> BulkResult:
     ),
     responses={**RESPONSES, **CONFLICT},
 )
-async def bulk_price_lists(
-    body: PriceListsBulk,
-    request: Request,
-    session: SessionDep,
-    principal: allow(*WRITERS),
-    mode: Mode = FeedMode.ALL_OR_NOTHING,
-    idempotency_key: IdempotencyKey = None,
-) -> BulkResult:
+async def bulk_price_lists(body: PriceListsBulk, session: SessionDep, mode: BulkMode) -> BulkResult:
     rows = await usecase.price_lists(session, body.items, mode)
     return _answer(mode, rows)
 
@@ -119,12 +126,7 @@ async def bulk_price_lists(
     responses=RESPONSES,
 )
 async def bulk_group_lists(
-    body: GroupAssignmentsBulk,
-    request: Request,
-    session: SessionDep,
-    principal: allow(*WRITERS),
-    mode: Mode = FeedMode.ALL_OR_NOTHING,
-    idempotency_key: IdempotencyKey = None,
+    body: GroupAssignmentsBulk, session: SessionDep, mode: BulkMode
 ) -> BulkResult:
     rows = await usecase.group_lists(session, body.items, mode)
     return _answer(mode, rows)
@@ -142,14 +144,8 @@ async def bulk_group_lists(
     responses=RESPONSES,
 )
 async def bulk_client_lists(
-    body: ClientAssignmentsBulk,
-    request: Request,
-    session: SessionDep,
-    principal: allow(*WRITERS),
-    mode: Mode = FeedMode.ALL_OR_NOTHING,
-    idempotency_key: IdempotencyKey = None,
+    body: ClientAssignmentsBulk, upstreams: UpstreamsDep, session: SessionDep, mode: BulkMode
 ) -> BulkResult:
-    upstreams = request.app.state.upstreams
     rows = await usecase.client_lists(session, upstreams, body.items, mode)
     return _answer(mode, rows)
 
@@ -169,13 +165,7 @@ async def bulk_client_lists(
     responses=RESPONSES,
 )
 async def bulk_client_discounts(
-    body: ClientDiscountsBulk,
-    request: Request,
-    session: SessionDep,
-    principal: allow(*WRITERS),
-    mode: Mode = FeedMode.ALL_OR_NOTHING,
-    idempotency_key: IdempotencyKey = None,
+    body: ClientDiscountsBulk, upstreams: UpstreamsDep, session: SessionDep, mode: BulkMode
 ) -> BulkResult:
-    upstreams = request.app.state.upstreams
     rows = await usecase.client_discounts(session, upstreams, body.items, mode)
     return _answer(mode, rows)

@@ -6,13 +6,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 
 from services.pricing.api.policy_common import (
-    NOT_FOUND,
     READ_ERRORS,
+    READ_ONE_ERRORS,
     READERS,
     WRITE_ERRORS,
+    WRITE_ONE_ERRORS,
     WRITERS,
     CompanyId,
     unique,
@@ -28,14 +29,13 @@ from services.pricing.api.policy_schemas import (
 )
 from services.pricing.store import policy as store
 from services.pricing.usecases import client_terms
-from services.pricing.usecases.access import (
-    client_to_change,
-    may_see,
-)
+from services.pricing.usecases.access import client_to_change, client_to_read
 from shared.auth import allow
 from shared.db import SessionDep
+from shared.upstream import UpstreamsDep
 
 router = APIRouter(tags=["commercial policy"])
+GroupCodePath = Annotated[GroupCode, Path(description="Client group code (accounts)")]
 
 
 # Assignments ---------------------------------------------------------------------------------
@@ -50,16 +50,16 @@ router = APIRouter(tags=["commercial policy"])
         "come before its group's and the base lists, higher priority first. Matrix lists are "
         "assigned by matrix feeds, not here."
     ),
-    responses={**WRITE_ERRORS, **NOT_FOUND},
+    responses=WRITE_ONE_ERRORS,
 )
 async def put_client_lists(
     company_id: CompanyId,
     body: ListAssignment,
-    request: Request,
+    upstreams: UpstreamsDep,
     session: SessionDep,
     principal: allow(*WRITERS),
 ) -> ClientListsRead:
-    client = await client_to_change(request, session, principal, company_id)
+    client = await client_to_change(upstreams, session, principal, company_id)
     codes = await client_terms.assign_client_lists(session, client, unique(body.list_codes))
     return ClientListsRead(company_id=company_id, list_codes=codes)
 
@@ -68,13 +68,12 @@ async def put_client_lists(
     "/clients/{company_id}/price-lists",
     response_model=ClientListsRead,
     summary="The lists assigned to a client",
-    responses={**READ_ERRORS, **NOT_FOUND},
+    responses=READ_ONE_ERRORS,
 )
 async def get_client_lists(
     company_id: CompanyId, session: SessionDep, principal: allow(*READERS)
 ) -> ClientListsRead:
-    await may_see(session, principal, company_id)
-    client = await store.get_client(session, company_id)
+    client = await client_to_read(session, principal, company_id)
     return ClientListsRead(
         company_id=company_id, list_codes=await store.client_list_codes(session, client.id)
     )
@@ -91,9 +90,8 @@ async def get_client_lists(
     responses=WRITE_ERRORS,
 )
 async def put_group_lists(
-    group_code: Annotated[GroupCode, Path(description="Client group code (accounts)")],
+    group_code: GroupCodePath,
     body: ListAssignment,
-    request: Request,
     session: SessionDep,
     principal: allow(*WRITERS),
 ) -> GroupListsRead:
@@ -108,7 +106,7 @@ async def put_group_lists(
     responses=READ_ERRORS,
 )
 async def get_group_lists(
-    group_code: Annotated[GroupCode, Path(description="Client group code (accounts)")],
+    group_code: GroupCodePath,
     session: SessionDep,
     principal: allow(*READERS),
 ) -> GroupListsRead:
@@ -135,18 +133,18 @@ def _discounts_read(company_id: uuid.UUID, rows: list[Any]) -> ClientDiscountsRe
         "The whole set; `[]` removes all. On list prices (never on contract prices) the "
         "better of the client's brand and category discount applies."
     ),
-    responses={**WRITE_ERRORS, **NOT_FOUND},
+    responses=WRITE_ONE_ERRORS,
 )
 async def put_client_discounts(
     company_id: CompanyId,
     body: ClientDiscounts,
-    request: Request,
+    upstreams: UpstreamsDep,
     session: SessionDep,
     principal: allow(*WRITERS),
 ) -> ClientDiscountsRead:
     rows = await client_terms.replace_discounts(
         session,
-        lambda: client_to_change(request, session, principal, company_id),
+        lambda: client_to_change(upstreams, session, principal, company_id),
         [d.model_dump() for d in body.discounts],
     )
     return _discounts_read(company_id, rows)
@@ -156,11 +154,10 @@ async def put_client_discounts(
     "/clients/{company_id}/discounts",
     response_model=ClientDiscountsRead,
     summary="A client's discounts by brand or category",
-    responses={**READ_ERRORS, **NOT_FOUND},
+    responses=READ_ONE_ERRORS,
 )
 async def get_client_discounts(
     company_id: CompanyId, session: SessionDep, principal: allow(*READERS)
 ) -> ClientDiscountsRead:
-    await may_see(session, principal, company_id)
-    client = await store.get_client(session, company_id)
+    client = await client_to_read(session, principal, company_id)
     return _discounts_read(company_id, await store.client_discounts(session, client.id))

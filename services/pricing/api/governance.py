@@ -29,7 +29,7 @@ from services.pricing.usecases import governance as governance_flows
 from services.pricing.usecases.access import client_names, narrowed_diff, narrowed_summary
 from shared.auth import Role, allow
 from shared.db import SessionDep
-from shared.feeds.models import JobState
+from shared.feeds.models import FeedJob, JobState
 from shared.feeds.router import owner_of
 from shared.fields import MAX_BIGINT, SINGLE_LINE, decimal, free_text
 from shared.pagination import Page, PageDep, PageParams, page_params
@@ -129,6 +129,10 @@ class HeldFeed(BaseModel):
     options: dict[str, Any]
 
 
+def _held(job: FeedJob) -> HeldFeed:
+    return HeldFeed.model_validate(job, from_attributes=True)
+
+
 @router.post(
     "/feeds/prices/{job_id}/override",
     response_model=HeldFeed,
@@ -146,7 +150,7 @@ async def override_guardrails(
     job = await governance_flows.override_feed(
         session, job_id, owner_of(principal), body.reason, request.app.state.feed_wakeup.set
     )
-    return HeldFeed(id=job.id, state=job.state, options=job.options)
+    return _held(job)
 
 
 @router.post(
@@ -161,7 +165,7 @@ async def approve_feed(
     job = await governance_flows.approve_feed(
         session, job_id, owner_of(principal), request.app.state.feed_wakeup.set
     )
-    return HeldFeed(id=job.id, state=job.state, options=job.options)
+    return _held(job)
 
 
 @router.post(
@@ -177,7 +181,7 @@ async def decline_feed(
     principal: allow(*APPROVERS),
 ) -> HeldFeed:
     job = await governance_flows.decline_feed(session, job_id, owner_of(principal), body.reason)
-    return HeldFeed(id=job.id, state=job.state, options=job.options)
+    return _held(job)
 
 
 @router.get(
@@ -293,11 +297,7 @@ async def get_version(
     },
 )
 async def rollback_version(
-    version_id: VersionId,
-    body: Reason,
-    request: Request,
-    session: SessionDep,
-    principal: allow(*GOVERNORS),
+    version_id: VersionId, body: Reason, session: SessionDep, principal: allow(*GOVERNORS)
 ) -> VersionRead:
     rollback = await governance_flows.rollback_version(
         session, version_id, owner_of(principal), body.reason
@@ -316,7 +316,7 @@ async def rollback_version(
     responses={409: {"description": "The version is not staged, or its list moved meanwhile"}},
 )
 async def approve_version(
-    version_id: VersionId, request: Request, session: SessionDep, principal: allow(*APPROVERS)
+    version_id: VersionId, session: SessionDep, principal: allow(*APPROVERS)
 ) -> VersionRead:
     version = await governance_flows.approve_version(session, version_id, owner_of(principal))
     return _version_read(version)

@@ -16,10 +16,11 @@ from fastapi import APIRouter, Query, Request, Response
 
 from services.pricing.api.policy_common import (
     CONFLICT,
-    NOT_FOUND,
+    CREATE_ERRORS,
     READ_ERRORS,
+    READ_ONE_ERRORS,
     READERS,
-    WRITE_ERRORS,
+    WRITE_ONE_ERRORS,
     WRITERS,
     ListCode,
     Pages,
@@ -75,7 +76,7 @@ def _list_read(price_list: PriceList, parent_code: str | None) -> PriceListRead:
         "entries of its own: its prices are the parent's with `markup_percent` applied, and it "
         "must have the parent's currency. Entries arrive through price feeds."
     ),
-    responses={**WRITE_ERRORS, **CONFLICT},
+    responses=CREATE_ERRORS,
 )
 async def create_price_list(
     body: PriceListCreate,
@@ -126,7 +127,7 @@ async def list_price_lists(
     "/price-lists/{code}",
     response_model=PriceListRead,
     summary="One price list",
-    responses={**READ_ERRORS, **NOT_FOUND},
+    responses=READ_ONE_ERRORS,
 )
 async def get_price_list(
     code: ListCode, session: SessionDep, principal: allow(*READERS)
@@ -155,8 +156,7 @@ async def get_price_list(
         "rollback undoes."
     ),
     responses={
-        **WRITE_ERRORS,
-        **NOT_FOUND,
+        **WRITE_ONE_ERRORS,
         **CONFLICT,
         202: {"model": PriceListEditRead, "description": "Staged: waits for approval"},
     },
@@ -164,7 +164,6 @@ async def get_price_list(
 async def update_price_list(
     code: ListCode,
     body: PriceListUpdate,
-    request: Request,
     response: Response,
     session: SessionDep,
     principal: allow(*WRITERS),
@@ -217,10 +216,10 @@ def _edit_read(
         "Refused (409) while other lists derive from it, while it has entries (delete them "
         "through a governed edit first), and for matrix lists."
     ),
-    responses={**WRITE_ERRORS, **NOT_FOUND, **CONFLICT},
+    responses={**WRITE_ONE_ERRORS, **CONFLICT},
 )
 async def delete_price_list(
-    code: ListCode, request: Request, session: SessionDep, principal: allow(*WRITERS)
+    code: ListCode, session: SessionDep, principal: allow(*WRITERS)
 ) -> Response:
     await price_lists.delete_list(session, code)
     return Response(status_code=204)
@@ -234,7 +233,7 @@ async def delete_price_list(
         "In SKU, tier and start order. A derived list has none of its own: its prices are "
         "its parent's with its markup (see `parent_code`, `markup_percent`)."
     ),
-    responses={**READ_ERRORS, **NOT_FOUND, 422: problem("Unknown SKU or bad cursor")},
+    responses={**READ_ONE_ERRORS, 422: problem("Unknown SKU or bad cursor")},
 )
 async def list_entries(
     code: ListCode,

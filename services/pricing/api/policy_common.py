@@ -18,6 +18,8 @@ WRITERS = (Role.ADMIN,)
 Pages = Annotated[PageParams, Depends(page_params)]
 CompanyId = Annotated[uuid.UUID, Path(description="The client's company id (accounts)")]
 ListCode = Annotated[Code, Path(description="Price list code")]
+# A promotion's, a ladder's or a segment rule's code in the path.
+CodePath = Annotated[Code, Path()]
 SkuPath = Annotated[Sku, Path(description="SKU code")]
 CURRENCY = r"^[A-Z]{3}$"
 
@@ -37,6 +39,10 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 NOT_FOUND = {404: problem("Not found")}
 CONFLICT = {409: problem("Conflicts with the current state")}
+# Reads and writes of one thing by its path.
+READ_ONE_ERRORS = {**READ_ERRORS, **NOT_FOUND}
+WRITE_ONE_ERRORS = {**WRITE_ERRORS, **NOT_FOUND}
+CREATE_ERRORS = {**WRITE_ERRORS, **CONFLICT}
 
 
 def unique(codes: list[str]) -> list[str]:

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from services.pricing.api.policy_common import (
-    CONFLICT,
-    NOT_FOUND,
+    CREATE_ERRORS,
     READ_ERRORS,
+    READ_ONE_ERRORS,
     READERS,
     WRITE_ERRORS,
+    WRITE_ONE_ERRORS,
     WRITERS,
+    CodePath,
     CompanyId,
     Pages,
     SkuPath,
@@ -35,19 +37,18 @@ from services.pricing.store import policy as store
 from services.pricing.store import policy_rules as rules_store
 from services.pricing.store.models import FloorPrice, Ladder, Promotion
 from services.pricing.usecases import policy_rules as policy_flows
-from services.pricing.usecases.access import (
-    client_to_change,
-    may_see,
-)
+from services.pricing.usecases.access import client_to_change, client_to_read
 from shared.auth import allow
 from shared.db import SessionDep
-from shared.fields import BusinessDate, Code, CurrencyCode, Sku
+from shared.fields import BusinessDate, CurrencyCode, Sku
 from shared.links import public_path
 from shared.pagination import Page, paginate
 from shared.problems import NotFound
 from shared.reads import read_of
+from shared.upstream import UpstreamsDep
 
 router = APIRouter(tags=["commercial policy"])
+NO_LADDER = {404: problem("No such client, or it is on no ladder")}
 
 
 # Floors --------------------------------------------------------------------------------------
@@ -58,12 +59,11 @@ router = APIRouter(tags=["commercial policy"])
     response_model=FloorPriceRead,
     summary="Set a SKU's floor price in a currency",
     description="No resolved price of the SKU in that currency ever goes below its floor.",
-    responses={**WRITE_ERRORS, **NOT_FOUND},
+    responses=WRITE_ONE_ERRORS,
 )
 async def put_floor(
     sku: SkuPath,
     body: FloorPriceWrite,
-    request: Request,
     session: SessionDep,
     principal: allow(*WRITERS),
 ) -> FloorPriceRead:
@@ -75,12 +75,11 @@ async def put_floor(
     "/floor-prices/{sku}",
     status_code=204,
     summary="Remove a SKU's floor price in a currency",
-    responses={**WRITE_ERRORS, **NOT_FOUND},
+    responses=WRITE_ONE_ERRORS,
 )
 async def delete_floor(
     sku: SkuPath,
     currency: Annotated[CurrencyCode, Query(description="The floor's currency")],
-    request: Request,
     session: SessionDep,
     principal: allow(*WRITERS),
 ) -> Response:
@@ -127,7 +126,7 @@ async def list_floors(
         "Percent off list prices of one SKU, a brand or a category from `valid_from` until "
         "the day before `valid_to` (null: open). The best promotion for a line applies."
     ),
-    responses={**WRITE_ERRORS, **CONFLICT},
+    responses=CREATE_ERRORS,
 )
 async def create_promotion(
     body: PromotionCreate,
@@ -167,10 +166,10 @@ async def list_promotions(
     "/promotions/{code}",
     response_model=PromotionRead,
     summary="One promotion",
-    responses={**READ_ERRORS, **NOT_FOUND},
+    responses=READ_ONE_ERRORS,
 )
 async def get_promotion(
-    code: Annotated[Code, Path()], session: SessionDep, principal: allow(*READERS)
+    code: CodePath, session: SessionDep, principal: allow(*READERS)
 ) -> PromotionRead:
     return PromotionRead.model_validate(await rules_store.get_promotion(session, code))
 
@@ -179,13 +178,10 @@ async def get_promotion(
     "/promotions/{code}",
     status_code=204,
     summary="End and remove a promotion",
-    responses={**WRITE_ERRORS, **NOT_FOUND},
+    responses=WRITE_ONE_ERRORS,
 )
 async def delete_promotion(
-    code: Annotated[Code, Path()],
-    request: Request,
-    session: SessionDep,
-    principal: allow(*WRITERS),
+    code: CodePath, session: SessionDep, principal: allow(*WRITERS)
 ) -> Response:
     await policy_flows.remove_promotion(session, code)
     return Response(status_code=204)
@@ -211,7 +207,7 @@ def _ladder_read(ladder: Ladder) -> LadderRead:
         "and `bonus_percent` of the period's turnover accrues as a retro bonus. Thresholds "
         "rise strictly from level to level."
     ),
-    responses={**WRITE_ERRORS, **CONFLICT},
+    responses=CREATE_ERRORS,
 )
 async def create_ladder(
     body: LadderCreate,
@@ -259,11 +255,9 @@ async def list_ladders(
     "/ladders/{code}",
     response_model=LadderRead,
     summary="One turnover ladder",
-    responses={**READ_ERRORS, **NOT_FOUND},
+    responses=READ_ONE_ERRORS,
 )
-async def get_ladder(
-    code: Annotated[Code, Path()], session: SessionDep, principal: allow(*READERS)
-) -> LadderRead:
+async def get_ladder(code: CodePath, session: SessionDep, principal: allow(*READERS)) -> LadderRead:
     return _ladder_read(await rules_store.get_ladder(session, code))
 
 
@@ -272,16 +266,16 @@ async def get_ladder(
     response_model=ClientLadderRead,
     summary="Put a client on a turnover ladder",
     description="A client is on one ladder at most; this replaces the one it was on.",
-    responses={**WRITE_ERRORS, **NOT_FOUND},
+    responses=WRITE_ONE_ERRORS,
 )
 async def put_client_ladder(
     company_id: CompanyId,
     body: ClientLadderWrite,
-    request: Request,
+    upstreams: UpstreamsDep,
     session: SessionDep,
     principal: allow(*WRITERS),
 ) -> ClientLadderRead:
-    client = await client_to_change(request, session, principal, company_id)
+    client = await client_to_change(upstreams, session, principal, company_id)
     ladder = await policy_flows.assign_ladder(session, client, body.ladder_code)
     return ClientLadderRead(company_id=company_id, ladder_code=ladder.code)
 
@@ -290,13 +284,12 @@ async def put_client_ladder(
     "/clients/{company_id}/ladder",
     response_model=ClientLadderRead,
     summary="The ladder a client is on",
-    responses={**READ_ERRORS, 404: problem("No such client, or it is on no ladder")},
+    responses={**READ_ERRORS, **NO_LADDER},
 )
 async def get_client_ladder(
     company_id: CompanyId, session: SessionDep, principal: allow(*READERS)
 ) -> ClientLadderRead:
-    await may_see(session, principal, company_id)
-    client = await store.get_client(session, company_id)
+    client = await client_to_read(session, principal, company_id)
     code = await rules_store.client_ladder_code(session, client.id)
     if code is None:
         raise NotFound("The client is on no ladder.")
@@ -307,12 +300,11 @@ async def get_client_ladder(
     "/clients/{company_id}/ladder",
     status_code=204,
     summary="Take a client off its ladder",
-    responses={**WRITE_ERRORS, 404: problem("No such client, or it is on no ladder")},
+    responses={**WRITE_ERRORS, **NO_LADDER},
 )
 async def delete_client_ladder(
-    company_id: CompanyId, request: Request, session: SessionDep, principal: allow(*WRITERS)
+    company_id: CompanyId, session: SessionDep, principal: allow(*WRITERS)
 ) -> Response:
-    await may_see(session, principal, company_id)
-    client = await store.get_client(session, company_id, lock=True)
+    client = await client_to_read(session, principal, company_id, lock=True)
     await policy_flows.unassign_ladder(session, client)
     return Response(status_code=204)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field, model_validator
 
 from services.pricing.api.governance import GOVERNORS
+from services.pricing.api.policy_common import CodePath
 from services.pricing.api.policy_schemas import Percent, ScopeValue
 from services.pricing.store import policy as policy_store
 from services.pricing.store import segments as store
@@ -149,10 +150,7 @@ async def list_rules(
     summary="Remove a segment rule and every assignment it made",
 )
 async def delete_rule(
-    code: Annotated[Code, Path()],
-    request: Request,
-    session: SessionDep,
-    principal: allow(*GOVERNORS),
+    code: CodePath, session: SessionDep, principal: allow(*GOVERNORS)
 ) -> Response:
     await segment_rules.remove_rule(session, code)
     return Response(status_code=204)

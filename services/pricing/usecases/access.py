@@ -15,7 +15,6 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.requests import Request
 
 from services.pricing.store import policy as store
 from services.pricing.store.models import Client, ClientMatrix, PriceList
@@ -23,6 +22,7 @@ from services.pricing.store.projections import CLIENTS, ensure_client
 from shared.auth import Principal
 from shared.problems import NotFound
 from shared.scope import assigned_manager
+from shared.upstream import Upstreams
 
 
 async def may_see(session: AsyncSession, principal: Principal, company_id: uuid.UUID) -> None:
@@ -31,13 +31,20 @@ async def may_see(session: AsyncSession, principal: Principal, company_id: uuid.
     await CLIENTS.ensure(session, principal, company_id)
 
 
+async def client_to_read(
+    session: AsyncSession, principal: Principal, company_id: uuid.UUID, *, lock: bool = False
+) -> Client:
+    """The client a policy read (or a removal) is about: one the caller reaches, else 404."""
+    await may_see(session, principal, company_id)
+    return await store.get_client(session, company_id, lock=lock)
+
+
 async def client_to_change(
-    request: Request, session: AsyncSession, principal: Principal, company_id: uuid.UUID
+    upstreams: Upstreams, session: AsyncSession, principal: Principal, company_id: uuid.UUID
 ) -> Client:
     """The client a policy write is about, locked: one the caller reaches and accounts has
     (else 404 naming `company_id`). A company pricing has not heard of yet gets its
     placeholder now, which its company event fills in."""
-    upstreams = request.app.state.upstreams
     heard_of = await CLIENTS.ensure_known(session, principal, upstreams, {company_id: "company_id"})
     for new_id, company in heard_of.items():
         await ensure_client(session, new_id, company["currency"])
