@@ -86,9 +86,11 @@ async def test_release_confirm_and_the_same_reference_twice(catalog):
         rid = first.json()["id"]
         confirmed = await http.post(f"/reservations/{rid}/confirm")
         assert confirmed.json()["state"] == "confirmed"
-        assert (await http.delete(f"/reservations/{rid}")).status_code == 204
+        released = await http.delete(f"/reservations/{rid}")
         assert (await http.delete(f"/reservations/{rid}")).status_code == 204
         assert (await http.get(f"/reservations/{rid}")).json()["state"] == "released"
+    assert released.status_code == 204
+    assert "content-type" not in released.headers and released.content == b""
     assert await reserved(catalog, "A-1") == "0.000"
 
 

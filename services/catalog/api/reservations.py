@@ -153,8 +153,9 @@ async def confirm_reservation(
 )
 async def release_reservation(
     reservation_id: uuid.UUID, session: SessionDep, principal: allow(*HOLDERS)
-) -> None:
+) -> Response:
     await usecase.release(session, reservation_id)
+    return Response(status_code=204)  # with `-> None`, FastAPI would still say it is JSON
 
 
 @router.delete(
