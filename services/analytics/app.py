@@ -32,6 +32,7 @@ SPEC = ServiceSpec(
         report.router,
         sales.router,
     ],
+    pages=[segments.pages, plans.pages, queues.pages, sales.pages],
     consumers=CONSUMERS,
     workers=WORKERS,
 )

@@ -25,6 +25,7 @@ SPEC = ServiceSpec(
         "links": "Links in messages that need no login: surveys, unsubscribing",
     },
     routers=[inbox.router, preferences.router, rules.router, webhooks.router, public.router],
+    pages=[rules.pages, webhooks.pages],
     consumers=CONSUMERS,
     workers=[run_consumer, email_worker, webhook_worker, digest_worker],
 )

@@ -22,7 +22,9 @@ from services.analytics.domain.funnels import (
     unit_funnel,
     upsell_funnel,
 )
+from services.analytics.domain.measures import ordinal
 from services.analytics.domain.sales import key_accounts, loss_reasons, team_performance
+from shared.fields import MAX_BIGINT
 
 T0 = datetime(2026, 10, 1, 9, tzinfo=UTC)
 
@@ -394,3 +396,10 @@ def test_the_funnels():
         ("cross_sell", 0.0),
         ("upsell", 0.5),
     ]
+
+
+def test_a_ratio_pages_by_a_whole_number_that_sorts_as_it_does():
+    ratios = [-1e300, -2.5, -0.1, -5e-324, -0.0, 0.0, 5e-324, 0.1, 0.14285714, 0.1429, 1.0, 1e300]
+    assert [ordinal(r) for r in ratios] == sorted(ordinal(r) for r in ratios)
+    assert len({ordinal(r) for r in ratios}) == len(ratios) - 1  # -0.0 is 0.0
+    assert all(abs(ordinal(r)) <= MAX_BIGINT for r in ratios)  # a cursor may hold it

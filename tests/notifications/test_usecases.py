@@ -19,6 +19,7 @@ from services.notifications.usecases import webhooks as webhook_cases
 from shared.auth import Role
 from shared.clock import utcnow
 from shared.events.outbox import OutboxMessage
+from shared.pagination import EVERY
 from shared.problems import Conflict, Forbidden, NotFound, Unprocessable
 from shared.testing.fixtures import principal
 
@@ -139,12 +140,11 @@ async def test_who_may_subscribe_for_which_company_and_see_which_subscription(se
         for hidden in (seller.id, theirs.id):
             with pytest.raises(NotFound):
                 await webhook_cases.subscription(session, admin_of_mine, hidden)
-        listed = await webhook_cases.subscriptions(session, admin_of_mine, None)
+        listed, _ = await webhook_cases.subscriptions(session, admin_of_mine, None, EVERY)
         assert [s.id for s in listed] == [own.id]
-        assert len(await webhook_cases.subscriptions(session, ADMIN, None)) == 3
-        assert [s.id for s in await webhook_cases.subscriptions(session, ADMIN, other)] == [
-            theirs.id
-        ]
+        assert len((await webhook_cases.subscriptions(session, ADMIN, None, EVERY))[0]) == 3
+        theirs_listed, _ = await webhook_cases.subscriptions(session, ADMIN, other, EVERY)
+        assert [s.id for s in theirs_listed] == [theirs.id]
 
 
 async def test_resuming_a_paused_subscriber_makes_what_waited_due_now(sessions):

@@ -17,8 +17,10 @@ from services.analytics.usecases import plans as usecase
 from shared.auth import CLIENT_READERS, Role, allow
 from shared.db import SessionDep
 from shared.fields import MONTH, CurrencyCode, MinorUnits
+from shared.pagination import Page, PageDep, page_of
 
 router = APIRouter(tags=["plans"])
+pages = APIRouter(tags=["plans"])
 READERS = CLIENT_READERS
 PLANNERS = (Role.SALES_MANAGER, Role.HEAD_OF_SALES, Role.ADMIN)
 
@@ -57,9 +59,9 @@ async def put_plan(
     return PlanVsFact(**row)
 
 
-@router.get(
+@pages.get(
     "/clients/{client_id}/plan-vs-fact",
-    summary="Plan against shipments and orders per month",
+    summary="Plan against shipments and orders per month, by month",
     responses={404: {"description": "A client the caller does not reach"}},
 )
 async def plan_vs_fact(
@@ -68,7 +70,8 @@ async def plan_vs_fact(
     principal: allow(*READERS),
     from_month: Annotated[str, Query(alias="from", pattern=MONTH)],
     to_month: Annotated[str, Query(alias="to", pattern=MONTH)],
-) -> list[PlanVsFact]:
+    page: PageDep,
+) -> Page[PlanVsFact]:
     first, last = first_day(from_month), first_day(to_month)
     rows = await usecase.plan_vs_fact(session, principal, client_id, first, last)
-    return [PlanVsFact(**row) for row in rows]
+    return Page.of(page_of(rows, lambda r: (r["month"],), page), lambda r: PlanVsFact(**r))

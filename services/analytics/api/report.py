@@ -21,6 +21,7 @@ from shared import display
 from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.fields import CurrencyCode
+from shared.pagination import PageParams
 
 router = APIRouter(tags=["reports"])
 W, H = 420, 260
@@ -187,7 +188,7 @@ async def client_base_report(
         str | None, Header(description="The reader's languages: numbers, money and dates")
     ] = None,
 ) -> HTMLResponse:
-    rows = await queries.summaries(session, currency)
+    rows, _ = await queries.summaries(session, currency, PageParams(limit=1))  # the first
     if not rows:
         return HTMLResponse(EMPTY)
     row = rows[0]

@@ -8,11 +8,11 @@ the head of sales and admins see everyone. Money figures are in one currency (`c
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from services.analytics.api.deps import SettingsDep, UpstreamsDep
+from services.analytics.api.deps import ReportPageDep, SettingsDep, UpstreamsDep, sized
 from services.analytics.api.responses import UNASSIGNED_CLIENT
 from services.analytics.api.sales_schemas import (
     CoPurchase,
@@ -31,28 +31,29 @@ from services.analytics.api.sales_schemas import (
     WinBackTask,
 )
 from services.analytics.api.sales_window import From, MoneyQuestion, To, period, scope_of
+from services.analytics.domain.measures import ordinal
 from services.analytics.domain.periods import first_day
 from services.analytics.usecases import sales as usecase
 from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.fields import MAX_COUNT, MONTH, CurrencyCode
+from shared.pagination import Page, PageDep, page_of
 
 router = APIRouter(prefix="/sales", tags=["sales"])
+pages = APIRouter(prefix="/sales", tags=["sales"])
 SALES = (Role.SALES_MANAGER, Role.HEAD_OF_SALES, Role.ADMIN)
 HEADS = (Role.HEAD_OF_SALES, Role.ADMIN)
 
 
-@router.get(
-    "/pipeline",
-    summary="Conversion and days between the pipeline's stages",
-    response_model_exclude_unset=True,  # the last stage has no next one: its fields are left out
-)
+@pages.get("/pipeline", summary="Conversion and days between the pipeline's stages, by group")
 async def pipeline(
     session: SessionDep,
     principal: allow(*SALES),
+    page: PageDep,
     by: Literal["all", "source", "manager", "segment"] = "all",
-) -> list[PipelineGroup]:
-    return await usecase.pipeline(session, scope_of(principal), by)
+) -> Page[PipelineGroup]:
+    groups = await usecase.pipeline(session, scope_of(principal), by)
+    return Page.of(page_of(groups, lambda g: (g["group"],), page), PipelineGroup.model_validate)
 
 
 @router.get("/funnels", summary="Client, financial, unit and upsell conversion")
@@ -65,16 +66,24 @@ async def repeat_deals(principal: allow(*SALES), q: MoneyQuestion) -> RepeatDeal
     return await usecase.repeat_deals(q.session, q.settings, q.window)
 
 
-@router.get("/co-purchases", summary="SKUs or categories bought together, per segment")
+@pages.get(
+    "/co-purchases",
+    summary="SKUs or categories bought together, per segment",
+    description="By segment, then the most deals together, the highest lift, `a` and `b`. "
+    "`limit` is how many pairs of each segment the report holds; version 2 pages the report "
+    "`limit` pairs at a time (the page's own `limit`), so its pages together are version 1's "
+    "answer.",
+)
 async def co_purchases(
     principal: allow(*SALES),
     q: MoneyQuestion,
+    page: ReportPageDep,
     level: Literal["sku", "category"] = "sku",
     segment: Literal["none", "abc_revenue", "industry"] = "abc_revenue",
     min_together: Annotated[int, Query(ge=1, le=MAX_COUNT)] = 2,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-) -> list[CoPurchase]:
-    return await usecase.co_purchases(
+) -> Page[CoPurchase]:
+    pairs = await usecase.co_purchases(
         q.session,
         q.settings,
         q.window,
@@ -83,6 +92,15 @@ async def co_purchases(
         min_together=min_together,
         limit=limit,
     )
+    return Page.of(
+        page_of(pairs, _most_together_first, sized(page, limit)), CoPurchase.model_validate
+    )
+
+
+def _most_together_first(pair: dict[str, Any]) -> tuple[int | str, ...]:
+    """The report's order (deals.co_purchases) as a key."""
+    together, lift = pair["together"], ordinal(pair["lift"])
+    return (pair["segment"], -together, -lift, pair["a"], pair["b"])
 
 
 @router.get("/key-accounts", summary="Key clients by share of sales or a manager's criteria")
@@ -114,9 +132,10 @@ async def mark_key_account(
     return body
 
 
-@router.get("/team", summary="Each manager's results in the period, plan versus fact")
-async def team(principal: allow(*SALES), q: MoneyQuestion) -> list[TeamResult]:
-    return await usecase.team(q.session, q.settings, q.window)
+@pages.get("/team", summary="Each manager's results in the period, plan versus fact, by manager")
+async def team(principal: allow(*SALES), q: MoneyQuestion, page: PageDep) -> Page[TeamResult]:
+    rows = await usecase.team(q.session, q.settings, q.window)
+    return Page.of(page_of(rows, lambda r: (r["manager_id"],), page), TeamResult.model_validate)
 
 
 @router.put("/team/{manager_id}", summary="A sales manager's name and department")
@@ -141,23 +160,37 @@ async def put_manager_plan(
     return body
 
 
-@router.get("/churn-reasons", summary="Why clients cancel, return, complain and leave")
+@pages.get(
+    "/churn-reasons",
+    summary="Why clients cancel, return, complain and leave, by group then the most frequent",
+)
 async def churn_reasons(
     session: SessionDep,
     principal: allow(*SALES),
+    page: PageDep,
     start: From = None,
     end: To = None,
     by: Literal["segment", "manager"] = "segment",
-) -> list[LossReasons]:
+) -> Page[LossReasons]:
     since, until = period(start, end)
-    return await usecase.loss_reasons(session, scope_of(principal), since, until, by)
+    rows = await usecase.loss_reasons(session, scope_of(principal), since, until, by)
+    return Page.of(page_of(rows, _most_frequent_first, page), LossReasons.model_validate)
 
 
-@router.get("/win-back", summary="Key clients at risk of leaving: a task for their manager")
+def _most_frequent_first(reason: dict[str, Any]) -> tuple[int | str, ...]:
+    """The report's order (domain.sales.loss_reasons) as a key."""
+    return (reason["group"], -reason["count"], reason["reason_code"])
+
+
+@pages.get(
+    "/win-back",
+    summary="Key clients at risk of leaving, the largest share first: a task for their manager",
+)
 async def win_back(
-    settings: SettingsDep, session: SessionDep, principal: allow(*SALES)
-) -> list[WinBackTask]:
-    return await usecase.win_back(session, settings, scope_of(principal))
+    settings: SettingsDep, session: SessionDep, principal: allow(*SALES), page: PageDep
+) -> Page[WinBackTask]:
+    found = await usecase.win_back(session, settings, scope_of(principal), page)
+    return Page.of(found, WinBackTask.model_validate)
 
 
 @router.get("/retention", summary="Spend on keeping clients against winning them, and CRR")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
 from shared.fields import CurrencyCode, MinorUnits, PastTimestamp, Sku, free_text, line
 
@@ -21,6 +21,13 @@ class PipelineStage(BaseModel):
     converted: int | None = Field(None, description="Of those, clients that reached the next")
     conversion: Ratio = None
     median_days_to_next: float | None = None
+
+    @model_serializer(mode="wrap")
+    def _last_has_no_next(self, handler: SerializerFunctionWrapHandler):
+        """The last stage has no next one: its fields about the next are left out. (No return
+        type: with one, the documented schema would be that type rather than this model.)"""
+        data = handler(self)
+        return {k: v for k, v in data.items() if k in self.model_fields_set}
 
 
 class PipelineGroup(BaseModel):

@@ -23,10 +23,19 @@ from services.analytics.usecases.recompute import recompute_all
 from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.fields import Code, CurrencyCode, line
-from shared.pagination import Page, PageParams, decode_cursor, encode_cursor, page_params
+from shared.pagination import (
+    Page,
+    PageDep,
+    PageParams,
+    decode_cursor,
+    encode_cursor,
+    page_of,
+    page_params,
+)
 from shared.problems import Unprocessable
 
 router = APIRouter(tags=["segments"])
+pages = APIRouter(tags=["segments"])
 STAFF = (Role.SALES_MANAGER, Role.HEAD_OF_SALES, Role.PRICING_MANAGER, Role.ADMIN, Role.SYSTEM)
 Many = Annotated[list[Code] | None, Query(max_length=50)]
 
@@ -81,12 +90,17 @@ async def list_clients(
     return Page(items=items, next_cursor=cursor)
 
 
-@router.get("/segments", summary="How many clients each segment of each dimension holds")
+@pages.get("/segments", summary="How many clients each segment of each dimension holds")
 async def segment_counts(
-    session: SessionDep, principal: allow(*STAFF), currency: CurrencyCode | None = None
-) -> list[SegmentCounts]:
+    session: SessionDep,
+    principal: allow(*STAFF),
+    page: PageDep,
+    currency: CurrencyCode | None = None,
+) -> Page[SegmentCounts]:
     counts = await queries.segment_counts(session, currency)
-    return [SegmentCounts(dimension=k, counts=v) for k, v in counts.items()]
+    order = list(counts)  # the dimensions in their own order, not the alphabet's
+    items = [SegmentCounts(dimension=k, counts=v) for k, v in counts.items()]
+    return Page.of(page_of(items, lambda c: (order.index(c.dimension),), page), lambda c: c)
 
 
 @router.get("/segments/skus", summary="SKU ABC by revenue and XYZ by monthly quantity")
@@ -117,18 +131,23 @@ async def list_skus(
     )
 
 
-@router.get(
+@pages.get(
     "/client-base/summary",
-    summary="The client base per currency: segments, matrix, retention, concentration, NPS",
+    summary="The client base per currency, by currency: segments, matrix, retention, "
+    "concentration, NPS",
 )
 async def summary(
-    session: SessionDep, principal: allow(*STAFF), currency: CurrencyCode | None = None
-) -> list[BaseSummary]:
-    rows = await queries.summaries(session, currency)
-    return [
-        BaseSummary(currency=r.currency, computed_at=r.computed_at, summary=r.stats["summary"])
-        for r in rows
-    ]
+    session: SessionDep,
+    principal: allow(*STAFF),
+    page: PageDep,
+    currency: CurrencyCode | None = None,
+) -> Page[BaseSummary]:
+    return Page.of(
+        await queries.summaries(session, currency, page),
+        lambda r: BaseSummary(
+            currency=r.currency, computed_at=r.computed_at, summary=r.stats["summary"]
+        ),
+    )
 
 
 @router.post("/recompute", summary="Recompute every client's segments now (admin)")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+
 import polars as pl
 
 DAY_US = 86_400_000_000
@@ -17,3 +19,10 @@ def ratio(part: float | None, whole: float | None) -> float | None:
 
 def rounded(value: object, digits: int = 1) -> float | None:
     return round(float(value), digits) if value is not None else None  # type: ignore[arg-type]
+
+
+def ordinal(value: float) -> int:
+    """A whole number that sorts as `value` does (its IEEE 754 bits, a negative's flipped):
+    a report ordered by a ratio can then be paged by a cursor, which holds no floats."""
+    (bits,) = struct.unpack(">q", struct.pack(">d", value))
+    return bits if bits >= 0 else -(bits & 0x7FFF_FFFF_FFFF_FFFF)

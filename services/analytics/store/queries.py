@@ -24,6 +24,7 @@ from services.analytics.store.models import (
 )
 from shared.auth import Principal
 from shared.clock import utcnow
+from shared.pagination import PageParams, paginate
 from shared.scope import ClientScope
 
 # The clients analytics knows and their assigned sales managers: what `shared.scope` checks.
@@ -99,11 +100,13 @@ async def sku_page(
     return list(rows.all())
 
 
-async def summaries(session: AsyncSession, currency: str | None) -> list[BaseStats]:
-    stmt = select(BaseStats).order_by(BaseStats.currency)
+async def summaries(
+    session: AsyncSession, currency: str | None, page: PageParams
+) -> tuple[list[BaseStats], str | None]:
+    stmt = select(BaseStats)
     if currency:
         stmt = stmt.where(BaseStats.currency == currency)
-    return list((await session.scalars(stmt)).all())
+    return await paginate(session, stmt, [BaseStats.currency], page)
 
 
 async def order_client(session: AsyncSession, order_id: uuid.UUID) -> uuid.UUID | None:
@@ -216,9 +219,10 @@ async def product_names(session: AsyncSession, skus: list[str]) -> dict[str, str
 
 
 async def needing_action(
-    session: AsyncSession, manager_id: uuid.UUID, limit: int
+    session: AsyncSession, manager_id: uuid.UUID, limit: int | None
 ) -> list[tuple[ClientSegment, Client]]:
-    """A manager's clients with churn risk raised or overdue receivables, most at risk first."""
+    """A manager's clients with churn risk raised or overdue receivables, most at risk first
+    (the first `limit` of them; None: all)."""
     rows = await session.execute(
         select(ClientSegment, Client)
         .join(Client, Client.id == ClientSegment.client_id)

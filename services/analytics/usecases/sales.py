@@ -18,11 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.analytics.domain import deals
 from services.analytics.domain import funnels as conversion
 from services.analytics.domain import sales as team_rules
+from services.analytics.domain.measures import ordinal
 from services.analytics.settings import Settings
 from services.analytics.store import sales as store
 from services.analytics.store.queries import CLIENTS
 from shared.auth import Principal
 from shared.clock import utcnow
+from shared.pagination import PageParams, page_of
 from shared.upstream import Upstreams
 
 FUNNEL_NOTES = (
@@ -159,11 +161,11 @@ async def key_accounts(
 
 
 async def win_back(
-    session: AsyncSession, settings: Settings, scope: store.Scope
-) -> list[dict[str, Any]]:
+    session: AsyncSession, settings: Settings, scope: store.Scope, page: PageParams
+) -> tuple[list[dict[str, Any]], str | None]:
     """Key clients (of the company) whose churn risk is raised: a task for their manager."""
     key, _ = await _key_accounts(session, settings, "company")
-    return (
+    tasks = (
         _mine(key.filter(pl.col("churn_raised")), scope)
         .select(
             "client_id",
@@ -172,9 +174,18 @@ async def win_back(
             pl.col("share").round(4),
             "criteria",
             task=pl.lit(WIN_BACK_TASK),
+            exact_share="share",  # their order, which the rounded share may not tell
         )
         .to_dicts()
     )
+    found, cursor = page_of(tasks, _largest_share_first, page)
+    return [{k: v for k, v in t.items() if k != "exact_share"} for t in found], cursor
+
+
+def _largest_share_first(task: dict[str, Any]) -> tuple[int | str, ...]:
+    """The key accounts' order (share descending, none last, then client id) as a key."""
+    share = task["exact_share"]
+    return (int(share is None), -ordinal(share or 0.0), task["client_id"])
 
 
 async def team(session: AsyncSession, settings: Settings, w: Window) -> list[dict[str, Any]]:

@@ -19,8 +19,10 @@ from services.notifications.usecases.access import RULE_ADMINS
 from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.fields import code, free_text, line
+from shared.pagination import Page, PageDep
 
 router = APIRouter()
+pages = APIRouter()
 READERS = (Role.ADMIN, Role.SALES_MANAGER)
 Locale = Literal[LOCALES]  # type: ignore[valid-type]
 TemplateKey = Annotated[str, Path(pattern=r"^[a-z0-9_]{1,100}$")]
@@ -100,9 +102,11 @@ def _cache(request: Request) -> RuleCache:
     return request.app.state.rule_cache
 
 
-@router.get("/rules", tags=["rules"], summary="Every rule, built-in and own")
-async def list_rules(session: SessionDep, principal: allow(*READERS)) -> list[RuleRead]:
-    return [_read(r) for r in await usecase.list_rules(session)]
+@pages.get("/rules", tags=["rules"], summary="Every rule, built-in and own, by event type and code")
+async def list_rules(
+    session: SessionDep, principal: allow(*READERS), page: PageDep
+) -> Page[RuleRead]:
+    return Page.of(await usecase.list_rules(session, page), _read)
 
 
 @router.post(
@@ -187,9 +191,11 @@ def _template(found: Template) -> TemplateRead:
     return TemplateRead.model_validate(found, from_attributes=True)
 
 
-@router.get("/templates", tags=["templates"], summary="Every template in every locale")
-async def list_templates(session: SessionDep, principal: allow(*RULE_ADMINS)) -> list[TemplateRead]:
-    return [_template(t) for t in await templates.list_templates(session)]
+@pages.get("/templates", tags=["templates"], summary="Every template in every locale, by key")
+async def list_templates(
+    session: SessionDep, principal: allow(*RULE_ADMINS), page: PageDep
+) -> Page[TemplateRead]:
+    return Page.of(await templates.list_templates(session, page), _template)
 
 
 @router.get("/templates/{key}/{locale}", tags=["templates"], summary="One template variant")

@@ -19,9 +19,10 @@ from services.notifications.usecases.webhooks import PUBLISHED
 from shared.auth import allow
 from shared.db import SessionDep
 from shared.fields import SINGLE_LINE, line
-from shared.pagination import Page, PageParams, page_params
+from shared.pagination import Page, PageDep, PageParams, page_params
 
 router = APIRouter(tags=["webhooks"])
+pages = APIRouter(tags=["webhooks"])
 
 
 def _published(value: str) -> str:
@@ -134,11 +135,16 @@ async def create_subscription(
     return SubscriptionCreated(**_read(sub).model_dump(), secret=sub.secret)
 
 
-@router.get("/webhooks", summary="Subscriptions: a company admin's company's, an admin's all")
+@pages.get(
+    "/webhooks", summary="Subscriptions, oldest first: a company admin's company's, an admin's all"
+)
 async def list_subscriptions(
-    session: SessionDep, principal: allow(*COMPANY_MANAGERS), company_id: uuid.UUID | None = None
-) -> list[SubscriptionRead]:
-    return [_read(s) for s in await usecase.subscriptions(session, principal, company_id)]
+    session: SessionDep,
+    principal: allow(*COMPANY_MANAGERS),
+    page: PageDep,
+    company_id: uuid.UUID | None = None,
+) -> Page[SubscriptionRead]:
+    return Page.of(await usecase.subscriptions(session, principal, company_id, page), _read)
 
 
 @router.get("/webhooks/{subscription_id}", summary="One subscription")

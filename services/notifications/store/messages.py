@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications.domain import rules
 from services.notifications.store.models import Message, Rule, Template
+from shared.pagination import PageParams, paginate
 
 
 async def rules_for(session: AsyncSession, event_type: str) -> list[rules.Rule]:
@@ -175,9 +176,11 @@ async def mark_email(session: AsyncSession, message_id: uuid.UUID, values: dict[
     await session.execute(update(Message).where(Message.id == message_id).values(**values))
 
 
-async def all_rules(session: AsyncSession) -> list[Rule]:
-    return list(await session.scalars(select(Rule).order_by(Rule.event_type, Rule.code)))
+async def all_rules(session: AsyncSession, page: PageParams) -> tuple[list[Rule], str | None]:
+    return await paginate(session, select(Rule), [Rule.event_type, Rule.code], page)
 
 
-async def all_templates(session: AsyncSession) -> list[Template]:
-    return list(await session.scalars(select(Template).order_by(Template.key, Template.locale)))
+async def all_templates(
+    session: AsyncSession, page: PageParams
+) -> tuple[list[Template], str | None]:
+    return await paginate(session, select(Template), [Template.key, Template.locale], page)

@@ -19,13 +19,14 @@ ALL = object()  # every company's subscriptions, and the seller-wide ones
 
 
 async def subscriptions(
-    session: AsyncSession, company_id: uuid.UUID | object | None = ALL
-) -> list[WebhookSubscription]:
+    session: AsyncSession, company_id: uuid.UUID | object | None, page: PageParams
+) -> tuple[list[WebhookSubscription], str | None]:
     """Oldest first; of one company (None: the seller-wide ones) or, with ALL, every one."""
-    stmt = select(WebhookSubscription).order_by(WebhookSubscription.created_at)
+    stmt = select(WebhookSubscription)
     if company_id is not ALL:
         stmt = stmt.where(WebhookSubscription.company_id == company_id)
-    return list(await session.scalars(stmt))
+    keys = [WebhookSubscription.created_at, WebhookSubscription.id]
+    return await paginate(session, stmt, keys, page)
 
 
 async def release_waiting(session: AsyncSession, subscription_id: uuid.UUID, now: datetime) -> None:

@@ -15,6 +15,7 @@ from services.notifications.store import messages as store
 from services.notifications.store.models import Rule
 from shared.clock import utcnow
 from shared.db import add_unique
+from shared.pagination import PageParams
 from shared.problems import Conflict, FieldError, NotFound, Unprocessable
 
 COLUMNS = [c.key for c in Rule.__table__.columns]
@@ -37,8 +38,8 @@ async def _validated(session: AsyncSession, values: dict[str, Any]) -> None:
         )
 
 
-async def list_rules(session: AsyncSession) -> list[Rule]:
-    return await store.all_rules(session)
+async def list_rules(session: AsyncSession, page: PageParams) -> tuple[list[Rule], str | None]:
+    return await store.all_rules(session, page)
 
 
 async def get_rule(session: AsyncSession, rule_id: uuid.UUID) -> Rule:

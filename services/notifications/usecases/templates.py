@@ -11,11 +11,14 @@ from services.notifications.domain import templates as rendering
 from services.notifications.store import messages as store
 from services.notifications.store.models import Template
 from shared.clock import utcnow
+from shared.pagination import PageParams
 from shared.problems import NotFound, Unprocessable
 
 
-async def list_templates(session: AsyncSession) -> list[Template]:
-    return await store.all_templates(session)
+async def list_templates(
+    session: AsyncSession, page: PageParams
+) -> tuple[list[Template], str | None]:
+    return await store.all_templates(session, page)
 
 
 async def get_template(session: AsyncSession, key: str, locale: str) -> Template:

@@ -122,12 +122,13 @@ async def subscribe(
 
 
 async def subscriptions(
-    session: AsyncSession, principal: Principal, company_id: uuid.UUID | None
-) -> list[WebhookSubscription]:
+    session: AsyncSession, principal: Principal, company_id: uuid.UUID | None, page: PageParams
+) -> tuple[list[WebhookSubscription], str | None]:
     """A company admin's company's; an admin's all, or one company's."""
     if Role.ADMIN not in principal.roles:
-        return await store.subscriptions(session, principal.company_id)
-    return await store.subscriptions(session, store.ALL if company_id is None else company_id)
+        return await store.subscriptions(session, principal.company_id, page)
+    whose = store.ALL if company_id is None else company_id
+    return await store.subscriptions(session, whose, page)
 
 
 async def change(
