@@ -38,15 +38,17 @@ class PageParams(BaseModel):
     limit: int | None = 50  # None: every row (version 1's bare lists, shared.versions)
 
 
+# Every list's `cursor` query parameter
+Cursor = Annotated[
+    str | None,
+    Query(
+        max_length=1000, pattern=r"^[A-Za-z0-9_-]*$", description="Opaque cursor from `next_cursor`"
+    ),
+]
+
+
 async def page_params(
-    cursor: Annotated[
-        str | None,
-        Query(
-            max_length=1000,
-            pattern=r"^[A-Za-z0-9_-]*$",
-            description="Opaque cursor from `next_cursor`",
-        ),
-    ] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> PageParams:
     return PageParams(cursor=cursor, limit=limit)

@@ -37,6 +37,10 @@ def include_pages(app: FastAPI, router: APIRouter) -> None:
             "tags": route.tags,
             "responses": route.responses,
             "dependencies": route.dependencies,
+            "response_model_exclude_unset": route.response_model_exclude_unset,
+            "response_model_exclude_defaults": route.response_model_exclude_defaults,
+            "response_model_exclude_none": route.response_model_exclude_none,
+            "response_model_by_alias": route.response_model_by_alias,
         }
         app.add_api_route(
             route.path,

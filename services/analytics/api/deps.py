@@ -3,12 +3,12 @@ settings and its calls to other services (the running application's)."""
 
 from __future__ import annotations
 
-from typing import Annotated, get_type_hints
+from typing import Annotated
 
 from fastapi import Depends, Request
 
 from services.analytics.settings import Settings
-from shared.pagination import PageParams, page_params
+from shared.pagination import Cursor, PageParams
 from shared.upstream import Upstreams
 
 
@@ -22,10 +22,6 @@ async def _upstreams(request: Request) -> Upstreams:
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
 UpstreamsDep = Annotated[Upstreams, Depends(_upstreams)]
-
-
-# Every list's `cursor` query parameter, as the kernel declares it
-Cursor = get_type_hints(page_params, include_extras=True)["cursor"]
 
 
 async def _report_page(cursor: Cursor = None) -> PageParams:
