@@ -6,6 +6,7 @@ from services.orders.api import (
     carts,
     checkout,
     claims,
+    delivery,
     documents,
     erp,
     lists,
@@ -13,10 +14,12 @@ from services.orders.api import (
     quotes,
     shipments,
 )
+from services.orders.api.feeds import SPECS
 from services.orders.events import CONSUMERS
 from services.orders.settings import Settings
 from services.orders.workers import WORKERS
 from shared.app import ServiceSpec, build_app
+from shared.feeds import feed_router
 
 SPEC = ServiceSpec(
     name="orders",
@@ -31,6 +34,7 @@ SPEC = ServiceSpec(
         "ERP": "Orders for the ERP to fulfil, their status and shipments back, and offline orders",
         "order documents": "Invoices, delivery notes and other documents the ERP attaches to an order",
         "returns and complaints": "A client's returns and complaints about delivered lines",
+        "delivery": "What a shipment costs to an address and how long it travels, from ERP's tariffs",
     },
     routers=[
         carts.router,
@@ -42,8 +46,10 @@ SPEC = ServiceSpec(
         shipments.router,
         documents.router,
         claims.router,
+        delivery.router,
+        feed_router(SPECS),
     ],
-    pages=[carts.pages, lists.pages, orders.pages, documents.pages, claims.pages],
+    pages=[carts.pages, lists.pages, orders.pages, documents.pages, claims.pages, delivery.pages],
     consumers=CONSUMERS,
     workers=WORKERS,
 )

@@ -249,7 +249,14 @@ async def test_company_admin_keeps_addresses_and_buyer_only_reads_them(accounts)
     cid = uuid.UUID(company["id"])
     admin = await add_user(accounts, "admin@c.example", companies={cid: "company_admin"})
     buyer = await add_user(accounts, "buyer@c.example", companies={cid: "buyer"})
-    address = {"kind": "shipping", "line1": "1 Dock Rd", "city": "Riga", "country": "LV"}
+    address = {
+        "kind": "shipping",
+        "line1": "1 Dock Rd",
+        "city": "Riga",
+        "postal_code": "LV-1010",
+        "region": "Rīga",
+        "country": "LV",
+    }
     async with client(accounts) as http:
         added = await http.post(
             f"/companies/{cid}/addresses",
@@ -262,7 +269,7 @@ async def test_company_admin_keeps_addresses_and_buyer_only_reads_them(accounts)
         listed = await http.get(f"/companies/{cid}/addresses", headers=member_headers(buyer, cid))
     assert added.status_code == 201
     assert refused.status_code == 403
-    assert [a["city"] for a in listed.json()] == ["Riga"]
+    assert [(a["city"], a["region"]) for a in listed.json()] == [("Riga", "Rīga")]
 
 
 async def test_metrics_label_requests_by_route_template_not_by_id(accounts):

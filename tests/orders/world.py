@@ -62,14 +62,17 @@ class Shop:
         return client(self.orders, as_role(Role.BUYER, company_id=uuid.uuid4()))
 
 
-async def post_feed(app: FastAPI, specs: Any, kind: str, body: str, **params: Any) -> dict:
+async def post_feed(
+    app: FastAPI, specs: Any, kind: str, body: str, expect: str = "succeeded", **params: Any
+) -> dict:
+    """The feed posted as ERP and run; its job, in the `expect`ed state."""
     async with client(app, {**ERP, "Content-Type": "text/csv"}) as http:
         posted = await http.post(f"/feeds/{kind}", content=body, params=params)
         assert posted.status_code == 202, posted.text
         while await process_next(app, specs):
             pass
         job = (await http.get(f"/feeds/{posted.json()['id']}")).json()
-    assert job["state"] == "succeeded", job
+    assert job["state"] == expect, job
     return job
 
 

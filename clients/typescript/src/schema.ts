@@ -731,7 +731,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The client base per currency: segments, matrix, retention, concentration, NPS
+         * The client base per currency, by currency: segments, matrix, retention, concentration, NPS
          * @description Roles: admin, head of sales, pricing manager, sales manager.
          */
         get: operations["analytics_summary_client_base_summary_get"];
@@ -771,7 +771,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Plan against shipments and orders per month
+         * Plan against shipments and orders per month, by month
          * @description Roles: admin, buyer, company admin, head of sales, pricing manager, sales manager.
          */
         get: operations["analytics_plan_vs_fact_clients__client_id__plan_vs_fact_get"];
@@ -874,7 +874,9 @@ export interface paths {
         };
         /**
          * Clients of a sales manager that need action now, with the reasons
-         * @description Roles: admin, head of sales, sales manager.
+         * @description Most at risk first (the highest churn score, then by client id). `limit` is how many clients the answer holds: version 1 answers the first `limit` of the queue; version 2 pages the whole queue `limit` clients at a time (the page's own `limit`), so its first page is version 1's answer.
+         *
+         *     Roles: admin, head of sales, sales manager.
          */
         get: operations["analytics_work_queue_managers__manager_id__work_queue_get"];
         put?: never;
@@ -933,7 +935,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Why clients cancel, return, complain and leave
+         * Why clients cancel, return, complain and leave, by group then the most frequent
          * @description Roles: admin, head of sales, sales manager.
          */
         get: operations["analytics_churn_reasons_sales_churn_reasons_get"];
@@ -954,7 +956,9 @@ export interface paths {
         };
         /**
          * SKUs or categories bought together, per segment
-         * @description Roles: admin, head of sales, sales manager.
+         * @description By segment, then the most deals together, the highest lift, `a` and `b`. `limit` is how many pairs of each segment the report holds; version 2 pages the report `limit` pairs at a time (the page's own `limit`), so its pages together are version 1's answer.
+         *
+         *     Roles: admin, head of sales, sales manager.
          */
         get: operations["analytics_co_purchases_sales_co_purchases_get"];
         put?: never;
@@ -1053,7 +1057,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Conversion and days between the pipeline's stages
+         * Conversion and days between the pipeline's stages, by group
          * @description Roles: admin, head of sales, sales manager.
          */
         get: operations["analytics_pipeline_sales_pipeline_get"];
@@ -1153,7 +1157,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Each manager's results in the period, plan versus fact
+         * Each manager's results in the period, plan versus fact, by manager
          * @description Roles: admin, head of sales, sales manager.
          */
         get: operations["analytics_team_sales_team_get"];
@@ -1193,7 +1197,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Key clients at risk of leaving: a task for their manager
+         * Key clients at risk of leaving, the largest share first: a task for their manager
          * @description Roles: admin, head of sales, sales manager.
          */
         get: operations["analytics_win_back_sales_win_back_get"];
@@ -1969,7 +1973,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Every rule, built-in and own
+         * Every rule, built-in and own, by event type and code
          * @description Roles: admin, sales manager.
          */
         get: operations["notifications_list_rules_rules_get"];
@@ -2041,7 +2045,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Every template in every locale
+         * Every template in every locale, by key
          * @description Roles: admin.
          */
         get: operations["notifications_list_templates_templates_get"];
@@ -2125,7 +2129,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Subscriptions: a company admin's company's, an admin's all
+         * Subscriptions, oldest first: a company admin's company's, an admin's all
          * @description Roles: admin, company admin.
          */
         get: operations["notifications_list_subscriptions_webhooks_get"];
@@ -2447,6 +2451,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/orders/delivery/quote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What a shipment of this weight and volume costs to an address, and its transit days
+         * @description Roles: admin, buyer, company admin, head of sales, sales manager.
+         */
+        post: operations["orders_quote_delivery_delivery_quote_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/orders/delivery/tariffs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The delivery tariffs ERP loaded, by destination and band
+         * @description Roles: admin, buyer, company admin, head of sales, sales manager.
+         */
+        get: operations["orders_list_tariffs_delivery_tariffs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/orders/erp/offline-orders": {
         parameters: {
             query?: never;
@@ -2541,6 +2585,104 @@ export interface paths {
          * @description Roles: admin, integrator.
          */
         post: operations["orders_post_shipments_erp_shipments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/orders/feeds/delivery-tariffs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ERP delivery tariffs: the price and transit days of a shipment, by destination and size
+         * @description One row per destination and band: a country, narrowed by a postal code prefix or a region (or neither: the whole country), and a shipment up to a weight and a volume. The most specific destination wins (longest prefix, then region, then country), then the smallest band that carries the shipment. Rows are upserted by destination, band and currency; `scope=full` drops the tariffs the file leaves out. Pickup from a warehouse is free and needs no tariff.
+         *
+         *     The body is the file itself (CSV with a header row, JSON lines, or Parquet), streamed. The answer is 202 with the job; poll `GET /feeds/{id}`. Rejected rows are listed with their row number (1 = first record), field and reason at `rejections_url`.
+         *
+         *     Key: `country, postal_prefix, region, currency, max_weight_kg, max_volume_m3`. Columns:
+         *
+         *     | column | type | required | notes |
+         *     |---|---|---|---|
+         *     | `zone` | text | yes | ERP's name of the zone. At most 64 characters. |
+         *     | `country` | text | yes | ISO 3166-1 alpha-2. |
+         *     | `postal_prefix` | text | no | Postal codes starting with it (letters and digits only). |
+         *     | `region` | text | no | The address's region, as accounts stores it (compared in upper case). At most 100 characters. |
+         *     | `max_weight_kg` | decimal | yes |  |
+         *     | `max_volume_m3` | decimal | yes |  |
+         *     | `price_minor` | integer | yes | Per shipment, minor units. |
+         *     | `currency` | currency | yes |  |
+         *     | `transit_days` | integer | yes |  |
+         *
+         *     Roles: admin, integrator.
+         */
+        post: operations["orders_upload_delivery_tariffs_feed_feeds_delivery_tariffs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/orders/feeds/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Feed jobs of the caller, newest first
+         * @description Roles: admin, integrator.
+         */
+        get: operations["orders_list_jobs_feeds_jobs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/orders/feeds/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One feed job: state, progress, counts
+         * @description Roles: admin, integrator.
+         */
+        get: operations["orders_feed_job_feeds__job_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/orders/feeds/{job_id}/rejections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The rejected rows of a job as CSV: row, field, reason, value
+         * @description Roles: admin, integrator.
+         */
+        get: operations["orders_feed_job_rejections_feeds__job_id__rejections_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3968,6 +4110,11 @@ export interface components {
             line2?: string | null;
             /** Postal Code */
             postal_code?: string | null;
+            /**
+             * Region
+             * @description State, province or oblast; delivery tariffs may be set by region
+             */
+            region?: string | null;
         };
         /** AccountsAddressRead */
         AccountsAddressRead: {
@@ -3998,6 +4145,11 @@ export interface components {
             line2?: string | null;
             /** Postal Code */
             postal_code?: string | null;
+            /**
+             * Region
+             * @description State, province or oblast; delivery tariffs may be set by region
+             */
+            region?: string | null;
         };
         /** AccountsAddressReadPage */
         AccountsAddressReadPage: {
@@ -4961,6 +5113,16 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** AnalyticsBaseSummaryPage */
+        AnalyticsBaseSummaryPage: {
+            /** Items */
+            items: components["schemas"]["AnalyticsBaseSummary"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
+        };
         /**
          * AnalyticsBuyerMetrics
          * @description The figures a client's own people see: what they bought and how they were served.
@@ -5170,6 +5332,16 @@ export interface components {
              * @description Deals holding both
              */
             together: number;
+        };
+        /** AnalyticsCoPurchasePage */
+        AnalyticsCoPurchasePage: {
+            /** Items */
+            items: components["schemas"]["AnalyticsCoPurchase"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
         };
         /** AnalyticsCrossSell */
         AnalyticsCrossSell: {
@@ -5392,6 +5564,16 @@ export interface components {
             /** Surveys */
             surveys: number;
         };
+        /** AnalyticsLossReasonsPage */
+        AnalyticsLossReasonsPage: {
+            /** Items */
+            items: components["schemas"]["AnalyticsLossReasons"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
+        };
         /** AnalyticsManagerKeyAccounts */
         AnalyticsManagerKeyAccounts: {
             /** Key Accounts */
@@ -5489,6 +5671,16 @@ export interface components {
             /** Stages */
             stages: components["schemas"]["AnalyticsPipelineStage"][];
         };
+        /** AnalyticsPipelineGroupPage */
+        AnalyticsPipelineGroupPage: {
+            /** Items */
+            items: components["schemas"]["AnalyticsPipelineGroup"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
+        };
         /** AnalyticsPipelineStage */
         AnalyticsPipelineStage: {
             /** Conversion */
@@ -5552,6 +5744,16 @@ export interface components {
              */
             shipped_minor: number;
         };
+        /** AnalyticsPlanVsFactPage */
+        AnalyticsPlanVsFactPage: {
+            /** Items */
+            items: components["schemas"]["AnalyticsPlanVsFact"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
+        };
         /** AnalyticsQueueItem */
         AnalyticsQueueItem: {
             /** Churn Score */
@@ -5571,6 +5773,16 @@ export interface components {
             reasons: components["schemas"]["AnalyticsQueueReason"][];
             /** Revenue Minor */
             revenue_minor: number;
+        };
+        /** AnalyticsQueueItemPage */
+        AnalyticsQueueItemPage: {
+            /** Items */
+            items: components["schemas"]["AnalyticsQueueItem"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
         };
         /** AnalyticsQueueReason */
         AnalyticsQueueReason: {
@@ -5729,6 +5941,16 @@ export interface components {
             /** Dimension */
             dimension: string;
         };
+        /** AnalyticsSegmentCountsPage */
+        AnalyticsSegmentCountsPage: {
+            /** Items */
+            items: components["schemas"]["AnalyticsSegmentCounts"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
+        };
         /** AnalyticsSegments */
         AnalyticsSegments: {
             /** Abc Margin */
@@ -5846,6 +6068,16 @@ export interface components {
                 [key: string]: number | null;
             };
         };
+        /** AnalyticsTeamResultPage */
+        AnalyticsTeamResultPage: {
+            /** Items */
+            items: components["schemas"]["AnalyticsTeamResult"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
+        };
         /** AnalyticsWinBackTask */
         AnalyticsWinBackTask: {
             /** Client Id */
@@ -5866,6 +6098,16 @@ export interface components {
             share: number | null;
             /** Task */
             task: string;
+        };
+        /** AnalyticsWinBackTaskPage */
+        AnalyticsWinBackTaskPage: {
+            /** Items */
+            items: components["schemas"]["AnalyticsWinBackTask"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
         };
         /** CatalogAttributeFacet */
         CatalogAttributeFacet: {
@@ -6849,6 +7091,16 @@ export interface components {
              */
             updated_at: string;
         };
+        /** NotificationsRuleReadPage */
+        NotificationsRuleReadPage: {
+            /** Items */
+            items: components["schemas"]["NotificationsRuleRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
+        };
         /** NotificationsRuleUpdate */
         NotificationsRuleUpdate: {
             /** Audience */
@@ -6981,6 +7233,16 @@ export interface components {
             /** Url */
             url: string;
         };
+        /** NotificationsSubscriptionReadPage */
+        NotificationsSubscriptionReadPage: {
+            /** Items */
+            items: components["schemas"]["NotificationsSubscriptionRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
+        };
         /** NotificationsSubscriptionUpdate */
         NotificationsSubscriptionUpdate: {
             /** Description */
@@ -7037,6 +7299,16 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /** NotificationsTemplateReadPage */
+        NotificationsTemplateReadPage: {
+            /** Items */
+            items: components["schemas"]["NotificationsTemplateRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
         };
         /** NotificationsTemplateWrite */
         NotificationsTemplateWrite: {
@@ -7133,6 +7405,13 @@ export interface components {
             kind: "invoice" | "waybill" | "closing" | "certificate" | "other";
             /** Number */
             number?: string | null;
+        };
+        /** OrdersBand */
+        OrdersBand: {
+            /** Max Volume M3 */
+            max_volume_m3: string;
+            /** Max Weight Kg */
+            max_weight_kg: string;
         };
         /** OrdersCancelBody */
         OrdersCancelBody: {
@@ -7394,6 +7673,49 @@ export interface components {
             /** Sku */
             sku: string;
         };
+        /** OrdersDeliveryQuestion */
+        OrdersDeliveryQuestion: {
+            /**
+             * Country
+             * @description ISO 3166-1 alpha-2
+             */
+            country: string;
+            /**
+             * Currency
+             * @description ISO 4217 currency code, e.g. EUR
+             */
+            currency: string;
+            /** Postal Code */
+            postal_code?: string | null;
+            /** Region */
+            region?: string | null;
+            /**
+             * Volume M3
+             * @description Of the whole shipment
+             * @default 0
+             */
+            volume_m3?: number | string;
+            /**
+             * Weight Kg
+             * @description Of the whole shipment
+             */
+            weight_kg: number | string;
+        };
+        /** OrdersDeliveryQuoteRead */
+        OrdersDeliveryQuoteRead: {
+            band: components["schemas"]["OrdersBand"];
+            /** Currency */
+            currency: string;
+            /**
+             * Price Minor
+             * @description Per shipment, minor units
+             */
+            price_minor: number;
+            /** Transit Days */
+            transit_days: number;
+            /** Zone */
+            zone: string;
+        };
         /** OrdersDocumentRead */
         OrdersDocumentRead: {
             /** Content Type */
@@ -7439,6 +7761,83 @@ export interface components {
              */
             next_cursor?: string | null;
         };
+        /**
+         * OrdersFeedFormat
+         * @enum {string}
+         */
+        OrdersFeedFormat: "csv" | "jsonl" | "parquet";
+        /** OrdersFeedJobRead */
+        OrdersFeedJobRead: {
+            /** Content Sha256 */
+            content_sha256: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            format: components["schemas"]["OrdersFeedFormat"];
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Kind */
+            kind: string;
+            mode: components["schemas"]["OrdersFeedMode"];
+            /**
+             * Progress
+             * @description 0 to 1
+             */
+            progress: number;
+            /** Rejections Url */
+            rejections_url?: string | null;
+            /**
+             * Result
+             * @description What applying did: counts per kind of change
+             */
+            result: {
+                [key: string]: unknown;
+            };
+            /** Rows Applied */
+            rows_applied: number | null;
+            /** Rows Rejected */
+            rows_rejected: number | null;
+            /** Rows Total */
+            rows_total: number | null;
+            scope: components["schemas"]["OrdersFeedScope"];
+            /** Size Bytes */
+            size_bytes: number;
+            /** Stage */
+            stage: string | null;
+            /** Started At */
+            started_at: string | null;
+            /** @description `staged`: checked and waiting for an approval */
+            state: components["schemas"]["OrdersJobState"];
+        };
+        /** OrdersFeedJobReadPage */
+        OrdersFeedJobReadPage: {
+            /** Items */
+            items: components["schemas"]["OrdersFeedJobRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
+        };
+        /**
+         * OrdersFeedMode
+         * @enum {string}
+         */
+        OrdersFeedMode: "all_or_nothing" | "skip_bad_rows";
+        /**
+         * OrdersFeedScope
+         * @enum {string}
+         */
+        OrdersFeedScope: "delta" | "full";
         /** OrdersImportResult */
         OrdersImportResult: {
             /** Already Known */
@@ -7446,6 +7845,11 @@ export interface components {
             /** Created */
             created: number;
         };
+        /**
+         * OrdersJobState
+         * @enum {string}
+         */
+        OrdersJobState: "queued" | "validating" | "applying" | "succeeded" | "rejected" | "failed" | "staged";
         /** OrdersLineIn */
         OrdersLineIn: {
             /** Quantity */
@@ -8187,6 +8591,43 @@ export interface components {
             mode?: "all_or_nothing" | "skip_bad_rows";
             /** Updates */
             updates: components["schemas"]["OrdersStatusUpdate"][];
+        };
+        /** OrdersTariffRead */
+        OrdersTariffRead: {
+            /** Country */
+            country: string;
+            /** Currency */
+            currency: string;
+            /** Max Volume M3 */
+            max_volume_m3: string;
+            /** Max Weight Kg */
+            max_weight_kg: string;
+            /**
+             * Postal Prefix
+             * @description "" when the tariff is not narrowed by one
+             */
+            postal_prefix: string;
+            /** Price Minor */
+            price_minor: number;
+            /**
+             * Region
+             * @description "" when the tariff is not narrowed by one
+             */
+            region: string;
+            /** Transit Days */
+            transit_days: number;
+            /** Zone */
+            zone: string;
+        };
+        /** OrdersTariffReadPage */
+        OrdersTariffReadPage: {
+            /** Items */
+            items: components["schemas"]["OrdersTariffRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
         };
         /** OrdersToCart */
         OrdersToCart: {
@@ -12664,6 +13105,9 @@ export interface operations {
         parameters: {
             query?: {
                 currency?: string | null;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
             };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
@@ -12682,7 +13126,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AnalyticsBaseSummary"][];
+                    "application/json": components["schemas"]["AnalyticsBaseSummaryPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -12784,6 +13228,9 @@ export interface operations {
             query: {
                 from: string;
                 to: string;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
             };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
@@ -12804,7 +13251,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AnalyticsPlanVsFact"][];
+                    "application/json": components["schemas"]["AnalyticsPlanVsFactPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -13111,6 +13558,8 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
             };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
@@ -13131,7 +13580,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AnalyticsQueueItem"][];
+                    "application/json": components["schemas"]["AnalyticsQueueItemPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -13259,6 +13708,9 @@ export interface operations {
                 /** @description Last day, included (default: today) */
                 to?: string | null;
                 by?: "segment" | "manager";
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
             };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
@@ -13277,7 +13729,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AnalyticsLossReasons"][];
+                    "application/json": components["schemas"]["AnalyticsLossReasonsPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -13323,6 +13775,8 @@ export interface operations {
                 from?: string | null;
                 /** @description Last day, included (default: today) */
                 to?: string | null;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
             };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
@@ -13341,7 +13795,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AnalyticsCoPurchase"][];
+                    "application/json": components["schemas"]["AnalyticsCoPurchasePage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -13638,6 +14092,9 @@ export interface operations {
         parameters: {
             query?: {
                 by?: "all" | "source" | "manager" | "segment";
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
             };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
@@ -13656,7 +14113,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AnalyticsPipelineGroup"][];
+                    "application/json": components["schemas"]["AnalyticsPipelineGroupPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -13954,6 +14411,9 @@ export interface operations {
                 from?: string | null;
                 /** @description Last day, included (default: today) */
                 to?: string | null;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
             };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
@@ -13972,7 +14432,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AnalyticsTeamResult"][];
+                    "application/json": components["schemas"]["AnalyticsTeamResultPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -14084,7 +14544,11 @@ export interface operations {
     };
     analytics_win_back_sales_win_back_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
+            };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
                 "If-None-Match"?: string;
@@ -14102,7 +14566,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AnalyticsWinBackTask"][];
+                    "application/json": components["schemas"]["AnalyticsWinBackTaskPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -14114,6 +14578,15 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             /** @description A problem (RFC 9457) */
             default: {
@@ -14130,6 +14603,9 @@ export interface operations {
         parameters: {
             query?: {
                 currency?: string | null;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
             };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
@@ -14148,7 +14624,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AnalyticsSegmentCounts"][];
+                    "application/json": components["schemas"]["AnalyticsSegmentCountsPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -16661,7 +17137,11 @@ export interface operations {
     };
     notifications_list_rules_rules_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
+            };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
                 "If-None-Match"?: string;
@@ -16679,7 +17159,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["NotificationsRuleRead"][];
+                    "application/json": components["schemas"]["NotificationsRuleReadPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -16691,6 +17171,15 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             /** @description A problem (RFC 9457) */
             default: {
@@ -17046,7 +17535,11 @@ export interface operations {
     };
     notifications_list_templates_templates_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
+            };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
                 "If-None-Match"?: string;
@@ -17064,7 +17557,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["NotificationsTemplateRead"][];
+                    "application/json": components["schemas"]["NotificationsTemplateReadPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -17076,6 +17569,15 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             /** @description A problem (RFC 9457) */
             default: {
@@ -17351,6 +17853,9 @@ export interface operations {
         parameters: {
             query?: {
                 company_id?: string | null;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
             };
             header?: {
                 /** @description The ETag you hold; 304 when the resource is unchanged. */
@@ -17369,7 +17874,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["NotificationsSubscriptionRead"][];
+                    "application/json": components["schemas"]["NotificationsSubscriptionReadPage"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -18852,6 +19357,117 @@ export interface operations {
             };
         };
     };
+    orders_quote_delivery_delivery_quote_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrdersDeliveryQuestion"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrdersDeliveryQuoteRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No tariff reaches the address, or none carries the load */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    orders_list_tariffs_delivery_tariffs_get: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: {
+                /** @description The ETag you hold; 304 when the resource is unchanged. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Send it back in If-Match to change this resource safely */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrdersTariffReadPage"];
+                };
+            };
+            /** @description Not modified since that ETag */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     orders_import_offline_orders_erp_offline_orders_post: {
         parameters: {
             query?: never;
@@ -19129,6 +19745,282 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description all_or_nothing and some rows are bad: nothing changed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    orders_upload_delivery_tariffs_feed_feeds_delivery_tariffs_post: {
+        parameters: {
+            query?: {
+                /** @description all_or_nothing: one bad row rejects the feed; skip_bad_rows: apply the rest */
+                mode?: components["schemas"]["OrdersFeedMode"];
+                /** @description delta: upsert these rows; full: also retire what is absent */
+                scope?: components["schemas"]["OrdersFeedScope"];
+                /** @description Overrides the Content-Type */
+                format?: components["schemas"]["OrdersFeedFormat"] | null;
+                /** @description Report what the feed would change, and change nothing */
+                dry_run?: boolean;
+            };
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/vnd.apache.parquet": string;
+                "application/x-ndjson": string;
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Replay: this Idempotency-Key and file were already accepted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrdersFeedJobRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The file is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown file format */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    orders_list_jobs_feeds_jobs_get: {
+        parameters: {
+            query?: {
+                kind?: string | null;
+                state?: components["schemas"]["OrdersJobState"] | null;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: {
+                /** @description The ETag you hold; 304 when the resource is unchanged. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Send it back in If-Match to change this resource safely */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrdersFeedJobReadPage"];
+                };
+            };
+            /** @description Not modified since that ETag */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    orders_feed_job_feeds__job_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you hold; 304 when the resource is unchanged. */
+                "If-None-Match"?: string;
+            };
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Send it back in If-Match to change this resource safely */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrdersFeedJobRead"];
+                };
+            };
+            /** @description Not modified since that ETag */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    orders_feed_job_rejections_feeds__job_id__rejections_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The job has not finished */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;

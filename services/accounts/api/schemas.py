@@ -142,6 +142,9 @@ class AddressCreate(BaseModel):
     line2: line(300) | None = None
     city: line(100, min_length=1)
     postal_code: code(20) | None = None
+    region: line(100) | None = Field(
+        None, description="State, province or oblast; delivery tariffs may be set by region"
+    )
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
 

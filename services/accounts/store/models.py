@@ -103,6 +103,7 @@ class Address(Base):
     line2: Mapped[str | None] = mapped_column(String(300))
     city: Mapped[str] = mapped_column(String(100))
     postal_code: Mapped[str | None] = mapped_column(String(20))
+    region: Mapped[str | None] = mapped_column(String(100))
     country: Mapped[str] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
 

@@ -1,4 +1,4 @@
-from services.orders.store import models, quote_models  # noqa: F401 (its tables, same Base)
+from services.orders.store import delivery, models, quote_models  # noqa: F401 (its tables, same Base)
 from shared.kernel import KERNEL_METADATA
 from shared.migrations import run_env
 
