@@ -9,12 +9,14 @@ from collections.abc import AsyncIterator
 
 import httpx
 from fastapi import FastAPI
+from prometheus_client import Counter
 
 from services.gateway.api import docs, health, proxy
 from services.gateway.api.auth import ApiKeyVerifier
 from services.gateway.api.deps import Gateway
 from services.gateway.api.docs_cache import DocsCache
 from services.gateway.api.revocations import RevocationWatch
+from services.gateway.domain.admission import InFlight
 from services.gateway.domain.clients import parse_networks
 from services.gateway.domain.ratelimit import RateLimiter
 from services.gateway.openapi.service import TITLE
@@ -64,6 +66,13 @@ def create_app(
             ),
             revocations=revocations,
             docs=DocsCache(),
+            in_flight=InFlight(settings.max_in_flight_per_service),
+            shed=Counter(
+                "gateway_requests_shed_total",
+                "Requests answered 503 at once because their service was at capacity",
+                ["upstream"],
+                registry=metrics.registry,
+            ),
             proxies=parse_networks(settings.trusted_proxies),
         )
         watching = asyncio.create_task(revocations.run(), name="revocations")

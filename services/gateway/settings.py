@@ -26,6 +26,14 @@ class Settings(EdgeSettings):
     upstream_max_connections: int = Field(
         1000, description="Connections the gateway may hold open to the services at once"
     )
+    max_in_flight_per_service: int = Field(
+        256,
+        ge=0,
+        le=100_000,
+        description="Requests the gateway lets wait on one service at once; past it a request "
+        "is answered 503 with `Retry-After` at once instead of queueing until the service's "
+        "database pool times out (0: no limit)",
+    )
     max_body_bytes: int = Field(1024 * 1024, description="Largest request body, in bytes")
     max_feed_body_bytes: int = Field(
         1024 * 1024 * 1024,

@@ -130,11 +130,18 @@ def test_the_feed_uploads_are_the_services_feeds_with_their_roles():
     """Every `POST /feeds/{kind}` a service declares, with the roles it lets post, and no more."""
     from services.accounts.api.feeds import SPECS as ACCOUNTS
     from services.catalog.api.feeds import SPECS as CATALOG
+    from services.orders.api.feeds import SPECS as ORDERS
     from services.pricing.api.feeds import SPECS as PRICING
 
+    services = (
+        ("accounts", ACCOUNTS),
+        ("catalog", CATALOG),
+        ("pricing", PRICING),
+        ("orders", ORDERS),
+    )
     declared = {
         (f"/api/{service}/feeds/{spec.kind}", spec.roles)
-        for service, specs in (("accounts", ACCOUNTS), ("catalog", CATALOG), ("pricing", PRICING))
+        for service, specs in services
         for spec in specs
     }
     assert {(f.route.pattern, f.roles) for f in FEEDS if f.upload} == declared

@@ -7,10 +7,12 @@ from typing import Annotated
 
 import httpx
 from fastapi import Depends, Request
+from prometheus_client import Counter
 
 from services.gateway.api.auth import ApiKeyVerifier
 from services.gateway.api.docs_cache import DocsCache
 from services.gateway.api.revocations import RevocationWatch
+from services.gateway.domain.admission import InFlight
 from services.gateway.domain.clients import Network
 from services.gateway.domain.ratelimit import RateLimiter
 from services.gateway.settings import Settings
@@ -26,6 +28,8 @@ class Gateway:
     api_keys: ApiKeyVerifier
     revocations: RevocationWatch
     docs: DocsCache
+    in_flight: InFlight  # requests waiting on each service (admission control)
+    shed: Counter  # requests refused for it, by service
     proxies: tuple[Network, ...] = ()  # whose X-Forwarded-For is believed
 
     @property

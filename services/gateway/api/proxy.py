@@ -20,9 +20,11 @@ from services.gateway.api.auth import (
     person_from_token,
 )
 from services.gateway.api.deps import Gateway, GatewayDep
+from services.gateway.domain.admission import Slot
 from services.gateway.domain.clients import client_address, is_trusted
 from services.gateway.domain.policy import (
     SWITCH_COMPANY,
+    Feed,
     feed_of,
     is_bulk_edit,
     is_document_upload,
@@ -105,6 +107,37 @@ async def proxy(request: Request, gateway: GatewayDep) -> Response:
     if declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
 
+    slot = gateway.in_flight.enter(target.service)
+    if slot is None:
+        gateway.shed.labels(target.service).inc()
+        raise ServiceUnavailable(
+            f"The {target.service} service is at capacity; try again in a second.",
+            headers={"Retry-After": "1"},
+        )
+    try:
+        response = await _forward(request, gateway, target, principal, limit, feed, slot)
+    except BaseException:
+        slot.release()
+        raise
+    if not target.versioned:
+        response.raw_headers += [
+            (b"deprecation", b"true"),
+            (b"link", f'<{target.successor}>; rel="successor-version"'.encode("latin-1")),
+        ]
+    return response
+
+
+async def _forward(
+    request: Request,
+    gateway: Gateway,
+    target: Target,
+    principal: Principal | None,
+    limit: int,
+    feed: Feed | None,
+    slot: Slot,
+) -> Response:
+    """The request sent on and the answer relayed; the slot is given back when it is done."""
+    settings = gateway.settings
     guard = _BodyGuard(limit)
     upstream_request = gateway.http.build_request(
         request.method,
@@ -122,6 +155,7 @@ async def proxy(request: Request, gateway: GatewayDep) -> Response:
         upstream = await gateway.http.send(upstream_request, stream=True)
     except ClientDisconnect:
         # The caller went away mid-upload; nobody is left to answer. 499 as nginx logs it.
+        slot.release()
         return Response(status_code=CLIENT_CLOSED_REQUEST)
     except Exception as exc:
         if guard.exceeded:
@@ -143,18 +177,14 @@ async def proxy(request: Request, gateway: GatewayDep) -> Response:
             raise _upstream_problem(target.service, exc) or exc from exc
         finally:
             await upstream.aclose()
+            slot.release()
     else:
         response = StreamingResponse(
-            _relay(upstream),
+            _relay(upstream, slot),
             status_code=upstream.status_code,
-            background=BackgroundTask(upstream.aclose),
+            background=BackgroundTask(_close, upstream, slot),
         )
     response.raw_headers = _response_headers(upstream, gateway.upstreams[target.service], target)
-    if not target.versioned:
-        response.raw_headers += [
-            (b"deprecation", b"true"),
-            (b"link", f'<{target.successor}>; rel="successor-version"'.encode("latin-1")),
-        ]
     return response
 
 
@@ -323,12 +353,19 @@ def _gateway_location(location: str, base_url: str, target: Target) -> str:
     return prefix + location
 
 
-async def _relay(upstream: httpx.Response) -> AsyncIterator[bytes]:
+async def _relay(upstream: httpx.Response, slot: Slot) -> AsyncIterator[bytes]:
     try:
         async for chunk in upstream.aiter_raw():
             yield chunk
     finally:
+        await _close(upstream, slot)
+
+
+async def _close(upstream: httpx.Response, slot: Slot) -> None:
+    try:
         await upstream.aclose()
+    finally:
+        slot.release()
 
 
 def _upstream_problem(service: str, exc: Exception) -> ProblemError | None:

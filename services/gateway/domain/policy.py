@@ -117,6 +117,7 @@ FEEDS: tuple[Feed, ...] = (
     Feed(Route(POST, "/api/catalog/feeds/categories"), FEED_POSTERS),
     Feed(Route(POST, "/api/catalog/feeds/attributes"), FEED_POSTERS),
     Feed(Route(POST, "/api/pricing/feeds/prices"), FEED_POSTERS | {Role.PRICING_MANAGER}),
+    Feed(Route(POST, "/api/orders/feeds/delivery-tariffs"), FEED_POSTERS),
     Feed(
         Route(READ, "/api/catalog/feeds/marketplace/{partner}"),
         frozenset({Role.PARTNER, Role.ADMIN}),
