@@ -3,6 +3,7 @@ tariffs of one country (a country holds tens to hundreds of rows; the domain pic
 
 from __future__ import annotations
 
+from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,7 @@ from services.orders.domain.delivery import Tariff
 from services.orders.store.models import Base
 from shared.feeds.models import FeedJob, FeedScope
 
+TARIFF_FIELDS = [f.name for f in fields(Tariff)]
 # A destination and band: one row of the feed, one price
 TARIFF_KEY = ("country", "postal_prefix", "region", "currency", "max_weight_kg", "max_volume_m3")
 
@@ -42,20 +44,7 @@ async def tariffs_of(session: AsyncSession, country: str) -> list[Tariff]:
     rows = await session.scalars(
         select(DeliveryTariff).where(DeliveryTariff.country == country.upper())
     )
-    return [
-        Tariff(
-            zone=r.zone,
-            country=r.country,
-            postal_prefix=r.postal_prefix,
-            region=r.region,
-            max_weight_kg=r.max_weight_kg,
-            max_volume_m3=r.max_volume_m3,
-            price_minor=r.price_minor,
-            currency=r.currency,
-            transit_days=r.transit_days,
-        )
-        for r in rows
-    ]
+    return [Tariff(**{name: getattr(r, name) for name in TARIFF_FIELDS}) for r in rows]
 
 
 async def apply_tariffs(session: AsyncSession, staging: str, job: FeedJob) -> dict[str, Any]:
