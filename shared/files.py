@@ -6,9 +6,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator, Collection
 from pathlib import Path
-from typing import Protocol
+from typing import Annotated, Protocol
+
+from fastapi import Depends, Request
 
 from shared.problems import FieldError, PayloadTooLarge, Unprocessable
+
+
+async def _data_dir(request: Request) -> Path:
+    return Path(request.app.state.settings.data_dir)
+
+
+# Where the service keeps its files (uploads, kept feed files): the settings' `data_dir`
+DataDirDep = Annotated[Path, Depends(_data_dir)]
 
 PDF = "application/pdf"
 CSV = "text/csv"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import FileResponse
 
 from services.accounts.api.schemas import CreditRead, StatementRead
@@ -15,7 +15,7 @@ from shared.attachments import Upload, download
 from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.fields import BusinessDate, CurrencyCode, Reference, SignedMinorUnits
-from shared.files import CSV, PDF, XLSX
+from shared.files import CSV, PDF, XLSX, DataDirDep
 from shared.pagination import Page, PageParams, page_params
 
 router = APIRouter(tags=["credit and statements"])
@@ -39,7 +39,7 @@ async def get_credit(
     responses={409: {"description": "This very statement was uploaded before"}},
 )
 async def upload_statement(
-    request: Request,
+    data_dir: DataDirDep,
     session: SessionDep,
     principal: allow(Role.INTEGRATOR, Role.ADMIN),
     external_id: Annotated[Reference, Form(description="The client's ERP id")],
@@ -53,9 +53,7 @@ async def upload_statement(
         external_id, period_from, period_to, currency, closing_balance_minor
     )
     upload = await Upload.of(file, STATEMENT_TYPES, default_name="statement")
-    statement = await usecase.upload_statement(
-        session, request.app.state.settings.data_dir, details, upload
-    )
+    statement = await usecase.upload_statement(session, data_dir, details, upload)
     return StatementRead.model_validate(statement)
 
 

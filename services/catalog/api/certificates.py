@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from fastapi.responses import FileResponse
 
 from services.catalog.api.products import READERS
@@ -16,7 +16,7 @@ from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.fields import BusinessDate, line
 from shared.fields import Sku as SkuCode
-from shared.files import JPEG, PDF, PNG
+from shared.files import JPEG, PDF, PNG, DataDirDep
 from shared.pagination import Page, PageParams, page_params
 
 router = APIRouter(tags=["quality certificates"])
@@ -41,7 +41,7 @@ class CertificateRead(AttachedFileRead):
 )
 async def upload_certificate(
     sku: Sku,
-    request: Request,
+    data_dir: DataDirDep,
     session: SessionDep,
     principal: allow(*UPLOADERS),
     file: Annotated[UploadFile, File(description="PDF, JPEG or PNG, up to 20 MB")],
@@ -53,9 +53,7 @@ async def upload_certificate(
 ) -> CertificateRead:
     upload = await Upload.of(file, DOCUMENT_TYPES, default_name="certificate")
     details = usecase.CertificateDetails(batch=batch, number=number, valid_to=valid_to)
-    certificate = await usecase.upload_certificate(
-        session, request.app.state.settings.data_dir, sku, details, upload
-    )
+    certificate = await usecase.upload_certificate(session, data_dir, sku, details, upload)
     return CertificateRead.model_validate(certificate)
 
 

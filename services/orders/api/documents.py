@@ -7,7 +7,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import FileResponse
 
 from services.orders.usecases import after_sales as usecase
@@ -16,7 +16,7 @@ from shared.attachments import AttachedFileRead, Upload, download
 from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.fields import BusinessDate, Reference
-from shared.files import DOCUMENT_TYPES
+from shared.files import DOCUMENT_TYPES, DataDirDep
 from shared.pagination import Page, PageDep
 
 router = APIRouter(tags=["order documents"])
@@ -40,7 +40,7 @@ class DocumentRead(AttachedFileRead):
 )
 async def attach_document(
     reference: Reference,
-    request: Request,
+    data_dir: DataDirDep,
     session: SessionDep,
     principal: allow(Role.INTEGRATOR, Role.ADMIN),
     kind: Annotated[Kind, Form()],
@@ -50,9 +50,7 @@ async def attach_document(
 ) -> DocumentRead:
     upload = await Upload.of(file, DOCUMENT_TYPES, default_name=kind)
     details = usecase.DocumentDetails(kind=kind, number=number, issued_on=issued_on)
-    document = await usecase.attach_document(
-        session, request.app.state.settings.data_dir, reference, details, upload
-    )
+    document = await usecase.attach_document(session, data_dir, reference, details, upload)
     return DocumentRead.model_validate(document, from_attributes=True)
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -32,6 +31,7 @@ from shared.db import SessionDep
 from shared.feeds.models import FeedJob, JobState
 from shared.feeds.router import owner_of
 from shared.fields import MAX_BIGINT, SINGLE_LINE, decimal, free_text
+from shared.files import DataDirDep
 from shared.pagination import Page, PageDep, PageParams, page_params
 from shared.problems import NotFound
 
@@ -197,14 +197,14 @@ async def decline_feed(
 )
 async def feed_diff(
     job_id: uuid.UUID,
-    request: Request,
+    data_dir: DataDirDep,
     session: SessionDep,
     principal: allow(*READERS, Role.INTEGRATOR),
 ) -> FileResponse:
     job = await governance_flows.price_job(session, job_id, lock=False)
     if Role.INTEGRATOR in principal.roles and job.owner != owner_of(principal):
         raise NotFound("No such price feed.")
-    path = diff_path(Path(request.app.state.settings.data_dir), job.id)
+    path = diff_path(data_dir, job.id)
     if not path.exists():
         raise NotFound("This feed has no kept diff (only dry runs, stopped and staged feeds).")
     names = await client_names(session, principal)

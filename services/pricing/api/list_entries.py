@@ -29,6 +29,7 @@ from shared.feeds.models import FeedFormat, FeedJob, FeedMode, FeedScope, JobSta
 from shared.feeds.router import owner_of
 from shared.feeds.worker import process
 from shared.fields import free_text
+from shared.files import DataDirDep
 from shared.problems import Conflict, FieldError, Problem, ProblemError, Unprocessable
 
 router = APIRouter(tags=["commercial policy"])
@@ -134,12 +135,12 @@ async def edit_entries(
     body: EntriesEdit,
     request: Request,
     response: Response,
+    data_dir: DataDirDep,
     principal: allow(*EDITORS),
     dry_run: DryRun = False,
     override_reason: OverrideReason = None,
 ) -> PriceEditRead:
     sessionmaker = request.app.state.sessionmaker
-    data_dir = Path(request.app.state.settings.data_dir)
     async with sessionmaker() as session:
         price_list = store.editable(await store.get_list(session, code))
         if price_list.parent_id is not None:
