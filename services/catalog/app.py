@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from services.catalog.api import (
     attributes,
+    availability,
     categories,
     certificates,
     marketplace,
@@ -27,6 +28,7 @@ SPEC = ServiceSpec(
         "categories": "The category tree products are filed under",
         "products": "Products and SKUs with units, pack sizes and stock by warehouse (never the seller's cost)",
         "quality certificates": "Certificates of conformity and quality documents attached to a product",
+        "availability": "What a cart's lines can ship from stock, what would be made to order, and when",
         "reservations": "Stock held for a checkout while an order is placed, renewed, released or confirmed",
         "marketplace feeds": "The catalog as a partner marketplace pulls it, in its own format",
     },
@@ -34,6 +36,7 @@ SPEC = ServiceSpec(
         attributes.router,
         categories.router,
         quantities.router,
+        availability.router,
         certificates.router,
         products.router,
         reservations.router,

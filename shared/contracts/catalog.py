@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -36,6 +37,14 @@ class ProductUpsertedV1(EventContract):
         None, description="Cost of goods per base unit (internal: for margins, not for buyers)"
     )
     cost_currency: str | None = None
+    supply: Literal["stock", "made_to_order", "both"] = Field(
+        "stock", description="From stock, made to order (lead time, batches) or both"
+    )
+    lead_time_days: int | None = Field(None, description="Production lead time, when produced")
+    min_batch: Decimal | None = Field(None, description="Smallest production batch, base unit")
+    batch_multiple: Decimal | None = Field(None, description="Production in multiples of it")
+    weight_kg: Decimal | None = Field(None, description="Weight of one base unit")
+    volume_m3: Decimal | None = Field(None, description="Volume of one base unit")
     updated_at: datetime
 
 

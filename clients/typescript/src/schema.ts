@@ -1291,6 +1291,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/catalog/availability": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Availability per line: from stock per warehouse, produced, and the dates
+         * @description For each line (SKU and quantity in its base unit): what ships from stock per warehouse (drawn as a reservation would: the line's warehouse, else the preferred one, then the one with the most available; lines of one SKU in turn), what would be produced where the SKU may be made to order (raised to its minimum batch and batch multiple, `rounded_by` saying which), and the earliest date of each: today from stock, today plus the lead time produced. A line that cannot be served says why (`problem`: unknown_sku, unknown_warehouse, discontinued, too_precise, short: stock only and not enough) and the others are answered. Nothing is held: reserve at checkout.
+         *
+         *     Roles: admin, buyer, company admin, head of sales, pricing manager, sales manager.
+         */
+        post: operations["catalog_lines_availability_availability_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/catalog/categories": {
         parameters: {
             query?: never;
@@ -1379,6 +1401,12 @@ export interface paths {
          *     | `unit_precision` | integer | no | Decimals a base quantity may have: 0 for pieces, up to 3; default 3. |
          *     | `cost_minor` | integer | no | Cost of goods per base unit, in minor units (never shown to buyers). |
          *     | `cost_currency` | currency | no | ISO 4217 code of the cost. |
+         *     | `supply` | text | no | stock (default), made_to_order or both (stock first, the rest produced). One of: stock, made_to_order, both. |
+         *     | `lead_time_days` | integer | no | Production lead time in days; required when the SKU can be made to order. |
+         *     | `min_batch` | decimal | no | Smallest quantity produced at once, in the base unit; default none. |
+         *     | `batch_multiple` | decimal | no | Production quantities are multiples of it, in the base unit; default any quantity the base unit's decimals can express. |
+         *     | `weight_kg` | decimal | no | Weight of one base unit in kg, for delivery. |
+         *     | `volume_m3` | decimal | no | Volume of one base unit in cubic metres, for delivery. |
          *
          *     Roles: admin, integrator.
          */
@@ -6155,6 +6183,38 @@ export interface components {
          * @enum {string}
          */
         CatalogAttributeType: "number" | "text" | "bool";
+        /** CatalogAvailabilityRead */
+        CatalogAvailabilityRead: {
+            /** Lines */
+            lines: components["schemas"]["CatalogLineAvailabilityRead"][];
+            /**
+             * Ok
+             * @description Every line can be served
+             */
+            ok: boolean;
+            /**
+             * Today
+             * Format: date
+             * @description The day the dates count from
+             */
+            today: string;
+        };
+        /** CatalogAvailabilityRequest */
+        CatalogAvailabilityRequest: {
+            /** Lines */
+            lines: components["schemas"]["CatalogLineAsked"][];
+            /**
+             * Preferred Warehouse
+             * @description The buyer's warehouse: lines draw from it first
+             */
+            preferred_warehouse?: string | null;
+        };
+        /**
+         * CatalogBatchRule
+         * @description A production rule that raised the quantity needed.
+         * @enum {string}
+         */
+        CatalogBatchRule: "min_batch" | "batch_multiple";
         /** CatalogCategoryNode */
         CatalogCategoryNode: {
             /** Children */
@@ -6406,11 +6466,82 @@ export interface components {
          * @enum {string}
          */
         CatalogFeedScope: "delta" | "full";
+        /** CatalogFromStock */
+        CatalogFromStock: {
+            /** Quantity */
+            quantity: string;
+            /**
+             * Ready On
+             * Format: date
+             * @description Today: stock ships at once
+             */
+            ready_on: string;
+            /** Warehouse */
+            warehouse: string;
+        };
         /**
          * CatalogJobState
          * @enum {string}
          */
         CatalogJobState: "queued" | "validating" | "applying" | "succeeded" | "rejected" | "failed" | "staged";
+        /** CatalogLineAsked */
+        CatalogLineAsked: {
+            /**
+             * Quantity
+             * @description In the SKU's base unit
+             */
+            quantity: number | string;
+            /** Sku */
+            sku: string;
+            /**
+             * Warehouse
+             * @description Ship only from this warehouse. Default: from any, as a reservation draws
+             */
+            warehouse?: string | null;
+        };
+        /** CatalogLineAvailabilityRead */
+        CatalogLineAvailabilityRead: {
+            /**
+             * From Stock
+             * @description Per warehouse, in the order drawn
+             */
+            from_stock: components["schemas"]["CatalogFromStock"][];
+            /** Message */
+            message: string | null;
+            /**
+             * Ok
+             * @description The line can be served in full
+             */
+            ok: boolean;
+            problem: components["schemas"]["CatalogLineProblem"] | null;
+            /** @description What stock cannot serve, produced */
+            production: components["schemas"]["CatalogProductionRead"] | null;
+            /** Quantity */
+            quantity: string;
+            /**
+             * Ready On
+             * @description The whole line ready; null when it cannot be
+             */
+            ready_on: string | null;
+            /**
+             * Row
+             * @description 1 = the first line sent
+             */
+            row: number;
+            /** Sku */
+            sku: string;
+            supply: components["schemas"]["CatalogSupply"] | null;
+            /**
+             * Unit
+             * @description The base unit (null: unknown SKU)
+             */
+            unit: string | null;
+        };
+        /**
+         * CatalogLineProblem
+         * @enum {string}
+         */
+        CatalogLineProblem: "unknown_sku" | "unknown_warehouse" | "discontinued" | "too_precise" | "short";
         /**
          * CatalogLineRead
          * @description What one warehouse holds of a SKU for the reservation: a line split over warehouses
@@ -6501,6 +6632,11 @@ export interface components {
              * @description With `include=stock`: what a checkout can have now, on hand less reserved summed over every warehouse (a reservation draws from all of them)
              */
             available?: string | null;
+            /**
+             * Batch Multiple
+             * @description Production in multiples of it
+             */
+            batch_multiple: string | null;
             /** Brand */
             brand: string | null;
             /** Category */
@@ -6512,6 +6648,16 @@ export interface components {
              * @description Image URLs, the main one first
              */
             images: string[];
+            /**
+             * Lead Time Days
+             * @description Production lead time, when made to order
+             */
+            lead_time_days: number | null;
+            /**
+             * Min Batch
+             * @description Smallest production batch, in the base unit
+             */
+            min_batch: string | null;
             /** Min Order Qty */
             min_order_qty: string;
             /** Name */
@@ -6529,6 +6675,8 @@ export interface components {
              * @enum {string}
              */
             status: "active" | "discontinued";
+            /** @description From stock, made to order, or both (stock first) */
+            supply: components["schemas"]["CatalogSupply"];
             /** Unit */
             unit: string;
             /**
@@ -6546,6 +6694,16 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Volume M3
+             * @description Volume of one base unit
+             */
+            volume_m3: string | null;
+            /**
+             * Weight Kg
+             * @description Weight of one base unit
+             */
+            weight_kg: string | null;
         };
         /** CatalogProductReadPage */
         CatalogProductReadPage: {
@@ -6556,6 +6714,36 @@ export interface components {
              * @description Pass as `cursor` to get the next page
              */
             next_cursor?: string | null;
+        };
+        /** CatalogProductionRead */
+        CatalogProductionRead: {
+            /** Batch Multiple */
+            batch_multiple: string | null;
+            /** Lead Time Days */
+            lead_time_days: number;
+            /** Min Batch */
+            min_batch: string | null;
+            /**
+             * Needed
+             * @description What stock cannot serve
+             */
+            needed: string;
+            /**
+             * Quantity
+             * @description What would be produced: `needed` in whole batches
+             */
+            quantity: string;
+            /**
+             * Ready On
+             * Format: date
+             * @description Today plus the lead time
+             */
+            ready_on: string;
+            /**
+             * Rounded By
+             * @description The rules that raised `needed` to `quantity` (none: it is a batch already)
+             */
+            rounded_by: components["schemas"]["CatalogBatchRule"][];
         };
         /** CatalogQuantityLine */
         CatalogQuantityLine: {
@@ -6648,6 +6836,11 @@ export interface components {
              */
             next_cursor?: string | null;
         };
+        /**
+         * CatalogSupply
+         * @enum {string}
+         */
+        CatalogSupply: "stock" | "made_to_order" | "both";
         /** CatalogUnitRead */
         CatalogUnitRead: {
             /**
@@ -14825,6 +15018,60 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    catalog_lines_availability_availability_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CatalogAvailabilityRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogAvailabilityRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description A malformed request, naming the line (`row`) and the field, or a `preferred_warehouse` that is not known */
             422: {
                 headers: {
                     [name: string]: unknown;

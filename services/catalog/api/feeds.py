@@ -5,6 +5,12 @@ from __future__ import annotations
 import polars as pl
 
 from services.catalog.domain.attributes import ATTRIBUTE_NAME, AttributeType
+from services.catalog.domain.supply import (
+    MAX_LEAD_TIME_DAYS,
+    MAX_VOLUME_M3,
+    MAX_WEIGHT_KG,
+    Supply,
+)
 from services.catalog.store import attributes, categories
 from services.catalog.store import feeds as sql
 from services.catalog.usecases import feeds as usecase
@@ -45,6 +51,10 @@ def _product_rules(frame: pl.DataFrame) -> pl.DataFrame:
                 "must list unit=factor pairs like pack=12;pallet=480",
             ),
             _rule(frame, pl.col("unit_precision") > 3, "unit_precision", "must be 0 to 3"),
+            _rule(frame, pl.col("min_batch") <= 0, "min_batch", "must be above 0"),
+            _rule(frame, pl.col("batch_multiple") <= 0, "batch_multiple", "must be above 0"),
+            _rule(frame, pl.col("weight_kg") <= 0, "weight_kg", "must be above 0"),
+            _rule(frame, pl.col("volume_m3") <= 0, "volume_m3", "must be above 0"),
             _rule(
                 frame,
                 pl.col("cost_minor").is_null() != pl.col("cost_currency").is_null(),
@@ -123,6 +133,49 @@ CATALOG = FeedSpec(
             description="Cost of goods per base unit, in minor units (never shown to buyers).",
         ),
         Column("cost_currency", ColumnType.CURRENCY, description="ISO 4217 code of the cost."),
+        Column(
+            "supply",
+            choices=tuple(s.value for s in Supply),
+            description=(
+                "stock (default), made_to_order or both (stock first, the rest produced)."
+            ),
+        ),
+        Column(
+            "lead_time_days",
+            ColumnType.INTEGER,
+            minimum=0,
+            maximum=MAX_LEAD_TIME_DAYS,
+            description="Production lead time in days; required when the SKU can be made to order.",
+        ),
+        Column(
+            "min_batch",
+            ColumnType.DECIMAL,
+            scale=3,
+            description="Smallest quantity produced at once, in the base unit; default none.",
+        ),
+        Column(
+            "batch_multiple",
+            ColumnType.DECIMAL,
+            scale=3,
+            description=(
+                "Production quantities are multiples of it, in the base unit; default any "
+                "quantity the base unit's decimals can express."
+            ),
+        ),
+        Column(
+            "weight_kg",
+            ColumnType.DECIMAL,
+            scale=3,
+            maximum=MAX_WEIGHT_KG,
+            description="Weight of one base unit in kg, for delivery.",
+        ),
+        Column(
+            "volume_m3",
+            ColumnType.DECIMAL,
+            scale=6,
+            maximum=MAX_VOLUME_M3,
+            description="Volume of one base unit in cubic metres, for delivery.",
+        ),
     ],
     key=["sku"],
     apply=usecase.apply_products,

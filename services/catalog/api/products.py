@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from services.catalog.domain.supply import Supply
 from services.catalog.store.products import ProductFilter, Sort
 from services.catalog.usecases import products as usecase
 from shared.auth import CLIENT_READERS, Principal, allow
@@ -62,6 +63,12 @@ class ProductRead(BaseModel):
     units: list[UnitRead] = Field(description="Alternative units besides the base `unit`")
     unit_precision: int = Field(description="Decimals a quantity in the base unit may have")
     images: list[str] = Field(description="Image URLs, the main one first")
+    supply: Supply = Field(description="From stock, made to order, or both (stock first)")
+    lead_time_days: int | None = Field(description="Production lead time, when made to order")
+    min_batch: Decimal | None = Field(description="Smallest production batch, in the base unit")
+    batch_multiple: Decimal | None = Field(description="Production in multiples of it")
+    weight_kg: Decimal | None = Field(description="Weight of one base unit")
+    volume_m3: Decimal | None = Field(description="Volume of one base unit")
     updated_at: datetime
     price: ClientPrice | None = Field(
         None, description="With `include=prices`: the client's price (null: pricing has none)"

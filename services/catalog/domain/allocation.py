@@ -49,26 +49,54 @@ def allocate(
     """The quantity to hold per (sku, warehouse) for `wanted` (sku, warehouse or None,
     quantity) lines, given what each (sku, warehouse) has available; and the lines short of
     stock (then nothing is to be held)."""
-    left = {key: max(quantity, ZERO) for key, quantity in available.items()}
+    left = what_is_left(available)
     order = draw_order(available, preferred)
     taken: dict[tuple[str, str], Decimal] = {}
     short: list[Short] = []
     for row, (sku, named, quantity) in enumerate(wanted, start=1):
-        need, plan = quantity, []
-        for warehouse in [named] if named is not None else order.get(sku, []):
-            take = min(left.get((sku, warehouse), ZERO), need)
-            if take > 0:
-                plan.append(((sku, warehouse), take))
-                need -= take
-            if need == 0:
-                break
+        plan, need = draw(sku, named, quantity, order, left)
         if need > 0:
             short.append(Short(row, sku, quantity - need, named))
             continue
+        take_from(left, plan)
         for key, take in plan:
-            left[key] -= take
             taken[key] = taken.get(key, ZERO) + take
     return (taken, []) if not short else ({}, short)
+
+
+def what_is_left(available: Mapping[tuple[str, str], Decimal]) -> dict[tuple[str, str], Decimal]:
+    """What lines may draw per (sku, warehouse) before any draws: none below 0."""
+    return {key: max(quantity, ZERO) for key, quantity in available.items()}
+
+
+Plan = list[tuple[tuple[str, str], Decimal]]  # ((sku, warehouse), quantity) to take
+
+
+def draw(
+    sku: str,
+    named: str | None,
+    quantity: Decimal,
+    order: Mapping[str, Sequence[str]],
+    left: Mapping[tuple[str, str], Decimal],
+) -> tuple[Plan, Decimal]:
+    """What a line of `quantity` would take: from the warehouse it `named`, else from the
+    SKU's warehouses in their draw `order`, given what is `left` in each; and the quantity
+    they cannot serve (0 when they can)."""
+    need, plan = quantity, []
+    for warehouse in [named] if named is not None else order.get(sku, []):
+        take = min(left.get((sku, warehouse), ZERO), need)
+        if take > 0:
+            plan.append(((sku, warehouse), take))
+            need -= take
+        if need == 0:
+            break
+    return plan, need
+
+
+def take_from(left: dict[tuple[str, str], Decimal], plan: Plan) -> None:
+    """What is left once a line takes its `plan`: the next lines of the SKU draw from that."""
+    for key, take in plan:
+        left[key] -= take
 
 
 def same_request(

@@ -57,11 +57,14 @@ def _at_precision(units: ProductUnits, value: Decimal) -> Decimal:
     return exact if exact == value else value.normalize()
 
 
+def round_up(at_least: Decimal, multiple: Decimal) -> Decimal:
+    """The smallest multiple of `multiple` that is not below `at_least`."""
+    return (at_least / multiple).to_integral_value(rounding=ROUND_CEILING) * multiple
+
+
 def valid_base_quantity(units: ProductUnits, wanted: Decimal) -> Decimal:
     """The smallest quantity at least `wanted` (and the minimum) that is a multiple."""
-    at_least = max(wanted, units.min_order_qty)
-    steps = (at_least / units.order_multiple).to_integral_value(rounding=ROUND_CEILING)
-    return _at_precision(units, steps * units.order_multiple)
+    return _at_precision(units, round_up(max(wanted, units.min_order_qty), units.order_multiple))
 
 
 def to_base_quantity(units: ProductUnits, unit: str, quantity: Decimal) -> Decimal:

@@ -21,6 +21,8 @@ UPSERTED_DATA = """
         'unit', p.unit, 'sellable', p.status = 'active', 'min_order_qty', p.min_order_qty,
         'order_multiple', p.order_multiple, 'replacement_sku', p.replacement_sku,
         'cost_minor', p.cost_minor, 'cost_currency', p.cost_currency,
+        'supply', p.supply, 'lead_time_days', p.lead_time_days, 'min_batch', p.min_batch,
+        'batch_multiple', p.batch_multiple, 'weight_kg', p.weight_kg, 'volume_m3', p.volume_m3,
         'updated_at', p.updated_at) AS data
     FROM products p
 """
@@ -42,8 +44,9 @@ check_products = staged_check(
 
 
 # Units as the product will have them after the row (already `pack=12;pallet=480` in
-# form): a factor above 0, no unit named twice, none named like the base unit, and a minimum
-# and multiple the base unit's decimals can express.
+# form): a factor above 0, no unit named twice, none named like the base unit, a minimum,
+# multiple and production batches the base unit's decimals can express, and a lead time
+# whenever the product may be made to order.
 check_units = staged_check(
     """
             WITH after AS (
@@ -51,7 +54,11 @@ check_units = staged_check(
                        coalesce(s.unit, p.unit, 'pcs') AS base,
                        CAST(coalesce(s.unit_precision, p.unit_precision, 3) AS integer) AS decimals,
                        coalesce(s.min_order_qty, p.min_order_qty, 1) AS min_order_qty,
-                       coalesce(s.order_multiple, p.order_multiple, 1) AS order_multiple
+                       coalesce(s.order_multiple, p.order_multiple, 1) AS order_multiple,
+                       coalesce(s.supply, p.supply, 'stock') AS supply,
+                       coalesce(s.lead_time_days, p.lead_time_days) AS lead_time_days,
+                       coalesce(s.min_batch, p.min_batch) AS min_batch,
+                       coalesce(s.batch_multiple, p.batch_multiple) AS batch_multiple
                 FROM {staging} s LEFT JOIN products p ON p.sku = s.sku
             ), pairs AS (
                 SELECT a._row, 'units' AS field, split_part(kv, '=', 1) AS unit,
@@ -77,6 +84,15 @@ check_units = staged_check(
             UNION ALL
             SELECT _row, 'order_multiple', 'has more decimals than unit_precision allows'
             FROM after WHERE order_multiple <> round(order_multiple, decimals)
+            UNION ALL
+            SELECT _row, 'min_batch', 'has more decimals than unit_precision allows'
+            FROM after WHERE min_batch <> round(min_batch, decimals)
+            UNION ALL
+            SELECT _row, 'batch_multiple', 'has more decimals than unit_precision allows'
+            FROM after WHERE batch_multiple <> round(batch_multiple, decimals)
+            UNION ALL
+            SELECT _row, 'lead_time_days', 'is required when the SKU can be made to order'
+            FROM after WHERE supply <> 'stock' AND lead_time_days IS NULL
             """
 )
 
@@ -94,11 +110,14 @@ async def upsert_products(
                    (x.existing_id IS NULL OR
                     (x.name, x.description, x.brand, x.category, x.unit, x.min_order_qty,
                      x.order_multiple, x.status, x.replacement_sku, x.attributes, x.units,
-                     x.unit_precision, x.cost_minor, x.cost_currency, x.images)
+                     x.unit_precision, x.cost_minor, x.cost_currency, x.images, x.supply,
+                     x.lead_time_days, x.min_batch, x.batch_multiple, x.weight_kg, x.volume_m3)
                     IS DISTINCT FROM
                     (p.name, p.description, p.brand, p.category, p.unit, p.min_order_qty,
                      p.order_multiple, p.status, p.replacement_sku, p.attributes, p.units,
-                     p.unit_precision, p.cost_minor, p.cost_currency, p.images)) AS changed
+                     p.unit_precision, p.cost_minor, p.cost_currency, p.images, p.supply,
+                     p.lead_time_days, p.min_batch, p.batch_multiple, p.weight_kg,
+                     p.volume_m3)) AS changed
             FROM (
                 SELECT s._row, p.id AS existing_id, s.sku,
                        coalesce(s.name, p.name) AS name,
@@ -130,7 +149,13 @@ async def upsert_products(
                             ELSE to_jsonb(ARRAY(
                                 SELECT m[1]
                                 FROM regexp_matches(s.images, '([^[:space:]]+)', 'g') AS m))
-                       END AS images
+                       END AS images,
+                       coalesce(s.supply, p.supply, 'stock') AS supply,
+                       coalesce(s.lead_time_days, p.lead_time_days) AS lead_time_days,
+                       coalesce(s.min_batch, p.min_batch) AS min_batch,
+                       coalesce(s.batch_multiple, p.batch_multiple) AS batch_multiple,
+                       coalesce(s.weight_kg, p.weight_kg) AS weight_kg,
+                       coalesce(s.volume_m3, p.volume_m3) AS volume_m3
                 FROM {staging} s LEFT JOIN products p ON p.sku = s.sku
             ) x LEFT JOIN products p ON p.id = x.existing_id
             """
@@ -149,7 +174,9 @@ async def upsert_products(
                 replacement_sku = f.replacement_sku, attributes = f.attributes,
                 units = f.units, unit_precision = f.unit_precision, images = f.images,
                 cost_minor = f.cost_minor, cost_currency = f.cost_currency,
-                version = p.version + 1, updated_at = CAST(:now AS timestamptz)
+                supply = f.supply, lead_time_days = f.lead_time_days, min_batch = f.min_batch,
+                batch_multiple = f.batch_multiple, weight_kg = f.weight_kg,
+                volume_m3 = f.volume_m3, version = p.version + 1, updated_at = CAST(:now AS timestamptz)
             FROM {CHANGES} f WHERE f.existing_id = p.id AND f.changed AND NOT f.is_new
             """
         ),
@@ -160,11 +187,13 @@ async def upsert_products(
             f"""
             INSERT INTO products (id, sku, name, description, brand, category, unit,
                 min_order_qty, order_multiple, status, replacement_sku, attributes, units,
-                unit_precision, cost_minor, cost_currency, images, version, created_at,
+                unit_precision, cost_minor, cost_currency, images, supply, lead_time_days,
+                min_batch, batch_multiple, weight_kg, volume_m3, version, created_at,
                 updated_at)
             SELECT gen_random_uuid(), sku, name, description, brand, category, unit,
                 min_order_qty, order_multiple, status, replacement_sku, attributes, units,
-                unit_precision, cost_minor, cost_currency, images, 1, CAST(:now AS timestamptz), CAST(:now AS timestamptz)
+                unit_precision, cost_minor, cost_currency, images, supply, lead_time_days,
+                min_batch, batch_multiple, weight_kg, volume_m3, 1, CAST(:now AS timestamptz), CAST(:now AS timestamptz)
             FROM {CHANGES} WHERE is_new
             """
         ),

@@ -74,6 +74,15 @@ class Product(Base):
     images: Mapped[list[str]] = mapped_column(
         JSONB, default=list, server_default=text("'[]'::jsonb")
     )
+    # How it is supplied: from stock, made to order (produced in `lead_time_days`, in batches
+    # of at least `min_batch` and a multiple of `batch_multiple`, base units), or both.
+    supply: Mapped[str] = mapped_column(String(16), default="stock", server_default="stock")
+    lead_time_days: Mapped[int | None] = mapped_column(SmallInteger)
+    min_batch: Mapped[Decimal | None] = mapped_column(Numeric(18, 3))
+    batch_multiple: Mapped[Decimal | None] = mapped_column(Numeric(18, 3))
+    # Per base unit, for delivery costs.
+    weight_kg: Mapped[Decimal | None] = mapped_column(Numeric(12, 3))
+    volume_m3: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
     # Full-text search over words: never loaded, only searched and ranked.
     search_vector: Mapped[Any] = mapped_column(
         TSVECTOR, Computed(SEARCH_VECTOR, persisted=True), deferred=True, deferred_raiseload=True
@@ -90,6 +99,13 @@ class Product(Base):
             "(cost_minor IS NULL) = (cost_currency IS NULL) AND cost_minor >= 0",
             name="cost_with_currency",
         ),
+        CheckConstraint("supply IN ('stock', 'made_to_order', 'both')", name="supply_known"),
+        CheckConstraint(
+            "lead_time_days BETWEEN 0 AND 365 AND (supply = 'stock' OR lead_time_days IS NOT NULL)",
+            name="lead_time_when_produced",
+        ),
+        CheckConstraint("min_batch > 0 AND batch_multiple > 0", name="batches_positive"),
+        CheckConstraint("weight_kg > 0 AND volume_m3 > 0", name="measures_positive"),
         Index("ix_products_category_sku", "category", "sku"),
         Index("ix_products_brand_sku", "brand", "sku"),
         # Attribute filters (`attributes @> '{"color": "red"}'`).
