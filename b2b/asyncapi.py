@@ -10,12 +10,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.events.consumer import consumer_groups
-from shared.events.envelope import CloudEvent, EventContract, all_contracts
+from shared.events.envelope import (
+    CONTENT_TYPE,
+    EVENT_TYPE_HEADER,
+    CloudEvent,
+    EventContract,
+    all_contracts,
+)
 from shared.events.kafka import DEFAULT_PARTITIONS
 from shared.runtime import PORTS
 
 KAFKA_BINDING = "0.5.0"
-CONTENT_TYPE = "application/cloudevents+json"
 SERVER = "embedded"
 # `make run` starts the broker here (b2b/cli.py); a deployment sets KAFKA_BOOTSTRAP_SERVERS.
 BROKER = "127.0.0.1:9092"
@@ -25,7 +30,9 @@ EXAMPLE_STRINGS = {"currency": "EUR", "sku": "KN-100", "number": "SO-000123"}
 DESCRIPTION = (
     "Every event travels in a CloudEvents 1.0 envelope serialised as JSON, in the Kafka "
     "binding's structured content mode: the record value is the whole envelope, the record "
-    f"header `content-type` is `{CONTENT_TYPE}`, and no `ce_` header is sent. With the Python "
+    f"header `content-type` is `{CONTENT_TYPE}`, the header `{EVENT_TYPE_HEADER}` repeats the "
+    "envelope's `type` (so a consumer can skip the types it does not handle without parsing "
+    "the record), and no `ce_` header is sent. With the Python "
     "`cloudevents` SDK read a record with `cloudevents.core.bindings.kafka.from_structured_event` "
     "(or `from_kafka_event`, which finds structured mode as there is no `ce_` header; SDK 1.x: "
     "`cloudevents.kafka.from_structured`). Every "
@@ -76,8 +83,11 @@ def asyncapi_document() -> dict[str, Any]:
             "contentType": CONTENT_TYPE,
             "headers": {
                 "type": "object",
-                "properties": {"content-type": {"const": CONTENT_TYPE}},
-                "required": ["content-type"],
+                "properties": {
+                    "content-type": {"const": CONTENT_TYPE},
+                    EVENT_TYPE_HEADER: {"const": event_type},
+                },
+                "required": ["content-type", EVENT_TYPE_HEADER],
             },
             "payload": {"$ref": f"#/components/schemas/{name}Event"},
             "correlationId": {"location": "$message.payload#/id"},

@@ -11,6 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from shared.clock import utcnow
 
 TYPE_PREFIX = "com.b2b."
+CONTENT_TYPE = "application/cloudevents+json"
+# A record's event type beside its value, so a consumer skips the types it does not handle
+# without parsing the envelope. Not a `ce_` header: that would put CloudEvents SDKs in binary
+# mode (the record is in structured mode).
+EVENT_TYPE_HEADER = "event-type"
 
 
 class EventContract(BaseModel):

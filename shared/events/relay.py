@@ -19,6 +19,7 @@ from sqlalchemy import Text, cast, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.clock import utcnow
+from shared.events.envelope import CONTENT_TYPE, EVENT_TYPE_HEADER
 from shared.events.kafka import Publisher
 from shared.events.outbox import OutboxMessage
 from shared.tracing import context_of
@@ -105,9 +106,11 @@ class OutboxRelay:
                     value=r.payload.encode(),
                     key=r.aggregate_id.encode(),
                     # Structured mode only: a `ce_` header would make CloudEvents SDKs read the
-                    # record in binary mode. No consumer of ours reads headers; the trace
-                    # context travels in the envelope.
-                    headers=[("content-type", b"application/cloudevents+json")],
+                    # record in binary mode; the trace context travels in the envelope.
+                    headers=[
+                        ("content-type", CONTENT_TYPE.encode()),
+                        (EVENT_TYPE_HEADER, r.type.encode()),
+                    ],
                 )
                 for r in rows
             ]

@@ -131,8 +131,12 @@ async def test_relay_publishes_with_aggregate_key_in_structured_mode(catalog_db,
         if r.key == str(widget).encode()
     ]
     assert len(records) == 1
-    # CloudEvents structured mode: the envelope is the value, no `ce_` header.
-    assert records[0].headers == (("content-type", b"application/cloudevents+json"),)
+    # CloudEvents structured mode: the envelope is the value, no `ce_` header; the type is
+    # repeated in a header of its own, for consumers to skip without parsing.
+    assert records[0].headers == (
+        ("content-type", b"application/cloudevents+json"),
+        ("event-type", b"com.b2b.test.widget.created.v1"),
+    )
     event = CloudEvent.model_validate_json(records[0].value)
     assert event.id == envelope.id
     assert event.type == "com.b2b.test.widget.created.v1"
@@ -253,6 +257,25 @@ async def test_unparseable_message_goes_to_dead_letter_topic(catalog_db, kafka_b
         await consumer.publisher.close()
     parked = await read_topic(kafka_bootstrap, TOPIC + ".dlq", expect=2)
     assert key in [r.key for r in parked]
+
+
+async def test_a_type_the_consumer_does_not_handle_is_skipped_unread(catalog_db, kafka_bootstrap):
+    _, sessionmaker = catalog_db
+    consumer = _consumer(
+        sessionmaker, kafka_bootstrap, "test-skip", {WidgetCreatedV1: record_effect}
+    )
+    other = (("event-type", b"com.b2b.test.widget.painted.v1"),)
+    mine = (("event-type", WidgetCreatedV1.full_type().encode()),)
+    skipped = await send_record(kafka_bootstrap, TOPIC, b"{not json", b"k1", other)
+    broken = await send_record(kafka_bootstrap, TOPIC, b"{not json", b"k2", mine)
+    try:
+        # Never parsed: had it been, its value would have sent it to the dead letters.
+        assert await consumer.process(skipped) == Outcome.IGNORED
+        assert await consumer.apply_batch([skipped, skipped]) == [Outcome.IGNORED] * 2
+        assert await consumer.apply_batch([skipped, broken]) is None  # its own type is read
+        assert await consumer.process(broken) == Outcome.DEAD_LETTERED
+    finally:
+        await consumer.publisher.close()
 
 
 async def test_an_event_breaking_its_contract_is_parked_at_once(catalog_db, kafka_bootstrap):

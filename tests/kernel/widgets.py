@@ -95,12 +95,14 @@ async def publish_raw(bootstrap: str, envelope: CloudEvent) -> ConsumerRecord:
     )
 
 
-async def send_record(bootstrap: str, topic: str, value: bytes, key: bytes) -> ConsumerRecord:
+async def send_record(
+    bootstrap: str, topic: str, value: bytes, key: bytes, headers: tuple = ()
+) -> ConsumerRecord:
     """Produce one record and return it as a consumer would see it."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
-        meta = await producer.send_and_wait(topic, value=value, key=key)
+        meta = await producer.send_and_wait(topic, value=value, key=key, headers=list(headers))
     finally:
         await producer.stop()
     return ConsumerRecord(
@@ -114,5 +116,5 @@ async def send_record(bootstrap: str, topic: str, value: bytes, key: bytes) -> C
         checksum=None,
         serialized_key_size=len(key),
         serialized_value_size=len(value),
-        headers=(),
+        headers=headers,
     )
