@@ -140,7 +140,7 @@ class Upstreams:
         raise AssertionError("unreachable")
 
 
-def _upstreams(request: Request) -> Upstreams:
+async def _upstreams(request: Request) -> Upstreams:
     return request.app.state.upstreams
 
 

@@ -69,6 +69,9 @@ class NotificationConsumer(EventConsumer):
 
     fetch_max_wait_ms = FETCH_MAX_WAIT_MS
 
+    def handles(self, event_type: str) -> bool:
+        return True  # rules may be written on any event of its topics
+
     def parse(self, envelope: CloudEvent) -> Any:
         contract = contract_for(envelope.type)
         if contract is not None:  # a known event must be well formed, or it is dead-lettered

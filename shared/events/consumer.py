@@ -209,12 +209,17 @@ class EventConsumer:
             self.after_commit(info)
         return outcomes
 
+    def handles(self, event_type: str) -> bool:
+        """Whether this consumer applies events of this type (a subclass taking every type of
+        its topics says so here)."""
+        return event_type in self.handlers
+
     def skips(self, record: ConsumerRecord) -> bool:
-        """A record whose header names a type this consumer has no handler for: ignored
-        without parsing it (a 200-line `order.placed` costs far more to parse than to skip)."""
+        """A record whose header names a type this consumer does not handle: ignored without
+        parsing it (a 200-line `order.placed` costs far more to parse than to skip)."""
         for name, value in record.headers or ():
             if name == EVENT_TYPE_HEADER:
-                return value.decode("latin-1") not in self.handlers
+                return not self.handles(value.decode("latin-1"))
         return False
 
     async def apply_batch(self, records: list[ConsumerRecord]) -> list[Outcome] | None:

@@ -60,7 +60,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def bulk_mode(
+async def bulk_mode(
     principal: allow(*WRITERS),
     mode: Mode = FeedMode.ALL_OR_NOTHING,
     idempotency_key: IdempotencyKey = None,
