@@ -203,14 +203,16 @@ def _say_who_may_call(operation: dict[str, Any], roles: list[str] | str | None) 
 _EXAMPLES: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
 
-def examples(*values: dict[str, Any]) -> Any:
+def examples(*values: dict[str, Any], service: str = "") -> Any:
     """Class decorator: show these examples of a request or answer model in its service's
     document. Not `json_schema_extra`: FastAPI drops every null from what a model declares,
-    and an answer's example needs its nulls to be valid."""
+    and an answer's example needs its nulls to be valid. A kernel model is shown in the
+    `service` named, with that service's values (`examples(..., service="pricing")(Model)`)."""
 
     def mark(model: Any) -> Any:
         parts = model.__module__.split(".")
-        _EXAMPLES[(parts[1] if parts[0] == "services" else "", model.__name__)] = list(values)
+        owner = service or (parts[1] if parts[0] == "services" else "")
+        _EXAMPLES[(owner, model.__name__)] = list(values)
         return model
 
     return mark

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from shared.apiconventions import examples
 from shared.auth import Principal, PrincipalDep, Role, Roles
 from shared.db import SessionDep
 from shared.feeds.models import (
@@ -69,6 +70,30 @@ class FeedJobRead(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     rejections_url: str | None = None
+
+
+def job_examples(service: str, accepted: dict[str, Any], finished: dict[str, Any]) -> None:
+    """Show a service's feed job in its document: as an upload's 202 answers it (`accepted`
+    over a queued job: nothing read yet), then as it ended (`finished` over that)."""
+    queued = {
+        "state": "queued",
+        "mode": "all_or_nothing",
+        "scope": "delta",
+        "format": "csv",
+        "rows_total": None,
+        "rows_rejected": None,
+        "rows_applied": None,
+        "progress": 0.0,
+        "stage": None,
+        "error": None,
+        "result": {},
+        "started_at": None,
+        "finished_at": None,
+        "rejections_url": None,
+        **accepted,
+    }
+    done = {**queued, "progress": 1.0, "stage": "done", **finished}
+    examples(queued, done, service=service)(FeedJobRead)
 
 
 def owner_of(principal: Principal) -> str:

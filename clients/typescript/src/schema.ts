@@ -4189,7 +4189,13 @@ export interface components {
              */
             next_cursor?: string | null;
         };
-        /** AccountsApiKeyCreate */
+        /**
+         * AccountsApiKeyCreate
+         * @example {
+         *       "name": "ERP (SAP, production)",
+         *       "role": "integrator"
+         *     }
+         */
         AccountsApiKeyCreate: {
             /** Name */
             name: string;
@@ -4204,7 +4210,19 @@ export interface components {
              */
             role: "integrator" | "partner";
         };
-        /** AccountsApiKeyCreated */
+        /**
+         * AccountsApiKeyCreated
+         * @example {
+         *       "created_at": "2026-11-23T09:00:00Z",
+         *       "id": "8d9e0f1a-2b3c-4d4e-9f5a-6b7c8d9e0f1a",
+         *       "key": "b2b_eb775a5fd088_9G4wSviZOhoNPgCjFHfAs-RKA30nLQW7eHdulnaLhj8",
+         *       "name": "ERP (SAP, production)",
+         *       "partner_code": null,
+         *       "prefix": "eb775a5fd088",
+         *       "revoked_at": null,
+         *       "role": "integrator"
+         *     }
+         */
         AccountsApiKeyCreated: {
             /**
              * Created At
@@ -4294,7 +4312,48 @@ export interface components {
              */
             unit?: string | null;
         };
-        /** AccountsCardRead */
+        /**
+         * AccountsCardRead
+         * @example {
+         *       "client_type": "installer",
+         *       "company_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+         *       "fields": [
+         *         {
+         *           "choices": null,
+         *           "key": "crews",
+         *           "label": "Installation crews",
+         *           "required": false,
+         *           "type": "integer",
+         *           "unit": null
+         *         },
+         *         {
+         *           "choices": null,
+         *           "key": "main_supplier",
+         *           "label": "Main supplier today",
+         *           "required": false,
+         *           "type": "text",
+         *           "unit": null
+         *         },
+         *         {
+         *           "choices": [
+         *             "residential",
+         *             "commercial"
+         *           ],
+         *           "key": "segment",
+         *           "label": "Segment",
+         *           "required": true,
+         *           "type": "choice",
+         *           "unit": null
+         *         }
+         *       ],
+         *       "values": {
+         *         "crews": 12,
+         *         "main_supplier": "Baumarkt Nord",
+         *         "segment": "commercial"
+         *       },
+         *       "version": 2
+         *     }
+         */
         AccountsCardRead: {
             /** Client Type */
             client_type: string | null;
@@ -4315,7 +4374,16 @@ export interface components {
             /** Version */
             version: number;
         };
-        /** AccountsCardUpdate */
+        /**
+         * AccountsCardUpdate
+         * @example {
+         *       "values": {
+         *         "crews": 12,
+         *         "main_supplier": "Baumarkt Nord",
+         *         "segment": "commercial"
+         *       }
+         *     }
+         */
         AccountsCardUpdate: {
             /**
              * Values
@@ -4380,7 +4448,22 @@ export interface components {
             /** Name */
             name: string;
         };
-        /** AccountsCompanyCreate */
+        /**
+         * AccountsCompanyCreate
+         * @example {
+         *       "client_group": "dealers",
+         *       "client_type": "installer",
+         *       "credit_limit_minor": 5000000,
+         *       "currency": "EUR",
+         *       "external_id": "C-1001",
+         *       "industry": "construction",
+         *       "legal_name": "Alpha LLC",
+         *       "payment_terms_days": 30,
+         *       "preferred_warehouse": "MAIN",
+         *       "sales_manager_id": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f",
+         *       "tax_id": "DE123456789"
+         *     }
+         */
         AccountsCompanyCreate: {
             /**
              * Client Group
@@ -4435,7 +4518,28 @@ export interface components {
             /** Tax Id */
             tax_id?: string | null;
         };
-        /** AccountsCompanyRead */
+        /**
+         * AccountsCompanyRead
+         * @example {
+         *       "client_group": "dealers",
+         *       "client_type": "installer",
+         *       "created_at": "2026-11-23T09:30:00Z",
+         *       "credit_limit_minor": 5000000,
+         *       "currency": "EUR",
+         *       "external_id": "C-1001",
+         *       "id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+         *       "industry": "construction",
+         *       "legal_name": "Alpha LLC",
+         *       "partners": [],
+         *       "payment_terms_days": 30,
+         *       "preferred_warehouse": "MAIN",
+         *       "sales_manager_id": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f",
+         *       "status": "active",
+         *       "tax_id": "DE123456789",
+         *       "updated_at": "2026-11-23T09:30:00Z",
+         *       "version": 1
+         *     }
+         */
         AccountsCompanyRead: {
             /** Client Group */
             client_group?: string | null;
@@ -4578,7 +4682,57 @@ export interface components {
          * @enum {string}
          */
         AccountsFeedFormat: "csv" | "jsonl" | "parquet";
-        /** AccountsFeedJobRead */
+        /**
+         * AccountsFeedJobRead
+         * @example {
+         *       "content_sha256": "df12c45cae08b3a2aa65b1f801e722db3f3aed337424ac773cdcfd96f597d4d2",
+         *       "created_at": "2026-11-23T06:00:02Z",
+         *       "error": null,
+         *       "finished_at": null,
+         *       "format": "csv",
+         *       "id": "6f7a8b9c-0d1e-4f2a-b3c4-d5e6f7a8b9c0",
+         *       "kind": "clients",
+         *       "mode": "skip_bad_rows",
+         *       "progress": 0,
+         *       "rejections_url": null,
+         *       "result": {},
+         *       "rows_applied": null,
+         *       "rows_rejected": null,
+         *       "rows_total": null,
+         *       "scope": "delta",
+         *       "size_bytes": 18734,
+         *       "stage": null,
+         *       "started_at": null,
+         *       "state": "queued"
+         *     }
+         * @example {
+         *       "content_sha256": "df12c45cae08b3a2aa65b1f801e722db3f3aed337424ac773cdcfd96f597d4d2",
+         *       "created_at": "2026-11-23T06:00:02Z",
+         *       "error": null,
+         *       "finished_at": "2026-11-23T06:00:04Z",
+         *       "format": "csv",
+         *       "id": "6f7a8b9c-0d1e-4f2a-b3c4-d5e6f7a8b9c0",
+         *       "kind": "clients",
+         *       "mode": "skip_bad_rows",
+         *       "progress": 1,
+         *       "rejections_url": "/api/v1/accounts/feeds/6f7a8b9c-0d1e-4f2a-b3c4-d5e6f7a8b9c0/rejections",
+         *       "result": {
+         *         "blocked": 0,
+         *         "created": 3,
+         *         "events": 20,
+         *         "unchanged": 219,
+         *         "updated": 17
+         *       },
+         *       "rows_applied": 239,
+         *       "rows_rejected": 1,
+         *       "rows_total": 240,
+         *       "scope": "delta",
+         *       "size_bytes": 18734,
+         *       "stage": "done",
+         *       "started_at": "2026-11-23T06:00:03Z",
+         *       "state": "succeeded"
+         *     }
+         */
         AccountsFeedJobRead: {
             /** Content Sha256 */
             content_sha256: string;
@@ -5260,6 +5414,97 @@ export interface components {
         /**
          * AnalyticsClientProfile
          * @description Everything analytics knows of one client, as the seller's staff see it.
+         * @example {
+         *       "churn": {
+         *         "days_since_last_order": 12,
+         *         "raised": false,
+         *         "reason": "no order for 12 days, 0.5x its usual 24-day interval",
+         *         "score": 6,
+         *         "usual_gap_days": 24
+         *       },
+         *       "client_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+         *       "client_type": "installer",
+         *       "computed_at": "2026-12-06T03:00:00Z",
+         *       "currency": "EUR",
+         *       "industry": "construction",
+         *       "legal_name": "Alpha LLC",
+         *       "metrics": {
+         *         "abc_margin_minor": 180880,
+         *         "abc_revenue_minor": 904400,
+         *         "average_check_minor": 64600,
+         *         "churn_reason": "no order for 12 days, 0.5x its usual 24-day interval",
+         *         "concentration_level": null,
+         *         "csat_average": 4,
+         *         "days_since_last_order": 12,
+         *         "f_score": 5,
+         *         "first_order_at": "2026-01-12T08:20:00+00:00",
+         *         "frequent_window_orders": 4,
+         *         "gap_cv": 0.21,
+         *         "last_order_at": "2026-11-24T09:05:00+00:00",
+         *         "lifetime_months": 10.4,
+         *         "ltv_minor": 412300,
+         *         "ltv_revenue_minor": 2061500,
+         *         "m_score": 4,
+         *         "margin_by_year": [
+         *           {
+         *             "margin_minor": 180880,
+         *             "revenue_minor": 904400,
+         *             "year": 2026
+         *           }
+         *         ],
+         *         "margin_minor": 180880,
+         *         "margin_share": 0.2,
+         *         "matrix_action": "Keep stock and supply guaranteed; automatic replenishment, a dedicated manager",
+         *         "matrix_cell": "AX",
+         *         "median_gap_days": 24,
+         *         "nps_average": 8,
+         *         "orders": 14,
+         *         "orders_per_month": 1.3,
+         *         "otif_rate": 0.93,
+         *         "overdue_minor": 0,
+         *         "purchase_potential_minor": 2000000,
+         *         "r_score": 5,
+         *         "revenue_minor": 904400,
+         *         "rfm_orders": 14,
+         *         "rfm_revenue_minor": 904400,
+         *         "sales_share": 0.12,
+         *         "satisfaction": [
+         *           {
+         *             "answers": 4,
+         *             "csat": 75,
+         *             "csat_answers": 4,
+         *             "nps": 25,
+         *             "nps_answers": 4,
+         *             "touchpoint": "delivery"
+         *           }
+         *         ],
+         *         "share_of_wallet": 0.45,
+         *         "usual_gap_days": 24,
+         *         "volume_drop": null,
+         *         "xyz_cv": 0.08,
+         *         "xyz_months": 11
+         *       },
+         *       "sales_manager_id": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f",
+         *       "segments": {
+         *         "abc_margin": "B",
+         *         "abc_revenue": "A",
+         *         "check_tier": "standard",
+         *         "concentration": "key",
+         *         "ladder": "adherent",
+         *         "matrix_action": "Keep stock and supply guaranteed; automatic replenishment, a dedicated manager",
+         *         "matrix_cell": "AX",
+         *         "payment_behaviour": "pays_on_time",
+         *         "regularity": "regular",
+         *         "rfm_scores": [
+         *           5,
+         *           5,
+         *           4
+         *         ],
+         *         "rfm_segment": "champions",
+         *         "xyz": "X"
+         *       },
+         *       "size": "medium"
+         *     }
          */
         AnalyticsClientProfile: {
             churn: components["schemas"]["AnalyticsChurnRisk"] | null;
@@ -5291,7 +5536,27 @@ export interface components {
             /** Size */
             size: string | null;
         };
-        /** AnalyticsClientSegmentRow */
+        /**
+         * AnalyticsClientSegmentRow
+         * @example {
+         *       "abc_margin": "B",
+         *       "abc_revenue": "A",
+         *       "check_tier": "standard",
+         *       "churn_raised": false,
+         *       "churn_score": 6,
+         *       "client_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+         *       "concentration": "key",
+         *       "currency": "EUR",
+         *       "ladder": "adherent",
+         *       "legal_name": "Alpha LLC",
+         *       "ltv_minor": 412300,
+         *       "payment_behaviour": "pays_on_time",
+         *       "regularity": "regular",
+         *       "revenue_minor": 904400,
+         *       "rfm_segment": "champions",
+         *       "xyz": "X"
+         *     }
+         */
         AnalyticsClientSegmentRow: {
             /** Abc Margin */
             abc_margin: string | null;
@@ -5960,7 +6225,17 @@ export interface components {
              */
             starts: string;
         };
-        /** AnalyticsSegmentCounts */
+        /**
+         * AnalyticsSegmentCounts
+         * @example {
+         *       "counts": {
+         *         "A": 12,
+         *         "B": 31,
+         *         "C": 77
+         *       },
+         *       "dimension": "abc_revenue"
+         *     }
+         */
         AnalyticsSegmentCounts: {
             /** Counts */
             counts: {
@@ -7332,7 +7607,18 @@ export interface components {
              */
             from_path?: string | null;
         };
-        /** NotificationsSubscriptionCreate */
+        /**
+         * NotificationsSubscriptionCreate
+         * @example {
+         *       "company_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+         *       "description": "Alpha's ERP: new and shipped orders",
+         *       "event_types": [
+         *         "order.placed.v1",
+         *         "order.shipped.v1"
+         *       ],
+         *       "url": "https://erp.alpha.example/hooks/b2b"
+         *     }
+         */
         NotificationsSubscriptionCreate: {
             /**
              * Company Id
@@ -7359,7 +7645,24 @@ export interface components {
              */
             url: string;
         };
-        /** NotificationsSubscriptionCreated */
+        /**
+         * NotificationsSubscriptionCreated
+         * @example {
+         *       "company_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+         *       "created_at": "2026-11-23T10:00:00Z",
+         *       "description": "Alpha's ERP: new and shipped orders",
+         *       "event_types": [
+         *         "order.placed.v1",
+         *         "order.shipped.v1"
+         *       ],
+         *       "failing_since": null,
+         *       "id": "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e",
+         *       "paused_at": null,
+         *       "secret": "whsec_Zq3vY0m8Hn2cR5tW1xK7pL4sD9fG6jA2bE8uQ0iO3yM",
+         *       "status": "active",
+         *       "url": "https://erp.alpha.example/hooks/b2b"
+         *     }
+         */
         NotificationsSubscriptionCreated: {
             /** Company Id */
             company_id: string | null;
@@ -7395,7 +7698,23 @@ export interface components {
             /** Url */
             url: string;
         };
-        /** NotificationsSubscriptionRead */
+        /**
+         * NotificationsSubscriptionRead
+         * @example {
+         *       "company_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+         *       "created_at": "2026-11-23T10:00:00Z",
+         *       "description": "Alpha's ERP: new and shipped orders",
+         *       "event_types": [
+         *         "order.placed.v1",
+         *         "order.shipped.v1"
+         *       ],
+         *       "failing_since": null,
+         *       "id": "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e",
+         *       "paused_at": null,
+         *       "status": "active",
+         *       "url": "https://erp.alpha.example/hooks/b2b"
+         *     }
+         */
         NotificationsSubscriptionRead: {
             /** Company Id */
             company_id: string | null;
@@ -7701,7 +8020,7 @@ export interface components {
          *             "unit_price_minor": 1045
          *           },
          *           "quantity": "10",
-         *           "rule": "client_discount:5%",
+         *           "rule": "client_discount:brand:Ceresit",
          *           "savings_minor": 620,
          *           "sku": "CE-200",
          *           "unit": "kg",
@@ -8156,7 +8475,23 @@ export interface components {
             /** Unit Price Minor */
             unit_price_minor: number;
         };
-        /** OrdersOffer */
+        /**
+         * OrdersOffer
+         * @example {
+         *       "lines": [
+         *         {
+         *           "line_no": 1,
+         *           "price_minor": 380
+         *         },
+         *         {
+         *           "line_no": 2,
+         *           "price_minor": 1100
+         *         }
+         *       ],
+         *       "message": "Grout at the 50 kg price; boards 5 % off the contract",
+         *       "valid_until": "2026-12-20"
+         *     }
+         */
         OrdersOffer: {
             /**
              * Lines
@@ -8331,12 +8666,12 @@ export interface components {
          *           "unit_price_minor": 1100
          *         }
          *       ],
-         *       "number": "ORD-2026-000123",
+         *       "number": "SO-00000123",
          *       "on_behalf_of_client": false,
          *       "placed_at": "2026-12-06T10:15:00Z",
          *       "placed_by": "5d2e8f41-0c6b-4a7e-b3d9-1f2a3b4c5d6e",
-         *       "promised_from": "2026-12-08",
-         *       "promised_to": "2026-12-09",
+         *       "promised_from": null,
+         *       "promised_to": null,
          *       "quote_id": null,
          *       "shipments": [],
          *       "source": "portal",
@@ -8405,7 +8740,24 @@ export interface components {
             /** Total Minor */
             total_minor: number;
         };
-        /** OrdersOrderSummary */
+        /**
+         * OrdersOrderSummary
+         * @example {
+         *       "company_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+         *       "currency": "EUR",
+         *       "delivered_at": null,
+         *       "external_id": null,
+         *       "hold_reason": null,
+         *       "id": "2f1c9d3e-5b7a-4c1d-9e8f-6a5b4c3d2e1f",
+         *       "number": "SO-00000123",
+         *       "placed_at": "2026-12-06T10:15:00Z",
+         *       "promised_from": "2026-12-08",
+         *       "promised_to": "2026-12-09",
+         *       "source": "portal",
+         *       "status": "confirmed",
+         *       "total_minor": 64600
+         *     }
+         */
         OrdersOrderSummary: {
             /**
              * Company Id
@@ -8470,7 +8822,12 @@ export interface components {
             /** Problems */
             problems: components["schemas"]["OrdersLineProblemRead"][];
         };
-        /** OrdersQuoteAsk */
+        /**
+         * OrdersQuoteAsk
+         * @example {
+         *       "message": "Tower B, second phase: can you do better on the grout?"
+         *     }
+         */
         OrdersQuoteAsk: {
             /**
              * Message
@@ -8506,7 +8863,115 @@ export interface components {
             /** Sku */
             sku: string;
         };
-        /** OrdersQuoteRead */
+        /**
+         * OrdersQuoteRead
+         * @example {
+         *       "company_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+         *       "created_at": "2026-12-06T09:40:00Z",
+         *       "currency": "EUR",
+         *       "id": "4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8",
+         *       "lines": [
+         *         {
+         *           "client_price_minor": 400,
+         *           "line_no": 1,
+         *           "line_total_minor": null,
+         *           "list_price_minor": 400,
+         *           "name": "Knauf board 12.5 mm",
+         *           "quantity": "20",
+         *           "quoted_price_minor": null,
+         *           "sku": "KN-100"
+         *         },
+         *         {
+         *           "client_price_minor": 1188,
+         *           "line_no": 2,
+         *           "line_total_minor": null,
+         *           "list_price_minor": 1250,
+         *           "name": "Ceresit CE 200 grout",
+         *           "quantity": "10",
+         *           "quoted_price_minor": null,
+         *           "sku": "CE-200"
+         *         }
+         *       ],
+         *       "number": "Q-00000017",
+         *       "offered_at": null,
+         *       "opened_at": null,
+         *       "order_id": null,
+         *       "requested_by": "5d2e8f41-0c6b-4a7e-b3d9-1f2a3b4c5d6e",
+         *       "revision": 0,
+         *       "status": "requested",
+         *       "steps": [
+         *         {
+         *           "action": "requested",
+         *           "actor": "5d2e8f41-0c6b-4a7e-b3d9-1f2a3b4c5d6e",
+         *           "at": "2026-12-06T09:40:00Z",
+         *           "message": "Tower B, second phase: can you do better on the grout?",
+         *           "revision": 0
+         *         }
+         *       ],
+         *       "total_minor": null,
+         *       "valid_until": null
+         *     }
+         * @example {
+         *       "company_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+         *       "created_at": "2026-12-06T09:40:00Z",
+         *       "currency": "EUR",
+         *       "id": "4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8",
+         *       "lines": [
+         *         {
+         *           "client_price_minor": 400,
+         *           "line_no": 1,
+         *           "line_total_minor": 7600,
+         *           "list_price_minor": 400,
+         *           "name": "Knauf board 12.5 mm",
+         *           "quantity": "20",
+         *           "quoted_price_minor": 380,
+         *           "sku": "KN-100"
+         *         },
+         *         {
+         *           "client_price_minor": 1188,
+         *           "line_no": 2,
+         *           "line_total_minor": 11000,
+         *           "list_price_minor": 1250,
+         *           "name": "Ceresit CE 200 grout",
+         *           "quantity": "10",
+         *           "quoted_price_minor": 1100,
+         *           "sku": "CE-200"
+         *         }
+         *       ],
+         *       "number": "Q-00000017",
+         *       "offered_at": "2026-12-07T09:00:00Z",
+         *       "opened_at": "2026-12-07T11:20:00Z",
+         *       "order_id": null,
+         *       "requested_by": "5d2e8f41-0c6b-4a7e-b3d9-1f2a3b4c5d6e",
+         *       "revision": 1,
+         *       "status": "offered",
+         *       "steps": [
+         *         {
+         *           "action": "requested",
+         *           "actor": "5d2e8f41-0c6b-4a7e-b3d9-1f2a3b4c5d6e",
+         *           "at": "2026-12-06T09:40:00Z",
+         *           "message": "Tower B, second phase: can you do better on the grout?",
+         *           "revision": 0
+         *         },
+         *         {
+         *           "action": "offered",
+         *           "actor": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f",
+         *           "at": "2026-12-07T09:00:00Z",
+         *           "message": "Grout at the 50 kg price; boards 5 % off the contract",
+         *           "revision": 1
+         *         },
+         *         {
+         *           "action": "opened",
+         *           "actor": "5d2e8f41-0c6b-4a7e-b3d9-1f2a3b4c5d6e",
+         *           "at": "2026-12-07T11:20:00Z",
+         *           "message": null,
+         *           "revision": 1
+         *         }
+         *       ],
+         *       "total_minor": 18600,
+         *       "valid_until": "2026-12-20"
+         *     }
+         */
         OrdersQuoteRead: {
             /**
              * Company Id
@@ -8733,7 +9198,38 @@ export interface components {
             /** Warehouse */
             warehouse?: string | null;
         };
-        /** OrdersShipmentUpdates */
+        /**
+         * OrdersShipmentUpdates
+         * @example {
+         *       "mode": "all_or_nothing",
+         *       "shipments": [
+         *         {
+         *           "at": "2026-12-08T07:40:00Z",
+         *           "kind": "stock",
+         *           "lines": [
+         *             {
+         *               "quantity": "20",
+         *               "sku": "KN-100"
+         *             },
+         *             {
+         *               "quantity": "30",
+         *               "sku": "CE-200"
+         *             }
+         *           ],
+         *           "order": "SO-00000123",
+         *           "shipment": "DN-2026-5531",
+         *           "status": "shipped",
+         *           "warehouse": "MAIN"
+         *         },
+         *         {
+         *           "at": "2026-12-08T12:05:00Z",
+         *           "order": "SO-00000123",
+         *           "shipment": "DN-2026-5531",
+         *           "status": "delivered"
+         *         }
+         *       ]
+         *     }
+         */
         OrdersShipmentUpdates: {
             /**
              * Mode
@@ -8774,7 +9270,33 @@ export interface components {
              */
             status: "confirmed" | "shipped" | "delivered" | "cancelled";
         };
-        /** OrdersStatusUpdates */
+        /**
+         * OrdersStatusUpdates
+         * @example {
+         *       "mode": "skip_bad_rows",
+         *       "updates": [
+         *         {
+         *           "at": "2026-12-06T11:00:00Z",
+         *           "order": "SO-00000123",
+         *           "promised_from": "2026-12-08",
+         *           "promised_to": "2026-12-09",
+         *           "status": "confirmed"
+         *         },
+         *         {
+         *           "at": "2026-12-06T14:30:00Z",
+         *           "delivered": [
+         *             {
+         *               "quantity": "48",
+         *               "sku": "CE-200"
+         *             }
+         *           ],
+         *           "note": "2 bags damaged, refused at the gate",
+         *           "order": "SO-00000118",
+         *           "status": "delivered"
+         *         }
+         *       ]
+         *     }
+         */
         OrdersStatusUpdates: {
             /**
              * Mode
@@ -8849,7 +9371,20 @@ export interface components {
              */
             to_status: "pending_approval" | "credit_hold" | "placed" | "confirmed" | "shipped" | "delivered" | "cancelled";
         };
-        /** OrdersUpdatesResult */
+        /**
+         * OrdersUpdatesResult
+         * @example {
+         *       "applied": 1,
+         *       "rejected": [
+         *         {
+         *           "order": "SO-00000118",
+         *           "reason": "a cancelled order cannot become delivered (allowed: nothing)",
+         *           "row": 2
+         *         }
+         *       ],
+         *       "unchanged": 0
+         *     }
+         */
         OrdersUpdatesResult: {
             /** Applied */
             applied: number;
@@ -8887,6 +9422,97 @@ export interface components {
         /**
          * PricingBuyerExplanation
          * @description The decision as a client's people get it: no floor, no segments (`shared.audience`).
+         * @example {
+         *       "base_price_minor": 1250,
+         *       "candidates": [
+         *         {
+         *           "currency": "EUR",
+         *           "derived_from_matrix": false,
+         *           "min_qty": "1",
+         *           "origin": "DEALERS-2027",
+         *           "price_list": "DEALERS-2027",
+         *           "price_minor": 1206,
+         *           "source": "assigned_list",
+         *           "valid_from": "2027-01-01",
+         *           "valid_to": null
+         *         },
+         *         {
+         *           "currency": "EUR",
+         *           "derived_from_matrix": false,
+         *           "min_qty": "50",
+         *           "origin": "DEALERS-2027",
+         *           "price_list": "DEALERS-2027",
+         *           "price_minor": 1062,
+         *           "source": "assigned_list",
+         *           "valid_from": "2027-01-01",
+         *           "valid_to": null
+         *         },
+         *         {
+         *           "currency": "EUR",
+         *           "derived_from_matrix": false,
+         *           "min_qty": "1",
+         *           "origin": "BASE",
+         *           "price_list": "BASE",
+         *           "price_minor": 1250,
+         *           "source": "base_list",
+         *           "valid_from": null,
+         *           "valid_to": null
+         *         },
+         *         {
+         *           "currency": "EUR",
+         *           "derived_from_matrix": false,
+         *           "min_qty": "50",
+         *           "origin": "BASE",
+         *           "price_list": "BASE",
+         *           "price_minor": 1100,
+         *           "source": "base_list",
+         *           "valid_from": null,
+         *           "valid_to": null
+         *         }
+         *       ],
+         *       "client_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+         *       "currency": "EUR",
+         *       "date": "2026-12-06",
+         *       "discounts": {
+         *         "client_percent": "5",
+         *         "ladder_percent": "0",
+         *         "promotion_percent": "0"
+         *       },
+         *       "list_price_minor": 1250,
+         *       "losers": [
+         *         {
+         *           "origin": "DEALERS-2027",
+         *           "price_minor": 1206,
+         *           "reason": "not valid on 2026-12-06"
+         *         },
+         *         {
+         *           "origin": "DEALERS-2027",
+         *           "price_minor": 1062,
+         *           "reason": "not valid on 2026-12-06"
+         *         }
+         *       ],
+         *       "next_tier": {
+         *         "min_qty": "50",
+         *         "unit_price_minor": 1045
+         *       },
+         *       "quantity": "10",
+         *       "replaced_by_contract": [],
+         *       "rule": "client_discount:brand:Ceresit",
+         *       "sku": "CE-200",
+         *       "steps": [
+         *         {
+         *           "detail": "tier from 1 in BASE",
+         *           "price_minor": 1250,
+         *           "rule": "base_list:BASE"
+         *         },
+         *         {
+         *           "detail": "5 % off",
+         *           "price_minor": 1188,
+         *           "rule": "client_discount:brand:Ceresit"
+         *         }
+         *       ],
+         *       "unit_price_minor": 1188
+         *     }
          */
         PricingBuyerExplanation: {
             /**
@@ -8969,7 +9595,7 @@ export interface components {
          *             "unit_price_minor": 1045
          *           },
          *           "quantity": "10",
-         *           "rule": "client_discount:5%",
+         *           "rule": "client_discount:brand:Ceresit",
          *           "sku": "CE-200",
          *           "unit_price_minor": 1188
          *         }
@@ -9202,7 +9828,15 @@ export interface components {
              */
             ladder_code: string;
         };
-        /** PricingClientListsRead */
+        /**
+         * PricingClientListsRead
+         * @example {
+         *       "company_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+         *       "list_codes": [
+         *         "DEALERS-2027"
+         *       ]
+         *     }
+         */
         PricingClientListsRead: {
             /**
              * Company Id
@@ -9300,6 +9934,99 @@ export interface components {
          * PricingExplanation
          * @description The decision as staff get it: with the SKU's floor and the segments behind the client's
          *     lists and discounts.
+         * @example {
+         *       "base_price_minor": 1250,
+         *       "candidates": [
+         *         {
+         *           "currency": "EUR",
+         *           "derived_from_matrix": false,
+         *           "min_qty": "1",
+         *           "origin": "DEALERS-2027",
+         *           "price_list": "DEALERS-2027",
+         *           "price_minor": 1206,
+         *           "source": "assigned_list",
+         *           "valid_from": "2027-01-01",
+         *           "valid_to": null
+         *         },
+         *         {
+         *           "currency": "EUR",
+         *           "derived_from_matrix": false,
+         *           "min_qty": "50",
+         *           "origin": "DEALERS-2027",
+         *           "price_list": "DEALERS-2027",
+         *           "price_minor": 1062,
+         *           "source": "assigned_list",
+         *           "valid_from": "2027-01-01",
+         *           "valid_to": null
+         *         },
+         *         {
+         *           "currency": "EUR",
+         *           "derived_from_matrix": false,
+         *           "min_qty": "1",
+         *           "origin": "BASE",
+         *           "price_list": "BASE",
+         *           "price_minor": 1250,
+         *           "source": "base_list",
+         *           "valid_from": null,
+         *           "valid_to": null
+         *         },
+         *         {
+         *           "currency": "EUR",
+         *           "derived_from_matrix": false,
+         *           "min_qty": "50",
+         *           "origin": "BASE",
+         *           "price_list": "BASE",
+         *           "price_minor": 1100,
+         *           "source": "base_list",
+         *           "valid_from": null,
+         *           "valid_to": null
+         *         }
+         *       ],
+         *       "client_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+         *       "currency": "EUR",
+         *       "date": "2026-12-06",
+         *       "discounts": {
+         *         "client_percent": "5",
+         *         "ladder_percent": "0",
+         *         "promotion_percent": "0"
+         *       },
+         *       "floor_minor": 950,
+         *       "list_price_minor": 1250,
+         *       "losers": [
+         *         {
+         *           "origin": "DEALERS-2027",
+         *           "price_minor": 1206,
+         *           "reason": "not valid on 2026-12-06"
+         *         },
+         *         {
+         *           "origin": "DEALERS-2027",
+         *           "price_minor": 1062,
+         *           "reason": "not valid on 2026-12-06"
+         *         }
+         *       ],
+         *       "next_tier": {
+         *         "min_qty": "50",
+         *         "unit_price_minor": 1045
+         *       },
+         *       "quantity": "10",
+         *       "replaced_by_contract": [],
+         *       "rule": "client_discount:brand:Ceresit",
+         *       "segment_assignments": [],
+         *       "sku": "CE-200",
+         *       "steps": [
+         *         {
+         *           "detail": "tier from 1 in BASE",
+         *           "price_minor": 1250,
+         *           "rule": "base_list:BASE"
+         *         },
+         *         {
+         *           "detail": "5 % off",
+         *           "price_minor": 1188,
+         *           "rule": "client_discount:brand:Ceresit"
+         *         }
+         *       ],
+         *       "unit_price_minor": 1188
+         *     }
          */
         PricingExplanation: {
             /**
@@ -9367,7 +10094,88 @@ export interface components {
          * @enum {string}
          */
         PricingFeedFormat: "csv" | "jsonl" | "parquet";
-        /** PricingFeedJobRead */
+        /**
+         * PricingFeedJobRead
+         * @example {
+         *       "content_sha256": "acbeb64d183938683ce1faf0946f08a57262169888d82ffebeeb8ec1a384ccc0",
+         *       "created_at": "2026-12-01T05:00:01Z",
+         *       "error": null,
+         *       "finished_at": null,
+         *       "format": "csv",
+         *       "id": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *       "kind": "prices",
+         *       "mode": "all_or_nothing",
+         *       "progress": 0,
+         *       "rejections_url": null,
+         *       "result": {},
+         *       "rows_applied": null,
+         *       "rows_rejected": null,
+         *       "rows_total": null,
+         *       "scope": "delta",
+         *       "size_bytes": 153,
+         *       "stage": null,
+         *       "started_at": null,
+         *       "state": "queued"
+         *     }
+         * @example {
+         *       "content_sha256": "acbeb64d183938683ce1faf0946f08a57262169888d82ffebeeb8ec1a384ccc0",
+         *       "created_at": "2026-12-01T05:00:01Z",
+         *       "error": null,
+         *       "finished_at": "2026-12-01T05:00:02Z",
+         *       "format": "csv",
+         *       "id": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *       "kind": "prices",
+         *       "mode": "all_or_nothing",
+         *       "progress": 1,
+         *       "rejections_url": null,
+         *       "result": {
+         *         "cells": 0,
+         *         "contract_rows": 0,
+         *         "diff": {
+         *           "change_percent": {
+         *             "buckets": [],
+         *             "max": null,
+         *             "mean": null,
+         *             "min": null
+         *           },
+         *           "lists": [
+         *             {
+         *               "list_code": "BASE",
+         *               "max_change_percent": null,
+         *               "rows": 3
+         *             }
+         *           ],
+         *           "rows_added": 3,
+         *           "rows_changed": 0,
+         *           "rows_removed": 0,
+         *           "top_clients": [],
+         *           "top_skus": [
+         *             {
+         *               "max_change_percent": null,
+         *               "rows": 2,
+         *               "sku": "CE-200"
+         *             },
+         *             {
+         *               "max_change_percent": null,
+         *               "rows": 1,
+         *               "sku": "KN-100"
+         *             }
+         *           ]
+         *         },
+         *         "list_entries_deleted": 0,
+         *         "list_entries_written": 3,
+         *         "version": 42
+         *       },
+         *       "rows_applied": 3,
+         *       "rows_rejected": 0,
+         *       "rows_total": 3,
+         *       "scope": "delta",
+         *       "size_bytes": 153,
+         *       "stage": "done",
+         *       "started_at": "2026-12-01T05:00:02Z",
+         *       "state": "succeeded"
+         *     }
+         */
         PricingFeedJobRead: {
             /** Content Sha256 */
             content_sha256: string;
@@ -9688,7 +10496,14 @@ export interface components {
             /** Threshold Minor */
             threshold_minor: number;
         };
-        /** PricingListAssignment */
+        /**
+         * PricingListAssignment
+         * @example {
+         *       "list_codes": [
+         *         "DEALERS-2027"
+         *       ]
+         *     }
+         */
         PricingListAssignment: {
             /**
              * List Codes
@@ -9772,7 +10587,18 @@ export interface components {
              */
             version?: number | null;
         };
-        /** PricingPriceListCreate */
+        /**
+         * PricingPriceListCreate
+         * @example {
+         *       "code": "DEALERS-2027",
+         *       "currency": "EUR",
+         *       "markup_percent": "-3.50",
+         *       "name": "Dealers 2027",
+         *       "parent_code": "BASE",
+         *       "priority": 10,
+         *       "valid_from": "2027-01-01"
+         *     }
+         */
         PricingPriceListCreate: {
             /**
              * Code
@@ -9888,7 +10714,22 @@ export interface components {
              */
             next_cursor?: string | null;
         };
-        /** PricingPriceListRead */
+        /**
+         * PricingPriceListRead
+         * @example {
+         *       "code": "DEALERS-2027",
+         *       "currency": "EUR",
+         *       "is_base": false,
+         *       "is_matrix": false,
+         *       "markup_percent": "-3.50",
+         *       "name": "Dealers 2027",
+         *       "parent_code": "BASE",
+         *       "priority": 10,
+         *       "updated_at": "2026-12-01T08:45:00Z",
+         *       "valid_from": "2027-01-01",
+         *       "valid_to": null
+         *     }
+         */
         PricingPriceListRead: {
             /** Code */
             code: string;
@@ -9990,7 +10831,18 @@ export interface components {
              */
             turnover_minor: number;
         };
-        /** PricingPromotionCreate */
+        /**
+         * PricingPromotionCreate
+         * @example {
+         *       "code": "WINTER-GROUT",
+         *       "name": "Winter grout week",
+         *       "percent": "10.00",
+         *       "scope": "category",
+         *       "valid_from": "2027-01-11",
+         *       "valid_to": "2027-01-18",
+         *       "value": "Grouts"
+         *     }
+         */
         PricingPromotionCreate: {
             /**
              * Code
@@ -10029,7 +10881,18 @@ export interface components {
              */
             value: string;
         };
-        /** PricingPromotionRead */
+        /**
+         * PricingPromotionRead
+         * @example {
+         *       "code": "WINTER-GROUT",
+         *       "name": "Winter grout week",
+         *       "percent": "10.00",
+         *       "scope": "category",
+         *       "valid_from": "2027-01-11",
+         *       "valid_to": "2027-01-18",
+         *       "value": "Grouts"
+         *     }
+         */
         PricingPromotionRead: {
             /** Code */
             code: string;

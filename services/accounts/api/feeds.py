@@ -6,6 +6,7 @@ import polars as pl
 
 from services.accounts.store import feeds as sql
 from shared.feeds import Column, ColumnType, FeedSpec
+from shared.feeds.router import job_examples
 from shared.feeds.validation import ROW
 
 CURRENCY = r"[A-Z]{3}"
@@ -83,3 +84,26 @@ RECEIVABLES = FeedSpec(
 )
 
 SPECS = [CLIENTS, RECEIVABLES]
+
+# A client feed as ERP sees it: accepted, then done with its one bad row skipped.
+job_examples(
+    "accounts",
+    {
+        "id": "6f7a8b9c-0d1e-4f2a-b3c4-d5e6f7a8b9c0",
+        "kind": "clients",
+        "mode": "skip_bad_rows",
+        "size_bytes": 18734,
+        "content_sha256": "df12c45cae08b3a2aa65b1f801e722db3f3aed337424ac773cdcfd96f597d4d2",
+        "created_at": "2026-11-23T06:00:02Z",
+    },
+    {
+        "state": "succeeded",
+        "rows_total": 240,
+        "rows_rejected": 1,
+        "rows_applied": 239,
+        "result": {"created": 3, "updated": 17, "unchanged": 219, "blocked": 0, "events": 20},
+        "started_at": "2026-11-23T06:00:03Z",
+        "finished_at": "2026-11-23T06:00:04Z",
+        "rejections_url": "/api/v1/accounts/feeds/6f7a8b9c-0d1e-4f2a-b3c4-d5e6f7a8b9c0/rejections",
+    },
+)

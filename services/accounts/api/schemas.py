@@ -42,6 +42,23 @@ class Read(BaseModel):
 # Companies -----------------------------------------------------------------------------------
 
 
+# Alpha LLC, as its sales manager opens it.
+ALPHA = {
+    "legal_name": "Alpha LLC",
+    "external_id": "C-1001",
+    "tax_id": "DE123456789",
+    "industry": "construction",
+    "client_type": "installer",
+    "client_group": "dealers",
+    "sales_manager_id": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f",
+    "currency": "EUR",
+    "credit_limit_minor": 5000000,
+    "payment_terms_days": 30,
+    "preferred_warehouse": "MAIN",
+}
+
+
+@examples(ALPHA)
 class CompanyCreate(BaseModel):
     legal_name: line(300, min_length=1)
     external_id: Reference | None = Field(None, description="The client's id in ERP")
@@ -81,6 +98,17 @@ class CompanyUpdate(BaseModel):
     preferred_warehouse: Warehouse | None = Field(None, description=WAREHOUSE)
 
 
+@examples(
+    {
+        "id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+        **ALPHA,
+        "status": "active",
+        "partners": [],
+        "version": 1,
+        "created_at": "2026-11-23T09:30:00Z",
+        "updated_at": "2026-11-23T09:30:00Z",
+    }
+)
 class CompanyRead(Read):
     id: uuid.UUID
     external_id: str | None
@@ -101,6 +129,40 @@ class CompanyRead(Read):
     updated_at: datetime
 
 
+@examples(
+    {
+        "company_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+        "client_type": "installer",
+        "fields": [
+            {
+                "key": "crews",
+                "label": "Installation crews",
+                "type": "integer",
+                "required": False,
+                "choices": None,
+                "unit": None,
+            },
+            {
+                "key": "main_supplier",
+                "label": "Main supplier today",
+                "type": "text",
+                "required": False,
+                "choices": None,
+                "unit": None,
+            },
+            {
+                "key": "segment",
+                "label": "Segment",
+                "type": "choice",
+                "required": True,
+                "choices": ["residential", "commercial"],
+                "unit": None,
+            },
+        ],
+        "values": {"crews": 12, "main_supplier": "Baumarkt Nord", "segment": "commercial"},
+        "version": 2,
+    }
+)
 class CardRead(BaseModel):
     company_id: uuid.UUID
     client_type: str | None
@@ -109,6 +171,7 @@ class CardRead(BaseModel):
     version: int
 
 
+@examples({"values": {"crews": 12, "main_supplier": "Baumarkt Nord", "segment": "commercial"}})
 class CardUpdate(BaseModel):
     values: dict[str, Any] = Field(description="The whole card: fields left out are cleared")
 
@@ -292,6 +355,7 @@ class UserRead(Read):
     created_at: datetime
 
 
+@examples({"name": "ERP (SAP, production)", "role": "integrator"})
 class ApiKeyCreate(BaseModel):
     name: line(200, min_length=1)
     role: KeyRole
@@ -308,6 +372,18 @@ class ApiKeyRead(Read):
     revoked_at: datetime | None
 
 
+@examples(
+    {
+        "id": "8d9e0f1a-2b3c-4d4e-9f5a-6b7c8d9e0f1a",
+        "prefix": "eb775a5fd088",
+        "name": "ERP (SAP, production)",
+        "role": "integrator",
+        "partner_code": None,
+        "created_at": "2026-11-23T09:00:00Z",
+        "revoked_at": None,
+        "key": "b2b_eb775a5fd088_9G4wSviZOhoNPgCjFHfAs-RKA30nLQW7eHdulnaLhj8",
+    }
+)
 class ApiKeyCreated(ApiKeyRead):
     key: str = Field(description="The full key; shown this once, never again")
 

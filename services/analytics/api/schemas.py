@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from shared.apiconventions import examples
 from shared.fields import free_text
 
 Touchpoint = Literal["portal", "manager", "delivery", "product"]
@@ -78,6 +79,89 @@ class BuyerProfile(BaseModel):
     computed_at: datetime | None
 
 
+@examples(
+    {
+        "client_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+        "currency": "EUR",
+        "legal_name": "Alpha LLC",
+        "industry": "construction",
+        "client_type": "installer",
+        "size": "medium",
+        "sales_manager_id": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f",
+        "segments": {
+            "regularity": "regular",
+            "ladder": "adherent",
+            "abc_revenue": "A",
+            "abc_margin": "B",
+            "xyz": "X",
+            "matrix_cell": "AX",
+            "matrix_action": "Keep stock and supply guaranteed; automatic replenishment, a dedicated manager",
+            "rfm_segment": "champions",
+            "rfm_scores": [5, 5, 4],
+            "check_tier": "standard",
+            "payment_behaviour": "pays_on_time",
+            "concentration": "key",
+        },
+        "churn": {
+            "score": 6,
+            "raised": False,
+            "reason": "no order for 12 days, 0.5x its usual 24-day interval",
+            "days_since_last_order": 12,
+            "usual_gap_days": 24.0,
+        },
+        "metrics": {
+            "orders": 14,
+            "revenue_minor": 904400,
+            "margin_minor": 180880,
+            "margin_share": 0.2,
+            "average_check_minor": 64600.0,
+            "first_order_at": "2026-01-12T08:20:00+00:00",
+            "last_order_at": "2026-11-24T09:05:00+00:00",
+            "days_since_last_order": 12,
+            "usual_gap_days": 24.0,
+            "median_gap_days": 24.0,
+            "gap_cv": 0.21,
+            "orders_per_month": 1.3,
+            "lifetime_months": 10.4,
+            "frequent_window_orders": 4,
+            "overdue_minor": 0,
+            "otif_rate": 0.93,
+            "nps_average": 8.0,
+            "csat_average": 4.0,
+            "satisfaction": [  # 4 answers on deliveries: nps 9, 9, 8, 6; csat 5, 4, 4, 3
+                {
+                    "touchpoint": "delivery",
+                    "answers": 4,
+                    "nps_answers": 4,
+                    "nps": 25.0,
+                    "csat_answers": 4,
+                    "csat": 75.0,
+                }
+            ],
+            "sales_share": 0.12,
+            "concentration_level": None,
+            "share_of_wallet": 0.45,
+            "purchase_potential_minor": 2000000,
+            "ltv_minor": 412300,
+            "ltv_revenue_minor": 2061500,
+            "margin_by_year": [{"year": 2026, "margin_minor": 180880, "revenue_minor": 904400}],
+            "abc_revenue_minor": 904400,
+            "abc_margin_minor": 180880,
+            "rfm_orders": 14,
+            "rfm_revenue_minor": 904400,
+            "r_score": 5,
+            "f_score": 5,
+            "m_score": 4,
+            "xyz_cv": 0.08,
+            "xyz_months": 11,
+            "volume_drop": None,
+            "matrix_cell": "AX",
+            "matrix_action": "Keep stock and supply guaranteed; automatic replenishment, a dedicated manager",
+            "churn_reason": "no order for 12 days, 0.5x its usual 24-day interval",
+        },
+        "computed_at": "2026-12-06T03:00:00Z",
+    }
+)
 class ClientProfile(BuyerProfile):
     """Everything analytics knows of one client, as the seller's staff see it."""
 
@@ -88,6 +172,26 @@ class ClientProfile(BuyerProfile):
     )
 
 
+@examples(
+    {
+        "client_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+        "legal_name": "Alpha LLC",
+        "currency": "EUR",
+        "abc_revenue": "A",
+        "abc_margin": "B",
+        "xyz": "X",
+        "rfm_segment": "champions",
+        "regularity": "regular",
+        "check_tier": "standard",
+        "ladder": "adherent",
+        "churn_score": 6,
+        "churn_raised": False,
+        "payment_behaviour": "pays_on_time",
+        "concentration": "key",
+        "revenue_minor": 904400,
+        "ltv_minor": 412300,
+    }
+)
 class ClientSegmentRow(BaseModel):
     client_id: uuid.UUID
     legal_name: str | None
@@ -116,6 +220,7 @@ class SkuSegmentRow(BaseModel):
     quantity_cv: float | None
 
 
+@examples({"dimension": "abc_revenue", "counts": {"A": 12, "B": 31, "C": 77}})
 class SegmentCounts(BaseModel):
     dimension: str
     counts: dict[str, int]

@@ -16,6 +16,7 @@ from services.notifications.store.models import WebhookDelivery, WebhookSubscrip
 from services.notifications.usecases import webhooks as usecase
 from services.notifications.usecases.access import COMPANY_MANAGERS
 from services.notifications.usecases.webhooks import PUBLISHED
+from shared.apiconventions import examples
 from shared.auth import allow
 from shared.db import SessionDep
 from shared.fields import SINGLE_LINE, line
@@ -43,6 +44,14 @@ EVENT_TYPES = (
 )
 
 
+@examples(
+    {
+        "url": "https://erp.alpha.example/hooks/b2b",
+        "event_types": ["order.placed.v1", "order.shipped.v1"],
+        "description": "Alpha's ERP: new and shipped orders",
+        "company_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+    }
+)
 class SubscriptionCreate(BaseModel):
     url: AnyHttpUrl
     event_types: list[EventType] = Field(
@@ -60,6 +69,21 @@ class SubscriptionUpdate(BaseModel):
     description: line(500) | None = None
 
 
+# Alpha's ERP hears of Alpha's orders (an admin's or Alpha's company admin's subscription).
+SUBSCRIPTION = {
+    "id": "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e",
+    "company_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+    "url": "https://erp.alpha.example/hooks/b2b",
+    "event_types": ["order.placed.v1", "order.shipped.v1"],
+    "description": "Alpha's ERP: new and shipped orders",
+    "status": "active",
+    "failing_since": None,
+    "paused_at": None,
+    "created_at": "2026-11-23T10:00:00Z",
+}
+
+
+@examples(SUBSCRIPTION)
 class SubscriptionRead(BaseModel):
     id: uuid.UUID
     company_id: uuid.UUID | None
@@ -72,6 +96,7 @@ class SubscriptionRead(BaseModel):
     created_at: datetime
 
 
+@examples({**SUBSCRIPTION, "secret": "whsec_Zq3vY0m8Hn2cR5tW1xK7pL4sD9fG6jA2bE8uQ0iO3yM"})
 class SubscriptionCreated(SubscriptionRead):
     secret: str = Field(description="Signs every call (HMAC-SHA256); shown only now")
 

@@ -122,7 +122,7 @@ class CartLineRead(BaseModel):
                 "unit_price_minor": 1188,
                 "line_total_minor": 11880,
                 "savings_minor": 620,
-                "rule": "client_discount:5%",
+                "rule": "client_discount:brand:Ceresit",
                 "next_tier": {"min_qty": "50", "unit_price_minor": 1045},
             },
         ],

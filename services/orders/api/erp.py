@@ -20,6 +20,7 @@ from services.orders.api.schemas import (
 )
 from services.orders.usecases import erp as usecase
 from services.orders.usecases import orders
+from shared.apiconventions import examples
 from shared.auth import allow
 from shared.batches import Mode
 from shared.db import SessionDep
@@ -63,6 +64,27 @@ class StatusUpdate(BaseModel):
     note: free_text(1000) | None = None
 
 
+@examples(
+    {
+        "updates": [
+            {
+                "order": "SO-00000123",
+                "status": "confirmed",
+                "at": "2026-12-06T11:00:00Z",
+                "promised_from": "2026-12-08",
+                "promised_to": "2026-12-09",
+            },
+            {
+                "order": "SO-00000118",
+                "status": "delivered",
+                "at": "2026-12-06T14:30:00Z",
+                "delivered": [{"sku": "CE-200", "quantity": "48"}],
+                "note": "2 bags damaged, refused at the gate",
+            },
+        ],
+        "mode": "skip_bad_rows",
+    }
+)
 class StatusUpdates(BaseModel):
     updates: list[StatusUpdate] = Field(min_length=1, max_length=MAX_BATCH)
     mode: Mode = "all_or_nothing"

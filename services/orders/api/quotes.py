@@ -17,6 +17,7 @@ from services.orders.domain.lines import MAX_LINES, line_total
 from services.orders.store.quote_models import Quote
 from services.orders.usecases import quotes as usecase
 from services.orders.usecases.access import CLIENT_PEOPLE, READERS, SHOPPERS
+from shared.apiconventions import examples
 from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.fields import BusinessDate, MinorUnits, free_text
@@ -66,6 +67,88 @@ class QuoteSummary(BaseModel):
     created_at: datetime
 
 
+# Alpha's buyer asks on the Tower B cart; its sales manager offers; the buyer opens the offer.
+REQUESTED = {
+    "id": "4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8",
+    "number": "Q-00000017",
+    "company_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+    "requested_by": "5d2e8f41-0c6b-4a7e-b3d9-1f2a3b4c5d6e",
+    "status": "requested",
+    "currency": "EUR",
+    "revision": 0,
+    "valid_until": None,
+    "offered_at": None,
+    "opened_at": None,
+    "order_id": None,
+    "created_at": "2026-12-06T09:40:00Z",
+    "total_minor": None,
+    "lines": [
+        {
+            "line_no": 1,
+            "sku": "KN-100",
+            "name": "Knauf board 12.5 mm",
+            "quantity": "20",
+            "list_price_minor": 400,
+            "client_price_minor": 400,
+            "quoted_price_minor": None,
+            "line_total_minor": None,
+        },
+        {
+            "line_no": 2,
+            "sku": "CE-200",
+            "name": "Ceresit CE 200 grout",
+            "quantity": "10",
+            "list_price_minor": 1250,
+            "client_price_minor": 1188,
+            "quoted_price_minor": None,
+            "line_total_minor": None,
+        },
+    ],
+    "steps": [
+        {
+            "action": "requested",
+            "revision": 0,
+            "actor": "5d2e8f41-0c6b-4a7e-b3d9-1f2a3b4c5d6e",
+            "at": "2026-12-06T09:40:00Z",
+            "message": "Tower B, second phase: can you do better on the grout?",
+        }
+    ],
+}
+
+
+@examples(
+    REQUESTED,
+    {
+        **REQUESTED,
+        "status": "offered",
+        "revision": 1,
+        "valid_until": "2026-12-20",
+        "offered_at": "2026-12-07T09:00:00Z",
+        "opened_at": "2026-12-07T11:20:00Z",
+        "total_minor": 18600,
+        "lines": [
+            {**REQUESTED["lines"][0], "quoted_price_minor": 380, "line_total_minor": 7600},
+            {**REQUESTED["lines"][1], "quoted_price_minor": 1100, "line_total_minor": 11000},
+        ],
+        "steps": [
+            *REQUESTED["steps"],
+            {
+                "action": "offered",
+                "revision": 1,
+                "actor": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f",
+                "at": "2026-12-07T09:00:00Z",
+                "message": "Grout at the 50 kg price; boards 5 % off the contract",
+            },
+            {
+                "action": "opened",
+                "revision": 1,
+                "actor": "5d2e8f41-0c6b-4a7e-b3d9-1f2a3b4c5d6e",
+                "at": "2026-12-07T11:20:00Z",
+                "message": None,
+            },
+        ],
+    },
+)
 class QuoteRead(QuoteSummary):
     total_minor: int | None = Field(description="The offer's total; null until offered")
     lines: list[QuoteLineRead]
@@ -95,6 +178,7 @@ def _read(view: usecase.QuoteView) -> QuoteRead:
     )
 
 
+@examples({"message": "Tower B, second phase: can you do better on the grout?"})
 class QuoteAsk(BaseModel):
     message: free_text(4000) | None = Field(None, description="What the buyer asks for")
 
@@ -149,6 +233,13 @@ class OfferLine(BaseModel):
     price_minor: MinorUnits = Field(description="Unit price offered, in minor units")
 
 
+@examples(
+    {
+        "valid_until": "2026-12-20",
+        "message": "Grout at the 50 kg price; boards 5 % off the contract",
+        "lines": [{"line_no": 1, "price_minor": 380}, {"line_no": 2, "price_minor": 1100}],
+    }
+)
 class Offer(BaseModel):
     valid_until: BusinessDate = Field(description="Last day the offer can be accepted (UTC)")
     message: free_text(4000) | None = None

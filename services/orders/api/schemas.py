@@ -81,6 +81,28 @@ class ShipmentRead(BaseModel):
     lines: list[ShipmentLineRead]
 
 
+# Alpha's order from the portal, as placed.
+PLACED = {
+    "id": "2f1c9d3e-5b7a-4c1d-9e8f-6a5b4c3d2e1f",
+    "number": "SO-00000123",
+    "external_id": None,
+    "company_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+    "source": "portal",
+    "status": "placed",
+    "hold_reason": None,
+    "currency": "EUR",
+    "total_minor": 64600,
+    "placed_at": "2026-12-06T10:15:00Z",
+    "promised_from": None,
+    "promised_to": None,
+    "delivered_at": None,
+}
+
+
+# Once ERP confirmed it with the delivery window (POST /erp/order-updates).
+@examples(
+    {**PLACED, "status": "confirmed", "promised_from": "2026-12-08", "promised_to": "2026-12-09"}
+)
 class OrderSummary(BaseModel):
     id: uuid.UUID
     number: str
@@ -101,19 +123,7 @@ class OrderSummary(BaseModel):
 
 @examples(
     {
-        "id": "2f1c9d3e-5b7a-4c1d-9e8f-6a5b4c3d2e1f",
-        "number": "ORD-2026-000123",
-        "external_id": None,
-        "company_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
-        "source": "portal",
-        "status": "placed",
-        "hold_reason": None,
-        "currency": "EUR",
-        "total_minor": 64600,
-        "placed_at": "2026-12-06T10:15:00Z",
-        "promised_from": "2026-12-08",
-        "promised_to": "2026-12-09",
-        "delivered_at": None,
+        **PLACED,
         "placed_by": "5d2e8f41-0c6b-4a7e-b3d9-1f2a3b4c5d6e",
         "on_behalf_of_client": False,
         "comment": "Deliver to gate 3, mornings only",
@@ -243,6 +253,19 @@ class Rejected(BaseModel):
     reason: str
 
 
+@examples(
+    {
+        "applied": 1,
+        "unchanged": 0,
+        "rejected": [
+            {
+                "row": 2,
+                "order": "SO-00000118",
+                "reason": "a cancelled order cannot become delivered (allowed: nothing)",
+            }
+        ],
+    }
+)
 class UpdatesResult(BaseModel):
     applied: int
     unchanged: int = Field(

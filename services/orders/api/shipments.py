@@ -17,6 +17,7 @@ from services.orders.api.schemas import (
     updates_result,
 )
 from services.orders.usecases import shipments as usecase
+from shared.apiconventions import examples
 from shared.auth import allow
 from shared.batches import Mode
 from shared.db import SessionDep
@@ -39,6 +40,28 @@ class ShipmentUpdate(BaseModel):
     )
 
 
+@examples(
+    {
+        "shipments": [
+            {
+                "order": "SO-00000123",
+                "shipment": "DN-2026-5531",
+                "status": "shipped",
+                "at": "2026-12-08T07:40:00Z",
+                "warehouse": "MAIN",
+                "kind": "stock",
+                "lines": [{"sku": "KN-100", "quantity": "20"}, {"sku": "CE-200", "quantity": "30"}],
+            },
+            {
+                "order": "SO-00000123",
+                "shipment": "DN-2026-5531",
+                "status": "delivered",
+                "at": "2026-12-08T12:05:00Z",
+            },
+        ],
+        "mode": "all_or_nothing",
+    }
+)
 class ShipmentUpdates(BaseModel):
     shipments: list[ShipmentUpdate] = Field(min_length=1, max_length=MAX_BATCH)
     mode: Mode = "all_or_nothing"

@@ -8,6 +8,7 @@ from services.pricing.api.policy_schemas import MAX_QTY
 from services.pricing.usecases.price_feeds import process_prices
 from shared.auth import Role
 from shared.feeds import Column, ColumnType, FeedSpec
+from shared.feeds.router import job_examples
 from shared.feeds.validation import ROW
 
 
@@ -85,3 +86,42 @@ PRICES = FeedSpec(
 )
 
 SPECS = [PRICES]
+
+# A price feed as ERP sees it: accepted, then applied as price version 42.
+job_examples(
+    "pricing",
+    {
+        "id": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+        "kind": "prices",
+        "size_bytes": 153,
+        "content_sha256": "acbeb64d183938683ce1faf0946f08a57262169888d82ffebeeb8ec1a384ccc0",
+        "created_at": "2026-12-01T05:00:01Z",
+    },
+    {
+        "state": "succeeded",
+        "rows_total": 3,
+        "rows_rejected": 0,
+        "rows_applied": 3,
+        "result": {
+            "version": 42,
+            "list_entries_written": 3,
+            "list_entries_deleted": 0,
+            "contract_rows": 0,
+            "cells": 0,
+            "diff": {
+                "rows_added": 3,
+                "rows_changed": 0,
+                "rows_removed": 0,
+                "change_percent": {"min": None, "max": None, "mean": None, "buckets": []},
+                "lists": [{"list_code": "BASE", "rows": 3, "max_change_percent": None}],
+                "top_skus": [
+                    {"sku": "CE-200", "rows": 2, "max_change_percent": None},
+                    {"sku": "KN-100", "rows": 1, "max_change_percent": None},
+                ],
+                "top_clients": [],
+            },
+        },
+        "started_at": "2026-12-01T05:00:02Z",
+        "finished_at": "2026-12-01T05:00:02Z",
+    },
+)

@@ -21,6 +21,7 @@ from pydantic import (
     field_validator,
 )
 
+from shared.apiconventions import examples
 from shared.fields import (
     BusinessDate,
     CurrencyCode,
@@ -73,6 +74,17 @@ class Read(BaseModel):
 # Price lists ---------------------------------------------------------------------------------
 
 
+@examples(
+    {
+        "code": "DEALERS-2027",
+        "name": "Dealers 2027",
+        "currency": "EUR",
+        "priority": 10,
+        "parent_code": "BASE",
+        "markup_percent": "-3.50",
+        "valid_from": "2027-01-01",
+    }
+)
 class PriceListCreate(BaseModel):
     code: Code
     name: Name = ""
@@ -109,6 +121,21 @@ class PriceListUpdate(BaseModel):
     valid_to: BusinessDate | None = None
 
 
+@examples(
+    {
+        "code": "DEALERS-2027",
+        "name": "Dealers 2027",
+        "currency": "EUR",
+        "priority": 10,
+        "is_base": False,
+        "is_matrix": False,
+        "parent_code": "BASE",
+        "markup_percent": "-3.50",
+        "valid_from": "2027-01-01",
+        "valid_to": None,
+        "updated_at": "2026-12-01T08:45:00Z",
+    }
+)
 class PriceListRead(BaseModel):
     code: str
     name: str
@@ -183,12 +210,14 @@ class PriceListEntryRead(BaseModel):
 # Assignments ---------------------------------------------------------------------------------
 
 
+@examples({"list_codes": ["DEALERS-2027"]})
 class ListAssignment(BaseModel):
     list_codes: list[Code] = Field(
         max_length=200, description="The whole set: lists left out are unassigned"
     )
 
 
+@examples({"company_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10", "list_codes": ["DEALERS-2027"]})
 class ClientListsRead(BaseModel):
     company_id: uuid.UUID
     list_codes: list[str] = Field(description="Highest priority first (the resolution order)")
@@ -235,6 +264,19 @@ class FloorPriceRead(BaseModel):
 # Promotions ----------------------------------------------------------------------------------
 
 
+# A week's 10 % off every grout.
+WINTER_GROUT = {
+    "code": "WINTER-GROUT",
+    "name": "Winter grout week",
+    "scope": "category",
+    "value": "Grouts",
+    "percent": "10.00",
+    "valid_from": "2027-01-11",
+    "valid_to": "2027-01-18",
+}
+
+
+@examples(WINTER_GROUT)
 class PromotionCreate(BaseModel):
     code: Code
     name: Name = ""
@@ -249,6 +291,7 @@ class PromotionCreate(BaseModel):
     _valid_to = field_validator("valid_to")(_after_valid_from)
 
 
+@examples(WINTER_GROUT)
 class PromotionRead(Read):
     code: str
     name: str

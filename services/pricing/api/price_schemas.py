@@ -89,7 +89,7 @@ class ResolvedLine(BuyerResolvedLine):
                 "list_price_minor": 1250,
                 "base_price_minor": 1250,
                 "currency": "EUR",
-                "rule": "client_discount:5%",
+                "rule": "client_discount:brand:Ceresit",
                 "next_tier": {"min_qty": "50", "unit_price_minor": 1045},
             },
         ],
@@ -138,6 +138,77 @@ class Loser(BaseModel):
     reason: str
 
 
+EXPLAINED = {  # CE-200 for Alpha LLC: the base list's tier, then its 5 % on the brand
+    "client_id": "7b3f6a52-9a4e-4f1e-8a31-0c2d9b6e5f10",
+    "sku": "CE-200",
+    "quantity": "10",
+    "currency": "EUR",
+    "date": "2026-12-06",
+    "unit_price_minor": 1188,
+    "list_price_minor": 1250,
+    "base_price_minor": 1250,
+    "rule": "client_discount:brand:Ceresit",
+    "next_tier": {"min_qty": "50", "unit_price_minor": 1045},
+    "steps": [
+        {"rule": "base_list:BASE", "detail": "tier from 1 in BASE", "price_minor": 1250},
+        {"rule": "client_discount:brand:Ceresit", "detail": "5 % off", "price_minor": 1188},
+    ],
+    "losers": [
+        {"origin": "DEALERS-2027", "price_minor": 1206, "reason": "not valid on 2026-12-06"},
+        {"origin": "DEALERS-2027", "price_minor": 1062, "reason": "not valid on 2026-12-06"},
+    ],
+    "replaced_by_contract": [],
+    "candidates": [
+        {
+            "source": "assigned_list",
+            "origin": "DEALERS-2027",
+            "price_list": "DEALERS-2027",
+            "derived_from_matrix": False,
+            "min_qty": "1",
+            "price_minor": 1206,
+            "currency": "EUR",
+            "valid_from": "2027-01-01",
+            "valid_to": None,
+        },
+        {
+            "source": "assigned_list",
+            "origin": "DEALERS-2027",
+            "price_list": "DEALERS-2027",
+            "derived_from_matrix": False,
+            "min_qty": "50",
+            "price_minor": 1062,
+            "currency": "EUR",
+            "valid_from": "2027-01-01",
+            "valid_to": None,
+        },
+        {
+            "source": "base_list",
+            "origin": "BASE",
+            "price_list": "BASE",
+            "derived_from_matrix": False,
+            "min_qty": "1",
+            "price_minor": 1250,
+            "currency": "EUR",
+            "valid_from": None,
+            "valid_to": None,
+        },
+        {
+            "source": "base_list",
+            "origin": "BASE",
+            "price_list": "BASE",
+            "derived_from_matrix": False,
+            "min_qty": "50",
+            "price_minor": 1100,
+            "currency": "EUR",
+            "valid_from": None,
+            "valid_to": None,
+        },
+    ],
+    "discounts": {"client_percent": "5", "ladder_percent": "0", "promotion_percent": "0"},
+}
+
+
+@examples(EXPLAINED)
 class BuyerExplanation(BaseModel):
     """The decision as a client's people get it: no floor, no segments (`shared.audience`)."""
 
@@ -160,6 +231,7 @@ class BuyerExplanation(BaseModel):
     discounts: dict[str, str]
 
 
+@examples({**EXPLAINED, "floor_minor": 950, "segment_assignments": []})
 class Explanation(BuyerExplanation):
     """The decision as staff get it: with the SKU's floor and the segments behind the client's
     lists and discounts."""
