@@ -119,6 +119,32 @@ class OrderDeliveredV1(_OrderEvent):
     reservation_id: uuid.UUID | None = None
 
 
+DelayReason = Literal["date_moved", "window_missed"]
+
+
+@register
+class OrderDelayedV1(_OrderEvent):
+    """A promised delivery slipped: ERP moved the order's promised date later (`date_moved`),
+    or the promised window ended with the order not delivered (`window_missed`). Once per
+    order and date: the same date moved to again, or the same window checked again, is not
+    told twice."""
+
+    event_type = "order.delayed.v1"
+
+    number: str
+    reason: DelayReason
+    previous_promised_to: date = Field(
+        description="The date promised before: the one moved from, or the one missed"
+    )
+    promised_from: date | None = Field(description="The new window's first day, if any")
+    promised_to: date | None = Field(
+        description="The date promised now; null when a window was missed and no new date is "
+        "known yet"
+    )
+    note: str | None = Field(None, description="ERP's words on why (its `delay_reason`)")
+    delayed_at: datetime
+
+
 @register
 class OrderCancelledV1(_OrderEvent):
     """A placed order was cancelled; its total no longer counts toward turnover."""

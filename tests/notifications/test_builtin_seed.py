@@ -50,7 +50,7 @@ def test_a_fresh_database_holds_the_builtins_of_the_files(infra):
     asyncio.run(create_database(url, drop_first=True))
     upgrade("notifications", url)
     rules, templates = stored(url)
-    assert len(rules) == 40 and len(templates) == 70
+    assert len(rules) == 42 and len(templates) == 74
     assert (rules, templates) == expected()
 
     command.downgrade(alembic_config("notifications", url), "notifications_0002")

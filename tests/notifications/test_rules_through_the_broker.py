@@ -26,6 +26,7 @@ from shared.contracts.orders import (
     ListRef,
     OrderCancelledV1,
     OrderConfirmedV1,
+    OrderDelayedV1,
     OrderDeliveredV1,
     OrderDocumentAddedV1,
     OrderPlacedV1,
@@ -67,6 +68,16 @@ def one_event_of_each_type(company_id: uuid.UUID) -> list:
             OrderConfirmedV1(**common, confirmed_at=now, promised_from=None, promised_to=None)
         ),
         envelope(OrderShippedV1(**common, shipped_at=now)),
+        envelope(
+            OrderDelayedV1(
+                **common,
+                reason="window_missed",
+                previous_promised_to=today(),
+                promised_from=None,
+                promised_to=None,
+                delayed_at=now,
+            )
+        ),
         envelope(
             OrderDeliveredV1(
                 **common, delivered_at=now, promised_to=None, on_time=None, in_full=True, lines=[]

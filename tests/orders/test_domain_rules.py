@@ -1,12 +1,16 @@
 """The orders domain's rules, called as plain functions (no server, no database): credit,
-the company's approval rules and the order state machine, each decision path and its edges."""
+the company's approval rules, the order state machine and delays, each decision path and its
+edges."""
 
 from __future__ import annotations
+
+from datetime import date, timedelta
 
 import pytest
 
 from services.orders.domain.approval import Rule, approval_reason
 from services.orders.domain.credit import CreditStanding, decide_credit
+from services.orders.domain.delays import on_time, slipped
 from services.orders.domain.lifecycle import (
     TRANSITIONS,
     TransitionRefused,
@@ -136,3 +140,21 @@ def test_the_first_shipment_ships_the_order_later_ones_do_not():
 def test_an_order_that_cannot_ship_refuses_a_shipment(status):
     with pytest.raises(TransitionRefused, match=f"a {status} order cannot ship"):
         ships_with_first_part(status)
+
+
+def test_only_a_later_date_is_a_slip():
+    day = date(2026, 11, 25)
+    assert slipped(day, day + timedelta(days=1)) is True
+    assert slipped(day, day) is False
+    assert slipped(day, day - timedelta(days=1)) is False  # earlier: no delay
+    assert slipped(None, day) is False  # the first promise
+    assert slipped(day, None) is False
+
+
+def test_on_time_is_by_the_earliest_date_promised():
+    first, later = date(2026, 11, 25), date(2026, 11, 28)
+    assert on_time(first, first, None) is True
+    assert on_time(first + timedelta(days=1), first, None) is False
+    assert on_time(later, later, moved_from=first) is False  # by the new date: still late
+    assert on_time(first, later, moved_from=first) is True  # by the first date after all
+    assert on_time(later, None, None) is None  # nothing promised

@@ -2549,7 +2549,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * ERP posts status changes in bulk: confirmed (with the promised window), shipped, delivered (with quantities), cancelled
+         * ERP posts status changes in bulk: confirmed (with the promised window), shipped, delivered (with quantities), cancelled; the current status again with a later window tells a delay
          * @description Roles: admin, integrator.
          */
         post: operations["orders_post_status_updates_erp_order_updates_post"];
@@ -9248,6 +9248,11 @@ export interface components {
              * @description ISO 8601 with an offset, from 2000-01-01 to 2100-12-31
              */
             at: string;
+            /**
+             * Delay Reason
+             * @description Why the promised date moved later (told to the buyer and the manager in order.delayed); ignored when it did not
+             */
+            delay_reason?: string | null;
             /**
              * Delivered
              * @description Delivered quantities per SKU; omitted: everything ordered

@@ -58,6 +58,11 @@ class StatusUpdate(BaseModel):
     at: Timestamp
     promised_from: BusinessDate | None = None
     promised_to: BusinessDate | None = None
+    delay_reason: free_text(500) | None = Field(
+        None,
+        description="Why the promised date moved later (told to the buyer and the manager in "
+        "order.delayed); ignored when it did not",
+    )
     delivered: list[DeliveredQuantity] | None = Field(
         None, description="Delivered quantities per SKU; omitted: everything ordered"
     )
@@ -93,7 +98,8 @@ class StatusUpdates(BaseModel):
 @router.post(
     "/order-updates",
     summary="ERP posts status changes in bulk: confirmed (with the promised window), shipped, "
-    "delivered (with quantities), cancelled",
+    "delivered (with quantities), cancelled; the current status again with a later window "
+    "tells a delay",
     responses=BATCH_REFUSED,
 )
 async def post_status_updates(

@@ -218,6 +218,12 @@ class Order(Base):
         ),
         CheckConstraint("source IN ('portal', 'manager', 'erp')", name="source_known"),
         Index("ix_orders_company_placed", "company_id", text("placed_at DESC"), "id"),
+        # the orders still on their way, by the end of their window (the missed-window check)
+        Index(
+            "ix_orders_promised_open",
+            "promised_to",
+            postgresql_where=text("status IN ('placed', 'confirmed', 'shipped')"),
+        ),
     )
 
 
@@ -253,6 +259,29 @@ class OrderLine(LineColumns, Base):
     # line split over warehouses has several; empty when nothing was reserved (offline orders).
     sources: Mapped[list[dict[str, str]]] = mapped_column(
         JSONB, default=list, server_default=text("'[]'::jsonb")
+    )
+
+
+class OrderDelay(Base):
+    """A slipped promise the client was told of (order.delayed): ERP moved the date later, or
+    the window ended before delivery. One row per order, reason and date, so the same slip is
+    told once however often ERP repeats itself or the check runs, in any number of processes.
+    A delivery after the date ERP moved from counts as late (OTIF)."""
+
+    __tablename__ = "order_delays"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(16))
+    # The date the delay is about: the new one (date_moved), or the one missed (window_missed).
+    promised_to: Mapped[date]
+    moved_from: Mapped[date | None]  # the date ERP moved from
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("reason IN ('date_moved', 'window_missed')", name="reason_known"),
+        Index("uq_order_delays_once", "order_id", "reason", "promised_to", unique=True),
     )
 
 

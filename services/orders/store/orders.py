@@ -12,7 +12,9 @@ import orjson
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.orders.domain.delays import on_time as delivered_on_time
 from services.orders.domain.lifecycle import moves
+from services.orders.store import delays
 from services.orders.store.models import Order, OrderLine, OrderTransition
 from shared.clock import utcnow
 from shared.contracts.orders import (
@@ -146,9 +148,10 @@ async def line_rows(session: AsyncSession, order_id: uuid.UUID) -> list[Any]:
 
 
 def record_order_event(
-    session: AsyncSession, contract: Callable[..., EventContract], order: Order, **fields: Any
+    session: AsyncSession, contract: Callable[..., EventContract], order: Any, **fields: Any
 ) -> None:
-    """One of an order's events: which order, whose, its number, and what its kind adds."""
+    """One of an order's events: which order, whose, its number, and what its kind adds.
+    `order`: an Order, or a row read with its id, company_id and number."""
     record_event(
         session,
         contract(order_id=order.id, company_id=order.company_id, number=order.number, **fields),
@@ -290,7 +293,8 @@ async def move(
 async def _deliver(
     session: AsyncSession, order: Order, at: datetime, delivered: dict[str, Decimal] | None
 ) -> None:
-    """Delivered quantities per SKU (all ordered, when ERP names none), and the OTIF facts."""
+    """Delivered quantities per SKU (all ordered, when ERP names none), and the OTIF facts:
+    on time by the earliest date promised, whatever ERP moved it to (domain/delays.py)."""
     lines = await lines_of(session, order.id)
     for line in lines:
         line.delivered_quantity = (
@@ -299,7 +303,10 @@ async def _deliver(
     in_full = all(
         x.delivered_quantity is not None and x.delivered_quantity >= x.quantity for x in lines
     )
-    on_time = None if order.promised_to is None else at.date() <= order.promised_to
+    moved_from = (
+        None if order.promised_to is None else await delays.earliest_moved_from(session, order.id)
+    )
+    on_time = delivered_on_time(at.date(), order.promised_to, moved_from)
     record_order_event(
         session,
         OrderDeliveredV1,

@@ -14,6 +14,7 @@ from services.orders.store import order_queries
 from services.orders.store import orders as store
 from services.orders.store.catalog import companies_by_external_id, unit_costs
 from services.orders.store.models import Order
+from services.orders.usecases.delays import tell_if_slipped
 from services.orders.usecases.erp_batches import apply_rows
 from shared.auth import Principal
 from shared.batches import Batch, Mode
@@ -29,11 +30,13 @@ async def apply_status_updates(
     session: AsyncSession, principal: Principal, updates: Sequence[Any], mode: Mode
 ) -> Batch:
     """Each update (`order`, `status`, `at`, `note`, `promised_from`/`promised_to`,
-    `delivered` as sku and quantity) moves its order, or repeats what is known."""
+    `delay_reason`, `delivered` as sku and quantity) moves its order, or repeats what is
+    known; a promised date moved later is told (`order.delayed`, usecases/delays.py)."""
     actor = erp_actor(principal)
 
     async def apply(order: Order, update: Any) -> bool:
-        return await store.move(
+        promised_before = order.promised_to
+        moved = await store.move(
             session,
             order,
             update.status,
@@ -45,6 +48,10 @@ async def apply_status_updates(
             if update.delivered is not None
             else None,
         )
+        told = await tell_if_slipped(
+            session, order, promised_before, update.delay_reason, update.at
+        )
+        return moved or told
 
     return await apply_rows(
         session, updates, apply, mode=mode, field_name="updates", what="updates"

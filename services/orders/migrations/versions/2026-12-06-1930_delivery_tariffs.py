@@ -1,8 +1,8 @@
 """Delivery tariffs from ERP.
 
-Revision ID: orders_0013
-Revises: orders_0012
-Create Date: 2026-12-06 19:00:00+00:00
+Revision ID: orders_0014
+Revises: orders_0013
+Create Date: 2026-12-06 19:30:00+00:00
 """
 
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "orders_0013"
-down_revision: str | None = "orders_0012"
+revision: str = "orders_0014"
+down_revision: str | None = "orders_0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
