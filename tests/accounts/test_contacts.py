@@ -344,3 +344,28 @@ async def test_stale_contacts_on_the_day_the_clock_says(accounts, world):
         ]
         stale = f"/companies/{cid}/contacts?stale=true"
         assert refused(await call(accounts, world["ivan"], "GET", stale))
+
+
+async def test_a_managers_stale_contacts_across_its_clients_and_no_one_elses(accounts, world):
+    with at("2031-01-10T12:00:00+00:00"):
+        mine = await add_contact(accounts, world["olga"], world["id"], name="Olga's quiet one")
+        theirs = await add_contact(accounts, ADMIN, world["other"], name="Nobody's quiet one")
+        second = await add_company(accounts, sales_manager_id=str(world["olga_id"]))
+        also_mine = await add_contact(accounts, ADMIN, second["id"], name="Another of Olga's")
+    with at("2031-09-01T12:00:00+00:00"):
+        olgas = await call(accounts, world["olga"], "GET", "/v2/contacts/stale?limit=1")
+        page_two = await call(
+            accounts,
+            world["olga"],
+            "GET",
+            f"/v2/contacts/stale?limit=1&cursor={olgas.json()['next_cursor']}",
+        )
+        ivans = await call(accounts, world["ivan"], "GET", "/contacts/stale")
+        everyone = await call(accounts, ADMIN, "GET", "/contacts/stale")
+        buyers = await call(accounts, world["buyer"], "GET", "/contacts/stale")
+    found = olgas.json()["items"] + page_two.json()["items"]
+    assert sorted(c["id"] for c in found) == sorted([mine["id"], also_mine["id"]])
+    assert page_two.json()["next_cursor"] is None
+    assert ivans.json() == []
+    assert {c["id"] for c in everyone.json()} == {mine["id"], theirs["id"], also_mine["id"]}
+    assert buyers.status_code == 403

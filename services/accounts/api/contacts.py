@@ -166,6 +166,19 @@ async def list_contacts(
     return Page.of(found, _read)
 
 
+@pages.get(
+    "/contacts/stale",
+    summary="The stale contacts of every client you reach, by client and name (staff only)",
+    description="Those with no interaction in `ACCOUNTS_STALE_CONTACT_MONTHS` months (never "
+    "touched: since they were added) or whose e-mail bounced: a sales manager's of its "
+    "assigned clients.",
+)
+async def stale_contacts(
+    session: SessionDep, ctx: CollaboratorsDep, principal: allow(*STAFF), page: PageDep
+) -> Page[ContactRead]:
+    return Page.of(await usecase.stale_contacts(session, principal, ctx.settings, page), _read)
+
+
 @router.post(
     "/companies/{company_id}/contacts",
     status_code=201,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, func, literal, or_, select
+from sqlalchemy import DateTime, Select, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.accounts.store.models import (
@@ -20,24 +20,25 @@ from shared.contracts.accounts import ContactRemovedV1, ContactUpsertedV1, Inter
 from shared.events.outbox import record_event
 from shared.pagination import PageParams, paginate
 
+# Contacts are listed by client, then name.
+CONTACT_ORDER = [Contact.company_id, Contact.name, Contact.id]
 
-async def contacts(
-    session: AsyncSession,
-    company_id: uuid.UUID,
-    page: PageParams,
-    *,
-    stale: tuple[datetime, int] | None = None,
-) -> tuple[list[Contact], str | None]:
-    """The company's contacts by name. With `stale` (now, months): only those whose e-mail
-    bounced, or last touched (never touched: added) more than `months` calendar months
-    before `now`."""
-    stmt = select(Contact).where(Contact.company_id == company_id)
+
+def contacts_query(
+    *, company_id: uuid.UUID | None = None, stale: tuple[datetime, int] | None = None
+) -> Select[tuple[Contact]]:
+    """Contacts (of one company, or of every one). With `stale` (now, months): only those
+    whose e-mail bounced, or last touched (never touched: added) more than `months` calendar
+    months before `now`."""
+    stmt = select(Contact)
+    if company_id is not None:
+        stmt = stmt.where(Contact.company_id == company_id)
     if stale is not None:
         now, months = stale
         since = literal(now, DateTime(timezone=True)) - func.make_interval(0, months)
         touched = func.coalesce(Contact.last_touch_at, Contact.created_at)
         stmt = stmt.where(or_(Contact.email_bounced_at.is_not(None), touched < since))
-    return await paginate(session, stmt, [Contact.name, Contact.id], page)
+    return stmt
 
 
 async def contact(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,10 +19,10 @@ from services.accounts.domain.contacts import birthday_problem, consent_given_at
 from services.accounts.settings import Settings
 from services.accounts.store import contacts as store
 from services.accounts.store.models import Contact
-from services.accounts.usecases.access import check_if_match, visible_company
+from services.accounts.usecases.access import CLIENTS, check_if_match, visible_company
 from shared.auth import Principal
 from shared.clock import today, utcnow
-from shared.pagination import PageParams
+from shared.pagination import PageParams, paginate
 from shared.problems import Conflict, FieldError, Forbidden, NotFound, Unprocessable
 
 
@@ -98,6 +99,17 @@ async def _saved(session: AsyncSession, contact: Contact) -> None:
     store.record_contact_upserted(session, contact)
 
 
+def _stale(settings: Settings) -> tuple[datetime, int]:
+    return utcnow(), settings.stale_contact_months
+
+
+async def _page(
+    session: AsyncSession, principal: Principal, stmt: Select[tuple[Contact]], page: PageParams
+) -> tuple[list[ContactView], str | None]:
+    rows, cursor = await paginate(session, stmt, store.CONTACT_ORDER, page)
+    return [_view(principal, c) for c in rows], cursor
+
+
 async def list_contacts(
     session: AsyncSession,
     principal: Principal,
@@ -112,9 +124,18 @@ async def list_contacts(
     await visible_company(session, principal, company_id)
     if stale and not principal.is_staff:
         raise Forbidden("Only the seller's staff see which contacts are stale.")
-    months = (utcnow(), settings.stale_contact_months) if stale else None
-    rows, cursor = await store.contacts(session, company_id, page, stale=months)
-    return [_view(principal, c) for c in rows], cursor
+    stmt = store.contacts_query(company_id=company_id, stale=_stale(settings) if stale else None)
+    return await _page(session, principal, stmt, page)
+
+
+async def stale_contacts(
+    session: AsyncSession, principal: Principal, settings: Settings, page: PageParams
+) -> tuple[list[ContactView], str | None]:
+    """The stale contacts of every client the caller reaches (a manager's work queue)."""
+    stmt = CLIENTS.narrow(
+        store.contacts_query(stale=_stale(settings)), Contact.company_id, principal
+    )
+    return await _page(session, principal, stmt, page)
 
 
 async def create_contact(
