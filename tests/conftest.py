@@ -19,6 +19,8 @@ pytest_plugins = ["shared.testing.fixtures"]
 # runs them with the clock (B2B_CLOCK) on the 1st, the 15th and the last day of a month, on
 # 29 February and on 31 December.
 DATE_SENSITIVE = (
+    "accounts/test_contacts.py",
+    "accounts/test_contact_feeds.py",
     "accounts/test_people.py",
     "accounts/test_statements.py",
     "analytics/",

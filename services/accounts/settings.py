@@ -3,6 +3,7 @@
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.accounts.domain.contacts import STALE_MONTHS_MAX, STALE_MONTHS_MIN
 from shared.settings import ServiceSettings
 
 DEV_ADMIN_PASSWORD = "admin"
@@ -22,6 +23,12 @@ class Settings(ServiceSettings):
         30.0, gt=0, description="First lock-out; each further failure doubles it"
     )
     login_lockout_max_seconds: float = Field(900.0, gt=0, description="Longest lock-out")
+    stale_contact_months: int = Field(
+        6,
+        ge=STALE_MONTHS_MIN,
+        le=STALE_MONTHS_MAX,
+        description="A contact with no interaction in this many months is stale",
+    )
     bootstrap_admin_email: str | None = Field(
         "admin@example.com", description="Admin created at start-up when no such user exists"
     )

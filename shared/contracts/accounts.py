@@ -116,6 +116,75 @@ class InvitationCreatedV1(EventContract):
     expires_at: datetime
 
 
+@register
+class ContactUpsertedV1(EventContract):
+    """A person of a client was added or changed (API or the CRM's contacts feed): who it is in
+    the client's buying, how to reach it, its birthday and consent to messages. A full
+    snapshot; the seller's internal notes are never in it."""
+
+    event_type = "contact.upserted.v1"
+    topic = COMPANY_TOPIC  # after the company's own events, in order with them
+    aggregate_type = "company"
+    aggregate_key = "company_id"
+
+    contact_id: uuid.UUID
+    company_id: uuid.UUID
+    external_id: str | None = Field(description="The CRM's or ERP's id of the contact")
+    name: str
+    buying_role: str = Field(
+        description="decision_maker, purchasing, technical, owner, accountant or other"
+    )
+    phone: str | None = Field(description="International format, + and digits")
+    email: str | None
+    birthday: date | None
+    preferred_channel: str | None = Field(description="phone, email, messenger or visit")
+    consents_to_messages: bool
+    consent_given_at: datetime | None
+    email_bounced_at: datetime | None = Field(description="Set: mail to `email` bounced")
+    user_id: uuid.UUID | None = Field(description="The portal user this contact is, if any")
+    version: int
+    updated_at: datetime
+
+
+@register
+class ContactRemovedV1(EventContract):
+    """A person of a client was removed: consumers forget it (its interactions stay, without
+    it)."""
+
+    event_type = "contact.removed.v1"
+    topic = COMPANY_TOPIC
+    aggregate_type = "company"
+    aggregate_key = "company_id"
+
+    contact_id: uuid.UUID
+    company_id: uuid.UUID
+    removed_at: datetime
+
+
+@register
+class InteractionRecordedV1(EventContract):
+    """A manager's call, meeting, e-mail or visit with a client was recorded (API or the CRM's
+    interactions feed), or the CRM changed one it sent before (the same `interaction_id`).
+    What was said stays in accounts: the event has the facts and the next step."""
+
+    event_type = "interaction.recorded.v1"
+    topic = COMPANY_TOPIC
+    aggregate_type = "company"
+    aggregate_key = "company_id"
+
+    interaction_id: uuid.UUID
+    company_id: uuid.UUID
+    contact_id: uuid.UUID | None
+    manager_id: uuid.UUID
+    kind: str = Field(description="call, meeting, email or visit")
+    occurred_at: datetime
+    next_step: str | None
+    next_step_date: date | None
+    knowledge_goal_id: uuid.UUID | None = Field(
+        description="The client's knowledge goal the interaction achieved, if any"
+    )
+
+
 PERSON_TOPIC = "accounts.person"
 
 

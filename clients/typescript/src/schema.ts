@@ -272,6 +272,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/accounts/companies/{company_id}/contacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The client's contacts, by name
+         * @description `stale=true` (staff only): those with no interaction in `ACCOUNTS_STALE_CONTACT_MONTHS` months (never touched: since they were added) or whose e-mail bounced.
+         *
+         *     Roles: admin, buyer, company admin, head of sales, pricing manager, sales manager.
+         */
+        get: operations["accounts_list_contacts_companies__company_id__contacts_get"];
+        put?: never;
+        /**
+         * Add a contact
+         * @description Roles: admin, buyer, company admin, head of sales, sales manager.
+         */
+        post: operations["accounts_create_contact_companies__company_id__contacts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/accounts/companies/{company_id}/contacts/{contact_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One contact; its ETag guards updates
+         * @description Roles: admin, buyer, company admin, head of sales, pricing manager, sales manager.
+         */
+        get: operations["accounts_get_contact_companies__company_id__contacts__contact_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove a contact (its interactions stay, without it)
+         * @description Roles: admin, buyer, company admin, head of sales, sales manager.
+         */
+        delete: operations["accounts_delete_contact_companies__company_id__contacts__contact_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a contact (If-Match required)
+         * @description Roles: admin, buyer, company admin, head of sales, sales manager.
+         */
+        patch: operations["accounts_update_contact_companies__company_id__contacts__contact_id__patch"];
+        trace?: never;
+    };
     "/api/v2/accounts/companies/{company_id}/credit": {
         parameters: {
             query?: never;
@@ -284,6 +338,52 @@ export interface paths {
          * @description Roles: admin, buyer, company admin, head of sales, pricing manager, sales manager.
          */
         get: operations["accounts_get_credit_companies__company_id__credit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/accounts/companies/{company_id}/interactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The seller's interactions with the client, latest first (staff only)
+         * @description Roles: admin, head of sales, sales manager.
+         */
+        get: operations["accounts_list_interactions_companies__company_id__interactions_get"];
+        put?: never;
+        /**
+         * Record a call, meeting, e-mail or visit (staff only)
+         * @description It may achieve a knowledge goal of the client (`knowledge_goal_id`): the goal is marked achieved with it.
+         *
+         *     Roles: admin, head of sales, sales manager.
+         */
+        post: operations["accounts_record_interaction_companies__company_id__interactions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/accounts/companies/{company_id}/interactions/{interaction_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One interaction (staff only)
+         * @description Roles: admin, head of sales, sales manager.
+         */
+        get: operations["accounts_get_interaction_companies__company_id__interactions__interaction_id__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -458,6 +558,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/accounts/contacts/stale": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The stale contacts of every client you reach, by client and name (staff only)
+         * @description Those with no interaction in `ACCOUNTS_STALE_CONTACT_MONTHS` months (never touched: since they were added) or whose e-mail bounced: a sales manager's of its assigned clients.
+         *
+         *     Roles: admin, head of sales, sales manager.
+         */
+        get: operations["accounts_stale_contacts_contacts_stale_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/accounts/feeds/clients": {
         parameters: {
             query?: never;
@@ -493,6 +615,88 @@ export interface paths {
          *     Roles: admin, integrator.
          */
         post: operations["accounts_upload_clients_feed_feeds_clients_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/accounts/feeds/contacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * CRM/ERP contacts feed: upsert the people of clients
+         * @description Creates or updates contacts matched by the client's `client_external_id` and the contact's `external_id`. An empty cell keeps the current value; a row that changes nothing is left alone (no new version, no event). `notes` are internal.
+         *
+         *     The body is the file itself (CSV with a header row, JSON lines, or Parquet), streamed. The answer is 202 with the job; poll `GET /feeds/{id}`. Rejected rows are listed with their row number (1 = first record), field and reason at `rejections_url`.
+         *
+         *     Key: `client_external_id, external_id`. Columns:
+         *
+         *     | column | type | required | notes |
+         *     |---|---|---|---|
+         *     | `client_external_id` | text | yes | The client. At most 100 characters. |
+         *     | `external_id` | text | yes | The contact's id. At most 100 characters. |
+         *     | `name` | text | yes | At most 200 characters. |
+         *     | `buying_role` | text | no | Default other. One of: decision_maker, purchasing, technical, owner, accountant, other. |
+         *     | `phone` | text | no | +, country code, number. At most 40 characters. |
+         *     | `email` | text | no | At most 320 characters. |
+         *     | `birthday` | text | no | YYYY-MM-DD, not in the future. |
+         *     | `preferred_channel` | text | no | One of: phone, email, messenger, visit. |
+         *     | `consents_to_messages` | boolean | no |  |
+         *     | `consent_given_at` | datetime | no | Default: when first sent. |
+         *     | `email_bounced_at` | datetime | no | Mail to `email` bounced. |
+         *     | `notes` | text | no | Internal: staff only. At most 4000 characters. |
+         *     | `user_email` | text | no | A portal user of the same client. At most 320 characters. |
+         *
+         *     Roles: admin, integrator.
+         */
+        post: operations["accounts_upload_contacts_feed_feeds_contacts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/accounts/feeds/interactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * CRM interactions feed: the managers' calls, meetings, e-mails and visits
+         * @description Records interactions matched by the client's `client_external_id` and the interaction's `external_id`; a row sent again changes nothing, a changed row replaces the interaction. `goal_code` (of `goal_year`, default the interaction's year) marks that knowledge goal of the client achieved. The manager defaults to the client's.
+         *
+         *     The body is the file itself (CSV with a header row, JSON lines, or Parquet), streamed. The answer is 202 with the job; poll `GET /feeds/{id}`. Rejected rows are listed with their row number (1 = first record), field and reason at `rejections_url`.
+         *
+         *     Key: `client_external_id, external_id`. Columns:
+         *
+         *     | column | type | required | notes |
+         *     |---|---|---|---|
+         *     | `client_external_id` | text | yes | The client. At most 100 characters. |
+         *     | `external_id` | text | yes | The CRM's id. At most 100 characters. |
+         *     | `kind` | text | yes | One of: call, meeting, email, visit. |
+         *     | `occurred_at` | datetime | yes |  |
+         *     | `contact_external_id` | text | no | A contact of the client. At most 100 characters. |
+         *     | `manager_email` | text | no | Default: the client's manager. At most 320 characters. |
+         *     | `outcome` | text | no | At most 4000 characters. |
+         *     | `next_step` | text | no | At most 300 characters. |
+         *     | `next_step_date` | date | no |  |
+         *     | `goal_code` | text | no | A knowledge goal of the client. At most 64 characters. |
+         *     | `goal_year` | integer | no |  |
+         *
+         *     Roles: admin, integrator.
+         */
+        post: operations["accounts_upload_interactions_feed_feeds_interactions_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4639,6 +4843,155 @@ export interface components {
             /** Tax Id */
             tax_id?: string | null;
         };
+        /** AccountsContactCreate */
+        AccountsContactCreate: {
+            /**
+             * Birthday
+             * @description Not in the future
+             */
+            birthday?: string | null;
+            /**
+             * Buying Role
+             * @default other
+             * @enum {string}
+             */
+            buying_role?: "decision_maker" | "purchasing" | "technical" | "owner" | "accountant" | "other";
+            /**
+             * Consents To Messages
+             * @description Agrees to messages; when it was given is kept (consent_given_at)
+             * @default false
+             */
+            consents_to_messages?: boolean;
+            /** Email */
+            email?: string | null;
+            /**
+             * Email Bounced At
+             * @description When mail to `email` bounced; a new email clears it
+             */
+            email_bounced_at?: string | null;
+            /**
+             * External Id
+             * @description The CRM's or ERP's id
+             */
+            external_id?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Notes
+             * @description Internal: the seller's staff only; a client's people neither see nor send them
+             */
+            notes?: string | null;
+            /** Phone */
+            phone?: string | null;
+            /** Preferred Channel */
+            preferred_channel?: ("phone" | "email" | "messenger" | "visit") | null;
+            /**
+             * User Id
+             * @description The portal user of the client it is
+             */
+            user_id?: string | null;
+        };
+        /** AccountsContactRead */
+        AccountsContactRead: {
+            /** Birthday */
+            birthday: string | null;
+            /**
+             * Buying Role
+             * @enum {string}
+             */
+            buying_role: "decision_maker" | "purchasing" | "technical" | "owner" | "accountant" | "other";
+            /**
+             * Company Id
+             * Format: uuid
+             */
+            company_id: string;
+            /** Consent Given At */
+            consent_given_at: string | null;
+            /** Consents To Messages */
+            consents_to_messages: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Email */
+            email: string | null;
+            /** Email Bounced At */
+            email_bounced_at: string | null;
+            /** External Id */
+            external_id: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Last Touch At
+             * @description Its latest interaction (staff only: null for a client's people)
+             */
+            last_touch_at: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Notes
+             * @description Staff only: null for a client's people
+             */
+            notes: string | null;
+            /** Phone */
+            phone: string | null;
+            /** Preferred Channel */
+            preferred_channel: ("phone" | "email" | "messenger" | "visit") | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** User Id */
+            user_id: string | null;
+            /** Version */
+            version: number;
+        };
+        /** AccountsContactReadPage */
+        AccountsContactReadPage: {
+            /** Items */
+            items: components["schemas"]["AccountsContactRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
+        };
+        /**
+         * AccountsContactUpdate
+         * @description Only the fields sent change; send If-Match with the ETag you read.
+         */
+        AccountsContactUpdate: {
+            /** Birthday */
+            birthday?: string | null;
+            /** Buying Role */
+            buying_role?: ("decision_maker" | "purchasing" | "technical" | "owner" | "accountant" | "other") | null;
+            /** Consents To Messages */
+            consents_to_messages?: boolean | null;
+            /** Email */
+            email?: string | null;
+            /** Email Bounced At */
+            email_bounced_at?: string | null;
+            /** External Id */
+            external_id?: string | null;
+            /** Name */
+            name?: string | null;
+            /**
+             * Notes
+             * @description Internal: the seller's staff only; a client's people neither see nor send them
+             */
+            notes?: string | null;
+            /** Phone */
+            phone?: string | null;
+            /** Preferred Channel */
+            preferred_channel?: ("phone" | "email" | "messenger" | "visit") | null;
+            /** User Id */
+            user_id?: string | null;
+        };
         /** AccountsCreditRead */
         AccountsCreditRead: {
             /**
@@ -4866,6 +5219,99 @@ export interface components {
             status?: "open" | "in_progress" | "achieved" | "dropped";
             /** Title */
             title: string;
+        };
+        /** AccountsInteractionCreate */
+        AccountsInteractionCreate: {
+            /**
+             * Contact Id
+             * @description A contact of this client
+             */
+            contact_id?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "call" | "meeting" | "email" | "visit";
+            /**
+             * Knowledge Goal Id
+             * @description A knowledge goal of this client the interaction achieved
+             */
+            knowledge_goal_id?: string | null;
+            /**
+             * Manager Id
+             * @description Default: you
+             */
+            manager_id?: string | null;
+            /** Next Step */
+            next_step?: string | null;
+            /** Next Step Date */
+            next_step_date?: string | null;
+            /**
+             * Occurred At
+             * Format: date-time
+             * @description ISO 8601 with an offset; when it happened, so not in the future
+             */
+            occurred_at: string;
+            /** Outcome */
+            outcome?: string | null;
+        };
+        /** AccountsInteractionRead */
+        AccountsInteractionRead: {
+            /**
+             * Company Id
+             * Format: uuid
+             */
+            company_id: string;
+            /** Contact Id */
+            contact_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * External Id
+             * @description The CRM's id, when it came from the feed
+             */
+            external_id: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "call" | "meeting" | "email" | "visit";
+            /** Knowledge Goal Id */
+            knowledge_goal_id: string | null;
+            /**
+             * Manager Id
+             * Format: uuid
+             */
+            manager_id: string;
+            /** Next Step */
+            next_step: string | null;
+            /** Next Step Date */
+            next_step_date: string | null;
+            /**
+             * Occurred At
+             * Format: date-time
+             */
+            occurred_at: string;
+            /** Outcome */
+            outcome: string | null;
+        };
+        /** AccountsInteractionReadPage */
+        AccountsInteractionReadPage: {
+            /** Items */
+            items: components["schemas"]["AccountsInteractionRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page
+             */
+            next_cursor?: string | null;
         };
         /** AccountsInvitationAccept */
         AccountsInvitationAccept: {
@@ -12236,7 +12682,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The company changed since you read it */
+            /** @description It changed since you read it */
             412: {
                 headers: {
                     [name: string]: unknown;
@@ -12585,7 +13031,378 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The company changed since you read it */
+            /** @description It changed since you read it */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match missing */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    accounts_list_contacts_companies__company_id__contacts_get: {
+        parameters: {
+            query?: {
+                /** @description Only the stale ones (staff only) */
+                stale?: boolean;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: {
+                /** @description The ETag you hold; 304 when the resource is unchanged. */
+                "If-None-Match"?: string;
+            };
+            path: {
+                company_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Send it back in If-Match to change this resource safely */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountsContactReadPage"];
+                };
+            };
+            /** @description Not modified since that ETag */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    accounts_create_contact_companies__company_id__contacts_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Send the same key again (with the same body) to get the first answer back instead of creating twice; another body with the same key gets 422. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                company_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountsContactCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountsContactRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The client has a contact with this external_id */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    accounts_get_contact_companies__company_id__contacts__contact_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you hold; 304 when the resource is unchanged. */
+                "If-None-Match"?: string;
+            };
+            path: {
+                company_id: string;
+                contact_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Send it back in If-Match to change this resource safely */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountsContactRead"];
+                };
+            };
+            /** @description Not modified since that ETag */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    accounts_delete_contact_companies__company_id__contacts__contact_id__delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of GET /companies/{company_id}/contacts/{contact_id}. The ETag you read; the change is refused with 412 when it is stale. */
+                "If-Match"?: string;
+            };
+            path: {
+                company_id: string;
+                contact_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Stale If-Match: read again */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    accounts_update_contact_companies__company_id__contacts__contact_id__patch: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag you read */
+                "If-Match": string | null;
+            };
+            path: {
+                company_id: string;
+                contact_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountsContactUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountsContactRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another contact has this external_id */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description It changed since you read it */
             412: {
                 headers: {
                     [name: string]: unknown;
@@ -12647,6 +13464,208 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccountsCreditRead"];
+                };
+            };
+            /** @description Not modified since that ETag */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    accounts_list_interactions_companies__company_id__interactions_get: {
+        parameters: {
+            query?: {
+                contact_id?: string | null;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: {
+                /** @description The ETag you hold; 304 when the resource is unchanged. */
+                "If-None-Match"?: string;
+            };
+            path: {
+                company_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Send it back in If-Match to change this resource safely */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountsInteractionReadPage"];
+                };
+            };
+            /** @description Not modified since that ETag */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    accounts_record_interaction_companies__company_id__interactions_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Send the same key again (with the same body) to get the first answer back instead of creating twice; another body with the same key gets 422. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                company_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountsInteractionCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountsInteractionRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such resource, or not one this caller may see: another company's answers 404 too, as an unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    accounts_get_interaction_companies__company_id__interactions__interaction_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you hold; 304 when the resource is unchanged. */
+                "If-None-Match"?: string;
+            };
+            path: {
+                company_id: string;
+                interaction_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Send it back in If-Match to change this resource safely */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountsInteractionRead"];
                 };
             };
             /** @description Not modified since that ETag */
@@ -13295,7 +14314,248 @@ export interface operations {
             };
         };
     };
+    accounts_stale_contacts_contacts_stale_get: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: {
+                /** @description The ETag you hold; 304 when the resource is unchanged. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Send it back in If-Match to change this resource safely */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountsContactReadPage"];
+                };
+            };
+            /** @description Not modified since that ETag */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     accounts_upload_clients_feed_feeds_clients_post: {
+        parameters: {
+            query?: {
+                /** @description all_or_nothing: one bad row rejects the feed; skip_bad_rows: apply the rest */
+                mode?: components["schemas"]["AccountsFeedMode"];
+                /** @description delta: upsert these rows; full: also retire what is absent */
+                scope?: components["schemas"]["AccountsFeedScope"];
+                /** @description Overrides the Content-Type */
+                format?: components["schemas"]["AccountsFeedFormat"] | null;
+                /** @description Report what the feed would change, and change nothing */
+                dry_run?: boolean;
+            };
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/vnd.apache.parquet": string;
+                "application/x-ndjson": string;
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Replay: this Idempotency-Key and file were already accepted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountsFeedJobRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The file is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown file format */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    accounts_upload_contacts_feed_feeds_contacts_post: {
+        parameters: {
+            query?: {
+                /** @description all_or_nothing: one bad row rejects the feed; skip_bad_rows: apply the rest */
+                mode?: components["schemas"]["AccountsFeedMode"];
+                /** @description delta: upsert these rows; full: also retire what is absent */
+                scope?: components["schemas"]["AccountsFeedScope"];
+                /** @description Overrides the Content-Type */
+                format?: components["schemas"]["AccountsFeedFormat"] | null;
+                /** @description Report what the feed would change, and change nothing */
+                dry_run?: boolean;
+            };
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/vnd.apache.parquet": string;
+                "application/x-ndjson": string;
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Replay: this Idempotency-Key and file were already accepted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountsFeedJobRead"];
+                };
+            };
+            /** @description The request cannot be read: a body that is not UTF-8 text of the declared type, or an Idempotency-Key longer than 200 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The file is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown file format */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    accounts_upload_interactions_feed_feeds_interactions_post: {
         parameters: {
             query?: {
                 /** @description all_or_nothing: one bad row rejects the feed; skip_bad_rows: apply the rest */

@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from services.accounts.api.access import set_etag
+from services.accounts.api.access import IF_MATCH_RESPONSES, IfMatch, set_etag
 from services.accounts.api.schemas import (
     AddressCreate,
     AddressRead,
@@ -37,11 +37,6 @@ from shared.pagination import Page, PageDep, PageParams, page_params
 
 router = APIRouter(tags=["companies"])
 pages = APIRouter(tags=["companies"])
-IfMatch = Annotated[str | None, Header(description="The ETag you read")]
-IF_MATCH_RESPONSES: dict[int | str, dict[str, str]] = {
-    412: {"description": "The company changed since you read it"},
-    428: {"description": "If-Match missing"},
-}
 
 
 def _read(view: usecase.CompanyView, response: Response | None = None) -> CompanyRead:

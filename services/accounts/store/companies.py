@@ -27,6 +27,8 @@ from shared.events.outbox import record_event
 from shared.pagination import PageParams, paginate
 from shared.problems import FieldError, NotFound, Unprocessable
 
+SALES_STAFF = ("sales_manager", "head_of_sales", "admin")
+
 
 def _unknown(field: str, message: str) -> Unprocessable:
     """A reference to something that does not exist: 422 naming the field."""
@@ -103,11 +105,14 @@ async def client_type(session: AsyncSession, code: str | None) -> ClientType | N
     return found
 
 
-async def check_sales_manager(session: AsyncSession, user_id: uuid.UUID | None) -> None:
-    if user_id is None:
-        return
+async def is_sales_staff(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    """Whether the person may be a client's manager (or an interaction's)."""
     user = await session.get(User, user_id)
-    if user is None or user.staff_role not in ("sales_manager", "head_of_sales", "admin"):
+    return user is not None and user.staff_role in SALES_STAFF
+
+
+async def check_sales_manager(session: AsyncSession, user_id: uuid.UUID | None) -> None:
+    if user_id is not None and not await is_sales_staff(session, user_id):
         raise _unknown("sales_manager_id", "is not a sales manager")
 
 

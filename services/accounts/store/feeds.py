@@ -47,7 +47,7 @@ CREDIT_DATA = """
 """
 
 
-async def _rows(session: AsyncSession, sql: str) -> list[tuple[int, str, str]]:
+async def rejected_rows(session: AsyncSession, sql: str) -> list[tuple[int, str, str]]:
     return [(r[0], r[1], r[2]) for r in (await session.execute(text(sql))).all()]
 
 
@@ -57,7 +57,7 @@ async def _rows(session: AsyncSession, sql: str) -> list[tuple[int, str, str]]:
 async def check_client_references(
     session: AsyncSession, staging: str
 ) -> list[tuple[int, str, str]]:
-    return await _rows(
+    return await rejected_rows(
         session,
         f"""
         SELECT s._row, 'client_group', 'no client group ' || quote_literal(s.client_group)
@@ -209,7 +209,7 @@ async def apply_clients(session: AsyncSession, staging: str, job: FeedJob) -> di
 async def check_receivable_companies(
     session: AsyncSession, staging: str
 ) -> list[tuple[int, str, str]]:
-    return await _rows(
+    return await rejected_rows(
         session,
         f"""
         SELECT s._row, 'external_id', 'no company with this external_id'

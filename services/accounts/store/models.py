@@ -15,10 +15,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    select,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
 from shared.attachments import AttachedFile
 from shared.clock import utcnow
@@ -290,6 +292,86 @@ class StageChange(Base):
     to_stage: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(100))
+
+
+# Contacts and the seller's touches with them ----------------------------------------------------
+
+
+class Interaction(Base):
+    """A call, meeting, e-mail or visit of a manager with a client (and one of its contacts),
+    what came of it and the next step. It may achieve one of the client's knowledge goals."""
+
+    __tablename__ = "interactions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    external_id: Mapped[str | None] = mapped_column(String(100))  # the CRM's id
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL")
+    )
+    manager_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    occurred_at: Mapped[datetime]
+    outcome: Mapped[str | None] = mapped_column(Text)
+    next_step: Mapped[str | None] = mapped_column(String(300))
+    next_step_date: Mapped[date | None]
+    knowledge_goal_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("knowledge_goals.id", ondelete="SET NULL")
+    )
+    recorded_by: Mapped[str] = mapped_column(String(100))  # a user id, or the feed
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("company_id", "external_id"),
+        Index("ix_interactions_company_occurred", "company_id", "occurred_at", "id"),
+        Index("ix_interactions_contact_occurred", "contact_id", "occurred_at"),
+        CheckConstraint("kind IN ('call', 'meeting', 'email', 'visit')", name="kind"),
+    )
+
+
+class Contact(Base):
+    """A person of a client the seller deals with, a portal user or not (then `user_id` links
+    the two). `notes` are the seller's own: a client's people never see them."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    external_id: Mapped[str | None] = mapped_column(String(100))  # the CRM's or ERP's id
+    name: Mapped[str] = mapped_column(String(200))
+    buying_role: Mapped[str] = mapped_column(String(32), default="other")
+    phone: Mapped[str | None] = mapped_column(String(16))  # +digits (domain.contacts.PHONE)
+    email: Mapped[str | None] = mapped_column(String(320))
+    birthday: Mapped[date | None]
+    preferred_channel: Mapped[str | None] = mapped_column(String(16))
+    consents_to_messages: Mapped[bool] = mapped_column(default=False)
+    consent_given_at: Mapped[datetime | None]
+    email_bounced_at: Mapped[datetime | None]
+    notes: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Its latest interaction: read with it, never kept apart to drift.
+    last_touch_at: Mapped[datetime | None] = column_property(
+        select(func.max(Interaction.occurred_at))
+        .where(Interaction.contact_id == id)
+        .correlate_except(Interaction)
+        .scalar_subquery()
+    )
+
+    __table_args__ = (
+        UniqueConstraint("company_id", "external_id"),
+        Index("ix_contacts_company_name_id", "company_id", "name", "id"),
+        CheckConstraint(
+            "buying_role IN ('decision_maker', 'purchasing', 'technical', 'owner', "
+            "'accountant', 'other')",
+            name="buying_role",
+        ),
+        CheckConstraint(
+            "preferred_channel IN ('phone', 'email', 'messenger', 'visit')", name="channel"
+        ),
+    )
 
 
 def columns_for(shape: type[BaseModel], row: Base) -> dict[str, Any]:

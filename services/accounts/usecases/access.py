@@ -76,12 +76,12 @@ def etag(version: int) -> str:
     return f'"v{version}"'
 
 
-def check_if_match(if_match: str | None, version: int) -> None:
+def check_if_match(if_match: str | None, version: int, what: str = "company") -> None:
     """Optimistic concurrency: a write must name the version it read."""
     if if_match is None:
         raise PreconditionRequired("Send If-Match with the ETag you read.")
     if if_match.strip() not in (etag(version), f"W/{etag(version)}", "*"):
         raise PreconditionFailed(
-            "The company changed since you read it; read it again.",
+            f"The {what} changed since you read it; read it again.",
             headers={"ETag": etag(version)},
         )
