@@ -112,6 +112,8 @@ class Feed(GrantedRoute):
 FEEDS: tuple[Feed, ...] = (
     Feed(Route(POST, "/api/accounts/feeds/clients"), FEED_POSTERS),
     Feed(Route(POST, "/api/accounts/feeds/receivables"), FEED_POSTERS),
+    Feed(Route(POST, "/api/accounts/feeds/contacts"), FEED_POSTERS),
+    Feed(Route(POST, "/api/accounts/feeds/interactions"), FEED_POSTERS),
     Feed(Route(POST, "/api/catalog/feeds/catalog"), FEED_POSTERS),
     Feed(Route(POST, "/api/catalog/feeds/stock"), FEED_POSTERS),
     Feed(Route(POST, "/api/catalog/feeds/categories"), FEED_POSTERS),
