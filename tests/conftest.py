@@ -24,7 +24,9 @@ DATE_SENSITIVE = (
     "accounts/test_people.py",
     "accounts/test_statements.py",
     "analytics/",
+    "catalog/test_availability.py",
     "catalog/test_reservations.py",
+    "orders/test_delays.py",
     "orders/test_quotes.py",
     "orders/test_lifecycle.py",
     "orders/test_shipments.py",
@@ -43,6 +45,7 @@ DATE_SENSITIVE = (
     "notifications/test_people.py",
     "notifications/test_client_alerts.py",
     "notifications/test_rules_through_the_broker.py",
+    "notifications/test_order_delays.py",
 )
 TESTS = Path(__file__).parent
 
