@@ -166,8 +166,9 @@ def line(max_length: int, min_length: int = 0) -> Any:
     return Annotated[str, Field(min_length=min_length, max_length=max_length, pattern=SINGLE_LINE)]
 
 
-def free_text(max_length: int, min_length: int = 0) -> Any:
-    """Free text (a comment, a message): line breaks and tabs, no other control characters."""
+def multiline(max_length: int, min_length: int = 0) -> Any:
+    """Free text over lines (a comment, a message; `line` is one line): line breaks and tabs,
+    no other control characters. A feed column says the same with `multiline=True`."""
     return Annotated[str, Field(min_length=min_length, max_length=max_length, pattern=MULTI_LINE)]
 
 

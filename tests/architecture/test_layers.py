@@ -60,7 +60,7 @@ def test_the_check_sees_sql_however_it_is_written():
         "    rows = await session.scalars(select(T))\n"
         "    sa.text('SELECT 1')\n"
         "    router.delete('/x')\n"
-        "    free_text(100)\n"
+        "    multiline(100)\n"
     )
     assert sql_in(source) == [
         "1: imports select",

@@ -19,7 +19,7 @@ from services.accounts.usecases import interactions
 from services.accounts.usecases.access import CLIENT_ROLES, PEOPLE, STAFF
 from shared.auth import allow
 from shared.db import SessionDep
-from shared.fields import BusinessDate, PastTimestamp, Reference, free_text, line
+from shared.fields import BusinessDate, PastTimestamp, Reference, line, multiline
 from shared.links import public_path
 from shared.pagination import Page, PageDep
 
@@ -51,7 +51,7 @@ class ContactFields(BaseModel):
     email_bounced_at: PastTimestamp | None = Field(
         None, description="When mail to `email` bounced; a new email clears it"
     )
-    notes: free_text(4000) | None = Field(None, description=NOTES)
+    notes: multiline(4000) | None = Field(None, description=NOTES)
     user_id: uuid.UUID | None = Field(None, description="The portal user of the client it is")
 
 
@@ -71,7 +71,7 @@ class ContactUpdate(BaseModel):
     preferred_channel: Channel | None = None
     consents_to_messages: bool | None = None
     email_bounced_at: PastTimestamp | None = None
-    notes: free_text(4000) | None = Field(None, description=NOTES)
+    notes: multiline(4000) | None = Field(None, description=NOTES)
     user_id: uuid.UUID | None = None
 
     @field_validator("name", "buying_role", "consents_to_messages")
@@ -111,7 +111,7 @@ class InteractionCreate(BaseModel):
     occurred_at: PastTimestamp
     contact_id: uuid.UUID | None = Field(None, description="A contact of this client")
     manager_id: uuid.UUID | None = Field(None, description="Default: you")
-    outcome: free_text(4000) | None = None
+    outcome: multiline(4000) | None = None
     next_step: line(300) | None = None
     next_step_date: BusinessDate | None = None
     knowledge_goal_id: uuid.UUID | None = Field(

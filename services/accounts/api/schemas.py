@@ -17,8 +17,8 @@ from shared.fields import (
     MinorUnits,
     Reference,
     code,
-    free_text,
     line,
+    multiline,
 )
 
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
@@ -220,7 +220,7 @@ class GoalWrite(BaseModel):
     title: line(300, min_length=1)
     status: GoalStatus = "open"
     due_date: BusinessDate | None = None
-    note: free_text(4000) | None = None
+    note: multiline(4000) | None = None
 
 
 class GoalRead(Read):

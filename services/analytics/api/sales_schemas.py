@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
-from shared.fields import CurrencyCode, MinorUnits, PastTimestamp, Sku, free_text, line
+from shared.fields import CurrencyCode, MinorUnits, PastTimestamp, Sku, line, multiline
 
 Ratio = float | None
 
@@ -210,7 +210,7 @@ class KeyAccountMarkWrite(BaseModel):
     criteria: list[KEY_CRITERIA] = Field(
         max_length=5, description="Why the client is key besides its share; empty clears"
     )
-    note: free_text(2000) | None = None
+    note: multiline(2000) | None = None
 
 
 class TeamMemberWrite(BaseModel):

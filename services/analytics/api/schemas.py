@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from shared.apiconventions import examples
-from shared.fields import free_text
+from shared.fields import multiline
 
 Touchpoint = Literal["portal", "manager", "delivery", "product"]
 
@@ -231,7 +231,7 @@ class FeedbackCreate(BaseModel):
     touchpoint: Touchpoint
     nps: int | None = Field(None, ge=0, le=10, description="How likely to recommend us, 0..10")
     csat: int | None = Field(None, ge=1, le=5, description="How satisfied, 1..5")
-    comment: free_text(2000) | None = None
+    comment: multiline(2000) | None = None
 
     @model_validator(mode="after")
     def _scores_something(self) -> FeedbackCreate:

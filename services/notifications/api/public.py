@@ -12,7 +12,7 @@ from services.notifications.settings import Settings
 from services.notifications.usecases import links as usecase
 from shared.contracts.orders import LossReason
 from shared.db import SessionDep
-from shared.fields import SINGLE_LINE, free_text
+from shared.fields import SINGLE_LINE, multiline
 
 router = APIRouter(tags=["links"])
 Token = Annotated[str, Path(max_length=2000, pattern=SINGLE_LINE)]  # a forged one is a 404
@@ -27,7 +27,7 @@ class Unsubscribed(BaseModel):
 class SurveyAnswer(BaseModel):
     metric: Literal["nps", "csat"] = "nps"
     score: int = Field(ge=0, le=10, description="NPS 0-10, CSAT 1-5")
-    comment: free_text(2000) | None = None
+    comment: multiline(2000) | None = None
 
     @model_validator(mode="after")
     def _range(self) -> SurveyAnswer:
@@ -74,9 +74,9 @@ class ChurnSurveyAnswer(BaseModel):
     main_reason: LossReason = Field(
         description="What mattered most: product, service, sale, price, delivery, other"
     )
-    product: free_text(2000) | None = Field(None, description="What did not suit in it")
-    service: free_text(2000) | None = Field(None, description="In our service")
-    sale: free_text(2000) | None = Field(None, description="At the time of sale")
+    product: multiline(2000) | None = Field(None, description="What did not suit in it")
+    service: multiline(2000) | None = Field(None, description="In our service")
+    sale: multiline(2000) | None = Field(None, description="At the time of sale")
 
 
 @router.post(

@@ -18,7 +18,7 @@ from services.notifications.usecases import templates
 from services.notifications.usecases.access import RULE_ADMINS
 from shared.auth import Role, allow
 from shared.db import SessionDep
-from shared.fields import code, free_text, line
+from shared.fields import code, line, multiline
 from shared.pagination import Page, PageDep
 
 router = APIRouter()
@@ -50,7 +50,7 @@ class CancelOnIn(BaseModel):
 
 
 class RuleBase(BaseModel):
-    description: free_text(4000) = ""
+    description: multiline(4000) = ""
     event_type: code(200) = Field(
         examples=["order.placed.v1"], description="Short type, no com.b2b."
     )
@@ -73,7 +73,7 @@ class RuleCreate(RuleBase):
 
 
 class RuleUpdate(BaseModel):
-    description: free_text(4000) | None = None
+    description: multiline(4000) | None = None
     conditions: list[ConditionIn] | None = Field(None, max_length=50)
     audience: Literal[domain.AUDIENCES] | None = None  # type: ignore[valid-type]
     channel: Literal[domain.CHANNELS] | None = None  # type: ignore[valid-type]
@@ -159,7 +159,7 @@ async def delete_rule(
 
 class TemplateWrite(BaseModel):
     subject: line(1000, min_length=1)
-    body: free_text(100_000, min_length=1)
+    body: multiline(100_000, min_length=1)
     sample: dict[str, Any] | None = Field(None, description="Data the preview renders with")
 
 

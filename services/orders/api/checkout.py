@@ -20,14 +20,14 @@ from services.orders.usecases import checkout as usecase
 from services.orders.usecases.access import SHOPPERS
 from shared.apiconventions import examples
 from shared.auth import allow
-from shared.fields import free_text, line
+from shared.fields import line, multiline
 
 router = APIRouter(tags=["checkout"])
 
 
 @examples({"comment": "Deliver to gate 3, mornings only", "need": "Tower B"})
 class CheckoutBody(BaseModel):
-    comment: free_text(2000) | None = None
+    comment: multiline(2000) | None = None
     adds_to_order_id: uuid.UUID | None = Field(
         None, description="An earlier order of the company this one adds to (the same need)"
     )

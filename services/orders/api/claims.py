@@ -16,7 +16,7 @@ from services.orders.usecases.access import SHOPPERS
 from shared.auth import allow
 from shared.contracts.orders import LossReason
 from shared.db import SessionDep
-from shared.fields import MinorUnits, free_text
+from shared.fields import MinorUnits, multiline
 from shared.pagination import Page, PageDep
 
 router = APIRouter(tags=["returns and complaints"])
@@ -28,7 +28,7 @@ class ClaimCreate(BaseModel):
     reason_code: LossReason = Field(
         description="What did not suit: product, service, sale, price, delivery, other"
     )
-    comment: free_text(2000) | None = None
+    comment: multiline(2000) | None = None
     amount_minor: MinorUnits | None = Field(None, description="Value returned (returns)")
 
 

@@ -33,8 +33,8 @@ from shared.fields import (
     Reference,
     Sku,
     Timestamp,
-    free_text,
     line,
+    multiline,
 )
 from shared.pagination import Page, PageParams, page_params
 
@@ -58,7 +58,7 @@ class StatusUpdate(BaseModel):
     at: Timestamp
     promised_from: BusinessDate | None = None
     promised_to: BusinessDate | None = None
-    delay_reason: free_text(500) | None = Field(
+    delay_reason: multiline(500) | None = Field(
         None,
         description="Why the promised date moved later (told to the buyer and the manager in "
         "order.delayed); ignored when it did not",
@@ -66,7 +66,7 @@ class StatusUpdate(BaseModel):
     delivered: list[DeliveredQuantity] | None = Field(
         None, description="Delivered quantities per SKU; omitted: everything ordered"
     )
-    note: free_text(1000) | None = None
+    note: multiline(1000) | None = None
 
 
 @examples(

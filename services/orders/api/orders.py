@@ -32,7 +32,7 @@ from shared import csvsafe
 from shared.auth import Role, allow
 from shared.contracts.orders import LossReason
 from shared.db import SessionDep
-from shared.fields import BusinessDate, CurrencyCode, MinorUnits, Reference, Sku, free_text
+from shared.fields import BusinessDate, CurrencyCode, MinorUnits, Reference, Sku, multiline
 from shared.pagination import Page, PageDep, PageParams, page_params
 
 router = APIRouter(tags=["orders"])
@@ -145,7 +145,7 @@ async def get_order(
 
 
 class CancelBody(BaseModel):
-    reason: free_text(1000, min_length=1)
+    reason: multiline(1000, min_length=1)
     reason_code: LossReason | None = Field(
         None, description="What did not suit: product, service, sale, price, delivery, other"
     )

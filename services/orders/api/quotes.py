@@ -20,7 +20,7 @@ from services.orders.usecases.access import CLIENT_PEOPLE, READERS, SHOPPERS
 from shared.apiconventions import examples
 from shared.auth import Role, allow
 from shared.db import SessionDep
-from shared.fields import BusinessDate, MinorUnits, free_text
+from shared.fields import BusinessDate, MinorUnits, multiline
 from shared.pagination import Page, PageParams, page_params
 from shared.reads import read_of
 
@@ -180,7 +180,7 @@ def _read(view: usecase.QuoteView) -> QuoteRead:
 
 @examples({"message": "Tower B, second phase: can you do better on the grout?"})
 class QuoteAsk(BaseModel):
-    message: free_text(4000) | None = Field(None, description="What the buyer asks for")
+    message: multiline(4000) | None = Field(None, description="What the buyer asks for")
 
 
 @router.post(
@@ -242,7 +242,7 @@ class OfferLine(BaseModel):
 )
 class Offer(BaseModel):
     valid_until: BusinessDate = Field(description="Last day the offer can be accepted (UTC)")
-    message: free_text(4000) | None = None
+    message: multiline(4000) | None = None
     lines: list[OfferLine] = Field(
         default_factory=list,
         description="Prices per line; a line left out keeps its earlier offer, or else the "
@@ -273,7 +273,7 @@ async def offer_quote(
 
 
 class QuoteReply(BaseModel):
-    message: free_text(4000, min_length=1)
+    message: multiline(4000, min_length=1)
 
 
 @router.post(

@@ -30,7 +30,7 @@ from shared.auth import Role, allow
 from shared.db import SessionDep
 from shared.feeds.models import FeedJob, JobState
 from shared.feeds.router import owner_of
-from shared.fields import MAX_BIGINT, SINGLE_LINE, decimal, free_text
+from shared.fields import MAX_BIGINT, SINGLE_LINE, decimal, multiline
 from shared.files import DataDirDep
 from shared.pagination import Page, PageDep, PageParams, page_params
 from shared.problems import NotFound
@@ -120,7 +120,7 @@ async def delete_guardrail(
 
 
 class Reason(BaseModel):
-    reason: free_text(1000, min_length=3) = Field(description="Why; kept on the version")
+    reason: multiline(1000, min_length=3) = Field(description="Why; kept on the version")
 
 
 class HeldFeed(BaseModel):

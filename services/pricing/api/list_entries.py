@@ -28,7 +28,7 @@ from shared.clock import utcnow
 from shared.feeds.models import FeedFormat, FeedJob, FeedMode, FeedScope, JobState
 from shared.feeds.router import owner_of
 from shared.feeds.worker import process
-from shared.fields import free_text
+from shared.fields import multiline
 from shared.files import DataDirDep
 from shared.problems import Conflict, FieldError, Problem, ProblemError, Unprocessable
 
@@ -37,7 +37,7 @@ router = APIRouter(tags=["commercial policy"])
 EDITORS = (Role.ADMIN, Role.PRICING_MANAGER)  # who may post price feeds, less the ERP's key
 DryRun = Annotated[bool, Query(description="Answer the diff and change nothing")]
 OverrideReason = Annotated[
-    free_text(1000, min_length=3) | None,
+    multiline(1000, min_length=3) | None,
     Query(
         description="Apply past the guardrails; the reason is kept on the price version",
     ),

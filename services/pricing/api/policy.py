@@ -45,7 +45,7 @@ from services.pricing.usecases.access import (
 from shared.auth import allow
 from shared.db import SessionDep
 from shared.feeds.router import owner_of
-from shared.fields import CurrencyCode, Sku, free_text
+from shared.fields import CurrencyCode, Sku, multiline
 from shared.links import public_path
 from shared.pagination import Page, paginate
 from shared.reads import read_of
@@ -169,7 +169,7 @@ async def update_price_list(
     principal: allow(*WRITERS),
     dry_run: Annotated[bool, Query(description="Answer the diff and change nothing")] = False,
     override_reason: Annotated[
-        free_text(1000, min_length=3) | None,
+        multiline(1000, min_length=3) | None,
         Query(
             description="Apply past the guardrails; the reason is kept on the price version",
         ),
