@@ -39,6 +39,7 @@ class Column:
     pattern: str | None = None  # a regular expression the whole text must match
     choices: tuple[str, ...] | None = None
     minimum: int | None = None
+    positive: bool = False  # numbers only: above 0 (a quantity, a size, a batch)
     # Default: the kernel's bound for the type (shared.fields: MAX_MINOR for integers, which are
     # mostly money, MAX_QUANTITY for decimals); dates and times are within the business years.
     maximum: int | Decimal | None = None

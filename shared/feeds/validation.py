@@ -59,7 +59,9 @@ def read_feed(path: Path, fmt: FeedFormat) -> pl.DataFrame:
     return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
 
 
-def _rejections(frame: pl.DataFrame, mask: pl.Expr, field: str, reason: str) -> pl.DataFrame:
+def rejections(frame: pl.DataFrame, mask: pl.Expr, field: str, reason: str) -> pl.DataFrame:
+    """The rows `mask` holds, rejected in `field` for `reason`: a column check's answer, and a
+    service's frame check's (`pl.concat` several)."""
     value = pl.col(field).cast(pl.Utf8) if field in frame.columns else pl.lit(None, pl.Utf8)
     return frame.filter(mask).select(
         pl.col(ROW),
@@ -121,13 +123,17 @@ def _maximum(column: Column) -> int | Decimal | None:
 def _range_checks(column: Column, typed: pl.Expr) -> list[tuple[pl.Expr, str]]:
     """The bounds every number, date and time of a feed is held to."""
     checks = []
-    if column.minimum is not None and column.type in (ColumnType.INTEGER, ColumnType.DECIMAL):
+    numeric = column.type in (ColumnType.INTEGER, ColumnType.DECIMAL)
+    if column.minimum is not None and numeric:
         checks.append(
             ((typed < column.minimum).fill_null(False), f"must be at least {column.minimum}")
         )
+    if column.positive and numeric:
+        checks.append(((typed <= 0).fill_null(False), "must be above 0"))
     highest = _maximum(column)
     if highest is not None:
-        too_big = typed > highest if column.minimum is not None else typed.abs() > highest
+        signed = column.minimum is None and not column.positive
+        too_big = typed.abs() > highest if signed else typed > highest
         checks.append((too_big.fill_null(False), f"must be at most {highest} in size"))
     if column.type in (ColumnType.DATE, ColumnType.DATETIME):
         day = typed if column.type == ColumnType.DATE else typed.dt.date()
@@ -181,7 +187,7 @@ def _column_rejections(frame: pl.DataFrame, column: Column) -> list[pl.DataFrame
             (present & ~typed.is_in(column.choices), f"must be one of: {', '.join(column.choices)}")
         )
     checks.extend(_range_checks(column, typed))
-    return [_rejections(frame, mask, name, reason) for mask, reason in checks]
+    return [rejections(frame, mask, name, reason) for mask, reason in checks]
 
 
 def check_frame(spec: FeedSpec, raw: pl.DataFrame) -> Checked:

@@ -9,7 +9,7 @@ import pytest
 
 from shared.feeds.models import FeedFormat
 from shared.feeds.spec import Column, ColumnType, FeedSpec
-from shared.feeds.validation import Checked, UnreadableFeed, check_frame, read_feed
+from shared.feeds.validation import Checked, UnreadableFeed, check_frame, read_feed, rejections
 
 
 async def _apply(*_):  # never called: these tests stop at validation
@@ -159,3 +159,31 @@ def test_numbers_dates_currencies_and_codes_are_held_to_the_kernels_rules(tmp_pa
         (15, "note"),
     }
     assert checked.valid.row(0, named=True)["currency"] == "EUR"
+
+
+def test_a_positive_column_takes_what_is_above_0_and_a_frame_check_names_its_rows(tmp_path):
+    spec = FeedSpec(
+        kind="sizes",
+        title="Sizes",
+        description="",
+        columns=[
+            Column("code", required=True),
+            Column("kg", ColumnType.DECIMAL, positive=True, maximum=10),
+            Column("note"),
+        ],
+        key=["code"],
+        apply=_apply,
+        frame_checks=[lambda frame: rejections(frame, pl.col("note") == "bad", "note", "is bad")],
+    )
+    raw = _csv(tmp_path, "code,kg,note\nA,0.5,\nB,0,\nC,-1,\nD,11,\nE,,bad\n")
+    checked = check_frame(spec, raw)
+    reasons = {
+        (r["_row"], r["field"], r["reason"]) for r in checked.rejections.iter_rows(named=True)
+    }
+    assert reasons == {
+        (2, "kg", "must be above 0"),
+        (3, "kg", "must be above 0"),
+        (4, "kg", "must be at most 10 in size"),
+        (5, "note", "is bad"),
+    }
+    assert checked.valid["code"].to_list() == ["A"]

@@ -19,7 +19,7 @@ from shared.clock import today, utcnow
 from shared.feeds import Column, ColumnType, FeedSpec
 from shared.feeds.router import job_examples
 from shared.feeds.spec import FrameCheck
-from shared.feeds.validation import ROW
+from shared.feeds.validation import rejections
 from shared.fields import CLOCK_SKEW
 
 CURRENCY = r"[A-Z]{3}"
@@ -57,15 +57,8 @@ CLIENTS = FeedSpec(
 )
 
 
-def _rejected(frame: pl.DataFrame, where: pl.Expr, field: str, reason: str) -> pl.DataFrame:
-    """The rows `where` holds, rejected in `field` for `reason` (a frame check's answer)."""
-    return frame.filter(where).select(
-        ROW, pl.lit(field).alias("field"), pl.lit(reason).alias("reason")
-    )
-
-
 def _overdue_needs_a_date(frame: pl.DataFrame) -> pl.DataFrame:
-    return _rejected(
+    return rejections(
         frame,
         (pl.col("overdue_minor") > 0) & pl.col("oldest_overdue_date").is_null(),
         "oldest_overdue_date",
@@ -109,7 +102,7 @@ def _happened(*columns: str) -> FrameCheck:
     def check(frame: pl.DataFrame) -> pl.DataFrame:
         latest = utcnow() + CLOCK_SKEW
         return pl.concat(
-            [_rejected(frame, pl.col(c) > latest, c, "is in the future") for c in columns]
+            [rejections(frame, pl.col(c) > latest, c, "is in the future") for c in columns]
         )
 
     return check
@@ -118,18 +111,19 @@ def _happened(*columns: str) -> FrameCheck:
 def _birthdays(frame: pl.DataFrame) -> pl.DataFrame:
     """A birthday is a real day, not in the future (by the clock) and not before 1900."""
     day = pl.col("birthday").str.to_date("%Y-%m-%d", strict=False)
-    reason = (
-        pl.when(day.is_null())
-        .then(pl.lit("is not a date (YYYY-MM-DD)"))
-        .when(day > today())
-        .then(pl.lit("is in the future"))
-        .when(day < EARLIEST_BIRTHDAY)
-        .then(pl.lit(f"is before {EARLIEST_BIRTHDAY}"))
-    )
-    return (
-        frame.filter(pl.col("birthday").is_not_null())
-        .select(ROW, pl.lit("birthday").alias("field"), reason.alias("reason"))
-        .filter(pl.col("reason").is_not_null())
+    return pl.concat(
+        [
+            rejections(
+                frame,
+                pl.col("birthday").is_not_null() & day.is_null(),
+                "birthday",
+                "is not a date (YYYY-MM-DD)",
+            ),
+            rejections(frame, day > today(), "birthday", "is in the future"),
+            rejections(
+                frame, day < EARLIEST_BIRTHDAY, "birthday", f"is before {EARLIEST_BIRTHDAY}"
+            ),
+        ]
     )
 
 
@@ -167,13 +161,13 @@ def _next_steps(frame: pl.DataFrame) -> pl.DataFrame:
     """The next step comes after the interaction; a goal's year goes with its code."""
     return pl.concat(
         [
-            _rejected(
+            rejections(
                 frame,
                 pl.col("next_step_date") < pl.col("occurred_at").dt.date(),
                 "next_step_date",
                 "is before the interaction",
             ),
-            _rejected(
+            rejections(
                 frame,
                 pl.col("goal_year").is_not_null() & pl.col("goal_code").is_null(),
                 "goal_code",

@@ -15,14 +15,7 @@ from services.catalog.store import attributes, categories
 from services.catalog.store import feeds as sql
 from services.catalog.usecases import feeds as usecase
 from shared.feeds import Column, ColumnType, FeedSpec
-from shared.feeds.validation import ROW
-
-
-def _rule(frame: pl.DataFrame, mask: pl.Expr, field: str, reason: str) -> pl.DataFrame:
-    return frame.filter(mask.fill_null(False)).select(
-        ROW, pl.lit(field).alias("field"), pl.lit(reason).alias("reason")
-    )
-
+from shared.feeds.validation import rejections
 
 # pack=12;pallet=480: unit names, and how many base units one holds (3 decimals at most).
 UNITS = r"^[A-Za-z][A-Za-z0-9_.-]{0,15}=\d{1,12}(\.\d{1,3})?(;[A-Za-z][A-Za-z0-9_.-]{0,15}=\d{1,12}(\.\d{1,3})?)*$"
@@ -36,38 +29,32 @@ MAX_IMAGES = 10
 def _product_rules(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(
         [
-            _rule(
+            rejections(
                 frame,
                 pl.col("replacement_sku") == pl.col("sku"),
                 "replacement_sku",
                 "cannot be the product itself",
             ),
-            _rule(frame, pl.col("min_order_qty") <= 0, "min_order_qty", "must be above 0"),
-            _rule(frame, pl.col("order_multiple") <= 0, "order_multiple", "must be above 0"),
-            _rule(
+            rejections(
                 frame,
                 ~pl.col("units").str.contains(UNITS),
                 "units",
                 "must list unit=factor pairs like pack=12;pallet=480",
             ),
-            _rule(frame, pl.col("unit_precision") > 3, "unit_precision", "must be 0 to 3"),
-            _rule(frame, pl.col("min_batch") <= 0, "min_batch", "must be above 0"),
-            _rule(frame, pl.col("batch_multiple") <= 0, "batch_multiple", "must be above 0"),
-            _rule(frame, pl.col("weight_kg") <= 0, "weight_kg", "must be above 0"),
-            _rule(frame, pl.col("volume_m3") <= 0, "volume_m3", "must be above 0"),
-            _rule(
+            rejections(frame, pl.col("unit_precision") > 3, "unit_precision", "must be 0 to 3"),
+            rejections(
                 frame,
                 pl.col("cost_minor").is_null() != pl.col("cost_currency").is_null(),
                 "cost_currency",
                 "cost_minor and cost_currency go together",
             ),
-            _rule(
+            rejections(
                 frame,
                 pl.col("images").str.count_matches(r"\S+") > MAX_IMAGES,
                 "images",
                 f"takes {MAX_IMAGES} URLs at most",
             ),
-            _rule(
+            rejections(
                 frame,
                 ~pl.col("images").str.contains(IMAGES),
                 "images",
@@ -91,8 +78,8 @@ CATALOG = FeedSpec(
         Column("brand", max_length=100),
         Column("category", max_length=100, description="Category code."),
         Column("unit", max_length=16, description="Base unit of measure; default pcs."),
-        Column("min_order_qty", ColumnType.DECIMAL, scale=3, description="Default 1."),
-        Column("order_multiple", ColumnType.DECIMAL, scale=3, description="Default 1."),
+        Column("min_order_qty", ColumnType.DECIMAL, positive=True, description="Default 1."),
+        Column("order_multiple", ColumnType.DECIMAL, positive=True, description="Default 1."),
         Column("status", choices=("active", "discontinued")),
         Column("replacement_sku", max_length=64, description="What to buy instead."),
         Column(
@@ -150,12 +137,14 @@ CATALOG = FeedSpec(
         Column(
             "min_batch",
             ColumnType.DECIMAL,
+            positive=True,
             scale=3,
             description="Smallest quantity produced at once, in the base unit; default none.",
         ),
         Column(
             "batch_multiple",
             ColumnType.DECIMAL,
+            positive=True,
             scale=3,
             description=(
                 "Production quantities are multiples of it, in the base unit; default any "
@@ -165,6 +154,7 @@ CATALOG = FeedSpec(
         Column(
             "weight_kg",
             ColumnType.DECIMAL,
+            positive=True,
             scale=3,
             maximum=MAX_WEIGHT_KG,
             description="Weight of one base unit in kg, for delivery.",
@@ -172,6 +162,7 @@ CATALOG = FeedSpec(
         Column(
             "volume_m3",
             ColumnType.DECIMAL,
+            positive=True,
             scale=6,
             maximum=MAX_VOLUME_M3,
             description="Volume of one base unit in cubic metres, for delivery.",
@@ -207,7 +198,7 @@ STOCK = FeedSpec(
 
 
 def _category_rules(frame: pl.DataFrame) -> pl.DataFrame:
-    return _rule(
+    return rejections(
         frame, pl.col("parent") == pl.col("code"), "parent", "cannot be the category itself"
     )
 

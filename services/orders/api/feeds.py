@@ -6,29 +6,14 @@ import polars as pl
 
 from services.orders.store.delivery import TARIFF_KEY, apply_tariffs
 from shared.feeds import Column, ColumnType, FeedSpec
-from shared.feeds.validation import ROW
+from shared.feeds.validation import rejections
 
 MAX_BAND = 100_000  # kg or m3 per shipment: a train, not a truck
 
 
 def _one_destination(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.filter(
-        pl.col("postal_prefix").is_not_null() & pl.col("region").is_not_null()
-    ).select(
-        ROW,
-        pl.lit("region").alias("field"),
-        pl.lit("give a postal prefix or a region, not both").alias("reason"),
-    )
-
-
-def _band_not_empty(frame: pl.DataFrame) -> pl.DataFrame:
-    empty = [
-        frame.filter(pl.col(name) <= 0).select(
-            ROW, pl.lit(name).alias("field"), pl.lit("must be above 0").alias("reason")
-        )
-        for name in ("max_weight_kg", "max_volume_m3")
-    ]
-    return pl.concat(empty)
+    both = pl.col("postal_prefix").is_not_null() & pl.col("region").is_not_null()
+    return rejections(frame, both, "region", "give a postal prefix or a region, not both")
 
 
 DELIVERY_TARIFFS = FeedSpec(
@@ -64,8 +49,8 @@ DELIVERY_TARIFFS = FeedSpec(
             upper=True,
             description="The address's region, as accounts stores it (compared in upper case).",
         ),
-        Column("max_weight_kg", ColumnType.DECIMAL, required=True, maximum=MAX_BAND),
-        Column("max_volume_m3", ColumnType.DECIMAL, required=True, maximum=MAX_BAND),
+        Column("max_weight_kg", ColumnType.DECIMAL, required=True, positive=True, maximum=MAX_BAND),
+        Column("max_volume_m3", ColumnType.DECIMAL, required=True, positive=True, maximum=MAX_BAND),
         Column(
             "price_minor",
             ColumnType.INTEGER,
@@ -78,7 +63,7 @@ DELIVERY_TARIFFS = FeedSpec(
     ],
     key=list(TARIFF_KEY),
     apply=apply_tariffs,
-    frame_checks=[_one_destination, _band_not_empty],
+    frame_checks=[_one_destination],
     supports_full=True,
 )
 

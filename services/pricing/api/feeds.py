@@ -9,13 +9,7 @@ from services.pricing.usecases.price_feeds import process_prices
 from shared.auth import Role
 from shared.feeds import Column, ColumnType, FeedSpec
 from shared.feeds.router import job_examples
-from shared.feeds.validation import ROW
-
-
-def _rule(frame: pl.DataFrame, mask: pl.Expr, field: str, reason: str) -> pl.DataFrame:
-    return frame.filter(mask).select(
-        ROW, pl.lit(field).alias("field"), pl.lit(reason).alias("reason")
-    )
+from shared.feeds.validation import rejections
 
 
 def _one_target(frame: pl.DataFrame) -> pl.DataFrame:
@@ -23,8 +17,8 @@ def _one_target(frame: pl.DataFrame) -> pl.DataFrame:
     neither = pl.col("list").is_null() & pl.col("client").is_null()
     return pl.concat(
         [
-            _rule(frame, both, "client", "give either list or client, not both"),
-            _rule(frame, neither, "list", "give a list code or a client ERP id"),
+            rejections(frame, both, "client", "give either list or client, not both"),
+            rejections(frame, neither, "list", "give a list code or a client ERP id"),
         ]
     )
 
@@ -33,8 +27,12 @@ def _price_for_upserts(frame: pl.DataFrame) -> pl.DataFrame:
     upsert = pl.col("action").fill_null("upsert") == "upsert"
     return pl.concat(
         [
-            _rule(frame, upsert & pl.col("price_minor").is_null(), "price_minor", "is required"),
-            _rule(frame, upsert & (pl.col("price_minor") <= 0), "price_minor", "must be above 0"),
+            rejections(
+                frame, upsert & pl.col("price_minor").is_null(), "price_minor", "is required"
+            ),
+            rejections(
+                frame, upsert & (pl.col("price_minor") <= 0), "price_minor", "must be above 0"
+            ),
         ]
     )
 
@@ -42,13 +40,12 @@ def _price_for_upserts(frame: pl.DataFrame) -> pl.DataFrame:
 def _sane_window(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(
         [
-            _rule(
+            rejections(
                 frame,
                 (pl.col("valid_to") <= pl.col("valid_from")).fill_null(False),
                 "valid_to",
                 "must be after valid_from",
             ),
-            _rule(frame, (pl.col("min_qty") <= 0).fill_null(False), "min_qty", "must be above 0"),
         ]
     )
 
@@ -69,7 +66,11 @@ PRICES = FeedSpec(
         Column("client", max_length=100, description="Client's ERP id (or give list)"),
         Column("sku", required=True, max_length=64),
         Column(
-            "min_qty", ColumnType.DECIMAL, scale=3, maximum=MAX_QTY, description="Tier; default 1"
+            "min_qty",
+            ColumnType.DECIMAL,
+            positive=True,
+            maximum=MAX_QTY,
+            description="Tier; default 1",
         ),
         Column("price_minor", ColumnType.INTEGER, description="Unit price, minor units, > 0"),
         Column("currency", ColumnType.CURRENCY, required=True),
