@@ -316,7 +316,7 @@ def _upstream_headers(
     headers["x-forwarded-host"] = incoming.get("host", "")
     headers["x-forwarded-prefix"] = target.prefix
     if principal is not None:
-        headers.update(principal_headers(principal, gateway.internal_secret))
+        headers |= principal_headers(principal, gateway.internal_secret)
     return headers
 
 

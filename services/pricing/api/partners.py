@@ -3,32 +3,21 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from typing import Annotated
 
-import polars as pl
 from fastapi import APIRouter, Header, Path, Request, Response
 from pydantic import BaseModel
 
-from services.pricing.price_book.resolve import client_prices
-from services.pricing.store import prices as store
-from shared.auth import Principal, Role, allow
-from shared.clock import today
+from services.pricing.usecases import partner_feeds as usecase
+from shared.auth import Role, allow
+from shared.conditional import etag_listed
 from shared.db import SessionDep
 from shared.fields import Code
-from shared.problems import NotFound
 
 router = APIRouter(tags=["partner feeds"])
 
 PartnerCode = Annotated[Code, Path(description="The marketplace partner's code")]
-COLUMNS = ["sku", "unit_price_minor", "list_price_minor", "currency"]
-
-
-def _own_partner(principal: Principal, partner: str) -> None:
-    """A partner's key reads only its own feeds; another partner's answer 404."""
-    if Role.ADMIN not in principal.roles and principal.partner_code != partner:
-        raise NotFound("No such partner feed.")
 
 
 class PartnerClient(BaseModel):
@@ -51,7 +40,7 @@ class PartnerClients(BaseModel):
 async def partner_clients(
     partner: PartnerCode, session: SessionDep, principal: allow(Role.PARTNER, Role.ADMIN)
 ) -> PartnerClients:
-    _own_partner(principal, partner)
+    found = await usecase.clients(session, principal, partner)
     return PartnerClients(
         partner=partner,
         clients=[
@@ -61,20 +50,9 @@ async def partner_clients(
                 legal_name=legal_name,
                 prices_url=f"/feeds/partners/{partner}/clients/{company_id}/prices",
             )
-            for company_id, external_id, legal_name in await store.partner_clients(session, partner)
+            for company_id, external_id, legal_name in found
         ],
     )
-
-
-def etag_of(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
-def _matches(if_none_match: str | None, etag: str) -> bool:
-    if not if_none_match:
-        return False
-    sent = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-    return "*" in sent or etag in sent
 
 
 @router.get(
@@ -101,21 +79,10 @@ async def partner_client_prices(
     principal: allow(Role.PARTNER, Role.ADMIN),
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    _own_partner(principal, partner)
-    if not await store.partner_clients(session, partner, company_id):
-        raise NotFound("No such client of this partner.")
-    skus = await store.sellable_skus(session)
-    day = today()
-    frames = [
-        frame.select(COLUMNS)
-        async for frame in client_prices(
-            request.app.state.price_engine, company_id, skus, currency=None, day=day
-        )
-    ]
-    table = pl.concat(frames) if frames else pl.DataFrame(schema=dict.fromkeys(COLUMNS, pl.Utf8))
-    body = table.write_csv().encode()
-    etag = etag_of(body)
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if _matches(if_none_match, etag):
+    feed = await usecase.client_price_feed(
+        session, request.app.state.price_engine, principal, partner, company_id
+    )
+    headers = {"ETag": feed.etag, "Cache-Control": "no-cache"}
+    if if_none_match and etag_listed(if_none_match, feed.etag):
         return Response(status_code=304, headers=headers)
-    return Response(body, media_type="text/csv", headers=headers)
+    return Response(feed.body, media_type="text/csv", headers=headers)
